@@ -1,0 +1,35 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Layer rules: coordinator and runner meet only through src/api; only src/cli wires concrete objects. */
+const layer = (from, banned) => ({
+  files: [`src/${from}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { patterns: banned.map((b) => ({ group: [`**/${b}/**`, `**/${b}`], message: `${from} must not import ${b}` })) },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': 'error',
+      'func-style': ['error', 'declaration', { allowArrowFunctions: true }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'max-lines': ['warn', 400],
+    },
+  },
+  { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**', '**/*.test.ts'], rules: { 'no-console': 'off' } },
+  layer('api', ['coordinator', 'runner', 'executors', 'cli', 'pipeline', 'config']),
+  layer('shared', ['coordinator', 'runner', 'executors', 'cli', 'pipeline', 'config', 'api']),
+  layer('coordinator', ['runner', 'executors', 'cli', 'config']),
+  layer('runner', ['coordinator', 'cli', 'pipeline']),
+  layer('executors', ['coordinator', 'cli', 'runner', 'pipeline']),
+  layer('pipeline', ['coordinator', 'runner', 'executors', 'cli', 'config']),
+);

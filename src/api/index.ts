@@ -1,0 +1,3 @@
+export * from './job-status.js';
+export * from './runner-api.js';
+export * from './rest-api.js';

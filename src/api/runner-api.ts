@@ -1,0 +1,192 @@
+/**
+ * The GitLab Runner API v4 wire contract, shared by the coordinator (which serves it) and the
+ * runner manager (which calls it). Field names are GitLab's, snake_case, so a real GitLab and a
+ * real gitlab-runner interoperate with us. Imports nothing internal.
+ *
+ * Long polling: POST /jobs/request with `last_update` equal to the runner's current queue version
+ * is held by the server until a matching job is queued (answered at once with 201) or the poll
+ * window ends (204 with X-GitLab-Last-Update). A runner must echo the last seen header value.
+ */
+import { z } from 'zod';
+
+export const RUNNER_API_PREFIX = '/api/v4';
+
+export const HEADER_LAST_UPDATE = 'x-gitlab-last-update';
+export const HEADER_JOB_STATUS = 'job-status';
+export const HEADER_TRACE_UPDATE_INTERVAL = 'x-gitlab-trace-update-interval';
+export const HEADER_JOB_TOKEN = 'job-token';
+export const HEADER_RUNNER_TOKEN = 'runner-token';
+
+export const RUNNER_TOKEN_PREFIX = 'glrt-';
+export const JOB_TOKEN_PREFIX = 'glcbt-';
+export const ACCESS_TOKEN_PREFIX = 'glpat-';
+
+/** Largest trace PATCH body a runner sends (GitLab's DefaultTracePatchLimit). */
+export const TRACE_PATCH_LIMIT = 1024 * 1024;
+
+export const runnerInfoSchema = z
+  .object({
+    name: z.string().optional(),
+    version: z.string().optional(),
+    revision: z.string().optional(),
+    platform: z.string().optional(),
+    architecture: z.string().optional(),
+    executor: z.string().optional(),
+    shell: z.string().optional(),
+    features: z.record(z.boolean()).optional(),
+    labels: z.record(z.string()).optional(),
+    config: z.record(z.unknown()).optional(),
+  })
+  .passthrough();
+export type RunnerInfo = z.infer<typeof runnerInfoSchema>;
+
+export const verifyRunnerRequestSchema = z.object({
+  token: z.string().min(1),
+  system_id: z.string().optional(),
+  info: runnerInfoSchema.optional(),
+});
+export type VerifyRunnerRequest = z.infer<typeof verifyRunnerRequestSchema>;
+
+export interface VerifyRunnerResponse {
+  id: number;
+  token: string;
+  token_expires_at: string | null;
+}
+
+export const jobRequestSchema = z.object({
+  token: z.string().min(1),
+  system_id: z.string().optional(),
+  last_update: z.string().optional(),
+  info: runnerInfoSchema.optional(),
+  session: z.unknown().optional(),
+});
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+export interface JobVariable {
+  key: string;
+  value: string;
+  public: boolean;
+  masked: boolean;
+  file?: boolean;
+  raw?: boolean;
+}
+
+export type StepWhen = 'on_success' | 'on_failure' | 'always';
+
+export interface JobStep {
+  name: 'script' | 'after_script' | 'release' | string;
+  script: string[];
+  timeout: number;
+  when: StepWhen;
+  allow_failure: boolean;
+}
+
+export interface JobArtifactSpec {
+  name: string;
+  untracked: boolean;
+  paths: string[];
+  exclude: string[];
+  when: 'on_success' | 'on_failure' | 'always';
+  expire_in: string | null;
+  artifact_type: string;
+  artifact_format: 'zip' | 'gzip' | 'raw';
+}
+
+export interface JobCacheSpec {
+  key: string;
+  untracked: boolean;
+  paths: string[];
+  policy: 'pull' | 'push' | 'pull-push';
+  when: 'on_success' | 'on_failure' | 'always';
+  fallback_keys: string[];
+}
+
+export interface JobImage {
+  name: string;
+  alias?: string;
+  entrypoint?: string[];
+  command?: string[];
+  ports?: unknown[];
+  pull_policy?: string[];
+  variables?: JobVariable[];
+  executor_opts?: { docker?: { platform?: string; user?: string } };
+}
+
+export interface JobDependency {
+  id: number;
+  name: string;
+  token: string;
+  artifacts_file?: { filename: string; size: number };
+}
+
+export interface JobPayload {
+  id: number;
+  token: string;
+  allow_git_fetch: boolean;
+  job_info: {
+    id: number;
+    name: string;
+    stage: string;
+    pipeline_id: number;
+    project_id: number;
+    project_name: string;
+    project_full_path: string;
+    time_in_queue_seconds: number;
+    queue_size: number;
+    queue_depth: number;
+  };
+  git_info: {
+    repo_url: string;
+    ref: string;
+    sha: string;
+    before_sha: string;
+    ref_type: 'branch' | 'tag';
+    repo_object_format: 'sha1';
+    protected: boolean;
+    depth: number;
+    refspecs: string[];
+  };
+  runner_info: { timeout: number; runner_session_url?: string };
+  variables: JobVariable[];
+  steps: JobStep[];
+  image: JobImage | null;
+  services: JobImage[];
+  artifacts: JobArtifactSpec[];
+  cache: JobCacheSpec[];
+  credentials: { type: string; url: string; username: string; password: string }[];
+  dependencies: JobDependency[];
+  features: { trace_sections: boolean; token_mask_prefixes?: string[]; failure_reasons?: string[] };
+  hooks?: { name: string; script: string[] }[];
+}
+
+export const updateJobRequestSchema = z.object({
+  token: z.string().optional(),
+  state: z.enum(['pending', 'running', 'success', 'failed', 'canceled']).optional(),
+  failure_reason: z.string().optional(),
+  exit_code: z.number().int().optional(),
+  checksum: z.string().optional(),
+  output: z.object({ checksum: z.string().optional(), bytesize: z.number().int().nonnegative().optional() }).optional(),
+  info: runnerInfoSchema.optional(),
+});
+export type UpdateJobRequest = z.infer<typeof updateJobRequestSchema>;
+
+/** Remote job states in the Job-Status header: how the runner learns about cancellation. */
+export type RemoteJobStatus = 'running' | 'canceling' | 'canceled' | 'failed' | 'success' | 'pending';
+
+/** Parses an inclusive `Content-Range: start-end` header (no `bytes ` prefix, no total). */
+export function parseContentRange(header: string | undefined): { start: number; end: number } | null {
+  if (!header) return null;
+  const m = /^(?:bytes )?(\d+)-(\d+)(?:\/\d+|\/\*)?$/.exec(header.trim());
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start - 1) return null;
+  return { start, end };
+}
+
+/** Parses `Range: 0-<size>` from a 202/416 trace answer into the stored size. */
+export function parseRangeSize(header: string | undefined): number | null {
+  if (!header) return null;
+  const m = /^(\d+)-(\d+)$/.exec(header.trim());
+  return m ? Number(m[2]) : null;
+}

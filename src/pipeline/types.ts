@@ -1,0 +1,139 @@
+/**
+ * The pipeline engine's output: what the coordinator needs to create jobs. Produced from a
+ * `.gitlab-ci.yml` by `compilePipeline` (compile.ts). Pure data, JSON-serialisable, stored as is
+ * on each job so a job's spec never changes after its pipeline was created.
+ */
+
+/** Where a value came from, for error messages: 1-based line and column. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** One configuration error, worded as GitLab words it, e.g. "jobs:build:script config should be ...". */
+export interface PipelineError {
+  /** Keyword path in GitLab's colon form: `jobs:build:script`, `root`, `stages`. */
+  path: string;
+  message: string;
+  position?: SourcePosition;
+}
+
+export type JobWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed' | 'never';
+
+export interface JobVariableDefinition {
+  key: string;
+  value: string;
+  /** false when `expand: false` was given: the value is passed raw, never expanded. */
+  expand: boolean;
+}
+
+export interface NeedDefinition {
+  job: string;
+  artifacts: boolean;
+  optional: boolean;
+}
+
+export interface ArtifactsDefinition {
+  name: string | null;
+  paths: string[];
+  exclude: string[];
+  untracked: boolean;
+  when: 'on_success' | 'on_failure' | 'always';
+  expireIn: string | null;
+}
+
+export interface ImageDefinition {
+  name: string;
+  entrypoint?: string[];
+  command?: string[];
+  alias?: string;
+  pullPolicy?: string[];
+  variables?: JobVariableDefinition[];
+  docker?: { user?: string; platform?: string };
+}
+
+export interface CacheDefinition {
+  key: string;
+  /** `key:files` and `key:prefix`: resolved by the coordinator against the commit's files. */
+  keyFiles?: string[];
+  keyPrefix?: string;
+  paths: string[];
+  untracked: boolean;
+  policy: 'pull' | 'push' | 'pull-push';
+  when: 'on_success' | 'on_failure' | 'always';
+  fallbackKeys: string[];
+}
+
+export interface JobDefinition {
+  name: string;
+  stage: string;
+  /** Index of `stage` in PipelineDefinition.stages. */
+  stageIndex: number;
+  beforeScript: string[];
+  script: string[];
+  afterScript: string[];
+  /** Job-level variables only (global ones are on the pipeline), in file order. */
+  variables: JobVariableDefinition[];
+  when: JobWhen;
+  /** Seconds; null means the project/runner default. */
+  startInSeconds: number | null;
+  allowFailure: boolean;
+  /** Exit codes that count as allowed failures (`allow_failure:exit_codes`); empty when not given. */
+  allowFailureExitCodes: number[];
+  timeoutSeconds: number | null;
+  /** null: the job waits for all earlier stages. An array (possibly empty): DAG edges only. */
+  needs: NeedDefinition[] | null;
+  /** null: artifacts of all jobs in earlier stages (or of `needs`). An array: only those jobs. */
+  dependencies: string[] | null;
+  artifacts: ArtifactsDefinition | null;
+  tags: string[];
+  image: ImageDefinition | null;
+  services: ImageDefinition[];
+  cache: CacheDefinition[];
+  retry: { max: number; when: string[]; exitCodes: number[] };
+  interruptible: boolean;
+  resourceGroup: string | null;
+  coverageRegex: string | null;
+  environment: { name: string; url: string | null; action: string } | null;
+  preGetSourcesScript: string[];
+  /** `parallel: N` / matrix: 1-based index and total, when the job is one of several. */
+  nodeIndex: number | null;
+  nodeTotal: number | null;
+  /** Name of the job before parallel expansion (`test` for `test 1/3`). */
+  baseName: string;
+}
+
+export interface PipelineDefinition {
+  stages: string[];
+  /** Global `variables`, in file order. */
+  variables: JobVariableDefinition[];
+  /** Jobs in definition order; hidden (`.name`) and templates removed, `when: never` dropped. */
+  jobs: JobDefinition[];
+  workflowName: string | null;
+  warnings: string[];
+}
+
+/** What the engine knows about the commit a pipeline runs for. */
+export interface PipelineContext {
+  ref: string;
+  sha: string;
+  beforeSha: string;
+  tag: boolean;
+  /** `push`, `web`, `api`, `trigger`, `schedule`, `merge_request_event`, `parent_pipeline`. */
+  source: string;
+  defaultBranch: string;
+  projectPath: string;
+  /** Variables visible to `rules:if` and expansion: predefined + project + pipeline ones. */
+  variables: Record<string, string>;
+  /** Reads a file of the repository at this commit; null when it does not exist. */
+  readFile?: (path: string) => Promise<string | null>;
+  /** Lists repository paths at this commit (for `exists`, `local` globs). */
+  listFiles?: () => Promise<string[]>;
+  /** Paths changed by the push (for `changes`); undefined means "unknown: treat as changed". */
+  changedFiles?: string[];
+}
+
+export type CompileResult =
+  | { ok: true; pipeline: PipelineDefinition }
+  | { ok: false; errors: PipelineError[]; warnings: string[] };
