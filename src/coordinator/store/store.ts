@@ -1,0 +1,375 @@
+/**
+ * The coordinator's storage port. The domain (scheduler, routes) talks only to this interface;
+ * adapters (`sql/` with SQLite and PostgreSQL dialects) own their connections and transactions,
+ * so no connection or transaction type appears here.
+ *
+ * Contract every adapter meets (checked by `conformance.ts`, run once per dialect):
+ * - Every method is safe to call concurrently from one process; `claimPendingJob` and
+ *   `updateJob(..., expect)` are atomic compare-and-set operations, so several coordinators on one
+ *   PostgreSQL never hand the same job to two runners.
+ * - `createPipeline` writes the pipeline and all its jobs atomically.
+ * - `appendTrace` appends only when `offset` equals the stored size; an acknowledged append is durable.
+ * - Dates are returned as `Date`; JSON fields round-trip exactly.
+ * - `close()` is idempotent.
+ */
+import type { FailureReason, JobStatus, PipelineStatus } from '../../api/job-status.js';
+import type { JobDefinition } from '../../pipeline/types.js';
+
+export interface Page {
+  /** 1-based. */
+  page: number;
+  perPage: number;
+}
+
+export interface Paged<T> {
+  items: T[];
+  total: number;
+}
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  name: string;
+  admin: boolean;
+  createdAt: Date;
+}
+
+export interface AccessTokenRecord {
+  id: number;
+  userId: number;
+  name: string;
+  tokenHash: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revoked: boolean;
+}
+
+export interface ProjectRecord {
+  id: number;
+  name: string;
+  path: string;
+  namespacePath: string;
+  description: string | null;
+  defaultBranch: string;
+  visibility: 'private' | 'internal' | 'public';
+  ciConfigPath: string | null;
+  /** Branch name patterns (glob, `*` wildcard) treated as protected; default: the default branch. */
+  protectedBranches: string[];
+  creatorId: number;
+  createdAt: Date;
+  lastActivityAt: Date;
+}
+
+export type RunnerType = 'instance_type' | 'group_type' | 'project_type';
+export type AccessLevel = 'not_protected' | 'ref_protected';
+
+export interface RunnerRecord {
+  id: number;
+  tokenHash: string;
+  description: string;
+  tagList: string[];
+  runUntagged: boolean;
+  paused: boolean;
+  locked: boolean;
+  accessLevel: AccessLevel;
+  maximumTimeout: number | null;
+  runnerType: RunnerType;
+  maintenanceNote: string | null;
+  createdAt: Date;
+  contactedAt: Date | null;
+  version: string | null;
+  revision: string | null;
+  platform: string | null;
+  architecture: string | null;
+  executor: string | null;
+  ipAddress: string | null;
+}
+
+export interface NewRunner {
+  tokenHash: string;
+  description: string;
+  tagList: string[];
+  runUntagged: boolean;
+  paused: boolean;
+  locked: boolean;
+  accessLevel: AccessLevel;
+  maximumTimeout: number | null;
+  runnerType: RunnerType;
+  maintenanceNote: string | null;
+}
+
+export type RunnerPatch = Partial<
+  Pick<
+    RunnerRecord,
+    | 'description'
+    | 'tagList'
+    | 'runUntagged'
+    | 'paused'
+    | 'locked'
+    | 'accessLevel'
+    | 'maximumTimeout'
+    | 'maintenanceNote'
+    | 'contactedAt'
+    | 'version'
+    | 'revision'
+    | 'platform'
+    | 'architecture'
+    | 'executor'
+    | 'ipAddress'
+  >
+>;
+
+export interface PipelineVariable {
+  key: string;
+  value: string;
+  variableType: 'env_var' | 'file';
+}
+
+export interface PipelineRecord {
+  id: number;
+  /** Per-project sequence number. */
+  iid: number;
+  projectId: number;
+  ref: string;
+  sha: string;
+  beforeSha: string;
+  tag: boolean;
+  source: string;
+  status: PipelineStatus;
+  yamlErrors: string | null;
+  name: string | null;
+  /** Stage names in order, from the pipeline definition. */
+  stages: string[];
+  /** Global `variables:` of the .gitlab-ci.yml (key, value, expand) as compiled. */
+  yamlVariables: { key: string; value: string; expand: boolean }[];
+  /** Variables given when the pipeline was created (API `variables`). */
+  variables: PipelineVariable[];
+  userId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  committedAt: Date | null;
+}
+
+export type NewPipeline = Omit<PipelineRecord, 'id' | 'iid' | 'updatedAt'>;
+
+export type PipelinePatch = Partial<Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>>;
+
+export interface PipelineFilter {
+  ref?: string;
+  sha?: string;
+  status?: PipelineStatus;
+  source?: string;
+  /** Default `id`. */
+  orderBy?: 'id' | 'status' | 'ref' | 'updated_at';
+  /** Default `desc`, as GitLab. */
+  sort?: 'asc' | 'desc';
+}
+
+export interface JobRecord {
+  id: number;
+  pipelineId: number;
+  projectId: number;
+  name: string;
+  stage: string;
+  stageIdx: number;
+  status: JobStatus;
+  when: string;
+  allowFailure: boolean;
+  /** The compiled job spec, frozen at pipeline creation. */
+  definition: JobDefinition;
+  tagList: string[];
+  /** True for jobs of a protected ref: only runners with any access level may take them. */
+  protected: boolean;
+  runnerId: number | null;
+  runnerSystemId: string | null;
+  tokenHash: string | null;
+  /** Job that this one retries (GitLab keeps the old job, marked retried). */
+  retryOfId: number | null;
+  retried: boolean;
+  userId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  queuedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** Last time the runner reported on this job (PUT or PATCH); drives stuck-runner detection. */
+  lastSeenAt: Date | null;
+  /** Effective timeout in seconds, decided when the job is claimed. */
+  timeoutSeconds: number | null;
+  failureReason: FailureReason | null;
+  exitCode: number | null;
+  traceSize: number;
+  traceChecksum: string | null;
+  coverage: number | null;
+}
+
+export type NewJob = Pick<
+  JobRecord,
+  | 'name'
+  | 'stage'
+  | 'stageIdx'
+  | 'status'
+  | 'when'
+  | 'allowFailure'
+  | 'definition'
+  | 'tagList'
+  | 'protected'
+  | 'retryOfId'
+  | 'userId'
+>;
+
+export type JobPatch = Partial<
+  Pick<
+    JobRecord,
+    | 'status'
+    | 'runnerId'
+    | 'runnerSystemId'
+    | 'tokenHash'
+    | 'retried'
+    | 'queuedAt'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'lastSeenAt'
+    | 'timeoutSeconds'
+    | 'failureReason'
+    | 'exitCode'
+    | 'traceChecksum'
+    | 'coverage'
+  >
+>;
+
+export interface JobFilter {
+  pipelineId?: number;
+  projectId?: number;
+  statuses?: JobStatus[];
+  /** Default false: jobs replaced by a retry are hidden, as GitLab hides them. */
+  includeRetried?: boolean;
+}
+
+/** What a runner may take, for `claimPendingJob`. */
+export interface RunnerMatch {
+  runnerId: number;
+  tagList: string[];
+  runUntagged: boolean;
+  /** `ref_protected` runners only take jobs whose `protected` is true. */
+  accessLevel: AccessLevel;
+}
+
+export interface JobClaim {
+  tokenHash: string;
+  startedAt: Date;
+  runnerSystemId: string | null;
+  timeoutSeconds: number;
+}
+
+export interface ArtifactRecord {
+  id: number;
+  jobId: number;
+  fileType: string;
+  fileFormat: string;
+  filename: string;
+  size: number;
+  /** Storage key, relative to the artifacts root. */
+  storageKey: string;
+  createdAt: Date;
+  expireAt: Date | null;
+}
+
+export type NewArtifact = Omit<ArtifactRecord, 'id' | 'createdAt'>;
+
+export interface VariableRecord {
+  projectId: number;
+  key: string;
+  value: string;
+  variableType: 'env_var' | 'file';
+  protected: boolean;
+  masked: boolean;
+  raw: boolean;
+  environmentScope: string;
+  description: string | null;
+}
+
+export type TraceAppendResult = { ok: true; size: number } | { ok: false; size: number };
+
+export interface Store {
+  close(): Promise<void>;
+
+  // users and access tokens
+  getUser(id: number): Promise<UserRecord | null>;
+  /** Creates the root user (id 1, username `root`) if missing and returns it. */
+  ensureRootUser(): Promise<UserRecord>;
+  createAccessToken(input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>): Promise<AccessTokenRecord>;
+  findAccessTokenByHash(tokenHash: string): Promise<AccessTokenRecord | null>;
+
+  // projects
+  /** Throws FlotillaError FLO_ERR_CONFLICT when namespace/path exists. */
+  createProject(
+    input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>,
+  ): Promise<ProjectRecord>;
+  getProject(id: number): Promise<ProjectRecord | null>;
+  findProjectByPath(namespacePath: string, path: string): Promise<ProjectRecord | null>;
+  listProjects(page: Page): Promise<Paged<ProjectRecord>>;
+  touchProject(id: number, at: Date): Promise<void>;
+
+  // runners
+  createRunner(input: NewRunner): Promise<RunnerRecord>;
+  getRunner(id: number): Promise<RunnerRecord | null>;
+  findRunnerByTokenHash(tokenHash: string): Promise<RunnerRecord | null>;
+  listRunners(page: Page): Promise<Paged<RunnerRecord>>;
+  updateRunner(id: number, patch: RunnerPatch): Promise<RunnerRecord | null>;
+  deleteRunner(id: number): Promise<boolean>;
+
+  // pipelines
+  /** Atomically creates the pipeline (assigning the next per-project iid) and its jobs. */
+  createPipeline(pipeline: NewPipeline, jobs: NewJob[]): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
+  getPipeline(id: number): Promise<PipelineRecord | null>;
+  listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
+  updatePipeline(id: number, patch: PipelinePatch): Promise<PipelineRecord | null>;
+
+  // jobs
+  /** Adds jobs to an existing pipeline (retries). */
+  createJobs(pipelineId: number, projectId: number, jobs: NewJob[]): Promise<JobRecord[]>;
+  getJob(id: number): Promise<JobRecord | null>;
+  listJobs(filter: JobFilter, page?: Page): Promise<Paged<JobRecord>>;
+  findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
+  /**
+   * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them
+   * (compare-and-set). Returns the updated job, or null when missing or the expectation failed.
+   */
+  updateJob(id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null>;
+  /**
+   * Atomically takes the oldest `pending` job this runner may run (tags ⊆ runner tags; untagged
+   * only when runUntagged; protected-only runners take protected jobs only), sets it `running`
+   * with the claim's fields, and returns it; null when none matches.
+   */
+  claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
+  /** Running jobs whose lastSeenAt (or startedAt) is before `before`. */
+  listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
+  /** Jobs in `pending` status (oldest first), for queue metrics and wake-ups. */
+  listPendingJobs(limit: number): Promise<JobRecord[]>;
+
+  // trace
+  appendTrace(jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult>;
+  /** Bytes [offset, offset+limit) of the stored trace (all when limit is omitted). */
+  readTrace(jobId: number, offset?: number, limit?: number): Promise<Buffer>;
+
+  // artifacts
+  addArtifact(input: NewArtifact): Promise<ArtifactRecord>;
+  listArtifacts(jobId: number): Promise<ArtifactRecord[]>;
+
+  // project CI variables
+  listVariables(projectId: number): Promise<VariableRecord[]>;
+  getVariable(projectId: number, key: string, environmentScope?: string): Promise<VariableRecord | null>;
+  /** Throws FLO_ERR_CONFLICT when the key (and scope) exists. */
+  createVariable(input: VariableRecord): Promise<VariableRecord>;
+  updateVariable(
+    projectId: number,
+    key: string,
+    environmentScope: string,
+    patch: Partial<Omit<VariableRecord, 'projectId' | 'key'>>,
+  ): Promise<VariableRecord | null>;
+  deleteVariable(projectId: number, key: string, environmentScope: string): Promise<boolean>;
+}
