@@ -1,0 +1,101 @@
+import { rm } from 'node:fs/promises';
+import { FlotillaError } from '../../shared/errors.js';
+import type { GitHostContext } from './context.js';
+import { existingRepositoryDir, isBareRepository } from './context.js';
+import type { BranchInfo } from './git-host.js';
+import { peelToCommit } from './objects.js';
+import { parseRefList } from './ref-updates.js';
+import { isPlainRefName, repositoryDir, validateObjectId } from './repo-paths.js';
+import { runGit } from './run-git.js';
+
+/** Refs only the coordinator writes; receive-pack hides them, so a push can never touch them. */
+export const PIPELINE_REFS = 'refs/pipelines/';
+
+/**
+ * Per-repository settings, re-applied on every create so an old repository picks up new ones:
+ * anonymous-free push over HTTP (the coordinator authenticates), pipeline refs protected from
+ * pushes, and partial clone filters for runners.
+ */
+const REPOSITORY_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['http.receivepack', 'true'],
+  ['receive.hideRefs', PIPELINE_REFS.slice(0, -1)],
+  ['uploadpack.allowFilter', 'true'],
+];
+
+export async function createRepository(ctx: GitHostContext, fullPath: string, defaultBranch: string): Promise<void> {
+  const dir = repositoryDir(ctx.root, fullPath);
+  await validateBranchName(ctx, defaultBranch);
+  if (!(await isBareRepository(dir))) {
+    await runGit(ctx.git, null, ['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`, '--', dir]);
+    ctx.logger.info({ fullPath }, 'git repository created');
+  }
+  await runGit(ctx.git, dir, ['symbolic-ref', 'HEAD', `refs/heads/${defaultBranch}`]);
+  for (const [key, value] of REPOSITORY_CONFIG) {
+    await runGit(ctx.git, dir, ['config', '--replace-all', key, value]);
+  }
+}
+
+export function repositoryExists(ctx: GitHostContext, fullPath: string): Promise<boolean> {
+  return isBareRepository(repositoryDir(ctx.root, fullPath));
+}
+
+export async function deleteRepository(ctx: GitHostContext, fullPath: string): Promise<void> {
+  await rm(repositoryDir(ctx.root, fullPath), { recursive: true, force: true });
+  ctx.logger.info({ fullPath }, 'git repository deleted');
+}
+
+export async function listBranches(ctx: GitHostContext, fullPath: string): Promise<BranchInfo[]> {
+  const dir = await existingRepositoryDir(ctx, fullPath);
+  const { stdout } = await runGit(ctx.git, dir, [
+    'for-each-ref',
+    '--sort=refname',
+    '--format=%(objectname) %(refname:strip=2)',
+    'refs/heads/',
+  ]);
+  return [...parseRefList(stdout.toString('utf8'))].map(([name, sha]) => ({ name, sha }));
+}
+
+/** Every ref of the repository (name → object id); empty for a repository without commits. */
+export async function snapshotRefs(ctx: GitHostContext, dir: string): Promise<Map<string, string>> {
+  const { stdout } = await runGit(ctx.git, dir, ['for-each-ref', '--format=%(objectname) %(refname)']);
+  return parseRefList(stdout.toString('utf8'));
+}
+
+export async function createPipelineRef(
+  ctx: GitHostContext,
+  fullPath: string,
+  pipelineId: number,
+  sha: string,
+): Promise<void> {
+  const dir = await existingRepositoryDir(ctx, fullPath);
+  validateObjectId(sha);
+  if ((await peelToCommit(ctx, dir, sha)) !== sha) {
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', `commit ${sha} does not exist in ${fullPath}`, {
+      details: { fullPath, sha },
+    });
+  }
+  await runGit(ctx.git, dir, ['update-ref', pipelineRefName(pipelineId), sha]);
+}
+
+export async function deletePipelineRef(ctx: GitHostContext, fullPath: string, pipelineId: number): Promise<void> {
+  const dir = await existingRepositoryDir(ctx, fullPath);
+  await runGit(ctx.git, dir, ['update-ref', '-d', pipelineRefName(pipelineId)]);
+}
+
+function pipelineRefName(pipelineId: number): string {
+  if (!Number.isSafeInteger(pipelineId) || pipelineId <= 0) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', `pipeline id ${pipelineId} is not a positive integer`);
+  }
+  return `${PIPELINE_REFS}${pipelineId}`;
+}
+
+async function validateBranchName(ctx: GitHostContext, name: string): Promise<void> {
+  const ok =
+    isPlainRefName(name) &&
+    (await runGit(ctx.git, null, ['check-ref-format', `refs/heads/${name}`], { okExitCodes: [1] })).exitCode === 0;
+  if (!ok) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', `"${name}" is not a valid branch name`, {
+      details: { defaultBranch: name },
+    });
+  }
+}
