@@ -1,0 +1,117 @@
+/**
+ * Opens a Store from a URL and brings its schema up to date. The only module that picks a dialect.
+ *
+ * Accepted URLs:
+ * - `sqlite:///abs/path.db`, `sqlite:relative/path.db`, a bare file path, `:memory:` → SQLite;
+ * - `postgres://…` or `postgresql://…` → PostgreSQL, with an optional `?schema=NAME` that puts the
+ *   tables in that schema (created when missing); other query parameters go to the driver.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../shared/clock.js';
+import { FlotillaError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { SqlFlavor } from './sql/flavor.js';
+import { migrateToLatest } from './sql/migrations.js';
+import { openPostgres, postgresFlavor } from './sql/postgres-dialect.js';
+import type { Database } from './sql/schema.js';
+import { SqlStore } from './sql/sql-store.js';
+import { openSqlite, sqliteFlavor } from './sql/sqlite-dialect.js';
+import type { Store } from './store.js';
+
+export interface CreateStoreOptions {
+  logger?: Logger;
+  /** Source of the timestamps the store sets itself (createdAt, updatedAt); default: system time. */
+  clock?: Pick<Clock, 'now'>;
+}
+
+export type StoreLocation =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string; schema: string | undefined };
+
+const MEMORY = ':memory:';
+const ACCEPTED =
+  'use sqlite:///absolute/path.db, sqlite:relative/path.db, a file path, :memory:, ' +
+  'or postgres://user@host:5432/database (postgresql:// too, optional ?schema=name)';
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function invalid(url: string, why: string): FlotillaError {
+  return new FlotillaError('FLO_ERR_CONFIG_INVALID', `bad store URL ${JSON.stringify(redactUrl(url))}: ${why}; ${ACCEPTED}`, {
+    details: { accepted: ACCEPTED },
+  });
+}
+
+/** Hides a password in a connection URL, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*:)[^/@]*@/i, '$1[MASKED]@');
+}
+
+function parseSqlite(url: string): StoreLocation {
+  let rest = url.slice('sqlite:'.length);
+  if (rest.startsWith('//')) {
+    rest = rest.slice(2);
+    if (rest !== MEMORY && !rest.startsWith('/')) throw invalid(url, 'sqlite:// must be followed by an absolute path');
+  }
+  if (rest === '') throw invalid(url, 'the SQLite file path is empty');
+  return { dialect: 'sqlite', filename: rest };
+}
+
+function parsePostgres(url: string): StoreLocation {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw invalid(url, errorMessage(err));
+  }
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw invalid(url, 'schema must be a plain identifier (letters, digits, underscore)');
+  }
+  parsed.searchParams.delete('schema');
+  return { dialect: 'postgres', connectionString: parsed.toString(), schema };
+}
+
+export function parseStoreUrl(url: string): StoreLocation {
+  const trimmed = url.trim();
+  if (trimmed === '') throw invalid(url, 'it is empty');
+  if (trimmed === MEMORY) return { dialect: 'sqlite', filename: MEMORY };
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) return parsePostgres(trimmed);
+  if (/^sqlite:/i.test(trimmed)) return parseSqlite(trimmed);
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(trimmed);
+  if (scheme !== null) throw invalid(url, `unsupported scheme ${scheme[1] ?? ''}:`);
+  return { dialect: 'sqlite', filename: trimmed };
+}
+
+async function open(location: StoreLocation, logger: Logger | undefined): Promise<[Kysely<Database>, SqlFlavor]> {
+  if (location.dialect === 'postgres') {
+    const db = await openPostgres({ connectionString: location.connectionString, schema: location.schema, logger });
+    return [db, postgresFlavor];
+  }
+  if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
+  return [openSqlite(location.filename), sqliteFlavor];
+}
+
+/** Opens the store at `url` and runs pending migrations. Throws FLO_ERR_CONFIG_INVALID for a bad URL. */
+export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<Store> {
+  const location = parseStoreUrl(url);
+  let db: Kysely<Database> | undefined;
+  try {
+    const [opened, flavor] = await open(location, options.logger);
+    db = opened;
+    await migrateToLatest(db, flavor, options.logger);
+    const now = options.clock === undefined ? () => new Date() : () => (options.clock as Pick<Clock, 'now'>).now();
+    return new SqlStore(db, flavor, now);
+  } catch (err) {
+    await db?.destroy().catch(() => undefined);
+    throw new FlotillaError('FLO_ERR_INTERNAL', `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}`, {
+      cause: err,
+      details: { dialect: location.dialect },
+    });
+  }
+}
+
+/** A fresh, migrated in-memory SQLite store, for unit tests. */
+export function createTestStore(options: CreateStoreOptions = {}): Promise<Store> {
+  return createStore(MEMORY, options);
+}

@@ -1,0 +1,37 @@
+/**
+ * What differs between the two dialects, in one small interface, so every query module is written
+ * once. Everything else (the queries themselves) is plain kysely and shared.
+ */
+import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface SqlFlavor {
+  readonly name: DialectName;
+  /** Whether `SELECT ... FOR UPDATE [SKIP LOCKED]` exists (PostgreSQL); SQLite locks the whole file instead. */
+  readonly rowLocks: boolean;
+  /** Column types for migrations. */
+  readonly columnTypes: { date: 'text' | 'timestamptz'; bool: 'integer' | 'boolean'; binary: 'blob' | 'bytea' };
+  toDate(value: Date): Date | string;
+  toBool(value: boolean): boolean | number;
+  /**
+   * Runs `fn` in a write transaction: it commits when `fn` resolves and rolls back when it throws.
+   * SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so read-then-write transactions of
+   * several processes wait on `busy_timeout` instead of failing on a lock upgrade.
+   */
+  transaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** True when the JSON array `jobs.tag_list` holds only tags from `tags` (non-empty). */
+  jobTagsWithin(tags: string[]): Expression<SqlBool>;
+}
+
+/** What every query module gets. */
+export interface SqlContext {
+  readonly db: Kysely<Database>;
+  readonly flavor: SqlFlavor;
+  now(): Date;
+}
+
+export function toDateOrNull(flavor: SqlFlavor, value: Date | null): Date | string | null {
+  return value === null ? null : flavor.toDate(value);
+}

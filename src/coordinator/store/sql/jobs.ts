@@ -1,0 +1,128 @@
+/** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { JobStatus } from '../../../api/job-status.js';
+import type { JobFilter, JobPatch, JobRecord, NewJob, Page, Paged } from '../store.js';
+import { JOB_COLUMNS, toRow } from './columns.js';
+import type { SqlContext } from './flavor.js';
+import { translateConstraints } from './errors.js';
+import { pageBounds, totalOf } from './paging.js';
+import { toJob } from './rows.js';
+import type { Database, JobsTable } from './schema.js';
+
+/** Rows per INSERT, well under both dialects' bound-parameter limits. */
+const INSERT_BATCH = 200;
+
+/** Inserts `jobs` into a pipeline within `trx`; returns them in input order. */
+export async function insertJobs(
+  ctx: SqlContext,
+  trx: Kysely<Database>,
+  pipelineId: number,
+  projectId: number,
+  jobs: NewJob[],
+): Promise<JobRecord[]> {
+  const now = ctx.flavor.toDate(ctx.now());
+  const rows = jobs.map(
+    (job) =>
+      ({
+        ...toRow(ctx.flavor, JOB_COLUMNS, job),
+        pipeline_id: pipelineId,
+        project_id: projectId,
+        retried: ctx.flavor.toBool(false),
+        trace_size: 0,
+        created_at: now,
+        updated_at: now,
+      }) as Insertable<JobsTable>,
+  );
+  const created: JobRecord[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    const inserted = await trx
+      .insertInto('jobs')
+      .values(rows.slice(i, i + INSERT_BATCH))
+      .returningAll()
+      .execute();
+    // RETURNING order is not promised; ids are assigned in VALUES order.
+    created.push(...inserted.map(toJob).sort((a, b) => a.id - b.id));
+  }
+  return created;
+}
+
+export function createJobs(ctx: SqlContext, pipelineId: number, projectId: number, jobs: NewJob[]): Promise<JobRecord[]> {
+  return translateConstraints('a job with this token exists', () =>
+    ctx.flavor.transaction(ctx.db, (trx) => insertJobs(ctx, trx, pipelineId, projectId, jobs)),
+  );
+}
+
+export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | null> {
+  const row = await ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toJob(row);
+}
+
+export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
+  const row = await ctx.db.selectFrom('jobs').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return row === undefined ? null : toJob(row);
+}
+
+/** Jobs matching `filter`, by id ascending; all of them when `page` is omitted. */
+export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> {
+  const statuses = filter.statuses;
+  if (statuses !== undefined && statuses.length === 0) return { items: [], total: 0 };
+  const base = ctx.db
+    .selectFrom('jobs')
+    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
+    .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', filter.projectId ?? 0))
+    .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
+    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)));
+  if (page === undefined) {
+    const rows = await base.selectAll().orderBy('id').execute();
+    return { items: rows.map(toJob), total: rows.length };
+  }
+  const { limit, offset } = pageBounds(page);
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const rows = await base.selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  return { items: rows.map(toJob), total: totalOf(count) };
+}
+
+export async function updateJob(
+  ctx: SqlContext,
+  id: number,
+  patch: JobPatch,
+  expectStatuses?: JobStatus[],
+): Promise<JobRecord | null> {
+  if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
+  const set = {
+    ...toRow(ctx.flavor, JOB_COLUMNS, patch),
+    updated_at: ctx.flavor.toDate(ctx.now()),
+  } as Updateable<JobsTable>;
+  const row = await translateConstraints('a job with this token exists', () =>
+    ctx.db
+      .updateTable('jobs')
+      .set(set)
+      .where('id', '=', id)
+      .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
+      .returningAll()
+      .executeTakeFirst(),
+  );
+  return row === undefined ? null : toJob(row);
+}
+
+export async function listStaleRunningJobs(ctx: SqlContext, before: Date): Promise<JobRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'started_at'), '<', ctx.flavor.toDate(before)))
+    .orderBy('id')
+    .execute();
+  return rows.map(toJob);
+}
+
+export async function listPendingJobs(ctx: SqlContext, limit: number): Promise<JobRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toJob);
+}

@@ -1,0 +1,109 @@
+/** Pipelines, created atomically with their jobs. */
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import { FlotillaError } from '../../../shared/errors.js';
+import type {
+  JobRecord,
+  NewJob,
+  NewPipeline,
+  Page,
+  Paged,
+  PipelineFilter,
+  PipelinePatch,
+  PipelineRecord,
+} from '../store.js';
+import { PIPELINE_COLUMNS, toRow } from './columns.js';
+import type { SqlContext } from './flavor.js';
+import { translateConstraints } from './errors.js';
+import { insertJobs } from './jobs.js';
+import { pageBounds, totalOf } from './paging.js';
+import { toPipeline } from './rows.js';
+import type { Database, PipelinesTable } from './schema.js';
+
+const ORDER_COLUMNS = { id: 'id', status: 'status', ref: 'ref', updated_at: 'updated_at' } as const;
+
+export async function createPipeline(
+  ctx: SqlContext,
+  pipeline: NewPipeline,
+  jobs: NewJob[],
+): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> {
+  return translateConstraints('a pipeline with this iid exists', () =>
+    ctx.flavor.transaction(ctx.db, async (trx) => {
+      const iid = await nextIid(ctx, trx, pipeline.projectId);
+      const values = {
+        ...toRow(ctx.flavor, PIPELINE_COLUMNS, pipeline),
+        iid,
+        updated_at: ctx.flavor.toDate(pipeline.createdAt),
+      } as Insertable<PipelinesTable>;
+      const row = await trx.insertInto('pipelines').values(values).returningAll().executeTakeFirstOrThrow();
+      const created = toPipeline(row);
+      return { pipeline: created, jobs: await insertJobs(ctx, trx, created.id, created.projectId, jobs) };
+    }),
+  );
+}
+
+/**
+ * The project's next iid. Inside the creating transaction: on PostgreSQL the project row lock
+ * serialises concurrent creators of one project; SQLite's write lock serialises all writers.
+ */
+async function nextIid(ctx: SqlContext, trx: Kysely<Database>, projectId: number): Promise<number> {
+  const project = await trx
+    .selectFrom('projects')
+    .select('id')
+    .where('id', '=', projectId)
+    .$if(ctx.flavor.rowLocks, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  if (project === undefined) {
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', `project ${projectId} does not exist`, { details: { projectId } });
+  }
+  const max = await trx
+    .selectFrom('pipelines')
+    .select((eb) => eb.fn.max('iid').as('iid'))
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+  return Number(max?.iid ?? 0) + 1;
+}
+
+export async function getPipeline(ctx: SqlContext, id: number): Promise<PipelineRecord | null> {
+  const row = await ctx.db.selectFrom('pipelines').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}
+
+export async function listPipelines(
+  ctx: SqlContext,
+  projectId: number,
+  filter: PipelineFilter,
+  page: Page,
+): Promise<Paged<PipelineRecord>> {
+  const { limit, offset } = pageBounds(page);
+  const base = ctx.db
+    .selectFrom('pipelines')
+    .where('project_id', '=', projectId)
+    .$if(filter.ref !== undefined, (qb) => qb.where('ref', '=', filter.ref ?? ''))
+    .$if(filter.sha !== undefined, (qb) => qb.where('sha', '=', filter.sha ?? ''))
+    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''))
+    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''));
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
+  const direction = filter.sort ?? 'desc';
+  const rows = await base
+    .selectAll()
+    .orderBy(column, direction)
+    .$if(column !== 'id', (qb) => qb.orderBy('id', direction))
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return { items: rows.map(toPipeline), total: totalOf(count) };
+}
+
+export async function updatePipeline(
+  ctx: SqlContext,
+  id: number,
+  patch: PipelinePatch,
+): Promise<PipelineRecord | null> {
+  const set = {
+    ...toRow(ctx.flavor, PIPELINE_COLUMNS, patch),
+    updated_at: ctx.flavor.toDate(ctx.now()),
+  } as Updateable<PipelinesTable>;
+  const row = await ctx.db.updateTable('pipelines').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}

@@ -1,0 +1,54 @@
+/** PostgreSQL via a pg pool; an optional schema isolates one store from others in a database. */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import type { Logger } from '../../../shared/logger.js';
+import type { SqlFlavor } from './flavor.js';
+import type { Database } from './schema.js';
+
+export const postgresFlavor: SqlFlavor = {
+  name: 'postgres',
+  rowLocks: true,
+  columnTypes: { date: 'timestamptz', bool: 'boolean', binary: 'bytea' },
+  toDate: (value) => value,
+  toBool: (value) => value,
+  transaction: (db, fn) => db.transaction().execute(fn),
+  jobTagsWithin: (tags): Expression<SqlBool> =>
+    sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${JSON.stringify(tags)})::jsonb`,
+};
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** A plain identifier; created when missing and put first on every connection's search_path. */
+  schema: string | undefined;
+  logger: Logger | undefined;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+  // An idle client whose server connection drops emits 'error' on the pool; unhandled, it would
+  // crash the process. The next query simply gets a new connection.
+  pool.on('error', (err) => options.logger?.warn({ err }, 'store connection lost'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (options.schema !== undefined) {
+    try {
+      await createSchema(db, options.schema);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+  return db;
+}
+
+async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (err) {
+    // Two processes creating the same schema at once: one gets a unique violation; the schema exists.
+    if ((err as { code?: unknown }).code !== '23505') throw err;
+  }
+}

@@ -1,0 +1,71 @@
+/** Projects. */
+import type { Page, Paged, ProjectRecord } from '../store.js';
+import type { SqlContext } from './flavor.js';
+import { translateConstraints } from './errors.js';
+import { pageBounds, totalOf } from './paging.js';
+import { toProject } from './rows.js';
+
+export async function createProject(
+  ctx: SqlContext,
+  input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>,
+): Promise<ProjectRecord> {
+  const { db, flavor } = ctx;
+  const now = flavor.toDate(ctx.now());
+  const row = await translateConstraints(`project ${input.namespacePath}/${input.path} exists`, () =>
+    db
+      .insertInto('projects')
+      .values({
+        name: input.name,
+        path: input.path,
+        namespace_path: input.namespacePath,
+        description: input.description,
+        default_branch: input.defaultBranch,
+        visibility: input.visibility,
+        ci_config_path: input.ciConfigPath,
+        protected_branches: JSON.stringify(input.protectedBranches),
+        creator_id: input.creatorId,
+        created_at: now,
+        last_activity_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+  return toProject(row);
+}
+
+export async function getProject(ctx: SqlContext, id: number): Promise<ProjectRecord | null> {
+  const row = await ctx.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toProject(row);
+}
+
+export async function findProjectByPath(
+  ctx: SqlContext,
+  namespacePath: string,
+  path: string,
+): Promise<ProjectRecord | null> {
+  const row = await ctx.db
+    .selectFrom('projects')
+    .selectAll()
+    .where('namespace_path', '=', namespacePath)
+    .where('path', '=', path)
+    .executeTakeFirst();
+  return row === undefined ? null : toProject(row);
+}
+
+export async function listProjects(ctx: SqlContext, page: Page): Promise<Paged<ProjectRecord>> {
+  const { limit, offset } = pageBounds(page);
+  const count = await ctx.db
+    .selectFrom('projects')
+    .select((eb) => eb.fn.countAll<number | string>().as('total'))
+    .executeTakeFirst();
+  const rows = await ctx.db.selectFrom('projects').selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  return { items: rows.map(toProject), total: totalOf(count) };
+}
+
+export async function touchProject(ctx: SqlContext, id: number, at: Date): Promise<void> {
+  await ctx.db
+    .updateTable('projects')
+    .set({ last_activity_at: ctx.flavor.toDate(at) })
+    .where('id', '=', id)
+    .execute();
+}

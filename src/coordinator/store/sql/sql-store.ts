@@ -1,0 +1,126 @@
+/**
+ * The Store port over kysely, for SQLite and PostgreSQL alike. This class only wires the port's
+ * methods to the per-area query modules; dialect differences live in `SqlFlavor`.
+ */
+import type { Kysely } from 'kysely';
+import type { JobStatus } from '../../../api/job-status.js';
+import type {
+  AccessTokenRecord,
+  ArtifactRecord,
+  JobClaim,
+  JobFilter,
+  JobPatch,
+  JobRecord,
+  NewArtifact,
+  NewJob,
+  NewPipeline,
+  NewRunner,
+  Page,
+  Paged,
+  PipelineFilter,
+  PipelinePatch,
+  PipelineRecord,
+  ProjectRecord,
+  RunnerMatch,
+  RunnerPatch,
+  RunnerRecord,
+  Store,
+  TraceAppendResult,
+  UserRecord,
+  VariableRecord,
+} from '../store.js';
+import * as artifacts from './artifacts.js';
+import { claimPendingJob } from './claim.js';
+import type { SqlContext, SqlFlavor } from './flavor.js';
+import * as jobs from './jobs.js';
+import * as pipelines from './pipelines.js';
+import * as projects from './projects.js';
+import * as runners from './runners.js';
+import type { Database } from './schema.js';
+import * as trace from './trace.js';
+import * as users from './users.js';
+import * as variables from './variables.js';
+
+export class SqlStore implements Store {
+  readonly #ctx: SqlContext;
+  #closing: Promise<void> | undefined;
+
+  constructor(db: Kysely<Database>, flavor: SqlFlavor, now: () => Date) {
+    this.#ctx = { db, flavor, now };
+  }
+
+  /** Which dialect this store speaks, for logs and diagnostics. */
+  get dialect(): SqlFlavor['name'] {
+    return this.#ctx.flavor.name;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#ctx.db.destroy();
+    return this.#closing;
+  }
+
+  getUser = (id: number): Promise<UserRecord | null> => users.getUser(this.#ctx, id);
+  ensureRootUser = (): Promise<UserRecord> => users.ensureRootUser(this.#ctx);
+  createAccessToken = (input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>): Promise<AccessTokenRecord> =>
+    users.createAccessToken(this.#ctx, input);
+  findAccessTokenByHash = (tokenHash: string): Promise<AccessTokenRecord | null> =>
+    users.findAccessTokenByHash(this.#ctx, tokenHash);
+
+  createProject = (input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>): Promise<ProjectRecord> =>
+    projects.createProject(this.#ctx, input);
+  getProject = (id: number): Promise<ProjectRecord | null> => projects.getProject(this.#ctx, id);
+  findProjectByPath = (namespacePath: string, path: string): Promise<ProjectRecord | null> =>
+    projects.findProjectByPath(this.#ctx, namespacePath, path);
+  listProjects = (page: Page): Promise<Paged<ProjectRecord>> => projects.listProjects(this.#ctx, page);
+  touchProject = (id: number, at: Date): Promise<void> => projects.touchProject(this.#ctx, id, at);
+
+  createRunner = (input: NewRunner): Promise<RunnerRecord> => runners.createRunner(this.#ctx, input);
+  getRunner = (id: number): Promise<RunnerRecord | null> => runners.getRunner(this.#ctx, id);
+  findRunnerByTokenHash = (tokenHash: string): Promise<RunnerRecord | null> =>
+    runners.findRunnerByTokenHash(this.#ctx, tokenHash);
+  listRunners = (page: Page): Promise<Paged<RunnerRecord>> => runners.listRunners(this.#ctx, page);
+  updateRunner = (id: number, patch: RunnerPatch): Promise<RunnerRecord | null> =>
+    runners.updateRunner(this.#ctx, id, patch);
+  deleteRunner = (id: number): Promise<boolean> => runners.deleteRunner(this.#ctx, id);
+
+  createPipeline = (pipeline: NewPipeline, newJobs: NewJob[]): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> =>
+    pipelines.createPipeline(this.#ctx, pipeline, newJobs);
+  getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
+  listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
+    pipelines.listPipelines(this.#ctx, projectId, filter, page);
+  updatePipeline = (id: number, patch: PipelinePatch): Promise<PipelineRecord | null> =>
+    pipelines.updatePipeline(this.#ctx, id, patch);
+
+  createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>
+    jobs.createJobs(this.#ctx, pipelineId, projectId, newJobs);
+  getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
+  listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> => jobs.listJobs(this.#ctx, filter, page);
+  findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> => jobs.findJobByTokenHash(this.#ctx, tokenHash);
+  updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>
+    jobs.updateJob(this.#ctx, id, patch, expectStatuses);
+  claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
+    claimPendingJob(this.#ctx, match, claim);
+  listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
+  listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
+
+  appendTrace = (jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult> =>
+    trace.appendTrace(this.#ctx, jobId, offset, data);
+  readTrace = (jobId: number, offset?: number, limit?: number): Promise<Buffer> =>
+    trace.readTrace(this.#ctx, jobId, offset, limit);
+
+  addArtifact = (input: NewArtifact): Promise<ArtifactRecord> => artifacts.addArtifact(this.#ctx, input);
+  listArtifacts = (jobId: number): Promise<ArtifactRecord[]> => artifacts.listArtifacts(this.#ctx, jobId);
+
+  listVariables = (projectId: number): Promise<VariableRecord[]> => variables.listVariables(this.#ctx, projectId);
+  getVariable = (projectId: number, key: string, environmentScope?: string): Promise<VariableRecord | null> =>
+    variables.getVariable(this.#ctx, projectId, key, environmentScope);
+  createVariable = (input: VariableRecord): Promise<VariableRecord> => variables.createVariable(this.#ctx, input);
+  updateVariable = (
+    projectId: number,
+    key: string,
+    environmentScope: string,
+    patch: Partial<Omit<VariableRecord, 'projectId' | 'key'>>,
+  ): Promise<VariableRecord | null> => variables.updateVariable(this.#ctx, projectId, key, environmentScope, patch);
+  deleteVariable = (projectId: number, key: string, environmentScope: string): Promise<boolean> =>
+    variables.deleteVariable(this.#ctx, projectId, key, environmentScope);
+}

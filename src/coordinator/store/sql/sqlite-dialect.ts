@@ -1,0 +1,51 @@
+/** SQLite via better-sqlite3: one connection, WAL, foreign keys, fully synchronous commits. */
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import type { SqlFlavor } from './flavor.js';
+import type { Database } from './schema.js';
+
+/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export const sqliteFlavor: SqlFlavor = {
+  name: 'sqlite',
+  rowLocks: false,
+  columnTypes: { date: 'text', bool: 'integer', binary: 'blob' },
+  // ISO-8601 UTC text of fixed width sorts and compares in time order.
+  toDate: (value) => value.toISOString(),
+  toBool: (value) => (value ? 1 : 0),
+  transaction: (db, fn) =>
+    // kysely's SQLite driver hands out its single connection under a mutex, so this also
+    // serialises transactions within the process.
+    db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+    }),
+  jobTagsWithin: (tags): Expression<SqlBool> =>
+    sql<SqlBool>`not exists (select 1 from json_each(${sql.ref('jobs.tag_list')}) as t where t.value not in (${sql.join(tags)}))`,
+};
+
+/** Opens (creating if missing) the database file, or an in-memory database for `:memory:`. */
+export function openSqlite(filename: string): Kysely<Database> {
+  const database = new BetterSqlite3(filename);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+    // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged trace
+    // append must survive, so sync the WAL on every commit.
+    database.pragma('synchronous = FULL');
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}

@@ -1,0 +1,70 @@
+/** Users and personal access tokens. */
+import { sql } from 'kysely';
+import type { AccessTokenRecord, UserRecord } from '../store.js';
+import { toDateOrNull } from './flavor.js';
+import type { SqlContext } from './flavor.js';
+import { translateConstraints } from './errors.js';
+import { toAccessToken, toUser } from './rows.js';
+
+const ROOT_USER_ID = 1;
+
+export async function getUser(ctx: SqlContext, id: number): Promise<UserRecord | null> {
+  const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toUser(row);
+}
+
+export async function ensureRootUser(ctx: SqlContext): Promise<UserRecord> {
+  const existing = await getUser(ctx, ROOT_USER_ID);
+  if (existing !== null) return existing;
+  const { db, flavor } = ctx;
+  await db
+    .insertInto('users')
+    .values({
+      id: ROOT_USER_ID,
+      username: 'root',
+      name: 'Administrator',
+      admin: flavor.toBool(true),
+      created_at: flavor.toDate(ctx.now()),
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  if (flavor.name === 'postgres') {
+    // An explicit id does not advance the identity sequence; move it past the root user.
+    await sql`select setval(pg_get_serial_sequence('users', 'id'), (select max(id) from users))`.execute(db);
+  }
+  const root = await getUser(ctx, ROOT_USER_ID);
+  if (root === null) throw new Error('root user vanished after insert');
+  return root;
+}
+
+export async function createAccessToken(
+  ctx: SqlContext,
+  input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
+): Promise<AccessTokenRecord> {
+  const { db, flavor } = ctx;
+  const row = await translateConstraints('an access token with this hash exists', () =>
+    db
+      .insertInto('access_tokens')
+      .values({
+        user_id: input.userId,
+        name: input.name,
+        token_hash: input.tokenHash,
+        scopes: JSON.stringify(input.scopes),
+        created_at: flavor.toDate(ctx.now()),
+        expires_at: toDateOrNull(flavor, input.expiresAt),
+        revoked: flavor.toBool(false),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+  return toAccessToken(row);
+}
+
+export async function findAccessTokenByHash(ctx: SqlContext, tokenHash: string): Promise<AccessTokenRecord | null> {
+  const row = await ctx.db
+    .selectFrom('access_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  return row === undefined ? null : toAccessToken(row);
+}
