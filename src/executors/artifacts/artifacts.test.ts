@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { jobPayload, memoryOutput } from '../testing/job-fixture.js';
+import { collectArtifactFiles } from './collect.js';
+import { globToRegExp, matchesAny } from './glob.js';
+import { downloadDependencies, uploadArtifacts } from './stages.js';
+import { extractZip, safeEntryPath, writeZip } from './zip.js';
+
+async function tree(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'flo-art-'));
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+  }
+  return root;
+}
+
+describe('artifact globs', () => {
+  it.each([
+    ['out/', 'out/a/b.txt', true],
+    ['out', 'outside.txt', false],
+    ['*.log', 'x.log', true],
+    ['*.log', 'dir/x.log', false],
+    ['**/*.log', 'dir/sub/x.log', true],
+    ['**/*.log', 'x.log', true],
+    ['./dist/*.js', 'dist/a.js', true],
+    ['dist/?.js', 'dist/ab.js', false],
+  ])('%s matches %s: %s', (pattern, path, expected) => {
+    expect(matchesAny(path, [globToRegExp(pattern)])).toBe(expected);
+  });
+});
+
+describe('artifact archives', () => {
+  it('round-trips the selected files through zip, honouring exclude', async () => {
+    const root = await tree({ 'out/a.txt': 'A', 'out/tmp/t.txt': 'T', 'out/sub/b.bin': 'B', 'src/c.ts': 'C' });
+    const files = await collectArtifactFiles(root, { paths: ['out/'], exclude: ['out/tmp'], untracked: false });
+    expect(files).toEqual(['out/a.txt', 'out/sub/b.bin']);
+    const zip = join(await mkdtemp(join(tmpdir(), 'flo-zip-')), 'a.zip');
+    await writeZip(root, files, zip);
+    const dest = await mkdtemp(join(tmpdir(), 'flo-dest-'));
+    expect(await extractZip(zip, dest)).toEqual(files);
+    expect(await readFile(join(dest, 'out/sub/b.bin'), 'utf8')).toBe('B');
+    expect(existsSync(join(dest, 'out/tmp/t.txt'))).toBe(false);
+  });
+
+  it.each(['../evil.txt', '/etc/evil', 'a/../../evil', 'C:/evil'])('refuses the entry path %s', (name) => {
+    expect(safeEntryPath('/tmp/root', name)).toBeNull();
+  });
+
+  it('refuses to extract an archive with a path-traversal entry', async () => {
+    const root = await tree({ 'aa/evil.txt': 'x' });
+    const zip = join(root, 'bad.zip');
+    await writeZip(root, ['aa/evil.txt'], zip);
+    const bytes = await readFile(zip);
+    await writeFile(zip, Buffer.from(bytes.toString('latin1').replaceAll('aa/evil.txt', '../evil.txt'), 'latin1'));
+    const dest = join(await mkdtemp(join(tmpdir(), 'flo-dest-')), 'inner');
+    await mkdir(dest);
+    await expect(extractZip(zip, dest)).rejects.toThrow(/evil/);
+    expect(existsSync(join(dest, '..', 'evil.txt'))).toBe(false);
+  });
+});
+
+interface Upload {
+  url: string;
+  token: string | undefined;
+  body: Buffer;
+  contentType: string | undefined;
+}
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+function read(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise((res) => {
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => res(Buffer.concat(chunks)));
+  });
+}
+
+async function fakeCoordinator(zipToServe: Buffer): Promise<{ baseUrl: string; uploads: Upload[]; downloads: string[] }> {
+  const uploads: Upload[] = [];
+  const downloads: string[] = [];
+  server = createServer((req, res) => {
+    void read(req).then((body) => {
+      const token = req.headers['job-token'] as string | undefined;
+      if (req.method === 'POST') {
+        uploads.push({ url: req.url ?? '', token, body, contentType: req.headers['content-type'] });
+        res.writeHead(201).end('201');
+      } else {
+        downloads.push(`${req.url ?? ''} ${token ?? ''}`);
+        res.writeHead(200, { 'content-type': 'application/zip' }).end(zipToServe);
+      }
+    });
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, uploads, downloads };
+}
+
+describe('artifact stages over HTTP', () => {
+  it('uploads a zip as multipart "file" with the job token and downloads dependencies', async () => {
+    const source = await tree({ 'dist/app.js': 'js' });
+    const depZip = join(source, 'dep.zip');
+    await writeZip(source, ['dist/app.js'], depZip);
+    const coordinator = await fakeCoordinator(await readFile(depZip));
+    const payload = jobPayload({
+      artifacts: [{ name: 'artifacts', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success', expire_in: '7d', artifact_type: 'archive', artifact_format: 'zip' }],
+      dependencies: [{ id: 9, name: 'build', token: 'glcbt-deptoken', artifacts_file: { filename: 'artifacts.zip', size: 1 } }],
+    });
+    const projectDir = await mkdtemp(join(tmpdir(), 'flo-proj-'));
+    const tmpDir = await mkdtemp(join(tmpdir(), 'flo-tmp-'));
+    const output = memoryOutput();
+    const options = { payload, baseUrl: coordinator.baseUrl, projectDir, tmpDir, output };
+    expect(await downloadDependencies(options)).toBe(0);
+    expect(coordinator.downloads).toEqual(['/api/v4/jobs/9/artifacts glcbt-deptoken']);
+    expect(await readFile(join(projectDir, 'dist/app.js'), 'utf8')).toBe('js');
+    expect(await uploadArtifacts(options, 'success')).toBe(0);
+    const upload = coordinator.uploads[0];
+    expect(upload?.url).toBe('/api/v4/jobs/42/artifacts?artifact_format=zip&artifact_type=archive&expire_in=7d');
+    expect(upload?.token).toBe('glcbt-jobtoken123456');
+    expect(upload?.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    expect(upload?.body.toString('latin1')).toContain('name="file"; filename="artifacts.zip"');
+    expect(await uploadArtifacts(options, 'failed')).toBe(0);
+    expect(coordinator.uploads).toHaveLength(1);
+  });
+});

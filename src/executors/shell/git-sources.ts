@@ -1,0 +1,109 @@
+/**
+ * The `get_sources` stage for executors that run git on this host: init, point `origin` at the
+ * job's repo_url (which embeds `gitlab-ci-token:<job token>@`), fetch the job's refspecs, check out
+ * the sha and clean, honouring GIT_STRATEGY (fetch | clone | none | empty), GIT_DEPTH, GIT_CHECKOUT
+ * and GIT_CLEAN_FLAGS like gitlab-runner.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { JobPayload, JobVariable } from '../../api/runner-api.js';
+import { variableValue, type JobOutput } from '../executor.js';
+import { runProcess } from './process.js';
+
+const GREEN = '\x1b[32;1m';
+const RESET = '\x1b[0;m';
+const DEFAULT_REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
+
+export interface GetSourcesOptions {
+  projectDir: string;
+  gitInfo: JobPayload['git_info'];
+  variables: readonly JobVariable[];
+  output: JobOutput;
+  signal: AbortSignal;
+}
+
+const discard = { write(): void {} };
+
+function say(output: JobOutput, text: string): void {
+  output.write(`${GREEN}${text}${RESET}\n`);
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+}
+
+function git(options: GetSourcesOptions, args: string[], output: JobOutput = options.output): Promise<number> {
+  return runProcess({ command: 'git', args, cwd: options.projectDir, env: gitEnv(), output, signal: options.signal });
+}
+
+function depthOf(options: GetSourcesOptions): number {
+  const fromVariable = variableValue(options.variables, 'GIT_DEPTH');
+  const parsed = fromVariable === undefined ? NaN : Number.parseInt(fromVariable, 10);
+  return Number.isFinite(parsed) && parsed >= 0 ? parsed : options.gitInfo.depth;
+}
+
+async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
+  const { gitInfo, output } = options;
+  const depth = depthOf(options);
+  say(output, depth > 0 ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
+  await mkdir(options.projectDir, { recursive: true });
+  if (!existsSync(join(options.projectDir, '.git'))) {
+    const code = await git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
+    if (code !== 0) return code;
+    output.write('Created fresh repository.\n');
+  }
+  if ((await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
+    const code = await git(options, ['remote', 'add', 'origin', gitInfo.repo_url]);
+    if (code !== 0) return code;
+  }
+  const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
+  const fetchArgs = ['fetch', 'origin', '--no-recurse-submodules', '--prune', '--quiet', ...refspecs];
+  if (depth > 0) fetchArgs.push('--depth', String(depth));
+  const fetched = await git(options, fetchArgs);
+  if (fetched !== 0) return fetched;
+  return checkoutAndClean(options);
+}
+
+async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {
+  const { gitInfo, output, variables } = options;
+  if (variableValue(variables, 'GIT_CHECKOUT') === 'false') {
+    say(output, 'Skipping Git checkout');
+    return 0;
+  }
+  say(output, `Checking out ${gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${gitInfo.ref})...`);
+  const checkedOut = await git(options, ['checkout', '-f', '-q', gitInfo.sha]);
+  if (checkedOut !== 0) return checkedOut;
+  const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
+  if (flags !== 'none') {
+    const cleaned = await git(options, ['clean', ...flags.split(/\s+/).filter(Boolean)]);
+    if (cleaned !== 0) return cleaned;
+  }
+  say(output, 'Skipping Git submodules setup');
+  return 0;
+}
+
+/** Runs the get_sources stage; resolves with the exit code of the first failing git command, or 0. */
+export async function getSources(options: GetSourcesOptions): Promise<number> {
+  const strategy = variableValue(options.variables, 'GIT_STRATEGY') ?? 'fetch';
+  switch (strategy) {
+    case 'none':
+      say(options.output, 'Skipping Git repository setup');
+      await mkdir(options.projectDir, { recursive: true });
+      return 0;
+    case 'empty':
+      say(options.output, 'Skipping Git repository setup and creating an empty build directory');
+      await rm(options.projectDir, { recursive: true, force: true });
+      await mkdir(options.projectDir, { recursive: true });
+      return 0;
+    case 'clone':
+      await rm(options.projectDir, { recursive: true, force: true });
+      return fetchAndCheckout(options);
+    case 'fetch':
+      return fetchAndCheckout(options);
+    default:
+      options.output.write(`ERROR: unknown GIT_STRATEGY "${strategy}"; use fetch, clone, none or empty\n`);
+      return 1;
+  }
+}

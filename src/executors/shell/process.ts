@@ -1,0 +1,74 @@
+/**
+ * Runs one process for a stage in its own process group (spawned detached), so the whole tree can be
+ * killed: on abort the group gets SIGTERM, then SIGKILL after a grace period. When the main process
+ * exits, anything it left behind in its group is killed too: a stage's processes never outlive it
+ * (a lingering background child would otherwise hold the output pipe open and hang the job).
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+import type { JobOutput } from '../executor.js';
+
+export interface RunProcessOptions {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  output: JobOutput;
+  signal: AbortSignal;
+  /** Time between SIGTERM and SIGKILL on abort. */
+  killGraceMs?: number;
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const number = sig ? constants.signals[sig] : undefined;
+  return 128 + (number ?? 0);
+}
+
+/** Resolves with the exit code; rejects with `signal.reason` when aborted (after the tree is gone). */
+export function runProcess(options: RunProcessOptions): Promise<number> {
+  const { signal, output } = options;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(options.command, [...options.args], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let exitCode = -1;
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      if (child.pid === undefined) return;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), options.killGraceMs ?? 5000);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.write(chunk));
+    child.on('exit', (code, sig) => {
+      exitCode = exitCodeOf(code, sig);
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    });
+    child.on('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+      reject(err);
+    });
+    child.on('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+      if (signal.aborted) reject(signal.reason);
+      else resolve(exitCode);
+    });
+  });
+}

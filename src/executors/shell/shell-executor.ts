@@ -1,0 +1,167 @@
+/**
+ * The shell executor: runs a job as processes on this host. Sources are checked out to
+ * `<builds_dir>/<short-token>/<concurrent-id>/<project_full_path>`; file variables and scratch files
+ * live in `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR). Each script stage is one bash process in its
+ * own process group.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+import type { JobVariable } from '../../api/runner-api.js';
+import { downloadDependencies, uploadArtifacts } from '../artifacts/stages.js';
+import type {
+  BuildStage,
+  Executor,
+  ExecutorFactory,
+  ExecutorJob,
+  StageContext,
+  StageResult,
+} from '../executor.js';
+import { buildBashScript } from './bash-script.js';
+import { getSources } from './git-sources.js';
+import { runProcess } from './process.js';
+
+export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
+  variables: true,
+  artifacts: true,
+  upload_multiple_artifacts: true,
+  refspecs: true,
+  masking: true,
+  raw_variables: true,
+  artifacts_exclude: true,
+  multi_build_steps: true,
+  return_exit_code: true,
+  shared: true,
+});
+
+export interface ShellExecutorOptions {
+  /** Time between SIGTERM and SIGKILL when a stage is stopped. */
+  killGraceMs?: number;
+}
+
+function safeProjectPath(fullPath: string, projectId: number): string {
+  const parts = fullPath.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  return parts.length > 0 ? parts.join('/') : `project-${projectId}`;
+}
+
+export function projectDirFor(job: ExecutorJob): string {
+  const { runner, payload, concurrentId } = job;
+  const path = safeProjectPath(payload.job_info.project_full_path, payload.job_info.project_id);
+  return join(runner.buildsDir, runner.shortToken, String(concurrentId), path);
+}
+
+function executorVariables(job: ExecutorJob, projectDir: string): JobVariable[] {
+  const plain = (key: string, value: string): JobVariable => ({ key, value, public: true, masked: false });
+  return [
+    plain('CI_BUILDS_DIR', job.runner.buildsDir),
+    plain('CI_PROJECT_DIR', projectDir),
+    plain('RUNNER_TEMP_PROJECT_DIR', `${projectDir}.tmp`),
+    plain('CI_SHARED_ENVIRONMENT', 'true'),
+  ];
+}
+
+/** The manager's own environment minus flotilla's settings (which may hold secrets such as tokens). */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLOTILLA_')));
+}
+
+function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): Executor {
+  const projectDir = projectDirFor(job);
+  const tmpDir = `${projectDir}.tmp`;
+  const variables = [...executorVariables(job, projectDir), ...job.variables];
+  const env = inheritedEnv();
+  let scriptCounter = 0;
+
+  async function writeFileVariables(): Promise<void> {
+    for (const v of variables) {
+      if (!v.file) {
+        env[v.key] = v.value;
+        continue;
+      }
+      const path = join(tmpDir, v.key);
+      await writeFile(path, v.value, { mode: 0o600 });
+      env[v.key] = path;
+    }
+  }
+
+  async function runScript(commands: readonly string[], ctx: StageContext, extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+    const file = join(tmpDir, `script-${++scriptCounter}.sh`);
+    await writeFile(file, buildBashScript(commands), { mode: 0o700 });
+    await mkdir(projectDir, { recursive: true });
+    return runProcess({
+      command: 'bash', args: ['--noprofile', '--norc', file], cwd: projectDir,
+      env: { ...env, ...extraEnv }, output: ctx.output, signal: ctx.signal, killGraceMs: options.killGraceMs,
+    });
+  }
+
+  async function stepScript(ctx: StageContext): Promise<number> {
+    for (const step of job.payload.steps) {
+      if (step.name === 'after_script') continue;
+      const code = await runScript(step.script, ctx);
+      if (code !== 0) return code;
+    }
+    return 0;
+  }
+
+  async function afterScript(ctx: StageContext): Promise<number> {
+    const step = job.payload.steps.find((s) => s.name === 'after_script');
+    return step ? runScript(step.script, ctx, { CI_JOB_STATUS: ctx.jobStatus }) : 0;
+  }
+
+  const artifactOptions = (ctx: StageContext) => ({
+    payload: job.payload, baseUrl: job.runner.url, projectDir, tmpDir, output: ctx.output,
+  });
+
+  async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
+    switch (stage) {
+      case 'prepare_script':
+        ctx.output.write(`Running on ${hostname()}...\n`);
+        return 0;
+      case 'get_sources':
+        return getSources({ projectDir, gitInfo: job.payload.git_info, variables, output: ctx.output, signal: ctx.signal });
+      case 'download_artifacts':
+        return downloadDependencies(artifactOptions(ctx));
+      case 'step_script':
+        return stepScript(ctx);
+      case 'after_script':
+        return afterScript(ctx);
+      case 'upload_artifacts_on_success':
+        return uploadArtifacts(artifactOptions(ctx), 'success');
+      case 'upload_artifacts_on_failure':
+        return uploadArtifacts(artifactOptions(ctx), 'failed');
+      case 'cleanup_file_variables':
+        await rm(tmpDir, { recursive: true, force: true });
+        return 0;
+      case 'restore_cache':
+      case 'archive_cache':
+      case 'archive_cache_on_failure':
+        ctx.output.write('\x1b[0;33mWARNING: caching is not supported by flotilla yet; skipped\x1b[0;m\n');
+        return 0;
+    }
+  }
+
+  return {
+    async prepare(ctx) {
+      ctx.output.write(`Using Shell (${job.runner.shell}) executor...\n`);
+      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+      await writeFileVariables();
+    },
+    async runStage(stage, ctx): Promise<StageResult> {
+      return { exitCode: await run(stage, ctx) };
+    },
+    async cleanup() {
+      await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** The factory the CLI registers for `executor = "shell"`. */
+export function createShellExecutorFactory(options: ShellExecutorOptions = {}): ExecutorFactory {
+  return {
+    name: 'shell',
+    shell: 'bash',
+    features: SHELL_FEATURES,
+    create: (job) => createShellExecutor(job, options),
+  } satisfies ExecutorFactory;
+}
