@@ -1,0 +1,133 @@
+/**
+ * Builds the coordinator: the HTTP app (Runner API v4, REST API v4, git smart HTTP, metrics,
+ * health) and the scheduler. Never listens: the CLI (or a test) calls `app.listen`.
+ */
+import multipart from '@fastify/multipart';
+import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+import type { Clock } from '../shared/clock.js';
+import { FlotillaError, isFlotillaError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { ArtifactStorage } from './artifacts/artifact-storage.js';
+import type { CoordinatorConfig } from './config.js';
+import type { CoordinatorContext, GitHosting } from './context.js';
+import { createCoordinatorMetrics } from './metrics.js';
+import { registerGitRoutes } from './routes/git-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
+import { registerPipelineRoutes } from './routes/pipeline-routes.js';
+import { registerProjectRoutes } from './routes/project-routes.js';
+import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
+import { registerRunnerRoutes } from './routes/runner-routes.js';
+import { registerVariableRoutes } from './routes/variable-routes.js';
+import { RunnerQueue } from './scheduler/runner-queue.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { Store } from './store/store.js';
+
+export interface CoordinatorDeps {
+  store: Store;
+  git: GitHosting;
+  config: CoordinatorConfig;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface Coordinator {
+  app: FastifyInstance;
+  scheduler: Scheduler;
+  context: CoordinatorContext;
+  /** Stops the scheduler and the HTTP app (held long polls are answered). */
+  close(): Promise<void>;
+}
+
+function errorBody(err: FlotillaError): Record<string, unknown> {
+  const fields = err.details?.['fields'];
+  return { message: fields ?? err.message, code: err.code };
+}
+
+function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((err: FastifyError | FlotillaError, request, reply) => {
+    if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
+    const status = err.statusCode ?? 500;
+    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ message: '413 Request Entity Too Large', code: 'FLO_ERR_PAYLOAD_TOO_LARGE' });
+    }
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ message: `${status} ${err.message}`, code: 'FLO_ERR_BAD_REQUEST' });
+    }
+    logger.error({ err, url: request.url, method: request.method }, 'request failed');
+    return reply.code(500).send({ message: '500 Internal Server Error', code: 'FLO_ERR_INTERNAL' });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: '404 Not Found' }));
+}
+
+function installParsers(app: FastifyInstance): void {
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer' }, (_r, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+}
+
+function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry: Registry): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/-/health', async () => 'GitLab OK');
+  app.get('/-/liveness', async () => ({ status: 'ok' }));
+  app.get('/-/ready', async (_request, reply) => {
+    try {
+      await ctx.store.getUser(1);
+      return { status: 'ok' };
+    } catch {
+      return reply.code(503).send({ status: 'failed' });
+    }
+  });
+}
+
+export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinator> {
+  const app = fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
+  const metrics = createCoordinatorMetrics(deps.registry);
+  const queue = new RunnerQueue();
+  const scheduler = new Scheduler({
+    store: deps.store,
+    repos: deps.git,
+    queue,
+    clock: deps.clock,
+    logger: deps.logger,
+    config: deps.config,
+    onJobStatus: (status) => metrics.jobsByStatus.inc({ status }),
+  });
+  const context: CoordinatorContext = {
+    ...deps,
+    scheduler,
+    artifacts: new ArtifactStorage(deps.config.artifactsDir),
+    metrics,
+    watchedTraces: new Map(),
+  };
+  await app.register(multipart);
+  installParsers(app);
+  installErrorHandling(app, deps.logger);
+  installMetrics(app, context, deps.registry);
+  registerRunnerApiRoutes(app, context);
+  registerProjectRoutes(app, context);
+  registerPipelineRoutes(app, context);
+  registerJobRoutes(app, context);
+  registerVariableRoutes(app, context);
+  registerRunnerRoutes(app, context);
+  registerGitRoutes(app, context);
+  scheduler.start();
+  return {
+    app,
+    scheduler,
+    context,
+    close: async () => {
+      await scheduler.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Authentication as GitLab does it: personal/root access tokens (`PRIVATE-TOKEN`, `Authorization:
+ * Bearer`, `private_token`), runner tokens (`glrt-`) and job tokens (`glcbt-`, valid only while
+ * their job runs). Only token hashes are stored; lookups go by hash, so no secret is compared in
+ * variable time.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+import { FlotillaError } from '../shared/errors.js';
+import { hashToken } from '../shared/hash.js';
+import type { AccessTokenRecord, JobRecord, RunnerRecord, Store, UserRecord } from './store/store.js';
+
+export interface Principal {
+  user: UserRecord;
+  token: AccessTokenRecord;
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The access token from PRIVATE-TOKEN, Authorization: Bearer, or ?private_token=. */
+export function accessTokenFrom(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
+  const direct = headerValue(headers, 'private-token');
+  if (direct) return direct;
+  const auth = headerValue(headers, 'authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  const q = query['private_token'] ?? query['access_token'];
+  return typeof q === 'string' ? q : undefined;
+}
+
+/** Basic auth credentials, for git over HTTP. */
+export function basicCredentials(headers: IncomingHttpHeaders): { username: string; password: string } | null {
+  const auth = headerValue(headers, 'authorization');
+  if (!auth?.toLowerCase().startsWith('basic ')) return null;
+  const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return null;
+  return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+export async function findPrincipal(store: Store, token: string | undefined, now: Date): Promise<Principal | null> {
+  if (!token) return null;
+  const record = await store.findAccessTokenByHash(hashToken(token));
+  if (!record || record.revoked) return null;
+  if (record.expiresAt && record.expiresAt.getTime() < now.getTime()) return null;
+  const user = await store.getUser(record.userId);
+  return user ? { user, token: record } : null;
+}
+
+export async function requirePrincipal(
+  store: Store,
+  headers: IncomingHttpHeaders,
+  query: Record<string, unknown>,
+  now: Date,
+): Promise<Principal> {
+  const principal = await findPrincipal(store, accessTokenFrom(headers, query), now);
+  if (!principal) throw new FlotillaError('FLO_ERR_UNAUTHORIZED', '401 Unauthorized');
+  return principal;
+}
+
+export function requireAdmin(principal: Principal): void {
+  if (!principal.user.admin) throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
+}
+
+export async function findRunner(store: Store, token: string | undefined): Promise<RunnerRecord | null> {
+  if (!token) return null;
+  return store.findRunnerByTokenHash(hashToken(token));
+}
+
+/** The job whose token this is, if that job is still running (or canceling). */
+export async function findActiveJob(store: Store, token: string | undefined): Promise<JobRecord | null> {
+  if (!token) return null;
+  const job = await store.findJobByTokenHash(hashToken(token));
+  if (!job || (job.status !== 'running' && job.status !== 'canceling')) return null;
+  return job;
+}

@@ -1,0 +1,60 @@
+/** The coordinator's Prometheus metrics, on an injected registry. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface CoordinatorMetrics {
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  httpDuration: Histogram<'route' | 'method'>;
+  jobsByStatus: Counter<'status'>;
+  queueDuration: Histogram<'runner_type'>;
+  longPollWaiters: Gauge;
+  traceBytes: Counter;
+  pipelinesCreated: Counter<'source' | 'status'>;
+}
+
+export function createCoordinatorMetrics(registry: Registry): CoordinatorMetrics {
+  const registers = [registry];
+  return {
+    httpRequests: new Counter({
+      name: 'flotilla_coordinator_http_requests_total',
+      help: 'HTTP requests handled, by route, method and status code',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'flotilla_coordinator_http_request_duration_seconds',
+      help: 'HTTP request duration (long polls included)',
+      labelNames: ['route', 'method'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    jobsByStatus: new Counter({
+      name: 'flotilla_coordinator_job_transitions_total',
+      help: 'Job status transitions, by the status entered',
+      labelNames: ['status'],
+      registers,
+    }),
+    queueDuration: new Histogram({
+      name: 'flotilla_coordinator_job_queue_duration_seconds',
+      help: 'Time jobs spent pending before a runner took them',
+      labelNames: ['runner_type'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    }),
+    longPollWaiters: new Gauge({
+      name: 'flotilla_coordinator_long_poll_waiters',
+      help: 'POST /jobs/request calls currently held open',
+      registers,
+    }),
+    traceBytes: new Counter({
+      name: 'flotilla_coordinator_trace_bytes_total',
+      help: 'Job log bytes appended',
+      registers,
+    }),
+    pipelinesCreated: new Counter({
+      name: 'flotilla_coordinator_pipelines_created_total',
+      help: 'Pipelines created, by source and initial status',
+      labelNames: ['source', 'status'],
+      registers,
+    }),
+  };
+}

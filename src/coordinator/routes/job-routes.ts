@@ -1,0 +1,99 @@
+/** REST: jobs of a project (show, list, trace, cancel, retry, play, artifacts). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { JOB_STATUSES, type JobStatus } from '../../api/job-status.js';
+import type { JobResponse } from '../../api/rest-api.js';
+import { FlotillaError } from '../../shared/errors.js';
+import type { CoordinatorContext } from '../context.js';
+import type { JobRecord, ProjectRecord } from '../store/store.js';
+import { parseId, parsePage, setPaginationHeaders } from './http-helpers.js';
+import { presentJob } from './presenters.js';
+import { auth, resolveProject } from './project-routes.js';
+import { sendArchive } from './runner-artifact-routes.js';
+
+export async function presentJobs(ctx: CoordinatorContext, jobs: JobRecord[], project: ProjectRecord): Promise<JobResponse[]> {
+  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const pipelines = new Map<number, Awaited<ReturnType<typeof ctx.store.getPipeline>>>();
+  const out: JobResponse[] = [];
+  for (const job of jobs) {
+    if (!pipelines.has(job.pipelineId)) pipelines.set(job.pipelineId, await ctx.store.getPipeline(job.pipelineId));
+    const pipeline = pipelines.get(job.pipelineId);
+    if (!pipeline) continue;
+    const [user, runner, artifacts] = await Promise.all([
+      ctx.store.getUser(job.userId),
+      job.runnerId ? ctx.store.getRunner(job.runnerId) : Promise.resolve(null),
+      ctx.store.listArtifacts(job.id),
+    ]);
+    out.push(presentJob(job, { pipeline, project, user, runner, artifacts, base }));
+  }
+  return out;
+}
+
+async function loadJob(ctx: CoordinatorContext, request: FastifyRequest): Promise<{ job: JobRecord; project: ProjectRecord }> {
+  const params = request.params as Record<string, string>;
+  const project = await resolveProject(ctx, params['id']);
+  const job = await ctx.store.getJob(parseId(params['job_id'], 'Job'));
+  if (!job || job.projectId !== project.id) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
+  return { job, project };
+}
+
+function scopes(query: Record<string, unknown>): JobStatus[] | undefined {
+  const raw = query['scope[]'] ?? query['scope'];
+  if (raw === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw : [raw]).map(String);
+  for (const s of list) {
+    if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'scope does not have a valid value');
+  }
+  return list as JobStatus[];
+}
+
+export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const one = async (job: JobRecord, project: ProjectRecord): Promise<JobResponse> => {
+    const [presented] = await presentJobs(ctx, [job], project);
+    if (!presented) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
+    return presented;
+  };
+  app.get('/api/v4/projects/:id/jobs', async (request, reply) => {
+    await auth(ctx, request);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const query = request.query as Record<string, unknown>;
+    const page = parsePage(query);
+    const statuses = scopes(query);
+    const result = await ctx.store.listJobs({ projectId: project.id, ...(statuses ? { statuses } : {}) }, page);
+    setPaginationHeaders(request, reply, page, result, base);
+    return presentJobs(ctx, result.items, project);
+  });
+  app.get('/api/v4/projects/:id/jobs/:job_id', async (request) => {
+    await auth(ctx, request);
+    const { job, project } = await loadJob(ctx, request);
+    return one(job, project);
+  });
+  app.get('/api/v4/projects/:id/jobs/:job_id/trace', async (request, reply) => {
+    await auth(ctx, request);
+    const { job } = await loadJob(ctx, request);
+    ctx.watchedTraces.set(job.id, ctx.clock.monotonic());
+    const trace = await ctx.store.readTrace(job.id);
+    return reply.type('text/plain; charset=utf-8').send(trace);
+  });
+  app.post('/api/v4/projects/:id/jobs/:job_id/cancel', async (request, reply) => {
+    await auth(ctx, request);
+    const { job, project } = await loadJob(ctx, request);
+    return reply.code(201).send(await one(await ctx.scheduler.cancelJob(job), project));
+  });
+  app.post('/api/v4/projects/:id/jobs/:job_id/retry', async (request, reply) => {
+    const principal = await auth(ctx, request);
+    const { job, project } = await loadJob(ctx, request);
+    return reply.code(201).send(await one(await ctx.scheduler.retryJob(job, principal.user.id), project));
+  });
+  app.post('/api/v4/projects/:id/jobs/:job_id/play', async (request, reply) => {
+    const principal = await auth(ctx, request);
+    const { job, project } = await loadJob(ctx, request);
+    return reply.code(200).send(await one(await ctx.scheduler.playJob(job, principal.user.id), project));
+  });
+  app.get('/api/v4/projects/:id/jobs/:job_id/artifacts', async (request, reply) => {
+    await auth(ctx, request);
+    const { job } = await loadJob(ctx, request);
+    return sendArchive(ctx, job, reply);
+  });
+}

@@ -1,0 +1,116 @@
+/** REST: pipelines of a project (create, list, show, cancel, retry, jobs). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { JOB_STATUSES, type PipelineStatus } from '../../api/job-status.js';
+import { FlotillaError } from '../../shared/errors.js';
+import type { CoordinatorContext } from '../context.js';
+import type { PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
+import { bodyOf, parseId, parsePage, setPaginationHeaders, str } from './http-helpers.js';
+import { presentPipeline } from './presenters.js';
+import { auth, resolveProject } from './project-routes.js';
+import { presentJobs } from './job-routes.js';
+
+function readVariables(value: unknown): PipelineVariable[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'variables is invalid: expected an array of {key, value, variable_type}');
+  return value.map((v: unknown, i) => {
+    const item = (v ?? {}) as Record<string, unknown>;
+    if (typeof item['key'] !== 'string' || !/^[A-Za-z0-9_]+$/.test(item['key'])) {
+      throw new FlotillaError('FLO_ERR_BAD_REQUEST', `variables[${i}][key] is invalid: use letters, digits and _`);
+    }
+    const type = item['variable_type'] === 'file' ? 'file' : 'env_var';
+    return { key: item['key'], value: String(item['value'] ?? ''), variableType: type };
+  });
+}
+
+export async function loadPipeline(ctx: CoordinatorContext, project: ProjectRecord, idParam: unknown): Promise<PipelineRecord> {
+  const pipeline = await ctx.store.getPipeline(parseId(idParam, 'Pipeline'));
+  if (!pipeline || pipeline.projectId !== project.id) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Not found');
+  return pipeline;
+}
+
+async function present(ctx: CoordinatorContext, pipeline: PipelineRecord, project: ProjectRecord) {
+  const user = await ctx.store.getUser(pipeline.userId);
+  return presentPipeline(pipeline, project, user, ctx.config.externalUrl.replace(/\/$/, ''));
+}
+
+async function createFromApi(ctx: CoordinatorContext, request: FastifyRequest) {
+  const principal = await auth(ctx, request);
+  const params = request.params as Record<string, string>;
+  const project = await resolveProject(ctx, params['id']);
+  const body = bodyOf(request);
+  const ref = str(body, 'ref') ?? str(request.query as Record<string, unknown>, 'ref');
+  if (!ref) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'ref is missing');
+  const pipeline = await ctx.scheduler.createPipeline({
+    project,
+    ref,
+    source: 'api',
+    variables: readVariables(body['variables']),
+    userId: principal.user.id,
+  });
+  ctx.metrics.pipelinesCreated.inc({ source: 'api', status: pipeline.status });
+  return present(ctx, pipeline, project);
+}
+
+export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  app.post('/api/v4/projects/:id/pipeline', async (request, reply) => reply.code(201).send(await createFromApi(ctx, request)));
+  app.get('/api/v4/projects/:id/pipelines', async (request, reply) => {
+    await auth(ctx, request);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const query = request.query as Record<string, unknown>;
+    const status = str(query, 'status');
+    if (status && !(JOB_STATUSES as readonly string[]).includes(status)) {
+      throw new FlotillaError('FLO_ERR_BAD_REQUEST', `status does not have a valid value`);
+    }
+    const sort = str(query, 'sort');
+    const page = parsePage(query);
+    const result = await ctx.store.listPipelines(
+      project.id,
+      {
+        ...(str(query, 'ref') ? { ref: str(query, 'ref') } : {}),
+        ...(str(query, 'sha') ? { sha: str(query, 'sha') } : {}),
+        ...(str(query, 'source') ? { source: str(query, 'source') } : {}),
+        ...(status ? { status: status as PipelineStatus } : {}),
+        ...(sort === 'asc' || sort === 'desc' ? { sort } : {}),
+      },
+      page,
+    );
+    setPaginationHeaders(request, reply, page, result, base);
+    return Promise.all(result.items.map((p) => present(ctx, p, project)));
+  });
+  app.get('/api/v4/projects/:id/pipelines/:pipeline_id', async (request) => {
+    await auth(ctx, request);
+    const params = request.params as Record<string, string>;
+    const project = await resolveProject(ctx, params['id']);
+    return present(ctx, await loadPipeline(ctx, project, params['pipeline_id']), project);
+  });
+  app.post('/api/v4/projects/:id/pipelines/:pipeline_id/cancel', async (request) => {
+    await auth(ctx, request);
+    const params = request.params as Record<string, string>;
+    const project = await resolveProject(ctx, params['id']);
+    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    await ctx.scheduler.cancelPipeline(pipeline);
+    return present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project);
+  });
+  app.post('/api/v4/projects/:id/pipelines/:pipeline_id/retry', async (request, reply) => {
+    const principal = await auth(ctx, request);
+    const params = request.params as Record<string, string>;
+    const project = await resolveProject(ctx, params['id']);
+    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    await ctx.scheduler.retryPipeline(pipeline, principal.user.id);
+    return reply.code(201).send(await present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project));
+  });
+  app.get('/api/v4/projects/:id/pipelines/:pipeline_id/jobs', async (request, reply) => {
+    await auth(ctx, request);
+    const params = request.params as Record<string, string>;
+    const project = await resolveProject(ctx, params['id']);
+    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    const query = request.query as Record<string, unknown>;
+    const page = parsePage(query);
+    const includeRetried = str(query, 'include_retried') === 'true';
+    const result = await ctx.store.listJobs({ pipelineId: pipeline.id, includeRetried }, page);
+    setPaginationHeaders(request, reply, page, result, base);
+    return presentJobs(ctx, result.items, project);
+  });
+}

@@ -1,0 +1,170 @@
+/** Runner API v4: what runner managers call (verify, unregister, request jobs, update, trace, artifacts). */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import { toFailureReason } from '../../api/job-status.js';
+import {
+  HEADER_JOB_STATUS,
+  HEADER_JOB_TOKEN,
+  HEADER_LAST_UPDATE,
+  HEADER_TRACE_UPDATE_INTERVAL,
+  jobRequestSchema,
+  parseContentRange,
+  updateJobRequestSchema,
+  verifyRunnerRequestSchema,
+} from '../../api/runner-api.js';
+import { FlotillaError } from '../../shared/errors.js';
+import { findActiveJob, findRunner } from '../auth.js';
+import type { CoordinatorContext } from '../context.js';
+import type { JobRecord, RunnerRecord } from '../store/store.js';
+import { registerArtifactRoutes } from './runner-artifact-routes.js';
+import { bodyOf, headerString, parseId } from './http-helpers.js';
+
+const CONTACT_WRITE_INTERVAL_MS = 60_000;
+
+function forbidden(): FlotillaError {
+  return new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } }, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`);
+}
+
+async function recordContact(ctx: CoordinatorContext, runner: RunnerRecord, request: FastifyRequest, info: Record<string, unknown> | undefined): Promise<void> {
+  const now = ctx.clock.now();
+  if (runner.contactedAt && now.getTime() - runner.contactedAt.getTime() < CONTACT_WRITE_INTERVAL_MS) return;
+  const s = (k: string): string | null => (typeof info?.[k] === 'string' ? (info[k] as string) : null);
+  await ctx.store.updateRunner(runner.id, {
+    contactedAt: now,
+    ipAddress: request.ip,
+    version: s('version') ?? runner.version,
+    revision: s('revision') ?? runner.revision,
+    platform: s('platform') ?? runner.platform,
+    architecture: s('architecture') ?? runner.architecture,
+    executor: s('executor') ?? runner.executor,
+  });
+}
+
+/** Holds the request while the runner's queue version equals `lastUpdate`; true when it changed. */
+async function holdLongPoll(ctx: CoordinatorContext, runner: RunnerRecord, lastUpdate: string | undefined, reply: FastifyReply): Promise<void> {
+  const match = { tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel };
+  const queue = ctx.scheduler.deps.queue;
+  if (lastUpdate === undefined || lastUpdate !== queue.version(runner.id, match)) return;
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.on('close', onClose);
+  ctx.metrics.longPollWaiters.inc();
+  try {
+    await queue.wait(runner.id, ctx.config.longPollSeconds * 1000, abort.signal);
+  } finally {
+    ctx.metrics.longPollWaiters.dec();
+    reply.raw.off('close', onClose);
+  }
+}
+
+async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const body = parse(jobRequestSchema, bodyOf(request));
+  const runner = await findRunner(ctx.store, body.token);
+  if (!runner) throw forbidden();
+  await recordContact(ctx, runner, request, body.info);
+  const match = { tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel };
+  const queue = ctx.scheduler.deps.queue;
+  if (!runner.paused) {
+    await holdLongPoll(ctx, runner, body.last_update, reply);
+    if (reply.raw.destroyed) return reply.code(204).send();
+    const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
+    if (claimed) {
+      const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
+      ctx.metrics.queueDuration.observe({ runner_type: runner.runnerType }, Math.max(0, waited) / 1000);
+      reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
+      return reply.code(201).type('application/json').send(JSON.stringify(claimed.payload));
+    }
+  }
+  reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
+  return reply.code(204).send();
+}
+
+/** The job this job token belongs to; 403 (with Job-Status) when the job is not running. */
+export async function authenticateJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply, token: string | undefined): Promise<JobRecord> {
+  const jobId = parseId((request.params as Record<string, string>)['id'], 'Job');
+  const job = await findActiveJob(ctx.store, token);
+  if (job && job.id === jobId) return job;
+  const existing = await ctx.store.getJob(jobId);
+  if (existing) reply.header(HEADER_JOB_STATUS, existing.status);
+  throw forbidden();
+}
+
+async function updateJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const body = parse(updateJobRequestSchema, bodyOf(request));
+  const job = await authenticateJob(ctx, request, reply, body.token ?? headerString(request, HEADER_JOB_TOKEN));
+  const now = ctx.clock.now();
+  if (body.state === 'success' || body.state === 'failed' || body.state === 'canceled') {
+    const bytes = body.output?.bytesize;
+    if (bytes !== undefined && bytes !== job.traceSize) {
+      ctx.logger.warn({ jobId: job.id, runnerBytes: bytes, storedBytes: job.traceSize }, 'final trace size differs from the stored log');
+    }
+    const updated = await ctx.scheduler.finish(job, {
+      state: body.state === 'success' ? 'success' : 'failed',
+      failureReason: body.state === 'success' ? undefined : toFailureReason(body.failure_reason),
+      ...(body.exit_code !== undefined ? { exitCode: body.exit_code } : {}),
+    });
+    reply.header(HEADER_JOB_STATUS, updated?.status ?? job.status);
+    return reply.code(200).send('200');
+  }
+  const touched = await ctx.store.updateJob(job.id, { lastSeenAt: now }, ['running', 'canceling']);
+  reply.header(HEADER_JOB_STATUS, touched?.status ?? job.status);
+  return reply.code(200).send('200');
+}
+
+function traceInterval(ctx: CoordinatorContext, jobId: number): number {
+  const seen = ctx.watchedTraces.get(jobId);
+  const watched = seen !== undefined && ctx.clock.monotonic() - seen < 10_000;
+  return watched ? ctx.config.traceUpdateIntervalWatched : ctx.config.traceUpdateIntervalIdle;
+}
+
+async function appendTrace(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN));
+  const range = parseContentRange(headerString(request, 'content-range'));
+  if (!range) throw new FlotillaError('FLO_ERR_BAD_REQUEST', '400 Bad Request: Content-Range is missing or malformed (expected "start-end")');
+  const data = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : '');
+  const result = await ctx.store.appendTrace(job.id, range.start, data);
+  reply.header(HEADER_JOB_STATUS, job.status);
+  if (!result.ok) {
+    reply.header('Range', `0-${result.size}`);
+    return reply.code(416).send('416 Range Not Satisfiable');
+  }
+  ctx.metrics.traceBytes.inc(data.length);
+  await ctx.store.updateJob(job.id, { lastSeenAt: ctx.clock.now() }, ['running', 'canceling']);
+  reply.header('Range', `0-${result.size}`);
+  reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
+  return reply.code(202).send('202');
+}
+
+export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  app.post('/api/v4/runners/verify', async (request, reply) => {
+    const body = parse(verifyRunnerRequestSchema, bodyOf(request));
+    const runner = await findRunner(ctx.store, body.token);
+    if (!runner) throw forbidden();
+    await recordContact(ctx, runner, request, body.info);
+    return reply.code(200).send({ id: runner.id, token: body.token, token_expires_at: null });
+  });
+  const unregister = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const token = bodyOf(request)['token'];
+    const runner = await findRunner(ctx.store, typeof token === 'string' ? token : undefined);
+    if (!runner) throw forbidden();
+    if (request.url.endsWith('/managers')) return reply.code(204).send();
+    await ctx.store.deleteRunner(runner.id);
+    ctx.scheduler.deps.queue.forget(runner.id);
+    return reply.code(204).send();
+  };
+  app.delete('/api/v4/runners', unregister);
+  app.delete('/api/v4/runners/managers', unregister);
+  app.post('/api/v4/jobs/request', (request, reply) => requestJob(ctx, request, reply));
+  app.put('/api/v4/jobs/:id', (request, reply) => updateJob(ctx, request, reply));
+  app.patch('/api/v4/jobs/:id/trace', { bodyLimit: 4 * 1024 * 1024 }, (request, reply) => appendTrace(ctx, request, reply));
+  registerArtifactRoutes(app, ctx);
+}

@@ -1,0 +1,62 @@
+/** Hands the oldest matching pending job to a runner: token, timeout, payload. */
+import type { JobPayload } from '../../api/runner-api.js';
+import { hashToken, newToken } from '../../shared/hash.js';
+import { JOB_TOKEN_PREFIX } from '../../api/runner-api.js';
+import type { ArtifactRecord, JobRecord, RunnerRecord } from '../store/store.js';
+import type { SchedulerDeps } from './deps.js';
+import { buildPayload } from './payload.js';
+
+function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
+  const def = job.definition;
+  if (def.dependencies !== null) return def.dependencies;
+  if (def.needs !== null) return def.needs.filter((n) => n.artifacts).map((n) => n.job);
+  return all.filter((j) => j.stageIdx < job.stageIdx).map((j) => j.name);
+}
+
+async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
+  const { items: all } = await deps.store.listJobs({ pipelineId: job.pipelineId });
+  const names = new Set(dependencyNames(job, all));
+  const chosen = all.filter((j) => j.id !== job.id && (names.has(j.name) || names.has(j.definition.baseName)));
+  return Promise.all(
+    chosen.map(async (dep) => {
+      const artifacts: ArtifactRecord[] = await deps.store.listArtifacts(dep.id);
+      return { job: dep, archive: artifacts.find((a) => a.fileType === 'archive') ?? null };
+    }),
+  );
+}
+
+function effectiveTimeout(deps: SchedulerDeps, job: JobRecord, runner: RunnerRecord): number {
+  const wanted = job.definition.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
+  return runner.maximumTimeout ? Math.min(wanted, runner.maximumTimeout) : wanted;
+}
+
+export interface ClaimedJob {
+  job: JobRecord;
+  payload: JobPayload;
+}
+
+export async function claimJob(
+  deps: SchedulerDeps,
+  runner: RunnerRecord,
+  systemId: string | null,
+): Promise<ClaimedJob | null> {
+  const token = newToken(JOB_TOKEN_PREFIX);
+  const now = deps.clock.now();
+  const claimed = await deps.store.claimPendingJob(
+    { runnerId: runner.id, tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel },
+    { tokenHash: hashToken(token), startedAt: now, runnerSystemId: systemId, timeoutSeconds: deps.config.defaultJobTimeoutSeconds },
+  );
+  if (!claimed) return null;
+  deps.onJobStatus?.('running', 'pending');
+  const timeoutSeconds = effectiveTimeout(deps, claimed, runner);
+  const job = (await deps.store.updateJob(claimed.id, { timeoutSeconds, lastSeenAt: now })) ?? claimed;
+  const [pipeline, project, dependencies] = await Promise.all([
+    deps.store.getPipeline(job.pipelineId),
+    deps.store.getProject(job.projectId),
+    dependenciesOf(deps, job),
+  ]);
+  if (!pipeline || !project) return null;
+  const payload = await buildPayload(deps, { job, pipeline, project, runner, jobToken: token, timeoutSeconds, dependencies });
+  deps.logger.info({ jobId: job.id, runnerId: runner.id, pipelineId: pipeline.id }, 'job assigned to runner');
+  return { job, payload };
+}

@@ -1,0 +1,138 @@
+/**
+ * Creates a pipeline for a commit: reads `.gitlab-ci.yml` at that commit, compiles it with the
+ * pipeline engine and stores the pipeline with its jobs. An invalid file gives a `failed` pipeline
+ * carrying GitLab-style `yaml_errors`, as GitLab does.
+ */
+import { compilePipeline } from '../../pipeline/compile.js';
+import type { JobDefinition, PipelineContext } from '../../pipeline/types.js';
+import { FlotillaError } from '../../shared/errors.js';
+import type { NewJob, PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
+import type { SchedulerDeps } from './deps.js';
+import { pipelineVariables } from './predefined-variables.js';
+import { isRefProtected, projectVariablesFor } from './variables.js';
+
+export interface CreatePipelineInput {
+  project: ProjectRecord;
+  ref: string;
+  /** Defaults to the ref's head. */
+  sha?: string;
+  beforeSha?: string;
+  source: string;
+  variables: PipelineVariable[];
+  userId: number;
+}
+
+export const ZERO_SHA = '0000000000000000000000000000000000000000';
+
+function toNewJob(def: JobDefinition, isProtected: boolean, userId: number): NewJob {
+  return {
+    name: def.name,
+    stage: def.stage,
+    stageIdx: def.stageIndex,
+    status: 'created',
+    when: def.when,
+    allowFailure: def.allowFailure,
+    definition: def,
+    tagList: def.tags,
+    protected: isProtected,
+    retryOfId: null,
+    userId,
+  };
+}
+
+async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: CreatePipelineInput) {
+  const sha = input.sha ?? (await deps.repos.resolveRef(fullPath, input.ref));
+  const kind = await deps.repos.refType(fullPath, input.ref);
+  if (!sha || !kind) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Reference not found', { details: { ref: input.ref } });
+  }
+  return { sha, tag: kind === 'tag' };
+}
+
+export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineInput): Promise<PipelineRecord> {
+  const { project } = input;
+  const fullPath = `${project.namespacePath}/${project.path}`;
+  const { sha, tag } = await resolveCommit(deps, fullPath, input);
+  const configPath = project.ciConfigPath ?? '.gitlab-ci.yml';
+  const yaml = await deps.repos.readFile(fullPath, sha, configPath);
+  if (yaml === null) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Missing CI config file', { details: { configPath } });
+  }
+  const now = deps.clock.now();
+  const refProtected = isRefProtected(project, input.ref, tag);
+  const beforeSha = input.beforeSha ?? ZERO_SHA;
+  const [commit, user, projectVars] = await Promise.all([
+    deps.repos.commitInfo(fullPath, sha),
+    deps.store.getUser(input.userId),
+    projectVariablesFor(deps.store, project.id, refProtected),
+  ]);
+  const draft = { id: 0, iid: 0, ref: input.ref, sha, beforeSha, tag, source: input.source, createdAt: now };
+  const predefined = pipelineVariables({
+    serverUrl: deps.config.externalUrl,
+    serverVersion: deps.config.version,
+    project,
+    pipeline: draft,
+    refProtected,
+    commit,
+    user,
+    configPath,
+  });
+  const variables: Record<string, string> = {};
+  for (const v of [...predefined, ...projectVars, ...input.variables]) variables[v.key] = v.value;
+  const context: PipelineContext = {
+    ref: input.ref,
+    sha,
+    beforeSha,
+    tag,
+    source: input.source,
+    defaultBranch: project.defaultBranch,
+    projectPath: fullPath,
+    variables,
+    readFile: (path) => deps.repos.readFile(fullPath, sha, path),
+    listFiles: () => deps.repos.listFiles(fullPath, sha),
+    ...(beforeSha !== ZERO_SHA
+      ? { changedFiles: (await deps.repos.changedFiles(fullPath, beforeSha, sha)) ?? [] }
+      : {}),
+  };
+  const result = await compilePipeline(yaml, context, { fileName: configPath });
+  const base = {
+    projectId: project.id,
+    ref: input.ref,
+    sha,
+    beforeSha,
+    tag,
+    source: input.source,
+    variables: input.variables,
+    userId: input.userId,
+    createdAt: now,
+    committedAt: commit?.committedAt ?? null,
+  };
+  if (!result.ok) {
+    const yamlErrors = result.errors
+      .map((e) => (e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message))
+      .join(', ');
+    const { pipeline } = await deps.store.createPipeline(
+      { ...base, status: 'failed', yamlErrors, name: null, stages: [], yamlVariables: [], startedAt: null, finishedAt: now },
+      [],
+    );
+    deps.logger.info({ pipelineId: pipeline.id, projectId: project.id }, 'pipeline created with yaml errors');
+    return pipeline;
+  }
+  const def = result.pipeline;
+  const { pipeline } = await deps.store.createPipeline(
+    {
+      ...base,
+      status: 'created',
+      yamlErrors: null,
+      name: def.workflowName,
+      stages: def.stages,
+      yamlVariables: def.variables,
+      startedAt: null,
+      finishedAt: null,
+    },
+    def.jobs.map((j) => toNewJob(j, refProtected, input.userId)),
+  );
+  await deps.repos.createPipelineRef(fullPath, pipeline.id, sha);
+  deps.logger.info({ pipelineId: pipeline.id, projectId: project.id, ref: input.ref, jobs: def.jobs.length }, 'pipeline created');
+  return pipeline;
+}

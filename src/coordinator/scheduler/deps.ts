@@ -1,0 +1,18 @@
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { CoordinatorConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { RepositoryReader } from './repository.js';
+import type { RunnerQueue } from './runner-queue.js';
+
+/** What the scheduler's functions share; built once by the coordinator app. */
+export interface SchedulerDeps {
+  store: Store;
+  repos: RepositoryReader;
+  queue: RunnerQueue;
+  clock: Clock;
+  logger: Logger;
+  config: CoordinatorConfig;
+  /** Called after job statuses change, for metrics. */
+  onJobStatus?: (status: string, previous: string) => void;
+}

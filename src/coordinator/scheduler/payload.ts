@@ -1,0 +1,204 @@
+/**
+ * Builds the 201 body of POST /jobs/request: everything a GitLab runner needs to run the job,
+ * in GitLab's shape (see the Runner API reference).
+ */
+import type { JobDependency, JobImage, JobPayload, JobStep, JobVariable } from '../../api/runner-api.js';
+import type { ImageDefinition } from '../../pipeline/types.js';
+import type { ArtifactRecord, JobRecord, PipelineRecord, ProjectRecord, RunnerRecord } from '../store/store.js';
+import type { SchedulerDeps } from './deps.js';
+import { jobVariables, pipelineVariables } from './predefined-variables.js';
+import { isRefProtected, projectVariablesFor } from './variables.js';
+
+export interface PayloadInput {
+  job: JobRecord;
+  pipeline: PipelineRecord;
+  project: ProjectRecord;
+  runner: RunnerRecord;
+  jobToken: string;
+  timeoutSeconds: number;
+  /** Jobs whose artifacts this job downloads, with their archive when they have one. */
+  dependencies: { job: JobRecord; archive: ArtifactRecord | null }[];
+}
+
+function steps(job: JobRecord, timeout: number): JobStep[] {
+  const def = job.definition;
+  const out: JobStep[] = [
+    {
+      name: 'script',
+      script: [...def.beforeScript, ...def.script],
+      timeout,
+      when: 'on_success',
+      allow_failure: false,
+    },
+  ];
+  if (def.afterScript.length > 0) {
+    out.push({ name: 'after_script', script: def.afterScript, timeout, when: 'always', allow_failure: true });
+  }
+  return out;
+}
+
+function image(def: ImageDefinition | null): JobImage | null {
+  if (!def) return null;
+  const out: JobImage = { name: def.name };
+  if (def.alias) out.alias = def.alias;
+  if (def.entrypoint) out.entrypoint = def.entrypoint;
+  if (def.command) out.command = def.command;
+  if (def.pullPolicy) out.pull_policy = def.pullPolicy;
+  if (def.variables) out.variables = def.variables.map((v) => ({ key: v.key, value: v.value, public: true, masked: false }));
+  if (def.docker) out.executor_opts = { docker: def.docker };
+  return out;
+}
+
+function dedupeLastWins(vars: JobVariable[]): JobVariable[] {
+  const byKey = new Map<string, JobVariable>();
+  for (const v of vars) {
+    byKey.delete(v.key);
+    byKey.set(v.key, v);
+  }
+  return [...byKey.values()];
+}
+
+function yamlVars(list: { key: string; value: string; expand: boolean }[]): JobVariable[] {
+  return list.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, ...(v.expand ? {} : { raw: true }) }));
+}
+
+function refspecs(pipeline: PipelineRecord, depth: number): string[] {
+  const out = [`+refs/pipelines/${pipeline.id}:refs/pipelines/${pipeline.id}`];
+  if (depth > 0) {
+    out.push(
+      pipeline.tag
+        ? `+refs/tags/${pipeline.ref}:refs/tags/${pipeline.ref}`
+        : `+refs/heads/${pipeline.ref}:refs/remotes/origin/${pipeline.ref}`,
+    );
+  } else {
+    out.push('+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
+  }
+  return out;
+}
+
+function dependencyEntries(input: PayloadInput): JobDependency[] {
+  return input.dependencies.map(({ job, archive }) => ({
+    id: job.id,
+    name: job.name,
+    token: input.jobToken,
+    ...(archive ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}),
+  }));
+}
+
+export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Promise<JobPayload> {
+  const { job, pipeline, project, runner, jobToken, timeoutSeconds } = input;
+  const fullPath = `${project.namespacePath}/${project.path}`;
+  const refProtected = isRefProtected(project, pipeline.ref, pipeline.tag);
+  const [commit, user, projectVars] = await Promise.all([
+    deps.repos.commitInfo(fullPath, pipeline.sha),
+    deps.store.getUser(pipeline.userId),
+    projectVariablesFor(deps.store, project.id, refProtected),
+  ]);
+  const serverUrl = deps.config.externalUrl;
+  const predefined = pipelineVariables({
+    serverUrl,
+    serverVersion: deps.config.version,
+    project,
+    pipeline,
+    refProtected,
+    commit,
+    user,
+    configPath: project.ciConfigPath ?? '.gitlab-ci.yml',
+  });
+  const pipelineVars: JobVariable[] = pipeline.variables.map((v) => ({
+    key: v.key,
+    value: v.value,
+    public: false,
+    masked: false,
+    ...(v.variableType === 'file' ? { file: true } : {}),
+  }));
+  const variables = dedupeLastWins([
+    ...predefined,
+    ...jobVariables(job, runner, jobToken, serverUrl, project),
+    ...yamlVars(pipeline.yamlVariables),
+    ...yamlVars(job.definition.variables),
+    ...projectVars,
+    ...pipelineVars,
+  ]);
+  const depthVar = variables.find((v) => v.key === 'GIT_DEPTH');
+  const depth = depthVar && /^\d+$/.test(depthVar.value) ? Number(depthVar.value) : deps.config.defaultGitDepth;
+  const repoUrl = variables.find((v) => v.key === 'CI_REPOSITORY_URL')?.value ?? '';
+  const def = job.definition;
+  const queuedAt = job.queuedAt ?? job.createdAt;
+  return {
+    id: job.id,
+    token: jobToken,
+    allow_git_fetch: true,
+    job_info: {
+      id: job.id,
+      name: job.name,
+      stage: job.stage,
+      pipeline_id: pipeline.id,
+      project_id: project.id,
+      project_name: project.path,
+      project_full_path: fullPath,
+      time_in_queue_seconds: Math.max(0, ((job.startedAt ?? deps.clock.now()).getTime() - queuedAt.getTime()) / 1000),
+      queue_size: 0,
+      queue_depth: 0,
+    },
+    git_info: {
+      repo_url: repoUrl,
+      ref: pipeline.ref,
+      sha: pipeline.sha,
+      before_sha: pipeline.beforeSha,
+      ref_type: pipeline.tag ? 'tag' : 'branch',
+      repo_object_format: 'sha1',
+      protected: refProtected,
+      depth,
+      refspecs: refspecs(pipeline, depth),
+    },
+    runner_info: { timeout: timeoutSeconds },
+    variables,
+    steps: steps(job, timeoutSeconds),
+    image: image(def.image),
+    services: def.services.map((s) => image(s)).filter((s): s is JobImage => s !== null),
+    artifacts: def.artifacts
+      ? [
+          {
+            name: def.artifacts.name ?? 'artifacts',
+            untracked: def.artifacts.untracked,
+            paths: def.artifacts.paths,
+            exclude: def.artifacts.exclude,
+            when: def.artifacts.when,
+            expire_in: def.artifacts.expireIn,
+            artifact_type: 'archive',
+            artifact_format: 'zip',
+          },
+        ]
+      : [],
+    cache: def.cache.map((c) => ({
+      key: `${c.key}-${refProtected ? 'protected' : 'non_protected'}`,
+      untracked: c.untracked,
+      paths: c.paths,
+      policy: c.policy,
+      when: c.when,
+      fallback_keys: c.fallbackKeys,
+    })),
+    credentials: [],
+    dependencies: dependencyEntries(input),
+    features: {
+      trace_sections: true,
+      token_mask_prefixes: ['glpat-', 'glrt-', 'glcbt-'],
+      failure_reasons: [
+        'unknown_failure',
+        'script_failure',
+        'runner_system_failure',
+        'job_execution_timeout',
+        'image_pull_failure',
+        'runner_unsupported',
+        'stuck_or_timeout_failure',
+        'runner_configuration_error',
+        'runner_external_dependency_failure',
+        'runner_interrupted',
+      ],
+    },
+    ...(def.preGetSourcesScript.length > 0
+      ? { hooks: [{ name: 'pre_get_sources_script', script: def.preGetSourcesScript }] }
+      : {}),
+  };
+}

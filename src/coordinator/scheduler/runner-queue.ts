@@ -1,0 +1,106 @@
+/**
+ * Long-poll support for POST /jobs/request. Each runner has a queue version (the value of
+ * `X-GitLab-Last-Update`); it changes whenever a job the runner may take becomes pending. A request
+ * whose `last_update` equals the current version waits here until the version changes, the poll
+ * window ends, or the client goes away.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface QueueMatch {
+  tagList: string[];
+  runUntagged: boolean;
+  accessLevel: 'not_protected' | 'ref_protected';
+}
+
+export interface QueuedJobInfo {
+  tagList: string[];
+  protected: boolean;
+}
+
+interface Waiter {
+  wake: () => void;
+}
+
+export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolean {
+  if (runner.accessLevel === 'ref_protected' && !job.protected) return false;
+  if (job.tagList.length === 0) return runner.runUntagged;
+  return job.tagList.every((t) => runner.tagList.includes(t));
+}
+
+export class RunnerQueue {
+  readonly #boot = randomBytes(4).toString('hex');
+  readonly #versions = new Map<number, number>();
+  readonly #runners = new Map<number, QueueMatch>();
+  readonly #waiters = new Map<number, Set<Waiter>>();
+
+  /** The runner's current version; also records what it may take, for later wake-ups. */
+  version(runnerId: number, match: QueueMatch): string {
+    this.#runners.set(runnerId, match);
+    return `${this.#boot}-${this.#versions.get(runnerId) ?? 0}`;
+  }
+
+  /** Number of requests currently held. */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.#waiters.values()) n += set.size;
+    return n;
+  }
+
+  /** Bumps the version of every known runner that may take one of these jobs, and wakes it. */
+  jobsQueued(jobs: QueuedJobInfo[]): void {
+    if (jobs.length === 0) return;
+    for (const [runnerId, match] of this.#runners) {
+      if (jobs.some((j) => jobMatchesRunner(j, match))) this.bump(runnerId);
+    }
+  }
+
+  /** Changes a runner's version (tags or pause state changed, or a job for it was queued). */
+  bump(runnerId: number): void {
+    this.#versions.set(runnerId, (this.#versions.get(runnerId) ?? 0) + 1);
+    const set = this.#waiters.get(runnerId);
+    if (!set) return;
+    this.#waiters.delete(runnerId);
+    for (const w of set) w.wake();
+  }
+
+  forget(runnerId: number): void {
+    this.bump(runnerId);
+    this.#runners.delete(runnerId);
+    this.#versions.delete(runnerId);
+  }
+
+  /**
+   * Waits until the runner's version changes (resolves true), `timeoutMs` passes or `signal`
+   * aborts (resolves false).
+   */
+  wait(runnerId: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(runnerId);
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(runnerId, set);
+      }
+      const waiters = set;
+      const done = (woken: boolean): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        waiters.delete(waiter);
+        resolve(woken);
+      };
+      const waiter: Waiter = { wake: () => done(true) };
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      if (signal.aborted) {
+        done(false);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters.add(waiter);
+    });
+  }
+
+  /** Wakes every held request (shutdown). */
+  wakeAll(): void {
+    for (const runnerId of [...this.#waiters.keys()]) this.bump(runnerId);
+  }
+}

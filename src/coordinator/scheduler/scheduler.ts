@@ -1,0 +1,136 @@
+/**
+ * The coordinator's domain facade: pipeline creation and processing, job claims and actions,
+ * the watchdog. Pipeline processing is serialised per pipeline inside this process; the store's
+ * compare-and-set updates keep several coordinators on one database correct.
+ */
+import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
+import { claimJob, type ClaimedJob } from './claim.js';
+import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
+import type { SchedulerDeps } from './deps.js';
+import { cancelJob, finishJob, playJob, retryJobs, type JobResult } from './job-actions.js';
+import { processPipeline } from './process-pipeline.js';
+import { runWatchdog } from './watchdog.js';
+
+const RETRYABLE = new Set(['failed', 'canceled']);
+
+export class Scheduler {
+  readonly deps: SchedulerDeps;
+  readonly #locks = new Map<number, Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #watchdogRunning = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.deps = deps;
+  }
+
+  /** Runs `fn` after earlier work on the same pipeline finished. */
+  async #serial(pipelineId: number, fn: () => Promise<void>): Promise<void> {
+    const previous = this.#locks.get(pipelineId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.#locks.set(pipelineId, settled);
+    try {
+      await next;
+    } finally {
+      if (this.#locks.get(pipelineId) === settled) this.#locks.delete(pipelineId);
+    }
+  }
+
+  process(pipelineId: number): Promise<void> {
+    return this.#serial(pipelineId, () => processPipeline(this.deps, pipelineId));
+  }
+
+  async createPipeline(input: CreatePipelineInput): Promise<PipelineRecord> {
+    const pipeline = await createPipeline(this.deps, input);
+    await this.process(pipeline.id);
+    return (await this.deps.store.getPipeline(pipeline.id)) ?? pipeline;
+  }
+
+  async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
+    const claimed = await claimJob(this.deps, runner, systemId);
+    if (claimed) await this.process(claimed.job.pipelineId);
+    return claimed;
+  }
+
+  async finish(job: JobRecord, result: JobResult): Promise<JobRecord | null> {
+    let updated: JobRecord | null = null;
+    await this.#serial(job.pipelineId, async () => {
+      updated = await finishJob(this.deps, job, result);
+      await processPipeline(this.deps, job.pipelineId);
+    });
+    return updated;
+  }
+
+  async cancelJob(job: JobRecord): Promise<JobRecord> {
+    let updated = job;
+    await this.#serial(job.pipelineId, async () => {
+      updated = await cancelJob(this.deps, job);
+      await processPipeline(this.deps, job.pipelineId);
+    });
+    return updated;
+  }
+
+  async cancelPipeline(pipeline: PipelineRecord): Promise<void> {
+    await this.#serial(pipeline.id, async () => {
+      const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
+      for (const job of items) await cancelJob(this.deps, job);
+      await processPipeline(this.deps, pipeline.id);
+    });
+  }
+
+  async retryJob(job: JobRecord, userId: number): Promise<JobRecord> {
+    let created: JobRecord[] = [];
+    await this.#serial(job.pipelineId, async () => {
+      created = await retryJobs(this.deps, [job], userId);
+      await processPipeline(this.deps, job.pipelineId);
+    });
+    const fresh = created[0] ? await this.deps.store.getJob(created[0].id) : null;
+    return fresh ?? job;
+  }
+
+  async retryPipeline(pipeline: PipelineRecord, userId: number): Promise<void> {
+    await this.#serial(pipeline.id, async () => {
+      const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
+      const failed = items.filter((j) => RETRYABLE.has(j.status));
+      if (failed.length > 0) await retryJobs(this.deps, failed, userId);
+      await processPipeline(this.deps, pipeline.id);
+    });
+  }
+
+  async playJob(job: JobRecord, userId: number): Promise<JobRecord> {
+    let played = job;
+    await this.#serial(job.pipelineId, async () => {
+      played = await playJob(this.deps, job, userId);
+      await processPipeline(this.deps, job.pipelineId);
+    });
+    return played;
+  }
+
+  /** One watchdog pass (also run on an interval by `start`). */
+  async tick(): Promise<void> {
+    if (this.#watchdogRunning) return;
+    this.#watchdogRunning = true;
+    try {
+      const changed = await runWatchdog(this.deps);
+      for (const id of changed) await this.process(id);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'watchdog pass failed');
+    } finally {
+      this.#watchdogRunning = false;
+    }
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.deps.config.watchdogIntervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** Stops the watchdog and waits for in-flight pipeline work. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.deps.queue.wakeAll();
+    await Promise.all([...this.#locks.values()]);
+  }
+}
