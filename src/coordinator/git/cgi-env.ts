@@ -48,5 +48,5 @@ function setHeader(env: NodeJS.ProcessEnv, name: string, value: string | undefin
 
 /** Environment values cannot hold NUL; control characters have no business in them either. */
 function envSafe(value: string): string {
-  return value.replace(/[\0-\x1f\x7f]/g, '');
+  return [...value].filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f).join('');
 }

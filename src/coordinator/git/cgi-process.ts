@@ -28,7 +28,12 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
     const log = options.logger;
     let child: ChildProcess;
     try {
-      child = spawn(options.program, [], { env: options.env, stdio: 'pipe', detached: true, windowsHide: true });
+      child = spawn(options.program, [], {
+        env: options.env,
+        stdio: 'pipe',
+        detached: true,
+        windowsHide: true,
+      });
     } catch (err) {
       log.error({ err }, 'git http-backend could not start');
       failResponse(res);

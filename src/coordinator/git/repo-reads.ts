@@ -100,7 +100,11 @@ export async function changedFiles(
 
 const COMMIT_FORMAT = '--format=%H%x00%an%x00%ae%x00%cI%x00%B';
 
-export async function commitInfo(ctx: GitHostContext, fullPath: string, sha: string): Promise<CommitInfo | null> {
+export async function commitInfo(
+  ctx: GitHostContext,
+  fullPath: string,
+  sha: string,
+): Promise<CommitInfo | null> {
   const dir = await existingRepositoryDir(ctx, fullPath);
   validateObjectId(sha);
   const commit = await peelToCommit(ctx, dir, sha);

@@ -22,11 +22,22 @@ const REPOSITORY_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['uploadpack.allowFilter', 'true'],
 ];
 
-export async function createRepository(ctx: GitHostContext, fullPath: string, defaultBranch: string): Promise<void> {
+export async function createRepository(
+  ctx: GitHostContext,
+  fullPath: string,
+  defaultBranch: string,
+): Promise<void> {
   const dir = repositoryDir(ctx.root, fullPath);
   await validateBranchName(ctx, defaultBranch);
   if (!(await isBareRepository(dir))) {
-    await runGit(ctx.git, null, ['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`, '--', dir]);
+    await runGit(ctx.git, null, [
+      'init',
+      '--bare',
+      '--quiet',
+      `--initial-branch=${defaultBranch}`,
+      '--',
+      dir,
+    ]);
     ctx.logger.info({ fullPath }, 'git repository created');
   }
   await runGit(ctx.git, dir, ['symbolic-ref', 'HEAD', `refs/heads/${defaultBranch}`]);
@@ -35,7 +46,7 @@ export async function createRepository(ctx: GitHostContext, fullPath: string, de
   }
 }
 
-export function repositoryExists(ctx: GitHostContext, fullPath: string): Promise<boolean> {
+export async function repositoryExists(ctx: GitHostContext, fullPath: string): Promise<boolean> {
   return isBareRepository(repositoryDir(ctx.root, fullPath));
 }
 
@@ -67,19 +78,25 @@ export async function createPipelineRef(
   pipelineId: number,
   sha: string,
 ): Promise<void> {
-  const dir = await existingRepositoryDir(ctx, fullPath);
+  const ref = pipelineRefName(pipelineId);
   validateObjectId(sha);
+  const dir = await existingRepositoryDir(ctx, fullPath);
   if ((await peelToCommit(ctx, dir, sha)) !== sha) {
     throw new FlotillaError('FLO_ERR_NOT_FOUND', `commit ${sha} does not exist in ${fullPath}`, {
       details: { fullPath, sha },
     });
   }
-  await runGit(ctx.git, dir, ['update-ref', pipelineRefName(pipelineId), sha]);
+  await runGit(ctx.git, dir, ['update-ref', ref, sha]);
 }
 
-export async function deletePipelineRef(ctx: GitHostContext, fullPath: string, pipelineId: number): Promise<void> {
+export async function deletePipelineRef(
+  ctx: GitHostContext,
+  fullPath: string,
+  pipelineId: number,
+): Promise<void> {
+  const ref = pipelineRefName(pipelineId);
   const dir = await existingRepositoryDir(ctx, fullPath);
-  await runGit(ctx.git, dir, ['update-ref', '-d', pipelineRefName(pipelineId)]);
+  await runGit(ctx.git, dir, ['update-ref', '-d', ref]);
 }
 
 function pipelineRefName(pipelineId: number): string {
@@ -92,7 +109,8 @@ function pipelineRefName(pipelineId: number): string {
 async function validateBranchName(ctx: GitHostContext, name: string): Promise<void> {
   const ok =
     isPlainRefName(name) &&
-    (await runGit(ctx.git, null, ['check-ref-format', `refs/heads/${name}`], { okExitCodes: [1] })).exitCode === 0;
+    (await runGit(ctx.git, null, ['check-ref-format', `refs/heads/${name}`], { okExitCodes: [1] }))
+      .exitCode === 0;
   if (!ok) {
     throw new FlotillaError('FLO_ERR_BAD_REQUEST', `"${name}" is not a valid branch name`, {
       details: { defaultBranch: name },
