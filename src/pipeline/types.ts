@@ -41,6 +41,8 @@ export interface ArtifactsDefinition {
   untracked: boolean;
   when: 'on_success' | 'on_failure' | 'always';
   expireIn: string | null;
+  /** `artifacts:reports`, as report type → paths (`junit`, `dotenv`, ...). Absent when not given. */
+  reports?: Record<string, string[]>;
 }
 
 export interface ImageDefinition {
@@ -73,8 +75,16 @@ export interface JobDefinition {
   beforeScript: string[];
   script: string[];
   afterScript: string[];
-  /** Job-level variables only (global ones are on the pipeline), in file order. */
+  /**
+   * Job-level variables only (global ones are on the pipeline), in file order; includes the
+   * `parallel:matrix` values of this instance and the matching rule's `variables` (last wins).
+   */
   variables: JobVariableDefinition[];
+  /**
+   * `inherit:variables`: when present, only these global variables apply to this job (`false` gives
+   * `[]`). Absent: every global variable applies.
+   */
+  inheritedGlobalVariables?: string[];
   when: JobWhen;
   /** Seconds; null means the project/runner default. */
   startInSeconds: number | null;
@@ -102,6 +112,20 @@ export interface JobDefinition {
   nodeTotal: number | null;
   /** Name of the job before parallel expansion (`test` for `test 1/3`). */
   baseName: string;
+  /**
+   * Set for a `trigger:` job (a bridge): the coordinator creates a child pipeline from `include`
+   * (local paths of this repository) instead of sending the job to a runner. Such a job has no script.
+   */
+  trigger?: TriggerDefinition;
+}
+
+export interface TriggerDefinition {
+  /** Local files of the child pipeline configuration, in order. */
+  include: string[];
+  /** `depend`: the bridge mirrors the child pipeline's status. null: it succeeds once created. */
+  strategy: 'depend' | null;
+  /** `trigger:forward` (GitLab defaults: yaml variables true, pipeline variables false). */
+  forward: { yamlVariables: boolean; pipelineVariables: boolean };
 }
 
 export interface PipelineDefinition {
@@ -112,6 +136,8 @@ export interface PipelineDefinition {
   jobs: JobDefinition[];
   workflowName: string | null;
   warnings: string[];
+  /** `workflow:auto_cancel`, when given. */
+  autoCancel?: { onNewCommit: string | null; onJobFailure: string | null };
 }
 
 /** What the engine knows about the commit a pipeline runs for. */
@@ -132,8 +158,29 @@ export interface PipelineContext {
   listFiles?: () => Promise<string[]>;
   /** Paths changed by the push (for `changes`); undefined means "unknown: treat as changed". */
   changedFiles?: string[];
+  /**
+   * Reads `path` of another project at `ref` (null: its default branch) for `include:project`;
+   * null when it does not exist. Without it, `include:project` is an error.
+   */
+  readProjectFile?: (project: string, ref: string | null, path: string) => Promise<string | null>;
+  /**
+   * Fetches an `include:remote` URL's body; defaults to the global `fetch` with a timeout. Rejects
+   * on any failure. The signal aborts after the engine's timeout.
+   */
+  fetchRemote?: (url: string, signal: AbortSignal) => Promise<string>;
+  /** Values for the main file's `spec:inputs` (pipeline inputs). */
+  inputs?: Record<string, string | number | boolean | string[]>;
 }
 
+/**
+ * `ok: false` with `reason: 'invalid'` (or no reason): the configuration has errors; the coordinator
+ * stores a failed pipeline with these `yaml_errors`.
+ * `ok: false` with `reason: 'filtered'`: the configuration is valid but no pipeline is created for
+ * this context: either `workflow:rules` matched nothing / `when: never` (single error path
+ * `workflow`, message "Pipeline filtered out by workflow rules."), or rules/only/except removed every
+ * job (single error path `jobs`, GitLab's "Pipeline will not run for the selected trigger. ..."
+ * message). GitLab creates no pipeline in both cases.
+ */
 export type CompileResult =
   | { ok: true; pipeline: PipelineDefinition }
-  | { ok: false; errors: PipelineError[]; warnings: string[] };
+  | { ok: false; errors: PipelineError[]; warnings: string[]; reason?: 'invalid' | 'filtered' };

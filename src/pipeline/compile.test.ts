@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+
+import { compilePipeline } from './compile.js';
+import type { CompileResult, JobDefinition, PipelineContext, PipelineDefinition } from './types.js';
+
+const context: PipelineContext = {
+  ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main',
+  projectPath: 'group/project', variables: { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main' },
+};
+
+async function compileOk(yaml: string): Promise<PipelineDefinition> {
+  const result = await compilePipeline(yaml, context);
+  if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return result.pipeline;
+}
+
+async function messages(yaml: string): Promise<string[]> {
+  const result: CompileResult = await compilePipeline(yaml, context);
+  if (result.ok) throw new Error('expected errors');
+  return result.errors.map((e) => e.message);
+}
+
+function job(p: PipelineDefinition, name: string): JobDefinition {
+  const found = p.jobs.find((j) => j.name === name);
+  if (!found) throw new Error(`no job ${name}: ${p.jobs.map((j) => j.name).join(', ')}`);
+  return found;
+}
+
+describe('stages and jobs', () => {
+  it('uses the default stages with .pre and .post around them', async () => {
+    const p = await compileOk('build:\n  script: echo\n');
+
+    expect(p.stages).toEqual(['.pre', 'build', 'test', 'deploy', '.post']);
+    expect(job(p, 'build')).toMatchObject({ stage: 'test', stageIndex: 2 });
+  });
+
+  it.each([
+    ['stages: [a, b]', ['.pre', 'a', 'b', '.post']],
+    ['stages: [.post, a, .pre]', ['.pre', 'a', '.post']],
+  ])('normalises %s', async (line, expected) => {
+    const p = await compileOk(`${line}\nj:\n  stage: a\n  script: x\n`);
+
+    expect(p.stages).toEqual(expected);
+  });
+
+  it('skips hidden jobs and reserved keys', async () => {
+    const p = await compileOk('.hidden:\n  script: x\nvariables: {A: 1}\nimage: ruby\nreal:\n  script: y\n');
+
+    expect(p.jobs.map((j) => j.name)).toEqual(['real']);
+    expect(job(p, 'real').image).toEqual({ name: 'ruby' });
+  });
+
+  it.each([
+    ['.only: {script: x}\n', 'jobs config should contain at least one visible job'],
+    ['j:\n  stage: nope\n  script: x\n', 'jobs:j chosen stage nope does not exist; available stages are .pre, build, test, deploy, .post'],
+    ['j:\n  script: x\n  foo: 1\n  bar: 2\n', 'jobs:j config contains unknown keys: foo, bar'],
+    ['j:\n  image: ruby\n', 'jobs:j config should implement the script:, run:, or trigger: keyword'],
+    ['j:\n  script: {a: 1}\n', 'jobs:j:script config should be a string or a nested array of strings up to 10 levels deep'],
+    ['j:\n  script: x\n  when: later\n', 'jobs:j:when config should be one of: on_success, on_failure, always, manual, delayed, never'],
+    ['j:\n  script: x\n  timeout: soon\n', 'jobs:j:timeout config should be a duration'],
+    ['j:\n  script: x\n  allow_failure: maybe\n', 'jobs:j:allow_failure config should be a hash or a boolean value'],
+    ['j:\n  script: x\n  tags: {a: 1}\n', 'jobs:j:tags config should be an array of strings'],
+    ['j:\n  script: x\n  variables: [a]\n', 'jobs:j:variables config should be a hash of key value pairs, value can be a hash'],
+    ['j:\n  script: x\n  when: delayed\n', "jobs:j start in can't be blank"],
+    ['j:\n  script: x\n  start_in: 1 hour\n', 'jobs:j start in must be blank'],
+    ['j:\n  script: x\n  retry: 5\n', 'jobs:j:retry config must be greater than or equal to 0 and less than or equal to 2'],
+    ['j:\n  script: x\n  artifacts: {when: sometimes}\n', 'jobs:j:artifacts:when config should be one of: on_success, on_failure, always'],
+    ['j:\n  script: x\n  artifacts: {expire_in: whenever}\n', 'jobs:j:artifacts:expire_in config should be a duration'],
+    ['j:\n  script: x\n  cache: {policy: sometimes}\n', 'jobs:j:cache:policy config should be one of: pull, push, pull-push'],
+    ['j:\n  script: x\n  parallel: 0\n', 'jobs:j:parallel config must be greater than or equal to 1 and less than or equal to 200'],
+    ['j:\n  script: x\n  id_tokens: {A: {aud: x}}\n', 'jobs:j:id_tokens is not supported by this coordinator'],
+    ['j:\n  script: x\n  secrets: {A: {vault: x}}\n', 'jobs:j:secrets is not supported by this coordinator'],
+    ['j:\n  script: x\n  coverage: "abc"\n', 'jobs:j:coverage config must be a regular expression'],
+    ['j:\n  script: x\n  environment: {name: prod, action: explode}\n', 'jobs:j:environment:action config should be start, prepare, stop, verify, access'],
+    ['j: [1]\n', 'jobs:j config should be a hash'],
+    ['stages: build\nj:\n  script: x\n', 'stages config should be an array of strings'],
+    ['default:\n  stage: x\nj:\n  script: x\n', 'default config contains unknown keys: stage'],
+  ])('reports %j', async (yaml, message) => {
+    expect(await messages(yaml)).toContain(message);
+  });
+
+  it('reports several errors together, each with its position', async () => {
+    const result = await compilePipeline('a:\n  script: x\n  when: later\nb:\n  script: x\n  timeout: soon\n', context);
+
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => [e.path, e.position?.line, e.position?.column])).toEqual([
+      ['jobs:a:when', 3, 3],
+      ['jobs:b:timeout', 6, 3],
+    ]);
+  });
+});
+
+describe('job keywords', () => {
+  it('flattens nested scripts and lets job scripts override defaults', async () => {
+    const p = await compileOk(
+      'before_script: [global]\ndefault:\n  after_script: [after]\nj:\n  before_script: [mine]\n  script: [a, [b, [c]]]\n',
+    );
+
+    expect(job(p, 'j')).toMatchObject({ beforeScript: ['mine'], script: ['a', 'b', 'c'], afterScript: ['after'] });
+  });
+
+  it.each([
+    ['when: manual', { when: 'manual', allowFailure: true }],
+    ['when: manual\n  allow_failure: false', { when: 'manual', allowFailure: false }],
+    ['allow_failure: {exit_codes: 3}', { allowFailure: false, allowFailureExitCodes: [3] }],
+    ['allow_failure: {exit_codes: [1, 2]}', { allowFailureExitCodes: [1, 2] }],
+    ['when: delayed\n  start_in: 30 minutes', { when: 'delayed', startInSeconds: 1800 }],
+    ['timeout: 1h 30m', { timeoutSeconds: 5400 }],
+    ['tags: [docker, linux]', { tags: ['docker', 'linux'] }],
+    ['interruptible: true', { interruptible: true }],
+    ['resource_group: prod', { resourceGroup: 'prod' }],
+    ["coverage: '/Total: (\\d+)%/'", { coverageRegex: 'Total: (\\d+)%' }],
+    ['environment: review', { environment: { name: 'review', url: null, action: 'start' } }],
+    ['environment: {name: prod, url: "https://x", action: stop}', { environment: { name: 'prod', url: 'https://x', action: 'stop' } }],
+    ['retry: 2', { retry: { max: 2, when: ['always'], exitCodes: [] } }],
+    ['retry: {max: 1, when: script_failure, exit_codes: 137}', { retry: { max: 1, when: ['script_failure'], exitCodes: [137] } }],
+    ['hooks: {pre_get_sources_script: [a, [b]]}', { preGetSourcesScript: ['a', 'b'] }],
+    ['dependencies: []', { dependencies: [] }],
+    ['needs: []', { needs: [] }],
+  ])('parses %s', async (line, expected) => {
+    const p = await compileOk(`j:\n  script: x\n  ${line}\n`);
+
+    expect(job(p, 'j')).toMatchObject(expected);
+  });
+
+  it('parses variables in both forms, values as strings', async () => {
+    const p = await compileOk(
+      'variables:\n  G: {value: "1", description: d, options: ["1", "2"]}\nj:\n  script: x\n  variables:\n    N: 5\n    B: true\n    R: {value: $X, expand: false}\n    E:\n',
+    );
+
+    expect(p.variables).toEqual([{ key: 'G', value: '1', expand: true }]);
+    expect(job(p, 'j').variables).toEqual([
+      { key: 'N', value: '5', expand: true },
+      { key: 'B', value: 'true', expand: true },
+      { key: 'R', value: '$X', expand: false },
+      { key: 'E', value: '', expand: true },
+    ]);
+  });
+
+  it('parses artifacts, cache, image and services', async () => {
+    const p = await compileOk(`j:
+  script: x
+  image: {name: "node:20", entrypoint: [""], docker: {user: ci, platform: arm64}, pull_policy: [always]}
+  services: [postgres, {name: redis, alias: cache, command: [redis-server], variables: {A: 1}}]
+  artifacts: {paths: [dist], exclude: [dist/*.map], name: out, untracked: true, when: always, expire_in: 1 week, reports: {junit: report.xml}}
+  cache: [{key: {files: [package-lock.json], prefix: npm}, paths: [.npm], policy: pull}, {paths: [x]}]
+`);
+    const j = job(p, 'j');
+
+    expect(j.image).toEqual({ name: 'node:20', entrypoint: [''], pullPolicy: ['always'], docker: { user: 'ci', platform: 'arm64' } });
+    expect(j.services).toEqual([
+      { name: 'postgres' },
+      { name: 'redis', alias: 'cache', command: ['redis-server'], variables: [{ key: 'A', value: '1', expand: true }] },
+    ]);
+    expect(j.artifacts).toEqual({
+      name: 'out', paths: ['dist'], exclude: ['dist/*.map'], untracked: true, when: 'always', expireIn: '1 week',
+      reports: { junit: ['report.xml'] },
+    });
+    expect(j.cache).toEqual([
+      { key: 'default', keyFiles: ['package-lock.json'], keyPrefix: 'npm', paths: ['.npm'], untracked: false, policy: 'pull', when: 'on_success', fallbackKeys: [] },
+      { key: 'default', paths: ['x'], untracked: false, policy: 'pull-push', when: 'on_success', fallbackKeys: [] },
+    ]);
+  });
+
+  it('drops when: never jobs', async () => {
+    const p = await compileOk('a:\n  script: x\nb:\n  script: x\n  when: never\n');
+
+    expect(p.jobs.map((j) => j.name)).toEqual(['a']);
+  });
+});
+
+describe('needs, dependencies and parallel', () => {
+  it.each([
+    ['a:\n  script: x\n  needs: [missing]\n', "'a' job needs 'missing' job, but 'missing' does not exist in the pipeline."],
+    ['a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  stage: deploy\n  script: x\n', "'a' job needs 'b' job, but 'b' is not in any previous stage"],
+    ['a:\n  script: x\n  dependencies: [nope]\n', 'a job: undefined dependency: nope'],
+    ['a:\n  stage: build\n  script: x\n  dependencies: [b]\nb:\n  stage: deploy\n  script: x\n', 'a job: dependency b is not defined in current or prior stages'],
+    ['a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n', 'a: circular dependency detected in `needs`'],
+  ])('reports %j', async (yaml, message) => {
+    const all = await messages(yaml);
+
+    expect(all.some((m) => m.startsWith(message))).toBe(true);
+  });
+
+  it('resolves needs in hash form, optional needs and same-stage needs', async () => {
+    const p = await compileOk(
+      'a:\n  script: x\nb:\n  script: x\n  needs: [{job: a, artifacts: false}, {job: gone, optional: true}]\n',
+    );
+
+    expect(job(p, 'b').needs).toEqual([{ job: 'a', artifacts: false, optional: false }]);
+  });
+
+  it('expands parallel: N and needs on all of its instances', async () => {
+    const p = await compileOk('t:\n  script: x\n  parallel: 3\nr:\n  stage: deploy\n  script: x\n  needs: [t]\n');
+
+    expect(p.jobs.map((j) => [j.name, j.nodeIndex, j.nodeTotal, j.baseName])).toEqual([
+      ['t 1/3', 1, 3, 't'], ['t 2/3', 2, 3, 't'], ['t 3/3', 3, 3, 't'], ['r', null, null, 'r'],
+    ]);
+    expect(job(p, 'r').needs?.map((n) => n.job)).toEqual(['t 1/3', 't 2/3', 't 3/3']);
+  });
+
+  it('expands parallel:matrix with GitLab naming and injected variables', async () => {
+    const p = await compileOk(`t:
+  script: x
+  variables: {OS: none, K: v}
+  parallel:
+    matrix:
+      - {OS: [linux, mac], V: ["1", "2"]}
+      - {OS: win}
+d:
+  stage: deploy
+  script: x
+  needs: [{job: t, parallel: {matrix: [{OS: mac, V: "2"}]}}]
+`);
+
+    expect(p.jobs.map((j) => j.name)).toEqual([
+      't: [linux, 1]', 't: [linux, 2]', 't: [mac, 1]', 't: [mac, 2]', 't: [win]', 'd',
+    ]);
+    expect(job(p, 't: [mac, 2]').variables).toEqual([
+      { key: 'K', value: 'v', expand: true }, { key: 'OS', value: 'mac', expand: true }, { key: 'V', value: '2', expand: true },
+    ]);
+    expect(job(p, 't: [win]')).toMatchObject({ nodeIndex: 5, nodeTotal: 5 });
+    expect(job(p, 'd').needs).toEqual([{ job: 't: [mac, 2]', artifacts: true, optional: false }]);
+  });
+
+  it('refuses a matrix over 200 jobs', async () => {
+    const values = Array.from({ length: 15 }, (_, i) => String(i)).join(', ');
+
+    expect(await messages(`t:\n  script: x\n  parallel:\n    matrix:\n      - {A: [${values}], B: [${values}]}\n`)).toContain(
+      'jobs:t:parallel:matrix config generates too many jobs (maximum is 200)',
+    );
+  });
+});
