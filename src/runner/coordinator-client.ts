@@ -1,0 +1,166 @@
+/**
+ * The runner side of the Runner API v4 (see src/api/runner-api.ts): verify/unregister, the job
+ * request long poll, job status updates and trace patches. One client per `[[runners]]` entry (url +
+ * token); it remembers the last `X-GitLab-Last-Update` seen and sends it back as `last_update`.
+ * Network failures resolve as status 0; only programming errors throw.
+ */
+import { randomUUID } from 'node:crypto';
+
+import {
+  HEADER_JOB_STATUS,
+  HEADER_JOB_TOKEN,
+  HEADER_LAST_UPDATE,
+  HEADER_RUNNER_TOKEN,
+  HEADER_TRACE_UPDATE_INTERVAL,
+  RUNNER_API_PREFIX,
+  parseRangeSize,
+  type JobPayload,
+  type RemoteJobStatus,
+  type RunnerInfo,
+  type UpdateJobRequest,
+  type VerifyRunnerResponse,
+} from '../api/runner-api.js';
+
+export type ApiEndpoint = 'request_job' | 'update_job' | 'patch_trace' | 'verify' | 'unregister';
+
+export interface CoordinatorClientOptions {
+  url: string;
+  token: string;
+  systemId: string;
+  info: RunnerInfo;
+  userAgent: string;
+  fetch?: typeof fetch;
+  /** Called once per answered (or failed, status 0) request, for metrics. */
+  onResponse?(endpoint: ApiEndpoint, method: string, status: number): void;
+}
+
+export interface RemoteState {
+  status: number;
+  jobStatus: RemoteJobStatus | undefined;
+  /** Seconds from X-GitLab-Trace-Update-Interval, when present and valid. */
+  updateInterval: number | undefined;
+}
+
+export type JobRequestResult =
+  | { kind: 'job'; payload: JobPayload }
+  | { kind: 'none' }
+  | { kind: 'unhealthy'; status: number }
+  | { kind: 'retry'; status: number; retryAfterMs: number | undefined };
+
+export interface PatchResult extends RemoteState {
+  /** The server's trace size from `Range: 0-<size>`. */
+  rangeSize: number | null;
+}
+
+/** Strips a trailing slash and gitlab-runner's legacy `/ci` suffix. */
+export function normalizeBaseUrl(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/ci$/, '');
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from `now`. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+function remoteState(res: Response): RemoteState {
+  const interval = Number(res.headers.get(HEADER_TRACE_UPDATE_INTERVAL) ?? '');
+  return {
+    status: res.status,
+    jobStatus: (res.headers.get(HEADER_JOB_STATUS) ?? undefined) as RemoteJobStatus | undefined,
+    updateInterval: Number.isFinite(interval) && interval > 0 ? interval : undefined,
+  };
+}
+
+export interface CoordinatorClient {
+  readonly baseUrl: string;
+  verify(signal?: AbortSignal): Promise<{ status: number; body: VerifyRunnerResponse | null }>;
+  unregister(): Promise<number>;
+  requestJob(signal: AbortSignal): Promise<JobRequestResult>;
+  updateJob(jobId: number, jobToken: string, body: UpdateJobRequest): Promise<RemoteState>;
+  patchTrace(jobId: number, jobToken: string, offset: number, bytes: Buffer): Promise<PatchResult>;
+}
+
+export function createCoordinatorClient(options: CoordinatorClientOptions): CoordinatorClient {
+  const baseUrl = normalizeBaseUrl(options.url);
+  const doFetch = options.fetch ?? fetch;
+  let lastUpdate: string | undefined;
+
+  async function call(endpoint: ApiEndpoint, method: string, path: string, init: RequestInit): Promise<Response | null> {
+    const headers = new Headers(init.headers);
+    headers.set('user-agent', options.userAgent);
+    headers.set('x-request-id', randomUUID().replace(/-/g, ''));
+    try {
+      const res = await doFetch(`${baseUrl}${RUNNER_API_PREFIX}${path}`, { ...init, method, headers });
+      const seen = res.headers.get(HEADER_LAST_UPDATE);
+      if (seen) lastUpdate = seen;
+      options.onResponse?.(endpoint, method, res.status);
+      return res;
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      options.onResponse?.(endpoint, method, 0);
+      return null;
+    }
+  }
+
+  function json(endpoint: ApiEndpoint, method: string, path: string, body: unknown, signal?: AbortSignal, auth: Record<string, string> = {}) {
+    return call(endpoint, method, path, {
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...auth },
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  const runnerAuth = { [HEADER_RUNNER_TOKEN]: options.token };
+
+  return {
+    baseUrl,
+    async verify(signal) {
+      const body = { token: options.token, system_id: options.systemId, info: options.info };
+      const res = await json('verify', 'POST', '/runners/verify', body, signal, runnerAuth);
+      if (!res) return { status: 0, body: null };
+      const text = await res.text();
+      let parsed: VerifyRunnerResponse | null = null;
+      try {
+        const value: unknown = JSON.parse(text);
+        if (value && typeof value === 'object') parsed = value as VerifyRunnerResponse;
+      } catch {
+        // an old server answers a bare "200"
+      }
+      return { status: res.status, body: parsed };
+    },
+    async unregister() {
+      const res = await json('unregister', 'DELETE', '/runners', { token: options.token }, undefined, runnerAuth);
+      await res?.arrayBuffer().catch(() => undefined);
+      return res?.status ?? 0;
+    },
+    async requestJob(signal) {
+      const body = { token: options.token, system_id: options.systemId, info: options.info, ...(lastUpdate ? { last_update: lastUpdate } : {}) };
+      const res = await json('request_job', 'POST', '/jobs/request', body, signal, runnerAuth);
+      if (!res) return { kind: 'unhealthy', status: 0 };
+      if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
+        return { kind: 'job', payload: (await res.json()) as JobPayload };
+      }
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status === 204) return { kind: 'none' };
+      if (res.status === 403) return { kind: 'unhealthy', status: 403 };
+      return { kind: 'retry', status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()) };
+    },
+    async updateJob(jobId, jobToken, body) {
+      const res = await json('update_job', 'PUT', `/jobs/${jobId}`, { ...body, token: jobToken }, undefined, { [HEADER_JOB_TOKEN]: jobToken });
+      await res?.arrayBuffer().catch(() => undefined);
+      return res ? remoteState(res) : { status: 0, jobStatus: undefined, updateInterval: undefined };
+    },
+    async patchTrace(jobId, jobToken, offset, bytes) {
+      const res = await call('patch_trace', 'PATCH', `/jobs/${jobId}/trace`, {
+        headers: { 'content-type': 'text/plain', 'content-range': `${offset}-${offset + bytes.length - 1}`, [HEADER_JOB_TOKEN]: jobToken },
+        body: bytes,
+      });
+      await res?.arrayBuffer().catch(() => undefined);
+      if (!res) return { status: 0, jobStatus: undefined, updateInterval: undefined, rangeSize: null };
+      return { ...remoteState(res), rangeSize: parseRangeSize(res.headers.get('range') ?? undefined) };
+    },
+  };
+}

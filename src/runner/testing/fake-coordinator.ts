@@ -1,0 +1,166 @@
+/**
+ * A small Runner API v4 coordinator on a real loopback port, for tests of the runner manager: job
+ * request long poll, two-phase PUT, trace PATCH with 416 realignment, artifacts, verify/unregister.
+ * Test code can script answers (e.g. a 202 on the final PUT) and inspect every request.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { parseContentRange, type JobPayload, type RemoteJobStatus } from '../../api/runner-api.js';
+
+export interface FakeJob {
+  payload: JobPayload;
+  status: RemoteJobStatus;
+  trace: Buffer;
+  updates: Record<string, unknown>[];
+  artifacts: Buffer[];
+}
+
+export interface ScriptedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+export interface FakeCoordinator {
+  readonly url: string;
+  readonly jobs: Map<number, FakeJob>;
+  /** Bodies of POST /jobs/request, in order. */
+  readonly requests: Record<string, unknown>[];
+  readonly patches: { jobId: number; range: string; status: number }[];
+  readonly calls: string[];
+  /** Answers for the next job requests (before normal processing), consumed in order. */
+  readonly requestAnswers: ScriptedAnswer[];
+  readonly putAnswers: ScriptedAnswer[];
+  readonly patchAnswers: ScriptedAnswer[];
+  /** Long-poll hold in ms (real time; the poll returns early when a job is enqueued). */
+  holdMs: number;
+  /** Called when a job request starts being held. */
+  onHold: (() => void) | undefined;
+  traceUpdateInterval: number | undefined;
+  enqueue(payload: JobPayload): void;
+  setStatus(jobId: number, status: RemoteJobStatus): void;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string> = {}, body?: string | Buffer): void {
+  res.writeHead(status, headers).end(body);
+}
+
+export async function startFakeCoordinator(): Promise<FakeCoordinator> {
+  const queue: JobPayload[] = [];
+  let version = 1;
+  let waiters: (() => void)[] = [];
+  const held = new Set<ServerResponse>();
+  const fake = {
+    url: '', jobs: new Map<number, FakeJob>(), requests: [] as Record<string, unknown>[],
+    patches: [] as FakeCoordinator['patches'], calls: [] as string[],
+    requestAnswers: [] as ScriptedAnswer[], putAnswers: [] as ScriptedAnswer[], patchAnswers: [] as ScriptedAnswer[],
+    holdMs: 0, onHold: undefined as (() => void) | undefined, traceUpdateInterval: undefined as number | undefined,
+  };
+
+  function jobHeaders(job: FakeJob): Record<string, string> {
+    const h: Record<string, string> = { 'job-status': job.status, range: `0-${job.trace.length}` };
+    if (fake.traceUpdateInterval !== undefined) h['x-gitlab-trace-update-interval'] = String(fake.traceUpdateInterval);
+    return h;
+  }
+
+  async function requestJob(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+    fake.requests.push(body);
+    const scripted = fake.requestAnswers.shift();
+    if (scripted) return send(res, scripted.status, scripted.headers);
+    if (queue.length === 0 && fake.holdMs > 0 && body.last_update === String(version)) {
+      held.add(res);
+      fake.onHold?.();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, fake.holdMs);
+        waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+      held.delete(res);
+      if (res.writableEnded) return;
+    }
+    const payload = queue.shift();
+    if (!payload) return send(res, 204, { 'x-gitlab-last-update': String(version) });
+    fake.jobs.set(payload.id, { payload, status: 'pending', trace: Buffer.alloc(0), updates: [], artifacts: [] });
+    send(res, 201, { 'content-type': 'application/json', 'x-gitlab-last-update': String(version) }, JSON.stringify(payload));
+  }
+
+  function updateJob(job: FakeJob, body: Record<string, unknown>, res: ServerResponse): void {
+    job.updates.push(body);
+    const scripted = fake.putAnswers.shift();
+    if (scripted) return send(res, scripted.status, { ...jobHeaders(job), ...scripted.headers });
+    if (job.status === 'canceled' || job.status === 'failed' || job.status === 'success') return send(res, 403, jobHeaders(job));
+    const state = body.state as string;
+    if (state === 'running' && job.status === 'pending') job.status = 'running';
+    else if (state === 'success' || state === 'failed') job.status = state;
+    send(res, 200, jobHeaders(job), '200');
+  }
+
+  function patchTrace(job: FakeJob, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const range = String(req.headers['content-range'] ?? '');
+    const scripted = fake.patchAnswers.shift();
+    const record = (status: number): void => void fake.patches.push({ jobId: job.payload.id, range, status });
+    if (scripted) {
+      record(scripted.status);
+      return send(res, scripted.status, { ...jobHeaders(job), ...scripted.headers });
+    }
+    const parsed = parseContentRange(range);
+    if (!parsed) return record(400), send(res, 400);
+    if (job.status !== 'running' && job.status !== 'canceling') return record(403), send(res, 403, jobHeaders(job));
+    if (parsed.start !== job.trace.length) return record(416), send(res, 416, jobHeaders(job));
+    job.trace = Buffer.concat([job.trace, body]);
+    record(202);
+    send(res, 202, jobHeaders(job));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    fake.calls.push(`${req.method} ${path}`);
+    const json = (): Record<string, unknown> => (body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {});
+    if (req.method === 'POST' && path === '/api/v4/jobs/request') return requestJob(json(), res);
+    if (req.method === 'POST' && path === '/api/v4/runners/verify') return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ id: 7, token: json().token, token_expires_at: null }));
+    if (req.method === 'DELETE' && path === '/api/v4/runners') return send(res, 204);
+    const m = /^\/api\/v4\/jobs\/(\d+)(\/trace|\/artifacts)?$/.exec(path);
+    const job = m ? fake.jobs.get(Number(m[1])) : undefined;
+    if (!job || req.headers['job-token'] !== job.payload.token) return send(res, 403);
+    if (req.method === 'PUT' && !m?.[2]) return updateJob(job, json(), res);
+    if (req.method === 'PATCH' && m?.[2] === '/trace') return patchTrace(job, req, body, res);
+    if (req.method === 'POST' && m?.[2] === '/artifacts') return job.artifacts.push(body), send(res, 201, {}, '201');
+    send(res, 404);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch(() => send(res, 500));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+  return Object.assign(fake, {
+    enqueue(payload: JobPayload) {
+      queue.push(payload);
+      version++;
+      const w = waiters;
+      waiters = [];
+      w.forEach((f) => f());
+    },
+    setStatus(jobId: number, status: RemoteJobStatus) {
+      const job = fake.jobs.get(jobId);
+      if (job) job.status = status;
+    },
+    async close() {
+      for (const res of held) send(res, 204);
+      waiters.forEach((f) => f());
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}

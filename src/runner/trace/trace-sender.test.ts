@@ -1,0 +1,108 @@
+import { crc32 } from 'node:zlib';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { jobPayload } from '../../executors/testing/job-fixture.js';
+import { silentLogger } from '../../shared/logger.js';
+import { createCoordinatorClient, type CoordinatorClient } from '../coordinator-client.js';
+import { createFakeClock, createInstantClock } from '../testing/fake-clock.js';
+import { startFakeCoordinator, type FakeCoordinator, type FakeJob } from '../testing/fake-coordinator.js';
+import { createJobTrace, type JobTrace } from './job-trace.js';
+import { createTraceSender, type RemoteVerdict } from './trace-sender.js';
+
+let coordinator: FakeCoordinator;
+let client: CoordinatorClient;
+let job: FakeJob;
+let trace: JobTrace;
+const verdicts: RemoteVerdict[] = [];
+
+beforeEach(async () => {
+  coordinator = await startFakeCoordinator();
+  client = createCoordinatorClient({ url: coordinator.url, token: 'glrt-runner', systemId: 's_000000000000', info: {}, userAgent: 'test' });
+  coordinator.enqueue(jobPayload());
+  const result = await client.requestJob(new AbortController().signal);
+  if (result.kind !== 'job') throw new Error('no job');
+  await client.updateJob(result.payload.id, result.payload.token, { state: 'running' });
+  job = coordinator.jobs.get(result.payload.id) as FakeJob;
+  trace = createJobTrace({ secrets: [], tokenPrefixes: [], limitBytes: 8 * 1024 * 1024 });
+  verdicts.length = 0;
+});
+afterEach(() => coordinator.close());
+
+function sender(clock = createInstantClock()) {
+  return createTraceSender({
+    client, jobId: job.payload.id, jobToken: job.payload.token, trace, clock, logger: silentLogger(),
+    onRemoteVerdict: (v) => verdicts.push(v), maxBackoffMs: 10,
+  });
+}
+
+describe('trace sender against a loopback coordinator', () => {
+  it('sends chunks of at most 1 MiB with inclusive Content-Range', async () => {
+    const big = Buffer.alloc(2.5 * 1024 * 1024, 'x');
+    trace.write(big);
+    const s = sender();
+    expect(await s.flush()).toBe(true);
+    expect(coordinator.patches.map((p) => p.range)).toEqual(['0-1048575', '1048576-2097151', '2097152-2621439']);
+    expect(job.trace.equals(big)).toBe(true);
+    expect(s.sent).toBe(big.length);
+  });
+
+  it('realigns to the server size on 416 and resends', async () => {
+    const s = sender();
+    trace.write('hello ');
+    await s.flush();
+    job.trace = job.trace.subarray(0, 3);
+    trace.write('world');
+    expect(await s.flush()).toBe(true);
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual(['0-5:202', '6-10:416', '3-10:202']);
+    expect(job.trace.toString()).toBe('hello world');
+  });
+
+  it.each([
+    ['canceling', 202, 'cancel'],
+    ['canceled', 202, 'abort'],
+    ['failed', 202, 'abort'],
+    ['running', 403, 'abort'],
+  ] as const)('reacts to Job-Status %s / HTTP %i with %s', async (jobStatus, status, verdict) => {
+    coordinator.patchAnswers.push({ status, headers: { 'job-status': jobStatus } });
+    trace.write('x');
+    await sender().flush();
+    expect(verdicts).toEqual([verdict]);
+  });
+
+  it('sends the final state with crc32 and bytesize, resending while the server answers 202', async () => {
+    coordinator.putAnswers.push({ status: 202, headers: { 'x-gitlab-trace-update-interval': '2' } }, { status: 202 });
+    trace.write('line 1\nline 2\n');
+    trace.finish();
+    const clock = createInstantClock();
+    const status = await sender(clock).finish({ state: 'failed', failure_reason: 'script_failure', exit_code: 3 });
+    expect(status).toBe(200);
+    const finals = job.updates.slice(1);
+    expect(finals).toHaveLength(3);
+    const expected = `crc32:${crc32(Buffer.from('line 1\nline 2\n')).toString(16).padStart(8, '0')}`;
+    expect(finals[2]).toMatchObject({ state: 'failed', failure_reason: 'script_failure', exit_code: 3, output: { checksum: expected, bytesize: 14 } });
+    expect(job.trace.toString()).toBe('line 1\nline 2\n');
+    expect(clock.sleeps).toContain(2000);
+  });
+
+  it('patches every update interval, adopts the server interval, and keeps alive with a PUT after 30 s', async () => {
+    coordinator.traceUpdateInterval = 5;
+    const clock = createFakeClock();
+    const s = sender(clock);
+    s.start();
+    trace.write('tick');
+    await clock.waitForSleepers();
+    expect(clock.sleeps).toEqual([3000]);
+    clock.advance(3000);
+    while (clock.sleeps.length < 2) await clock.waitForSleepers();
+    expect(clock.sleeps[1]).toBe(5000);
+    expect(job.trace.toString()).toBe('tick');
+    for (let t = 3000; t < 35_000; t += 5000) {
+      const before = clock.sleeps.length;
+      clock.advance(5000);
+      while (clock.sleeps.length === before) await clock.waitForSleepers();
+    }
+    expect(job.updates.some((u, i) => i > 0 && u.state === 'running' && (u.output as { bytesize: number }).bytesize === 4)).toBe(true);
+    s.stop();
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Sends a job's trace incrementally and its final state, as gitlab-runner does: every update
+ * interval (3 s, replaced by the server's X-GitLab-Trace-Update-Interval, capped at 15 min) PATCH the
+ * unsent bytes in chunks of at most 1 MiB; 202 advances, 416 realigns to the server's size and
+ * resends; a keep-alive `PUT state=running` goes out when nothing was PUT for 30 s. The remote job
+ * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
+ * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
+ * resending on 202 (and errors) up to 10 times with backoff.
+ */
+import { TRACE_PATCH_LIMIT, type RemoteJobStatus, type UpdateJobRequest } from '../../api/runner-api.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { CoordinatorClient, RemoteState } from '../coordinator-client.js';
+import type { JobTrace } from './job-trace.js';
+
+export const DEFAULT_UPDATE_INTERVAL_MS = 3000;
+export const MAX_UPDATE_INTERVAL_MS = 15 * 60 * 1000;
+export const FORCE_SEND_INTERVAL_MS = 30_000;
+export const FINAL_UPDATE_RETRY_LIMIT = 10;
+
+export type RemoteVerdict = 'cancel' | 'abort';
+
+export interface TraceSenderOptions {
+  client: CoordinatorClient;
+  jobId: number;
+  jobToken: string;
+  trace: JobTrace;
+  clock: Clock;
+  logger: Logger;
+  /** Called when the coordinator asks to cancel (graceful) or abort (hard) the job. */
+  onRemoteVerdict(verdict: RemoteVerdict): void;
+  /** Maximum wait between final-update retries (tests shorten it). */
+  maxBackoffMs?: number;
+}
+
+export interface FinalState {
+  state: 'success' | 'failed';
+  failure_reason?: string;
+  exit_code?: number;
+}
+
+export interface TraceSender {
+  /** Starts the periodic sending loop (runs until `finish` or `stop`). */
+  start(): void;
+  /** Sends all unsent bytes now; resolves true when everything was accepted. */
+  flush(): Promise<boolean>;
+  /** Flushes and sends the final state; resolves with the last PUT status (0 = never answered). */
+  finish(final: FinalState): Promise<number>;
+  /** Stops the loop without a final update (the job was dropped remotely). */
+  stop(): void;
+  /** Bytes the coordinator has accepted. */
+  readonly sent: number;
+}
+
+export function verdictOf(status: number, jobStatus: RemoteJobStatus | undefined): RemoteVerdict | null {
+  if (status === 403 || status === 404 || jobStatus === 'canceled' || jobStatus === 'failed') return 'abort';
+  if (jobStatus === 'canceling') return 'cancel';
+  return null;
+}
+
+export function createTraceSender(options: TraceSenderOptions): TraceSender {
+  const { client, jobId, jobToken, trace, clock, logger } = options;
+  const loopController = new AbortController();
+  let intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
+  let sent = 0;
+  let lastPutAt = clock.monotonic();
+  let loop: Promise<void> | undefined;
+  let sending: Promise<boolean> = Promise.resolve(true);
+  /** The coordinator no longer knows the job (403/404): stop resending. */
+  let gone = false;
+
+  function observe(state: RemoteState): void {
+    if (state.updateInterval !== undefined) intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
+    if (state.status === 403 || state.status === 404) gone = true;
+    const verdict = verdictOf(state.status, state.jobStatus);
+    if (verdict) options.onRemoteVerdict(verdict);
+  }
+
+  function output(): NonNullable<UpdateJobRequest['output']> {
+    return { checksum: trace.checksum(), bytesize: trace.size };
+  }
+
+  async function sendPending(): Promise<boolean> {
+    while (sent < trace.size && !gone) {
+      const chunk = trace.slice(sent, Math.min(trace.size, sent + TRACE_PATCH_LIMIT));
+      const result = await client.patchTrace(jobId, jobToken, sent, chunk);
+      observe(result);
+      if (result.status === 202) sent = Math.min(trace.size, result.rangeSize ?? sent + chunk.length);
+      else if (result.status === 416 && result.rangeSize !== null) {
+        logger.warn({ jobId, sent, serverSize: result.rangeSize }, 'trace offset realigned');
+        sent = Math.min(trace.size, result.rangeSize);
+      } else return false;
+    }
+    return !gone;
+  }
+
+  function flush(): Promise<boolean> {
+    sending = sending.then(sendPending, sendPending);
+    return sending;
+  }
+
+  async function keepAlive(): Promise<void> {
+    if (clock.monotonic() - lastPutAt < FORCE_SEND_INTERVAL_MS) return;
+    lastPutAt = clock.monotonic();
+    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: output() }));
+  }
+
+  async function run(): Promise<void> {
+    while (!loopController.signal.aborted) {
+      try {
+        await clock.sleep(intervalMs, loopController.signal);
+      } catch {
+        return;
+      }
+      if (await flush()) await keepAlive();
+    }
+  }
+
+  async function sendFinal(final: FinalState): Promise<number> {
+    const maxBackoff = options.maxBackoffMs ?? 60 * 60 * 1000;
+    let backoff = 1000;
+    let status = 0;
+    for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
+      const state = await client.updateJob(jobId, jobToken, { ...final, output: output(), checksum: trace.checksum() });
+      status = state.status;
+      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400) return status;
+      const accepted = Math.min((state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000, MAX_UPDATE_INTERVAL_MS);
+      logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
+      await clock.sleep(status === 202 ? accepted : Math.min(backoff, maxBackoff));
+      backoff = Math.min(backoff * 2, maxBackoff);
+    }
+    logger.error({ jobId, status }, 'final job update failed');
+    return status;
+  }
+
+  return {
+    start() {
+      loop ??= run();
+    },
+    flush,
+    async finish(final) {
+      loopController.abort();
+      await loop;
+      intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
+      for (let attempt = 0; attempt < FINAL_UPDATE_RETRY_LIMIT && !(await flush()) && !gone; attempt++) {
+        await clock.sleep(intervalMs);
+      }
+      return sendFinal(final);
+    },
+    stop() {
+      loopController.abort();
+    },
+    get sent() {
+      return sent;
+    },
+  };
+}
