@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { errorMessage, isFlotillaError } from '../shared/errors.js';
+import { registerCoordinatorCommand } from './coordinator-command.js';
 
 /** Builds the `flotilla` command tree. Each command lives in its own `*-command.ts` file. */
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerCoordinatorCommand(program);
   return program;
 }
 

@@ -86,3 +86,8 @@ export function headerString(request: FastifyRequest, name: string): string | un
   const v = request.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** The coordinator's external base URL without a trailing slash (read per request: it is set after listen). */
+export function baseUrl(ctx: { config: { externalUrl: string } }): string {
+  return ctx.config.externalUrl.replace(/\/$/, '');
+}

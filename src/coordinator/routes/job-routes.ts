@@ -6,13 +6,13 @@ import type { JobResponse } from '../../api/rest-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, ProjectRecord } from '../store/store.js';
-import { parseId, parsePage, setPaginationHeaders } from './http-helpers.js';
+import { baseUrl, parseId, parsePage, setPaginationHeaders } from './http-helpers.js';
 import { presentJob } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { sendArchive } from './runner-artifact-routes.js';
 
 export async function presentJobs(ctx: CoordinatorContext, jobs: JobRecord[], project: ProjectRecord): Promise<JobResponse[]> {
-  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const base = baseUrl(ctx);
   const pipelines = new Map<number, Awaited<ReturnType<typeof ctx.store.getPipeline>>>();
   const out: JobResponse[] = [];
   for (const job of jobs) {
@@ -48,7 +48,7 @@ function scopes(query: Record<string, unknown>): JobStatus[] | undefined {
 }
 
 export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const base = (): string => baseUrl(ctx);
   const one = async (job: JobRecord, project: ProjectRecord): Promise<JobResponse> => {
     const [presented] = await presentJobs(ctx, [job], project);
     if (!presented) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
@@ -61,7 +61,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     const page = parsePage(query);
     const statuses = scopes(query);
     const result = await ctx.store.listJobs({ projectId: project.id, ...(statuses ? { statuses } : {}) }, page);
-    setPaginationHeaders(request, reply, page, result, base);
+    setPaginationHeaders(request, reply, page, result, base());
     return presentJobs(ctx, result.items, project);
   });
   app.get('/api/v4/projects/:id/jobs/:job_id', async (request) => {

@@ -5,7 +5,7 @@ import { JOB_STATUSES, type PipelineStatus } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import type { PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
-import { bodyOf, parseId, parsePage, setPaginationHeaders, str } from './http-helpers.js';
+import { bodyOf, parseId, parsePage, setPaginationHeaders, str , baseUrl } from './http-helpers.js';
 import { presentPipeline } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { presentJobs } from './job-routes.js';
@@ -53,7 +53,7 @@ async function createFromApi(ctx: CoordinatorContext, request: FastifyRequest) {
 }
 
 export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const base = (): string => baseUrl(ctx);
   app.post('/api/v4/projects/:id/pipeline', async (request, reply) => reply.code(201).send(await createFromApi(ctx, request)));
   app.get('/api/v4/projects/:id/pipelines', async (request, reply) => {
     await auth(ctx, request);
@@ -76,7 +76,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
       },
       page,
     );
-    setPaginationHeaders(request, reply, page, result, base);
+    setPaginationHeaders(request, reply, page, result, base());
     return Promise.all(result.items.map((p) => present(ctx, p, project)));
   });
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id', async (request) => {
@@ -110,7 +110,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
     const page = parsePage(query);
     const includeRetried = str(query, 'include_retried') === 'true';
     const result = await ctx.store.listJobs({ pipelineId: pipeline.id, includeRetried }, page);
-    setPaginationHeaders(request, reply, page, result, base);
+    setPaginationHeaders(request, reply, page, result, base());
     return presentJobs(ctx, result.items, project);
   });
 }

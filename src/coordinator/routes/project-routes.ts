@@ -5,7 +5,7 @@ import { FlotillaError } from '../../shared/errors.js';
 import { requirePrincipal, type Principal } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { ProjectRecord } from '../store/store.js';
-import { bodyOf, parsePage, setPaginationHeaders, str, type Body } from './http-helpers.js';
+import { bodyOf, parsePage, setPaginationHeaders, str, type Body , baseUrl } from './http-helpers.js';
 import { presentProject } from './presenters.js';
 
 const PATH_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -79,22 +79,22 @@ async function createProject(ctx: CoordinatorContext, request: FastifyRequest, p
 }
 
 export function registerProjectRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const base = (): string => baseUrl(ctx);
   app.post('/api/v4/projects', async (request, reply) => {
     const principal = await auth(ctx, request);
     const project = await createProject(ctx, request, principal);
-    return reply.code(201).send(presentProject(project, base));
+    return reply.code(201).send(presentProject(project, base()));
   });
   app.get('/api/v4/projects', async (request, reply) => {
     await auth(ctx, request);
     const page = parsePage(request.query as Record<string, unknown>);
     const result = await ctx.store.listProjects(page);
-    setPaginationHeaders(request, reply, page, result, base);
-    return result.items.map((p) => presentProject(p, base));
+    setPaginationHeaders(request, reply, page, result, base());
+    return result.items.map((p) => presentProject(p, base()));
   });
   app.get('/api/v4/projects/:id', async (request) => {
     await auth(ctx, request);
     const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
-    return presentProject(project, base);
+    return presentProject(project, base());
   });
 }

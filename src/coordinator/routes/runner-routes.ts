@@ -7,7 +7,7 @@ import { hashToken, newToken } from '../../shared/hash.js';
 import { requireAdmin } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { AccessLevel, RunnerPatch, RunnerRecord, RunnerType } from '../store/store.js';
-import { bodyOf, bool, int, parseId, parsePage, setPaginationHeaders, str, tagList, type Body } from './http-helpers.js';
+import { bodyOf, bool, int, parseId, parsePage, setPaginationHeaders, str, tagList, type Body , baseUrl } from './http-helpers.js';
 import { presentRunner, presentRunnerDetail, runnerStatus } from './presenters.js';
 import { auth } from './project-routes.js';
 
@@ -61,7 +61,7 @@ function matchesFilters(r: RunnerRecord, query: Record<string, unknown>): boolea
 }
 
 export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const base = ctx.config.externalUrl.replace(/\/$/, '');
+  const base = (): string => baseUrl(ctx);
   app.post('/api/v4/user/runners', async (request, reply) => {
     const principal = await auth(ctx, request);
     requireAdmin(principal);
@@ -94,7 +94,7 @@ export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorConte
     const all = await ctx.store.listRunners({ page: 1, perPage: 100_000 });
     const filtered = all.items.filter((r) => matchesFilters(r, query));
     const items = filtered.slice((page.page - 1) * page.perPage, page.page * page.perPage);
-    setPaginationHeaders(request, reply, page, { items, total: filtered.length }, base);
+    setPaginationHeaders(request, reply, page, { items, total: filtered.length }, base());
     return items.map(presentRunner);
   };
   app.get('/api/v4/runners/all', list);

@@ -1,0 +1,105 @@
+/**
+ * Wires a coordinator from settings: store, git hosting, metrics registry, root token, HTTP
+ * listener. Used by `flotilla coordinator`, `flotilla up` and `flotilla run`.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+import { ACCESS_TOKEN_PREFIX } from '../api/runner-api.js';
+import { buildCoordinator, type Coordinator } from '../coordinator/app.js';
+import { defaultCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config.js';
+import { createGitHost } from '../coordinator/git/index.js';
+import { createStore } from '../coordinator/store/create-store.js';
+import type { Store } from '../coordinator/store/store.js';
+import { systemClock } from '../shared/clock.js';
+import { FlotillaError } from '../shared/errors.js';
+import { hashToken, newToken } from '../shared/hash.js';
+import type { Logger } from '../shared/logger.js';
+
+export interface StartCoordinatorOptions {
+  /** `HOST:PORT`; port 0 picks a free one. */
+  listen: string;
+  dataDir: string;
+  /** Default: SQLite file `<dataDir>/flotilla.db`. */
+  databaseUrl?: string;
+  /** Default: `http://<listen host>:<port>`. */
+  externalUrl?: string;
+  logger: Logger;
+  /** Tells the user the generated root token (printed once). */
+  onRootTokenCreated?: (token: string, file: string) => void;
+  config?: Partial<CoordinatorConfig>;
+}
+
+export interface RunningCoordinator {
+  url: string;
+  rootToken: string;
+  coordinator: Coordinator;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--listen "${listen}" is not HOST:PORT (for example 127.0.0.1:8080 or 0.0.0.0:8080)`);
+  }
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** The root token: FLOTILLA_ROOT_TOKEN, else `<dataDir>/root-token`, else a new one written there. */
+async function ensureRootToken(store: Store, dataDir: string, options: StartCoordinatorOptions): Promise<string> {
+  await store.ensureRootUser();
+  const file = path.join(dataDir, 'root-token');
+  let token = process.env['FLOTILLA_ROOT_TOKEN']?.trim();
+  if (!token) token = (await readFile(file, 'utf8').catch(() => '')).trim() || undefined;
+  if (!token) {
+    token = newToken(ACCESS_TOKEN_PREFIX);
+    await writeFile(file, token + '\n', { mode: 0o600 });
+    options.onRootTokenCreated?.(token, file);
+  }
+  if (token.length < 20) {
+    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', 'FLOTILLA_ROOT_TOKEN must be at least 20 characters');
+  }
+  if (!(await store.findAccessTokenByHash(hashToken(token)))) {
+    await store.createAccessToken({ userId: 1, name: 'root', tokenHash: hashToken(token), scopes: ['api'], expiresAt: null });
+  }
+  return token;
+}
+
+export async function startCoordinator(options: StartCoordinatorOptions): Promise<RunningCoordinator> {
+  const { host, port } = parseListen(options.listen);
+  const dataDir = path.resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const store = await createStore(options.databaseUrl ?? path.join(dataDir, 'flotilla.db'), { logger: options.logger });
+  try {
+    const rootToken = await ensureRootToken(store, dataDir, options);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'flotilla_coordinator_' });
+    const git = createGitHost({ root: path.join(dataDir, 'repositories'), logger: options.logger });
+    const provisional = options.externalUrl ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    const config = defaultCoordinatorConfig({ externalUrl: provisional, artifactsDir: path.join(dataDir, 'artifacts'), ...options.config });
+    const coordinator = await buildCoordinator({ store, git, config, clock: systemClock, logger: options.logger, registry });
+    await coordinator.app.listen({ host, port });
+    const address = coordinator.app.server.address();
+    const actualPort = typeof address === 'object' && address ? address.port : port;
+    if (!options.externalUrl) {
+      config.externalUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actualPort}`;
+    }
+    return {
+      url: config.externalUrl,
+      rootToken,
+      coordinator,
+      store,
+      close: async () => {
+        await coordinator.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
