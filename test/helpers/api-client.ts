@@ -16,7 +16,7 @@ export class TestApi {
     const init: RequestInit = { method, headers: { 'PRIVATE-TOKEN': this.token, ...headers } };
     if (body !== undefined) {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        init.body = body as BodyInit;
+        init.body = body as RequestInit['body'];
       } else {
         init.body = JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] = 'application/json';
