@@ -14,7 +14,7 @@ import { FlotillaError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
-import { openPostgres, postgresFlavor } from './sql/postgres-dialect.js';
+import { currentSchema, openPostgres, postgresFlavor } from './sql/postgres-dialect.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore } from './sql/sql-store.js';
 import { openSqlite, sqliteFlavor } from './sql/sqlite-dialect.js';
@@ -83,13 +83,25 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { dialect: 'sqlite', filename: trimmed };
 }
 
-async function open(location: StoreLocation, logger: Logger | undefined): Promise<[Kysely<Database>, SqlFlavor]> {
-  if (location.dialect === 'postgres') {
-    const db = await openPostgres({ connectionString: location.connectionString, schema: location.schema, logger });
-    return [db, postgresFlavor];
+interface Opened {
+  db: Kysely<Database>;
+  flavor: SqlFlavor;
+  /** PostgreSQL: where the tables live, told to the Migrator (see MigrateOptions.schema). */
+  schema: string | undefined;
+}
+
+async function open(location: StoreLocation, logger: Logger | undefined): Promise<Opened> {
+  if (location.dialect === 'sqlite') {
+    if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
+    return { db: openSqlite(location.filename), flavor: sqliteFlavor, schema: undefined };
   }
-  if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
-  return [openSqlite(location.filename), sqliteFlavor];
+  const db = await openPostgres({ connectionString: location.connectionString, schema: location.schema, logger });
+  try {
+    return { db, flavor: postgresFlavor, schema: location.schema ?? (await currentSchema(db)) };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
 }
 
 /** Opens the store at `url` and runs pending migrations. Throws FLO_ERR_CONFIG_INVALID for a bad URL. */
@@ -97,11 +109,12 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   const location = parseStoreUrl(url);
   let db: Kysely<Database> | undefined;
   try {
-    const [opened, flavor] = await open(location, options.logger);
-    db = opened;
-    await migrateToLatest(db, flavor, options.logger);
-    const now = options.clock === undefined ? () => new Date() : () => (options.clock as Pick<Clock, 'now'>).now();
-    return new SqlStore(db, flavor, now);
+    const opened = await open(location, options.logger);
+    db = opened.db;
+    const { flavor, schema } = opened;
+    await migrateToLatest(db, flavor, { schema, logger: options.logger });
+    const clock = options.clock;
+    return new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now());
   } catch (err) {
     await db?.destroy().catch(() => undefined);
     throw new FlotillaError('FLO_ERR_INTERNAL', `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}`, {

@@ -187,10 +187,24 @@ export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
   return { '0001_initial': initial(flavor) };
 }
 
+export interface MigrateOptions {
+  /**
+   * The PostgreSQL schema the tables live in. The Migrator's bookkeeping tables must be told
+   * explicitly: its existence check otherwise accepts a same-named table in any schema.
+   */
+  schema?: string | undefined;
+  logger?: Logger | undefined;
+}
+
 /** Applies every pending migration; throws with the failing migration's error. */
-export async function migrateToLatest(db: Kysely<Database>, flavor: SqlFlavor, logger?: Logger): Promise<void> {
+export async function migrateToLatest(db: Kysely<Database>, flavor: SqlFlavor, options: MigrateOptions = {}): Promise<void> {
+  const { schema, logger } = options;
   const migrations = buildMigrations(flavor);
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (applied.length > 0) logger?.info({ migrations: applied, dialect: flavor.name }, 'store migrated');

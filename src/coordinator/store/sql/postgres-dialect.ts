@@ -52,3 +52,9 @@ async function createSchema(db: Kysely<Database>, schema: string): Promise<void>
     if ((err as { code?: unknown }).code !== '23505') throw err;
   }
 }
+
+/** The schema unqualified tables are created in (first existing one on the search_path). */
+export async function currentSchema(db: Kysely<Database>): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
+}

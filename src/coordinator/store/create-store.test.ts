@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isFlotillaError } from '../../shared/errors.js';
+import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
+
+describe('parseStoreUrl', () => {
+  it.each([
+    ['sqlite:///var/lib/flotilla/db.sqlite', '/var/lib/flotilla/db.sqlite'],
+    ['sqlite:data/flotilla.db', 'data/flotilla.db'],
+    ['sqlite:/abs.db', '/abs.db'],
+    ['data/flotilla.db', 'data/flotilla.db'],
+    ['/abs/flotilla.db', '/abs/flotilla.db'],
+    [':memory:', ':memory:'],
+    ['sqlite::memory:', ':memory:'],
+  ])('%s → SQLite %s', (url, filename) => {
+    expect(parseStoreUrl(url)).toEqual({ dialect: 'sqlite', filename });
+  });
+
+  it('takes the schema out of a PostgreSQL URL and keeps the rest', () => {
+    expect(parseStoreUrl('postgres://u:p@db:5432/ci?schema=flo_1&sslmode=disable')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u:p@db:5432/ci?sslmode=disable',
+      schema: 'flo_1',
+    });
+    expect(parseStoreUrl('postgresql://db/ci')).toMatchObject({ dialect: 'postgres', schema: undefined });
+  });
+
+  it.each(['', '  ', 'mysql://db/ci', 'sqlite:', 'sqlite://relative.db', 'postgres://db/ci?schema=a;drop', 'http://x'])(
+    'rejects %j with FLO_ERR_CONFIG_INVALID naming the accepted forms',
+    (url) => {
+      let thrown: unknown;
+      try {
+        parseStoreUrl(url);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(isFlotillaError(thrown, 'FLO_ERR_CONFIG_INVALID')).toBe(true);
+      expect(String((thrown as Error).message)).toMatch(/sqlite:\/\/\/.*postgres:\/\//);
+    },
+  );
+
+  it('masks passwords in messages', () => {
+    expect(redactUrl('postgres://user:hunter2@db/ci')).toBe('postgres://user:[MASKED]@db/ci');
+    expect(() => parseStoreUrl('mysql://user:hunter2@db/ci')).toThrow(/\[MASKED\]/);
+  });
+});
+
+describe('createStore (SQLite file)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates parent directories, migrates once and keeps acknowledged data across reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-store-'));
+    dirs.push(dir);
+    const url = `sqlite://${join(dir, 'nested', 'flotilla.db')}`;
+    const first = await createStore(url);
+    const project = await first.createProject({
+      name: 'p',
+      path: 'p',
+      namespacePath: 'g',
+      description: null,
+      defaultBranch: 'main',
+      visibility: 'public',
+      ciConfigPath: null,
+      protectedBranches: [],
+      creatorId: 1,
+    });
+    const { jobs } = await first.createPipeline(
+      {
+        projectId: project.id,
+        ref: 'main',
+        sha: 'a',
+        beforeSha: 'b',
+        tag: false,
+        source: 'push',
+        status: 'created',
+        yamlErrors: null,
+        name: null,
+        stages: [],
+        yamlVariables: [],
+        variables: [],
+        userId: 1,
+        createdAt: new Date(),
+        startedAt: null,
+        finishedAt: null,
+        committedAt: null,
+      },
+      [],
+    );
+    expect(jobs).toEqual([]);
+    await first.close();
+    const second = await createStore(url);
+    expect(await second.findProjectByPath('g', 'p')).toEqual(project);
+    await second.close();
+  });
+
+  it('uses the injected clock for the timestamps it sets', async () => {
+    const at = new Date('2020-02-02T02:02:02.002Z');
+    const store = await createTestStore({ clock: { now: () => at } });
+    expect((await store.ensureRootUser()).createdAt).toEqual(at);
+    await store.close();
+  });
+
+  it('wraps open failures with the URL, password masked', async () => {
+    const err = await createStore('postgres://u:secret@127.0.0.1:1/none').catch((e: unknown) => e);
+    expect(isFlotillaError(err)).toBe(true);
+    expect(String((err as Error).message)).toContain('u:[MASKED]@127.0.0.1:1');
+    expect(String((err as Error).message)).not.toContain('secret');
+  });
+});
