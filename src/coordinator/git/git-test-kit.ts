@@ -9,6 +9,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../shared/logger.js';
 import type { GitHost, ServeHttpOptions } from './git-host.js';
 
 export const TEST_USER = 'alice';
@@ -16,6 +18,18 @@ export const TEST_PASSWORD = 'secret-password';
 
 export function makeTempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `${prefix}-`));
+}
+
+/** A pino logger whose records land in `records`, to assert on what was logged. */
+export function captureLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', destination }), records };
 }
 
 export function removeDir(dir: string): Promise<void> {
@@ -45,18 +59,36 @@ export interface CliResult {
 }
 
 /** Runs the git CLI in `cwd`; resolves with the exit code instead of failing. */
-export function gitCli(home: string, cwd: string, args: readonly string[]): Promise<CliResult> {
+export function gitCli(
+  home: string,
+  cwd: string,
+  args: readonly string[],
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('git', [...args], { cwd, env: cliEnv(home), timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      'git',
+      [...args],
+      { cwd, env: cliEnv(home), timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.on('error', () => undefined);
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
 }
 
 /** Like `gitCli` but throws on a non-zero exit, returning trimmed stdout. */
-export async function git(home: string, cwd: string, args: readonly string[]): Promise<string> {
-  const result = await gitCli(home, cwd, args);
+export async function git(
+  home: string,
+  cwd: string,
+  args: readonly string[],
+  input?: string,
+): Promise<string> {
+  const result = await gitCli(home, cwd, args, input);
   if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
   return result.stdout.trim();
 }

@@ -71,7 +71,8 @@ export function runGit(
       },
     );
     child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
+    if (options.input === undefined) child.stdin?.end();
+    else child.stdin?.end(options.input);
   });
 }
 
