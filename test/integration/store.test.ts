@@ -23,7 +23,8 @@ const stores = (process.env.STORES ?? 'sqlite,postgres')
   .filter((s) => s !== '');
 
 for (const name of stores) {
-  if (name !== 'sqlite' && name !== 'postgres') throw new Error(`unknown store ${name} in STORES; use sqlite,postgres`);
+  if (name !== 'sqlite' && name !== 'postgres')
+    throw new Error(`unknown store ${name} in STORES; use sqlite,postgres`);
 }
 
 if (stores.includes('sqlite')) {

@@ -39,7 +39,14 @@ function definition(name: string, tags: string[] = []): JobDefinition {
     timeoutSeconds: 600,
     needs: [{ job: 'build', artifacts: true, optional: false }],
     dependencies: null,
-    artifacts: { name: null, paths: ['out/'], exclude: [], untracked: false, when: 'on_success', expireIn: '1 day' },
+    artifacts: {
+      name: null,
+      paths: ['out/'],
+      exclude: [],
+      untracked: false,
+      when: 'on_success',
+      expireIn: '1 day',
+    },
     tags,
     image: { name: 'alpine:3', entrypoint: [''], docker: { user: '1000' } },
     services: [],
@@ -187,7 +194,13 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       it('creates and finds access tokens; duplicates conflict', async () => {
         await store.ensureRootUser();
         const expiresAt = new Date('2030-01-02T03:04:05.678Z');
-        const input = { userId: 1, name: 'ci', tokenHash: 'h1', scopes: ['api', 'read_repository'], expiresAt };
+        const input = {
+          userId: 1,
+          name: 'ci',
+          tokenHash: 'h1',
+          scopes: ['api', 'read_repository'],
+          expiresAt,
+        };
         const token = await store.createAccessToken(input);
         expect(token).toMatchObject({ ...input, revoked: false });
         expect(token.createdAt).toBeInstanceOf(Date);
@@ -202,7 +215,11 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
     describe('projects', () => {
       it('creates, gets and finds by path with JSON round-trip', async () => {
         const p = await project('app');
-        expect(p).toMatchObject({ path: 'app', namespacePath: 'group/sub', protectedBranches: ['main', 'release/*'] });
+        expect(p).toMatchObject({
+          path: 'app',
+          namespacePath: 'group/sub',
+          protectedBranches: ['main', 'release/*'],
+        });
         expect(p.createdAt).toBeInstanceOf(Date);
         expect(p.lastActivityAt).toEqual(p.createdAt);
         expect(await store.getProject(p.id)).toEqual(p);
@@ -236,8 +253,15 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
 
     describe('runners', () => {
       it('creates, gets, finds by token hash and pages', async () => {
-        const r = await store.createRunner(newRunner('rt1', { tagList: ['docker', 'linux'], runUntagged: false }));
-        expect(r).toMatchObject({ tagList: ['docker', 'linux'], runUntagged: false, paused: false, contactedAt: null });
+        const r = await store.createRunner(
+          newRunner('rt1', { tagList: ['docker', 'linux'], runUntagged: false }),
+        );
+        expect(r).toMatchObject({
+          tagList: ['docker', 'linux'],
+          runUntagged: false,
+          paused: false,
+          contactedAt: null,
+        });
         expect(r.createdAt).toBeInstanceOf(Date);
         expect(await store.getRunner(r.id)).toEqual(r);
         expect(await store.findRunnerByTokenHash('rt1')).toEqual(r);
@@ -245,7 +269,9 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         await store.createRunner(newRunner('rt2'));
         await store.createRunner(newRunner('rt3'));
         expect((await store.listRunners({ page: 1, perPage: 2 })).total).toBe(3);
-        expect((await store.listRunners({ page: 2, perPage: 2 })).items.map((x) => x.tokenHash)).toEqual(['rt3']);
+        expect((await store.listRunners({ page: 2, perPage: 2 })).items.map((x) => x.tokenHash)).toEqual([
+          'rt3',
+        ]);
       });
 
       it('rejects a duplicate token hash with FLO_ERR_CONFLICT', async () => {
@@ -266,7 +292,12 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
           ipAddress: '10.0.0.7',
         });
         expect(patched).toMatchObject({ tagList: ['gpu'], paused: true, accessLevel: 'ref_protected' });
-        expect(patched).toMatchObject({ maintenanceNote: null, contactedAt, version: '17.0.0', ipAddress: '10.0.0.7' });
+        expect(patched).toMatchObject({
+          maintenanceNote: null,
+          contactedAt,
+          version: '17.0.0',
+          ipAddress: '10.0.0.7',
+        });
         expect(await store.updateRunner(r.id, {})).toEqual(patched);
         expect(await store.updateRunner(r.id + 1000, { paused: false })).toBeNull();
         expect(await store.deleteRunner(r.id)).toBe(true);
@@ -284,8 +315,18 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(created.pipeline.updatedAt).toEqual(T0);
         expect(created.jobs.map((j) => j.name)).toEqual(['build', 'test']);
         const [build, test] = created.jobs as [JobRecord, JobRecord];
-        expect(build).toMatchObject({ pipelineId: created.pipeline.id, projectId: p.id, tagList: ['docker'] });
-        expect(build).toMatchObject({ retried: false, traceSize: 0, runnerId: null, tokenHash: null, coverage: null });
+        expect(build).toMatchObject({
+          pipelineId: created.pipeline.id,
+          projectId: p.id,
+          tagList: ['docker'],
+        });
+        expect(build).toMatchObject({
+          retried: false,
+          traceSize: 0,
+          runnerId: null,
+          tokenHash: null,
+          coverage: null,
+        });
         expect(build.definition).toEqual(definition('build', ['docker']));
         expect(test.allowFailure).toBe(true);
         expect(await store.getPipeline(created.pipeline.id)).toEqual(created.pipeline);
@@ -331,13 +372,30 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const page2 = await store.listPipelines(p.id, { sort: 'asc' }, { page: 2, perPage: 2 });
         expect(page2).toMatchObject({ total: 3 });
         expect(ids(page2)).toEqual([p3.id]);
-        expect(ids(await store.listPipelines(p.id, { ref: 'main' }, { page: 1, perPage: 10 }))).toEqual([p3.id, p1.id]);
-        expect(ids(await store.listPipelines(p.id, { sha: 'b'.repeat(40) }, { page: 1, perPage: 10 }))).toEqual([p3.id]);
-        expect(ids(await store.listPipelines(p.id, { status: 'failed' }, { page: 1, perPage: 10 }))).toEqual([p2.id]);
-        expect(ids(await store.listPipelines(p.id, { source: 'web' }, { page: 1, perPage: 10 }))).toEqual([p2.id]);
-        const byRef = await store.listPipelines(p.id, { orderBy: 'ref', sort: 'asc' }, { page: 1, perPage: 10 });
+        expect(ids(await store.listPipelines(p.id, { ref: 'main' }, { page: 1, perPage: 10 }))).toEqual([
+          p3.id,
+          p1.id,
+        ]);
+        expect(
+          ids(await store.listPipelines(p.id, { sha: 'b'.repeat(40) }, { page: 1, perPage: 10 })),
+        ).toEqual([p3.id]);
+        expect(ids(await store.listPipelines(p.id, { status: 'failed' }, { page: 1, perPage: 10 }))).toEqual([
+          p2.id,
+        ]);
+        expect(ids(await store.listPipelines(p.id, { source: 'web' }, { page: 1, perPage: 10 }))).toEqual([
+          p2.id,
+        ]);
+        const byRef = await store.listPipelines(
+          p.id,
+          { orderBy: 'ref', sort: 'asc' },
+          { page: 1, perPage: 10 },
+        );
         expect(ids(byRef)).toEqual([p2.id, p1.id, p3.id]);
-        const byStatus = await store.listPipelines(p.id, { orderBy: 'status', sort: 'desc' }, { page: 1, perPage: 10 });
+        const byStatus = await store.listPipelines(
+          p.id,
+          { orderBy: 'status', sort: 'desc' },
+          { page: 1, perPage: 10 },
+        );
         expect(ids(byStatus)).toEqual([p1.id, p3.id, p2.id]);
         await store.updatePipeline(p1.id, { status: 'canceled' });
         const byUpdated = await store.listPipelines(p.id, { orderBy: 'updated_at' }, { page: 1, perPage: 1 });
@@ -348,7 +406,11 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       it('patches status and times, bumping updatedAt', async () => {
         const { pipeline } = await pipelineWith([]);
         const startedAt = new Date('2024-05-01T10:00:05.000Z');
-        const updated = await store.updatePipeline(pipeline.id, { status: 'running', startedAt, yamlErrors: null });
+        const updated = await store.updatePipeline(pipeline.id, {
+          status: 'running',
+          startedAt,
+          yamlErrors: null,
+        });
         expect(updated).toMatchObject({ status: 'running', startedAt, finishedAt: null });
         expect(updated?.updatedAt.getTime()).toBeGreaterThan(T0.getTime());
         expect(await store.updatePipeline(pipeline.id + 1000, { status: 'failed' })).toBeNull();
@@ -360,7 +422,9 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const { pipeline, jobs } = await pipelineWith([newJob('a'), newJob('b')]);
         const a = jobs[0] as JobRecord;
         await store.updateJob(a.id, { status: 'failed', retried: true });
-        const [retry] = await store.createJobs(pipeline.id, pipeline.projectId, [newJob('a', { retryOfId: a.id })]);
+        const [retry] = await store.createJobs(pipeline.id, pipeline.projectId, [
+          newJob('a', { retryOfId: a.id }),
+        ]);
         expect(retry).toMatchObject({ name: 'a', retryOfId: a.id, retried: false, pipelineId: pipeline.id });
         const visible = await store.listJobs({ pipelineId: pipeline.id });
         expect(visible.items.map((j) => j.name)).toEqual(['b', 'a']);
@@ -387,11 +451,17 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(await store.updateJob(job.id, { status: 'canceled' }, ['running'])).toBeNull();
         expect((await store.getJob(job.id))?.status).toBe('pending');
         const finishedAt = new Date('2024-05-01T11:00:00.000Z');
-        const done = await store.updateJob(job.id, { status: 'failed', failureReason: 'script_failure', exitCode: 2, finishedAt }, [
-          'pending',
-          'running',
-        ]);
-        expect(done).toMatchObject({ status: 'failed', failureReason: 'script_failure', exitCode: 2, finishedAt });
+        const done = await store.updateJob(
+          job.id,
+          { status: 'failed', failureReason: 'script_failure', exitCode: 2, finishedAt },
+          ['pending', 'running'],
+        );
+        expect(done).toMatchObject({
+          status: 'failed',
+          failureReason: 'script_failure',
+          exitCode: 2,
+          finishedAt,
+        });
         expect(done?.updatedAt.getTime()).toBeGreaterThan(job.updatedAt.getTime() - 1);
         expect(await store.updateJob(job.id + 1000, { status: 'failed' })).toBeNull();
         const [x, y] = await Promise.all([
@@ -403,15 +473,24 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
 
       it('stores coverage, checksum, token hash and clears with null', async () => {
         const job = await pendingJob();
-        const updated = await store.updateJob(job.id, { coverage: 87.5, traceChecksum: 'crc32:abc', tokenHash: 'jt1' });
+        const updated = await store.updateJob(job.id, {
+          coverage: 87.5,
+          traceChecksum: 'crc32:abc',
+          tokenHash: 'jt1',
+        });
         expect(updated).toMatchObject({ coverage: 87.5, traceChecksum: 'crc32:abc', tokenHash: 'jt1' });
         expect(await store.findJobByTokenHash('jt1')).toEqual(updated);
         expect(await store.findJobByTokenHash('jt2')).toBeNull();
-        expect(await store.updateJob(job.id, { tokenHash: null, coverage: null })).toMatchObject({ tokenHash: null, coverage: null });
+        expect(await store.updateJob(job.id, { tokenHash: null, coverage: null })).toMatchObject({
+          tokenHash: null,
+          coverage: null,
+        });
       });
 
       it('lists stale running jobs by lastSeenAt, else startedAt', async () => {
-        const { jobs } = await pipelineWith(['seen', 'unseen', 'fresh', 'idle'].map((n) => newJob(n, { status: 'running' })));
+        const { jobs } = await pipelineWith(
+          ['seen', 'unseen', 'fresh', 'idle'].map((n) => newJob(n, { status: 'running' })),
+        );
         const [seen, unseen, fresh, idle] = jobs as [JobRecord, JobRecord, JobRecord, JobRecord];
         const old = new Date('2024-01-01T00:00:00.000Z');
         const recent = new Date('2024-01-01T01:00:00.000Z');
@@ -440,9 +519,20 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
           newJob('second', { status: 'pending' }),
         ]);
         const claimed = await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tok1'));
-        expect(claimed).toMatchObject({ id: jobs[1]?.id, status: 'running', runnerId: runner.id, tokenHash: 'tok1' });
-        expect(claimed).toMatchObject({ startedAt: T0, runnerSystemId: 's_0123456789ab', timeoutSeconds: 3600 });
-        expect((await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tok2')))?.name).toBe('second');
+        expect(claimed).toMatchObject({
+          id: jobs[1]?.id,
+          status: 'running',
+          runnerId: runner.id,
+          tokenHash: 'tok1',
+        });
+        expect(claimed).toMatchObject({
+          startedAt: T0,
+          runnerSystemId: 's_0123456789ab',
+          timeoutSeconds: 3600,
+        });
+        expect((await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tok2')))?.name).toBe(
+          'second',
+        );
         expect(await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tok3'))).toBeNull();
         expect(await store.findJobByTokenHash('tok1')).toEqual(claimed);
       });
@@ -463,9 +553,13 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
 
       it('hands each of many jobs to exactly one of many concurrent claimers', async () => {
         const runner = await store.createRunner(newRunner('r'));
-        const { jobs } = await pipelineWith(Array.from({ length: 8 }, (_, i) => newJob(`j${i}`, { status: 'pending' })));
+        const { jobs } = await pipelineWith(
+          Array.from({ length: 8 }, (_, i) => newJob(`j${i}`, { status: 'pending' })),
+        );
         const results = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf(`t${i}`))),
+          Array.from({ length: 12 }, (_, i) =>
+            store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf(`t${i}`)),
+          ),
         );
         const ids = results.filter((r): r is JobRecord => r !== null).map((r) => r.id);
         expect(ids.sort((a, b) => a - b)).toEqual(jobs.map((j) => j.id));
@@ -478,22 +572,51 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         ['untagged job, runUntagged false', [], ['docker'], false, 'not_protected', false, false],
         ['untagged job, tagged runner with runUntagged', [], ['docker'], true, 'not_protected', false, true],
         ['tags subset of runner tags', ['docker'], ['docker', 'linux'], false, 'not_protected', false, true],
-        ['equal tag sets in another order', ['linux', 'docker'], ['docker', 'linux'], false, 'not_protected', false, true],
-        ['job tag missing on runner', ['docker', 'gpu'], ['docker', 'linux'], true, 'not_protected', false, false],
+        [
+          'equal tag sets in another order',
+          ['linux', 'docker'],
+          ['docker', 'linux'],
+          false,
+          'not_protected',
+          false,
+          true,
+        ],
+        [
+          'job tag missing on runner',
+          ['docker', 'gpu'],
+          ['docker', 'linux'],
+          true,
+          'not_protected',
+          false,
+          false,
+        ],
         ['tagged job, untagged runner', ['docker'], [], true, 'not_protected', false, false],
         ['tags are exact strings', ['docker'], ['dock', 'docker2'], true, 'not_protected', false, false],
         ['quotes in tags', ["it's", 'a"b'], ['a"b', "it's"], false, 'not_protected', false, true],
-        ['ref_protected runner, unprotected job', ['docker'], ['docker'], true, 'ref_protected', false, false],
+        [
+          'ref_protected runner, unprotected job',
+          ['docker'],
+          ['docker'],
+          true,
+          'ref_protected',
+          false,
+          false,
+        ],
         ['ref_protected runner, protected job', ['docker'], ['docker'], true, 'ref_protected', true, true],
         ['not_protected runner, protected job', [], [], true, 'not_protected', true, true],
       ];
-      it.each(table)('%s', async (_case, jobTags, runnerTags, runUntagged, accessLevel, isProtected, claimed) => {
-        const runner = await store.createRunner(newRunner('r', { tagList: runnerTags, runUntagged, accessLevel }));
-        const job = await pendingJob({ tagList: jobTags, protected: isProtected });
-        const match = matchOf({ runnerId: runner.id, tagList: runnerTags, runUntagged, accessLevel });
-        const result = await store.claimPendingJob(match, claimOf('t'));
-        expect(result?.id ?? null).toBe(claimed ? job.id : null);
-      });
+      it.each(table)(
+        '%s',
+        async (_case, jobTags, runnerTags, runUntagged, accessLevel, isProtected, claimed) => {
+          const runner = await store.createRunner(
+            newRunner('r', { tagList: runnerTags, runUntagged, accessLevel }),
+          );
+          const job = await pendingJob({ tagList: jobTags, protected: isProtected });
+          const match = matchOf({ runnerId: runner.id, tagList: runnerTags, runUntagged, accessLevel });
+          const result = await store.claimPendingJob(match, claimOf('t'));
+          expect(result?.id ?? null).toBe(claimed ? job.id : null);
+        },
+      );
 
       it('skips non-matching older jobs for a matching newer one', async () => {
         const runner = await store.createRunner(newRunner('r', { tagList: ['docker'], runUntagged: false }));
@@ -507,7 +630,9 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       it('claims jobs whatever the runner row says (pausing is the caller’s concern)', async () => {
         const runner = await store.createRunner(newRunner('paused', { paused: true }));
         const job = await pendingJob();
-        expect((await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('t')))?.id).toBe(job.id);
+        expect((await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('t')))?.id).toBe(
+          job.id,
+        );
       });
     });
 
@@ -542,7 +667,15 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         for (const part of parts) size = (await store.appendTrace(job.id, size, part)).size;
         const whole = Buffer.concat(parts);
         expect((await store.readTrace(job.id)).equals(whole)).toBe(true);
-        for (const [offset, limit] of [[0, 4], [2, 5], [4, 5], [5, 100], [9, 3], [size - 1, 1], [3, undefined]] as const) {
+        for (const [offset, limit] of [
+          [0, 4],
+          [2, 5],
+          [4, 5],
+          [5, 100],
+          [9, 3],
+          [size - 1, 1],
+          [3, undefined],
+        ] as const) {
           const got = await store.readTrace(job.id, offset, limit);
           const want = whole.subarray(offset, limit === undefined ? undefined : offset + limit);
           expect(got.equals(want), `range ${offset}+${String(limit)}`).toBe(true);
@@ -562,8 +695,19 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const job = await pendingJob();
         const expireAt = new Date('2024-06-01T00:00:00.000Z');
         const base = { jobId: job.id, fileFormat: 'zip', filename: 'artifacts.zip', expireAt };
-        const a = await store.addArtifact({ ...base, fileType: 'archive', size: 5_000_000_000, storageKey: 'k/1' });
-        const b = await store.addArtifact({ ...base, fileType: 'junit', size: 12, storageKey: 'k/2', expireAt: null });
+        const a = await store.addArtifact({
+          ...base,
+          fileType: 'archive',
+          size: 5_000_000_000,
+          storageKey: 'k/1',
+        });
+        const b = await store.addArtifact({
+          ...base,
+          fileType: 'junit',
+          size: 12,
+          storageKey: 'k/2',
+          expireAt: null,
+        });
         expect(a).toMatchObject({ ...base, fileType: 'archive', size: 5_000_000_000 });
         expect(a.createdAt).toBeInstanceOf(Date);
         expect(b.expireAt).toBeNull();
@@ -593,7 +737,9 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const v = await store.createVariable(variable(p.id));
         expect(v).toEqual(variable(p.id));
         await expectCode(store.createVariable(variable(p.id, { value: 'x' })), 'FLO_ERR_CONFLICT');
-        const prod = await store.createVariable(variable(p.id, { environmentScope: 'production', masked: true }));
+        const prod = await store.createVariable(
+          variable(p.id, { environmentScope: 'production', masked: true }),
+        );
         const other = await store.createVariable(variable(p.id, { key: 'A_FIRST', variableType: 'file' }));
         expect(await store.listVariables(p.id)).toEqual([other, v, prod]);
         expect(await store.getVariable(p.id, 'TOKEN')).toEqual(v);
@@ -606,9 +752,16 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const p = await project();
         await store.createVariable(variable(p.id));
         await store.createVariable(variable(p.id, { environmentScope: 'staging' }));
-        const updated = await store.updateVariable(p.id, 'TOKEN', '*', { value: 'new', masked: true, description: 'd' });
+        const updated = await store.updateVariable(p.id, 'TOKEN', '*', {
+          value: 'new',
+          masked: true,
+          description: 'd',
+        });
         expect(updated).toEqual(variable(p.id, { value: 'new', masked: true, description: 'd' }));
-        await expectCode(store.updateVariable(p.id, 'TOKEN', '*', { environmentScope: 'staging' }), 'FLO_ERR_CONFLICT');
+        await expectCode(
+          store.updateVariable(p.id, 'TOKEN', '*', { environmentScope: 'staging' }),
+          'FLO_ERR_CONFLICT',
+        );
         const moved = await store.updateVariable(p.id, 'TOKEN', '*', { environmentScope: 'production' });
         expect(moved?.environmentScope).toBe('production');
         expect(await store.updateVariable(p.id, 'TOKEN', '*', { value: 'x' })).toBeNull();

@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobDefinition } from '../../pipeline/types.js';
 import { isFlotillaError } from '../../shared/errors.js';
 import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
+import type { NewJob } from './store.js';
 
 describe('parseStoreUrl', () => {
   it.each([
@@ -27,19 +30,24 @@ describe('parseStoreUrl', () => {
     expect(parseStoreUrl('postgresql://db/ci')).toMatchObject({ dialect: 'postgres', schema: undefined });
   });
 
-  it.each(['', '  ', 'mysql://db/ci', 'sqlite:', 'sqlite://relative.db', 'postgres://db/ci?schema=a;drop', 'http://x'])(
-    'rejects %j with FLO_ERR_CONFIG_INVALID naming the accepted forms',
-    (url) => {
-      let thrown: unknown;
-      try {
-        parseStoreUrl(url);
-      } catch (err) {
-        thrown = err;
-      }
-      expect(isFlotillaError(thrown, 'FLO_ERR_CONFIG_INVALID')).toBe(true);
-      expect(String((thrown as Error).message)).toMatch(/sqlite:\/\/\/.*postgres:\/\//);
-    },
-  );
+  it.each([
+    '',
+    '  ',
+    'mysql://db/ci',
+    'sqlite:',
+    'sqlite://relative.db',
+    'postgres://db/ci?schema=a;drop',
+    'http://x',
+  ])('rejects %j with FLO_ERR_CONFIG_INVALID naming the accepted forms', (url) => {
+    let thrown: unknown;
+    try {
+      parseStoreUrl(url);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isFlotillaError(thrown, 'FLO_ERR_CONFIG_INVALID')).toBe(true);
+    expect(String((thrown as Error).message)).toMatch(/sqlite:\/\/\/.*postgres:\/\//);
+  });
 
   it('masks passwords in messages', () => {
     expect(redactUrl('postgres://user:hunter2@db/ci')).toBe('postgres://user:[MASKED]@db/ci');
@@ -69,6 +77,20 @@ describe('createStore (SQLite file)', () => {
       protectedBranches: [],
       creatorId: 1,
     });
+    const job: NewJob = {
+      name: 'j',
+      stage: 'test',
+      stageIdx: 0,
+      status: 'pending',
+      when: 'on_success',
+      allowFailure: false,
+      // Stored as JSON and returned as is; the store never looks inside.
+      definition: { name: 'j', script: ['true'] } as unknown as JobDefinition,
+      tagList: [],
+      protected: false,
+      retryOfId: null,
+      userId: 1,
+    };
     const { jobs } = await first.createPipeline(
       {
         projectId: project.id,
@@ -89,12 +111,19 @@ describe('createStore (SQLite file)', () => {
         finishedAt: null,
         committedAt: null,
       },
-      [],
+      [job],
     );
-    expect(jobs).toEqual([]);
+    const jobId = jobs[0]?.id ?? 0;
+    expect(await first.appendTrace(jobId, 0, Buffer.from('acknowledged'))).toEqual({ ok: true, size: 12 });
     await first.close();
+    const file = join(dir, 'nested', 'flotilla.db');
+    const raw = new BetterSqlite3(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
     const second = await createStore(url);
     expect(await second.findProjectByPath('g', 'p')).toEqual(project);
+    expect((await second.readTrace(jobId)).toString()).toBe('acknowledged');
+    expect((await second.getJob(jobId))?.definition).toEqual(job.definition);
     await second.close();
   });
 

@@ -37,9 +37,13 @@ const ACCEPTED =
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function invalid(url: string, why: string): FlotillaError {
-  return new FlotillaError('FLO_ERR_CONFIG_INVALID', `bad store URL ${JSON.stringify(redactUrl(url))}: ${why}; ${ACCEPTED}`, {
-    details: { accepted: ACCEPTED },
-  });
+  return new FlotillaError(
+    'FLO_ERR_CONFIG_INVALID',
+    `bad store URL ${JSON.stringify(redactUrl(url))}: ${why}; ${ACCEPTED}`,
+    {
+      details: { accepted: ACCEPTED },
+    },
+  );
 }
 
 /** Hides a password in a connection URL, for messages and logs. */
@@ -51,7 +55,8 @@ function parseSqlite(url: string): StoreLocation {
   let rest = url.slice('sqlite:'.length);
   if (rest.startsWith('//')) {
     rest = rest.slice(2);
-    if (rest !== MEMORY && !rest.startsWith('/')) throw invalid(url, 'sqlite:// must be followed by an absolute path');
+    if (rest !== MEMORY && !rest.startsWith('/'))
+      throw invalid(url, 'sqlite:// must be followed by an absolute path');
   }
   if (rest === '') throw invalid(url, 'the SQLite file path is empty');
   return { dialect: 'sqlite', filename: rest };
@@ -95,7 +100,11 @@ async function open(location: StoreLocation, logger: Logger | undefined): Promis
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
     return { db: openSqlite(location.filename), flavor: sqliteFlavor, schema: undefined };
   }
-  const db = await openPostgres({ connectionString: location.connectionString, schema: location.schema, logger });
+  const db = await openPostgres({
+    connectionString: location.connectionString,
+    schema: location.schema,
+    logger,
+  });
   try {
     return { db, flavor: postgresFlavor, schema: location.schema ?? (await currentSchema(db)) };
   } catch (err) {
@@ -117,10 +126,14 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
     return new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now());
   } catch (err) {
     await db?.destroy().catch(() => undefined);
-    throw new FlotillaError('FLO_ERR_INTERNAL', `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}`, {
-      cause: err,
-      details: { dialect: location.dialect },
-    });
+    throw new FlotillaError(
+      'FLO_ERR_INTERNAL',
+      `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}`,
+      {
+        cause: err,
+        details: { dialect: location.dialect },
+      },
+    );
   }
 }
 

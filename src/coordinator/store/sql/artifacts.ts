@@ -27,6 +27,11 @@ export async function addArtifact(ctx: SqlContext, input: NewArtifact): Promise<
 }
 
 export async function listArtifacts(ctx: SqlContext, jobId: number): Promise<ArtifactRecord[]> {
-  const rows = await ctx.db.selectFrom('artifacts').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+  const rows = await ctx.db
+    .selectFrom('artifacts')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .orderBy('id')
+    .execute();
   return rows.map(toArtifact);
 }

@@ -19,7 +19,11 @@ const UNTAGGED = JSON.stringify([]);
 
 type Outcome = { kind: 'none' } | { kind: 'lost' } | { kind: 'won'; job: JobRecord };
 
-export async function claimPendingJob(ctx: SqlContext, match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> {
+export async function claimPendingJob(
+  ctx: SqlContext,
+  match: RunnerMatch,
+  claim: JobClaim,
+): Promise<JobRecord | null> {
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const outcome = await translateConstraints('a job with this token exists', () =>
@@ -31,7 +35,12 @@ export async function claimPendingJob(ctx: SqlContext, match: RunnerMatch, claim
   return null;
 }
 
-async function claimOnce(ctx: SqlContext, trx: Kysely<Database>, match: RunnerMatch, claim: JobClaim): Promise<Outcome> {
+async function claimOnce(
+  ctx: SqlContext,
+  trx: Kysely<Database>,
+  match: RunnerMatch,
+  claim: JobClaim,
+): Promise<Outcome> {
   const { flavor } = ctx;
   const candidate = await trx
     .selectFrom('jobs')
@@ -62,7 +71,11 @@ async function claimOnce(ctx: SqlContext, trx: Kysely<Database>, match: RunnerMa
 }
 
 /** Job tags ⊆ runner tags; untagged jobs only for runUntagged; ref_protected runners only protected jobs. */
-function runnerMayTake(ctx: SqlContext, eb: ExpressionBuilder<Database, 'jobs'>, match: RunnerMatch): Expression<SqlBool> {
+function runnerMayTake(
+  ctx: SqlContext,
+  eb: ExpressionBuilder<Database, 'jobs'>,
+  match: RunnerMatch,
+): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
   if (match.accessLevel === 'ref_protected') conditions.push(eb('protected', '=', ctx.flavor.toBool(true)));
   if (match.tagList.length === 0) {

@@ -12,7 +12,11 @@ export interface SqlFlavor {
   /** Whether `SELECT ... FOR UPDATE [SKIP LOCKED]` exists (PostgreSQL); SQLite locks the whole file instead. */
   readonly rowLocks: boolean;
   /** Column types for migrations. */
-  readonly columnTypes: { date: 'text' | 'timestamptz'; bool: 'integer' | 'boolean'; binary: 'blob' | 'bytea' };
+  readonly columnTypes: {
+    date: 'text' | 'timestamptz';
+    bool: 'integer' | 'boolean';
+    binary: 'blob' | 'bytea';
+  };
   toDate(value: Date): Date | string;
   toBool(value: boolean): boolean | number;
   /**

@@ -46,7 +46,12 @@ export async function insertJobs(
   return created;
 }
 
-export function createJobs(ctx: SqlContext, pipelineId: number, projectId: number, jobs: NewJob[]): Promise<JobRecord[]> {
+export function createJobs(
+  ctx: SqlContext,
+  pipelineId: number,
+  projectId: number,
+  jobs: NewJob[],
+): Promise<JobRecord[]> {
   return translateConstraints('a job with this token exists', () =>
     ctx.flavor.transaction(ctx.db, (trx) => insertJobs(ctx, trx, pipelineId, projectId, jobs)),
   );
@@ -58,7 +63,11 @@ export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | n
 }
 
 export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
-  const row = await ctx.db.selectFrom('jobs').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
   return row === undefined ? null : toJob(row);
 }
 

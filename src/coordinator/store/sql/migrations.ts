@@ -20,7 +20,9 @@ function columns(flavor: SqlFlavor) {
   return {
     id: (tb: Table): Table =>
       tb.addColumn('id', 'integer', (c) =>
-        flavor.name === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+        flavor.name === 'sqlite'
+          ? c.primaryKey().autoIncrement()
+          : c.primaryKey().generatedByDefaultAsIdentity(),
       ),
     date: (tb: Table, name: string, required: boolean): Table =>
       tb.addColumn(name, t.date, required ? notNull : (c) => c),
@@ -33,59 +35,20 @@ function initial(flavor: SqlFlavor): Migration {
   const col = columns(flavor);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      const table = (name: string): Table => db.schema.createTable(name);
-
-      let users = col.id(table('users'))
-        .addColumn('username', 'text', (c) => c.notNull().unique())
-        .addColumn('name', 'text', notNull);
-      users = col.bool(users, 'admin');
-      await col.date(users, 'created_at', true).execute();
-
-      let tokens = col.id(table('access_tokens'))
-        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('name', 'text', notNull)
-        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-        .addColumn('scopes', 'text', notNull);
-      tokens = col.date(col.date(tokens, 'created_at', true), 'expires_at', false);
-      await col.bool(tokens, 'revoked').execute();
-
-      let projects = col.id(table('projects'))
-        .addColumn('name', 'text', notNull)
-        .addColumn('path', 'text', notNull)
-        .addColumn('namespace_path', 'text', notNull)
-        .addColumn('description', 'text')
-        .addColumn('default_branch', 'text', notNull)
-        .addColumn('visibility', 'text', notNull)
-        .addColumn('ci_config_path', 'text')
-        .addColumn('protected_branches', 'text', notNull)
-        .addColumn('creator_id', 'integer', notNull)
-        .addUniqueConstraint('projects_namespace_path_path_key', ['namespace_path', 'path']);
-      projects = col.date(col.date(projects, 'created_at', true), 'last_activity_at', true);
-      await projects.execute();
-
-      await runnersTable(db, col).execute();
-      await pipelinesTable(db, col).execute();
-      await jobsTable(db, col).execute();
+      for (const table of [
+        usersTable,
+        accessTokensTable,
+        projectsTable,
+        runnersTable,
+        pipelinesTable,
+        jobsTable,
+      ]) {
+        await table(db, col).execute();
+      }
       await createJobIndexes(db);
-
-      const chunks = table('trace_chunks')
-        .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
-        .addColumn('offset', 'bigint', notNull)
-        .addColumn('end_offset', 'bigint', notNull)
-        .addPrimaryKeyConstraint('trace_chunks_pkey', ['job_id', 'offset']);
-      await col.binary(chunks, 'data').execute();
-
-      let artifacts = col.id(table('artifacts'))
-        .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
-        .addColumn('file_type', 'text', notNull)
-        .addColumn('file_format', 'text', notNull)
-        .addColumn('filename', 'text', notNull)
-        .addColumn('size', 'bigint', notNull)
-        .addColumn('storage_key', 'text', notNull);
-      artifacts = col.date(col.date(artifacts, 'created_at', true), 'expire_at', false);
-      await artifacts.execute();
+      await traceChunksTable(db, col).execute();
+      await artifactsTable(db, col).execute();
       await db.schema.createIndex('artifacts_job_id_idx').on('artifacts').column('job_id').execute();
-
       await variablesTable(db, col).execute();
     },
   };
@@ -93,8 +56,44 @@ function initial(flavor: SqlFlavor): Migration {
 
 type Columns = ReturnType<typeof columns>;
 
+function usersTable(db: Kysely<unknown>, col: Columns): Table {
+  const tb = col
+    .id(db.schema.createTable('users'))
+    .addColumn('username', 'text', (c) => c.notNull().unique())
+    .addColumn('name', 'text', notNull);
+  return col.date(col.bool(tb, 'admin'), 'created_at', true);
+}
+
+function accessTokensTable(db: Kysely<unknown>, col: Columns): Table {
+  let tb = col
+    .id(db.schema.createTable('access_tokens'))
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('name', 'text', notNull)
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('scopes', 'text', notNull);
+  tb = col.date(col.date(tb, 'created_at', true), 'expires_at', false);
+  return col.bool(tb, 'revoked');
+}
+
+function projectsTable(db: Kysely<unknown>, col: Columns): Table {
+  const tb = col
+    .id(db.schema.createTable('projects'))
+    .addColumn('name', 'text', notNull)
+    .addColumn('path', 'text', notNull)
+    .addColumn('namespace_path', 'text', notNull)
+    .addColumn('description', 'text')
+    .addColumn('default_branch', 'text', notNull)
+    .addColumn('visibility', 'text', notNull)
+    .addColumn('ci_config_path', 'text')
+    .addColumn('protected_branches', 'text', notNull)
+    .addColumn('creator_id', 'integer', notNull)
+    .addUniqueConstraint('projects_namespace_path_path_key', ['namespace_path', 'path']);
+  return col.date(col.date(tb, 'created_at', true), 'last_activity_at', true);
+}
+
 function runnersTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col.id(db.schema.createTable('runners'))
+  let tb = col
+    .id(db.schema.createTable('runners'))
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
     .addColumn('description', 'text', notNull)
     .addColumn('tag_list', 'text', notNull);
@@ -112,13 +111,15 @@ function runnersTable(db: Kysely<unknown>, col: Columns): Table {
 }
 
 function pipelinesTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col.id(db.schema.createTable('pipelines'))
+  let tb = col
+    .id(db.schema.createTable('pipelines'))
     .addColumn('iid', 'integer', notNull)
     .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addColumn('ref', 'text', notNull)
     .addColumn('sha', 'text', notNull)
     .addColumn('before_sha', 'text', notNull);
-  tb = col.bool(tb, 'tag')
+  tb = col
+    .bool(tb, 'tag')
     .addColumn('source', 'text', notNull)
     .addColumn('status', 'text', notNull)
     .addColumn('yaml_errors', 'text')
@@ -134,7 +135,8 @@ function pipelinesTable(db: Kysely<unknown>, col: Columns): Table {
 }
 
 function jobsTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col.id(db.schema.createTable('jobs'))
+  let tb = col
+    .id(db.schema.createTable('jobs'))
     .addColumn('pipeline_id', 'integer', (c) => c.notNull().references('pipelines.id').onDelete('cascade'))
     .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addColumn('name', 'text', notNull)
@@ -142,17 +144,20 @@ function jobsTable(db: Kysely<unknown>, col: Columns): Table {
     .addColumn('stage_idx', 'integer', notNull)
     .addColumn('status', 'text', notNull)
     .addColumn('when', 'text', notNull);
-  tb = col.bool(tb, 'allow_failure')
+  tb = col
+    .bool(tb, 'allow_failure')
     .addColumn('definition', 'text', notNull)
     .addColumn('tag_list', 'text', notNull);
-  tb = col.bool(tb, 'protected')
+  tb = col
+    .bool(tb, 'protected')
     .addColumn('runner_id', 'integer', (c) => c.references('runners.id').onDelete('set null'))
     .addColumn('runner_system_id', 'text')
     .addColumn('token_hash', 'text', (c) => c.unique())
     .addColumn('retry_of_id', 'integer', (c) => c.references('jobs.id').onDelete('set null'));
   tb = col.bool(tb, 'retried').addColumn('user_id', 'integer', notNull);
   tb = col.date(col.date(tb, 'created_at', true), 'updated_at', true);
-  for (const name of ['queued_at', 'started_at', 'finished_at', 'last_seen_at']) tb = col.date(tb, name, false);
+  for (const name of ['queued_at', 'started_at', 'finished_at', 'last_seen_at'])
+    tb = col.date(tb, name, false);
   return tb
     .addColumn('timeout_seconds', 'integer')
     .addColumn('failure_reason', 'text')
@@ -167,6 +172,28 @@ async function createJobIndexes(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('jobs_status_id_idx').on('jobs').columns(['status', 'id']).execute();
   await db.schema.createIndex('jobs_pipeline_id_idx').on('jobs').columns(['pipeline_id', 'id']).execute();
   await db.schema.createIndex('jobs_project_id_idx').on('jobs').columns(['project_id', 'id']).execute();
+}
+
+function traceChunksTable(db: Kysely<unknown>, col: Columns): Table {
+  const tb = db.schema
+    .createTable('trace_chunks')
+    .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('offset', 'bigint', notNull)
+    .addColumn('end_offset', 'bigint', notNull)
+    .addPrimaryKeyConstraint('trace_chunks_pkey', ['job_id', 'offset']);
+  return col.binary(tb, 'data');
+}
+
+function artifactsTable(db: Kysely<unknown>, col: Columns): Table {
+  const tb = col
+    .id(db.schema.createTable('artifacts'))
+    .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('file_type', 'text', notNull)
+    .addColumn('file_format', 'text', notNull)
+    .addColumn('filename', 'text', notNull)
+    .addColumn('size', 'bigint', notNull)
+    .addColumn('storage_key', 'text', notNull);
+  return col.date(col.date(tb, 'created_at', true), 'expire_at', false);
 }
 
 function variablesTable(db: Kysely<unknown>, col: Columns): Table {
@@ -197,7 +224,11 @@ export interface MigrateOptions {
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */
-export async function migrateToLatest(db: Kysely<Database>, flavor: SqlFlavor, options: MigrateOptions = {}): Promise<void> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  flavor: SqlFlavor,
+  options: MigrateOptions = {},
+): Promise<void> {
   const { schema, logger } = options;
   const migrations = buildMigrations(flavor);
   const migrator = new Migrator({

@@ -53,7 +53,9 @@ async function nextIid(ctx: SqlContext, trx: Kysely<Database>, projectId: number
     .$if(ctx.flavor.rowLocks, (qb) => qb.forUpdate())
     .executeTakeFirst();
   if (project === undefined) {
-    throw new FlotillaError('FLO_ERR_NOT_FOUND', `project ${projectId} does not exist`, { details: { projectId } });
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', `project ${projectId} does not exist`, {
+      details: { projectId },
+    });
   }
   const max = await trx
     .selectFrom('pipelines')
@@ -104,6 +106,11 @@ export async function updatePipeline(
     ...toRow(ctx.flavor, PIPELINE_COLUMNS, patch),
     updated_at: ctx.flavor.toDate(ctx.now()),
   } as Updateable<PipelinesTable>;
-  const row = await ctx.db.updateTable('pipelines').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  const row = await ctx.db
+    .updateTable('pipelines')
+    .set(set)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
   return row === undefined ? null : toPipeline(row);
 }

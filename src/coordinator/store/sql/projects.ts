@@ -58,7 +58,13 @@ export async function listProjects(ctx: SqlContext, page: Page): Promise<Paged<P
     .selectFrom('projects')
     .select((eb) => eb.fn.countAll<number | string>().as('total'))
     .executeTakeFirst();
-  const rows = await ctx.db.selectFrom('projects').selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  const rows = await ctx.db
+    .selectFrom('projects')
+    .selectAll()
+    .orderBy('id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { items: rows.map(toProject), total: totalOf(count) };
 }
 

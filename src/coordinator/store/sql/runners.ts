@@ -26,8 +26,15 @@ export async function getRunner(ctx: SqlContext, id: number): Promise<RunnerReco
   return row === undefined ? null : toRunner(row);
 }
 
-export async function findRunnerByTokenHash(ctx: SqlContext, tokenHash: string): Promise<RunnerRecord | null> {
-  const row = await ctx.db.selectFrom('runners').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+export async function findRunnerByTokenHash(
+  ctx: SqlContext,
+  tokenHash: string,
+): Promise<RunnerRecord | null> {
+  const row = await ctx.db
+    .selectFrom('runners')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
   return row === undefined ? null : toRunner(row);
 }
 
@@ -37,14 +44,29 @@ export async function listRunners(ctx: SqlContext, page: Page): Promise<Paged<Ru
     .selectFrom('runners')
     .select((eb) => eb.fn.countAll<number | string>().as('total'))
     .executeTakeFirst();
-  const rows = await ctx.db.selectFrom('runners').selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  const rows = await ctx.db
+    .selectFrom('runners')
+    .selectAll()
+    .orderBy('id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { items: rows.map(toRunner), total: totalOf(count) };
 }
 
-export async function updateRunner(ctx: SqlContext, id: number, patch: RunnerPatch): Promise<RunnerRecord | null> {
+export async function updateRunner(
+  ctx: SqlContext,
+  id: number,
+  patch: RunnerPatch,
+): Promise<RunnerRecord | null> {
   const set = toRow(ctx.flavor, RUNNER_COLUMNS, patch) as Updateable<RunnersTable>;
   if (Object.keys(set).length === 0) return getRunner(ctx, id);
-  const row = await ctx.db.updateTable('runners').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  const row = await ctx.db
+    .updateTable('runners')
+    .set(set)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
   return row === undefined ? null : toRunner(row);
 }
 

@@ -61,13 +61,15 @@ export class SqlStore implements Store {
 
   getUser = (id: number): Promise<UserRecord | null> => users.getUser(this.#ctx, id);
   ensureRootUser = (): Promise<UserRecord> => users.ensureRootUser(this.#ctx);
-  createAccessToken = (input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>): Promise<AccessTokenRecord> =>
-    users.createAccessToken(this.#ctx, input);
+  createAccessToken = (
+    input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
+  ): Promise<AccessTokenRecord> => users.createAccessToken(this.#ctx, input);
   findAccessTokenByHash = (tokenHash: string): Promise<AccessTokenRecord | null> =>
     users.findAccessTokenByHash(this.#ctx, tokenHash);
 
-  createProject = (input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>): Promise<ProjectRecord> =>
-    projects.createProject(this.#ctx, input);
+  createProject = (
+    input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>,
+  ): Promise<ProjectRecord> => projects.createProject(this.#ctx, input);
   getProject = (id: number): Promise<ProjectRecord | null> => projects.getProject(this.#ctx, id);
   findProjectByPath = (namespacePath: string, path: string): Promise<ProjectRecord | null> =>
     projects.findProjectByPath(this.#ctx, namespacePath, path);
@@ -83,7 +85,10 @@ export class SqlStore implements Store {
     runners.updateRunner(this.#ctx, id, patch);
   deleteRunner = (id: number): Promise<boolean> => runners.deleteRunner(this.#ctx, id);
 
-  createPipeline = (pipeline: NewPipeline, newJobs: NewJob[]): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> =>
+  createPipeline = (
+    pipeline: NewPipeline,
+    newJobs: NewJob[],
+  ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> =>
     pipelines.createPipeline(this.#ctx, pipeline, newJobs);
   getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
   listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
@@ -94,8 +99,10 @@ export class SqlStore implements Store {
   createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>
     jobs.createJobs(this.#ctx, pipelineId, projectId, newJobs);
   getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
-  listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> => jobs.listJobs(this.#ctx, filter, page);
-  findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> => jobs.findJobByTokenHash(this.#ctx, tokenHash);
+  listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> =>
+    jobs.listJobs(this.#ctx, filter, page);
+  findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>
+    jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>
     jobs.updateJob(this.#ctx, id, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
@@ -111,16 +118,19 @@ export class SqlStore implements Store {
   addArtifact = (input: NewArtifact): Promise<ArtifactRecord> => artifacts.addArtifact(this.#ctx, input);
   listArtifacts = (jobId: number): Promise<ArtifactRecord[]> => artifacts.listArtifacts(this.#ctx, jobId);
 
-  listVariables = (projectId: number): Promise<VariableRecord[]> => variables.listVariables(this.#ctx, projectId);
+  listVariables = (projectId: number): Promise<VariableRecord[]> =>
+    variables.listVariables(this.#ctx, projectId);
   getVariable = (projectId: number, key: string, environmentScope?: string): Promise<VariableRecord | null> =>
     variables.getVariable(this.#ctx, projectId, key, environmentScope);
-  createVariable = (input: VariableRecord): Promise<VariableRecord> => variables.createVariable(this.#ctx, input);
+  createVariable = (input: VariableRecord): Promise<VariableRecord> =>
+    variables.createVariable(this.#ctx, input);
   updateVariable = (
     projectId: number,
     key: string,
     environmentScope: string,
     patch: Partial<Omit<VariableRecord, 'projectId' | 'key'>>,
-  ): Promise<VariableRecord | null> => variables.updateVariable(this.#ctx, projectId, key, environmentScope, patch);
+  ): Promise<VariableRecord | null> =>
+    variables.updateVariable(this.#ctx, projectId, key, environmentScope, patch);
   deleteVariable = (projectId: number, key: string, environmentScope: string): Promise<boolean> =>
     variables.deleteVariable(this.#ctx, projectId, key, environmentScope);
 }

@@ -8,7 +8,12 @@ import type { TraceAppendResult } from '../store.js';
 import type { SqlContext } from './flavor.js';
 import { fromBigint } from './rows.js';
 
-export async function appendTrace(ctx: SqlContext, jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult> {
+export async function appendTrace(
+  ctx: SqlContext,
+  jobId: number,
+  offset: number,
+  data: Buffer,
+): Promise<TraceAppendResult> {
   const { flavor } = ctx;
   return flavor.transaction(ctx.db, async (trx) => {
     const job = await trx
@@ -24,7 +29,10 @@ export async function appendTrace(ctx: SqlContext, jobId: number, offset: number
     if (offset !== size) return { ok: false, size };
     if (data.length === 0) return { ok: true, size };
     const end = size + data.length;
-    await trx.insertInto('trace_chunks').values({ job_id: jobId, offset: size, end_offset: end, data }).execute();
+    await trx
+      .insertInto('trace_chunks')
+      .values({ job_id: jobId, offset: size, end_offset: end, data })
+      .execute();
     await trx.updateTable('jobs').set({ trace_size: end }).where('id', '=', jobId).execute();
     return { ok: true, size: end };
   });

@@ -60,7 +60,10 @@ export async function createAccessToken(
   return toAccessToken(row);
 }
 
-export async function findAccessTokenByHash(ctx: SqlContext, tokenHash: string): Promise<AccessTokenRecord | null> {
+export async function findAccessTokenByHash(
+  ctx: SqlContext,
+  tokenHash: string,
+): Promise<AccessTokenRecord | null> {
   const row = await ctx.db
     .selectFrom('access_tokens')
     .selectAll()
