@@ -1,4 +1,6 @@
-import { addError, type Diagnostics } from './diagnostics.js';
+import { addError, hasErrors, type Diagnostics } from './diagnostics.js';
+import { resolveExtends } from './extends.js';
+import { resolveReferences } from './references.js';
 import { isMap, type RawMap } from './raw.js';
 import type { PipelineContext } from './types.js';
 import { loadYaml } from './yaml-load.js';
@@ -20,5 +22,7 @@ export async function loadConfig(text: string, context: PipelineContext, diag: D
     addError(diag, 'root', root === null || root === undefined ? 'Please provide content of .gitlab-ci.yml' : 'Invalid configuration format');
     return null;
   }
-  return root;
+  const extended = resolveExtends(root, diag);
+  if (hasErrors(diag)) return null;
+  return resolveReferences(extended, diag);
 }
