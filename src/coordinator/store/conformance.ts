@@ -145,7 +145,8 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       store = await factory();
     });
     afterEach(async () => {
-      await store.close();
+      // Undefined when the factory failed; the failure is already the test's.
+      await (store as Store | undefined)?.close();
     });
 
     async function project(path = `p${(seq += 1)}`): Promise<ProjectRecord> {

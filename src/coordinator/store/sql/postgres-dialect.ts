@@ -6,6 +6,8 @@ import type { Logger } from '../../../shared/logger.js';
 import type { SqlFlavor } from './flavor.js';
 import type { Database } from './schema.js';
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export const postgresFlavor: SqlFlavor = {
   name: 'postgres',
   rowLocks: true,
@@ -27,6 +29,8 @@ export interface PostgresOptions {
 export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
+    // Fail an unreachable server in seconds rather than after the OS's TCP timeout.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   // An idle client whose server connection drops emits 'error' on the pool; unhandled, it would

@@ -25,7 +25,8 @@ export const sqliteFlavor: SqlFlavor = {
         await sql`commit`.execute(conn);
         return result;
       } catch (err) {
-        await sql`rollback`.execute(conn);
+        // SQLite may already have rolled back (e.g. disk full); keep the original error.
+        await sql`rollback`.execute(conn).catch(() => undefined);
         throw err;
       }
     }),
