@@ -1,0 +1,80 @@
+/**
+ * The runner manager's Prometheus metrics, named as gitlab-runner names them, registered on an
+ * injected Registry (never the global one). `gitlab_runner_jobs` is computed at scrape time from the
+ * running jobs.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+import type { RunningJob } from './running-jobs.js';
+
+const RUNNER_LABELS = ['runner', 'runner_name', 'system_id'] as const;
+
+export interface RunnerMetrics {
+  jobsTotal: Counter<(typeof RUNNER_LABELS)[number]>;
+  concurrent: Gauge;
+  limit: Gauge<(typeof RUNNER_LABELS)[number]>;
+  errorsTotal: Counter<'level'>;
+  apiRequests: Counter<'runner' | 'system_id' | 'endpoint' | 'status' | 'method'>;
+  jobDuration: Histogram<(typeof RUNNER_LABELS)[number]>;
+  queueDuration: Histogram<(typeof RUNNER_LABELS)[number]>;
+  stageDuration: Histogram<(typeof RUNNER_LABELS)[number] | 'stage'>;
+  configLoaded: Counter;
+  configLoadingErrors: Counter;
+}
+
+export interface RunnerMetricsOptions {
+  registry: Registry;
+  systemId: string;
+  version: string;
+  runningJobs(): readonly RunningJob[];
+}
+
+export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetrics {
+  const registers = [options.registry];
+  const { systemId } = options;
+  new Gauge({
+    name: 'gitlab_runner_jobs',
+    help: 'The current number of running builds.',
+    labelNames: [...RUNNER_LABELS, 'state', 'stage', 'executor_stage'],
+    registers,
+    collect() {
+      this.reset();
+      for (const job of options.runningJobs()) {
+        this.inc({ runner: job.shortToken, runner_name: job.runnerName, system_id: systemId, state: 'running', stage: job.stage, executor_stage: job.executorStage });
+      }
+    },
+  });
+  const versionInfo = new Gauge({
+    name: 'gitlab_runner_version_info',
+    help: 'Runner version information.',
+    labelNames: ['name', 'version', 'revision', 'os', 'architecture'],
+    registers,
+  });
+  versionInfo.set({ name: 'flotilla', version: options.version, revision: 'unknown', os: process.platform, architecture: process.arch }, 1);
+  return {
+    jobsTotal: new Counter({ name: 'gitlab_runner_jobs_total', help: 'Total jobs executed.', labelNames: RUNNER_LABELS, registers }),
+    concurrent: new Gauge({ name: 'gitlab_runner_concurrent', help: 'The current value of concurrent setting.', registers }),
+    limit: new Gauge({ name: 'gitlab_runner_limit', help: 'The current value of limit setting.', labelNames: RUNNER_LABELS, registers }),
+    errorsTotal: new Counter({ name: 'gitlab_runner_errors_total', help: 'The number of caught errors.', labelNames: ['level'], registers }),
+    apiRequests: new Counter({
+      name: 'gitlab_runner_api_request_statuses_total',
+      help: 'The total number of api requests, partitioned by runner, system_id, endpoint, status and method.',
+      labelNames: ['runner', 'system_id', 'endpoint', 'status', 'method'],
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: 'gitlab_runner_job_duration_seconds', help: 'Histogram of job durations.', labelNames: RUNNER_LABELS,
+      buckets: [30, 60, 300, 600, 1800, 3600, 7200, 10800, 18000, 36000], registers,
+    }),
+    queueDuration: new Histogram({
+      name: 'gitlab_runner_job_queue_duration_seconds', help: 'A histogram representing job queue duration.', labelNames: RUNNER_LABELS,
+      buckets: [1, 3, 10, 30, 60, 120, 300, 900, 1800, 3600], registers,
+    }),
+    stageDuration: new Histogram({
+      name: 'gitlab_runner_job_stage_duration_seconds', help: 'Histogram of job stage durations.', labelNames: [...RUNNER_LABELS, 'stage'],
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600], registers,
+    }),
+    configLoaded: new Counter({ name: 'gitlab_runner_configuration_loaded_total', help: 'Total number of times the configuration file was loaded.', registers }),
+    configLoadingErrors: new Counter({ name: 'gitlab_runner_configuration_loading_error_total', help: 'Total number of times the configuration file was not loaded.', registers }),
+  };
+}
