@@ -26,14 +26,15 @@ export const NO_JOBS =
  */
 export async function compilePipeline(yamlText: string, context: PipelineContext, options: CompileOptions = {}): Promise<CompileResult> {
   const diag = createDiagnostics();
-  const root = await loadConfig(yamlText, context, diag, { file: options.fileName ?? '.gitlab-ci.yml' });
+  const env = await ruleEnv(context, yamlText);
+  const root = await loadConfig(yamlText, env, diag, { file: options.fileName ?? '.gitlab-ci.yml' });
   if (!root || hasErrors(diag)) return invalid(diag);
-  return compileRoot(root, await ruleEnv(context, yamlText), diag);
+  return compileRoot(root, env, diag);
 }
 
 /** The base environment of rules; the file list is only read when some rule uses `exists`. */
 export async function ruleEnv(context: PipelineContext, text: string): Promise<RuleEnv> {
-  const files = context.listFiles && text.includes('exists') ? await context.listFiles() : null;
+  const files = context.listFiles && (text.includes('exists') || text.includes('include')) ? await context.listFiles() : null;
   return { vars: context.variables, context, files };
 }
 

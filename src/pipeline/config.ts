@@ -1,8 +1,11 @@
 import { addError, hasErrors, type Diagnostics } from './diagnostics.js';
 import { resolveExtends } from './extends.js';
-import { resolveReferences } from './references.js';
+import { expandIncludes, type IncludeState } from './include.js';
+import { interpolate, resolveInputs } from './inputs.js';
+import { positionOf } from './positions.js';
 import { isMap, type RawMap } from './raw.js';
-import type { PipelineContext } from './types.js';
+import { resolveReferences } from './references.js';
+import type { RuleEnv } from './rules.js';
 import { loadYaml } from './yaml-load.js';
 
 export interface LoadOptions {
@@ -13,16 +16,41 @@ export interface LoadOptions {
  * Text → the fully expanded configuration map: YAML parsed with positions, then (GitLab's order)
  * includes merged, `extends` resolved, `!reference` tags replaced. null after reporting errors.
  */
-export async function loadConfig(text: string, context: PipelineContext, diag: Diagnostics, options: LoadOptions): Promise<RawMap | null> {
-  void context;
-  const docs = loadYaml(text, options.file, diag);
-  if (!docs) return null;
-  const root = docs.length > 1 ? docs[1] : docs[0];
-  if (!isMap(root)) {
-    addError(diag, 'root', root === null || root === undefined ? 'Please provide content of .gitlab-ci.yml' : 'Invalid configuration format');
-    return null;
-  }
-  const extended = resolveExtends(root, diag);
+export async function loadConfig(text: string, env: RuleEnv, diag: Diagnostics, options: LoadOptions): Promise<RawMap | null> {
+  const load = (t: string, file: string, inputs: Record<string, unknown>): RawMap | null => loadDocument(t, file, inputs, diag, true);
+  const root = loadDocument(text, options.file, env.context.inputs ?? {}, diag, false);
+  if (!root) return null;
+  const state: IncludeState = { env, diag, load, count: 0 };
+  const included = await expandIncludes(root, state, 0);
+  if (hasErrors(diag)) return null;
+  const extended = resolveExtends(included, diag);
   if (hasErrors(diag)) return null;
   return resolveReferences(extended, diag);
+}
+
+/** One file: an optional `spec:` header document, then the configuration, inputs interpolated. */
+export function loadDocument(text: string, file: string, given: Record<string, unknown>, diag: Diagnostics, strict: boolean): RawMap | null {
+  const docs = loadYaml(text, file, diag);
+  if (!docs) return null;
+  if (docs.length > 2) return fail(diag, `(${file}): a configuration has at most two documents: a spec header and the configuration`);
+  const [header, body] = docs.length === 2 ? docs : [null, docs[0]];
+  if (header !== null && !(isMap(header) && Object.keys(header).every((k) => k === 'spec'))) {
+    return fail(diag, `(${file}): the header document should only contain spec`, positionOf(header));
+  }
+  if (!isMap(body)) {
+    return fail(diag, body === null || body === undefined ? `(${file}): Please provide content of ${file}` : `(${file}): Invalid configuration format`);
+  }
+  if (header === null) {
+    if (strict && Object.keys(given).length > 0) return fail(diag, `${file}: Given inputs not defined in the \`spec\` section of the included configuration file`);
+    return body;
+  }
+  const inputs = resolveInputs(header['spec'], given, file, diag);
+  if (!inputs) return null;
+  const interpolated = interpolate(body, inputs, file, diag);
+  return isMap(interpolated) ? interpolated : null;
+}
+
+function fail(diag: Diagnostics, message: string, position?: ReturnType<typeof positionOf>): null {
+  addError(diag, 'root', message, position);
+  return null;
 }
