@@ -10,7 +10,7 @@ const YAML_EXT = /\.ya?ml$/;
 /** `include:local`, globs included (files sorted, only .yml/.yaml). */
 export async function fetchLocal(context: PipelineContext, path: string): Promise<Fetched[]> {
   const clean = path.replace(/^\//, '');
-  if (!YAML_EXT.test(clean)) return [{ ok: false, message: `Included file \`${path}\` does not have YAML extension!` }];
+  if (!clean.includes('*') && !YAML_EXT.test(clean)) return [{ ok: false, message: `Included file \`${path}\` does not have YAML extension!` }];
   if (!context.readFile) return [{ ok: false, message: `Local file \`${path}\` cannot be read: no repository access here` }];
   const paths = clean.includes('*') ? await globFiles(context, clean) : [clean];
   if (paths.length === 0) return [{ ok: false, message: `Local file \`${path}\` does not exist!` }];
