@@ -1,0 +1,251 @@
+/**
+ * The runner manager (`flotilla runner run`, and in-process for `flotilla up` / `flotilla run`):
+ * one set of poll workers per `[[runners]]` entry, job slots (`concurrent`, `limit`,
+ * `request_concurrency`), job runs through the entry's executor, config hot reload, the status
+ * server, and an escalating shutdown:
+ * - `stop({ graceful: true })`: stop requesting (in-flight long polls are aborted), wait for the
+ *   running jobs, no time limit;
+ * - `stop({ graceful: false })` (also during a graceful stop): running jobs are aborted and report
+ *   `runner_system_failure`; waits at most `shutdown_timeout`.
+ * `stop` is idempotent and always returns the same promise.
+ */
+import { dirname, resolve } from 'node:path';
+
+import type { Registry } from 'prom-client';
+
+import type { JobPayload } from '../api/runner-api.js';
+import type { Config, RunnerConfig } from '../config/schema.js';
+import { createConfigWatcher, fileMtimeMs, type ConfigWatcher } from '../config/watch.js';
+import type { ExecutorFactory } from '../executors/executor.js';
+import type { Clock } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { createCoordinatorClient } from './coordinator-client.js';
+import { runJob } from './job/run-job.js';
+import { createRunnerMetrics, type RunnerMetrics } from './metrics.js';
+import { runPollWorker, type PollTarget } from './poller.js';
+import { projectUrlOf, type RunningJob } from './running-jobs.js';
+import { createSlots } from './slots.js';
+import { startStatusServer, type StatusServer } from './status-server.js';
+import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from './version.js';
+
+export interface RunnerManagerOptions {
+  /** The validated config (from `loadConfigFile` / `validateConfig`). */
+  config: Config;
+  /** When set, the file is watched (mtime every 3 s) and `reload()` re-reads it. */
+  configPath?: string;
+  /** Base for relative/default `builds_dir` and `cache_dir`; default: the config file's folder, else cwd. */
+  baseDir?: string;
+  systemId: string;
+  logger: Logger;
+  clock: Clock;
+  registry: Registry;
+  executorFactories: readonly ExecutorFactory[];
+  version?: string;
+  fetch?: typeof fetch;
+  random?: () => number;
+  configWatchIntervalMs?: number;
+}
+
+export interface RunnerManager {
+  /** Starts polling (and the status server and config watcher). */
+  start(): Promise<void>;
+  stop(options: { graceful: boolean }): Promise<void>;
+  /** Re-reads the config file now (SIGHUP); resolves true when a new config was applied. */
+  reload(): Promise<boolean>;
+  /** Swaps in a validated config; running jobs keep their snapshot. */
+  applyConfig(config: Config): void;
+  readonly config: Config;
+  /** The status server's bound `host:port`, when `listen_address` is set and started. */
+  readonly statusAddress: string | null;
+  runningJobs(): readonly RunningJob[];
+}
+
+interface EntryState extends PollTarget {
+  key: string;
+  entry: RunnerConfig;
+  short: string;
+  factory: ExecutorFactory;
+  controller: AbortController;
+  workers: number;
+}
+
+export function createRunnerManager(options: RunnerManagerOptions): RunnerManager {
+  const { clock, logger, systemId } = options;
+  const version = options.version ?? FLOTILLA_VERSION;
+  const baseDir = options.baseDir ?? (options.configPath ? dirname(options.configPath) : process.cwd());
+  let config = options.config;
+  const entries = new Map<string, EntryState>();
+  const running = new Map<number, RunningJob>();
+  const jobPromises = new Set<Promise<void>>();
+  const workerPromises = new Set<Promise<void>>();
+  const slots = createSlots(config.concurrent);
+  const pollController = new AbortController();
+  const shutdownController = new AbortController();
+  const metrics: RunnerMetrics = createRunnerMetrics({ registry: options.registry, systemId, version, runningJobs: () => [...running.values()] });
+  let started = false;
+  let stopPromise: Promise<void> | undefined;
+  let statusServer: StatusServer | undefined;
+  let watcher: ConfigWatcher | undefined;
+
+  function entryState(entry: RunnerConfig, factory: ExecutorFactory): EntryState {
+    const short = shortToken(entry.token);
+    const client = createCoordinatorClient({
+      url: entry.url, token: entry.token, systemId, userAgent: userAgent(version),
+      info: runnerInfo({ version, executor: factory.name, shell: factory.shell, features: factory.features }),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      onResponse: (endpoint, method, status) => metrics.apiRequests.inc({ runner: short, system_id: systemId, endpoint, method, status: String(status) }),
+    });
+    return {
+      key: `${entry.url}|${entry.token}`, entry, short, factory, client, controller: new AbortController(), workers: 0,
+      limit: entry.limit, requestConcurrency: entry.request_concurrency, unhealthyCount: 0, parkedUntilMs: 0, used: new Set(),
+    };
+  }
+
+  function spawnWorkers(state: EntryState): void {
+    if (!started || stopPromise) return;
+    while (state.workers < state.requestConcurrency) {
+      const index = state.workers++;
+      const signal = AbortSignal.any([pollController.signal, state.controller.signal]);
+      const promise = runPollWorker({
+        target: state, index, slots, clock, signal, logger: logger.child({ runner: state.short }),
+        checkIntervalMs: () => (config.check_interval > 0 ? config.check_interval : 3) * 1000,
+        onJob: (payload, id) => startJob(state, payload, id),
+        ...(options.random ? { random: options.random } : {}),
+      })
+        .catch((err: unknown) => logger.error({ runner: state.short, err: errorMessage(err) }, 'poll worker failed'))
+        .finally(() => {
+          state.workers--;
+          workerPromises.delete(promise);
+        });
+      workerPromises.add(promise);
+    }
+  }
+
+  function startJob(state: EntryState, payload: JobPayload, concurrentId: number): void {
+    const snapshot = state.entry;
+    const labels = { runner: state.short, runner_name: snapshot.name, system_id: systemId };
+    const record: RunningJob = {
+      id: payload.id, shortToken: state.short, runnerName: snapshot.name, projectUrl: projectUrlOf(payload, state.client.baseUrl),
+      startedAtMs: clock.monotonic(), stage: '', executorStage: '',
+    };
+    running.set(payload.id, record);
+    metrics.jobsTotal.inc(labels);
+    metrics.queueDuration.observe(labels, payload.job_info.time_in_queue_seconds ?? 0);
+    const promise = runJob({
+      payload, runner: snapshot, client: state.client, executorFactory: state.factory, clock, logger, systemId, version, concurrentId,
+      buildsDir: resolve(baseDir, snapshot.builds_dir ?? 'builds'), cacheDir: resolve(baseDir, snapshot.cache_dir ?? 'cache'),
+      shutdownSignal: shutdownController.signal,
+      observer: {
+        stageStarted: (stage) => ((record.stage = stage), (record.executorStage = 'executor_run')),
+        stageFinished: (stage, seconds) => metrics.stageDuration.observe({ ...labels, stage }, seconds),
+      },
+    })
+      .then(() => undefined, (err: unknown) => {
+        metrics.errorsTotal.inc({ level: 'error' });
+        logger.error({ jobId: payload.id, err: errorMessage(err) }, 'job crashed');
+      })
+      .finally(() => {
+        running.delete(payload.id);
+        slots.release(state, concurrentId);
+        metrics.jobDuration.observe(labels, (clock.monotonic() - record.startedAtMs) / 1000);
+        jobPromises.delete(promise);
+      });
+    jobPromises.add(promise);
+  }
+
+  function applyConfig(next: Config): void {
+    if (config.listen_address !== next.listen_address && started) {
+      logger.warn({ key: 'listen_address' }, 'config change needs a restart to apply');
+    }
+    config = next;
+    slots.setConcurrent(next.concurrent);
+    metrics.concurrent.set(next.concurrent);
+    const seen = new Set<string>();
+    for (const entry of next.runners) {
+      const factory = options.executorFactories.find((f) => f.name === entry.executor);
+      if (!factory) {
+        logger.error({ runner: shortToken(entry.token), executor: entry.executor }, 'no such executor; runner entry skipped');
+        continue;
+      }
+      const key = `${entry.url}|${entry.token}`;
+      seen.add(key);
+      const state = entries.get(key) ?? entryState(entry, factory);
+      Object.assign(state, { entry, factory, limit: entry.limit, requestConcurrency: entry.request_concurrency });
+      entries.set(key, state);
+      metrics.limit.set({ runner: state.short, runner_name: entry.name, system_id: systemId }, entry.limit);
+      spawnWorkers(state);
+    }
+    for (const [key, state] of entries) {
+      if (seen.has(key)) continue;
+      state.controller.abort();
+      entries.delete(key);
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (started) return;
+    started = true;
+    if (config.listen_address) {
+      statusServer = await startStatusServer({
+        listenAddress: config.listen_address, registry: options.registry, clock,
+        runningJobs: () => [...running.values()], ready: () => !stopPromise,
+      });
+      logger.info({ address: statusServer.address }, 'status server listening');
+    }
+    if (options.configPath) {
+      watcher = createConfigWatcher({
+        path: options.configPath, clock, logger, loadedMtimeMs: await fileMtimeMs(options.configPath),
+        ...(options.configWatchIntervalMs !== undefined ? { intervalMs: options.configWatchIntervalMs } : {}),
+        onLoaded: (loaded) => (metrics.configLoaded.inc(), applyConfig(loaded.config)),
+        onRejected: () => (metrics.configLoadingErrors.inc(), metrics.errorsTotal.inc({ level: 'warning' })),
+      });
+      void watcher.start();
+    }
+    metrics.configLoaded.inc();
+    applyConfig(config);
+    logger.info({ runners: entries.size, concurrent: config.concurrent }, 'runner manager started');
+  }
+
+  let escalate: () => void = () => undefined;
+  const forced = new Promise<void>((r) => (escalate = r));
+
+  async function shutdown(): Promise<void> {
+    pollController.abort();
+    watcher?.stop();
+    await Promise.allSettled([...workerPromises]);
+    const allJobs = async (): Promise<void> => {
+      while (jobPromises.size > 0) await Promise.allSettled([...jobPromises]);
+    };
+    const timer = new AbortController();
+    const timedOut = forced.then(() => clock.sleep(config.shutdown_timeout * 1000, timer.signal).then(() => true, () => false));
+    const timedOutFirst = await Promise.race([allJobs().then(() => false), timedOut]);
+    timer.abort();
+    if (timedOutFirst) logger.error({ jobs: running.size }, 'shutdown timed out');
+    await statusServer?.close();
+    logger.info('runner manager stopped');
+  }
+
+  return {
+    start,
+    stop({ graceful }) {
+      if (!graceful) {
+        shutdownController.abort();
+        escalate();
+      }
+      stopPromise ??= shutdown();
+      return stopPromise;
+    },
+    async reload() {
+      return watcher ? watcher.reload(true) : false;
+    },
+    applyConfig,
+    get config() {
+      return config;
+    },
+    get statusAddress() {
+      return statusServer?.address ?? null;
+    },
+    runningJobs: () => [...running.values()],
+  };
+}
