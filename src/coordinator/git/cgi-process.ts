@@ -24,7 +24,7 @@ const KILL_GRACE_MS = 5000;
  */
 export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRunOptions): Promise<void> {
   return new Promise((resolve) => {
-    const state = { clientGone: false, timedOut: false, finished: false };
+    const state = { clientGone: false, finished: false };
     const log = options.logger;
     let child: ChildProcess;
     try {
@@ -42,9 +42,9 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
     }
     const stopper = createStopper(child);
     const timer = setTimeout(() => {
-      state.timedOut = true;
       log.warn({ timeoutMs: options.timeoutMs }, 'git http-backend timed out');
       stopper.stop();
+      child.stdout?.destroy();
     }, options.timeoutMs);
     const stderr = captureStderr(child);
     const onClientGone = (): void => {
