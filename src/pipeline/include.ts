@@ -17,7 +17,7 @@ export interface IncludeState {
   count: number;
 }
 
-const ENTRY_KEYS = ['local', 'remote', 'project', 'file', 'ref', 'template', 'component', 'inputs', 'rules', 'cache', 'integrity'];
+const ENTRY_KEYS = ['local', 'remote', 'project', 'file', 'ref', 'template', 'component', 'inputs', 'rules'];
 
 /**
  * Replaces `include:` of `root` by the included files (each expanded recursively), deep-merged in
