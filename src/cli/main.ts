@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { errorMessage, isFlotillaError } from '../shared/errors.js';
 import { registerCoordinatorCommand } from './coordinator-command.js';
+import { registerLintCommand } from './lint-command.js';
 
 /** Builds the `flotilla` command tree. Each command lives in its own `*-command.ts` file. */
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCoordinatorCommand(program);
+  registerLintCommand(program);
   return program;
 }
 

@@ -15,6 +15,7 @@ import type { CoordinatorContext, GitHosting } from './context.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { registerLintRoutes } from './routes/lint-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
@@ -119,6 +120,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerJobRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
+  registerLintRoutes(app, context);
   registerGitRoutes(app, context);
   scheduler.start();
   return {

@@ -107,6 +107,11 @@ export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineI
     createdAt: now,
     committedAt: commit?.committedAt ?? null,
   };
+  if (!result.ok && result.reason === 'filtered') {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'validation failed', {
+      details: { fields: { base: result.errors.map((e) => e.message) } },
+    });
+  }
   if (!result.ok) {
     const yamlErrors = result.errors
       .map((e) => (e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message))
