@@ -30,8 +30,31 @@ async function cli(...args: string[]): Promise<void> {
 describe('flotilla runner register / unregister', () => {
   it('verifies the token, writes config.toml and the system id, then unregisters', async () => {
     const config = join(dir, 'config.toml');
-    await cli('runner', 'register', '--url', coordinator.url, '--token', 'glrt-clitoken12345', '--config', config, '--name', 'one', '--non-interactive');
-    await cli('runner', 'register', '--url', coordinator.url, '--token', 'glrt-clitoken67890', '--config', config, '--name', 'two');
+    await cli(
+      'runner',
+      'register',
+      '--url',
+      coordinator.url,
+      '--token',
+      'glrt-clitoken12345',
+      '--config',
+      config,
+      '--name',
+      'one',
+      '--non-interactive',
+    );
+    await cli(
+      'runner',
+      'register',
+      '--url',
+      coordinator.url,
+      '--token',
+      'glrt-clitoken67890',
+      '--config',
+      config,
+      '--name',
+      'two',
+    );
     expect(coordinator.calls.filter((c) => c === 'POST /api/v4/runners/verify')).toHaveLength(2);
     const loaded = parseConfigText(await readFile(config, 'utf8'));
     expect(loaded.warnings).toEqual([]);
@@ -41,13 +64,26 @@ describe('flotilla runner register / unregister', () => {
     ]);
     expect(await readFile(join(dir, '.runner_system_id'), 'utf8')).toMatch(/^[sr]_[0-9a-zA-Z]{12}\n$/);
     await cli('runner', 'unregister', '--config', config, '--name', 'one');
-    expect(parseConfigText(await readFile(config, 'utf8')).config.runners.map((r) => r.name)).toEqual(['two']);
+    expect(parseConfigText(await readFile(config, 'utf8')).config.runners.map((r) => r.name)).toEqual([
+      'two',
+    ]);
     await cli('runner', 'unregister', '--config', config, '--all-runners');
     expect(parseConfigText(await readFile(config, 'utf8')).config.runners).toEqual([]);
     expect(coordinator.calls.filter((c) => c === 'DELETE /api/v4/runners')).toHaveLength(2);
   });
 
   it('refuses a registration token', async () => {
-    await expect(cli('runner', 'register', '--url', coordinator.url, '--token', 'GR1348941abc', '--config', join(dir, 'c.toml'))).rejects.toThrow(/glrt-/);
+    await expect(
+      cli(
+        'runner',
+        'register',
+        '--url',
+        coordinator.url,
+        '--token',
+        'GR1348941abc',
+        '--config',
+        join(dir, 'c.toml'),
+      ),
+    ).rejects.toThrow(/glrt-/);
   });
 });

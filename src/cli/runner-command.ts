@@ -46,31 +46,59 @@ interface RegisterOptions {
 
 async function register(options: RegisterOptions): Promise<void> {
   if (!options.token.startsWith('glrt-')) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', '--token must be a runner authentication token (glrt-...); registration tokens are not supported, create the runner in the coordinator first');
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      '--token must be a runner authentication token (glrt-...); registration tokens are not supported, create the runner in the coordinator first',
+    );
   }
   const factory = builtinExecutorFactories().find((f) => f.name === options.executor);
   if (!factory) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--executor must be one of: ${SUPPORTED_EXECUTORS.join(', ')}`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--executor must be one of: ${SUPPORTED_EXECUTORS.join(', ')}`,
+    );
   }
   const configPath = options.config ?? defaultConfigPath();
   await mkdir(dirname(configPath), { recursive: true, mode: 0o700 });
   const systemId = await loadOrCreateSystemId(configPath);
   const client = createCoordinatorClient({
-    url: options.url, token: options.token, systemId, userAgent: userAgent(FLOTILLA_VERSION),
-    info: runnerInfo({ version: FLOTILLA_VERSION, executor: factory.name, shell: factory.shell, features: factory.features }),
+    url: options.url,
+    token: options.token,
+    systemId,
+    userAgent: userAgent(FLOTILLA_VERSION),
+    info: runnerInfo({
+      version: FLOTILLA_VERSION,
+      executor: factory.name,
+      shell: factory.shell,
+      features: factory.features,
+    }),
   });
   const verified = await client.verify();
-  if (verified.status === 403) throw new FlotillaError('FLO_ERR_FORBIDDEN', 'the coordinator rejected the token (invalid or removed runner)');
+  if (verified.status === 403)
+    throw new FlotillaError(
+      'FLO_ERR_FORBIDDEN',
+      'the coordinator rejected the token (invalid or removed runner)',
+    );
   if (verified.status !== 200) {
-    throw new FlotillaError('FLO_ERR_COORDINATOR_UNREACHABLE', `verifying the runner failed (HTTP ${verified.status || 'no answer'}) at ${options.url}`);
+    throw new FlotillaError(
+      'FLO_ERR_COORDINATOR_UNREACHABLE',
+      `verifying the runner failed (HTTP ${verified.status || 'no answer'}) at ${options.url}`,
+    );
   }
   const expires = verified.body?.token_expires_at;
   await addRunnerToConfigFile(configPath, {
-    name: options.name ?? hostname(), url: options.url, id: verified.body?.id ?? 0, token: options.token,
-    token_obtained_at: new Date(), ...(expires ? { token_expires_at: new Date(expires) } : {}), executor: factory.name,
+    name: options.name ?? hostname(),
+    url: options.url,
+    id: verified.body?.id ?? 0,
+    token: options.token,
+    token_obtained_at: new Date(),
+    ...(expires ? { token_expires_at: new Date(expires) } : {}),
+    executor: factory.name,
     ...(options.buildsDir ? { builds_dir: options.buildsDir } : {}),
   });
-  out(`Runner registered successfully (${shortToken(options.token)}). Config saved in ${configPath}; start it with: flotilla runner run --config ${configPath}`);
+  out(
+    `Runner registered successfully (${shortToken(options.token)}). Config saved in ${configPath}; start it with: flotilla runner run --config ${configPath}`,
+  );
 }
 
 interface RunOptions {
@@ -88,10 +116,20 @@ async function run(options: RunOptions): Promise<void> {
   const { config, warnings } = await loadConfigFile(configPath);
   const logger = loggerFor(options.logLevel ?? config.log_level, options.logFormat ?? config.log_format);
   for (const w of warnings) logger.warn({ key: w.path, reason: w.message }, 'config warning');
-  if (config.runners.length === 0) logger.warn({ path: configPath }, 'no [[runners]] in the config; register one with flotilla runner register');
+  if (config.runners.length === 0)
+    logger.warn(
+      { path: configPath },
+      'no [[runners]] in the config; register one with flotilla runner register',
+    );
   const manager = createRunnerManager({
-    config, configPath, systemId: await loadOrCreateSystemId(configPath), logger, clock: systemClock,
-    registry: new Registry(), executorFactories: builtinExecutorFactories(), version: FLOTILLA_VERSION,
+    config,
+    configPath,
+    systemId: await loadOrCreateSystemId(configPath),
+    logger,
+    clock: systemClock,
+    registry: new Registry(),
+    executorFactories: builtinExecutorFactories(),
+    version: FLOTILLA_VERSION,
   });
   const signals = installSignalHandlers(manager, { logger });
   try {
@@ -109,23 +147,35 @@ interface UnregisterOptions {
 }
 
 async function unregister(options: UnregisterOptions): Promise<void> {
-  if (!options.name && !options.allRunners) throw new FlotillaError('FLO_ERR_CONFIG_INVALID', 'give --name NAME or --all-runners');
+  if (!options.name && !options.allRunners)
+    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', 'give --name NAME or --all-runners');
   const configPath = options.config ?? defaultConfigPath();
   const { config } = await loadConfigFile(configPath);
   const systemId = await loadOrCreateSystemId(configPath);
   const selected = config.runners.filter((r) => options.allRunners || r.name === options.name);
-  if (selected.length === 0) throw new FlotillaError('FLO_ERR_NOT_FOUND', `no runner named "${options.name ?? ''}" in ${configPath}`);
+  if (selected.length === 0)
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', `no runner named "${options.name ?? ''}" in ${configPath}`);
   const removed = new Set<string>();
   let failures = 0;
   for (const runner of selected) {
-    const client = createCoordinatorClient({ url: runner.url, token: runner.token, systemId, info: {}, userAgent: userAgent(FLOTILLA_VERSION) });
+    const client = createCoordinatorClient({
+      url: runner.url,
+      token: runner.token,
+      systemId,
+      info: {},
+      userAgent: userAgent(FLOTILLA_VERSION),
+    });
     const status = await client.unregister();
     if (status === 204 || status === 403) {
       removed.add(runner.token);
-      out(`Unregistered runner ${runner.name} (${shortToken(runner.token)})${status === 403 ? ': it was already removed on the coordinator' : ''}`);
+      out(
+        `Unregistered runner ${runner.name} (${shortToken(runner.token)})${status === 403 ? ': it was already removed on the coordinator' : ''}`,
+      );
     } else {
       failures++;
-      process.stderr.write(`flotilla: unregistering ${runner.name} failed (HTTP ${status || 'no answer'}); kept in ${configPath}\n`);
+      process.stderr.write(
+        `flotilla: unregistering ${runner.name} failed (HTTP ${status || 'no answer'}); kept in ${configPath}\n`,
+      );
     }
   }
   await removeRunnersFromConfigFile(configPath, (r) => removed.has(r.token));
@@ -134,8 +184,11 @@ async function unregister(options: UnregisterOptions): Promise<void> {
 
 /** Adds `flotilla runner register|run|unregister` to the program. */
 export function registerRunnerCommand(program: Command): void {
-  const runner = program.command('runner').description('Run and manage a runner manager (config.toml, shell executor)');
-  const configHelp = 'config.toml path (default /etc/flotilla/config.toml as root, else ~/.flotilla/config.toml)';
+  const runner = program
+    .command('runner')
+    .description('Run and manage a runner manager (config.toml, shell executor)');
+  const configHelp =
+    'config.toml path (default /etc/flotilla/config.toml as root, else ~/.flotilla/config.toml)';
   runner
     .command('register')
     .description('Verify a runner authentication token with the coordinator and add it to config.toml')
@@ -149,7 +202,9 @@ export function registerRunnerCommand(program: Command): void {
     .action((opts: RegisterOptions) => register(opts));
   runner
     .command('run')
-    .description('Poll the coordinators in config.toml and run jobs until stopped (SIGQUIT drains, SIGTERM aborts, SIGHUP reloads)')
+    .description(
+      'Poll the coordinators in config.toml and run jobs until stopped (SIGQUIT drains, SIGTERM aborts, SIGHUP reloads)',
+    )
     .option('-c, --config <path>', configHelp)
     .addOption(new Option('--log-level <level>', 'overrides log_level').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'overrides log_format').choices(LOG_FORMATS))

@@ -17,7 +17,11 @@ function setup() {
     },
     reload: async () => (calls.push('reload'), true),
   };
-  const handlers = installSignalHandlers(target, { logger: silentLogger(), source, exit: (c) => exits.push(c) });
+  const handlers = installSignalHandlers(target, {
+    logger: silentLogger(),
+    source,
+    exit: (c) => exits.push(c),
+  });
   return { source, calls, exits, handlers, finish: () => finish() };
 }
 

@@ -49,7 +49,10 @@ export function installSignalHandlers(target: SignalTarget, options: SignalHandl
       return;
     }
     mode = graceful ? 'graceful' : 'forceful';
-    logger.info({ signal, graceful }, graceful ? 'stopping gracefully: waiting for running jobs' : 'stopping: aborting running jobs');
+    logger.info(
+      { signal, graceful },
+      graceful ? 'stopping gracefully: waiting for running jobs' : 'stopping: aborting running jobs',
+    );
     target.stop({ graceful }).then(resolveStopped, (err: unknown) => {
       logger.error({ err: String(err) }, 'stop failed');
       resolveStopped();

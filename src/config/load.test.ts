@@ -36,15 +36,39 @@ describe('parseConfigText', () => {
   });
 
   it.each([
-    ['runners limit string', `${RUNNER}limit = "x"\n`, 'runners[0].limit: must be a non-negative integer, got "x"'],
-    ['runners negative limit', `${RUNNER}limit = -1\n`, 'runners[0].limit: must be a non-negative integer, got -1'],
+    [
+      'runners limit string',
+      `${RUNNER}limit = "x"\n`,
+      'runners[0].limit: must be a non-negative integer, got "x"',
+    ],
+    [
+      'runners negative limit',
+      `${RUNNER}limit = -1\n`,
+      'runners[0].limit: must be a non-negative integer, got -1',
+    ],
     ['concurrent zero', `concurrent = 0\n${RUNNER}`, 'concurrent: must be a positive integer, got 0'],
-    ['executor', RUNNER.replace('"shell"', '"kubernetes"'), 'runners[0].executor: must be one of: shell, got "kubernetes"'],
-    ['log_level', `log_level = "loud"\n`, 'log_level: must be one of: debug, info, warn, error, fatal, panic, got "loud"'],
-    ['check_interval', `check_interval = "soon"\n`, 'check_interval: must be a non-negative number of seconds'],
+    [
+      'executor',
+      RUNNER.replace('"shell"', '"kubernetes"'),
+      'runners[0].executor: must be one of: shell, got "kubernetes"',
+    ],
+    [
+      'log_level',
+      `log_level = "loud"\n`,
+      'log_level: must be one of: debug, info, warn, error, fatal, panic, got "loud"',
+    ],
+    [
+      'check_interval',
+      `check_interval = "soon"\n`,
+      'check_interval: must be a non-negative number of seconds',
+    ],
     ['listen_address', `listen_address = "nowhere"\n`, 'listen_address: must look like "host:port"'],
     ['missing url', RUNNER.replace(/url = .*\n/, ''), 'runners[0].url: is required'],
-    ['environment entry', `${RUNNER}environment = ["oops"]\n`, 'runners[0].environment[0]: must look like "NAME=value", got "oops"'],
+    [
+      'environment entry',
+      `${RUNNER}environment = ["oops"]\n`,
+      'runners[0].environment[0]: must look like "NAME=value", got "oops"',
+    ],
     ['url', RUNNER.replace('http://127.0.0.1:1/', 'ftp://x'), 'runners[0].url: must be an http(s) URL'],
   ])('rejects a bad value (%s) naming the key path', (_name, toml, expected) => {
     expect(errorOf(() => parseConfigText(toml))).toContain(expected);
@@ -59,8 +83,18 @@ describe('parseConfigText', () => {
   it.each([
     ['unknown global', `colour = "blue"\n${RUNNER}`, 'colour', 'unknown key; ignored'],
     ['unknown runner key', `${RUNNER}speed = 3\n`, 'runners[0].speed', 'unknown key; ignored'],
-    ['runners.docker', `${RUNNER}[runners.docker]\nimage = "alpine"\n`, 'runners[0].docker', 'does not support yet'],
-    ['session_server', `[session_server]\nlisten_address = "0.0.0.0:8093"\n`, 'session_server', 'does not support yet'],
+    [
+      'runners.docker',
+      `${RUNNER}[runners.docker]\nimage = "alpine"\n`,
+      'runners[0].docker',
+      'does not support yet',
+    ],
+    [
+      'session_server',
+      `[session_server]\nlisten_address = "0.0.0.0:8093"\n`,
+      'session_server',
+      'does not support yet',
+    ],
   ])('warns about an unknown key (%s)', (_name, toml, path, message) => {
     const { warnings } = parseConfigText(toml);
     expect(warnings).toHaveLength(1);
@@ -87,7 +121,13 @@ describe('config file edits and system id', () => {
     const dir = await mkdtemp(join(tmpdir(), 'flo-cfg-'));
     const path = join(dir, 'config.toml');
     await writeFile(path, `concurrent = 4\nlisten_address = "127.0.0.1:9252"\n`);
-    const entry = { url: 'http://h/', id: 1, token: 'glrt-aaaaaaaaaaaa', token_obtained_at: new Date(0), executor: 'shell' };
+    const entry = {
+      url: 'http://h/',
+      id: 1,
+      token: 'glrt-aaaaaaaaaaaa',
+      token_obtained_at: new Date(0),
+      executor: 'shell',
+    };
     await addRunnerToConfigFile(path, { ...entry, name: 'a' });
     await addRunnerToConfigFile(path, { ...entry, name: 'b', token: 'glrt-bbbbbbbbbbbb' });
     const { config } = parseConfigText(await readFile(path, 'utf8'));
@@ -108,7 +148,9 @@ describe('config file edits and system id', () => {
     expect(first).toMatch(/^s_[0-9a-f]{12}$/);
     expect(await readFile(join(dir, '.runner_system_id'), 'utf8')).toBe(`${first}\n`);
     const other = await mkdtemp(join(tmpdir(), 'flo-sid-'));
-    expect(await loadOrCreateSystemId(join(other, 'config.toml'), [join(other, 'none')])).toMatch(/^r_[0-9a-zA-Z]{12}$/);
+    expect(await loadOrCreateSystemId(join(other, 'config.toml'), [join(other, 'none')])).toMatch(
+      /^r_[0-9a-zA-Z]{12}$/,
+    );
     expect(await loadOrCreateSystemId(join(dir, 'config.toml'), [])).toBe(first);
   });
 });

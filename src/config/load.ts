@@ -61,7 +61,12 @@ function issueToConfigIssue(issue: ZodIssue, input: unknown): ConfigIssue {
 
 function unknownKeyWarnings(input: unknown): ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
-  const check = (obj: unknown, prefix: (string | number)[], known: object, unsupported: readonly string[]): void => {
+  const check = (
+    obj: unknown,
+    prefix: (string | number)[],
+    known: object,
+    unsupported: readonly string[],
+  ): void => {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return;
     for (const key of Object.keys(obj)) {
       if (key in known) continue;

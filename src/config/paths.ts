@@ -5,6 +5,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export function defaultConfigPath(uid: number | undefined = process.getuid?.(), home: string = homedir()): string {
+export function defaultConfigPath(
+  uid: number | undefined = process.getuid?.(),
+  home: string = homedir(),
+): string {
   return uid === 0 ? '/etc/flotilla/config.toml' : join(home, '.flotilla', 'config.toml');
 }

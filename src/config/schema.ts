@@ -58,7 +58,9 @@ const TIMESTAMP = z.union([z.string(), z.date()], {
 });
 
 export const runnerConfigSchema = z.object({
-  name: text().default('').describe('A description of this runner entry, shown in logs and metrics (runner_name).'),
+  name: text()
+    .default('')
+    .describe('A description of this runner entry, shown in logs and metrics (runner_name).'),
   url: text('a URL')
     .url('must be an http(s) URL such as "https://gitlab.example.com/"')
     .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL such as "https://gitlab.example.com/"')
@@ -71,7 +73,9 @@ export const runnerConfigSchema = z.object({
   token_expires_at: TIMESTAMP.optional().describe('When the token expires (written by register).'),
   executor: oneOf(SUPPORTED_EXECUTORS).describe('How jobs run: "shell" runs them as processes on this host.'),
   shell: oneOf(SUPPORTED_SHELLS).default('bash').describe('The shell that runs job scripts.'),
-  limit: nonNegativeInt().default(0).describe('Most jobs this entry runs at once; 0 means no limit beyond concurrent.'),
+  limit: nonNegativeInt()
+    .default(0)
+    .describe('Most jobs this entry runs at once; 0 means no limit beyond concurrent.'),
   request_concurrency: positiveInt()
     .default(1)
     .describe('Most job requests (long polls) this entry has in flight at once.'),
@@ -79,7 +83,9 @@ export const runnerConfigSchema = z.object({
   builds_dir: text('a directory path')
     .optional()
     .describe('Where job sources are checked out; default "builds" next to config.toml.'),
-  cache_dir: text('a directory path').optional().describe('Where local caches live; default "cache" next to config.toml.'),
+  cache_dir: text('a directory path')
+    .optional()
+    .describe('Where local caches live; default "cache" next to config.toml.'),
   environment: z
     .array(text('a "NAME=value" string').regex(ENV_ENTRY, 'must look like "NAME=value"'), {
       invalid_type_error: 'must be an array of "NAME=value" strings',
@@ -94,7 +100,9 @@ export const configSchema = z.object({
     .default(3)
     .describe('Seconds between job requests of one entry (spread over the entries); 0 means 3.'),
   log_level: oneOf(LOG_LEVELS).default('info').describe('Log level; the command line wins.'),
-  log_format: oneOf(LOG_FORMATS).default('runner').describe('Log format: runner and text are lines, json is JSON.'),
+  log_format: oneOf(LOG_FORMATS)
+    .default('runner')
+    .describe('Log format: runner and text are lines, json is JSON.'),
   listen_address: text('a "host:port" string')
     .regex(/^.*:\d{1,5}$/, 'must look like "host:port", e.g. "127.0.0.1:9252"')
     .optional()

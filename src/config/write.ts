@@ -34,7 +34,9 @@ async function readTable(path: string): Promise<Table> {
   try {
     return parseToml(text) as Table;
   } catch (err) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `${path} is not valid TOML; not changing it`, { cause: err });
+    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `${path} is not valid TOML; not changing it`, {
+      cause: err,
+    });
   }
 }
 

@@ -88,7 +88,12 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
   const doFetch = options.fetch ?? fetch;
   let lastUpdate: string | undefined;
 
-  async function call(endpoint: ApiEndpoint, method: string, path: string, init: RequestInit): Promise<Response | null> {
+  async function call(
+    endpoint: ApiEndpoint,
+    method: string,
+    path: string,
+    init: RequestInit,
+  ): Promise<Response | null> {
     const headers = new Headers(init.headers);
     headers.set('user-agent', options.userAgent);
     headers.set('x-request-id', randomUUID().replace(/-/g, ''));
@@ -105,7 +110,14 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
     }
   }
 
-  function json(endpoint: ApiEndpoint, method: string, path: string, body: unknown, signal?: AbortSignal, auth: Record<string, string> = {}) {
+  function json(
+    endpoint: ApiEndpoint,
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    auth: Record<string, string> = {},
+  ) {
     return call(endpoint, method, path, {
       headers: { 'content-type': 'application/json', accept: 'application/json', ...auth },
       body: JSON.stringify(body),
@@ -132,12 +144,24 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       return { status: res.status, body: parsed };
     },
     async unregister() {
-      const res = await json('unregister', 'DELETE', '/runners', { token: options.token }, undefined, runnerAuth);
+      const res = await json(
+        'unregister',
+        'DELETE',
+        '/runners',
+        { token: options.token },
+        undefined,
+        runnerAuth,
+      );
       await res?.arrayBuffer().catch(() => undefined);
       return res?.status ?? 0;
     },
     async requestJob(signal) {
-      const body = { token: options.token, system_id: options.systemId, info: options.info, ...(lastUpdate ? { last_update: lastUpdate } : {}) };
+      const body = {
+        token: options.token,
+        system_id: options.systemId,
+        info: options.info,
+        ...(lastUpdate ? { last_update: lastUpdate } : {}),
+      };
       const res = await json('request_job', 'POST', '/jobs/request', body, signal, runnerAuth);
       if (!res) return { kind: 'unhealthy', status: 0 };
       if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
@@ -146,16 +170,26 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       await res.arrayBuffer().catch(() => undefined);
       if (res.status === 204) return { kind: 'none' };
       if (res.status === 403) return { kind: 'unhealthy', status: 403 };
-      return { kind: 'retry', status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()) };
+      return {
+        kind: 'retry',
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      };
     },
     async updateJob(jobId, jobToken, body) {
-      const res = await json('update_job', 'PUT', `/jobs/${jobId}`, { ...body, token: jobToken }, undefined, { [HEADER_JOB_TOKEN]: jobToken });
+      const res = await json('update_job', 'PUT', `/jobs/${jobId}`, { ...body, token: jobToken }, undefined, {
+        [HEADER_JOB_TOKEN]: jobToken,
+      });
       await res?.arrayBuffer().catch(() => undefined);
       return res ? remoteState(res) : { status: 0, jobStatus: undefined, updateInterval: undefined };
     },
     async patchTrace(jobId, jobToken, offset, bytes) {
       const res = await call('patch_trace', 'PATCH', `/jobs/${jobId}/trace`, {
-        headers: { 'content-type': 'text/plain', 'content-range': `${offset}-${offset + bytes.length - 1}`, [HEADER_JOB_TOKEN]: jobToken },
+        headers: {
+          'content-type': 'text/plain',
+          'content-range': `${offset}-${offset + bytes.length - 1}`,
+          [HEADER_JOB_TOKEN]: jobToken,
+        },
         body: bytes,
       });
       await res?.arrayBuffer().catch(() => undefined);

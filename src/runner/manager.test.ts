@@ -32,8 +32,10 @@ afterEach(async () => {
 });
 
 function tomlFor(extra = ''): string {
-  return `concurrent = 1\ncheck_interval = "20ms"\nlisten_address = "127.0.0.1:0"\nshutdown_timeout = 5\n${extra}` +
-    `[[runners]]\nname = "m1"\nurl = "${coordinator.url}"\ntoken = "glrt-managertoken1"\nexecutor = "shell"\nbuilds_dir = "${dir}/builds"\n`;
+  return (
+    `concurrent = 1\ncheck_interval = "20ms"\nlisten_address = "127.0.0.1:0"\nshutdown_timeout = 5\n${extra}` +
+    `[[runners]]\nname = "m1"\nurl = "${coordinator.url}"\ntoken = "glrt-managertoken1"\nexecutor = "shell"\nbuilds_dir = "${dir}/builds"\n`
+  );
 }
 
 async function startManager(toml = tomlFor()): Promise<RunnerManager> {
@@ -41,17 +43,31 @@ async function startManager(toml = tomlFor()): Promise<RunnerManager> {
   await writeFile(path, toml);
   const { config } = await loadConfigFile(path);
   manager = createRunnerManager({
-    config, configPath: path, systemId: 's_0123456789ab', logger: silentLogger(), clock: systemClock, registry,
-    executorFactories: [createShellExecutorFactory({ killGraceMs: 200 })], configWatchIntervalMs: 60_000,
+    config,
+    configPath: path,
+    systemId: 's_0123456789ab',
+    logger: silentLogger(),
+    clock: systemClock,
+    registry,
+    executorFactories: [createShellExecutorFactory({ killGraceMs: 200 })],
+    configWatchIntervalMs: 60_000,
   });
   await manager.start();
   return manager;
 }
 
 function job(id: number, script: string[], after?: string[]): JobPayload {
-  const steps: JobPayload['steps'] = [{ name: 'script', script, timeout: 3600, when: 'on_success', allow_failure: false }];
-  if (after) steps.push({ name: 'after_script', script: after, timeout: 3600, when: 'always', allow_failure: true });
-  return jobPayload({ id, token: `glcbt-job${id}token`, steps, variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }] });
+  const steps: JobPayload['steps'] = [
+    { name: 'script', script, timeout: 3600, when: 'on_success', allow_failure: false },
+  ];
+  if (after)
+    steps.push({ name: 'after_script', script: after, timeout: 3600, when: 'always', allow_failure: true });
+  return jobPayload({
+    id,
+    token: `glcbt-job${id}token`,
+    steps,
+    variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }],
+  });
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -69,13 +85,19 @@ describe('runner manager', () => {
     const base = `http://${m.statusAddress ?? ''}`;
     const list = await fetch(`${base}/debug/jobs/list`);
     expect(list.headers.get('x-list-version')).toBe('2');
-    expect(await list.text()).toMatch(/^url=http:\/\/127\.0\.0\.1:\d+\/group\/p\/-\/jobs\/1 state=running stage=step_script executor_stage=executor_run duration=\d+s\n$/);
+    expect(await list.text()).toMatch(
+      /^url=http:\/\/127\.0\.0\.1:\d+\/group\/p\/-\/jobs\/1 state=running stage=step_script executor_stage=executor_run duration=\d+s\n$/,
+    );
     await writeFile(marker, '');
     await until(() => finalState(1) === 'success');
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('gitlab_runner_jobs_total{runner="managerto",runner_name="m1",system_id="s_0123456789ab"} 1');
+    expect(metrics).toContain(
+      'gitlab_runner_jobs_total{runner="managerto",runner_name="m1",system_id="s_0123456789ab"} 1',
+    );
     expect(metrics).toContain('gitlab_runner_concurrent 1');
-    expect(metrics).toMatch(/gitlab_runner_api_request_statuses_total\{runner="managerto",system_id="s_0123456789ab",endpoint="request_job",method="POST",status="201"\} 1/);
+    expect(metrics).toMatch(
+      /gitlab_runner_api_request_statuses_total\{runner="managerto",system_id="s_0123456789ab",endpoint="request_job",method="POST",status="201"\} 1/,
+    );
     expect(metrics).toContain('gitlab_runner_version_info{name="flotilla"');
     expect((await fetch(`${base}/-/health`)).status).toBe(200);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
@@ -112,7 +134,10 @@ describe('runner manager', () => {
     coordinator.enqueue(job(1, ['sleep 300'], [`touch ${join(dir, 'after')}`]));
     await until(() => m.runningJobs().length === 1);
     await m.stop({ graceful: false });
-    expect(coordinator.jobs.get(1)?.updates.at(-1)).toMatchObject({ state: 'failed', failure_reason: 'runner_system_failure' });
+    expect(coordinator.jobs.get(1)?.updates.at(-1)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'runner_system_failure',
+    });
     expect(existsSync(join(dir, 'after'))).toBe(false);
   });
 
@@ -132,9 +157,24 @@ describe('runner manager', () => {
   it('accepts a config object directly (in-process use)', async () => {
     const { config } = validateConfig({
       check_interval: 0.02,
-      runners: [{ name: 'inproc', url: coordinator.url, token: 'glrt-inprocess', executor: 'shell', builds_dir: join(dir, 'b') }],
+      runners: [
+        {
+          name: 'inproc',
+          url: coordinator.url,
+          token: 'glrt-inprocess',
+          executor: 'shell',
+          builds_dir: join(dir, 'b'),
+        },
+      ],
     });
-    manager = createRunnerManager({ config, systemId: 's_0123456789ab', logger: silentLogger(), clock: systemClock, registry, executorFactories: [createShellExecutorFactory()] });
+    manager = createRunnerManager({
+      config,
+      systemId: 's_0123456789ab',
+      logger: silentLogger(),
+      clock: systemClock,
+      registry,
+      executorFactories: [createShellExecutorFactory()],
+    });
     await manager.start();
     coordinator.enqueue(job(9, ['echo in-process']));
     await until(() => finalState(9) === 'success');

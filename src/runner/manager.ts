@@ -9,7 +9,7 @@
  *   `runner_system_failure`; waits at most `shutdown_timeout`.
  * `stop` is idempotent and always returns the same promise.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 
 import type { Registry } from 'prom-client';
 
@@ -21,10 +21,10 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
-import { runJob } from './job/run-job.js';
+import { launchJob, type EntryState } from './job-launcher.js';
 import { createRunnerMetrics, type RunnerMetrics } from './metrics.js';
-import { runPollWorker, type PollTarget } from './poller.js';
-import { projectUrlOf, type RunningJob } from './running-jobs.js';
+import { runPollWorker } from './poller.js';
+import type { RunningJob } from './running-jobs.js';
 import { createSlots } from './slots.js';
 import { startStatusServer, type StatusServer } from './status-server.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from './version.js';
@@ -61,15 +61,6 @@ export interface RunnerManager {
   runningJobs(): readonly RunningJob[];
 }
 
-interface EntryState extends PollTarget {
-  key: string;
-  entry: RunnerConfig;
-  short: string;
-  factory: ExecutorFactory;
-  controller: AbortController;
-  workers: number;
-}
-
 export function createRunnerManager(options: RunnerManagerOptions): RunnerManager {
   const { clock, logger, systemId } = options;
   const version = options.version ?? FLOTILLA_VERSION;
@@ -82,7 +73,12 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   const slots = createSlots(config.concurrent);
   const pollController = new AbortController();
   const shutdownController = new AbortController();
-  const metrics: RunnerMetrics = createRunnerMetrics({ registry: options.registry, systemId, version, runningJobs: () => [...running.values()] });
+  const metrics: RunnerMetrics = createRunnerMetrics({
+    registry: options.registry,
+    systemId,
+    version,
+    runningJobs: () => [...running.values()],
+  });
   let started = false;
   let stopPromise: Promise<void> | undefined;
   let statusServer: StatusServer | undefined;
@@ -91,14 +87,34 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   function entryState(entry: RunnerConfig, factory: ExecutorFactory): EntryState {
     const short = shortToken(entry.token);
     const client = createCoordinatorClient({
-      url: entry.url, token: entry.token, systemId, userAgent: userAgent(version),
+      url: entry.url,
+      token: entry.token,
+      systemId,
+      userAgent: userAgent(version),
       info: runnerInfo({ version, executor: factory.name, shell: factory.shell, features: factory.features }),
       ...(options.fetch ? { fetch: options.fetch } : {}),
-      onResponse: (endpoint, method, status) => metrics.apiRequests.inc({ runner: short, system_id: systemId, endpoint, method, status: String(status) }),
+      onResponse: (endpoint, method, status) =>
+        metrics.apiRequests.inc({
+          runner: short,
+          system_id: systemId,
+          endpoint,
+          method,
+          status: String(status),
+        }),
     });
     return {
-      key: `${entry.url}|${entry.token}`, entry, short, factory, client, controller: new AbortController(), workers: 0,
-      limit: entry.limit, requestConcurrency: entry.request_concurrency, unhealthyCount: 0, parkedUntilMs: 0, used: new Set(),
+      key: `${entry.url}|${entry.token}`,
+      entry,
+      short,
+      factory,
+      client,
+      controller: new AbortController(),
+      workers: 0,
+      limit: entry.limit,
+      requestConcurrency: entry.request_concurrency,
+      unhealthyCount: 0,
+      parkedUntilMs: 0,
+      used: new Set(),
     };
   }
 
@@ -108,12 +124,19 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       const index = state.workers++;
       const signal = AbortSignal.any([pollController.signal, state.controller.signal]);
       const promise = runPollWorker({
-        target: state, index, slots, clock, signal, logger: logger.child({ runner: state.short }),
+        target: state,
+        index,
+        slots,
+        clock,
+        signal,
+        logger: logger.child({ runner: state.short }),
         checkIntervalMs: () => (config.check_interval > 0 ? config.check_interval : 3) * 1000,
         onJob: (payload, id) => startJob(state, payload, id),
         ...(options.random ? { random: options.random } : {}),
       })
-        .catch((err: unknown) => logger.error({ runner: state.short, err: errorMessage(err) }, 'poll worker failed'))
+        .catch((err: unknown) =>
+          logger.error({ runner: state.short, err: errorMessage(err) }, 'poll worker failed'),
+        )
         .finally(() => {
           state.workers--;
           workerPromises.delete(promise);
@@ -123,34 +146,22 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   }
 
   function startJob(state: EntryState, payload: JobPayload, concurrentId: number): void {
-    const snapshot = state.entry;
-    const labels = { runner: state.short, runner_name: snapshot.name, system_id: systemId };
-    const record: RunningJob = {
-      id: payload.id, shortToken: state.short, runnerName: snapshot.name, projectUrl: projectUrlOf(payload, state.client.baseUrl),
-      startedAtMs: clock.monotonic(), stage: '', executorStage: '',
-    };
-    running.set(payload.id, record);
-    metrics.jobsTotal.inc(labels);
-    metrics.queueDuration.observe(labels, payload.job_info.time_in_queue_seconds ?? 0);
-    const promise = runJob({
-      payload, runner: snapshot, client: state.client, executorFactory: state.factory, clock, logger, systemId, version, concurrentId,
-      buildsDir: resolve(baseDir, snapshot.builds_dir ?? 'builds'), cacheDir: resolve(baseDir, snapshot.cache_dir ?? 'cache'),
+    const promise = launchJob({
+      state,
+      payload,
+      concurrentId,
+      clock,
+      logger,
+      systemId,
+      version,
+      metrics,
+      running,
+      baseDir,
       shutdownSignal: shutdownController.signal,
-      observer: {
-        stageStarted: (stage) => ((record.stage = stage), (record.executorStage = 'executor_run')),
-        stageFinished: (stage, seconds) => metrics.stageDuration.observe({ ...labels, stage }, seconds),
-      },
-    })
-      .then(() => undefined, (err: unknown) => {
-        metrics.errorsTotal.inc({ level: 'error' });
-        logger.error({ jobId: payload.id, err: errorMessage(err) }, 'job crashed');
-      })
-      .finally(() => {
-        running.delete(payload.id);
-        slots.release(state, concurrentId);
-        metrics.jobDuration.observe(labels, (clock.monotonic() - record.startedAtMs) / 1000);
-        jobPromises.delete(promise);
-      });
+    }).finally(() => {
+      slots.release(state, concurrentId);
+      jobPromises.delete(promise);
+    });
     jobPromises.add(promise);
   }
 
@@ -165,13 +176,21 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     for (const entry of next.runners) {
       const factory = options.executorFactories.find((f) => f.name === entry.executor);
       if (!factory) {
-        logger.error({ runner: shortToken(entry.token), executor: entry.executor }, 'no such executor; runner entry skipped');
+        logger.error(
+          { runner: shortToken(entry.token), executor: entry.executor },
+          'no such executor; runner entry skipped',
+        );
         continue;
       }
       const key = `${entry.url}|${entry.token}`;
       seen.add(key);
       const state = entries.get(key) ?? entryState(entry, factory);
-      Object.assign(state, { entry, factory, limit: entry.limit, requestConcurrency: entry.request_concurrency });
+      Object.assign(state, {
+        entry,
+        factory,
+        limit: entry.limit,
+        requestConcurrency: entry.request_concurrency,
+      });
       entries.set(key, state);
       metrics.limit.set({ runner: state.short, runner_name: entry.name, system_id: systemId }, entry.limit);
       spawnWorkers(state);
@@ -188,14 +207,20 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     started = true;
     if (config.listen_address) {
       statusServer = await startStatusServer({
-        listenAddress: config.listen_address, registry: options.registry, clock,
-        runningJobs: () => [...running.values()], ready: () => !stopPromise,
+        listenAddress: config.listen_address,
+        registry: options.registry,
+        clock,
+        runningJobs: () => [...running.values()],
+        ready: () => !stopPromise,
       });
       logger.info({ address: statusServer.address }, 'status server listening');
     }
     if (options.configPath) {
       watcher = createConfigWatcher({
-        path: options.configPath, clock, logger, loadedMtimeMs: await fileMtimeMs(options.configPath),
+        path: options.configPath,
+        clock,
+        logger,
+        loadedMtimeMs: await fileMtimeMs(options.configPath),
         ...(options.configWatchIntervalMs !== undefined ? { intervalMs: options.configWatchIntervalMs } : {}),
         onLoaded: (loaded) => (metrics.configLoaded.inc(), applyConfig(loaded.config)),
         onRejected: () => (metrics.configLoadingErrors.inc(), metrics.errorsTotal.inc({ level: 'warning' })),
@@ -218,7 +243,12 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       while (jobPromises.size > 0) await Promise.allSettled([...jobPromises]);
     };
     const timer = new AbortController();
-    const timedOut = forced.then(() => clock.sleep(config.shutdown_timeout * 1000, timer.signal).then(() => true, () => false));
+    const timedOut = forced.then(() =>
+      clock.sleep(config.shutdown_timeout * 1000, timer.signal).then(
+        () => true,
+        () => false,
+      ),
+    );
     const timedOutFirst = await Promise.race([allJobs().then(() => false), timedOut]);
     timer.abort();
     if (timedOutFirst) logger.error({ jobs: running.size }, 'shutdown timed out');

@@ -40,7 +40,14 @@ export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetric
     collect() {
       this.reset();
       for (const job of options.runningJobs()) {
-        this.inc({ runner: job.shortToken, runner_name: job.runnerName, system_id: systemId, state: 'running', stage: job.stage, executor_stage: job.executorStage });
+        this.inc({
+          runner: job.shortToken,
+          runner_name: job.runnerName,
+          system_id: systemId,
+          state: 'running',
+          stage: job.stage,
+          executor_stage: job.executorStage,
+        });
       }
     },
   });
@@ -50,12 +57,40 @@ export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetric
     labelNames: ['name', 'version', 'revision', 'os', 'architecture'],
     registers,
   });
-  versionInfo.set({ name: 'flotilla', version: options.version, revision: 'unknown', os: process.platform, architecture: process.arch }, 1);
+  versionInfo.set(
+    {
+      name: 'flotilla',
+      version: options.version,
+      revision: 'unknown',
+      os: process.platform,
+      architecture: process.arch,
+    },
+    1,
+  );
   return {
-    jobsTotal: new Counter({ name: 'gitlab_runner_jobs_total', help: 'Total jobs executed.', labelNames: RUNNER_LABELS, registers }),
-    concurrent: new Gauge({ name: 'gitlab_runner_concurrent', help: 'The current value of concurrent setting.', registers }),
-    limit: new Gauge({ name: 'gitlab_runner_limit', help: 'The current value of limit setting.', labelNames: RUNNER_LABELS, registers }),
-    errorsTotal: new Counter({ name: 'gitlab_runner_errors_total', help: 'The number of caught errors.', labelNames: ['level'], registers }),
+    jobsTotal: new Counter({
+      name: 'gitlab_runner_jobs_total',
+      help: 'Total jobs executed.',
+      labelNames: RUNNER_LABELS,
+      registers,
+    }),
+    concurrent: new Gauge({
+      name: 'gitlab_runner_concurrent',
+      help: 'The current value of concurrent setting.',
+      registers,
+    }),
+    limit: new Gauge({
+      name: 'gitlab_runner_limit',
+      help: 'The current value of limit setting.',
+      labelNames: RUNNER_LABELS,
+      registers,
+    }),
+    errorsTotal: new Counter({
+      name: 'gitlab_runner_errors_total',
+      help: 'The number of caught errors.',
+      labelNames: ['level'],
+      registers,
+    }),
     apiRequests: new Counter({
       name: 'gitlab_runner_api_request_statuses_total',
       help: 'The total number of api requests, partitioned by runner, system_id, endpoint, status and method.',
@@ -63,18 +98,35 @@ export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetric
       registers,
     }),
     jobDuration: new Histogram({
-      name: 'gitlab_runner_job_duration_seconds', help: 'Histogram of job durations.', labelNames: RUNNER_LABELS,
-      buckets: [30, 60, 300, 600, 1800, 3600, 7200, 10800, 18000, 36000], registers,
+      name: 'gitlab_runner_job_duration_seconds',
+      help: 'Histogram of job durations.',
+      labelNames: RUNNER_LABELS,
+      buckets: [30, 60, 300, 600, 1800, 3600, 7200, 10800, 18000, 36000],
+      registers,
     }),
     queueDuration: new Histogram({
-      name: 'gitlab_runner_job_queue_duration_seconds', help: 'A histogram representing job queue duration.', labelNames: RUNNER_LABELS,
-      buckets: [1, 3, 10, 30, 60, 120, 300, 900, 1800, 3600], registers,
+      name: 'gitlab_runner_job_queue_duration_seconds',
+      help: 'A histogram representing job queue duration.',
+      labelNames: RUNNER_LABELS,
+      buckets: [1, 3, 10, 30, 60, 120, 300, 900, 1800, 3600],
+      registers,
     }),
     stageDuration: new Histogram({
-      name: 'gitlab_runner_job_stage_duration_seconds', help: 'Histogram of job stage durations.', labelNames: [...RUNNER_LABELS, 'stage'],
-      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600], registers,
+      name: 'gitlab_runner_job_stage_duration_seconds',
+      help: 'Histogram of job stage durations.',
+      labelNames: [...RUNNER_LABELS, 'stage'],
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600],
+      registers,
     }),
-    configLoaded: new Counter({ name: 'gitlab_runner_configuration_loaded_total', help: 'Total number of times the configuration file was loaded.', registers }),
-    configLoadingErrors: new Counter({ name: 'gitlab_runner_configuration_loading_error_total', help: 'Total number of times the configuration file was not loaded.', registers }),
+    configLoaded: new Counter({
+      name: 'gitlab_runner_configuration_loaded_total',
+      help: 'Total number of times the configuration file was loaded.',
+      registers,
+    }),
+    configLoadingErrors: new Counter({
+      name: 'gitlab_runner_configuration_loading_error_total',
+      help: 'Total number of times the configuration file was not loaded.',
+      registers,
+    }),
   };
 }

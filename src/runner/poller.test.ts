@@ -24,8 +24,18 @@ beforeEach(async () => {
   slots = createSlots(4);
   jobs = [];
   target = {
-    client: createCoordinatorClient({ url: coordinator.url, token: 'glrt-poller', systemId: 's_000000000000', info: { features: { two_phase_job_commit: true } }, userAgent: 't' }),
-    limit: 0, requestConcurrency: 1, unhealthyCount: 0, parkedUntilMs: 0, used: new Set(),
+    client: createCoordinatorClient({
+      url: coordinator.url,
+      token: 'glrt-poller',
+      systemId: 's_000000000000',
+      info: { features: { two_phase_job_commit: true } },
+      userAgent: 't',
+    }),
+    limit: 0,
+    requestConcurrency: 1,
+    unhealthyCount: 0,
+    parkedUntilMs: 0,
+    used: new Set(),
   };
 });
 afterEach(async () => {
@@ -36,8 +46,15 @@ afterEach(async () => {
 
 function startWorker(): void {
   worker = runPollWorker({
-    target, index: 0, slots, clock, logger: silentLogger(), signal: controller.signal,
-    checkIntervalMs: () => 3000, random: () => 0, onJob: (payload, id) => jobs.push({ payload, id }),
+    target,
+    index: 0,
+    slots,
+    clock,
+    logger: silentLogger(),
+    signal: controller.signal,
+    checkIntervalMs: () => 3000,
+    random: () => 0,
+    onJob: (payload, id) => jobs.push({ payload, id }),
   });
 }
 

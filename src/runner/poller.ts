@@ -84,7 +84,13 @@ export async function runPollWorker(options: PollWorkerOptions): Promise<void> {
     }
     const id = slots.acquire(target, target.limit);
     if (id === null) {
-      if (!(await slots.waitForRelease(signal).then(() => true, () => false))) return;
+      if (
+        !(await slots.waitForRelease(signal).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
       continue;
     }
     const started = clock.monotonic();
@@ -109,11 +115,17 @@ function observe(target: PollTarget, result: JobRequestResult, logger: Logger, c
     return;
   }
   target.unhealthyCount++;
-  logger.warn({ status: result.status, count: target.unhealthyCount }, 'job request failed: runner unhealthy');
+  logger.warn(
+    { status: result.status, count: target.unhealthyCount },
+    'job request failed: runner unhealthy',
+  );
   if (target.unhealthyCount >= UNHEALTHY_REQUESTS_LIMIT) {
     target.parkedUntilMs = clock.monotonic() + UNHEALTHY_INTERVAL_MS;
     target.unhealthyCount = 0;
-    logger.error({ parkedForMs: UNHEALTHY_INTERVAL_MS }, 'runner is unhealthy and will not request jobs for a while');
+    logger.error(
+      { parkedForMs: UNHEALTHY_INTERVAL_MS },
+      'runner is unhealthy and will not request jobs for a while',
+    );
   }
 }
 

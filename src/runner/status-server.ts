@@ -31,10 +31,16 @@ export function parseListenAddress(address: string): { host: string | undefined;
   return { host: host === '' ? undefined : host, port: Number(address.slice(i + 1)) };
 }
 
-async function handle(options: StatusServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  options: StatusServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   const text = (status: number, body: string, headers: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(req.method === 'HEAD' ? undefined : body);
+    res
+      .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers })
+      .end(req.method === 'HEAD' ? undefined : body);
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed\n');
   switch (path) {

@@ -39,8 +39,17 @@ describe('artifact globs', () => {
 
 describe('artifact archives', () => {
   it('round-trips the selected files through zip, honouring exclude', async () => {
-    const root = await tree({ 'out/a.txt': 'A', 'out/tmp/t.txt': 'T', 'out/sub/b.bin': 'B', 'src/c.ts': 'C' });
-    const files = await collectArtifactFiles(root, { paths: ['out/'], exclude: ['out/tmp'], untracked: false });
+    const root = await tree({
+      'out/a.txt': 'A',
+      'out/tmp/t.txt': 'T',
+      'out/sub/b.bin': 'B',
+      'src/c.ts': 'C',
+    });
+    const files = await collectArtifactFiles(root, {
+      paths: ['out/'],
+      exclude: ['out/tmp'],
+      untracked: false,
+    });
     expect(files).toEqual(['out/a.txt', 'out/sub/b.bin']);
     const zip = join(await mkdtemp(join(tmpdir(), 'flo-zip-')), 'a.zip');
     await writeZip(root, files, zip);
@@ -59,7 +68,10 @@ describe('artifact archives', () => {
     const zip = join(root, 'bad.zip');
     await writeZip(root, ['aa/evil.txt'], zip);
     const bytes = await readFile(zip);
-    await writeFile(zip, Buffer.from(bytes.toString('latin1').replaceAll('aa/evil.txt', '../evil.txt'), 'latin1'));
+    await writeFile(
+      zip,
+      Buffer.from(bytes.toString('latin1').replaceAll('aa/evil.txt', '../evil.txt'), 'latin1'),
+    );
     const dest = join(await mkdtemp(join(tmpdir(), 'flo-dest-')), 'inner');
     await mkdir(dest);
     await expect(extractZip(zip, dest)).rejects.toThrow(/evil/);
@@ -85,7 +97,9 @@ function read(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-async function fakeCoordinator(zipToServe: Buffer): Promise<{ baseUrl: string; uploads: Upload[]; downloads: string[] }> {
+async function fakeCoordinator(
+  zipToServe: Buffer,
+): Promise<{ baseUrl: string; uploads: Upload[]; downloads: string[] }> {
   const uploads: Upload[] = [];
   const downloads: string[] = [];
   server = createServer((req, res) => {
@@ -111,8 +125,26 @@ describe('artifact stages over HTTP', () => {
     await writeZip(source, ['dist/app.js'], depZip);
     const coordinator = await fakeCoordinator(await readFile(depZip));
     const payload = jobPayload({
-      artifacts: [{ name: 'artifacts', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success', expire_in: '7d', artifact_type: 'archive', artifact_format: 'zip' }],
-      dependencies: [{ id: 9, name: 'build', token: 'glcbt-deptoken', artifacts_file: { filename: 'artifacts.zip', size: 1 } }],
+      artifacts: [
+        {
+          name: 'artifacts',
+          untracked: false,
+          paths: ['dist/'],
+          exclude: [],
+          when: 'on_success',
+          expire_in: '7d',
+          artifact_type: 'archive',
+          artifact_format: 'zip',
+        },
+      ],
+      dependencies: [
+        {
+          id: 9,
+          name: 'build',
+          token: 'glcbt-deptoken',
+          artifacts_file: { filename: 'artifacts.zip', size: 1 },
+        },
+      ],
     });
     const projectDir = await mkdtemp(join(tmpdir(), 'flo-proj-'));
     const tmpDir = await mkdtemp(join(tmpdir(), 'flo-tmp-'));
@@ -123,7 +155,9 @@ describe('artifact stages over HTTP', () => {
     expect(await readFile(join(projectDir, 'dist/app.js'), 'utf8')).toBe('js');
     expect(await uploadArtifacts(options, 'success')).toBe(0);
     const upload = coordinator.uploads[0];
-    expect(upload?.url).toBe('/api/v4/jobs/42/artifacts?artifact_format=zip&artifact_type=archive&expire_in=7d');
+    expect(upload?.url).toBe(
+      '/api/v4/jobs/42/artifacts?artifact_format=zip&artifact_type=archive&expire_in=7d',
+    );
     expect(upload?.token).toBe('glcbt-jobtoken123456');
     expect(upload?.contentType).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload?.body.toString('latin1')).toContain('name="file"; filename="artifacts.zip"');

@@ -27,12 +27,19 @@ export interface TransferResult {
 }
 
 export async function uploadArtifact(options: UploadArtifactOptions): Promise<TransferResult> {
-  const query = new URLSearchParams({ artifact_format: options.artifactFormat, artifact_type: options.artifactType });
+  const query = new URLSearchParams({
+    artifact_format: options.artifactFormat,
+    artifact_type: options.artifactType,
+  });
   if (options.expireIn) query.set('expire_in', options.expireIn);
   const form = new FormData();
   form.append('file', await openAsBlob(options.file), options.filename);
   const url = `${options.baseUrl}${RUNNER_API_PREFIX}/jobs/${options.jobId}/artifacts?${query.toString()}`;
-  const res = await fetch(url, { method: 'POST', headers: { [HEADER_JOB_TOKEN]: options.jobToken }, body: form });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { [HEADER_JOB_TOKEN]: options.jobToken },
+    body: form,
+  });
   await res.arrayBuffer().catch(() => undefined);
   return { status: res.status, statusText: res.statusText };
 }
@@ -48,7 +55,10 @@ export async function downloadArtifact(options: DownloadArtifactOptions): Promis
   const url = `${options.baseUrl}${RUNNER_API_PREFIX}/jobs/${options.jobId}/artifacts`;
   const res = await fetch(url, { headers: { [HEADER_JOB_TOKEN]: options.jobToken } });
   if (res.status === 200 && res.body) {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(options.destination));
+    await pipeline(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      createWriteStream(options.destination),
+    );
   } else {
     await res.arrayBuffer().catch(() => undefined);
   }

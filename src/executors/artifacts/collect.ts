@@ -26,7 +26,10 @@ async function walk(root: string, rel = ''): Promise<string[]> {
 /** Files git does not track (ignored ones included, as gitlab-runner's `untracked: true`). */
 function untrackedFiles(root: string): Promise<string[]> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['ls-files', '--others', '-z'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('git', ['ls-files', '--others', '-z'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', () => resolve([]));

@@ -8,7 +8,10 @@ function escapeRegExp(ch: string): string {
 }
 
 function normalize(pattern: string): string {
-  return pattern.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  return pattern
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
 }
 
 export function globToRegExp(pattern: string): RegExp {

@@ -38,12 +38,21 @@ export async function downloadDependencies(options: ArtifactStageOptions): Promi
     output.write(`Downloading artifacts for ${dep.name} (${dep.id})...\n`);
     const file = join(options.tmpDir, `dependency-${dep.id}.zip`);
     try {
-      const result = await downloadArtifact({ baseUrl: options.baseUrl, jobId: dep.id, jobToken: dep.token, destination: file });
-      output.write(`Downloading artifacts from coordinator... ${result.status === 200 ? 'ok' : 'failed'}  id=${dep.id} responseStatus=${result.status} ${result.statusText}\n`);
+      const result = await downloadArtifact({
+        baseUrl: options.baseUrl,
+        jobId: dep.id,
+        jobToken: dep.token,
+        destination: file,
+      });
+      output.write(
+        `Downloading artifacts from coordinator... ${result.status === 200 ? 'ok' : 'failed'}  id=${dep.id} responseStatus=${result.status} ${result.statusText}\n`,
+      );
       if (result.status !== 200) return 1;
       await extractZip(file, options.projectDir);
     } catch (err) {
-      output.write(`${RED}ERROR: Downloading artifacts for ${dep.name} (${dep.id}) failed: ${errorMessage(err)}${RESET}\n`);
+      output.write(
+        `${RED}ERROR: Downloading artifacts for ${dep.name} (${dep.id}) failed: ${errorMessage(err)}${RESET}\n`,
+      );
       return 1;
     } finally {
       await rm(file, { force: true });
@@ -55,7 +64,9 @@ export async function downloadDependencies(options: ArtifactStageOptions): Promi
 async function uploadOne(options: ArtifactStageOptions, spec: JobArtifactSpec): Promise<number> {
   const { output, payload } = options;
   if (spec.artifact_format !== 'zip') {
-    output.write(`${YELLOW}WARNING: ${spec.artifact_type} artifacts in ${spec.artifact_format} format are not supported yet; skipped${RESET}\n`);
+    output.write(
+      `${YELLOW}WARNING: ${spec.artifact_type} artifacts in ${spec.artifact_format} format are not supported yet; skipped${RESET}\n`,
+    );
     return 0;
   }
   const files = await collectArtifactFiles(options.projectDir, spec);
@@ -70,10 +81,18 @@ async function uploadOne(options: ArtifactStageOptions, spec: JobArtifactSpec): 
   try {
     await writeZip(options.projectDir, files, file);
     const result = await uploadArtifact({
-      baseUrl: options.baseUrl, jobId: payload.id, jobToken: payload.token, file, filename: `${name}.zip`,
-      artifactType: spec.artifact_type || 'archive', artifactFormat: 'zip', expireIn: spec.expire_in,
+      baseUrl: options.baseUrl,
+      jobId: payload.id,
+      jobToken: payload.token,
+      file,
+      filename: `${name}.zip`,
+      artifactType: spec.artifact_type || 'archive',
+      artifactFormat: 'zip',
+      expireIn: spec.expire_in,
     });
-    output.write(`Uploading artifacts to coordinator... ${result.status} ${result.statusText}  id=${payload.id} responseStatus=${result.status} ${result.statusText}\n`);
+    output.write(
+      `Uploading artifacts to coordinator... ${result.status} ${result.statusText}  id=${payload.id} responseStatus=${result.status} ${result.statusText}\n`,
+    );
     return result.status === 201 || result.status === 200 ? 0 : 1;
   } catch (err) {
     output.write(`${RED}ERROR: Uploading artifacts to coordinator failed: ${errorMessage(err)}${RESET}\n`);

@@ -63,7 +63,11 @@ export async function extractZip(zipPath: string, root: string): Promise<string[
       zip.on('entry', (entry: yauzl.Entry) => {
         const target = safeEntryPath(root, entry.fileName);
         if (target === null || isSymlink(entry)) {
-          rej(new Error(`refusing artifact entry "${entry.fileName}": it would be written outside the destination`));
+          rej(
+            new Error(
+              `refusing artifact entry "${entry.fileName}": it would be written outside the destination`,
+            ),
+          );
           return;
         }
         extractEntry(zip, entry, target).then(() => {

@@ -34,8 +34,19 @@ function gitEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 }
 
-function git(options: GetSourcesOptions, args: string[], output: JobOutput = options.output): Promise<number> {
-  return runProcess({ command: 'git', args, cwd: options.projectDir, env: gitEnv(), output, signal: options.signal });
+function git(
+  options: GetSourcesOptions,
+  args: string[],
+  output: JobOutput = options.output,
+): Promise<number> {
+  return runProcess({
+    command: 'git',
+    args,
+    cwd: options.projectDir,
+    env: gitEnv(),
+    output,
+    signal: options.signal,
+  });
 }
 
 function depthOf(options: GetSourcesOptions): number {

@@ -50,7 +50,10 @@ export function runProcess(options: RunProcessOptions): Promise<number> {
     const onAbort = (): void => {
       if (child.pid === undefined) return;
       killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), options.killGraceMs ?? 5000);
+      killTimer = setTimeout(
+        () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
+        options.killGraceMs ?? 5000,
+      );
     };
     signal.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => output.write(chunk));

@@ -22,7 +22,10 @@ async function setup(overrides: Partial<JobPayload>) {
   const executor = createShellExecutorFactory({ killGraceMs: 200 }).create(job);
   executors.push(executor);
   const output = memoryOutput();
-  const ctx = (signal = new AbortController().signal, jobStatus: StageContext['jobStatus'] = 'success'): StageContext => ({ output, signal, jobStatus });
+  const ctx = (
+    signal = new AbortController().signal,
+    jobStatus: StageContext['jobStatus'] = 'success',
+  ): StageContext => ({ output, signal, jobStatus });
   await executor.prepare(ctx());
   return { executor, output, ctx, job, projectDir: projectDirFor(job) };
 }
@@ -49,6 +52,12 @@ function isGone(pid: number): boolean {
   }
 }
 
+/** Waits until the process is gone; a process that is never killed fails the test by its timeout. */
+async function waitUntilGone(pid: number): Promise<boolean> {
+  while (!isGone(pid)) await new Promise((r) => setTimeout(r, 20));
+  return true;
+}
+
 async function waitForFile(path: string): Promise<string> {
   for (;;) {
     if (existsSync(path)) {
@@ -65,7 +74,10 @@ describe('shell executor scripts', () => {
       { key: 'GREETING', value: 'hello world', public: true, masked: false },
       { key: 'CONF', value: 'file-content', public: false, masked: false, file: true },
     ];
-    const { executor, output, ctx } = await setup({ variables, steps: [script('X=1', 'echo "$GREETING $X"', 'cat "$CONF"')] });
+    const { executor, output, ctx } = await setup({
+      variables,
+      steps: [script('X=1', 'echo "$GREETING $X"', 'cat "$CONF"')],
+    });
     expect(await executor.runStage('step_script', ctx())).toEqual({ exitCode: 0 });
     expect(output.text()).toContain('\x1b[32;1m$ echo "$GREETING $X"\x1b[0;m\nhello world 1\n');
     expect(output.text()).toContain('file-content');
@@ -83,7 +95,9 @@ describe('shell executor scripts', () => {
   });
 
   it('runs after_script in a separate shell with CI_JOB_STATUS', async () => {
-    const { executor, output, ctx } = await setup({ steps: [script('exit 1'), afterScript('echo "status=$CI_JOB_STATUS"')] });
+    const { executor, output, ctx } = await setup({
+      steps: [script('exit 1'), afterScript('echo "status=$CI_JOB_STATUS"')],
+    });
     expect((await executor.runStage('step_script', ctx())).exitCode).toBe(1);
     expect((await executor.runStage('after_script', ctx(undefined, 'failed'))).exitCode).toBe(0);
     expect(output.text()).toContain('status=failed');
@@ -92,13 +106,15 @@ describe('shell executor scripts', () => {
   it('kills the whole process tree on abort and rejects with the reason', async () => {
     const buildsDir = await mkdtemp(join(tmpdir(), 'flo-pid-'));
     const pidFile = join(buildsDir, 'bg.pid');
-    const { executor, ctx } = await setup({ steps: [script(`sleep 300 & echo $! > ${pidFile}`, 'sleep 300')] });
+    const { executor, ctx } = await setup({
+      steps: [script(`sleep 300 & echo $! > ${pidFile}`, 'sleep 300')],
+    });
     const controller = new AbortController();
     const running = executor.runStage('step_script', ctx(controller.signal));
     const pid = Number(await waitForFile(pidFile));
     controller.abort(new Error('canceled by test'));
     await expect(running).rejects.toThrow('canceled by test');
-    expect(isGone(pid)).toBe(true);
+    expect(await waitUntilGone(pid)).toBe(true);
   });
 
   it('does not leave background processes behind after a stage ends', async () => {
@@ -106,7 +122,7 @@ describe('shell executor scripts', () => {
     const pidFile = join(buildsDir, 'bg.pid');
     const { executor, ctx } = await setup({ steps: [script(`sleep 300 & echo $! > ${pidFile}`)] });
     expect((await executor.runStage('step_script', ctx())).exitCode).toBe(0);
-    expect(isGone(Number(await waitForFile(pidFile)))).toBe(true);
+    expect(await waitUntilGone(Number(await waitForFile(pidFile)))).toBe(true);
   });
 
   it('cleanup is idempotent and safe without prepare', async () => {
@@ -118,11 +134,21 @@ describe('shell executor scripts', () => {
 });
 
 function gitIn(cwd: string, ...args: string[]): string {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@x',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@x',
+  };
   return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
 }
 
-async function bareRepo(): Promise<{ url: string; work: string; commit(file: string, text: string): Promise<string> }> {
+async function bareRepo(): Promise<{
+  url: string;
+  work: string;
+  commit(file: string, text: string): Promise<string>;
+}> {
   const root = await mkdtemp(join(tmpdir(), 'flo-git-'));
   gitIn(root, 'init', '-q', '--bare', '-b', 'main', 'repo.git');
   gitIn(root, 'init', '-q', '-b', 'main', 'work');
@@ -143,8 +169,15 @@ async function bareRepo(): Promise<{ url: string; work: string; commit(file: str
 
 function gitInfo(url: string, sha: string, depth = 1): JobPayload['git_info'] {
   return {
-    repo_url: url, ref: 'main', sha, before_sha: '0'.repeat(40), ref_type: 'branch', repo_object_format: 'sha1',
-    protected: false, depth, refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
+    repo_url: url,
+    ref: 'main',
+    sha,
+    before_sha: '0'.repeat(40),
+    ref_type: 'branch',
+    repo_object_format: 'sha1',
+    protected: false,
+    depth,
+    refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
   };
 }
 
@@ -159,7 +192,12 @@ describe('shell executor get_sources', () => {
     expect(output.text()).toContain('Created fresh repository.');
     expect(output.text()).toContain(`Checking out ${first.slice(0, 8)} as detached HEAD (ref is main)...`);
     await writeFile(join(projectDir, 'junk.txt'), 'x');
-    const again = createShellExecutorFactory().create(executorJob(projectDir.split('/abcdefghi/')[0] ?? '', jobPayload({ git_info: gitInfo(repo.url, second) })));
+    const again = createShellExecutorFactory().create(
+      executorJob(
+        projectDir.split('/abcdefghi/')[0] ?? '',
+        jobPayload({ git_info: gitInfo(repo.url, second) }),
+      ),
+    );
     executors.push(again);
     await again.prepare(ctx());
     expect((await again.runStage('get_sources', ctx())).exitCode).toBe(0);
@@ -170,7 +208,10 @@ describe('shell executor get_sources', () => {
 
   it('honours GIT_STRATEGY=none and reports a failing fetch', async () => {
     const variables = [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }];
-    const none = await setup({ variables, git_info: gitInfo('file:///nonexistent/repo.git', 'a'.repeat(40)) });
+    const none = await setup({
+      variables,
+      git_info: gitInfo('file:///nonexistent/repo.git', 'a'.repeat(40)),
+    });
     expect((await none.executor.runStage('get_sources', none.ctx())).exitCode).toBe(0);
     expect(none.output.text()).toContain('Skipping Git repository setup');
     const failing = await setup({ git_info: gitInfo('file:///nonexistent/repo.git', 'a'.repeat(40)) });

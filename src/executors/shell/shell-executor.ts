@@ -85,13 +85,22 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): E
     }
   }
 
-  async function runScript(commands: readonly string[], ctx: StageContext, extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+  async function runScript(
+    commands: readonly string[],
+    ctx: StageContext,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<number> {
     const file = join(tmpDir, `script-${++scriptCounter}.sh`);
     await writeFile(file, buildBashScript(commands), { mode: 0o700 });
     await mkdir(projectDir, { recursive: true });
     return runProcess({
-      command: 'bash', args: ['--noprofile', '--norc', file], cwd: projectDir,
-      env: { ...env, ...extraEnv }, output: ctx.output, signal: ctx.signal, killGraceMs: options.killGraceMs,
+      command: 'bash',
+      args: ['--noprofile', '--norc', file],
+      cwd: projectDir,
+      env: { ...env, ...extraEnv },
+      output: ctx.output,
+      signal: ctx.signal,
+      killGraceMs: options.killGraceMs,
     });
   }
 
@@ -110,7 +119,11 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): E
   }
 
   const artifactOptions = (ctx: StageContext) => ({
-    payload: job.payload, baseUrl: job.runner.url, projectDir, tmpDir, output: ctx.output,
+    payload: job.payload,
+    baseUrl: job.runner.url,
+    projectDir,
+    tmpDir,
+    output: ctx.output,
   });
 
   async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
@@ -119,7 +132,13 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): E
         ctx.output.write(`Running on ${hostname()}...\n`);
         return 0;
       case 'get_sources':
-        return getSources({ projectDir, gitInfo: job.payload.git_info, variables, output: ctx.output, signal: ctx.signal });
+        return getSources({
+          projectDir,
+          gitInfo: job.payload.git_info,
+          variables,
+          output: ctx.output,
+          signal: ctx.signal,
+        });
       case 'download_artifacts':
         return downloadDependencies(artifactOptions(ctx));
       case 'step_script':

@@ -27,25 +27,52 @@ beforeEach(async () => {
 afterEach(() => coordinator.close());
 
 function runnerConfig(): RunnerConfig {
-  const { config } = validateConfig({ runners: [{ name: 'r1', url: coordinator.url, token: 'glrt-abcdefghijkl', executor: 'shell' }] });
+  const { config } = validateConfig({
+    runners: [{ name: 'r1', url: coordinator.url, token: 'glrt-abcdefghijkl', executor: 'shell' }],
+  });
   return config.runners[0] as RunnerConfig;
 }
 
 function steps(script: string[], after?: string[]): JobPayload['steps'] {
-  const list: JobPayload['steps'] = [{ name: 'script', script, timeout: 3600, when: 'on_success', allow_failure: false }];
-  if (after) list.push({ name: 'after_script', script: after, timeout: 3600, when: 'always', allow_failure: true });
+  const list: JobPayload['steps'] = [
+    { name: 'script', script, timeout: 3600, when: 'on_success', allow_failure: false },
+  ];
+  if (after)
+    list.push({ name: 'after_script', script: after, timeout: 3600, when: 'always', allow_failure: true });
   return list;
 }
 
-async function start(payload: JobPayload, shutdown = new AbortController()): Promise<{ running: Promise<JobResult> }> {
-  const client = createCoordinatorClient({ url: coordinator.url, token: 'glrt-abcdefghijkl', systemId: 's_000000000000', info: {}, userAgent: 't' });
-  coordinator.enqueue({ ...payload, variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }, ...payload.variables] });
+async function start(
+  payload: JobPayload,
+  shutdown = new AbortController(),
+): Promise<{ running: Promise<JobResult> }> {
+  const client = createCoordinatorClient({
+    url: coordinator.url,
+    token: 'glrt-abcdefghijkl',
+    systemId: 's_000000000000',
+    info: {},
+    userAgent: 't',
+  });
+  coordinator.enqueue({
+    ...payload,
+    variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }, ...payload.variables],
+  });
   const got = await client.requestJob(new AbortController().signal);
   if (got.kind !== 'job') throw new Error('no job');
   const running = runJob({
-    payload: got.payload, runner: runnerConfig(), buildsDir: join(dir, 'builds'), cacheDir: join(dir, 'cache'), client,
-    executorFactory: createShellExecutorFactory({ killGraceMs: 200 }), clock, logger: silentLogger(), systemId: 's_000000000000',
-    version: '0.1.0', concurrentId: 0, shutdownSignal: shutdown.signal, maxBackoffMs: 1,
+    payload: got.payload,
+    runner: runnerConfig(),
+    buildsDir: join(dir, 'builds'),
+    cacheDir: join(dir, 'cache'),
+    client,
+    executorFactory: createShellExecutorFactory({ killGraceMs: 200 }),
+    clock,
+    logger: silentLogger(),
+    systemId: 's_000000000000',
+    version: '0.1.0',
+    concurrentId: 0,
+    shutdownSignal: shutdown.signal,
+    maxBackoffMs: 1,
   });
   return { running };
 }
@@ -61,13 +88,21 @@ const traceText = (id = 42) => job(id)?.trace.toString('utf8') ?? '';
 describe('runJob with the shell executor', () => {
   it('runs a successful job: two-phase commit, header, sections, masking, final PUT', async () => {
     const variables = [{ key: 'SECRET', value: 'supersecret99', public: false, masked: true }];
-    const result = await (await start(jobPayload({ variables, steps: steps(['echo "pw=$SECRET"', 'echo token glpat-1234567890abcdef']) }))).running;
+    const result = await (
+      await start(
+        jobPayload({ variables, steps: steps(['echo "pw=$SECRET"', 'echo token glpat-1234567890abcdef']) }),
+      )
+    ).running;
     expect(result).toEqual({ state: 'success' });
     expect(job()?.updates[0]).toMatchObject({ state: 'running' });
     expect(finalUpdate()).toMatchObject({ state: 'success', output: { bytesize: job()?.trace.length } });
     const text = traceText();
     expect(text).toMatch(/^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n/);
-    expect(text).toMatch(/section_start:\d+:step_script\r\x1b\[0K\x1b\[0K\x1b\[36;1mExecuting "step_script" stage of the job script/);
+    expect(text).toMatch(
+      // eslint-disable-next-line no-control-regex
+      /section_start:\d+:step_script\r\x1b\[0K\x1b\[0K\x1b\[36;1mExecuting "step_script" stage of the job script/,
+    );
+    // eslint-disable-next-line no-control-regex
     expect(text).toMatch(/section_end:\d+:step_script\r\x1b\[0K/);
     expect(text).toContain('pw=[MASKED]');
     expect(text).toContain('glpat-[MASKED]');
@@ -76,7 +111,9 @@ describe('runJob with the shell executor', () => {
   });
 
   it('reports script_failure with the exit code and runs after_script with CI_JOB_STATUS=failed', async () => {
-    const result = await (await start(jobPayload({ steps: steps(['exit 3'], ['echo "after:$CI_JOB_STATUS"']) }))).running;
+    const result = await (
+      await start(jobPayload({ steps: steps(['exit 3'], ['echo "after:$CI_JOB_STATUS"']) }))
+    ).running;
     expect(result).toEqual({ state: 'failed', failureReason: 'script_failure', exitCode: 3 });
     expect(finalUpdate()).toMatchObject({ state: 'failed', failure_reason: 'script_failure', exit_code: 3 });
     expect(traceText()).toContain('after:failed');
@@ -85,7 +122,12 @@ describe('runJob with the shell executor', () => {
 
   it('stops the script at the job timeout, runs after_script, reports job_execution_timeout', async () => {
     const marker = join(dir, 'started');
-    const { running } = await start(jobPayload({ runner_info: { timeout: 60 }, steps: steps([`touch ${marker}; sleep 300`], ['echo "after:$CI_JOB_STATUS"']) }));
+    const { running } = await start(
+      jobPayload({
+        runner_info: { timeout: 60 },
+        steps: steps([`touch ${marker}; sleep 300`], ['echo "after:$CI_JOB_STATUS"']),
+      }),
+    );
     await waitFor(marker);
     clock.advance(60_000);
     const result = await running;
@@ -96,7 +138,9 @@ describe('runJob with the shell executor', () => {
 
   it('on Job-Status canceling stops the script, runs after_script and reports failed', async () => {
     const marker = join(dir, 'started');
-    const { running } = await start(jobPayload({ steps: steps([`touch ${marker}; sleep 300`], ['echo "after:$CI_JOB_STATUS"']) }));
+    const { running } = await start(
+      jobPayload({ steps: steps([`touch ${marker}; sleep 300`], ['echo "after:$CI_JOB_STATUS"']) }),
+    );
     await waitFor(marker);
     coordinator.setStatus(42, 'canceling');
     clock.advance(3000);
@@ -108,7 +152,9 @@ describe('runJob with the shell executor', () => {
 
   it('on Job-Status canceled kills the job without after_script or a final PUT', async () => {
     const marker = join(dir, 'started');
-    const { running } = await start(jobPayload({ steps: steps([`touch ${marker}; sleep 300`], [`touch ${join(dir, 'after-ran')}`]) }));
+    const { running } = await start(
+      jobPayload({ steps: steps([`touch ${marker}; sleep 300`], [`touch ${join(dir, 'after-ran')}`]) }),
+    );
     await waitFor(marker);
     coordinator.setStatus(42, 'canceled');
     clock.advance(3000);
@@ -120,7 +166,10 @@ describe('runJob with the shell executor', () => {
   it('on a forceful shutdown reports runner_system_failure without after_script', async () => {
     const marker = join(dir, 'started');
     const shutdown = new AbortController();
-    const { running } = await start(jobPayload({ steps: steps([`touch ${marker}; sleep 300`], [`touch ${join(dir, 'after-ran')}`]) }), shutdown);
+    const { running } = await start(
+      jobPayload({ steps: steps([`touch ${marker}; sleep 300`], [`touch ${join(dir, 'after-ran')}`]) }),
+      shutdown,
+    );
     await waitFor(marker);
     shutdown.abort();
     expect(await running).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });

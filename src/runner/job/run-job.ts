@@ -60,7 +60,12 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     return { state: 'dropped' };
   }
   const short = shortToken(runner.token);
-  const variables = buildJobVariables(payload, { shortToken: short, version: options.version, concurrentId: options.concurrentId, environment: runner.environment });
+  const variables = buildJobVariables(payload, {
+    shortToken: short,
+    version: options.version,
+    concurrentId: options.concurrentId,
+    environment: runner.environment,
+  });
   const trace = createJobTrace({
     secrets: secretValues(payload, variables),
     tokenPrefixes: [...DEFAULT_TOKEN_PREFIXES, ...(payload.features.token_mask_prefixes ?? [])],
@@ -68,26 +73,55 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   });
   const control = createJobControl();
   const sender = createTraceSender({
-    client, jobId: payload.id, jobToken: payload.token, trace, clock, logger,
+    client,
+    jobId: payload.id,
+    jobToken: payload.token,
+    trace,
+    clock,
+    logger,
     onRemoteVerdict: (verdict) => control.raise(verdict === 'cancel' ? 'cancel' : 'abort'),
     ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
   });
   const onShutdown = (): void => control.raise('shutdown');
   options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   if (options.shutdownSignal.aborted) onShutdown();
-  trace.write(`Running with flotilla ${options.version}\n  on ${runner.name} ${short}, system ID: ${options.systemId}\n`);
+  trace.write(
+    `Running with flotilla ${options.version}\n  on ${runner.name} ${short}, system ID: ${options.systemId}\n`,
+  );
   sender.start();
   logger.info('job started');
   const executor = options.executorFactory.create({
-    payload, variables,
-    runner: { name: runner.name, url: client.baseUrl, shortToken: short, buildsDir: options.buildsDir, cacheDir: options.cacheDir, shell: runner.shell },
+    payload,
+    variables,
+    runner: {
+      name: runner.name,
+      url: client.baseUrl,
+      shortToken: short,
+      buildsDir: options.buildsDir,
+      cacheDir: options.cacheDir,
+      shell: runner.shell,
+    },
     concurrentId: options.concurrentId,
   });
   let outcome: StagesOutcome;
   try {
-    outcome = await runStages({ payload, variables, executor, executorName: options.executorFactory.name, control, trace, clock, logger, ...(options.observer ? { observer: options.observer } : {}) });
+    outcome = await runStages({
+      payload,
+      variables,
+      executor,
+      executorName: options.executorFactory.name,
+      control,
+      trace,
+      clock,
+      logger,
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
   } catch (err) {
-    outcome = { state: 'failed', failureReason: 'runner_system_failure', message: ` (system failure): ${errorMessage(err)}` };
+    outcome = {
+      state: 'failed',
+      failureReason: 'runner_system_failure',
+      message: ` (system failure): ${errorMessage(err)}`,
+    };
   } finally {
     await executor.cleanup();
     options.shutdownSignal.removeEventListener('abort', onShutdown);
@@ -97,7 +131,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
 
 async function finish(
   outcome: StagesOutcome,
-  ctx: { trace: ReturnType<typeof createJobTrace>; sender: ReturnType<typeof createTraceSender>; control: ReturnType<typeof createJobControl>; logger: Logger; payload: JobPayload },
+  ctx: {
+    trace: ReturnType<typeof createJobTrace>;
+    sender: ReturnType<typeof createTraceSender>;
+    control: ReturnType<typeof createJobControl>;
+    logger: Logger;
+    payload: JobPayload;
+  },
 ): Promise<JobResult> {
   const { trace, sender, control, logger } = ctx;
   if (control.interrupt === 'abort') {
@@ -111,7 +151,11 @@ async function finish(
   const result: JobResult =
     outcome.state === 'success'
       ? { state: 'success' }
-      : { state: 'failed', ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}), ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}) };
+      : {
+          state: 'failed',
+          ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
+          ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+        };
   const status = await sender.finish({
     state: result.state === 'success' ? 'success' : 'failed',
     ...(result.failureReason ? { failure_reason: result.failureReason } : {}),

@@ -6,7 +6,13 @@
  */
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { artifactsFor } from '../../executors/artifacts/stages.js';
-import { variableValue, type BuildStage, type Executor, type JobOutcome, type StageContext } from '../../executors/executor.js';
+import {
+  variableValue,
+  type BuildStage,
+  type Executor,
+  type JobOutcome,
+  type StageContext,
+} from '../../executors/executor.js';
 import type { Clock } from '../../shared/clock.js';
 import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -60,7 +66,12 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
   const sections = payload.features.trace_sections;
   const timeoutS = payload.runner_info.timeout > 0 ? payload.runner_info.timeout : 7200;
 
-  async function stage(name: BuildStage, kind: StageKind, jobStatus: JobOutcome, run: StageRun): Promise<StageResult> {
+  async function stage(
+    name: BuildStage,
+    kind: StageKind,
+    jobStatus: JobOutcome,
+    run: StageRun,
+  ): Promise<StageResult> {
     if (control.hard || (kind === 'main' && control.interrupt)) return 'skipped';
     const signal = control.beginStage(kind);
     const started = clock.monotonic();
@@ -76,18 +87,25 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
     }
   }
 
-  const runner = (name: Exclude<BuildStage, 'prepare_executor'>): StageRun => async (ctx) => (await executor.runStage(name, ctx)).exitCode;
+  const runner =
+    (name: Exclude<BuildStage, 'prepare_executor'>): StageRun =>
+    async (ctx) =>
+      (await executor.runStage(name, ctx)).exitCode;
   const mainStages: [BuildStage, StageRun][] = [
     ['prepare_executor', async (ctx) => (await executor.prepare(ctx), 0)],
     ['prepare_script', runner('prepare_script')],
     ['get_sources', runner('get_sources')],
   ];
   if (payload.cache.length > 0) mainStages.push(['restore_cache', runner('restore_cache')]);
-  if (payload.dependencies.some((d) => d.artifacts_file?.filename)) mainStages.push(['download_artifacts', runner('download_artifacts')]);
+  if (payload.dependencies.some((d) => d.artifacts_file?.filename))
+    mainStages.push(['download_artifacts', runner('download_artifacts')]);
   mainStages.push(['step_script', runner('step_script')]);
 
   const timer = new AbortController();
-  clock.sleep(timeoutS * 1000, timer.signal).then(() => control.raise('timeout'), () => undefined);
+  clock.sleep(timeoutS * 1000, timer.signal).then(
+    () => control.raise('timeout'),
+    () => undefined,
+  );
   let failure: StagesOutcome | null = null;
   try {
     for (const [name, run] of mainStages) {
@@ -100,10 +118,12 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
   }
   const mainInterrupt = control.interrupt;
   const outcome = failure ?? interruptOutcome(mainInterrupt, payload, timeoutS);
-  const jobStatus: JobOutcome = !failure && mainInterrupt === 'cancel' ? 'canceled' : outcome ? 'failed' : 'success';
+  const jobStatus: JobOutcome =
+    !failure && mainInterrupt === 'cancel' ? 'canceled' : outcome ? 'failed' : 'success';
   await afterScript(stage, options, jobStatus);
   const post = await postStages(stage, options, outcome ? 'failed' : 'success');
-  if (control.hard) return interruptOutcome(control.interrupt, payload, timeoutS) ?? { state: 'failed', message: '' };
+  if (control.hard)
+    return interruptOutcome(control.interrupt, payload, timeoutS) ?? { state: 'failed', message: '' };
   return outcome ?? post ?? { state: 'success', message: '' };
 }
 
@@ -111,20 +131,45 @@ function failureOf(name: BuildStage, result: StageResult, options: RunStagesOpti
   if (result === 'skipped' || result === 0 || result instanceof JobInterrupt) return null;
   if (result instanceof Error) {
     options.logger.warn({ stage: name, err: result.message }, 'stage failed with a system error');
-    return { state: 'failed', failureReason: 'runner_system_failure', message: ` (system failure): ${result.message}` };
+    return {
+      state: 'failed',
+      failureReason: 'runner_system_failure',
+      message: ` (system failure): ${result.message}`,
+    };
   }
-  return { state: 'failed', failureReason: 'script_failure', exitCode: result, message: `: exit code ${result}` };
+  return {
+    state: 'failed',
+    failureReason: 'script_failure',
+    exitCode: result,
+    message: `: exit code ${result}`,
+  };
 }
 
-function interruptOutcome(interrupt: InterruptKind | null, payload: JobPayload, timeoutS: number): StagesOutcome | null {
+function interruptOutcome(
+  interrupt: InterruptKind | null,
+  payload: JobPayload,
+  timeoutS: number,
+): StagesOutcome | null {
   const supported = payload.features.failure_reasons;
   switch (interrupt) {
     case 'timeout':
-      return { state: 'failed', failureReason: 'job_execution_timeout', message: `: execution took longer than ${formatDuration(timeoutS)} seconds` };
+      return {
+        state: 'failed',
+        failureReason: 'job_execution_timeout',
+        message: `: execution took longer than ${formatDuration(timeoutS)} seconds`,
+      };
     case 'cancel':
-      return { state: 'failed', failureReason: mapFailureReason('job_canceled', supported), message: ': canceled' };
+      return {
+        state: 'failed',
+        failureReason: mapFailureReason('job_canceled', supported),
+        message: ': canceled',
+      };
     case 'shutdown':
-      return { state: 'failed', failureReason: 'runner_system_failure', message: ' (system failure): aborted: the runner is shutting down' };
+      return {
+        state: 'failed',
+        failureReason: 'runner_system_failure',
+        message: ' (system failure): aborted: the runner is shutting down',
+      };
     case 'abort':
       return { state: 'failed', failureReason: 'unknown_failure', message: ': aborted by the coordinator' };
     default:
@@ -132,7 +177,12 @@ function interruptOutcome(interrupt: InterruptKind | null, payload: JobPayload, 
   }
 }
 
-type StageFn = (name: BuildStage, kind: StageKind, jobStatus: JobOutcome, run: StageRun) => Promise<StageResult>;
+type StageFn = (
+  name: BuildStage,
+  kind: StageKind,
+  jobStatus: JobOutcome,
+  run: StageRun,
+) => Promise<StageResult>;
 
 async function afterScript(stage: StageFn, options: RunStagesOptions, jobStatus: JobOutcome): Promise<void> {
   const { payload, executor, control, clock, trace } = options;
@@ -146,13 +196,24 @@ async function afterScript(stage: StageFn, options: RunStagesOptions, jobStatus:
     return executor.runStage('after_script', ctx).then((r) => r.exitCode);
   });
   timer.abort();
-  if (result instanceof Error && !(result instanceof JobInterrupt)) trace.write(`${ANSI.yellow}WARNING: ${result.message}${ANSI.reset}\n`);
-  else if (typeof result === 'number' && result !== 0) trace.write(`${ANSI.yellow}WARNING: after_script failed with exit code ${result}; ignored${ANSI.reset}\n`);
+  if (result instanceof Error && !(result instanceof JobInterrupt))
+    trace.write(`${ANSI.yellow}WARNING: ${result.message}${ANSI.reset}\n`);
+  else if (typeof result === 'number' && result !== 0)
+    trace.write(
+      `${ANSI.yellow}WARNING: after_script failed with exit code ${result}; ignored${ANSI.reset}\n`,
+    );
 }
 
-async function postStages(stage: StageFn, options: RunStagesOptions, outcome: 'success' | 'failed'): Promise<StagesOutcome | null> {
+async function postStages(
+  stage: StageFn,
+  options: RunStagesOptions,
+  outcome: 'success' | 'failed',
+): Promise<StagesOutcome | null> {
   const { payload, executor } = options;
-  const run = (name: Exclude<BuildStage, 'prepare_executor'>): StageRun => async (ctx) => (await executor.runStage(name, ctx)).exitCode;
+  const run =
+    (name: Exclude<BuildStage, 'prepare_executor'>): StageRun =>
+    async (ctx) =>
+      (await executor.runStage(name, ctx)).exitCode;
   let failure: StagesOutcome | null = null;
   if (payload.cache.length > 0) {
     const name = outcome === 'success' ? 'archive_cache' : 'archive_cache_on_failure';

@@ -38,5 +38,7 @@ export function buildJobVariables(payload: JobPayload, ctx: RunnerVariableContex
 
 /** Values that must never appear in the job log. */
 export function secretValues(payload: JobPayload, variables: readonly JobVariable[]): string[] {
-  return [payload.token, ...variables.filter((v) => v.masked).map((v) => v.value)].filter((v) => v.length > 0);
+  return [payload.token, ...variables.filter((v) => v.masked).map((v) => v.value)].filter(
+    (v) => v.length > 0,
+  );
 }

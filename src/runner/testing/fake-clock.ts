@@ -38,10 +38,14 @@ export function createFakeClock(startMs = 1_700_000_000_000): FakeClock {
       return new Promise<void>((resolve, reject) => {
         const sleeper: Sleeper = { due: now + ms, resolve };
         sleepers.push(sleeper);
-        signal?.addEventListener('abort', () => {
-          sleepers.splice(sleepers.indexOf(sleeper), 1);
-          reject(signal.reason);
-        }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            sleepers.splice(sleepers.indexOf(sleeper), 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
         notify();
       });
     },

@@ -51,7 +51,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string> = {}, body?: string | Buffer): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): void {
   res.writeHead(status, headers).end(body);
 }
 
@@ -61,15 +66,23 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   let waiters: (() => void)[] = [];
   const held = new Set<ServerResponse>();
   const fake = {
-    url: '', jobs: new Map<number, FakeJob>(), requests: [] as Record<string, unknown>[],
-    patches: [] as FakeCoordinator['patches'], calls: [] as string[],
-    requestAnswers: [] as ScriptedAnswer[], putAnswers: [] as ScriptedAnswer[], patchAnswers: [] as ScriptedAnswer[],
-    holdMs: 0, onHold: undefined as (() => void) | undefined, traceUpdateInterval: undefined as number | undefined,
+    url: '',
+    jobs: new Map<number, FakeJob>(),
+    requests: [] as Record<string, unknown>[],
+    patches: [] as FakeCoordinator['patches'],
+    calls: [] as string[],
+    requestAnswers: [] as ScriptedAnswer[],
+    putAnswers: [] as ScriptedAnswer[],
+    patchAnswers: [] as ScriptedAnswer[],
+    holdMs: 0,
+    onHold: undefined as (() => void) | undefined,
+    traceUpdateInterval: undefined as number | undefined,
   };
 
   function jobHeaders(job: FakeJob): Record<string, string> {
     const h: Record<string, string> = { 'job-status': job.status, range: `0-${job.trace.length}` };
-    if (fake.traceUpdateInterval !== undefined) h['x-gitlab-trace-update-interval'] = String(fake.traceUpdateInterval);
+    if (fake.traceUpdateInterval !== undefined)
+      h['x-gitlab-trace-update-interval'] = String(fake.traceUpdateInterval);
     return h;
   }
 
@@ -89,15 +102,27 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     }
     const payload = queue.shift();
     if (!payload) return send(res, 204, { 'x-gitlab-last-update': String(version) });
-    fake.jobs.set(payload.id, { payload, status: 'pending', trace: Buffer.alloc(0), updates: [], artifacts: [] });
-    send(res, 201, { 'content-type': 'application/json', 'x-gitlab-last-update': String(version) }, JSON.stringify(payload));
+    fake.jobs.set(payload.id, {
+      payload,
+      status: 'pending',
+      trace: Buffer.alloc(0),
+      updates: [],
+      artifacts: [],
+    });
+    send(
+      res,
+      201,
+      { 'content-type': 'application/json', 'x-gitlab-last-update': String(version) },
+      JSON.stringify(payload),
+    );
   }
 
   function updateJob(job: FakeJob, body: Record<string, unknown>, res: ServerResponse): void {
     job.updates.push(body);
     const scripted = fake.putAnswers.shift();
     if (scripted) return send(res, scripted.status, { ...jobHeaders(job), ...scripted.headers });
-    if (job.status === 'canceled' || job.status === 'failed' || job.status === 'success') return send(res, 403, jobHeaders(job));
+    if (job.status === 'canceled' || job.status === 'failed' || job.status === 'success')
+      return send(res, 403, jobHeaders(job));
     const state = body.state as string;
     if (state === 'running' && job.status === 'pending') job.status = 'running';
     else if (state === 'success' || state === 'failed') job.status = state;
@@ -113,9 +138,10 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
       return send(res, scripted.status, { ...jobHeaders(job), ...scripted.headers });
     }
     const parsed = parseContentRange(range);
-    if (!parsed) return record(400), send(res, 400);
-    if (job.status !== 'running' && job.status !== 'canceling') return record(403), send(res, 403, jobHeaders(job));
-    if (parsed.start !== job.trace.length) return record(416), send(res, 416, jobHeaders(job));
+    if (!parsed) return (record(400), send(res, 400));
+    if (job.status !== 'running' && job.status !== 'canceling')
+      return (record(403), send(res, 403, jobHeaders(job)));
+    if (parsed.start !== job.trace.length) return (record(416), send(res, 416, jobHeaders(job)));
     job.trace = Buffer.concat([job.trace, body]);
     record(202);
     send(res, 202, jobHeaders(job));
@@ -125,16 +151,24 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     const body = await readBody(req);
     const path = (req.url ?? '').split('?')[0] ?? '';
     fake.calls.push(`${req.method} ${path}`);
-    const json = (): Record<string, unknown> => (body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {});
+    const json = (): Record<string, unknown> =>
+      body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {};
     if (req.method === 'POST' && path === '/api/v4/jobs/request') return requestJob(json(), res);
-    if (req.method === 'POST' && path === '/api/v4/runners/verify') return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ id: 7, token: json().token, token_expires_at: null }));
+    if (req.method === 'POST' && path === '/api/v4/runners/verify')
+      return send(
+        res,
+        200,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ id: 7, token: json().token, token_expires_at: null }),
+      );
     if (req.method === 'DELETE' && path === '/api/v4/runners') return send(res, 204);
     const m = /^\/api\/v4\/jobs\/(\d+)(\/trace|\/artifacts)?$/.exec(path);
     const job = m ? fake.jobs.get(Number(m[1])) : undefined;
     if (!job || req.headers['job-token'] !== job.payload.token) return send(res, 403);
     if (req.method === 'PUT' && !m?.[2]) return updateJob(job, json(), res);
     if (req.method === 'PATCH' && m?.[2] === '/trace') return patchTrace(job, req, body, res);
-    if (req.method === 'POST' && m?.[2] === '/artifacts') return job.artifacts.push(body), send(res, 201, {}, '201');
+    if (req.method === 'POST' && m?.[2] === '/artifacts')
+      return (job.artifacts.push(body), send(res, 201, {}, '201'));
     send(res, 404);
   }
 

@@ -9,8 +9,20 @@ export const MASK = '[MASKED]';
 
 /** gitlab-runner's default token prefixes (glpat- always, the rest with FF_MASK_ALL_DEFAULT_TOKENS). */
 export const DEFAULT_TOKEN_PREFIXES = [
-  'glpat-', 'gloas-', 'gldt-', 'glrt-', 'glcbt-', 'glrtr-', 'glptt-', 'glft-', 'glimt-', 'glagent-',
-  'glsoat-', 'glffct-', '_gitlab_session=', 'gltok-',
+  'glpat-',
+  'gloas-',
+  'gldt-',
+  'glrt-',
+  'glcbt-',
+  'glrtr-',
+  'glptt-',
+  'glft-',
+  'glimt-',
+  'glagent-',
+  'glsoat-',
+  'glffct-',
+  '_gitlab_session=',
+  'gltok-',
 ] as const;
 const MAX_PREFIXES = 15;
 const MAX_TOKEN_HOLD = 4096;
@@ -28,7 +40,14 @@ export interface Masker {
 }
 
 function isTokenByte(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x5f || b === 0x2e;
+  return (
+    (b >= 0x30 && b <= 0x39) ||
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    b === 0x2d ||
+    b === 0x5f ||
+    b === 0x2e
+  );
 }
 
 /** True when data[i..] is a proper prefix of `needle` (the match may continue in the next chunk). */

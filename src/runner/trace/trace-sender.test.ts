@@ -18,7 +18,13 @@ const verdicts: RemoteVerdict[] = [];
 
 beforeEach(async () => {
   coordinator = await startFakeCoordinator();
-  client = createCoordinatorClient({ url: coordinator.url, token: 'glrt-runner', systemId: 's_000000000000', info: {}, userAgent: 'test' });
+  client = createCoordinatorClient({
+    url: coordinator.url,
+    token: 'glrt-runner',
+    systemId: 's_000000000000',
+    info: {},
+    userAgent: 'test',
+  });
   coordinator.enqueue(jobPayload());
   const result = await client.requestJob(new AbortController().signal);
   if (result.kind !== 'job') throw new Error('no job');
@@ -31,8 +37,14 @@ afterEach(() => coordinator.close());
 
 function sender(clock = createInstantClock()) {
   return createTraceSender({
-    client, jobId: job.payload.id, jobToken: job.payload.token, trace, clock, logger: silentLogger(),
-    onRemoteVerdict: (v) => verdicts.push(v), maxBackoffMs: 10,
+    client,
+    jobId: job.payload.id,
+    jobToken: job.payload.token,
+    trace,
+    clock,
+    logger: silentLogger(),
+    onRemoteVerdict: (v) => verdicts.push(v),
+    maxBackoffMs: 10,
   });
 }
 
@@ -42,7 +54,11 @@ describe('trace sender against a loopback coordinator', () => {
     trace.write(big);
     const s = sender();
     expect(await s.flush()).toBe(true);
-    expect(coordinator.patches.map((p) => p.range)).toEqual(['0-1048575', '1048576-2097151', '2097152-2621439']);
+    expect(coordinator.patches.map((p) => p.range)).toEqual([
+      '0-1048575',
+      '1048576-2097151',
+      '2097152-2621439',
+    ]);
     expect(job.trace.equals(big)).toBe(true);
     expect(s.sent).toBe(big.length);
   });
@@ -54,7 +70,11 @@ describe('trace sender against a loopback coordinator', () => {
     job.trace = job.trace.subarray(0, 3);
     trace.write('world');
     expect(await s.flush()).toBe(true);
-    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual(['0-5:202', '6-10:416', '3-10:202']);
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual([
+      '0-5:202',
+      '6-10:416',
+      '3-10:202',
+    ]);
     expect(job.trace.toString()).toBe('hello world');
   });
 
@@ -71,16 +91,28 @@ describe('trace sender against a loopback coordinator', () => {
   });
 
   it('sends the final state with crc32 and bytesize, resending while the server answers 202', async () => {
-    coordinator.putAnswers.push({ status: 202, headers: { 'x-gitlab-trace-update-interval': '2' } }, { status: 202 });
+    coordinator.putAnswers.push(
+      { status: 202, headers: { 'x-gitlab-trace-update-interval': '2' } },
+      { status: 202 },
+    );
     trace.write('line 1\nline 2\n');
     trace.finish();
     const clock = createInstantClock();
-    const status = await sender(clock).finish({ state: 'failed', failure_reason: 'script_failure', exit_code: 3 });
+    const status = await sender(clock).finish({
+      state: 'failed',
+      failure_reason: 'script_failure',
+      exit_code: 3,
+    });
     expect(status).toBe(200);
     const finals = job.updates.slice(1);
     expect(finals).toHaveLength(3);
     const expected = `crc32:${crc32(Buffer.from('line 1\nline 2\n')).toString(16).padStart(8, '0')}`;
-    expect(finals[2]).toMatchObject({ state: 'failed', failure_reason: 'script_failure', exit_code: 3, output: { checksum: expected, bytesize: 14 } });
+    expect(finals[2]).toMatchObject({
+      state: 'failed',
+      failure_reason: 'script_failure',
+      exit_code: 3,
+      output: { checksum: expected, bytesize: 14 },
+    });
     expect(job.trace.toString()).toBe('line 1\nline 2\n');
     expect(clock.sleeps).toContain(2000);
   });
@@ -102,7 +134,11 @@ describe('trace sender against a loopback coordinator', () => {
       clock.advance(5000);
       while (clock.sleeps.length === before) await clock.waitForSleepers();
     }
-    expect(job.updates.some((u, i) => i > 0 && u.state === 'running' && (u.output as { bytesize: number }).bytesize === 4)).toBe(true);
+    expect(
+      job.updates.some(
+        (u, i) => i > 0 && u.state === 'running' && (u.output as { bytesize: number }).bytesize === 4,
+      ),
+    ).toBe(true);
     s.stop();
   });
 });

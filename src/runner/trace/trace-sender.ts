@@ -70,7 +70,8 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   let gone = false;
 
   function observe(state: RemoteState): void {
-    if (state.updateInterval !== undefined) intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
+    if (state.updateInterval !== undefined)
+      intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
     if (state.status === 403 || state.status === 404) gone = true;
     const verdict = verdictOf(state.status, state.jobStatus);
     if (verdict) options.onRemoteVerdict(verdict);
@@ -121,10 +122,18 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     let backoff = 1000;
     let status = 0;
     for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
-      const state = await client.updateJob(jobId, jobToken, { ...final, output: output(), checksum: trace.checksum() });
+      const state = await client.updateJob(jobId, jobToken, {
+        ...final,
+        output: output(),
+        checksum: trace.checksum(),
+      });
       status = state.status;
-      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400) return status;
-      const accepted = Math.min((state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000, MAX_UPDATE_INTERVAL_MS);
+      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400)
+        return status;
+      const accepted = Math.min(
+        (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
+        MAX_UPDATE_INTERVAL_MS,
+      );
       logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
       await clock.sleep(status === 202 ? accepted : Math.min(backoff, maxBackoff));
       backoff = Math.min(backoff * 2, maxBackoff);

@@ -4,7 +4,11 @@ import { createJobTrace } from './job-trace.js';
 import { createMasker, DEFAULT_TOKEN_PREFIXES } from './masker.js';
 import { createOutputLimiter, outputLimitNotice, utf8Boundary } from './output-limit.js';
 
-function maskAll(chunks: string[], secrets: string[], prefixes: readonly string[] = DEFAULT_TOKEN_PREFIXES): string {
+function maskAll(
+  chunks: string[],
+  secrets: string[],
+  prefixes: readonly string[] = DEFAULT_TOKEN_PREFIXES,
+): string {
   const masker = createMasker({ secrets, tokenPrefixes: prefixes });
   const out = chunks.map((c) => masker.write(Buffer.from(c)).toString('utf8'));
   return out.join('') + masker.flush().toString('utf8');
