@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
-import { readCgiHead } from './cgi-response.js';
+import { readCgiHead, type CgiHead } from './cgi-response.js';
 
 export interface CgiRunOptions {
   program: string;
@@ -56,7 +56,7 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
     };
     res.on('close', onClientGone);
     pipeRequest(req, child, stopper.stop);
-    pipeResponse(child, res, log);
+    const relay = pipeResponse(child, res, log);
 
     const finish = (code: number | null, signal: NodeJS.Signals | null, err?: Error): void => {
       if (state.finished) return;
@@ -65,6 +65,8 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
       stopper.disarm();
       const ok = err === undefined && code === 0;
       if (!ok) logFailure(log, { code, signal, err, stderr: stderr(), clientGone: state.clientGone });
+      const head = relay.takePendingHead();
+      if (head !== null && ok && !res.headersSent) res.writeHead(head.status, head.headers.flat());
       endResponse(res, ok || state.clientGone);
       whenResponseDone(res, () => {
         res.off('close', onClientGone);
@@ -85,9 +87,20 @@ function pipeRequest(req: IncomingMessage, child: ChildProcess, stop: () => void
   req.pipe(stdin);
 }
 
-function pipeResponse(child: ChildProcess, res: ServerResponse, log: Logger): void {
+interface ResponseRelay {
+  /** The CGI head if it was parsed but not written yet (no body byte came); clears it. */
+  takePendingHead(): CgiHead | null;
+}
+
+/**
+ * Relays the program's output. The head is written only with the first body byte, so a program
+ * that fails after its headers but before any body (e.g. killed while reading a request) still
+ * gets a clean 500 instead of a cut-off 200.
+ */
+function pipeResponse(child: ChildProcess, res: ServerResponse, log: Logger): ResponseRelay {
+  let pending: CgiHead | null = null;
   const stdout = child.stdout;
-  if (stdout === null) return;
+  if (stdout === null) return { takePendingHead: () => null };
   stdout.on('error', (err) => log.warn({ err }, 'git http-backend output failed'));
   readCgiHead(stdout, MAX_HEAD_BYTES, (err, head, rest) => {
     if (err || !head || res.headersSent || res.destroyed) {
@@ -95,11 +108,30 @@ function pipeResponse(child: ChildProcess, res: ServerResponse, log: Logger): vo
       stdout.resume();
       return;
     }
-    res.writeHead(head.status, head.headers.flat());
-    if (rest && rest.length > 0) res.write(rest);
-    // end:false — the response ends only once we know the program exited cleanly.
-    stdout.pipe(res, { end: false });
+    const start = (first: Buffer): void => {
+      pending = null;
+      res.writeHead(head.status, head.headers.flat());
+      res.write(first);
+      // end:false — the response ends only once we know the program exited cleanly.
+      stdout.pipe(res, { end: false });
+    };
+    if (rest && rest.length > 0) {
+      start(rest);
+      return;
+    }
+    pending = head;
+    stdout.once('data', (chunk: Buffer) => {
+      if (pending !== null) start(chunk);
+    });
+    stdout.resume();
   });
+  return {
+    takePendingHead() {
+      const head = pending;
+      pending = null;
+      return head;
+    },
+  };
 }
 
 /** Ends the response normally, answers 500 if nothing was sent, or cuts off a half-sent body. */

@@ -176,4 +176,37 @@ describe('bad requests', () => {
       await throwing.close();
     }
   });
+
+  it('stops a request that outlives the timeout and answers 500', async () => {
+    const { logger, records } = captureLogger();
+    const slow = createGitHost({ root, logger, httpTimeoutMs: 300 });
+    const slowServer = await startGitServer(slow, { allowPush: true });
+    try {
+      await host.createRepository('acme/timeout', 'main');
+      const url = new URL(slowServer.baseUrl);
+      const status = await new Promise<number>((resolve) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/acme/timeout.git/git-upload-pack',
+            method: 'POST',
+            auth: `${url.username}:${url.password}`,
+            headers: { 'Content-Type': 'application/x-git-upload-pack-request', 'Content-Length': '1000' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', () => resolve(-1));
+        req.write('0032want ');
+      });
+      expect(status).toBe(500);
+      await slowServer.settled();
+      expect(records.map((r) => r.msg)).toContain('git http-backend timed out');
+    } finally {
+      await slowServer.close();
+    }
+  });
 });
