@@ -20,6 +20,7 @@ import {
   type UpdateJobRequest,
   type VerifyRunnerResponse,
 } from '../api/runner-api.js';
+import { normalizeJobPayload } from './payload.js';
 
 export type ApiEndpoint = 'request_job' | 'update_job' | 'patch_trace' | 'verify' | 'unregister';
 
@@ -165,7 +166,7 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       const res = await json('request_job', 'POST', '/jobs/request', body, signal, runnerAuth);
       if (!res) return { kind: 'unhealthy', status: 0 };
       if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
-        return { kind: 'job', payload: (await res.json()) as JobPayload };
+        return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
       }
       await res.arrayBuffer().catch(() => undefined);
       if (res.status === 204) return { kind: 'none' };
