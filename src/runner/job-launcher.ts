@@ -76,7 +76,6 @@ export async function launchJob(options: LaunchJobOptions): Promise<void> {
       },
     });
   } catch (err) {
-    metrics.errorsTotal.inc({ level: 'error' });
     logger.error({ jobId: payload.id, err: errorMessage(err) }, 'job crashed');
   } finally {
     options.running.delete(payload.id);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { loadConfigFile, validateConfig } from '../config/load.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import { jobPayload } from '../executors/testing/job-fixture.js';
 import { systemClock } from '../shared/clock.js';
-import { silentLogger } from '../shared/logger.js';
+import { createLogger, silentLogger } from '../shared/logger.js';
 import { createRunnerManager, type RunnerManager } from './manager.js';
 import { startFakeCoordinator, type FakeCoordinator } from './testing/fake-coordinator.js';
 
@@ -38,7 +39,7 @@ function tomlFor(extra = ''): string {
   );
 }
 
-async function startManager(toml = tomlFor()): Promise<RunnerManager> {
+async function startManager(toml = tomlFor(), logger = silentLogger()): Promise<RunnerManager> {
   const path = join(dir, 'config.toml');
   await writeFile(path, toml);
   const { config } = await loadConfigFile(path);
@@ -46,7 +47,7 @@ async function startManager(toml = tomlFor()): Promise<RunnerManager> {
     config,
     configPath: path,
     systemId: 's_0123456789ab',
-    logger: silentLogger(),
+    logger,
     clock: systemClock,
     registry,
     executorFactories: [createShellExecutorFactory({ killGraceMs: 200 })],
@@ -142,7 +143,14 @@ describe('runner manager', () => {
   });
 
   it('reloads a valid config, rejects an invalid one and keeps the old', async () => {
-    const m = await startManager();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()),
+    });
+    const m = await startManager(
+      tomlFor(),
+      createLogger({ level: 'info', format: 'json', destination: sink }),
+    );
     await writeFile(join(dir, 'config.toml'), tomlFor().replace('concurrent = 1', 'concurrent = 3'));
     expect(await m.reload()).toBe(true);
     expect(m.config.concurrent).toBe(3);
@@ -152,6 +160,11 @@ describe('runner manager', () => {
     const metrics = await registry.metrics();
     expect(metrics).toContain('gitlab_runner_configuration_loading_error_total 1');
     expect(metrics).toContain('gitlab_runner_configuration_loaded_total 2');
+    expect(metrics).toContain('gitlab_runner_errors_total{level="warning"} 1');
+    const rejected = lines
+      .map((l) => JSON.parse(l) as { msg: string; errors?: string })
+      .find((l) => l.msg === 'config reload rejected');
+    expect(rejected?.errors).toContain('concurrent: must be a positive integer, got "lots"');
   });
 
   it('accepts a config object directly (in-process use)', async () => {

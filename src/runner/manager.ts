@@ -21,6 +21,7 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
+import { countingLogger } from './counting-logger.js';
 import { launchJob, type EntryState } from './job-launcher.js';
 import { createRunnerMetrics, type RunnerMetrics } from './metrics.js';
 import { runPollWorker } from './poller.js';
@@ -62,7 +63,7 @@ export interface RunnerManager {
 }
 
 export function createRunnerManager(options: RunnerManagerOptions): RunnerManager {
-  const { clock, logger, systemId } = options;
+  const { clock, systemId } = options;
   const version = options.version ?? FLOTILLA_VERSION;
   const baseDir = options.baseDir ?? (options.configPath ? dirname(options.configPath) : process.cwd());
   let config = options.config;
@@ -79,6 +80,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     version,
     runningJobs: () => [...running.values()],
   });
+  const logger = countingLogger(options.logger, (level) => metrics.errorsTotal.inc({ level }));
   let started = false;
   let stopPromise: Promise<void> | undefined;
   let statusServer: StatusServer | undefined;
@@ -223,7 +225,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         loadedMtimeMs: await fileMtimeMs(options.configPath),
         ...(options.configWatchIntervalMs !== undefined ? { intervalMs: options.configWatchIntervalMs } : {}),
         onLoaded: (loaded) => (metrics.configLoaded.inc(), applyConfig(loaded.config)),
-        onRejected: () => (metrics.configLoadingErrors.inc(), metrics.errorsTotal.inc({ level: 'warning' })),
+        onRejected: () => metrics.configLoadingErrors.inc(),
       });
       void watcher.start();
     }

@@ -26,9 +26,17 @@ beforeEach(async () => {
 });
 afterEach(() => coordinator.close());
 
-function runnerConfig(): RunnerConfig {
+function runnerConfig(outputLimit = 4096): RunnerConfig {
   const { config } = validateConfig({
-    runners: [{ name: 'r1', url: coordinator.url, token: 'glrt-abcdefghijkl', executor: 'shell' }],
+    runners: [
+      {
+        name: 'r1',
+        url: coordinator.url,
+        token: 'glrt-abcdefghijkl',
+        executor: 'shell',
+        output_limit: outputLimit,
+      },
+    ],
   });
   return config.runners[0] as RunnerConfig;
 }
@@ -45,6 +53,7 @@ function steps(script: string[], after?: string[]): JobPayload['steps'] {
 async function start(
   payload: JobPayload,
   shutdown = new AbortController(),
+  outputLimitKiB = 4096,
 ): Promise<{ running: Promise<JobResult> }> {
   const client = createCoordinatorClient({
     url: coordinator.url,
@@ -61,7 +70,7 @@ async function start(
   if (got.kind !== 'job') throw new Error('no job');
   const running = runJob({
     payload: got.payload,
-    runner: runnerConfig(),
+    runner: runnerConfig(outputLimitKiB),
     buildsDir: join(dir, 'builds'),
     cacheDir: join(dir, 'cache'),
     client,
@@ -134,6 +143,36 @@ describe('runJob with the shell executor', () => {
     expect(result).toMatchObject({ state: 'failed', failureReason: 'job_execution_timeout' });
     expect(traceText()).toContain('after:failed');
     expect(traceText()).toContain('ERROR: Job failed: execution took longer than 1m0s seconds');
+  });
+
+  it('stops after_script at RUNNER_AFTER_SCRIPT_TIMEOUT and keeps the job result', async () => {
+    const marker = join(dir, 'after-started');
+    const variables = [{ key: 'RUNNER_AFTER_SCRIPT_TIMEOUT', value: '10s', public: true, masked: false }];
+    const { running } = await start(
+      jobPayload({ variables, steps: steps(['echo main'], [`touch ${marker}; sleep 300`]) }),
+    );
+    await waitFor(marker);
+    clock.advance(10_000);
+    expect(await running).toEqual({ state: 'success' });
+    expect(traceText()).toContain('WARNING: after_script timed out');
+    expect(traceText()).toContain('Job succeeded');
+  });
+
+  it('cuts the log at output_limit with the notice while the job keeps running', async () => {
+    const { running } = await start(
+      jobPayload({
+        steps: steps([
+          'head -c 5000 /dev/zero | tr "\\0" x',
+          'echo; echo still-running > ' + join(dir, 'out'),
+        ]),
+      }),
+      new AbortController(),
+      1,
+    );
+    expect(await running).toEqual({ state: 'success' });
+    expect(traceText()).toContain("Job's log exceeded limit of 1024 bytes.");
+    expect(existsSync(join(dir, 'out'))).toBe(true);
+    expect(traceText()).not.toContain('Job succeeded');
   });
 
   it('on Job-Status canceling stops the script, runs after_script and reports failed', async () => {
