@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage, isFlotillaError } from '../shared/errors.js';
 import { registerCoordinatorCommand } from './coordinator-command.js';
 import { registerLintCommand } from './lint-command.js';
+import { registerRunCommand } from './run-command.js';
+import { registerRunnerCommand } from './runner-command.js';
 
 /** Builds the `flotilla` command tree. Each command lives in its own `*-command.ts` file. */
 export function buildProgram(): Command {
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCoordinatorCommand(program);
   registerLintCommand(program);
+  registerRunnerCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

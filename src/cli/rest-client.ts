@@ -67,6 +67,16 @@ export class RestClient {
     return this.#json('POST', '/user/runners', { runner_type: 'instance_type', description, tag_list: tagList, run_untagged: true });
   }
 
+  /** Polls `fn` until it returns a value; fails after `attempts` tries with a message naming `what`. */
+  async until<T>(fn: () => Promise<T | undefined>, what: string, attempts = 100, delayMs = 100): Promise<T> {
+    for (let i = 0; i < attempts; i++) {
+      const value = await fn();
+      if (value !== undefined) return value;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', `timed out waiting for ${what} on ${this.#base}`);
+  }
+
   cancelPipeline(projectId: number, pipelineId: number): Promise<PipelineResponse> {
     return this.#json('POST', `/projects/${projectId}/pipelines/${pipelineId}/cancel`);
   }

@@ -80,7 +80,10 @@ async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, repl
     if (claimed) {
       const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
       ctx.metrics.queueDuration.observe({ runner_type: runner.runnerType }, Math.max(0, waited) / 1000);
+      // More jobs may be pending for this runner: answering with the version as it was and then
+      // moving it on makes the runner's next request look for one at once instead of being held.
       reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
+      queue.bump(runner.id);
       return reply.code(201).type('application/json').send(JSON.stringify(claimed.payload));
     }
   }
