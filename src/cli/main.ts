@@ -5,6 +5,7 @@ import { registerCoordinatorCommand } from './coordinator-command.js';
 import { registerLintCommand } from './lint-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerRunnerCommand } from './runner-command.js';
+import { registerUpCommand } from './up-command.js';
 
 /** Builds the `flotilla` command tree. Each command lives in its own `*-command.ts` file. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerLintCommand(program);
   registerRunnerCommand(program);
   registerRunCommand(program);
+  registerUpCommand(program);
   return program;
 }
 
