@@ -1,6 +1,7 @@
 // Prints the node_modules folders (relative to the project) that the helper's packages need:
 // the given package names and everything they depend on, resolved as Node resolves them.
 import { existsSync, readFileSync } from 'node:fs';
+import process from 'node:process';
 import { dirname, join, relative } from 'node:path';
 
 const root = process.cwd();
@@ -24,4 +25,9 @@ function visit(name, from) {
 }
 
 for (const name of process.argv.slice(2)) visit(name, root);
-process.stdout.write([...seen].map((d) => relative(root, d)).sort().join('\n') + '\n');
+process.stdout.write(
+  [...seen]
+    .map((d) => relative(root, d))
+    .sort()
+    .join('\n') + '\n',
+);

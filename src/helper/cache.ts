@@ -97,7 +97,11 @@ async function archiveOne(request: HelperRequest, spec: JobCacheSpec, output: Jo
     return;
   }
   output.write(`Creating cache ${spec.key}...\n`);
-  const files = await collectArtifactFiles(request.projectDir, { paths: spec.paths, exclude: [], untracked: spec.untracked });
+  const files = await collectArtifactFiles(request.projectDir, {
+    paths: spec.paths,
+    exclude: [],
+    untracked: spec.untracked,
+  });
   if (files.length === 0) {
     warn(output, `${spec.paths.join(', ') || 'untracked'}: no matching files; cache not saved`);
     return;
@@ -124,7 +128,8 @@ export async function archiveCaches(request: HelperRequest, output: JobOutput): 
   }
   for (const spec of request.payload.cache) {
     if (spec.policy === 'pull') output.write(`Not uploading cache ${spec.key} due to policy\n`);
-    else if (!cacheApplies(spec, request.outcome)) output.write(`Not saving cache ${spec.key}: when is ${spec.when}\n`);
+    else if (!cacheApplies(spec, request.outcome))
+      output.write(`Not saving cache ${spec.key}: when is ${spec.when}\n`);
     else await archiveOne(request, spec, output);
   }
   return 0;

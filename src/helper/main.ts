@@ -10,7 +10,11 @@
 import { mkdir } from 'node:fs/promises';
 
 import { downloadDependencies, uploadArtifacts } from '../executors/artifacts/stages.js';
-import { HELPER_COMMANDS, type HelperCommand, type HelperRequest } from '../executors/docker/helper-request.js';
+import {
+  HELPER_COMMANDS,
+  type HelperCommand,
+  type HelperRequest,
+} from '../executors/docker/helper-request.js';
 import type { JobOutput } from '../executors/executor.js';
 import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
@@ -35,10 +39,22 @@ function abortOnTermination(): AbortSignal {
 
 async function runStage(command: HelperCommand, request: HelperRequest): Promise<number> {
   await mkdir(request.tmpDir, { recursive: true, mode: 0o700 });
-  const artifacts = { payload: request.payload, baseUrl: request.baseUrl, projectDir: request.projectDir, tmpDir: request.tmpDir, output };
+  const artifacts = {
+    payload: request.payload,
+    baseUrl: request.baseUrl,
+    projectDir: request.projectDir,
+    tmpDir: request.tmpDir,
+    output,
+  };
   switch (command) {
     case 'get-sources':
-      return getSources({ projectDir: request.projectDir, gitInfo: request.payload.git_info, variables: request.variables, output, signal: abortOnTermination() });
+      return getSources({
+        projectDir: request.projectDir,
+        gitInfo: request.payload.git_info,
+        variables: request.variables,
+        output,
+        signal: abortOnTermination(),
+      });
     case 'cache-extractor':
       return extractCaches(request, output);
     case 'cache-archiver':
@@ -67,7 +83,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === 'wait-for-service') return waitForService(args, output);
   if (command === 'idle') return idle();
   if (!HELPER_COMMANDS.includes(command as HelperCommand)) {
-    process.stderr.write(`usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'idle'].join('|')}>\n`);
+    process.stderr.write(
+      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'idle'].join('|')}>\n`,
+    );
     return 2;
   }
   return runStage(command as HelperCommand, await readRequest());

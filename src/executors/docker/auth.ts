@@ -47,7 +47,8 @@ export function authFromDockerConfig(json: string | undefined, registry: string)
   const auths = (parsed as { auths?: Record<string, AuthEntry> } | null)?.auths;
   if (!auths || typeof auths !== 'object') return null;
   for (const [address, entry] of Object.entries(auths)) {
-    if (normalizeRegistry(address) === registry && entry && typeof entry === 'object') return entryAuth(entry, registry);
+    if (normalizeRegistry(address) === registry && entry && typeof entry === 'object')
+      return entryAuth(entry, registry);
   }
   return null;
 }
@@ -59,15 +60,23 @@ export interface AuthSources {
 }
 
 /** The credentials to pull `image` with, and where they came from; null means anonymous. */
-export function authForImage(image: string, sources: AuthSources): { auth: RegistryAuth; source: string } | null {
+export function authForImage(
+  image: string,
+  sources: AuthSources,
+): { auth: RegistryAuth; source: string } | null {
   const registry = registryOf(image);
   const fromJob = authFromDockerConfig(sources.jobDockerAuthConfig, registry);
   if (fromJob) return { auth: fromJob, source: 'DOCKER_AUTH_CONFIG variable' };
   const fromRunner = authFromDockerConfig(sources.runnerDockerAuthConfig, registry);
   if (fromRunner) return { auth: fromRunner, source: "runner's DOCKER_AUTH_CONFIG" };
-  const credential = sources.credentials.find((c) => c.type === 'registry' && normalizeRegistry(c.url) === registry);
+  const credential = sources.credentials.find(
+    (c) => c.type === 'registry' && normalizeRegistry(c.url) === registry,
+  );
   if (credential) {
-    return { auth: { username: credential.username, password: credential.password, serveraddress: registry }, source: 'job payload credentials' };
+    return {
+      auth: { username: credential.username, password: credential.password, serveraddress: registry },
+      source: 'job payload credentials',
+    };
   }
   return null;
 }

@@ -10,7 +10,15 @@ import { commandEcho } from '../shell/bash-script.js';
 const GREEN = '\x1b[32;1m';
 const RESET = '\x1b[0;m';
 
-const SHELLS = ['/usr/local/bin/bash', '/usr/bin/bash', '/bin/bash', '/usr/local/bin/sh', '/usr/bin/sh', '/bin/sh', '/busybox/sh'];
+const SHELLS = [
+  '/usr/local/bin/bash',
+  '/usr/bin/bash',
+  '/bin/bash',
+  '/usr/local/bin/sh',
+  '/usr/bin/sh',
+  '/bin/sh',
+  '/busybox/sh',
+];
 
 /** `sh -c` text that execs the first shell found; the shell then reads the script on stdin. */
 export const SHELL_DETECTION =

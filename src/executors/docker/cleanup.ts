@@ -25,22 +25,35 @@ async function removeAll(docker: Docker, labels: string[]): Promise<CleanupRepor
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map((c) =>
-      removeContainer(docker.getContainer(c.Id)).then(() => void report.containers++, note(`container ${c.Names[0] ?? c.Id}`)),
+      removeContainer(docker.getContainer(c.Id)).then(
+        () => void report.containers++,
+        note(`container ${c.Names[0] ?? c.Id}`),
+      ),
     ),
   );
   for (const n of await docker.listNetworks({ filters })) {
-    await docker.getNetwork(n.Id).remove().then(() => void report.networks++, note(`network ${n.Name}`));
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .then(() => void report.networks++, note(`network ${n.Name}`));
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const v of Volumes ?? []) {
-    await docker.getVolume(v.Name).remove().then(() => void report.volumes++, note(`volume ${v.Name}`));
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .then(() => void report.volumes++, note(`volume ${v.Name}`));
   }
   return report;
 }
 
 /** Removes one job's containers, network and volumes. */
 export function cleanupJob(docker: Docker, runnerShortToken: string, jobId: number): Promise<CleanupReport> {
-  return removeAll(docker, [`${LABEL_MANAGED}=true`, `${LABEL_RUNNER}=${runnerShortToken}`, `${LABEL_JOB}=${jobId}`]);
+  return removeAll(docker, [
+    `${LABEL_MANAGED}=true`,
+    `${LABEL_RUNNER}=${runnerShortToken}`,
+    `${LABEL_JOB}=${jobId}`,
+  ]);
 }
 
 /** At manager start: removes every job object of this runner that a previous run left behind. */

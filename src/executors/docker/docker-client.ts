@@ -23,17 +23,37 @@ export interface DockerEndpoint {
 type ConnectionConfig = Pick<DockerConfig, 'host' | 'tls_verify' | 'tls_cert_path'>;
 
 /** Connects lazily (no I/O): `host`, else $DOCKER_HOST, else the local socket. */
-export function connectDocker(config: ConnectionConfig, env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
+export function connectDocker(
+  config: ConnectionConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): DockerEndpoint {
   const address = config.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (address.startsWith('unix://')) return { docker: new Docker({ socketPath: address.slice('unix://'.length) }), address };
+  if (address.startsWith('unix://'))
+    return { docker: new Docker({ socketPath: address.slice('unix://'.length) }), address };
   const url = new URL(address.replace(/^tcp:/, 'http:'));
   const certPath = config.tls_cert_path ?? env.DOCKER_CERT_PATH;
-  const tls = config.tls_verify || env.DOCKER_TLS_VERIFY === '1' || certPath !== undefined || address.startsWith('https:');
-  if (!tls) return { docker: new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), address };
-  if (!certPath) throw new Error(`TLS to ${address} needs tls_cert_path (a folder with ca.pem, cert.pem and key.pem)`);
+  const tls =
+    config.tls_verify ||
+    env.DOCKER_TLS_VERIFY === '1' ||
+    certPath !== undefined ||
+    address.startsWith('https:');
+  if (!tls)
+    return {
+      docker: new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }),
+      address,
+    };
+  if (!certPath)
+    throw new Error(`TLS to ${address} needs tls_cert_path (a folder with ca.pem, cert.pem and key.pem)`);
   const read = (file: string): Buffer => readFileSync(join(certPath, file));
   return {
-    docker: new Docker({ host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') }),
+    docker: new Docker({
+      host: url.hostname,
+      port: Number(url.port || 2376),
+      protocol: 'https',
+      ca: read('ca.pem'),
+      cert: read('cert.pem'),
+      key: read('key.pem'),
+    }),
     address,
   };
 }
@@ -47,7 +67,9 @@ export async function pingEngine(endpoint: DockerEndpoint, timeoutMs = 10_000): 
   try {
     await Promise.race([endpoint.docker.ping(), timeout]);
   } catch (err) {
-    throw new Error(`Cannot connect to the Docker daemon at ${endpoint.address}: ${errorMessage(err)}`, { cause: err });
+    throw new Error(`Cannot connect to the Docker daemon at ${endpoint.address}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -74,7 +96,12 @@ export async function imagePresent(docker: Docker, name: string): Promise<boolea
 }
 
 /** Pulls `name`; rejects with the registry's reason. */
-export async function pullImage(docker: Docker, name: string, auth: RegistryAuth | null, platform?: string): Promise<void> {
+export async function pullImage(
+  docker: Docker,
+  name: string,
+  auth: RegistryAuth | null,
+  platform?: string,
+): Promise<void> {
   const options: Record<string, unknown> = {};
   if (auth) options.authconfig = auth;
   if (platform) options.platform = platform;
@@ -118,8 +145,19 @@ function ended(stream: NodeJS.ReadableStream): Promise<void> {
  * Starts an attached container, writes `stdin` and closes it, streams its output to `output` and
  * resolves with its exit code once the output is drained. The caller kills it to stop it early.
  */
-export async function runWithStdin(container: Docker.Container, stdin: string, output: JobOutput, onStarted?: () => void): Promise<number> {
-  const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
+export async function runWithStdin(
+  container: Docker.Container,
+  stdin: string,
+  output: JobOutput,
+  onStarted?: () => void,
+): Promise<number> {
+  const stream = (await container.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as NodeJS.ReadWriteStream;
   const drained = ended(stream);
   container.modem.demuxStream(stream, sink(output), sink(output));
   await container.start();
@@ -131,8 +169,19 @@ export async function runWithStdin(container: Docker.Container, stdin: string, o
 }
 
 /** Runs `argv` in a running container with `stdin` (closed after), streaming output; resolves the exit code. */
-export async function execWithStdin(container: Docker.Container, argv: string[], stdin: string, output: JobOutput): Promise<number> {
-  const exec = await container.exec({ Cmd: argv, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+export async function execWithStdin(
+  container: Docker.Container,
+  argv: string[],
+  stdin: string,
+  output: JobOutput,
+): Promise<number> {
+  const exec = await container.exec({
+    Cmd: argv,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
   const stream = (await exec.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream;
   const drained = ended(stream);
   container.modem.demuxStream(stream, sink(output), sink(output));
@@ -156,7 +205,12 @@ export function demuxBuffer(buffer: Buffer): string {
 
 /** The last `tail` lines of a container's output (stdout and stderr). */
 export async function containerLogs(container: Docker.Container, tail = 100): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, follow: false, tail })) as unknown as Buffer;
+  const buffer = (await container.logs({
+    stdout: true,
+    stderr: true,
+    follow: false,
+    tail,
+  })) as unknown as Buffer;
   return demuxBuffer(buffer);
 }
 

@@ -53,7 +53,12 @@ export function createDockerExecutorFactory(options: DockerExecutorFactoryOption
   let endpoint: DockerEndpoint | null = null;
   const connect = (): DockerEndpoint => (endpoint ??= connectDocker(config, env));
   const deps = {
-    config, connect, env, metrics, clock: options.clock, logger: options.logger,
+    config,
+    connect,
+    env,
+    metrics,
+    clock: options.clock,
+    logger: options.logger,
     helperImage: config.helper_image ?? defaultHelperImage(options.version),
   };
   return {

@@ -11,7 +11,14 @@ import type { JobVariable } from '../../api/runner-api.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { variableValue, type BuildStage, type Executor, type ExecutorJob, type JobOutcome, type StageContext } from '../executor.js';
+import {
+  variableValue,
+  type BuildStage,
+  type Executor,
+  type ExecutorJob,
+  type JobOutcome,
+  type StageContext,
+} from '../executor.js';
 import { authForImage } from './auth.js';
 import { buildStageScript } from './build-script.js';
 import { cleanupJob } from './cleanup.js';
@@ -78,22 +85,41 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
   function pullPlan(ctx: StageContext): { image: string; policies: PullPolicy[]; platform?: string }[] {
     const image = decided(chooseJobImage(job.payload.image, config), ctx);
     decided(checkServices(job.payload.services, config), ctx);
-    const plan = [{ image, policies: decided(resolvePullPolicies(job.payload.image?.pull_policy, config), ctx), platform: job.payload.image?.executor_opts?.docker?.platform }];
+    const plan = [
+      {
+        image,
+        policies: decided(resolvePullPolicies(job.payload.image?.pull_policy, config), ctx),
+        platform: job.payload.image?.executor_opts?.docker?.platform,
+      },
+    ];
     for (const s of job.payload.services) {
-      plan.push({ image: s.name, policies: decided(resolvePullPolicies(s.pull_policy, config), ctx), platform: s.executor_opts?.docker?.platform });
+      plan.push({
+        image: s.name,
+        policies: decided(resolvePullPolicies(s.pull_policy, config), ctx),
+        platform: s.executor_opts?.docker?.platform,
+      });
     }
     plan.push({ image: deps.helperImage, policies: ['if-not-present'], platform: undefined });
     return plan;
   }
 
-  async function pullAll(docker: Docker, plan: ReturnType<typeof pullPlan>, ctx: StageContext): Promise<void> {
+  async function pullAll(
+    docker: Docker,
+    plan: ReturnType<typeof pullPlan>,
+    ctx: StageContext,
+  ): Promise<void> {
     const sources = {
       jobDockerAuthConfig: variableValue(job.variables, 'DOCKER_AUTH_CONFIG'),
       runnerDockerAuthConfig: deps.env.DOCKER_AUTH_CONFIG,
       credentials: job.payload.credentials,
     };
     for (const item of plan) {
-      const request = { image: item.image, policies: item.policies, auth: authForImage(item.image, sources), ...(item.platform ? { platform: item.platform } : {}) };
+      const request = {
+        image: item.image,
+        policies: item.policies,
+        auth: authForImage(item.image, sources),
+        ...(item.platform ? { platform: item.platform } : {}),
+      };
       await ensureImage({ docker, clock, metrics, output: ctx.output }, request);
     }
   }
@@ -101,25 +127,62 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
   async function createStorage(docker: Docker, spec: specs.SpecInput): Promise<void> {
     const network = specs.networkFor(spec);
     if (!config.network_mode) await docker.createNetwork(specs.networkSpec(job));
-    else if (specs.aliasesSupported(network)) await docker.getNetwork(network).inspect().catch((err: unknown) => {
-      throw new Error(`network_mode "${network}": ${statusOf(err) === 404 ? 'no such network' : engineMessage(err)}`);
-    });
+    else if (specs.aliasesSupported(network))
+      await docker
+        .getNetwork(network)
+        .inspect()
+        .catch((err: unknown) => {
+          throw new Error(
+            `network_mode "${network}": ${statusOf(err) === 404 ? 'no such network' : engineMessage(err)}`,
+          );
+        });
     await docker.createVolume(specs.volumeSpec(job, names.buildsVolume, 'builds-volume'));
-    if (!config.disable_cache && !config.cache_dir) await docker.createVolume(specs.volumeSpec(job, names.cacheVolume, 'cache-volume'));
+    if (!config.disable_cache && !config.cache_dir)
+      await docker.createVolume(specs.volumeSpec(job, names.cacheVolume, 'cache-volume'));
     for (const bind of specs.configBinds(spec)) {
       const [source = ''] = bind.split(':');
-      if (!source.startsWith('/')) await docker.createVolume(specs.volumeSpec(job, source, config.disable_cache ? 'builds-volume' : 'project-volume'));
+      if (!source.startsWith('/'))
+        await docker.createVolume(
+          specs.volumeSpec(job, source, config.disable_cache ? 'builds-volume' : 'project-volume'),
+        );
     }
   }
 
-  async function startJobServices(docker: Docker, spec: specs.SpecInput, jobContainers: JobContainers, ctx: StageContext): Promise<void> {
+  async function startJobServices(
+    docker: Docker,
+    spec: specs.SpecInput,
+    jobContainers: JobContainers,
+    ctx: StageContext,
+  ): Promise<void> {
     if (job.payload.services.length === 0) return;
     const network = specs.networkFor(spec);
-    const serviceDeps = { docker, clock, metrics, output: ctx.output, track: (c: Docker.Container) => void created.push(c) };
-    const started = await startServices(serviceDeps, job.payload.services.map((service, i) => ({ service, spec: specs.serviceContainerSpec(spec, service, i) })));
+    const serviceDeps = {
+      docker,
+      clock,
+      metrics,
+      output: ctx.output,
+      track: (c: Docker.Container) => void created.push(c),
+    };
+    const started = await startServices(
+      serviceDeps,
+      job.payload.services.map((service, i) => ({
+        service,
+        spec: specs.serviceContainerSpec(spec, service, i),
+      })),
+    );
     const probe = async (host: string, port: number, seconds: number): Promise<string | null> => {
       let text = '';
-      const code = await jobContainers.execInHelper(['node', '/opt/flotilla/bin/flotilla-helper.js', 'wait-for-service', host, String(port), String(seconds)], { write: (c) => void (text += c.toString()) });
+      const code = await jobContainers.execInHelper(
+        [
+          'node',
+          '/opt/flotilla/bin/flotilla-helper.js',
+          'wait-for-service',
+          host,
+          String(port),
+          String(seconds),
+        ],
+        { write: (c) => void (text += c.toString()) },
+      );
       return code === 0 ? null : text.trim() || `exit code ${code}`;
     };
     await waitForServices(serviceDeps, started, network, config.wait_for_services_timeout, probe);
@@ -143,16 +206,32 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
 
   function helperStage(command: HelperCommand, ctx: StageContext, outcome: JobOutcome): Promise<number> {
     if (!containers) throw new Error('the docker executor was not prepared');
-    const request: HelperRequest = { payload: job.payload, variables, projectDir, tmpDir, baseUrl: job.runner.url, cacheDir: config.disable_cache ? null : specs.CACHE_DIR, outcome };
+    const request: HelperRequest = {
+      payload: job.payload,
+      variables,
+      projectDir,
+      tmpDir,
+      baseUrl: job.runner.url,
+      cacheDir: config.disable_cache ? null : specs.CACHE_DIR,
+      outcome,
+    };
     return containers.runHelper(command, request, ctx.output, ctx.signal);
   }
 
   async function scriptStage(stage: 'step_script' | 'after_script', ctx: StageContext): Promise<number> {
     if (!containers) throw new Error('the docker executor was not prepared');
     const steps = job.payload.steps.filter((s) => (stage === 'after_script') === (s.name === 'after_script'));
-    const extra: JobVariable[] = stage === 'after_script' ? [{ key: 'CI_JOB_STATUS', value: ctx.jobStatus, public: true, masked: false }] : [];
+    const extra: JobVariable[] =
+      stage === 'after_script'
+        ? [{ key: 'CI_JOB_STATUS', value: ctx.jobStatus, public: true, masked: false }]
+        : [];
     for (const step of steps) {
-      const script = buildStageScript({ commands: step.script, variables: [...variables, ...extra], projectDir, tmpDir });
+      const script = buildStageScript({
+        commands: step.script,
+        variables: [...variables, ...extra],
+        projectDir,
+        tmpDir,
+      });
       const code = await containers.runScript(stage, job.payload.image, script, ctx.output, ctx.signal);
       if (code !== 0) return code;
     }
@@ -190,7 +269,11 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
     if (!endpoint) return;
     try {
       const report = await cleanupJob(endpoint.docker, job.runner.shortToken, job.payload.id);
-      if (report.errors.length > 0) deps.logger.warn({ jobId: job.payload.id, errors: report.errors }, 'docker cleanup left objects behind');
+      if (report.errors.length > 0)
+        deps.logger.warn(
+          { jobId: job.payload.id, errors: report.errors },
+          'docker cleanup left objects behind',
+        );
     } catch (err) {
       deps.logger.warn({ jobId: job.payload.id, err: errorMessage(err) }, 'docker cleanup failed');
     }

@@ -15,7 +15,8 @@ export function withoutTag(image: string): string {
 /** The registry host of an image (`docker.io` for Docker Hub names). */
 export function registryOf(image: string): string {
   const first = image.split('/')[0] ?? '';
-  const hasRegistry = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const hasRegistry =
+    image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   return hasRegistry ? first : 'docker.io';
 }
 
@@ -23,7 +24,8 @@ export function registryOf(image: string): string {
 export function serviceHostnames(image: string): string[] {
   const name = withoutTag(image);
   const [first, ...rest] = name.split('/');
-  const host = rest.length > 0 && first !== undefined && first.includes(':') ? first.replace(/:\d+$/, '') : first;
+  const host =
+    rest.length > 0 && first !== undefined && first.includes(':') ? first.replace(/:\d+$/, '') : first;
   const path = [host, ...rest].join('/');
   return [...new Set([path.replace(/\//g, '__'), path.replace(/\//g, '-')])];
 }

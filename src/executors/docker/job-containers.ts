@@ -17,10 +17,21 @@ import { buildContainerSpec, helperContainerSpec, type SpecInput } from './to-co
 export interface JobContainers {
   /** Creates and starts the helper container unless it is running. */
   ensureHelper(): Promise<Docker.Container>;
-  runHelper(command: HelperCommand, request: HelperRequest, output: JobOutput, signal: AbortSignal): Promise<number>;
+  runHelper(
+    command: HelperCommand,
+    request: HelperRequest,
+    output: JobOutput,
+    signal: AbortSignal,
+  ): Promise<number>;
   /** Runs `argv` in the helper (no stdin), e.g. a service probe. */
   execInHelper(argv: string[], output: JobOutput): Promise<number>;
-  runScript(stage: string, image: JobImage | null, script: string, output: JobOutput, signal: AbortSignal): Promise<number>;
+  runScript(
+    stage: string,
+    image: JobImage | null,
+    script: string,
+    output: JobOutput,
+    signal: AbortSignal,
+  ): Promise<number>;
 }
 
 export interface JobContainersDeps {
@@ -32,7 +43,11 @@ export interface JobContainersDeps {
 }
 
 /** Resolves `work`, or on abort runs `stop`, waits for `work` to settle, and rejects with the reason. */
-export async function abortable<T>(signal: AbortSignal, work: () => Promise<T>, stop: () => Promise<void>): Promise<T> {
+export async function abortable<T>(
+  signal: AbortSignal,
+  work: () => Promise<T>,
+  stop: () => Promise<void>,
+): Promise<T> {
   if (signal.aborted) throw signal.reason;
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<'aborted'>((resolve) => {
@@ -81,7 +96,12 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     await removeContainer(container).catch(() => undefined);
   }
 
-  async function runHelper(command: HelperCommand, request: HelperRequest, output: JobOutput, signal: AbortSignal): Promise<number> {
+  async function runHelper(
+    command: HelperCommand,
+    request: HelperRequest,
+    output: JobOutput,
+    signal: AbortSignal,
+  ): Promise<number> {
     if (signal.aborted) throw signal.reason;
     const container = await ensureHelper();
     return abortable(
@@ -95,7 +115,13 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     return execWithStdin(await ensureHelper(), argv, '', output);
   }
 
-  async function runScript(stage: string, image: JobImage | null, script: string, output: JobOutput, signal: AbortSignal): Promise<number> {
+  async function runScript(
+    stage: string,
+    image: JobImage | null,
+    script: string,
+    output: JobOutput,
+    signal: AbortSignal,
+  ): Promise<number> {
     if (signal.aborted) throw signal.reason;
     const begin = clock.monotonic();
     const container = await docker.createContainer(buildContainerSpec(deps.spec, image, stage, ++sequence));
@@ -103,7 +129,10 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     try {
       return await abortable(
         signal,
-        () => runWithStdin(container, script, output, () => metrics.containerStartDuration.observe({ type: 'build' }, (clock.monotonic() - begin) / 1000)),
+        () =>
+          runWithStdin(container, script, output, () =>
+            metrics.containerStartDuration.observe({ type: 'build' }, (clock.monotonic() - begin) / 1000),
+          ),
         () => killContainer(container),
       );
     } finally {

@@ -22,7 +22,9 @@ export function chooseJobImage(image: JobImage | null, config: DockerConfig): De
   const name = image?.name || config.image;
   if (!name) return refuse('no image: the job names none and [runners.docker] image is not set');
   if (!imageAllowed(name, config.allowed_images)) {
-    return refuse(`The "${name}" image is not present on the list of allowed images:${listText(config.allowed_images)}\nPlease check the runner's configuration ([runners.docker] allowed_images).`);
+    return refuse(
+      `The "${name}" image is not present on the list of allowed images:${listText(config.allowed_images)}\nPlease check the runner's configuration ([runners.docker] allowed_images).`,
+    );
   }
   return { ok: true, value: name };
 }
@@ -31,7 +33,9 @@ export function chooseJobImage(image: JobImage | null, config: DockerConfig): De
 export function checkServices(services: readonly JobImage[], config: DockerConfig): Decision<true> {
   for (const service of services) {
     if (!imageAllowed(service.name, config.allowed_services)) {
-      return refuse(`The "${service.name}" service is not present on the list of allowed services:${listText(config.allowed_services)}\nPlease check the runner's configuration ([runners.docker] allowed_services).`);
+      return refuse(
+        `The "${service.name}" service is not present on the list of allowed services:${listText(config.allowed_services)}\nPlease check the runner's configuration ([runners.docker] allowed_services).`,
+      );
     }
   }
   return { ok: true, value: true };
@@ -46,16 +50,22 @@ function isPolicy(value: string): value is PullPolicy {
  * sets one, else the runner's; each must be in `allowed_pull_policies` (or, when that is empty, in
  * the runner's `pull_policy`).
  */
-export function resolvePullPolicies(jobPolicies: readonly string[] | undefined, config: DockerConfig): Decision<PullPolicy[]> {
+export function resolvePullPolicies(
+  jobPolicies: readonly string[] | undefined,
+  config: DockerConfig,
+): Decision<PullPolicy[]> {
   const allowed = config.allowed_pull_policies.length > 0 ? config.allowed_pull_policies : config.pull_policy;
   const fromJob = jobPolicies !== undefined && jobPolicies.length > 0;
   const wanted = fromJob ? jobPolicies : config.pull_policy;
   const unknown = wanted.filter((p) => !isPolicy(p));
-  if (unknown.length > 0) return refuse(`unknown pull_policy ${unknown.join(', ')}; use always, if-not-present or never`);
+  if (unknown.length > 0)
+    return refuse(`unknown pull_policy ${unknown.join(', ')}; use always, if-not-present or never`);
   const permitted = wanted.filter((p): p is PullPolicy => isPolicy(p) && allowed.includes(p));
   if (permitted.length === 0 || (fromJob && permitted.length !== wanted.length)) {
     const where = fromJob ? 'GitLab pipeline config' : 'Runner config';
-    return refuse(`pull_policy ([${wanted.join(' ')}]) defined in ${where} is not one of the allowed_pull_policies ([${allowed.join(' ')}])`);
+    return refuse(
+      `pull_policy ([${wanted.join(' ')}]) defined in ${where} is not one of the allowed_pull_policies ([${allowed.join(' ')}])`,
+    );
   }
   return { ok: true, value: permitted };
 }

@@ -61,9 +61,13 @@ export async function ensureImage(deps: PullDeps, request: PullRequest): Promise
       return;
     } catch (err) {
       reasons.push(`${policy}: ${errorMessage(err)}`);
-      deps.output.write(`\x1b[0;33mWARNING: Failed to pull image ${request.image} with policy "${policy}": ${errorMessage(err)}\x1b[0;m\n`);
+      deps.output.write(
+        `\x1b[0;33mWARNING: Failed to pull image ${request.image} with policy "${policy}": ${errorMessage(err)}\x1b[0;m\n`,
+      );
     }
   }
   deps.metrics.pullDuration.observe({ result: 'failure' }, (deps.clock.monotonic() - started) / 1000);
-  throw new ImagePullError(`failed to pull image "${request.image}" with specified policies [${request.policies.join(' ')}]: ${reasons.join('; ')}`);
+  throw new ImagePullError(
+    `failed to pull image "${request.image}" with specified policies [${request.policies.join(' ')}]: ${reasons.join('; ')}`,
+  );
 }

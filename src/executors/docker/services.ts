@@ -33,7 +33,10 @@ export interface ServiceDeps {
   track(container: Docker.Container): void;
 }
 
-export async function startServices(deps: ServiceDeps, specs: readonly { service: JobImage; spec: Docker.ContainerCreateOptions }[]): Promise<StartedService[]> {
+export async function startServices(
+  deps: ServiceDeps,
+  specs: readonly { service: JobImage; spec: Docker.ContainerCreateOptions }[],
+): Promise<StartedService[]> {
   const started: StartedService[] = [];
   for (const { service, spec } of specs) {
     deps.output.write(`Starting service ${service.name} ...\n`);
@@ -48,8 +51,13 @@ export async function startServices(deps: ServiceDeps, specs: readonly { service
 }
 
 /** The port to probe: the first `ports` entry of the payload, else the image's lowest exposed TCP port. */
-export function firstPort(service: JobImage, exposedPorts: Record<string, unknown> | undefined): number | null {
-  const fromPayload = (service.ports ?? []).map((p) => (typeof p === 'object' && p !== null ? Number((p as { number?: unknown }).number) : Number(p)));
+export function firstPort(
+  service: JobImage,
+  exposedPorts: Record<string, unknown> | undefined,
+): number | null {
+  const fromPayload = (service.ports ?? []).map((p) =>
+    typeof p === 'object' && p !== null ? Number((p as { number?: unknown }).number) : Number(p),
+  );
   const explicit = fromPayload.find((n) => Number.isInteger(n) && n > 0);
   if (explicit !== undefined) return explicit;
   const exposed = Object.keys(exposedPorts ?? {})
@@ -69,34 +77,62 @@ export function serviceWarning(name: string, error: string, logs: string): strin
 /** Probes host:port from inside the job's network; resolves null when it answers, else the error. */
 export type Probe = (host: string, port: number, seconds: number) => Promise<string | null>;
 
-async function serviceState(service: StartedService): Promise<{ running: boolean; exitCode: number; ip: string }> {
+async function serviceState(
+  service: StartedService,
+): Promise<{ running: boolean; exitCode: number; ip: string }> {
   const info = await service.container.inspect();
   const networks = Object.values(info.NetworkSettings.Networks ?? {});
-  return { running: info.State.Running, exitCode: info.State.ExitCode, ip: networks[0]?.IPAddress || '127.0.0.1' };
+  return {
+    running: info.State.Running,
+    exitCode: info.State.ExitCode,
+    ip: networks[0]?.IPAddress || '127.0.0.1',
+  };
 }
 
-async function checkOne(deps: ServiceDeps, service: StartedService, network: string, timeoutS: number, probe: Probe): Promise<string | null> {
+async function checkOne(
+  deps: ServiceDeps,
+  service: StartedService,
+  network: string,
+  timeoutS: number,
+  probe: Probe,
+): Promise<string | null> {
   const image = await deps.docker.getImage(service.service.name).inspect();
   const port = firstPort(service.service, image.Config?.ExposedPorts);
   const state = await serviceState(service);
   if (!state.running) return `service "${service.name}" exited with code ${state.exitCode}`;
   if (port === null) return null;
-  const host = aliasesSupported(network) ? (service.aliases[0] ?? state.ip) : network === 'host' ? '127.0.0.1' : state.ip;
+  const host = aliasesSupported(network)
+    ? (service.aliases[0] ?? state.ip)
+    : network === 'host'
+      ? '127.0.0.1'
+      : state.ip;
   const error = await probe(host, port, timeoutS);
   if (error === null) return null;
   const after = await serviceState(service);
-  return after.running ? `service "${service.name}" timeout: ${error}` : `service "${service.name}" exited with code ${after.exitCode}`;
+  return after.running
+    ? `service "${service.name}" timeout: ${error}`
+    : `service "${service.name}" exited with code ${after.exitCode}`;
 }
 
 /** Waits for every service in parallel; prints a warning with the log of each one that failed. */
-export async function waitForServices(deps: ServiceDeps, services: readonly StartedService[], network: string, timeoutS: number, probe: Probe): Promise<number> {
+export async function waitForServices(
+  deps: ServiceDeps,
+  services: readonly StartedService[],
+  network: string,
+  timeoutS: number,
+  probe: Probe,
+): Promise<number> {
   if (timeoutS < 0 || services.length === 0) return 0;
   deps.output.write(`Waiting for services to be up and running (timeout ${timeoutS} seconds)...\n`);
   const results = await Promise.all(
     services.map(async (service) => {
-      const error = await checkOne(deps, service, network, timeoutS, probe).catch((err: unknown) => errorMessage(err));
+      const error = await checkOne(deps, service, network, timeoutS, probe).catch((err: unknown) =>
+        errorMessage(err),
+      );
       if (error === null) return 0;
-      const logs = await containerLogs(service.container).catch((err: unknown) => `(logs unavailable: ${errorMessage(err)})`);
+      const logs = await containerLogs(service.container).catch(
+        (err: unknown) => `(logs unavailable: ${errorMessage(err)})`,
+      );
       deps.output.write(serviceWarning(service.name, error, logs));
       return 1;
     }),

@@ -20,7 +20,8 @@ export const LABEL_TYPE = 'com.flotilla.type';
 export const BUILDS_DIR = '/builds';
 export const CACHE_DIR = '/cache';
 
-export type ObjectType = 'helper' | 'build' | 'service' | 'network' | 'builds-volume' | 'cache-volume' | 'project-volume';
+export type ObjectType =
+  'helper' | 'build' | 'service' | 'network' | 'builds-volume' | 'cache-volume' | 'project-volume';
 
 export interface SpecInput {
   job: ExecutorJob;
@@ -34,7 +35,9 @@ function safe(text: string): string {
 }
 
 function safeProjectPath(job: ExecutorJob): string {
-  const parts = job.payload.job_info.project_full_path.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  const parts = job.payload.job_info.project_full_path
+    .split('/')
+    .filter((p) => p !== '' && p !== '.' && p !== '..');
   return parts.length > 0 ? parts.join('/') : `project-${job.payload.job_info.project_id}`;
 }
 
@@ -108,9 +111,14 @@ export function aliasesSupported(network: string): boolean {
   return !['host', 'none', 'bridge', 'default'].includes(network) && !network.startsWith('container:');
 }
 
-function networking(network: string, aliases: string[] = []): Pick<Docker.ContainerCreateOptions, 'NetworkingConfig'> {
+function networking(
+  network: string,
+  aliases: string[] = [],
+): Pick<Docker.ContainerCreateOptions, 'NetworkingConfig'> {
   if (!aliasesSupported(network)) return {};
-  return { NetworkingConfig: { EndpointsConfig: { [network]: aliases.length > 0 ? { Aliases: aliases } : {} } } };
+  return {
+    NetworkingConfig: { EndpointsConfig: { [network]: aliases.length > 0 ? { Aliases: aliases } : {} } },
+  };
 }
 
 function commonHostConfig(input: SpecInput): Docker.HostConfig {
@@ -134,7 +142,11 @@ export function cacheMount(input: Pick<SpecInput, 'job' | 'config'>): string | n
 /** Binds of `volumes`: "host:container[:mode]" as given; "/path" becomes a named volume. */
 export function configBinds(input: Pick<SpecInput, 'job' | 'config'>): string[] {
   const names = jobNames(input.job);
-  return input.config.volumes.map((v) => (v.includes(':') ? v : `${input.config.disable_cache ? `${names.prefix}-volume-${pathKey(v)}` : names.projectVolume(v)}:${v}`));
+  return input.config.volumes.map((v) =>
+    v.includes(':')
+      ? v
+      : `${input.config.disable_cache ? `${names.prefix}-volume-${pathKey(v)}` : names.projectVolume(v)}:${v}`,
+  );
 }
 
 export function helperContainerSpec(input: SpecInput, generation: number): Docker.ContainerCreateOptions {
@@ -153,7 +165,12 @@ export function helperContainerSpec(input: SpecInput, generation: number): Docke
 }
 
 /** One script stage's container: the job image, the shell detection as command, the script on stdin. */
-export function buildContainerSpec(input: SpecInput, image: JobImage | null, stage: string, sequence: number): Docker.ContainerCreateOptions {
+export function buildContainerSpec(
+  input: SpecInput,
+  image: JobImage | null,
+  stage: string,
+  sequence: number,
+): Docker.ContainerCreateOptions {
   const { config, job } = input;
   const names = jobNames(job);
   const docker = image?.executor_opts?.docker;
@@ -196,7 +213,11 @@ export function serviceAliases(service: JobImage): string[] {
   return [...new Set([...aliasList(service.alias), ...serviceHostnames(service.name)])];
 }
 
-export function serviceContainerSpec(input: SpecInput, service: JobImage, index: number): Docker.ContainerCreateOptions {
+export function serviceContainerSpec(
+  input: SpecInput,
+  service: JobImage,
+  index: number,
+): Docker.ContainerCreateOptions {
   const { job, config } = input;
   const host: Docker.HostConfig = { ...commonHostConfig(input), Privileged: config.privileged };
   if (config.shm_size > 0) host.ShmSize = config.shm_size;

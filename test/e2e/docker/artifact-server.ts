@@ -29,7 +29,8 @@ function filePart(raw: Buffer, contentType: string): Buffer | null {
     const headerEnd = raw.indexOf('\r\n\r\n', start);
     const next = raw.indexOf(marker, headerEnd);
     if (headerEnd < 0 || next < 0) return null;
-    if (/name="file"/.test(raw.subarray(start, headerEnd).toString())) return raw.subarray(headerEnd + 4, next - 2);
+    if (/name="file"/.test(raw.subarray(start, headerEnd).toString()))
+      return raw.subarray(headerEnd + 4, next - 2);
     start = next;
   }
   return null;
@@ -54,12 +55,17 @@ export async function startArtifactServer(host: string, repoDir: string): Promis
           return res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
         }
         const zip = artifacts.get(jobId);
-        return zip ? res.writeHead(200, { 'content-type': 'application/zip' }).end(zip) : res.writeHead(404).end();
+        return zip
+          ? res.writeHead(200, { 'content-type': 'application/zip' }).end(zip)
+          : res.writeHead(404).end();
       }
       if (url.pathname.startsWith('/repo.git/')) {
         const file = path.join(repoDir, path.normalize(url.pathname.slice('/repo.git/'.length)));
         if (!file.startsWith(repoDir)) return res.writeHead(403).end();
-        return readFile(file).then((data) => res.writeHead(200).end(data), () => res.writeHead(404).end());
+        return readFile(file).then(
+          (data) => res.writeHead(200).end(data),
+          () => res.writeHead(404).end(),
+        );
       }
       res.writeHead(404).end();
     })().catch(() => res.writeHead(500).end());
@@ -67,5 +73,10 @@ export async function startArtifactServer(host: string, repoDir: string): Promis
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://${host}:${port}`, artifacts, uploads, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://${host}:${port}`,
+    artifacts,
+    uploads,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -18,13 +18,30 @@ let work: string;
 let sha: string;
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@e',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@e',
+    },
+  }).trim();
 }
 
 beforeAll(async () => {
   docker = dockerEnv();
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
-  await docker.createNetwork({ Name: NETWORK, IPAM: { Config: [{ Subnet: '10.78.0.0/24', Gateway: GATEWAY }] }, Labels: { 'com.flotilla.e2e': 'true' } });
+  await docker
+    .getNetwork(NETWORK)
+    .remove()
+    .catch(() => undefined);
+  await docker.createNetwork({
+    Name: NETWORK,
+    IPAM: { Config: [{ Subnet: '10.78.0.0/24', Gateway: GATEWAY }] },
+    Labels: { 'com.flotilla.e2e': 'true' },
+  });
   work = await mkdtemp(path.join(tmpdir(), 'flotilla-docker-e2e-'));
   const src = path.join(work, 'src');
   git(work, 'init', '-q', '-b', 'main', src);
@@ -39,46 +56,98 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await docker?.getNetwork(NETWORK).remove().catch(() => undefined);
+  await docker
+    ?.getNetwork(NETWORK)
+    .remove()
+    .catch(() => undefined);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function projectPayload(projectId: number, script: string[], overrides: Partial<JobPayload>, variables: Record<string, string> = {}): JobPayload {
+function projectPayload(
+  projectId: number,
+  script: string[],
+  overrides: Partial<JobPayload>,
+  variables: Record<string, string> = {},
+): JobPayload {
   const base = dockerPayload(script, overrides, variables);
   return { ...base, job_info: { ...base.job_info, project_id: projectId } };
 }
 
-const cacheSpec = (key: string, policy: 'pull' | 'push' | 'pull-push', fallback: string[] = []) => ({ key, untracked: false, paths: ['vendor/'], policy, when: 'on_success' as const, fallback_keys: fallback });
+const cacheSpec = (key: string, policy: 'pull' | 'push' | 'pull-push', fallback: string[] = []) => ({
+  key,
+  untracked: false,
+  paths: ['vendor/'],
+  policy,
+  when: 'on_success' as const,
+  fallback_keys: fallback,
+});
 
 describe('docker executor: sources, artifacts and cache through the helper', () => {
   it('fetches sources, passes artifacts and the cache between jobs of one project only', async () => {
     const factory = dockerFactory({ pull_policy: 'if-not-present', network_mode: NETWORK });
     const projectA = 7000 + Math.floor(Math.random() * 1000);
-    const build = projectPayload(projectA, ['cat hello.txt', 'mkdir -p out vendor', 'echo built > out/result.txt', 'echo dep > vendor/dep.txt'], {
-      git_info: { ...dockerPayload([]).git_info, repo_url: `${server.url}/repo.git`, sha, ref: 'main', depth: 0, refspecs: [] },
-      artifacts: [{ name: 'artifacts', untracked: false, paths: ['out/'], exclude: [], when: 'on_success', expire_in: null, artifact_type: 'archive', artifact_format: 'zip' }],
-      cache: [cacheSpec('deps', 'pull-push')],
-    }, { GIT_STRATEGY: 'fetch' });
+    const build = projectPayload(
+      projectA,
+      ['cat hello.txt', 'mkdir -p out vendor', 'echo built > out/result.txt', 'echo dep > vendor/dep.txt'],
+      {
+        git_info: {
+          ...dockerPayload([]).git_info,
+          repo_url: `${server.url}/repo.git`,
+          sha,
+          ref: 'main',
+          depth: 0,
+          refspecs: [],
+        },
+        artifacts: [
+          {
+            name: 'artifacts',
+            untracked: false,
+            paths: ['out/'],
+            exclude: [],
+            when: 'on_success',
+            expire_in: null,
+            artifact_type: 'archive',
+            artifact_format: 'zip',
+          },
+        ],
+        cache: [cacheSpec('deps', 'pull-push')],
+      },
+      { GIT_STRATEGY: 'fetch' },
+    );
     const first = await runDockerJob(factory, build, { url: server.url });
     expect(first.outcome.state, first.log).toBe('success');
     expect(first.log).toContain('hello from git');
     expect(first.log).toContain('Created cache');
     expect(server.artifacts.has(build.id)).toBe(true);
 
-    const dependency = { id: build.id, name: 'build', token: build.token, artifacts_file: { filename: 'artifacts.zip', size: 1 } };
-    const test = projectPayload(projectA, ['cat out/result.txt', 'cat vendor/dep.txt'], { dependencies: [dependency], cache: [cacheSpec('deps', 'pull')] });
+    const dependency = {
+      id: build.id,
+      name: 'build',
+      token: build.token,
+      artifacts_file: { filename: 'artifacts.zip', size: 1 },
+    };
+    const test = projectPayload(projectA, ['cat out/result.txt', 'cat vendor/dep.txt'], {
+      dependencies: [dependency],
+      cache: [cacheSpec('deps', 'pull')],
+    });
     const second = await runDockerJob(factory, test, { url: server.url });
     expect(second.outcome.state, second.log).toBe('success');
     expect(second.log).toContain('\nbuilt\n');
     expect(second.log).toContain('\ndep\n');
     expect(second.log).toContain('Not uploading cache deps due to policy');
 
-    const fallback = projectPayload(projectA, ['cat vendor/dep.txt'], { cache: [cacheSpec('missing-key', 'pull', ['deps'])] });
+    const fallback = projectPayload(projectA, ['cat vendor/dep.txt'], {
+      cache: [cacheSpec('missing-key', 'pull', ['deps'])],
+    });
     const third = await runDockerJob(factory, fallback, { url: server.url });
     expect(third.outcome.state, third.log).toBe('success');
     expect(third.log).toContain('Checking cache for deps...');
 
-    const other = projectPayload(projectA + 1, ['test ! -e vendor/dep.txt', 'echo no cache from another project'], { cache: [cacheSpec('deps', 'pull')] });
+    const other = projectPayload(
+      projectA + 1,
+      ['test ! -e vendor/dep.txt', 'echo no cache from another project'],
+      { cache: [cacheSpec('deps', 'pull')] },
+    );
     const fourth = await runDockerJob(factory, other, { url: server.url });
     expect(fourth.outcome.state, fourth.log).toBe('success');
     expect(fourth.log).toContain('deps/cache.zip: file does not exist');
@@ -87,8 +156,17 @@ describe('docker executor: sources, artifacts and cache through the helper', () 
 
   it('fails the job when a dependency has no artifacts', async () => {
     const factory = dockerFactory({ pull_policy: 'if-not-present', network_mode: NETWORK });
-    const dependency = { id: 1, name: 'gone', token: 'glcbt-other', artifacts_file: { filename: 'artifacts.zip', size: 1 } };
-    const run = await runDockerJob(factory, dockerPayload(['echo unreachable'], { dependencies: [dependency] }), { url: server.url });
+    const dependency = {
+      id: 1,
+      name: 'gone',
+      token: 'glcbt-other',
+      artifacts_file: { filename: 'artifacts.zip', size: 1 },
+    };
+    const run = await runDockerJob(
+      factory,
+      dockerPayload(['echo unreachable'], { dependencies: [dependency] }),
+      { url: server.url },
+    );
     expect(run.outcome.state).toBe('failed');
     expect(run.log).toContain('responseStatus=404');
   });

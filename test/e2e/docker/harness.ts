@@ -34,21 +34,38 @@ export function dockerEnv(): Docker {
       execFileSync('bash', ['scripts/docker-env.sh'], { cwd: ROOT, stdio: 'pipe', timeout: 600_000 });
     } catch (err) {
       const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-      throw new Error(`scripts/docker-env.sh failed: the Docker Engine is required for these tests.\n${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+      throw new Error(
+        `scripts/docker-env.sh failed: the Docker Engine is required for these tests.\n${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+      );
     }
     ready = true;
   }
   return new Docker({ socketPath: '/var/run/docker.sock' });
 }
 
-export function dockerFactory(config: DockerConfigInput, registry = new Registry(), env: NodeJS.ProcessEnv = {}): ExecutorFactory {
-  return createDockerExecutorFactory({ config, registry, env, logger: silentLogger(), clock: systemClock, version: VERSION });
+export function dockerFactory(
+  config: DockerConfigInput,
+  registry = new Registry(),
+  env: NodeJS.ProcessEnv = {},
+): ExecutorFactory {
+  return createDockerExecutorFactory({
+    config,
+    registry,
+    env,
+    logger: silentLogger(),
+    clock: systemClock,
+    version: VERSION,
+  });
 }
 
 let nextJobId = 100_000 + Math.floor(Math.random() * 800_000);
 
 /** A payload with a fresh job id; `script` lines become the script step. */
-export function dockerPayload(script: string[], overrides: Partial<JobPayload> = {}, variables: Record<string, string> = {}): JobPayload {
+export function dockerPayload(
+  script: string[],
+  overrides: Partial<JobPayload> = {},
+  variables: Record<string, string> = {},
+): JobPayload {
   const id = nextJobId++;
   const base = jobPayload({ id, image: { name: 'busybox:latest' } });
   return {
@@ -78,17 +95,34 @@ export interface RunOptions {
 }
 
 /** Runs a whole job like the runner manager does (stages, timeout, cancel, cleanup). */
-export async function runDockerJob(factory: ExecutorFactory, payload: JobPayload, options: RunOptions = {}): Promise<JobRun> {
+export async function runDockerJob(
+  factory: ExecutorFactory,
+  payload: JobPayload,
+  options: RunOptions = {},
+): Promise<JobRun> {
   const job = executorJob('/builds', payload, options.url);
   job.runner.shortToken = SHORT_TOKEN;
   const executor = factory.create(job);
-  const trace = createJobTrace({ secrets: [payload.token], tokenPrefixes: ['glcbt-'], limitBytes: 4 * 1024 * 1024 });
+  const trace = createJobTrace({
+    secrets: [payload.token],
+    tokenPrefixes: ['glcbt-'],
+    limitBytes: 4 * 1024 * 1024,
+  });
   const control = createJobControl();
-  const timer = options.interrupt ? setTimeout(() => control.raise(options.interrupt!.kind), options.interrupt.afterMs) : undefined;
+  const timer = options.interrupt
+    ? setTimeout(() => control.raise(options.interrupt!.kind), options.interrupt.afterMs)
+    : undefined;
   const started = performance.now();
   try {
     const outcome = await runStages({
-      payload, variables: job.variables, executor, executorName: 'docker', control, trace, clock: systemClock, logger: silentLogger(),
+      payload,
+      variables: job.variables,
+      executor,
+      executorName: 'docker',
+      control,
+      trace,
+      clock: systemClock,
+      logger: silentLogger(),
       observer: { stageStarted: (s) => options.onStage?.(s) },
     });
     return { outcome, log: trace.text(), executor, seconds: (performance.now() - started) / 1000 };
@@ -104,5 +138,9 @@ export async function jobObjects(docker: Docker, jobId: number): Promise<string[
   const containers = await docker.listContainers({ all: true, filters });
   const networks = await docker.listNetworks({ filters });
   const { Volumes } = await docker.listVolumes({ filters });
-  return [...containers.map((c) => `container ${c.Names[0]}`), ...networks.map((n) => `network ${n.Name}`), ...(Volumes ?? []).map((v) => `volume ${v.Name}`)];
+  return [
+    ...containers.map((c) => `container ${c.Names[0]}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...(Volumes ?? []).map((v) => `volume ${v.Name}`),
+  ];
 }

@@ -24,12 +24,62 @@ function openssl(cwd: string, ...args: string[]): void {
 }
 
 async function makeCertificates(certs: string): Promise<void> {
-  openssl(certs, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=flotilla-e2e-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem');
-  await writeFile(path.join(certs, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  openssl(
+    certs,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=flotilla-e2e-ca',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+  );
+  await writeFile(
+    path.join(certs, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
   await writeFile(path.join(certs, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, ext] of [['server', 'server.ext'], ['client', 'client.ext']] as const) {
-    openssl(certs, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
-    openssl(certs, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', `${name}-cert.pem`);
+  for (const [name, ext] of [
+    ['server', 'server.ext'],
+    ['client', 'client.ext'],
+  ] as const) {
+    openssl(
+      certs,
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}-key.pem`,
+      '-out',
+      `${name}.csr`,
+    );
+    openssl(
+      certs,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      `${name}-cert.pem`,
+    );
   }
   // the docker client layout of tls_cert_path: ca.pem, cert.pem, key.pem
   await writeFile(path.join(certs, 'cert.pem'), await readFile(path.join(certs, 'client-cert.pem')));
@@ -52,19 +102,52 @@ beforeAll(async () => {
   const port = await freePort();
   host = `tcp://127.0.0.1:${port}`;
   const args = [
-    '--host', host, '--tlsverify', '--tlscacert', path.join(dir, 'ca.pem'), '--tlscert', path.join(dir, 'server-cert.pem'), '--tlskey', path.join(dir, 'server-key.pem'),
-    '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'x'), '--pidfile', path.join(dir, 'dockerd.pid'),
-    '--containerd-namespace', 'flotilla-e2e-tls', '--containerd-plugins-namespace', 'flotilla-e2e-tls-plugins',
-    '--iptables=false', '--bridge=none', '--storage-driver=vfs', '--default-address-pool', 'base=10.79.0.0/16,size=24',
+    '--host',
+    host,
+    '--tlsverify',
+    '--tlscacert',
+    path.join(dir, 'ca.pem'),
+    '--tlscert',
+    path.join(dir, 'server-cert.pem'),
+    '--tlskey',
+    path.join(dir, 'server-key.pem'),
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'x'),
+    '--pidfile',
+    path.join(dir, 'dockerd.pid'),
+    '--containerd-namespace',
+    'flotilla-e2e-tls',
+    '--containerd-plugins-namespace',
+    'flotilla-e2e-tls-plugins',
+    '--iptables=false',
+    '--bridge=none',
+    '--storage-driver=vfs',
+    '--default-address-pool',
+    'base=10.79.0.0/16,size=24',
   ];
   const log: string[] = [];
   daemon = spawn('dockerd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   daemon.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
   daemon.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
   const read = (f: string) => execFileSync('cat', [path.join(dir, f)]);
-  remote = new Docker({ host: '127.0.0.1', port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
+  remote = new Docker({
+    host: '127.0.0.1',
+    port,
+    protocol: 'https',
+    ca: read('ca.pem'),
+    cert: read('cert.pem'),
+    key: read('key.pem'),
+  });
   for (let i = 0; i < 100; i++) {
-    if (await remote.ping().then(() => true, () => false)) return;
+    if (
+      await remote.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     if (daemon.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -88,10 +171,15 @@ afterAll(async () => {
 describe('docker executor: a remote engine over TCP with TLS', () => {
   it('runs a job and its helper on the remote engine, pulling from the registry', async () => {
     const factory = dockerFactory({
-      host, tls_verify: true, tls_cert_path: dir, pull_policy: 'if-not-present',
+      host,
+      tls_verify: true,
+      tls_cert_path: dir,
+      pull_policy: 'if-not-present',
       helper_image: `127.0.0.1:5000/flotilla-helper:${VERSION}`,
     });
-    const payload = dockerPayload(['echo "remote job on $(hostname)"'], { image: { name: '127.0.0.1:5000/library/busybox:latest' } });
+    const payload = dockerPayload(['echo "remote job on $(hostname)"'], {
+      image: { name: '127.0.0.1:5000/library/busybox:latest' },
+    });
     const run = await runDockerJob(factory, payload);
     expect(run.outcome.state, run.log).toBe('success');
     expect(run.log).toContain(`via ${host}`);
