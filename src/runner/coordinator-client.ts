@@ -44,7 +44,7 @@ export interface RemoteState {
 
 export type JobRequestResult =
   | { kind: 'job'; payload: JobPayload }
-  | { kind: 'none' }
+  | { kind: 'none'; queueChanged: boolean }
   | { kind: 'unhealthy'; status: number }
   | { kind: 'retry'; status: number; retryAfterMs: number | undefined };
 
@@ -157,6 +157,7 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       return res?.status ?? 0;
     },
     async requestJob(signal) {
+      const sent = lastUpdate;
       const body = {
         token: options.token,
         system_id: options.systemId,
@@ -169,7 +170,9 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
         return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
       }
       await res.arrayBuffer().catch(() => undefined);
-      if (res.status === 204) return { kind: 'none' };
+      // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new value.
+      if (res.status === 204)
+        return { kind: 'none', queueChanged: sent !== undefined && lastUpdate !== sent };
       if (res.status === 403) return { kind: 'unhealthy', status: 403 };
       return {
         kind: 'retry',

@@ -77,6 +77,20 @@ describe('poll worker', () => {
     expect(clock.sleeps).toEqual([3000]);
   });
 
+  it('re-polls at once when a 204 carries a new queue version (Workhorse long poll end)', async () => {
+    coordinator.requestAnswers.push(
+      { status: 204, headers: { 'x-gitlab-last-update': '1' } },
+      { status: 204, headers: { 'x-gitlab-last-update': '2' } },
+      { status: 204, headers: { 'x-gitlab-last-update': '2' } },
+    );
+    startWorker();
+    await until(() => clock.pending === 1);
+    clock.advance(3000);
+    await until(() => coordinator.requests.length === 3 && clock.pending === 1);
+    expect(coordinator.requests.map((r) => r.last_update)).toEqual([undefined, '1', '2']);
+    expect(clock.sleeps).toEqual([3000, 3000]);
+  });
+
   it('hands a 201 job over with its slot and polls again immediately', async () => {
     coordinator.enqueue(jobPayload({ id: 5 }));
     startWorker();

@@ -3,7 +3,8 @@
  * job slot, long-polls `POST /jobs/request`, and then:
  * - 201 → hands the job over and polls again at once;
  * - 204 → polls again at once when the server held the request for a full check interval (long
- *   poll), otherwise when the check interval (plus jitter) since the request started has passed;
+ *   poll) or the queue version in X-GitLab-Last-Update changed (GitLab Workhorse ends a long poll
+ *   that way), otherwise when the check interval (plus jitter) since the request started has passed;
  * - 403 / network error → unhealthy; after 3 in a row the entry is parked for an hour;
  * - 409 / 429 / 5xx → exponential backoff, or the server's Retry-After.
  * Aborting `signal` stops it at once, also in the middle of a long poll.
@@ -62,6 +63,7 @@ export function nextWait(
     case 'job':
       return 0;
     case 'none': {
+      if (result.queueChanged) return 0;
       const rest = Math.max(0, intervalMs - elapsedMs);
       return rest === 0 ? 0 : rest + Math.floor(random() * Math.min(rest * 0.1, 1000));
     }

@@ -86,7 +86,11 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     return h;
   }
 
-  async function requestJob(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+  async function requestJob(
+    body: Record<string, unknown>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     fake.requests.push(body);
     const scripted = fake.requestAnswers.shift();
     if (scripted) return send(res, scripted.status, scripted.headers);
@@ -98,7 +102,8 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
         waiters.push(() => (clearTimeout(timer), resolve()));
       });
       held.delete(res);
-      if (res.writableEnded) return;
+      // never hand a job to a client that went away while held (it would be lost)
+      if (res.writableEnded || res.destroyed || req.socket.destroyed) return;
     }
     const payload = queue.shift();
     if (!payload) return send(res, 204, { 'x-gitlab-last-update': String(version) });
@@ -153,7 +158,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     fake.calls.push(`${req.method} ${path}`);
     const json = (): Record<string, unknown> =>
       body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {};
-    if (req.method === 'POST' && path === '/api/v4/jobs/request') return requestJob(json(), res);
+    if (req.method === 'POST' && path === '/api/v4/jobs/request') return requestJob(json(), req, res);
     if (req.method === 'POST' && path === '/api/v4/runners/verify')
       return send(
         res,
