@@ -4,7 +4,7 @@
  * Without `--config`, config.toml is `/etc/flotilla/config.toml` for root and
  * `~/.flotilla/config.toml` otherwise.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -22,6 +22,7 @@ import { createCoordinatorClient } from '../runner/coordinator-client.js';
 import { createRunnerManager } from '../runner/manager.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
+import { parseDuration } from '../shared/duration.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
 import { installSignalHandlers } from './signals.js';
@@ -103,6 +104,7 @@ async function register(options: RegisterOptions): Promise<void> {
 
 interface RunOptions {
   config?: string;
+  pidFile?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -130,14 +132,54 @@ async function run(options: RunOptions): Promise<void> {
     registry: new Registry(),
     executorFactories: builtinExecutorFactories(),
     version: FLOTILLA_VERSION,
+    onConfigApplied: (next) => {
+      if (!options.logLevel) logger.level = next.log_level === 'panic' ? 'fatal' : next.log_level;
+    },
   });
   const signals = installSignalHandlers(manager, { logger });
   try {
+    if (options.pidFile) await writeFile(options.pidFile, `${process.pid}\n`);
     await manager.start();
     await signals.stopped;
   } finally {
     signals.dispose();
+    if (options.pidFile) await rm(options.pidFile, { force: true });
   }
+}
+
+interface StopOptions {
+  pidFile: string;
+  graceful?: boolean;
+  timeout?: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Signals the `runner run` whose pid is in the pid file, then waits for it to exit. */
+async function stop(options: StopOptions): Promise<void> {
+  const pid = Number((await readFile(options.pidFile, 'utf8')).trim());
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `${options.pidFile} holds no pid`);
+  const timeoutMs = parseDuration(options.timeout ?? (options.graceful ? '1h' : '60s')) * 1000;
+  process.kill(pid, options.graceful ? 'SIGQUIT' : 'SIGTERM');
+  const deadline = systemClock.monotonic() + timeoutMs;
+  while (alive(pid)) {
+    if (systemClock.monotonic() > deadline) {
+      throw new FlotillaError(
+        'FLO_ERR_INTERNAL',
+        `runner ${pid} did not stop within ${options.timeout ?? 'the timeout'}`,
+      );
+    }
+    await systemClock.sleep(100);
+  }
+  out(`Runner ${pid} stopped`);
 }
 
 interface UnregisterOptions {
@@ -208,7 +250,18 @@ export function registerRunnerCommand(program: Command): void {
     .option('-c, --config <path>', configHelp)
     .addOption(new Option('--log-level <level>', 'overrides log_level').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'overrides log_format').choices(LOG_FORMATS))
+    .option('--pid-file <path>', 'write the process id here (for `flotilla runner stop`)')
     .action((opts: RunOptions) => run(opts));
+  runner
+    .command('stop')
+    .description('Stop a running `flotilla runner run` started with --pid-file')
+    .requiredOption('--pid-file <path>', 'the pid file given to `runner run`')
+    .option('--graceful', 'wait for running jobs (SIGQUIT) instead of aborting them (SIGTERM)')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the process to exit (default 1h graceful, 60s otherwise)',
+    )
+    .action((opts: StopOptions) => stop(opts));
   runner
     .command('unregister')
     .description('Remove runners from the coordinator (DELETE /api/v4/runners) and from config.toml')

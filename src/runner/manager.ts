@@ -46,6 +46,8 @@ export interface RunnerManagerOptions {
   fetch?: typeof fetch;
   random?: () => number;
   configWatchIntervalMs?: number;
+  /** Called after each config is applied (e.g. to follow `log_level` when the CLI did not set one). */
+  onConfigApplied?: (config: Config) => void;
 }
 
 export interface RunnerManager {
@@ -202,6 +204,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       state.controller.abort();
       entries.delete(key);
     }
+    options.onConfigApplied?.(next);
   }
 
   async function start(): Promise<void> {
