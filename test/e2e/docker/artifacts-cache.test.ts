@@ -16,6 +16,7 @@ let docker: Docker;
 let server: ArtifactServer;
 let work: string;
 let sha: string;
+const projectA = 7000 + Math.floor(Math.random() * 1000);
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
@@ -55,6 +56,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const p of [projectA, projectA + 1]) {
+    await docker
+      ?.getVolume(`flotilla-e2edocker-project-${p}-cache`)
+      .remove()
+      .catch(() => undefined);
+  }
   await server?.close();
   await docker
     ?.getNetwork(NETWORK)
@@ -85,7 +92,6 @@ const cacheSpec = (key: string, policy: 'pull' | 'push' | 'pull-push', fallback:
 describe('docker executor: sources, artifacts and cache through the helper', () => {
   it('fetches sources, passes artifacts and the cache between jobs of one project only', async () => {
     const factory = dockerFactory({ pull_policy: 'if-not-present', network_mode: NETWORK });
-    const projectA = 7000 + Math.floor(Math.random() * 1000);
     const build = projectPayload(
       projectA,
       ['cat hello.txt', 'mkdir -p out vendor', 'echo built > out/result.txt', 'echo dep > vendor/dep.txt'],
