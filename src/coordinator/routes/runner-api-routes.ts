@@ -66,6 +66,10 @@ async function holdLongPoll(ctx: CoordinatorContext, runner: RunnerRecord, lastU
   }
 }
 
+function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  return reply.raw.destroyed || request.raw.socket.destroyed;
+}
+
 async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parse(jobRequestSchema, bodyOf(request));
   const runner = await findRunner(ctx.store, body.token);
@@ -75,8 +79,12 @@ async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, repl
   const queue = ctx.scheduler.deps.queue;
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
-    if (reply.raw.destroyed) return reply.code(204).send();
+    if (clientGone(request, reply)) return reply.code(204).send();
     const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
+    if (claimed && clientGone(request, reply)) {
+      await ctx.scheduler.requeue(claimed.job);
+      return reply;
+    }
     if (claimed) {
       const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
       ctx.metrics.queueDuration.observe({ runner_type: runner.runnerType }, Math.max(0, waited) / 1000);

@@ -48,6 +48,23 @@ export async function failJob(deps: SchedulerDeps, job: JobRecord, reason: Failu
   return updated;
 }
 
+/**
+ * Puts a job that was handed to a runner back in the queue, when the runner can never have received
+ * it (its request was gone before the answer was sent).
+ */
+export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord | null> {
+  const updated = await deps.store.updateJob(
+    job.id,
+    { status: 'pending', runnerId: null, runnerSystemId: null, tokenHash: null, startedAt: null, lastSeenAt: null, queuedAt: job.queuedAt ?? deps.clock.now() },
+    ['running'],
+  );
+  if (updated) {
+    deps.queue.jobsQueued([updated]);
+    deps.logger.warn({ jobId: job.id, runnerId: job.runnerId }, 'runner went away before receiving its job; job queued again');
+  }
+  return updated;
+}
+
 /** Cancels one job: running jobs go to `canceling` (the runner runs after_script), others to `canceled`. */
 export async function cancelJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord> {
   if (job.status === 'running') {

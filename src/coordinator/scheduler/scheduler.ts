@@ -7,7 +7,7 @@ import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js'
 import { claimJob, type ClaimedJob } from './claim.js';
 import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
-import { cancelJob, finishJob, playJob, retryJobs, type JobResult } from './job-actions.js';
+import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './job-actions.js';
 import { processPipeline } from './process-pipeline.js';
 import { runWatchdog } from './watchdog.js';
 
@@ -50,6 +50,14 @@ export class Scheduler {
     const claimed = await claimJob(this.deps, runner, systemId);
     if (claimed) await this.process(claimed.job.pipelineId);
     return claimed;
+  }
+
+  /** Returns a claimed job whose runner never got the answer to the queue. */
+  async requeue(job: JobRecord): Promise<void> {
+    await this.#serial(job.pipelineId, async () => {
+      await requeueJob(this.deps, job);
+      await processPipeline(this.deps, job.pipelineId);
+    });
   }
 
   async finish(job: JobRecord, result: JobResult): Promise<JobRecord | null> {
