@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobPayload } from '../../api/runner-api.js';
 import { validateConfig } from '../../config/load.js';
 import type { RunnerConfig } from '../../config/schema.js';
+import type { ExecutorFactory } from '../../executors/executor.js';
+import { createFakeExecutorFactory } from '../../executors/fake/fake-executor.js';
 import { createShellExecutorFactory } from '../../executors/shell/shell-executor.js';
 import { jobPayload } from '../../executors/testing/job-fixture.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -54,6 +56,7 @@ async function start(
   payload: JobPayload,
   shutdown = new AbortController(),
   outputLimitKiB = 4096,
+  executorFactory: ExecutorFactory = createShellExecutorFactory({ killGraceMs: 200 }),
 ): Promise<{ running: Promise<JobResult> }> {
   const client = createCoordinatorClient({
     url: coordinator.url,
@@ -74,7 +77,7 @@ async function start(
     buildsDir: join(dir, 'builds'),
     cacheDir: join(dir, 'cache'),
     client,
-    executorFactory: createShellExecutorFactory({ killGraceMs: 200 }),
+    executorFactory,
     clock,
     logger: silentLogger(),
     systemId: 's_000000000000',
@@ -219,5 +222,70 @@ describe('runJob with the shell executor', () => {
   it('drops the job when the two-phase commit is refused', async () => {
     coordinator.putAnswers.push({ status: 409 });
     expect(await (await start(jobPayload())).running).toEqual({ state: 'dropped' });
+  });
+
+  it('reports runner_system_failure when prepare fails, skipping every later stage but cleanup', async () => {
+    const fake = createFakeExecutorFactory({ prepare: new Error('no space left') });
+    const payload = jobPayload({ steps: steps(['true'], ['true']) });
+    const result = await (await start(payload, new AbortController(), 4096, fake)).running;
+    expect(result).toEqual({ state: 'failed', failureReason: 'runner_system_failure' });
+    expect(fake.calls).toEqual(['prepare', 'cleanup']);
+    expect(traceText()).toContain('ERROR: Job failed (system failure): no space left');
+  });
+
+  it('runs the stages in gitlab-runner order and uploads artifacts on failure only when asked', async () => {
+    const fake = createFakeExecutorFactory({ stages: { step_script: 2 } });
+    const payload = jobPayload({
+      steps: steps(['false'], ['true']),
+      cache: [
+        {
+          key: 'k',
+          untracked: false,
+          paths: ['v'],
+          policy: 'pull-push',
+          when: 'on_success',
+          fallback_keys: [],
+        },
+      ],
+      dependencies: [
+        { id: 1, name: 'b', token: 't', artifacts_file: { filename: 'artifacts.zip', size: 1 } },
+      ],
+      artifacts: [
+        {
+          name: 'a',
+          untracked: false,
+          paths: ['x'],
+          exclude: [],
+          when: 'on_failure',
+          expire_in: null,
+          artifact_type: 'archive',
+          artifact_format: 'zip',
+        },
+      ],
+    });
+    const result = await (await start(payload, new AbortController(), 4096, fake)).running;
+    expect(result).toEqual({ state: 'failed', failureReason: 'script_failure', exitCode: 2 });
+    expect(fake.calls).toEqual([
+      'prepare',
+      'prepare_script',
+      'get_sources',
+      'restore_cache',
+      'download_artifacts',
+      'step_script',
+      'after_script',
+      'archive_cache_on_failure',
+      'upload_artifacts_on_failure',
+      'cleanup_file_variables',
+      'cleanup',
+    ]);
+  });
+
+  it('retries the two-phase commit on a 503 before running', async () => {
+    coordinator.putAnswers.push({ status: 503 });
+    const fake = createFakeExecutorFactory();
+    const { running } = await start(jobPayload(), new AbortController(), 4096, fake);
+    await clock.waitForSleepers();
+    clock.advance(1000);
+    expect(await running).toEqual({ state: 'success' });
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { JobPayload } from '../../api/runner-api.js';
 import type { RunnerConfig } from '../../config/schema.js';
-import type { ExecutorFactory } from '../../executors/executor.js';
+import type { Executor, ExecutorFactory } from '../../executors/executor.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -38,6 +38,8 @@ export interface RunJobOptions {
   maxBackoffMs?: number;
 }
 
+const CONFIRM_ATTEMPTS = 3;
+
 export type JobResultState = 'success' | 'failed' | 'dropped';
 
 export interface JobResult {
@@ -51,12 +53,25 @@ function finalLine(outcome: StagesOutcome): string {
   return `${ANSI.boldRed}ERROR: Job failed${outcome.message}${ANSI.reset}\n`;
 }
 
+/** The two-phase commit: PUT state=running, retried a few times on network errors, 429 and 5xx. */
+async function confirmJob(options: RunJobOptions): Promise<number> {
+  const { client, payload, clock } = options;
+  let status = 0;
+  for (let attempt = 1; attempt <= CONFIRM_ATTEMPTS; attempt++) {
+    status = (await client.updateJob(payload.id, payload.token, { state: 'running' })).status;
+    if (status !== 0 && status !== 429 && status < 500) return status;
+    if (attempt < CONFIRM_ATTEMPTS)
+      await clock.sleep(Math.min(attempt * 1000, options.maxBackoffMs ?? attempt * 1000));
+  }
+  return status;
+}
+
 export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const { payload, runner, client, clock } = options;
   const logger = options.logger.child({ jobId: payload.id, runner: shortToken(runner.token) });
-  const committed = await client.updateJob(payload.id, payload.token, { state: 'running' });
-  if (committed.status !== 200) {
-    logger.warn({ status: committed.status }, 'job not confirmed by the coordinator; dropped');
+  const committed = await confirmJob(options);
+  if (committed !== 200) {
+    logger.warn({ status: committed }, 'job not confirmed by the coordinator; dropped');
     return { state: 'dropped' };
   }
   const short = shortToken(runner.token);
@@ -90,21 +105,22 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   );
   sender.start();
   logger.info('job started');
-  const executor = options.executorFactory.create({
-    payload,
-    variables,
-    runner: {
-      name: runner.name,
-      url: client.baseUrl,
-      shortToken: short,
-      buildsDir: options.buildsDir,
-      cacheDir: options.cacheDir,
-      shell: runner.shell,
-    },
-    concurrentId: options.concurrentId,
-  });
+  let executor: Executor | undefined;
   let outcome: StagesOutcome;
   try {
+    executor = options.executorFactory.create({
+      payload,
+      variables,
+      runner: {
+        name: runner.name,
+        url: client.baseUrl,
+        shortToken: short,
+        buildsDir: options.buildsDir,
+        cacheDir: options.cacheDir,
+        shell: runner.shell,
+      },
+      concurrentId: options.concurrentId,
+    });
     outcome = await runStages({
       payload,
       variables,
@@ -123,7 +139,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       message: ` (system failure): ${errorMessage(err)}`,
     };
   } finally {
-    await executor.cleanup();
+    await executor?.cleanup().catch(() => undefined);
     options.shutdownSignal.removeEventListener('abort', onShutdown);
   }
   return finish(outcome, { trace, sender, control, logger, payload });

@@ -35,6 +35,8 @@ export interface StagesOutcome {
   exitCode?: number;
   /** Appended to "ERROR: Job failed". */
   message: string;
+  /** The stage that failed, when one did. */
+  stage?: BuildStage;
 }
 
 export interface RunStagesOptions {
@@ -116,6 +118,7 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
   } finally {
     timer.abort();
   }
+  if (failure?.stage === 'prepare_executor') return failure;
   const mainInterrupt = control.interrupt;
   const outcome = failure ?? interruptOutcome(mainInterrupt, payload, timeoutS);
   const jobStatus: JobOutcome =
@@ -135,6 +138,7 @@ function failureOf(name: BuildStage, result: StageResult, options: RunStagesOpti
       state: 'failed',
       failureReason: 'runner_system_failure',
       message: ` (system failure): ${result.message}`,
+      stage: name,
     };
   }
   return {
@@ -142,6 +146,7 @@ function failureOf(name: BuildStage, result: StageResult, options: RunStagesOpti
     failureReason: 'script_failure',
     exitCode: result,
     message: `: exit code ${result}`,
+    stage: name,
   };
 }
 
