@@ -7,7 +7,7 @@ import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
-import { FlotillaError, isFlotillaError } from '../shared/errors.js';
+import { isFlotillaError, type FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';

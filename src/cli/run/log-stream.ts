@@ -3,7 +3,10 @@
  * bytes are cut into complete lines, section markers are dropped, and lines get the job's name as
  * a prefix when several jobs run at once.
  */
+// Job logs carry ANSI escapes; matching ESC is the point here.
+// eslint-disable-next-line no-control-regex
 const SECTION_RE = /section_(?:start|end):\d+:[^\r\n]*\r\x1b\[0K/g;
+// eslint-disable-next-line no-control-regex
 const CLEAR_LINE_RE = /\r?\x1b\[0K/g;
 
 export function cleanLogLine(line: string): string {

@@ -1,5 +1,5 @@
 /** REST: runners (create with a glrt- token, list, show, update/pause, delete). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { RUNNER_TOKEN_PREFIX } from '../../api/runner-api.js';
 import { FlotillaError } from '../../shared/errors.js';
@@ -87,7 +87,7 @@ export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorConte
     ctx.logger.info({ runnerId: runner.id }, 'runner created');
     return reply.code(201).send({ id: runner.id, token, token_expires_at: null });
   });
-  const list = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const list = async (request: FastifyRequest, reply: FastifyReply) => {
     await auth(ctx, request);
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
