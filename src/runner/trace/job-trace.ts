@@ -51,7 +51,8 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
 
   return {
     write(chunk) {
-      if (finished) return;
+      // once the output limit is reached nothing more is kept, so there is nothing left to mask
+      if (finished || limiter.truncated) return;
       append(masker.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     },
     get size() {
@@ -60,7 +61,8 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
     slice: (start, end) => all().subarray(start, end),
     checksum: () => `crc32:${(crc >>> 0).toString(16).padStart(8, '0')}`,
     finish() {
-      if (finished) return;
+      // once the output limit is reached nothing more is kept, so there is nothing left to mask
+      if (finished || limiter.truncated) return;
       append(masker.flush());
       finished = true;
     },

@@ -25,6 +25,16 @@ export const DEFAULT_TOKEN_PREFIXES = [
   'gltok-',
 ] as const;
 const MAX_PREFIXES = 15;
+
+/** URL query parameters whose values gitlab-runner masks (matched as written and in lower case). */
+export const SENSITIVE_URL_PARAMS = [
+  'private_token',
+  'authenticity_token',
+  'rss_token',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+] as const;
 const MAX_TOKEN_HOLD = 4096;
 
 export interface MaskerOptions {
@@ -39,6 +49,18 @@ export interface Masker {
   flush(): Buffer;
 }
 
+/** A URL parameter value runs until `&`, whitespace, a quote or `#`. */
+function isParamValueByte(b: number): boolean {
+  return b > 0x20 && b !== 0x26 && b !== 0x22 && b !== 0x27 && b !== 0x23 && b !== 0x7f;
+}
+
+function urlParamPrefixes(): { bytes: Buffer; isValueByte: (b: number) => boolean }[] {
+  const names = SENSITIVE_URL_PARAMS.flatMap((p) => [p, p.toLowerCase()]);
+  return [...new Set(names)].flatMap((name) =>
+    ['?', '&'].map((sep) => ({ bytes: Buffer.from(`${sep}${name}=`), isValueByte: isParamValueByte })),
+  );
+}
+
 function isTokenByte(b: number): boolean {
   return (
     (b >= 0x30 && b <= 0x39) ||
@@ -50,72 +72,85 @@ function isTokenByte(b: number): boolean {
   );
 }
 
-/** True when data[i..] is a proper prefix of `needle` (the match may continue in the next chunk). */
-function partialAt(data: Buffer, i: number, needle: Buffer): boolean {
-  const rest = data.length - i;
-  return rest < needle.length && data.subarray(i).equals(needle.subarray(0, rest));
+interface Needle {
+  bytes: Buffer;
+  /** Set for token prefixes: the bytes of the value after the prefix. */
+  isValueByte?: (b: number) => boolean;
 }
 
-type Step = { kind: 'emit'; bytes: Buffer; next: number } | { kind: 'hold' } | { kind: 'none' };
+/** True when data[k..] is a proper prefix of `needle` (the match may continue in the next chunk). */
+function partialAt(data: Buffer, k: number, needle: Buffer): boolean {
+  const rest = data.length - k;
+  return rest < needle.length && data.compare(needle, 0, rest, k) === 0;
+}
 
 export function createMasker(options: MaskerOptions): Masker {
-  const secrets = [...new Set(options.secrets.filter((s) => s.length > 0))]
-    .map((s) => Buffer.from(s))
-    .sort((a, b) => b.length - a.length);
-  const prefixes = [...new Set(options.tokenPrefixes.filter((p) => p.length > 0))]
-    .slice(0, MAX_PREFIXES)
-    .map((p) => Buffer.from(p));
-  const firstBytes = new Set([...secrets, ...prefixes].map((b) => b[0]));
+  const secrets: Needle[] = [...new Set(options.secrets.filter((s) => s.length > 0))]
+    .map((s) => ({ bytes: Buffer.from(s) }))
+    .sort((a, b) => b.bytes.length - a.bytes.length);
+  const prefixes: Needle[] = [
+    ...[...new Set(options.tokenPrefixes.filter((p) => p.length > 0))]
+      .slice(0, MAX_PREFIXES)
+      .map((p) => ({ bytes: Buffer.from(p), isValueByte: isTokenByte })),
+    ...urlParamPrefixes(),
+  ];
+  // secrets first, longest first: at equal positions the first needle wins
+  const needles = [...secrets, ...prefixes];
+  const longest = Math.max(0, ...needles.map((n) => n.bytes.length));
   const mask = Buffer.from(MASK);
   let pending = Buffer.alloc(0);
 
-  function secretAt(data: Buffer, i: number, final: boolean): Step {
-    for (const secret of secrets) {
-      if (data.length - i >= secret.length && data.subarray(i, i + secret.length).equals(secret)) {
-        return { kind: 'emit', bytes: mask, next: i + secret.length };
+  /** The earliest full needle match at or after `pos`, reusing each needle's last search. */
+  function nextMatch(data: Buffer, pos: number, cache: number[]): { at: number; needle: Needle } | null {
+    let best: { at: number; needle: Needle } | null = null;
+    needles.forEach((needle, n) => {
+      let at = cache[n] ?? -2;
+      if (at !== -1 && at < pos) {
+        at = data.indexOf(needle.bytes, pos);
+        cache[n] = at;
       }
-      if (!final && partialAt(data, i, secret)) return { kind: 'hold' };
-    }
-    return { kind: 'none' };
+      if (at !== -1 && (best === null || at < best.at)) best = { at, needle };
+    });
+    return best;
   }
 
-  function tokenAt(data: Buffer, i: number, final: boolean): Step {
-    for (const prefix of prefixes) {
-      if (!final && partialAt(data, i, prefix)) return { kind: 'hold' };
-      if (data.length - i < prefix.length || !data.subarray(i, i + prefix.length).equals(prefix)) continue;
-      let j = i + prefix.length;
-      while (j < data.length && isTokenByte(data[j] ?? 0)) j++;
-      if (j === data.length && !final && j - i < MAX_TOKEN_HOLD) return { kind: 'hold' };
-      if (j > i + prefix.length) return { kind: 'emit', bytes: Buffer.concat([prefix, mask]), next: j };
+  /** Where a held-back tail starts: the first position whose rest could begin a needle. */
+  function tailStart(data: Buffer, pos: number): number {
+    for (let k = Math.max(pos, data.length - longest + 1); k < data.length; k++) {
+      if (needles.some((n) => partialAt(data, k, n.bytes))) return k;
     }
-    return { kind: 'none' };
+    return data.length;
   }
 
   function process(data: Buffer, final: boolean): Buffer {
     const out: Buffer[] = [];
-    let start = 0;
-    let i = 0;
-    while (i < data.length) {
-      if (!firstBytes.has(data[i])) {
-        i++;
+    const cache: number[] = [];
+    let pos = 0;
+    let searchFrom = 0;
+    for (;;) {
+      const match = nextMatch(data, searchFrom, cache);
+      if (!match) break;
+      const { at, needle } = match;
+      if (!needle.isValueByte) {
+        out.push(data.subarray(pos, at), mask);
+        pos = searchFrom = at + needle.bytes.length;
         continue;
       }
-      let step = secretAt(data, i, final);
-      if (step.kind === 'none') step = tokenAt(data, i, final);
-      if (step.kind === 'none') {
-        i++;
-        continue;
-      }
-      out.push(data.subarray(start, i));
-      if (step.kind === 'hold') {
-        pending = Buffer.from(data.subarray(i));
+      let end = at + needle.bytes.length;
+      while (end < data.length && needle.isValueByte(data[end] ?? 0)) end++;
+      if (end === data.length && !final && end - at < MAX_TOKEN_HOLD) {
+        out.push(data.subarray(pos, at));
+        pending = Buffer.from(data.subarray(at));
         return Buffer.concat(out);
       }
-      out.push(step.bytes);
-      i = start = step.next;
+      if (end > at + needle.bytes.length) {
+        out.push(data.subarray(pos, at), needle.bytes, mask);
+        pos = searchFrom = end;
+      } else searchFrom = at + 1;
     }
-    out.push(data.subarray(start));
-    pending = Buffer.alloc(0);
+    const hold = final ? data.length : tailStart(data, pos);
+    out.push(data.subarray(pos, hold));
+    pending = Buffer.from(data.subarray(hold));
     return Buffer.concat(out);
   }
 

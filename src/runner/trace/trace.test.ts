@@ -28,6 +28,12 @@ describe('masker', () => {
     ['just glpat- alone', [], 'just glpat- alone'],
     ['long longersecret', ['longer', 'longersecret'], 'long [MASKED]'],
     ['no secrets here', ['absent'], 'no secrets here'],
+    ['GET /x?private_token=abc%2Fdef&b=1', [], 'GET /x?private_token=[MASKED]&b=1'],
+    [
+      's3?X-Amz-Signature=f00d&x-amz-credential=AK%2F1 ok',
+      [],
+      's3?X-Amz-Signature=[MASKED]&x-amz-credential=[MASKED] ok',
+    ],
   ])('masks %j', (text, secrets, expected) => {
     expect(maskAll([text], secrets)).toBe(expected);
   });
@@ -38,6 +44,35 @@ describe('masker', () => {
       expect(maskAll([a, b], ['s3cr3tValue'])).toBe('before [MASKED] and glcbt-[MASKED] after');
     },
   );
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('masks random text split at random points (seed %i)', (seed) => {
+    let state = seed * 7919;
+    const rand = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
+    const secrets = ['s3cr3tValue', 'secret', 'hunter2hunter2'];
+    const pieces = [
+      'a',
+      'b ',
+      's3cr',
+      'secr',
+      'et',
+      'hunter2',
+      'glpat-',
+      'xyz',
+      '\n',
+      's3cr3tValue',
+      'hunter2hunter2',
+    ];
+    const text = Array.from({ length: 300 }, () => pieces[rand(pieces.length)]).join('');
+    const chunks: string[] = [];
+    for (let i = 0; i < text.length;) {
+      const n = 1 + rand(12);
+      chunks.push(text.slice(i, i + n));
+      i += n;
+    }
+    const masked = maskAll(chunks, secrets);
+    expect(masked).toBe(maskAll([text], secrets));
+    for (const secret of secrets) expect(masked).not.toContain(secret);
+  });
 
   it('masks a secret split byte by byte', () => {
     const text = 'x=MySecretPassword1;';
