@@ -1,0 +1,17 @@
+/** Where things are, from the compiled bench (`bench/.out/bench/lib/`) or its source. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const compiled = here.split(path.sep).includes('.out');
+
+/** The repository root. */
+export const ROOT = compiled ? path.resolve(here, '../../../..') : path.resolve(here, '../..');
+/** The compiled bench folder (`bench/.out/bench`). */
+export const OUT = path.join(ROOT, 'bench', '.out', 'bench');
+/** The `flotilla` CLI compiled from this checkout's sources, with the bench. */
+export const CLI = path.join(OUT, 'cli.js');
+export const PEER_DIR = path.join(ROOT, 'bench', '.peer');
+export const PEER_BIN = path.join(PEER_DIR, 'node_modules', 'gitlab-ci-local', 'src', 'index.js');
+export const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
+export const WORKLOADS = path.join(ROOT, 'bench', 'workloads');

@@ -1,0 +1,96 @@
+/** Child processes of the bench: spawn, wait for output, stop, and sample their memory. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+import { CLI } from './paths.js';
+
+export class BenchProcess {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; keepOutput?: boolean } = {}) {
+    this.child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = options.keepOutput ?? true;
+    const collect = (d: Buffer): void => {
+      if (!keep) return;
+      this.output += d.toString();
+      if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
+    };
+    this.child.stdout?.on('data', collect);
+    this.child.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Waits (bounded) until the output matches `re`. */
+  async waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const m = this.output.match(re);
+      if (m) return m;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`process output never matched ${re}:\n${this.output.slice(-3000)}`);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export function flotillaProcess(args: string[], env: NodeJS.ProcessEnv = {}): BenchProcess {
+  return new BenchProcess(process.execPath, [CLI, ...args], { env });
+}
+
+export function nodeProcess(script: string, args: string[], env: NodeJS.ProcessEnv = {}): BenchProcess {
+  return new BenchProcess(process.execPath, [script, ...args], { env });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resident memory of a process in MiB (current and peak), from /proc; null when gone. */
+export function readRss(pid: number): { rssMiB: number; hwmMiB: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples the RSS of some processes every `intervalMs`; `stop()` gives each one's peak sample. */
+export class RssSampler {
+  readonly #peaks = new Map<number, number>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    readonly pids: number[],
+    intervalMs = 100,
+  ) {
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  sample(): void {
+    for (const pid of this.pids) {
+      const rss = readRss(pid);
+      if (rss) this.#peaks.set(pid, Math.max(this.#peaks.get(pid) ?? 0, rss.rssMiB));
+    }
+  }
+
+  stop(): Map<number, number> {
+    clearInterval(this.#timer);
+    this.sample();
+    return this.#peaks;
+  }
+}

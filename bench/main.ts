@@ -1,0 +1,57 @@
+/**
+ * The benchmark suite: `node bench/.out/bench/main.js [--only part,part] [--quick]`.
+ * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
+ * on time; it measures.
+ */
+import type { BenchOptions } from './options.js';
+import { machineInfo, mergeResults, type BenchResult } from './lib/results.js';
+import { RESULTS_FILE } from './lib/paths.js';
+import { runAutoscale } from './parts/autoscale.js';
+import { runDocker } from './parts/docker.js';
+import { runLocal } from './parts/local.js';
+import { runLogs } from './parts/logs.js';
+import { runPickup } from './parts/pickup.js';
+import { runThroughput } from './parts/throughput.js';
+
+const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
+  local: runLocal,
+  pickup: runPickup,
+  throughput: runThroughput,
+  logs: runLogs,
+  docker: runDocker,
+  autoscale: runAutoscale,
+};
+
+function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '') : '';
+  const parts = only ? only.split(',').map((p) => p.trim()) : Object.keys(PARTS);
+  const unknown = parts.filter((p) => !(p in PARTS));
+  if (unknown.length > 0) throw new Error(`unknown part(s) ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+  return { parts, options: { quick: argv.includes('--quick') } };
+}
+
+async function main(): Promise<void> {
+  const { parts, options } = parseArgs(process.argv.slice(2));
+  const m = machineInfo();
+  console.log(`flotilla bench: ${parts.join(', ')}${options.quick ? ' (quick)' : ''} on ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadAverage.join(' ')}`);
+  const started = performance.now();
+  const results: BenchResult[] = [];
+  const failed: string[] = [];
+  for (const part of parts) {
+    const t0 = performance.now();
+    console.log(`\n== ${part}`);
+    try {
+      results.push(...(await PARTS[part]!(options)));
+    } catch (err) {
+      failed.push(part);
+      console.log(`  part ${part} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    console.log(`  (${part} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await mergeResults(parts.filter((p) => !failed.includes(p)), results);
+  console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+void main();

@@ -1,0 +1,114 @@
+/**
+ * Part 1: local pipeline runs, `flotilla run DIR` against `gitlab-ci-local --shell-isolation` on
+ * the same repositories, shell executor on both sides, same concurrency. Each round runs both,
+ * the order swapped every round; medians of the wall times and their ratio.
+ */
+import { execFile } from 'node:child_process';
+import { access, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { git } from '../../test/helpers/git-repo.js';
+import { CLI, PEER_BIN, PEER_DIR } from '../lib/paths.js';
+import { result, type BenchResult } from '../lib/results.js';
+import { median, ratio, round } from '../lib/stats.js';
+import type { BenchOptions } from '../options.js';
+import { localPipelines, type LocalPipeline } from './local-pipelines.js';
+
+const exec = promisify(execFile);
+const PEER_VERSION = '4.64.1';
+const CONCURRENCY = 4;
+
+/** Installs the peer into bench/.peer (its own prefix, never the project's dependencies). */
+export async function ensurePeer(): Promise<void> {
+  if (await access(PEER_BIN).then(() => true, () => false)) return;
+  console.log(`  installing gitlab-ci-local@${PEER_VERSION} into ${path.relative(process.cwd(), PEER_DIR)}`);
+  await exec('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--no-save', `gitlab-ci-local@${PEER_VERSION}`], { timeout: 300_000 });
+}
+
+async function makeRepo(dir: string, pipeline: LocalPipeline): Promise<void> {
+  await git(path.dirname(dir), 'init', '-q', '-b', 'main', dir);
+  await writeFile(path.join(dir, '.gitlab-ci.yml'), pipeline.yaml);
+  await writeFile(path.join(dir, 'README.md'), `bench repository: ${pipeline.description}\n`);
+  await writeFile(path.join(dir, '.gitignore'), '.gitlab-ci-local/\n');
+  await git(dir, 'remote', 'add', 'origin', 'https://gitlab.example/bench/local.git');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', 'bench');
+}
+
+interface Timed {
+  seconds: number;
+  ok: boolean;
+  output: string;
+}
+
+async function timed(command: string, args: string[], cwd: string): Promise<Timed> {
+  const start = performance.now();
+  try {
+    const { stdout, stderr } = await exec(command, args, { cwd, timeout: 300_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    return { seconds: (performance.now() - start) / 1000, ok: true, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    return { seconds: (performance.now() - start) / 1000, ok: false, output: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+const runFlotilla = (dir: string): Promise<Timed> => timed(process.execPath, [CLI, 'run', '--no-color', '--concurrent', String(CONCURRENCY), dir], dir);
+const runPeer = (dir: string): Promise<Timed> => timed(process.execPath, [PEER_BIN, '--shell-isolation', '--no-color', '--concurrency', String(CONCURRENCY)], dir);
+
+async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string): Promise<BenchResult> {
+  const base = path.join(scratch, pipeline.name);
+  await makeRepo(base, pipeline);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const failures: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // A fresh copy for each tool and round: neither sees the other's leftovers.
+    const a = `${base}-f${r}`;
+    const b = `${base}-p${r}`;
+    await cp(base, a, { recursive: true });
+    await cp(base, b, { recursive: true });
+    const order: ['f' | 'p', string][] = r % 2 === 0 ? [['f', a], ['p', b]] : [['p', b], ['f', a]];
+    for (const [who, dir] of order) {
+      const t = who === 'f' ? await runFlotilla(dir) : await runPeer(dir);
+      if (!t.ok) failures.push(`${who === 'f' ? 'flotilla' : 'gitlab-ci-local'} round ${r}: ${t.output.slice(-400)}`);
+      (who === 'f' ? ours : theirs).push(t.seconds);
+    }
+    await rm(a, { recursive: true, force: true });
+    await rm(b, { recursive: true, force: true });
+  }
+  const fm = median(ours);
+  const pm = median(theirs);
+  console.log(`  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}`);
+  for (const f of failures) console.log(`    FAILED ${f}`);
+  return result(
+    'local',
+    `local run: ${pipeline.description}`,
+    { pipeline: pipeline.name, jobs: pipeline.jobs, rounds, concurrency: CONCURRENCY, executor: 'shell', alternating: true },
+    { wall_s_median: round(fm, 3), wall_s_min: round(Math.min(...ours), 3), wall_s_max: round(Math.max(...ours), 3), failed_runs: failures.filter((f) => f.startsWith('flotilla')).length },
+    {
+      peer: {
+        name: `gitlab-ci-local ${PEER_VERSION} --shell-isolation`,
+        figures: { wall_s_median: round(pm, 3), wall_s_min: round(Math.min(...theirs), 3), wall_s_max: round(Math.max(...theirs), 3), failed_runs: failures.filter((f) => f.startsWith('gitlab')).length },
+      },
+      ratio: { wall_s_median: ratio(fm, pm) },
+      notes: failures.map((f) => f.slice(0, 300)),
+    },
+  );
+}
+
+export async function runLocal(options: BenchOptions): Promise<BenchResult[]> {
+  await ensurePeer();
+  const scratch = await mkdtemp(path.join(tmpdir(), 'flotilla-bench-local-'));
+  try {
+    const out: BenchResult[] = [];
+    for (const p of localPipelines()) {
+      const rounds = options.quick ? 1 : p.jobs >= 20 ? 3 : 5;
+      out.push(await benchOne(p, rounds, scratch));
+    }
+    return out;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
