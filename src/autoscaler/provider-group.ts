@@ -1,0 +1,218 @@
+/**
+ * Several providers behind one `InstanceGroup`: ids become `<provider>/<id>`. Creation goes to the
+ * primaries in order, then to unpaused backups. Each provider has its own token bucket and error
+ * backoff, so one provider's quota trouble never stops the others or the manager.
+ *
+ * Failover: when every primary has failed (errors, or no capacity) for `failoverAfterMs`, the
+ * backups are unpaused; once a primary creates again they are paused again (their machines keep
+ * serving until removed by the idle policy). `setManual(name, paused)` overrides either way
+ * (`flotilla fleet pause|unpause`).
+ */
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  ProviderError,
+  providerErrorKind,
+  type InstanceGroup,
+  type ProviderDeps,
+  type ProviderErrorKind,
+} from './providers/provider.js';
+import { exponentialBackoff, tokenBucket, type Backoff, type TokenBucket } from './throttle.js';
+
+export interface GroupMember {
+  name: string;
+  group: InstanceGroup;
+  backup: boolean;
+}
+
+export interface GroupOptions {
+  members: GroupMember[];
+  failoverAfterMs: number;
+  /** Creations per second per provider (-1 = unlimited) and burst. */
+  throttle: { limit: number; burst: number };
+  clock: Clock;
+  logger: Logger;
+  onError?: (provider: string, operation: string, kind: ProviderErrorKind) => void;
+}
+
+interface Member extends GroupMember {
+  bucket: TokenBucket;
+  backoff: Backoff;
+  failingSinceMs: number | null;
+  manual: boolean | null;
+}
+
+export interface ProviderGroup extends InstanceGroup {
+  /** Manual pause (true), unpause (false) or automatic (null). */
+  setManual(name: string, paused: boolean | null): void;
+  /** Per provider: paused now, and why. */
+  status(): { name: string; backup: boolean; paused: boolean; failing: boolean; backoff: boolean }[];
+}
+
+/** Some providers could not be listed: their machines were not reported (not gone). */
+export class PartialUpdateError extends Error {
+  readonly providers: string[];
+  constructor(providers: string[]) {
+    super(`could not list ${providers.join(', ')}`);
+    this.name = 'PartialUpdateError';
+    this.providers = providers;
+  }
+}
+
+export function splitKey(key: string): { provider: string; id: string } {
+  const i = key.indexOf('/');
+  return { provider: key.slice(0, i), id: key.slice(i + 1) };
+}
+
+export function createProviderGroup(options: GroupOptions): ProviderGroup {
+  const { clock, logger } = options;
+  const members: Member[] = options.members.map((m) => ({
+    ...m,
+    bucket: tokenBucket(options.throttle.limit, options.throttle.burst),
+    backoff: exponentialBackoff(),
+    failingSinceMs: null,
+    manual: null,
+  }));
+  let failedOver = false;
+  const nowMs = (): number => clock.now().getTime();
+
+  function member(key: string): { m: Member; id: string } {
+    const { provider, id } = splitKey(key);
+    const m = members.find((x) => x.name === provider);
+    if (!m) throw new Error(`no provider "${provider}" for machine ${key}`);
+    return { m, id };
+  }
+
+  function paused(m: Member): boolean {
+    if (m.manual !== null) return m.manual;
+    return m.backup && !failedOver;
+  }
+
+  function failed(m: Member, operation: string, err: unknown): void {
+    const kind = providerErrorKind(err);
+    const delay = m.backoff.failure(nowMs());
+    m.failingSinceMs ??= nowMs();
+    options.onError?.(m.name, operation, kind);
+    logger.warn({ provider: m.name, operation, kind, err, backoffMs: delay }, 'provider call failed; backing off');
+  }
+
+  function updateFailover(): void {
+    const primaries = members.filter((m) => !m.backup && m.manual !== true);
+    const allFailing =
+      primaries.length === 0 ||
+      primaries.every((m) => m.failingSinceMs !== null && nowMs() - m.failingSinceMs >= options.failoverAfterMs);
+    if (allFailing && !failedOver && members.some((m) => m.backup)) {
+      failedOver = true;
+      logger.warn({ providers: members.filter((m) => m.backup).map((m) => m.name) }, 'primary providers failing: backups unpaused');
+    }
+  }
+
+  function recovered(m: Member): void {
+    m.backoff.success();
+    m.failingSinceMs = null;
+    if (!m.backup && failedOver) {
+      failedOver = false;
+      logger.info({ provider: m.name }, 'primary provider recovered: backups paused again');
+    }
+  }
+
+  async function increaseOn(m: Member, wanted: number): Promise<string[]> {
+    const n = m.bucket.take(wanted, nowMs());
+    if (n === 0) return [];
+    try {
+      const ids = await m.group.increase(n);
+      if (ids.length < n) failed(m, 'increase', new ProviderError('capacity', `created ${ids.length} of ${n}`));
+      else recovered(m);
+      return ids.map((id) => `${m.name}/${id}`);
+    } catch (err) {
+      failed(m, 'increase', err);
+      return err instanceof ProviderError ? err.created.map((id) => `${m.name}/${id}`) : [];
+    }
+  }
+
+  return {
+    async init(deps: ProviderDeps) {
+      for (const m of members) await m.group.init(deps);
+      return { id: members.map((m) => m.name).join('+'), maxSize: 0, version: '1' };
+    },
+    async update(report) {
+      const failures: string[] = [];
+      await Promise.all(
+        members.map(async (m) => {
+          const seen: Parameters<typeof report>[0][] = [];
+          try {
+            await m.group.update((i) => seen.push(i));
+          } catch (err) {
+            failed(m, 'update', err);
+            failures.push(m.name);
+            return;
+          }
+          for (const i of seen) report({ ...i, id: `${m.name}/${i.id}` });
+        }),
+      );
+      if (failures.length > 0) throw new PartialUpdateError(failures);
+    },
+    async increase(count) {
+      updateFailover();
+      const out: string[] = [];
+      for (const m of members) {
+        if (out.length >= count) break;
+        if (paused(m) || m.backoff.blocked(nowMs())) {
+          if (!m.backup && m.manual === true) m.failingSinceMs ??= nowMs();
+          continue;
+        }
+        out.push(...(await increaseOn(m, count - out.length)));
+      }
+      updateFailover();
+      return out;
+    },
+    async decrease(keys) {
+      const byMember = new Map<Member, string[]>();
+      for (const key of keys) {
+        const { m, id } = member(key);
+        byMember.set(m, [...(byMember.get(m) ?? []), id]);
+      }
+      const done = await Promise.all(
+        [...byMember].map(async ([m, ids]) => {
+          try {
+            return (await m.group.decrease(ids)).map((id) => `${m.name}/${id}`);
+          } catch (err) {
+            failed(m, 'decrease', err);
+            return [];
+          }
+        }),
+      );
+      return done.flat();
+    },
+    async connectInfo(key) {
+      const { m, id } = member(key);
+      return m.group.connectInfo(id);
+    },
+    async heartbeat(key) {
+      const { m, id } = member(key);
+      await m.group.heartbeat?.(id);
+    },
+    async shutdown() {
+      await Promise.all(members.map((m) => m.group.shutdown().catch((err: unknown) => logger.warn({ err }, 'provider shutdown failed'))));
+    },
+    setManual(name, value) {
+      const m = members.find((x) => x.name === name);
+      if (m && m.manual !== value) {
+        m.manual = value;
+        if (!m.backup && value === true) m.failingSinceMs ??= nowMs();
+        if (!m.backup && value !== true) m.failingSinceMs = null;
+        logger.info({ provider: name, paused: value }, 'provider pause changed by hand');
+      }
+    },
+    status() {
+      updateFailover();
+      return members.map((m) => ({
+        name: m.name,
+        backup: m.backup,
+        paused: paused(m),
+        failing: m.failingSinceMs !== null,
+        backoff: m.backoff.blocked(nowMs()),
+      }));
+    },
+  };
+}

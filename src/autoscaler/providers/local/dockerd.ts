@@ -1,0 +1,160 @@
+/**
+ * One Docker Engine per machine: `dockerd` started inside the machine's network namespace with
+ * `nsenter --net=` (not `ip netns exec`, which remounts /sys and breaks dockerd's cgroup checks), with
+ * its own data root, exec root, pidfile and containerd namespace, listening on the machine's address.
+ * The daemon is detached from the manager, so a manager restart finds its machines still running.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { NETNS_DIR, mountsBelow, pidsInNamespace } from './netns.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface DockerdSpec {
+  namespace: string;
+  /** Folder of this machine's data (`data`, `dockerd.log`, `certs`). */
+  dir: string;
+  /** Folder for the exec root and pidfile (short: unix socket paths are limited). */
+  runDir: string;
+  address: string;
+  port: number;
+  storageDriver: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  /** Folder with ca.pem, server-cert.pem, server-key.pem: the engine then requires client certificates. */
+  tlsDir?: string;
+}
+
+/** The dockerd command line of a machine. PURE. */
+export function dockerdArgs(spec: DockerdSpec): string[] {
+  const args = [
+    `--net=${NETNS_DIR}/${spec.namespace}`,
+    'dockerd',
+    '--host',
+    `tcp://${spec.address}:${spec.port}`,
+    '--data-root',
+    join(spec.dir, 'data'),
+    '--exec-root',
+    join(spec.runDir, 'exec'),
+    '--pidfile',
+    join(spec.runDir, 'dockerd.pid'),
+    '--containerd-namespace',
+    spec.namespace,
+    '--containerd-plugins-namespace',
+    `${spec.namespace}-plugins`,
+    '--iptables=false',
+    '--ip-masq=false',
+    '--bridge=none',
+    `--storage-driver=${spec.storageDriver}`,
+  ];
+  for (const m of spec.registryMirrors) args.push('--registry-mirror', m);
+  for (const r of spec.insecureRegistries) args.push('--insecure-registry', r);
+  if (spec.tlsDir) {
+    args.push(
+      '--tlsverify',
+      '--tlscacert',
+      join(spec.tlsDir, 'ca.pem'),
+      '--tlscert',
+      join(spec.tlsDir, 'server-cert.pem'),
+      '--tlskey',
+      join(spec.tlsDir, 'server-key.pem'),
+    );
+  } else {
+    args.push('--tls=false');
+  }
+  return args;
+}
+
+/** Starts the engine detached (its log in `dir/dockerd.log`); does not wait for it to answer. */
+export async function startDockerd(spec: DockerdSpec): Promise<number> {
+  await mkdir(join(spec.dir, 'data'), { recursive: true });
+  await mkdir(join(spec.runDir, 'exec'), { recursive: true });
+  const log = await open(join(spec.dir, 'dockerd.log'), 'a');
+  try {
+    const child = spawn('nsenter', dockerdArgs(spec), {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid ?? 0));
+      child.once('error', reject);
+    });
+    child.unref();
+    return pid;
+  } finally {
+    await log.close();
+  }
+}
+
+/** The last lines of a machine's dockerd log, for error messages. */
+export async function dockerdLogTail(dir: string, lines = 15): Promise<string> {
+  try {
+    return (await readFile(join(dir, 'dockerd.log'), 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pids: number[], attempts: number): Promise<number[]> {
+  let left = pids;
+  for (let i = 0; i < attempts && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = left.filter(alive);
+  }
+  return left;
+}
+
+/**
+ * Stops everything running in the machine: SIGTERM to dockerd (it stops containerd and the
+ * containers), then SIGKILL to whatever is left in the namespace.
+ */
+export async function stopMachineProcesses(spec: Pick<DockerdSpec, 'namespace' | 'runDir'>): Promise<void> {
+  const pidText = await readFile(join(spec.runDir, 'dockerd.pid'), 'utf8').catch(() => '');
+  const pid = Number(pidText.trim());
+  if (pid > 0 && alive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    await waitGone([pid], 100);
+  }
+  let rest = await pidsInNamespace(spec.namespace);
+  for (const p of rest) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rest = await waitGone(rest, 50);
+  if (rest.length > 0) throw new Error(`processes ${rest.join(', ')} in ${spec.namespace} did not end`);
+}
+
+/** Kills the machine's engine outright (SIGKILL to everything in it): a machine dying, for tests. */
+export async function killMachineProcesses(namespace: string): Promise<void> {
+  for (const p of await pidsInNamespace(namespace)) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Unmounts what the engine left mounted below `dir` and removes the folder. */
+export async function removeMachineFiles(dir: string): Promise<void> {
+  for (const point of await mountsBelow(dir)) {
+    await run('umount', ['-l', point]).catch(() => undefined);
+  }
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,196 @@
+/**
+ * The `local` provider: machines are network namespaces on this Linux host, each with its own address
+ * on a private /24 and its own Docker Engine on TCP (see readme.md). Creation runs in parallel;
+ * engines are detached from the manager so a restarted manager adopts them.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Logger } from '../../../shared/logger.js';
+import { silentLogger } from '../../../shared/logger.js';
+import type { ConnectInfo, InstanceGroup, InstanceReport, ProviderFactory } from '../provider.js';
+import { ProviderError } from '../provider.js';
+import { ensureGroupCerts, machineServerCerts } from './certs.js';
+import { removeMachineFiles, startDockerd, stopMachineProcesses } from './dockerd.js';
+import { pingEngine } from './engine-ping.js';
+import {
+  localLayout,
+  localProviderConfigSchema,
+  machineNames,
+  machineNumber,
+  type LocalLayout,
+  type LocalProviderConfig,
+} from './local-provider-config.js';
+import {
+  createMachineNetwork,
+  deleteBridge,
+  deleteMachineNetwork,
+  ensureBridge,
+  listNamespaces,
+  namespaceCreatedAt,
+  pidsInNamespace,
+} from './netns.js';
+import { startForwarder, type Forwarder } from './registry-forwarder.js';
+
+export interface LocalProviderOptions {
+  config: LocalProviderConfig;
+  runnerName: string;
+}
+
+interface Paths {
+  dir: string;
+  runDir: string;
+}
+
+function paths(config: LocalProviderConfig, id: string): Paths {
+  return { dir: join(config.state_dir, id), runDir: join(config.run_dir, id) };
+}
+
+/** Creates one machine; on failure removes what it made and rethrows. */
+async function createMachine(
+  ctx: { config: LocalProviderConfig; layout: LocalLayout; mirrors: string[]; certDir: string | null },
+  n: number,
+): Promise<string> {
+  const { config, layout } = ctx;
+  const m = machineNames(layout, n);
+  const p = paths(config, m.id);
+  try {
+    await createMachineNetwork({
+      namespace: m.id,
+      hostVeth: m.hostVeth,
+      bridge: layout.bridge,
+      cidr: `${m.address}/24`,
+      gateway: layout.hostAddress,
+    });
+    const tlsDir = ctx.certDir ? await machineServerCerts(ctx.certDir, p.dir, m.address) : undefined;
+    const mirrorHosts = ctx.mirrors.filter((u) => u.startsWith('http:')).map((u) => new URL(u).host);
+    await startDockerd({
+      namespace: m.id,
+      ...p,
+      address: m.address,
+      port: layout.port,
+      storageDriver: config.storage_driver,
+      registryMirrors: ctx.mirrors,
+      insecureRegistries: [...new Set([...mirrorHosts, ...config.insecure_registries])],
+      ...(tlsDir ? { tlsDir } : {}),
+    });
+    await writeFile(join(p.dir, 'machine.json'), JSON.stringify({ id: m.id, address: m.address, createdAt: new Date() }));
+    return m.id;
+  } catch (err) {
+    await destroyMachine(config, layout, m.id).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function destroyMachine(config: LocalProviderConfig, layout: LocalLayout, id: string): Promise<void> {
+  const n = machineNumber(layout, id);
+  if (n === null) throw new Error(`${id} is not a machine of group ${layout.group}`);
+  const p = paths(config, id);
+  await stopMachineProcesses({ namespace: id, runDir: p.runDir });
+  await deleteMachineNetwork(id, machineNames(layout, n).hostVeth);
+  await removeMachineFiles(p.runDir);
+  await removeMachineFiles(p.dir);
+}
+
+async function machineCreatedAt(config: LocalProviderConfig, id: string): Promise<Date | null> {
+  try {
+    const meta = JSON.parse(await readFile(join(paths(config, id).dir, 'machine.json'), 'utf8')) as { createdAt: string };
+    return new Date(meta.createdAt);
+  } catch {
+    return namespaceCreatedAt(id);
+  }
+}
+
+export function createLocalProvider(options: LocalProviderOptions): InstanceGroup {
+  const { config } = options;
+  const layout = localLayout(config, options.runnerName);
+  let logger: Logger = silentLogger();
+  let now = (): Date => new Date();
+  let forwarders: Forwarder[] = [];
+  let mirrors: string[] = [];
+  let certDir: string | null = null;
+  const creating = new Set<number>();
+
+  async function state(id: string): Promise<InstanceReport> {
+    const createdAt = (await machineCreatedAt(config, id)) ?? undefined;
+    const address = machineNames(layout, machineNumber(layout, id) ?? 0).address;
+    if (await pingEngine(address, layout.port, certDir)) return { id, state: 'running', ...(createdAt ? { createdAt } : {}) };
+    const processes = await pidsInNamespace(id);
+    const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
+    const st = processes.length > 0 && age < config.boot_timeout ? 'creating' : 'timeout';
+    return { id, state: creating.has(machineNumber(layout, id) ?? 0) ? 'creating' : st, ...(createdAt ? { createdAt } : {}) };
+  }
+
+  return {
+    async init(deps) {
+      logger = deps.logger.child({ provider: 'local', group: layout.group });
+      now = () => deps.clock.now();
+      await ensureBridge(layout.bridge, `${layout.hostAddress}/24`);
+      if (config.tls) certDir = await ensureGroupCerts(join(config.state_dir, `${layout.prefix}tls`));
+      forwarders = [];
+      mirrors = [];
+      for (const mirror of config.registry_mirrors) {
+        const f = await startForwarder(mirror, layout.hostAddress);
+        if (f) forwarders.push(f);
+        mirrors.push(f ? f.mirror : mirror);
+      }
+      return { id: `local/${layout.group}`, maxSize: config.max_size, version: '1' };
+    },
+    async update(report) {
+      const ids = (await listNamespaces(layout.prefix)).filter((id) => machineNumber(layout, id) !== null);
+      const states = await Promise.all(ids.map(state));
+      for (const s of states) report(s);
+    },
+    async increase(count) {
+      const used = new Set([...creating, ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id))]);
+      const free: number[] = [];
+      for (let n = 2; n <= 254 && free.length < count && used.size + free.length < config.max_size; n++) {
+        if (!used.has(n)) free.push(n);
+      }
+      if (free.length === 0) throw new ProviderError('capacity', `group ${layout.group} is full (max_size ${config.max_size})`);
+      for (const n of free) creating.add(n);
+      const ctx = { config, layout, mirrors, certDir };
+      const results = await Promise.allSettled(free.map((n) => createMachine(ctx, n)));
+      for (const n of free) creating.delete(n);
+      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      for (const err of failures) logger.warn({ err }, 'machine creation failed');
+      if (created.length === 0 && failures.length > 0) throw new ProviderError('api', 'machine creation failed', { cause: failures[0] });
+      return created;
+    },
+    async decrease(ids) {
+      const results = await Promise.allSettled(ids.map((id) => destroyMachine(config, layout, id).then(() => id)));
+      for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'machine removal failed');
+      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    },
+    async connectInfo(id): Promise<ConnectInfo> {
+      const n = machineNumber(layout, id);
+      if (n === null) throw new Error(`${id} is not a machine of group ${layout.group}`);
+      const { address } = machineNames(layout, n);
+      const scheme = 'tcp';
+      return {
+        id,
+        internalAddr: address,
+        externalAddr: address,
+        dockerHost: `${scheme}://${address}:${layout.port}`,
+        ...(certDir ? { tls: { certPath: certDir } } : {}),
+      };
+    },
+    async heartbeat(id) {
+      const n = machineNumber(layout, id);
+      if (n === null || !(await pingEngine(machineNames(layout, n).address, layout.port, certDir)))
+        throw new Error(`machine ${id} does not answer`);
+    },
+    async shutdown() {
+      await Promise.all(forwarders.map((f) => f.close()));
+      forwarders = [];
+      if ((await listNamespaces(layout.prefix)).length === 0) await deleteBridge(layout.bridge).catch(() => undefined);
+    },
+  };
+}
+
+export const localProviderFactory = {
+  name: 'local',
+  parseConfig: (raw, context) => ({ config: localProviderConfigSchema.parse(raw ?? {}), runnerName: context.runnerName }),
+  create: (options) => createLocalProvider(options),
+} satisfies ProviderFactory<LocalProviderOptions>;

@@ -1,0 +1,393 @@
+/**
+ * The taskscaler: job slots on machines and the reconcile loop that keeps the fleet sized.
+ * Clock-driven: `tick()` does one pass (list the provider when due, ready checks, timeouts, hand
+ * out slots, create, remove, publish metrics and state); `run()` ticks every second or sooner when
+ * woken. A benchmark can call `tick()` with a simulated clock and provider.
+ *
+ * - `acquire(job)` queues the job (FIFO; `front` for a retry that keeps its place) and resolves a
+ *   `Lease` on a ready machine; machines are created for waiting jobs (never preemptive gating).
+ * - A lease released `broken` removes its machine; a machine at max_use_count goes when idle.
+ * - Machines that the provider stops reporting, or reports timed out, are lost: their leases see
+ *   `lost` and the machine is removed. Removals are retried every `deletionRetryMs`, never forgotten.
+ */
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { fromRecord, idleCandidates, machineFree, metricState, newMachine, snapshot, toRecord, usedUp, type Machine } from './machines.js';
+import { MACHINE_STATES, type AutoscalerMetrics } from './metrics.js';
+import { activePolicy, instancesToCreate, instancesToRemove, type Limits } from './policy.js';
+import type { PolicyConfig } from './autoscaler-config.js';
+import { PartialUpdateError, splitKey } from './provider-group.js';
+import type { ConnectInfo, InstanceGroup, InstanceState } from './providers/provider.js';
+import type { FleetState, MachineRecord } from './state-store.js';
+
+export interface Timing {
+  readyTimeoutMs: number;
+  acquireTimeoutMs: number;
+  updateIntervalMs: number;
+  updateExpectingMs: number;
+  deletionRetryMs: number;
+}
+
+export interface TaskscalerOptions {
+  runner: string;
+  provider: InstanceGroup;
+  limits: Limits;
+  policies: () => readonly PolicyConfig[];
+  timing: Timing;
+  /** Throws when a new machine is not ready for jobs. */
+  readyCheck: (info: ConnectInfo) => Promise<void>;
+  clock: Clock;
+  logger: Logger;
+  metrics: AutoscalerMetrics;
+  /** Persists the fleet (called after changes); absent = not persisted. */
+  persist?: (state: FleetState) => Promise<void>;
+}
+
+export interface Lease {
+  readonly key: string;
+  readonly connect: ConnectInfo;
+  /** True once the machine was found dead or is being removed. */
+  readonly lost: boolean;
+  /** The job passed prepare and runs on the machine. */
+  started(): void;
+  /** Gives the slot back; `broken` removes the machine. Idempotent. */
+  release(options?: { broken?: boolean }): void;
+}
+
+interface Waiter {
+  job: string;
+  deadlineMs: number;
+  resolve(lease: Lease): void;
+  reject(err: Error): void;
+  done: boolean;
+}
+
+export interface Taskscaler {
+  /** Loads the state file's machines (adopted, checked again before use). */
+  adopt(state: FleetState): void;
+  acquire(job: string, options?: { signal?: AbortSignal; front?: boolean }): Promise<Lease>;
+  tick(): Promise<void>;
+  run(signal: AbortSignal): Promise<void>;
+  /** Removes every machine (waiting until they are gone or `attempts` passes). */
+  removeAll(attempts: number): Promise<void>;
+  machines(): readonly Readonly<Machine>[];
+  /** State entries without a provider id (unanswered creations), for the zero-id cleaner. */
+  zeroIdRecords(): MachineRecord[];
+  forgetZeroIds(keep: (r: MachineRecord) => boolean): void;
+  waiting(): number;
+  state(): FleetState;
+}
+
+export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
+  const { clock, limits, timing, metrics, runner } = o;
+  const log = o.logger.child({ runner });
+  const machines = new Map<string, Machine>();
+  const waiters: Waiter[] = [];
+  let zeroIds: MachineRecord[] = [];
+  let pending = 0;
+  let nextUpdateMs = 0;
+  let dirty = false;
+  let wake: (() => void) | null = null;
+  const now = (): number => clock.now().getTime();
+  const kick = (): void => wake?.();
+
+  function fleetState(): FleetState {
+    const placeholders = Array.from({ length: pending }, () => ({
+      key: '', state: 'creating' as const, createdAt: clock.now().toISOString(), useCount: 0, busy: 0,
+    }));
+    return { version: 1, runner, machines: [...[...machines.values()].map(toRecord), ...zeroIds, ...placeholders] };
+  }
+
+  async function persist(): Promise<void> {
+    dirty = false;
+    await o.persist?.(fleetState()).catch((err: unknown) => log.error({ err }, 'writing the machine state failed'));
+  }
+
+  function remove(m: Machine, reason: string): void {
+    if (m.state !== 'removing') {
+      log.info({ machine: m.key, reason, useCount: m.useCount }, 'removing machine');
+      m.state = 'removing';
+      m.lost = true;
+      m.nextRemovalMs = 0;
+      dirty = true;
+    }
+    if (m.removing || now() < m.nextRemovalMs) return;
+    m.removing = true;
+    const started = clock.monotonic();
+    const provider = splitKey(m.key).provider;
+    o.provider.decrease([m.key]).then(
+      (done) => {
+        m.removing = false;
+        if (done.includes(m.key)) {
+          metrics.removalDuration.observe({ runner, provider }, (clock.monotonic() - started) / 1000);
+          metrics.operations.inc({ runner, operation: 'remove', result: 'success' });
+          machines.delete(m.key);
+          dirty = true;
+          kick();
+        } else retryRemoval(m, new Error('the provider did not remove it'));
+      },
+      (err: unknown) => {
+        m.removing = false;
+        retryRemoval(m, err);
+      },
+    );
+  }
+
+  function retryRemoval(m: Machine, err: unknown): void {
+    m.removeAttempts++;
+    m.nextRemovalMs = now() + timing.deletionRetryMs;
+    metrics.operations.inc({ runner, operation: 'remove', result: 'failure' });
+    log.warn({ machine: m.key, err, attempts: m.removeAttempts }, 'machine removal failed; will retry');
+  }
+
+  function readyCheck(m: Machine): void {
+    m.checking = true;
+    o.provider
+      .connectInfo(m.key)
+      .then((info) => o.readyCheck(info))
+      .then(
+        () => {
+          m.checking = false;
+          if (m.state !== 'creating') return;
+          m.state = 'ready';
+          m.readyAtMs = now();
+          m.idleSinceMs = now();
+          dirty = true;
+          metrics.creationDuration.observe({ runner, provider: splitKey(m.key).provider }, (now() - m.createdAtMs) / 1000);
+          log.info({ machine: m.key, seconds: (now() - m.createdAtMs) / 1000 }, 'machine ready');
+          dispatch();
+          kick();
+        },
+        (err: unknown) => {
+          m.checking = false;
+          metrics.operations.inc({ runner, operation: 'ready', result: 'failure' });
+          log.warn({ machine: m.key, err }, 'machine failed its ready check');
+          remove(m, 'ready check failed');
+        },
+      );
+  }
+
+  async function refresh(): Promise<void> {
+    const seen = new Map<string, InstanceState>();
+    let unlisted: string[] = [];
+    try {
+      await o.provider.update((r) => seen.set(r.id, r.state));
+    } catch (err) {
+      if (!(err instanceof PartialUpdateError)) {
+        log.warn({ err }, 'listing machines failed');
+        nextUpdateMs = now() + timing.updateExpectingMs;
+        return;
+      }
+      unlisted = err.providers;
+    }
+    for (const m of machines.values()) {
+      if (m.state === 'removing' || unlisted.includes(splitKey(m.key).provider)) continue;
+      const st = seen.get(m.key);
+      const young = m.state === 'creating' && now() - m.createdAtMs < timing.readyTimeoutMs;
+      if ((st === undefined && !young) || st === 'deleted') {
+        log.warn({ machine: m.key, busy: m.busy }, 'machine unexpectedly removed');
+        metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
+        m.lost = true;
+        machines.delete(m.key);
+        dirty = true;
+      } else if (st === 'timeout' || st === 'deleting') {
+        metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
+        remove(m, `provider reports it ${st}`);
+      } else if (st === 'running' && m.state === 'creating' && !m.checking) readyCheck(m);
+    }
+    const expecting = waiters.length > 0 || [...machines.values()].some((m) => m.state !== 'ready');
+    nextUpdateMs = now() + (expecting ? timing.updateExpectingMs : timing.updateIntervalMs);
+  }
+
+  function lease(m: Machine): Lease {
+    let released = false;
+    let started = false;
+    return {
+      key: m.key,
+      connect: undefined as unknown as ConnectInfo,
+      get lost() {
+        return m.lost || !machines.has(m.key);
+      },
+      started() {
+        if (!started && !released) m.started++;
+        started = true;
+      },
+      release(options = {}) {
+        if (released) return;
+        released = true;
+        m.busy--;
+        if (started) m.started--;
+        m.idleSinceMs = now();
+        dirty = true;
+        if (machines.get(m.key) === m) {
+          if (options.broken) remove(m, 'its job found it broken');
+          else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
+        }
+        dispatch();
+        kick();
+      },
+    };
+  }
+
+  function grant(m: Machine, w: Waiter): void {
+    m.busy++;
+    m.useCount++;
+    dirty = true;
+    const l = lease(m);
+    o.provider.connectInfo(m.key).then(
+      (connect) => {
+        Object.defineProperty(l, 'connect', { value: connect });
+        if (w.done) l.release();
+        else {
+          w.done = true;
+          w.resolve(l);
+        }
+      },
+      (err: unknown) => {
+        log.warn({ machine: m.key, err }, 'no connection info; trying another machine');
+        l.release({ broken: true });
+        if (!w.done) waiters.unshift(w);
+        kick();
+      },
+    );
+  }
+
+  function dispatch(): void {
+    while (waiters.length > 0) {
+      const ready = [...machines.values()].filter((m) => machineFree(m, limits) > 0);
+      if (ready.length === 0) return;
+      ready.sort((a, b) => b.busy - a.busy || b.createdAtMs - a.createdAtMs);
+      const w = waiters.shift() as Waiter;
+      if (!w.done) grant(ready[0] as Machine, w);
+    }
+  }
+
+  function expire(): void {
+    for (const w of waiters.filter((x) => now() >= x.deadlineMs)) {
+      w.done = true;
+      w.reject(new Error(`no machine slot within ${timing.acquireTimeoutMs / 1000}s (instance_acquire_timeout)`));
+    }
+    for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]?.done) waiters.splice(i, 1);
+    for (const m of machines.values()) {
+      if (m.state === 'creating' && now() - m.createdAtMs > timing.readyTimeoutMs) remove(m, 'not ready within instance_ready_timeout');
+      if (m.state === 'removing') remove(m, 'retry');
+    }
+  }
+
+  async function scaleUp(): Promise<void> {
+    const policy = activePolicy(o.policies(), clock.now());
+    const n = instancesToCreate(snapshot(machines.values(), limits, waiters.length, 0), policy, limits);
+    if (n <= 0) return;
+    pending = n;
+    await persist();
+    const t = now();
+    let keys: string[] = [];
+    try {
+      keys = await o.provider.increase(n);
+    } catch (err) {
+      log.warn({ err }, 'machine creation failed');
+    }
+    pending = 0;
+    for (const key of keys) machines.set(key, newMachine(key, t));
+    metrics.operations.inc({ runner, operation: 'create', result: 'success' }, keys.length);
+    if (keys.length < n) metrics.operations.inc({ runner, operation: 'create', result: 'failure' }, n - keys.length);
+    if (keys.length > 0) {
+      log.info({ machines: keys, wanted: n }, 'creating machines');
+      nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);
+    }
+    dirty = true;
+  }
+
+  function scaleDown(): void {
+    const policy = activePolicy(o.policies(), clock.now());
+    const s = snapshot(machines.values(), limits, waiters.length, 0);
+    for (const key of instancesToRemove(idleCandidates(machines.values(), limits), s, policy, now())) {
+      const m = machines.get(key);
+      if (m) remove(m, usedUp(m, limits) ? 'max_use_count reached' : 'idle past idle_time');
+    }
+  }
+
+  function publish(): void {
+    const counts = Object.fromEntries(MACHINE_STATES.map((s) => [s, 0])) as Record<string, number>;
+    for (const m of machines.values()) counts[metricState(m)] = (counts[metricState(m)] ?? 0) + 1;
+    for (const s of MACHINE_STATES) metrics.machines.set({ runner, state: s }, counts[s] ?? 0);
+    metrics.waiting.set({ runner }, waiters.length);
+    metrics.maxInstances.set({ runner }, limits.maxInstances);
+  }
+
+  async function tick(): Promise<void> {
+    if (now() >= nextUpdateMs) await refresh();
+    expire();
+    dispatch();
+    await scaleUp();
+    scaleDown();
+    publish();
+    if (dirty) await persist();
+  }
+
+  return {
+    adopt(state) {
+      for (const r of state.machines) {
+        if (!r.key || r.key.endsWith('/')) {
+          zeroIds.push(r);
+          continue;
+        }
+        const m = fromRecord(r, now());
+        machines.set(m.key, m);
+        if (r.busy > 0) remove(m, 'it had jobs when the manager stopped');
+        else log.info({ machine: m.key, useCount: m.useCount }, 'adopting machine');
+      }
+      dirty = true;
+    },
+    acquire(job, options = {}) {
+      return new Promise<Lease>((resolve, reject) => {
+        const w: Waiter = { job, deadlineMs: now() + timing.acquireTimeoutMs, resolve, reject, done: false };
+        options.signal?.addEventListener('abort', () => {
+          if (w.done) return;
+          w.done = true;
+          reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+        });
+        if (options.front) waiters.unshift(w);
+        else waiters.push(w);
+        dispatch();
+        nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);
+        kick();
+      });
+    },
+    tick,
+    async run(signal) {
+      while (!signal.aborted) {
+        try {
+          await tick();
+        } catch (err) {
+          log.error({ err }, 'autoscaler pass failed');
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          signal.addEventListener('abort', () => wake?.(), { once: true });
+        });
+        wake = null;
+      }
+    },
+    async removeAll(attempts) {
+      for (let i = 0; i < attempts && machines.size > 0; i++) {
+        for (const m of machines.values()) if (m.busy === 0 || m.lost) remove(m, 'manager shutdown');
+        await clock.sleep(i === 0 ? 50 : 1000);
+        expire();
+      }
+      await persist();
+    },
+    machines: () => [...machines.values()],
+    zeroIdRecords: () => [...zeroIds],
+    forgetZeroIds(keep) {
+      zeroIds = zeroIds.filter(keep);
+      dirty = true;
+    },
+    waiting: () => waiters.filter((w) => !w.done).length,
+    state: fleetState,
+  };
+}

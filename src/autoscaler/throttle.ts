@@ -1,0 +1,53 @@
+/**
+ * Per-provider pacing of machine creation: a token bucket (burst, refill per second) and an
+ * exponential backoff after API errors (1 s doubling to 60 s). Clock-driven, no timers. PURE state.
+ */
+export interface TokenBucket {
+  /** Takes up to `wanted` tokens; returns how many were taken. */
+  take(wanted: number, nowMs: number): number;
+}
+
+/** `limit` tokens per second (-1 = unlimited), at most `burst` stored. */
+export function tokenBucket(limit: number, burst: number): TokenBucket {
+  let tokens = burst;
+  let last: number | null = null;
+  return {
+    take(wanted, nowMs) {
+      if (limit < 0) return wanted;
+      if (last !== null) tokens = Math.min(burst, tokens + ((nowMs - last) / 1000) * limit);
+      last = nowMs;
+      const n = Math.max(0, Math.min(wanted, Math.floor(tokens)));
+      tokens -= n;
+      return n;
+    },
+  };
+}
+
+export interface Backoff {
+  /** True while calls should wait. */
+  blocked(nowMs: number): boolean;
+  failure(nowMs: number): number;
+  success(): void;
+  readonly failures: number;
+}
+
+export function exponentialBackoff(baseMs = 1000, capMs = 60_000): Backoff {
+  let until = 0;
+  let failures = 0;
+  return {
+    blocked: (nowMs) => nowMs < until,
+    failure(nowMs) {
+      failures++;
+      const delay = Math.min(capMs, baseMs * 2 ** (failures - 1));
+      until = nowMs + delay;
+      return delay;
+    },
+    success() {
+      failures = 0;
+      until = 0;
+    },
+    get failures() {
+      return failures;
+    },
+  };
+}
