@@ -193,4 +193,18 @@ describe('runner manager', () => {
     await until(() => finalState(9) === 'success');
     expect(coordinator.jobs.get(9)?.trace.toString()).toContain('in-process');
   });
+
+  it('keeps request_concurrency long polls in flight per runner entry', async () => {
+    coordinator.holdMs = 60_000;
+    const m = await startManager(
+      tomlFor()
+        .replace('concurrent = 1', 'concurrent = 4')
+        .replace('executor = "shell"', 'executor = "shell"\nrequest_concurrency = 2'),
+    );
+    await until(() => coordinator.heldCount === 2);
+    coordinator.enqueue(job(1, ['true']));
+    coordinator.enqueue(job(2, ['true']));
+    await until(() => finalState(1) === 'success' && finalState(2) === 'success');
+    await until(() => m.runningJobs().length === 0);
+  });
 });

@@ -37,6 +37,8 @@ export interface FakeCoordinator {
   /** Called when a job request starts being held. */
   onHold: (() => void) | undefined;
   traceUpdateInterval: number | undefined;
+  /** Job requests being held (long polls in progress). */
+  readonly heldCount: number;
   enqueue(payload: JobPayload): void;
   setStatus(jobId: number, status: RemoteJobStatus): void;
   close(): Promise<void>;
@@ -183,7 +185,8 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
-  return Object.assign(fake, {
+  Object.defineProperty(fake, 'heldCount', { get: () => held.size });
+  return Object.assign(fake as typeof fake & { readonly heldCount: number }, {
     enqueue(payload: JobPayload) {
       queue.push(payload);
       version++;
