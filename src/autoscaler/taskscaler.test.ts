@@ -1,0 +1,159 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+
+import { createFakeClock, type FakeClock } from '../runner/testing/fake-clock.js';
+import { silentLogger } from '../shared/logger.js';
+import { policySchema } from './autoscaler-config.js';
+import { autoscalerMetrics } from './metrics.js';
+import { createProviderGroup } from './provider-group.js';
+import { createFakeProvider, type FakeProvider } from './providers/fake/fake-provider.js';
+import { fakeProviderConfigSchema } from './providers/fake/fake-provider-config.js';
+import { createTaskscaler, type Lease, type Taskscaler } from './taskscaler.js';
+import type { FleetState } from './state-store.js';
+
+interface Setup {
+  clock: FakeClock;
+  fake: FakeProvider;
+  backup: FakeProvider;
+  scaler: Taskscaler;
+  registry: Registry;
+  saved: FleetState[];
+}
+
+async function setup(opts: { maxUse?: number; maxInstances?: number; idleCount?: number; idleTime?: string; withBackup?: boolean } = {}): Promise<Setup> {
+  const clock = createFakeClock();
+  const cfg = fakeProviderConfigSchema.parse({ boot_seconds_min: 10, boot_seconds_max: 10, delete_seconds: 1 });
+  const fake = createFakeProvider(cfg, { clock, random: () => 0.5 });
+  const backup = createFakeProvider(cfg, { clock, random: () => 0.5 });
+  const members = [{ name: 'p', group: fake, backup: false }];
+  if (opts.withBackup) members.push({ name: 'b', group: backup, backup: true });
+  const provider = createProviderGroup({ members, failoverAfterMs: 30_000, throttle: { limit: -1, burst: 10 }, clock, logger: silentLogger() });
+  await provider.init({ clock, logger: silentLogger() });
+  const registry = new Registry();
+  const saved: FleetState[] = [];
+  const scaler = createTaskscaler({
+    runner: 'r1',
+    provider,
+    limits: { capacityPerInstance: 1, maxUseCount: opts.maxUse ?? 0, maxInstances: opts.maxInstances ?? 0 },
+    policies: () => [policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' })],
+    timing: { readyTimeoutMs: 60_000, acquireTimeoutMs: 900_000, updateIntervalMs: 60_000, updateExpectingMs: 2_000, deletionRetryMs: 60_000 },
+    readyCheck: async () => undefined,
+    clock,
+    logger: silentLogger(),
+    metrics: autoscalerMetrics(registry),
+    persist: async (s) => void saved.push(s),
+  });
+  return { clock, fake, backup, scaler, registry, saved };
+}
+
+/** Advances the clock in 1 s ticks until `done` or `limit` ticks. */
+async function ticks(s: Setup, limit: number, done: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < limit && !done(); i++) {
+    await s.scaler.tick();
+    await new Promise((r) => setImmediate(r));
+    s.clock.advance(1000);
+  }
+}
+
+function collect(p: Promise<Lease>, into: Lease[]): void {
+  void p.then((l) => into.push(l));
+}
+
+describe('taskscaler', () => {
+  it('takes jobs first and creates machines for them in one parallel request, up to max_instances', async () => {
+    const s = await setup({ maxInstances: 2 });
+    const leases: Lease[] = [];
+    for (let i = 0; i < 3; i++) collect(s.scaler.acquire(`job${i}`), leases);
+    await ticks(s, 30, () => leases.length === 2);
+    expect(leases).toHaveLength(2);
+    expect(s.fake.calls.increase).toBe(1);
+    expect(s.fake.existing()).toHaveLength(2);
+    expect(s.scaler.waiting()).toBe(1);
+    await s.scaler.tick();
+    expect(await s.registry.metrics()).toContain('flotilla_autoscaler_jobs_waiting_for_capacity{runner="r1"} 1');
+    leases[0]?.release();
+    await ticks(s, 5, () => leases.length === 3);
+    expect(leases).toHaveLength(3);
+    expect(s.fake.calls.increase).toBe(1);
+  });
+
+  it('removes a machine after max_use_count jobs', async () => {
+    const s = await setup({ maxUse: 1 });
+    const leases: Lease[] = [];
+    collect(s.scaler.acquire('a'), leases);
+    await ticks(s, 30, () => leases.length === 1);
+    leases[0]?.release();
+    await ticks(s, 5);
+    expect(s.scaler.machines()).toHaveLength(0);
+    expect(s.fake.existing()).toHaveLength(0);
+  });
+
+  it('keeps idle_count machines and trims extra ones after idle_time', async () => {
+    const s = await setup({ idleCount: 1, idleTime: '30s' });
+    const leases: Lease[] = [];
+    for (const j of ['a', 'b']) collect(s.scaler.acquire(j), leases);
+    await ticks(s, 30, () => leases.length === 2 && s.scaler.machines().length === 3);
+    expect(s.scaler.machines()).toHaveLength(3);
+    for (const l of leases) l.release();
+    await ticks(s, 10);
+    expect(s.scaler.machines()).toHaveLength(3);
+    await ticks(s, 40);
+    expect(s.scaler.machines().map((m) => m.state)).toEqual(['ready']);
+  });
+
+  it('replaces a machine that dies, and a retried job keeps its place', async () => {
+    const s = await setup();
+    const leases: Lease[] = [];
+    collect(s.scaler.acquire('a'), leases);
+    await ticks(s, 30, () => leases.length === 1);
+    const first = leases[0] as Lease;
+    s.fake.kill(first.connect.id);
+    await ticks(s, 3);
+    expect(first.lost).toBe(true);
+    collect(s.scaler.acquire('late'), leases);
+    first.release({ broken: true });
+    collect(s.scaler.acquire('a', { front: true }), leases);
+    await ticks(s, 30, () => leases.length === 3);
+    expect(leases[1]?.connect.id).not.toBe(first.connect.id);
+  });
+
+  it('backs off on provider errors and never stops', async () => {
+    const s = await setup();
+    s.fake.failNext('increase', 'rate_limit', 3);
+    const leases: Lease[] = [];
+    collect(s.scaler.acquire('a'), leases);
+    await ticks(s, 60, () => leases.length === 1);
+    expect(leases).toHaveLength(1);
+    expect(s.fake.calls.increase).toBe(4);
+  });
+
+  it('fails over to the backup while the primary fails, and back when it recovers', async () => {
+    const s = await setup({ withBackup: true, maxUse: 1 });
+    s.fake.failNext('increase', 'capacity', 5);
+    const leases: Lease[] = [];
+    collect(s.scaler.acquire('a'), leases);
+    await ticks(s, 90, () => leases.length === 1);
+    expect(leases[0]?.key.startsWith('b/')).toBe(true);
+    leases[0]?.release();
+    await ticks(s, 40);
+    collect(s.scaler.acquire('x'), leases);
+    await ticks(s, 30, () => leases.length === 2);
+    expect(leases.map((l) => l.key)).toEqual(['b/fake-1', 'p/fake-1']);
+    expect(s.backup.existing()).toHaveLength(0);
+  });
+
+  it('persists machines and a restarted taskscaler adopts idle ones and removes those that had jobs', async () => {
+    const s = await setup({ idleCount: 0, idleTime: '1h' });
+    const leases: Lease[] = [];
+    for (const j of ['a', 'b']) collect(s.scaler.acquire(j), leases);
+    await ticks(s, 30, () => leases.length === 2);
+    leases[0]?.release();
+    await ticks(s, 1);
+    const state = s.saved.at(-1) as FleetState;
+    expect(state.machines.map((m) => m.busy).sort()).toEqual([0, 1]);
+    const again = await setup({ idleTime: '1h' });
+    again.scaler.adopt(state);
+    expect(again.scaler.machines()).toHaveLength(2);
+    expect(again.scaler.machines().filter((m) => m.state === 'removing')).toHaveLength(1);
+  });
+});
