@@ -80,12 +80,18 @@ function printResult(file: string, result: LintResult, json: boolean): void {
   }
 }
 
-async function lint(fileArg: string | undefined, flags: { json?: boolean }): Promise<void> {
+interface LintFlags {
+  json?: boolean;
+  projectDir?: string;
+}
+
+async function lint(fileArg: string | undefined, flags: LintFlags): Promise<void> {
   const file = path.resolve(fileArg ?? '.gitlab-ci.yml');
   const text = await readFile(file, 'utf8').catch(() => {
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `cannot read ${file}; pass the path of a .gitlab-ci.yml`);
   });
-  const root = (await gitOut(path.dirname(file), ['rev-parse', '--show-toplevel'])) ?? path.dirname(file);
+  // `include:local` paths are relative to the project's root: the file's folder unless told otherwise.
+  const root = path.resolve(flags.projectDir ?? path.dirname(file));
   const context = await localContext(root);
   const result = await lintPipeline(text, context, { fileName: path.relative(root, file) || path.basename(file) });
   printResult(path.relative(process.cwd(), file) || file, result, flags.json === true);
@@ -98,5 +104,6 @@ export function registerLintCommand(program: Command): void {
     .description('Validate a .gitlab-ci.yml and print every error with file:line:column; exit 1 when invalid')
     .argument('[file]', 'the file to check', '.gitlab-ci.yml')
     .option('--json', 'print the result as the CI lint API does')
-    .action((file: string | undefined, flags: { json?: boolean }) => lint(file, flags));
+    .option('--project-dir <dir>', "the project's root, for include:local (default: the file's folder)")
+    .action((file: string | undefined, flags: LintFlags) => lint(file, flags));
 }

@@ -85,7 +85,8 @@ export function summaryLines(pipeline: PipelineResponse, jobs: JobResponse[]): s
   for (const job of jobs) {
     const reason = job.failure_reason ? ` (${job.failure_reason})` : '';
     const allowed = job.status === 'failed' && job.allow_failure ? ' [allowed to fail]' : '';
-    out.push(`  ${job.stage.padEnd(10)} ${job.name.padEnd(width)}  ${job.status.padEnd(8)} ${seconds(job).padStart(7)}${reason}${allowed}`);
+    const coverage = job.coverage !== null ? ` coverage ${job.coverage}%` : '';
+    out.push(`  ${job.stage.padEnd(10)} ${job.name.padEnd(width)}  ${job.status.padEnd(8)} ${seconds(job).padStart(7)}${reason}${allowed}${coverage}`);
   }
   return out;
 }

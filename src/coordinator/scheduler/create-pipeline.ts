@@ -49,7 +49,13 @@ async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: Creat
   return { sha, tag: kind === 'tag' };
 }
 
-export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineInput): Promise<PipelineRecord> {
+export interface CreatedPipeline {
+  pipeline: PipelineRecord;
+  /** `workflow:auto_cancel:on_new_commit` of the new pipeline: conservative (default), interruptible or none. */
+  autoCancelOnNewCommit: string;
+}
+
+export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineInput): Promise<CreatedPipeline> {
   const { project } = input;
   const fullPath = `${project.namespacePath}/${project.path}`;
   const { sha, tag } = await resolveCommit(deps, fullPath, input);
@@ -121,7 +127,7 @@ export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineI
       [],
     );
     deps.logger.info({ pipelineId: pipeline.id, projectId: project.id }, 'pipeline created with yaml errors');
-    return pipeline;
+    return { pipeline, autoCancelOnNewCommit: 'none' };
   }
   const def = result.pipeline;
   const { pipeline } = await deps.store.createPipeline(
@@ -139,5 +145,5 @@ export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineI
   );
   await deps.repos.createPipelineRef(fullPath, pipeline.id, sha);
   deps.logger.info({ pipelineId: pipeline.id, projectId: project.id, ref: input.ref, jobs: def.jobs.length }, 'pipeline created');
-  return pipeline;
+  return { pipeline, autoCancelOnNewCommit: def.autoCancel?.onNewCommit ?? 'conservative' };
 }

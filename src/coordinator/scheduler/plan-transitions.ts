@@ -36,17 +36,18 @@ function prerequisites(job: JobRecord, jobs: JobRecord[]): JobRecord[] | null {
 /** The status a `created` job moves to once its prerequisites are done, or null to keep waiting. */
 function nextStatus(job: JobRecord, prereqStatus: string | null): JobStatus | null {
   const when = job.when;
+  const ready: JobStatus = job.definition.resourceGroup ? 'waiting_for_resource' : 'pending';
   const ok = prereqStatus === null || prereqStatus === 'success' || prereqStatus === 'skipped';
   if (ok) {
     if (when === 'on_failure') return 'skipped';
     if (when === 'manual') return 'manual';
     if (when === 'delayed') return 'scheduled';
-    return 'pending';
+    return ready;
   }
   if (prereqStatus === 'failed') {
-    return when === 'on_failure' || when === 'always' ? 'pending' : 'skipped';
+    return when === 'on_failure' || when === 'always' ? ready : 'skipped';
   }
-  if (prereqStatus === 'canceled') return when === 'always' ? 'pending' : 'skipped';
+  if (prereqStatus === 'canceled') return when === 'always' ? ready : 'skipped';
   return null;
 }
 

@@ -6,6 +6,7 @@ import { isCompleted, type JobStatus } from '../../api/job-status.js';
 import type { JobPatch, JobRecord, PipelineRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { pipelineStatusOf, planTransitions } from './plan-transitions.js';
+import { assignResources } from './resource-groups.js';
 
 const MAX_ROUNDS = 1000;
 
@@ -46,10 +47,16 @@ async function updatePipelineStatus(deps: SchedulerDeps, pipeline: PipelineRecor
   deps.logger.info({ pipelineId: pipeline.id, status, previous: pipeline.status }, 'pipeline status changed');
 }
 
-export async function processPipeline(deps: SchedulerDeps, pipelineId: number): Promise<void> {
+/**
+ * Processes one pipeline; returns the ids of OTHER pipelines whose jobs changed (a resource group
+ * freed here queued a job there), which the caller processes in turn.
+ */
+export async function processPipeline(deps: SchedulerDeps, pipelineId: number): Promise<number[]> {
   const pipeline = await deps.store.getPipeline(pipelineId);
-  if (!pipeline || pipeline.yamlErrors) return;
+  if (!pipeline || pipeline.yamlErrors) return [];
   const queued = await applyTransitions(deps, pipelineId);
   deps.queue.jobsQueued(queued);
-  await updatePipelineStatus(deps, pipeline);
+  const assigned = await assignResources(deps);
+  await updatePipelineStatus(deps, (await deps.store.getPipeline(pipelineId)) ?? pipeline);
+  return [...new Set(assigned.map((j) => j.pipelineId))].filter((id) => id !== pipelineId);
 }

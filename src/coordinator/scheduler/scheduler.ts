@@ -4,6 +4,8 @@
  * compare-and-set updates keep several coordinators on one database correct.
  */
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
+import { afterFinish } from './after-finish.js';
+import { cancelRedundant } from './auto-cancel.js';
 import { claimJob, type ClaimedJob } from './claim.js';
 import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
@@ -23,10 +25,17 @@ export class Scheduler {
     this.deps = deps;
   }
 
-  /** Runs `fn` after earlier work on the same pipeline finished. */
-  async #serial(pipelineId: number, fn: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `fn` after earlier work on the same pipeline finished. `fn` may return ids of other
+   * pipelines to process afterwards (outside this pipeline's lock).
+   */
+  async #serial(pipelineId: number, fn: () => Promise<number[] | void>): Promise<void> {
     const previous = this.#locks.get(pipelineId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
+    let others: number[] = [];
+    const run = async (): Promise<void> => {
+      others = (await fn()) ?? [];
+    };
+    const next = previous.then(run, run);
     const settled = next.catch(() => undefined);
     this.#locks.set(pipelineId, settled);
     try {
@@ -34,6 +43,7 @@ export class Scheduler {
     } finally {
       if (this.#locks.get(pipelineId) === settled) this.#locks.delete(pipelineId);
     }
+    for (const id of others) await this.process(id);
   }
 
   process(pipelineId: number): Promise<void> {
@@ -41,8 +51,11 @@ export class Scheduler {
   }
 
   async createPipeline(input: CreatePipelineInput): Promise<PipelineRecord> {
-    const pipeline = await createPipeline(this.deps, input);
+    const { pipeline, autoCancelOnNewCommit } = await createPipeline(this.deps, input);
     await this.process(pipeline.id);
+    if (input.source === 'push' || input.source === 'api' || input.source === 'web') {
+      for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit)) await this.process(id);
+    }
     return (await this.deps.store.getPipeline(pipeline.id)) ?? pipeline;
   }
 
@@ -56,7 +69,7 @@ export class Scheduler {
   async requeue(job: JobRecord): Promise<void> {
     await this.#serial(job.pipelineId, async () => {
       await requeueJob(this.deps, job);
-      await processPipeline(this.deps, job.pipelineId);
+      return processPipeline(this.deps, job.pipelineId);
     });
   }
 
@@ -64,7 +77,8 @@ export class Scheduler {
     let updated: JobRecord | null = null;
     await this.#serial(job.pipelineId, async () => {
       updated = await finishJob(this.deps, job, result);
-      await processPipeline(this.deps, job.pipelineId);
+      if (updated) await afterFinish(this.deps, updated);
+      return processPipeline(this.deps, job.pipelineId);
     });
     return updated;
   }
@@ -73,7 +87,7 @@ export class Scheduler {
     let updated = job;
     await this.#serial(job.pipelineId, async () => {
       updated = await cancelJob(this.deps, job);
-      await processPipeline(this.deps, job.pipelineId);
+      return processPipeline(this.deps, job.pipelineId);
     });
     return updated;
   }
@@ -82,7 +96,7 @@ export class Scheduler {
     await this.#serial(pipeline.id, async () => {
       const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
       for (const job of items) await cancelJob(this.deps, job);
-      await processPipeline(this.deps, pipeline.id);
+      return processPipeline(this.deps, pipeline.id);
     });
   }
 
@@ -90,7 +104,7 @@ export class Scheduler {
     let created: JobRecord[] = [];
     await this.#serial(job.pipelineId, async () => {
       created = await retryJobs(this.deps, [job], userId);
-      await processPipeline(this.deps, job.pipelineId);
+      return processPipeline(this.deps, job.pipelineId);
     });
     const fresh = created[0] ? await this.deps.store.getJob(created[0].id) : null;
     return fresh ?? job;
@@ -101,7 +115,7 @@ export class Scheduler {
       const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
       const failed = items.filter((j) => RETRYABLE.has(j.status));
       if (failed.length > 0) await retryJobs(this.deps, failed, userId);
-      await processPipeline(this.deps, pipeline.id);
+      return processPipeline(this.deps, pipeline.id);
     });
   }
 
@@ -109,7 +123,7 @@ export class Scheduler {
     let played = job;
     await this.#serial(job.pipelineId, async () => {
       played = await playJob(this.deps, job, userId);
-      await processPipeline(this.deps, job.pipelineId);
+      return processPipeline(this.deps, job.pipelineId);
     });
     return played;
   }

@@ -5,6 +5,7 @@
  */
 import type { JobRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
+import { afterFinish } from './after-finish.js';
 import { failJob } from './job-actions.js';
 
 export interface WatchdogActions {
@@ -17,7 +18,10 @@ async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord
   const changed: JobRecord[] = [];
   for (const job of await deps.store.listStaleRunningJobs(staleBefore)) {
     const updated = await failJob(deps, job, 'runner_system_failure');
-    if (updated) changed.push(updated);
+    if (updated) {
+      await afterFinish(deps, updated);
+      changed.push(updated);
+    }
   }
   const { items: running } = await deps.store.listJobs({ statuses: ['running', 'canceling'] });
   for (const job of running) {
@@ -26,7 +30,10 @@ async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord
       const limit = started + (job.timeoutSeconds + deps.config.timeoutGraceSeconds) * 1000;
       if (now > limit) {
         const updated = await failJob(deps, job, 'job_execution_timeout');
-        if (updated) changed.push(updated);
+        if (updated) {
+          await afterFinish(deps, updated);
+          changed.push(updated);
+        }
       }
     }
     if (job.status === 'canceling') {
