@@ -73,14 +73,16 @@ describe('shell executor scripts', () => {
     const variables = [
       { key: 'GREETING', value: 'hello world', public: true, masked: false },
       { key: 'CONF', value: 'file-content', public: false, masked: false, file: true },
+      { key: 'GOPATH', value: '$CI_PROJECT_DIR/.go', public: true, masked: false },
     ];
-    const { executor, output, ctx } = await setup({
+    const { executor, output, ctx, projectDir } = await setup({
       variables,
-      steps: [script('X=1', 'echo "$GREETING $X"', 'cat "$CONF"')],
+      steps: [script('X=1', 'echo "$GREETING $X"', 'cat "$CONF"', 'echo "gopath=$GOPATH"')],
     });
     expect(await executor.runStage('step_script', ctx())).toEqual({ exitCode: 0 });
     expect(output.text()).toContain('\x1b[32;1m$ echo "$GREETING $X"\x1b[0;m\nhello world 1\n');
     expect(output.text()).toContain('file-content');
+    expect(output.text()).toContain(`gopath=${projectDir}/.go`);
   });
 
   it.each([

@@ -18,6 +18,7 @@ import type {
   StageContext,
   StageResult,
 } from '../executor.js';
+import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { getSources } from './git-sources.js';
 import { runProcess } from './process.js';
@@ -69,7 +70,8 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): Executor {
   const projectDir = projectDirFor(job);
   const tmpDir = `${projectDir}.tmp`;
-  const variables = [...executorVariables(job, projectDir), ...job.variables];
+  // the executor's paths win over anything the payload says about them
+  const variables = expandVariables([...job.variables, ...executorVariables(job, projectDir)]);
   const env = inheritedEnv();
   let scriptCounter = 0;
 
