@@ -57,7 +57,9 @@ async function recordCoverage(deps: SchedulerDeps, job: JobRecord): Promise<void
   const offset = Math.max(0, job.traceSize - COVERAGE_SCAN_BYTES);
   const trace = (await deps.store.readTrace(job.id, offset)).toString('utf8');
   const coverage = extractCoverage(trace, pattern);
-  if (coverage !== null) await deps.store.updateJob(job.id, { coverage });
+  if (coverage === null) return;
+  await deps.store.updateJob(job.id, { coverage });
+  deps.logger.info({ jobId: job.id, coverage }, 'coverage recorded');
 }
 
 async function attempts(deps: SchedulerDeps, job: JobRecord): Promise<number> {

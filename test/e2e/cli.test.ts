@@ -1,0 +1,117 @@
+/**
+ * End to end through the CLI as a user runs it: `flotilla run` on the examples (embedded
+ * coordinator and runner), failures and bad input, and `flotilla lint` on deliberately broken files.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CLI } from '../helpers/processes.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const exec = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function flotilla(args: string[], cwd = ROOT): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, out: (e.stdout ?? '') + (e.stderr ?? '') };
+  }
+}
+
+let tmp: { dir: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  tmp = await tempDir('flotilla-cli-');
+});
+
+afterAll(async () => {
+  await tmp.remove();
+});
+
+describe('flotilla run', () => {
+  it('runs the example pipeline, streams job logs and exits 0', async () => {
+    const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color']);
+    expect(code, out).toBe(0);
+    expect(out).toContain('build        | ');
+    expect(out).toContain('words counted correctly');
+    expect(out).toMatch(/Pipeline #\d+ success/);
+    expect(out).toMatch(/lint\s+failed .*\[allowed to fail\]/);
+    expect(out).toMatch(/publish\s+manual/);
+  });
+
+  it('runs extends, include, rules, parallel:matrix and needs', async () => {
+    const { code, out } = await flotilla(['run', 'examples/advanced-pipeline', '--no-color']);
+    expect(code, out).toBe(0);
+    for (const name of ['test: [unit, 1]', 'test: [unit, 2]', 'test: [api, 1]', 'test: [api, 2]']) expect(out).toContain(name);
+    expect(out).not.toContain('only-on-tags');
+    expect(out).toContain('suite api shard 2 on node');
+    expect(out).toContain('coverage 91.25%');
+  });
+
+  it('runs uncommitted changes of a repository and exits 1 when the pipeline fails', async () => {
+    const repo = path.join(tmp.dir, 'failing');
+    await mkdir(repo, { recursive: true });
+    await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    await writeFile(path.join(repo, '.gitlab-ci.yml'), 'check:\n  script: [cat note.txt, exit 4]\n');
+    await writeFile(path.join(repo, 'note.txt'), 'uncommitted-note\n');
+    const { code, out } = await flotilla(['run', repo, '--no-color']);
+    expect(code, out).toBe(1);
+    expect(out).toContain('uncommitted-note');
+    expect(out).toMatch(/Pipeline #\d+ failed/);
+    expect(out).toContain('exit code 4');
+  });
+
+  it('says what to fix for a directory without .gitlab-ci.yml', async () => {
+    const { code, out } = await flotilla(['run', tmp.dir]);
+    expect(code).toBe(1);
+    expect(out).toContain('has no .gitlab-ci.yml');
+    expect(out).toContain('FLO_ERR_CONFIG_INVALID');
+  });
+
+  it('reports an invalid .gitlab-ci.yml as a failed pipeline with positioned errors', async () => {
+    const dir = path.join(tmp.dir, 'invalid');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, '.gitlab-ci.yml'), 'job:\n  script: [echo]\n  when: sometimes\n');
+    const { code, out } = await flotilla(['run', dir]);
+    expect(code).toBe(1);
+    expect(out).toContain('jobs:job:when config should be one of');
+    expect(out).toContain('.gitlab-ci.yml:3:3');
+  });
+});
+
+describe('flotilla lint', () => {
+  it('accepts the examples', async () => {
+    for (const example of ['hello-pipeline', 'advanced-pipeline']) {
+      const { code, out } = await flotilla(['lint', `examples/${example}/.gitlab-ci.yml`]);
+      expect(code, out).toBe(0);
+      expect(out).toContain('is valid');
+    }
+  });
+
+  it('prints positioned errors and exits 1 for each broken file', async () => {
+    const dir = path.join(ROOT, 'test/fixtures/broken');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.yml'));
+    expect(files.length).toBeGreaterThanOrEqual(7);
+    for (const file of files) {
+      const { code, out } = await flotilla(['lint', path.join(dir, file)]);
+      expect(code, `${file}: ${out}`).toBe(1);
+      expect(out, file).toMatch(new RegExp(`${file.replace('.', '\\.')}:\\d+:\\d+`));
+    }
+  });
+
+  it('prints the lint API shape with --json', async () => {
+    const { code, out } = await flotilla(['lint', '--json', 'test/fixtures/broken/bad-when.yml']);
+    expect(code).toBe(1);
+    const parsed = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1));
+    expect(parsed.valid).toBe(false);
+    expect(parsed.errors[0]).toContain('jobs:build:when');
+  });
+});
