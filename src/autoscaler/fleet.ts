@@ -1,0 +1,151 @@
+/**
+ * One runner entry's fleet: builds the provider group from `[runners.autoscaler]`, the taskscaler
+ * with its persisted state (adopting machines a previous manager left), the hand-set pauses, the
+ * interval cleaner and the metrics. `start()` / `stop()` are the manager's hooks.
+ */
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+import type { Registry } from 'prom-client';
+
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { providerEntries, type AutoscalerConfig } from './autoscaler-config.js';
+import { cleanFleet, type CleanReport } from './cleaner.js';
+import { autoscalerMetrics, type AutoscalerMetrics } from './metrics.js';
+import { createProviderGroup, type ProviderGroup } from './provider-group.js';
+import { providerFactory } from './providers/registry.js';
+import { createReadyCheck } from './ready-check.js';
+import { readControl, readState, stateWriter } from './state-store.js';
+import { createTaskscaler, type Taskscaler } from './taskscaler.js';
+
+export interface FleetOptions {
+  runnerName: string;
+  config: AutoscalerConfig;
+  /** The machine state file (see `defaultStatePath`). */
+  statePath: string;
+  /** The hand-set pauses file (see `controlPath`). */
+  controlPath: string;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface Fleet {
+  readonly scaler: Taskscaler;
+  readonly group: ProviderGroup;
+  readonly metrics: AutoscalerMetrics;
+  start(): Promise<void>;
+  /** Stops the loop; removes every machine when `delete_instances_on_shutdown` (or `deleteInstances`). */
+  stop(options?: { deleteInstances?: boolean }): Promise<void>;
+  clean(options: { dryRun: boolean }): Promise<CleanReport>;
+}
+
+/** The provider group of a config (providers created, not initialized). */
+export function buildGroup(o: Pick<FleetOptions, 'runnerName' | 'config' | 'clock' | 'logger'>, metrics: AutoscalerMetrics): ProviderGroup {
+  const c = o.config;
+  const members = providerEntries(c).map((e) => {
+    const factory = providerFactory(e.plugin);
+    return { name: e.name, backup: e.backup, group: factory.create(factory.parseConfig(e.plugin_config, { runnerName: o.runnerName })) };
+  });
+  return createProviderGroup({
+    members,
+    failoverAfterMs: c.failover_after * 1000,
+    throttle: {
+      limit: c.scale_throttle.limit === 0 ? 100 : c.scale_throttle.limit,
+      burst: c.scale_throttle.burst || c.max_instances || 10,
+    },
+    clock: o.clock,
+    logger: o.logger,
+    onError: (provider, operation, kind) => metrics.providerErrors.inc({ runner: o.runnerName, provider, operation, kind }),
+  });
+}
+
+/** Every machine key in the state files of the folder of `statePath` (all managers sharing it). */
+export async function knownKeys(statePath: string): Promise<Set<string>> {
+  const dir = dirname(statePath);
+  const keys = new Set<string>();
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const f of files.filter((n) => n.startsWith('autoscaler-') && n.endsWith('.json'))) {
+    const state = await readState(join(dir, f), '').catch(() => null);
+    for (const m of state?.machines ?? []) if (m.key) keys.add(m.key);
+  }
+  return keys;
+}
+
+export function createFleet(o: FleetOptions): Fleet {
+  const c = o.config;
+  const log = o.logger.child({ runner: o.runnerName });
+  const metrics = autoscalerMetrics(o.registry);
+  const group = buildGroup({ ...o, logger: log }, metrics);
+  const writer = stateWriter(o.statePath);
+  const scaler = createTaskscaler({
+    runner: o.runnerName,
+    provider: group,
+    limits: { capacityPerInstance: c.capacity_per_instance, maxUseCount: c.max_use_count, maxInstances: c.max_instances },
+    policies: () => c.policy,
+    timing: {
+      readyTimeoutMs: c.instance_ready_timeout * 1000,
+      acquireTimeoutMs: c.instance_acquire_timeout * 1000,
+      updateIntervalMs: c.update_interval * 1000,
+      updateExpectingMs: c.update_interval_when_expecting * 1000,
+      deletionRetryMs: c.deletion_retry_interval * 1000,
+    },
+    readyCheck: createReadyCheck(c.instance_ready_command),
+    clock: o.clock,
+    logger: log,
+    metrics,
+    persist: (s) => writer.write(s),
+  });
+  const loop = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  let running: Promise<void> | null = null;
+
+  async function applyControl(): Promise<void> {
+    const control = await readControl(o.controlPath);
+    for (const p of group.status()) group.setManual(p.name, control.providers[p.name] ?? null);
+    for (const p of group.status()) metrics.providerPaused.set({ runner: o.runnerName, provider: p.name }, p.paused ? 1 : 0);
+  }
+
+  async function clean(options: { dryRun: boolean }): Promise<CleanReport> {
+    const known = await knownKeys(o.statePath);
+    for (const m of scaler.machines()) known.add(m.key);
+    return cleanFleet({
+      runner: o.runnerName,
+      group,
+      known,
+      zeroIds: scaler.zeroIdRecords(),
+      dropZeroIds: (drop) => scaler.forgetZeroIds((r) => !drop(r)),
+      orphanMinAgeMs: c.cleaner.orphan_min_age * 1000,
+      zeroIdMaxAgeMs: c.cleaner.zero_id_max_age * 1000,
+      nowMs: o.clock.now().getTime(),
+      dryRun: options.dryRun,
+      logger: log,
+      metrics,
+    });
+  }
+
+  return {
+    scaler,
+    group,
+    metrics,
+    async start() {
+      await group.init({ clock: o.clock, logger: log });
+      scaler.adopt(await readState(o.statePath, o.runnerName));
+      await applyControl();
+      running = scaler.run(loop.signal);
+      timers.push(setInterval(() => void applyControl().catch(() => undefined), 2000));
+      if (c.cleaner.interval > 0)
+        timers.push(setInterval(() => void clean({ dryRun: false }).catch((err: unknown) => log.warn({ err }, 'cleaner failed')), c.cleaner.interval * 1000));
+    },
+    async stop(options = {}) {
+      for (const t of timers) clearInterval(t);
+      loop.abort();
+      await running;
+      if (options.deleteInstances ?? c.delete_instances_on_shutdown) await scaler.removeAll(60);
+      else await writer.write(scaler.state());
+      await group.shutdown();
+    },
+    clean,
+  };
+}
