@@ -1,0 +1,29 @@
+/** What the synthetic client process is told and what it reports back. */
+export interface ClientSettings {
+  url: string;
+  /** Runner authentication tokens, shared round-robin by the clients. */
+  tokens: string[];
+  clients: number;
+  /** PATCH trace requests per job and bytes in each. */
+  tracePatches?: number;
+  traceBytes?: number;
+  /** Stop (and report) after this many completed jobs. */
+  maxJobs?: number;
+  /** Where the figures are written at the end. */
+  statsFile: string;
+}
+
+export interface ClientStats {
+  completed: number;
+  errors: number;
+  /** Job id → epoch ms the client received it. */
+  received: Record<string, number>;
+  /** Milliseconds per request: 201 job requests, trace PATCHes, status PUTs. */
+  latencies: { request201: number[]; trace: number[]; update: number[] };
+  firstJobAt: number | null;
+  lastJobAt: number | null;
+}
+
+export function requestLatencies(): ClientStats['latencies'] {
+  return { request201: [], trace: [], update: [] };
+}

@@ -1,0 +1,116 @@
+/**
+ * Synthetic Runner-API clients in their own process (so they do not share the coordinator's CPU
+ * accounting): each client long-polls `POST /jobs/request`; a job it gets is "run" as a no-op:
+ * optional trace PATCHes, then `PUT /jobs/:id` success. Settings come as JSON in BENCH_CLIENTS.
+ * Prints `READY` once every client sent its first request; after SIGTERM, or when `maxJobs` jobs
+ * were completed, writes its figures to `statsFile` and prints `STATS`.
+ */
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+
+import { requestLatencies, type ClientSettings, type ClientStats } from './client-stats.js';
+
+const settings = JSON.parse(process.env['BENCH_CLIENTS'] ?? '{}') as ClientSettings;
+const target = new URL(settings.url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+const stats: ClientStats = { completed: 0, errors: 0, received: {}, latencies: requestLatencies(), firstJobAt: null, lastJobAt: null };
+const aborts = new Set<() => void>();
+let stopping = false;
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function call(method: string, path: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: target.hostname, port: target.port, method, path: `/api/v4${path}`, agent, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        aborts.delete(abort);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+      });
+      res.on('error', reject);
+    });
+    const abort = (): void => {
+      req.destroy(new Error('stopped'));
+    };
+    aborts.add(abort);
+    req.on('error', (err) => {
+      aborts.delete(abort);
+      reject(err);
+    });
+    req.end(body);
+  });
+}
+
+async function timedCall(kind: keyof ClientStats['latencies'], method: string, path: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
+  const t0 = performance.now();
+  const answer = await call(method, path, body, headers);
+  if (answer.status < 400) stats.latencies[kind].push(performance.now() - t0);
+  return answer;
+}
+
+async function runJob(job: { id: number; token: string }): Promise<void> {
+  const chunk = Buffer.alloc(settings.traceBytes ?? 0, 'x');
+  let sent = 0;
+  for (let i = 0; i < (settings.tracePatches ?? 0); i++) {
+    const range = `${sent}-${sent + chunk.length - 1}`;
+    const res = await timedCall('trace', 'PATCH', `/jobs/${job.id}/trace`, chunk, { 'job-token': job.token, 'content-range': range, 'content-type': 'text/plain' });
+    if (res.status === 202) sent += chunk.length;
+    else stats.errors++;
+  }
+  const update = JSON.stringify({ token: job.token, state: 'success', exit_code: 0, output: { bytesize: sent } });
+  const res = await timedCall('update', 'PUT', `/jobs/${job.id}`, update, { 'content-type': 'application/json' });
+  if (res.status !== 200) stats.errors++;
+}
+
+async function client(index: number): Promise<void> {
+  const token = settings.tokens[index % settings.tokens.length] ?? '';
+  const systemId = `s_bench${String(index).padStart(8, '0')}`;
+  let lastUpdate: string | undefined;
+  while (!stopping) {
+    try {
+      const body = JSON.stringify({ token, system_id: systemId, info: { name: 'bench', version: '0.1.0', executor: 'noop' }, ...(lastUpdate ? { last_update: lastUpdate } : {}) });
+      const t0 = performance.now();
+      const res = await call('POST', '/jobs/request', body, { 'content-type': 'application/json' });
+      const header = res.headers['x-gitlab-last-update'];
+      if (typeof header === 'string') lastUpdate = header;
+      if (res.status === 201) {
+        stats.latencies.request201.push(performance.now() - t0);
+        const job = JSON.parse(res.body) as { id: number; token: string };
+        const now = Date.now();
+        stats.received[job.id] = now;
+        stats.firstJobAt ??= now;
+        await runJob(job);
+        stats.completed++;
+        stats.lastJobAt = Date.now();
+        if (settings.maxJobs && stats.completed >= settings.maxJobs) finish();
+      } else if (res.status !== 204) {
+        stats.errors++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } catch {
+      if (!stopping) {
+        stats.errors++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+}
+
+function finish(): void {
+  if (stopping) return;
+  stopping = true;
+  for (const abort of aborts) abort();
+  writeFileSync(settings.statsFile, JSON.stringify(stats));
+  process.stdout.write('STATS\n', () => process.exit(0));
+}
+
+process.on('SIGTERM', finish);
+process.on('SIGINT', finish);
+for (let i = 0; i < settings.clients; i++) void client(i);
+// Every client has a request in flight once the event loop turned; long polls are then held.
+setTimeout(() => process.stdout.write('READY\n'), 200);
