@@ -2,7 +2,6 @@
  * A runner manager inside the current process, for `flotilla up` and `flotilla run`: the same
  * manager as `flotilla runner run`, fed a config object instead of a file.
  */
-import { Registry } from 'prom-client';
 
 import { validateConfig } from '../config/load.js';
 import { randomSystemId } from '../config/system-id.js';
@@ -10,7 +9,7 @@ import { createRunnerManager, type RunnerManager } from '../runner/manager.js';
 import { FLOTILLA_VERSION } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { builtinExecutorFactories } from './runner-command.js';
+import { runnerExecutors } from './executors.js';
 
 export interface EmbeddedRunnerOptions {
   url: string;
@@ -52,8 +51,7 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
     systemId: randomSystemId(),
     logger: options.logger,
     clock: systemClock,
-    registry: new Registry(),
-    executorFactories: builtinExecutorFactories(),
+    ...runnerExecutors(options.logger),
     version: FLOTILLA_VERSION,
   });
   await manager.start();

@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
 import { Option, type Command } from 'commander';
-import { Registry } from 'prom-client';
 
 import { loadConfigFile } from '../config/load.js';
 import { defaultConfigPath } from '../config/paths.js';
@@ -17,7 +16,6 @@ import { LOG_FORMATS, LOG_LEVELS, SUPPORTED_EXECUTORS } from '../config/schema.j
 import { loadOrCreateSystemId } from '../config/system-id.js';
 import { addRunnerToConfigFile, removeRunnersFromConfigFile } from '../config/write.js';
 import type { ExecutorFactory } from '../executors/executor.js';
-import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import { createCoordinatorClient } from '../runner/coordinator-client.js';
 import { createRunnerManager } from '../runner/manager.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from '../runner/version.js';
@@ -25,11 +23,12 @@ import { systemClock } from '../shared/clock.js';
 import { parseDuration } from '../shared/duration.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
+import { cleanupDockerLeftovers, runnerExecutors } from './executors.js';
 import { installSignalHandlers } from './signals.js';
 
 /** Every executor this build ships, for `run` and for `register`'s `info`. */
 export function builtinExecutorFactories(): ExecutorFactory[] {
-  return [createShellExecutorFactory()];
+  return runnerExecutors(createLogger({ level: 'error' })).executorFactories;
 }
 
 function out(line: string): void {
@@ -123,14 +122,14 @@ async function run(options: RunOptions): Promise<void> {
       { path: configPath },
       'no [[runners]] in the config; register one with flotilla runner register',
     );
+  await cleanupDockerLeftovers(config, logger);
   const manager = createRunnerManager({
     config,
     configPath,
     systemId: await loadOrCreateSystemId(configPath),
     logger,
     clock: systemClock,
-    registry: new Registry(),
-    executorFactories: builtinExecutorFactories(),
+    ...runnerExecutors(logger),
     version: FLOTILLA_VERSION,
     onConfigApplied: (next) => {
       if (!options.logLevel) logger.level = next.log_level === 'panic' ? 'fatal' : next.log_level;

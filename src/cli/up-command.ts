@@ -7,7 +7,6 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Command } from 'commander';
-import { Registry } from 'prom-client';
 
 import { loadConfigFile } from '../config/load.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
@@ -19,7 +18,7 @@ import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
 import { say } from './output.js';
 import { RestClient } from './rest-client.js';
-import { builtinExecutorFactories } from './runner-command.js';
+import { cleanupDockerLeftovers, runnerExecutors } from './executors.js';
 import { installSignalHandlers } from './signals.js';
 import { startCoordinator, type RunningCoordinator } from './start-coordinator.js';
 
@@ -74,14 +73,14 @@ function printWelcome(coordinator: RunningCoordinator, configPath: string, dataD
 async function startRunner(configPath: string, logger: Logger) {
   const { config, warnings } = await loadConfigFile(configPath);
   for (const w of warnings) logger.warn({ key: w.path, reason: w.message }, 'config warning');
+  await cleanupDockerLeftovers(config, logger);
   const manager = createRunnerManager({
     config,
     configPath,
     systemId: await loadOrCreateSystemId(configPath),
     logger,
     clock: systemClock,
-    registry: new Registry(),
-    executorFactories: builtinExecutorFactories(),
+    ...runnerExecutors(logger),
     version: FLOTILLA_VERSION,
   });
   await manager.start();

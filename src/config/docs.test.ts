@@ -15,6 +15,15 @@ describe('config docs', () => {
     const text = renderConfigDocs();
     expect(text).toContain('| `concurrent` | `1` |');
     expect(text).toContain('| `runners.output_limit` | `4096` |');
-    expect(text).toContain('`docker`');
+    expect(text).toContain('`kubernetes`');
+    expect(text).toContain('`runners.docker`');
+  });
+});
+
+describe('docs/config.md', () => {
+  it('is the rendering of the schema (regenerate with npm run docs:config)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const onDisk = await readFile(new URL('../../docs/config.md', import.meta.url), 'utf8');
+    expect(onDisk).toBe(renderConfigDocs());
   });
 });

@@ -50,7 +50,7 @@ describe('parseConfigText', () => {
     [
       'executor',
       RUNNER.replace('"shell"', '"kubernetes"'),
-      'runners[0].executor: must be one of: shell, got "kubernetes"',
+      'runners[0].executor: must be one of: shell, docker, got "kubernetes"',
     ],
     [
       'log_level',
@@ -74,6 +74,12 @@ describe('parseConfigText', () => {
     expect(errorOf(() => parseConfigText(toml))).toContain(expected);
   });
 
+  it('validates [runners.docker] with the docker executor\'s schema', () => {
+    const { config } = parseConfigText(`${RUNNER.replace('"shell"', '"docker"')}[runners.docker]\nimage = "busybox"\nprivileged = false\n`);
+    expect(config.runners[0]?.docker.image).toBe('busybox');
+    expect(errorOf(() => parseConfigText(`${RUNNER}[runners.docker]\npull_policy = "sometimes"\n`))).toContain('runners[0].docker.pull_policy');
+  });
+
   it('never echoes a token value', () => {
     const message = errorOf(() => parseConfigText(RUNNER.replace('"glrt-abcdef123456"', '""')));
     expect(message).toContain('runners[0].token: must not be empty');
@@ -84,9 +90,9 @@ describe('parseConfigText', () => {
     ['unknown global', `colour = "blue"\n${RUNNER}`, 'colour', 'unknown key; ignored'],
     ['unknown runner key', `${RUNNER}speed = 3\n`, 'runners[0].speed', 'unknown key; ignored'],
     [
-      'runners.docker',
-      `${RUNNER}[runners.docker]\nimage = "alpine"\n`,
-      'runners[0].docker',
+      'runners.kubernetes',
+      `${RUNNER}[runners.kubernetes]\nimage = "alpine"\n`,
+      'runners[0].kubernetes',
       'does not support yet',
     ],
     [

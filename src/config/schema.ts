@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 
+import { dockerConfigSchema } from '../executors/docker/docker-config.js';
 import { parseDuration } from '../shared/duration.js';
 
 /** Executors this build can run. A docker executor adds its name here. */
-export const SUPPORTED_EXECUTORS = ['shell'] as const;
+export const SUPPORTED_EXECUTORS = ['shell', 'docker'] as const;
 export const SUPPORTED_SHELLS = ['bash'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
 export const LOG_FORMATS = ['runner', 'text', 'json'] as const;
@@ -71,7 +72,12 @@ export const runnerConfigSchema = z.object({
     .describe('The runner authentication token (glrt-...), sent as RUNNER-TOKEN and in request bodies.'),
   token_obtained_at: TIMESTAMP.optional().describe('When the token was obtained (written by register).'),
   token_expires_at: TIMESTAMP.optional().describe('When the token expires (written by register).'),
-  executor: oneOf(SUPPORTED_EXECUTORS).describe('How jobs run: "shell" runs them as processes on this host.'),
+  executor: oneOf(SUPPORTED_EXECUTORS).describe(
+    'How jobs run: "shell" runs them as processes on this host; "docker" in containers of a Docker Engine.',
+  ),
+  docker: dockerConfigSchema
+    .default({})
+    .describe('[runners.docker]: the Docker Engine, images, services, pull policies and allow lists of the docker executor.'),
   shell: oneOf(SUPPORTED_SHELLS).default('bash').describe('The shell that runs job scripts.'),
   limit: nonNegativeInt()
     .default(0)
@@ -135,7 +141,6 @@ export const UNSUPPORTED_GLOBAL_KEYS = [
 
 /** gitlab-runner [[runners]] keys that are valid there but not implemented here (warned, ignored). */
 export const UNSUPPORTED_RUNNER_KEYS = [
-  'docker',
   'cache',
   'machine',
   'autoscaler',

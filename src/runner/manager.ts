@@ -42,6 +42,12 @@ export interface RunnerManagerOptions {
   clock: Clock;
   registry: Registry;
   executorFactories: readonly ExecutorFactory[];
+  /**
+   * Builds the executor factory of one `[[runners]]` entry when it needs the entry's own settings
+   * (the docker executor's `[runners.docker]`); called again when a reload changes the entry.
+   * Returning undefined falls back to `executorFactories`.
+   */
+  executorFactoryFor?: (entry: RunnerConfig) => ExecutorFactory | undefined;
   version?: string;
   fetch?: typeof fetch;
   random?: () => number;
@@ -178,7 +184,11 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     metrics.concurrent.set(next.concurrent);
     const seen = new Set<string>();
     for (const entry of next.runners) {
-      const factory = options.executorFactories.find((f) => f.name === entry.executor);
+      const previous = entries.get(`${entry.url}|${entry.token}`);
+      const factory =
+        previous && previous.entry === entry
+          ? previous.factory
+          : (options.executorFactoryFor?.(entry) ?? options.executorFactories.find((f) => f.name === entry.executor));
       if (!factory) {
         logger.error(
           { runner: shortToken(entry.token), executor: entry.executor },

@@ -134,9 +134,15 @@ function failureOf(name: BuildStage, result: StageResult, options: RunStagesOpti
   if (result === 'skipped' || result === 0 || result instanceof JobInterrupt) return null;
   if (result instanceof Error) {
     options.logger.warn({ stage: name, err: result.message }, 'stage failed with a system error');
+    // Executors tag errors that are not system failures (image_pull_failure,
+    // runner_configuration_error); the job's features say which reasons the coordinator knows.
+    const tagged = (result as { failureReason?: unknown }).failureReason;
     return {
       state: 'failed',
-      failureReason: 'runner_system_failure',
+      failureReason:
+        typeof tagged === 'string'
+          ? mapFailureReason(tagged, options.payload.features.failure_reasons)
+          : 'runner_system_failure',
       message: ` (system failure): ${result.message}`,
       stage: name,
     };
