@@ -22,6 +22,8 @@ export interface EmbeddedRunnerOptions {
   logger: Logger;
   checkInterval?: number;
   listenAddress?: string;
+  /** `[runners.docker]` for the docker executor. */
+  docker?: Record<string, unknown>;
 }
 
 export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promise<RunnerManager> {
@@ -40,6 +42,7 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
           cache_dir: options.cacheDir,
           limit: options.concurrent,
           request_concurrency: 1,
+          ...(options.docker ? { docker: options.docker } : {}),
         },
       ],
     },

@@ -17,7 +17,14 @@ import { cleanFleet } from '../autoscaler/cleaner.js';
 import { createProviderExporter } from '../autoscaler/exporter.js';
 import { buildGroup, knownKeys } from '../autoscaler/fleet.js';
 import { autoscalerMetrics } from '../autoscaler/metrics.js';
-import { controlPath, defaultStatePath, readControl, readState, writeControl, writeState } from '../autoscaler/state-store.js';
+import {
+  controlPath,
+  defaultStatePath,
+  readControl,
+  readState,
+  writeControl,
+  writeState,
+} from '../autoscaler/state-store.js';
 import { defaultConfigPath } from '../config/paths.js';
 import { systemClock } from '../shared/clock.js';
 import { createLogger } from '../shared/logger.js';
@@ -31,7 +38,9 @@ interface FleetEntry {
 
 /** The docker-autoscaler entries of a config file. */
 export async function fleetEntries(configPath: string, only?: string): Promise<FleetEntry[]> {
-  const raw = parse(await readFile(configPath, 'utf8')) as { runners?: { name?: string; executor?: string; autoscaler?: unknown }[] };
+  const raw = parse(await readFile(configPath, 'utf8')) as {
+    runners?: { name?: string; executor?: string; autoscaler?: unknown }[];
+  };
   return (raw.runners ?? [])
     .filter((r) => r.executor === 'docker-autoscaler' && (!only || r.name === only))
     .map((r) => {
@@ -66,7 +75,10 @@ async function clean(configPath: string, options: { dryRun: boolean; runner?: st
       zeroIds: state.machines.filter((m) => !m.key || m.key.endsWith('/')),
       dropZeroIds: async (drop) => {
         const fresh = await readState(e.statePath, e.name);
-        await writeState(e.statePath, { ...fresh, machines: fresh.machines.filter((m) => (m.key && !m.key.endsWith('/')) || !drop(m)) });
+        await writeState(e.statePath, {
+          ...fresh,
+          machines: fresh.machines.filter((m) => (m.key && !m.key.endsWith('/')) || !drop(m)),
+        });
       },
       orphanMinAgeMs: e.config.cleaner.orphan_min_age * 1000,
       zeroIdMaxAgeMs: e.config.cleaner.zero_id_max_age * 1000,
@@ -78,7 +90,9 @@ async function clean(configPath: string, options: { dryRun: boolean; runner?: st
     await group.shutdown();
     errors += report.orphans.errors.length;
     const verb = options.dryRun ? 'would remove' : 'removed';
-    say(`${e.name}: orphans found ${report.orphans.found.length}, ${verb} ${options.dryRun ? report.orphans.found.length : report.orphans.removed.length}; zero-id entries found ${report.zeroIds.found}, ${verb} ${options.dryRun ? report.zeroIds.found : report.zeroIds.removed}`);
+    say(
+      `${e.name}: orphans found ${report.orphans.found.length}, ${verb} ${options.dryRun ? report.orphans.found.length : report.orphans.removed.length}; zero-id entries found ${report.zeroIds.found}, ${verb} ${options.dryRun ? report.zeroIds.found : report.zeroIds.removed}`,
+    );
     for (const id of report.orphans.found) say(`  orphan ${id}`);
   }
   return errors > 0 ? 1 : 0;
@@ -97,17 +111,23 @@ async function exporter(configPath: string, listen: string, intervalSeconds: num
   const scrapeAll = (): Promise<unknown> => Promise.all(scrapers.map((s) => s.scrape()));
   await scrapeAll();
   setInterval(() => void scrapeAll(), intervalSeconds * 1000);
-  const [host, port] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
+  const [host, port] = listen.includes(':')
+    ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)]
+    : ['127.0.0.1', listen];
   http
     .createServer((req, res) => {
       if (req.url !== '/metrics') return void res.writeHead(404).end();
-      void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+      void registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
     })
     .listen(Number(port), host, () => say(`provider exporter on http://${host}:${port}/metrics`));
 }
 
 export function registerFleetCommand(program: Command): void {
-  const fleet = program.command('fleet').description('Operate docker-autoscaler fleets: pause providers, clean orphans, export inventory.');
+  const fleet = program
+    .command('fleet')
+    .description('Operate docker-autoscaler fleets: pause providers, clean orphans, export inventory.');
   const configOption = ['-c, --config <path>', 'config.toml', defaultConfigPath()] as const;
   for (const [name, value, what] of [
     ['pause', true, 'Stop creating machines at PROVIDER (a backup stays paused; a primary fails over).'],
@@ -131,9 +151,11 @@ export function registerFleetCommand(program: Command): void {
     });
   fleet
     .command('exporter')
-    .description('Serve the providers\' inventory as Prometheus metrics.')
+    .description("Serve the providers' inventory as Prometheus metrics.")
     .option(...configOption)
     .option('--listen <addr>', 'host:port of /metrics', '127.0.0.1:9405')
     .option('--interval <seconds>', 'seconds between provider listings', '60')
-    .action((opts: { config: string; listen: string; interval: string }) => exporter(opts.config, opts.listen, Number(opts.interval)));
+    .action((opts: { config: string; listen: string; interval: string }) =>
+      exporter(opts.config, opts.listen, Number(opts.interval)),
+    );
 }

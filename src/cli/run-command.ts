@@ -18,6 +18,7 @@ import { createLogger, type LogLevel } from '../shared/logger.js';
 import { startEmbeddedRunner } from './embedded-runner.js';
 import { say, warn } from './output.js';
 import { RestClient } from './rest-client.js';
+import { chooseExecutor } from './run/choose-executor.js';
 import { prepareSource } from './run/prepare-source.js';
 import { pushSnapshot } from './run/snapshot.js';
 import { PipelineWatcher, summaryLines } from './run/watch-pipeline.js';
@@ -27,6 +28,7 @@ interface RunFlags {
   url?: string;
   token?: string;
   executor: string;
+  image: string;
   concurrent: string;
   keep?: boolean;
   verbose?: boolean;
@@ -38,6 +40,7 @@ interface Target {
   token: string;
   coordinator: RunningCoordinator | null;
   runner: RunnerManager | null;
+  executor: string | null;
 }
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
@@ -54,24 +57,28 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
   if (!Number.isInteger(concurrent) || concurrent < 1) {
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--concurrent must be a positive integer, got "${flags.concurrent}"`);
   }
+  const choice = await chooseExecutor(flags.executor);
+  say(`Executor: ${choice.executor} (${choice.reason})`);
   const runner = await startEmbeddedRunner({
     url: coordinator.url,
     token: created.token,
     name: 'flotilla-run',
-    executor: flags.executor,
+    executor: choice.executor,
+    // Containers reach the embedded coordinator on loopback through the host network.
+    ...(choice.executor === 'docker' ? { docker: { image: flags.image, network_mode: 'host', pull_policy: ['if-not-present'] } } : {}),
     buildsDir: path.join(scratch, 'builds'),
     cacheDir: path.join(scratch, 'cache'),
     concurrent,
     logger,
     checkInterval: 1,
   });
-  return { url: coordinator.url, token: coordinator.rootToken, coordinator, runner };
+  return { url: coordinator.url, token: coordinator.rootToken, coordinator, runner, executor: choice.executor };
 }
 
 async function remoteTarget(flags: RunFlags): Promise<Target> {
   const token = flags.token ?? process.env['FLOTILLA_TOKEN'];
   if (!token) throw new FlotillaError('FLO_ERR_CONFIG_INVALID', '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator');
-  return { url: flags.url ?? '', token, coordinator: null, runner: null };
+  return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null };
 }
 
 async function ensureProject(client: RestClient, name: string, embedded: boolean) {
@@ -86,7 +93,7 @@ async function runPipeline(target: Target, dir: string, scratch: string, flags: 
   const remote = new URL(project.http_url_to_repo);
   remote.username = 'root';
   remote.password = target.token;
-  say(`Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.runner ? flags.executor : 'the coordinator\'s runners'})`);
+  say(`Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.executor ?? 'the coordinator\'s runners'})`);
   await pushSnapshot(source.repoDir, remote.toString(), source.snapshot);
   const pipeline = await client.until(async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}`))[0], 'the pipeline of the pushed commit');
   const watcher = new PipelineWatcher({ client, projectId: project.id, pipelineId: pipeline.id, clock: systemClock, write: say, color: flags.color && process.stdout.isTTY === true });
@@ -118,7 +125,8 @@ export function registerRunCommand(program: Command): void {
     .argument('[dir]', 'the directory with the .gitlab-ci.yml (default: the current one)')
     .option('--url <url>', 'use this running coordinator (and its runners) instead of embedded ones')
     .option('--token <token>', 'access token for --url (or FLOTILLA_TOKEN)')
-    .option('--executor <name>', 'executor of the embedded runner', 'shell')
+    .option('--executor <name>', 'executor of the embedded runner: auto (docker when an engine and the helper image are there, else shell), shell or docker', 'auto')
+    .option('--image <name>', 'default image for jobs without image: (docker executor)', 'busybox:latest')
     .option('--concurrent <n>', 'jobs the embedded runner runs at once', '4')
     .option('--keep', 'keep the embedded coordinator data and build directories')
     .option('--verbose', 'show the embedded coordinator and runner logs')

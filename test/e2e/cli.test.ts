@@ -38,8 +38,9 @@ afterAll(async () => {
 
 describe('flotilla run', () => {
   it('runs the example pipeline, streams job logs and exits 0', async () => {
-    const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color']);
+    const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color', '--executor', 'shell']);
     expect(code, out).toBe(0);
+    expect(out).toContain('Executor: shell');
     expect(out).toContain('build        | ');
     expect(out).toContain('words counted correctly');
     expect(out).toMatch(/Pipeline #\d+ success/);
@@ -48,7 +49,7 @@ describe('flotilla run', () => {
   });
 
   it('runs extends, include, rules, parallel:matrix and needs', async () => {
-    const { code, out } = await flotilla(['run', 'examples/advanced-pipeline', '--no-color']);
+    const { code, out } = await flotilla(['run', 'examples/advanced-pipeline', '--no-color', '--executor', 'shell']);
     expect(code, out).toBe(0);
     for (const name of ['test: [unit, 1]', 'test: [unit, 2]', 'test: [api, 1]', 'test: [api, 2]']) expect(out).toContain(name);
     expect(out).not.toContain('only-on-tags');
@@ -62,11 +63,19 @@ describe('flotilla run', () => {
     await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
     await writeFile(path.join(repo, '.gitlab-ci.yml'), 'check:\n  script: [cat note.txt, exit 4]\n');
     await writeFile(path.join(repo, 'note.txt'), 'uncommitted-note\n');
-    const { code, out } = await flotilla(['run', repo, '--no-color']);
+    const { code, out } = await flotilla(['run', repo, '--no-color', '--executor', 'shell']);
     expect(code, out).toBe(1);
     expect(out).toContain('uncommitted-note');
     expect(out).toMatch(/Pipeline #\d+ failed/);
     expect(out).toContain('exit code 4');
+  });
+
+  it('uses the docker executor when an engine and the helper image are available, and says so', async () => {
+    const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color']);
+    expect(code, out).toBe(0);
+    expect(out).toContain('Executor: docker (a Docker Engine is available)');
+    expect(out).toMatch(/Using Docker executor with image busybox:latest|busybox/);
+    expect(out).toContain('words counted correctly');
   });
 
   it('says what to fix for a directory without .gitlab-ci.yml', async () => {
