@@ -9,7 +9,9 @@ import { z } from 'zod';
 
 import { parseDuration } from '../shared/duration.js';
 
-const duration = (fallback: string): z.ZodEffects<z.ZodDefault<z.ZodUnion<[z.ZodString, z.ZodNumber]>>, number> =>
+const duration = (
+  fallback: string,
+): z.ZodEffects<z.ZodDefault<z.ZodUnion<[z.ZodString, z.ZodNumber]>>, number> =>
   z
     .union([z.string(), z.number().min(0)])
     .default(fallback)
@@ -24,13 +26,30 @@ const duration = (fallback: string): z.ZodEffects<z.ZodDefault<z.ZodUnion<[z.Zod
 
 export const policySchema = z
   .object({
-    periods: z.array(z.string()).default(['* * * * *']).describe('5-field cron expressions; the last matching policy wins.'),
+    periods: z
+      .array(z.string())
+      .default(['* * * * *'])
+      .describe('5-field cron expressions; the last matching policy wins.'),
     timezone: z.string().default('UTC').describe('IANA time zone of periods.'),
     idle_count: z.number().int().min(0).default(0).describe('Idle job slots to keep (slots, not machines).'),
-    idle_time: duration('0s').describe('Idle machines past this (since their last job, or creation) are removed unless needed for idle_count.'),
-    scale_factor: z.number().min(0).default(0).describe('Idle slots as a multiple of in-use slots; idle_count is then the minimum.'),
-    scale_factor_limit: z.number().int().min(0).default(0).describe('The most idle slots scale_factor may ask for; 0 = no limit.'),
-    preemptive_mode: z.boolean().optional().describe('Accepted for compatibility; jobs are always taken first and machines provisioned after.'),
+    idle_time: duration('0s').describe(
+      'Idle machines past this (since their last job, or creation) are removed unless needed for idle_count.',
+    ),
+    scale_factor: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('Idle slots as a multiple of in-use slots; idle_count is then the minimum.'),
+    scale_factor_limit: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('The most idle slots scale_factor may ask for; 0 = no limit.'),
+    preemptive_mode: z
+      .boolean()
+      .optional()
+      .describe('Accepted for compatibility; jobs are always taken first and machines provisioned after.'),
   })
   .strict();
 
@@ -39,42 +58,77 @@ export const providerEntrySchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _'),
     plugin: z.string().min(1),
     plugin_config: z.record(z.unknown()).default({}),
-    backup: z.boolean().default(false).describe('Paused until the primary providers fail for failover_after.'),
+    backup: z
+      .boolean()
+      .default(false)
+      .describe('Paused until the primary providers fail for failover_after.'),
   })
   .strict();
 
 export const autoscalerConfigSchema = z
   .object({
     plugin: z.string().min(1).optional().describe('The provider (e.g. "local") when only one is used.'),
-    plugin_config: z.record(z.unknown()).default({}).describe('The provider\'s own settings.'),
-    providers: z.array(providerEntrySchema).default([]).describe('Several providers: primaries first, backups paused until failover.'),
-    failover_after: duration('1m').describe('How long the primaries must fail (errors or no capacity) before a backup is unpaused.'),
+    plugin_config: z.record(z.unknown()).default({}).describe("The provider's own settings."),
+    providers: z
+      .array(providerEntrySchema)
+      .default([])
+      .describe('Several providers: primaries first, backups paused until failover.'),
+    failover_after: duration('1m').describe(
+      'How long the primaries must fail (errors or no capacity) before a backup is unpaused.',
+    ),
     capacity_per_instance: z.number().int().min(1).default(1).describe('Jobs one machine runs at a time.'),
-    max_use_count: z.number().int().min(0).default(0).describe('Jobs a machine runs before it is removed; 0 = no limit.'),
-    max_instances: z.number().int().min(0).default(0).describe('The most machines in any state; 0 = no limit.'),
+    max_use_count: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Jobs a machine runs before it is removed; 0 = no limit.'),
+    max_instances: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('The most machines in any state; 0 = no limit.'),
     instance_ready_command: z
       .string()
       .optional()
-      .describe('Run on the manager (sh -c) with DOCKER_HOST (and DOCKER_CERT_PATH) of a new machine; non-zero = not ready, removed.'),
+      .describe(
+        'Run on the manager (sh -c) with DOCKER_HOST (and DOCKER_CERT_PATH) of a new machine; non-zero = not ready, removed.',
+      ),
     instance_ready_timeout: duration('5m').describe('A machine not ready within this is removed.'),
     instance_acquire_timeout: duration('15m').describe('How long a job waits for a machine slot.'),
     update_interval: duration('1m').describe('How often the provider is listed when nothing is expected.'),
-    update_interval_when_expecting: duration('2s').describe('How often it is listed while machines are being created or removed.'),
+    update_interval_when_expecting: duration('2s').describe(
+      'How often it is listed while machines are being created or removed.',
+    ),
     deletion_retry_interval: duration('1m').describe('Wait before retrying a failed removal.'),
-    delete_instances_on_shutdown: z.boolean().default(false).describe('Remove all machines when the manager stops.'),
+    delete_instances_on_shutdown: z
+      .boolean()
+      .default(false)
+      .describe('Remove all machines when the manager stops.'),
     state_file: z.string().optional().describe('Machine state file; default beside config.toml.'),
     scale_throttle: z
       .object({
-        limit: z.number().min(-1).default(0).describe('Machine creations per second per provider; 0 → 100, -1 = no limit.'),
+        limit: z
+          .number()
+          .min(-1)
+          .default(0)
+          .describe('Machine creations per second per provider; 0 → 100, -1 = no limit.'),
         burst: z.number().int().min(0).default(0).describe('Creations at once; 0 → max_instances (or 10).'),
       })
       .strict()
       .default({}),
     cleaner: z
       .object({
-        interval: duration('10m').describe('How often the orphan and zero-id cleaners run inside the manager; 0 = never.'),
-        orphan_min_age: duration('15m').describe('Machines at the provider but in no state, older than this, are removed.'),
-        zero_id_max_age: duration('15m').describe('State entries without a provider id older than this are removed.'),
+        interval: duration('10m').describe(
+          'How often the orphan and zero-id cleaners run inside the manager; 0 = never.',
+        ),
+        orphan_min_age: duration('15m').describe(
+          'Machines at the provider but in no state, older than this, are removed.',
+        ),
+        zero_id_max_age: duration('15m').describe(
+          'State entries without a provider id older than this are removed.',
+        ),
       })
       .strict()
       .default({}),
@@ -83,7 +137,10 @@ export const autoscalerConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (!c.plugin && c.providers.length === 0)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'set plugin, or list [[runners.autoscaler.providers]]' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'set plugin, or list [[runners.autoscaler.providers]]',
+      });
   })
   .describe('[runners.autoscaler]: machines for the docker-autoscaler executor.');
 
@@ -95,5 +152,12 @@ export type ProviderEntry = z.output<typeof providerEntrySchema>;
 /** The provider list: `providers`, or the single `plugin` named after itself. PURE. */
 export function providerEntries(config: AutoscalerConfig): ProviderEntry[] {
   if (config.providers.length > 0) return config.providers;
-  return [{ name: config.plugin ?? 'default', plugin: config.plugin ?? '', plugin_config: config.plugin_config, backup: false }];
+  return [
+    {
+      name: config.plugin ?? 'default',
+      plugin: config.plugin ?? '',
+      plugin_config: config.plugin_config,
+      backup: false,
+    },
+  ];
 }

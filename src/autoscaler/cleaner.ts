@@ -34,20 +34,28 @@ export interface CleanOptions {
 }
 
 export async function cleanFleet(o: CleanOptions): Promise<CleanReport> {
-  const report: CleanReport = { orphans: { found: [], removed: [], errors: [] }, zeroIds: { found: 0, removed: 0 } };
+  const report: CleanReport = {
+    orphans: { found: [], removed: [], errors: [] },
+    zeroIds: { found: 0, removed: 0 },
+  };
   const count = (cleaner: string, result: string, n: number): void => {
     if (n > 0) o.metrics.cleaner.inc({ runner: o.runner, cleaner, result }, n);
   };
   const listed: { id: string; age: number }[] = [];
   try {
-    await o.group.update((i) => listed.push({ id: i.id, age: i.createdAt ? o.nowMs - i.createdAt.getTime() : 0 }));
+    await o.group.update((i) =>
+      listed.push({ id: i.id, age: i.createdAt ? o.nowMs - i.createdAt.getTime() : 0 }),
+    );
   } catch (err) {
     report.orphans.errors.push(String(err));
   }
   for (const m of listed) {
     if (o.known.has(m.id) || m.age < o.orphanMinAgeMs) continue;
     report.orphans.found.push(m.id);
-    o.logger.warn({ machine: m.id, ageSeconds: Math.round(m.age / 1000), dryRun: o.dryRun }, 'orphan machine found');
+    o.logger.warn(
+      { machine: m.id, ageSeconds: Math.round(m.age / 1000), dryRun: o.dryRun },
+      'orphan machine found',
+    );
   }
   count('orphan', 'found', report.orphans.found.length);
   if (!o.dryRun && report.orphans.found.length > 0) {
@@ -66,7 +74,8 @@ export async function cleanFleet(o: CleanOptions): Promise<CleanReport> {
   const stale = o.zeroIds.filter(old);
   report.zeroIds.found = stale.length;
   count('zero_id', 'found', stale.length);
-  if (stale.length > 0) o.logger.warn({ entries: stale.length, dryRun: o.dryRun }, 'state entries without a provider id found');
+  if (stale.length > 0)
+    o.logger.warn({ entries: stale.length, dryRun: o.dryRun }, 'state entries without a provider id found');
   if (!o.dryRun && stale.length > 0) {
     await o.dropZeroIds(old);
     report.zeroIds.removed = stale.length;

@@ -31,7 +31,8 @@ export interface CronExpression {
 function value(text: string, spec: FieldSpec, source: string): number {
   const idx = spec.names?.indexOf(text.toLowerCase()) ?? -1;
   const n = idx >= 0 ? idx + (spec.nameBase ?? 0) : Number(text);
-  if (!Number.isInteger(n) || n < spec.min || n > spec.max) throw new Error(`"${source}": bad value "${text}"`);
+  if (!Number.isInteger(n) || n < spec.min || n > spec.max)
+    throw new Error(`"${source}": bad value "${text}"`);
   return n;
 }
 
@@ -57,7 +58,8 @@ function parseField(text: string, spec: FieldSpec, source: string): Set<number> 
 /** Parses a 5-field expression; throws with the expression in the message. */
 export function parseCron(source: string): CronExpression {
   const parts = source.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`"${source}": a period needs 5 fields (minute hour day month weekday)`);
+  if (parts.length !== 5)
+    throw new Error(`"${source}": a period needs 5 fields (minute hour day month weekday)`);
   const fields = parts.map((p, i) => parseField(p, FIELDS[i] as FieldSpec, source));
   const dow = fields[4] as Set<number>;
   if (dow.has(7)) dow.add(0);
@@ -101,7 +103,13 @@ export function wallTime(date: Date, timeZone = 'UTC'): WallTime {
 
 export function cronMatches(expr: CronExpression, date: Date, timeZone?: string): boolean {
   const t = wallTime(date, timeZone);
-  const [min, hour, dom, month, dow] = expr.fields as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+  const [min, hour, dom, month, dow] = expr.fields as [
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+  ];
   if (!min.has(t.minute) || !hour.has(t.hour) || !month.has(t.month)) return false;
   if (expr.domRestricted && expr.dowRestricted) return dom.has(t.day) || dow.has(t.weekday);
   return dom.has(t.day) && dow.has(t.weekday);

@@ -14,8 +14,19 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createDockerExecutorFactory, DOCKER_FEATURES } from '../executors/docker/docker-executor-factory.js';
-import { dockerConfigSchema, type DockerConfig, type DockerConfigInput } from '../executors/docker/docker-config.js';
-import type { BuildStage, Executor, ExecutorFactory, ExecutorJob, StageContext, StageResult } from '../executors/executor.js';
+import {
+  dockerConfigSchema,
+  type DockerConfig,
+  type DockerConfigInput,
+} from '../executors/docker/docker-config.js';
+import type {
+  BuildStage,
+  Executor,
+  ExecutorFactory,
+  ExecutorJob,
+  StageContext,
+  StageResult,
+} from '../executors/executor.js';
 import type { ConnectInfo } from './providers/provider.js';
 import { engineAnswers } from './ready-check.js';
 import type { Lease, Taskscaler } from './taskscaler.js';
@@ -49,7 +60,14 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
         tls_verify: connect.tls !== undefined,
         ...(connect.tls ? { tls_cert_path: connect.tls.certPath } : {}),
       };
-      f = createDockerExecutorFactory({ config, logger: o.logger, registry: o.registry, clock: o.clock, version: o.version, env: {} });
+      f = createDockerExecutorFactory({
+        config,
+        logger: o.logger,
+        registry: o.registry,
+        clock: o.clock,
+        version: o.version,
+        env: {},
+      });
       factories.set(key, f);
     }
     return f;
@@ -82,7 +100,9 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
       for (;;) {
         attempts++;
         lease = await o.scaler.acquire(`job-${job.payload.id}`, { signal: ctx.signal, front: attempts > 1 });
-        ctx.output.write(`Running on machine ${lease.connect.id} (${lease.connect.dockerHost}) via docker-autoscaler...\n`);
+        ctx.output.write(
+          `Running on machine ${lease.connect.id} (${lease.connect.dockerHost}) via docker-autoscaler...\n`,
+        );
         log.info({ machine: lease.key, attempt: attempts }, 'job acquired a machine');
         inner = dockerFor(lease.connect).create(job);
         try {
@@ -99,7 +119,9 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
     async function lost(ctx: StageContext, err: unknown): Promise<void> {
       const id = lease?.connect.id ?? '?';
       log.warn({ machine: lease?.key, err }, 'machine died under a job; retrying on another machine');
-      ctx.output.write(`\nMachine ${id} stopped answering (${errorMessage(err)}); retrying the job on another machine\n`);
+      ctx.output.write(
+        `\nMachine ${id} stopped answering (${errorMessage(err)}); retrying the job on another machine\n`,
+      );
       await drop(true);
     }
 
@@ -134,5 +156,10 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
     };
   }
 
-  return { name: 'docker-autoscaler', shell: 'bash', features: DOCKER_FEATURES, create } satisfies ExecutorFactory;
+  return {
+    name: 'docker-autoscaler',
+    shell: 'bash',
+    features: DOCKER_FEATURES,
+    create,
+  } satisfies ExecutorFactory;
 }

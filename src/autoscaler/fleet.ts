@@ -42,11 +42,18 @@ export interface Fleet {
 }
 
 /** The provider group of a config (providers created, not initialized). */
-export function buildGroup(o: Pick<FleetOptions, 'runnerName' | 'config' | 'clock' | 'logger'>, metrics: AutoscalerMetrics): ProviderGroup {
+export function buildGroup(
+  o: Pick<FleetOptions, 'runnerName' | 'config' | 'clock' | 'logger'>,
+  metrics: AutoscalerMetrics,
+): ProviderGroup {
   const c = o.config;
   const members = providerEntries(c).map((e) => {
     const factory = providerFactory(e.plugin);
-    return { name: e.name, backup: e.backup, group: factory.create(factory.parseConfig(e.plugin_config, { runnerName: o.runnerName })) };
+    return {
+      name: e.name,
+      backup: e.backup,
+      group: factory.create(factory.parseConfig(e.plugin_config, { runnerName: o.runnerName })),
+    };
   });
   return createProviderGroup({
     members,
@@ -57,7 +64,8 @@ export function buildGroup(o: Pick<FleetOptions, 'runnerName' | 'config' | 'cloc
     },
     clock: o.clock,
     logger: o.logger,
-    onError: (provider, operation, kind) => metrics.providerErrors.inc({ runner: o.runnerName, provider, operation, kind }),
+    onError: (provider, operation, kind) =>
+      metrics.providerErrors.inc({ runner: o.runnerName, provider, operation, kind }),
   });
 }
 
@@ -82,7 +90,11 @@ export function createFleet(o: FleetOptions): Fleet {
   const scaler = createTaskscaler({
     runner: o.runnerName,
     provider: group,
-    limits: { capacityPerInstance: c.capacity_per_instance, maxUseCount: c.max_use_count, maxInstances: c.max_instances },
+    limits: {
+      capacityPerInstance: c.capacity_per_instance,
+      maxUseCount: c.max_use_count,
+      maxInstances: c.max_instances,
+    },
     policies: () => c.policy,
     timing: {
       readyTimeoutMs: c.instance_ready_timeout * 1000,
@@ -104,7 +116,8 @@ export function createFleet(o: FleetOptions): Fleet {
   async function applyControl(): Promise<void> {
     const control = await readControl(o.controlPath);
     for (const p of group.status()) group.setManual(p.name, control.providers[p.name] ?? null);
-    for (const p of group.status()) metrics.providerPaused.set({ runner: o.runnerName, provider: p.name }, p.paused ? 1 : 0);
+    for (const p of group.status())
+      metrics.providerPaused.set({ runner: o.runnerName, provider: p.name }, p.paused ? 1 : 0);
   }
 
   async function clean(options: { dryRun: boolean }): Promise<CleanReport> {
@@ -136,7 +149,12 @@ export function createFleet(o: FleetOptions): Fleet {
       running = scaler.run(loop.signal);
       timers.push(setInterval(() => void applyControl().catch(() => undefined), 2000));
       if (c.cleaner.interval > 0)
-        timers.push(setInterval(() => void clean({ dryRun: false }).catch((err: unknown) => log.warn({ err }, 'cleaner failed')), c.cleaner.interval * 1000));
+        timers.push(
+          setInterval(
+            () => void clean({ dryRun: false }).catch((err: unknown) => log.warn({ err }, 'cleaner failed')),
+            c.cleaner.interval * 1000,
+          ),
+        );
     },
     async stop(options = {}) {
       for (const t of timers) clearInterval(t);

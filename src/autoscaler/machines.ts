@@ -48,7 +48,12 @@ export function usedUp(m: Machine, limits: Limits): boolean {
   return limits.maxUseCount > 0 && m.useCount >= limits.maxUseCount;
 }
 
-export function snapshot(machines: Iterable<Machine>, limits: Limits, waiting: number, pending: number): FleetSnapshot {
+export function snapshot(
+  machines: Iterable<Machine>,
+  limits: Limits,
+  waiting: number,
+  pending: number,
+): FleetSnapshot {
   const s: FleetSnapshot = { inUse: 0, waiting, free: 0, creating: pending, total: pending };
   for (const m of machines) {
     s.total++;

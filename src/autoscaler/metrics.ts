@@ -22,7 +22,11 @@ export interface AutoscalerMetrics {
 
 type Labels<T> = T extends Gauge<infer L> | Counter<infer L> | Histogram<infer L> ? L : never;
 
-function once<M extends Gauge<string> | Counter<string> | Histogram<string>>(registry: Registry, name: string, make: () => M): M {
+function once<M extends Gauge<string> | Counter<string> | Histogram<string>>(
+  registry: Registry,
+  name: string,
+  make: () => M,
+): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? make();
 }
 
@@ -30,12 +34,27 @@ function gauge<L extends string>(registry: Registry, name: string, help: string,
   return once(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+): Counter<L> {
   return once(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
 }
 
-function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
-  return once(registry, name, () => new Histogram({ name, help, labelNames, buckets, registers: [registry] }));
+function histogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  buckets: number[],
+): Histogram<L> {
+  return once(
+    registry,
+    name,
+    () => new Histogram({ name, help, labelNames, buckets, registers: [registry] }),
+  );
 }
 
 const DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
@@ -57,8 +76,18 @@ export function autoscalerMetrics(registry: Registry): AutoscalerMetrics {
       ['runner', 'provider'],
       DURATION_BUCKETS,
     ),
-    waiting: gauge(registry, 'flotilla_autoscaler_jobs_waiting_for_capacity', 'Jobs waiting for a machine slot.', ['runner']),
-    maxInstances: gauge(registry, 'flotilla_autoscaler_max_instances', 'The configured max_instances (0 = no limit).', ['runner']),
+    waiting: gauge(
+      registry,
+      'flotilla_autoscaler_jobs_waiting_for_capacity',
+      'Jobs waiting for a machine slot.',
+      ['runner'],
+    ),
+    maxInstances: gauge(
+      registry,
+      'flotilla_autoscaler_max_instances',
+      'The configured max_instances (0 = no limit).',
+      ['runner'],
+    ),
     operations: counter(
       registry,
       'flotilla_autoscaler_scale_operations_total',
@@ -71,7 +100,12 @@ export function autoscalerMetrics(registry: Registry): AutoscalerMetrics {
       'Provider API errors by operation and kind (rate_limit, capacity, api, timeout).',
       ['runner', 'provider', 'operation', 'kind'],
     ),
-    providerPaused: gauge(registry, 'flotilla_autoscaler_provider_paused', '1 when the provider takes no new machines.', ['runner', 'provider']),
+    providerPaused: gauge(
+      registry,
+      'flotilla_autoscaler_provider_paused',
+      '1 when the provider takes no new machines.',
+      ['runner', 'provider'],
+    ),
     cleaner: counter(
       registry,
       'flotilla_autoscaler_cleaner_machines_total',

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
 
 import { policySchema } from './autoscaler-config.js';
-import { activePolicy, idleTarget, instancesToCreate, instancesToRemove, type FleetSnapshot, type Limits } from './policy.js';
+import {
+  activePolicy,
+  idleTarget,
+  instancesToCreate,
+  instancesToRemove,
+  type FleetSnapshot,
+  type Limits,
+} from './policy.js';
 
 const limits: Limits = { capacityPerInstance: 1, maxUseCount: 0, maxInstances: 0 };
 const none = { idleCount: 0, idleTimeMs: 0, scaleFactor: 0, scaleFactorLimit: 0 };
-const snap = (s: Partial<FleetSnapshot>): FleetSnapshot => ({ inUse: 0, waiting: 0, free: 0, creating: 0, total: 0, ...s });
+const snap = (s: Partial<FleetSnapshot>): FleetSnapshot => ({
+  inUse: 0,
+  waiting: 0,
+  free: 0,
+  creating: 0,
+  total: 0,
+  ...s,
+});
 
 describe('capacity policy', () => {
   it('creates for waiting jobs, but not for demand machines being created already cover', () => {
@@ -15,12 +29,16 @@ describe('capacity policy', () => {
   });
 
   it('caps at max_instances, counting every machine', () => {
-    expect(instancesToCreate(snap({ waiting: 5, total: 1, inUse: 1 }), none, { ...limits, maxInstances: 3 })).toBe(2);
+    expect(
+      instancesToCreate(snap({ waiting: 5, total: 1, inUse: 1 }), none, { ...limits, maxInstances: 3 }),
+    ).toBe(2);
   });
 
   it('packs jobs by capacity_per_instance and caps slots by max_use_count', () => {
     expect(instancesToCreate(snap({ waiting: 5 }), none, { ...limits, capacityPerInstance: 2 })).toBe(3);
-    expect(instancesToCreate(snap({ waiting: 5 }), none, { ...limits, capacityPerInstance: 4, maxUseCount: 1 })).toBe(5);
+    expect(
+      instancesToCreate(snap({ waiting: 5 }), none, { ...limits, capacityPerInstance: 4, maxUseCount: 1 }),
+    ).toBe(5);
   });
 
   it('keeps idle slots: idle_count, or scale_factor clamped', () => {
@@ -30,11 +48,20 @@ describe('capacity policy', () => {
   });
 
   it('removes idle machines past idle_time beyond the idle target, oldest first, and used-up ones', () => {
-    const c = (key: string, idleSinceMs: number, createdAtMs: number, usedUp = false) => ({ key, idleSinceMs, createdAtMs, free: usedUp ? 0 : 1, busy: 0, usedUp });
+    const c = (key: string, idleSinceMs: number, createdAtMs: number, usedUp = false) => ({
+      key,
+      idleSinceMs,
+      createdAtMs,
+      free: usedUp ? 0 : 1,
+      busy: 0,
+      usedUp,
+    });
     const cands = [c('b', 0, 2), c('a', 0, 1), c('young', 9_000, 0), c('done', 9_000, 0, true)];
     const policy = { ...none, idleCount: 1, idleTimeMs: 5_000 };
     expect(instancesToRemove(cands, snap({ free: 3 }), policy, 10_000)).toEqual(['done', 'a', 'b']);
-    expect(instancesToRemove(cands.slice(0, 3), snap({ free: 3, waiting: 1 }), policy, 10_000)).toEqual(['a']);
+    expect(instancesToRemove(cands.slice(0, 3), snap({ free: 3, waiting: 1 }), policy, 10_000)).toEqual([
+      'a',
+    ]);
   });
 
   it('uses the last matching policy period', () => {
@@ -43,6 +70,9 @@ describe('capacity policy', () => {
       policySchema.parse({ periods: ['* 9-17 * * mon-fri'], idle_count: 5 }),
     ];
     expect(activePolicy(policies, new Date('2026-03-02T10:00:00Z')).idleCount).toBe(5);
-    expect(activePolicy(policies, new Date('2026-03-01T10:00:00Z'))).toMatchObject({ idleCount: 1, idleTimeMs: 600_000 });
+    expect(activePolicy(policies, new Date('2026-03-01T10:00:00Z'))).toMatchObject({
+      idleCount: 1,
+      idleTimeMs: 600_000,
+    });
   });
 });

@@ -93,17 +93,25 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
     const delay = m.backoff.failure(nowMs());
     m.failingSinceMs ??= nowMs();
     options.onError?.(m.name, operation, kind);
-    logger.warn({ provider: m.name, operation, kind, err, backoffMs: delay }, 'provider call failed; backing off');
+    logger.warn(
+      { provider: m.name, operation, kind, err, backoffMs: delay },
+      'provider call failed; backing off',
+    );
   }
 
   function updateFailover(): void {
     const primaries = members.filter((m) => !m.backup && m.manual !== true);
     const allFailing =
       primaries.length === 0 ||
-      primaries.every((m) => m.failingSinceMs !== null && nowMs() - m.failingSinceMs >= options.failoverAfterMs);
+      primaries.every(
+        (m) => m.failingSinceMs !== null && nowMs() - m.failingSinceMs >= options.failoverAfterMs,
+      );
     if (allFailing && !failedOver && members.some((m) => m.backup)) {
       failedOver = true;
-      logger.warn({ providers: members.filter((m) => m.backup).map((m) => m.name) }, 'primary providers failing: backups unpaused');
+      logger.warn(
+        { providers: members.filter((m) => m.backup).map((m) => m.name) },
+        'primary providers failing: backups unpaused',
+      );
     }
   }
 
@@ -121,7 +129,8 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
     if (n === 0) return [];
     try {
       const ids = await m.group.increase(n);
-      if (ids.length < n) failed(m, 'increase', new ProviderError('capacity', `created ${ids.length} of ${n}`));
+      if (ids.length < n)
+        failed(m, 'increase', new ProviderError('capacity', `created ${ids.length} of ${n}`));
       else recovered(m);
       return ids.map((id) => `${m.name}/${id}`);
     } catch (err) {
@@ -193,7 +202,11 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
       await m.group.heartbeat?.(id);
     },
     async shutdown() {
-      await Promise.all(members.map((m) => m.group.shutdown().catch((err: unknown) => logger.warn({ err }, 'provider shutdown failed'))));
+      await Promise.all(
+        members.map((m) =>
+          m.group.shutdown().catch((err: unknown) => logger.warn({ err }, 'provider shutdown failed')),
+        ),
+      );
     },
     setManual(name, value) {
       const m = members.find((x) => x.name === name);

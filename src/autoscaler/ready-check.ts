@@ -20,7 +20,10 @@ export function machineEnv(info: ConnectInfo): Record<string, string> {
 }
 
 export function endpointOf(info: ConnectInfo): ReturnType<typeof connectDocker> {
-  return connectDocker({ host: info.dockerHost, tls_verify: info.tls !== undefined, tls_cert_path: info.tls?.certPath }, {});
+  return connectDocker(
+    { host: info.dockerHost, tls_verify: info.tls !== undefined, tls_cert_path: info.tls?.certPath },
+    {},
+  );
 }
 
 /** Throws unless the machine's engine answers within `timeoutMs`. */
@@ -28,7 +31,10 @@ export async function engineAnswers(info: ConnectInfo, timeoutMs = 5000): Promis
   await pingEngine(endpointOf(info), timeoutMs);
 }
 
-export function createReadyCheck(command: string | undefined, timeoutMs = 120_000): (info: ConnectInfo) => Promise<void> {
+export function createReadyCheck(
+  command: string | undefined,
+  timeoutMs = 120_000,
+): (info: ConnectInfo) => Promise<void> {
   return async (info) => {
     await engineAnswers(info);
     if (!command) return;
@@ -36,7 +42,10 @@ export function createReadyCheck(command: string | undefined, timeoutMs = 120_00
       await run('sh', ['-c', command], { env: { ...process.env, ...machineEnv(info) }, timeout: timeoutMs });
     } catch (err) {
       const e = err as { code?: number; stderr?: string };
-      throw new Error(`instance_ready_command exited ${e.code ?? '?'}: ${(e.stderr ?? '').trim().slice(0, 500)}`, { cause: err });
+      throw new Error(
+        `instance_ready_command exited ${e.code ?? '?'}: ${(e.stderr ?? '').trim().slice(0, 500)}`,
+        { cause: err },
+      );
     }
   };
 }

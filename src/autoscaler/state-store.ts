@@ -33,7 +33,8 @@ export function defaultStatePath(configPath: string, runnerName: string): string
 export async function readState(path: string, runner: string): Promise<FleetState> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as FleetState;
-    if (parsed.version !== 1 || !Array.isArray(parsed.machines)) throw new Error(`${path}: unknown state format`);
+    if (parsed.version !== 1 || !Array.isArray(parsed.machines))
+      throw new Error(`${path}: unknown state format`);
     return parsed;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, runner, machines: [] };

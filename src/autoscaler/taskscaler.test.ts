@@ -20,14 +20,32 @@ interface Setup {
   saved: FleetState[];
 }
 
-async function setup(opts: { maxUse?: number; maxInstances?: number; idleCount?: number; idleTime?: string; withBackup?: boolean } = {}): Promise<Setup> {
+async function setup(
+  opts: {
+    maxUse?: number;
+    maxInstances?: number;
+    idleCount?: number;
+    idleTime?: string;
+    withBackup?: boolean;
+  } = {},
+): Promise<Setup> {
   const clock = createFakeClock();
-  const cfg = fakeProviderConfigSchema.parse({ boot_seconds_min: 10, boot_seconds_max: 10, delete_seconds: 1 });
+  const cfg = fakeProviderConfigSchema.parse({
+    boot_seconds_min: 10,
+    boot_seconds_max: 10,
+    delete_seconds: 1,
+  });
   const fake = createFakeProvider(cfg, { clock, random: () => 0.5 });
   const backup = createFakeProvider(cfg, { clock, random: () => 0.5 });
   const members = [{ name: 'p', group: fake, backup: false }];
   if (opts.withBackup) members.push({ name: 'b', group: backup, backup: true });
-  const provider = createProviderGroup({ members, failoverAfterMs: 30_000, throttle: { limit: -1, burst: 10 }, clock, logger: silentLogger() });
+  const provider = createProviderGroup({
+    members,
+    failoverAfterMs: 30_000,
+    throttle: { limit: -1, burst: 10 },
+    clock,
+    logger: silentLogger(),
+  });
   await provider.init({ clock, logger: silentLogger() });
   const registry = new Registry();
   const saved: FleetState[] = [];
@@ -35,8 +53,16 @@ async function setup(opts: { maxUse?: number; maxInstances?: number; idleCount?:
     runner: 'r1',
     provider,
     limits: { capacityPerInstance: 1, maxUseCount: opts.maxUse ?? 0, maxInstances: opts.maxInstances ?? 0 },
-    policies: () => [policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' })],
-    timing: { readyTimeoutMs: 60_000, acquireTimeoutMs: 900_000, updateIntervalMs: 60_000, updateExpectingMs: 2_000, deletionRetryMs: 60_000 },
+    policies: () => [
+      policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' }),
+    ],
+    timing: {
+      readyTimeoutMs: 60_000,
+      acquireTimeoutMs: 900_000,
+      updateIntervalMs: 60_000,
+      updateExpectingMs: 2_000,
+      deletionRetryMs: 60_000,
+    },
     readyCheck: async () => undefined,
     clock,
     logger: silentLogger(),
@@ -70,7 +96,9 @@ describe('taskscaler', () => {
     expect(s.fake.existing()).toHaveLength(2);
     expect(s.scaler.waiting()).toBe(1);
     await s.scaler.tick();
-    expect(await s.registry.metrics()).toContain('flotilla_autoscaler_jobs_waiting_for_capacity{runner="r1"} 1');
+    expect(await s.registry.metrics()).toContain(
+      'flotilla_autoscaler_jobs_waiting_for_capacity{runner="r1"} 1',
+    );
     leases[0]?.release();
     await ticks(s, 5, () => leases.length === 3);
     expect(leases).toHaveLength(3);

@@ -12,7 +12,17 @@
  */
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { fromRecord, idleCandidates, machineFree, metricState, newMachine, snapshot, toRecord, usedUp, type Machine } from './machines.js';
+import {
+  fromRecord,
+  idleCandidates,
+  machineFree,
+  metricState,
+  newMachine,
+  snapshot,
+  toRecord,
+  usedUp,
+  type Machine,
+} from './machines.js';
 import { MACHINE_STATES, type AutoscalerMetrics } from './metrics.js';
 import { activePolicy, instancesToCreate, instancesToRemove, type Limits } from './policy.js';
 import type { PolicyConfig } from './autoscaler-config.js';
@@ -93,14 +103,24 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
 
   function fleetState(): FleetState {
     const placeholders = Array.from({ length: pending }, () => ({
-      key: '', state: 'creating' as const, createdAt: clock.now().toISOString(), useCount: 0, busy: 0,
+      key: '',
+      state: 'creating' as const,
+      createdAt: clock.now().toISOString(),
+      useCount: 0,
+      busy: 0,
     }));
-    return { version: 1, runner, machines: [...[...machines.values()].map(toRecord), ...zeroIds, ...placeholders] };
+    return {
+      version: 1,
+      runner,
+      machines: [...[...machines.values()].map(toRecord), ...zeroIds, ...placeholders],
+    };
   }
 
   async function persist(): Promise<void> {
     dirty = false;
-    await o.persist?.(fleetState()).catch((err: unknown) => log.error({ err }, 'writing the machine state failed'));
+    await o
+      .persist?.(fleetState())
+      .catch((err: unknown) => log.error({ err }, 'writing the machine state failed'));
   }
 
   function remove(m: Machine, reason: string): void {
@@ -153,7 +173,10 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
           m.readyAtMs = now();
           m.idleSinceMs = now();
           dirty = true;
-          metrics.creationDuration.observe({ runner, provider: splitKey(m.key).provider }, (now() - m.createdAtMs) / 1000);
+          metrics.creationDuration.observe(
+            { runner, provider: splitKey(m.key).provider },
+            (now() - m.createdAtMs) / 1000,
+          );
           log.info({ machine: m.key, seconds: (now() - m.createdAtMs) / 1000 }, 'machine ready');
           dispatch();
           kick();
@@ -265,11 +288,14 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   function expire(): void {
     for (const w of waiters.filter((x) => now() >= x.deadlineMs)) {
       w.done = true;
-      w.reject(new Error(`no machine slot within ${timing.acquireTimeoutMs / 1000}s (instance_acquire_timeout)`));
+      w.reject(
+        new Error(`no machine slot within ${timing.acquireTimeoutMs / 1000}s (instance_acquire_timeout)`),
+      );
     }
     for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]?.done) waiters.splice(i, 1);
     for (const m of machines.values()) {
-      if (m.state === 'creating' && now() - m.createdAtMs > timing.readyTimeoutMs) remove(m, 'not ready within instance_ready_timeout');
+      if (m.state === 'creating' && now() - m.createdAtMs > timing.readyTimeoutMs)
+        remove(m, 'not ready within instance_ready_timeout');
       if (m.state === 'removing') remove(m, 'retry');
     }
   }
@@ -290,7 +316,8 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     pending = 0;
     for (const key of keys) machines.set(key, newMachine(key, t));
     metrics.operations.inc({ runner, operation: 'create', result: 'success' }, keys.length);
-    if (keys.length < n) metrics.operations.inc({ runner, operation: 'create', result: 'failure' }, n - keys.length);
+    if (keys.length < n)
+      metrics.operations.inc({ runner, operation: 'create', result: 'failure' }, n - keys.length);
     if (keys.length > 0) {
       log.info({ machines: keys, wanted: n }, 'creating machines');
       nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);

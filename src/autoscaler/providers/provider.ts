@@ -86,7 +86,11 @@ export class ProviderError extends Error {
   /** Machines started before the error (partial success of `increase`). */
   readonly created: string[];
 
-  constructor(kind: ProviderErrorKind, message: string, options: { cause?: unknown; created?: string[] } = {}) {
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    options: { cause?: unknown; created?: string[] } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderError';
     this.kind = kind;

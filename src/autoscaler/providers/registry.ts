@@ -5,7 +5,11 @@ import type { ProviderFactory } from './provider.js';
 
 /** Forgets a factory's config type (parseConfig's output is what create takes). */
 function erase<C>(f: ProviderFactory<C>): ProviderFactory<unknown> {
-  return { name: f.name, parseConfig: (raw, ctx) => f.parseConfig(raw, ctx), create: (config) => f.create(config as C) };
+  return {
+    name: f.name,
+    parseConfig: (raw, ctx) => f.parseConfig(raw, ctx),
+    create: (config) => f.create(config as C),
+  };
 }
 
 export const PROVIDERS: ReadonlyMap<string, ProviderFactory<unknown>> = new Map([
@@ -15,6 +19,7 @@ export const PROVIDERS: ReadonlyMap<string, ProviderFactory<unknown>> = new Map(
 
 export function providerFactory(plugin: string): ProviderFactory<unknown> {
   const f = PROVIDERS.get(plugin);
-  if (!f) throw new Error(`unknown autoscaler plugin "${plugin}"; known: ${[...PROVIDERS.keys()].join(', ')}`);
+  if (!f)
+    throw new Error(`unknown autoscaler plugin "${plugin}"; known: ${[...PROVIDERS.keys()].join(', ')}`);
   return f;
 }

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
 
-import { autoscalerConfigSchema, type AutoscalerConfigInput } from '../../../src/autoscaler/autoscaler-config.js';
+import {
+  autoscalerConfigSchema,
+  type AutoscalerConfigInput,
+} from '../../../src/autoscaler/autoscaler-config.js';
 import { createDockerAutoscalerExecutorFactory } from '../../../src/autoscaler/docker-autoscaler-executor.js';
 import { createFleet, type Fleet } from '../../../src/autoscaler/fleet.js';
 import { createLocalProvider } from '../../../src/autoscaler/providers/local/local-provider.js';
@@ -48,7 +51,11 @@ export interface TestFleet {
   statePath: string;
 }
 
-export function localConfig(group: string, dir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function localConfig(
+  group: string,
+  dir: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name: group,
     subnet: subnetFor(group),
@@ -82,11 +89,22 @@ export async function startTestFleet(o: TestFleetOptions): Promise<TestFleet> {
   });
   const registry = new Registry();
   const logger = verbose ? createLogger({ level: 'debug' }) : silentLogger();
-  const fleet = createFleet({ runnerName: o.group, config, statePath, controlPath: controlPath(configPath), clock: systemClock, logger, registry });
+  const fleet = createFleet({
+    runnerName: o.group,
+    config,
+    statePath,
+    controlPath: controlPath(configPath),
+    clock: systemClock,
+    logger,
+    registry,
+  });
   await fleet.start();
   const factory = createDockerAutoscalerExecutorFactory({
     scaler: fleet.scaler,
-    docker: { pull_policy: 'if-not-present', helper_image: `${hostAddress(o.group)}:5000/flotilla-helper:${VERSION}` },
+    docker: {
+      pull_policy: 'if-not-present',
+      helper_image: `${hostAddress(o.group)}:5000/flotilla-helper:${VERSION}`,
+    },
     logger,
     registry,
     clock: systemClock,
@@ -96,8 +114,15 @@ export async function startTestFleet(o: TestFleetOptions): Promise<TestFleet> {
 }
 
 /** Removes every machine, the bridge and the files of a group, whatever state they are in. */
-export async function destroyGroup(group: string, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const provider = createLocalProvider({ config: localProviderConfigSchema.parse(localConfig(group, dir, extra)), runnerName: group });
+export async function destroyGroup(
+  group: string,
+  dir: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const provider = createLocalProvider({
+    config: localProviderConfigSchema.parse(localConfig(group, dir, extra)),
+    runnerName: group,
+  });
   const ids = await listNamespaces(`flotilla-${group}-`);
   if (ids.length > 0) await provider.decrease(ids);
   await deleteBridge(`flbr-${group}`).catch(() => undefined);
@@ -105,7 +130,11 @@ export async function destroyGroup(group: string, dir: string, extra: Record<str
 }
 
 /** Polls `check` every 500 ms, at most `attempts` times. */
-export async function eventually<T>(what: string, attempts: number, check: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  attempts: number,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+): Promise<T> {
   for (let i = 0; i < attempts; i++) {
     const v = await check();
     if (v) return v;

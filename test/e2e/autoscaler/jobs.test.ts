@@ -2,7 +2,14 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { dockerPayload, runDockerJob } from '../docker/harness.js';
-import { destroyGroup, eventually, namespaces, requireTools, startTestFleet, type TestFleet } from './harness.js';
+import {
+  destroyGroup,
+  eventually,
+  namespaces,
+  requireTools,
+  startTestFleet,
+  type TestFleet,
+} from './harness.js';
 
 const GROUP = 'e2ej';
 let t: TestFleet;
@@ -34,10 +41,18 @@ describe('docker-autoscaler on local machines', () => {
     expect(run.log).toContain('job on');
     expect(machineSeen).toMatch(/^local\/flotilla-e2ej-\d+$/);
     // the machine is removed right after its job
-    await eventually('the used machine to be removed', 60, async () => (await namespaces(GROUP)).length === 0 && t.fleet.scaler.machines().length === 0);
+    await eventually(
+      'the used machine to be removed',
+      60,
+      async () => (await namespaces(GROUP)).length === 0 && t.fleet.scaler.machines().length === 0,
+    );
     const metrics = await t.registry.metrics();
-    expect(metrics).toMatch(/flotilla_autoscaler_machine_creation_duration_seconds_count\{runner="e2ej",provider="local"\} [1-9]/);
-    expect(metrics).toMatch(/flotilla_autoscaler_scale_operations_total\{runner="e2ej",operation="remove",result="success"\} [1-9]/);
+    expect(metrics).toMatch(
+      /flotilla_autoscaler_machine_creation_duration_seconds_count\{runner="e2ej",provider="local"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /flotilla_autoscaler_scale_operations_total\{runner="e2ej",operation="remove",result="success"\} [1-9]/,
+    );
     console.log(`job on a fresh local machine: ${run.seconds.toFixed(1)} s (creation + helper pull + job)`);
   });
 
@@ -52,11 +67,16 @@ describe('docker-autoscaler on local machines', () => {
       const payloads = [1, 2, 3].map((n) => dockerPayload([`echo burst ${n}`, 'sleep 2']));
       const runs = await Promise.all(payloads.map((p) => runDockerJob(t.factory, p)));
       for (const run of runs) expect(run.outcome.state, run.log).toBe('success');
-      const created = /flotilla_autoscaler_scale_operations_total\{runner="e2ej",operation="create",result="success"\} (\d+)/.exec(await t.registry.metrics());
+      const created =
+        /flotilla_autoscaler_scale_operations_total\{runner="e2ej",operation="create",result="success"\} (\d+)/.exec(
+          await t.registry.metrics(),
+        );
       expect(Number(created?.[1]) - createdBefore).toBe(3);
       expect(most).toBeLessThanOrEqual(2);
       expect(most).toBe(2);
-      console.log(`burst of 3 jobs on max_instances = 2: ${Math.max(...runs.map((r) => r.seconds)).toFixed(1)} s`);
+      console.log(
+        `burst of 3 jobs on max_instances = 2: ${Math.max(...runs.map((r) => r.seconds)).toFixed(1)} s`,
+      );
     } finally {
       clearInterval(watch);
     }
@@ -66,7 +86,9 @@ describe('docker-autoscaler on local machines', () => {
   it('machines use the configured registry mirror', async () => {
     const payload = dockerPayload(['sleep 3']);
     const job = runDockerJob(t.factory, payload);
-    const machine = await eventually('a ready machine', 120, () => t.fleet.scaler.machines().find((m) => m.state === 'ready'));
+    const machine = await eventually('a ready machine', 120, () =>
+      t.fleet.scaler.machines().find((m) => m.state === 'ready'),
+    );
     const info = await t.fleet.group.connectInfo(machine.key);
     const url = new URL(info.dockerHost.replace('tcp:', 'http:'));
     const engine = new Docker({ host: url.hostname, port: Number(url.port) });

@@ -10,7 +10,15 @@ import type { FleetState } from '../../../src/autoscaler/state-store.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { dockerPayload, runDockerJob } from '../docker/harness.js';
-import { destroyGroup, eventually, localConfig, namespaces, requireTools, startTestFleet, type TestFleet } from './harness.js';
+import {
+  destroyGroup,
+  eventually,
+  localConfig,
+  namespaces,
+  requireTools,
+  startTestFleet,
+  type TestFleet,
+} from './harness.js';
 
 const GROUP = 'e2el';
 let t: TestFleet | undefined;
@@ -30,12 +38,18 @@ describe('machine lifecycle on local machines', () => {
   it('keeps an idle pool, runs a job on it, and trims the extra machine after idle_time', async () => {
     t = await startTestFleet({ group: GROUP, autoscaler: { ...idlePolicy, max_instances: 3 } });
     dir = t.dir;
-    const idle = await eventually('one idle machine', 120, () => t?.fleet.scaler.machines().find((m) => m.state === 'ready'));
+    const idle = await eventually('one idle machine', 120, () =>
+      t?.fleet.scaler.machines().find((m) => m.state === 'ready'),
+    );
     const run = await runDockerJob(t.factory, dockerPayload(['echo on the pool']));
     expect(run.outcome.state, run.log).toBe('success');
     expect(run.log).toContain(`Running on machine ${idle.key.split('/')[1]}`);
     // a second machine was created to keep one idle slot while the job ran; afterwards one is trimmed
-    await eventually('the pool trimmed back to one machine', 120, () => t?.fleet.scaler.machines().length === 1);
+    await eventually(
+      'the pool trimmed back to one machine',
+      120,
+      () => t?.fleet.scaler.machines().length === 1,
+    );
     await eventually('one namespace', 40, async () => (await namespaces(GROUP)).length === 1);
   });
 
@@ -46,7 +60,9 @@ describe('machine lifecycle on local machines', () => {
     const saved = JSON.parse(readFileSync(t?.statePath ?? '', 'utf8')) as FleetState;
     expect(saved.machines.map((m) => m.key)).toEqual(before);
     t = await startTestFleet({ group: GROUP, dir, autoscaler: { ...idlePolicy, max_instances: 3 } });
-    await eventually('the adopted machine ready', 60, () => t?.fleet.scaler.machines().find((m) => m.state === 'ready'));
+    await eventually('the adopted machine ready', 60, () =>
+      t?.fleet.scaler.machines().find((m) => m.state === 'ready'),
+    );
     expect(t.fleet.scaler.machines().map((m) => m.key)).toEqual(before);
     expect(await namespaces(GROUP)).toEqual(before.map((k) => k.split('/')[1]));
   });
@@ -72,14 +88,27 @@ describe('machine lifecycle on local machines', () => {
   it('the cleaners remove a planted orphan and a zero-id state entry', async () => {
     if (!t) throw new Error('no fleet');
     await t.fleet.stop();
-    const planted = createLocalProvider({ config: localProviderConfigSchema.parse(localConfig(GROUP, dir)), runnerName: GROUP });
+    const planted = createLocalProvider({
+      config: localProviderConfigSchema.parse(localConfig(GROUP, dir)),
+      runnerName: GROUP,
+    });
     await planted.init({ clock: systemClock, logger: silentLogger() });
     const [orphan] = await planted.increase(1);
     const state = JSON.parse(readFileSync(t.statePath, 'utf8')) as FleetState;
-    state.machines.push({ key: '', state: 'creating', createdAt: new Date(Date.now() - 3_600_000).toISOString(), useCount: 0, busy: 0 });
+    state.machines.push({
+      key: '',
+      state: 'creating',
+      createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+      useCount: 0,
+      busy: 0,
+    });
     mkdirSync(dirname(t.statePath), { recursive: true });
     writeFileSync(t.statePath, JSON.stringify(state));
-    t = await startTestFleet({ group: GROUP, dir, autoscaler: { ...idlePolicy, cleaner: { interval: 0, orphan_min_age: 0, zero_id_max_age: '10m' } } });
+    t = await startTestFleet({
+      group: GROUP,
+      dir,
+      autoscaler: { ...idlePolicy, cleaner: { interval: 0, orphan_min_age: 0, zero_id_max_age: '10m' } },
+    });
     const dry = await t.fleet.clean({ dryRun: true });
     expect(dry.orphans.found).toEqual([`local/${orphan}`]);
     expect(dry.zeroIds.found).toBe(1);
@@ -90,7 +119,11 @@ describe('machine lifecycle on local machines', () => {
     expect(await namespaces(GROUP)).not.toContain(orphan);
     expect(t.fleet.scaler.zeroIdRecords()).toEqual([]);
     const metrics = await t.registry.metrics();
-    expect(metrics).toContain('flotilla_autoscaler_cleaner_machines_total{runner="e2el",cleaner="orphan",result="removed"} 1');
-    expect(metrics).toContain('flotilla_autoscaler_cleaner_machines_total{runner="e2el",cleaner="zero_id",result="removed"} 1');
+    expect(metrics).toContain(
+      'flotilla_autoscaler_cleaner_machines_total{runner="e2el",cleaner="orphan",result="removed"} 1',
+    );
+    expect(metrics).toContain(
+      'flotilla_autoscaler_cleaner_machines_total{runner="e2el",cleaner="zero_id",result="removed"} 1',
+    );
   });
 });

@@ -5,7 +5,13 @@
  */
 import type { Clock } from '../../../shared/clock.js';
 import { systemClock } from '../../../shared/clock.js';
-import { ProviderError, type InstanceGroup, type InstanceReport, type ProviderErrorKind, type ProviderFactory } from '../provider.js';
+import {
+  ProviderError,
+  type InstanceGroup,
+  type InstanceReport,
+  type ProviderErrorKind,
+  type ProviderFactory,
+} from '../provider.js';
 import { fakeProviderConfigSchema, type FakeProviderConfig } from './fake-provider-config.js';
 
 interface FakeMachine {
@@ -28,7 +34,10 @@ export interface FakeProvider extends InstanceGroup {
   readonly calls: Record<string, number>;
 }
 
-export function createFakeProvider(config: FakeProviderConfig, options: { random?: () => number; clock?: Clock } = {}): FakeProvider {
+export function createFakeProvider(
+  config: FakeProviderConfig,
+  options: { random?: () => number; clock?: Clock } = {},
+): FakeProvider {
   const random = options.random ?? Math.random;
   let clock: Clock = options.clock ?? systemClock;
   const machines = new Map<string, FakeMachine>();
@@ -48,14 +57,16 @@ export function createFakeProvider(config: FakeProviderConfig, options: { random
     }
     if (config.requests_per_minute > 0) {
       while (window.length > 0 && (window[0] ?? 0) <= now() - 60_000) window.shift();
-      if (window.length >= config.requests_per_minute) throw new ProviderError('rate_limit', 'simulated rate limit');
+      if (window.length >= config.requests_per_minute)
+        throw new ProviderError('rate_limit', 'simulated rate limit');
       window.push(now());
     }
   }
 
   function live(): FakeMachine[] {
     for (const m of machines.values()) {
-      if (m.deletedAtMs !== null && now() - m.deletedAtMs >= config.delete_seconds * 1000) machines.delete(m.id);
+      if (m.deletedAtMs !== null && now() - m.deletedAtMs >= config.delete_seconds * 1000)
+        machines.delete(m.id);
     }
     return [...machines.values()];
   }
@@ -86,7 +97,13 @@ export function createFakeProvider(config: FakeProviderConfig, options: { random
       for (let i = 0; i < n; i++) {
         const id = `fake-${++seq}`;
         const boot = config.boot_seconds_min + random() * (config.boot_seconds_max - config.boot_seconds_min);
-        machines.set(id, { id, createdAtMs: now(), readyAtMs: now() + boot * 1000, deletedAtMs: null, broken: random() < config.fail_boot_ratio });
+        machines.set(id, {
+          id,
+          createdAtMs: now(),
+          readyAtMs: now() + boot * 1000,
+          deletedAtMs: null,
+          broken: random() < config.fail_boot_ratio,
+        });
         ids.push(id);
       }
       return ids;

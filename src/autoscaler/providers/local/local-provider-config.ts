@@ -16,8 +16,16 @@ export const localProviderConfigSchema = z
       .string()
       .regex(SUBNET, 'must be a /24 such as "10.231.0.0/24"')
       .default('10.231.0.0/24')
-      .describe('The private /24 the provider creates for its machines; the host side is .1, machines .2 to .254.'),
-    docker_port: z.number().int().min(1).max(65535).optional().describe('Engine port; default 2375, or 2376 with tls.'),
+      .describe(
+        'The private /24 the provider creates for its machines; the host side is .1, machines .2 to .254.',
+      ),
+    docker_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('Engine port; default 2375, or 2376 with tls.'),
     tls: z
       .boolean()
       .default(false)
@@ -26,10 +34,10 @@ export const localProviderConfigSchema = z
       .array(z.string().url())
       .default([])
       .describe(
-        'Registry mirrors of the machines\' engines. A loopback mirror (http://127.0.0.1:PORT) is forwarded from the host side of the subnet, so machines reach it.',
+        "Registry mirrors of the machines' engines. A loopback mirror (http://127.0.0.1:PORT) is forwarded from the host side of the subnet, so machines reach it.",
       ),
     insecure_registries: z.array(z.string()).default([]).describe('Extra insecure registries (host:port).'),
-    storage_driver: z.string().default('vfs').describe('The engines\' storage driver.'),
+    storage_driver: z.string().default('vfs').describe("The engines' storage driver."),
     state_dir: z
       .string()
       .default('/var/lib/flotilla/machines')
@@ -58,7 +66,13 @@ export interface LocalLayout {
 
 /** Names and addresses derived from the config. PURE. */
 export function localLayout(config: LocalProviderConfig, runnerName: string): LocalLayout {
-  const group = config.name ?? (runnerName.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 6) || 'fleet');
+  const group =
+    config.name ??
+    (runnerName
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 6) ||
+      'fleet');
   const net = config.subnet.replace(/\.0\/24$/, '');
   return {
     group,
@@ -71,7 +85,10 @@ export function localLayout(config: LocalProviderConfig, runnerName: string): Lo
 }
 
 /** Machine n (2..254) of the group: namespace, host veth, address. PURE. */
-export function machineNames(layout: LocalLayout, n: number): { id: string; hostVeth: string; address: string } {
+export function machineNames(
+  layout: LocalLayout,
+  n: number,
+): { id: string; hostVeth: string; address: string } {
   return { id: `${layout.prefix}${n}`, hostVeth: `flv-${layout.group}-${n}`, address: `${layout.net}.${n}` };
 }
 

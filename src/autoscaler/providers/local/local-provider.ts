@@ -74,7 +74,10 @@ async function createMachine(
       insecureRegistries: [...new Set([...mirrorHosts, ...config.insecure_registries])],
       ...(tlsDir ? { tlsDir } : {}),
     });
-    await writeFile(join(p.dir, 'machine.json'), JSON.stringify({ id: m.id, address: m.address, createdAt: new Date() }));
+    await writeFile(
+      join(p.dir, 'machine.json'),
+      JSON.stringify({ id: m.id, address: m.address, createdAt: new Date() }),
+    );
     return m.id;
   } catch (err) {
     await destroyMachine(config, layout, m.id).catch(() => undefined);
@@ -94,7 +97,9 @@ async function destroyMachine(config: LocalProviderConfig, layout: LocalLayout, 
 
 async function machineCreatedAt(config: LocalProviderConfig, id: string): Promise<Date | null> {
   try {
-    const meta = JSON.parse(await readFile(join(paths(config, id).dir, 'machine.json'), 'utf8')) as { createdAt: string };
+    const meta = JSON.parse(await readFile(join(paths(config, id).dir, 'machine.json'), 'utf8')) as {
+      createdAt: string;
+    };
     return new Date(meta.createdAt);
   } catch {
     return namespaceCreatedAt(id);
@@ -114,11 +119,16 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
   async function state(id: string): Promise<InstanceReport> {
     const createdAt = (await machineCreatedAt(config, id)) ?? undefined;
     const address = machineNames(layout, machineNumber(layout, id) ?? 0).address;
-    if (await pingEngine(address, layout.port, certDir)) return { id, state: 'running', ...(createdAt ? { createdAt } : {}) };
+    if (await pingEngine(address, layout.port, certDir))
+      return { id, state: 'running', ...(createdAt ? { createdAt } : {}) };
     const processes = await pidsInNamespace(id);
     const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
     const st = processes.length > 0 && age < config.boot_timeout ? 'creating' : 'timeout';
-    return { id, state: creating.has(machineNumber(layout, id) ?? 0) ? 'creating' : st, ...(createdAt ? { createdAt } : {}) };
+    return {
+      id,
+      state: creating.has(machineNumber(layout, id) ?? 0) ? 'creating' : st,
+      ...(createdAt ? { createdAt } : {}),
+    };
   }
 
   return {
@@ -142,12 +152,16 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       for (const s of states) report(s);
     },
     async increase(count) {
-      const used = new Set([...creating, ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id))]);
+      const used = new Set([
+        ...creating,
+        ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id)),
+      ]);
       const free: number[] = [];
       for (let n = 2; n <= 254 && free.length < count && used.size + free.length < config.max_size; n++) {
         if (!used.has(n)) free.push(n);
       }
-      if (free.length === 0) throw new ProviderError('capacity', `group ${layout.group} is full (max_size ${config.max_size})`);
+      if (free.length === 0)
+        throw new ProviderError('capacity', `group ${layout.group} is full (max_size ${config.max_size})`);
       for (const n of free) creating.add(n);
       const ctx = { config, layout, mirrors, certDir };
       const results = await Promise.allSettled(free.map((n) => createMachine(ctx, n)));
@@ -155,12 +169,16 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const err of failures) logger.warn({ err }, 'machine creation failed');
-      if (created.length === 0 && failures.length > 0) throw new ProviderError('api', 'machine creation failed', { cause: failures[0] });
+      if (created.length === 0 && failures.length > 0)
+        throw new ProviderError('api', 'machine creation failed', { cause: failures[0] });
       return created;
     },
     async decrease(ids) {
-      const results = await Promise.allSettled(ids.map((id) => destroyMachine(config, layout, id).then(() => id)));
-      for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'machine removal failed');
+      const results = await Promise.allSettled(
+        ids.map((id) => destroyMachine(config, layout, id).then(() => id)),
+      );
+      for (const r of results)
+        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'machine removal failed');
       return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     },
     async connectInfo(id): Promise<ConnectInfo> {
@@ -184,13 +202,17 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
     async shutdown() {
       await Promise.all(forwarders.map((f) => f.close()));
       forwarders = [];
-      if ((await listNamespaces(layout.prefix)).length === 0) await deleteBridge(layout.bridge).catch(() => undefined);
+      if ((await listNamespaces(layout.prefix)).length === 0)
+        await deleteBridge(layout.bridge).catch(() => undefined);
     },
   };
 }
 
 export const localProviderFactory = {
   name: 'local',
-  parseConfig: (raw, context) => ({ config: localProviderConfigSchema.parse(raw ?? {}), runnerName: context.runnerName }),
+  parseConfig: (raw, context) => ({
+    config: localProviderConfigSchema.parse(raw ?? {}),
+    runnerName: context.runnerName,
+  }),
   create: (options) => createLocalProvider(options),
 } satisfies ProviderFactory<LocalProviderOptions>;
