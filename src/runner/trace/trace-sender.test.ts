@@ -117,7 +117,7 @@ describe('trace sender against a loopback coordinator', () => {
     expect(clock.sleeps).toContain(2000);
   });
 
-  it('patches every update interval, adopts the server interval, and keeps alive with a PUT after 30 s', async () => {
+  it('patches every update interval, adopts the server interval, and keeps alive with a PUT when nothing was sent for an interval', async () => {
     coordinator.traceUpdateInterval = 5;
     const clock = createFakeClock();
     const s = sender(clock);

@@ -2,7 +2,9 @@
  * Sends a job's trace incrementally and its final state, as gitlab-runner does: every update
  * interval (3 s, replaced by the server's X-GitLab-Trace-Update-Interval, capped at 15 min) PATCH the
  * unsent bytes in chunks of at most 1 MiB; 202 advances, 416 realigns to the server's size and
- * resends; a keep-alive `PUT state=running` goes out when nothing was PUT for 30 s. The remote job
+ * resends; a keep-alive `PUT state=running` goes out when nothing at all was sent for one update
+ * interval (gitlab-runner waits 30 s; asking sooner is how a quiet job learns of a cancel within
+ * seconds, and the coordinator sets the interval, so it controls the cost). The remote job
  * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
  * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
  * resending on 202 (and errors) up to 10 times with backoff.
@@ -63,7 +65,8 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   const loopController = new AbortController();
   let intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
   let sent = 0;
-  let lastPutAt = clock.monotonic();
+  /** Last time anything (PATCH with data, or PUT) reached the coordinator. */
+  let lastContactAt = clock.monotonic();
   let loop: Promise<void> | undefined;
   let sending: Promise<boolean> = Promise.resolve(true);
   /** The coordinator no longer knows the job (403/404): stop resending. */
@@ -86,7 +89,10 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       const chunk = trace.slice(sent, Math.min(trace.size, sent + TRACE_PATCH_LIMIT));
       const result = await client.patchTrace(jobId, jobToken, sent, chunk);
       observe(result);
-      if (result.status === 202) sent = Math.min(trace.size, result.rangeSize ?? sent + chunk.length);
+      if (result.status === 202) {
+        sent = Math.min(trace.size, result.rangeSize ?? sent + chunk.length);
+        lastContactAt = clock.monotonic();
+      }
       else if (result.status === 416 && result.rangeSize !== null) {
         logger.warn({ jobId, sent, serverSize: result.rangeSize }, 'trace offset realigned');
         sent = Math.min(trace.size, result.rangeSize);
@@ -101,8 +107,8 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   }
 
   async function keepAlive(): Promise<void> {
-    if (clock.monotonic() - lastPutAt < FORCE_SEND_INTERVAL_MS) return;
-    lastPutAt = clock.monotonic();
+    if (clock.monotonic() - lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, intervalMs)) return;
+    lastContactAt = clock.monotonic();
     observe(await client.updateJob(jobId, jobToken, { state: 'running', output: output() }));
   }
 
