@@ -16,6 +16,7 @@ import { createCoordinatorMetrics } from './metrics.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
+import { registerObservabilityRoutes } from './routes/observability-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
@@ -114,6 +115,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   installParsers(app);
   installErrorHandling(app, deps.logger);
   installMetrics(app, context, deps.registry);
+  registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);
   registerProjectRoutes(app, context);
   registerPipelineRoutes(app, context);

@@ -58,3 +58,55 @@ export function createCoordinatorMetrics(registry: Registry): CoordinatorMetrics
     }),
   };
 }
+
+/** What the scrape-time coordinator gauges read (the store and the manager directory). */
+export interface QueueMetricSources {
+  /** Counts jobs in a status (not retried ones). */
+  countJobs(status: 'pending' | 'running'): Promise<number>;
+  /** Seconds the oldest pending job has waited, 0 when none is pending. */
+  oldestPendingAgeSeconds(): Promise<number>;
+  /** Runner managers listed for service discovery. */
+  runnerManagers(): number;
+}
+
+/**
+ * Gauges computed when Prometheus scrapes (two small store queries per scrape), registered once
+ * per registry: the queue depth, the oldest pending job's age (what "no job picked up for N minutes
+ * while jobs are pending" alerts on), running jobs and the managers known for discovery.
+ */
+export function createQueueMetrics(registry: Registry, sources: QueueMetricSources): void {
+  if (registry.getSingleMetric('flotilla_coordinator_jobs_pending')) return;
+  const registers = [registry];
+  new Gauge({
+    name: 'flotilla_coordinator_jobs_pending',
+    help: 'Jobs waiting for a runner (status pending)',
+    registers,
+    async collect() {
+      this.set(await sources.countJobs('pending'));
+    },
+  });
+  new Gauge({
+    name: 'flotilla_coordinator_jobs_running',
+    help: 'Jobs a runner is running (status running)',
+    registers,
+    async collect() {
+      this.set(await sources.countJobs('running'));
+    },
+  });
+  new Gauge({
+    name: 'flotilla_coordinator_oldest_pending_job_age_seconds',
+    help: 'How long the oldest pending job has waited (0 when none is pending)',
+    registers,
+    async collect() {
+      this.set(await sources.oldestPendingAgeSeconds());
+    },
+  });
+  new Gauge({
+    name: 'flotilla_coordinator_runner_managers',
+    help: 'Runner managers that reported a metrics address recently (service discovery targets)',
+    registers,
+    collect() {
+      this.set(sources.runnerManagers());
+    },
+  });
+}

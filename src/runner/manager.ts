@@ -27,7 +27,7 @@ import { createRunnerMetrics, type RunnerMetrics } from './metrics.js';
 import { runPollWorker } from './poller.js';
 import type { RunningJob } from './running-jobs.js';
 import { createSlots } from './slots.js';
-import { startStatusServer, type StatusServer } from './status-server.js';
+import { startStatusServer, withMetricsAddress, type StatusServer } from './status-server.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from './version.js';
 
 export interface RunnerManagerOptions {
@@ -101,7 +101,10 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       token: entry.token,
       systemId,
       userAgent: userAgent(version),
-      info: runnerInfo({ version, executor: factory.name, shell: factory.shell, features: factory.features }),
+      info: withMetricsAddress(
+        runnerInfo({ version, executor: factory.name, shell: factory.shell, features: factory.features }),
+        statusServer?.address,
+      ),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       onResponse: (endpoint, method, status) =>
         metrics.apiRequests.inc({
@@ -188,7 +191,8 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       const factory =
         previous && previous.entry === entry
           ? previous.factory
-          : (options.executorFactoryFor?.(entry) ?? options.executorFactories.find((f) => f.name === entry.executor));
+          : (options.executorFactoryFor?.(entry) ??
+            options.executorFactories.find((f) => f.name === entry.executor));
       if (!factory) {
         logger.error(
           { runner: shortToken(entry.token), executor: entry.executor },

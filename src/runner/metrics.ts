@@ -1,9 +1,10 @@
 /**
  * The runner manager's Prometheus metrics, named as gitlab-runner names them, registered on an
  * injected Registry (never the global one). `gitlab_runner_jobs` is computed at scrape time from the
- * running jobs.
+ * running jobs. Node's process metrics (`process_*`, `nodejs_*`, unprefixed as gitlab-runner's
+ * Go ones are) are registered too, once per registry.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import type { RunningJob } from './running-jobs.js';
 
@@ -32,6 +33,7 @@ export interface RunnerMetricsOptions {
 export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetrics {
   const registers = [options.registry];
   const { systemId } = options;
+  if (!options.registry.getSingleMetric('process_cpu_seconds_total')) collectDefaultMetrics({ register: options.registry });
   new Gauge({
     name: 'gitlab_runner_jobs',
     help: 'The current number of running builds.',

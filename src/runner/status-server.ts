@@ -1,14 +1,18 @@
 /**
  * The manager's HTTP status endpoint on `listen_address`: `/metrics` (Prometheus, GET/HEAD only),
- * `/debug/jobs/list` (gitlab-runner's format, X-List-Version: 2), `/-/health`, and `/-/ready` (also
- * gitlab-runner's `/health/ready`), which answers 503 once the manager is stopping.
+ * `/debug/jobs/list` (gitlab-runner's format, X-List-Version: 2), `/-/health`, `/-/ready` (also
+ * gitlab-runner's `/health/ready`), which answers 503 once the manager is stopping, and
+ * `/-/discovery/targets`, Prometheus HTTP SD listing this manager (see discovery.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { Registry } from 'prom-client';
 
+import type { RunnerInfo } from '../api/runner-api.js';
+import { HTTP_SD_CONTENT_TYPE, type TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';
+import { managerTargets } from './discovery.js';
 import { debugJobLine, type RunningJob } from './running-jobs.js';
 
 export interface StatusServerOptions {
@@ -17,6 +21,11 @@ export interface StatusServerOptions {
   clock: Clock;
   runningJobs(): readonly RunningJob[];
   ready(): boolean;
+  /**
+   * More SD target groups (the hook for autoscaled machines' exporters); default none. The
+   * taskscaler does not expose machine addresses yet (see docs/metrics.md).
+   */
+  extraTargets?(): readonly TargetGroup[];
 }
 
 export interface StatusServer {
@@ -25,10 +34,25 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
+/**
+ * The runner `info` sent with every job request, plus `config.metrics_address` (the status
+ * server's bound address) when it listens, so the coordinator can list this manager for
+ * Prometheus service discovery. GitLab ignores the unknown key.
+ */
+export function withMetricsAddress(info: RunnerInfo, address: string | undefined): RunnerInfo {
+  return address ? { ...info, config: { ...info.config, metrics_address: address } } : info;
+}
+
 export function parseListenAddress(address: string): { host: string | undefined; port: number } {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i).replace(/^\[|\]$/g, '');
   return { host: host === '' ? undefined : host, port: Number(address.slice(i + 1)) };
+}
+
+function boundAddress(req: IncomingMessage): string {
+  const port = req.socket.localPort ?? 0;
+  const host = req.socket.localAddress ?? '';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 async function handle(
@@ -52,6 +76,10 @@ async function handle(
       const now = options.clock.monotonic();
       const lines = options.runningJobs().map((job) => debugJobLine(job, now) + '\n');
       return text(200, lines.join(''), { 'x-list-version': '2' });
+    }
+    case '/-/discovery/targets': {
+      const groups = await managerTargets({ ...options, address: boundAddress(req), hostHeader: req.headers.host });
+      return text(200, JSON.stringify(groups), { 'content-type': HTTP_SD_CONTENT_TYPE });
     }
     case '/-/health':
       return text(200, 'ok\n');

@@ -1,0 +1,77 @@
+/**
+ * Observability beyond `/metrics` and the health checks (those live in app.ts):
+ * - `GET /-/discovery/targets`: Prometheus HTTP SD for the whole fleet, the coordinator itself
+ *   (at the address the scraper used) plus every runner manager that reported a metrics address
+ *   while polling (`info.config.metrics_address` in `POST /api/v4/jobs/request`);
+ * - the scrape-time queue gauges (`flotilla_coordinator_jobs_pending`, ...).
+ * Managers are remembered from answered job requests (201/204, i.e. a valid runner token).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+
+import { cleanLabels, HTTP_SD_CONTENT_TYPE, type TargetGroup } from '../../observability/http-sd.js';
+import { createManagerDirectory, type ManagerContact, type ManagerDirectory } from '../../observability/manager-directory.js';
+import { runnerLabelOf } from '../../observability/short-token.js';
+import type { CoordinatorContext } from '../context.js';
+import { createQueueMetrics } from '../metrics.js';
+
+const JOB_REQUEST_ROUTE = '/api/v4/jobs/request';
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The contact a job request carries, or null when it reported no metrics address. */
+export function contactOf(body: unknown, peerIp: string): ManagerContact | null {
+  const b = record(body);
+  const info = record(b?.['info']);
+  const metricsAddress = str(record(info?.['config'])?.['metrics_address']);
+  const token = str(b?.['token']);
+  if (!metricsAddress || !token) return null;
+  return {
+    runner: runnerLabelOf(token),
+    systemId: str(b?.['system_id']),
+    metricsAddress,
+    peerIp,
+    version: str(info?.['version']),
+  };
+}
+
+function selfTarget(request: FastifyRequest): TargetGroup[] {
+  const host = request.headers.host;
+  if (!host) return [];
+  return [{ targets: [host], labels: cleanLabels({ __meta_flotilla_component: 'coordinator' }) }];
+}
+
+async function oldestPendingAge(ctx: CoordinatorContext): Promise<number> {
+  const [oldest] = await ctx.store.listPendingJobs(1);
+  const since = oldest?.queuedAt ?? oldest?.createdAt;
+  return since ? Math.max(0, (ctx.clock.now().getTime() - since.getTime()) / 1000) : 0;
+}
+
+export function registerObservabilityRoutes(
+  app: FastifyInstance,
+  ctx: CoordinatorContext,
+  registry: Registry,
+  directory: ManagerDirectory = createManagerDirectory(),
+): void {
+  const now = (): number => ctx.clock.now().getTime();
+  createQueueMetrics(registry, {
+    countJobs: async (status) => (await ctx.store.listJobs({ statuses: [status] }, { page: 1, perPage: 1 })).total,
+    oldestPendingAgeSeconds: () => oldestPendingAge(ctx),
+    runnerManagers: () => directory.size(now()),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== JOB_REQUEST_ROUTE) return;
+    if (reply.statusCode !== 201 && reply.statusCode !== 204) return;
+    const contact = contactOf(request.body, request.ip);
+    if (contact) directory.record(contact, now());
+  });
+  app.get('/-/discovery/targets', async (request, reply) =>
+    reply.type(HTTP_SD_CONTENT_TYPE).send(JSON.stringify([...selfTarget(request), ...directory.targets(now())])),
+  );
+}
