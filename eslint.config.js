@@ -7,7 +7,12 @@ const layer = (from, banned) => ({
   rules: {
     'no-restricted-imports': [
       'error',
-      { patterns: banned.map((b) => ({ group: [`**/${b}/**`, `**/${b}`], message: `${from} must not import ${b}` })) },
+      {
+        patterns: banned.map((b) => ({
+          group: [`**/${b}/**`, `**/${b}`],
+          message: `${from} must not import ${b}`,
+        })),
+      },
     ],
   },
 });
@@ -21,7 +26,10 @@ export default tseslint.config(
       'no-console': 'error',
       'func-style': ['error', 'declaration', { allowArrowFunctions: true }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'max-lines': ['warn', 400],
     },
   },

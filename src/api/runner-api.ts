@@ -165,7 +165,9 @@ export const updateJobRequestSchema = z.object({
   failure_reason: z.string().optional(),
   exit_code: z.number().int().optional(),
   checksum: z.string().optional(),
-  output: z.object({ checksum: z.string().optional(), bytesize: z.number().int().nonnegative().optional() }).optional(),
+  output: z
+    .object({ checksum: z.string().optional(), bytesize: z.number().int().nonnegative().optional() })
+    .optional(),
   info: runnerInfoSchema.optional(),
 });
 export type UpdateJobRequest = z.infer<typeof updateJobRequestSchema>;

@@ -18,7 +18,8 @@ interface CoordinatorFlags {
 
 function positive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);
   return n;
 }
 
@@ -57,7 +58,11 @@ export function registerCoordinatorCommand(program: Command): void {
     .command('coordinator')
     .description('Run the coordinator: Runner API v4, REST API v4, git hosting, pipelines')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
-    .option('--data-dir <dir>', 'where the database, repositories and artifacts live', '.flotilla/coordinator')
+    .option(
+      '--data-dir <dir>',
+      'where the database, repositories and artifacts live',
+      '.flotilla/coordinator',
+    )
     .option('--database <url>', 'sqlite:PATH or postgres://... (default: SQLite in the data dir)')
     .option('--external-url <url>', 'URL runners and git clients use to reach this coordinator')
     .option('--long-poll-seconds <n>', 'how long POST /jobs/request is held', '50')

@@ -39,7 +39,10 @@ export async function cleanupDockerLeftovers(config: Config, logger: Logger): Pr
       const report = await cleanupLeftovers(connectDocker(entry.docker).docker, shortToken(entry.token));
       logger.info({ runner: shortToken(entry.token), ...report }, 'docker leftovers cleaned');
     } catch (err) {
-      logger.warn({ runner: shortToken(entry.token), err: errorMessage(err) }, 'docker leftovers not cleaned: engine unreachable');
+      logger.warn(
+        { runner: shortToken(entry.token), err: errorMessage(err) },
+        'docker leftovers not cleaned: engine unreachable',
+      );
     }
   }
 }

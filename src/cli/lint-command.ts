@@ -67,14 +67,28 @@ export async function localContext(root: string, source = 'push'): Promise<Pipel
 
 function printResult(file: string, result: LintResult, json: boolean): void {
   if (json) {
-    say(JSON.stringify({ valid: result.valid, errors: result.errors, warnings: result.warnings, merged_yaml: result.mergedYaml, jobs: result.jobs }, null, 2));
+    say(
+      JSON.stringify(
+        {
+          valid: result.valid,
+          errors: result.errors,
+          warnings: result.warnings,
+          merged_yaml: result.mergedYaml,
+          jobs: result.jobs,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   for (const error of result.errors) warn(`error: ${error}`);
   for (const w of result.warnings) warn(`warning: ${w}`);
   if (result.valid) {
     const stages = new Set(result.jobs.map((j) => j.stage));
-    say(`${file} is valid: ${result.jobs.length} job(s) in ${stages.size} stage(s)${result.filtered ? ' (no pipeline would be created for this branch)' : ''}`);
+    say(
+      `${file} is valid: ${result.jobs.length} job(s) in ${stages.size} stage(s)${result.filtered ? ' (no pipeline would be created for this branch)' : ''}`,
+    );
   } else {
     warn(`${file} is invalid: ${result.errors.length} error(s)`);
   }
@@ -88,12 +102,17 @@ interface LintFlags {
 async function lint(fileArg: string | undefined, flags: LintFlags): Promise<void> {
   const file = path.resolve(fileArg ?? '.gitlab-ci.yml');
   const text = await readFile(file, 'utf8').catch(() => {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `cannot read ${file}; pass the path of a .gitlab-ci.yml`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `cannot read ${file}; pass the path of a .gitlab-ci.yml`,
+    );
   });
   // `include:local` paths are relative to the project's root: the file's folder unless told otherwise.
   const root = path.resolve(flags.projectDir ?? path.dirname(file));
   const context = await localContext(root);
-  const result = await lintPipeline(text, context, { fileName: path.relative(root, file) || path.basename(file) });
+  const result = await lintPipeline(text, context, {
+    fileName: path.relative(root, file) || path.basename(file),
+  });
   printResult(path.relative(process.cwd(), file) || file, result, flags.json === true);
   if (!result.valid) process.exitCode = 1;
 }

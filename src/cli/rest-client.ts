@@ -20,9 +20,14 @@ export class RestClient {
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
-      throw new FlotillaError('FLO_ERR_COORDINATOR_UNREACHABLE', `cannot reach ${this.#base}: ${(err as Error).message}`, { cause: err });
+      throw new FlotillaError(
+        'FLO_ERR_COORDINATOR_UNREACHABLE',
+        `cannot reach ${this.#base}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (res.status === 401) throw new FlotillaError('FLO_ERR_UNAUTHORIZED', `${this.#base} refused the token (401): check --token`);
+    if (res.status === 401)
+      throw new FlotillaError('FLO_ERR_UNAUTHORIZED', `${this.#base} refused the token (401): check --token`);
     return res;
   }
 
@@ -30,7 +35,10 @@ export class RestClient {
     const res = await this.#request(method, path, body);
     const text = await res.text();
     if (!res.ok) {
-      throw new FlotillaError(res.status === 404 ? 'FLO_ERR_NOT_FOUND' : 'FLO_ERR_BAD_REQUEST', `${method} ${path} failed with ${res.status}: ${text.slice(0, 500)}`);
+      throw new FlotillaError(
+        res.status === 404 ? 'FLO_ERR_NOT_FOUND' : 'FLO_ERR_BAD_REQUEST',
+        `${method} ${path} failed with ${res.status}: ${text.slice(0, 500)}`,
+      );
     }
     return JSON.parse(text) as T;
   }
@@ -42,7 +50,8 @@ export class RestClient {
   async findProject(fullPath: string): Promise<ProjectResponse | null> {
     const res = await this.#request('GET', `/projects/${encodeURIComponent(fullPath)}`);
     if (res.status === 404) return null;
-    if (!res.ok) throw new FlotillaError('FLO_ERR_BAD_REQUEST', `GET project ${fullPath} failed with ${res.status}`);
+    if (!res.ok)
+      throw new FlotillaError('FLO_ERR_BAD_REQUEST', `GET project ${fullPath} failed with ${res.status}`);
     return (await res.json()) as ProjectResponse;
   }
 
@@ -64,7 +73,12 @@ export class RestClient {
   }
 
   createRunner(description: string, tagList: string[] = []): Promise<{ id: number; token: string }> {
-    return this.#json('POST', '/user/runners', { runner_type: 'instance_type', description, tag_list: tagList, run_untagged: true });
+    return this.#json('POST', '/user/runners', {
+      runner_type: 'instance_type',
+      description,
+      tag_list: tagList,
+      run_untagged: true,
+    });
   }
 
   /** Polls `fn` until it returns a value; fails after `attempts` tries with a message naming `what`. */

@@ -49,13 +49,21 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     listen: '127.0.0.1:0',
     dataDir: path.join(scratch, 'coordinator'),
     logger,
-    config: { longPollSeconds: 30, traceUpdateIntervalIdle: 1, traceUpdateIntervalWatched: 1, watchdogIntervalSeconds: 1 },
+    config: {
+      longPollSeconds: 30,
+      traceUpdateIntervalIdle: 1,
+      traceUpdateIntervalWatched: 1,
+      watchdogIntervalSeconds: 1,
+    },
   });
   const client = new RestClient(coordinator.url, coordinator.rootToken);
   const created = await client.createRunner('flotilla run');
   const concurrent = Number(flags.concurrent);
   if (!Number.isInteger(concurrent) || concurrent < 1) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--concurrent must be a positive integer, got "${flags.concurrent}"`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--concurrent must be a positive integer, got "${flags.concurrent}"`,
+    );
   }
   const choice = await chooseExecutor(flags.executor);
   say(`Executor: ${choice.executor} (${choice.reason})`);
@@ -65,19 +73,31 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     name: 'flotilla-run',
     executor: choice.executor,
     // Containers reach the embedded coordinator on loopback through the host network.
-    ...(choice.executor === 'docker' ? { docker: { image: flags.image, network_mode: 'host', pull_policy: ['if-not-present'] } } : {}),
+    ...(choice.executor === 'docker'
+      ? { docker: { image: flags.image, network_mode: 'host', pull_policy: ['if-not-present'] } }
+      : {}),
     buildsDir: path.join(scratch, 'builds'),
     cacheDir: path.join(scratch, 'cache'),
     concurrent,
     logger,
     checkInterval: 1,
   });
-  return { url: coordinator.url, token: coordinator.rootToken, coordinator, runner, executor: choice.executor };
+  return {
+    url: coordinator.url,
+    token: coordinator.rootToken,
+    coordinator,
+    runner,
+    executor: choice.executor,
+  };
 }
 
 async function remoteTarget(flags: RunFlags): Promise<Target> {
   const token = flags.token ?? process.env['FLOTILLA_TOKEN'];
-  if (!token) throw new FlotillaError('FLO_ERR_CONFIG_INVALID', '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator');
+  if (!token)
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator',
+    );
   return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null };
 }
 
@@ -93,10 +113,22 @@ async function runPipeline(target: Target, dir: string, scratch: string, flags: 
   const remote = new URL(project.http_url_to_repo);
   remote.username = 'root';
   remote.password = target.token;
-  say(`Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.executor ?? 'the coordinator\'s runners'})`);
+  say(
+    `Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.executor ?? "the coordinator's runners"})`,
+  );
   await pushSnapshot(source.repoDir, remote.toString(), source.snapshot);
-  const pipeline = await client.until(async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}`))[0], 'the pipeline of the pushed commit');
-  const watcher = new PipelineWatcher({ client, projectId: project.id, pipelineId: pipeline.id, clock: systemClock, write: say, color: flags.color && process.stdout.isTTY === true });
+  const pipeline = await client.until(
+    async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}`))[0],
+    'the pipeline of the pushed commit',
+  );
+  const watcher = new PipelineWatcher({
+    client,
+    projectId: project.id,
+    pipelineId: pipeline.id,
+    clock: systemClock,
+    write: say,
+    color: flags.color && process.stdout.isTTY === true,
+  });
   const result = await watcher.run();
   for (const line of summaryLines(result.pipeline, result.jobs)) say(line);
   return result.pipeline.status === 'success';
@@ -121,11 +153,17 @@ async function runCommand(dirArg: string | undefined, flags: RunFlags): Promise<
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description("Run a directory's .gitlab-ci.yml through a coordinator and runner, streaming each job's log")
+    .description(
+      "Run a directory's .gitlab-ci.yml through a coordinator and runner, streaming each job's log",
+    )
     .argument('[dir]', 'the directory with the .gitlab-ci.yml (default: the current one)')
     .option('--url <url>', 'use this running coordinator (and its runners) instead of embedded ones')
     .option('--token <token>', 'access token for --url (or FLOTILLA_TOKEN)')
-    .option('--executor <name>', 'executor of the embedded runner: auto (docker when an engine and the helper image are there, else shell), shell or docker', 'auto')
+    .option(
+      '--executor <name>',
+      'executor of the embedded runner: auto (docker when an engine and the helper image are there, else shell), shell or docker',
+      'auto',
+    )
     .option('--image <name>', 'default image for jobs without image: (docker executor)', 'busybox:latest')
     .option('--concurrent <n>', 'jobs the embedded runner runs at once', '4')
     .option('--keep', 'keep the embedded coordinator data and build directories')

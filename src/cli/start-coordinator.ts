@@ -44,13 +44,20 @@ export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--listen "${listen}" is not HOST:PORT (for example 127.0.0.1:8080 or 0.0.0.0:8080)`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--listen "${listen}" is not HOST:PORT (for example 127.0.0.1:8080 or 0.0.0.0:8080)`,
+    );
   }
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 /** The root token: FLOTILLA_ROOT_TOKEN, else `<dataDir>/root-token`, else a new one written there. */
-async function ensureRootToken(store: Store, dataDir: string, options: StartCoordinatorOptions): Promise<string> {
+async function ensureRootToken(
+  store: Store,
+  dataDir: string,
+  options: StartCoordinatorOptions,
+): Promise<string> {
   await store.ensureRootUser();
   const file = path.join(dataDir, 'root-token');
   let token = process.env['FLOTILLA_ROOT_TOKEN']?.trim();
@@ -64,7 +71,13 @@ async function ensureRootToken(store: Store, dataDir: string, options: StartCoor
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', 'FLOTILLA_ROOT_TOKEN must be at least 20 characters');
   }
   if (!(await store.findAccessTokenByHash(hashToken(token)))) {
-    await store.createAccessToken({ userId: 1, name: 'root', tokenHash: hashToken(token), scopes: ['api'], expiresAt: null });
+    await store.createAccessToken({
+      userId: 1,
+      name: 'root',
+      tokenHash: hashToken(token),
+      scopes: ['api'],
+      expiresAt: null,
+    });
   }
   return token;
 }
@@ -73,15 +86,28 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   const { host, port } = parseListen(options.listen);
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const store = await createStore(options.databaseUrl ?? path.join(dataDir, 'flotilla.db'), { logger: options.logger });
+  const store = await createStore(options.databaseUrl ?? path.join(dataDir, 'flotilla.db'), {
+    logger: options.logger,
+  });
   try {
     const rootToken = await ensureRootToken(store, dataDir, options);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'flotilla_coordinator_' });
     const git = createGitHost({ root: path.join(dataDir, 'repositories'), logger: options.logger });
     const provisional = options.externalUrl ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    const config = defaultCoordinatorConfig({ externalUrl: provisional, artifactsDir: path.join(dataDir, 'artifacts'), ...options.config });
-    const coordinator = await buildCoordinator({ store, git, config, clock: systemClock, logger: options.logger, registry });
+    const config = defaultCoordinatorConfig({
+      externalUrl: provisional,
+      artifactsDir: path.join(dataDir, 'artifacts'),
+      ...options.config,
+    });
+    const coordinator = await buildCoordinator({
+      store,
+      git,
+      config,
+      clock: systemClock,
+      logger: options.logger,
+      registry,
+    });
     await coordinator.app.listen({ host, port });
     const address = coordinator.app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -32,14 +32,25 @@ interface UpFlags {
   logFormat: LogFormat;
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Creates the local runner on first start and writes its config.toml; later starts reuse it. */
-async function ensureRunnerConfig(configPath: string, coordinator: RunningCoordinator, flags: UpFlags): Promise<void> {
+async function ensureRunnerConfig(
+  configPath: string,
+  coordinator: RunningCoordinator,
+  flags: UpFlags,
+): Promise<void> {
   if (await exists(configPath)) return;
   const concurrent = Number(flags.concurrent);
   if (!Number.isInteger(concurrent) || concurrent < 1) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `--concurrent must be a positive integer, got "${flags.concurrent}"`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--concurrent must be a positive integer, got "${flags.concurrent}"`,
+    );
   }
   const client = new RestClient(coordinator.url, coordinator.rootToken);
   const runner = await client.createRunner('flotilla up (local)');
@@ -65,7 +76,9 @@ function printWelcome(coordinator: RunningCoordinator, configPath: string, dataD
   say(`Flotilla is up: coordinator ${coordinator.url}, runner config ${configPath}`);
   say(`Root access token: ${path.join(dataDir, 'root-token')}`);
   say('Create a project and push to it; each push runs its .gitlab-ci.yml:');
-  say(`  curl -H "PRIVATE-TOKEN: $(cat ${path.join(dataDir, 'root-token')})" -d name=demo ${coordinator.url}/api/v4/projects`);
+  say(
+    `  curl -H "PRIVATE-TOKEN: $(cat ${path.join(dataDir, 'root-token')})" -d name=demo ${coordinator.url}/api/v4/projects`,
+  );
   say(`  git push ${coordinator.url.replace('://', '://root:<token>@')}/root/demo.git main`);
   say('Stop with Ctrl-C (aborts running jobs) or SIGQUIT (waits for them).');
 }
@@ -115,7 +128,11 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('Start a coordinator and a registered runner on this machine')
     .option('--listen <host:port>', 'coordinator address', '127.0.0.1:8080')
-    .option('--data-dir <dir>', 'where the database, repositories, artifacts and runner config live', '.flotilla')
+    .option(
+      '--data-dir <dir>',
+      'where the database, repositories, artifacts and runner config live',
+      '.flotilla',
+    )
     .option('--database <url>', 'sqlite:PATH or postgres://... (default: SQLite in the data dir)')
     .option('--executor <name>', 'executor of the local runner (first start only)', 'shell')
     .option('--concurrent <n>', 'jobs the local runner runs at once (first start only)', '4')

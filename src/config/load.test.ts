@@ -74,10 +74,14 @@ describe('parseConfigText', () => {
     expect(errorOf(() => parseConfigText(toml))).toContain(expected);
   });
 
-  it('validates [runners.docker] with the docker executor\'s schema', () => {
-    const { config } = parseConfigText(`${RUNNER.replace('"shell"', '"docker"')}[runners.docker]\nimage = "busybox"\nprivileged = false\n`);
+  it("validates [runners.docker] with the docker executor's schema", () => {
+    const { config } = parseConfigText(
+      `${RUNNER.replace('"shell"', '"docker"')}[runners.docker]\nimage = "busybox"\nprivileged = false\n`,
+    );
     expect(config.runners[0]?.docker.image).toBe('busybox');
-    expect(errorOf(() => parseConfigText(`${RUNNER}[runners.docker]\npull_policy = "sometimes"\n`))).toContain('runners[0].docker.pull_policy');
+    expect(
+      errorOf(() => parseConfigText(`${RUNNER}[runners.docker]\npull_policy = "sometimes"\n`)),
+    ).toContain('runners[0].docker.pull_policy');
   });
 
   it('never echoes a token value', () => {

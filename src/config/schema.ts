@@ -77,7 +77,9 @@ export const runnerConfigSchema = z.object({
   ),
   docker: dockerConfigSchema
     .default({})
-    .describe('[runners.docker]: the Docker Engine, images, services, pull policies and allow lists of the docker executor.'),
+    .describe(
+      '[runners.docker]: the Docker Engine, images, services, pull policies and allow lists of the docker executor.',
+    ),
   shell: oneOf(SUPPORTED_SHELLS).default('bash').describe('The shell that runs job scripts.'),
   limit: nonNegativeInt()
     .default(0)

@@ -21,7 +21,10 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 }
 
 /** The access token from PRIVATE-TOKEN, Authorization: Bearer, or ?private_token=. */
-export function accessTokenFrom(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
+export function accessTokenFrom(
+  headers: IncomingHttpHeaders,
+  query: Record<string, unknown>,
+): string | undefined {
   const direct = headerValue(headers, 'private-token');
   if (direct) return direct;
   const auth = headerValue(headers, 'authorization');
@@ -31,7 +34,9 @@ export function accessTokenFrom(headers: IncomingHttpHeaders, query: Record<stri
 }
 
 /** Basic auth credentials, for git over HTTP. */
-export function basicCredentials(headers: IncomingHttpHeaders): { username: string; password: string } | null {
+export function basicCredentials(
+  headers: IncomingHttpHeaders,
+): { username: string; password: string } | null {
   const auth = headerValue(headers, 'authorization');
   if (!auth?.toLowerCase().startsWith('basic ')) return null;
   const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
@@ -40,7 +45,11 @@ export function basicCredentials(headers: IncomingHttpHeaders): { username: stri
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
-export async function findPrincipal(store: Store, token: string | undefined, now: Date): Promise<Principal | null> {
+export async function findPrincipal(
+  store: Store,
+  token: string | undefined,
+  now: Date,
+): Promise<Principal | null> {
   if (!token) return null;
   const record = await store.findAccessTokenByHash(hashToken(token));
   if (!record || record.revoked) return null;

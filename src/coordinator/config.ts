@@ -26,7 +26,9 @@ export interface CoordinatorConfig {
   version: string;
 }
 
-export function defaultCoordinatorConfig(overrides: Partial<CoordinatorConfig> & Pick<CoordinatorConfig, 'externalUrl' | 'artifactsDir'>): CoordinatorConfig {
+export function defaultCoordinatorConfig(
+  overrides: Partial<CoordinatorConfig> & Pick<CoordinatorConfig, 'externalUrl' | 'artifactsDir'>,
+): CoordinatorConfig {
   return {
     longPollSeconds: 50,
     runnerStaleSeconds: 600,

@@ -34,7 +34,11 @@ export function validateJobs(input: AssembleInput): ValidatedJob[] {
 }
 
 /** The jobs this context runs: rules/only/except applied, then `parallel` expanded. */
-export function selectJobs(jobs: ValidatedJob[], env: RuleEnv, globals: Record<string, string>): JobInstance[] {
+export function selectJobs(
+  jobs: ValidatedJob[],
+  env: RuleEnv,
+  globals: Record<string, string>,
+): JobInstance[] {
   const out: JobInstance[] = [];
   for (const { spec, conditions } of jobs) {
     const visible = inheritedGlobals(globals, spec.def.inheritedGlobalVariables);
@@ -44,7 +48,10 @@ export function selectJobs(jobs: ValidatedJob[], env: RuleEnv, globals: Record<s
   return out;
 }
 
-function inheritedGlobals(globals: Record<string, string>, names: string[] | undefined): Record<string, string> {
+function inheritedGlobals(
+  globals: Record<string, string>,
+  names: string[] | undefined,
+): Record<string, string> {
   if (names === undefined) return globals;
   return Object.fromEntries(Object.entries(globals).filter(([k]) => names.includes(k)));
 }

@@ -4,8 +4,14 @@ import { compilePipeline } from './compile.js';
 import type { CompileResult, JobDefinition, PipelineContext, PipelineDefinition } from './types.js';
 
 const context: PipelineContext = {
-  ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main',
-  projectPath: 'group/project', variables: { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main' },
+  ref: 'main',
+  sha: 'abc',
+  beforeSha: '000',
+  tag: false,
+  source: 'push',
+  defaultBranch: 'main',
+  projectPath: 'group/project',
+  variables: { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main' },
 };
 
 async function compileOk(yaml: string): Promise<PipelineDefinition> {
@@ -52,26 +58,62 @@ describe('stages and jobs', () => {
 
   it.each([
     ['.only: {script: x}\n', 'jobs config should contain at least one visible job'],
-    ['j:\n  stage: nope\n  script: x\n', 'jobs:j chosen stage nope does not exist; available stages are .pre, build, test, deploy, .post'],
+    [
+      'j:\n  stage: nope\n  script: x\n',
+      'jobs:j chosen stage nope does not exist; available stages are .pre, build, test, deploy, .post',
+    ],
     ['j:\n  script: x\n  foo: 1\n  bar: 2\n', 'jobs:j config contains unknown keys: foo, bar'],
     ['j:\n  image: ruby\n', 'jobs:j config should implement the script:, run:, or trigger: keyword'],
-    ['j:\n  script: {a: 1}\n', 'jobs:j:script config should be a string or a nested array of strings up to 10 levels deep'],
-    ['j:\n  script: x\n  when: later\n', 'jobs:j:when config should be one of: on_success, on_failure, always, manual, delayed, never'],
+    [
+      'j:\n  script: {a: 1}\n',
+      'jobs:j:script config should be a string or a nested array of strings up to 10 levels deep',
+    ],
+    [
+      'j:\n  script: x\n  when: later\n',
+      'jobs:j:when config should be one of: on_success, on_failure, always, manual, delayed, never',
+    ],
     ['j:\n  script: x\n  timeout: soon\n', 'jobs:j:timeout config should be a duration'],
-    ['j:\n  script: x\n  allow_failure: maybe\n', 'jobs:j:allow_failure config should be a hash or a boolean value'],
+    [
+      'j:\n  script: x\n  allow_failure: maybe\n',
+      'jobs:j:allow_failure config should be a hash or a boolean value',
+    ],
     ['j:\n  script: x\n  tags: {a: 1}\n', 'jobs:j:tags config should be an array of strings'],
-    ['j:\n  script: x\n  variables: [a]\n', 'jobs:j:variables config should be a hash of key value pairs, value can be a hash'],
+    [
+      'j:\n  script: x\n  variables: [a]\n',
+      'jobs:j:variables config should be a hash of key value pairs, value can be a hash',
+    ],
     ['j:\n  script: x\n  when: delayed\n', "jobs:j start in can't be blank"],
     ['j:\n  script: x\n  start_in: 1 hour\n', 'jobs:j start in must be blank'],
-    ['j:\n  script: x\n  retry: 5\n', 'jobs:j:retry config must be greater than or equal to 0 and less than or equal to 2'],
-    ['j:\n  script: x\n  artifacts: {when: sometimes}\n', 'jobs:j:artifacts:when config should be one of: on_success, on_failure, always'],
-    ['j:\n  script: x\n  artifacts: {expire_in: whenever}\n', 'jobs:j:artifacts:expire_in config should be a duration'],
-    ['j:\n  script: x\n  cache: {policy: sometimes}\n', 'jobs:j:cache:policy config should be one of: pull, push, pull-push'],
-    ['j:\n  script: x\n  parallel: 0\n', 'jobs:j:parallel config must be greater than or equal to 1 and less than or equal to 200'],
-    ['j:\n  script: x\n  id_tokens: {A: {aud: x}}\n', 'jobs:j:id_tokens is not supported by this coordinator'],
+    [
+      'j:\n  script: x\n  retry: 5\n',
+      'jobs:j:retry config must be greater than or equal to 0 and less than or equal to 2',
+    ],
+    [
+      'j:\n  script: x\n  artifacts: {when: sometimes}\n',
+      'jobs:j:artifacts:when config should be one of: on_success, on_failure, always',
+    ],
+    [
+      'j:\n  script: x\n  artifacts: {expire_in: whenever}\n',
+      'jobs:j:artifacts:expire_in config should be a duration',
+    ],
+    [
+      'j:\n  script: x\n  cache: {policy: sometimes}\n',
+      'jobs:j:cache:policy config should be one of: pull, push, pull-push',
+    ],
+    [
+      'j:\n  script: x\n  parallel: 0\n',
+      'jobs:j:parallel config must be greater than or equal to 1 and less than or equal to 200',
+    ],
+    [
+      'j:\n  script: x\n  id_tokens: {A: {aud: x}}\n',
+      'jobs:j:id_tokens is not supported by this coordinator',
+    ],
     ['j:\n  script: x\n  secrets: {A: {vault: x}}\n', 'jobs:j:secrets is not supported by this coordinator'],
     ['j:\n  script: x\n  coverage: "abc"\n', 'jobs:j:coverage config must be a regular expression'],
-    ['j:\n  script: x\n  environment: {name: prod, action: explode}\n', 'jobs:j:environment:action config should be start, prepare, stop, verify, access'],
+    [
+      'j:\n  script: x\n  environment: {name: prod, action: explode}\n',
+      'jobs:j:environment:action config should be start, prepare, stop, verify, access',
+    ],
     ['j: [1]\n', 'jobs:j config should be a hash'],
     ['stages: build\nj:\n  script: x\n', 'stages config should be an array of strings'],
     ['default:\n  stage: x\nj:\n  script: x\n', 'default config contains unknown keys: stage'],
@@ -80,7 +122,10 @@ describe('stages and jobs', () => {
   });
 
   it('reports several errors together, each with its position', async () => {
-    const result = await compilePipeline('a:\n  script: x\n  when: later\nb:\n  script: x\n  timeout: soon\n', context);
+    const result = await compilePipeline(
+      'a:\n  script: x\n  when: later\nb:\n  script: x\n  timeout: soon\n',
+      context,
+    );
 
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -97,7 +142,11 @@ describe('job keywords', () => {
       'before_script: [global]\ndefault:\n  after_script: [after]\nj:\n  before_script: [mine]\n  script: [a, [b, [c]]]\n',
     );
 
-    expect(job(p, 'j')).toMatchObject({ beforeScript: ['mine'], script: ['a', 'b', 'c'], afterScript: ['after'] });
+    expect(job(p, 'j')).toMatchObject({
+      beforeScript: ['mine'],
+      script: ['a', 'b', 'c'],
+      afterScript: ['after'],
+    });
   });
 
   it.each([
@@ -112,9 +161,15 @@ describe('job keywords', () => {
     ['resource_group: prod', { resourceGroup: 'prod' }],
     ["coverage: '/Total: (\\d+)%/'", { coverageRegex: 'Total: (\\d+)%' }],
     ['environment: review', { environment: { name: 'review', url: null, action: 'start' } }],
-    ['environment: {name: prod, url: "https://x", action: stop}', { environment: { name: 'prod', url: 'https://x', action: 'stop' } }],
+    [
+      'environment: {name: prod, url: "https://x", action: stop}',
+      { environment: { name: 'prod', url: 'https://x', action: 'stop' } },
+    ],
     ['retry: 2', { retry: { max: 2, when: ['always'], exitCodes: [] } }],
-    ['retry: {max: 1, when: script_failure, exit_codes: 137}', { retry: { max: 1, when: ['script_failure'], exitCodes: [137] } }],
+    [
+      'retry: {max: 1, when: script_failure, exit_codes: 137}',
+      { retry: { max: 1, when: ['script_failure'], exitCodes: [137] } },
+    ],
     ['hooks: {pre_get_sources_script: [a, [b]]}', { preGetSourcesScript: ['a', 'b'] }],
     ['dependencies: []', { dependencies: [] }],
     ['needs: []', { needs: [] }],
@@ -148,18 +203,49 @@ describe('job keywords', () => {
 `);
     const j = job(p, 'j');
 
-    expect(j.image).toEqual({ name: 'node:20', entrypoint: [''], pullPolicy: ['always'], docker: { user: 'ci', platform: 'arm64' } });
+    expect(j.image).toEqual({
+      name: 'node:20',
+      entrypoint: [''],
+      pullPolicy: ['always'],
+      docker: { user: 'ci', platform: 'arm64' },
+    });
     expect(j.services).toEqual([
       { name: 'postgres' },
-      { name: 'redis', alias: 'cache', command: ['redis-server'], variables: [{ key: 'A', value: '1', expand: true }] },
+      {
+        name: 'redis',
+        alias: 'cache',
+        command: ['redis-server'],
+        variables: [{ key: 'A', value: '1', expand: true }],
+      },
     ]);
     expect(j.artifacts).toEqual({
-      name: 'out', paths: ['dist'], exclude: ['dist/*.map'], untracked: true, when: 'always', expireIn: '1 week',
+      name: 'out',
+      paths: ['dist'],
+      exclude: ['dist/*.map'],
+      untracked: true,
+      when: 'always',
+      expireIn: '1 week',
       reports: { junit: ['report.xml'] },
     });
     expect(j.cache).toEqual([
-      { key: 'default', keyFiles: ['package-lock.json'], keyPrefix: 'npm', paths: ['.npm'], untracked: false, policy: 'pull', when: 'on_success', fallbackKeys: [] },
-      { key: 'default', paths: ['x'], untracked: false, policy: 'pull-push', when: 'on_success', fallbackKeys: [] },
+      {
+        key: 'default',
+        keyFiles: ['package-lock.json'],
+        keyPrefix: 'npm',
+        paths: ['.npm'],
+        untracked: false,
+        policy: 'pull',
+        when: 'on_success',
+        fallbackKeys: [],
+      },
+      {
+        key: 'default',
+        paths: ['x'],
+        untracked: false,
+        policy: 'pull-push',
+        when: 'on_success',
+        fallbackKeys: [],
+      },
     ]);
   });
 
@@ -172,11 +258,23 @@ describe('job keywords', () => {
 
 describe('needs, dependencies and parallel', () => {
   it.each([
-    ['a:\n  script: x\n  needs: [missing]\n', "'a' job needs 'missing' job, but 'missing' does not exist in the pipeline."],
-    ['a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  stage: deploy\n  script: x\n', "'a' job needs 'b' job, but 'b' is not in any previous stage"],
+    [
+      'a:\n  script: x\n  needs: [missing]\n',
+      "'a' job needs 'missing' job, but 'missing' does not exist in the pipeline.",
+    ],
+    [
+      'a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  stage: deploy\n  script: x\n',
+      "'a' job needs 'b' job, but 'b' is not in any previous stage",
+    ],
     ['a:\n  script: x\n  dependencies: [nope]\n', 'a job: undefined dependency: nope'],
-    ['a:\n  stage: build\n  script: x\n  dependencies: [b]\nb:\n  stage: deploy\n  script: x\n', 'a job: dependency b is not defined in current or prior stages'],
-    ['a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n', 'a: circular dependency detected in `needs`'],
+    [
+      'a:\n  stage: build\n  script: x\n  dependencies: [b]\nb:\n  stage: deploy\n  script: x\n',
+      'a job: dependency b is not defined in current or prior stages',
+    ],
+    [
+      'a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n',
+      'a: circular dependency detected in `needs`',
+    ],
   ])('reports %j', async (yaml, message) => {
     const all = await messages(yaml);
 
@@ -192,10 +290,15 @@ describe('needs, dependencies and parallel', () => {
   });
 
   it('expands parallel: N and needs on all of its instances', async () => {
-    const p = await compileOk('t:\n  script: x\n  parallel: 3\nr:\n  stage: deploy\n  script: x\n  needs: [t]\n');
+    const p = await compileOk(
+      't:\n  script: x\n  parallel: 3\nr:\n  stage: deploy\n  script: x\n  needs: [t]\n',
+    );
 
     expect(p.jobs.map((j) => [j.name, j.nodeIndex, j.nodeTotal, j.baseName])).toEqual([
-      ['t 1/3', 1, 3, 't'], ['t 2/3', 2, 3, 't'], ['t 3/3', 3, 3, 't'], ['r', null, null, 'r'],
+      ['t 1/3', 1, 3, 't'],
+      ['t 2/3', 2, 3, 't'],
+      ['t 3/3', 3, 3, 't'],
+      ['r', null, null, 'r'],
     ]);
     expect(job(p, 'r').needs?.map((n) => n.job)).toEqual(['t 1/3', 't 2/3', 't 3/3']);
   });
@@ -215,10 +318,17 @@ d:
 `);
 
     expect(p.jobs.map((j) => j.name)).toEqual([
-      't: [linux, 1]', 't: [linux, 2]', 't: [mac, 1]', 't: [mac, 2]', 't: [win]', 'd',
+      't: [linux, 1]',
+      't: [linux, 2]',
+      't: [mac, 1]',
+      't: [mac, 2]',
+      't: [win]',
+      'd',
     ]);
     expect(job(p, 't: [mac, 2]').variables).toEqual([
-      { key: 'K', value: 'v', expand: true }, { key: 'OS', value: 'mac', expand: true }, { key: 'V', value: '2', expand: true },
+      { key: 'K', value: 'v', expand: true },
+      { key: 'OS', value: 'mac', expand: true },
+      { key: 'V', value: '2', expand: true },
     ]);
     expect(job(p, 't: [win]')).toMatchObject({ nodeIndex: 5, nodeTotal: 5 });
     expect(job(p, 'd').needs).toEqual([{ job: 't: [mac, 2]', artifacts: true, optional: false }]);
@@ -227,8 +337,8 @@ d:
   it('refuses a matrix over 200 jobs', async () => {
     const values = Array.from({ length: 15 }, (_, i) => String(i)).join(', ');
 
-    expect(await messages(`t:\n  script: x\n  parallel:\n    matrix:\n      - {A: [${values}], B: [${values}]}\n`)).toContain(
-      'jobs:t:parallel:matrix config generates too many jobs (maximum is 200)',
-    );
+    expect(
+      await messages(`t:\n  script: x\n  parallel:\n    matrix:\n      - {A: [${values}], B: [${values}]}\n`),
+    ).toContain('jobs:t:parallel:matrix config generates too many jobs (maximum is 200)');
   });
 });

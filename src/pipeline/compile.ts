@@ -24,7 +24,11 @@ export const NO_JOBS =
  * with GitLab's wording, workflow and job rules, parallel expansion, needs graph. Every error found
  * is returned together (each with its keyword path and file:line:column).
  */
-export async function compilePipeline(yamlText: string, context: PipelineContext, options: CompileOptions = {}): Promise<CompileResult> {
+export async function compilePipeline(
+  yamlText: string,
+  context: PipelineContext,
+  options: CompileOptions = {},
+): Promise<CompileResult> {
   const diag = createDiagnostics();
   const env = await ruleEnv(context, yamlText);
   const root = await loadConfig(yamlText, env, diag, { file: options.fileName ?? '.gitlab-ci.yml' });
@@ -34,7 +38,10 @@ export async function compilePipeline(yamlText: string, context: PipelineContext
 
 /** The base environment of rules; the file list is only read when some rule uses `exists`. */
 export async function ruleEnv(context: PipelineContext, text: string): Promise<RuleEnv> {
-  const files = context.listFiles && (text.includes('exists') || text.includes('include')) ? await context.listFiles() : null;
+  const files =
+    context.listFiles && (text.includes('exists') || text.includes('include'))
+      ? await context.listFiles()
+      : null;
   return { vars: context.variables, context, files };
 }
 
@@ -43,7 +50,8 @@ export function compileRoot(root: RawMap, env: RuleEnv, diag: Diagnostics): Comp
   const stages = parseStages(root, diag);
   const defaults = parseDefault(root, diag);
   const declared = parseVariables({ diag, path: '', map: root }, 'variables');
-  if (jobEntries(root, createDiagnostics()).length === 0) addError(diag, 'jobs', 'jobs config should contain at least one visible job');
+  if (jobEntries(root, createDiagnostics()).length === 0)
+    addError(diag, 'jobs', 'jobs config should contain at least one visible job');
   const workflowEnv = { ...env, vars: mergeVariables(variablesToRecord(declared), env.context.variables) };
   const workflow = evaluateWorkflow(root, workflowEnv, diag);
   const jobs = validateJobs({ root, defaults, stages, diag });

@@ -14,7 +14,11 @@ export interface JobConditions {
 }
 
 export function parseConditions(site: Site): JobConditions {
-  return { rules: parseRules(site, JOB_RULE_KEYS), only: parsePolicy(site, 'only'), except: parsePolicy(site, 'except') };
+  return {
+    rules: parseRules(site, JOB_RULE_KEYS),
+    only: parsePolicy(site, 'only'),
+    except: parsePolicy(site, 'except'),
+  };
 }
 
 /** The variables `rules:if` sees for a job: global YAML, then job YAML, then the context's (highest). */
@@ -27,7 +31,11 @@ export function jobRuleEnv(base: RuleEnv, globals: Record<string, string>, def: 
  * Applies rules (first match wins; none or `when: never` drops the job) or only/except to a job.
  * Returns the job as it will run, with its needs, or null when it is not part of this pipeline.
  */
-export function applyConditions(spec: JobSpec, cond: JobConditions, env: RuleEnv): { def: JobDefinition; needs: NeedRef[] | null } | null {
+export function applyConditions(
+  spec: JobSpec,
+  cond: JobConditions,
+  env: RuleEnv,
+): { def: JobDefinition; needs: NeedRef[] | null } | null {
   if (cond.rules === null) {
     return policiesAllow(cond.only, cond.except, env) ? { def: spec.def, needs: spec.needs } : null;
   }
@@ -55,7 +63,10 @@ function ruleAllowFailure(spec: JobSpec, rule: Rule): boolean {
 }
 
 /** `base` with `override`'s keys replaced in place and new ones appended. */
-export function overrideVariables(base: JobVariableDefinition[], override: JobVariableDefinition[]): JobVariableDefinition[] {
+export function overrideVariables(
+  base: JobVariableDefinition[],
+  override: JobVariableDefinition[],
+): JobVariableDefinition[] {
   const keys = new Set(override.map((v) => v.key));
   return [...base.filter((v) => !keys.has(v.key)), ...override];
 }

@@ -16,8 +16,14 @@ export interface LoadOptions {
  * Text → the fully expanded configuration map: YAML parsed with positions, then (GitLab's order)
  * includes merged, `extends` resolved, `!reference` tags replaced. null after reporting errors.
  */
-export async function loadConfig(text: string, env: RuleEnv, diag: Diagnostics, options: LoadOptions): Promise<RawMap | null> {
-  const load = (t: string, file: string, inputs: Record<string, unknown>): RawMap | null => loadDocument(t, file, inputs, diag, true);
+export async function loadConfig(
+  text: string,
+  env: RuleEnv,
+  diag: Diagnostics,
+  options: LoadOptions,
+): Promise<RawMap | null> {
+  const load = (t: string, file: string, inputs: Record<string, unknown>): RawMap | null =>
+    loadDocument(t, file, inputs, diag, true);
   const root = loadDocument(text, options.file, env.context.inputs ?? {}, diag, false);
   if (!root) return null;
   const state: IncludeState = { env, diag, load, count: 0 };
@@ -29,19 +35,38 @@ export async function loadConfig(text: string, env: RuleEnv, diag: Diagnostics, 
 }
 
 /** One file: an optional `spec:` header document, then the configuration, inputs interpolated. */
-export function loadDocument(text: string, file: string, given: Record<string, unknown>, diag: Diagnostics, strict: boolean): RawMap | null {
+export function loadDocument(
+  text: string,
+  file: string,
+  given: Record<string, unknown>,
+  diag: Diagnostics,
+  strict: boolean,
+): RawMap | null {
   const docs = loadYaml(text, file, diag);
   if (!docs) return null;
-  if (docs.length > 2) return fail(diag, `(${file}): a configuration has at most two documents: a spec header and the configuration`);
+  if (docs.length > 2)
+    return fail(
+      diag,
+      `(${file}): a configuration has at most two documents: a spec header and the configuration`,
+    );
   const [header, body] = docs.length === 2 ? docs : [null, docs[0]];
   if (header !== null && !(isMap(header) && Object.keys(header).every((k) => k === 'spec'))) {
     return fail(diag, `(${file}): the header document should only contain spec`, positionOf(header));
   }
   if (!isMap(body)) {
-    return fail(diag, body === null || body === undefined ? `(${file}): Please provide content of ${file}` : `(${file}): Invalid configuration format`);
+    return fail(
+      diag,
+      body === null || body === undefined
+        ? `(${file}): Please provide content of ${file}`
+        : `(${file}): Invalid configuration format`,
+    );
   }
   if (header === null) {
-    if (strict && Object.keys(given).length > 0) return fail(diag, `${file}: Given inputs not defined in the \`spec\` section of the included configuration file`);
+    if (strict && Object.keys(given).length > 0)
+      return fail(
+        diag,
+        `${file}: Given inputs not defined in the \`spec\` section of the included configuration file`,
+      );
     return body;
   }
   const inputs = resolveInputs(header['spec'], given, file, diag);

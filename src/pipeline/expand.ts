@@ -18,7 +18,12 @@ export function expandParallel(spec: JobSpec, needs: NeedRef[] | null, def: JobD
   return [{ def, spec, needs }];
 }
 
-function countInstances(spec: JobSpec, needs: NeedRef[] | null, def: JobDefinition, total: number): JobInstance[] {
+function countInstances(
+  spec: JobSpec,
+  needs: NeedRef[] | null,
+  def: JobDefinition,
+  total: number,
+): JobInstance[] {
   return Array.from({ length: total }, (_, i) => ({
     spec,
     needs,
@@ -26,7 +31,12 @@ function countInstances(spec: JobSpec, needs: NeedRef[] | null, def: JobDefiniti
   }));
 }
 
-function matrixInstances(spec: JobSpec, needs: NeedRef[] | null, def: JobDefinition, matrix: MatrixEntry[]): JobInstance[] {
+function matrixInstances(
+  spec: JobSpec,
+  needs: NeedRef[] | null,
+  def: JobDefinition,
+  matrix: MatrixEntry[],
+): JobInstance[] {
   return matrix.map((entry, i) => ({
     spec,
     needs,

@@ -56,7 +56,7 @@ function compare(expr: Expr & { t: 'cmp' }, vars: Record<string, string>): boole
     return expr.op === '==' ? equal : !equal;
   }
   const regex = asRegex(evaluate(expr.right, vars));
-  const text = typeof left === 'string' ? left : left === null ? '' : asComparable(left) ?? '';
+  const text = typeof left === 'string' ? left : left === null ? '' : (asComparable(left) ?? '');
   const matched = regex !== null && regex.test(text);
   return expr.op === '=~' ? matched : !matched;
 }

@@ -5,7 +5,13 @@ import { ExpressionError, parseExpression } from './expression.js';
 import { compileRegex, RegexSyntaxError } from './re2-vm.js';
 
 const vars = {
-  BRANCH: 'main', EMPTY: '', TAG: 'v1.2.3', PATTERN: '/^v\\d+/', ICASE: '/MAIN/i', PLAIN: 'main', MSG: 'fix: a\nskip ci',
+  BRANCH: 'main',
+  EMPTY: '',
+  TAG: 'v1.2.3',
+  PATTERN: '/^v\\d+/',
+  ICASE: '/MAIN/i',
+  PLAIN: 'main',
+  MSG: 'fix: a\nskip ci',
 };
 
 describe('rules:if expressions', () => {
@@ -107,12 +113,23 @@ describe('RE2 regular expressions', () => {
     expect(compileRegex(source, flags).test(text)).toBe(expected);
   });
 
-  it.each([['(a)\\1'], ['(?=a)'], ['(?!a)'], ['(?<=a)b'], ['(?>a)'], ['a++'], ['*a'], ['a{2,1}'], ['a{1001}'], ['[b-a]'], ['\\q'], ['[a'], ['(a']])(
-    'rejects %j',
-    (source) => {
-      expect(() => compileRegex(source)).toThrow(RegexSyntaxError);
-    },
-  );
+  it.each([
+    ['(a)\\1'],
+    ['(?=a)'],
+    ['(?!a)'],
+    ['(?<=a)b'],
+    ['(?>a)'],
+    ['a++'],
+    ['*a'],
+    ['a{2,1}'],
+    ['a{1001}'],
+    ['[b-a]'],
+    ['\\q'],
+    ['[a'],
+    ['(a'],
+  ])('rejects %j', (source) => {
+    expect(() => compileRegex(source)).toThrow(RegexSyntaxError);
+  });
 
   it('matches hostile patterns in linear time', () => {
     const input = `${'a'.repeat(5000)}!`;

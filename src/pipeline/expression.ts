@@ -94,7 +94,9 @@ function parseComparison(state: State): Expr {
   const op = tok.op as '==' | '!=' | '=~' | '!~';
   const right = parsePrimary(state);
   if ((op === '=~' || op === '!~') && right.t !== 'pattern' && right.t !== 'var') {
-    throw new ExpressionError(`invalid expression syntax: the right side of ${op} must be a /pattern/ or a variable`);
+    throw new ExpressionError(
+      `invalid expression syntax: the right side of ${op} must be a /pattern/ or a variable`,
+    );
   }
   return { t: 'cmp', op, left, right };
 }
@@ -118,7 +120,8 @@ function patternRegex(source: string, flags: string): SafeRegex {
   try {
     return compileRegex(source.replace(/\\\//g, '/'), flags);
   } catch (err) {
-    if (err instanceof RegexSyntaxError) throw new ExpressionError(`invalid regular expression /${source}/: ${err.message}`);
+    if (err instanceof RegexSyntaxError)
+      throw new ExpressionError(`invalid regular expression /${source}/: ${err.message}`);
     throw err;
   }
 }

@@ -4,7 +4,13 @@ import { compilePipeline } from './compile.js';
 import type { JobDefinition, PipelineContext } from './types.js';
 
 const context: PipelineContext = {
-  ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main', projectPath: 'g/p',
+  ref: 'main',
+  sha: 'abc',
+  beforeSha: '000',
+  tag: false,
+  source: 'push',
+  defaultBranch: 'main',
+  projectPath: 'g/p',
   variables: { CI_COMMIT_BRANCH: 'main' },
 };
 
@@ -45,19 +51,28 @@ j:
 
   it.each([
     ['j: {extends: .nope, script: x}', 'j: unknown keys in `extends` (.nope)'],
-    ['.a: {extends: .b}\n.b: {extends: .a}\nj: {extends: .a, script: x}', 'circular dependency detected in `extends`'],
+    [
+      '.a: {extends: .b}\n.b: {extends: .a}\nj: {extends: .a, script: x}',
+      'circular dependency detected in `extends`',
+    ],
     ['j: {extends: j, script: x}', 'j: circular dependency detected in `extends`'],
     [
-      Array.from({ length: 13 }, (_, i) => `.l${i}: {extends: .l${i + 1}}`).join('\n') + '\n.l13: {script: x}\nj: {extends: .l0}',
+      Array.from({ length: 13 }, (_, i) => `.l${i}: {extends: .l${i + 1}}`).join('\n') +
+        '\n.l13: {script: x}\nj: {extends: .l0}',
       'nested `extends` is too deep',
     ],
-    ['j: {extends: {a: 1}, script: x}', 'j: invalid extends value (should be a string or an array of strings)'],
+    [
+      'j: {extends: {a: 1}, script: x}',
+      'j: invalid extends value (should be a string or an array of strings)',
+    ],
   ])('reports %j', async (yaml, message) => {
     expect((await errors(`${yaml}\n`)).some((m) => m.includes(message))).toBe(true);
   });
 
   it('accepts the deepest allowed chain', async () => {
-    const yaml = Array.from({ length: 10 }, (_, i) => `.l${i}: {extends: .l${i + 1}}`).join('\n') + '\n.l10: {script: x}\nj: {extends: .l0}\n';
+    const yaml =
+      Array.from({ length: 10 }, (_, i) => `.l${i}: {extends: .l${i + 1}}`).join('\n') +
+      '\n.l10: {script: x}\nj: {extends: .l0}\n';
 
     expect((await jobs(yaml)).map((j) => j.script)).toEqual([['x']]);
   });
@@ -73,7 +88,9 @@ b: {script: x, inherit: {default: false, variables: false}}
 c: {script: x, inherit: {default: [tags], variables: [G2]}, tags: [own]}
 `);
 
-    expect(result.map((j) => [j.image?.name ?? null, j.tags, j.retry.max, j.inheritedGlobalVariables])).toEqual([
+    expect(
+      result.map((j) => [j.image?.name ?? null, j.tags, j.retry.max, j.inheritedGlobalVariables]),
+    ).toEqual([
       ['ruby', ['t'], 1, undefined],
       [null, [], 0, []],
       [null, ['own'], 0, ['G2']],
@@ -118,7 +135,10 @@ j:
 
   it.each([
     ['j: {script: !reference [.nope, script]}', '!reference [".nope", "script"] could not be found'],
-    ['.a: {script: !reference [.b, script]}\n.b: {script: !reference [.a, script]}\nj: {script: !reference [.a, script]}', 'is part of a circular chain'],
+    [
+      '.a: {script: !reference [.b, script]}\n.b: {script: !reference [.a, script]}\nj: {script: !reference [.a, script]}',
+      'is part of a circular chain',
+    ],
     ['j: {script: !reference x}', '!reference tag should be a sequence of strings'],
     ['j: {script: !custom x}', 'unknown YAML tag !custom'],
   ])('reports %j', async (yaml, message) => {
@@ -129,7 +149,12 @@ j:
 describe('hostile input', () => {
   it('refuses an alias bomb quickly', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10).fill(`*${i === 1 ? 'a' : 'b'.repeat(i - 1)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10)
+          .fill(`*${i === 1 ? 'a' : 'b'.repeat(i - 1)}`)
+          .join(',')}]`,
+      );
     const started = Date.now();
 
     const found = await errors(`${levels.join('\n')}\nj: {script: x}\n`);
@@ -140,7 +165,12 @@ describe('hostile input', () => {
 
   it('refuses a !reference bomb', async () => {
     const levels = ['.r0: [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) levels.push(`.r${i}: [${Array(10).fill(`!reference [.r${i - 1}]`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `.r${i}: [${Array(10)
+          .fill(`!reference [.r${i - 1}]`)
+          .join(', ')}]`,
+      );
 
     const found = await errors(`${levels.join('\n')}\nj: {script: x}\n`);
 
@@ -150,7 +180,11 @@ describe('hostile input', () => {
   it.each([
     ['a file over 1 MiB', `j: {script: x}\n# ${'x'.repeat(1024 * 1024)}\n`, 'the file is too big'],
     ['deep nesting', `j: {script: x, variables: ${'['.repeat(150)}${']'.repeat(150)}}\n`, 'too deep'],
-    ['invalid YAML', 'build:\n  script: echo\n bad: x\n', '(.gitlab-ci.yml): did not find expected key while parsing a block mapping at line 3 column 1'],
+    [
+      'invalid YAML',
+      'build:\n  script: echo\n bad: x\n',
+      '(.gitlab-ci.yml): did not find expected key while parsing a block mapping at line 3 column 1',
+    ],
   ])('refuses %s', async (_label, yaml, message) => {
     expect((await errors(yaml)).some((m) => m.includes(message))).toBe(true);
   });

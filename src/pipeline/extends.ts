@@ -29,7 +29,13 @@ export function resolveExtends(root: RawMap, diag: Diagnostics): RawMap {
 }
 
 function fail(state: ExtendsState, key: string, message: string): null {
-  if (!state.failed.has(key)) addError(state.diag, `jobs:${key}:extends`, `${key}: ${message}`, keyPositionOf(state.root[key], 'extends'));
+  if (!state.failed.has(key))
+    addError(
+      state.diag,
+      `jobs:${key}:extends`,
+      `${key}: ${message}`,
+      keyPositionOf(state.root[key], 'extends'),
+    );
   state.failed.add(key);
   return null;
 }
@@ -41,7 +47,8 @@ function resolveEntry(state: ExtendsState, key: string, chain: string[]): RawMap
   if (!isMap(value)) return null;
   if (!hasKey(value, 'extends')) return value;
   if (chain.includes(key)) return fail(state, key, 'circular dependency detected in `extends`');
-  if (chain.length >= LIMITS.maxExtendsDepth) return fail(state, chain[0] ?? key, 'nested `extends` is too deep');
+  if (chain.length >= LIMITS.maxExtendsDepth)
+    return fail(state, chain[0] ?? key, 'nested `extends` is too deep');
   const parents = stringOrArray(value['extends']);
   if (!parents) return fail(state, key, 'invalid extends value (should be a string or an array of strings)');
   const unknown = parents.filter((p) => !isMap(state.root[p]) || ROOT_KEYWORDS.includes(p));

@@ -31,7 +31,10 @@ function globSource(glob: string): string {
       const end = glob.indexOf(']', i + 2);
       if (end < 0) out += '\\[';
       else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        out += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else out += /[A-Za-z0-9_/-]/.test(ch) ? ch : `\\${ch}`;

@@ -44,7 +44,12 @@ function needError(inst: JobInstance, diag: Diagnostics, message: string): void 
   addError(diag, path, message, keyPositionOf(inst.spec.site.map, 'needs'));
 }
 
-function resolveNeeds(inst: JobInstance, needs: NeedRef[], index: Index, diag: Diagnostics): NeedDefinition[] {
+function resolveNeeds(
+  inst: JobInstance,
+  needs: NeedRef[],
+  index: Index,
+  diag: Diagnostics,
+): NeedDefinition[] {
   const out: NeedDefinition[] = [];
   const self = inst.def;
   for (const need of needs) {
@@ -52,14 +57,23 @@ function resolveNeeds(inst: JobInstance, needs: NeedRef[], index: Index, diag: D
     for (const target of targets) {
       const names = namesFor(index, target);
       if (names.length === 0 && !need.optional) {
-        needError(inst, diag, `'${self.name}' job needs '${target}' job, but '${target}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`);
+        needError(
+          inst,
+          diag,
+          `'${self.name}' job needs '${target}' job, but '${target}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`,
+        );
       }
       for (const name of names) {
         const other = index.byName.get(name);
         if (other && other.stageIndex > self.stageIndex) {
-          needError(inst, diag, `'${self.name}' job needs '${name}' job, but '${name}' is not in any previous stage`);
+          needError(
+            inst,
+            diag,
+            `'${self.name}' job needs '${name}' job, but '${name}' is not in any previous stage`,
+          );
         }
-        if (!out.some((n) => n.job === name)) out.push({ job: name, artifacts: need.artifacts, optional: need.optional });
+        if (!out.some((n) => n.job === name))
+          out.push({ job: name, artifacts: need.artifacts, optional: need.optional });
       }
     }
   }
@@ -78,7 +92,12 @@ function checkDependencies(inst: JobInstance, index: Index, diag: Diagnostics): 
     for (const name of names) {
       const other = index.byName.get(name);
       if (other && other.stageIndex > inst.def.stageIndex) {
-        addError(diag, path, `${inst.def.name} job: dependency ${name} is not defined in current or prior stages`, pos);
+        addError(
+          diag,
+          path,
+          `${inst.def.name} job: dependency ${name} is not defined in current or prior stages`,
+          pos,
+        );
       }
       resolved.push(name);
     }
@@ -101,7 +120,12 @@ function detectCycles(instances: JobInstance[], diag: Diagnostics): void {
   for (const inst of instances) {
     if (state.has(inst.def.name)) continue;
     if (visit(inst.def.name)) {
-      addError(diag, `jobs:${inst.def.baseName}:needs`, `${inst.def.name}: circular dependency detected in \`needs\``, keyPositionOf(inst.spec.site.map, 'needs'));
+      addError(
+        diag,
+        `jobs:${inst.def.baseName}:needs`,
+        `${inst.def.name}: circular dependency detected in \`needs\``,
+        keyPositionOf(inst.spec.site.map, 'needs'),
+      );
     }
   }
 }

@@ -10,14 +10,20 @@ const YAML_EXT = /\.ya?ml$/;
 /** `include:local`, globs included (files sorted, only .yml/.yaml). */
 export async function fetchLocal(context: PipelineContext, path: string): Promise<Fetched[]> {
   const clean = path.replace(/^\//, '');
-  if (!clean.includes('*') && !YAML_EXT.test(clean)) return [{ ok: false, message: `Included file \`${path}\` does not have YAML extension!` }];
-  if (!context.readFile) return [{ ok: false, message: `Local file \`${path}\` cannot be read: no repository access here` }];
+  if (!clean.includes('*') && !YAML_EXT.test(clean))
+    return [{ ok: false, message: `Included file \`${path}\` does not have YAML extension!` }];
+  if (!context.readFile)
+    return [{ ok: false, message: `Local file \`${path}\` cannot be read: no repository access here` }];
   const paths = clean.includes('*') ? await globFiles(context, clean) : [clean];
   if (paths.length === 0) return [{ ok: false, message: `Local file \`${path}\` does not exist!` }];
   const out: Fetched[] = [];
   for (const p of paths) {
     const text = await context.readFile(p);
-    out.push(text === null ? { ok: false, message: `Local file \`${p}\` does not exist!` } : { ok: true, file: p, text });
+    out.push(
+      text === null
+        ? { ok: false, message: `Local file \`${p}\` does not exist!` }
+        : { ok: true, file: p, text },
+    );
   }
   return out;
 }
@@ -30,7 +36,8 @@ async function globFiles(context: PipelineContext, glob: string): Promise<string
 
 /** `include:remote`: http(s) only, with a timeout. */
 export async function fetchRemote(context: PipelineContext, url: string): Promise<Fetched> {
-  if (!/^https?:\/\/[^\s]+$/.test(url)) return { ok: false, message: `Remote file \`${url}\` does not have a valid address!` };
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    return { ok: false, message: `Remote file \`${url}\` does not have a valid address!` };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), LIMITS.remoteTimeoutMs);
   try {
@@ -53,9 +60,17 @@ async function defaultFetch(url: string, signal: AbortSignal): Promise<string> {
 }
 
 /** `include:project` through the coordinator's callback. */
-export async function fetchProject(context: PipelineContext, project: string, ref: string | null, file: string): Promise<Fetched> {
+export async function fetchProject(
+  context: PipelineContext,
+  project: string,
+  ref: string | null,
+  file: string,
+): Promise<Fetched> {
   if (!context.readProjectFile) {
-    return { ok: false, message: `Project \`${project}\` file \`${file}\` cannot be included: other projects are not reachable here` };
+    return {
+      ok: false,
+      message: `Project \`${project}\` file \`${file}\` cannot be included: other projects are not reachable here`,
+    };
   }
   const text = await context.readProjectFile(project, ref, file.replace(/^\//, ''));
   if (text === null) return { ok: false, message: `Project \`${project}\` file \`${file}\` does not exist!` };

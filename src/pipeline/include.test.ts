@@ -6,7 +6,13 @@ import type { CompileResult, PipelineContext } from './types.js';
 
 function contextWith(files: Record<string, string>, extra: Partial<PipelineContext> = {}): PipelineContext {
   return {
-    ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main', projectPath: 'g/p',
+    ref: 'main',
+    sha: 'abc',
+    beforeSha: '000',
+    tag: false,
+    source: 'push',
+    defaultBranch: 'main',
+    projectPath: 'g/p',
     variables: { CI_COMMIT_BRANCH: 'main' },
     readFile: async (path) => files[path] ?? null,
     listFiles: async () => Object.keys(files),
@@ -32,12 +38,21 @@ describe('include', () => {
       contextWith(files),
     );
 
-    expect(result.ok && result.pipeline.jobs.map((j) => [j.name, j.script])).toEqual([['one', ['tpl']], ['two', ['two']]]);
-    expect(result.ok && result.pipeline.variables.map((v) => `${v.key}=${v.value}`)).toEqual(['A=from-a', 'B=main']);
+    expect(result.ok && result.pipeline.jobs.map((j) => [j.name, j.script])).toEqual([
+      ['one', ['tpl']],
+      ['two', ['two']],
+    ]);
+    expect(result.ok && result.pipeline.variables.map((v) => `${v.key}=${v.value}`)).toEqual([
+      'A=from-a',
+      'B=main',
+    ]);
   });
 
   it('reports positions inside the included file', async () => {
-    const result = await compilePipeline('include: ci/bad.yml\n', contextWith({ 'ci/bad.yml': 'j:\n  script: x\n  when: later\n' }));
+    const result = await compilePipeline(
+      'include: ci/bad.yml\n',
+      contextWith({ 'ci/bad.yml': 'j:\n  script: x\n  when: later\n' }),
+    );
 
     expect(result.ok ? null : result.errors[0]?.position).toEqual({ file: 'ci/bad.yml', line: 3, column: 3 });
   });
@@ -45,8 +60,14 @@ describe('include', () => {
   it.each([
     ['include: missing.yml', 'Local file `missing.yml` does not exist!'],
     ['include: notes.txt', 'Included file `notes.txt` does not have YAML extension!'],
-    ['include: {template: Auto-DevOps.gitlab-ci.yml}', 'Template `Auto-DevOps.gitlab-ci.yml` is not supported here'],
-    ['include: {project: other/p, file: ci.yml}', 'Project `other/p` file `ci.yml` cannot be included: other projects are not reachable here'],
+    [
+      'include: {template: Auto-DevOps.gitlab-ci.yml}',
+      'Template `Auto-DevOps.gitlab-ci.yml` is not supported here',
+    ],
+    [
+      'include: {project: other/p, file: ci.yml}',
+      'Project `other/p` file `ci.yml` cannot be included: other projects are not reachable here',
+    ],
     ['include: {remote: "ftp://x/y.yml"}', 'Remote file `ftp://x/y.yml` does not have a valid address!'],
     ['include: {locale: x.yml}', 'include config contains unknown keys: locale'],
     ['include: self.yml', 'Maximum of 100 levels of nested includes are allowed!'],
@@ -61,32 +82,43 @@ describe('include', () => {
 
   it('includes project files through the coordinator callback', async () => {
     const seen: string[] = [];
-    const context = contextWith({}, {
-      readProjectFile: async (project, ref, path) => {
-        seen.push(`${project}@${ref}:${path}`);
-        return 'shared: {script: [shared]}\n';
+    const context = contextWith(
+      {},
+      {
+        readProjectFile: async (project, ref, path) => {
+          seen.push(`${project}@${ref}:${path}`);
+          return 'shared: {script: [shared]}\n';
+        },
       },
-    });
+    );
 
-    const result = await compilePipeline('include: {project: grp/templates, ref: v1, file: [/a.yml]}\n', context);
+    const result = await compilePipeline(
+      'include: {project: grp/templates, ref: v1, file: [/a.yml]}\n',
+      context,
+    );
 
     expect(seen).toEqual(['grp/templates@v1:a.yml']);
     expect(result.ok && result.pipeline.jobs.map((j) => j.name)).toEqual(['shared']);
   });
 
   it('fetches remote files and reports failures', async () => {
-    const context = contextWith({}, {
-      fetchRemote: async (url) => {
-        if (url.endsWith('ok.yml')) return 'remote: {script: [r]}\n';
-        throw new Error('HTTP 404');
+    const context = contextWith(
+      {},
+      {
+        fetchRemote: async (url) => {
+          if (url.endsWith('ok.yml')) return 'remote: {script: [r]}\n';
+          throw new Error('HTTP 404');
+        },
       },
-    });
+    );
 
     const ok = await compilePipeline('include: https://example.test/ok.yml\n', context);
     const bad = await compilePipeline('include: https://example.test/gone.yml\nj: {script: x}\n', context);
 
     expect(ok.ok && ok.pipeline.jobs.map((j) => j.name)).toEqual(['remote']);
-    expect(messages(bad)).toEqual(['Remote file `https://example.test/gone.yml` could not be fetched because of HTTP 404 error!']);
+    expect(messages(bad)).toEqual([
+      'Remote file `https://example.test/gone.yml` could not be fetched because of HTTP 404 error!',
+    ]);
   });
 
   it('evaluates include:rules with the context variables', async () => {
@@ -132,15 +164,23 @@ describe('spec:inputs', () => {
     ['{env: dev, replicas: two}', '`replicas` input: provided value is not a number'],
     ['{env: dev, extra: 1}', 'unknown input arguments: extra'],
   ])('rejects inputs %s', async (inputs, message) => {
-    const result = await compilePipeline(`include:\n  - local: t.yml\n    inputs: ${inputs}\n`, contextWith({ 't.yml': template }));
+    const result = await compilePipeline(
+      `include:\n  - local: t.yml\n    inputs: ${inputs}\n`,
+      contextWith({ 't.yml': template }),
+    );
 
     expect(messages(result).some((m) => m.includes(message))).toBe(true);
   });
 
   it('rejects inputs given to a file without spec', async () => {
-    const result = await compilePipeline('include:\n  - local: t.yml\n    inputs: {a: 1}\n', contextWith({ 't.yml': 'j: {script: x}\n' }));
+    const result = await compilePipeline(
+      'include:\n  - local: t.yml\n    inputs: {a: 1}\n',
+      contextWith({ 't.yml': 'j: {script: x}\n' }),
+    );
 
-    expect(messages(result)).toEqual(['t.yml: Given inputs not defined in the `spec` section of the included configuration file']);
+    expect(messages(result)).toEqual([
+      't.yml: Given inputs not defined in the `spec` section of the included configuration file',
+    ]);
   });
 });
 
@@ -150,7 +190,9 @@ describe('lint', () => {
 
     expect(result).toMatchObject({
       valid: false,
-      errors: ['jobs:j:when config should be one of: on_success, on_failure, always, manual, delayed, never at .gitlab-ci.yml:3:3'],
+      errors: [
+        'jobs:j:when config should be one of: on_success, on_failure, always, manual, delayed, never at .gitlab-ci.yml:3:3',
+      ],
       jobs: [],
     });
   });
@@ -165,13 +207,27 @@ describe('lint', () => {
     expect(result.mergedYaml).toContain('tags:\n    - docker');
     expect(result.mergedYaml).not.toContain('extends');
     expect(result.jobs).toEqual([
-      { name: 'j', stage: 'test', beforeScript: [], script: ['hi'], afterScript: [], tagList: ['docker'], when: 'on_success', allowFailure: false, needs: null },
+      {
+        name: 'j',
+        stage: 'test',
+        beforeScript: [],
+        script: ['hi'],
+        afterScript: [],
+        tagList: ['docker'],
+        when: 'on_success',
+        allowFailure: false,
+        needs: null,
+      },
     ]);
   });
 
   it('marks a pipeline filtered by workflow rules as valid but filtered', async () => {
     const result = await lintPipeline('workflow: {rules: [{if: $NOPE}]}\nj: {script: x}\n', contextWith({}));
 
-    expect(result).toMatchObject({ valid: true, filtered: true, warnings: ['Pipeline filtered out by workflow rules.'] });
+    expect(result).toMatchObject({
+      valid: true,
+      filtered: true,
+      warnings: ['Pipeline filtered out by workflow rules.'],
+    });
   });
 });

@@ -41,11 +41,19 @@ export async function expandIncludes(root: RawMap, state: IncludeState, depth: n
   return deepMerge(merged, own);
 }
 
-async function includeOne(fetched: Fetched, entry: unknown, state: IncludeState, depth: number, pos?: SourcePosition): Promise<RawMap | null> {
+async function includeOne(
+  fetched: Fetched,
+  entry: unknown,
+  state: IncludeState,
+  depth: number,
+  pos?: SourcePosition,
+): Promise<RawMap | null> {
   if (!fetched.ok) return report(state, fetched.message, pos);
   state.count += 1;
-  if (state.count > LIMITS.maxIncludes) return report(state, `Maximum of ${LIMITS.maxIncludes} nested includes are allowed!`, pos);
-  if (depth + 1 > LIMITS.maxIncludeDepth) return report(state, `Maximum of ${LIMITS.maxIncludeDepth} levels of nested includes are allowed!`, pos);
+  if (state.count > LIMITS.maxIncludes)
+    return report(state, `Maximum of ${LIMITS.maxIncludes} nested includes are allowed!`, pos);
+  if (depth + 1 > LIMITS.maxIncludeDepth)
+    return report(state, `Maximum of ${LIMITS.maxIncludeDepth} levels of nested includes are allowed!`, pos);
   const inputs = isMap(entry) && isMap(entry['inputs']) ? entry['inputs'] : {};
   const loaded = state.load(fetched.text, fetched.file, inputs);
   return loaded ? expandIncludes(loaded, state, depth + 1) : null;
@@ -61,9 +69,13 @@ async function fetchEntry(entry: unknown, state: IncludeState): Promise<Fetched[
   if (typeof entry === 'string') {
     return /^https?:\/\//.test(entry) ? [await fetchRemote(context, entry)] : fetchLocal(context, entry);
   }
-  if (!isMap(entry)) return [{ ok: false, message: 'include config should be a hash, a string or an array of hashes and strings' }];
+  if (!isMap(entry))
+    return [
+      { ok: false, message: 'include config should be a hash, a string or an array of hashes and strings' },
+    ];
   const unknown = Object.keys(entry).filter((k) => !ENTRY_KEYS.includes(k));
-  if (unknown.length > 0) return [{ ok: false, message: `include config contains unknown keys: ${unknown.join(', ')}` }];
+  if (unknown.length > 0)
+    return [{ ok: false, message: `include config contains unknown keys: ${unknown.join(', ')}` }];
   if (!includeRulesAllow(entry, state)) return [];
   return fetchByKind(entry, state);
 }
@@ -73,19 +85,40 @@ async function fetchByKind(entry: RawMap, state: IncludeState): Promise<Fetched[
   if (typeof entry['local'] === 'string') return fetchLocal(context, entry['local']);
   if (typeof entry['remote'] === 'string') return [await fetchRemote(context, entry['remote'])];
   if (typeof entry['template'] === 'string') {
-    return [{ ok: false, message: `Template \`${entry['template']}\` is not supported here: copy it into the repository and include it with include:local` }];
+    return [
+      {
+        ok: false,
+        message: `Template \`${entry['template']}\` is not supported here: copy it into the repository and include it with include:local`,
+      },
+    ];
   }
   if (typeof entry['component'] === 'string') {
-    return [{ ok: false, message: `Component \`${entry['component']}\` is not supported here: include its template file with include:project` }];
+    return [
+      {
+        ok: false,
+        message: `Component \`${entry['component']}\` is not supported here: include its template file with include:project`,
+      },
+    ];
   }
   if (typeof entry['project'] === 'string') return fetchProjectFiles(entry, state);
-  return [{ ok: false, message: 'include config should contain one of: local, remote, project, template, component' }];
+  return [
+    {
+      ok: false,
+      message: 'include config should contain one of: local, remote, project, template, component',
+    },
+  ];
 }
 
 async function fetchProjectFiles(entry: RawMap, state: IncludeState): Promise<Fetched[]> {
   const project = String(entry['project']);
   const files = stringOrArray(entry['file']);
-  if (!files) return [{ ok: false, message: `include config with project \`${project}\` needs a file (a string or an array of strings)` }];
+  if (!files)
+    return [
+      {
+        ok: false,
+        message: `include config with project \`${project}\` needs a file (a string or an array of strings)`,
+      },
+    ];
   const ref = typeof entry['ref'] === 'string' ? entry['ref'] : null;
   const out: Fetched[] = [];
   for (const file of files) out.push(await fetchProject(state.env.context, project, ref, file));
@@ -94,7 +127,10 @@ async function fetchProjectFiles(entry: RawMap, state: IncludeState): Promise<Fe
 
 /** `include:rules`: only the context's variables are visible (not the file's own). */
 function includeRulesAllow(entry: RawMap, state: IncludeState): boolean {
-  const rules = parseRules({ diag: state.diag, path: 'include', map: entry }, INCLUDE_RULE_KEYS, ['always', 'never']);
+  const rules = parseRules({ diag: state.diag, path: 'include', map: entry }, INCLUDE_RULE_KEYS, [
+    'always',
+    'never',
+  ]);
   if (rules === null) return true;
   const rule = firstMatchingRule(rules, state.env);
   return rule !== null && rule.when !== 'never';

@@ -13,11 +13,17 @@ const INTERPOLATION = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(\|[^\]]*)?\]\]/g;
  * `spec:inputs` of a file header checked against the given values (defaults applied, types,
  * options and regex checked). Returns the values to interpolate, or null after reporting errors.
  */
-export function resolveInputs(spec: unknown, given: Record<string, unknown>, file: string, diag: Diagnostics): Record<string, InputValue> | null {
+export function resolveInputs(
+  spec: unknown,
+  given: Record<string, unknown>,
+  file: string,
+  diag: Diagnostics,
+): Record<string, InputValue> | null {
   const declared = isMap(spec) && isMap(spec['inputs']) ? spec['inputs'] : newMap();
   const before = diag.errors.length;
   const unknown = Object.keys(given).filter((k) => !(k in declared));
-  if (unknown.length > 0) addError(diag, 'include', `${file}: unknown input arguments: ${unknown.join(', ')}`, positionOf(spec));
+  if (unknown.length > 0)
+    addError(diag, 'include', `${file}: unknown input arguments: ${unknown.join(', ')}`, positionOf(spec));
   const out: Record<string, InputValue> = {};
   for (const [name, def] of Object.entries(declared)) {
     const value = inputValue(name, isMap(def) ? def : newMap(), given[name], file, diag);
@@ -26,7 +32,13 @@ export function resolveInputs(spec: unknown, given: Record<string, unknown>, fil
   return diag.errors.length > before ? null : out;
 }
 
-function inputValue(name: string, def: RawMap, given: unknown, file: string, diag: Diagnostics): InputValue | null {
+function inputValue(
+  name: string,
+  def: RawMap,
+  given: unknown,
+  file: string,
+  diag: Diagnostics,
+): InputValue | null {
   const problem = (text: string): null => {
     addError(diag, 'include', `${file}: \`${name}\` input: ${text}`, positionOf(def));
     return null;
@@ -65,11 +77,20 @@ function matchesSlashless(regex: string, value: string): boolean {
 }
 
 /** Replaces `$[[ inputs.name ]]` in keys and strings; a string that is only one interpolation keeps the input's type. */
-export function interpolate(value: unknown, inputs: Record<string, InputValue>, file: string, diag: Diagnostics): unknown {
+export function interpolate(
+  value: unknown,
+  inputs: Record<string, InputValue>,
+  file: string,
+  diag: Diagnostics,
+): unknown {
   if (typeof value === 'string') return interpolateString(value, inputs, file, diag);
   if (Array.isArray(value)) {
     const out = value.map((v) => interpolate(v, inputs, file, diag));
-    copyPositions(value, out, value.map((_, i) => String(i)));
+    copyPositions(
+      value,
+      out,
+      value.map((_, i) => String(i)),
+    );
     return out;
   }
   if (!isMap(value)) return value;
@@ -83,7 +104,12 @@ export function interpolate(value: unknown, inputs: Record<string, InputValue>, 
   return out;
 }
 
-function interpolateString(text: string, inputs: Record<string, InputValue>, file: string, diag: Diagnostics): unknown {
+function interpolateString(
+  text: string,
+  inputs: Record<string, InputValue>,
+  file: string,
+  diag: Diagnostics,
+): unknown {
   const whole = /^\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]$/.exec(text);
   if (whole?.[1] !== undefined && whole[1] in inputs) return inputs[whole[1]];
   return text.replace(INTERPOLATION, (match, name: string, fn: string | undefined) => {

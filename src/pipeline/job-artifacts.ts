@@ -3,11 +3,39 @@ import { checkKeys, childSite, keyError, type Site } from './report.js';
 import { isMap, stringOrArray, type RawMap } from './raw.js';
 import type { ArtifactsDefinition, CacheDefinition } from './types.js';
 
-const ARTIFACT_KEYS = ['paths', 'exclude', 'name', 'untracked', 'when', 'expire_in', 'expose_as', 'reports', 'public', 'access'];
+const ARTIFACT_KEYS = [
+  'paths',
+  'exclude',
+  'name',
+  'untracked',
+  'when',
+  'expire_in',
+  'expose_as',
+  'reports',
+  'public',
+  'access',
+];
 const REPORT_KEYS = [
-  'junit', 'dotenv', 'coverage_report', 'codequality', 'sast', 'dependency_scanning', 'container_scanning',
-  'dast', 'license_scanning', 'performance', 'browser_performance', 'load_performance', 'metrics',
-  'terraform', 'requirements', 'cyclonedx', 'secret_detection', 'annotations', 'api_fuzzing', 'coverage_fuzzing',
+  'junit',
+  'dotenv',
+  'coverage_report',
+  'codequality',
+  'sast',
+  'dependency_scanning',
+  'container_scanning',
+  'dast',
+  'license_scanning',
+  'performance',
+  'browser_performance',
+  'load_performance',
+  'metrics',
+  'terraform',
+  'requirements',
+  'cyclonedx',
+  'secret_detection',
+  'annotations',
+  'api_fuzzing',
+  'coverage_fuzzing',
 ];
 const ARTIFACT_WHEN = ['on_success', 'on_failure', 'always'] as const;
 const CACHE_KEYS = ['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys', 'unprotect'];
@@ -48,7 +76,8 @@ export function parseArtifacts(site: Site): ArtifactsDefinition | null {
   const a = childSite(site, 'artifacts', raw);
   checkKeys(a, ARTIFACT_KEYS);
   const expireIn = raw['expire_in'];
-  if (expireIn !== undefined && !isDurationOrNever(expireIn)) keyError(a, 'expire_in', 'config should be a duration');
+  if (expireIn !== undefined && !isDurationOrNever(expireIn))
+    keyError(a, 'expire_in', 'config should be a duration');
   const name = raw['name'];
   if (name !== undefined && typeof name !== 'string') keyError(a, 'name', 'config should be a string');
   const reports = parseReports(a);
@@ -93,7 +122,8 @@ export function parseCache(site: Site): CacheDefinition[] {
   const raw = site.map['cache'];
   if (raw === undefined || raw === null) return [];
   const list: unknown[] = Array.isArray(raw) ? raw : [raw];
-  if (list.length > MAX_CACHES) keyError(site, 'cache', `config no more than ${MAX_CACHES} caches can be created`);
+  if (list.length > MAX_CACHES)
+    keyError(site, 'cache', `config no more than ${MAX_CACHES} caches can be created`);
   const out: CacheDefinition[] = [];
   for (const item of list.slice(0, MAX_CACHES)) {
     if (!isMap(item)) {
@@ -132,8 +162,10 @@ function parseCacheKey(site: Site): { key: string; keyFiles?: string[]; keyPrefi
 function parseKeyHash(site: Site, raw: RawMap): { key: string; keyFiles?: string[]; keyPrefix?: string } {
   checkKeys(site, ['files', 'prefix']);
   const files = stringList(site, 'files');
-  if (files.length === 0 || files.length > 2) keyError(site, 'files', 'config has to be an array of one or two strings');
+  if (files.length === 0 || files.length > 2)
+    keyError(site, 'files', 'config has to be an array of one or two strings');
   const prefix = raw['prefix'];
-  if (prefix !== undefined && typeof prefix !== 'string') keyError(site, 'prefix', 'config should be a string');
+  if (prefix !== undefined && typeof prefix !== 'string')
+    keyError(site, 'prefix', 'config should be a string');
   return { key: 'default', keyFiles: files, ...(typeof prefix === 'string' ? { keyPrefix: prefix } : {}) };
 }

@@ -3,11 +3,28 @@ import { checkKeys, childSite, keyError, siteError, type Site } from './report.j
 import { isMap, stringOrArray, type RawMap } from './raw.js';
 import type { JobDefinition, JobWhen } from './types.js';
 
-export const JOB_WHEN: readonly JobWhen[] = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'];
+export const JOB_WHEN: readonly JobWhen[] = [
+  'on_success',
+  'on_failure',
+  'always',
+  'manual',
+  'delayed',
+  'never',
+];
 const RETRY_WHEN = [
-  'always', 'unknown_failure', 'script_failure', 'api_failure', 'stuck_or_timeout_failure', 'runner_system_failure',
-  'runner_unsupported', 'stale_schedule', 'job_execution_timeout', 'archived_failure', 'unmet_prerequisites',
-  'scheduler_failure', 'data_integrity_failure',
+  'always',
+  'unknown_failure',
+  'script_failure',
+  'api_failure',
+  'stuck_or_timeout_failure',
+  'runner_system_failure',
+  'runner_unsupported',
+  'stale_schedule',
+  'job_execution_timeout',
+  'archived_failure',
+  'unmet_prerequisites',
+  'scheduler_failure',
+  'data_integrity_failure',
 ];
 const ENV_ACTIONS = ['start', 'prepare', 'stop', 'verify', 'access'];
 const ENV_KEYS = ['name', 'url', 'action', 'on_stop', 'auto_stop_in', 'kubernetes', 'deployment_tier'];
@@ -99,7 +116,8 @@ function parseRetryHash(site: Site, raw: RawMap): JobDefinition['retry'] {
   checkKeys(site, ['max', 'when', 'exit_codes']);
   const max = raw['max'] === undefined ? 0 : retryMax(site, raw['max']);
   const when = raw['when'] === undefined ? ['always'] : stringOrArray(raw['when']);
-  if (!when || !when.every((w) => RETRY_WHEN.includes(w))) keyError(site, 'when', `config should be one of: ${RETRY_WHEN.join(', ')}`);
+  if (!when || !when.every((w) => RETRY_WHEN.includes(w)))
+    keyError(site, 'when', `config should be one of: ${RETRY_WHEN.join(', ')}`);
   const codes = raw['exit_codes'] === undefined ? [] : intList(raw['exit_codes']);
   if (!codes) keyError(site, 'exit_codes', 'config should be an array of integers or an integer');
   return { max, when: when ?? ['always'], exitCodes: codes ?? [] };

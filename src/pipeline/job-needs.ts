@@ -24,7 +24,10 @@ export function parseNeeds(site: Site, key = 'needs'): NeedRef[] | null {
     return null;
   }
   if (raw.length > LIMITS.maxNeeds) {
-    siteError(site, `one job can only need ${LIMITS.maxNeeds} others, but you have listed ${raw.length}. See needs keyword documentation for more details`);
+    siteError(
+      site,
+      `one job can only need ${LIMITS.maxNeeds} others, but you have listed ${raw.length}. See needs keyword documentation for more details`,
+    );
   }
   const out: NeedRef[] = [];
   for (const item of raw) {
@@ -42,11 +45,16 @@ function parseOneNeed(site: Site, key: string, item: unknown): NeedRef | null {
   }
   const crossProject = NOT_HERE.filter((k) => item[k] !== undefined);
   if (crossProject.length > 0) {
-    keyError(site, key, `cross-project and parent pipeline needs (${crossProject.join(', ')}) are not supported here`);
+    keyError(
+      site,
+      key,
+      `cross-project and parent pipeline needs (${crossProject.join(', ')}) are not supported here`,
+    );
     return null;
   }
   const unknown = Object.keys(item).filter((k) => !NEED_KEYS.includes(k));
-  if (unknown.length > 0) keyError(site, `${key}:need`, `config contains unknown keys: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    keyError(site, `${key}:need`, `config contains unknown keys: ${unknown.join(', ')}`);
   if (typeof item['job'] !== 'string') {
     keyError(site, `${key}:need`, 'job config should be a string');
     return null;

@@ -21,7 +21,11 @@ export function parseTrigger(site: Site): TriggerDefinition | null {
   const include = triggerIncludes(t, raw['include']);
   const strategy = raw['strategy'];
   if (strategy !== undefined && strategy !== 'depend') keyError(t, 'strategy', 'config should be depend');
-  return { include, strategy: strategy === 'depend' ? 'depend' : null, forward: parseForward(t, raw['forward']) };
+  return {
+    include,
+    strategy: strategy === 'depend' ? 'depend' : null,
+    forward: parseForward(t, raw['forward']),
+  };
 }
 
 function triggerIncludes(site: Site, raw: unknown): string[] {
@@ -39,7 +43,8 @@ function triggerIncludes(site: Site, raw: unknown): string[] {
 }
 
 function localOf(site: Site, item: unknown): string | null {
-  if (isMap(item) && typeof item['local'] === 'string' && Object.keys(item).length === 1) return item['local'];
+  if (isMap(item) && typeof item['local'] === 'string' && Object.keys(item).length === 1)
+    return item['local'];
   const kind = isMap(item) ? Object.keys(item).join(', ') : typeof item;
   keyError(site, 'include', `config only supports local child pipeline files here (got ${kind})`);
   return null;

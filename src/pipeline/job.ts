@@ -1,8 +1,22 @@
 import { parseArtifacts, parseCache } from './job-artifacts.js';
-import { parseAllowFailure, parseEnvironment, parseRetry, parseStartIn, parseTimeout, parseWhen } from './job-flow.js';
+import {
+  parseAllowFailure,
+  parseEnvironment,
+  parseRetry,
+  parseStartIn,
+  parseTimeout,
+  parseWhen,
+} from './job-flow.js';
 import { parseImage, parseServices } from './job-images.js';
 import { parseDependencies, parseNeeds, type NeedRef } from './job-needs.js';
-import { parseBoolean, parseCoverage, parseHooks, parseOptionalString, parseScript, parseTags } from './job-scripts.js';
+import {
+  parseBoolean,
+  parseCoverage,
+  parseHooks,
+  parseOptionalString,
+  parseScript,
+  parseTags,
+} from './job-scripts.js';
 import { parseTrigger } from './job-trigger.js';
 import { parseParallel, type ParallelSpec } from './parallel.js';
 import { checkKeys, keyError, siteError, type Site } from './report.js';
@@ -10,16 +24,64 @@ import type { JobDefinition } from './types.js';
 import { parseVariables } from './variables.js';
 
 export const JOB_KEYS = [
-  'script', 'before_script', 'after_script', 'stage', 'variables', 'needs', 'when', 'start_in', 'allow_failure',
-  'timeout', 'artifacts', 'dependencies', 'tags', 'image', 'services', 'cache', 'retry', 'interruptible',
-  'resource_group', 'coverage', 'environment', 'parallel', 'rules', 'only', 'except', 'extends', 'inherit',
-  'trigger', 'hooks',
+  'script',
+  'before_script',
+  'after_script',
+  'stage',
+  'variables',
+  'needs',
+  'when',
+  'start_in',
+  'allow_failure',
+  'timeout',
+  'artifacts',
+  'dependencies',
+  'tags',
+  'image',
+  'services',
+  'cache',
+  'retry',
+  'interruptible',
+  'resource_group',
+  'coverage',
+  'environment',
+  'parallel',
+  'rules',
+  'only',
+  'except',
+  'extends',
+  'inherit',
+  'trigger',
+  'hooks',
 ];
 /** Keywords GitLab knows that this coordinator cannot honour: refused, never silently ignored. */
-export const UNSUPPORTED_JOB_KEYS = ['id_tokens', 'secrets', 'release', 'pages', 'dast_configuration', 'identity', 'run', 'manual_confirmation'];
+export const UNSUPPORTED_JOB_KEYS = [
+  'id_tokens',
+  'secrets',
+  'release',
+  'pages',
+  'dast_configuration',
+  'identity',
+  'run',
+  'manual_confirmation',
+];
 const BRIDGE_KEYS = [
-  'trigger', 'stage', 'allow_failure', 'only', 'except', 'when', 'start_in', 'extends', 'variables', 'needs', 'rules',
-  'parallel', 'inherit', 'resource_group', 'environment', 'retry',
+  'trigger',
+  'stage',
+  'allow_failure',
+  'only',
+  'except',
+  'when',
+  'start_in',
+  'extends',
+  'variables',
+  'needs',
+  'rules',
+  'parallel',
+  'inherit',
+  'resource_group',
+  'environment',
+  'retry',
 ];
 
 /** A job after validation, before rules, `parallel` expansion and the needs graph. */
@@ -87,7 +149,8 @@ function checkJobKeys(site: Site): void {
 
 function parseMainScript(site: Site, isBridge: boolean): string[] {
   const script = parseScript(site, 'script');
-  if (script === null && !isBridge) siteError(site, 'config should implement the script:, run:, or trigger: keyword');
+  if (script === null && !isBridge)
+    siteError(site, 'config should implement the script:, run:, or trigger: keyword');
   return script ?? [];
 }
 

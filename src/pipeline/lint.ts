@@ -33,26 +33,56 @@ export interface LintResult {
 
 /** One error as one line: GitLab's message (prefixed by its path when it lacks one) and its position. */
 export function formatError(error: PipelineError): string {
-  const text = error.message.startsWith(error.path) || error.path === 'root' ? error.message : `${error.path}: ${error.message}`;
+  const text =
+    error.message.startsWith(error.path) || error.path === 'root'
+      ? error.message
+      : `${error.path}: ${error.message}`;
   const at = formatPosition(error.position);
   return at ? `${text} ${at}` : text;
 }
 
 /** Validates a configuration for `flotilla lint` and the lint API. */
-export async function lintPipeline(yamlText: string, context: PipelineContext, options: CompileOptions = {}): Promise<LintResult> {
+export async function lintPipeline(
+  yamlText: string,
+  context: PipelineContext,
+  options: CompileOptions = {},
+): Promise<LintResult> {
   const diag = createDiagnostics();
   const env = await ruleEnv(context, yamlText);
   const root = await loadConfig(yamlText, env, diag, { file: options.fileName ?? '.gitlab-ci.yml' });
-  const mergedYaml = root && !hasErrors(diag) ? stringify(root, { aliasDuplicateObjects: false, lineWidth: 0 }) : '';
-  if (!root || hasErrors(diag)) return { valid: false, errors: finalErrors(diag).map(formatError), warnings: diag.warnings, mergedYaml, jobs: [], filtered: false };
+  const mergedYaml =
+    root && !hasErrors(diag) ? stringify(root, { aliasDuplicateObjects: false, lineWidth: 0 }) : '';
+  if (!root || hasErrors(diag))
+    return {
+      valid: false,
+      errors: finalErrors(diag).map(formatError),
+      warnings: diag.warnings,
+      mergedYaml,
+      jobs: [],
+      filtered: false,
+    };
   const result = compileRoot(root, env, diag);
   if (!result.ok) {
     const filtered = result.reason === 'filtered';
-    return { valid: filtered, errors: filtered ? [] : result.errors.map(formatError), warnings: [...result.warnings, ...(filtered ? result.errors.map((e) => e.message) : [])], mergedYaml, jobs: [], filtered };
+    return {
+      valid: filtered,
+      errors: filtered ? [] : result.errors.map(formatError),
+      warnings: [...result.warnings, ...(filtered ? result.errors.map((e) => e.message) : [])],
+      mergedYaml,
+      jobs: [],
+      filtered,
+    };
   }
   const jobs = result.pipeline.jobs.map((j) => ({
-    name: j.name, stage: j.stage, beforeScript: j.beforeScript, script: j.script, afterScript: j.afterScript,
-    tagList: j.tags, when: j.when, allowFailure: j.allowFailure, needs: j.needs?.map((n) => n.job) ?? null,
+    name: j.name,
+    stage: j.stage,
+    beforeScript: j.beforeScript,
+    script: j.script,
+    afterScript: j.afterScript,
+    tagList: j.tags,
+    when: j.when,
+    allowFailure: j.allowFailure,
+    needs: j.needs?.map((n) => n.job) ?? null,
   }));
   return { valid: true, errors: [], warnings: result.pipeline.warnings, mergedYaml, jobs, filtered: false };
 }

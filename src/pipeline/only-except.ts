@@ -40,7 +40,11 @@ export function parsePolicy(site: Site, key: 'only' | 'except'): RefPolicy | nul
   if (raw['kubernetes'] !== undefined) keyError(inner, 'kubernetes', 'is not supported by this coordinator');
   const hashRefs = raw['refs'] === undefined ? null : stringOrArray(raw['refs']);
   if (raw['refs'] !== undefined && !hashRefs) keyError(inner, 'refs', 'config should be an array of strings');
-  return { refs: hashRefs && checkRefs(inner, 'refs', hashRefs), variables: parsePolicyVariables(inner), changes: parsePathList(inner, 'changes') };
+  return {
+    refs: hashRefs && checkRefs(inner, 'refs', hashRefs),
+    variables: parsePolicyVariables(inner),
+    changes: parsePathList(inner, 'changes'),
+  };
 }
 
 function checkRefs(site: Site, key: string, refs: string[]): string[] {
@@ -48,7 +52,8 @@ function checkRefs(site: Site, key: string, refs: string[]): string[] {
     try {
       slashPattern(ref);
     } catch (err) {
-      if (err instanceof ExpressionError) keyError(site, key, `config contains an invalid regular expression: ${err.message}`);
+      if (err instanceof ExpressionError)
+        keyError(site, key, `config contains an invalid regular expression: ${err.message}`);
       else throw err;
     }
   }

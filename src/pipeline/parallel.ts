@@ -18,7 +18,11 @@ export function parseParallel(site: Site): ParallelSpec | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw) || raw < 1 || raw > LIMITS.maxParallel) {
-      keyError(site, 'parallel', `config must be greater than or equal to 1 and less than or equal to ${LIMITS.maxParallel}`);
+      keyError(
+        site,
+        'parallel',
+        `config must be greater than or equal to 1 and less than or equal to ${LIMITS.maxParallel}`,
+      );
       return null;
     }
     return { count: raw, matrix: null };
@@ -41,7 +45,11 @@ export function parseMatrix(site: Site, raw: unknown): MatrixEntry[] | null {
   for (const row of raw) {
     const axes = Object.entries(row).map(([k, v]) => [k, axisValues(v)] as const);
     if (axes.length === 0 || axes.some(([, v]) => v === null)) {
-      keyError(site, 'matrix', 'config should be an array of hashes whose values are strings or arrays of strings');
+      keyError(
+        site,
+        'matrix',
+        'config should be an array of hashes whose values are strings or arrays of strings',
+      );
       return null;
     }
     if (!addCombinations(out, axes as [string, string[]][])) break;

@@ -34,7 +34,8 @@ const POSIX: Record<string, CharTest> = {
   lower: (c) => c >= 97 && c <= 122,
   space: (c) => c === 32 || (c >= 9 && c <= 13),
   blank: (c) => c === 32 || c === 9,
-  punct: (c) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126),
+  punct: (c) =>
+    (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126),
   word: WORD,
   xdigit: (c) => DIGIT(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102),
   cntrl: (c) => c < 32 || c === 127,
@@ -57,7 +58,10 @@ function folded(test: CharTest): CharTest {
 
 /** Parses `source` with the given flags into a tree; throws RegexSyntaxError with RE2-like wording. */
 export function parseRegex(source: string, flags: Flags): RegexNode {
-  const p = new Parser([...source].map((ch) => ch.codePointAt(0) ?? 0), flags);
+  const p = new Parser(
+    [...source].map((ch) => ch.codePointAt(0) ?? 0),
+    flags,
+  );
   const node = p.alternation();
   if (!p.done()) throw new RegexSyntaxError('unexpected ): unmatched parenthesis');
   return node;
@@ -115,9 +119,11 @@ class Parser {
       if (!bounds) return node;
       if (++count > 1) throw new RegexSyntaxError(`bad repetition operator: ${this.#peek(-1)}`);
       if (this.#peek() === '?') this.#pos += 1;
-      if (this.#peek() === '+' || this.#peek() === '*') throw new RegexSyntaxError('bad repetition operator: possessive quantifiers are not supported');
+      if (this.#peek() === '+' || this.#peek() === '*')
+        throw new RegexSyntaxError('bad repetition operator: possessive quantifiers are not supported');
       node = { t: 'rep', node, min: bounds[0], max: bounds[1] };
-      if (this.#peek() !== '*' && this.#peek() !== '+' && this.#peek() !== '?' && this.#peek() !== '{') return node;
+      if (this.#peek() !== '*' && this.#peek() !== '+' && this.#peek() !== '?' && this.#peek() !== '{')
+        return node;
     }
   }
 
@@ -133,7 +139,8 @@ class Parser {
     this.#pos += m[0].length;
     const min = Number(m[1]);
     const max = m[2] === undefined ? min : m[3] === '' ? -1 : Number(m[3]);
-    if (min > MAX_REPEAT || max > MAX_REPEAT || (max !== -1 && max < min)) throw new RegexSyntaxError(`bad repetition operator: ${m[0]}`);
+    if (min > MAX_REPEAT || max > MAX_REPEAT || (max !== -1 && max < min))
+      throw new RegexSyntaxError(`bad repetition operator: ${m[0]}`);
     return [min, max];
   }
 
@@ -143,7 +150,8 @@ class Parser {
 
   #atom(): RegexNode | null {
     const ch = this.#next();
-    if (ch === '*' || ch === '+' || ch === '?') throw new RegexSyntaxError(`missing argument to repetition operator: ${ch}`);
+    if (ch === '*' || ch === '+' || ch === '?')
+      throw new RegexSyntaxError(`missing argument to repetition operator: ${ch}`);
     if (ch === '(') return this.#group();
     if (ch === '[') return this.#charNode(this.#klass());
     if (ch === '.') return this.#charNode(this.#flags.s ? () => true : (c) => c !== 10, false);
@@ -162,8 +170,12 @@ class Parser {
     if (this.#peek() !== '?') return this.#groupBody();
     this.#pos += 1;
     const rest = this.#rest();
-    if (/^(=|!|<=|<!)/.test(rest)) throw new RegexSyntaxError('invalid or unsupported Perl syntax: lookaround assertions are not supported');
-    if (rest.startsWith('>')) throw new RegexSyntaxError('invalid or unsupported Perl syntax: atomic groups are not supported');
+    if (/^(=|!|<=|<!)/.test(rest))
+      throw new RegexSyntaxError(
+        'invalid or unsupported Perl syntax: lookaround assertions are not supported',
+      );
+    if (rest.startsWith('>'))
+      throw new RegexSyntaxError('invalid or unsupported Perl syntax: atomic groups are not supported');
     const named = /^P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
     if (named) {
       this.#pos += named[0].length;
@@ -197,7 +209,12 @@ class Parser {
 
   #escapeAtom(): RegexNode {
     const ch = this.#peek();
-    const asserts: Record<string, 'bot' | 'eot' | 'word' | 'nonword'> = { A: 'bot', z: 'eot', b: 'word', B: 'nonword' };
+    const asserts: Record<string, 'bot' | 'eot' | 'word' | 'nonword'> = {
+      A: 'bot',
+      z: 'eot',
+      b: 'word',
+      B: 'nonword',
+    };
     const kind = asserts[ch];
     if (kind) {
       this.#pos += 1;
@@ -209,11 +226,19 @@ class Parser {
   /** An escape that stands for characters: `\d`, `\x{41}`, `\.`, `\pL`... */
   #escapeTest(): CharTest {
     const ch = this.#next();
-    const classes: Record<string, CharTest> = { d: DIGIT, D: not(DIGIT), w: WORD, W: not(WORD), s: SPACE, S: not(SPACE) };
+    const classes: Record<string, CharTest> = {
+      d: DIGIT,
+      D: not(DIGIT),
+      w: WORD,
+      W: not(WORD),
+      s: SPACE,
+      S: not(SPACE),
+    };
     if (classes[ch]) return classes[ch];
     const controls: Record<string, number> = { n: 10, t: 9, r: 13, f: 12, v: 11, a: 7 };
     if (controls[ch] !== undefined) return (c) => c === controls[ch];
-    if (/[1-9]/.test(ch)) throw new RegexSyntaxError(`invalid escape sequence: \\${ch} (backreferences are not supported)`);
+    if (/[1-9]/.test(ch))
+      throw new RegexSyntaxError(`invalid escape sequence: \\${ch} (backreferences are not supported)`);
     if (ch === 'x') return this.#hexEscape();
     if (ch === 'p' || ch === 'P') return this.#unicodeClass(ch === 'P');
     if (ch === '0') return (c) => c === 0;

@@ -25,10 +25,15 @@ export { RegexSyntaxError };
 
 /** Compiles `source`; flags `i`, `m`, `s` as RE2 has them (`U` only changes greediness: ignored for matching). */
 export function compileRegex(source: string, flags = ''): SafeRegex {
-  if (source.length > LIMITS.maxRegexLength) throw new RegexSyntaxError(`pattern too large (over ${LIMITS.maxRegexLength} characters)`);
+  if (source.length > LIMITS.maxRegexLength)
+    throw new RegexSyntaxError(`pattern too large (over ${LIMITS.maxRegexLength} characters)`);
   const bad = [...flags].filter((f) => !'imsU'.includes(f));
   if (bad.length > 0) throw new RegexSyntaxError(`unknown flags: ${bad.join('')}`);
-  const parsed = parseRegex(source, { i: flags.includes('i'), m: flags.includes('m'), s: flags.includes('s') } satisfies Flags);
+  const parsed = parseRegex(source, {
+    i: flags.includes('i'),
+    m: flags.includes('m'),
+    s: flags.includes('s'),
+  } satisfies Flags);
   const program: Inst[] = [];
   emit(program, parsed);
   program.push({ op: 'match' });
@@ -90,10 +95,16 @@ function emitRepeat(program: Inst[], node: RegexNode, min: number, max: number):
 }
 
 function isWord(c: number | undefined): boolean {
-  return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95);
+  return (
+    c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)
+  );
 }
 
-function holds(kind: Inst & { op: 'assert' } extends { kind: infer K } ? K : never, prev: number | undefined, next: number | undefined): boolean {
+function holds(
+  kind: Inst & { op: 'assert' } extends { kind: infer K } ? K : never,
+  prev: number | undefined,
+  next: number | undefined,
+): boolean {
   switch (kind) {
     case 'bot':
       return prev === undefined;
@@ -111,7 +122,13 @@ function holds(kind: Inst & { op: 'assert' } extends { kind: infer K } ? K : nev
 }
 
 /** Adds `pc` and everything reachable from it without consuming a character; true on match. */
-function addThread(program: Inst[], list: Set<number>, pc: number, prev: number | undefined, next: number | undefined): boolean {
+function addThread(
+  program: Inst[],
+  list: Set<number>,
+  pc: number,
+  prev: number | undefined,
+  next: number | undefined,
+): boolean {
   const stack = [pc];
   while (stack.length > 0) {
     const at = stack.pop()!;
@@ -137,7 +154,8 @@ function run(program: Inst[], text: string): boolean {
     const next = new Set<number>();
     for (const pc of current) {
       const inst = program[pc]!;
-      if (inst.op === 'char' && inst.test(c) && addThread(program, next, inst.next, c, chars[i + 1])) return true;
+      if (inst.op === 'char' && inst.test(c) && addThread(program, next, inst.next, c, chars[i + 1]))
+        return true;
     }
     current = next;
   }

@@ -22,12 +22,17 @@ function describe(ref: ReferenceTag): string {
 
 function resolveValue(state: RefState, value: unknown, chain: string[]): unknown {
   state.nodes += 1;
-  if (state.nodes === LIMITS.maxNodes) addError(state.diag, 'root', 'The parsed YAML is too big (!reference tags expand to too many values)');
+  if (state.nodes === LIMITS.maxNodes)
+    addError(state.diag, 'root', 'The parsed YAML is too big (!reference tags expand to too many values)');
   if (state.nodes >= LIMITS.maxNodes) return null;
   if (isReference(value)) return resolveReference(state, value, chain);
   if (Array.isArray(value)) {
     const out = value.map((v) => resolveValue(state, v, chain));
-    copyPositions(value, out, value.map((_, i) => String(i)));
+    copyPositions(
+      value,
+      out,
+      value.map((_, i) => String(i)),
+    );
     return out;
   }
   if (!isMap(value)) return value;
@@ -45,7 +50,12 @@ function resolveReference(state: RefState, ref: ReferenceTag, chain: string[]): 
     return null;
   }
   if (chain.length >= LIMITS.maxReferenceDepth) {
-    addError(state.diag, 'root', `${describe(ref)} is nested too deeply (over ${LIMITS.maxReferenceDepth} levels)`, pos);
+    addError(
+      state.diag,
+      'root',
+      `${describe(ref)} is nested too deeply (over ${LIMITS.maxReferenceDepth} levels)`,
+      pos,
+    );
     return null;
   }
   let target: unknown = state.root;

@@ -4,12 +4,31 @@ import { hasKey, isMap, isStringArray, newMap, type RawMap } from './raw.js';
 
 export const DEFAULT_STAGES = ['build', 'test', 'deploy'];
 export const ROOT_KEYWORDS = [
-  'default', 'include', 'stages', 'variables', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script',
+  'default',
+  'include',
+  'stages',
+  'variables',
+  'workflow',
+  'image',
+  'services',
+  'cache',
+  'before_script',
+  'after_script',
 ];
 /** Global keywords GitLab still accepts outside `default:` (deprecated): they act as defaults. */
 const GLOBAL_DEFAULT_KEYS = ['image', 'services', 'cache', 'before_script', 'after_script'];
 export const DEFAULT_KEYS = [
-  'after_script', 'artifacts', 'before_script', 'cache', 'hooks', 'image', 'interruptible', 'retry', 'services', 'tags', 'timeout',
+  'after_script',
+  'artifacts',
+  'before_script',
+  'cache',
+  'hooks',
+  'image',
+  'interruptible',
+  'retry',
+  'services',
+  'tags',
+  'timeout',
 ];
 
 /** `stages`, with `.pre` first and `.post` last always. */
@@ -18,7 +37,8 @@ export function parseStages(root: RawMap, diag: Diagnostics): string[] {
   let stages = DEFAULT_STAGES;
   if (raw !== undefined && raw !== null) {
     if (isStringArray(raw)) stages = raw;
-    else addError(diag, 'stages', 'stages config should be an array of strings', keyPositionOf(root, 'stages'));
+    else
+      addError(diag, 'stages', 'stages config should be an array of strings', keyPositionOf(root, 'stages'));
   }
   const middle = [...new Set(stages.filter((s) => s !== '.pre' && s !== '.post'))];
   return ['.pre', ...middle, '.post'];
@@ -46,7 +66,8 @@ export function parseDefault(root: RawMap, diag: Diagnostics): RawMap {
     return out;
   }
   const unknown = Object.keys(raw).filter((k) => !DEFAULT_KEYS.includes(k));
-  if (unknown.length > 0) addError(diag, 'default', `default config contains unknown keys: ${unknown.join(', ')}`, positionOf(raw));
+  if (unknown.length > 0)
+    addError(diag, 'default', `default config contains unknown keys: ${unknown.join(', ')}`, positionOf(raw));
   for (const key of DEFAULT_KEYS) if (hasKey(raw, key)) out[key] = raw[key];
   copyPositions(root, out, GLOBAL_DEFAULT_KEYS);
   copyPositions(raw, out, DEFAULT_KEYS);
@@ -71,13 +92,28 @@ export function parseInherit(job: RawMap, jobPath: string, diag: Diagnostics): I
     return all;
   }
   const unknown = Object.keys(raw).filter((k) => k !== 'default' && k !== 'variables');
-  if (unknown.length > 0) addError(diag, `${jobPath}:inherit`, `${jobPath}:inherit config contains unknown keys: ${unknown.join(', ')}`, pos);
+  if (unknown.length > 0)
+    addError(
+      diag,
+      `${jobPath}:inherit`,
+      `${jobPath}:inherit config contains unknown keys: ${unknown.join(', ')}`,
+      pos,
+    );
   const defaults = inheritList(raw['default'], DEFAULT_KEYS, `${jobPath}:inherit:default`, diag, pos);
-  const variables = raw['variables'] === undefined || raw['variables'] === true ? null : inheritList(raw['variables'], [], `${jobPath}:inherit:variables`, diag, pos);
+  const variables =
+    raw['variables'] === undefined || raw['variables'] === true
+      ? null
+      : inheritList(raw['variables'], [], `${jobPath}:inherit:variables`, diag, pos);
   return { defaults, variables };
 }
 
-function inheritList(value: unknown, all: string[], path: string, diag: Diagnostics, pos: ReturnType<typeof positionOf>): string[] {
+function inheritList(
+  value: unknown,
+  all: string[],
+  path: string,
+  diag: Diagnostics,
+  pos: ReturnType<typeof positionOf>,
+): string[] {
   if (value === undefined || value === true) return all;
   if (value === false) return [];
   if (isStringArray(value)) return value;

@@ -3,16 +3,37 @@ import { describe, expect, it } from 'vitest';
 import { compilePipeline } from './compile.js';
 import type { CompileResult, PipelineContext } from './types.js';
 
-function contextFor(overrides: Partial<PipelineContext> = {}, vars: Record<string, string> = {}): PipelineContext {
+function contextFor(
+  overrides: Partial<PipelineContext> = {},
+  vars: Record<string, string> = {},
+): PipelineContext {
   return {
-    ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main', projectPath: 'g/p',
-    variables: { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_PIPELINE_SOURCE: 'push', CI_DEFAULT_BRANCH: 'main', ...vars },
+    ref: 'main',
+    sha: 'abc',
+    beforeSha: '000',
+    tag: false,
+    source: 'push',
+    defaultBranch: 'main',
+    projectPath: 'g/p',
+    variables: {
+      CI_COMMIT_BRANCH: 'main',
+      CI_COMMIT_REF_NAME: 'main',
+      CI_PIPELINE_SOURCE: 'push',
+      CI_DEFAULT_BRANCH: 'main',
+      ...vars,
+    },
     ...overrides,
   };
 }
 
-const FEATURE = contextFor({ ref: 'feature/x' }, { CI_COMMIT_BRANCH: 'feature/x', CI_COMMIT_REF_NAME: 'feature/x' });
-const TAG = contextFor({ ref: 'v1.0.0', tag: true }, { CI_COMMIT_TAG: 'v1.0.0', CI_COMMIT_BRANCH: '', CI_COMMIT_REF_NAME: 'v1.0.0' });
+const FEATURE = contextFor(
+  { ref: 'feature/x' },
+  { CI_COMMIT_BRANCH: 'feature/x', CI_COMMIT_REF_NAME: 'feature/x' },
+);
+const TAG = contextFor(
+  { ref: 'v1.0.0', tag: true },
+  { CI_COMMIT_TAG: 'v1.0.0', CI_COMMIT_BRANCH: '', CI_COMMIT_REF_NAME: 'v1.0.0' },
+);
 const MR = contextFor({ source: 'merge_request_event' }, { CI_PIPELINE_SOURCE: 'merge_request_event' });
 const SCHEDULE = contextFor({ source: 'schedule' }, { CI_PIPELINE_SOURCE: 'schedule' });
 
@@ -79,10 +100,21 @@ c:
     const [, b, c] = result.pipeline.jobs;
 
     expect(b).toMatchObject({
-      when: 'manual', allowFailure: false, needs: [{ job: 'a', artifacts: true, optional: false }],
-      variables: [{ key: 'KEEP', value: 'k', expand: true }, { key: 'OVER', value: 'new', expand: true }, { key: 'ADDED', value: '1', expand: true }],
+      when: 'manual',
+      allowFailure: false,
+      needs: [{ job: 'a', artifacts: true, optional: false }],
+      variables: [
+        { key: 'KEEP', value: 'k', expand: true },
+        { key: 'OVER', value: 'new', expand: true },
+        { key: 'ADDED', value: '1', expand: true },
+      ],
     });
-    expect(c).toMatchObject({ when: 'delayed', startInSeconds: 300, allowFailure: true, interruptible: true });
+    expect(c).toMatchObject({
+      when: 'delayed',
+      startInSeconds: 300,
+      allowFailure: true,
+      interruptible: true,
+    });
   });
 
   it.each([
@@ -124,8 +156,14 @@ fallback: {script: x, rules: [{if: $NOPE}]}
     ['a: {script: x, rules: [{when: later}]}', 'jobs:a:rules:rule when unknown value: later'],
     ['a: {script: x, rules: [{iff: $A}]}', 'jobs:a:rules:rule config contains unknown keys: iff'],
     ['a: {script: x, rules: {if: $A}}', 'jobs:a:rules config should be an array of hashes'],
-    ['a: {script: x, rules: [{if: $A}], only: [main]}', 'jobs:a config key may not be used with `rules`: only'],
-    ['a: {script: x, only: {kubernetes: active}}', 'jobs:a:only:kubernetes is not supported by this coordinator'],
+    [
+      'a: {script: x, rules: [{if: $A}], only: [main]}',
+      'jobs:a config key may not be used with `rules`: only',
+    ],
+    [
+      'a: {script: x, only: {kubernetes: active}}',
+      'jobs:a:only:kubernetes is not supported by this coordinator',
+    ],
     ['a: {script: x, only: {variables: ["$A =="]}}', 'jobs:a:only:variables invalid expression syntax'],
   ])('reports %s', async (yaml, message) => {
     const result = await compilePipeline(`${yaml}\n`, contextFor());
@@ -164,10 +202,19 @@ describe('workflow', () => {
     ['$CI_COMMIT_TAG', contextFor(), false],
     ['$CI_COMMIT_TAG', TAG, true],
   ])('filters on %s', async (condition, context, runs) => {
-    const result = await compilePipeline(`workflow:\n  rules:\n    - if: ${condition}\na: {script: x}\n`, context);
+    const result = await compilePipeline(
+      `workflow:\n  rules:\n    - if: ${condition}\na: {script: x}\n`,
+      context,
+    );
 
     if (runs) expect(result.ok).toBe(true);
-    else expect(result).toEqual({ ok: false, reason: 'filtered', warnings: [], errors: [{ path: 'workflow', message: 'Pipeline filtered out by workflow rules.' }] });
+    else
+      expect(result).toEqual({
+        ok: false,
+        reason: 'filtered',
+        warnings: [],
+        errors: [{ path: 'workflow', message: 'Pipeline filtered out by workflow rules.' }],
+      });
   });
 
   it('applies rule variables, expands the name and keeps auto_cancel', async () => {
@@ -190,14 +237,22 @@ a:
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
 
     expect(result.pipeline.workflowName).toBe('Deploy prod on main');
-    expect(result.pipeline.variables).toEqual([{ key: 'OTHER', value: 'o', expand: true }, { key: 'ENV', value: 'prod', expand: true }]);
+    expect(result.pipeline.variables).toEqual([
+      { key: 'OTHER', value: 'o', expand: true },
+      { key: 'ENV', value: 'prod', expand: true },
+    ]);
     expect(result.pipeline.autoCancel).toEqual({ onNewCommit: 'interruptible', onJobFailure: null });
     expect(result.pipeline.jobs.map((j) => j.name)).toEqual(['a']);
   });
 
   it('refuses workflow rules with job-only when values', async () => {
-    const result = await compilePipeline('workflow: {rules: [{when: manual}]}\na: {script: x}\n', contextFor());
+    const result = await compilePipeline(
+      'workflow: {rules: [{when: manual}]}\na: {script: x}\n',
+      contextFor(),
+    );
 
-    expect(result.ok ? [] : result.errors.map((e) => e.message)).toContain('workflow:rules:rule when unknown value: manual');
+    expect(result.ok ? [] : result.errors.map((e) => e.message)).toContain(
+      'workflow:rules:rule when unknown value: manual',
+    );
   });
 });

@@ -29,12 +29,26 @@ export interface RuleEnv {
   files: string[] | null;
 }
 
-export const JOB_RULE_KEYS = ['if', 'changes', 'exists', 'when', 'allow_failure', 'variables', 'needs', 'start_in', 'interruptible'];
+export const JOB_RULE_KEYS = [
+  'if',
+  'changes',
+  'exists',
+  'when',
+  'allow_failure',
+  'variables',
+  'needs',
+  'start_in',
+  'interruptible',
+];
 export const WORKFLOW_RULE_KEYS = ['if', 'changes', 'exists', 'when', 'variables', 'auto_cancel'];
 export const INCLUDE_RULE_KEYS = ['if', 'changes', 'exists', 'when'];
 
 /** Validates `site.map.rules` (an array of hashes). Null when absent. */
-export function parseRules(site: Site, allowed: string[], whens: readonly string[] = JOB_WHEN): Rule[] | null {
+export function parseRules(
+  site: Site,
+  allowed: string[],
+  whens: readonly string[] = JOB_WHEN,
+): Rule[] | null {
   const raw = site.map['rules'];
   if (raw === undefined || raw === null) return null;
   if (!Array.isArray(raw) || !raw.every(isMap)) {
@@ -52,7 +66,8 @@ function parseRule(site: Site, allowed: string[], whens: readonly string[]): Rul
     siteError(site, `when unknown value: ${String(when)}`, 'when');
   }
   const allowFailure = site.map['allow_failure'];
-  if (allowFailure !== undefined && typeof allowFailure !== 'boolean') keyError(site, 'allow_failure', 'config should be a boolean value');
+  if (allowFailure !== undefined && typeof allowFailure !== 'boolean')
+    keyError(site, 'allow_failure', 'config should be a boolean value');
   const interruptible = site.map['interruptible'];
   return {
     condition: parseIf(site),
@@ -98,7 +113,8 @@ export function parsePathList(site: Site, key: string): string[] | null {
   if (isMap(raw)) {
     const inner = childSite(site, key, raw);
     checkKeys(inner, key === 'changes' ? ['paths', 'compare_to'] : ['paths']);
-    if (raw['compare_to'] !== undefined) keyError(site, key, 'compare_to is not supported by this coordinator; changes are those of the push');
+    if (raw['compare_to'] !== undefined)
+      keyError(site, key, 'compare_to is not supported by this coordinator; changes are those of the push');
     const paths = stringOrArray(raw['paths']);
     if (paths) return paths;
   }
@@ -122,11 +138,17 @@ function ruleMatches(rule: Rule, env: RuleEnv): boolean {
 export function changesMatch(globs: string[], env: RuleEnv): boolean {
   const changed = env.context.changedFiles;
   if (changed === undefined) return true;
-  return anyPathMatches(globs.map((g) => expandVariables(g, env.vars)), changed);
+  return anyPathMatches(
+    globs.map((g) => expandVariables(g, env.vars)),
+    changed,
+  );
 }
 
 /** Unknown file lists count as existing (the coordinator always provides them). */
 export function existsMatch(globs: string[], env: RuleEnv): boolean {
   if (env.files === null) return true;
-  return anyPathMatches(globs.map((g) => expandVariables(g, env.vars)), env.files);
+  return anyPathMatches(
+    globs.map((g) => expandVariables(g, env.vars)),
+    env.files,
+  );
 }

@@ -30,7 +30,14 @@ describe('expandVariables', () => {
 
 describe('trigger jobs', () => {
   const context: PipelineContext = {
-    ref: 'main', sha: 'abc', beforeSha: '000', tag: false, source: 'push', defaultBranch: 'main', projectPath: 'g/p', variables: {},
+    ref: 'main',
+    sha: 'abc',
+    beforeSha: '000',
+    tag: false,
+    source: 'push',
+    defaultBranch: 'main',
+    projectPath: 'g/p',
+    variables: {},
   };
 
   it('represents a local child pipeline trigger', async () => {
@@ -40,18 +47,32 @@ describe('trigger jobs', () => {
     );
 
     expect(result.ok && result.pipeline.jobs[0]).toMatchObject({
-      name: 'child', script: [], beforeScript: [],
-      trigger: { include: ['ci/child.yml', 'other.yml'], strategy: 'depend', forward: { yamlVariables: true, pipelineVariables: true } },
+      name: 'child',
+      script: [],
+      beforeScript: [],
+      trigger: {
+        include: ['ci/child.yml', 'other.yml'],
+        strategy: 'depend',
+        forward: { yamlVariables: true, pipelineVariables: true },
+      },
     });
   });
 
   it.each([
-    ['child: {trigger: other/project}', 'jobs:child:trigger multi-project pipelines (trigger:project) are not supported here'],
-    ['child: {trigger: {include: [{artifact: x.yml, job: gen}]}}', 'jobs:child:trigger:include config only supports local child pipeline files here'],
+    [
+      'child: {trigger: other/project}',
+      'jobs:child:trigger multi-project pipelines (trigger:project) are not supported here',
+    ],
+    [
+      'child: {trigger: {include: [{artifact: x.yml, job: gen}]}}',
+      'jobs:child:trigger:include config only supports local child pipeline files here',
+    ],
     ['child: {trigger: {include: a.yml}, script: x}', 'jobs:child config contains unknown keys: script'],
   ])('reports %j', async (yaml, message) => {
     const result = await compilePipeline(`${yaml}\n`, context);
 
-    expect(result.ok ? [] : result.errors.map((e) => e.message).filter((m) => m.startsWith(message))).toHaveLength(1);
+    expect(
+      result.ok ? [] : result.errors.map((e) => e.message).filter((m) => m.startsWith(message)),
+    ).toHaveLength(1);
   });
 });

@@ -13,7 +13,11 @@ const VARIABLE_REF = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_
  * Expands `$VAR` and `${VAR}` in `text` from `vars`; `$$` gives a literal `$`. One pass only:
  * values put in are never expanded again (GitLab's no-recursion rule), so `A=$B` with `B=$A` is safe.
  */
-export function expandVariables(text: string, vars: Record<string, string>, options: ExpandOptions = {}): string {
+export function expandVariables(
+  text: string,
+  vars: Record<string, string>,
+  options: ExpandOptions = {},
+): string {
   const keep = options.keepUnknown ?? true;
   return text.replace(VARIABLE_REF, (whole, braced: string | undefined, plain: string | undefined) => {
     const name = braced ?? plain;
@@ -83,7 +87,10 @@ function parseHashForm(site: Site, key: string, name: string, value: RawMap): Jo
     keyError(site, `${key}:${name}`, 'expand should be a boolean value');
   }
   const options = value['options'];
-  if (options !== undefined && (!Array.isArray(options) || !options.every(isScalar) || !options.map(String).includes(String(v)))) {
+  if (
+    options !== undefined &&
+    (!Array.isArray(options) || !options.every(isScalar) || !options.map(String).includes(String(v)))
+  ) {
     keyError(site, `${key}:${name}`, 'config value must be present in options');
   }
   return { key: name, value: String(v), expand: value['expand'] !== false };

@@ -29,7 +29,13 @@ export function loadYaml(text: string, file: string, diag: Diagnostics): unknown
     return null;
   }
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', merge: false, uniqueKeys: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    version: '1.1',
+    merge: false,
+    uniqueKeys: false,
+    prettyErrors: false,
+  });
   if (!Array.isArray(docs)) return [null];
   const syntaxError = docs.flatMap((d) => d.errors)[0];
   if (syntaxError) {
@@ -41,7 +47,12 @@ export function loadYaml(text: string, file: string, diag: Diagnostics): unknown
   return walkDocuments(docs, lines, file, diag);
 }
 
-function walkDocuments(docs: Document.Parsed[], lines: LineCounter, file: string, diag: Diagnostics): unknown[] | null {
+function walkDocuments(
+  docs: Document.Parsed[],
+  lines: LineCounter,
+  file: string,
+  diag: Diagnostics,
+): unknown[] | null {
   const before = diag.errors.length;
   const out: unknown[] = [];
   try {
@@ -58,9 +69,12 @@ function walkDocuments(docs: Document.Parsed[], lines: LineCounter, file: string
 
 /** GitLab shows Psych's messages; map the common yaml-library codes onto Psych's wording. */
 function psychWording(code: string, message: string): string {
-  if (code === 'BAD_INDENT' && message.includes('mapping')) return 'did not find expected key while parsing a block mapping';
-  if (code === 'MISSING_CHAR' && message.includes('quote')) return 'found unexpected end of stream while scanning a quoted scalar';
-  if (code === 'BLOCK_AS_IMPLICIT_KEY' || code === 'MULTILINE_IMPLICIT_KEY') return 'mapping values are not allowed in this context';
+  if (code === 'BAD_INDENT' && message.includes('mapping'))
+    return 'did not find expected key while parsing a block mapping';
+  if (code === 'MISSING_CHAR' && message.includes('quote'))
+    return 'found unexpected end of stream while scanning a quoted scalar';
+  if (code === 'BLOCK_AS_IMPLICIT_KEY' || code === 'MULTILINE_IMPLICIT_KEY')
+    return 'mapping values are not allowed in this context';
   if (code === 'UNEXPECTED_TOKEN') return `did not find expected key (${message})`;
   return message.charAt(0).toLowerCase() + message.slice(1);
 }
@@ -73,8 +87,10 @@ function positionAt(walk: Walk, node: { range?: [number, number, number] | null 
 
 function count(walk: Walk, depth: number): void {
   walk.nodes += 1;
-  if (walk.nodes > LIMITS.maxNodes) throw new LimitExceeded('The parsed YAML is too big (aliases expand to too many values)');
-  if (depth > LIMITS.maxDepth) throw new LimitExceeded(`The parsed YAML is too deep (nesting over ${LIMITS.maxDepth} levels)`);
+  if (walk.nodes > LIMITS.maxNodes)
+    throw new LimitExceeded('The parsed YAML is too big (aliases expand to too many values)');
+  if (depth > LIMITS.maxDepth)
+    throw new LimitExceeded(`The parsed YAML is too deep (nesting over ${LIMITS.maxDepth} levels)`);
 }
 
 function convert(walk: Walk, node: unknown, depth: number): unknown {
@@ -89,14 +105,18 @@ function convert(walk: Walk, node: unknown, depth: number): unknown {
   return null;
 }
 
-function convertScalar(walk: Walk, node: YamlNode & { value: unknown; source?: string; tag?: string }): unknown {
+function convertScalar(
+  walk: Walk,
+  node: YamlNode & { value: unknown; source?: string; tag?: string },
+): unknown {
   if (node.tag === '!reference') {
     addError(walk.diag, 'root', '!reference tag should be a sequence of strings', positionAt(walk, node));
     return null;
   }
   checkTag(walk, node);
   const value = node.value;
-  if (typeof value === 'boolean' && node.source !== undefined && /^[yYnN]$/.test(node.source)) return node.source;
+  if (typeof value === 'boolean' && node.source !== undefined && /^[yYnN]$/.test(node.source))
+    return node.source;
   if (value instanceof Date) return node.source ?? value.toISOString();
   if (typeof value === 'bigint') return Number(value);
   if (value === null || value === undefined) return null;
@@ -105,7 +125,12 @@ function convertScalar(walk: Walk, node: YamlNode & { value: unknown; source?: s
 }
 
 function checkTag(walk: Walk, node: YamlNode & { tag?: string }): void {
-  if (node.tag && node.tag.startsWith('!') && !node.tag.startsWith('!!') && !node.tag.startsWith('tag:yaml.org')) {
+  if (
+    node.tag &&
+    node.tag.startsWith('!') &&
+    !node.tag.startsWith('!!') &&
+    !node.tag.startsWith('tag:yaml.org')
+  ) {
     addError(walk.diag, 'root', `unknown YAML tag ${node.tag}`, positionAt(walk, node));
   }
 }
@@ -145,7 +170,8 @@ function convertMap(walk: Walk, node: YAMLMap<unknown, unknown>, depth: number):
     out[key] = pair.value === null || pair.value === undefined ? null : convert(walk, pair.value, depth + 1);
     recordKeyPosition(out, key, positionAt(walk, pair.key as YamlNode));
   }
-  for (const source of merges.flatMap((m) => (Array.isArray(m) ? m : [m]))) applyMerge(walk, out, source, node);
+  for (const source of merges.flatMap((m) => (Array.isArray(m) ? m : [m])))
+    applyMerge(walk, out, source, node);
   return out;
 }
 

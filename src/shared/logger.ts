@@ -48,7 +48,9 @@ function textStream(out: NodeJS.WritableStream): { write(line: string): void } {
         .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)}`)
         .join(' ');
       const lvl = typeof level === 'string' ? level : String(level);
-      out.write(`${new Date(Number(time)).toISOString()} ${lvl.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ' ' + fields : ''}\n`);
+      out.write(
+        `${new Date(Number(time)).toISOString()} ${lvl.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ' ' + fields : ''}\n`,
+      );
     },
   };
 }

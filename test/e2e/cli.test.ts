@@ -18,7 +18,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 async function flotilla(args: string[], cwd = ROOT): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], {
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -38,7 +42,13 @@ afterAll(async () => {
 
 describe('flotilla run', () => {
   it('runs the example pipeline, streams job logs and exits 0', async () => {
-    const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color', '--executor', 'shell']);
+    const { code, out } = await flotilla([
+      'run',
+      'examples/hello-pipeline',
+      '--no-color',
+      '--executor',
+      'shell',
+    ]);
     expect(code, out).toBe(0);
     expect(out).toContain('Executor: shell');
     expect(out).toContain('build        | ');
@@ -49,9 +59,16 @@ describe('flotilla run', () => {
   });
 
   it('runs extends, include, rules, parallel:matrix and needs', async () => {
-    const { code, out } = await flotilla(['run', 'examples/advanced-pipeline', '--no-color', '--executor', 'shell']);
+    const { code, out } = await flotilla([
+      'run',
+      'examples/advanced-pipeline',
+      '--no-color',
+      '--executor',
+      'shell',
+    ]);
     expect(code, out).toBe(0);
-    for (const name of ['test: [unit, 1]', 'test: [unit, 2]', 'test: [api, 1]', 'test: [api, 2]']) expect(out).toContain(name);
+    for (const name of ['test: [unit, 1]', 'test: [unit, 2]', 'test: [api, 1]', 'test: [api, 2]'])
+      expect(out).toContain(name);
     expect(out).not.toContain('only-on-tags');
     expect(out).toContain('suite api shard 2 on node');
     expect(out).toContain('coverage 91.25%');

@@ -27,7 +27,10 @@ long:
 `,
     });
     const job = await fleet.waitForJob(projectId, pipelineId, 'long', ['running']);
-    await fleet.api.until(async () => (await fleet.trace(projectId, job.id)).includes('started'), 'the job to print');
+    await fleet.api.until(
+      async () => (await fleet.trace(projectId, job.id)).includes('started'),
+      'the job to print',
+    );
     const canceled = await fleet.api.post(`/projects/${projectId}/jobs/${job.id}/cancel`);
     expect(canceled.body.status).toBe('canceling');
     const done = await fleet.waitForJob(projectId, pipelineId, 'long', ['canceled', 'failed', 'success']);

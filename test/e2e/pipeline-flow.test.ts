@@ -68,7 +68,10 @@ use:
     const use = await fleet.jobByName(projectId, pipelineId, 'use');
     expect(await fleet.trace(projectId, use.id)).toContain('artifact-content-42');
     const make = await fleet.jobByName(projectId, pipelineId, 'make');
-    const zip = await fetch(`${fleet.coordinator.url}/api/v4/projects/${projectId}/jobs/${make.id}/artifacts`, { headers: { 'PRIVATE-TOKEN': fleet.api.token } });
+    const zip = await fetch(
+      `${fleet.coordinator.url}/api/v4/projects/${projectId}/jobs/${make.id}/artifacts`,
+      { headers: { 'PRIVATE-TOKEN': fleet.api.token } },
+    );
     expect(zip.status).toBe(200);
     expect(zip.headers.get('content-type')).toBe('application/zip');
   });
@@ -96,7 +99,11 @@ cleanup:
     const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['success', 'failed']);
     expect(pipeline.status, fleet.output()).toBe('failed');
     const jobs = Object.fromEntries((await fleet.api.jobs(projectId, pipelineId)).map((j) => [j.name, j]));
-    expect(jobs['flaky']).toMatchObject({ status: 'failed', allow_failure: true, failure_reason: 'script_failure' });
+    expect(jobs['flaky']).toMatchObject({
+      status: 'failed',
+      allow_failure: true,
+      failure_reason: 'script_failure',
+    });
     expect(jobs['broken']).toMatchObject({ status: 'failed', failure_reason: 'script_failure' });
     expect(jobs['deploy'].status).toBe('skipped');
     expect(jobs['cleanup'].status).toBe('success');
@@ -119,7 +126,11 @@ release:
 `,
     });
     const manual = await fleet.waitForJob(projectId, pipelineId, 'release', ['manual']);
-    const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['success', 'manual', 'failed']);
+    const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, [
+      'success',
+      'manual',
+      'failed',
+    ]);
     expect(pipeline.status).toBe('success');
     const played = await fleet.api.post(`/projects/${projectId}/jobs/${manual.id}/play`);
     expect(played.status).toBe(200);
@@ -131,7 +142,11 @@ release:
   it('never stores a masked variable in the log, even split across writes', async () => {
     const project = await fleet.api.createProject(`masked-${Date.now().toString(36)}`);
     const secret = 'Sup3rS3cretValue-xyz';
-    const res = await fleet.api.post(`/projects/${project.id}/variables`, { key: 'DEPLOY_KEY', value: secret, masked: true });
+    const res = await fleet.api.post(`/projects/${project.id}/variables`, {
+      key: 'DEPLOY_KEY',
+      value: secret,
+      masked: true,
+    });
     expect(res.status).toBe(201);
     const { createWorkRepo, pushTo } = await import('../helpers/git-repo.js');
     const work = `${fleet.dir}/work/masked`;

@@ -34,7 +34,9 @@ flaky:
     });
     const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['success', 'failed']);
     expect(pipeline.status, fleet.output()).toBe('success');
-    const all = (await fleet.api.get(`/projects/${projectId}/pipelines/${pipelineId}/jobs?include_retried=true`)).body;
+    const all = (
+      await fleet.api.get(`/projects/${projectId}/pipelines/${pipelineId}/jobs?include_retried=true`)
+    ).body;
     expect(all.map((j: any) => j.status).sort()).toEqual(['failed', 'success']);
     const visible = await fleet.api.jobs(projectId, pipelineId);
     expect(visible).toHaveLength(1);
@@ -69,7 +71,11 @@ long:
     const a = await fleet.pushPipeline({ '.gitlab-ci.yml': yaml });
     await fleet.waitForJob(a.projectId, a.pipelineId, 'long', ['running']);
     await fleet.pushMore(a.workDir, a.projectPath, { '.gitlab-ci.yml': 'quick:\n  script: [echo newer]\n' });
-    const old = await fleet.api.waitForPipelineStatus(a.projectId, a.pipelineId, ['canceled', 'success', 'failed']);
+    const old = await fleet.api.waitForPipelineStatus(a.projectId, a.pipelineId, [
+      'canceled',
+      'success',
+      'failed',
+    ]);
     expect(old.status, fleet.output()).toBe('canceled');
   });
 
@@ -77,7 +83,11 @@ long:
     const a = await fleet.pushPipeline({ '.gitlab-ci.yml': 'steady:\n  script: [sleep 3, echo kept]\n' });
     await fleet.waitForJob(a.projectId, a.pipelineId, 'steady', ['running']);
     await fleet.pushMore(a.workDir, a.projectPath, { 'other.txt': 'y' });
-    const old = await fleet.api.waitForPipelineStatus(a.projectId, a.pipelineId, ['canceled', 'success', 'failed']);
+    const old = await fleet.api.waitForPipelineStatus(a.projectId, a.pipelineId, [
+      'canceled',
+      'success',
+      'failed',
+    ]);
     expect(old.status).toBe('success');
   });
 
@@ -85,7 +95,12 @@ long:
     const { projectId, pipelineId } = await fleet.pushPipeline({
       '.gitlab-ci.yml': 'later:\n  when: delayed\n  start_in: 2 seconds\n  script: [echo delayed-ran]\n',
     });
-    const scheduled = await fleet.waitForJob(projectId, pipelineId, 'later', ['scheduled', 'pending', 'running', 'success']);
+    const scheduled = await fleet.waitForJob(projectId, pipelineId, 'later', [
+      'scheduled',
+      'pending',
+      'running',
+      'success',
+    ]);
     expect(['scheduled', 'pending', 'running', 'success']).toContain(scheduled.status);
     const done = await fleet.waitForJob(projectId, pipelineId, 'later', ['success', 'failed']);
     expect(done.status, fleet.output()).toBe('success');

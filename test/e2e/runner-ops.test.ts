@@ -25,16 +25,23 @@ afterAll(async () => {
 describe('runner operations', () => {
   it('SIGQUIT lets the running job finish, takes no new job, and exits 0', async () => {
     const runner = await fleet.addRunner({ tags: ['drain'], concurrent: 2 });
-    const first = await fleet.pushPipeline({ '.gitlab-ci.yml': 'work:\n  tags: [drain]\n  script: [echo begin, sleep 4, echo drained-ok]\n' });
+    const first = await fleet.pushPipeline({
+      '.gitlab-ci.yml': 'work:\n  tags: [drain]\n  script: [echo begin, sleep 4, echo drained-ok]\n',
+    });
     const job = await fleet.waitForJob(first.projectId, first.pipelineId, 'work', ['running']);
-    await fleet.api.until(async () => (await fleet.trace(first.projectId, job.id)).includes('begin'), 'the job to start its script');
+    await fleet.api.until(
+      async () => (await fleet.trace(first.projectId, job.id)).includes('begin'),
+      'the job to start its script',
+    );
     runner.proc.signal('SIGQUIT');
     await runner.proc.waitFor(/stopping gracefully/);
-    const second = await fleet.pushPipeline({ '.gitlab-ci.yml': 'later:\n  tags: [drain]\n  script: [echo later]\n' });
+    const second = await fleet.pushPipeline({
+      '.gitlab-ci.yml': 'later:\n  tags: [drain]\n  script: [echo later]\n',
+    });
     const code = await runner.proc.exited;
     expect(code, fleet.output()).toBe(0);
     const done = await fleet.jobByName(first.projectId, first.pipelineId, 'work');
-    expect(done.status, runner.proc.output).toBe("success");
+    expect(done.status, runner.proc.output).toBe('success');
     expect(await fleet.trace(first.projectId, done.id)).toContain('drained-ok');
     const later = await fleet.jobByName(second.projectId, second.pipelineId, 'later');
     expect(later.status).toBe('pending');
@@ -43,7 +50,10 @@ describe('runner operations', () => {
   it('applies a changed config.toml to new jobs and keeps the old one when the file is invalid', async () => {
     const runner = await fleet.addRunner({ tags: ['reload'], concurrent: 1 });
     const job = 'show:\n  tags: [reload]\n  script: [echo "RELOADED=$RELOADED"]\n';
-    await writeFile(runner.configPath, runnerConfigToml({ ...runner.options, extraRunner: '  environment = ["RELOADED=yes"]' }));
+    await writeFile(
+      runner.configPath,
+      runnerConfigToml({ ...runner.options, extraRunner: '  environment = ["RELOADED=yes"]' }),
+    );
     await runner.proc.waitFor(/config reloaded/);
     const a = await fleet.pushPipeline({ '.gitlab-ci.yml': job });
     await fleet.api.waitForPipelineStatus(a.projectId, a.pipelineId, ['success', 'failed']);
@@ -65,7 +75,8 @@ describe('runner operations', () => {
     proxy = await startDroppingProxy(fleet.coordinator.url);
     await fleet.addRunner({ tags: ['proxied'], concurrent: 1, url: proxy.url });
     const { projectId, pipelineId } = await fleet.pushPipeline({
-      '.gitlab-ci.yml': 'talk:\n  tags: [proxied]\n  script: [echo line-one, sleep 2, echo line-two, sleep 2, echo line-three]\n',
+      '.gitlab-ci.yml':
+        'talk:\n  tags: [proxied]\n  script: [echo line-one, sleep 2, echo line-two, sleep 2, echo line-three]\n',
     });
     const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['success', 'failed']);
     expect(pipeline.status, fleet.output()).toBe('success');

@@ -12,7 +12,12 @@ export class TestApi {
     readonly token: string,
   ) {}
 
-  async call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const init: RequestInit = { method, headers: { 'PRIVATE-TOKEN': this.token, ...headers } };
     if (body !== undefined) {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
@@ -42,7 +47,12 @@ export class TestApi {
   }
 
   /** Polls `fn` until it returns a truthy value (bounded by attempts, not wall-clock assertions). */
-  async until<T>(fn: () => Promise<T | undefined | null | false>, what: string, attempts = 600, delayMs = 100): Promise<T> {
+  async until<T>(
+    fn: () => Promise<T | undefined | null | false>,
+    what: string,
+    attempts = 600,
+    delayMs = 100,
+  ): Promise<T> {
     for (let i = 0; i < attempts; i++) {
       const v = await fn();
       if (v) return v;
@@ -63,7 +73,11 @@ export class TestApi {
     return res.body;
   }
 
-  async waitForPipeline(projectId: number, predicate: (p: any) => boolean = () => true, what = 'pipeline'): Promise<any> {
+  async waitForPipeline(
+    projectId: number,
+    predicate: (p: any) => boolean = () => true,
+    what = 'pipeline',
+  ): Promise<any> {
     return this.until(async () => {
       const res = await this.get<any[]>(`/projects/${projectId}/pipelines`);
       return Array.isArray(res.body) ? res.body.find(predicate) : undefined;
@@ -75,9 +89,13 @@ export class TestApi {
   }
 
   async waitForPipelineStatus(projectId: number, pipelineId: number, statuses: string[]): Promise<any> {
-    return this.until(async () => {
-      const p = (await this.get(`/projects/${projectId}/pipelines/${pipelineId}`)).body;
-      return statuses.includes(p.status) ? p : undefined;
-    }, `pipeline ${pipelineId} to be ${statuses.join('/')}`, 1800);
+    return this.until(
+      async () => {
+        const p = (await this.get(`/projects/${projectId}/pipelines/${pipelineId}`)).body;
+        return statuses.includes(p.status) ? p : undefined;
+      },
+      `pipeline ${pipelineId} to be ${statuses.join('/')}`,
+      1800,
+    );
   }
 }

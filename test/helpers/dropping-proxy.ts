@@ -30,12 +30,22 @@ export async function startDroppingProxy(target: string): Promise<DroppingProxy>
       if (isTrace && state.dropped === 0 && body.length > 0) {
         state.dropped++;
         const start = Number(/^(\d+)-/.exec(String(req.headers['content-range']))?.[1] ?? 0);
-        res.writeHead(202, { Range: `0-${start + body.length}`, 'Job-Status': 'running', 'X-GitLab-Trace-Update-Interval': '1' });
+        res.writeHead(202, {
+          Range: `0-${start + body.length}`,
+          'Job-Status': 'running',
+          'X-GitLab-Trace-Update-Interval': '1',
+        });
         res.end();
         return;
       }
       const forward = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);

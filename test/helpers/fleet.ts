@@ -7,7 +7,13 @@ import path from 'node:path';
 
 import type { TestApi } from './api-client.js';
 import { commitFiles, createWorkRepo, pushTo } from './git-repo.js';
-import { startCoordinatorProcess, startRunnerProcess, type CoordinatorProcess, type FlotillaProcess, type RunnerConfigOptions } from './processes.js';
+import {
+  startCoordinatorProcess,
+  startRunnerProcess,
+  type CoordinatorProcess,
+  type FlotillaProcess,
+  type RunnerConfigOptions,
+} from './processes.js';
 import { tempDir } from './temp-dir.js';
 
 export interface FleetRunner {
@@ -38,7 +44,15 @@ export class Fleet {
   }
 
   /** Creates a runner on the coordinator and starts a runner process for it. */
-  async addRunner(opts: { tags?: string[]; concurrent?: number; extraRunner?: string; extraGlobal?: string; url?: string } = {}): Promise<FleetRunner> {
+  async addRunner(
+    opts: {
+      tags?: string[];
+      concurrent?: number;
+      extraRunner?: string;
+      extraGlobal?: string;
+      url?: string;
+    } = {},
+  ): Promise<FleetRunner> {
     const n = this.runners.length;
     const created = await this.api.createRunner({
       description: `e2e-${n}`,
@@ -64,14 +78,21 @@ export class Fleet {
   }
 
   /** Creates a project with these files and pushes them; returns the project and its pipeline. */
-  async pushPipeline(files: Record<string, string>): Promise<{ projectId: number; pipelineId: number; workDir: string; projectPath: string }> {
+  async pushPipeline(
+    files: Record<string, string>,
+  ): Promise<{ projectId: number; pipelineId: number; workDir: string; projectPath: string }> {
     const name = `p${++this.#counter}-${Date.now().toString(36)}`;
     const project = await this.api.createProject(name);
     const workDir = path.join(this.dir, 'work', name);
     await createWorkRepo(workDir, files);
     await pushTo(workDir, this.coordinator.url, project.path_with_namespace, this.api.token);
     const pipeline = await this.api.waitForPipeline(project.id);
-    return { projectId: project.id, pipelineId: pipeline.id, workDir, projectPath: project.path_with_namespace };
+    return {
+      projectId: project.id,
+      pipelineId: pipeline.id,
+      workDir,
+      projectPath: project.path_with_namespace,
+    };
   }
 
   async pushMore(workDir: string, projectPath: string, files: Record<string, string>): Promise<string> {
@@ -87,10 +108,14 @@ export class Fleet {
   }
 
   async waitForJob(projectId: number, pipelineId: number, name: string, statuses: string[]): Promise<any> {
-    return this.api.until(async () => {
-      const job = (await this.api.jobs(projectId, pipelineId)).find((j) => j.name === name);
-      return job && statuses.includes(job.status) ? job : undefined;
-    }, `job ${name} to be ${statuses.join('/')}`, 1800);
+    return this.api.until(
+      async () => {
+        const job = (await this.api.jobs(projectId, pipelineId)).find((j) => j.name === name);
+        return job && statuses.includes(job.status) ? job : undefined;
+      },
+      `job ${name} to be ${statuses.join('/')}`,
+      1800,
+    );
   }
 
   async trace(projectId: number, jobId: number): Promise<string> {
@@ -99,7 +124,10 @@ export class Fleet {
 
   /** Diagnostics for a failing test: the last lines of every process's output. */
   output(): string {
-    return [`--- coordinator ---\n${this.coordinator.proc.output.slice(-3000)}`, ...this.runners.map((r, i) => `--- runner ${i} ---\n${r.proc.output.slice(-3000)}`)].join('\n');
+    return [
+      `--- coordinator ---\n${this.coordinator.proc.output.slice(-3000)}`,
+      ...this.runners.map((r, i) => `--- runner ${i} ---\n${r.proc.output.slice(-3000)}`),
+    ].join('\n');
   }
 
   async stop(): Promise<void> {

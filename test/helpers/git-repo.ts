@@ -20,14 +20,22 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 /** Creates a working repository with the given files committed on `branch`. */
-export async function createWorkRepo(dir: string, files: Record<string, string>, branch = 'main'): Promise<string> {
+export async function createWorkRepo(
+  dir: string,
+  files: Record<string, string>,
+  branch = 'main',
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   await git(dir, 'init', '-q', '-b', branch);
   await commitFiles(dir, files, 'initial commit');
   return dir;
 }
 
-export async function commitFiles(dir: string, files: Record<string, string>, message: string): Promise<string> {
+export async function commitFiles(
+  dir: string,
+  files: Record<string, string>,
+  message: string,
+): Promise<string> {
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), content);
@@ -38,7 +46,13 @@ export async function commitFiles(dir: string, files: Record<string, string>, me
 }
 
 /** Pushes `ref` to the coordinator with the access token as the basic-auth password. */
-export async function pushTo(dir: string, baseUrl: string, projectPath: string, token: string, ref = 'main'): Promise<void> {
+export async function pushTo(
+  dir: string,
+  baseUrl: string,
+  projectPath: string,
+  token: string,
+  ref = 'main',
+): Promise<void> {
   const url = new URL(`${baseUrl}/${projectPath}.git`);
   url.username = 'root';
   url.password = token;

@@ -12,10 +12,18 @@ export interface TestCoordinator {
 }
 
 /** A real coordinator on 127.0.0.1 with a random port and a fresh SQLite data dir. */
-export async function startTestCoordinator(config: Partial<CoordinatorConfig> = {}, dataDir?: string): Promise<TestCoordinator> {
+export async function startTestCoordinator(
+  config: Partial<CoordinatorConfig> = {},
+  dataDir?: string,
+): Promise<TestCoordinator> {
   const tmp = dataDir ? null : await tempDir('flotilla-coord-');
   const dir = dataDir ?? tmp!.dir;
-  const running = await startCoordinator({ listen: '127.0.0.1:0', dataDir: dir, logger: silentLogger(), config });
+  const running = await startCoordinator({
+    listen: '127.0.0.1:0',
+    dataDir: dir,
+    logger: silentLogger(),
+    config,
+  });
   return {
     running,
     api: new TestApi(running.url, running.rootToken),

@@ -17,7 +17,10 @@ export class FlotillaProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
@@ -53,8 +56,20 @@ export interface CoordinatorProcess {
   api: TestApi;
 }
 
-export async function startCoordinatorProcess(dataDir: string, extraArgs: string[] = []): Promise<CoordinatorProcess> {
-  const proc = new FlotillaProcess(['coordinator', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json', ...extraArgs]);
+export async function startCoordinatorProcess(
+  dataDir: string,
+  extraArgs: string[] = [],
+): Promise<CoordinatorProcess> {
+  const proc = new FlotillaProcess([
+    'coordinator',
+    '--listen',
+    '127.0.0.1:0',
+    '--data-dir',
+    dataDir,
+    '--log-format',
+    'json',
+    ...extraArgs,
+  ]);
   const m = await proc.waitFor(/listening on (http:\/\/\S+)/);
   const url = m[1] ?? '';
   const token = (await readFile(path.join(dataDir, 'root-token'), 'utf8')).trim();
@@ -93,7 +108,10 @@ export function runnerConfigToml(o: RunnerConfigOptions): string {
   ].join('\n');
 }
 
-export async function startRunnerProcess(configPath: string, config: RunnerConfigOptions): Promise<FlotillaProcess> {
+export async function startRunnerProcess(
+  configPath: string,
+  config: RunnerConfigOptions,
+): Promise<FlotillaProcess> {
   await writeFile(configPath, runnerConfigToml(config));
   return new FlotillaProcess(['runner', 'run', '--config', configPath]);
 }

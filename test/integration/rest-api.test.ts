@@ -44,7 +44,11 @@ beforeAll(async () => {
   await git(work.dir, 'checkout', '-q', '-b', 'feature');
   await commitFiles(work.dir, { 'f.txt': 'f' }, 'feature');
   await git(work.dir, 'checkout', '-q', 'main');
-  const res = await c.api.post(`/projects/${projectId}/variables`, { key: 'PROTECTED_ONLY', value: 'secret-on-main', protected: true });
+  const res = await c.api.post(`/projects/${projectId}/variables`, {
+    key: 'PROTECTED_ONLY',
+    value: 'secret-on-main',
+    protected: true,
+  });
   expect(res.status).toBe(201);
 });
 
@@ -61,7 +65,13 @@ describe('pipelines through the API', () => {
     await c.api.post(`/projects/${projectId}/pipelines/${pushed.id}/cancel`);
     const mainPushed = await c.api.waitForPipeline(projectId, (p) => p.ref === 'main');
     await c.api.post(`/projects/${projectId}/pipelines/${mainPushed.id}/cancel`);
-    const res = await c.api.post(`/projects/${projectId}/pipeline`, { ref: 'main', variables: [{ key: 'FROM_YAML', value: 'api' }, { key: 'EXTRA', value: '1' }] });
+    const res = await c.api.post(`/projects/${projectId}/pipeline`, {
+      ref: 'main',
+      variables: [
+        { key: 'FROM_YAML', value: 'api' },
+        { key: 'EXTRA', value: '1' },
+      ],
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ref: 'main', source: 'api', status: 'pending' });
     const payload = await claim();
@@ -87,7 +97,12 @@ describe('pipelines through the API', () => {
     expect(payload).not.toBeNull();
     expect(vars(payload)['PROTECTED_ONLY']).toBeUndefined();
     expect(vars(payload)['CI_COMMIT_REF_PROTECTED']).toBe('false');
-    await c.api.call('PUT', `/jobs/${payload.id}`, { token: payload.token, state: 'failed', failure_reason: 'script_failure', exit_code: 2 });
+    await c.api.call('PUT', `/jobs/${payload.id}`, {
+      token: payload.token,
+      state: 'failed',
+      failure_reason: 'script_failure',
+      exit_code: 2,
+    });
   });
 
   it('filters pipelines by ref and status', async () => {
@@ -100,12 +115,16 @@ describe('pipelines through the API', () => {
   });
 
   it('retries a failed pipeline: the failed job gets a new job, later stages run again', async () => {
-    const failed = await c.api.waitForPipeline(projectId, (p) => p.ref === 'feature' && p.status === 'failed');
+    const failed = await c.api.waitForPipeline(
+      projectId,
+      (p) => p.ref === 'feature' && p.status === 'failed',
+    );
     const retry = await c.api.post(`/projects/${projectId}/pipelines/${failed.id}/retry`);
     expect(retry.status).toBe(201);
     const jobs = await c.api.jobs(projectId, failed.id);
     expect(jobs.map((j: any) => `${j.name}:${j.status}`).sort()).toEqual(['build:pending', 'test:created']);
-    const all = (await c.api.get(`/projects/${projectId}/pipelines/${failed.id}/jobs?include_retried=true`)).body;
+    const all = (await c.api.get(`/projects/${projectId}/pipelines/${failed.id}/jobs?include_retried=true`))
+      .body;
     expect(all).toHaveLength(3);
   });
 
@@ -117,7 +136,11 @@ describe('pipelines through the API', () => {
 
 describe('project variables', () => {
   it('validates masked values as GitLab does', async () => {
-    const bad = await c.api.post(`/projects/${projectId}/variables`, { key: 'SHORT', value: 'abc', masked: true });
+    const bad = await c.api.post(`/projects/${projectId}/variables`, {
+      key: 'SHORT',
+      value: 'abc',
+      masked: true,
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body.message)).toContain('value');
     const badKey = await c.api.post(`/projects/${projectId}/variables`, { key: 'bad-key', value: 'x' });
@@ -127,7 +150,9 @@ describe('project variables', () => {
   });
 
   it('updates and deletes a variable', async () => {
-    expect((await c.api.post(`/projects/${projectId}/variables`, { key: 'TMP', value: 'one' })).status).toBe(201);
+    expect((await c.api.post(`/projects/${projectId}/variables`, { key: 'TMP', value: 'one' })).status).toBe(
+      201,
+    );
     const updated = await c.api.call('PUT', `/projects/${projectId}/variables/TMP`, { value: 'two' });
     expect(updated.body.value).toBe('two');
     expect((await c.api.call('DELETE', `/projects/${projectId}/variables/TMP`)).status).toBe(204);
@@ -141,7 +166,12 @@ describe('runners', () => {
     const all = (await c.api.get('/runners/all')).body;
     expect(all.some((r: any) => r.id === created.id)).toBe(true);
     const shown = (await c.api.get(`/runners/${created.id}`)).body;
-    expect(shown).toMatchObject({ id: created.id, tag_list: ['a', 'b'], paused: false, runner_type: 'instance_type' });
+    expect(shown).toMatchObject({
+      id: created.id,
+      tag_list: ['a', 'b'],
+      paused: false,
+      runner_type: 'instance_type',
+    });
     const paused = await c.api.call('PUT', `/runners/${created.id}`, { paused: true });
     expect(paused.body.paused).toBe(true);
     expect((await c.api.call('DELETE', `/runners/${created.id}`)).status).toBe(204);
@@ -151,7 +181,9 @@ describe('runners', () => {
 
 describe('CI lint API', () => {
   it('lints content with positioned errors and the project file at a ref', async () => {
-    const bad = await c.api.post(`/projects/${projectId}/ci/lint`, { content: 'job:\n  script: [x]\n  when: sometimes\n' });
+    const bad = await c.api.post(`/projects/${projectId}/ci/lint`, {
+      content: 'job:\n  script: [x]\n  when: sometimes\n',
+    });
     expect(bad.body.valid).toBe(false);
     expect(bad.body.errors[0]).toContain('jobs:job:when config should be one of');
     const good = await c.api.post(`/projects/${projectId}/ci/lint`, { ref: 'main', include_jobs: true });

@@ -28,7 +28,9 @@ describe('coordinator restart', () => {
     c = await startTestCoordinator({ longPollSeconds: 1 }, dataDir.dir);
     const project = await c.api.createProject('restart');
     const runner = await c.api.createRunner({ description: 'r' });
-    await createWorkRepo(work.dir, { '.gitlab-ci.yml': 'a:\n  script: [echo a]\nb:\n  stage: test\n  script: [echo b]\n' });
+    await createWorkRepo(work.dir, {
+      '.gitlab-ci.yml': 'a:\n  script: [echo a]\nb:\n  stage: test\n  script: [echo b]\n',
+    });
     await pushTo(work.dir, c.running.url, project.path_with_namespace, c.running.rootToken);
     const claimed = await c.api.until(async () => {
       const res = await c!.api.call('POST', '/jobs/request', { token: runner.token });
@@ -45,14 +47,20 @@ describe('coordinator restart', () => {
     c = await startTestCoordinator({ longPollSeconds: 1 }, dataDir.dir);
     const job = (await c.api.get(`/projects/${project.id}/jobs/${claimed.id}`)).body;
     expect(job.status).toBe('running');
-    expect((await c.api.get(`/projects/${project.id}/jobs/${claimed.id}/trace`)).text).toBe('before restart\n');
+    expect((await c.api.get(`/projects/${project.id}/jobs/${claimed.id}/trace`)).text).toBe(
+      'before restart\n',
+    );
     const resumed = await c.api.call('PATCH', `/jobs/${claimed.id}/trace`, 'after\n', {
       'JOB-TOKEN': claimed.token,
       'content-type': 'text/plain',
       'content-range': '15-20',
     });
     expect(resumed.status).toBe(202);
-    const done = await c.api.call('PUT', `/jobs/${claimed.id}`, { token: claimed.token, state: 'success', output: { bytesize: 21 } });
+    const done = await c.api.call('PUT', `/jobs/${claimed.id}`, {
+      token: claimed.token,
+      state: 'success',
+      output: { bytesize: 21 },
+    });
     expect(done.status).toBe(200);
     const next = await c.api.until(async () => {
       const res = await c!.api.call('POST', '/jobs/request', { token: runner.token });

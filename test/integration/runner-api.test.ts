@@ -25,12 +25,21 @@ test:
 let c: TestCoordinator;
 let work: { dir: string; remove: () => Promise<void> };
 
-async function runnerCall(path: string, body: unknown, method = 'POST', headers: Record<string, string> = {}) {
+async function runnerCall(
+  path: string,
+  body: unknown,
+  method = 'POST',
+  headers: Record<string, string> = {},
+) {
   return c.api.call(method, path, body, headers);
 }
 
 async function requestJob(token: string, lastUpdate?: string) {
-  return runnerCall('/jobs/request', { token, ...(lastUpdate ? { last_update: lastUpdate } : {}), info: { name: 'test' } });
+  return runnerCall('/jobs/request', {
+    token,
+    ...(lastUpdate ? { last_update: lastUpdate } : {}),
+    info: { name: 'test' },
+  });
 }
 
 beforeAll(async () => {
@@ -81,7 +90,9 @@ describe('Runner API', () => {
     expect(res.body.token).toMatch(/^glcbt-/);
     claimed = { id: res.body.id, token: res.body.token };
     expect(res.body.git_info.refspecs[0]).toMatch(/^\+refs\/pipelines\/\d+:refs\/pipelines\/\d+$/);
-    expect(res.body.variables).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'CI_JOB_TOKEN', masked: true })]));
+    expect(res.body.variables).toEqual(
+      expect.arrayContaining([expect.objectContaining({ key: 'CI_JOB_TOKEN', masked: true })]),
+    );
     const gpuJob = await requestJob(gpu.token);
     expect(gpuJob.status).toBe(201);
     expect(gpuJob.body.job_info.name).toBe('tagged');
@@ -121,7 +132,10 @@ describe('Runner API', () => {
       'content-range': `11-${11 + big.length - 1}`,
     });
     expect(res.status).toBe(413);
-    const forbidden = await c.api.call('PUT', `/jobs/${claimed.id}`, { token: 'glcbt-wrong', state: 'running' });
+    const forbidden = await c.api.call('PUT', `/jobs/${claimed.id}`, {
+      token: 'glcbt-wrong',
+      state: 'running',
+    });
     expect(forbidden.status).toBe(403);
   });
 
@@ -129,10 +143,17 @@ describe('Runner API', () => {
     const cancel = await c.api.post(`/projects/${projectId}/jobs/${claimed.id}/cancel`);
     expect(cancel.status).toBe(201);
     expect(cancel.body.status).toBe('canceling');
-    const keepAlive = await c.api.call('PUT', `/jobs/${claimed.id}`, { token: claimed.token, state: 'running' });
+    const keepAlive = await c.api.call('PUT', `/jobs/${claimed.id}`, {
+      token: claimed.token,
+      state: 'running',
+    });
     expect(keepAlive.status).toBe(200);
     expect(keepAlive.headers.get('job-status')).toBe('canceling');
-    const done = await c.api.call('PUT', `/jobs/${claimed.id}`, { token: claimed.token, state: 'failed', failure_reason: 'script_failure' });
+    const done = await c.api.call('PUT', `/jobs/${claimed.id}`, {
+      token: claimed.token,
+      state: 'failed',
+      failure_reason: 'script_failure',
+    });
     expect(done.status).toBe(200);
     const job = (await c.api.get(`/projects/${projectId}/jobs/${claimed.id}`)).body;
     expect(job.status).toBe('canceled');

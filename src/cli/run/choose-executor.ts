@@ -25,7 +25,10 @@ export async function chooseExecutor(requested: string): Promise<ExecutorChoice>
       if (requested === 'docker') return { executor: 'docker', reason: why };
       return { executor: 'shell', reason: why };
     }
-    return { executor: 'docker', reason: requested === 'docker' ? 'as asked' : 'a Docker Engine is available' };
+    return {
+      executor: 'docker',
+      reason: requested === 'docker' ? 'as asked' : 'a Docker Engine is available',
+    };
   } catch (err) {
     const why = `no Docker Engine answered (${errorMessage(err)})`;
     return { executor: requested === 'docker' ? 'docker' : 'shell', reason: why };

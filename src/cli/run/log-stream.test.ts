@@ -21,7 +21,10 @@ describe('JobLogCursor', () => {
 
 describe('cleanLogLine', () => {
   it.each([
-    ['section_start:1700000000:get_sources\r\x1b[0K\x1b[36;1mGetting source\x1b[0;m', '\x1b[36;1mGetting source\x1b[0;m'],
+    [
+      'section_start:1700000000:get_sources\r\x1b[0K\x1b[36;1mGetting source\x1b[0;m',
+      '\x1b[36;1mGetting source\x1b[0;m',
+    ],
     ['section_end:1700000000:get_sources\r\x1b[0K', ''],
     ['plain\r', 'plain'],
   ])('cleans %j', (input, expected) => {

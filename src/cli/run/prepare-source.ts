@@ -32,7 +32,10 @@ async function gitTop(dir: string): Promise<string | null> {
 }
 
 async function trackedAndUntracked(dir: string): Promise<string[]> {
-  const { stdout } = await exec('git', ['ls-files', '-co', '--exclude-standard', '-z', '.'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await exec('git', ['ls-files', '-co', '--exclude-standard', '-z', '.'], {
+    cwd: dir,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout.split('\0').filter((f) => f.length > 0);
 }
 
@@ -54,9 +57,15 @@ export async function prepareSource(dirInput: string, scratchDir: string): Promi
   const dir = await realpath(path.resolve(dirInput)).catch(() => {
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `directory ${dirInput} does not exist`);
   });
-  const hasCi = await stat(path.join(dir, '.gitlab-ci.yml')).then((s) => s.isFile(), () => false);
+  const hasCi = await stat(path.join(dir, '.gitlab-ci.yml')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!hasCi) {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `${dir} has no .gitlab-ci.yml; create one there or pass the directory that has it`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `${dir} has no .gitlab-ci.yml; create one there or pass the directory that has it`,
+    );
   }
   const projectName = path.basename(dir);
   const top = await gitTop(dir);

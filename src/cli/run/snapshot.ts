@@ -50,7 +50,10 @@ export async function repositoryRoot(dir: string): Promise<string> {
   try {
     return await git(dir, ['rev-parse', '--show-toplevel']);
   } catch {
-    throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `${dir} is not inside a git repository; run "git init" there first, or pass the repository's directory`);
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `${dir} is not inside a git repository; run "git init" there first, or pass the repository's directory`,
+    );
   }
 }
 
@@ -63,9 +66,14 @@ export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
     if (head) await git(dir, ['read-tree', head], env);
     await git(dir, ['add', '-A'], env);
     const tree = await git(dir, ['write-tree'], env);
-    if (head && tree === (await git(dir, ['rev-parse', `${head}^{tree}`]))) return { sha: head, branch, dirty: false };
+    if (head && tree === (await git(dir, ['rev-parse', `${head}^{tree}`])))
+      return { sha: head, branch, dirty: false };
     const parents = head ? ['-p', head] : [];
-    const sha = await git(dir, ['commit-tree', tree, ...parents, '-m', 'flotilla run: working tree snapshot'], env);
+    const sha = await git(
+      dir,
+      ['commit-tree', tree, ...parents, '-m', 'flotilla run: working tree snapshot'],
+      env,
+    );
     return { sha, branch, dirty: true };
   } finally {
     await rm(index, { force: true });
@@ -75,9 +83,16 @@ export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
 /** Pushes the snapshot to `refs/heads/<branch>` of the coordinator's project (force, it is a throwaway copy). */
 export async function pushSnapshot(dir: string, remoteUrl: string, snapshot: Snapshot): Promise<void> {
   try {
-    await git(dir, ['push', '--force', '--quiet', remoteUrl, `${snapshot.sha}:refs/heads/${snapshot.branch}`], { GIT_TERMINAL_PROMPT: '0' });
+    await git(
+      dir,
+      ['push', '--force', '--quiet', remoteUrl, `${snapshot.sha}:refs/heads/${snapshot.branch}`],
+      { GIT_TERMINAL_PROMPT: '0' },
+    );
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new FlotillaError('FLO_ERR_GIT', `pushing the working tree to the coordinator failed: ${stderr.replace(/\/\/[^@\s]*@/g, '//***@').trim()}`);
+    throw new FlotillaError(
+      'FLO_ERR_GIT',
+      `pushing the working tree to the coordinator failed: ${stderr.replace(/\/\/[^@\s]*@/g, '//***@').trim()}`,
+    );
   }
 }

@@ -45,8 +45,18 @@ export class PipelineWatcher {
   async #followJob(job: JobResponse): Promise<void> {
     let t = this.#tracked.get(job.id);
     if (!t) {
-      if (job.status === 'pending' || job.status === 'created' || job.status === 'manual' || job.status === 'skipped') return;
-      t = { cursor: new JobLogCursor(), finished: false, color: COLORS[this.#tracked.size % COLORS.length] ?? '' };
+      if (
+        job.status === 'pending' ||
+        job.status === 'created' ||
+        job.status === 'manual' ||
+        job.status === 'skipped'
+      )
+        return;
+      t = {
+        cursor: new JobLogCursor(),
+        finished: false,
+        color: COLORS[this.#tracked.size % COLORS.length] ?? '',
+      };
       this.#tracked.set(job.id, t);
     }
     if (t.finished) return;
@@ -81,12 +91,17 @@ function seconds(job: JobResponse): string {
 /** The summary table printed at the end of `flotilla run`. */
 export function summaryLines(pipeline: PipelineResponse, jobs: JobResponse[]): string[] {
   const width = Math.max(4, ...jobs.map((j) => j.name.length));
-  const out = ['', `Pipeline #${pipeline.id} ${pipeline.status}${pipeline.yaml_errors ? `: ${pipeline.yaml_errors}` : ''}`];
+  const out = [
+    '',
+    `Pipeline #${pipeline.id} ${pipeline.status}${pipeline.yaml_errors ? `: ${pipeline.yaml_errors}` : ''}`,
+  ];
   for (const job of jobs) {
     const reason = job.failure_reason ? ` (${job.failure_reason})` : '';
     const allowed = job.status === 'failed' && job.allow_failure ? ' [allowed to fail]' : '';
     const coverage = job.coverage !== null ? ` coverage ${job.coverage}%` : '';
-    out.push(`  ${job.stage.padEnd(10)} ${job.name.padEnd(width)}  ${job.status.padEnd(8)} ${seconds(job).padStart(7)}${reason}${allowed}${coverage}`);
+    out.push(
+      `  ${job.stage.padEnd(10)} ${job.name.padEnd(width)}  ${job.status.padEnd(8)} ${seconds(job).padStart(7)}${reason}${allowed}${coverage}`,
+    );
   }
   return out;
 }

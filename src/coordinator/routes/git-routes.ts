@@ -18,12 +18,18 @@ interface Access {
   push: boolean;
 }
 
-async function access(ctx: CoordinatorContext, request: FastifyRequest, project: ProjectRecord): Promise<Access | null> {
+async function access(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  project: ProjectRecord,
+): Promise<Access | null> {
   const creds = basicCredentials(request.headers);
   if (!creds) return project.visibility === 'public' ? { user: 'anonymous', userId: 0, push: false } : null;
   if (creds.username === 'gitlab-ci-token') {
     const job = await findActiveJob(ctx.store, creds.password);
-    return job && job.projectId === project.id ? { user: 'gitlab-ci-token', userId: job.userId, push: false } : null;
+    return job && job.projectId === project.id
+      ? { user: 'gitlab-ci-token', userId: job.userId, push: false }
+      : null;
   }
   const principal = await findPrincipal(ctx.store, creds.password, ctx.clock.now());
   return principal ? { user: principal.user.username, userId: principal.user.id, push: true } : null;
@@ -35,7 +41,12 @@ function refName(ref: string): string | null {
   return null;
 }
 
-async function onPush(ctx: CoordinatorContext, project: ProjectRecord, userId: number, updates: RefUpdate[]): Promise<void> {
+async function onPush(
+  ctx: CoordinatorContext,
+  project: ProjectRecord,
+  userId: number,
+  updates: RefUpdate[],
+): Promise<void> {
   await ctx.store.touchProject(project.id, ctx.clock.now());
   for (const u of updates) {
     const ref = refName(u.ref);
@@ -59,12 +70,19 @@ async function onPush(ctx: CoordinatorContext, project: ProjectRecord, userId: n
 
 function deny(reply: FastifyReply, authenticated: boolean): FastifyReply {
   if (!authenticated) {
-    return reply.code(401).header('WWW-Authenticate', 'Basic realm="Flotilla"').send('HTTP Basic: Access denied\n');
+    return reply
+      .code(401)
+      .header('WWW-Authenticate', 'Basic realm="Flotilla"')
+      .send('HTTP Basic: Access denied\n');
   }
   return reply.code(403).send('You are not allowed to push code to this project.\n');
 }
 
-async function handle(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function handle(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const params = request.params as Record<string, string>;
   const repo = params['repo'] ?? '';
   if (!repo.endsWith('.git')) return reply.code(404).send({ message: '404 Not Found' });
@@ -73,7 +91,9 @@ async function handle(ctx: CoordinatorContext, request: FastifyRequest, reply: F
   const who = await access(ctx, request, project);
   if (!who) return deny(reply, false);
   const pathInfo = '/' + (params['*'] ?? '');
-  const wantsPush = pathInfo.endsWith('git-receive-pack') || String((request.query as Record<string, unknown>)['service']) === 'git-receive-pack';
+  const wantsPush =
+    pathInfo.endsWith('git-receive-pack') ||
+    String((request.query as Record<string, unknown>)['service']) === 'git-receive-pack';
   if (wantsPush && !who.push) return deny(reply, who.user !== 'anonymous');
   reply.hijack();
   await ctx.git.serveHttp(request.raw, reply.raw, {
@@ -91,5 +111,9 @@ export function registerGitRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'],
     (_request, _payload, done) => done(null, undefined),
   );
-  app.route({ method: ['GET', 'POST'], url: '/:ns/:repo/*', handler: (request, reply) => handle(ctx, request, reply) });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:ns/:repo/*',
+    handler: (request, reply) => handle(ctx, request, reply),
+  });
 }

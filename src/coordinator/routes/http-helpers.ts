@@ -11,7 +11,13 @@ export function parsePage(query: Record<string, unknown>): Page {
 }
 
 /** Sets GitLab's pagination headers (X-Page, X-Total, Link...). */
-export function setPaginationHeaders(request: FastifyRequest, reply: FastifyReply, page: Page, result: Paged<unknown>, base: string): void {
+export function setPaginationHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: Page,
+  result: Paged<unknown>,
+  base: string,
+): void {
   const totalPages = Math.max(1, Math.ceil(result.total / page.perPage));
   reply.header('X-Page', String(page.page));
   reply.header('X-Per-Page', String(page.perPage));

@@ -11,12 +11,17 @@ import { presentJob } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { sendArchive } from './runner-artifact-routes.js';
 
-export async function presentJobs(ctx: CoordinatorContext, jobs: JobRecord[], project: ProjectRecord): Promise<JobResponse[]> {
+export async function presentJobs(
+  ctx: CoordinatorContext,
+  jobs: JobRecord[],
+  project: ProjectRecord,
+): Promise<JobResponse[]> {
   const base = baseUrl(ctx);
   const pipelines = new Map<number, Awaited<ReturnType<typeof ctx.store.getPipeline>>>();
   const out: JobResponse[] = [];
   for (const job of jobs) {
-    if (!pipelines.has(job.pipelineId)) pipelines.set(job.pipelineId, await ctx.store.getPipeline(job.pipelineId));
+    if (!pipelines.has(job.pipelineId))
+      pipelines.set(job.pipelineId, await ctx.store.getPipeline(job.pipelineId));
     const pipeline = pipelines.get(job.pipelineId);
     if (!pipeline) continue;
     const [user, runner, artifacts] = await Promise.all([
@@ -29,7 +34,10 @@ export async function presentJobs(ctx: CoordinatorContext, jobs: JobRecord[], pr
   return out;
 }
 
-async function loadJob(ctx: CoordinatorContext, request: FastifyRequest): Promise<{ job: JobRecord; project: ProjectRecord }> {
+async function loadJob(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+): Promise<{ job: JobRecord; project: ProjectRecord }> {
   const params = request.params as Record<string, string>;
   const project = await resolveProject(ctx, params['id']);
   const job = await ctx.store.getJob(parseId(params['job_id'], 'Job'));
@@ -42,7 +50,8 @@ function scopes(query: Record<string, unknown>): JobStatus[] | undefined {
   if (raw === undefined) return undefined;
   const list = (Array.isArray(raw) ? raw : [raw]).map(String);
   for (const s of list) {
-    if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'scope does not have a valid value');
+    if (!(JOB_STATUSES as readonly string[]).includes(s))
+      throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'scope does not have a valid value');
   }
   return list as JobStatus[];
 }
@@ -60,7 +69,10 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
     const statuses = scopes(query);
-    const result = await ctx.store.listJobs({ projectId: project.id, ...(statuses ? { statuses } : {}) }, page);
+    const result = await ctx.store.listJobs(
+      { projectId: project.id, ...(statuses ? { statuses } : {}) },
+      page,
+    );
     setPaginationHeaders(request, reply, page, result, base());
     return presentJobs(ctx, result.items, project);
   });

@@ -38,10 +38,20 @@ function present(result: LintResult, includeJobs: boolean) {
   };
 }
 
-async function projectContext(ctx: CoordinatorContext, project: ProjectRecord, ref: string): Promise<{ context: PipelineContext; sha: string | null }> {
+async function projectContext(
+  ctx: CoordinatorContext,
+  project: ProjectRecord,
+  ref: string,
+): Promise<{ context: PipelineContext; sha: string | null }> {
   const fullPath = `${project.namespacePath}/${project.path}`;
   const sha = await ctx.git.resolveRef(fullPath, ref);
-  const variables = { CI_COMMIT_REF_NAME: ref, CI_COMMIT_BRANCH: ref, CI_DEFAULT_BRANCH: project.defaultBranch, CI_PIPELINE_SOURCE: 'push', CI_PROJECT_PATH: fullPath };
+  const variables = {
+    CI_COMMIT_REF_NAME: ref,
+    CI_COMMIT_BRANCH: ref,
+    CI_DEFAULT_BRANCH: project.defaultBranch,
+    CI_PIPELINE_SOURCE: 'push',
+    CI_PROJECT_PATH: fullPath,
+  };
   const context: PipelineContext = {
     ref,
     sha: sha ?? ZERO_SHA,
@@ -52,7 +62,10 @@ async function projectContext(ctx: CoordinatorContext, project: ProjectRecord, r
     projectPath: fullPath,
     variables,
     ...(sha
-      ? { readFile: (p: string) => ctx.git.readFile(fullPath, sha, p), listFiles: () => ctx.git.listFiles(fullPath, sha) }
+      ? {
+          readFile: (p: string) => ctx.git.readFile(fullPath, sha, p),
+          listFiles: () => ctx.git.listFiles(fullPath, sha),
+        }
       : {}),
   };
   return { context, sha };
@@ -67,8 +80,11 @@ async function lintProject(ctx: CoordinatorContext, request: FastifyRequest) {
   let content = str(input, 'content');
   if (content === undefined) {
     const path = project.ciConfigPath ?? '.gitlab-ci.yml';
-    content = sha ? ((await ctx.git.readFile(`${project.namespacePath}/${project.path}`, sha, path)) ?? undefined) : undefined;
-    if (content === undefined) throw new FlotillaError('FLO_ERR_NOT_FOUND', `404 ${path} Not Found at ${ref}`);
+    content = sha
+      ? ((await ctx.git.readFile(`${project.namespacePath}/${project.path}`, sha, path)) ?? undefined)
+      : undefined;
+    if (content === undefined)
+      throw new FlotillaError('FLO_ERR_NOT_FOUND', `404 ${path} Not Found at ${ref}`);
   }
   const result = await lintPipeline(content, context, { fileName: project.ciConfigPath ?? '.gitlab-ci.yml' });
   return present(result, str(input, 'include_jobs') === 'true');
@@ -81,8 +97,25 @@ export function registerLintRoutes(app: FastifyInstance, ctx: CoordinatorContext
     await auth(ctx, request);
     const content = str(bodyOf(request), 'content');
     if (content === undefined) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'content is missing');
-    const context: PipelineContext = { ref: 'main', sha: ZERO_SHA, beforeSha: ZERO_SHA, tag: false, source: 'push', defaultBranch: 'main', projectPath: 'root/lint', variables: { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_DEFAULT_BRANCH: 'main', CI_PIPELINE_SOURCE: 'push' } };
+    const context: PipelineContext = {
+      ref: 'main',
+      sha: ZERO_SHA,
+      beforeSha: ZERO_SHA,
+      tag: false,
+      source: 'push',
+      defaultBranch: 'main',
+      projectPath: 'root/lint',
+      variables: {
+        CI_COMMIT_BRANCH: 'main',
+        CI_COMMIT_REF_NAME: 'main',
+        CI_DEFAULT_BRANCH: 'main',
+        CI_PIPELINE_SOURCE: 'push',
+      },
+    };
     const result = await lintPipeline(content, context);
-    return { status: result.valid ? 'valid' : 'invalid', ...present(result, str(bodyOf(request), 'include_jobs') === 'true') };
+    return {
+      status: result.valid ? 'valid' : 'invalid',
+      ...present(result, str(bodyOf(request), 'include_jobs') === 'true'),
+    };
   });
 }

@@ -5,27 +5,39 @@ import { JOB_STATUSES, type PipelineStatus } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import type { PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
-import { bodyOf, parseId, parsePage, setPaginationHeaders, str , baseUrl } from './http-helpers.js';
+import { bodyOf, parseId, parsePage, setPaginationHeaders, str, baseUrl } from './http-helpers.js';
 import { presentPipeline } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { presentJobs } from './job-routes.js';
 
 function readVariables(value: unknown): PipelineVariable[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'variables is invalid: expected an array of {key, value, variable_type}');
+  if (!Array.isArray(value))
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      'variables is invalid: expected an array of {key, value, variable_type}',
+    );
   return value.map((v: unknown, i) => {
     const item = (v ?? {}) as Record<string, unknown>;
     if (typeof item['key'] !== 'string' || !/^[A-Za-z0-9_]+$/.test(item['key'])) {
-      throw new FlotillaError('FLO_ERR_BAD_REQUEST', `variables[${i}][key] is invalid: use letters, digits and _`);
+      throw new FlotillaError(
+        'FLO_ERR_BAD_REQUEST',
+        `variables[${i}][key] is invalid: use letters, digits and _`,
+      );
     }
     const type = item['variable_type'] === 'file' ? 'file' : 'env_var';
     return { key: item['key'], value: String(item['value'] ?? ''), variableType: type };
   });
 }
 
-export async function loadPipeline(ctx: CoordinatorContext, project: ProjectRecord, idParam: unknown): Promise<PipelineRecord> {
+export async function loadPipeline(
+  ctx: CoordinatorContext,
+  project: ProjectRecord,
+  idParam: unknown,
+): Promise<PipelineRecord> {
   const pipeline = await ctx.store.getPipeline(parseId(idParam, 'Pipeline'));
-  if (!pipeline || pipeline.projectId !== project.id) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Not found');
+  if (!pipeline || pipeline.projectId !== project.id)
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Not found');
   return pipeline;
 }
 
@@ -54,7 +66,9 @@ async function createFromApi(ctx: CoordinatorContext, request: FastifyRequest) {
 
 export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const base = (): string => baseUrl(ctx);
-  app.post('/api/v4/projects/:id/pipeline', async (request, reply) => reply.code(201).send(await createFromApi(ctx, request)));
+  app.post('/api/v4/projects/:id/pipeline', async (request, reply) =>
+    reply.code(201).send(await createFromApi(ctx, request)),
+  );
   app.get('/api/v4/projects/:id/pipelines', async (request, reply) => {
     await auth(ctx, request);
     const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
@@ -99,7 +113,9 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
     const project = await resolveProject(ctx, params['id']);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     await ctx.scheduler.retryPipeline(pipeline, principal.user.id);
-    return reply.code(201).send(await present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project));
+    return reply
+      .code(201)
+      .send(await present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project));
   });
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/jobs', async (request, reply) => {
     await auth(ctx, request);

@@ -24,7 +24,14 @@ const seconds = (from: Date | null, to: Date | null): number | null =>
 
 export function presentUser(user: UserRecord | null, base: string): UserRef {
   const u = user ?? { id: 1, username: 'root', name: 'Administrator' };
-  return { id: u.id, username: u.username, name: u.name, state: 'active', avatar_url: null, web_url: `${base}/${u.username}` };
+  return {
+    id: u.id,
+    username: u.username,
+    name: u.name,
+    state: 'active',
+    avatar_url: null,
+    web_url: `${base}/${u.username}`,
+  };
 }
 
 export function presentProject(p: ProjectRecord, base: string): ProjectResponse {
@@ -60,7 +67,12 @@ export function presentProject(p: ProjectRecord, base: string): ProjectResponse 
   };
 }
 
-export function presentPipeline(pl: PipelineRecord, project: ProjectRecord, user: UserRecord | null, base: string): PipelineResponse {
+export function presentPipeline(
+  pl: PipelineRecord,
+  project: ProjectRecord,
+  user: UserRecord | null,
+  base: string,
+): PipelineResponse {
   return {
     id: pl.id,
     iid: pl.iid,
@@ -115,10 +127,21 @@ export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
     queued_duration: seconds(job.queuedAt, job.startedAt),
     user: presentUser(ctx.user, base),
     commit: { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8), title: '' },
-    pipeline: { id: pipeline.id, project_id: pipeline.projectId, ref: pipeline.ref, sha: pipeline.sha, status: pipeline.status },
+    pipeline: {
+      id: pipeline.id,
+      project_id: pipeline.projectId,
+      ref: pipeline.ref,
+      sha: pipeline.sha,
+      status: pipeline.status,
+    },
     web_url: `${base}/${project.namespacePath}/${project.path}/-/jobs/${job.id}`,
     project: { ci_job_token_scope_enabled: false },
-    artifacts: ctx.artifacts.map((a) => ({ file_type: a.fileType, size: a.size, filename: a.filename, file_format: a.fileFormat })),
+    artifacts: ctx.artifacts.map((a) => ({
+      file_type: a.fileType,
+      size: a.size,
+      filename: a.filename,
+      file_format: a.fileFormat,
+    })),
     ...(archive ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}),
     artifacts_expire_at: iso(archive?.expireAt ?? null),
     runner: ctx.runner ? presentRunner(ctx.runner) : null,

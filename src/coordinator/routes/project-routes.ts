@@ -5,18 +5,26 @@ import { FlotillaError } from '../../shared/errors.js';
 import { requirePrincipal, type Principal } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { ProjectRecord } from '../store/store.js';
-import { bodyOf, parsePage, setPaginationHeaders, str, type Body , baseUrl } from './http-helpers.js';
+import { bodyOf, parsePage, setPaginationHeaders, str, type Body, baseUrl } from './http-helpers.js';
 import { presentProject } from './presenters.js';
 
 const PATH_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const VISIBILITIES = ['private', 'internal', 'public'] as const;
 
 export async function auth(ctx: CoordinatorContext, request: FastifyRequest): Promise<Principal> {
-  return requirePrincipal(ctx.store, request.headers, request.query as Record<string, unknown>, ctx.clock.now());
+  return requirePrincipal(
+    ctx.store,
+    request.headers,
+    request.query as Record<string, unknown>,
+    ctx.clock.now(),
+  );
 }
 
 /** `:id` is a numeric id or a URL-encoded `namespace/path`. */
-export async function resolveProject(ctx: CoordinatorContext, idParam: string | undefined): Promise<ProjectRecord> {
+export async function resolveProject(
+  ctx: CoordinatorContext,
+  idParam: string | undefined,
+): Promise<ProjectRecord> {
   const raw = decodeURIComponent(idParam ?? '');
   let project: ProjectRecord | null = null;
   if (/^\d+$/.test(raw)) {
@@ -30,7 +38,11 @@ export async function resolveProject(ctx: CoordinatorContext, idParam: string | 
 }
 
 function slugPath(name: string): string {
-  return name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').toLowerCase();
+  return name
+    .trim()
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .toLowerCase();
 }
 
 function validationError(fields: Record<string, string[]>): FlotillaError {
@@ -40,11 +52,17 @@ function validationError(fields: Record<string, string[]>): FlotillaError {
 function readProjectInput(body: Body) {
   const name = str(body, 'name');
   const pathInput = str(body, 'path');
-  if (!name && !pathInput) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'name, path are missing, at least one parameter must be provided');
+  if (!name && !pathInput)
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      'name, path are missing, at least one parameter must be provided',
+    );
   const path = pathInput ?? slugPath(name ?? '');
   const fields: Record<string, string[]> = {};
   if (!PATH_RE.test(path) || path.endsWith('.git') || path.endsWith('.atom')) {
-    fields['path'] = ['can contain only letters, digits, \'_\', \'-\' and \'.\'. Cannot start with \'-\', end in \'.git\' or end in \'.atom\''];
+    fields['path'] = [
+      "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'",
+    ];
   }
   const visibility = str(body, 'visibility') ?? 'private';
   if (!(VISIBILITIES as readonly string[]).includes(visibility)) {
@@ -61,11 +79,19 @@ function readProjectInput(body: Body) {
   };
 }
 
-async function createProject(ctx: CoordinatorContext, request: FastifyRequest, principal: Principal): Promise<ProjectRecord> {
+async function createProject(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  principal: Principal,
+): Promise<ProjectRecord> {
   const input = readProjectInput(bodyOf(request));
   const namespacePath = principal.user.username;
   if (await ctx.store.findProjectByPath(namespacePath, input.path)) {
-    throw validationError({ 'project_namespace.name': ['has already been taken'], name: ['has already been taken'], path: ['has already been taken'] });
+    throw validationError({
+      'project_namespace.name': ['has already been taken'],
+      name: ['has already been taken'],
+      path: ['has already been taken'],
+    });
   }
   await ctx.git.createRepository(`${namespacePath}/${input.path}`, input.defaultBranch);
   const project = await ctx.store.createProject({

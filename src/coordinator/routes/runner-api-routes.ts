@@ -25,14 +25,31 @@ function forbidden(): FlotillaError {
   return new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } }, value: unknown): T {
+function parse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } };
+  },
+  value: unknown,
+): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`);
+  throw new FlotillaError(
+    'FLO_ERR_BAD_REQUEST',
+    `${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`,
+  );
 }
 
-async function recordContact(ctx: CoordinatorContext, runner: RunnerRecord, request: FastifyRequest, info: Record<string, unknown> | undefined): Promise<void> {
+async function recordContact(
+  ctx: CoordinatorContext,
+  runner: RunnerRecord,
+  request: FastifyRequest,
+  info: Record<string, unknown> | undefined,
+): Promise<void> {
   const now = ctx.clock.now();
   if (runner.contactedAt && now.getTime() - runner.contactedAt.getTime() < CONTACT_WRITE_INTERVAL_MS) return;
   const s = (k: string): string | null => (typeof info?.[k] === 'string' ? (info[k] as string) : null);
@@ -48,7 +65,12 @@ async function recordContact(ctx: CoordinatorContext, runner: RunnerRecord, requ
 }
 
 /** Holds the request while the runner's queue version equals `lastUpdate`; true when it changed. */
-async function holdLongPoll(ctx: CoordinatorContext, runner: RunnerRecord, lastUpdate: string | undefined, reply: FastifyReply): Promise<void> {
+async function holdLongPoll(
+  ctx: CoordinatorContext,
+  runner: RunnerRecord,
+  lastUpdate: string | undefined,
+  reply: FastifyReply,
+): Promise<void> {
   const match = { tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel };
   const queue = ctx.scheduler.deps.queue;
   if (lastUpdate === undefined || lastUpdate !== queue.version(runner.id, match)) return;
@@ -70,7 +92,11 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
   return reply.raw.destroyed || request.raw.socket.destroyed;
 }
 
-async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function requestJob(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const body = parse(jobRequestSchema, bodyOf(request));
   const runner = await findRunner(ctx.store, body.token);
   if (!runner) throw forbidden();
@@ -100,7 +126,12 @@ async function requestJob(ctx: CoordinatorContext, request: FastifyRequest, repl
 }
 
 /** The job this job token belongs to; 403 (with Job-Status) when the job is not running. */
-export async function authenticateJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply, token: string | undefined): Promise<JobRecord> {
+export async function authenticateJob(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string | undefined,
+): Promise<JobRecord> {
   const jobId = parseId((request.params as Record<string, string>)['id'], 'Job');
   const job = await findActiveJob(ctx.store, token);
   if (job && job.id === jobId) return job;
@@ -109,14 +140,26 @@ export async function authenticateJob(ctx: CoordinatorContext, request: FastifyR
   throw forbidden();
 }
 
-async function updateJob(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function updateJob(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const body = parse(updateJobRequestSchema, bodyOf(request));
-  const job = await authenticateJob(ctx, request, reply, body.token ?? headerString(request, HEADER_JOB_TOKEN));
+  const job = await authenticateJob(
+    ctx,
+    request,
+    reply,
+    body.token ?? headerString(request, HEADER_JOB_TOKEN),
+  );
   const now = ctx.clock.now();
   if (body.state === 'success' || body.state === 'failed' || body.state === 'canceled') {
     const bytes = body.output?.bytesize;
     if (bytes !== undefined && bytes !== job.traceSize) {
-      ctx.logger.warn({ jobId: job.id, runnerBytes: bytes, storedBytes: job.traceSize }, 'final trace size differs from the stored log');
+      ctx.logger.warn(
+        { jobId: job.id, runnerBytes: bytes, storedBytes: job.traceSize },
+        'final trace size differs from the stored log',
+      );
     }
     const updated = await ctx.scheduler.finish(job, {
       state: body.state === 'success' ? 'success' : 'failed',
@@ -137,11 +180,21 @@ function traceInterval(ctx: CoordinatorContext, jobId: number): number {
   return watched ? ctx.config.traceUpdateIntervalWatched : ctx.config.traceUpdateIntervalIdle;
 }
 
-async function appendTrace(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function appendTrace(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN));
   const range = parseContentRange(headerString(request, 'content-range'));
-  if (!range) throw new FlotillaError('FLO_ERR_BAD_REQUEST', '400 Bad Request: Content-Range is missing or malformed (expected "start-end")');
-  const data = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : '');
+  if (!range)
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      '400 Bad Request: Content-Range is missing or malformed (expected "start-end")',
+    );
+  const data = Buffer.isBuffer(request.body)
+    ? request.body
+    : Buffer.from(typeof request.body === 'string' ? request.body : '');
   const result = await ctx.store.appendTrace(job.id, range.start, data);
   reply.header(HEADER_JOB_STATUS, job.status);
   if (!result.ok) {
@@ -176,6 +229,8 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   app.delete('/api/v4/runners/managers', unregister);
   app.post('/api/v4/jobs/request', (request, reply) => requestJob(ctx, request, reply));
   app.put('/api/v4/jobs/:id', (request, reply) => updateJob(ctx, request, reply));
-  app.patch('/api/v4/jobs/:id/trace', { bodyLimit: 4 * 1024 * 1024 }, (request, reply) => appendTrace(ctx, request, reply));
+  app.patch('/api/v4/jobs/:id/trace', { bodyLimit: 4 * 1024 * 1024 }, (request, reply) =>
+    appendTrace(ctx, request, reply),
+  );
   registerArtifactRoutes(app, ctx);
 }

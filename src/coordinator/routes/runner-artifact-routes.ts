@@ -21,19 +21,37 @@ function expireAt(ctx: CoordinatorContext, expireIn: string | undefined): Date |
   }
 }
 
-async function upload(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function upload(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const query = request.query as Record<string, string | undefined>;
-  const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN) ?? query['token']);
-  if (!request.isMultipart()) throw new FlotillaError('FLO_ERR_BAD_REQUEST', '400 Bad Request: expected multipart/form-data with a "file" part');
+  const job = await authenticateJob(
+    ctx,
+    request,
+    reply,
+    headerString(request, HEADER_JOB_TOKEN) ?? query['token'],
+  );
+  if (!request.isMultipart())
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      '400 Bad Request: expected multipart/form-data with a "file" part',
+    );
   const fileType = query['artifact_type'] ?? 'archive';
   const format = query['artifact_format'] ?? 'zip';
-  if (!FORMATS.has(format)) throw new FlotillaError('FLO_ERR_BAD_REQUEST', `artifact_format must be one of zip, gzip, raw`);
+  if (!FORMATS.has(format))
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', `artifact_format must be one of zip, gzip, raw`);
   const part = await request.file({ limits: { fileSize: ctx.config.maxArtifactBytes, files: 1 } });
   if (!part) throw new FlotillaError('FLO_ERR_BAD_REQUEST', '400 Bad Request: "file" is missing');
   const filename = part.filename || (format === 'zip' ? 'artifacts.zip' : 'artifacts');
   const key = ctx.artifacts.keyFor(job.id, fileType, filename);
   const size = await ctx.artifacts.write(key, part.file, ctx.config.maxArtifactBytes);
-  if (part.file.truncated) throw new FlotillaError('FLO_ERR_PAYLOAD_TOO_LARGE', `413 artifact is larger than ${ctx.config.maxArtifactBytes} bytes`);
+  if (part.file.truncated)
+    throw new FlotillaError(
+      'FLO_ERR_PAYLOAD_TOO_LARGE',
+      `413 artifact is larger than ${ctx.config.maxArtifactBytes} bytes`,
+    );
   await ctx.store.addArtifact({
     jobId: job.id,
     fileType,
@@ -48,9 +66,15 @@ async function upload(ctx: CoordinatorContext, request: FastifyRequest, reply: F
 }
 
 /** Who may download: a running job of the same project (job token), or an access token. */
-async function mayDownload(ctx: CoordinatorContext, request: FastifyRequest, target: JobRecord): Promise<boolean> {
+async function mayDownload(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  target: JobRecord,
+): Promise<boolean> {
   const query = request.query as Record<string, unknown>;
-  const jobToken = headerString(request, HEADER_JOB_TOKEN) ?? (typeof query['job_token'] === 'string' ? query['job_token'] : undefined);
+  const jobToken =
+    headerString(request, HEADER_JOB_TOKEN) ??
+    (typeof query['job_token'] === 'string' ? query['job_token'] : undefined);
   if (jobToken) {
     const job = await findActiveJob(ctx.store, jobToken);
     return job !== null && job.projectId === target.projectId;
@@ -58,7 +82,11 @@ async function mayDownload(ctx: CoordinatorContext, request: FastifyRequest, tar
   return (await findPrincipal(ctx.store, accessTokenFrom(request.headers, query), ctx.clock.now())) !== null;
 }
 
-export async function sendArchive(ctx: CoordinatorContext, job: JobRecord, reply: FastifyReply): Promise<unknown> {
+export async function sendArchive(
+  ctx: CoordinatorContext,
+  job: JobRecord,
+  reply: FastifyReply,
+): Promise<unknown> {
   const archive = (await ctx.store.listArtifacts(job.id)).find((a) => a.fileType === 'archive');
   if (!archive || !(await ctx.artifacts.exists(archive.storageKey))) {
     throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Not Found');
@@ -69,11 +97,16 @@ export async function sendArchive(ctx: CoordinatorContext, job: JobRecord, reply
   return reply.send(ctx.artifacts.read(archive.storageKey));
 }
 
-async function download(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function download(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const jobId = parseId((request.params as Record<string, string>)['id'], 'Job');
   const target = await ctx.store.getJob(jobId);
   if (!target) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
-  if (!(await mayDownload(ctx, request, target))) throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
+  if (!(await mayDownload(ctx, request, target)))
+    throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
   return sendArchive(ctx, target, reply);
 }
 

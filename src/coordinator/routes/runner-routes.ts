@@ -7,7 +7,18 @@ import { hashToken, newToken } from '../../shared/hash.js';
 import { requireAdmin } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { AccessLevel, RunnerPatch, RunnerRecord, RunnerType } from '../store/store.js';
-import { bodyOf, bool, int, parseId, parsePage, setPaginationHeaders, str, tagList, type Body , baseUrl } from './http-helpers.js';
+import {
+  bodyOf,
+  bool,
+  int,
+  parseId,
+  parsePage,
+  setPaginationHeaders,
+  str,
+  tagList,
+  type Body,
+  baseUrl,
+} from './http-helpers.js';
 import { presentRunner, presentRunnerDetail, runnerStatus } from './presenters.js';
 import { auth } from './project-routes.js';
 
@@ -17,7 +28,10 @@ const ACCESS_LEVELS: AccessLevel[] = ['not_protected', 'ref_protected'];
 function oneOf<T extends string>(value: string | undefined, allowed: T[], field: string): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as string[]).includes(value)) {
-    throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${field} does not have a valid value (allowed: ${allowed.join(', ')})`);
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      `${field} does not have a valid value (allowed: ${allowed.join(', ')})`,
+    );
   }
   return value as T;
 }
@@ -30,7 +44,8 @@ function readPatch(body: Body): RunnerPatch {
   if (tags !== undefined) patch.tagList = tags;
   const runUntagged = bool(body, 'run_untagged');
   if (runUntagged !== undefined) patch.runUntagged = runUntagged;
-  const paused = bool(body, 'paused') ?? (bool(body, 'active') === undefined ? undefined : !bool(body, 'active'));
+  const paused =
+    bool(body, 'paused') ?? (bool(body, 'active') === undefined ? undefined : !bool(body, 'active'));
   if (paused !== undefined) patch.paused = paused;
   const locked = bool(body, 'locked');
   if (locked !== undefined) patch.locked = locked;
@@ -38,7 +53,8 @@ function readPatch(body: Body): RunnerPatch {
   if (access) patch.accessLevel = access;
   const maxTimeout = int(body, 'maximum_timeout');
   if (maxTimeout !== undefined) {
-    if (maxTimeout < 600) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'maximum_timeout needs to be at least 10 minutes');
+    if (maxTimeout < 600)
+      throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'maximum_timeout needs to be at least 10 minutes');
     patch.maximumTimeout = maxTimeout;
   }
   const note = str(body, 'maintenance_note');
@@ -47,7 +63,9 @@ function readPatch(body: Body): RunnerPatch {
 }
 
 async function loadRunner(ctx: CoordinatorContext, request: FastifyRequest): Promise<RunnerRecord> {
-  const runner = await ctx.store.getRunner(parseId((request.params as Record<string, string>)['id'], 'Runner'));
+  const runner = await ctx.store.getRunner(
+    parseId((request.params as Record<string, string>)['id'], 'Runner'),
+  );
   if (!runner) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Runner Not Found');
   return runner;
 }
@@ -68,7 +86,10 @@ export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorConte
     const body = bodyOf(request);
     const runnerType = oneOf(str(body, 'runner_type'), RUNNER_TYPES, 'runner_type') ?? 'instance_type';
     if (runnerType !== 'instance_type') {
-      throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'runner_type: only instance_type runners exist on this coordinator');
+      throw new FlotillaError(
+        'FLO_ERR_BAD_REQUEST',
+        'runner_type: only instance_type runners exist on this coordinator',
+      );
     }
     const patch = readPatch(body);
     const token = newToken(RUNNER_TOKEN_PREFIX);

@@ -12,19 +12,25 @@ const KEY_RE = /^[A-Za-z0-9_]{1,255}$/;
 const MASKABLE_RE = /^[a-zA-Z0-9_+=/@:.~-]{8,}$/;
 
 function invalid(field: string, message: string): FlotillaError {
-  return new FlotillaError('FLO_ERR_BAD_REQUEST', 'validation failed', { details: { fields: { [field]: [message] } } });
+  return new FlotillaError('FLO_ERR_BAD_REQUEST', 'validation failed', {
+    details: { fields: { [field]: [message] } },
+  });
 }
 
 function validate(v: Pick<VariableRecord, 'key' | 'value' | 'masked'>): void {
   if (!KEY_RE.test(v.key)) throw invalid('key', "can contain only letters, digits and '_'.");
   if (v.masked && !MASKABLE_RE.test(v.value)) {
-    throw invalid('value', 'is invalid: a masked value must be at least 8 characters of a-z A-Z 0-9 _ + = / @ : . ~ -');
+    throw invalid(
+      'value',
+      'is invalid: a masked value must be at least 8 characters of a-z A-Z 0-9 _ + = / @ : . ~ -',
+    );
   }
 }
 
 function readFields(body: Body): Partial<Omit<VariableRecord, 'projectId' | 'key'>> {
   const type = str(body, 'variable_type');
-  if (type !== undefined && type !== 'env_var' && type !== 'file') throw invalid('variable_type', 'does not have a valid value');
+  if (type !== undefined && type !== 'env_var' && type !== 'file')
+    throw invalid('variable_type', 'does not have a valid value');
   const out: Partial<Omit<VariableRecord, 'projectId' | 'key'>> = {};
   const value = str(body, 'value');
   if (value !== undefined) out.value = value;

@@ -78,7 +78,8 @@ function retryWanted(job: JobRecord): boolean {
   const reason = job.failureReason ?? 'unknown_failure';
   const when = retry.when.length === 0 ? ['always'] : retry.when;
   if (!when.includes('always') && !when.includes(reason)) return false;
-  if (retry.exitCodes.length > 0 && (job.exitCode === null || !retry.exitCodes.includes(job.exitCode))) return false;
+  if (retry.exitCodes.length > 0 && (job.exitCode === null || !retry.exitCodes.includes(job.exitCode)))
+    return false;
   return true;
 }
 
@@ -87,6 +88,9 @@ export async function afterFinish(deps: SchedulerDeps, job: JobRecord): Promise<
   await recordCoverage(deps, job);
   if (!retryWanted(job) || (await attempts(deps, job)) >= job.definition.retry.max) return null;
   const [retried] = await retryJobs(deps, [job], job.userId);
-  deps.logger.info({ jobId: job.id, retryJobId: retried?.id, reason: job.failureReason }, 'job retried automatically');
+  deps.logger.info(
+    { jobId: job.id, retryJobId: retried?.id, reason: job.failureReason },
+    'job retried automatically',
+  );
   return retried ?? null;
 }

@@ -11,21 +11,37 @@ import type { JobRecord, PipelineRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { cancelJob } from './job-actions.js';
 
-const ACTIVE_PIPELINE = ['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled'] as const;
+const ACTIVE_PIPELINE = [
+  'created',
+  'waiting_for_resource',
+  'preparing',
+  'pending',
+  'running',
+  'scheduled',
+] as const;
 const STARTED = new Set(['running', 'success', 'failed', 'canceling', 'canceled']);
 const UNSTARTED = new Set(['created', 'pending', 'waiting_for_resource', 'scheduled', 'manual']);
 
 function cancelable(job: JobRecord, mode: string): boolean {
-  if (mode === 'interruptible') return job.definition.interruptible && (UNSTARTED.has(job.status) || job.status === 'running');
+  if (mode === 'interruptible')
+    return job.definition.interruptible && (UNSTARTED.has(job.status) || job.status === 'running');
   return UNSTARTED.has(job.status) || (job.status === 'running' && job.definition.interruptible);
 }
 
 /** Returns the ids of pipelines whose jobs were canceled. */
-export async function cancelRedundant(deps: SchedulerDeps, fresh: PipelineRecord, mode: string): Promise<number[]> {
+export async function cancelRedundant(
+  deps: SchedulerDeps,
+  fresh: PipelineRecord,
+  mode: string,
+): Promise<number[]> {
   if (mode === 'none' || fresh.tag) return [];
   const changed: number[] = [];
   for (const status of ACTIVE_PIPELINE) {
-    const { items } = await deps.store.listPipelines(fresh.projectId, { ref: fresh.ref, status }, { page: 1, perPage: 100 });
+    const { items } = await deps.store.listPipelines(
+      fresh.projectId,
+      { ref: fresh.ref, status },
+      { page: 1, perPage: 100 },
+    );
     for (const old of items.filter((p) => p.id < fresh.id && !p.tag)) {
       const { items: jobs } = await deps.store.listJobs({ pipelineId: old.id });
       const blocked = jobs.some((j) => STARTED.has(j.status) && !j.definition.interruptible);
@@ -34,7 +50,10 @@ export async function cancelRedundant(deps: SchedulerDeps, fresh: PipelineRecord
       for (const job of targets) await cancelJob(deps, job);
       if (targets.length > 0) {
         changed.push(old.id);
-        deps.logger.info({ pipelineId: old.id, newPipelineId: fresh.id, jobs: targets.length }, 'redundant pipeline auto-canceled');
+        deps.logger.info(
+          { pipelineId: old.id, newPipelineId: fresh.id, jobs: targets.length },
+          'redundant pipeline auto-canceled',
+        );
       }
     }
   }

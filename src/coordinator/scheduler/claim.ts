@@ -16,7 +16,9 @@ function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
 async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
   const { items: all } = await deps.store.listJobs({ pipelineId: job.pipelineId });
   const names = new Set(dependencyNames(job, all));
-  const chosen = all.filter((j) => j.id !== job.id && (names.has(j.name) || names.has(j.definition.baseName)));
+  const chosen = all.filter(
+    (j) => j.id !== job.id && (names.has(j.name) || names.has(j.definition.baseName)),
+  );
   return Promise.all(
     chosen.map(async (dep) => {
       const artifacts: ArtifactRecord[] = await deps.store.listArtifacts(dep.id);
@@ -43,8 +45,18 @@ export async function claimJob(
   const token = newToken(JOB_TOKEN_PREFIX);
   const now = deps.clock.now();
   const claimed = await deps.store.claimPendingJob(
-    { runnerId: runner.id, tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel },
-    { tokenHash: hashToken(token), startedAt: now, runnerSystemId: systemId, timeoutSeconds: deps.config.defaultJobTimeoutSeconds },
+    {
+      runnerId: runner.id,
+      tagList: runner.tagList,
+      runUntagged: runner.runUntagged,
+      accessLevel: runner.accessLevel,
+    },
+    {
+      tokenHash: hashToken(token),
+      startedAt: now,
+      runnerSystemId: systemId,
+      timeoutSeconds: deps.config.defaultJobTimeoutSeconds,
+    },
   );
   if (!claimed) return null;
   deps.onJobStatus?.('running', 'pending');
@@ -56,7 +68,15 @@ export async function claimJob(
     dependenciesOf(deps, job),
   ]);
   if (!pipeline || !project) return null;
-  const payload = await buildPayload(deps, { job, pipeline, project, runner, jobToken: token, timeoutSeconds, dependencies });
+  const payload = await buildPayload(deps, {
+    job,
+    pipeline,
+    project,
+    runner,
+    jobToken: token,
+    timeoutSeconds,
+    dependencies,
+  });
   deps.logger.info({ jobId: job.id, runnerId: runner.id, pipelineId: pipeline.id }, 'job assigned to runner');
   return { job, payload };
 }

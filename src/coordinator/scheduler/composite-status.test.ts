@@ -28,7 +28,12 @@ describe('compositeStatus', () => {
   });
 
   it('treats a failure with an allowed exit code as ignored', () => {
-    const item: StatusItem = { status: 'failed', allowFailure: false, exitCode: 3, allowFailureExitCodes: [3] };
+    const item: StatusItem = {
+      status: 'failed',
+      allowFailure: false,
+      exitCode: 3,
+      allowFailureExitCodes: [3],
+    };
     expect(compositeStatus([s('success'), item])).toBe('success');
     expect(compositeStatus([s('success'), { ...item, exitCode: 4 }])).toBe('failed');
   });

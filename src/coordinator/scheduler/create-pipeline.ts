@@ -55,7 +55,10 @@ export interface CreatedPipeline {
   autoCancelOnNewCommit: string;
 }
 
-export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineInput): Promise<CreatedPipeline> {
+export async function createPipeline(
+  deps: SchedulerDeps,
+  input: CreatePipelineInput,
+): Promise<CreatedPipeline> {
   const { project } = input;
   const fullPath = `${project.namespacePath}/${project.path}`;
   const { sha, tag } = await resolveCommit(deps, fullPath, input);
@@ -120,10 +123,21 @@ export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineI
   }
   if (!result.ok) {
     const yamlErrors = result.errors
-      .map((e) => (e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message))
+      .map((e) =>
+        e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message,
+      )
       .join(', ');
     const { pipeline } = await deps.store.createPipeline(
-      { ...base, status: 'failed', yamlErrors, name: null, stages: [], yamlVariables: [], startedAt: null, finishedAt: now },
+      {
+        ...base,
+        status: 'failed',
+        yamlErrors,
+        name: null,
+        stages: [],
+        yamlVariables: [],
+        startedAt: null,
+        finishedAt: now,
+      },
       [],
     );
     deps.logger.info({ pipelineId: pipeline.id, projectId: project.id }, 'pipeline created with yaml errors');
@@ -144,6 +158,9 @@ export async function createPipeline(deps: SchedulerDeps, input: CreatePipelineI
     def.jobs.map((j) => toNewJob(j, refProtected, input.userId)),
   );
   await deps.repos.createPipelineRef(fullPath, pipeline.id, sha);
-  deps.logger.info({ pipelineId: pipeline.id, projectId: project.id, ref: input.ref, jobs: def.jobs.length }, 'pipeline created');
+  deps.logger.info(
+    { pipelineId: pipeline.id, projectId: project.id, ref: input.ref, jobs: def.jobs.length },
+    'pipeline created',
+  );
   return { pipeline, autoCancelOnNewCommit: def.autoCancel?.onNewCommit ?? 'conservative' };
 }

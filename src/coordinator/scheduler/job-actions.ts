@@ -7,7 +7,14 @@ import { FlotillaError } from '../../shared/errors.js';
 import type { JobRecord, NewJob } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 
-const CANCELABLE: JobStatus[] = ['created', 'pending', 'scheduled', 'waiting_for_resource', 'preparing', 'manual'];
+const CANCELABLE: JobStatus[] = [
+  'created',
+  'pending',
+  'scheduled',
+  'waiting_for_resource',
+  'preparing',
+  'manual',
+];
 
 export interface JobResult {
   state: 'success' | 'failed';
@@ -16,7 +23,11 @@ export interface JobResult {
 }
 
 /** A runner reports the end of a job. A job being canceled ends as `canceled`. */
-export async function finishJob(deps: SchedulerDeps, job: JobRecord, result: JobResult): Promise<JobRecord | null> {
+export async function finishJob(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  result: JobResult,
+): Promise<JobRecord | null> {
   const status: JobStatus =
     job.status === 'canceling' ? 'canceled' : result.state === 'success' ? 'success' : 'failed';
   const updated = await deps.store.updateJob(
@@ -35,7 +46,11 @@ export async function finishJob(deps: SchedulerDeps, job: JobRecord, result: Job
 }
 
 /** Fails a running job from the coordinator's side (stuck runner, server-side timeout). */
-export async function failJob(deps: SchedulerDeps, job: JobRecord, reason: FailureReason): Promise<JobRecord | null> {
+export async function failJob(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  reason: FailureReason,
+): Promise<JobRecord | null> {
   const updated = await deps.store.updateJob(
     job.id,
     { status: 'failed', failureReason: reason, finishedAt: deps.clock.now(), tokenHash: null },
@@ -55,12 +70,23 @@ export async function failJob(deps: SchedulerDeps, job: JobRecord, reason: Failu
 export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord | null> {
   const updated = await deps.store.updateJob(
     job.id,
-    { status: 'pending', runnerId: null, runnerSystemId: null, tokenHash: null, startedAt: null, lastSeenAt: null, queuedAt: job.queuedAt ?? deps.clock.now() },
+    {
+      status: 'pending',
+      runnerId: null,
+      runnerSystemId: null,
+      tokenHash: null,
+      startedAt: null,
+      lastSeenAt: null,
+      queuedAt: job.queuedAt ?? deps.clock.now(),
+    },
     ['running'],
   );
   if (updated) {
     deps.queue.jobsQueued([updated]);
-    deps.logger.warn({ jobId: job.id, runnerId: job.runnerId }, 'runner went away before receiving its job; job queued again');
+    deps.logger.warn(
+      { jobId: job.id, runnerId: job.runnerId },
+      'runner went away before receiving its job; job queued again',
+    );
   }
   return updated;
 }
@@ -68,10 +94,18 @@ export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<J
 /** Cancels one job: running jobs go to `canceling` (the runner runs after_script), others to `canceled`. */
 export async function cancelJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord> {
   if (job.status === 'running') {
-    const updated = await deps.store.updateJob(job.id, { status: 'canceling', lastSeenAt: deps.clock.now() }, ['running']);
+    const updated = await deps.store.updateJob(
+      job.id,
+      { status: 'canceling', lastSeenAt: deps.clock.now() },
+      ['running'],
+    );
     if (updated) return updated;
   } else if (CANCELABLE.includes(job.status)) {
-    const updated = await deps.store.updateJob(job.id, { status: 'canceled', finishedAt: deps.clock.now() }, CANCELABLE);
+    const updated = await deps.store.updateJob(
+      job.id,
+      { status: 'canceled', finishedAt: deps.clock.now() },
+      CANCELABLE,
+    );
     if (updated) {
       deps.onJobStatus?.('canceled', job.status);
       return updated;
@@ -111,15 +145,25 @@ async function resetSkippedAfter(deps: SchedulerDeps, retried: JobRecord[]): Pro
 }
 
 /** Retries completed jobs: each gets a new job (the old one is kept, marked retried). */
-export async function retryJobs(deps: SchedulerDeps, jobs: JobRecord[], userId: number): Promise<JobRecord[]> {
+export async function retryJobs(
+  deps: SchedulerDeps,
+  jobs: JobRecord[],
+  userId: number,
+): Promise<JobRecord[]> {
   const first = jobs[0];
   if (!first) return [];
   for (const job of jobs) {
     if (!isCompleted(job.status)) {
-      throw new FlotillaError('FLO_ERR_FORBIDDEN', `Job is not retryable: it is ${job.status}`, { details: { jobId: job.id } });
+      throw new FlotillaError('FLO_ERR_FORBIDDEN', `Job is not retryable: it is ${job.status}`, {
+        details: { jobId: job.id },
+      });
     }
   }
-  const created = await deps.store.createJobs(first.pipelineId, first.projectId, jobs.map((j) => cloneForRetry(j, userId)));
+  const created = await deps.store.createJobs(
+    first.pipelineId,
+    first.projectId,
+    jobs.map((j) => cloneForRetry(j, userId)),
+  );
   for (const job of jobs) await deps.store.updateJob(job.id, { retried: true });
   await resetSkippedAfter(deps, jobs);
   await deps.store.updatePipeline(first.pipelineId, { finishedAt: null });
@@ -129,7 +173,9 @@ export async function retryJobs(deps: SchedulerDeps, jobs: JobRecord[], userId: 
 /** Plays a manual job: it becomes pending. A completed manual job is retried instead. */
 export async function playJob(deps: SchedulerDeps, job: JobRecord, userId: number): Promise<JobRecord> {
   if (job.status === 'manual') {
-    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: deps.clock.now() }, ['manual']);
+    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: deps.clock.now() }, [
+      'manual',
+    ]);
     if (updated) {
       deps.queue.jobsQueued([updated]);
       deps.onJobStatus?.('pending', 'manual');
@@ -140,5 +186,7 @@ export async function playJob(deps: SchedulerDeps, job: JobRecord, userId: numbe
     const [retried] = await retryJobs(deps, [job], userId);
     if (retried) return retried;
   }
-  throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Unplayable Job', { details: { jobId: job.id, status: job.status } });
+  throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Unplayable Job', {
+    details: { jobId: job.id, status: job.status },
+  });
 }

@@ -4,7 +4,13 @@
  */
 import type { JobDependency, JobImage, JobPayload, JobStep, JobVariable } from '../../api/runner-api.js';
 import type { ImageDefinition } from '../../pipeline/types.js';
-import type { ArtifactRecord, JobRecord, PipelineRecord, ProjectRecord, RunnerRecord } from '../store/store.js';
+import type {
+  ArtifactRecord,
+  JobRecord,
+  PipelineRecord,
+  ProjectRecord,
+  RunnerRecord,
+} from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { jobVariables, pipelineVariables } from './predefined-variables.js';
 import { isRefProtected, projectVariablesFor } from './variables.js';
@@ -44,7 +50,8 @@ function image(def: ImageDefinition | null): JobImage | null {
   if (def.entrypoint) out.entrypoint = def.entrypoint;
   if (def.command) out.command = def.command;
   if (def.pullPolicy) out.pull_policy = def.pullPolicy;
-  if (def.variables) out.variables = def.variables.map((v) => ({ key: v.key, value: v.value, public: true, masked: false }));
+  if (def.variables)
+    out.variables = def.variables.map((v) => ({ key: v.key, value: v.value, public: true, masked: false }));
   if (def.docker) out.executor_opts = { docker: def.docker };
   return out;
 }
@@ -59,7 +66,13 @@ function dedupeLastWins(vars: JobVariable[]): JobVariable[] {
 }
 
 function yamlVars(list: { key: string; value: string; expand: boolean }[]): JobVariable[] {
-  return list.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, ...(v.expand ? {} : { raw: true }) }));
+  return list.map((v) => ({
+    key: v.key,
+    value: v.value,
+    public: true,
+    masked: false,
+    ...(v.expand ? {} : { raw: true }),
+  }));
 }
 
 function refspecs(pipeline: PipelineRecord, depth: number): string[] {
@@ -121,7 +134,8 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     ...pipelineVars,
   ]);
   const depthVar = variables.find((v) => v.key === 'GIT_DEPTH');
-  const depth = depthVar && /^\d+$/.test(depthVar.value) ? Number(depthVar.value) : deps.config.defaultGitDepth;
+  const depth =
+    depthVar && /^\d+$/.test(depthVar.value) ? Number(depthVar.value) : deps.config.defaultGitDepth;
   const repoUrl = variables.find((v) => v.key === 'CI_REPOSITORY_URL')?.value ?? '';
   const def = job.definition;
   const queuedAt = job.queuedAt ?? job.createdAt;
@@ -137,7 +151,10 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
       project_id: project.id,
       project_name: project.path,
       project_full_path: fullPath,
-      time_in_queue_seconds: Math.max(0, ((job.startedAt ?? deps.clock.now()).getTime() - queuedAt.getTime()) / 1000),
+      time_in_queue_seconds: Math.max(
+        0,
+        ((job.startedAt ?? deps.clock.now()).getTime() - queuedAt.getTime()) / 1000,
+      ),
       queue_size: 0,
       queue_depth: 0,
     },

@@ -7,8 +7,18 @@ import { planTransitions } from './plan-transitions.js';
 
 let nextId = 1;
 
-function job(name: string, stageIdx: number, status: JobStatus, opts: { when?: string; needs?: NeedDefinition[] | null; allowFailure?: boolean } = {}): JobRecord {
-  const definition = { name, baseName: name, needs: opts.needs ?? null, allowFailureExitCodes: [] } as unknown as JobDefinition;
+function job(
+  name: string,
+  stageIdx: number,
+  status: JobStatus,
+  opts: { when?: string; needs?: NeedDefinition[] | null; allowFailure?: boolean } = {},
+): JobRecord {
+  const definition = {
+    name,
+    baseName: name,
+    needs: opts.needs ?? null,
+    allowFailureExitCodes: [],
+  } as unknown as JobDefinition;
   return {
     id: nextId++,
     pipelineId: 1,
@@ -67,21 +77,31 @@ describe('planTransitions', () => {
   });
 
   it('an allowed failure lets the next stage run', () => {
-    expect(plan([job('a', 0, 'failed', { allowFailure: true }), job('b', 1, 'created')])).toEqual({ b: 'pending' });
+    expect(plan([job('a', 0, 'failed', { allowFailure: true }), job('b', 1, 'created')])).toEqual({
+      b: 'pending',
+    });
   });
 
   it('on_failure jobs are skipped when everything passed', () => {
-    expect(plan([job('a', 0, 'success'), job('b', 1, 'created', { when: 'on_failure' })])).toEqual({ b: 'skipped' });
+    expect(plan([job('a', 0, 'success'), job('b', 1, 'created', { when: 'on_failure' })])).toEqual({
+      b: 'skipped',
+    });
   });
 
   it('manual jobs become manual, and a blocking manual job holds later stages', () => {
     expect(plan([job('a', 0, 'created', { when: 'manual' })])).toEqual({ a: 'manual' });
     expect(plan([job('a', 0, 'manual'), job('b', 1, 'created')])).toEqual({});
-    expect(plan([job('a', 0, 'manual', { allowFailure: true }), job('b', 1, 'created')])).toEqual({ b: 'pending' });
+    expect(plan([job('a', 0, 'manual', { allowFailure: true }), job('b', 1, 'created')])).toEqual({
+      b: 'pending',
+    });
   });
 
   it('needs start a job as soon as its needed jobs are done, regardless of stages', () => {
-    const jobs = [job('a', 0, 'success'), job('slow', 0, 'running'), job('b', 1, 'created', { needs: [{ job: 'a', artifacts: true, optional: false }] })];
+    const jobs = [
+      job('a', 0, 'success'),
+      job('slow', 0, 'running'),
+      job('b', 1, 'created', { needs: [{ job: 'a', artifacts: true, optional: false }] }),
+    ];
     expect(plan(jobs)).toEqual({ b: 'pending' });
   });
 
@@ -90,6 +110,8 @@ describe('planTransitions', () => {
   });
 
   it('a canceled predecessor skips on_success jobs but runs always jobs', () => {
-    expect(plan([job('a', 0, 'canceled'), job('b', 1, 'created'), job('c', 1, 'created', { when: 'always' })])).toEqual({ b: 'skipped', c: 'pending' });
+    expect(
+      plan([job('a', 0, 'canceled'), job('b', 1, 'created'), job('c', 1, 'created', { when: 'always' })]),
+    ).toEqual({ b: 'skipped', c: 'pending' });
   });
 });

@@ -14,7 +14,8 @@ function patchFor(job: JobRecord, to: JobStatus, now: Date): JobPatch {
   const patch: JobPatch = { status: to };
   if (to === 'pending') patch.queuedAt = now;
   if (to === 'skipped') patch.finishedAt = null;
-  if (to === 'scheduled') patch.queuedAt = new Date(now.getTime() + (job.definition.startInSeconds ?? 0) * 1000);
+  if (to === 'scheduled')
+    patch.queuedAt = new Date(now.getTime() + (job.definition.startInSeconds ?? 0) * 1000);
   return patch;
 }
 

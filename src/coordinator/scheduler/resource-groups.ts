@@ -16,12 +16,19 @@ export async function assignResources(deps: SchedulerDeps): Promise<JobRecord[]>
   const { items: waiting } = await deps.store.listJobs({ statuses: ['waiting_for_resource'] });
   if (waiting.length === 0) return [];
   const { items: active } = await deps.store.listJobs({ statuses: ['pending', 'running', 'canceling'] });
-  const busy = new Set(active.filter((j) => HOLDING.has(j.status)).map(groupKey).filter((k): k is string => k !== null));
+  const busy = new Set(
+    active
+      .filter((j) => HOLDING.has(j.status))
+      .map(groupKey)
+      .filter((k): k is string => k !== null),
+  );
   const queued: JobRecord[] = [];
   for (const job of [...waiting].sort((a, b) => a.id - b.id)) {
     const key = groupKey(job);
     if (key === null || busy.has(key)) continue;
-    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: deps.clock.now() }, ['waiting_for_resource']);
+    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: deps.clock.now() }, [
+      'waiting_for_resource',
+    ]);
     if (!updated) continue;
     busy.add(key);
     queued.push(updated);

@@ -54,7 +54,8 @@ export class Scheduler {
     const { pipeline, autoCancelOnNewCommit } = await createPipeline(this.deps, input);
     await this.process(pipeline.id);
     if (input.source === 'push' || input.source === 'api' || input.source === 'web') {
-      for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit)) await this.process(id);
+      for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit))
+        await this.process(id);
     }
     return (await this.deps.store.getPipeline(pipeline.id)) ?? pipeline;
   }

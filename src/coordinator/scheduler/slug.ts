@@ -10,7 +10,12 @@ export function slugify(value: string): string {
 /** Matches a ref against a protected-branch pattern with `*` wildcards. */
 export function matchesWildcard(pattern: string, value: string): boolean {
   const re = new RegExp(
-    '^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$',
+    '^' +
+      pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
   );
   return re.test(value);
 }

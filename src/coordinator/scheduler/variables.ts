@@ -10,7 +10,11 @@ export function isRefProtected(project: ProjectRecord, ref: string, tag: boolean
 }
 
 /** Project CI/CD variables for a job; protected ones only on protected refs. */
-export async function projectVariablesFor(store: Store, projectId: number, refProtected: boolean): Promise<JobVariable[]> {
+export async function projectVariablesFor(
+  store: Store,
+  projectId: number,
+  refProtected: boolean,
+): Promise<JobVariable[]> {
   const vars = await store.listVariables(projectId);
   return vars
     .filter((v) => refProtected || !v.protected)

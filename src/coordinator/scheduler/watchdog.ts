@@ -39,7 +39,11 @@ async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord
     if (job.status === 'canceling') {
       const since = job.lastSeenAt?.getTime() ?? started;
       if (now > since + deps.config.cancelGraceSeconds * 1000) {
-        const updated = await deps.store.updateJob(job.id, { status: 'canceled', finishedAt: new Date(now), tokenHash: null }, ['canceling']);
+        const updated = await deps.store.updateJob(
+          job.id,
+          { status: 'canceled', finishedAt: new Date(now), tokenHash: null },
+          ['canceling'],
+        );
         if (updated) changed.push(updated);
       }
     }
@@ -52,7 +56,9 @@ async function checkScheduled(deps: SchedulerDeps, now: number): Promise<JobReco
   const due = items.filter((j) => (j.queuedAt?.getTime() ?? 0) <= now);
   const queued: JobRecord[] = [];
   for (const job of due) {
-    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: new Date(now) }, ['scheduled']);
+    const updated = await deps.store.updateJob(job.id, { status: 'pending', queuedAt: new Date(now) }, [
+      'scheduled',
+    ]);
     if (updated) queued.push(updated);
   }
   deps.queue.jobsQueued(queued);

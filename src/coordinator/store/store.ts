@@ -155,7 +155,9 @@ export interface PipelineRecord {
 
 export type NewPipeline = Omit<PipelineRecord, 'id' | 'iid' | 'updatedAt'>;
 
-export type PipelinePatch = Partial<Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>>;
+export type PipelinePatch = Partial<
+  Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>
+>;
 
 export interface PipelineFilter {
   ref?: string;
@@ -301,14 +303,14 @@ export interface Store {
   getUser(id: number): Promise<UserRecord | null>;
   /** Creates the root user (id 1, username `root`) if missing and returns it. */
   ensureRootUser(): Promise<UserRecord>;
-  createAccessToken(input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>): Promise<AccessTokenRecord>;
+  createAccessToken(
+    input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
+  ): Promise<AccessTokenRecord>;
   findAccessTokenByHash(tokenHash: string): Promise<AccessTokenRecord | null>;
 
   // projects
   /** Throws FlotillaError FLO_ERR_CONFLICT when namespace/path exists. */
-  createProject(
-    input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>,
-  ): Promise<ProjectRecord>;
+  createProject(input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>): Promise<ProjectRecord>;
   getProject(id: number): Promise<ProjectRecord | null>;
   findProjectByPath(namespacePath: string, path: string): Promise<ProjectRecord | null>;
   listProjects(page: Page): Promise<Paged<ProjectRecord>>;
@@ -324,7 +326,10 @@ export interface Store {
 
   // pipelines
   /** Atomically creates the pipeline (assigning the next per-project iid) and its jobs. */
-  createPipeline(pipeline: NewPipeline, jobs: NewJob[]): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
+  createPipeline(
+    pipeline: NewPipeline,
+    jobs: NewJob[],
+  ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
   getPipeline(id: number): Promise<PipelineRecord | null>;
   listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
   updatePipeline(id: number, patch: PipelinePatch): Promise<PipelineRecord | null>;

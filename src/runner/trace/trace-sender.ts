@@ -92,8 +92,7 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       if (result.status === 202) {
         sent = Math.min(trace.size, result.rangeSize ?? sent + chunk.length);
         lastContactAt = clock.monotonic();
-      }
-      else if (result.status === 416 && result.rangeSize !== null) {
+      } else if (result.status === 416 && result.rangeSize !== null) {
         logger.warn({ jobId, sent, serverSize: result.rangeSize }, 'trace offset realigned');
         sent = Math.min(trace.size, result.rangeSize);
       } else return false;
