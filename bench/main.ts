@@ -1,12 +1,14 @@
 /**
- * The benchmark suite: `node bench/.out/bench/main.js [--only part,part] [--quick]`.
+ * The benchmark suite: `node bench/node_modules/.out/bench/main.js [--only part,part] [--quick]`
+ * (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv from its seed first).
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
  */
 import type { BenchOptions } from './options.js';
 import { machineInfo, mergeResults, type BenchResult } from './lib/results.js';
 import { RESULTS_FILE } from './lib/paths.js';
-import { runAutoscale } from './parts/autoscale.js';
+import { stopAll } from './lib/proc.js';
+import { runAutoscale, writeWorkload } from './parts/autoscale.js';
 import { runDocker } from './parts/docker.js';
 import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
@@ -33,6 +35,7 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
 
 async function main(): Promise<void> {
   const { parts, options } = parseArgs(process.argv.slice(2));
+  if (process.argv.includes('--regenerate-workload')) await writeWorkload();
   const m = machineInfo();
   console.log(`flotilla bench: ${parts.join(', ')}${options.quick ? ' (quick)' : ''} on ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadAverage.join(' ')}`);
   const started = performance.now();
@@ -54,4 +57,10 @@ async function main(): Promise<void> {
   if (failed.length > 0) process.exitCode = 1;
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
 void main();

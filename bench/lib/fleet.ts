@@ -107,3 +107,8 @@ export async function startBenchRunner(o: RunnerTomlOptions): Promise<BenchProce
   });
   return proc;
 }
+
+/** A pipeline of `parallel` no-op jobs; new pipelines on the branch do not cancel older ones. */
+export function noopPipeline(parallel: number): string {
+  return ['workflow:', '  auto_cancel:', '    on_new_commit: none', '', 'noop:', `  parallel: ${parallel}`, '  script:', '    - "true"', ''].join('\n');
+}

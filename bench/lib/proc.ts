@@ -4,6 +4,13 @@ import { readFileSync } from 'node:fs';
 
 import { CLI } from './paths.js';
 
+/** Every child still running, so an interrupted bench can stop them all (`stopAll`). */
+const live = new Set<BenchProcess>();
+
+export function stopAll(): void {
+  for (const p of live) p.child.kill('SIGKILL');
+}
+
 export class BenchProcess {
   readonly child: ChildProcess;
   output = '';
@@ -19,7 +26,13 @@ export class BenchProcess {
     };
     this.child.stdout?.on('data', collect);
     this.child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    live.add(this);
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        live.delete(this);
+        resolve(code);
+      }),
+    );
   }
 
   get pid(): number {

@@ -7,7 +7,7 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
-import { createPipeline, createProjectWith, startBenchCoordinator, type BenchCoordinator } from '../lib/fleet.js';
+import { createPipeline, createProjectWith, noopPipeline, startBenchCoordinator, type BenchCoordinator } from '../lib/fleet.js';
 import { sleep } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { summary } from '../lib/stats.js';
@@ -63,7 +63,7 @@ export async function runPickup(options: BenchOptions): Promise<BenchResult[]> {
   const pipelinesPerHalf = options.quick ? 8 : 100 / JOBS_PER_PIPELINE;
   const coordinator = await startBenchCoordinator({ prefix: 'flotilla-bench-pickup-' });
   try {
-    const project = await createProjectWith(coordinator, 'pickup', { '.gitlab-ci.yml': `noop:\n  parallel: ${JOBS_PER_PIPELINE}\n  script:\n    - "true"\n` });
+    const project = await createProjectWith(coordinator, 'pickup', { '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE) });
     const samples = new Map<number, Sample>(SETTINGS.map((n) => [n, { pickupMs: [], clientMs: [], createMs: [] }]));
     for (const order of [SETTINGS, [...SETTINGS].reverse()]) {
       for (const n of order) {

@@ -7,14 +7,14 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
-import { createPipeline, createProjectWith, startBenchCoordinator, type BenchCoordinator } from '../lib/fleet.js';
+import { createPipeline, createProjectWith, noopPipeline, startBenchCoordinator, type BenchCoordinator } from '../lib/fleet.js';
 import { readRss, RssSampler } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
 
 const SETTINGS = [10, 100, 1000];
-const JOBS_PER_PIPELINE = 200;
+const JOBS_PER_PIPELINE = 20;
 const MAX_TOKENS = 50;
 
 interface Half {
@@ -56,7 +56,7 @@ async function half(coordinator: BenchCoordinator, projectId: number, clients: n
 export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
   const coordinator = await startBenchCoordinator({ prefix: 'flotilla-bench-throughput-' });
   try {
-    const project = await createProjectWith(coordinator, 'throughput', { '.gitlab-ci.yml': `noop:\n  parallel: ${JOBS_PER_PIPELINE}\n  script:\n    - "true"\n` });
+    const project = await createProjectWith(coordinator, 'throughput', { '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE) });
     const baseline = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
     const halves = new Map<number, Half[]>(SETTINGS.map((c) => [c, []]));
     const orders = options.quick ? [SETTINGS] : [SETTINGS, [...SETTINGS].reverse()];

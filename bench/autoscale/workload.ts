@@ -1,0 +1,67 @@
+/**
+ * A day of bursty CI job arrivals, seeded: pipelines arrive as a Poisson process whose rate
+ * follows a working day (night trickle, morning ramp, lunch dip, afternoon peak); each pipeline
+ * brings a burst of jobs within seconds; job durations are log-normal. Same seed, same day.
+ */
+export interface WorkloadJob {
+  /** Seconds since midnight. */
+  arrival: number;
+  /** Seconds the job runs once it has a machine. */
+  duration: number;
+  pipeline: number;
+}
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Pipelines per hour at hour `h` (0–24) of a working day. */
+export function pipelineRate(h: number): number {
+  const bump = (center: number, width: number, height: number): number => height * Math.exp(-(((h - center) / width) ** 2));
+  return 2 + bump(10.5, 1.8, 40) + bump(15, 2.2, 45) - bump(12.5, 0.6, 20) + bump(17.5, 0.5, 15);
+}
+
+export function generateWorkload(seed = 7): WorkloadJob[] {
+  const random = seededRandom(seed);
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const jobs: WorkloadJob[] = [];
+  const maxRate = 80;
+  let t = 0;
+  let pipeline = 0;
+  // Thinning: candidate arrivals at the peak rate, kept with probability rate(t) / peak.
+  for (;;) {
+    t += (-Math.log(1 - random()) / maxRate) * 3600;
+    if (t >= 86_400) break;
+    if (random() > Math.max(0, pipelineRate(t / 3600)) / maxRate) continue;
+    pipeline++;
+    const size = random() < 0.15 ? 10 + Math.floor(random() * 21) : 1 + Math.floor(-Math.log(1 - random()) * 3);
+    for (let k = 0; k < size; k++) {
+      const duration = Math.min(3600, Math.max(10, Math.round(180 * Math.exp(0.9 * normal()))));
+      jobs.push({ arrival: Math.round(t + random() * 5), duration, pipeline });
+    }
+  }
+  return jobs.sort((a, b) => a.arrival - b.arrival || a.pipeline - b.pipeline);
+}
+
+export function toCsv(jobs: readonly WorkloadJob[]): string {
+  return ['arrival_s,duration_s,pipeline', ...jobs.map((j) => `${j.arrival},${j.duration},${j.pipeline}`)].join('\n') + '\n';
+}
+
+export function fromCsv(text: string): WorkloadJob[] {
+  return text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [arrival, duration, pipeline] = line.split(',').map(Number);
+      return { arrival: arrival ?? 0, duration: duration ?? 0, pipeline: pipeline ?? 0 };
+    });
+}
