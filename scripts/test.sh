@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/test-env.sh
 [ -d node_modules ] || npm ci
 npm run build
-# The docker executor's tests need a real Docker Engine, a registry and the offline-built images
+# The docker and autoscaler tests need a real Docker Engine, a registry, the offline-built images
+# and network namespaces (netns-env.sh runs docker-env.sh)
 # (the helper image packs dist/, so this runs after the build).
-bash scripts/docker-env.sh
+bash scripts/netns-env.sh
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
 npx vitest run "$@"

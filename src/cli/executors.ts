@@ -5,6 +5,10 @@
  */
 import { Registry } from 'prom-client';
 
+import { createDockerAutoscalerExecutorFactory } from '../autoscaler/docker-autoscaler-executor.js';
+import { createProviderExporter } from '../autoscaler/exporter.js';
+import { createFleet, type Fleet } from '../autoscaler/fleet.js';
+import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
 import { cleanupLeftovers } from '../executors/docker/cleanup.js';
 import { connectDocker } from '../executors/docker/docker-client.js';
@@ -20,15 +24,66 @@ export interface RunnerExecutors {
   registry: Registry;
   executorFactories: ExecutorFactory[];
   executorFactoryFor: (entry: RunnerConfig) => ExecutorFactory | undefined;
+  /** Starts the machine fleet of every docker-autoscaler entry (adopting persisted machines). */
+  startFleets(config: Config, configPath: string): Promise<void>;
+  /** Stops the fleets after the manager stopped: machines are kept or removed as configured. */
+  stopFleets(): Promise<void>;
 }
 
+interface RunningFleet {
+  fleet: Fleet;
+  factory: ExecutorFactory;
+  exporterTimer: NodeJS.Timeout;
+}
+
+const EXPORTER_INTERVAL_MS = 60_000;
+
 export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
+  const clock = systemClock;
   const docker = (config: RunnerConfig['docker'] | Record<string, never>): ExecutorFactory =>
-    createDockerExecutorFactory({ config, logger, registry, clock: systemClock, version: FLOTILLA_VERSION });
+    createDockerExecutorFactory({ config, logger, registry, clock, version: FLOTILLA_VERSION });
+  const fleets = new Map<string, RunningFleet>();
+
+  async function startFleet(entry: RunnerConfig, configPath: string): Promise<void> {
+    if (!entry.autoscaler || fleets.has(entry.name)) return;
+    const fleetLogger = logger.child({ runner: shortToken(entry.token) });
+    const fleet = createFleet({
+      runnerName: entry.name,
+      config: entry.autoscaler,
+      statePath: entry.autoscaler.state_file ?? defaultStatePath(configPath, entry.name),
+      controlPath: controlPath(configPath),
+      clock,
+      logger: fleetLogger,
+      registry,
+    });
+    await fleet.start();
+    const factory = createDockerAutoscalerExecutorFactory({ scaler: fleet.scaler, docker: entry.docker, logger: fleetLogger, registry, clock, version: FLOTILLA_VERSION });
+    const exporter = createProviderExporter({ runner: entry.name, group: fleet.group, registry, clock, logger: fleetLogger });
+    const exporterTimer = setInterval(() => void exporter.scrape().catch(() => undefined), EXPORTER_INTERVAL_MS);
+    exporterTimer.unref();
+    fleets.set(entry.name, { fleet, factory, exporterTimer });
+  }
+
   return {
     registry,
     executorFactories: [createShellExecutorFactory(), docker({})],
-    executorFactoryFor: (entry) => (entry.executor === 'docker' ? docker(entry.docker) : undefined),
+    executorFactoryFor: (entry) => {
+      if (entry.executor === 'docker') return docker(entry.docker);
+      if (entry.executor === 'docker-autoscaler') return fleets.get(entry.name)?.factory;
+      return undefined;
+    },
+    async startFleets(config, configPath) {
+      for (const entry of config.runners.filter((r) => r.executor === 'docker-autoscaler')) {
+        await startFleet(entry, configPath);
+      }
+    },
+    async stopFleets() {
+      for (const [name, running] of fleets) {
+        clearInterval(running.exporterTimer);
+        await running.fleet.stop().catch((err: unknown) => logger.error({ runner: name, err: errorMessage(err) }, 'fleet stop failed'));
+      }
+      fleets.clear();
+    },
   };
 }
 

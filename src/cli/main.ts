@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { errorMessage, isFlotillaError } from '../shared/errors.js';
 import { registerCoordinatorCommand } from './coordinator-command.js';
+import { registerFleetCommand } from './fleet-command.js';
 import { registerLintCommand } from './lint-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerRunnerCommand } from './runner-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRunnerCommand(program);
   registerRunCommand(program);
   registerUpCommand(program);
+  registerFleetCommand(program);
   return program;
 }
 

@@ -16,6 +16,8 @@ import { LOG_FORMATS, LOG_LEVELS, SUPPORTED_EXECUTORS } from '../config/schema.j
 import { loadOrCreateSystemId } from '../config/system-id.js';
 import { addRunnerToConfigFile, removeRunnersFromConfigFile } from '../config/write.js';
 import type { ExecutorFactory } from '../executors/executor.js';
+import { createErrorReporter } from '../observability/error-reporter.js';
+import { reportingLogger } from '../observability/reporting-logger.js';
 import { createCoordinatorClient } from '../runner/coordinator-client.js';
 import { createRunnerManager } from '../runner/manager.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from '../runner/version.js';
@@ -115,7 +117,14 @@ function loggerFor(level: LogLevel, format: string): Logger {
 async function run(options: RunOptions): Promise<void> {
   const configPath = options.config ?? defaultConfigPath();
   const { config, warnings } = await loadConfigFile(configPath);
-  const logger = loggerFor(options.logLevel ?? config.log_level, options.logFormat ?? config.log_format);
+  const baseLogger = loggerFor(options.logLevel ?? config.log_level, options.logFormat ?? config.log_format);
+  const reporter = createErrorReporter({
+    dsn: config.sentry_dsn,
+    clock: systemClock,
+    logger: baseLogger,
+    release: FLOTILLA_VERSION,
+  });
+  const logger = reportingLogger(baseLogger, reporter);
   for (const w of warnings) logger.warn({ key: w.path, reason: w.message }, 'config warning');
   if (config.runners.length === 0)
     logger.warn(
@@ -123,15 +132,18 @@ async function run(options: RunOptions): Promise<void> {
       'no [[runners]] in the config; register one with flotilla runner register',
     );
   await cleanupDockerLeftovers(config, logger);
+  const executors = runnerExecutors(logger);
+  await executors.startFleets(config, configPath);
   const manager = createRunnerManager({
     config,
     configPath,
     systemId: await loadOrCreateSystemId(configPath),
     logger,
     clock: systemClock,
-    ...runnerExecutors(logger),
+    ...executors,
     version: FLOTILLA_VERSION,
     onConfigApplied: (next) => {
+      reporter.setDsn(next.sentry_dsn);
       if (!options.logLevel) logger.level = next.log_level === 'panic' ? 'fatal' : next.log_level;
     },
   });
@@ -142,6 +154,8 @@ async function run(options: RunOptions): Promise<void> {
     await signals.stopped;
   } finally {
     signals.dispose();
+    await reporter.flush();
+    await executors.stopFleets();
     if (options.pidFile) await rm(options.pidFile, { force: true });
   }
 }

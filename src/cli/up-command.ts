@@ -87,17 +87,19 @@ async function startRunner(configPath: string, logger: Logger) {
   const { config, warnings } = await loadConfigFile(configPath);
   for (const w of warnings) logger.warn({ key: w.path, reason: w.message }, 'config warning');
   await cleanupDockerLeftovers(config, logger);
+  const executors = runnerExecutors(logger);
+  await executors.startFleets(config, configPath);
   const manager = createRunnerManager({
     config,
     configPath,
     systemId: await loadOrCreateSystemId(configPath),
     logger,
     clock: systemClock,
-    ...runnerExecutors(logger),
+    ...executors,
     version: FLOTILLA_VERSION,
   });
   await manager.start();
-  return manager;
+  return { manager, executors };
 }
 
 async function up(flags: UpFlags): Promise<void> {
@@ -113,11 +115,12 @@ async function up(flags: UpFlags): Promise<void> {
   try {
     const configPath = path.join(dataDir, 'runner', 'config.toml');
     await ensureRunnerConfig(configPath, coordinator, flags);
-    const manager = await startRunner(configPath, logger);
+    const { manager, executors } = await startRunner(configPath, logger);
     printWelcome(coordinator, configPath, path.join(dataDir, 'coordinator'));
     const signals = installSignalHandlers(manager, { logger });
     await signals.stopped;
     signals.dispose();
+    await executors.stopFleets();
   } finally {
     await coordinator.close();
   }

@@ -50,7 +50,7 @@ describe('parseConfigText', () => {
     [
       'executor',
       RUNNER.replace('"shell"', '"kubernetes"'),
-      'runners[0].executor: must be one of: shell, docker, got "kubernetes"',
+      'runners[0].executor: must be one of: shell, docker, docker-autoscaler, got "kubernetes"',
     ],
     [
       'log_level',
@@ -72,6 +72,13 @@ describe('parseConfigText', () => {
     ['url', RUNNER.replace('http://127.0.0.1:1/', 'ftp://x'), 'runners[0].url: must be an http(s) URL'],
   ])('rejects a bad value (%s) naming the key path', (_name, toml, expected) => {
     expect(errorOf(() => parseConfigText(toml))).toContain(expected);
+  });
+
+  it('requires [runners.autoscaler] with the docker-autoscaler executor', () => {
+    const toml = RUNNER.replace('"shell"', '"docker-autoscaler"');
+    expect(errorOf(() => parseConfigText(toml))).toContain(
+      'runners[0].autoscaler: is required with executor = "docker-autoscaler"',
+    );
   });
 
   it("validates [runners.docker] with the docker executor's schema", () => {

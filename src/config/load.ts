@@ -53,7 +53,7 @@ function describeValue(value: unknown): string {
 function issueToConfigIssue(issue: ZodIssue, input: unknown): ConfigIssue {
   const path = formatKeyPath(issue.path);
   const value = valueAt(input, issue.path);
-  if (value === undefined) return { path, message: 'is required' };
+  if (value === undefined) return { path, message: issue.code === 'custom' ? issue.message : 'is required' };
   const last = issue.path[issue.path.length - 1];
   const secret = typeof last === 'string' && SECRET_KEYS.has(last);
   return { path, message: secret ? issue.message : `${issue.message}, got ${describeValue(value)}` };

@@ -6,11 +6,12 @@
  */
 import { z } from 'zod';
 
+import { autoscalerConfigSchema } from '../autoscaler/autoscaler-config.js';
 import { dockerConfigSchema } from '../executors/docker/docker-config.js';
 import { parseDuration } from '../shared/duration.js';
 
 /** Executors this build can run. A docker executor adds its name here. */
-export const SUPPORTED_EXECUTORS = ['shell', 'docker'] as const;
+export const SUPPORTED_EXECUTORS = ['shell', 'docker', 'docker-autoscaler'] as const;
 export const SUPPORTED_SHELLS = ['bash'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
 export const LOG_FORMATS = ['runner', 'text', 'json'] as const;
@@ -80,6 +81,9 @@ export const runnerConfigSchema = z.object({
     .describe(
       '[runners.docker]: the Docker Engine, images, services, pull policies and allow lists of the docker executor.',
     ),
+  autoscaler: autoscalerConfigSchema
+    .optional()
+    .describe('[runners.autoscaler]: providers, capacity and idle policy of the docker-autoscaler executor.'),
   shell: oneOf(SUPPORTED_SHELLS).default('bash').describe('The shell that runs job scripts.'),
   limit: nonNegativeInt()
     .default(0)
@@ -116,8 +120,25 @@ export const configSchema = z.object({
     .optional()
     .describe('Where /metrics, /debug/jobs/list and /-/health are served; unset means off. Needs a restart.'),
   shutdown_timeout: seconds().default(30).describe('Seconds a forceful shutdown waits for jobs to report.'),
+  sentry_dsn: text('a DSN URL')
+    .regex(/^https?:\/\/[^@/\s]+@[^/\s]+\/\S+$/, 'must look like "https://KEY@host/PROJECT"')
+    .optional()
+    .describe(
+      'Sentry-compatible DSN: error log lines are sent there with runner and job context, secrets masked. Reloads live.',
+    ),
   runners: z
-    .array(runnerConfigSchema, { invalid_type_error: 'must be an array of [[runners]] tables' })
+    .array(
+      runnerConfigSchema.superRefine((entry, ctx) => {
+        if (entry.executor === 'docker-autoscaler' && !entry.autoscaler) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['autoscaler'],
+            message: 'is required with executor = "docker-autoscaler": add a [runners.autoscaler] table with a plugin',
+          });
+        }
+      }),
+      { invalid_type_error: 'must be an array of [[runners]] tables' },
+    )
     .default([])
     .describe('One entry per registered runner; each polls its coordinator.'),
 });
@@ -132,7 +153,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** gitlab-runner global keys that are valid there but not implemented here (warned, ignored). */
 export const UNSUPPORTED_GLOBAL_KEYS = [
   'user',
-  'sentry_dsn',
   'connection_max_age',
   'session_server',
   'machine',
@@ -145,7 +165,6 @@ export const UNSUPPORTED_GLOBAL_KEYS = [
 export const UNSUPPORTED_RUNNER_KEYS = [
   'cache',
   'machine',
-  'autoscaler',
   'kubernetes',
   'custom',
   'ssh',
