@@ -97,3 +97,15 @@ describe('deploy/grafana', () => {
     expect(metricNamesIn('sum by (le) (rate(a_b_bucket{x="y z"}[5m])) / on () c:d:e or vector(0)').sort()).toEqual(['a_b_bucket', 'c:d:e']);
   });
 });
+
+describe('deploy/systemd', () => {
+  it('stops the runner manager gracefully, with a stop timeout of at least an hour', async () => {
+    const unit = await readFile(path.join(ROOT, 'deploy/systemd/flotilla-runner.service'), 'utf8');
+    const setting = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1];
+    expect(setting('KillSignal')).toBe('SIGQUIT');
+    expect(setting('KillMode')).toBe('mixed');
+    expect(Number(setting('TimeoutStopSec'))).toBeGreaterThanOrEqual(3600);
+    expect(setting('ExecReload')).toContain('-HUP');
+    expect(setting('ExecStart')).toMatch(/flotilla runner run --config /);
+  });
+});
