@@ -29,7 +29,8 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
   const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '') : '';
   const parts = only ? only.split(',').map((p) => p.trim()) : Object.keys(PARTS);
   const unknown = parts.filter((p) => !(p in PARTS));
-  if (unknown.length > 0) throw new Error(`unknown part(s) ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown part(s) ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
   return { parts, options: { quick: argv.includes('--quick') } };
 }
 
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   const { parts, options } = parseArgs(process.argv.slice(2));
   if (process.argv.includes('--regenerate-workload')) await writeWorkload();
   const m = machineInfo();
-  console.log(`flotilla bench: ${parts.join(', ')}${options.quick ? ' (quick)' : ''} on ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadAverage.join(' ')}`);
+  console.log(
+    `flotilla bench: ${parts.join(', ')}${options.quick ? ' (quick)' : ''} on ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadAverage.join(' ')}`,
+  );
   const started = performance.now();
   const results: BenchResult[] = [];
   const failed: string[] = [];
@@ -48,11 +51,16 @@ async function main(): Promise<void> {
       results.push(...(await PARTS[part]!(options)));
     } catch (err) {
       failed.push(part);
-      console.log(`  part ${part} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      console.log(
+        `  part ${part} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     }
     console.log(`  (${part} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await mergeResults(parts.filter((p) => !failed.includes(p)), results);
+  await mergeResults(
+    parts.filter((p) => !failed.includes(p)),
+    results,
+  );
   console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   if (failed.length > 0) process.exitCode = 1;
 }

@@ -47,7 +47,14 @@ export function simulate(jobs: readonly WorkloadJob[], policy: ScalingPolicy, s:
   const end = day + 4 * 3600;
   const queue: WorkloadJob[] = [];
   let machines: SimMachine[] = [];
-  const out: SimResult = { waits: [], busyMinutes: 0, idleMinutes: 0, bootingMinutes: 0, created: 0, peakMachines: 0 };
+  const out: SimResult = {
+    waits: [],
+    busyMinutes: 0,
+    idleMinutes: 0,
+    bootingMinutes: 0,
+    created: 0,
+    peakMachines: 0,
+  };
   let next = 0;
   let nextId = 1;
   for (let now = 0; now < end; now++) {
@@ -70,7 +77,14 @@ export function simulate(jobs: readonly WorkloadJob[], policy: ScalingPolicy, s:
       machines = machines.filter((m) => !(remove.has(m.id) && m.state === 'idle'));
       const room = Math.max(0, s.maxMachines - machines.length);
       for (let i = 0; i < Math.min(room, decision.create); i++) {
-        machines.push({ id: nextId++, state: 'creating', createdAt: now, readyAt: now + s.bootSeconds, idleSince: now, busyUntil: 0 });
+        machines.push({
+          id: nextId++,
+          state: 'creating',
+          createdAt: now,
+          readyAt: now + s.bootSeconds,
+          idleSince: now,
+          busyUntil: 0,
+        });
         out.created++;
       }
     }

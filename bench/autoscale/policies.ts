@@ -6,7 +6,13 @@
  *   IdleTime while more than IdleCount are available.
  * - Flotilla's autoscaler policy (src/autoscaler/policy.ts), fed the same snapshots.
  */
-import { instancesToCreate, instancesToRemove, type ActivePolicy, type IdleCandidate, type Limits } from '../../src/autoscaler/policy.js';
+import {
+  instancesToCreate,
+  instancesToRemove,
+  type ActivePolicy,
+  type IdleCandidate,
+  type Limits,
+} from '../../src/autoscaler/policy.js';
 import type { ScalingPolicy, SimView } from './fleet-sim.js';
 
 export interface IdleSettings {
@@ -38,7 +44,12 @@ export function dockerMachinePolicy(s: IdleSettings): ScalingPolicy {
 }
 
 export function flotillaPolicy(s: IdleSettings): ScalingPolicy {
-  const policy: ActivePolicy = { idleCount: s.idleCount, idleTimeMs: s.idleTimeSeconds * 1000, scaleFactor: 0, scaleFactorLimit: 0 };
+  const policy: ActivePolicy = {
+    idleCount: s.idleCount,
+    idleTimeMs: s.idleTimeSeconds * 1000,
+    scaleFactor: 0,
+    scaleFactorLimit: 0,
+  };
   const limits: Limits = { capacityPerInstance: 1, maxUseCount: 0, maxInstances: s.maxMachines };
   return {
     name: 'Flotilla autoscaler policy (src/autoscaler/policy.ts)',
@@ -53,7 +64,14 @@ export function flotillaPolicy(s: IdleSettings): ScalingPolicy {
       };
       const candidates: IdleCandidate[] = view.machines
         .filter((m) => m.state !== 'creating')
-        .map((m) => ({ key: String(m.id), idleSinceMs: m.idleSince * 1000, createdAtMs: m.createdAt * 1000, free: m.state === 'idle' ? 1 : 0, busy: m.state === 'busy' ? 1 : 0, usedUp: false }));
+        .map((m) => ({
+          key: String(m.id),
+          idleSinceMs: m.idleSince * 1000,
+          createdAtMs: m.createdAt * 1000,
+          free: m.state === 'idle' ? 1 : 0,
+          busy: m.state === 'busy' ? 1 : 0,
+          usedUp: false,
+        }));
       const remove = instancesToRemove(candidates, snapshot, policy, view.now * 1000).map(Number);
       return { create: instancesToCreate(snapshot, policy, limits), remove };
     },

@@ -25,7 +25,8 @@ export function seededRandom(seed: number): () => number {
 
 /** Pipelines per hour at hour `h` (0–24) of a working day. */
 export function pipelineRate(h: number): number {
-  const bump = (center: number, width: number, height: number): number => height * Math.exp(-(((h - center) / width) ** 2));
+  const bump = (center: number, width: number, height: number): number =>
+    height * Math.exp(-(((h - center) / width) ** 2));
   return 2 + bump(10.5, 1.8, 40) + bump(15, 2.2, 45) - bump(12.5, 0.6, 20) + bump(17.5, 0.5, 15);
 }
 
@@ -42,7 +43,8 @@ export function generateWorkload(seed = 7): WorkloadJob[] {
     if (t >= 86_400) break;
     if (random() > Math.max(0, pipelineRate(t / 3600)) / maxRate) continue;
     pipeline++;
-    const size = random() < 0.15 ? 10 + Math.floor(random() * 21) : 1 + Math.floor(-Math.log(1 - random()) * 3);
+    const size =
+      random() < 0.15 ? 10 + Math.floor(random() * 21) : 1 + Math.floor(-Math.log(1 - random()) * 3);
     for (let k = 0; k < size; k++) {
       const duration = Math.min(3600, Math.max(10, Math.round(180 * Math.exp(0.9 * normal()))));
       jobs.push({ arrival: Math.round(t + random() * 5), duration, pipeline });
@@ -52,7 +54,11 @@ export function generateWorkload(seed = 7): WorkloadJob[] {
 }
 
 export function toCsv(jobs: readonly WorkloadJob[]): string {
-  return ['arrival_s,duration_s,pipeline', ...jobs.map((j) => `${j.arrival},${j.duration},${j.pipeline}`)].join('\n') + '\n';
+  return (
+    ['arrival_s,duration_s,pipeline', ...jobs.map((j) => `${j.arrival},${j.duration},${j.pipeline}`)].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 export function fromCsv(text: string): WorkloadJob[] {

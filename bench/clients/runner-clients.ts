@@ -13,7 +13,14 @@ import { requestLatencies, type ClientSettings, type ClientStats } from './clien
 const settings = JSON.parse(process.env['BENCH_CLIENTS'] ?? '{}') as ClientSettings;
 const target = new URL(settings.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-const stats: ClientStats = { completed: 0, errors: 0, received: {}, latencies: requestLatencies(), firstJobAt: null, lastJobAt: null };
+const stats: ClientStats = {
+  completed: 0,
+  errors: 0,
+  received: {},
+  latencies: requestLatencies(),
+  firstJobAt: null,
+  lastJobAt: null,
+};
 const aborts = new Set<() => void>();
 let stopping = false;
 
@@ -23,17 +30,36 @@ interface Answer {
   body: string;
 }
 
-function call(method: string, path: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
+function call(
+  method: string,
+  path: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: target.hostname, port: target.port, method, path: `/api/v4${path}`, agent, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        aborts.delete(abort);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method,
+        path: `/api/v4${path}`,
+        agent,
+        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          aborts.delete(abort);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     const abort = (): void => {
       req.destroy(new Error('stopped'));
     };
@@ -46,7 +72,13 @@ function call(method: string, path: string, body: string | Buffer, headers: Reco
   });
 }
 
-async function timedCall(kind: keyof ClientStats['latencies'], method: string, path: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
+async function timedCall(
+  kind: keyof ClientStats['latencies'],
+  method: string,
+  path: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+): Promise<Answer> {
   const t0 = performance.now();
   const answer = await call(method, path, body, headers);
   if (answer.status < 400) stats.latencies[kind].push(performance.now() - t0);
@@ -58,12 +90,23 @@ async function runJob(job: { id: number; token: string }): Promise<void> {
   let sent = 0;
   for (let i = 0; i < (settings.tracePatches ?? 0); i++) {
     const range = `${sent}-${sent + chunk.length - 1}`;
-    const res = await timedCall('trace', 'PATCH', `/jobs/${job.id}/trace`, chunk, { 'job-token': job.token, 'content-range': range, 'content-type': 'text/plain' });
+    const res = await timedCall('trace', 'PATCH', `/jobs/${job.id}/trace`, chunk, {
+      'job-token': job.token,
+      'content-range': range,
+      'content-type': 'text/plain',
+    });
     if (res.status === 202) sent += chunk.length;
     else stats.errors++;
   }
-  const update = JSON.stringify({ token: job.token, state: 'success', exit_code: 0, output: { bytesize: sent } });
-  const res = await timedCall('update', 'PUT', `/jobs/${job.id}`, update, { 'content-type': 'application/json' });
+  const update = JSON.stringify({
+    token: job.token,
+    state: 'success',
+    exit_code: 0,
+    output: { bytesize: sent },
+  });
+  const res = await timedCall('update', 'PUT', `/jobs/${job.id}`, update, {
+    'content-type': 'application/json',
+  });
   if (res.status !== 200) stats.errors++;
 }
 
@@ -73,7 +116,12 @@ async function client(index: number): Promise<void> {
   let lastUpdate: string | undefined;
   while (!stopping) {
     try {
-      const body = JSON.stringify({ token, system_id: systemId, info: { name: 'bench', version: '0.1.0', executor: 'noop' }, ...(lastUpdate ? { last_update: lastUpdate } : {}) });
+      const body = JSON.stringify({
+        token,
+        system_id: systemId,
+        info: { name: 'bench', version: '0.1.0', executor: 'noop' },
+        ...(lastUpdate ? { last_update: lastUpdate } : {}),
+      });
       const t0 = performance.now();
       const res = await call('POST', '/jobs/request', body, { 'content-type': 'application/json' });
       const header = res.headers['x-gitlab-last-update'];

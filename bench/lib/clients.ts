@@ -14,7 +14,9 @@ export interface ClientFleet {
 }
 
 export async function startClients(settings: ClientSettings): Promise<ClientFleet> {
-  const proc = nodeProcess(path.join(OUT, 'clients', 'runner-clients.js'), [], { BENCH_CLIENTS: JSON.stringify(settings) });
+  const proc = nodeProcess(path.join(OUT, 'clients', 'runner-clients.js'), [], {
+    BENCH_CLIENTS: JSON.stringify(settings),
+  });
   await proc.waitFor(/READY/, 30_000);
   return {
     proc,
@@ -31,7 +33,10 @@ export async function startClients(settings: ClientSettings): Promise<ClientFlee
 export async function createRunners(api: TestApi, count: number, tags: string[] = []): Promise<string[]> {
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) {
-    const fields = tags.length > 0 ? { description: `bench-${i}`, tag_list: tags.join(','), run_untagged: false } : { description: `bench-${i}` };
+    const fields =
+      tags.length > 0
+        ? { description: `bench-${i}`, tag_list: tags.join(','), run_untagged: false }
+        : { description: `bench-${i}` };
     tokens.push((await api.createRunner(fields)).token);
   }
   return tokens;

@@ -15,7 +15,9 @@ export interface BenchCoordinator {
   stop(): Promise<void>;
 }
 
-export async function startBenchCoordinator(opts: { listen?: string; longPollSeconds?: number; prefix?: string } = {}): Promise<BenchCoordinator> {
+export async function startBenchCoordinator(
+  opts: { listen?: string; longPollSeconds?: number; prefix?: string } = {},
+): Promise<BenchCoordinator> {
   const dir = await mkdtemp(path.join(tmpdir(), opts.prefix ?? 'flotilla-bench-'));
   const dataDir = path.join(dir, 'coordinator');
   const proc = flotillaProcess([
@@ -51,7 +53,11 @@ export async function startBenchCoordinator(opts: { listen?: string; longPollSec
 }
 
 /** Creates a project whose main branch holds these files; returns its id and path. */
-export async function createProjectWith(coordinator: BenchCoordinator, name: string, files: Record<string, string>): Promise<{ id: number; path: string }> {
+export async function createProjectWith(
+  coordinator: BenchCoordinator,
+  name: string,
+  files: Record<string, string>,
+): Promise<{ id: number; path: string }> {
   const project = await coordinator.api.createProject(name);
   const work = path.join(coordinator.dir, 'work', name);
   await createWorkRepo(work, files);
@@ -59,8 +65,15 @@ export async function createProjectWith(coordinator: BenchCoordinator, name: str
   return { id: project.id, path: project.path_with_namespace };
 }
 
-export async function createPipeline(api: TestApi, projectId: number, ref = 'main'): Promise<{ id: number; created_at: string; status: string }> {
-  const res = await api.post<{ id: number; created_at: string; status: string }>(`/projects/${projectId}/pipeline`, { ref });
+export async function createPipeline(
+  api: TestApi,
+  projectId: number,
+  ref = 'main',
+): Promise<{ id: number; created_at: string; status: string }> {
+  const res = await api.post<{ id: number; created_at: string; status: string }>(
+    `/projects/${projectId}/pipeline`,
+    { ref },
+  );
   if (res.status !== 201) throw new Error(`pipeline create failed: ${res.status} ${res.text.slice(0, 300)}`);
   return res.body;
 }
@@ -101,14 +114,26 @@ export async function startBenchRunner(o: RunnerTomlOptions): Promise<BenchProce
   ];
   await writeFile(configPath, lines.join('\n'));
   const proc = flotillaProcess(['runner', 'run', '--config', configPath]);
-  await proc.waitFor(/runner manager started|"msg":"runner manager started"/, 30_000).catch(async (err: unknown) => {
-    await proc.stop();
-    throw err;
-  });
+  await proc
+    .waitFor(/runner manager started|"msg":"runner manager started"/, 30_000)
+    .catch(async (err: unknown) => {
+      await proc.stop();
+      throw err;
+    });
   return proc;
 }
 
 /** A pipeline of `parallel` no-op jobs; new pipelines on the branch do not cancel older ones. */
 export function noopPipeline(parallel: number): string {
-  return ['workflow:', '  auto_cancel:', '    on_new_commit: none', '', 'noop:', `  parallel: ${parallel}`, '  script:', '    - "true"', ''].join('\n');
+  return [
+    'workflow:',
+    '  auto_cancel:',
+    '    on_new_commit: none',
+    '',
+    'noop:',
+    `  parallel: ${parallel}`,
+    '  script:',
+    '    - "true"',
+    '',
+  ].join('\n');
 }

@@ -16,8 +16,16 @@ export class BenchProcess {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; keepOutput?: boolean } = {}) {
-    this.child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(
+    command: string,
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; keepOutput?: boolean } = {},
+  ) {
+    this.child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = options.keepOutput ?? true;
     const collect = (d: Buffer): void => {
       if (!keep) return;

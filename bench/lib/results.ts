@@ -47,17 +47,40 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-export function result(part: string, name: string, params: Record<string, unknown>, figures: Figures, extra: Partial<Pick<BenchResult, 'peer' | 'ratio' | 'notes'>> = {}): BenchResult {
-  return { part, name, params, figures, peer: extra.peer ?? null, ratio: extra.ratio ?? null, notes: extra.notes ?? [], measuredAt: new Date().toISOString() };
+export function result(
+  part: string,
+  name: string,
+  params: Record<string, unknown>,
+  figures: Figures,
+  extra: Partial<Pick<BenchResult, 'peer' | 'ratio' | 'notes'>> = {},
+): BenchResult {
+  return {
+    part,
+    name,
+    params,
+    figures,
+    peer: extra.peer ?? null,
+    ratio: extra.ratio ?? null,
+    notes: extra.notes ?? [],
+    measuredAt: new Date().toISOString(),
+  };
 }
 
 /** Replaces the results of the parts that ran and keeps the others (so parts can run alone). */
-export async function mergeResults(parts: string[], fresh: BenchResult[], file = RESULTS_FILE): Promise<ResultsFile> {
+export async function mergeResults(
+  parts: string[],
+  fresh: BenchResult[],
+  file = RESULTS_FILE,
+): Promise<ResultsFile> {
   const old = await readFile(file, 'utf8')
     .then((t) => JSON.parse(t) as ResultsFile)
     .catch(() => null);
   const kept = (old?.results ?? []).filter((r) => !parts.includes(r.part));
-  const merged: ResultsFile = { machine: machineInfo(), updatedAt: new Date().toISOString(), results: [...kept, ...fresh] };
+  const merged: ResultsFile = {
+    machine: machineInfo(),
+    updatedAt: new Date().toISOString(),
+    results: [...kept, ...fresh],
+  };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(merged, null, 2) + '\n');
   return merged;

@@ -28,7 +28,10 @@ export function round(value: number | null | undefined, digits = 1): number | nu
 }
 
 /** p50/p95/p99 of a sample, rounded. */
-export function summary(samples: readonly number[], digits = 1): { p50: number | null; p95: number | null; p99: number | null; n: number } {
+export function summary(
+  samples: readonly number[],
+  digits = 1,
+): { p50: number | null; p95: number | null; p99: number | null; n: number } {
   return {
     p50: round(percentile(samples, 50), digits),
     p95: round(percentile(samples, 95), digits),

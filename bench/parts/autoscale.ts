@@ -51,7 +51,9 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
   const busyTotal = jobs.reduce((a, j) => a + j.duration, 0) / 60;
-  console.log(`  workload: ${jobs.length} jobs in ${new Set(jobs.map((j) => j.pipeline)).size} pipelines, ${busyTotal.toFixed(0)} job-minutes (seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator)`);
+  console.log(
+    `  workload: ${jobs.length} jobs in ${new Set(jobs.map((j) => j.pipeline)).size} pipelines, ${busyTotal.toFixed(0)} job-minutes (seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator)`,
+  );
   return SETTINGS.map((s) => {
     const base = figuresOf(simulate(jobs, dockerMachinePolicy(s), SIM));
     const ours = figuresOf(simulate(jobs, flotillaPolicy(s), SIM));
@@ -61,7 +63,14 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
     return result(
       'autoscale',
       `autoscaling (simulated day), IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s`,
-      { ...s, ...SIM, workload: 'bench/workloads/day-bursty.csv', jobs: jobs.length, seed: WORKLOAD_SEED, capacityPerMachine: 1 },
+      {
+        ...s,
+        ...SIM,
+        workload: 'bench/workloads/day-bursty.csv',
+        jobs: jobs.length,
+        seed: WORKLOAD_SEED,
+        capacityPerMachine: 1,
+      },
       ours,
       {
         peer: { name: 'docker+machine IdleCount/IdleTime (baseline, simulated)', figures: base },
@@ -71,7 +80,9 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
           total_machine_min: ratio(ours.total_machine_min, base.total_machine_min),
           idle_machine_min: ratio(ours.idle_machine_min, base.idle_machine_min),
         },
-        notes: ['figures = Flotilla policy (src/autoscaler/policy.ts) driven by the simulation; peer = the docker+machine baseline on the same clock and workload'],
+        notes: [
+          'figures = Flotilla policy (src/autoscaler/policy.ts) driven by the simulation; peer = the docker+machine baseline on the same clock and workload',
+        ],
       },
     );
   });

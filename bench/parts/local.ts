@@ -22,9 +22,27 @@ const CONCURRENCY = 4;
 
 /** Installs the peer into bench/.peer (its own prefix, never the project's dependencies). */
 export async function ensurePeer(): Promise<void> {
-  if (await access(PEER_BIN).then(() => true, () => false)) return;
+  if (
+    await access(PEER_BIN).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   console.log(`  installing gitlab-ci-local@${PEER_VERSION} into ${path.relative(process.cwd(), PEER_DIR)}`);
-  await exec('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--no-save', `gitlab-ci-local@${PEER_VERSION}`], { timeout: 300_000 });
+  await exec(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      PEER_DIR,
+      '--no-audit',
+      '--no-fund',
+      '--no-save',
+      `gitlab-ci-local@${PEER_VERSION}`,
+    ],
+    { timeout: 300_000 },
+  );
 }
 
 async function makeRepo(dir: string, pipeline: LocalPipeline): Promise<void> {
@@ -46,16 +64,31 @@ interface Timed {
 async function timed(command: string, args: string[], cwd: string): Promise<Timed> {
   const start = performance.now();
   try {
-    const { stdout, stderr } = await exec(command, args, { cwd, timeout: 300_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const { stdout, stderr } = await exec(command, args, {
+      cwd,
+      timeout: 300_000,
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
     return { seconds: (performance.now() - start) / 1000, ok: true, output: stdout + stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    return { seconds: (performance.now() - start) / 1000, ok: false, output: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}` };
+    return {
+      seconds: (performance.now() - start) / 1000,
+      ok: false,
+      output: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
+    };
   }
 }
 
-const runFlotilla = (dir: string): Promise<Timed> => timed(process.execPath, [CLI, 'run', '--no-color', '--concurrent', String(CONCURRENCY), dir], dir);
-const runPeer = (dir: string): Promise<Timed> => timed(process.execPath, [PEER_BIN, '--shell-isolation', '--no-color', '--concurrency', String(CONCURRENCY)], dir);
+const runFlotilla = (dir: string): Promise<Timed> =>
+  timed(process.execPath, [CLI, 'run', '--no-color', '--concurrent', String(CONCURRENCY), dir], dir);
+const runPeer = (dir: string): Promise<Timed> =>
+  timed(
+    process.execPath,
+    [PEER_BIN, '--shell-isolation', '--no-color', '--concurrency', String(CONCURRENCY)],
+    dir,
+  );
 
 async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string): Promise<BenchResult> {
   const base = path.join(scratch, pipeline.name);
@@ -69,10 +102,20 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
     const b = `${base}-p${r}`;
     await cp(base, a, { recursive: true });
     await cp(base, b, { recursive: true });
-    const order: ['f' | 'p', string][] = r % 2 === 0 ? [['f', a], ['p', b]] : [['p', b], ['f', a]];
+    const order: ['f' | 'p', string][] =
+      r % 2 === 0
+        ? [
+            ['f', a],
+            ['p', b],
+          ]
+        : [
+            ['p', b],
+            ['f', a],
+          ];
     for (const [who, dir] of order) {
       const t = who === 'f' ? await runFlotilla(dir) : await runPeer(dir);
-      if (!t.ok) failures.push(`${who === 'f' ? 'flotilla' : 'gitlab-ci-local'} round ${r}: ${t.output.slice(-400)}`);
+      if (!t.ok)
+        failures.push(`${who === 'f' ? 'flotilla' : 'gitlab-ci-local'} round ${r}: ${t.output.slice(-400)}`);
       (who === 'f' ? ours : theirs).push(t.seconds);
     }
     await rm(a, { recursive: true, force: true });
@@ -80,17 +123,36 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   }
   const fm = median(ours);
   const pm = median(theirs);
-  console.log(`  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}`);
+  console.log(
+    `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}`,
+  );
   for (const f of failures) console.log(`    FAILED ${f}`);
   return result(
     'local',
     `local run: ${pipeline.description}`,
-    { pipeline: pipeline.name, jobs: pipeline.jobs, rounds, concurrency: CONCURRENCY, executor: 'shell', alternating: true },
-    { wall_s_median: round(fm, 3), wall_s_min: round(Math.min(...ours), 3), wall_s_max: round(Math.max(...ours), 3), failed_runs: failures.filter((f) => f.startsWith('flotilla')).length },
+    {
+      pipeline: pipeline.name,
+      jobs: pipeline.jobs,
+      rounds,
+      concurrency: CONCURRENCY,
+      executor: 'shell',
+      alternating: true,
+    },
+    {
+      wall_s_median: round(fm, 3),
+      wall_s_min: round(Math.min(...ours), 3),
+      wall_s_max: round(Math.max(...ours), 3),
+      failed_runs: failures.filter((f) => f.startsWith('flotilla')).length,
+    },
     {
       peer: {
         name: `gitlab-ci-local ${PEER_VERSION} --shell-isolation`,
-        figures: { wall_s_median: round(pm, 3), wall_s_min: round(Math.min(...theirs), 3), wall_s_max: round(Math.max(...theirs), 3), failed_runs: failures.filter((f) => f.startsWith('gitlab')).length },
+        figures: {
+          wall_s_median: round(pm, 3),
+          wall_s_min: round(Math.min(...theirs), 3),
+          wall_s_max: round(Math.max(...theirs), 3),
+          failed_runs: failures.filter((f) => f.startsWith('gitlab')).length,
+        },
       },
       ratio: { wall_s_median: ratio(fm, pm) },
       notes: failures.map((f) => f.slice(0, 300)),
@@ -104,7 +166,7 @@ export async function runLocal(options: BenchOptions): Promise<BenchResult[]> {
   try {
     const out: BenchResult[] = [];
     for (const p of localPipelines()) {
-      const rounds = options.quick ? 1 : p.jobs >= 20 ? 3 : 5;
+      const rounds = options.quick ? 1 : p.jobs >= 50 ? 2 : 3;
       out.push(await benchOne(p, rounds, scratch));
     }
     return out;

@@ -14,15 +14,26 @@ import type { BenchOptions } from '../options.js';
 import type { TestApi } from '../../test/helpers/api-client.js';
 
 const MB = 1_000_000;
-const LINE = '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrs';
+const LINE =
+  '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrs';
 
 function yaml(bytes: number): string {
-  return ['variables:', '  GIT_STRATEGY: none', '', 'print:', '  script:', `    - yes "${LINE}" | head -c ${bytes}`, ''].join('\n');
+  return [
+    'variables:',
+    '  GIT_STRATEGY: none',
+    '',
+    'print:',
+    '  script:',
+    `    - yes "${LINE}" | head -c ${bytes} || true`,
+    '',
+  ].join('\n');
 }
 
 /** Counts the stored log's bytes by streaming it (never holding it in memory). */
 async function storedBytes(api: TestApi, projectId: number, jobId: number): Promise<number> {
-  const res = await fetch(`${api.baseUrl}/api/v4/projects/${projectId}/jobs/${jobId}/trace`, { headers: { 'PRIVATE-TOKEN': api.token } });
+  const res = await fetch(`${api.baseUrl}/api/v4/projects/${projectId}/jobs/${jobId}/trace`, {
+    headers: { 'PRIVATE-TOKEN': api.token },
+  });
   let n = 0;
   if (!res.body) return 0;
   for await (const chunk of res.body) n += (chunk as Uint8Array).byteLength;
@@ -42,18 +53,35 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
   const coordinator = await startBenchCoordinator({ prefix: 'flotilla-bench-logs-' });
   try {
     const { token } = await coordinator.api.createRunner({ description: 'bench-logs' });
-    const runner = await startBenchRunner({ url: coordinator.url, token, dir: path.join(coordinator.dir, 'runner'), outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024) });
+    const runner = await startBenchRunner({
+      url: coordinator.url,
+      token,
+      dir: path.join(coordinator.dir, 'runner'),
+      outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024),
+    });
     try {
-      const idle = { coordinator: readRss(coordinator.proc.pid)?.rssMiB ?? 0, runner: readRss(runner.pid)?.rssMiB ?? 0 };
+      const idle = {
+        coordinator: readRss(coordinator.proc.pid)?.rssMiB ?? 0,
+        runner: readRss(runner.pid)?.rssMiB ?? 0,
+      };
       for (const bytes of sizes) {
-        const project = await createProjectWith(coordinator, `logs-${bytes / MB}mb`, { '.gitlab-ci.yml': yaml(bytes) });
+        const project = await createProjectWith(coordinator, `logs-${bytes / MB}mb`, {
+          '.gitlab-ci.yml': yaml(bytes),
+        });
         const sampler = new RssSampler([coordinator.proc.pid, runner.pid]);
         const pipeline = await createPipeline(coordinator.api, project.id);
-        const job = await coordinator.api.until(async () => {
-          const jobs = (await coordinator.api.get<JobInfo[]>(`/projects/${project.id}/pipelines/${pipeline.id}/jobs`)).body;
-          const j = jobs[0];
-          return j && ['success', 'failed', 'canceled'].includes(j.status) ? j : undefined;
-        }, 'the log job', 1200, 250);
+        const job = await coordinator.api.until(
+          async () => {
+            const jobs = (
+              await coordinator.api.get<JobInfo[]>(`/projects/${project.id}/pipelines/${pipeline.id}/jobs`)
+            ).body;
+            const j = jobs[0];
+            return j && ['success', 'failed', 'canceled'].includes(j.status) ? j : undefined;
+          },
+          'the log job',
+          1200,
+          250,
+        );
         const peaks = sampler.stop();
         const stored = await storedBytes(coordinator.api, project.id, job.id);
         const seconds = (Date.parse(job.finished_at ?? '') - Date.parse(job.started_at ?? '')) / 1000;
@@ -68,14 +96,26 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
           runner_idle_rss_mib: round(idle.runner, 0),
           coordinator_idle_rss_mib: round(idle.coordinator, 0),
         };
-        console.log(`  ${figures.log_mb} MB: ${figures.status}, stored ${figures.stored_mb} MB in ${figures.job_seconds} s = ${figures.mb_per_s} MB/s; peak RSS runner ${figures.runner_peak_rss_mib} MiB, coordinator ${figures.coordinator_peak_rss_mib} MiB`);
+        console.log(
+          `  ${figures.log_mb} MB: ${figures.status}, stored ${figures.stored_mb} MB in ${figures.job_seconds} s = ${figures.mb_per_s} MB/s; peak RSS runner ${figures.runner_peak_rss_mib} MiB, coordinator ${figures.coordinator_peak_rss_mib} MiB`,
+        );
         out.push(
           result(
             'logs',
             `log throughput, ${figures.log_mb} MB job log`,
-            { logBytes: bytes, executor: 'shell', outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024), store: 'SQLite (default)', rssSampleMs: 100 },
+            {
+              logBytes: bytes,
+              executor: 'shell',
+              outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024),
+              store: 'SQLite (default)',
+              rssSampleMs: 100,
+            },
             figures,
-            { notes: ['MB/s = stored bytes ÷ (finished_at − started_at): from the job printing to the log stored by the coordinator (1 MB = 10^6 bytes)'] },
+            {
+              notes: [
+                'MB/s = stored bytes ÷ (finished_at − started_at): from the job printing to the log stored by the coordinator (1 MB = 10^6 bytes)',
+              ],
+            },
           ),
         );
       }

@@ -7,7 +7,13 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
-import { createPipeline, createProjectWith, noopPipeline, startBenchCoordinator, type BenchCoordinator } from '../lib/fleet.js';
+import {
+  createPipeline,
+  createProjectWith,
+  noopPipeline,
+  startBenchCoordinator,
+  type BenchCoordinator,
+} from '../lib/fleet.js';
 import { readRss, RssSampler } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, round } from '../lib/stats.js';
@@ -26,7 +32,13 @@ interface Half {
   peakRssMiB: number;
 }
 
-async function half(coordinator: BenchCoordinator, projectId: number, clients: number, backlog: number, tag: string): Promise<Half> {
+async function half(
+  coordinator: BenchCoordinator,
+  projectId: number,
+  clients: number,
+  backlog: number,
+  tag: string,
+): Promise<Half> {
   for (let i = 0; i < backlog / JOBS_PER_PIPELINE; i++) await createPipeline(coordinator.api, projectId);
   const tokens = await createRunners(coordinator.api, Math.min(clients, MAX_TOKENS));
   const sampler = new RssSampler([coordinator.proc.pid]);
@@ -56,15 +68,19 @@ async function half(coordinator: BenchCoordinator, projectId: number, clients: n
 export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
   const coordinator = await startBenchCoordinator({ prefix: 'flotilla-bench-throughput-' });
   try {
-    const project = await createProjectWith(coordinator, 'throughput', { '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE) });
+    const project = await createProjectWith(coordinator, 'throughput', {
+      '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE),
+    });
     const baseline = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
     const halves = new Map<number, Half[]>(SETTINGS.map((c) => [c, []]));
     const orders = options.quick ? [SETTINGS] : [SETTINGS, [...SETTINGS].reverse()];
     for (const order of orders) {
       for (const c of order) {
-        const backlog = Math.max(options.quick ? 200 : 400, Math.ceil(c / JOBS_PER_PIPELINE) * JOBS_PER_PIPELINE);
+        const backlog = options.quick ? 60 : 100;
         const h = await half(coordinator, project.id, c, backlog, `${c}-${order[0]}`);
-        console.log(`    ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`);
+        console.log(
+          `    ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
+        );
         halves.get(c)!.push(h);
       }
     }
@@ -87,13 +103,27 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         coordinator_idle_rss_mib: round(baseline, 0),
         errors: hs.reduce((a, h) => a + h.errors, 0),
       };
-      console.log(`  ${c} clients: ${figures.jobs_per_s} jobs/s, p99 PATCH/PUT ${figures.p99_patch_put_ms} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`);
+      console.log(
+        `  ${c} clients: ${figures.jobs_per_s} jobs/s, p99 PATCH/PUT ${figures.p99_patch_put_ms} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
+      );
       return result(
         'throughput',
         `coordinator throughput, ${c} concurrent Runner-API clients`,
-        { clients: c, runnerTokens: Math.min(c, MAX_TOKENS), jobs, perJob: 'request, 2 × 1 KiB trace PATCH, success PUT', store: 'SQLite (default)', halves: hs.length },
+        {
+          clients: c,
+          runnerTokens: Math.min(c, MAX_TOKENS),
+          jobs,
+          perJob: 'request, 2 × 1 KiB trace PATCH, success PUT',
+          store: 'SQLite (default)',
+          halves: hs.length,
+        },
         figures,
-        { notes: [`coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`, 'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)'] },
+        {
+          notes: [
+            `coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`,
+            'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
+          ],
+        },
       );
     });
   } finally {
