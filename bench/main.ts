@@ -42,13 +42,14 @@ async function main(): Promise<void> {
     `flotilla bench: ${parts.join(', ')}${options.quick ? ' (quick)' : ''} on ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadAverage.join(' ')}`,
   );
   const started = performance.now();
-  const results: BenchResult[] = [];
   const failed: string[] = [];
   for (const part of parts) {
     const t0 = performance.now();
     console.log(`\n== ${part}`);
     try {
-      results.push(...(await PARTS[part]!(options)));
+      const fresh = await PARTS[part]!(options);
+      // Saved after each part, so an interrupted suite keeps what it measured.
+      await mergeResults([part], fresh);
     } catch (err) {
       failed.push(part);
       console.log(
@@ -57,10 +58,6 @@ async function main(): Promise<void> {
     }
     console.log(`  (${part} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await mergeResults(
-    parts.filter((p) => !failed.includes(p)),
-    results,
-  );
   console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   if (failed.length > 0) process.exitCode = 1;
 }
