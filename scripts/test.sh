@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/test-env.sh
+# Prometheus and promtool for the alert-rule tests and the discovery integration test.
+bash deploy/prometheus/test-env.sh
 [ -d node_modules ] || npm ci
 npm run build
 # The docker and autoscaler tests need a real Docker Engine, a registry, the offline-built images

@@ -17,7 +17,7 @@ import type { ExecutorFactory } from '../executors/executor.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import { FLOTILLA_VERSION, shortToken } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 export interface RunnerExecutors {
@@ -38,6 +38,14 @@ interface RunningFleet {
 
 const EXPORTER_INTERVAL_MS = 60_000;
 
+/** A provider's own config check (zod) as a config error naming the keys. */
+function configError(entry: RunnerConfig, err: unknown): Error {
+  const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues;
+  if (!Array.isArray(issues)) return err instanceof Error ? err : new Error(String(err));
+  const lines = issues.map((i) => `runners "${entry.name}": [runners.autoscaler.plugin_config] ${i.path.join('.')}: ${i.message}`);
+  return new FlotillaError('FLO_ERR_CONFIG_INVALID', lines.join('; '));
+}
+
 export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
   const clock = systemClock;
   const docker = (config: RunnerConfig['docker'] | Record<string, never>): ExecutorFactory =>
@@ -56,7 +64,11 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       logger: fleetLogger,
       registry,
     });
-    await fleet.start();
+    try {
+      await fleet.start();
+    } catch (err) {
+      throw configError(entry, err);
+    }
     const factory = createDockerAutoscalerExecutorFactory({ scaler: fleet.scaler, docker: entry.docker, logger: fleetLogger, registry, clock, version: FLOTILLA_VERSION });
     const exporter = createProviderExporter({ runner: entry.name, group: fleet.group, registry, clock, logger: fleetLogger });
     const exporterTimer = setInterval(() => void exporter.scrape().catch(() => undefined), EXPORTER_INTERVAL_MS);

@@ -95,7 +95,9 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   const app = fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue();
+  const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
+    artifacts,
     store: deps.store,
     repos: deps.git,
     queue,
@@ -107,7 +109,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   const context: CoordinatorContext = {
     ...deps,
     scheduler,
-    artifacts: new ArtifactStorage(deps.config.artifactsDir),
+    artifacts,
     metrics,
     watchedTraces: new Map(),
   };

@@ -91,6 +91,38 @@ long:
     expect(old.status).toBe('success');
   });
 
+  it('passes dotenv report variables to later jobs', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': `
+build:
+  stage: build
+  script: [echo "BUILD_VERSION=1.2.3" > build.env]
+  artifacts:
+    reports:
+      dotenv: build.env
+use:
+  stage: test
+  script: [echo "version is $BUILD_VERSION"]
+`,
+    });
+    const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['success', 'failed']);
+    expect(pipeline.status, fleet.output()).toBe('success');
+    const use = await fleet.jobByName(projectId, pipelineId, 'use');
+    expect(await fleet.trace(projectId, use.id)).toContain('version is 1.2.3');
+    const build = await fleet.jobByName(projectId, pipelineId, 'build');
+    expect(build.artifacts.map((a: any) => a.file_type)).toContain('dotenv');
+  });
+
+  it('refuses trigger jobs clearly instead of running them as empty jobs', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': 'child:\n  trigger:\n    include: child.yml\n',
+      'child.yml': 'x:\n  script: [echo child]\n',
+    });
+    const pipeline = await fleet.api.waitForPipelineStatus(projectId, pipelineId, ['failed', 'success']);
+    expect(pipeline.status).toBe('failed');
+    expect(pipeline.yaml_errors).toContain('jobs:child:trigger child pipelines are not supported');
+  });
+
   it('starts a delayed job after start_in', async () => {
     const { projectId, pipelineId } = await fleet.pushPipeline({
       '.gitlab-ci.yml': 'later:\n  when: delayed\n  start_in: 2 seconds\n  script: [echo delayed-ran]\n',

@@ -2,6 +2,7 @@
 import type { JobPayload } from '../../api/runner-api.js';
 import { hashToken, newToken } from '../../shared/hash.js';
 import { JOB_TOKEN_PREFIX } from '../../api/runner-api.js';
+import { firstFileOfZip, parseDotenv } from '../artifacts/dotenv.js';
 import type { ArtifactRecord, JobRecord, RunnerRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { buildPayload } from './payload.js';
@@ -22,9 +23,26 @@ async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
   return Promise.all(
     chosen.map(async (dep) => {
       const artifacts: ArtifactRecord[] = await deps.store.listArtifacts(dep.id);
-      return { job: dep, archive: artifacts.find((a) => a.fileType === 'archive') ?? null };
+      return {
+        job: dep,
+        archive: artifacts.find((a) => a.fileType === 'archive') ?? null,
+        dotenv: await readDotenv(deps, artifacts.find((a) => a.fileType === 'dotenv')),
+      };
     }),
   );
+}
+
+async function readDotenv(deps: SchedulerDeps, report: ArtifactRecord | undefined): Promise<{ key: string; value: string }[]> {
+  if (!report || !deps.artifacts) return [];
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.artifacts.read(report.storageKey)) chunks.push(chunk as Buffer);
+    const text = await firstFileOfZip(Buffer.concat(chunks));
+    return text === null ? [] : parseDotenv(text);
+  } catch (err) {
+    deps.logger.warn({ jobId: report.jobId, err: String(err) }, 'dotenv report unreadable; its variables are not passed on');
+    return [];
+  }
 }
 
 function effectiveTimeout(deps: SchedulerDeps, job: JobRecord, runner: RunnerRecord): number {

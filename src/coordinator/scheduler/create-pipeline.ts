@@ -40,6 +40,13 @@ function toNewJob(def: JobDefinition, isProtected: boolean, userId: number): New
   };
 }
 
+/** Keywords the engine accepts that this coordinator cannot run yet: refused, never run as empty jobs. */
+function unsupportedJobs(jobs: JobDefinition[]): { message: string; position?: undefined }[] {
+  return jobs
+    .filter((j) => j.trigger)
+    .map((j) => ({ message: `jobs:${j.name}:trigger child pipelines are not supported by this coordinator yet` }));
+}
+
 async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: CreatePipelineInput) {
   const sha = input.sha ?? (await deps.repos.resolveRef(fullPath, input.ref));
   const kind = await deps.repos.refType(fullPath, input.ref);
@@ -121,8 +128,10 @@ export async function createPipeline(
       details: { fields: { base: result.errors.map((e) => e.message) } },
     });
   }
-  if (!result.ok) {
-    const yamlErrors = result.errors
+  const unsupported = result.ok ? unsupportedJobs(result.pipeline.jobs) : [];
+  if (!result.ok || unsupported.length > 0) {
+    const errors = result.ok ? unsupported : result.errors;
+    const yamlErrors = errors
       .map((e) =>
         e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message,
       )

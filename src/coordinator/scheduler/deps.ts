@@ -1,5 +1,6 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
+import type { ArtifactStorage } from '../artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { RepositoryReader } from './repository.js';
@@ -13,6 +14,8 @@ export interface SchedulerDeps {
   clock: Clock;
   logger: Logger;
   config: CoordinatorConfig;
+  /** Artifact files, for reports the coordinator reads (dotenv). */
+  artifacts?: ArtifactStorage;
   /** Called after job statuses change, for metrics. */
   onJobStatus?: (status: string, previous: string) => void;
 }

@@ -2,8 +2,10 @@
  * Builds the 201 body of POST /jobs/request: everything a GitLab runner needs to run the job,
  * in GitLab's shape (see the Runner API reference).
  */
-import type { JobDependency, JobImage, JobPayload, JobStep, JobVariable } from '../../api/runner-api.js';
-import type { ImageDefinition } from '../../pipeline/types.js';
+import type { JobArtifactSpec, JobDependency, JobImage, JobPayload, JobStep, JobVariable } from '../../api/runner-api.js';
+import { createHash } from 'node:crypto';
+
+import type { CacheDefinition, ImageDefinition, JobDefinition } from '../../pipeline/types.js';
 import type {
   ArtifactRecord,
   JobRecord,
@@ -23,7 +25,7 @@ export interface PayloadInput {
   jobToken: string;
   timeoutSeconds: number;
   /** Jobs whose artifacts this job downloads, with their archive when they have one. */
-  dependencies: { job: JobRecord; archive: ArtifactRecord | null }[];
+  dependencies: { job: JobRecord; archive: ArtifactRecord | null; dotenv: { key: string; value: string }[] }[];
 }
 
 function steps(job: JobRecord, timeout: number): JobStep[] {
@@ -53,6 +55,38 @@ function image(def: ImageDefinition | null): JobImage | null {
   if (def.variables)
     out.variables = def.variables.map((v) => ({ key: v.key, value: v.value, public: true, masked: false }));
   if (def.docker) out.executor_opts = { docker: def.docker };
+  return out;
+}
+
+/** The archive (when `paths` or `untracked` are given) and one entry per report, as GitLab sends them. */
+function artifactEntries(spec: JobDefinition['artifacts']): JobArtifactSpec[] {
+  if (!spec) return [];
+  const out: JobArtifactSpec[] = [];
+  if (spec.paths.length > 0 || spec.untracked) {
+    out.push({
+      name: spec.name ?? 'artifacts',
+      untracked: spec.untracked,
+      paths: spec.paths,
+      exclude: spec.exclude,
+      when: spec.when,
+      expire_in: spec.expireIn,
+      artifact_type: 'archive',
+      artifact_format: 'zip',
+    });
+  }
+  for (const [type, paths] of Object.entries(spec.reports ?? {})) {
+    out.push({
+      name: type,
+      untracked: false,
+      paths,
+      exclude: [],
+      // GitLab uploads reports whatever the job's outcome; a zip keeps every runner able to send it.
+      when: 'always',
+      expire_in: spec.expireIn,
+      artifact_type: type,
+      artifact_format: 'zip',
+    });
+  }
   return out;
 }
 
@@ -98,6 +132,25 @@ function dependencyEntries(input: PayloadInput): JobDependency[] {
   }));
 }
 
+/**
+ * `cache:key:files`: a digest of those files at the commit (GitLab keys on the commits that last
+ * changed them; a digest of the contents changes exactly when they do), with `key:prefix`;
+ * `default` when none of the files exists, as GitLab does.
+ */
+async function cacheKey(deps: SchedulerDeps, fullPath: string, sha: string, c: CacheDefinition): Promise<string> {
+  if (!c.keyFiles || c.keyFiles.length === 0) return c.key;
+  const hash = createHash('sha256');
+  let found = 0;
+  for (const file of c.keyFiles) {
+    const content = await deps.repos.readFile(fullPath, sha, file);
+    if (content === null) continue;
+    found++;
+    hash.update(`${file}\0${content}\0`);
+  }
+  const digest = found > 0 ? hash.digest('hex').slice(0, 40) : 'default';
+  return c.keyPrefix ? `${c.keyPrefix}-${digest}` : digest;
+}
+
 export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Promise<JobPayload> {
   const { job, pipeline, project, runner, jobToken, timeoutSeconds } = input;
   const fullPath = `${project.namespacePath}/${project.path}`;
@@ -130,6 +183,7 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     ...jobVariables(job, runner, jobToken, serverUrl, project),
     ...yamlVars(pipeline.yamlVariables),
     ...yamlVars(job.definition.variables),
+    ...input.dependencies.flatMap((d) => d.dotenv.map((v) => ({ key: v.key, value: v.value, public: false, masked: false }))),
     ...projectVars,
     ...pipelineVars,
   ]);
@@ -174,28 +228,15 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     steps: steps(job, timeoutSeconds),
     image: image(def.image),
     services: def.services.map((s) => image(s)).filter((s): s is JobImage => s !== null),
-    artifacts: def.artifacts
-      ? [
-          {
-            name: def.artifacts.name ?? 'artifacts',
-            untracked: def.artifacts.untracked,
-            paths: def.artifacts.paths,
-            exclude: def.artifacts.exclude,
-            when: def.artifacts.when,
-            expire_in: def.artifacts.expireIn,
-            artifact_type: 'archive',
-            artifact_format: 'zip',
-          },
-        ]
-      : [],
-    cache: def.cache.map((c) => ({
-      key: `${c.key}-${refProtected ? 'protected' : 'non_protected'}`,
+    artifacts: artifactEntries(def.artifacts),
+    cache: await Promise.all(def.cache.map(async (c) => ({
+      key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${refProtected ? 'protected' : 'non_protected'}`,
       untracked: c.untracked,
       paths: c.paths,
       policy: c.policy,
       when: c.when,
       fallback_keys: c.fallbackKeys,
-    })),
+    }))),
     credentials: [],
     dependencies: dependencyEntries(input),
     features: {
