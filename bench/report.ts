@@ -7,10 +7,20 @@ import type { BenchResult, ResultsFile } from './lib/results.js';
 const cell = (v: unknown): string => (v === null || v === undefined ? '–' : String(v));
 
 function table(headers: string[], rows: unknown[][]): string {
-  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
-function section(results: BenchResult[], part: string, title: string, headers: string[], row: (r: BenchResult) => unknown[]): string {
+function section(
+  results: BenchResult[],
+  part: string,
+  title: string,
+  headers: string[],
+  row: (r: BenchResult) => unknown[],
+): string {
   const rs = results.filter((r) => r.part === part);
   if (rs.length === 0) return `### ${title}\n\nNot measured in the latest run.\n`;
   return `### ${title}\n\n${table(headers, rs.map(row))}\n`;
@@ -22,58 +32,134 @@ async function main(): Promise<void> {
   const m = file.machine;
   const out = [
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at the end ${m.loadAverage.join(' / ')}; updated ${file.updatedAt}.\n`,
-    section(r, 'local', '1. Local pipeline runs (shell executor, wall time, median)', ['Pipeline', 'Rounds', 'flotilla run (s)', 'gitlab-ci-local (s)', 'Ratio'], (x) => [
-      x.params['pipeline'],
-      x.params['rounds'],
-      x.figures['wall_s_median'],
-      x.peer?.figures['wall_s_median'],
-      x.ratio?.['wall_s_median'],
-    ]),
-    section(r, 'pickup', '2. Job pickup latency (started_at − pipeline created_at)', ['Polling runners', 'Jobs', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'client-seen p50 (ms)', 'POST /pipeline p50 (ms)'], (x) => [
-      x.params['pollingRunners'],
-      x.params['jobs'],
-      x.figures['p50_ms'],
-      x.figures['p95_ms'],
-      x.figures['p99_ms'],
-      x.figures['client_p50_ms'],
-      x.figures['create_pipeline_p50_ms'],
-    ]),
-    section(r, 'throughput', '3. Coordinator throughput (no-op jobs, SQLite)', ['Clients', 'Jobs', 'Jobs/s', 'Jobs/s per half', 'p99 PATCH/PUT (ms)', 'p99 201 request (ms)', 'Peak RSS (MiB)', 'Errors'], (x) => [
-      x.params['clients'],
-      x.params['jobs'],
-      x.figures['jobs_per_s'],
-      x.figures['jobs_per_s_halves'],
-      x.figures['p99_patch_put_ms'],
-      x.figures['p99_job_request_201_ms'],
-      x.figures['coordinator_peak_rss_mib'],
-      x.figures['errors'],
-    ]),
-    section(r, 'logs', '4. Log throughput (shell executor)', ['Log (MB)', 'Stored (MB)', 'Job (s)', 'MB/s', 'Runner peak RSS (MiB)', 'Coordinator peak RSS (MiB)', 'Runner / coordinator idle RSS (MiB)'], (x) => [
-      x.figures['log_mb'],
-      x.figures['stored_mb'],
-      x.figures['job_seconds'],
-      x.figures['mb_per_s'],
-      x.figures['runner_peak_rss_mib'],
-      x.figures['coordinator_peak_rss_mib'],
-      `${cell(x.figures['runner_idle_rss_mib'])} / ${cell(x.figures['coordinator_idle_rss_mib'])}`,
-    ]),
-    section(r, 'docker', '5. Docker executor overhead (trivial job, p50)', ['Jobs', 'Pickup → script (s)', 'Job total (s)', 'prepare_executor (s)', 'get_sources (s)', 'step_script (s)'], (x) => [
-      x.params['jobs'],
-      x.figures['pickup_to_script_s_p50'],
-      x.figures['job_total_s_p50'],
-      x.figures['prepare_executor_s_p50'],
-      x.figures['get_sources_s_p50'],
-      x.figures['step_script_s_p50'],
-    ]),
-    section(r, 'autoscale', '6. Autoscaling, simulated day (Flotilla policy vs docker+machine baseline)', ['IdleCount', 'IdleTime (s)', 'Wait p50/p95 (s), baseline', 'Wait p50/p95 (s), Flotilla', 'Machine-min busy/idle/boot, baseline', 'Machine-min busy/idle/boot, Flotilla', 'Total ratio'], (x) => [
-      x.params['idleCount'],
-      x.params['idleTimeSeconds'],
-      `${cell(x.peer?.figures['wait_p50_s'])} / ${cell(x.peer?.figures['wait_p95_s'])}`,
-      `${cell(x.figures['wait_p50_s'])} / ${cell(x.figures['wait_p95_s'])}`,
-      `${cell(x.peer?.figures['busy_machine_min'])} / ${cell(x.peer?.figures['idle_machine_min'])} / ${cell(x.peer?.figures['booting_machine_min'])}`,
-      `${cell(x.figures['busy_machine_min'])} / ${cell(x.figures['idle_machine_min'])} / ${cell(x.figures['booting_machine_min'])}`,
-      x.ratio?.['total_machine_min'],
-    ]),
+    section(
+      r,
+      'local',
+      '1. Local pipeline runs (shell executor, wall time, median)',
+      ['Pipeline', 'Rounds', 'flotilla run (s)', 'gitlab-ci-local (s)', 'Ratio'],
+      (x) => [
+        x.params['pipeline'],
+        x.params['rounds'],
+        x.figures['wall_s_median'],
+        x.peer?.figures['wall_s_median'],
+        x.ratio?.['wall_s_median'],
+      ],
+    ),
+    section(
+      r,
+      'pickup',
+      '2. Job pickup latency (started_at − pipeline created_at)',
+      [
+        'Polling runners',
+        'Jobs',
+        'p50 (ms)',
+        'p95 (ms)',
+        'p99 (ms)',
+        'client-seen p50 (ms)',
+        'POST /pipeline p50 (ms)',
+      ],
+      (x) => [
+        x.params['pollingRunners'],
+        x.params['jobs'],
+        x.figures['p50_ms'],
+        x.figures['p95_ms'],
+        x.figures['p99_ms'],
+        x.figures['client_p50_ms'],
+        x.figures['create_pipeline_p50_ms'],
+      ],
+    ),
+    section(
+      r,
+      'throughput',
+      '3. Coordinator throughput (no-op jobs, SQLite)',
+      [
+        'Clients',
+        'Jobs',
+        'Jobs/s',
+        'Jobs/s per half',
+        'p99 PATCH/PUT (ms)',
+        'p99 201 request (ms)',
+        'Peak RSS (MiB)',
+        'Errors',
+      ],
+      (x) => [
+        x.params['clients'],
+        x.params['jobs'],
+        x.figures['jobs_per_s'],
+        x.figures['jobs_per_s_halves'],
+        x.figures['p99_patch_put_ms'],
+        x.figures['p99_job_request_201_ms'],
+        x.figures['coordinator_peak_rss_mib'],
+        x.figures['errors'],
+      ],
+    ),
+    section(
+      r,
+      'logs',
+      '4. Log throughput (shell executor)',
+      [
+        'Log (MB)',
+        'Stored (MB)',
+        'Job (s)',
+        'MB/s',
+        'Runner peak RSS (MiB)',
+        'Coordinator peak RSS (MiB)',
+        'Runner / coordinator idle RSS (MiB)',
+      ],
+      (x) => [
+        x.figures['log_mb'],
+        x.figures['stored_mb'],
+        x.figures['job_seconds'],
+        x.figures['mb_per_s'],
+        x.figures['runner_peak_rss_mib'],
+        x.figures['coordinator_peak_rss_mib'],
+        `${cell(x.figures['runner_idle_rss_mib'])} / ${cell(x.figures['coordinator_idle_rss_mib'])}`,
+      ],
+    ),
+    section(
+      r,
+      'docker',
+      '5. Docker executor overhead (trivial job, p50)',
+      [
+        'Jobs',
+        'Pickup → script (s)',
+        'Job total (s)',
+        'prepare_executor (s)',
+        'get_sources (s)',
+        'step_script (s)',
+      ],
+      (x) => [
+        x.params['jobs'],
+        x.figures['pickup_to_script_s_p50'],
+        x.figures['job_total_s_p50'],
+        x.figures['prepare_executor_s_p50'],
+        x.figures['get_sources_s_p50'],
+        x.figures['step_script_s_p50'],
+      ],
+    ),
+    section(
+      r,
+      'autoscale',
+      '6. Autoscaling, simulated day (Flotilla policy vs docker+machine baseline)',
+      [
+        'IdleCount',
+        'IdleTime (s)',
+        'Wait p50/p95 (s), baseline',
+        'Wait p50/p95 (s), Flotilla',
+        'Machine-min busy/idle/boot, baseline',
+        'Machine-min busy/idle/boot, Flotilla',
+        'Total ratio',
+      ],
+      (x) => [
+        x.params['idleCount'],
+        x.params['idleTimeSeconds'],
+        `${cell(x.peer?.figures['wait_p50_s'])} / ${cell(x.peer?.figures['wait_p95_s'])}`,
+        `${cell(x.figures['wait_p50_s'])} / ${cell(x.figures['wait_p95_s'])}`,
+        `${cell(x.peer?.figures['busy_machine_min'])} / ${cell(x.peer?.figures['idle_machine_min'])} / ${cell(x.peer?.figures['booting_machine_min'])}`,
+        `${cell(x.figures['busy_machine_min'])} / ${cell(x.figures['idle_machine_min'])} / ${cell(x.figures['booting_machine_min'])}`,
+        x.ratio?.['total_machine_min'],
+      ],
+    ),
   ];
   console.log(out.join('\n'));
 }
