@@ -124,3 +124,17 @@ describe('output limit', () => {
     expect(trace.size).toBe(12);
   });
 });
+
+describe('JobTrace ranges', () => {
+  it('returns any byte range across chunk boundaries', async () => {
+    const { createJobTrace } = await import('./job-trace.js');
+    const trace = createJobTrace({ limitBytes: 1024 * 1024, secrets: [], tokenPrefixes: [] } as never);
+    const text = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    for (let i = 0; i < text.length; i += 5) trace.write(text.slice(i, i + 5));
+    trace.finish();
+    for (const [s, e] of [[0, 36], [3, 7], [4, 6], [5, 10], [9, 31], [35, 36], [36, 36], [10, 100]] as const) {
+      expect(trace.slice(s, e).toString()).toBe(text.slice(s, e));
+    }
+    expect(trace.size).toBe(36);
+  });
+});
