@@ -22,6 +22,7 @@ import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
+import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/store.js';
@@ -99,7 +100,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   const scheduler = new Scheduler({
     artifacts,
     store: deps.store,
-    repos: deps.git,
+    repos: withCommitCache(deps.git),
     queue,
     clock: deps.clock,
     logger: deps.logger,
