@@ -42,7 +42,9 @@ const EXPORTER_INTERVAL_MS = 60_000;
 function configError(entry: RunnerConfig, err: unknown): Error {
   const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues;
   if (!Array.isArray(issues)) return err instanceof Error ? err : new Error(String(err));
-  const lines = issues.map((i) => `runners "${entry.name}": [runners.autoscaler.plugin_config] ${i.path.join('.')}: ${i.message}`);
+  const lines = issues.map(
+    (i) => `runners "${entry.name}": [runners.autoscaler.plugin_config] ${i.path.join('.')}: ${i.message}`,
+  );
   return new FlotillaError('FLO_ERR_CONFIG_INVALID', lines.join('; '));
 }
 
@@ -69,9 +71,25 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     } catch (err) {
       throw configError(entry, err);
     }
-    const factory = createDockerAutoscalerExecutorFactory({ scaler: fleet.scaler, docker: entry.docker, logger: fleetLogger, registry, clock, version: FLOTILLA_VERSION });
-    const exporter = createProviderExporter({ runner: entry.name, group: fleet.group, registry, clock, logger: fleetLogger });
-    const exporterTimer = setInterval(() => void exporter.scrape().catch(() => undefined), EXPORTER_INTERVAL_MS);
+    const factory = createDockerAutoscalerExecutorFactory({
+      scaler: fleet.scaler,
+      docker: entry.docker,
+      logger: fleetLogger,
+      registry,
+      clock,
+      version: FLOTILLA_VERSION,
+    });
+    const exporter = createProviderExporter({
+      runner: entry.name,
+      group: fleet.group,
+      registry,
+      clock,
+      logger: fleetLogger,
+    });
+    const exporterTimer = setInterval(
+      () => void exporter.scrape().catch(() => undefined),
+      EXPORTER_INTERVAL_MS,
+    );
     exporterTimer.unref();
     fleets.set(entry.name, { fleet, factory, exporterTimer });
   }
@@ -92,7 +110,11 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     async stopFleets() {
       for (const [name, running] of fleets) {
         clearInterval(running.exporterTimer);
-        await running.fleet.stop().catch((err: unknown) => logger.error({ runner: name, err: errorMessage(err) }, 'fleet stop failed'));
+        await running.fleet
+          .stop()
+          .catch((err: unknown) =>
+            logger.error({ runner: name, err: errorMessage(err) }, 'fleet stop failed'),
+          );
       }
       fleets.clear();
     },

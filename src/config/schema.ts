@@ -133,7 +133,8 @@ export const configSchema = z.object({
           ctx.addIssue({
             code: z.ZodIssueCode.custom,
             path: ['autoscaler'],
-            message: 'is required with executor = "docker-autoscaler": add a [runners.autoscaler] table with a plugin',
+            message:
+              'is required with executor = "docker-autoscaler": add a [runners.autoscaler] table with a plugin',
           });
         }
       }),

@@ -54,7 +54,9 @@ function installErrorHandling(app: FastifyInstance, logger: Logger): void {
     if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ message: '413 Request Entity Too Large', code: 'FLO_ERR_PAYLOAD_TOO_LARGE' });
+      return reply
+        .code(413)
+        .send({ message: '413 Request Entity Too Large', code: 'FLO_ERR_PAYLOAD_TOO_LARGE' });
     }
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ message: `${status} ${err.message}`, code: 'FLO_ERR_BAD_REQUEST' });
@@ -67,7 +69,11 @@ function installErrorHandling(app: FastifyInstance, logger: Logger): void {
 
 function installParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer' }, (_r, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['text/plain', 'application/octet-stream'],
+    { parseAs: 'buffer' },
+    (_r, body, done) => done(null, body),
+  );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
@@ -79,7 +85,9 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
     ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   app.get('/-/health', async () => 'GitLab OK');
   app.get('/-/liveness', async () => ({ status: 'ok' }));
   app.get('/-/ready', async (_request, reply) => {
@@ -93,7 +101,12 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
 }
 
 export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinator> {
-  const app = fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
+  const app = fastify({
+    logger: false,
+    bodyLimit: 2 * 1024 * 1024,
+    trustProxy: false,
+    forceCloseConnections: true,
+  });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue();
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);

@@ -77,11 +77,16 @@ export function parseDsn(dsn: string): ParsedDsn {
 function exceptionOf(error: unknown): Record<string, unknown> | undefined {
   if (error === undefined) return undefined;
   const err = error instanceof Error ? error : new Error(String(error));
-  return { values: [{ type: err.name, value: err.message, stacktrace: err.stack ? { raw: err.stack } : undefined }] };
+  return {
+    values: [{ type: err.name, value: err.message, stacktrace: err.stack ? { raw: err.stack } : undefined }],
+  };
 }
 
 /** The Sentry event body for one report (already redacted). */
-export function buildEvent(report: ErrorReport, o: { release: string; serverName: string; now: Date }): Record<string, unknown> {
+export function buildEvent(
+  report: ErrorReport,
+  o: { release: string; serverName: string; now: Date },
+): Record<string, unknown> {
   return redactValue({
     event_id: randomUUID().replace(/-/g, ''),
     timestamp: o.now.toISOString(),
@@ -124,7 +129,11 @@ export function createErrorReporter(options: ErrorReporterOptions): ErrorReporte
   }
 
   async function post(target: ParsedDsn, event: Record<string, unknown>): Promise<void> {
-    const auth = [`sentry_version=7`, `sentry_client=flotilla/${options.release}`, `sentry_key=${target.publicKey}`];
+    const auth = [
+      `sentry_version=7`,
+      `sentry_client=flotilla/${options.release}`,
+      `sentry_key=${target.publicKey}`,
+    ];
     if (target.secretKey) auth.push(`sentry_secret=${target.secretKey}`);
     const res = await send(target.storeUrl, {
       method: 'POST',

@@ -44,7 +44,8 @@ export function createManagerDirectory(retentionMs = DEFAULT_MANAGER_RETENTION_M
 
   function prune(nowMs: number): void {
     for (const [key, entry] of entries) {
-      for (const [runner, seen] of entry.runners) if (nowMs - seen > retentionMs) entry.runners.delete(runner);
+      for (const [runner, seen] of entry.runners)
+        if (nowMs - seen > retentionMs) entry.runners.delete(runner);
       if (entry.runners.size === 0) entries.delete(key);
     }
   }
@@ -56,7 +57,13 @@ export function createManagerDirectory(retentionMs = DEFAULT_MANAGER_RETENTION_M
       prune(nowMs);
       const entry = entries.get(address);
       if (!entry && entries.size >= MAX_ENTRIES) return;
-      const next = entry ?? { address, systemId: undefined, version: undefined, runners: new Map(), lastSeenMs: 0 };
+      const next = entry ?? {
+        address,
+        systemId: undefined,
+        version: undefined,
+        runners: new Map(),
+        lastSeenMs: 0,
+      };
       next.systemId = contact.systemId ?? next.systemId;
       next.version = contact.version ?? next.version;
       next.runners.set(contact.runner, nowMs);

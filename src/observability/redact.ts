@@ -23,7 +23,8 @@ export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redactValue(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? REDACTED : redactValue(v, depth + 1, seen);
+    out[key] =
+      SECRET_KEY.test(key) && v !== null && v !== undefined ? REDACTED : redactValue(v, depth + 1, seen);
   }
   return out;
 }

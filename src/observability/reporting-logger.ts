@@ -10,7 +10,10 @@ import type { ErrorReporter, ReportLevel } from './error-reporter.js';
 const REPORTED: Record<string, ReportLevel> = { error: 'error', fatal: 'fatal' };
 const TAG_KEYS = ['runner', 'jobId', 'job', 'system_id', 'executor', 'name'];
 
-function splitContext(fields: Record<string, unknown>): { tags: Record<string, string>; extra: Record<string, unknown> } {
+function splitContext(fields: Record<string, unknown>): {
+  tags: Record<string, string>;
+  extra: Record<string, unknown>;
+} {
   const tags: Record<string, string> = {};
   const extra: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
@@ -26,9 +29,13 @@ function splitContext(fields: Record<string, unknown>): { tags: Record<string, s
 
 function reportLine(logger: Logger, reporter: ErrorReporter, level: ReportLevel, args: unknown[]): void {
   const [first, second] = args;
-  const fields = typeof first === 'object' && first !== null && !(first instanceof Error) ? (first as Record<string, unknown>) : {};
+  const fields =
+    typeof first === 'object' && first !== null && !(first instanceof Error)
+      ? (first as Record<string, unknown>)
+      : {};
   const error = first instanceof Error ? first : fields['err'];
-  const message = typeof first === 'string' ? first : typeof second === 'string' ? second : String(error ?? 'error');
+  const message =
+    typeof first === 'string' ? first : typeof second === 'string' ? second : String(error ?? 'error');
   const { tags, extra } = splitContext({ ...logger.bindings(), ...fields });
   reporter.report({ message, level, error, tags, extra });
 }
@@ -37,7 +44,8 @@ export function reportingLogger(logger: Logger, reporter: ErrorReporter): Logger
   return new Proxy(logger, {
     get(target, prop, receiver) {
       if (prop === 'child') {
-        return (...args: Parameters<Logger['child']>) => reportingLogger(target.child(...args) as unknown as Logger, reporter);
+        return (...args: Parameters<Logger['child']>) =>
+          reportingLogger(target.child(...args) as unknown as Logger, reporter);
       }
       const level = typeof prop === 'string' ? REPORTED[prop] : undefined;
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -33,7 +33,8 @@ export interface RunnerMetricsOptions {
 export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetrics {
   const registers = [options.registry];
   const { systemId } = options;
-  if (!options.registry.getSingleMetric('process_cpu_seconds_total')) collectDefaultMetrics({ register: options.registry });
+  if (!options.registry.getSingleMetric('process_cpu_seconds_total'))
+    collectDefaultMetrics({ register: options.registry });
   new Gauge({
     name: 'gitlab_runner_jobs',
     help: 'The current number of running builds.',

@@ -78,7 +78,11 @@ async function handle(
       return text(200, lines.join(''), { 'x-list-version': '2' });
     }
     case '/-/discovery/targets': {
-      const groups = await managerTargets({ ...options, address: boundAddress(req), hostHeader: req.headers.host });
+      const groups = await managerTargets({
+        ...options,
+        address: boundAddress(req),
+        hostHeader: req.headers.host,
+      });
       return text(200, JSON.stringify(groups), { 'content-type': HTTP_SD_CONTENT_TYPE });
     }
     case '/-/health':

@@ -4,7 +4,13 @@ import { parseDotenv } from './dotenv.js';
 
 describe('parseDotenv', () => {
   it.each([
-    ['A=1\nB=two words\n', [{ key: 'A', value: '1' }, { key: 'B', value: 'two words' }]],
+    [
+      'A=1\nB=two words\n',
+      [
+        { key: 'A', value: '1' },
+        { key: 'B', value: 'two words' },
+      ],
+    ],
     ['# comment\nBAD KEY=x\n=nokey\nOK="quoted"\n', [{ key: 'OK', value: 'quoted' }]],
     ['WIN=1\r\n', [{ key: 'WIN', value: '1' }]],
   ])('%j', (text, expected) => {

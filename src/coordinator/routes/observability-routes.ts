@@ -10,7 +10,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import { cleanLabels, HTTP_SD_CONTENT_TYPE, type TargetGroup } from '../../observability/http-sd.js';
-import { createManagerDirectory, type ManagerContact, type ManagerDirectory } from '../../observability/manager-directory.js';
+import {
+  createManagerDirectory,
+  type ManagerContact,
+  type ManagerDirectory,
+} from '../../observability/manager-directory.js';
 import { runnerLabelOf } from '../../observability/short-token.js';
 import type { CoordinatorContext } from '../context.js';
 import { createQueueMetrics } from '../metrics.js';
@@ -61,7 +65,8 @@ export function registerObservabilityRoutes(
 ): void {
   const now = (): number => ctx.clock.now().getTime();
   createQueueMetrics(registry, {
-    countJobs: async (status) => (await ctx.store.listJobs({ statuses: [status] }, { page: 1, perPage: 1 })).total,
+    countJobs: async (status) =>
+      (await ctx.store.listJobs({ statuses: [status] }, { page: 1, perPage: 1 })).total,
     oldestPendingAgeSeconds: () => oldestPendingAge(ctx),
     runnerManagers: () => directory.size(now()),
   });
@@ -72,6 +77,8 @@ export function registerObservabilityRoutes(
     if (contact) directory.record(contact, now());
   });
   app.get('/-/discovery/targets', async (request, reply) =>
-    reply.type(HTTP_SD_CONTENT_TYPE).send(JSON.stringify([...selfTarget(request), ...directory.targets(now())])),
+    reply
+      .type(HTTP_SD_CONTENT_TYPE)
+      .send(JSON.stringify([...selfTarget(request), ...directory.targets(now())])),
   );
 }

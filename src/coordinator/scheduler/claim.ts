@@ -26,13 +26,19 @@ async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
       return {
         job: dep,
         archive: artifacts.find((a) => a.fileType === 'archive') ?? null,
-        dotenv: await readDotenv(deps, artifacts.find((a) => a.fileType === 'dotenv')),
+        dotenv: await readDotenv(
+          deps,
+          artifacts.find((a) => a.fileType === 'dotenv'),
+        ),
       };
     }),
   );
 }
 
-async function readDotenv(deps: SchedulerDeps, report: ArtifactRecord | undefined): Promise<{ key: string; value: string }[]> {
+async function readDotenv(
+  deps: SchedulerDeps,
+  report: ArtifactRecord | undefined,
+): Promise<{ key: string; value: string }[]> {
   if (!report || !deps.artifacts) return [];
   try {
     const chunks: Buffer[] = [];
@@ -40,7 +46,10 @@ async function readDotenv(deps: SchedulerDeps, report: ArtifactRecord | undefine
     const text = await firstFileOfZip(Buffer.concat(chunks));
     return text === null ? [] : parseDotenv(text);
   } catch (err) {
-    deps.logger.warn({ jobId: report.jobId, err: String(err) }, 'dotenv report unreadable; its variables are not passed on');
+    deps.logger.warn(
+      { jobId: report.jobId, err: String(err) },
+      'dotenv report unreadable; its variables are not passed on',
+    );
     return [];
   }
 }

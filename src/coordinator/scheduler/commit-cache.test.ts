@@ -8,7 +8,9 @@ function fakeRepos(answers: Record<string, boolean>) {
   const repos = {
     commitInfo: async (_path: string, sha: string) => {
       calls.push(sha);
-      return answers[sha] ? { sha, title: 't', message: 't', authorName: 'a', authorEmail: 'e', committedAt: new Date(0) } : null;
+      return answers[sha]
+        ? { sha, title: 't', message: 't', authorName: 'a', authorEmail: 'e', committedAt: new Date(0) }
+        : null;
     },
     readFile: async () => 'content',
   } as unknown as RepositoryReader;

@@ -13,7 +13,10 @@ export function withCommitCache<T extends RepositoryReader>(repos: T, maxEntries
     if (!hit) {
       hit = repos.commitInfo(fullPath, sha);
       // A failed or missing read is not remembered: the commit may arrive with a later push.
-      hit.then((info) => info ?? cache.delete(key), () => cache.delete(key));
+      hit.then(
+        (info) => info ?? cache.delete(key),
+        () => cache.delete(key),
+      );
       cache.set(key, hit);
       if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
     }

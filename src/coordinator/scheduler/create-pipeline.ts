@@ -44,7 +44,9 @@ function toNewJob(def: JobDefinition, isProtected: boolean, userId: number): New
 function unsupportedJobs(jobs: JobDefinition[]): { message: string; position?: undefined }[] {
   return jobs
     .filter((j) => j.trigger)
-    .map((j) => ({ message: `jobs:${j.name}:trigger child pipelines are not supported by this coordinator yet` }));
+    .map((j) => ({
+      message: `jobs:${j.name}:trigger child pipelines are not supported by this coordinator yet`,
+    }));
 }
 
 async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: CreatePipelineInput) {

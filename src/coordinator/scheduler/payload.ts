@@ -2,7 +2,14 @@
  * Builds the 201 body of POST /jobs/request: everything a GitLab runner needs to run the job,
  * in GitLab's shape (see the Runner API reference).
  */
-import type { JobArtifactSpec, JobDependency, JobImage, JobPayload, JobStep, JobVariable } from '../../api/runner-api.js';
+import type {
+  JobArtifactSpec,
+  JobDependency,
+  JobImage,
+  JobPayload,
+  JobStep,
+  JobVariable,
+} from '../../api/runner-api.js';
 import { createHash } from 'node:crypto';
 
 import type { CacheDefinition, ImageDefinition, JobDefinition } from '../../pipeline/types.js';
@@ -25,7 +32,11 @@ export interface PayloadInput {
   jobToken: string;
   timeoutSeconds: number;
   /** Jobs whose artifacts this job downloads, with their archive when they have one. */
-  dependencies: { job: JobRecord; archive: ArtifactRecord | null; dotenv: { key: string; value: string }[] }[];
+  dependencies: {
+    job: JobRecord;
+    archive: ArtifactRecord | null;
+    dotenv: { key: string; value: string }[];
+  }[];
 }
 
 function steps(job: JobRecord, timeout: number): JobStep[] {
@@ -137,7 +148,12 @@ function dependencyEntries(input: PayloadInput): JobDependency[] {
  * changed them; a digest of the contents changes exactly when they do), with `key:prefix`;
  * `default` when none of the files exists, as GitLab does.
  */
-async function cacheKey(deps: SchedulerDeps, fullPath: string, sha: string, c: CacheDefinition): Promise<string> {
+async function cacheKey(
+  deps: SchedulerDeps,
+  fullPath: string,
+  sha: string,
+  c: CacheDefinition,
+): Promise<string> {
   if (!c.keyFiles || c.keyFiles.length === 0) return c.key;
   const hash = createHash('sha256');
   let found = 0;
@@ -183,7 +199,9 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     ...jobVariables(job, runner, jobToken, serverUrl, project),
     ...yamlVars(pipeline.yamlVariables),
     ...yamlVars(job.definition.variables),
-    ...input.dependencies.flatMap((d) => d.dotenv.map((v) => ({ key: v.key, value: v.value, public: false, masked: false }))),
+    ...input.dependencies.flatMap((d) =>
+      d.dotenv.map((v) => ({ key: v.key, value: v.value, public: false, masked: false })),
+    ),
     ...projectVars,
     ...pipelineVars,
   ]);
@@ -229,14 +247,16 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     image: image(def.image),
     services: def.services.map((s) => image(s)).filter((s): s is JobImage => s !== null),
     artifacts: artifactEntries(def.artifacts),
-    cache: await Promise.all(def.cache.map(async (c) => ({
-      key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${refProtected ? 'protected' : 'non_protected'}`,
-      untracked: c.untracked,
-      paths: c.paths,
-      policy: c.policy,
-      when: c.when,
-      fallback_keys: c.fallbackKeys,
-    }))),
+    cache: await Promise.all(
+      def.cache.map(async (c) => ({
+        key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${refProtected ? 'protected' : 'non_protected'}`,
+        untracked: c.untracked,
+        paths: c.paths,
+        policy: c.policy,
+        when: c.when,
+        fallback_keys: c.fallbackKeys,
+      })),
+    ),
     credentials: [],
     dependencies: dependencyEntries(input),
     features: {

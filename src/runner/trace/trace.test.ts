@@ -132,7 +132,16 @@ describe('JobTrace ranges', () => {
     const text = 'abcdefghijklmnopqrstuvwxyz0123456789';
     for (let i = 0; i < text.length; i += 5) trace.write(text.slice(i, i + 5));
     trace.finish();
-    for (const [s, e] of [[0, 36], [3, 7], [4, 6], [5, 10], [9, 31], [35, 36], [36, 36], [10, 100]] as const) {
+    for (const [s, e] of [
+      [0, 36],
+      [3, 7],
+      [4, 6],
+      [5, 10],
+      [9, 31],
+      [35, 36],
+      [36, 36],
+      [10, 100],
+    ] as const) {
       expect(trace.slice(s, e).toString()).toBe(text.slice(s, e));
     }
     expect(trace.size).toBe(36);

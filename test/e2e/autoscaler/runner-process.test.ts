@@ -76,10 +76,21 @@ describe('docker-autoscaler through a runner process', () => {
   it('runs a pushed job on a fresh machine and removes the machine afterwards', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const external = `http://${hostAddress(GROUP)}:${port}`;
-    coordinator = new FlotillaProcess(['coordinator', '--listen', `0.0.0.0:${port}`, '--data-dir', path.join(tmp.dir, 'c'), '--external-url', external]);
+    coordinator = new FlotillaProcess([
+      'coordinator',
+      '--listen',
+      `0.0.0.0:${port}`,
+      '--data-dir',
+      path.join(tmp.dir, 'c'),
+      '--external-url',
+      external,
+    ]);
     await coordinator.waitFor(/listening on/);
     const { readFile } = await import('node:fs/promises');
-    const api = new TestApi(`http://127.0.0.1:${port}`, (await readFile(path.join(tmp.dir, 'c', 'root-token'), 'utf8')).trim());
+    const api = new TestApi(
+      `http://127.0.0.1:${port}`,
+      (await readFile(path.join(tmp.dir, 'c', 'root-token'), 'utf8')).trim(),
+    );
     const created = await api.createRunner({ description: 'autoscaled' });
     const configPath = path.join(tmp.dir, 'config.toml');
     await writeFile(configPath, runnerToml(external, created.token, tmp.dir));
@@ -88,7 +99,10 @@ describe('docker-autoscaler through a runner process', () => {
 
     const project = await api.createProject('autoscaled');
     const work = path.join(tmp.dir, 'work');
-    await createWorkRepo(work, { '.gitlab-ci.yml': 'onmachine:\n  script: [echo "ran on $(hostname)", cat README]\n', README: 'fetched-from-coordinator\n' });
+    await createWorkRepo(work, {
+      '.gitlab-ci.yml': 'onmachine:\n  script: [echo "ran on $(hostname)", cat README]\n',
+      README: 'fetched-from-coordinator\n',
+    });
     await pushTo(work, `http://127.0.0.1:${port}`, project.path_with_namespace, api.token);
     const pipeline = await api.waitForPipeline(project.id);
     const done = await api.waitForPipelineStatus(project.id, pipeline.id, ['success', 'failed', 'canceled']);
@@ -97,6 +111,10 @@ describe('docker-autoscaler through a runner process', () => {
     expect(done.status, `${log}\n${runner.output.slice(-4000)}`).toBe('success');
     expect(log).toContain('fetched-from-coordinator');
     expect(log).toContain('Using Docker executor');
-    await eventually('the machine to be removed after its job', 120, async () => (await listNamespaces(`flotilla-${GROUP}-`)).length === 0);
+    await eventually(
+      'the machine to be removed after its job',
+      120,
+      async () => (await listNamespaces(`flotilla-${GROUP}-`)).length === 0,
+    );
   });
 });

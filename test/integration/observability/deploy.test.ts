@@ -45,7 +45,9 @@ async function dashboardExprs(): Promise<string[]> {
   const dir = path.join(ROOT, 'deploy/grafana');
   const exprs: string[] = [];
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json'))) {
-    const dashboard = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
     for (const panel of dashboard.panels) for (const t of panel.targets ?? []) exprs.push(t.expr);
   }
   return exprs;
@@ -75,7 +77,10 @@ describe('deploy/prometheus', () => {
     const text = (await readdir(path.join(PROM_DIR, 'tests'))).filter((f) => f.endsWith('.test.yml'));
     const tested = new Set<string>();
     for (const file of text) {
-      for (const m of (await readFile(path.join(PROM_DIR, 'tests', file), 'utf8')).matchAll(/alertname: (\w+)/g)) tested.add(m[1] ?? '');
+      for (const m of (await readFile(path.join(PROM_DIR, 'tests', file), 'utf8')).matchAll(
+        /alertname: (\w+)/g,
+      ))
+        tested.add(m[1] ?? '');
     }
     const alerts = (await rules()).flatMap((r) => (r.alert ? [r.alert] : []));
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
@@ -94,7 +99,9 @@ describe('deploy/grafana', () => {
   });
 
   it('the name scan finds names (so the check above is not vacuous)', () => {
-    expect(metricNamesIn('sum by (le) (rate(a_b_bucket{x="y z"}[5m])) / on () c:d:e or vector(0)').sort()).toEqual(['a_b_bucket', 'c:d:e']);
+    expect(
+      metricNamesIn('sum by (le) (rate(a_b_bucket{x="y z"}[5m])) / on () c:d:e or vector(0)').sort(),
+    ).toEqual(['a_b_bucket', 'c:d:e']);
   });
 });
 

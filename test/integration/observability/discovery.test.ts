@@ -35,7 +35,11 @@ describe('health checks and HTTP service discovery', () => {
     removeDir = tmp.remove;
     coordinator = await startTestCoordinator();
     token = (await coordinator.api.createRunner({ description: 'discovered' })).token;
-    manager = await startTestManager({ url: coordinator.running.url, token, buildsDir: path.join(tmp.dir, 'builds') });
+    manager = await startTestManager({
+      url: coordinator.running.url,
+      token,
+      buildsDir: path.join(tmp.dir, 'builds'),
+    });
   });
 
   afterAll(async () => {
@@ -77,7 +81,11 @@ describe('health checks and HTTP service discovery', () => {
   });
 
   it('completes a wildcard metrics address with the peer IP and drops requests without one', () => {
-    const body = { token: 'glrt-abcdefghijklmnop', system_id: 's_1', info: { version: '1.2', config: { metrics_address: '0.0.0.0:9252' } } };
+    const body = {
+      token: 'glrt-abcdefghijklmnop',
+      system_id: 's_1',
+      info: { version: '1.2', config: { metrics_address: '0.0.0.0:9252' } },
+    };
     const contact = contactOf(body, '::ffff:10.1.2.3');
     expect(contact).toMatchObject({ runner: 'abcdefghi', systemId: 's_1', version: '1.2' });
     const directory = createManagerDirectory(60_000);

@@ -29,7 +29,12 @@ describe('error reporter (sentry_dsn)', () => {
       let data = '';
       req.on('data', (d: Buffer) => (data += d.toString()));
       req.on('end', () => {
-        received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(data) });
+        received.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: JSON.parse(data),
+        });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x"}');
       });
     });
@@ -48,13 +53,20 @@ describe('error reporter (sentry_dsn)', () => {
       secretKey: undefined,
       projectId: '42',
     });
-    expect(parseDsn('http://k:s@127.0.0.1:9000/prefix/7').storeUrl).toBe('http://127.0.0.1:9000/prefix/api/7/store/');
+    expect(parseDsn('http://k:s@127.0.0.1:9000/prefix/7').storeUrl).toBe(
+      'http://127.0.0.1:9000/prefix/api/7/store/',
+    );
     expect(() => parseDsn('https://sentry.example/42')).toThrow(/KEY@host/);
   });
 
   it('sends logged errors with runner and job context, secrets masked', async () => {
     received.length = 0;
-    const reporter = createErrorReporter({ dsn: `http://publickey@${base}/42`, clock: systemClock, logger: silentLogger(), release: '1.2.3' });
+    const reporter = createErrorReporter({
+      dsn: `http://publickey@${base}/42`,
+      clock: systemClock,
+      logger: silentLogger(),
+      release: '1.2.3',
+    });
     const logger = reportingLogger(createLogger({ level: 'fatal' }), reporter).child({ runner: 'abcdef123' });
     logger.info({ jobId: 1 }, 'not an error');
     logger.error(
@@ -71,7 +83,9 @@ describe('error reporter (sentry_dsn)', () => {
     const [event] = received;
     expect(event?.method).toBe('POST');
     expect(event?.url).toBe('/api/42/store/');
-    expect(event?.headers['x-sentry-auth']).toMatch(/^Sentry sentry_version=7, sentry_client=flotilla\/1\.2\.3, sentry_key=publickey$/);
+    expect(event?.headers['x-sentry-auth']).toMatch(
+      /^Sentry sentry_version=7, sentry_client=flotilla\/1\.2\.3, sentry_key=publickey$/,
+    );
     expect(event?.body).toMatchObject({
       level: 'error',
       release: '1.2.3',
@@ -82,19 +96,33 @@ describe('error reporter (sentry_dsn)', () => {
     expect(event?.body['event_id']).toMatch(/^[0-9a-f]{32}$/);
     const text = JSON.stringify(event?.body);
     expect(text).not.toMatch(/secretjobtoken|verysecrettoken|hunter2/);
-    expect(event?.body['exception'].values[0]).toMatchObject({ type: 'Error', value: expect.stringContaining('https://[MASKED]@git.example') });
+    expect(event?.body['exception'].values[0]).toMatchObject({
+      type: 'Error',
+      value: expect.stringContaining('https://[MASKED]@git.example'),
+    });
   });
 
   it('stops at the per-minute cap, follows setDsn, and never throws when the tracker is down', async () => {
     received.length = 0;
-    const reporter = createErrorReporter({ dsn: `http://k@${base}/1`, clock: systemClock, logger: silentLogger(), release: 'r', maxPerMinute: 2 });
+    const reporter = createErrorReporter({
+      dsn: `http://k@${base}/1`,
+      clock: systemClock,
+      logger: silentLogger(),
+      release: 'r',
+      maxPerMinute: 2,
+    });
     for (let i = 0; i < 5; i++) reporter.report({ message: `e${i}` });
     await reporter.flush();
     expect(received.map((r) => r.body['message'].formatted)).toEqual(['e0', 'e1']);
     reporter.setDsn(undefined);
     reporter.report({ message: 'off' });
     reporter.setDsn('http://k@127.0.0.1:1/1');
-    const down = createErrorReporter({ dsn: 'http://k@127.0.0.1:1/1', clock: systemClock, logger: silentLogger(), release: 'r' });
+    const down = createErrorReporter({
+      dsn: 'http://k@127.0.0.1:1/1',
+      clock: systemClock,
+      logger: silentLogger(),
+      release: 'r',
+    });
     down.report({ message: 'lost' });
     await expect(down.flush()).resolves.toBeUndefined();
     await reporter.flush();

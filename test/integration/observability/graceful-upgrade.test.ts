@@ -38,7 +38,12 @@ describe('graceful upgrade of a runner manager', () => {
     const release = path.join(fleet.dir, 'release-long-job');
     await writeFile(
       configPath,
-      runnerConfigToml({ url: fleet.coordinator.url, token: created.token, buildsDir: path.join(fleet.dir, 'upgrade-builds'), listenAddress: '127.0.0.1:0' }),
+      runnerConfigToml({
+        url: fleet.coordinator.url,
+        token: created.token,
+        buildsDir: path.join(fleet.dir, 'upgrade-builds'),
+        listenAddress: '127.0.0.1:0',
+      }),
     );
     const oldPid = path.join(fleet.dir, 'old.pid');
     const old = startManager(configPath, oldPid);
@@ -48,16 +53,24 @@ describe('graceful upgrade of a runner manager', () => {
       '.gitlab-ci.yml': `long:\n  script:\n    - echo started\n    - while [ ! -f ${release} ]; do sleep 0.2; done\n    - echo survived the upgrade\n`,
     });
     const long = await fleet.waitForJob(first.projectId, first.pipelineId, 'long', ['running']);
-    await fleet.api.until(async () => ((await fleet.trace(first.projectId, long.id)).includes('started') ? true : undefined), 'the long job to start');
+    await fleet.api.until(
+      async () => ((await fleet.trace(first.projectId, long.id)).includes('started') ? true : undefined),
+      'the long job to start',
+    );
 
     const stop = new FlotillaProcess(['runner', 'stop', '--graceful', '--pid-file', oldPid]);
     procs.push(stop);
     await old.waitFor(/stopping gracefully/);
-    await fleet.api.until(async () => ((await fetch(`${statusUrl(old)}/-/ready`)).status === 503 ? true : undefined), 'the old manager to report not ready');
+    await fleet.api.until(
+      async () => ((await fetch(`${statusUrl(old)}/-/ready`)).status === 503 ? true : undefined),
+      'the old manager to report not ready',
+    );
 
     const fresh = startManager(configPath, path.join(fleet.dir, 'new.pid'));
     await fresh.waitFor(/runner manager started/);
-    const second = await fleet.pushPipeline({ '.gitlab-ci.yml': 'next:\n  script: [echo taken by the new manager]\n' });
+    const second = await fleet.pushPipeline({
+      '.gitlab-ci.yml': 'next:\n  script: [echo taken by the new manager]\n',
+    });
     const next = await fleet.waitForJob(second.projectId, second.pipelineId, 'next', ['success']);
     expect(fresh.output).toContain(`"jobId":${next.id}`);
     expect(old.output).not.toContain(`"jobId":${next.id}`);

@@ -27,9 +27,14 @@ export async function documentedMetrics(): Promise<DocumentedMetric[]> {
   const text = await readFile(path.join(ROOT, 'docs/metrics.md'), 'utf8');
   const rows: DocumentedMetric[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram|summary)\s*\|([^|]*)\|/.exec(line);
+    const m = /^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram|summary)\s*\|([^|]*)\|/.exec(
+      line,
+    );
     if (!m) continue;
-    const labels = (m[3] ?? '').split(',').map((l) => l.trim()).filter((l) => l !== '');
+    const labels = (m[3] ?? '')
+      .split(',')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     rows.push({ name: m[1] ?? '', type: m[2] ?? '', labels });
   }
   return rows;
@@ -42,7 +47,12 @@ export function exposedTypes(text: string): Map<string, string> {
   return types;
 }
 
-export async function until<T>(what: string, check: () => Promise<T | undefined>, attempts = 300, delayMs = 200): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  attempts = 300,
+  delayMs = 200,
+): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
@@ -64,12 +74,19 @@ export interface TestManager {
 }
 
 /** A runner manager in this process, shell executor, status server on a random loopback port. */
-export async function startTestManager(o: { url: string; token: string; buildsDir: string; name?: string }): Promise<TestManager> {
+export async function startTestManager(o: {
+  url: string;
+  token: string;
+  buildsDir: string;
+  name?: string;
+}): Promise<TestManager> {
   const { config } = validateConfig({
     concurrent: 2,
     check_interval: 1,
     listen_address: '127.0.0.1:0',
-    runners: [{ name: o.name ?? 'observed', url: o.url, token: o.token, executor: 'shell', builds_dir: o.buildsDir }],
+    runners: [
+      { name: o.name ?? 'observed', url: o.url, token: o.token, executor: 'shell', builds_dir: o.buildsDir },
+    ],
   });
   const registry = new Registry();
   const manager = createRunnerManager({

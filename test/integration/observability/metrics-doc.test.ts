@@ -16,7 +16,13 @@ import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-import { documentedMetrics, exposedTypes, startTestManager, type DocumentedMetric, type TestManager } from './helpers.js';
+import {
+  documentedMetrics,
+  exposedTypes,
+  startTestManager,
+  type DocumentedMetric,
+  type TestManager,
+} from './helpers.js';
 
 interface Exported {
   type: string;
@@ -46,10 +52,20 @@ function registered(registry: Registry): Map<string, Exported> {
 function componentRegistries(): Registry {
   const registry = new Registry();
   createCoordinatorMetrics(registry);
-  createQueueMetrics(registry, { countJobs: async () => 0, oldestPendingAgeSeconds: async () => 0, runnerManagers: () => 0 });
+  createQueueMetrics(registry, {
+    countJobs: async () => 0,
+    oldestPendingAgeSeconds: async () => 0,
+    runnerManagers: () => 0,
+  });
   dockerMetrics(registry);
   autoscalerMetrics(registry);
-  createProviderExporter({ runner: 'r', group: {} as InstanceGroup, registry, clock: systemClock, logger: silentLogger() });
+  createProviderExporter({
+    runner: 'r',
+    group: {} as InstanceGroup,
+    registry,
+    clock: systemClock,
+    logger: silentLogger(),
+  });
   return registry;
 }
 
@@ -65,12 +81,17 @@ describe('docs/metrics.md', () => {
     const runner = await coordinator.api.createRunner({ description: 'metrics-doc' });
     const tmp = await tempDir('flotilla-metrics-doc-');
     removeDir = tmp.remove;
-    manager = await startTestManager({ url: coordinator.running.url, token: runner.token, buildsDir: tmp.dir });
+    manager = await startTestManager({
+      url: coordinator.running.url,
+      token: runner.token,
+      buildsDir: tmp.dir,
+    });
     const skip = new Set([...defaultNames('flotilla_coordinator_'), ...defaultNames('')]);
     for (const url of [`${coordinator.running.url}/metrics`, `http://${manager.address}/metrics`]) {
       const res = await fetch(url);
       expect(res.status).toBe(200);
-      for (const [name, type] of exposedTypes(await res.text())) if (!skip.has(name)) exported.set(name, { type, labels: undefined });
+      for (const [name, type] of exposedTypes(await res.text()))
+        if (!skip.has(name)) exported.set(name, { type, labels: undefined });
     }
     for (const registry of [componentRegistries(), manager.registry]) {
       for (const [name, metric] of registered(registry)) if (!skip.has(name)) exported.set(name, metric);
@@ -91,13 +112,17 @@ describe('docs/metrics.md', () => {
     for (const [name, metric] of exported) {
       const doc = docs.get(name);
       expect(doc?.type, `type of ${name}`).toBe(metric.type);
-      if (metric.labels) expect([...(doc?.labels ?? [])].sort(), `labels of ${name}`).toEqual([...metric.labels].sort());
+      if (metric.labels)
+        expect([...(doc?.labels ?? [])].sort(), `labels of ${name}`).toEqual([...metric.labels].sort());
     }
   });
 
   it('lists no metric that nothing exports, and each once', () => {
     const names = documented.map((d) => d.name);
-    expect(names.filter((n) => !exported.has(n)), 'documented but not exported').toEqual([]);
+    expect(
+      names.filter((n) => !exported.has(n)),
+      'documented but not exported',
+    ).toEqual([]);
     expect(new Set(names).size).toBe(names.length);
   });
 

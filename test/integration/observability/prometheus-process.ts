@@ -23,7 +23,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Writes `config` (and the rule files it names, given as name → YAML) into `dir` and starts Prometheus. */
-export async function startPrometheus(dir: string, config: string, ruleFiles: Record<string, string>): Promise<PrometheusProcess> {
+export async function startPrometheus(
+  dir: string,
+  config: string,
+  ruleFiles: Record<string, string>,
+): Promise<PrometheusProcess> {
   await writeFile(path.join(dir, 'prometheus.yml'), config);
   for (const [name, text] of Object.entries(ruleFiles)) await writeFile(path.join(dir, name), text);
   const port = await freePort();
@@ -41,7 +45,11 @@ export async function startPrometheus(dir: string, config: string, ruleFiles: Re
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new Error('prometheus is not installed: run deploy/prometheus/test-env.sh') : err),
+      reject(
+        err.code === 'ENOENT'
+          ? new Error('prometheus is not installed: run deploy/prometheus/test-env.sh')
+          : err,
+      ),
     );
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

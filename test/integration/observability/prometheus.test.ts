@@ -72,12 +72,20 @@ describe('Prometheus scraping the fleet through HTTP service discovery', () => {
     removeDir = tmp.remove;
     coordinator = await startTestCoordinator();
     const runner = await coordinator.api.createRunner({ description: 'scraped' });
-    manager = await startTestManager({ url: coordinator.running.url, token: runner.token, buildsDir: path.join(dir, 'builds') });
+    manager = await startTestManager({
+      url: coordinator.running.url,
+      token: runner.token,
+      buildsDir: path.join(dir, 'builds'),
+    });
     await until('the coordinator to list the manager', async () => {
-      const groups = (await (await fetch(`${coordinator.running.url}/-/discovery/targets`)).json()) as { targets: string[] }[];
+      const groups = (await (await fetch(`${coordinator.running.url}/-/discovery/targets`)).json()) as {
+        targets: string[];
+      }[];
       return groups.some((g) => g.targets.includes(manager.address)) ? true : undefined;
     });
-    prometheus = await startPrometheus(dir, await prometheusConfig(coordinator.running.url), { 'alerts.yml': await fastAlerts() });
+    prometheus = await startPrometheus(dir, await prometheusConfig(coordinator.running.url), {
+      'alerts.yml': await fastAlerts(),
+    });
   });
 
   afterAll(async () => {
@@ -95,7 +103,8 @@ describe('Prometheus scraping the fleet through HTTP service discovery', () => {
   it('finds the coordinator and the manager and scrapes both', async () => {
     const up = await until('both targets to be up', async () => {
       const list = await targets();
-      const byJob = (job: string): Target | undefined => list.find((t) => t.labels['job'] === job && t.health === 'up');
+      const byJob = (job: string): Target | undefined =>
+        list.find((t) => t.labels['job'] === job && t.health === 'up');
       const pair = [byJob('coordinator'), byJob('runner-manager')];
       return pair.every((t) => t !== undefined) ? pair : undefined;
     }).catch((err: unknown) => {
@@ -103,9 +112,9 @@ describe('Prometheus scraping the fleet through HTTP service discovery', () => {
     });
     expect(up[1]?.labels['instance']).toBe(manager.address);
     const concurrent = await until('gitlab_runner_concurrent to be queryable', async () => {
-      const data = await prometheus!.api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
-        '/api/v1/query?query=gitlab_runner_concurrent',
-      );
+      const data = await prometheus!.api<{
+        result: { metric: Record<string, string>; value: [number, string] }[];
+      }>('/api/v1/query?query=gitlab_runner_concurrent');
       return data.result[0];
     });
     expect(concurrent.metric['job']).toBe('runner-manager');
@@ -116,7 +125,9 @@ describe('Prometheus scraping the fleet through HTTP service discovery', () => {
     await manager.stop(true);
     const alert = await until('FlotillaRunnerManagerDown to fire', async () => {
       const data = await prometheus!.api<{ alerts: Alert[] }>('/api/v1/alerts');
-      return data.alerts.find((a) => a.labels['alertname'] === 'FlotillaRunnerManagerDown' && a.state === 'firing');
+      return data.alerts.find(
+        (a) => a.labels['alertname'] === 'FlotillaRunnerManagerDown' && a.state === 'firing',
+      );
     });
     expect(alert.labels['instance']).toBe(manager.address);
     expect(alert.labels['severity']).toBe('critical');

@@ -1,9 +1,33 @@
 /** Metric names a PromQL expression reads (a lexical scan, good enough for our rules and panels). */
 
 const NOT_METRICS = new Set([
-  'sum', 'min', 'max', 'avg', 'count', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right',
-  'and', 'or', 'unless', 'offset', 'bool', 'rate', 'irate', 'increase', 'histogram_quantile', 'round',
-  'vector', 'abs', 'time', 'le', 'inf', 'nan',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'bool',
+  'rate',
+  'irate',
+  'increase',
+  'histogram_quantile',
+  'round',
+  'vector',
+  'abs',
+  'time',
+  'le',
+  'inf',
+  'nan',
 ]);
 
 export function metricNamesIn(expr: string): string[] {
