@@ -77,7 +77,7 @@ describe('health checks and HTTP service discovery', () => {
       __meta_flotilla_state: 'running',
       __meta_flotilla_system_id: 's_0123456789ab',
     });
-    expect(self?.labels['__meta_flotilla_runners']).toMatch(/^,\w{9},$/);
+    expect(self?.labels['__meta_flotilla_runners']).toMatch(/^,[\w-]{9},$/);
   });
 
   it('completes a wildcard metrics address with the peer IP and drops requests without one', () => {
