@@ -10,6 +10,8 @@ import { createProviderExporter } from '../autoscaler/exporter.js';
 import { createFleet, type Fleet } from '../autoscaler/fleet.js';
 import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
+import { loadOrCreateSystemId } from '../config/system-id.js';
+import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { cleanupLeftovers } from '../executors/docker/cleanup.js';
 import { connectDocker } from '../executors/docker/docker-client.js';
 import { createDockerExecutorFactory } from '../executors/docker/docker-executor-factory.js';
@@ -134,4 +136,30 @@ export async function cleanupDockerLeftovers(config: Config, logger: Logger): Pr
       );
     }
   }
+}
+
+/**
+ * A runner manager for a config.toml, as `runner run` and `up` build it: leftovers cleaned, fleets
+ * started, executors wired. The caller starts it and, after it stopped, calls `executors.stopFleets()`.
+ */
+export async function createConfiguredManager(
+  config: Config,
+  configPath: string,
+  logger: Logger,
+  extra: Partial<RunnerManagerOptions> = {},
+): Promise<{ manager: RunnerManager; executors: RunnerExecutors }> {
+  await cleanupDockerLeftovers(config, logger);
+  const executors = runnerExecutors(logger);
+  await executors.startFleets(config, configPath);
+  const manager = createRunnerManager({
+    config,
+    configPath,
+    systemId: await loadOrCreateSystemId(configPath),
+    logger,
+    clock: systemClock,
+    ...executors,
+    version: FLOTILLA_VERSION,
+    ...extra,
+  });
+  return { manager, executors };
 }

@@ -19,13 +19,12 @@ import type { ExecutorFactory } from '../executors/executor.js';
 import { createErrorReporter } from '../observability/error-reporter.js';
 import { reportingLogger } from '../observability/reporting-logger.js';
 import { createCoordinatorClient } from '../runner/coordinator-client.js';
-import { createRunnerManager } from '../runner/manager.js';
 import { FLOTILLA_VERSION, runnerInfo, shortToken, userAgent } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
 import { parseDuration } from '../shared/duration.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
-import { cleanupDockerLeftovers, runnerExecutors } from './executors.js';
+import { createConfiguredManager, runnerExecutors } from './executors.js';
 import { installSignalHandlers } from './signals.js';
 
 /** Every executor this build ships, for `run` and for `register`'s `info`. */
@@ -131,17 +130,7 @@ async function run(options: RunOptions): Promise<void> {
       { path: configPath },
       'no [[runners]] in the config; register one with flotilla runner register',
     );
-  await cleanupDockerLeftovers(config, logger);
-  const executors = runnerExecutors(logger);
-  await executors.startFleets(config, configPath);
-  const manager = createRunnerManager({
-    config,
-    configPath,
-    systemId: await loadOrCreateSystemId(configPath),
-    logger,
-    clock: systemClock,
-    ...executors,
-    version: FLOTILLA_VERSION,
+  const { manager, executors } = await createConfiguredManager(config, configPath, logger, {
     onConfigApplied: (next) => {
       reporter.setDsn(next.sentry_dsn);
       if (!options.logLevel) logger.level = next.log_level === 'panic' ? 'fatal' : next.log_level;

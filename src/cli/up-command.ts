@@ -9,16 +9,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 
 import { loadConfigFile } from '../config/load.js';
-import { loadOrCreateSystemId } from '../config/system-id.js';
 import { addRunnerToConfigFile } from '../config/write.js';
-import { createRunnerManager } from '../runner/manager.js';
-import { FLOTILLA_VERSION } from '../runner/version.js';
-import { systemClock } from '../shared/clock.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
 import { say } from './output.js';
 import { RestClient } from './rest-client.js';
-import { cleanupDockerLeftovers, runnerExecutors } from './executors.js';
+import { createConfiguredManager } from './executors.js';
 import { installSignalHandlers } from './signals.js';
 import { startCoordinator, type RunningCoordinator } from './start-coordinator.js';
 
@@ -86,18 +82,7 @@ function printWelcome(coordinator: RunningCoordinator, configPath: string, dataD
 async function startRunner(configPath: string, logger: Logger) {
   const { config, warnings } = await loadConfigFile(configPath);
   for (const w of warnings) logger.warn({ key: w.path, reason: w.message }, 'config warning');
-  await cleanupDockerLeftovers(config, logger);
-  const executors = runnerExecutors(logger);
-  await executors.startFleets(config, configPath);
-  const manager = createRunnerManager({
-    config,
-    configPath,
-    systemId: await loadOrCreateSystemId(configPath),
-    logger,
-    clock: systemClock,
-    ...executors,
-    version: FLOTILLA_VERSION,
-  });
+  const { manager, executors } = await createConfiguredManager(config, configPath, logger);
   await manager.start();
   return { manager, executors };
 }
