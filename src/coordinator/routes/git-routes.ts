@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { errorMessage } from '../../shared/errors.js';
 import { basicCredentials, findActiveJob, findPrincipal } from '../auth.js';
-import type { CoordinatorContext, RefUpdate } from '../context.js';
+import type { CoordinatorContext } from '../context.js';
+import type { RefUpdate } from '../git/git-host.js';
 import { ZERO_SHA } from '../scheduler/create-pipeline.js';
 import type { ProjectRecord } from '../store/store.js';
 
