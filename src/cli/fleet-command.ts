@@ -3,7 +3,7 @@
  * - `pause PROVIDER` / `unpause PROVIDER` / `auto PROVIDER`: hand-set pauses, read by running
  *   managers within seconds (a paused provider gets no new machines; `auto` gives it back to failover).
  * - `clean [--dry-run]`: the orphan and zero-id cleaners, once.
- * - `exporter [--listen ADDR]`: serves the providers' inventory on /metrics.
+ * - `exporter [--listen ADDR]`: serves the providers' inventory on /metrics (and /-/health, /-/ready).
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -116,6 +116,7 @@ async function exporter(configPath: string, listen: string, intervalSeconds: num
     : ['127.0.0.1', listen];
   http
     .createServer((req, res) => {
+      if (req.url === '/-/health' || req.url === '/-/ready') return void res.writeHead(200).end('OK');
       if (req.url !== '/metrics') return void res.writeHead(404).end();
       void registry
         .metrics()
