@@ -43,6 +43,9 @@ export const FAILURE_REASONS = [
   'runner_interrupted',
   'trace_size_exceeded',
   'job_token_expired',
+  // Bridges (trigger jobs), set by the coordinator.
+  'downstream_pipeline_creation_failed',
+  'reached_max_descendant_pipelines_depth',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
