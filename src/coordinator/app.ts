@@ -21,6 +21,7 @@ import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
+import { registerTestReportRoutes } from './routes/test-report-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue } from './scheduler/runner-queue.js';
@@ -139,6 +140,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
   registerLintRoutes(app, context);
+  registerTestReportRoutes(app, context);
   registerGitRoutes(app, context);
   scheduler.start();
   return {
