@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up what the autoscaler's end-to-end tests need on top of scripts/docker-env.sh, idempotently:
-# iproute2 (ip), util-linux (nsenter) and openssl, and checks that this host can make network
-# namespaces, veth pairs and bridges (root and CAP_NET_ADMIN). Fails loudly otherwise.
+# iproute2 (ip), util-linux (nsenter), openssl and prometheus-node-exporter (the machines' exporter),
+# and checks that this host can make network namespaces, veth pairs and bridges (root and
+# CAP_NET_ADMIN). Fails loudly otherwise.
 # The tests create and remove their own namespaces (flotilla-e2e*), bridges (flbr-e2e*) and 10.231.x.0/24
 # subnets; nothing else is touched.
 set -euo pipefail
@@ -15,6 +16,7 @@ need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { createDockerAutoscalerExecutorFactory } from '../autoscaler/docker-autoscaler-executor.js';
 import { createProviderExporter } from '../autoscaler/exporter.js';
 import { createFleet, type Fleet } from '../autoscaler/fleet.js';
+import { metricState } from '../autoscaler/machines.js';
 import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
@@ -17,6 +18,8 @@ import { connectDocker } from '../executors/docker/docker-client.js';
 import { createDockerExecutorFactory } from '../executors/docker/docker-executor-factory.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
+import type { TargetGroup } from '../observability/http-sd.js';
+import { createMachineTargets, type FleetView } from '../observability/machine-targets.js';
 import { FLOTILLA_VERSION, shortToken } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
 import { errorMessage, FlotillaError } from '../shared/errors.js';
@@ -30,10 +33,13 @@ export interface RunnerExecutors {
   startFleets(config: Config, configPath: string): Promise<void>;
   /** Stops the fleets after the manager stopped: machines are kept or removed as configured. */
   stopFleets(): Promise<void>;
+  /** The live machines' exporters as service discovery targets (see observability/machine-targets.ts). */
+  machineTargets(): Promise<TargetGroup[]>;
 }
 
 interface RunningFleet {
   fleet: Fleet;
+  view: FleetView;
   factory: ExecutorFactory;
   exporterTimer: NodeJS.Timeout;
 }
@@ -93,11 +99,20 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       EXPORTER_INTERVAL_MS,
     );
     exporterTimer.unref();
-    fleets.set(entry.name, { fleet, factory, exporterTimer });
+    const view: FleetView = {
+      runner: shortToken(entry.token),
+      runnerName: entry.name,
+      machines: () => fleet.scaler.machines().map((m) => ({ key: m.key, state: metricState(m) })),
+      connectInfo: (key) => fleet.group.connectInfo(key),
+    };
+    fleets.set(entry.name, { fleet, view, factory, exporterTimer });
   }
+
+  const machines = createMachineTargets(() => [...fleets.values()].map((f) => f.view));
 
   return {
     registry,
+    machineTargets: () => machines.targets(),
     executorFactories: [createShellExecutorFactory(), docker({})],
     executorFactoryFor: (entry) => {
       if (entry.executor === 'docker') return docker(entry.docker);
@@ -159,6 +174,7 @@ export async function createConfiguredManager(
     clock: systemClock,
     ...executors,
     version: FLOTILLA_VERSION,
+    discoveryTargets: executors.machineTargets,
     ...extra,
   });
   return { manager, executors };

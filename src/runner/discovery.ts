@@ -3,7 +3,8 @@
  * for a Prometheus that scrapes managers directly rather than through the coordinator's list.
  *
  * Labels (all `__meta_`, for relabeling): component `runner-manager`, `state` (`running`, or
- * `stopping` once a stop began), `system_id` and `runners` (`,short1,short2,`). The last two are
+ * `stopping` once a stop began), `system_id` and `runners` (`,short1,short2,`); then the autoscaled machines' exporters
+ * (`extraTargets`, see observability/machine-targets.ts). The last two are
  * read back from the `gitlab_runner_limit` series, which the manager sets for every `[[runners]]`
  * entry of the applied config, so they follow config reloads without more wiring.
  */
@@ -18,7 +19,8 @@ export interface ManagerTargetsOptions {
   hostHeader: string | undefined;
   registry: Registry;
   ready(): boolean;
-  extraTargets?(): readonly TargetGroup[];
+  /** More target groups (the autoscaled machines' exporters). */
+  extraTargets?(): Promise<readonly TargetGroup[]>;
 }
 
 interface ConfiguredRunners {
@@ -53,7 +55,7 @@ export async function managerTargets(options: ManagerTargetsOptions): Promise<Ta
       __meta_flotilla_runners: `,${runners.join(',')},`,
     }),
   };
-  return [self, ...(options.extraTargets?.() ?? [])];
+  return [self, ...((await options.extraTargets?.()) ?? [])];
 }
 
 function portOf(address: string): string {

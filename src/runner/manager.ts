@@ -17,6 +17,7 @@ import type { JobPayload } from '../api/runner-api.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
 import { createConfigWatcher, fileMtimeMs, type ConfigWatcher } from '../config/watch.js';
 import type { ExecutorFactory } from '../executors/executor.js';
+import type { TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -52,6 +53,8 @@ export interface RunnerManagerOptions {
   fetch?: typeof fetch;
   random?: () => number;
   configWatchIntervalMs?: number;
+  /** Service discovery targets served next to the manager's own (the machines' exporters). */
+  discoveryTargets?: () => Promise<readonly TargetGroup[]>;
   /** Called after each config is applied (e.g. to follow `log_level` when the CLI did not set one). */
   onConfigApplied?: (config: Config) => void;
 }
@@ -231,6 +234,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         clock,
         runningJobs: () => [...running.values()],
         ready: () => !stopPromise,
+        ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
       });
       logger.info({ address: statusServer.address }, 'status server listening');
     }

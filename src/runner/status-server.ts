@@ -21,11 +21,8 @@ export interface StatusServerOptions {
   clock: Clock;
   runningJobs(): readonly RunningJob[];
   ready(): boolean;
-  /**
-   * More SD target groups (the hook for autoscaled machines' exporters); default none. The
-   * taskscaler does not expose machine addresses yet (see docs/metrics.md).
-   */
-  extraTargets?(): readonly TargetGroup[];
+  /** More SD target groups: the autoscaled machines' exporters; default none. */
+  extraTargets?(): Promise<readonly TargetGroup[]>;
 }
 
 export interface StatusServer {

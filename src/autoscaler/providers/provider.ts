@@ -53,6 +53,10 @@ export interface ConnectInfo {
   dockerHost: string;
   /** Present when the engine requires TLS client certificates. */
   tls?: DockerTls;
+  /** Prometheus exporters on the machine (`host:port`), listed by the manager's service discovery. */
+  metricsTargets?: string[];
+  /** The machine's zone, when the provider has zones (a service discovery label). */
+  zone?: string;
 }
 
 export interface ProviderDeps {

@@ -44,6 +44,19 @@ export const localProviderConfigSchema = z
       .describe('Where machines keep their data roots, logs and certificates.'),
     run_dir: z.string().default('/run/flotilla').describe('Where machines keep exec roots and pidfiles.'),
     max_size: z.number().int().min(1).max(253).default(16).describe('The most machines of this group.'),
+    node_exporter: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Run Debian's `prometheus-node-exporter` in every machine on its address and `node_exporter_port`; the manager's `/-/discovery/targets` then lists it.",
+      ),
+    node_exporter_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(9100)
+      .describe("The node exporter's port on each machine's address."),
     boot_timeout: z
       .number()
       .positive()

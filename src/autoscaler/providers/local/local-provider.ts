@@ -30,6 +30,12 @@ import {
   namespaceCreatedAt,
   pidsInNamespace,
 } from './netns.js';
+import {
+  ensureNodeExporter,
+  nodeExporterTarget,
+  startNodeExporter,
+  stopNodeExporter,
+} from './node-exporter.js';
 import { startForwarder, type Forwarder } from './registry-forwarder.js';
 
 export interface LocalProviderOptions {
@@ -74,6 +80,8 @@ async function createMachine(
       insecureRegistries: [...new Set([...mirrorHosts, ...config.insecure_registries])],
       ...(tlsDir ? { tlsDir } : {}),
     });
+    if (config.node_exporter)
+      await startNodeExporter({ namespace: m.id, ...p, address: m.address, port: config.node_exporter_port });
     await writeFile(
       join(p.dir, 'machine.json'),
       JSON.stringify({ id: m.id, address: m.address, createdAt: new Date() }),
@@ -89,6 +97,7 @@ async function destroyMachine(config: LocalProviderConfig, layout: LocalLayout, 
   const n = machineNumber(layout, id);
   if (n === null) throw new Error(`${id} is not a machine of group ${layout.group}`);
   const p = paths(config, id);
+  await stopNodeExporter(p.runDir);
   await stopMachineProcesses({ namespace: id, runDir: p.runDir });
   await deleteMachineNetwork(id, machineNames(layout, n).hostVeth);
   await removeMachineFiles(p.runDir);
@@ -116,11 +125,22 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
   let certDir: string | null = null;
   const creating = new Set<number>();
 
+  /** Starts the node exporter of a running machine whose exporter is gone (e.g. after a host restart). */
+  async function adoptExporter(id: string, address: string): Promise<void> {
+    const spec = { namespace: id, ...paths(config, id), address, port: config.node_exporter_port };
+    await ensureNodeExporter(spec).then(
+      (started) => started && logger.info({ machine: id }, 'node exporter started'),
+      (err: unknown) => logger.warn({ err, machine: id }, 'node exporter did not start'),
+    );
+  }
+
   async function state(id: string): Promise<InstanceReport> {
     const createdAt = (await machineCreatedAt(config, id)) ?? undefined;
     const address = machineNames(layout, machineNumber(layout, id) ?? 0).address;
-    if (await pingEngine(address, layout.port, certDir))
+    if (await pingEngine(address, layout.port, certDir)) {
+      if (config.node_exporter) await adoptExporter(id, address);
       return { id, state: 'running', ...(createdAt ? { createdAt } : {}) };
+    }
     const processes = await pidsInNamespace(id);
     const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
     const st = processes.length > 0 && age < config.boot_timeout ? 'creating' : 'timeout';
@@ -191,6 +211,9 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
         internalAddr: address,
         externalAddr: address,
         dockerHost: `${scheme}://${address}:${layout.port}`,
+        ...(config.node_exporter
+          ? { metricsTargets: [nodeExporterTarget({ address, port: config.node_exporter_port })] }
+          : {}),
         ...(certDir ? { tls: { certPath: certDir } } : {}),
       };
     },
