@@ -771,5 +771,84 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect((await store.listVariables(p.id)).map((x) => x.environmentScope)).toEqual(['staging']);
       });
     });
+
+    describe('child pipelines and bridges', () => {
+      const trigger = {
+        include: ['child.yml'],
+        strategy: 'depend' as const,
+        forward: { yamlVariables: true, pipelineVariables: false },
+      };
+      const bridgeJob = (name: string, over: Partial<NewJob> = {}): NewJob =>
+        newJob(name, { definition: { ...definition(name), trigger }, ...over });
+
+      it('links a child pipeline to its parent and bridge, filterable both ways', async () => {
+        const { pipeline: parent, jobs } = await pipelineWith([newJob('build'), bridgeJob('deploy')]);
+        const bridge = jobs[1] as JobRecord;
+        expect(parent).toMatchObject({ parentPipelineId: null, parentJobId: null });
+        const link = { parentPipelineId: parent.id, parentJobId: bridge.id };
+        const child = await store.createPipeline(
+          newPipeline(parent.projectId, { source: 'parent_pipeline', ...link }),
+          [newJob('child-job')],
+        );
+        expect(child.pipeline).toMatchObject({ ...link, source: 'parent_pipeline', iid: 2 });
+        expect(await store.getPipeline(child.pipeline.id)).toEqual(child.pipeline);
+        const page = { page: 1, perPage: 10 };
+        const ids = (list: { items: PipelineRecord[] }) => list.items.map((x) => x.id);
+        expect(ids(await store.listPipelines(parent.projectId, {}, page))).toEqual([
+          child.pipeline.id,
+          parent.id,
+        ]);
+        expect(
+          ids(await store.listPipelines(parent.projectId, { parentPipelineId: parent.id }, page)),
+        ).toEqual([child.pipeline.id]);
+        expect(ids(await store.listPipelines(parent.projectId, { parentJobId: bridge.id }, page))).toEqual([
+          child.pipeline.id,
+        ]);
+        expect(
+          (await store.listPipelines(parent.projectId, { parentJobId: bridge.id + 1000 }, page)).total,
+        ).toBe(0);
+      });
+
+      it('lists builds and bridges apart, also for retries', async () => {
+        const { pipeline, jobs } = await pipelineWith([
+          newJob('build'),
+          bridgeJob('trigger'),
+          newJob('test'),
+        ]);
+        const bridge = jobs[1] as JobRecord;
+        const kinds = async (kind: 'build' | 'bridge') =>
+          (await store.listJobs({ pipelineId: pipeline.id, kind })).items.map((j) => j.name);
+        expect(await kinds('build')).toEqual(['build', 'test']);
+        expect(await kinds('bridge')).toEqual(['trigger']);
+        expect((await store.listJobs({ pipelineId: pipeline.id })).total).toBe(3);
+        await store.updateJob(bridge.id, { status: 'failed', retried: true });
+        await store.createJobs(pipeline.id, pipeline.projectId, [
+          bridgeJob('trigger', { retryOfId: bridge.id }),
+        ]);
+        const page = await store.listJobs(
+          { pipelineId: pipeline.id, kind: 'bridge' },
+          { page: 1, perPage: 5 },
+        );
+        expect(page.total).toBe(1);
+        expect(page.items[0]?.definition.trigger).toEqual(trigger);
+      });
+
+      it('never claims, lists as pending or as stale a bridge', async () => {
+        const runner = await store.createRunner(newRunner('rb'));
+        const { jobs } = await pipelineWith([
+          bridgeJob('bridge', { status: 'pending' }),
+          newJob('build', { status: 'pending' }),
+          bridgeJob('running-bridge', { status: 'running' }),
+        ]);
+        const running = jobs[2] as JobRecord;
+        await store.updateJob(running.id, { startedAt: new Date('2024-01-01T00:00:00.000Z') });
+        expect((await store.listPendingJobs(10)).map((j) => j.name)).toEqual(['build']);
+        expect(await store.listStaleRunningJobs(new Date('2024-02-01T00:00:00.000Z'))).toEqual([]);
+        const claimed = await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tb1'));
+        expect(claimed?.name).toBe('build');
+        expect(await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tb2'))).toBeNull();
+        expect((await store.getJob((jobs[0] as JobRecord).id))?.status).toBe('pending');
+      });
+    });
   });
 }

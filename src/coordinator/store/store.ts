@@ -151,9 +151,17 @@ export interface PipelineRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
   committedAt: Date | null;
+  /** A child pipeline (`source` `parent_pipeline`): the pipeline and bridge job that created it. */
+  parentPipelineId: number | null;
+  parentJobId: number | null;
 }
 
-export type NewPipeline = Omit<PipelineRecord, 'id' | 'iid' | 'updatedAt'>;
+/** The parent link is optional on creation (null: a top-level pipeline). */
+export type NewPipeline = Omit<
+  PipelineRecord,
+  'id' | 'iid' | 'updatedAt' | 'parentPipelineId' | 'parentJobId'
+> &
+  Partial<Pick<PipelineRecord, 'parentPipelineId' | 'parentJobId'>>;
 
 export type PipelinePatch = Partial<
   Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>
@@ -164,6 +172,10 @@ export interface PipelineFilter {
   sha?: string;
   status?: PipelineStatus;
   source?: string;
+  /** Child pipelines of this pipeline. */
+  parentPipelineId?: number;
+  /** The child pipeline(s) created by this bridge job. */
+  parentJobId?: number;
   /** Default `id`. */
   orderBy?: 'id' | 'status' | 'ref' | 'updated_at';
   /** Default `desc`, as GitLab. */
@@ -249,6 +261,18 @@ export interface JobFilter {
   statuses?: JobStatus[];
   /** Default false: jobs replaced by a retry are hidden, as GitLab hides them. */
   includeRetried?: boolean;
+  /**
+   * `build`: jobs a runner runs; `bridge`: trigger jobs (their definition has `trigger`), which
+   * create child pipelines and never reach a runner. Default: both.
+   */
+  kind?: JobKind;
+}
+
+export type JobKind = 'build' | 'bridge';
+
+/** A job is a bridge when its definition has `trigger`; the store records the kind on insert. */
+export function jobKindOf(definition: Pick<JobDefinition, 'trigger'>): JobKind {
+  return definition.trigger ? 'bridge' : 'build';
 }
 
 /** What a runner may take, for `claimPendingJob`. */
@@ -346,14 +370,14 @@ export interface Store {
    */
   updateJob(id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null>;
   /**
-   * Atomically takes the oldest `pending` job this runner may run (tags ⊆ runner tags; untagged
-   * only when runUntagged; protected-only runners take protected jobs only), sets it `running`
-   * with the claim's fields, and returns it; null when none matches.
+   * Atomically takes the oldest `pending` build (never a bridge) this runner may run (tags ⊆
+   * runner tags; untagged only when runUntagged; protected-only runners take protected jobs only),
+   * sets it `running` with the claim's fields, and returns it; null when none matches.
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
-  /** Running jobs whose lastSeenAt (or startedAt) is before `before`. */
+  /** Running builds (never bridges) whose lastSeenAt (or startedAt) is before `before`. */
   listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
-  /** Jobs in `pending` status (oldest first), for queue metrics and wake-ups. */
+  /** Builds (never bridges) in `pending` status (oldest first), for queue metrics and wake-ups. */
   listPendingJobs(limit: number): Promise<JobRecord[]>;
 
   // trace

@@ -46,6 +46,7 @@ async function claimOnce(
     .selectFrom('jobs')
     .select('id')
     .where('status', '=', 'pending')
+    .where('kind', '=', 'build')
     .where((eb) => runnerMayTake(ctx, eb, match))
     .orderBy('id')
     .limit(1)

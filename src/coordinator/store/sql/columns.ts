@@ -55,6 +55,8 @@ export const PIPELINE_COLUMNS: ColumnMap<keyof NewPipeline | keyof PipelinePatch
   startedAt: ['started_at', 'date'],
   finishedAt: ['finished_at', 'date'],
   committedAt: ['committed_at', 'date'],
+  parentPipelineId: ['parent_pipeline_id', 'plain'],
+  parentJobId: ['parent_job_id', 'plain'],
 };
 
 export const JOB_COLUMNS: ColumnMap<keyof NewJob | keyof JobPatch> = {

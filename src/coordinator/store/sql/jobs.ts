@@ -1,7 +1,15 @@
 /** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { JobStatus } from '../../../api/job-status.js';
-import type { JobFilter, JobPatch, JobRecord, NewJob, Page, Paged } from '../store.js';
+import {
+  jobKindOf,
+  type JobFilter,
+  type JobPatch,
+  type JobRecord,
+  type NewJob,
+  type Page,
+  type Paged,
+} from '../store.js';
 import { JOB_COLUMNS, toRow } from './columns.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
@@ -27,6 +35,7 @@ export async function insertJobs(
         ...toRow(ctx.flavor, JOB_COLUMNS, job),
         pipeline_id: pipelineId,
         project_id: projectId,
+        kind: jobKindOf(job.definition),
         retried: ctx.flavor.toBool(false),
         trace_size: 0,
         created_at: now,
@@ -80,7 +89,8 @@ export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page):
     .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
     .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', filter.projectId ?? 0))
     .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
-    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)));
+    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)))
+    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'));
   if (page === undefined) {
     const rows = await base.selectAll().orderBy('id').execute();
     return { items: rows.map(toJob), total: rows.length };
@@ -119,6 +129,7 @@ export async function listStaleRunningJobs(ctx: SqlContext, before: Date): Promi
     .selectFrom('jobs')
     .selectAll()
     .where('status', '=', 'running')
+    .where('kind', '=', 'build')
     .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'started_at'), '<', ctx.flavor.toDate(before)))
     .orderBy('id')
     .execute();
@@ -130,6 +141,7 @@ export async function listPendingJobs(ctx: SqlContext, limit: number): Promise<J
     .selectFrom('jobs')
     .selectAll()
     .where('status', '=', 'pending')
+    .where('kind', '=', 'build')
     .orderBy('id')
     .limit(limit)
     .execute();

@@ -210,8 +210,33 @@ function variablesTable(db: Kysely<unknown>, col: Columns): Table {
     .addPrimaryKeyConstraint('variables_pkey', ['project_id', 'key', 'environment_scope']);
 }
 
+/**
+ * Parent-child pipelines: a child pipeline records the pipeline and bridge job that created it;
+ * jobs record whether they are builds or bridges (trigger jobs), so claims never see a bridge.
+ */
+function childPipelines(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('pipelines').addColumn('parent_pipeline_id', 'integer').execute();
+      await db.schema.alterTable('pipelines').addColumn('parent_job_id', 'integer').execute();
+      await db.schema
+        .createIndex('pipelines_parent_pipeline_id_idx')
+        .on('pipelines')
+        .column('parent_pipeline_id')
+        .execute();
+      await db.schema
+        .alterTable('jobs')
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('build'))
+        .execute();
+    },
+  };
+}
+
 export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
-  return { '0001_initial': initial(flavor) };
+  return {
+    '0001_initial': initial(flavor),
+    '0003_child_pipelines': childPipelines(),
+  };
 }
 
 export interface MigrateOptions {

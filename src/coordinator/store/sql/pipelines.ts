@@ -83,7 +83,11 @@ export async function listPipelines(
     .$if(filter.ref !== undefined, (qb) => qb.where('ref', '=', filter.ref ?? ''))
     .$if(filter.sha !== undefined, (qb) => qb.where('sha', '=', filter.sha ?? ''))
     .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''))
-    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''));
+    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''))
+    .$if(filter.parentPipelineId !== undefined, (qb) =>
+      qb.where('parent_pipeline_id', '=', filter.parentPipelineId ?? 0),
+    )
+    .$if(filter.parentJobId !== undefined, (qb) => qb.where('parent_job_id', '=', filter.parentJobId ?? 0));
   const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
   const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
   const direction = filter.sort ?? 'desc';

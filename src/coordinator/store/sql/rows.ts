@@ -132,6 +132,8 @@ export function toPipeline(row: Selectable<PipelinesTable>): PipelineRecord {
     startedAt: fromDateOrNull(row.started_at),
     finishedAt: fromDateOrNull(row.finished_at),
     committedAt: fromDateOrNull(row.committed_at),
+    parentPipelineId: row.parent_pipeline_id,
+    parentJobId: row.parent_job_id,
   };
 }
 

@@ -93,6 +93,9 @@ export interface PipelinesTable {
   started_at: DbDateNull;
   finished_at: DbDateNull;
   committed_at: DbDateNull;
+  /** Since 0003_child_pipelines. */
+  parent_pipeline_id: number | null;
+  parent_job_id: number | null;
 }
 
 export interface JobsTable {
@@ -126,6 +129,8 @@ export interface JobsTable {
   trace_size: DbBigint;
   trace_checksum: string | null;
   coverage: number | null;
+  /** `build` or `bridge` (since 0003_child_pipelines; older rows are builds). */
+  kind: string;
 }
 
 /** One appended piece of a job log; `end_offset` = `offset` + byte length, for range reads. */
