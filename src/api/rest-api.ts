@@ -118,6 +118,56 @@ export interface JobResponse {
   exit_code?: number | null;
 }
 
+/** The pipeline a bridge created, inside its `downstream_pipeline`. */
+export interface DownstreamPipelineRef {
+  id: number;
+  iid: number;
+  project_id: number;
+  sha: string;
+  ref: string;
+  status: PipelineStatus;
+  source: string;
+  created_at: string;
+  updated_at: string;
+  web_url: string;
+}
+
+/** `GET /projects/:id/pipelines/:pipeline_id/bridges`: a trigger job, never sent to a runner. */
+export interface BridgeResponse {
+  id: number;
+  status: JobStatus;
+  stage: string;
+  name: string;
+  ref: string;
+  tag: boolean;
+  coverage: null;
+  allow_failure: boolean;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  erased_at: null;
+  duration: number | null;
+  queued_duration: number | null;
+  user: UserRef;
+  commit: { id: string; short_id: string; title: string };
+  pipeline: {
+    id: number;
+    iid: number;
+    project_id: number;
+    ref: string;
+    sha: string;
+    status: PipelineStatus;
+    source: string;
+    created_at: string;
+    updated_at: string;
+    web_url: string;
+  };
+  web_url: string;
+  failure_reason?: FailureReason;
+  /** null until the child pipeline exists (or when it could not be created). */
+  downstream_pipeline: DownstreamPipelineRef | null;
+}
+
 export interface VariableResponse {
   variable_type: 'env_var' | 'file';
   key: string;
