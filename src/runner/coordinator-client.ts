@@ -31,8 +31,10 @@ export interface CoordinatorClientOptions {
   info: RunnerInfo;
   userAgent: string;
   fetch?: typeof fetch;
-  /** Called once per answered (or failed, status 0) request, for metrics. */
-  onResponse?(endpoint: ApiEndpoint, method: string, status: number): void;
+  /** Called once per answered (or failed, status 0) request with its duration, for metrics. */
+  onResponse?(endpoint: ApiEndpoint, method: string, status: number, seconds: number): void;
+  /** Monotonic milliseconds for request durations; default `performance.now`. */
+  now?: () => number;
 }
 
 export interface RemoteState {
@@ -87,6 +89,7 @@ export interface CoordinatorClient {
 export function createCoordinatorClient(options: CoordinatorClientOptions): CoordinatorClient {
   const baseUrl = normalizeBaseUrl(options.url);
   const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? (() => performance.now());
   let lastUpdate: string | undefined;
 
   async function call(
@@ -98,15 +101,17 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
     const headers = new Headers(init.headers);
     headers.set('user-agent', options.userAgent);
     headers.set('x-request-id', randomUUID().replace(/-/g, ''));
+    const started = now();
+    const seconds = (): number => (now() - started) / 1000;
     try {
       const res = await doFetch(`${baseUrl}${RUNNER_API_PREFIX}${path}`, { ...init, method, headers });
       const seen = res.headers.get(HEADER_LAST_UPDATE);
       if (seen) lastUpdate = seen;
-      options.onResponse?.(endpoint, method, res.status);
+      options.onResponse?.(endpoint, method, res.status, seconds());
       return res;
     } catch (err) {
       if (init.signal?.aborted) throw err;
-      options.onResponse?.(endpoint, method, 0);
+      options.onResponse?.(endpoint, method, 0, seconds());
       return null;
     }
   }

@@ -54,7 +54,7 @@ export async function launchJob(options: LaunchJobOptions): Promise<void> {
   metrics.jobsTotal.inc(labels);
   metrics.queueDuration.observe(labels, payload.job_info.time_in_queue_seconds ?? 0);
   try {
-    await runJob({
+    const result = await runJob({
       payload,
       runner: snapshot,
       client: state.client,
@@ -75,8 +75,14 @@ export async function launchJob(options: LaunchJobOptions): Promise<void> {
         stageFinished: (stage, seconds) => metrics.stageDuration.observe({ ...labels, stage }, seconds),
       },
     });
+    if (result.state === 'failed') {
+      const failure_reason = result.failureReason ?? 'unknown_failure';
+      metrics.failedJobs.inc({ runner: state.short, runner_name: snapshot.name, failure_reason });
+      metrics.workerProcessingFailures.inc({ ...labels, failure_type: 'job_failure' });
+    }
   } catch (err) {
     logger.error({ jobId: payload.id, err: errorMessage(err) }, 'job crashed');
+    metrics.workerProcessingFailures.inc({ ...labels, failure_type: 'other' });
   } finally {
     options.running.delete(payload.id);
     metrics.jobDuration.observe(labels, (clock.monotonic() - record.startedAtMs) / 1000);

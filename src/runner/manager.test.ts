@@ -75,6 +75,25 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** The value of one series of the registry (labels compared as a set); throws when absent. */
+async function sample(name: string, labels: Record<string, string>): Promise<number> {
+  const base = name.replace(/_(count|sum|bucket)$/, '');
+  for (const metric of await registry.getMetricsAsJSON()) {
+    if (metric.name !== base && metric.name !== name) continue;
+    for (const v of metric.values as {
+      metricName?: string;
+      labels: Record<string, unknown>;
+      value: number;
+    }[]) {
+      if ((v.metricName ?? metric.name) !== name) continue;
+      const keys = Object.keys(v.labels).filter((k) => k !== 'le');
+      if (keys.length === Object.keys(labels).length && keys.every((k) => String(v.labels[k]) === labels[k]))
+        return v.value;
+    }
+  }
+  throw new Error(`no series ${name}${JSON.stringify(labels)} in:\n${await registry.metrics()}`);
+}
+
 const finalState = (id: number) => coordinator.jobs.get(id)?.updates.at(-1)?.state;
 
 describe('runner manager', () => {
@@ -97,11 +116,47 @@ describe('runner manager', () => {
     );
     expect(metrics).toContain('gitlab_runner_concurrent 1');
     expect(metrics).toMatch(
-      /gitlab_runner_api_request_statuses_total\{runner="managerto",system_id="s_0123456789ab",endpoint="request_job",method="POST",status="201"\} 1/,
+      /gitlab_runner_api_request_statuses_total\{runner="managerto",system_id="s_0123456789ab",endpoint="request_job",method="post",status="201"\} 1/,
     );
+    expect(
+      await sample('gitlab_runner_api_request_duration_seconds_count', {
+        runner: 'managerto',
+        system_id: 's_0123456789ab',
+        endpoint: 'request_job',
+        status_class: '2xx',
+        method: 'post',
+      }),
+    ).toBeGreaterThanOrEqual(1);
     expect(metrics).toContain('gitlab_runner_version_info{name="flotilla"');
     expect((await fetch(`${base}/-/health`)).status).toBe(200);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it("counts failed jobs, worker feeds and slots with gitlab-runner's names", async () => {
+    const m = await startManager();
+    coordinator.enqueue(job(1, ['exit 3']));
+    await until(() => finalState(1) === 'failed');
+    await until(() => m.runningJobs().length === 0);
+    const entry = { runner: 'managerto', runner_name: 'm1', system_id: 's_0123456789ab' };
+    const failures = 'gitlab_runner_worker_processing_failures_total';
+    expect(
+      await sample('gitlab_runner_failed_jobs_total', {
+        runner: 'managerto',
+        runner_name: 'm1',
+        failure_reason: 'script_failure',
+      }),
+    ).toBe(1);
+    expect(await sample(failures, { ...entry, failure_type: 'job_failure' })).toBe(1);
+    expect(await sample(failures, { ...entry, failure_type: 'other' })).toBe(0);
+    expect(await sample(failures, { ...entry, failure_type: 'no_free_executor' })).toBe(0);
+    expect(await sample('gitlab_runner_worker_feeds_total', entry)).toBeGreaterThanOrEqual(2);
+    expect(await sample('gitlab_runner_worker_feed_failures_total', entry)).toBeGreaterThanOrEqual(0);
+    expect(await sample('gitlab_runner_worker_slots_number', {})).toBe(1);
+    expect(await sample('gitlab_runner_worker_slot_operations_total', { operation: 'started' })).toBe(1);
+    expect(await sample('gitlab_runner_worker_slot_operations_total', { operation: 'stopped' })).toBe(0);
+    await m.stop({ graceful: false });
+    expect(await sample('gitlab_runner_worker_slots_number', {})).toBe(0);
+    expect(await sample('gitlab_runner_worker_slot_operations_total', { operation: 'stopped' })).toBe(1);
   });
 
   it('honours concurrent: a second job is not requested while the first runs', async () => {

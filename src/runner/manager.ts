@@ -24,7 +24,7 @@ import type { Logger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { countingLogger } from './counting-logger.js';
 import { launchJob, type EntryState } from './job-launcher.js';
-import { createRunnerMetrics, type RunnerMetrics } from './metrics.js';
+import { createRunnerMetrics, initEntryMetrics, statusClass, type RunnerMetrics } from './metrics.js';
 import { runPollWorker } from './poller.js';
 import type { RunningJob } from './running-jobs.js';
 import { createSlots } from './slots.js';
@@ -109,14 +109,14 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         statusServer?.address,
       ),
       ...(options.fetch ? { fetch: options.fetch } : {}),
-      onResponse: (endpoint, method, status) =>
-        metrics.apiRequests.inc({
-          runner: short,
-          system_id: systemId,
-          endpoint,
-          method,
-          status: String(status),
-        }),
+      now: () => clock.monotonic(),
+      onResponse: (endpoint, method, status, seconds) => {
+        const labels = { runner: short, system_id: systemId, endpoint, method: method.toLowerCase() };
+        metrics.apiRequests.inc({ ...labels, status: String(status) });
+        // As gitlab-runner: no latency for requests that got no answer.
+        if (status !== 0)
+          metrics.apiRequestDuration.observe({ ...labels, status_class: statusClass(status) }, seconds);
+      },
     });
     return {
       key: `${entry.url}|${entry.token}`,
@@ -138,6 +138,9 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     if (!started || stopPromise) return;
     while (state.workers < state.requestConcurrency) {
       const index = state.workers++;
+      metrics.workerSlotOperations.inc({ operation: 'started' });
+      metrics.workerSlots.inc();
+      const feedLabels = { runner: state.short, runner_name: state.entry.name, system_id: systemId };
       const signal = AbortSignal.any([pollController.signal, state.controller.signal]);
       const promise = runPollWorker({
         target: state,
@@ -148,6 +151,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         logger: logger.child({ runner: state.short }),
         checkIntervalMs: () => (config.check_interval > 0 ? config.check_interval : 3) * 1000,
         onJob: (payload, id) => startJob(state, payload, id),
+        onFeed: (fed) => (fed ? metrics.workerFeeds : metrics.workerFeedFailures).inc(feedLabels),
         ...(options.random ? { random: options.random } : {}),
       })
         .catch((err: unknown) =>
@@ -155,6 +159,8 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         )
         .finally(() => {
           state.workers--;
+          metrics.workerSlotOperations.inc({ operation: 'stopped' });
+          metrics.workerSlots.dec();
           workerPromises.delete(promise);
         });
       workerPromises.add(promise);
@@ -213,7 +219,9 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         requestConcurrency: entry.request_concurrency,
       });
       entries.set(key, state);
-      metrics.limit.set({ runner: state.short, runner_name: entry.name, system_id: systemId }, entry.limit);
+      const labels = { runner: state.short, runner_name: entry.name, system_id: systemId };
+      metrics.limit.set(labels, entry.limit);
+      initEntryMetrics(metrics, labels);
       spawnWorkers(state);
     }
     for (const [key, state] of entries) {

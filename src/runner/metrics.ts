@@ -21,6 +21,35 @@ export interface RunnerMetrics {
   stageDuration: Histogram<(typeof RUNNER_LABELS)[number] | 'stage'>;
   configLoaded: Counter;
   configLoadingErrors: Counter;
+  failedJobs: Counter<'runner' | 'runner_name' | 'failure_reason'>;
+  apiRequestDuration: Histogram<'runner' | 'system_id' | 'endpoint' | 'status_class' | 'method'>;
+  workerFeeds: Counter<(typeof RUNNER_LABELS)[number]>;
+  workerFeedFailures: Counter<(typeof RUNNER_LABELS)[number]>;
+  workerSlots: Gauge;
+  workerSlotOperations: Counter<'operation'>;
+  workerProcessingFailures: Counter<(typeof RUNNER_LABELS)[number] | 'failure_type'>;
+}
+
+/** gitlab-runner's `failure_type` values of `gitlab_runner_worker_processing_failures_total`. */
+export const WORKER_FAILURE_TYPES = ['other', 'no_free_executor', 'job_failure'] as const;
+
+/** gitlab-runner's `status_class` of an HTTP status (`2xx`, ...; `unknown` below 100). */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'unknown';
+}
+
+/**
+ * Sets every per-entry series of an entry to 0 (as gitlab-runner does when it starts), so rates
+ * and alerts see the series before the first event.
+ */
+export function initEntryMetrics(
+  metrics: RunnerMetrics,
+  labels: Record<(typeof RUNNER_LABELS)[number], string>,
+): void {
+  metrics.workerFeeds.inc(labels, 0);
+  metrics.workerFeedFailures.inc(labels, 0);
+  for (const failure_type of WORKER_FAILURE_TYPES)
+    metrics.workerProcessingFailures.inc({ ...labels, failure_type }, 0);
 }
 
 export interface RunnerMetricsOptions {
@@ -129,6 +158,68 @@ export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetric
     configLoadingErrors: new Counter({
       name: 'gitlab_runner_configuration_loading_error_total',
       help: 'Total number of times the configuration file was not loaded.',
+      registers,
+    }),
+    ...workerMetrics(registers),
+  };
+}
+
+/** The failure, API latency and worker series (gitlab-runner's network/ and commands/multi.go names). */
+function workerMetrics(
+  registers: Registry[],
+): Pick<
+  RunnerMetrics,
+  | 'failedJobs'
+  | 'apiRequestDuration'
+  | 'workerFeeds'
+  | 'workerFeedFailures'
+  | 'workerSlots'
+  | 'workerSlotOperations'
+  | 'workerProcessingFailures'
+> {
+  const slotOperations = new Counter({
+    name: 'gitlab_runner_worker_slot_operations_total',
+    help: 'Total number of runner workers slot operations (starting and stopping slots).',
+    labelNames: ['operation'],
+    registers,
+  });
+  for (const operation of ['started', 'stopped']) slotOperations.inc({ operation }, 0);
+  return {
+    failedJobs: new Counter({
+      name: 'gitlab_runner_failed_jobs_total',
+      help: 'Total number of failed jobs.',
+      labelNames: ['runner', 'runner_name', 'failure_reason'],
+      registers,
+    }),
+    apiRequestDuration: new Histogram({
+      name: 'gitlab_runner_api_request_duration_seconds',
+      help: 'Latency histogram of API requests, partitioned by runner, system_id, endpoint, status_class and method.',
+      labelNames: ['runner', 'system_id', 'endpoint', 'status_class', 'method'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    workerFeeds: new Counter({
+      name: 'gitlab_runner_worker_feeds_total',
+      help: 'Total number of times that runner worker is fed to the main loop.',
+      labelNames: RUNNER_LABELS,
+      registers,
+    }),
+    workerFeedFailures: new Counter({
+      name: 'gitlab_runner_worker_feed_failures_total',
+      help: 'Total number of times that runner worker feeding have failed.',
+      labelNames: RUNNER_LABELS,
+      registers,
+    }),
+    workerSlots: new Gauge({
+      name: 'gitlab_runner_worker_slots_number',
+      help: 'Current number of runner worker slots.',
+      registers,
+    }),
+    workerSlotOperations: slotOperations,
+    workerProcessingFailures: new Counter({
+      name: 'gitlab_runner_worker_processing_failures_total',
+      help: 'Total number of failures when processing runner worker.',
+      labelNames: ['failure_type', ...RUNNER_LABELS],
       registers,
     }),
   };

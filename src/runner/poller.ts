@@ -40,6 +40,8 @@ export interface PollWorkerOptions {
   random?: () => number;
   /** Takes ownership of the slot: the job's runner releases it when the job ends. */
   onJob(payload: JobPayload, concurrentId: number): void;
+  /** Each attempt to take a slot for a request: true when taken, false when `concurrent`/`limit` is full. */
+  onFeed?(fed: boolean): void;
 }
 
 async function request(options: PollWorkerOptions): Promise<JobRequestResult | null> {
@@ -85,6 +87,7 @@ export async function runPollWorker(options: PollWorkerOptions): Promise<void> {
       continue;
     }
     const id = slots.acquire(target, target.limit);
+    options.onFeed?.(id !== null);
     if (id === null) {
       if (
         !(await slots.waitForRelease(signal).then(
