@@ -10,7 +10,10 @@ import { isFlotillaError } from '../../shared/errors.js';
 import type { JobDefinition } from '../../pipeline/types.js';
 import type {
   AccessLevel,
+  DeploymentFilter,
+  EnvironmentFilter,
   JobRecord,
+  NewEnvironment,
   NewJob,
   NewPipeline,
   NewRunner,
@@ -848,6 +851,122 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(claimed?.name).toBe('build');
         expect(await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tb2'))).toBeNull();
         expect((await store.getJob((jobs[0] as JobRecord).id))?.status).toBe('pending');
+      });
+    });
+
+    describe('environments and deployments', () => {
+      const env = (projectId: number, name: string, over: Partial<NewEnvironment> = {}): NewEnvironment => ({
+        projectId,
+        name,
+        slug: name.replace(/[^a-z0-9]/g, '-'),
+        externalUrl: null,
+        tier: 'other',
+        ...over,
+      });
+
+      it('finds or creates one environment per project and name, concurrently too', async () => {
+        const p = await project();
+        const other = await project();
+        const input = env(p.id, 'review/feat_1', { externalUrl: 'https://r.example', tier: 'development' });
+        const [a, b] = await Promise.all([
+          store.findOrCreateEnvironment(input),
+          store.findOrCreateEnvironment(input),
+        ]);
+        expect(a).toMatchObject({ ...input, state: 'available' });
+        expect(a.createdAt).toBeInstanceOf(Date);
+        expect(b).toEqual(a);
+        expect(await store.findOrCreateEnvironment({ ...input, tier: 'production' })).toEqual(a);
+        const elsewhere = await store.findOrCreateEnvironment(env(other.id, 'review/feat_1'));
+        expect(elsewhere.id).not.toBe(a.id);
+        expect(await store.getEnvironment(a.id)).toEqual(a);
+        expect(await store.getEnvironment(a.id + 1000)).toBeNull();
+      });
+
+      it('updates state and url; lists by name, search (prefix, folder, escaped) and states', async () => {
+        const p = await project();
+        const prod = await store.findOrCreateEnvironment(env(p.id, 'production'));
+        const review = await store.findOrCreateEnvironment(env(p.id, 'review/Prod_fix'));
+        const odd = await store.findOrCreateEnvironment(env(p.id, 'pro%d'));
+        const stopped = await store.updateEnvironment(review.id, {
+          state: 'stopped',
+          externalUrl: 'https://x',
+        });
+        expect(stopped).toMatchObject({
+          state: 'stopped',
+          externalUrl: 'https://x',
+          name: 'review/Prod_fix',
+        });
+        expect(await store.updateEnvironment(review.id + 1000, { state: 'stopped' })).toBeNull();
+        const page = { page: 1, perPage: 20 };
+        const ids = async (filter: EnvironmentFilter) =>
+          (await store.listEnvironments(p.id, filter, page)).items.map((e) => e.id);
+        expect(await ids({})).toEqual([prod.id, review.id, odd.id]);
+        expect(await ids({ name: 'production' })).toEqual([prod.id]);
+        expect(await ids({ search: 'PROD' })).toEqual([prod.id, review.id]);
+        expect(await ids({ search: 'pro%' })).toEqual([odd.id]);
+        expect(await ids({ search: 'prod_' })).toEqual([review.id]);
+        expect(await ids({ states: ['available'] })).toEqual([prod.id, odd.id]);
+        expect(await ids({ states: [] })).toEqual([]);
+        const second = await store.listEnvironments(p.id, {}, { page: 2, perPage: 2 });
+        expect(second).toMatchObject({ total: 3 });
+        expect(second.items.map((e) => e.id)).toEqual([odd.id]);
+      });
+
+      it('numbers deployments per project (start only), mirrors status, filters and orders', async () => {
+        const { pipeline, jobs } = await pipelineWith([newJob('deploy'), newJob('stop'), newJob('again')]);
+        const [deploy, stop, again] = jobs as [JobRecord, JobRecord, JobRecord];
+        const e = await store.findOrCreateEnvironment(env(pipeline.projectId, 'staging'));
+        const base = {
+          projectId: pipeline.projectId,
+          environmentId: e.id,
+          pipelineId: pipeline.id,
+          ref: 'main',
+          sha: pipeline.sha,
+          tag: false,
+          userId: 1,
+        };
+        const d1 = await store.createDeployment({
+          ...base,
+          jobId: deploy.id,
+          action: 'start',
+          status: 'running',
+        });
+        const link = await store.createDeployment({
+          ...base,
+          jobId: stop.id,
+          action: 'stop',
+          status: 'running',
+        });
+        const d2 = await store.createDeployment({
+          ...base,
+          jobId: again.id,
+          action: 'start',
+          status: 'created',
+        });
+        expect(d1).toMatchObject({ ...base, iid: 1, jobId: deploy.id, status: 'running', finishedAt: null });
+        expect(link.iid).toBeNull();
+        expect(d2.iid).toBe(2);
+        await expectCode(
+          store.createDeployment({ ...base, jobId: deploy.id, action: 'start', status: 'running' }),
+          'FLO_ERR_CONFLICT',
+        );
+        const finishedAt = new Date('2024-05-01T10:05:00.000Z');
+        const done = await store.updateDeployment(d1.id, { status: 'success', finishedAt });
+        expect(done).toMatchObject({ status: 'success', finishedAt, iid: 1 });
+        expect(await store.findDeploymentByJob(deploy.id)).toEqual(done);
+        expect(await store.findDeploymentByJob(stop.id)).toEqual(link);
+        expect(await store.findDeploymentByJob(999999)).toBeNull();
+        const page = { page: 1, perPage: 20 };
+        const ids = async (filter: DeploymentFilter) =>
+          (await store.listDeployments(pipeline.projectId, filter, page)).items.map((d) => d.id);
+        expect(await ids({})).toEqual([d1.id, d2.id]);
+        expect(await ids({ allActions: true })).toEqual([d1.id, link.id, d2.id]);
+        expect(await ids({ status: 'success' })).toEqual([d1.id]);
+        expect(await ids({ environmentId: e.id + 1000 })).toEqual([]);
+        expect(await ids({ pipelineId: pipeline.id, sort: 'desc' })).toEqual([d2.id, d1.id]);
+        expect(await ids({ orderBy: 'iid', sort: 'desc' })).toEqual([d2.id, d1.id]);
+        const other = await project();
+        expect((await store.listDeployments(other.id, {}, page)).total).toBe(0);
       });
     });
   });

@@ -14,6 +14,16 @@
  */
 import type { FailureReason, JobStatus, PipelineStatus } from '../../api/job-status.js';
 import type { JobDefinition } from '../../pipeline/types.js';
+import type {
+  DeploymentFilter,
+  DeploymentPatch,
+  DeploymentRecord,
+  EnvironmentFilter,
+  EnvironmentPatch,
+  EnvironmentRecord,
+  NewDeployment,
+  NewEnvironment,
+} from './environment-records.js';
 
 export interface Page {
   /** 1-based. */
@@ -320,6 +330,8 @@ export interface VariableRecord {
 
 export type TraceAppendResult = { ok: true; size: number } | { ok: false; size: number };
 
+export type * from './environment-records.js';
+
 export interface Store {
   close(): Promise<void>;
 
@@ -401,4 +413,24 @@ export interface Store {
     patch: Partial<Omit<VariableRecord, 'projectId' | 'key'>>,
   ): Promise<VariableRecord | null>;
   deleteVariable(projectId: number, key: string, environmentScope: string): Promise<boolean>;
+
+  // environments and deployments
+  /** The project's environment of that name, created from `input` when missing (races included). */
+  findOrCreateEnvironment(input: NewEnvironment): Promise<EnvironmentRecord>;
+  getEnvironment(id: number): Promise<EnvironmentRecord | null>;
+  updateEnvironment(id: number, patch: EnvironmentPatch): Promise<EnvironmentRecord | null>;
+  /** By id ascending. */
+  listEnvironments(
+    projectId: number,
+    filter: EnvironmentFilter,
+    page: Page,
+  ): Promise<Paged<EnvironmentRecord>>;
+  /**
+   * Records a job's environment link; `action: start` gets the project's next deployment iid.
+   * Throws FLO_ERR_CONFLICT when the job already has one.
+   */
+  createDeployment(input: NewDeployment): Promise<DeploymentRecord>;
+  updateDeployment(id: number, patch: DeploymentPatch): Promise<DeploymentRecord | null>;
+  findDeploymentByJob(jobId: number): Promise<DeploymentRecord | null>;
+  listDeployments(projectId: number, filter: DeploymentFilter, page: Page): Promise<Paged<DeploymentRecord>>;
 }

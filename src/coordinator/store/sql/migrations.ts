@@ -232,9 +232,68 @@ function childPipelines(): Migration {
   };
 }
 
+/**
+ * Environments and deployments (`environment:`). Test reports need no table: JUnit artifacts are
+ * parsed when a report is requested.
+ */
+function testReportsEnvironments(flavor: SqlFlavor): Migration {
+  const col = columns(flavor);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await environmentsTable(db, col).execute();
+      await deploymentsTable(db, col).execute();
+      await db.schema
+        .createIndex('deployments_environment_id_idx')
+        .on('deployments')
+        .columns(['environment_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('deployments_pipeline_id_idx')
+        .on('deployments')
+        .column('pipeline_id')
+        .execute();
+    },
+  };
+}
+
+function environmentsTable(db: Kysely<unknown>, col: Columns): Table {
+  const tb = col
+    .id(db.schema.createTable('environments'))
+    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+    .addColumn('name', 'text', notNull)
+    .addColumn('slug', 'text', notNull)
+    .addColumn('external_url', 'text')
+    .addColumn('state', 'text', notNull)
+    .addColumn('tier', 'text', notNull)
+    .addUniqueConstraint('environments_project_id_name_key', ['project_id', 'name']);
+  return col.date(col.date(tb, 'created_at', true), 'updated_at', true);
+}
+
+function deploymentsTable(db: Kysely<unknown>, col: Columns): Table {
+  let tb = col
+    .id(db.schema.createTable('deployments'))
+    .addColumn('iid', 'integer')
+    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+    .addColumn('environment_id', 'integer', (c) =>
+      c.notNull().references('environments.id').onDelete('cascade'),
+    )
+    .addColumn('job_id', 'integer', (c) => c.notNull().unique().references('jobs.id').onDelete('cascade'))
+    .addColumn('pipeline_id', 'integer', notNull)
+    .addColumn('action', 'text', notNull)
+    .addColumn('ref', 'text', notNull)
+    .addColumn('sha', 'text', notNull);
+  tb = col
+    .bool(tb, 'tag')
+    .addColumn('status', 'text', notNull)
+    .addColumn('user_id', 'integer', notNull)
+    .addUniqueConstraint('deployments_project_id_iid_key', ['project_id', 'iid']);
+  return col.date(col.date(col.date(tb, 'created_at', true), 'updated_at', true), 'finished_at', false);
+}
+
 export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
+    '0002_test_reports_environments': testReportsEnvironments(flavor),
     '0003_child_pipelines': childPipelines(),
   };
 }

@@ -165,6 +165,42 @@ export interface VariablesTable {
   description: string | null;
 }
 
+/** Since 0002_test_reports_environments: GitLab environments, unique by (project, name). */
+export interface EnvironmentsTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  slug: string;
+  external_url: string | null;
+  state: string;
+  tier: string;
+  created_at: DbDate;
+  updated_at: DbDate;
+}
+
+/**
+ * Since 0002_test_reports_environments: one row per job with `environment:` that ran. Rows of
+ * `action: start` jobs are GitLab deployments (with a per-project iid); the others only link the
+ * job to its environment (iid null) and are never listed as deployments.
+ */
+export interface DeploymentsTable {
+  id: Generated<number>;
+  iid: number | null;
+  project_id: number;
+  environment_id: number;
+  job_id: number;
+  pipeline_id: number;
+  action: string;
+  ref: string;
+  sha: string;
+  tag: DbBool;
+  status: string;
+  user_id: number;
+  created_at: DbDate;
+  updated_at: DbDate;
+  finished_at: DbDateNull;
+}
+
 export interface Database {
   users: UsersTable;
   access_tokens: AccessTokensTable;
@@ -175,4 +211,6 @@ export interface Database {
   trace_chunks: TraceChunksTable;
   artifacts: ArtifactsTable;
   variables: VariablesTable;
+  environments: EnvironmentsTable;
+  deployments: DeploymentsTable;
 }

@@ -7,11 +7,19 @@ import type { JobStatus } from '../../../api/job-status.js';
 import type {
   AccessTokenRecord,
   ArtifactRecord,
+  DeploymentFilter,
+  DeploymentPatch,
+  DeploymentRecord,
+  EnvironmentFilter,
+  EnvironmentPatch,
+  EnvironmentRecord,
   JobClaim,
   JobFilter,
   JobPatch,
   JobRecord,
   NewArtifact,
+  NewDeployment,
+  NewEnvironment,
   NewJob,
   NewPipeline,
   NewRunner,
@@ -31,6 +39,8 @@ import type {
 } from '../store.js';
 import * as artifacts from './artifacts.js';
 import { claimPendingJob } from './claim.js';
+import * as deployments from './deployments.js';
+import * as environments from './environments.js';
 import type { SqlContext, SqlFlavor } from './flavor.js';
 import * as jobs from './jobs.js';
 import * as pipelines from './pipelines.js';
@@ -133,4 +143,27 @@ export class SqlStore implements Store {
     variables.updateVariable(this.#ctx, projectId, key, environmentScope, patch);
   deleteVariable = (projectId: number, key: string, environmentScope: string): Promise<boolean> =>
     variables.deleteVariable(this.#ctx, projectId, key, environmentScope);
+
+  findOrCreateEnvironment = (input: NewEnvironment): Promise<EnvironmentRecord> =>
+    environments.findOrCreateEnvironment(this.#ctx, input);
+  getEnvironment = (id: number): Promise<EnvironmentRecord | null> =>
+    environments.getEnvironment(this.#ctx, id);
+  updateEnvironment = (id: number, patch: EnvironmentPatch): Promise<EnvironmentRecord | null> =>
+    environments.updateEnvironment(this.#ctx, id, patch);
+  listEnvironments = (
+    projectId: number,
+    filter: EnvironmentFilter,
+    page: Page,
+  ): Promise<Paged<EnvironmentRecord>> => environments.listEnvironments(this.#ctx, projectId, filter, page);
+  createDeployment = (input: NewDeployment): Promise<DeploymentRecord> =>
+    deployments.createDeployment(this.#ctx, input);
+  updateDeployment = (id: number, patch: DeploymentPatch): Promise<DeploymentRecord | null> =>
+    deployments.updateDeployment(this.#ctx, id, patch);
+  findDeploymentByJob = (jobId: number): Promise<DeploymentRecord | null> =>
+    deployments.findDeploymentByJob(this.#ctx, jobId);
+  listDeployments = (
+    projectId: number,
+    filter: DeploymentFilter,
+    page: Page,
+  ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
 }
