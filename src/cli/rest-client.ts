@@ -1,5 +1,5 @@
 /** A small GitLab REST v4 client for the CLI (works against our coordinator or a GitLab). */
-import type { JobResponse, PipelineResponse, ProjectResponse } from '../api/rest-api.js';
+import type { BridgeResponse, JobResponse, PipelineResponse, ProjectResponse } from '../api/rest-api.js';
 import { FlotillaError } from '../shared/errors.js';
 
 export class RestClient {
@@ -65,6 +65,11 @@ export class RestClient {
 
   jobs(projectId: number, pipelineId: number): Promise<JobResponse[]> {
     return this.#json('GET', `/projects/${projectId}/pipelines/${pipelineId}/jobs?per_page=100`);
+  }
+
+  /** Trigger jobs of a pipeline, each with the child pipeline it created. */
+  bridges(projectId: number, pipelineId: number): Promise<BridgeResponse[]> {
+    return this.#json('GET', `/projects/${projectId}/pipelines/${pipelineId}/bridges?per_page=100`);
   }
 
   async trace(projectId: number, jobId: number): Promise<Buffer> {

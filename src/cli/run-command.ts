@@ -130,7 +130,7 @@ async function runPipeline(target: Target, dir: string, scratch: string, flags: 
     color: flags.color && process.stdout.isTTY === true,
   });
   const result = await watcher.run();
-  for (const line of summaryLines(result.pipeline, result.jobs)) say(line);
+  for (const line of summaryLines(result)) say(line);
   return result.pipeline.status === 'success';
 }
 

@@ -1,8 +1,9 @@
 /**
  * Follows one pipeline through the REST API until it completes: prints each job's log lines as
  * they arrive (prefixed with the job name when several jobs run at once) and then a summary.
+ * Child pipelines created by trigger jobs are followed too, their jobs prefixed `bridge/job`.
  */
-import type { JobResponse, PipelineResponse } from '../../api/rest-api.js';
+import type { BridgeResponse, JobResponse, PipelineResponse } from '../../api/rest-api.js';
 import type { Clock } from '../../shared/clock.js';
 import type { RestClient } from '../rest-client.js';
 import { JobLogCursor } from './log-stream.js';
@@ -23,6 +24,14 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/** One pipeline as last seen, with the child pipelines of its bridges. */
+export interface WatchedPipeline {
+  pipeline: PipelineResponse;
+  jobs: JobResponse[];
+  bridges: BridgeResponse[];
+  children: { bridge: BridgeResponse; watched: WatchedPipeline }[];
+}
+
 interface Tracked {
   cursor: JobLogCursor;
   finished: boolean;
@@ -37,12 +46,12 @@ export class PipelineWatcher {
     this.#opts = opts;
   }
 
-  #prefix(job: JobResponse, t: Tracked): string {
-    const name = job.name.padEnd(12).slice(0, Math.max(12, job.name.length));
+  #prefix(label: string, t: Tracked): string {
+    const name = label.padEnd(12).slice(0, Math.max(12, label.length));
     return this.#opts.color ? `${t.color}${name}${RESET} | ` : `${name} | `;
   }
 
-  async #followJob(job: JobResponse): Promise<void> {
+  async #followJob(job: JobResponse, path: string): Promise<void> {
     let t = this.#tracked.get(job.id);
     if (!t) {
       if (
@@ -63,22 +72,45 @@ export class PipelineWatcher {
     const lines = t.cursor.advance(await this.#opts.client.trace(this.#opts.projectId, job.id));
     const done = JOB_DONE.has(job.status) && job.status !== 'created';
     if (done) lines.push(...t.cursor.flush());
-    for (const line of lines) this.#opts.write(this.#prefix(job, t) + line);
+    for (const line of lines) this.#opts.write(this.#prefix(path + job.name, t) + line);
     if (done) t.finished = true;
   }
 
-  /** Polls until the pipeline is complete (or blocked on a manual job); returns it and its jobs. */
-  async run(): Promise<{ pipeline: PipelineResponse; jobs: JobResponse[] }> {
-    const { client, projectId, pipelineId, clock } = this.#opts;
+  /** Bridges of a pipeline; none from a server without the endpoint. */
+  async #bridges(pipelineId: number): Promise<BridgeResponse[]> {
+    return this.#opts.client.bridges(this.#opts.projectId, pipelineId).catch(() => []);
+  }
+
+  /** One poll of a pipeline and, recursively, of its children; `done` when all are complete. */
+  async #poll(pipelineId: number, path: string): Promise<{ watched: WatchedPipeline; done: boolean }> {
+    const { client, projectId } = this.#opts;
+    const pipeline = await client.pipeline(projectId, pipelineId);
+    const jobs = await client.jobs(projectId, pipelineId);
+    jobs.sort((a, b) => a.id - b.id);
+    for (const job of jobs) await this.#followJob(job, path);
+    const bridges = await this.#bridges(pipelineId);
+    let done =
+      DONE.has(pipeline.status) && jobs.every((j) => j.status !== 'running' && j.status !== 'pending');
+    const children: WatchedPipeline['children'] = [];
+    for (const bridge of bridges) {
+      if (!bridge.downstream_pipeline) continue;
+      const child = await this.#poll(bridge.downstream_pipeline.id, `${path}${bridge.name}/`);
+      children.push({ bridge, watched: child.watched });
+      done &&= child.done;
+    }
+    return { watched: { pipeline, jobs, bridges, children }, done };
+  }
+
+  /**
+   * Polls until the pipeline and its child pipelines are complete (or blocked on a manual job);
+   * returns them with their jobs.
+   */
+  async run(): Promise<WatchedPipeline> {
+    const { pipelineId, clock } = this.#opts;
     for (;;) {
-      const pipeline = await client.pipeline(projectId, pipelineId);
-      const jobs = await client.jobs(projectId, pipelineId);
-      jobs.sort((a, b) => a.id - b.id);
-      for (const job of jobs) await this.#followJob(job);
-      if (DONE.has(pipeline.status) && jobs.every((j) => j.status !== 'running' && j.status !== 'pending')) {
-        for (const job of jobs) await this.#followJob(job);
-        return { pipeline, jobs };
-      }
+      const { done } = await this.#poll(pipelineId, '');
+      // One more pass prints what arrived with the final statuses.
+      if (done) return (await this.#poll(pipelineId, '')).watched;
       await clock.sleep(this.#opts.pollMs ?? 300, this.#opts.signal);
     }
   }
@@ -88,12 +120,16 @@ function seconds(job: JobResponse): string {
   return job.duration === null ? '-' : `${job.duration.toFixed(1)}s`;
 }
 
-/** The summary table printed at the end of `flotilla run`. */
-export function summaryLines(pipeline: PipelineResponse, jobs: JobResponse[]): string[] {
-  const width = Math.max(4, ...jobs.map((j) => j.name.length));
+/**
+ * The summary table printed at the end of `flotilla run`; trigger jobs show the child pipeline
+ * they created, whose own table follows.
+ */
+export function summaryLines(watched: WatchedPipeline, title = 'Pipeline'): string[] {
+  const { pipeline, jobs, bridges } = watched;
+  const width = Math.max(4, ...jobs.map((j) => j.name.length), ...bridges.map((b) => b.name.length));
   const out = [
     '',
-    `Pipeline #${pipeline.id} ${pipeline.status}${pipeline.yaml_errors ? `: ${pipeline.yaml_errors}` : ''}`,
+    `${title} #${pipeline.id} ${pipeline.status}${pipeline.yaml_errors ? `: ${pipeline.yaml_errors}` : ''}`,
   ];
   for (const job of jobs) {
     const reason = job.failure_reason ? ` (${job.failure_reason})` : '';
@@ -103,5 +139,14 @@ export function summaryLines(pipeline: PipelineResponse, jobs: JobResponse[]): s
       `  ${job.stage.padEnd(10)} ${job.name.padEnd(width)}  ${job.status.padEnd(8)} ${seconds(job).padStart(7)}${reason}${allowed}${coverage}`,
     );
   }
+  for (const bridge of bridges) {
+    const reason = bridge.failure_reason ? ` (${bridge.failure_reason})` : '';
+    const child = bridge.downstream_pipeline ? ` -> child pipeline #${bridge.downstream_pipeline.id}` : '';
+    out.push(
+      `  ${bridge.stage.padEnd(10)} ${bridge.name.padEnd(width)}  ${bridge.status.padEnd(8)}${child}${reason}`,
+    );
+  }
+  for (const { bridge, watched: child } of watched.children)
+    out.push(...summaryLines(child, `Child pipeline (${bridge.name})`));
   return out;
 }

@@ -70,7 +70,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     const page = parsePage(query);
     const statuses = scopes(query);
     const result = await ctx.store.listJobs(
-      { projectId: project.id, ...(statuses ? { statuses } : {}) },
+      { projectId: project.id, kind: 'build', ...(statuses ? { statuses } : {}) },
       page,
     );
     setPaginationHeaders(request, reply, page, result, base());

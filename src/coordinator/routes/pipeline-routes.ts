@@ -1,12 +1,13 @@
 /** REST: pipelines of a project (create, list, show, cancel, retry, jobs). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { JOB_STATUSES, type PipelineStatus } from '../../api/job-status.js';
+import { JOB_STATUSES, type JobStatus, type PipelineStatus } from '../../api/job-status.js';
+import type { BridgeResponse } from '../../api/rest-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
-import type { PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
+import type { JobRecord, PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
 import { bodyOf, parseId, parsePage, setPaginationHeaders, str, baseUrl } from './http-helpers.js';
-import { presentPipeline } from './presenters.js';
+import { presentBridge, presentPipeline } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { presentJobs } from './job-routes.js';
 
@@ -125,8 +126,59 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
     const includeRetried = str(query, 'include_retried') === 'true';
-    const result = await ctx.store.listJobs({ pipelineId: pipeline.id, includeRetried }, page);
+    const result = await ctx.store.listJobs(
+      { pipelineId: pipeline.id, includeRetried, kind: 'build', ...scopeFilter(query) },
+      page,
+    );
     setPaginationHeaders(request, reply, page, result, base());
     return presentJobs(ctx, result.items, project);
   });
+  app.get('/api/v4/projects/:id/pipelines/:pipeline_id/bridges', async (request, reply) => {
+    await auth(ctx, request);
+    const params = request.params as Record<string, string>;
+    const project = await resolveProject(ctx, params['id']);
+    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    const query = request.query as Record<string, unknown>;
+    const page = parsePage(query);
+    const result = await ctx.store.listJobs(
+      { pipelineId: pipeline.id, kind: 'bridge', ...scopeFilter(query) },
+      page,
+    );
+    setPaginationHeaders(request, reply, page, result, base());
+    return presentBridges(ctx, result.items, pipeline, project);
+  });
+}
+
+/** `scope` / `scope[]`: job statuses to keep. */
+function scopeFilter(query: Record<string, unknown>): { statuses?: JobStatus[] } {
+  const raw = query['scope[]'] ?? query['scope'];
+  if (raw === undefined) return {};
+  const list = (Array.isArray(raw) ? raw : [raw]).map(String);
+  for (const s of list) {
+    if (!(JOB_STATUSES as readonly string[]).includes(s))
+      throw new FlotillaError(
+        'FLO_ERR_BAD_REQUEST',
+        `scope does not have a valid value: ${s} (use ${JOB_STATUSES.join(', ')})`,
+      );
+  }
+  return { statuses: list as JobStatus[] };
+}
+
+async function presentBridges(
+  ctx: CoordinatorContext,
+  bridges: JobRecord[],
+  pipeline: PipelineRecord,
+  project: ProjectRecord,
+): Promise<BridgeResponse[]> {
+  const base = baseUrl(ctx);
+  const out: BridgeResponse[] = [];
+  for (const bridge of bridges) {
+    const [user, children] = await Promise.all([
+      ctx.store.getUser(bridge.userId),
+      ctx.store.listPipelines(project.id, { parentJobId: bridge.id }, { page: 1, perPage: 1 }),
+    ]);
+    const downstream = children.items[0] ?? null;
+    out.push(presentBridge(bridge, { pipeline, project, user, downstream, base }));
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 /** Store records → GitLab REST v4 response shapes. */
 import type {
+  BridgeResponse,
+  DownstreamPipelineRef,
   JobResponse,
   PipelineResponse,
   ProjectResponse,
@@ -149,6 +151,61 @@ export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
     ...(job.failureReason ? { failure_reason: job.failureReason } : {}),
     when: job.when,
     exit_code: job.exitCode,
+  };
+}
+
+function pipelineUrl(pl: PipelineRecord, project: ProjectRecord, base: string): string {
+  return `${base}/${project.namespacePath}/${project.path}/-/pipelines/${pl.id}`;
+}
+
+function pipelineRef(pl: PipelineRecord, project: ProjectRecord, base: string): DownstreamPipelineRef {
+  return {
+    id: pl.id,
+    iid: pl.iid,
+    project_id: pl.projectId,
+    sha: pl.sha,
+    ref: pl.ref,
+    status: pl.status,
+    source: pl.source,
+    created_at: pl.createdAt.toISOString(),
+    updated_at: pl.updatedAt.toISOString(),
+    web_url: pipelineUrl(pl, project, base),
+  };
+}
+
+export interface BridgeContext {
+  pipeline: PipelineRecord;
+  project: ProjectRecord;
+  user: UserRecord | null;
+  /** The child pipeline the bridge created, when there is one. */
+  downstream: PipelineRecord | null;
+  base: string;
+}
+
+/** A bridge (trigger job) in GitLab's shape, with the child pipeline it created. */
+export function presentBridge(job: JobRecord, ctx: BridgeContext): BridgeResponse {
+  const { pipeline, project, base } = ctx;
+  return {
+    id: job.id,
+    status: job.status,
+    stage: job.stage,
+    name: job.name,
+    ref: pipeline.ref,
+    tag: pipeline.tag,
+    coverage: null,
+    allow_failure: job.allowFailure,
+    created_at: job.createdAt.toISOString(),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+    erased_at: null,
+    duration: seconds(job.startedAt, job.finishedAt),
+    queued_duration: seconds(job.queuedAt, job.startedAt),
+    user: presentUser(ctx.user, base),
+    commit: { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8), title: '' },
+    pipeline: pipelineRef(pipeline, project, base),
+    web_url: `${base}/${project.namespacePath}/${project.path}/-/jobs/${job.id}`,
+    ...(job.failureReason ? { failure_reason: job.failureReason } : {}),
+    downstream_pipeline: ctx.downstream ? pipelineRef(ctx.downstream, project, base) : null,
   };
 }
 

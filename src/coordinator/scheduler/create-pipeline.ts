@@ -1,7 +1,8 @@
 /**
- * Creates a pipeline for a commit: reads `.gitlab-ci.yml` at that commit, compiles it with the
- * pipeline engine and stores the pipeline with its jobs. An invalid file gives a `failed` pipeline
- * carrying GitLab-style `yaml_errors`, as GitLab does.
+ * Creates a pipeline for a commit: reads `.gitlab-ci.yml` at that commit (a child pipeline: its
+ * bridge's `trigger:include` files), compiles it with the pipeline engine and stores the pipeline
+ * with its jobs. An invalid file gives a `failed` pipeline carrying GitLab-style `yaml_errors`, as
+ * GitLab does.
  */
 import { compilePipeline } from '../../pipeline/compile.js';
 import type { JobDefinition, PipelineContext } from '../../pipeline/types.js';
@@ -20,6 +21,17 @@ export interface CreatePipelineInput {
   source: string;
   variables: PipelineVariable[];
   userId: number;
+  /** Set for a child pipeline (`source` `parent_pipeline`), created by a bridge job. */
+  child?: ChildPipelineSpec;
+}
+
+export interface ChildPipelineSpec {
+  parentPipelineId: number;
+  parentJobId: number;
+  /** The bridge's `trigger:include` local files, in order. */
+  include: string[];
+  /** The parent's ref is a tag (the child runs at the parent's sha, not the ref's head). */
+  tag: boolean;
 }
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -40,16 +52,8 @@ function toNewJob(def: JobDefinition, isProtected: boolean, userId: number): New
   };
 }
 
-/** Keywords the engine accepts that this coordinator cannot run yet: refused, never run as empty jobs. */
-function unsupportedJobs(jobs: JobDefinition[]): { message: string; position?: undefined }[] {
-  return jobs
-    .filter((j) => j.trigger)
-    .map((j) => ({
-      message: `jobs:${j.name}:trigger child pipelines are not supported by this coordinator yet`,
-    }));
-}
-
 async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: CreatePipelineInput) {
+  if (input.child && input.sha) return { sha: input.sha, tag: input.child.tag };
   const sha = input.sha ?? (await deps.repos.resolveRef(fullPath, input.ref));
   const kind = await deps.repos.refType(fullPath, input.ref);
   if (!sha || !kind) {
@@ -72,7 +76,9 @@ export async function createPipeline(
   const fullPath = `${project.namespacePath}/${project.path}`;
   const { sha, tag } = await resolveCommit(deps, fullPath, input);
   const configPath = project.ciConfigPath ?? '.gitlab-ci.yml';
-  const yaml = await deps.repos.readFile(fullPath, sha, configPath);
+  const yaml = input.child
+    ? childConfig(input.child.include)
+    : await deps.repos.readFile(fullPath, sha, configPath);
   if (yaml === null) {
     throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Missing CI config file', { details: { configPath } });
   }
@@ -112,7 +118,8 @@ export async function createPipeline(
       ? { changedFiles: (await deps.repos.changedFiles(fullPath, beforeSha, sha)) ?? [] }
       : {}),
   };
-  const result = await compilePipeline(yaml, context, { fileName: configPath });
+  const fileName = input.child ? (input.child.include[0] ?? configPath) : configPath;
+  const result = await compilePipeline(yaml, context, { fileName });
   const base = {
     projectId: project.id,
     ref: input.ref,
@@ -124,16 +131,17 @@ export async function createPipeline(
     userId: input.userId,
     createdAt: now,
     committedAt: commit?.committedAt ?? null,
+    ...(input.child
+      ? { parentPipelineId: input.child.parentPipelineId, parentJobId: input.child.parentJobId }
+      : {}),
   };
   if (!result.ok && result.reason === 'filtered') {
     throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'validation failed', {
       details: { fields: { base: result.errors.map((e) => e.message) } },
     });
   }
-  const unsupported = result.ok ? unsupportedJobs(result.pipeline.jobs) : [];
-  if (!result.ok || unsupported.length > 0) {
-    const errors = result.ok ? unsupported : result.errors;
-    const yamlErrors = errors
+  if (!result.ok) {
+    const yamlErrors = result.errors
       .map((e) =>
         e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message,
       )
@@ -174,4 +182,9 @@ export async function createPipeline(
     'pipeline created',
   );
   return { pipeline, autoCancelOnNewCommit: def.autoCancel?.onNewCommit ?? 'conservative' };
+}
+
+/** A child pipeline's configuration: its files, included locally as GitLab composes it. */
+function childConfig(include: string[]): string {
+  return JSON.stringify({ include: include.map((local) => ({ local })) });
 }

@@ -93,6 +93,7 @@ export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<J
 
 /** Cancels one job: running jobs go to `canceling` (the runner runs after_script), others to `canceled`. */
 export async function cancelJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord> {
+  if (job.definition.trigger && !isCompleted(job.status)) return cancelBridge(deps, job);
   if (job.status === 'running') {
     const updated = await deps.store.updateJob(
       job.id,
@@ -114,6 +115,16 @@ export async function cancelJob(deps: SchedulerDeps, job: JobRecord): Promise<Jo
   return (await deps.store.getJob(job.id)) ?? job;
 }
 
+/** A bridge has no runner to wait for: it is canceled at once (its child pipeline is canceled apart). */
+async function cancelBridge(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord> {
+  const updated = await deps.store.updateJob(job.id, { status: 'canceled', finishedAt: deps.clock.now() }, [
+    ...CANCELABLE,
+    'running',
+  ]);
+  if (updated) deps.onJobStatus?.('canceled', job.status);
+  return updated ?? (await deps.store.getJob(job.id)) ?? job;
+}
+
 function cloneForRetry(job: JobRecord, userId: number): NewJob {
   return {
     name: job.name,
@@ -131,7 +142,7 @@ function cloneForRetry(job: JobRecord, userId: number): NewJob {
 }
 
 /** Jobs skipped because of the retried ones go back to `created`, as GitLab resets them. */
-async function resetSkippedAfter(deps: SchedulerDeps, retried: JobRecord[]): Promise<void> {
+export async function resetSkippedAfter(deps: SchedulerDeps, retried: JobRecord[]): Promise<void> {
   const { items } = await deps.store.listJobs({ pipelineId: retried[0]?.pipelineId ?? 0 });
   const minStage = Math.min(...retried.map((j) => j.stageIdx));
   const names = new Set(retried.map((j) => j.name));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { JobStatus } from '../../api/job-status.js';
-import type { JobDefinition, NeedDefinition } from '../../pipeline/types.js';
+import type { JobDefinition, NeedDefinition, TriggerDefinition } from '../../pipeline/types.js';
 import type { JobRecord } from '../store/store.js';
 import { planTransitions } from './plan-transitions.js';
 
@@ -11,13 +11,21 @@ function job(
   name: string,
   stageIdx: number,
   status: JobStatus,
-  opts: { when?: string; needs?: NeedDefinition[] | null; allowFailure?: boolean } = {},
+  opts: {
+    when?: string;
+    needs?: NeedDefinition[] | null;
+    allowFailure?: boolean;
+    trigger?: TriggerDefinition;
+    resourceGroup?: string;
+  } = {},
 ): JobRecord {
   const definition = {
     name,
     baseName: name,
     needs: opts.needs ?? null,
     allowFailureExitCodes: [],
+    resourceGroup: opts.resourceGroup ?? null,
+    ...(opts.trigger ? { trigger: opts.trigger } : {}),
   } as unknown as JobDefinition;
   return {
     id: nextId++,
@@ -113,5 +121,50 @@ describe('planTransitions', () => {
     expect(
       plan([job('a', 0, 'canceled'), job('b', 1, 'created'), job('c', 1, 'created', { when: 'always' })]),
     ).toEqual({ b: 'skipped', c: 'pending' });
+  });
+
+  describe('bridges (trigger jobs)', () => {
+    const trigger: TriggerDefinition = {
+      include: ['child.yml'],
+      strategy: 'depend',
+      forward: { yamlVariables: true, pipelineVariables: false },
+    };
+
+    it('a bridge becomes pending when its stage is reached, even in a resource group', () => {
+      expect(plan([job('a', 0, 'success'), job('child', 1, 'created', { trigger })])).toEqual({
+        child: 'pending',
+      });
+      expect(plan([job('child', 0, 'created', { trigger, resourceGroup: 'prod' })])).toEqual({
+        child: 'pending',
+      });
+      expect(plan([job('build', 0, 'created', { resourceGroup: 'prod' })])).toEqual({
+        build: 'waiting_for_resource',
+      });
+    });
+
+    it('a bridge follows when:, needs and failures like any job', () => {
+      expect(plan([job('child', 0, 'created', { trigger, when: 'manual' })])).toEqual({ child: 'manual' });
+      expect(plan([job('a', 0, 'failed'), job('child', 1, 'created', { trigger })])).toEqual({
+        child: 'skipped',
+      });
+      const needs = [{ job: 'a', artifacts: false, optional: false }];
+      expect(
+        plan([
+          job('a', 0, 'success'),
+          job('slow', 0, 'running'),
+          job('child', 1, 'created', { trigger, needs }),
+        ]),
+      ).toEqual({ child: 'pending' });
+    });
+
+    it('a running dependent bridge holds later stages; its failure skips them', () => {
+      expect(plan([job('child', 0, 'running', { trigger }), job('after', 1, 'created')])).toEqual({});
+      expect(plan([job('child', 0, 'failed', { trigger }), job('after', 1, 'created')])).toEqual({
+        after: 'skipped',
+      });
+      expect(plan([job('child', 0, 'success', { trigger }), job('after', 1, 'created')])).toEqual({
+        after: 'pending',
+      });
+    });
   });
 });

@@ -36,7 +36,9 @@ function prerequisites(job: JobRecord, jobs: JobRecord[]): JobRecord[] | null {
 /** The status a `created` job moves to once its prerequisites are done, or null to keep waiting. */
 function nextStatus(job: JobRecord, prereqStatus: string | null): JobStatus | null {
   const when = job.when;
-  const ready: JobStatus = job.definition.resourceGroup ? 'waiting_for_resource' : 'pending';
+  // A bridge (trigger job) becomes pending and the coordinator then creates its child pipeline.
+  const ready: JobStatus =
+    job.definition.resourceGroup && !job.definition.trigger ? 'waiting_for_resource' : 'pending';
   const ok = prereqStatus === null || prereqStatus === 'success' || prereqStatus === 'skipped';
   if (ok) {
     if (when === 'on_failure') return 'skipped';

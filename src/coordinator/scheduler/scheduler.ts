@@ -4,7 +4,9 @@
  * compare-and-set updates keep several coordinators on one database correct.
  */
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
+import { isCompleted } from '../../api/job-status.js';
 import { afterFinish } from './after-finish.js';
+import { isBridge } from './bridges.js';
 import { cancelRedundant } from './auto-cancel.js';
 import { claimJob, type ClaimedJob } from './claim.js';
 import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
@@ -54,8 +56,10 @@ export class Scheduler {
     const { pipeline, autoCancelOnNewCommit } = await createPipeline(this.deps, input);
     await this.process(pipeline.id);
     if (input.source === 'push' || input.source === 'api' || input.source === 'web') {
-      for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit))
+      for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit)) {
+        await this.#cancelChildren(id);
         await this.process(id);
+      }
     }
     return (await this.deps.store.getPipeline(pipeline.id)) ?? pipeline;
   }
@@ -85,6 +89,7 @@ export class Scheduler {
   }
 
   async cancelJob(job: JobRecord): Promise<JobRecord> {
+    if (isBridge(job)) await this.#cancelChildren(job.pipelineId, job.id);
     let updated = job;
     await this.#serial(job.pipelineId, async () => {
       updated = await cancelJob(this.deps, job);
@@ -93,12 +98,28 @@ export class Scheduler {
     return updated;
   }
 
+  /** Cancels the pipeline's jobs and its child pipelines (first, so no bridge follows a live child). */
   async cancelPipeline(pipeline: PipelineRecord): Promise<void> {
+    await this.#cancelChildren(pipeline.id);
     await this.#serial(pipeline.id, async () => {
       const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
       for (const job of items) await cancelJob(this.deps, job);
       return processPipeline(this.deps, pipeline.id);
     });
+  }
+
+  /** Cancels the unfinished child pipelines of a pipeline (of one bridge when given), depth first. */
+  async #cancelChildren(pipelineId: number, bridgeId?: number): Promise<void> {
+    const parent = await this.deps.store.getPipeline(pipelineId);
+    if (!parent) return;
+    const filter = bridgeId === undefined ? { parentPipelineId: pipelineId } : { parentJobId: bridgeId };
+    const { items } = await this.deps.store.listPipelines(parent.projectId, filter, {
+      page: 1,
+      perPage: 100,
+    });
+    for (const child of items) {
+      if (!isCompleted(child.status)) await this.cancelPipeline(child);
+    }
   }
 
   async retryJob(job: JobRecord, userId: number): Promise<JobRecord> {
