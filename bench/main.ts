@@ -5,7 +5,7 @@
  * on time; it measures.
  */
 import type { BenchOptions } from './options.js';
-import { machineInfo, mergeResults, type BenchResult } from './lib/results.js';
+import { loadAverage, machineInfo, mergeResults, type BenchResult } from './lib/results.js';
 import { RESULTS_FILE } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
 import { runAutoscale, writeWorkload } from './parts/autoscale.js';
@@ -45,20 +45,29 @@ async function main(): Promise<void> {
   const failed: string[] = [];
   for (const part of parts) {
     const t0 = performance.now();
-    console.log(`\n== ${part}`);
+    const startedAt = new Date().toISOString();
+    const loadBefore = loadAverage();
+    console.log(`\n== ${part} (load ${loadBefore.join(' ')})`);
+    let fresh: BenchResult[] | null = null;
     try {
-      const fresh = await PARTS[part]!(options);
-      // Saved after each part, so an interrupted suite keeps what it measured.
-      await mergeResults([part], fresh);
+      fresh = await PARTS[part]!(options);
     } catch (err) {
       failed.push(part);
       console.log(
         `  part ${part} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
     }
-    console.log(`  (${part} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    const seconds = Math.round((performance.now() - t0) / 1000);
+    const run = { startedAt, seconds, loadBefore, loadAfter: loadAverage(), ok: fresh !== null };
+    // Saved after each part, so an interrupted suite keeps what it measured.
+    if (fresh) await mergeResults([part], fresh, RESULTS_FILE, { runs: { [part]: run } });
+    console.log(`  (${part} took ${seconds} s; load ${run.loadAfter.join(' ')})`);
   }
-  console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  await mergeResults([], [], RESULTS_FILE, {
+    suite: { parts, seconds, at: new Date(Date.now() - seconds * 1000).toISOString() },
+  });
+  console.log(`\nwrote ${RESULTS_FILE} (${seconds} s in all)`);
   if (failed.length > 0) process.exitCode = 1;
 }
 

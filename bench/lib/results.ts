@@ -24,7 +24,20 @@ export interface BenchResult {
 export interface ResultsFile {
   machine: MachineInfo;
   updatedAt: string;
+  /** How each part's latest run went: wall time and the load average before and after it. */
+  runs?: Record<string, PartRun>;
+  /** The latest invocation of the suite: its parts and total wall time. */
+  suite?: { parts: string[]; seconds: number; at: string };
   results: BenchResult[];
+}
+
+export interface PartRun {
+  startedAt: string;
+  seconds: number;
+  /** 1, 5 and 15 minute load averages. */
+  loadBefore: number[];
+  loadAfter: number[];
+  ok: boolean;
 }
 
 export interface MachineInfo {
@@ -36,6 +49,8 @@ export interface MachineInfo {
   loadAverage: number[];
 }
 
+export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
 export function machineInfo(): MachineInfo {
   return {
     cores: os.cpus().length,
@@ -43,7 +58,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
-    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverage: loadAverage(),
   };
 }
 
@@ -71,6 +86,7 @@ export async function mergeResults(
   parts: string[],
   fresh: BenchResult[],
   file = RESULTS_FILE,
+  extra: { runs?: Record<string, PartRun>; suite?: ResultsFile['suite'] } = {},
 ): Promise<ResultsFile> {
   const old = await readFile(file, 'utf8')
     .then((t) => JSON.parse(t) as ResultsFile)
@@ -79,6 +95,8 @@ export async function mergeResults(
   const merged: ResultsFile = {
     machine: machineInfo(),
     updatedAt: new Date().toISOString(),
+    runs: { ...old?.runs, ...extra.runs },
+    ...((extra.suite ?? old?.suite) ? { suite: extra.suite ?? old?.suite } : {}),
     results: [...kept, ...fresh],
   };
   await mkdir(path.dirname(file), { recursive: true });

@@ -15,10 +15,14 @@ import { result, type BenchResult } from '../lib/results.js';
 import { median, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
 import { localPipelines, type LocalPipeline } from './local-pipelines.js';
+import { PHASES, runPhases, type Phase } from './local-phases.js';
 
 const exec = promisify(execFile);
 const PEER_VERSION = '4.64.1';
 const CONCURRENCY = 4;
+/** Alternating rounds per pipeline in a full run. */
+const ROUNDS = 5;
+const cell = (v: unknown): string => (v === null || v === undefined ? '–' : String(v));
 
 /** Installs the peer into bench/.peer (its own prefix, never the project's dependencies). */
 export async function ensurePeer(): Promise<void> {
@@ -59,10 +63,20 @@ interface Timed {
   seconds: number;
   ok: boolean;
   output: string;
+  spawnedAtMs: number;
+  exitedAtMs: number;
 }
 
 async function timed(command: string, args: string[], cwd: string): Promise<Timed> {
   const start = performance.now();
+  const spawnedAtMs = Date.now();
+  const done = (ok: boolean, output: string): Timed => ({
+    seconds: (performance.now() - start) / 1000,
+    ok,
+    output,
+    spawnedAtMs,
+    exitedAtMs: Date.now(),
+  });
   try {
     const { stdout, stderr } = await exec(command, args, {
       cwd,
@@ -70,19 +84,21 @@ async function timed(command: string, args: string[], cwd: string): Promise<Time
       maxBuffer: 32 * 1024 * 1024,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     });
-    return { seconds: (performance.now() - start) / 1000, ok: true, output: stdout + stderr };
+    return done(true, stdout + stderr);
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    return {
-      seconds: (performance.now() - start) / 1000,
-      ok: false,
-      output: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
-    };
+    return done(false, `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 }
 
+// Shell executor on both sides (`auto` would pick docker when an engine is there). `--verbose`
+// adds the embedded services' log lines (a few per job), whose timestamps give the phases.
 const runFlotilla = (dir: string): Promise<Timed> =>
-  timed(process.execPath, [CLI, 'run', '--no-color', '--concurrent', String(CONCURRENCY), dir], dir);
+  timed(
+    process.execPath,
+    [CLI, 'run', '--no-color', '--verbose', '--executor', 'shell', '--concurrent', String(CONCURRENCY), dir],
+    dir,
+  );
 const runPeer = (dir: string): Promise<Timed> =>
   timed(
     process.execPath,
@@ -95,6 +111,7 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   await makeRepo(base, pipeline);
   const ours: number[] = [];
   const theirs: number[] = [];
+  const phases = new Map<Phase, number[]>(PHASES.map((p) => [p, []]));
   const failures: string[] = [];
   for (let r = 0; r < rounds; r++) {
     // A fresh copy for each tool and round: neither sees the other's leftovers.
@@ -117,6 +134,8 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
       if (!t.ok)
         failures.push(`${who === 'f' ? 'flotilla' : 'gitlab-ci-local'} round ${r}: ${t.output.slice(-400)}`);
       (who === 'f' ? ours : theirs).push(t.seconds);
+      const split = who === 'f' && t.ok ? runPhases(t.output, t.spawnedAtMs, t.exitedAtMs) : null;
+      if (split) for (const p of PHASES) phases.get(p)?.push(split[p] / 1000);
     }
     await rm(a, { recursive: true, force: true });
     await rm(b, { recursive: true, force: true });
@@ -125,6 +144,12 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   const pm = median(theirs);
   console.log(
     `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}`,
+  );
+  const phaseMedians = Object.fromEntries(
+    PHASES.map((p) => [`phase_${p}_s_median`, round(median(phases.get(p) ?? []), 3)]),
+  );
+  console.log(
+    `    flotilla phases (medians, s): ${PHASES.map((p) => `${p} ${cell(phaseMedians[`phase_${p}_s_median`])}`).join(', ')}`,
   );
   for (const f of failures) console.log(`    FAILED ${f}`);
   return result(
@@ -137,12 +162,14 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
       concurrency: CONCURRENCY,
       executor: 'shell',
       alternating: true,
+      flotillaArgs: '--executor shell --verbose',
     },
     {
       wall_s_median: round(fm, 3),
       wall_s_min: round(Math.min(...ours), 3),
       wall_s_max: round(Math.max(...ours), 3),
       failed_runs: failures.filter((f) => f.startsWith('flotilla')).length,
+      ...phaseMedians,
     },
     {
       peer: {
@@ -166,7 +193,7 @@ export async function runLocal(options: BenchOptions): Promise<BenchResult[]> {
   try {
     const out: BenchResult[] = [];
     for (const p of localPipelines()) {
-      const rounds = options.quick ? 1 : p.jobs >= 50 ? 2 : 3;
+      const rounds = options.quick ? 1 : ROUNDS;
       out.push(await benchOne(p, rounds, scratch));
     }
     return out;

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+
+import { simulateDockerMachine } from './docker-machine-sim.js';
+import type { FleetSettings } from './fleet-settings.js';
+import { simulateTaskscaler } from './taskscaler-sim.js';
+import type { WorkloadJob } from './workload.js';
+
+const settings = (over: Partial<FleetSettings> = {}, provider: Partial<FleetSettings['provider']> = {}) => ({
+  idleCount: 0,
+  idleTimeSeconds: 600,
+  maxMachines: 10,
+  checkIntervalSeconds: 3,
+  readyTimeoutSeconds: 300,
+  seed: 1,
+  daySeconds: 1200,
+  ...over,
+  provider: {
+    boot: { medianSeconds: 60, sigma: 0, minSeconds: 30, maxSeconds: 240 },
+    neverReadyRatio: 0,
+    createFailureRatio: 0,
+    quota: 0,
+    mutationsPerMinute: 0,
+    listsPerMinute: 0,
+    deleteSeconds: 10,
+    ...provider,
+  },
+});
+
+const burst = (n: number, arrival: number, duration: number): WorkloadJob[] =>
+  Array.from({ length: n }, () => ({ arrival, duration, pipeline: 1 }));
+
+const fleets = [
+  ['Flotilla taskscaler', simulateTaskscaler],
+  ['docker+machine baseline', simulateDockerMachine],
+] as const;
+
+describe.each(fleets)('%s on a simulated clock and provider', (_name, simulate) => {
+  it('runs every job once, on machines created for them, busy exactly the jobs’ minutes', async () => {
+    const r = await simulate(burst(3, 10, 120), settings());
+    expect(r.waits).toHaveLength(3);
+    expect(r.timedOut).toBe(0);
+    // Nothing idle was kept: each job waits at least one boot, and not much more than a check.
+    for (const w of r.waits) expect(w).toBeGreaterThanOrEqual(60);
+    for (const w of r.waits) expect(w).toBeLessThan(60 + 10);
+    expect(r.busyMinutes).toBeCloseTo(6, 5);
+    expect(r.provider.created).toBe(3);
+    expect(r.bootingMinutes).toBeCloseTo(3, 5);
+  });
+
+  it('keeps IdleCount machines ready, so a later job does not wait for a boot', async () => {
+    const r = await simulate(burst(1, 600, 60), settings({ idleCount: 2 }));
+    expect(r.waits).toHaveLength(1);
+    expect(r.waits[0]).toBeLessThanOrEqual(3);
+    // Two machines idle from their boot until the job: idle time was paid for it.
+    expect(r.idleMinutes).toBeGreaterThan(2 * 8);
+  });
+
+  it('removes machines idle past IdleTime when there is no IdleCount', async () => {
+    const r = await simulate(burst(2, 0, 60), settings({ idleTimeSeconds: 120 }));
+    // Each machine: 1 min boot, 1 min busy, then idle past 120 s and deleted (10 s): about 2.2 min idle.
+    expect(r.idleMinutes).toBeGreaterThan(2 * 2);
+    expect(r.idleMinutes).toBeLessThan(2 * 2.6);
+    expect(r.provider.deleteRequests).toBe(2);
+  });
+
+  it('gets through a create rate limit: all jobs run, later ones wait for the next minute', async () => {
+    const r = await simulate(burst(6, 0, 60), settings({}, { mutationsPerMinute: 3 }));
+    expect(r.waits).toHaveLength(6);
+    expect(r.provider.rateLimited).toBeGreaterThan(0);
+    expect(Math.max(...r.waits)).toBeGreaterThanOrEqual(120);
+    expect(r.provider.created).toBe(6);
+  });
+
+  it('replaces machines that never become ready after the ready timeout', async () => {
+    const r = await simulate(
+      burst(1, 0, 60),
+      settings({ readyTimeoutSeconds: 120 }, { neverReadyRatio: 0.5 }),
+    );
+    expect(r.waits).toHaveLength(1);
+    expect(r.provider.neverReady).toBeGreaterThan(0);
+    expect(r.waits[0]).toBeGreaterThanOrEqual(120 + 60);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Flotilla's side of the simulation: the real taskscaler (src/autoscaler/taskscaler.ts) behind the
+ * real provider group (per-provider token bucket, error backoff, failover), configured from the
+ * real `[runners.autoscaler]` schema defaults, on a simulated clock and a simulated provider.
+ *
+ * A discrete-event loop replaces the manager's timers: every simulated second it releases the
+ * leases of jobs that finished, acquires a lease for each job that arrived (the runner takes the
+ * job first and asks for a machine, as the docker-autoscaler executor does), runs one `tick()` (what
+ * `run()` does each second), lets the promise chains settle, samples the fleet and advances the clock.
+ */
+import { Registry } from 'prom-client';
+
+import { autoscalerConfigSchema } from '../../src/autoscaler/autoscaler-config.js';
+import { autoscalerMetrics } from '../../src/autoscaler/metrics.js';
+import { createProviderGroup, splitKey } from '../../src/autoscaler/provider-group.js';
+import { createTaskscaler, type Lease } from '../../src/autoscaler/taskscaler.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { createAccounting, type SimResult } from './accounting.js';
+import { DAY_SECONDS, DRAIN_SECONDS, type FleetSettings } from './fleet-settings.js';
+import { createSimClock } from './sim-clock.js';
+import { createSimProvider, type SimProviderStats } from './sim-provider.js';
+import { seededRandom, type WorkloadJob } from './workload.js';
+
+export interface FleetRun extends SimResult {
+  provider: SimProviderStats;
+  /** Provider errors the group counted, by kind (what flotilla_autoscaler_provider_errors_total shows). */
+  providerErrors: Record<string, number>;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetSettings): Promise<FleetRun> {
+  const clock = createSimClock();
+  const logger = silentLogger();
+  const cloud = createSimProvider(s.provider, clock, seededRandom(s.seed));
+  const config = autoscalerConfigSchema.parse({
+    plugin: 'sim',
+    capacity_per_instance: 1,
+    max_instances: s.maxMachines,
+    instance_ready_timeout: s.readyTimeoutSeconds,
+    policy: [{ idle_count: s.idleCount, idle_time: s.idleTimeSeconds }],
+  });
+  const providerErrors: Record<string, number> = {};
+  // The same throttle mapping as the manager's fleet (src/autoscaler/fleet.ts buildGroup).
+  const group = createProviderGroup({
+    members: [{ name: 'sim', group: cloud, backup: false }],
+    failoverAfterMs: config.failover_after * 1000,
+    throttle: {
+      limit: config.scale_throttle.limit === 0 ? 100 : config.scale_throttle.limit,
+      burst: config.scale_throttle.burst || config.max_instances || 10,
+    },
+    clock,
+    logger,
+    onError: (_p, _op, kind) => void (providerErrors[kind] = (providerErrors[kind] ?? 0) + 1),
+  });
+  await group.init({ clock, logger });
+  const scaler = createTaskscaler({
+    runner: 'sim',
+    provider: group,
+    limits: {
+      capacityPerInstance: config.capacity_per_instance,
+      maxUseCount: config.max_use_count,
+      maxInstances: config.max_instances,
+    },
+    policies: () => config.policy,
+    timing: {
+      readyTimeoutMs: config.instance_ready_timeout * 1000,
+      acquireTimeoutMs: config.instance_acquire_timeout * 1000,
+      updateIntervalMs: config.update_interval * 1000,
+      updateExpectingMs: config.update_interval_when_expecting * 1000,
+      deletionRetryMs: config.deletion_retry_interval * 1000,
+    },
+    readyCheck: async () => undefined,
+    clock,
+    logger,
+    metrics: autoscalerMetrics(new Registry()),
+  });
+
+  const acc = createAccounting();
+  const busy = new Set<string>();
+  const finishing = new Map<number, Lease[]>();
+  let next = 0;
+  let open = jobs.length;
+  const day = s.daySeconds ?? DAY_SECONDS;
+  for (let t = 0; t < day || (open > 0 && t < day + DRAIN_SECONDS); t++) {
+    for (const l of finishing.get(t) ?? []) {
+      busy.delete(splitKey(l.key).id);
+      l.release();
+      open--;
+    }
+    finishing.delete(t);
+    for (; next < jobs.length && (jobs[next]?.arrival ?? Infinity) <= t; next++) {
+      const job = jobs[next]!;
+      scaler.acquire(`job-${next}`).then(
+        (lease) => {
+          const now = Math.round(clock.seconds());
+          acc.wait(now - job.arrival);
+          lease.started();
+          busy.add(splitKey(lease.key).id);
+          const end = now + job.duration;
+          finishing.set(end, [...(finishing.get(end) ?? []), lease]);
+        },
+        () => {
+          acc.timeout();
+          open--;
+        },
+      );
+    }
+    await scaler.tick();
+    await settle();
+    if (t < day) acc.sample(cloud.view(), busy);
+    clock.advance(1000);
+  }
+  return { ...acc.result(), provider: { ...cloud.stats }, providerErrors };
+}
