@@ -4,9 +4,11 @@
  * machine's engine (`tcp://IP:2375`, or TLS with the provider's certificates); every stage is
  * delegated; `cleanup` releases the slot (the machine is removed at max_use_count).
  *
- * A machine that dies (its lease is lost, or its engine stops answering) during prepare or a stage:
- * the job takes a slot on another machine at the front of the queue (keeping its place), prepares
- * again and replays the stages it had run, then the interrupted one, at most `maxAttempts` machines.
+ * While prepare or a stage runs, a liveness watch pings the machine's engine (machine-watch.ts): a
+ * machine that dies (its lease is lost, its engine stops answering, or a stage fails and the engine
+ * then does not answer) is removed and the job takes a slot on another machine at the front of the
+ * queue (keeping its place), prepares again, replays the stages that had succeeded, then the
+ * interrupted one, at most `maxAttempts` machines; the job log says which machine was lost and why.
  */
 import type { Registry } from 'prom-client';
 
@@ -27,6 +29,7 @@ import type {
   StageContext,
   StageResult,
 } from '../executors/executor.js';
+import { DEFAULT_LIVENESS, MachineLostError, whileAlive, type LivenessOptions } from './machine-watch.js';
 import type { ConnectInfo } from './providers/provider.js';
 import { engineAnswers } from './ready-check.js';
 import type { Lease, Taskscaler } from './taskscaler.js';
@@ -41,6 +44,22 @@ export interface DockerAutoscalerFactoryOptions {
   version: string;
   /** Machines one job may try (default 3). */
   maxAttempts?: number;
+  /** The liveness watch while a stage runs (default: a ping every 5 s, lost after 3 misses). */
+  liveness?: Partial<Omit<LivenessOptions, 'clock' | 'ping'>>;
+  /** Pings a machine's engine (default: `GET /_ping` through the Engine API). */
+  ping?: LivenessOptions['ping'];
+}
+
+const CLEANUP_TIMEOUT_MS = 60_000;
+const RED = '\x1b[31;1m';
+const YELLOW = '\x1b[0;33m';
+const RESET = '\x1b[0;m';
+
+function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 type Stage = Exclude<BuildStage, 'prepare_executor'>;
@@ -73,9 +92,17 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
     return f;
   }
 
-  async function dead(lease: Lease): Promise<boolean> {
-    if (lease.lost) return true;
-    return engineAnswers(lease.connect, 3000).then(
+  const liveness: LivenessOptions = {
+    clock: o.clock,
+    ping: o.ping ?? engineAnswers,
+    ...DEFAULT_LIVENESS,
+    ...o.liveness,
+  };
+
+  /** Whether `err` means the machine is gone: the watch said so, or its engine no longer answers. */
+  async function dead(lease: Lease, err: unknown): Promise<boolean> {
+    if (err instanceof MachineLostError || lease.lost) return true;
+    return liveness.ping(lease.connect, liveness.timeoutMs).then(
       () => lease.lost,
       () => true,
     );
@@ -90,53 +117,88 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
 
     async function drop(broken: boolean): Promise<void> {
       const i = inner;
+      const l = lease;
       inner = null;
-      await i?.cleanup();
-      lease?.release({ broken });
       lease = null;
+      // A lost machine is being removed with everything on it; its engine may never answer.
+      if (i && !broken && !l?.lost) await bounded(i.cleanup(), CLEANUP_TIMEOUT_MS);
+      l?.release({ broken });
+    }
+
+    function onMachine<T>(ctx: StageContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      if (!lease) throw new Error('the job has no machine (prepare did not succeed)');
+      return whileAlive(liveness, lease, ctx.signal, work);
     }
 
     async function attach(ctx: StageContext): Promise<void> {
       for (;;) {
         attempts++;
-        lease = await o.scaler.acquire(`job-${job.payload.id}`, { signal: ctx.signal, front: attempts > 1 });
+        const l = await o.scaler.acquire(`job-${job.payload.id}`, {
+          signal: ctx.signal,
+          front: attempts > 1,
+        });
+        lease = l;
         ctx.output.write(
-          `Running on machine ${lease.connect.id} (${lease.connect.dockerHost}) via docker-autoscaler...\n`,
+          `Running on machine ${l.connect.id} (${l.connect.dockerHost}) via docker-autoscaler...\n`,
         );
-        log.info({ machine: lease.key, attempt: attempts }, 'job acquired a machine');
-        inner = dockerFor(lease.connect).create(job);
+        log.info({ machine: l.key, attempt: attempts }, 'job acquired a machine');
+        const i = dockerFor(l.connect).create(job);
+        inner = i;
         try {
-          await inner.prepare(ctx);
-          lease.started();
+          await onMachine(ctx, (signal) => i.prepare({ ...ctx, signal }));
+          l.started();
           return;
         } catch (err) {
-          if (ctx.signal.aborted || attempts >= maxAttempts || !(await dead(lease))) throw err;
-          await lost(ctx, err);
+          await leaveLostMachine(ctx, err, 'prepare_executor');
         }
       }
     }
 
-    async function lost(ctx: StageContext, err: unknown): Promise<void> {
-      const id = lease?.connect.id ?? '?';
-      log.warn({ machine: lease?.key, err }, 'machine died under a job; retrying on another machine');
-      ctx.output.write(
-        `\nMachine ${id} stopped answering (${errorMessage(err)}); retrying the job on another machine\n`,
-      );
+    /** Rethrows unless the machine is lost; else removes it and says so in the job log. */
+    async function leaveLostMachine(ctx: StageContext, err: unknown, from: BuildStage): Promise<void> {
+      const l = lease;
+      if (ctx.signal.aborted || !l || !(await dead(l, err))) throw err;
+      const id = l.connect.id;
+      const reason = err instanceof MachineLostError ? err.message : `machine ${id}: ${errorMessage(err)}`;
+      log.warn({ machine: l.key, err, attempt: attempts }, 'machine lost under a job');
       await drop(true);
+      if (attempts >= maxAttempts) {
+        ctx.output.write(`${RED}ERROR: ${reason}; no machines left to try (${maxAttempts} tried)${RESET}\n`);
+        throw new MachineLostError(id, `${errorMessage(err)}; gave up after ${attempts} machines`);
+      }
+      ctx.output.write(
+        `\n${YELLOW}WARNING: Machine ${id} was lost (${reason}).${RESET}\n` +
+          `${YELLOW}Retrying the job on another machine from ${from} (machine ${attempts + 1} of ${maxAttempts})...${RESET}\n`,
+      );
+    }
+
+    async function replay(ctx: StageContext): Promise<void> {
+      if (ran.length === 0) return;
+      ctx.output.write(`Running the finished stages again on the new machine: ${ran.join(', ')}\n`);
+      for (const earlier of ran) {
+        const { exitCode } = await onMachine(ctx, (signal) =>
+          (inner as Executor).runStage(earlier, { ...ctx, signal }),
+        );
+        if (exitCode !== 0)
+          throw new Error(`${earlier} failed again on the new machine (exit code ${exitCode})`);
+      }
     }
 
     async function stage(s: Stage, ctx: StageContext): Promise<StageResult> {
+      let moved = false;
       for (;;) {
         try {
-          if (!inner) throw new Error('prepare did not succeed');
-          const result = await inner.runStage(s, ctx);
-          ran.push(s);
+          if (moved) await replay(ctx);
+          moved = false;
+          const result = await onMachine(ctx, (signal) =>
+            (inner as Executor).runStage(s, { ...ctx, signal }),
+          );
+          if (result.exitCode === 0) ran.push(s);
           return result;
         } catch (err) {
-          if (ctx.signal.aborted || !lease || attempts >= maxAttempts || !(await dead(lease))) throw err;
-          await lost(ctx, err);
+          await leaveLostMachine(ctx, err, s);
           await attach(ctx);
-          for (const earlier of ran) await (inner as Executor | null)?.runStage(earlier, ctx);
+          moved = true;
         }
       }
     }

@@ -11,6 +11,7 @@
  *   `lost` and the machine is removed. Removals are retried every `deletionRetryMs`, never forgotten.
  */
 import type { Clock } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
   fromRecord,
@@ -94,6 +95,8 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   const machines = new Map<string, Machine>();
   const waiters: Waiter[] = [];
   let zeroIds: MachineRecord[] = [];
+  /** Why the last new machine was removed before it became ready (for a job that times out waiting). */
+  let lastReadyFailure: string | null = null;
   let pending = 0;
   let nextUpdateMs = 0;
   let dirty = false;
@@ -139,7 +142,9 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
       (done) => {
         m.removing = false;
         if (done.includes(m.key)) {
-          metrics.removalDuration.observe({ runner, provider }, (clock.monotonic() - started) / 1000);
+          const seconds = (clock.monotonic() - started) / 1000;
+          metrics.removalDuration.observe({ runner, provider }, seconds);
+          log.info({ machine: m.key, seconds }, 'machine removed');
           metrics.operations.inc({ runner, operation: 'remove', result: 'success' });
           machines.delete(m.key);
           dirty = true;
@@ -171,6 +176,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
           if (m.state !== 'creating') return;
           m.state = 'ready';
           m.readyAtMs = now();
+          lastReadyFailure = null;
           m.idleSinceMs = now();
           dirty = true;
           metrics.creationDuration.observe(
@@ -184,6 +190,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         (err: unknown) => {
           m.checking = false;
           metrics.operations.inc({ runner, operation: 'ready', result: 'failure' });
+          lastReadyFailure = `machine ${m.key} failed its ready check: ${errorMessage(err)}`;
           log.warn({ machine: m.key, err }, 'machine failed its ready check');
           remove(m, 'ready check failed');
         },
@@ -243,8 +250,10 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         m.idleSinceMs = now();
         dirty = true;
         if (machines.get(m.key) === m) {
-          if (options.broken) remove(m, 'its job found it broken');
-          else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
+          if (options.broken) {
+            metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
+            remove(m, 'its job found it broken');
+          } else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
         }
         dispatch();
         kick();
@@ -289,13 +298,20 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     for (const w of waiters.filter((x) => now() >= x.deadlineMs)) {
       w.done = true;
       w.reject(
-        new Error(`no machine slot within ${timing.acquireTimeoutMs / 1000}s (instance_acquire_timeout)`),
+        new Error(
+          `no machine slot within ${timing.acquireTimeoutMs / 1000}s (instance_acquire_timeout)` +
+            (lastReadyFailure ? `; the last new machine was removed: ${lastReadyFailure}` : ''),
+        ),
       );
     }
     for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]?.done) waiters.splice(i, 1);
     for (const m of machines.values()) {
-      if (m.state === 'creating' && now() - m.createdAtMs > timing.readyTimeoutMs)
+      if (m.state === 'creating' && now() - m.createdAtMs > timing.readyTimeoutMs) {
+        metrics.operations.inc({ runner, operation: 'ready', result: 'failure' });
+        lastReadyFailure = `machine ${m.key} was not ready within ${timing.readyTimeoutMs / 1000}s (instance_ready_timeout)`;
+        log.warn({ machine: m.key }, 'machine not ready within instance_ready_timeout');
         remove(m, 'not ready within instance_ready_timeout');
+      }
       if (m.state === 'removing') remove(m, 'retry');
     }
   }
@@ -390,12 +406,14 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
           log.error({ err }, 'autoscaler pass failed');
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1000);
-          wake = () => {
+          const done = (): void => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', done);
             resolve();
           };
-          signal.addEventListener('abort', () => wake?.(), { once: true });
+          const timer = setTimeout(done, 1000);
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
         });
         wake = null;
       }

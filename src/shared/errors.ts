@@ -15,6 +15,11 @@ export const ERROR_CODES = {
   FLO_ERR_UNPROCESSABLE: { status: 422, summary: 'the request is well-formed but cannot be applied' },
   FLO_ERR_GIT: { status: 500, summary: 'a git command failed' },
   FLO_ERR_COORDINATOR_UNREACHABLE: { status: 502, summary: 'the runner cannot reach its coordinator' },
+  FLO_ERR_ENGINE_DISCONNECTED: {
+    status: 502,
+    summary: 'a Docker Engine closed the connection before it answered',
+  },
+  FLO_ERR_MACHINE_LOST: { status: 503, summary: 'an autoscaled machine stopped answering under a job' },
   FLO_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
 } as const;
 

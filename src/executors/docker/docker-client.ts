@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 
 import Docker from 'dockerode';
 
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage, FlotillaError } from '../../shared/errors.js';
 import type { JobOutput } from '../executor.js';
 import type { RegistryAuth } from './auth.js';
 import type { DockerConfig } from './docker-config.js';
@@ -163,9 +163,65 @@ export async function runWithStdin(
   await container.start();
   onStarted?.();
   stream.end(stdin);
-  const result = (await container.wait()) as { StatusCode: number };
+  const code = await waitContainer(container);
   await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
-  return result.StatusCode;
+  return code;
+}
+
+/** The engine dropped a connection before its answer was complete (it died or was cut off). */
+export class EngineDisconnectedError extends FlotillaError {
+  constructor(what: string) {
+    super('FLO_ERR_ENGINE_DISCONNECTED', `the Docker Engine closed the connection during ${what}`);
+    this.name = 'EngineDisconnectedError';
+  }
+}
+
+/**
+ * `POST /containers/{id}/wait`: resolves the exit code. Unlike dockerode's `wait()`, which never
+ * settles when the engine dies after sending the response headers (the engine sends them at once and
+ * the body only when the container exits; docker-modem then waits for an `end` that never comes),
+ * this rejects with an `EngineDisconnectedError` when the connection closes before the body.
+ */
+export function waitContainer(container: Docker.Container): Promise<number> {
+  const what = `the wait for container ${container.id.slice(0, 12)}`;
+  return new Promise<number>((resolve, reject) => {
+    const options = {
+      path: `/containers/${container.id}/wait?`,
+      method: 'POST',
+      isStream: true,
+      statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+      options: {},
+    };
+    container.modem.dial(options, (err: unknown, res: unknown) => {
+      if (err) return reject(err instanceof Error ? err : new Error(errorMessage(err)));
+      readWaitBody(res as NodeJS.ReadableStream, what).then(resolve, reject);
+    });
+  });
+}
+
+function readWaitBody(stream: NodeJS.ReadableStream, what: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let body = '';
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (!settled) f();
+      settled = true;
+    };
+    stream.on('data', (chunk: Buffer | string) => void (body += chunk.toString()));
+    stream.on('end', () =>
+      settle(() => {
+        try {
+          const parsed = JSON.parse(body) as { StatusCode?: unknown };
+          if (typeof parsed.StatusCode !== 'number') throw new Error(`no StatusCode in ${body}`);
+          resolve(parsed.StatusCode);
+        } catch (err) {
+          reject(new Error(`unexpected answer to ${what}: ${errorMessage(err)}`));
+        }
+      }),
+    );
+    stream.on('error', () => settle(() => reject(new EngineDisconnectedError(what))));
+    stream.on('close', () => settle(() => reject(new EngineDisconnectedError(what))));
+  });
 }
 
 /** Runs `argv` in a running container with `stdin` (closed after), streaming output; resolves the exit code. */

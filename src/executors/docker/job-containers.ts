@@ -42,7 +42,10 @@ export interface JobContainersDeps {
   track(container: Docker.Container): void;
 }
 
-/** Resolves `work`, or on abort runs `stop`, waits for `work` to settle, and rejects with the reason. */
+/**
+ * Resolves `work`, or on abort runs `stop`, waits for `work` to settle (each at most 10 s), and
+ * rejects with the reason.
+ */
 export async function abortable<T>(
   signal: AbortSignal,
   work: () => Promise<T>,
@@ -62,7 +65,8 @@ export async function abortable<T>(
   try {
     const first = await Promise.race([settled, aborted]);
     if (first === 'aborted') {
-      await stop();
+      // Both bounded: on an engine that died, neither the kill nor the work may ever answer.
+      await Promise.race([stop(), new Promise((r) => setTimeout(r, 10_000))]);
       await Promise.race([settled, new Promise((r) => setTimeout(r, 10_000))]);
       throw signal.reason;
     }
