@@ -118,7 +118,7 @@ async function runPipeline(target: Target, dir: string, scratch: string, flags: 
   );
   await pushSnapshot(source.repoDir, remote.toString(), source.snapshot);
   const pipeline = await client.until(
-    async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}`))[0],
+    async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}&source=push`))[0],
     'the pipeline of the pushed commit',
   );
   const watcher = new PipelineWatcher({
