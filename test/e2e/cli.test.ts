@@ -72,6 +72,7 @@ describe('flotilla run', () => {
     expect(out).not.toContain('only-on-tags');
     expect(out).toContain('suite api shard 2 on node');
     expect(out).toContain('coverage 91.25%');
+    expect(out).toContain('docs/render  | rendering demo docs as html (parent_pipeline pipeline)');
   });
 
   it('runs uncommitted changes of a repository and exits 1 when the pipeline fails', async () => {
