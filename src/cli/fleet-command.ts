@@ -12,7 +12,11 @@ import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { parse } from 'smol-toml';
 
-import { autoscalerConfigSchema, type AutoscalerConfig } from '../autoscaler/autoscaler-config.js';
+import {
+  autoscalerConfigSchema,
+  providerEntries,
+  type AutoscalerConfig,
+} from '../autoscaler/autoscaler-config.js';
 import { cleanFleet } from '../autoscaler/cleaner.js';
 import { createProviderExporter } from '../autoscaler/exporter.js';
 import { buildGroup, knownKeys } from '../autoscaler/fleet.js';
@@ -27,6 +31,7 @@ import {
 } from '../autoscaler/state-store.js';
 import { defaultConfigPath } from '../config/paths.js';
 import { systemClock } from '../shared/clock.js';
+import { FlotillaError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { say } from './output.js';
 
@@ -50,7 +55,25 @@ export async function fleetEntries(configPath: string, only?: string): Promise<F
     });
 }
 
+/** Refuses a provider name that no docker-autoscaler runner of the config file has (when it exists). */
+async function checkProvider(configPath: string, provider: string): Promise<void> {
+  let entries: FleetEntry[];
+  try {
+    entries = await fleetEntries(configPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const known = [...new Set(entries.flatMap((e) => providerEntries(e.config).map((p) => p.name)))];
+  if (!known.includes(provider))
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `no provider "${provider}" in the docker-autoscaler runners of ${configPath}; known providers: ${known.join(', ') || 'none'}`,
+    );
+}
+
 async function setPause(configPath: string, provider: string, value: boolean | null): Promise<void> {
+  await checkProvider(configPath, provider);
   const path = controlPath(configPath);
   const control = await readControl(path);
   if (value === null) delete control.providers[provider];
