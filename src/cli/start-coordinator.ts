@@ -86,12 +86,13 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   const { host, port } = parseListen(options.listen);
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  const registry = new Registry();
   const store = await createStore(options.databaseUrl ?? path.join(dataDir, 'flotilla.db'), {
     logger: options.logger,
+    registry,
   });
   try {
     const rootToken = await ensureRootToken(store, dataDir, options);
-    const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'flotilla_coordinator_' });
     const git = createGitHost({ root: path.join(dataDir, 'repositories'), logger: options.logger });
     const provisional = options.externalUrl ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;

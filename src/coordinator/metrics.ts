@@ -1,6 +1,14 @@
 /** The coordinator's Prometheus metrics, on an injected registry. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+import { jobMatchesRunner, type QueuedJobInfo, type QueueMatch } from './scheduler/runner-queue.js';
+import type { RunnerType } from './store/store.js';
+
+/** GitLab's runner types, the `runner_type` label values. */
+export const RUNNER_TYPES: readonly RunnerType[] = ['instance_type', 'group_type', 'project_type'];
+/** The most pending jobs read per scrape for the queue depth (it saturates there). */
+export const QUEUE_DEPTH_CAP = 5_000;
+
 export interface CoordinatorMetrics {
   httpRequests: Counter<'route' | 'method' | 'status'>;
   httpDuration: Histogram<'route' | 'method'>;
@@ -9,6 +17,8 @@ export interface CoordinatorMetrics {
   longPollWaiters: Gauge;
   traceBytes: Counter;
   pipelinesCreated: Counter<'source' | 'status'>;
+  /** GitLab's `gitlab_ci_queue_retrieval_duration_seconds`: time to find (claim) a job for a runner. */
+  queueRetrieval: Histogram<'runner_type'>;
 }
 
 export function createCoordinatorMetrics(registry: Registry): CoordinatorMetrics {
@@ -56,7 +66,30 @@ export function createCoordinatorMetrics(registry: Registry): CoordinatorMetrics
       labelNames: ['source', 'status'],
       registers,
     }),
+    queueRetrieval: new Histogram({
+      name: 'gitlab_ci_queue_retrieval_duration_seconds',
+      help: 'Time it takes to execute a SQL query to retrieve builds queue',
+      labelNames: ['runner_type'],
+      buckets: [0.01, 0.05, 0.1, 0.3, 0.5, 1, 5, 10, 15, 20, 30, 60],
+      registers,
+    }),
   };
+}
+
+/**
+ * Pending jobs by the runner types that may take them: a job counts for a type when at least one
+ * active (not paused) runner of that type matches it. Every type is present (0 when none). PURE.
+ */
+export function queueDepthByRunnerType(
+  pending: readonly QueuedJobInfo[],
+  runners: readonly (QueueMatch & { runnerType: RunnerType; paused: boolean })[],
+): Record<RunnerType, number> {
+  const depth = { instance_type: 0, group_type: 0, project_type: 0 };
+  for (const type of RUNNER_TYPES) {
+    const active = runners.filter((r) => r.runnerType === type && !r.paused);
+    depth[type] = pending.filter((job) => active.some((r) => jobMatchesRunner(job, r))).length;
+  }
+  return depth;
 }
 
 /** What the scrape-time coordinator gauges read (the store and the manager directory). */
@@ -67,6 +100,8 @@ export interface QueueMetricSources {
   oldestPendingAgeSeconds(): Promise<number>;
   /** Runner managers listed for service discovery. */
   runnerManagers(): number;
+  /** Pending jobs by the runner types that may take them (see queueDepthByRunnerType). */
+  queueDepth(): Promise<Record<RunnerType, number>>;
 }
 
 /**
@@ -99,6 +134,16 @@ export function createQueueMetrics(registry: Registry, sources: QueueMetricSourc
     registers,
     async collect() {
       this.set(await sources.oldestPendingAgeSeconds());
+    },
+  });
+  new Gauge({
+    name: 'flotilla_coordinator_queue_depth',
+    help: 'Pending jobs that active runners of each runner_type may take',
+    labelNames: ['runner_type'],
+    registers,
+    async collect() {
+      const depth = await sources.queueDepth();
+      for (const runner_type of RUNNER_TYPES) this.set({ runner_type }, depth[runner_type]);
     },
   });
   new Gauge({

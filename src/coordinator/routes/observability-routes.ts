@@ -17,7 +17,7 @@ import {
 } from '../../observability/manager-directory.js';
 import { runnerLabelOf } from '../../observability/short-token.js';
 import type { CoordinatorContext } from '../context.js';
-import { createQueueMetrics } from '../metrics.js';
+import { createQueueMetrics, QUEUE_DEPTH_CAP, queueDepthByRunnerType } from '../metrics.js';
 
 const JOB_REQUEST_ROUTE = '/api/v4/jobs/request';
 
@@ -69,6 +69,11 @@ export function registerObservabilityRoutes(
       (await ctx.store.listJobs({ statuses: [status] }, { page: 1, perPage: 1 })).total,
     oldestPendingAgeSeconds: () => oldestPendingAge(ctx),
     runnerManagers: () => directory.size(now()),
+    queueDepth: async () =>
+      queueDepthByRunnerType(
+        await ctx.store.listPendingJobs(QUEUE_DEPTH_CAP),
+        (await ctx.store.listRunners({ page: 1, perPage: 10_000 })).items,
+      ),
   });
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url !== JOB_REQUEST_ROUTE) return;

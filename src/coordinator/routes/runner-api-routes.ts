@@ -106,14 +106,17 @@ async function requestJob(
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
     if (clientGone(request, reply)) return reply.code(204).send();
+    const runner_type = runner.runnerType;
+    const retrieving = ctx.clock.monotonic();
     const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
+    ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
     if (claimed && clientGone(request, reply)) {
       await ctx.scheduler.requeue(claimed.job);
       return reply;
     }
     if (claimed) {
       const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
-      ctx.metrics.queueDuration.observe({ runner_type: runner.runnerType }, Math.max(0, waited) / 1000);
+      ctx.metrics.queueDuration.observe({ runner_type }, Math.max(0, waited) / 1000);
       // More jobs may be pending for this runner: answering with the version as it was and then
       // moving it on makes the runner's next request look for one at once instead of being held.
       reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));

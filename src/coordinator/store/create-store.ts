@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../shared/clock.js';
 import { FlotillaError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -19,11 +20,14 @@ import type { Database } from './sql/schema.js';
 import { SqlStore } from './sql/sql-store.js';
 import { openSqlite, sqliteFlavor } from './sql/sqlite-dialect.js';
 import type { Store } from './store.js';
+import { timedStore } from './timed-store.js';
 
 export interface CreateStoreOptions {
   logger?: Logger;
   /** Source of the timestamps the store sets itself (createdAt, updatedAt); default: system time. */
   clock?: Pick<Clock, 'now'>;
+  /** When set, every store call is timed on it (`flotilla_coordinator_db_query_duration_seconds`). */
+  registry?: Registry;
 }
 
 export type StoreLocation =
@@ -123,7 +127,8 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
     const { flavor, schema } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger });
     const clock = options.clock;
-    return new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now());
+    const store = new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now());
+    return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {
     await db?.destroy().catch(() => undefined);
     throw new FlotillaError(

@@ -56,6 +56,7 @@ function componentRegistries(): Registry {
     countJobs: async () => 0,
     oldestPendingAgeSeconds: async () => 0,
     runnerManagers: () => 0,
+    queueDepth: async () => ({ instance_type: 0, group_type: 0, project_type: 0 }),
   });
   dockerMetrics(registry);
   autoscalerMetrics(registry);
