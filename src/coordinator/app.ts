@@ -13,6 +13,7 @@ import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
 import type { CoordinatorContext, GitHosting } from './context.js';
 import { createCoordinatorMetrics } from './metrics.js';
+import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
@@ -141,6 +142,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerRunnerRoutes(app, context);
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
+  registerEnvironmentRoutes(app, context);
   registerGitRoutes(app, context);
   scheduler.start();
   return {

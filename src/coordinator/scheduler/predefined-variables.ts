@@ -142,3 +142,20 @@ export function jobVariables(
   }
   return out;
 }
+
+/** `CI_ENVIRONMENT_*` of a job with `environment:` (name and url already expanded). */
+export function environmentVariables(env: {
+  name: string;
+  slug: string;
+  url: string | null;
+  action: string;
+  tier: string;
+}): JobVariable[] {
+  return [
+    pub('CI_ENVIRONMENT_NAME', env.name),
+    pub('CI_ENVIRONMENT_SLUG', env.slug),
+    ...(env.url === null ? [] : [pub('CI_ENVIRONMENT_URL', env.url)]),
+    pub('CI_ENVIRONMENT_ACTION', env.action),
+    pub('CI_ENVIRONMENT_TIER', env.tier),
+  ];
+}

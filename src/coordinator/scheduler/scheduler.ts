@@ -11,6 +11,7 @@ import { cancelRedundant } from './auto-cancel.js';
 import { claimJob, type ClaimedJob } from './claim.js';
 import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
+import { recordEnvironmentStart, syncEnvironmentJobs } from './environment-jobs.js';
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './job-actions.js';
 import { processPipeline } from './process-pipeline.js';
 import { runWatchdog } from './watchdog.js';
@@ -36,6 +37,7 @@ export class Scheduler {
     let others: number[] = [];
     const run = async (): Promise<void> => {
       others = (await fn()) ?? [];
+      await syncEnvironmentJobs(this.deps, pipelineId);
     };
     const next = previous.then(run, run);
     const settled = next.catch(() => undefined);
@@ -66,6 +68,7 @@ export class Scheduler {
 
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
     const claimed = await claimJob(this.deps, runner, systemId);
+    if (claimed) await recordEnvironmentStart(this.deps, claimed);
     if (claimed) await this.process(claimed.job.pipelineId);
     return claimed;
   }
