@@ -104,7 +104,7 @@ async function settle(deps: SchedulerDeps, row: DeploymentRecord, job: JobRecord
 export async function syncEnvironmentJobs(deps: SchedulerDeps, pipelineId: number): Promise<void> {
   try {
     const { items: jobs } = await deps.store.listJobs({ pipelineId, includeRetried: true });
-    const withEnvironment = jobs.filter((j) => j.definition.environment && j.startedAt !== null);
+    const withEnvironment = jobs.filter((j) => j.definition.environment);
     const first = withEnvironment[0];
     if (!first) return;
     const { items: rows } = await deps.store.listDeployments(
