@@ -1,10 +1,12 @@
 /**
  * The benchmark suite: `node bench/node_modules/.out/bench/main.js [--only part,part] [--quick]`
- * (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv from its seed first).
+ * [--database sqlite|postgres|both] (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv
+ * from its seed first). The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
  */
 import type { BenchOptions } from './options.js';
+import { parseDatabaseOption } from './lib/database.js';
 import { loadAverage, machineInfo, mergeResults, type BenchResult } from './lib/results.js';
 import { RESULTS_FILE } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
@@ -31,7 +33,9 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
   const unknown = parts.filter((p) => !(p in PARTS));
   if (unknown.length > 0)
     throw new Error(`unknown part(s) ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
-  return { parts, options: { quick: argv.includes('--quick') } };
+  const dbIndex = argv.indexOf('--database');
+  const database = parseDatabaseOption(dbIndex >= 0 ? (argv[dbIndex + 1] ?? '') : undefined);
+  return { parts, options: { quick: argv.includes('--quick'), ...(database ? { database } : {}) } };
 }
 
 async function main(): Promise<void> {

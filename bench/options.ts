@@ -1,5 +1,9 @@
 /** Options of a bench run (from the command line). */
+import type { DatabaseOption } from './lib/database.js';
+
 export interface BenchOptions {
   /** Fewer rounds and jobs: a smoke run, not figures to publish. */
   quick: boolean;
+  /** The coordinator stores of the pickup and throughput parts; undefined = both when PostgreSQL answers. */
+  database?: DatabaseOption;
 }

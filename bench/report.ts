@@ -14,16 +14,39 @@ function table(headers: string[], rows: unknown[][]): string {
   ].join('\n');
 }
 
+const storeName = (v: unknown): string => (v === 'postgres' ? 'PostgreSQL' : 'SQLite');
+
 function section(
   results: BenchResult[],
   part: string,
   title: string,
   headers: string[],
   row: (r: BenchResult) => unknown[],
+  sortKey?: (r: BenchResult) => number,
 ): string {
   const rs = results.filter((r) => r.part === part);
+  // Stable sort: rows of one setting (SQLite, then PostgreSQL) end up next to each other.
+  if (sortKey) rs.sort((a, b) => sortKey(a) - sortKey(b));
   if (rs.length === 0) return `### ${title}\n\nNot measured in the latest run.\n`;
   return `### ${title}\n\n${table(headers, rs.map(row))}\n`;
+}
+
+function runsTable(file: ResultsFile): string {
+  const runs = Object.entries(file.runs ?? {});
+  if (runs.length === 0) return '';
+  const suite = file.suite
+    ? `Latest suite invocation: ${file.suite.parts.join(', ')} in ${file.suite.seconds} s (started ${file.suite.at}).\n\n`
+    : '';
+  return `### Runs and machine load\n\n${suite}${table(
+    ['Part', 'Started', 'Wall time (s)', 'Load before (1/5/15 min)', 'Load after (1/5/15 min)'],
+    runs.map(([part, run]) => [
+      part,
+      run.startedAt,
+      run.seconds,
+      run.loadBefore.join(' / '),
+      run.loadAfter.join(' / '),
+    ]),
+  )}\n`;
 }
 
 async function main(): Promise<void> {
@@ -47,33 +70,59 @@ async function main(): Promise<void> {
     ),
     section(
       r,
+      'local',
+      "1b. Where flotilla run's time goes (medians, s, from its --verbose log timestamps)",
+      [
+        'Pipeline',
+        'Process start',
+        'Services up',
+        'Project + git push + pipeline',
+        'First pickup',
+        'Jobs',
+        'Finish + exit',
+      ],
+      (x) => [
+        x.params['pipeline'],
+        ...['start', 'services', 'push', 'pickup', 'jobs', 'finish'].map(
+          (p) => x.figures[`phase_${p}_s_median`],
+        ),
+      ],
+    ),
+    section(
+      r,
       'pickup',
-      '2. Job pickup latency (started_at − pipeline created_at)',
+      '2. Job pickup latency (started_at − pipeline created_at), SQLite and PostgreSQL',
       [
         'Polling runners',
+        'Store',
         'Jobs',
         'p50 (ms)',
         'p95 (ms)',
         'p99 (ms)',
         'client-seen p50 (ms)',
         'POST /pipeline p50 (ms)',
+        'p50 ratio PG ÷ SQLite',
       ],
       (x) => [
         x.params['pollingRunners'],
+        storeName(x.params['store']),
         x.params['jobs'],
         x.figures['p50_ms'],
         x.figures['p95_ms'],
         x.figures['p99_ms'],
         x.figures['client_p50_ms'],
         x.figures['create_pipeline_p50_ms'],
+        x.ratio?.['p50_ms'],
       ],
+      (x) => Number(x.params['pollingRunners']),
     ),
     section(
       r,
       'throughput',
-      '3. Coordinator throughput (no-op jobs, SQLite)',
+      '3. Coordinator throughput (no-op jobs), SQLite and PostgreSQL',
       [
         'Clients',
+        'Store',
         'Jobs',
         'Jobs/s',
         'Jobs/s per half',
@@ -81,9 +130,11 @@ async function main(): Promise<void> {
         'p99 201 request (ms)',
         'Peak RSS (MiB)',
         'Errors',
+        'Jobs/s ratio PG ÷ SQLite',
       ],
       (x) => [
         x.params['clients'],
+        storeName(x.params['store']),
         x.params['jobs'],
         x.figures['jobs_per_s'],
         x.figures['jobs_per_s_halves'],
@@ -91,7 +142,9 @@ async function main(): Promise<void> {
         x.figures['p99_job_request_201_ms'],
         x.figures['coordinator_peak_rss_mib'],
         x.figures['errors'],
+        x.ratio?.['jobs_per_s'],
       ],
+      (x) => Number(x.params['clients']),
     ),
     section(
       r,
@@ -140,7 +193,7 @@ async function main(): Promise<void> {
     section(
       r,
       'autoscale',
-      '6. Autoscaling, simulated day (Flotilla policy vs docker+machine baseline)',
+      '6. Autoscaling, simulated day (Flotilla taskscaler vs docker+machine baseline)',
       [
         'IdleCount',
         'IdleTime (s)',
@@ -149,6 +202,8 @@ async function main(): Promise<void> {
         'Machine-min busy/idle/boot, baseline',
         'Machine-min busy/idle/boot, Flotilla',
         'Total ratio',
+        'Created / never ready / rate-limited calls, baseline',
+        'Created / never ready / rate-limited calls, Flotilla',
       ],
       (x) => [
         x.params['idleCount'],
@@ -158,8 +213,11 @@ async function main(): Promise<void> {
         `${cell(x.peer?.figures['busy_machine_min'])} / ${cell(x.peer?.figures['idle_machine_min'])} / ${cell(x.peer?.figures['booting_machine_min'])}`,
         `${cell(x.figures['busy_machine_min'])} / ${cell(x.figures['idle_machine_min'])} / ${cell(x.figures['booting_machine_min'])}`,
         x.ratio?.['total_machine_min'],
+        `${cell(x.peer?.figures['machines_created'])} / ${cell(x.peer?.figures['machines_never_ready'])} / ${cell(x.peer?.figures['rate_limited_calls'])}`,
+        `${cell(x.figures['machines_created'])} / ${cell(x.figures['machines_never_ready'])} / ${cell(x.figures['rate_limited_calls'])}`,
       ],
     ),
+    runsTable(file),
   ];
   console.log(out.join('\n'));
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { TestApi } from '../../test/helpers/api-client.js';
 import { createWorkRepo, pushTo } from '../../test/helpers/git-repo.js';
+import type { BenchDatabase } from './database.js';
 import { flotillaProcess, type BenchProcess } from './proc.js';
 
 export interface BenchCoordinator {
@@ -16,12 +17,17 @@ export interface BenchCoordinator {
 }
 
 export async function startBenchCoordinator(
-  opts: { listen?: string; longPollSeconds?: number; prefix?: string } = {},
+  opts: { listen?: string; longPollSeconds?: number; prefix?: string; database?: BenchDatabase } = {},
 ): Promise<BenchCoordinator> {
   const dir = await mkdtemp(path.join(tmpdir(), opts.prefix ?? 'flotilla-bench-'));
   const dataDir = path.join(dir, 'coordinator');
+  const dropDatabase = async (): Promise<void> =>
+    opts.database
+      ?.drop()
+      .catch((err: unknown) => console.log(`  could not drop the bench schema: ${String(err)}`));
   const proc = flotillaProcess([
     'coordinator',
+    ...(opts.database?.url ? ['--database', opts.database.url] : []),
     '--listen',
     opts.listen ?? '127.0.0.1:0',
     '--data-dir',
@@ -43,11 +49,13 @@ export async function startBenchCoordinator(
       stop: async () => {
         await proc.stop();
         await rm(dir, { recursive: true, force: true });
+        await dropDatabase();
       },
     };
   } catch (err) {
     await proc.stop();
     await rm(dir, { recursive: true, force: true });
+    await dropDatabase();
     throw err;
   }
 }

@@ -2,11 +2,13 @@
  * Part 3: coordinator throughput. A backlog of pending jobs is created first; then C synthetic
  * Runner-API clients (10, 100, 1,000, in a separate process) request jobs, send two 1 KiB trace
  * PATCHes and a success PUT for each, until the backlog is drained. Jobs per second, request
- * latencies, and the coordinator's RSS (sampled every 100 ms). Two halves, order reversed.
+ * latencies, and the coordinator's RSS (sampled every 100 ms). Two halves, order reversed. Each
+ * setting runs on SQLite and on PostgreSQL (`--database`), one right after the other.
  */
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
+import { benchDatabase, storeLabel, storesFor, type StoreKind } from '../lib/database.js';
 import {
   createPipeline,
   createProjectWith,
@@ -16,7 +18,7 @@ import {
 } from '../lib/fleet.js';
 import { readRss, RssSampler } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
-import { percentile, round } from '../lib/stats.js';
+import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
 
 const SETTINGS = [10, 100, 1000];
@@ -65,68 +67,115 @@ async function half(
   };
 }
 
-export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
-  const coordinator = await startBenchCoordinator({ prefix: 'flotilla-bench-throughput-' });
+interface Target {
+  kind: StoreKind;
+  coordinator: BenchCoordinator;
+  projectId: number;
+  idleRssMiB: number;
+}
+
+async function startTarget(kind: StoreKind): Promise<Target> {
+  const coordinator = await startBenchCoordinator({
+    prefix: `flotilla-bench-throughput-${kind}-`,
+    database: benchDatabase(kind),
+  });
   try {
     const project = await createProjectWith(coordinator, 'throughput', {
       '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE),
     });
-    const baseline = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
-    const halves = new Map<number, Half[]>(SETTINGS.map((c) => [c, []]));
+    const idleRssMiB = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
+    return { kind, coordinator, projectId: project.id, idleRssMiB };
+  } catch (err) {
+    await coordinator.stop();
+    throw err;
+  }
+}
+
+function figuresOf(hs: Half[], idleRssMiB: number) {
+  const jobs = hs.reduce((a, h) => a + h.jobs, 0);
+  const seconds = hs.reduce((a, h) => a + h.seconds, 0);
+  const perHalf = hs.map((h) => (h.seconds > 0 ? h.jobs / h.seconds : 0));
+  const request201 = hs.flatMap((h) => h.request201);
+  const patchPut = hs.flatMap((h) => h.patchPut);
+  return {
+    jobs,
+    jobs_per_s: round(seconds > 0 ? jobs / seconds : null, 1),
+    jobs_per_s_halves: perHalf.map((x) => x.toFixed(1)).join(' / '),
+    p50_patch_put_ms: round(percentile(patchPut, 50), 1),
+    p99_patch_put_ms: round(percentile(patchPut, 99), 1),
+    p50_job_request_201_ms: round(percentile(request201, 50), 1),
+    p99_job_request_201_ms: round(percentile(request201, 99), 1),
+    coordinator_peak_rss_mib: round(Math.max(...hs.map((h) => h.peakRssMiB)), 0),
+    coordinator_idle_rss_mib: round(idleRssMiB, 0),
+    errors: hs.reduce((a, h) => a + h.errors, 0),
+  };
+}
+
+export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
+  const stores = await storesFor(options.database);
+  const targets: Target[] = [];
+  try {
+    for (const kind of stores) targets.push(await startTarget(kind));
+    const halves = new Map<string, Half[]>();
+    const key = (kind: StoreKind, c: number): string => `${kind}:${c}`;
     const orders = options.quick ? [SETTINGS] : [SETTINGS, [...SETTINGS].reverse()];
-    for (const order of orders) {
+    const backlog = options.quick ? 60 : 100;
+    for (const [i, order] of orders.entries()) {
       for (const c of order) {
-        const backlog = options.quick ? 60 : 100;
-        const h = await half(coordinator, project.id, c, backlog, `${c}-${order[0]}`);
-        console.log(
-          `    ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
-        );
-        halves.get(c)!.push(h);
+        for (const t of i === 0 ? targets : [...targets].reverse()) {
+          const h = await half(t.coordinator, t.projectId, c, backlog, `${c}-${i}`);
+          console.log(
+            `    ${storeLabel(t.kind)}, ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
+          );
+          halves.set(key(t.kind, c), [...(halves.get(key(t.kind, c)) ?? []), h]);
+        }
       }
     }
-    const hwm = readRss(coordinator.proc.pid)?.hwmMiB ?? null;
-    return SETTINGS.map((c) => {
-      const hs = halves.get(c)!;
-      const jobs = hs.reduce((a, h) => a + h.jobs, 0);
-      const seconds = hs.reduce((a, h) => a + h.seconds, 0);
-      const perHalf = hs.map((h) => (h.seconds > 0 ? h.jobs / h.seconds : 0));
-      const request201 = hs.flatMap((h) => h.request201);
-      const patchPut = hs.flatMap((h) => h.patchPut);
-      const figures = {
-        jobs_per_s: round(seconds > 0 ? jobs / seconds : null, 1),
-        jobs_per_s_halves: perHalf.map((x) => x.toFixed(1)).join(' / '),
-        p50_patch_put_ms: round(percentile(patchPut, 50), 1),
-        p99_patch_put_ms: round(percentile(patchPut, 99), 1),
-        p50_job_request_201_ms: round(percentile(request201, 50), 1),
-        p99_job_request_201_ms: round(percentile(request201, 99), 1),
-        coordinator_peak_rss_mib: round(Math.max(...hs.map((h) => h.peakRssMiB)), 0),
-        coordinator_idle_rss_mib: round(baseline, 0),
-        errors: hs.reduce((a, h) => a + h.errors, 0),
-      };
-      console.log(
-        `  ${c} clients: ${figures.jobs_per_s} jobs/s, p99 PATCH/PUT ${figures.p99_patch_put_ms} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
-      );
-      return result(
-        'throughput',
-        `coordinator throughput, ${c} concurrent Runner-API clients`,
-        {
-          clients: c,
-          runnerTokens: Math.min(c, MAX_TOKENS),
-          jobs,
-          perJob: 'request, 2 × 1 KiB trace PATCH, success PUT',
-          store: 'SQLite (default)',
-          halves: hs.length,
-        },
-        figures,
-        {
-          notes: [
-            `coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`,
-            'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
-          ],
-        },
-      );
+    return targets.flatMap((t) => {
+      const hwm = readRss(t.coordinator.proc.pid)?.hwmMiB ?? null;
+      return SETTINGS.map((c) => {
+        const hs = halves.get(key(t.kind, c)) ?? [];
+        const figures = figuresOf(hs, t.idleRssMiB);
+        const sqlite = t.kind === 'postgres' ? targets.find((x) => x.kind === 'sqlite') : undefined;
+        const peer = sqlite ? figuresOf(halves.get(key('sqlite', c)) ?? [], sqlite.idleRssMiB) : null;
+        console.log(
+          `  ${storeLabel(t.kind)}, ${c} clients: ${figures.jobs_per_s} jobs/s, p99 PATCH/PUT ${figures.p99_patch_put_ms} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
+        );
+        return result(
+          'throughput',
+          `coordinator throughput, ${c} concurrent Runner-API clients, ${storeLabel(t.kind)}`,
+          {
+            clients: c,
+            store: t.kind,
+            runnerTokens: Math.min(c, MAX_TOKENS),
+            jobs: figures.jobs,
+            perJob: 'request, 2 × 1 KiB trace PATCH, success PUT',
+            halves: hs.length,
+          },
+          figures,
+          {
+            ...(peer
+              ? {
+                  peer: { name: 'the same bench on SQLite (same run, alternating)', figures: peer },
+                  ratio: {
+                    jobs_per_s: ratio(figures.jobs_per_s, peer.jobs_per_s),
+                    p99_patch_put_ms: ratio(figures.p99_patch_put_ms, peer.p99_patch_put_ms),
+                    coordinator_peak_rss_mib: ratio(
+                      figures.coordinator_peak_rss_mib,
+                      peer.coordinator_peak_rss_mib,
+                    ),
+                  },
+                }
+              : {}),
+            notes: [
+              `coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`,
+              'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
+            ],
+          },
+        );
+      });
     });
   } finally {
-    await coordinator.stop();
+    for (const t of targets) await t.coordinator.stop();
   }
 }
