@@ -145,6 +145,22 @@ describe('taskscaler', () => {
     expect(leases[1]?.connect.id).not.toBe(first.connect.id);
   });
 
+  it('checks an idle machine before handing it out: a dead one is removed and the job takes another', async () => {
+    const s = await setup({ idleCount: 1, idleTime: '1h' });
+    await ticks(s, 30, () => s.scaler.machines().some((m) => m.state === 'ready'));
+    const [idle] = s.scaler.machines();
+    s.fake.kill((idle?.key ?? '').split('/')[1] ?? '');
+    const leases: Lease[] = [];
+    collect(s.scaler.acquire('job'), leases);
+    await ticks(s, 40, () => leases.length === 1);
+    expect(leases).toHaveLength(1);
+    expect(leases[0]?.key).not.toBe(idle?.key);
+    expect(s.scaler.machines().map((m) => m.key)).not.toContain(idle?.key);
+    expect(await s.registry.metrics()).toContain(
+      'flotilla_autoscaler_scale_operations_total{runner="r1",operation="lost",result="success"} 1',
+    );
+  });
+
   it('backs off on provider errors and never stops', async () => {
     const s = await setup();
     s.fake.failNext('increase', 'rate_limit', 3);

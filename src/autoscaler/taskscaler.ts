@@ -6,6 +6,8 @@
  *
  * - `acquire(job)` queues the job (FIFO; `front` for a retry that keeps its place) and resolves a
  *   `Lease` on a ready machine; machines are created for waiting jobs (never preemptive gating).
+ * - A slot is handed out only after the machine answers its provider heartbeat (it may have died
+ *   while idle); one that does not is removed and the job takes the next machine, keeping its place.
  * - A lease released `broken` removes its machine; a machine at max_use_count goes when idle.
  * - Machines that the provider stops reporting, or reports timed out, are lost: their leases see
  *   `lost` and the machine is removed. Removals are retried every `deletionRetryMs`, never forgotten.
@@ -261,13 +263,20 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     };
   }
 
+  /** The provider's heartbeat, asked twice before a machine counts as dead (a busy host answers late). */
+  async function heartbeat(key: string): Promise<void> {
+    if (!o.provider.heartbeat) return;
+    await o.provider.heartbeat(key).catch(() => o.provider.heartbeat?.(key));
+  }
+
   function grant(m: Machine, w: Waiter): void {
     m.busy++;
     m.useCount++;
     dirty = true;
     const l = lease(m);
-    o.provider.connectInfo(m.key).then(
-      (connect) => {
+    // A machine may have died while idle: it must answer its heartbeat before it gets the job.
+    Promise.all([o.provider.connectInfo(m.key), heartbeat(m.key)]).then(
+      ([connect]) => {
         Object.defineProperty(l, 'connect', { value: connect });
         if (w.done) l.release();
         else {
@@ -276,9 +285,12 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         }
       },
       (err: unknown) => {
-        log.warn({ machine: m.key, err }, 'no connection info; trying another machine');
-        l.release({ broken: true });
+        log.warn(
+          { machine: m.key, err },
+          'machine not usable (no connection info or heartbeat); trying another',
+        );
         if (!w.done) waiters.unshift(w);
+        l.release({ broken: true });
         kick();
       },
     );
