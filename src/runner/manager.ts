@@ -55,7 +55,10 @@ export interface RunnerManagerOptions {
   configWatchIntervalMs?: number;
   /** Service discovery targets served next to the manager's own (the machines' exporters). */
   discoveryTargets?: () => Promise<readonly TargetGroup[]>;
-  /** Called after each config is applied (e.g. to follow `log_level` when the CLI did not set one). */
+  /**
+   * Called with each config as it is applied, before its runner entries (e.g. to follow `log_level`
+   * and `sentry_dsn`, so errors of the entries already use them).
+   */
   onConfigApplied?: (config: Config) => void;
 }
 
@@ -192,6 +195,8 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       logger.warn({ key: 'listen_address' }, 'config change needs a restart to apply');
     }
     config = next;
+    // First, so log level and sentry_dsn of this config already apply to errors of its entries.
+    options.onConfigApplied?.(next);
     slots.setConcurrent(next.concurrent);
     metrics.concurrent.set(next.concurrent);
     const seen = new Set<string>();
@@ -229,7 +234,6 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       state.controller.abort();
       entries.delete(key);
     }
-    options.onConfigApplied?.(next);
   }
 
   async function start(): Promise<void> {
