@@ -1,8 +1,8 @@
 /**
  * Environments, deployments and test reports over real HTTP against an in-process coordinator,
  * driving jobs through the Runner API as a runner does: environment variables in the payload,
- * deployment statuses that follow failed and canceled jobs, non-deployment actions, REST filter
- * errors, and a gzip junit upload as gitlab-runner sends it.
+ * environment-scoped project variables, deployment statuses that follow failed and canceled jobs,
+ * non-deployment actions, REST filter errors, and a gzip junit upload as gitlab-runner sends it.
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,12 +44,25 @@ beforeAll(async () => {
   runnerToken = (await c.api.createRunner({ description: 'env' })).token;
   const project = await c.api.createProject('environments');
   projectId = project.id;
+  for (const [key, value, environment_scope] of [
+    ['DB_URL', 'default-db', '*'],
+    ['DB_URL', 'prod-db', 'production'],
+    ['DB_URL', 'pattern-db', 'prod*'],
+    ['REVIEW_ONLY', 'x', 'review/*'],
+  ]) {
+    const res = await c.api.post(`/projects/${projectId}/variables`, { key, value, environment_scope });
+    expect(res.status).toBe(201);
+  }
   await createWorkRepo(work.dir, { '.gitlab-ci.yml': PIPELINE });
   await pushTo(work.dir, c.running.url, project.path_with_namespace, c.running.rootToken);
-  await c.api.waitForPipeline(projectId);
+  const pipeline = await c.api.waitForPipeline(projectId);
+  await c.api.until(async () => {
+    const jobs = await c.api.jobs(projectId, pipeline.id);
+    return jobs.length === 4 && jobs.every((j) => j.status === 'pending');
+  }, 'the jobs to be pending');
   for (let i = 0; i < 4; i++) {
     const res = await c.api.post('/jobs/request', { token: runnerToken, info: { name: 'it' } });
-    expect(res.status).toBe(201);
+    expect(res.status, `request ${i}: ${res.text}`).toBe(201);
     const variables = Object.fromEntries(res.body.variables.map((v: any) => [v.key, v.value]));
     claimed.set(res.body.job_info.name, { id: res.body.id, token: res.body.token, variables });
   }
@@ -90,6 +103,13 @@ describe('environments over the Runner and REST APIs', () => {
     expect(job('prepare').variables).toMatchObject({ CI_ENVIRONMENT_ACTION: 'prepare' });
     expect(job('second').variables).not.toHaveProperty('CI_ENVIRONMENT_URL');
     expect(job('tests').variables).not.toHaveProperty('CI_ENVIRONMENT_NAME');
+  });
+
+  it('gives environment jobs the project variables scoped to their environment, most specific first', () => {
+    expect(job('first').variables).toMatchObject({ DB_URL: 'prod-db' });
+    expect(job('prepare').variables).toMatchObject({ DB_URL: 'prod-db' });
+    expect(job('first').variables).not.toHaveProperty('REVIEW_ONLY');
+    expect(job('tests').variables).toMatchObject({ DB_URL: 'default-db' });
   });
 
   it('numbers deployments, follows failed and canceled jobs, and skips non-deployment actions', async () => {

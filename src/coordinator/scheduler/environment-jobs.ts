@@ -3,11 +3,12 @@
  * - when such a job is handed to a runner, its environment (name and url expanded with the job's
  *   variables) is found or created and the job is linked to it; an `action: start` job (the
  *   default) is a deployment with the project's next iid. `stop`, `prepare`, `verify` and `access`
- *   jobs are not deployments (GitLab's `starts_environment?`). The runner gets `CI_ENVIRONMENT_*`.
+ *   jobs are not deployments (GitLab's `starts_environment?`). The runner gets `CI_ENVIRONMENT_*`
+ *   and the project variables scoped to that environment.
  * - after every status change of the pipeline's jobs, each link mirrors its job's status; a
  *   successful deployment makes its environment `available` again, a successful `stop` job makes
  *   it `stopped`.
- * Recording never fails a job: errors are logged and the job goes on.
+ * Recording never fails a job: its errors are logged and the job goes on.
  */
 import type { JobStatus } from '../../api/job-status.js';
 import { isFlotillaError } from '../../shared/errors.js';
@@ -16,6 +17,7 @@ import type { ClaimedJob } from './claim.js';
 import type { SchedulerDeps } from './deps.js';
 import { resolveEnvironment, type ResolvedEnvironment } from './environment-names.js';
 import { environmentVariables } from './predefined-variables.js';
+import { withScopedVariables } from './scoped-variables.js';
 
 const FINAL: ReadonlySet<DeploymentStatus> = new Set(['success', 'failed', 'canceled', 'skipped']);
 
@@ -78,10 +80,27 @@ async function link(deps: SchedulerDeps, claimed: ClaimedJob, env: ResolvedEnvir
   }
 }
 
-/** Called when a job is handed to a runner (before the payload is sent). */
+/** Project variables scoped to the environment join the payload (`environment_scope`). */
+async function addScopedVariables(deps: SchedulerDeps, claimed: ClaimedJob, env: ResolvedEnvironment) {
+  const { job, payload } = claimed;
+  const pipeline = await deps.store.getPipeline(job.pipelineId);
+  const input = {
+    projectId: job.projectId,
+    environment: env.name,
+    refProtected: payload.git_info.protected,
+    pipelineKeys: new Set((pipeline?.variables ?? []).map((v) => v.key)),
+  };
+  payload.variables = await withScopedVariables(deps.store, input, payload.variables);
+}
+
+/**
+ * Called when a job is handed to a runner (before the payload is sent). A failure to read the
+ * scoped variables propagates: the job must not run without them (the watchdog then fails it).
+ */
 export async function recordEnvironmentStart(deps: SchedulerDeps, claimed: ClaimedJob): Promise<void> {
   const env = resolveEnvironment(claimed.job.definition.environment, claimed.payload.variables);
   if (!env) return;
+  await addScopedVariables(deps, claimed, env);
   addVariables(claimed, env);
   try {
     await link(deps, claimed, env);
