@@ -138,7 +138,11 @@ show:
       'deploy.yml': 'go:\n  script: [echo go]\n',
     });
     const parent = await c.api.waitForPipeline(projectId, (p) => p.source === 'push');
-    const manual = await bridge(projectId, parent.id, 'deploy');
+    // The push answers before its pipeline is processed.
+    const manual = await c.api.until(async () => {
+      const b = await bridge(projectId, parent.id, 'deploy');
+      return b?.status === 'created' ? undefined : b;
+    }, 'the bridge to be processed');
     expect(manual).toMatchObject({ status: 'manual', downstream_pipeline: null });
     const played = await c.api.post(`/projects/${projectId}/jobs/${manual.id}/play`);
     expect(played.status, played.text).toBe(200);
