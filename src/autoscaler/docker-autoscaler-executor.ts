@@ -48,6 +48,8 @@ export interface DockerAutoscalerFactoryOptions {
   liveness?: Partial<Omit<LivenessOptions, 'clock' | 'ping'>>;
   /** Pings a machine's engine (default: `GET /_ping` through the Engine API). */
   ping?: LivenessOptions['ping'];
+  /** The executor factory for a machine (default: the docker executor against its engine). */
+  machineExecutors?: (connect: ConnectInfo) => ExecutorFactory;
 }
 
 const CLEANUP_TIMEOUT_MS = 60_000;
@@ -126,7 +128,7 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
     }
 
     function onMachine<T>(ctx: StageContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-      if (!lease) throw new Error('the job has no machine (prepare did not succeed)');
+      if (!lease) throw new Error('the job has no machine (its preparation failed or its machine was lost)');
       return whileAlive(liveness, lease, ctx.signal, work);
     }
 
@@ -142,7 +144,7 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
           `Running on machine ${l.connect.id} (${l.connect.dockerHost}) via docker-autoscaler...\n`,
         );
         log.info({ machine: l.key, attempt: attempts }, 'job acquired a machine');
-        const i = dockerFor(l.connect).create(job);
+        const i = (o.machineExecutors ?? dockerFor)(l.connect).create(job);
         inner = i;
         try {
           await onMachine(ctx, (signal) => i.prepare({ ...ctx, signal }));
@@ -159,12 +161,17 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
       const l = lease;
       if (ctx.signal.aborted || !l || !(await dead(l, err))) throw err;
       const id = l.connect.id;
-      const reason = err instanceof MachineLostError ? err.message : `machine ${id}: ${errorMessage(err)}`;
+      const reason =
+        err instanceof MachineLostError
+          ? err.reason
+          : `${errorMessage(err)}; then its Docker Engine did not answer`;
       log.warn({ machine: l.key, err, attempt: attempts }, 'machine lost under a job');
       await drop(true);
       if (attempts >= maxAttempts) {
-        ctx.output.write(`${RED}ERROR: ${reason}; no machines left to try (${maxAttempts} tried)${RESET}\n`);
-        throw new MachineLostError(id, `${errorMessage(err)}; gave up after ${attempts} machines`);
+        ctx.output.write(
+          `${RED}ERROR: Machine ${id} was lost (${reason}); ${attempts} machines tried${RESET}\n`,
+        );
+        throw new MachineLostError(id, `${reason}; gave up after ${attempts} machines`);
       }
       ctx.output.write(
         `\n${YELLOW}WARNING: Machine ${id} was lost (${reason}).${RESET}\n` +

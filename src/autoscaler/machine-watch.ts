@@ -14,10 +14,13 @@ import type { Lease } from './taskscaler.js';
 /** The machine a job ran on stopped answering (or its provider reports it gone). */
 export class MachineLostError extends FlotillaError {
   readonly machine: string;
+  /** Why, without the machine (for messages that name it already). */
+  readonly reason: string;
   constructor(machine: string, reason: string) {
     super('FLO_ERR_MACHINE_LOST', `machine ${machine} was lost: ${reason}`, { details: { machine } });
     this.name = 'MachineLostError';
     this.machine = machine;
+    this.reason = reason;
   }
 }
 
