@@ -90,6 +90,9 @@ describe('child pipelines', () => {
     expect(jobs.map((j) => j.name).sort()).toEqual(['after', 'build']);
     expect(jobs.find((j) => j.name === 'after')?.status).toBe('skipped');
 
+    // child-ok does not block its parent (no strategy: depend): wait for its child on its own.
+    const okChild = (await bridgeNamed(projectId, pipelineId, 'child-ok')).downstream_pipeline;
+    await fleet.api.waitForPipelineStatus(projectId, okChild.id, FINAL);
     const list = await bridges(projectId, pipelineId);
     expect(list.map((b) => b.name).sort()).toEqual(['child-bad', 'child-ok']);
     const ok = list.find((b) => b.name === 'child-ok');
