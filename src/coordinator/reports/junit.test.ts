@@ -75,6 +75,7 @@ describe('parseJunit', () => {
     ['unclosed tags', '<testsuite><testcase name="x"></testsuite>'],
     ['not XML at all', 'PASS all tests'],
     ['another root element', '<coverage line-rate="1"/>'],
+    ['suites nested 10 000 deep', `${'<testsuite>'.repeat(10_000)}${'</testsuite>'.repeat(10_000)}`],
   ])('rejects %s with GitLab’s wording', (_name, xml) => {
     expect(() => parseJunit(xml)).toThrow(JunitParseError);
     expect(() => parseJunit(xml)).toThrow(/^JUnit XML parsing failed: /);
