@@ -1,10 +1,13 @@
 /**
  * The benchmark suite: `node bench/node_modules/.out/bench/main.js [--only part,part] [--quick]`
  * [--database sqlite|postgres|both] (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv
- * from its seed first). The pickup and throughput parts measure both stores when PostgreSQL answers.
+ * from its seed first) [--cpu-prof DIR] (CPU profiles of the pickup and throughput coordinators).
+ * The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
  */
+import path from 'node:path';
+
 import type { BenchOptions } from './options.js';
 import { parseDatabaseOption } from './lib/database.js';
 import { loadAverage, machineInfo, mergeResults, type BenchResult } from './lib/results.js';
@@ -35,7 +38,17 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
     throw new Error(`unknown part(s) ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
   const dbIndex = argv.indexOf('--database');
   const database = parseDatabaseOption(dbIndex >= 0 ? (argv[dbIndex + 1] ?? '') : undefined);
-  return { parts, options: { quick: argv.includes('--quick'), ...(database ? { database } : {}) } };
+  const profIndex = argv.indexOf('--cpu-prof');
+  const cpuProfDir =
+    profIndex >= 0 ? path.resolve(argv[profIndex + 1] ?? 'bench/results/profiles') : undefined;
+  return {
+    parts,
+    options: {
+      quick: argv.includes('--quick'),
+      ...(database ? { database } : {}),
+      ...(cpuProfDir ? { cpuProfDir } : {}),
+    },
+  };
 }
 
 async function main(): Promise<void> {

@@ -6,4 +6,6 @@ export interface BenchOptions {
   quick: boolean;
   /** The coordinator stores of the pickup and throughput parts; undefined = both when PostgreSQL answers. */
   database?: DatabaseOption;
+  /** `--cpu-prof DIR`: the pickup and throughput coordinators write V8 CPU profiles there. */
+  cpuProfDir?: string;
 }

@@ -58,14 +58,26 @@ async function main(): Promise<void> {
     section(
       r,
       'local',
-      '1. Local pipeline runs (shell executor, wall time, median)',
-      ['Pipeline', 'Rounds', 'flotilla run (s)', 'gitlab-ci-local (s)', 'Ratio'],
+      '1. Local pipeline runs (shell executor, medians of wall time and of CPU time)',
+      [
+        'Pipeline',
+        'Rounds',
+        'flotilla run (s)',
+        'gitlab-ci-local (s)',
+        'Ratio',
+        'CPU s, flotilla',
+        'CPU s, gitlab-ci-local',
+        'CPU ratio',
+      ],
       (x) => [
         x.params['pipeline'],
         x.params['rounds'],
         x.figures['wall_s_median'],
         x.peer?.figures['wall_s_median'],
         x.ratio?.['wall_s_median'],
+        x.figures['cpu_s_median'],
+        x.peer?.figures['cpu_s_median'],
+        x.ratio?.['cpu_s_median'],
       ],
     ),
     section(

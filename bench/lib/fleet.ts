@@ -17,7 +17,14 @@ export interface BenchCoordinator {
 }
 
 export async function startBenchCoordinator(
-  opts: { listen?: string; longPollSeconds?: number; prefix?: string; database?: BenchDatabase } = {},
+  opts: {
+    listen?: string;
+    longPollSeconds?: number;
+    prefix?: string;
+    database?: BenchDatabase;
+    /** Writes a V8 CPU profile of the coordinator into this folder when it stops (`--cpu-prof`). */
+    cpuProfDir?: string;
+  } = {},
 ): Promise<BenchCoordinator> {
   const dir = await mkdtemp(path.join(tmpdir(), opts.prefix ?? 'flotilla-bench-'));
   const dataDir = path.join(dir, 'coordinator');
@@ -25,18 +32,21 @@ export async function startBenchCoordinator(
     opts.database
       ?.drop()
       .catch((err: unknown) => console.log(`  could not drop the bench schema: ${String(err)}`));
-  const proc = flotillaProcess([
-    'coordinator',
-    ...(opts.database?.url ? ['--database', opts.database.url] : []),
-    '--listen',
-    opts.listen ?? '127.0.0.1:0',
-    '--data-dir',
-    dataDir,
-    '--log-level',
-    'warn',
-    '--long-poll-seconds',
-    String(opts.longPollSeconds ?? 50),
-  ]);
+  const proc = flotillaProcess(
+    [
+      'coordinator',
+      ...(opts.database?.url ? ['--database', opts.database.url] : []),
+      '--listen',
+      opts.listen ?? '127.0.0.1:0',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      '--long-poll-seconds',
+      String(opts.longPollSeconds ?? 50),
+    ],
+    opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {},
+  );
   try {
     const m = await proc.waitFor(/listening on (http:\/\/\S+)/);
     const url = m[1] ?? '';

@@ -61,24 +61,34 @@ async function makeRepo(dir: string, pipeline: LocalPipeline): Promise<void> {
 
 interface Timed {
   seconds: number;
+  /** User + system CPU seconds of the command and every process it waited for (bash `time`). */
+  cpuSeconds: number | null;
   ok: boolean;
   output: string;
   spawnedAtMs: number;
   exitedAtMs: number;
 }
 
+const CPU_LINE = /^CPU-SECONDS (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/m;
+
 async function timed(command: string, args: string[], cwd: string): Promise<Timed> {
   const start = performance.now();
   const spawnedAtMs = Date.now();
-  const done = (ok: boolean, output: string): Timed => ({
-    seconds: (performance.now() - start) / 1000,
-    ok,
-    output,
-    spawnedAtMs,
-    exitedAtMs: Date.now(),
-  });
+  const done = (ok: boolean, output: string): Timed => {
+    const cpu = CPU_LINE.exec(output);
+    return {
+      seconds: (performance.now() - start) / 1000,
+      cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : null,
+      ok,
+      output: output.replace(CPU_LINE, ''),
+      spawnedAtMs,
+      exitedAtMs: Date.now(),
+    };
+  };
   try {
-    const { stdout, stderr } = await exec(command, args, {
+    // bash's `time` adds the CPU time of the command and all the processes it waited for.
+    const script = 'TIMEFORMAT="CPU-SECONDS %U %S"; time "$@"';
+    const { stdout, stderr } = await exec('bash', ['-c', script, 'bash', command, ...args], {
       cwd,
       timeout: 300_000,
       maxBuffer: 32 * 1024 * 1024,
@@ -111,6 +121,7 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   await makeRepo(base, pipeline);
   const ours: number[] = [];
   const theirs: number[] = [];
+  const cpu = { f: [] as number[], p: [] as number[] };
   const phases = new Map<Phase, number[]>(PHASES.map((p) => [p, []]));
   const failures: string[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -134,6 +145,7 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
       if (!t.ok)
         failures.push(`${who === 'f' ? 'flotilla' : 'gitlab-ci-local'} round ${r}: ${t.output.slice(-400)}`);
       (who === 'f' ? ours : theirs).push(t.seconds);
+      if (t.cpuSeconds !== null) cpu[who].push(t.cpuSeconds);
       const split = who === 'f' && t.ok ? runPhases(t.output, t.spawnedAtMs, t.exitedAtMs) : null;
       if (split) for (const p of PHASES) phases.get(p)?.push(split[p] / 1000);
     }
@@ -142,8 +154,10 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   }
   const fm = median(ours);
   const pm = median(theirs);
+  const fc = median(cpu.f);
+  const pc = median(cpu.p);
   console.log(
-    `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}`,
+    `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}; CPU ${round(fc, 2)} s vs ${round(pc, 2)} s, ratio ${ratio(fc, pc)}`,
   );
   const phaseMedians = Object.fromEntries(
     PHASES.map((p) => [`phase_${p}_s_median`, round(median(phases.get(p) ?? []), 3)]),
@@ -168,6 +182,7 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
       wall_s_median: round(fm, 3),
       wall_s_min: round(Math.min(...ours), 3),
       wall_s_max: round(Math.max(...ours), 3),
+      cpu_s_median: round(fc, 3),
       failed_runs: failures.filter((f) => f.startsWith('flotilla')).length,
       ...phaseMedians,
     },
@@ -178,10 +193,11 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
           wall_s_median: round(pm, 3),
           wall_s_min: round(Math.min(...theirs), 3),
           wall_s_max: round(Math.max(...theirs), 3),
+          cpu_s_median: round(pc, 3),
           failed_runs: failures.filter((f) => f.startsWith('gitlab')).length,
         },
       },
-      ratio: { wall_s_median: ratio(fm, pm) },
+      ratio: { wall_s_median: ratio(fm, pm), cpu_s_median: ratio(fc, pc) },
       notes: failures.map((f) => f.slice(0, 300)),
     },
   );

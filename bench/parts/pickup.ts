@@ -92,16 +92,19 @@ async function half(
   return out;
 }
 
+const PART = 'pickup';
+
 interface Target {
   kind: StoreKind;
   coordinator: BenchCoordinator;
   projectId: number;
 }
 
-async function startTarget(kind: StoreKind): Promise<Target> {
+async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> {
   const coordinator = await startBenchCoordinator({
     prefix: `flotilla-bench-pickup-${kind}-`,
     database: benchDatabase(kind),
+    ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${PART}-${kind}` } : {}),
   });
   try {
     const project = await createProjectWith(coordinator, 'pickup', {
@@ -138,7 +141,7 @@ export async function runPickup(options: BenchOptions): Promise<BenchResult[]> {
   try {
     // One coordinator per store, both up for the whole part: each setting runs on one store
     // right after the other, the store order swapped in the second half.
-    for (const kind of stores) targets.push(await startTarget(kind));
+    for (const kind of stores) targets.push(await startTarget(kind, options.cpuProfDir));
     const samples = new Map<string, Sample>();
     const key = (kind: StoreKind, n: number): string => `${kind}:${n}`;
     const orders = [SETTINGS, [...SETTINGS].reverse()];

@@ -67,6 +67,8 @@ async function half(
   };
 }
 
+const PART = 'throughput';
+
 interface Target {
   kind: StoreKind;
   coordinator: BenchCoordinator;
@@ -74,10 +76,11 @@ interface Target {
   idleRssMiB: number;
 }
 
-async function startTarget(kind: StoreKind): Promise<Target> {
+async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> {
   const coordinator = await startBenchCoordinator({
     prefix: `flotilla-bench-throughput-${kind}-`,
     database: benchDatabase(kind),
+    ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${PART}-${kind}` } : {}),
   });
   try {
     const project = await createProjectWith(coordinator, 'throughput', {
@@ -115,7 +118,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
   const stores = await storesFor(options.database);
   const targets: Target[] = [];
   try {
-    for (const kind of stores) targets.push(await startTarget(kind));
+    for (const kind of stores) targets.push(await startTarget(kind, options.cpuProfDir));
     const halves = new Map<string, Half[]>();
     const key = (kind: StoreKind, c: number): string => `${kind}:${c}`;
     const orders = options.quick ? [SETTINGS] : [SETTINGS, [...SETTINGS].reverse()];
