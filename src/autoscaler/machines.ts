@@ -1,7 +1,7 @@
 /** The taskscaler's machine records and the pure views of them (policy snapshot, metric states, state file). */
-import type { MachineState } from './metrics.js';
+import { MACHINE_STATES, type AutoscalerMetrics, type MachineState } from './metrics.js';
 import { freeSlots, type FleetSnapshot, type IdleCandidate, type Limits } from './policy.js';
-import type { MachineRecord } from './state-store.js';
+import type { FleetState, MachineRecord } from './state-store.js';
 
 export interface Machine {
   key: string;
@@ -101,4 +101,37 @@ export function fromRecord(r: MachineRecord, nowMs: number): Machine {
   m.idleSinceMs = nowMs;
   if (r.state === 'removing') m.state = 'removing';
   return m;
+}
+
+/** The state file's content: machines, unanswered creations (`pending` placeholders), zero ids. */
+export function fleetStateOf(
+  runner: string,
+  machines: Iterable<Machine>,
+  zeroIds: readonly MachineRecord[],
+  pending: number,
+  nowIso: string,
+): FleetState {
+  const placeholders = Array.from({ length: pending }, () => ({
+    key: '',
+    state: 'creating' as const,
+    createdAt: nowIso,
+    useCount: 0,
+    busy: 0,
+  }));
+  return { version: 1, runner, machines: [...[...machines].map(toRecord), ...zeroIds, ...placeholders] };
+}
+
+/** Sets the fleet gauges: machines by state, jobs waiting, max_instances. */
+export function publishFleet(
+  metrics: AutoscalerMetrics,
+  runner: string,
+  machines: Iterable<Machine>,
+  waiting: number,
+  maxInstances: number,
+): void {
+  const counts = Object.fromEntries(MACHINE_STATES.map((s) => [s, 0])) as Record<string, number>;
+  for (const m of machines) counts[metricState(m)] = (counts[metricState(m)] ?? 0) + 1;
+  for (const s of MACHINE_STATES) metrics.machines.set({ runner, state: s }, counts[s] ?? 0);
+  metrics.waiting.set({ runner }, waiting);
+  metrics.maxInstances.set({ runner }, maxInstances);
 }

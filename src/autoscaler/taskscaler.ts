@@ -16,20 +16,22 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
+  fleetStateOf,
   fromRecord,
   idleCandidates,
   machineFree,
-  metricState,
   newMachine,
+  publishFleet,
   snapshot,
-  toRecord,
   usedUp,
   type Machine,
 } from './machines.js';
-import { MACHINE_STATES, type AutoscalerMetrics } from './metrics.js';
+import { machineLease, type Lease, type LeaseHost } from './lease.js';
+import type { AutoscalerMetrics } from './metrics.js';
 import { activePolicy, instancesToCreate, instancesToRemove, type Limits } from './policy.js';
 import type { PolicyConfig } from './autoscaler-config.js';
 import { PartialUpdateError, splitKey } from './provider-group.js';
+import { wakeableDelay } from './throttle.js';
 import type { ConnectInfo, InstanceGroup, InstanceState } from './providers/provider.js';
 import type { FleetState, MachineRecord } from './state-store.js';
 
@@ -56,16 +58,7 @@ export interface TaskscalerOptions {
   persist?: (state: FleetState) => Promise<void>;
 }
 
-export interface Lease {
-  readonly key: string;
-  readonly connect: ConnectInfo;
-  /** True once the machine was found dead or is being removed. */
-  readonly lost: boolean;
-  /** The job passed prepare and runs on the machine. */
-  started(): void;
-  /** Gives the slot back; `broken` removes the machine. Idempotent. */
-  release(options?: { broken?: boolean }): void;
-}
+export type { Lease } from './lease.js';
 
 interface Waiter {
   job: string;
@@ -107,18 +100,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   const kick = (): void => wake?.();
 
   function fleetState(): FleetState {
-    const placeholders = Array.from({ length: pending }, () => ({
-      key: '',
-      state: 'creating' as const,
-      createdAt: clock.now().toISOString(),
-      useCount: 0,
-      busy: 0,
-    }));
-    return {
-      version: 1,
-      runner,
-      machines: [...[...machines.values()].map(toRecord), ...zeroIds, ...placeholders],
-    };
+    return fleetStateOf(runner, machines.values(), zeroIds, pending, clock.now().toISOString());
   }
 
   async function persist(): Promise<void> {
@@ -231,49 +213,32 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     nextUpdateMs = now() + (expecting ? timing.updateExpectingMs : timing.updateIntervalMs);
   }
 
-  function lease(m: Machine): Lease {
-    let released = false;
-    let started = false;
-    return {
-      key: m.key,
-      connect: undefined as unknown as ConnectInfo,
-      get lost() {
-        return m.lost || !machines.has(m.key);
-      },
-      started() {
-        if (!started && !released) m.started++;
-        started = true;
-      },
-      release(options = {}) {
-        if (released) return;
-        released = true;
-        m.busy--;
-        if (started) m.started--;
-        m.idleSinceMs = now();
-        dirty = true;
-        if (machines.get(m.key) === m) {
-          if (options.broken) {
-            metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
-            remove(m, 'its job found it broken');
-          } else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
-        }
-        dispatch();
-        kick();
-      },
-    };
-  }
+  const leaseHost: LeaseHost = {
+    current: (m) => machines.get(m.key) === m,
+    nowMs: now,
+    released(m, broken) {
+      dirty = true;
+      if (machines.get(m.key) === m) {
+        if (broken) {
+          metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
+          remove(m, 'its job found it broken');
+        } else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
+      }
+      dispatch();
+      kick();
+    },
+  };
 
   /** The provider's heartbeat, asked twice before a machine counts as dead (a busy host answers late). */
   async function heartbeat(key: string): Promise<void> {
-    if (!o.provider.heartbeat) return;
-    await o.provider.heartbeat(key).catch(() => o.provider.heartbeat?.(key));
+    await o.provider.heartbeat?.(key).catch(() => o.provider.heartbeat?.(key));
   }
 
   function grant(m: Machine, w: Waiter): void {
     m.busy++;
     m.useCount++;
     dirty = true;
-    const l = lease(m);
+    const l = machineLease(m, leaseHost);
     // A machine may have died while idle: it must answer its heartbeat before it gets the job.
     Promise.all([o.provider.connectInfo(m.key), heartbeat(m.key)]).then(
       ([connect]) => {
@@ -362,21 +327,13 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     }
   }
 
-  function publish(): void {
-    const counts = Object.fromEntries(MACHINE_STATES.map((s) => [s, 0])) as Record<string, number>;
-    for (const m of machines.values()) counts[metricState(m)] = (counts[metricState(m)] ?? 0) + 1;
-    for (const s of MACHINE_STATES) metrics.machines.set({ runner, state: s }, counts[s] ?? 0);
-    metrics.waiting.set({ runner }, waiters.length);
-    metrics.maxInstances.set({ runner }, limits.maxInstances);
-  }
-
   async function tick(): Promise<void> {
     if (now() >= nextUpdateMs) await refresh();
     expire();
     dispatch();
     await scaleUp();
     scaleDown();
-    publish();
+    publishFleet(metrics, runner, machines.values(), waiters.length, limits.maxInstances);
     if (dirty) await persist();
   }
 
@@ -417,16 +374,9 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         } catch (err) {
           log.error({ err }, 'autoscaler pass failed');
         }
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          const timer = setTimeout(done, 1000);
-          wake = done;
-          signal.addEventListener('abort', done, { once: true });
-        });
+        const pause = wakeableDelay(1000, signal);
+        wake = pause.wake;
+        await pause.done;
         wake = null;
       }
     },

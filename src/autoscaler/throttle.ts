@@ -51,3 +51,19 @@ export function exponentialBackoff(baseMs = 1000, capMs = 60_000): Backoff {
     },
   };
 }
+
+/** Resolves after `ms`, when `signal` aborts, or when `wake()` is called (listeners removed after). */
+export function wakeableDelay(ms: number, signal: AbortSignal): { done: Promise<void>; wake: () => void } {
+  let wake: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => wake(), ms);
+    wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    signal.addEventListener('abort', wake, { once: true });
+    if (signal.aborted) wake();
+  });
+  return { done, wake };
+}
