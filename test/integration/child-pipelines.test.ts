@@ -154,6 +154,27 @@ show:
     await finish(payload, 'success');
   });
 
+  it('fails a bridge whose child the workflow rules filter out, saying so in its log', async () => {
+    const projectId = await project('filtered', {
+      '.gitlab-ci.yml': 'child:\n  trigger:\n    include: child.yml\n',
+      'child.yml': 'workflow:\n  rules:\n    - when: never\nx:\n  script: [echo]\n',
+    });
+    const parent = await c.api.waitForPipelineStatus(projectId, (await c.api.waitForPipeline(projectId)).id, [
+      'failed',
+      'success',
+    ]);
+    expect(parent.status).toBe('failed');
+    const failed = await bridge(projectId, parent.id, 'child');
+    expect(failed).toMatchObject({
+      status: 'failed',
+      failure_reason: 'downstream_pipeline_creation_failed',
+      downstream_pipeline: null,
+    });
+    const log = (await c.api.get(`/projects/${projectId}/jobs/${failed.id}/trace`)).text;
+    expect(log).toContain('Downstream pipeline cannot be created');
+    expect(log.toLowerCase()).toContain('workflow');
+  });
+
   it('retrying the failed job of a depend child puts the bridge and parent back to running', async () => {
     const projectId = await project('retry', {
       '.gitlab-ci.yml': `

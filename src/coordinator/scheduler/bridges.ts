@@ -152,14 +152,16 @@ export async function triggerBridge(
     );
     return null;
   }
-  const project = await deps.store.getProject(parent.projectId);
-  if (!project) return null;
   let child: PipelineRecord;
   try {
+    const project = await deps.store.getProject(parent.projectId);
+    if (!project) throw new Error(`project ${parent.projectId} no longer exists`);
     child = await createChild(deps, parent, project, started);
   } catch (err) {
-    if (!isFlotillaError(err)) throw err;
-    const message = `Downstream pipeline cannot be created: ${err.message}${describeDetails(err.details)}`;
+    // Whatever went wrong, the bridge must not stay running: it fails and says why.
+    if (!isFlotillaError(err)) deps.logger.error({ err, jobId: bridge.id }, 'child pipeline creation failed');
+    const details = isFlotillaError(err) ? describeDetails(err.details) : '';
+    const message = `Downstream pipeline cannot be created: ${(err as Error).message}${details}`;
     await failBridge(deps, started, 'downstream_pipeline_creation_failed', message);
     return null;
   }
