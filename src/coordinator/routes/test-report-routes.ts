@@ -5,7 +5,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { CoordinatorContext } from '../context.js';
-import { buildTestReport, type JunitSource, type TestReport } from '../reports/test-report.js';
+import {
+  buildTestReport,
+  ParsedReportCache,
+  type JunitSource,
+  type TestReport,
+} from '../reports/test-report.js';
 import { loadPipeline } from './pipeline-routes.js';
 import { auth, resolveProject } from './project-routes.js';
 import { presentTestReport, presentTestReportSummary } from './test-report-presenters.js';
@@ -18,7 +23,11 @@ async function readAll(ctx: CoordinatorContext, key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function reportOf(ctx: CoordinatorContext, request: FastifyRequest): Promise<TestReport> {
+async function reportOf(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  cache: ParsedReportCache,
+): Promise<TestReport> {
   await auth(ctx, request);
   const params = request.params as Record<string, string>;
   const project = await resolveProject(ctx, params['id']);
@@ -31,14 +40,15 @@ async function reportOf(ctx: CoordinatorContext, request: FastifyRequest): Promi
       sources.push({ job, artifact, read: () => readAll(ctx, artifact.storageKey) });
     }
   }
-  return buildTestReport(sources);
+  return buildTestReport(sources, cache);
 }
 
 export function registerTestReportRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const cache = new ParsedReportCache();
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/test_report', async (request) =>
-    presentTestReport(await reportOf(ctx, request)),
+    presentTestReport(await reportOf(ctx, request, cache)),
   );
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/test_report_summary', async (request) =>
-    presentTestReportSummary(await reportOf(ctx, request)),
+    presentTestReportSummary(await reportOf(ctx, request, cache)),
   );
 }
