@@ -8,7 +8,8 @@
  * - after every status change of the pipeline's jobs, each link mirrors its job's status; a
  *   successful deployment makes its environment `available` again, a successful `stop` job makes
  *   it `stopped`.
- * Recording never fails a job: its errors are logged and the job goes on.
+ * Recording never fails a job: its errors are logged and the job goes on. Reading the scoped
+ * variables is not recording: a job never runs without them (see `recordEnvironmentStart`).
  */
 import type { JobStatus } from '../../api/job-status.js';
 import { isFlotillaError } from '../../shared/errors.js';
