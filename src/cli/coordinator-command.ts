@@ -14,6 +14,9 @@ interface CoordinatorFlags {
   logFormat: LogFormat;
   longPollSeconds: string;
   runnerStaleSeconds: string;
+  consulAddress?: string;
+  consulService: string;
+  consulInterval: string;
 }
 
 function positive(value: string, flag: string): number {
@@ -34,6 +37,16 @@ async function runCoordinator(flags: CoordinatorFlags): Promise<void> {
     config: {
       longPollSeconds: positive(flags.longPollSeconds, '--long-poll-seconds'),
       runnerStaleSeconds: positive(flags.runnerStaleSeconds, '--runner-stale-seconds'),
+      ...(flags.consulAddress
+        ? {
+            consul: {
+              address: flags.consulAddress,
+              token: process.env['CONSUL_HTTP_TOKEN'],
+              serviceName: flags.consulService,
+              intervalSeconds: positive(flags.consulInterval, '--consul-interval'),
+            },
+          }
+        : {}),
     },
     onRootTokenCreated: (token, file) => {
       say(`Root access token (shown once, also saved in ${file}):`);
@@ -69,5 +82,11 @@ export function registerCoordinatorCommand(program: Command): void {
     .option('--runner-stale-seconds <n>', 'fail running jobs whose runner is silent this long', '600')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--log-format <format>', 'json or text', 'text')
+    .option(
+      '--consul-address <url>',
+      'register the coordinator and the managers it lists in this Consul agent (token: CONSUL_HTTP_TOKEN)',
+    )
+    .option('--consul-service <name>', 'Consul service name of the targets', 'flotilla')
+    .option('--consul-interval <seconds>', 'seconds between Consul registrations', '30')
     .action((flags: CoordinatorFlags) => runCoordinator(flags));
 }

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 
+import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
 import {
   configSchema,
+  consulConfigSchema,
   runnerConfigSchema,
   UNSUPPORTED_GLOBAL_KEYS,
   UNSUPPORTED_RUNNER_KEYS,
@@ -64,6 +66,16 @@ export function renderConfigDocs(): string {
     '## `[[runners]]` keys',
     '',
     table(describeKeys(runnerConfigSchema.shape, 'runners.')),
+    '',
+    '## `[consul]` keys',
+    '',
+    table(describeKeys(consulConfigSchema.shape, 'consul.')),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "local"`',
+    '',
+    'See `src/autoscaler/providers/local/readme.md`.',
+    '',
+    table(describeKeys(localProviderConfigSchema.shape)),
     '',
     '## Accepted but not supported yet (warned and ignored)',
     '',

@@ -106,6 +106,26 @@ export const runnerConfigSchema = z.object({
     .describe('Extra variables for every job, as "NAME=value" strings.'),
 });
 
+/** `[consul]`: optional registration of this manager's discovery targets in a Consul agent. */
+export const consulConfigSchema = z
+  .object({
+    address: text('a URL')
+      .regex(/^https?:\/\/[^\s/]+\/?$/, 'must look like "http://127.0.0.1:8500"')
+      .default('http://127.0.0.1:8500')
+      .describe("The Consul agent's HTTP API."),
+    token: text().optional().describe('ACL token, sent as X-Consul-Token.'),
+    service_name: text()
+      .regex(/^[A-Za-z0-9-]{1,63}$/, 'must be 1 to 63 letters, digits or "-"')
+      .default('flotilla')
+      .describe('The Consul service name of every target; the component is a tag.'),
+    interval: seconds()
+      .default(30)
+      .describe('Seconds between registrations; the TTL check allows 3 intervals.'),
+  })
+  .strict();
+
+export type ConsulConfig = z.output<typeof consulConfigSchema>;
+
 export const configSchema = z.object({
   concurrent: positiveInt().default(1).describe('Most jobs running at once across all [[runners]].'),
   check_interval: seconds()
@@ -125,6 +145,11 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'Sentry-compatible DSN: error log lines are sent there with runner and job context, secrets masked. Reloads live.',
+    ),
+  consul: consulConfigSchema
+    .optional()
+    .describe(
+      "Registers the manager and its machines' exporters (the /-/discovery/targets list) in Consul; needs listen_address. Needs a restart.",
     ),
   runners: z
     .array(

@@ -1,3 +1,5 @@
+import type { ConsulSettings } from '../observability/consul.js';
+
 /** Settings of a coordinator process, resolved by the CLI from flags and the environment. */
 export interface CoordinatorConfig {
   /** Base URL runners and git clients use to reach this coordinator, e.g. `http://127.0.0.1:8080`. */
@@ -24,6 +26,8 @@ export interface CoordinatorConfig {
   /** How often the watchdog looks for stale, timed-out and scheduled jobs (seconds). */
   watchdogIntervalSeconds: number;
   version: string;
+  /** When set, the coordinator and the managers it lists are registered in this Consul agent. */
+  consul?: ConsulSettings;
 }
 
 export function defaultCoordinatorConfig(

@@ -17,11 +17,13 @@ import type { JobPayload } from '../api/runner-api.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
 import { createConfigWatcher, fileMtimeMs, type ConfigWatcher } from '../config/watch.js';
 import type { ExecutorFactory } from '../executors/executor.js';
+import type { ConsulRegistrar } from '../observability/consul.js';
 import type { TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
+import { startManagerConsul } from './consul-registration.js';
 import { countingLogger } from './counting-logger.js';
 import { launchJob, type EntryState } from './job-launcher.js';
 import { createRunnerMetrics, initEntryMetrics, statusClass, type RunnerMetrics } from './metrics.js';
@@ -99,6 +101,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   let stopPromise: Promise<void> | undefined;
   let statusServer: StatusServer | undefined;
   let watcher: ConfigWatcher | undefined;
+  let consul: ConsulRegistrar | undefined;
 
   function entryState(entry: RunnerConfig, factory: ExecutorFactory): EntryState {
     const short = shortToken(entry.token);
@@ -249,6 +252,17 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
       });
       logger.info({ address: statusServer.address }, 'status server listening');
+      if (config.consul)
+        consul = startManagerConsul({
+          config: config.consul,
+          statusAddress: statusServer.address,
+          registry: options.registry,
+          ready: () => !stopPromise,
+          ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
+          clock,
+          logger,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
     }
     if (options.configPath) {
       watcher = createConfigWatcher({
@@ -287,6 +301,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     const timedOutFirst = await Promise.race([allJobs().then(() => false), timedOut]);
     timer.abort();
     if (timedOutFirst) logger.error({ jobs: running.size }, 'shutdown timed out');
+    await consul?.stop();
     await statusServer?.close();
     logger.info('runner manager stopped');
   }

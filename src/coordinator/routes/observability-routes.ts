@@ -9,7 +9,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
-import { cleanLabels, HTTP_SD_CONTENT_TYPE, type TargetGroup } from '../../observability/http-sd.js';
+import { createConsulRegistrar, type ConsulSettings } from '../../observability/consul.js';
+import {
+  cleanLabels,
+  HTTP_SD_CONTENT_TYPE,
+  joinHostPort,
+  type TargetGroup,
+} from '../../observability/http-sd.js';
 import {
   createManagerDirectory,
   type ManagerContact,
@@ -57,6 +63,44 @@ async function oldestPendingAge(ctx: CoordinatorContext): Promise<number> {
   return since ? Math.max(0, (ctx.clock.now().getTime() - since.getTime()) / 1000) : 0;
 }
 
+/** The coordinator's own target for Consul: the external URL's host and port (the bound port for `:0`). */
+function selfAddress(app: FastifyInstance, externalUrl: string): string | null {
+  const url = new URL(externalUrl);
+  const bound = app.server.address();
+  const port =
+    url.port !== '' && url.port !== '0'
+      ? url.port
+      : typeof bound === 'object' && bound
+        ? String(bound.port)
+        : url.protocol === 'https:'
+          ? '443'
+          : '80';
+  return url.hostname ? joinHostPort(url.hostname.replace(/^\[|\]$/g, ''), port) : null;
+}
+
+/** `--consul-address`: the coordinator and every listed manager registered in Consul while listening. */
+function registerInConsul(
+  app: FastifyInstance,
+  ctx: CoordinatorContext,
+  settings: ConsulSettings,
+  directory: ManagerDirectory,
+): void {
+  const registrar = createConsulRegistrar({
+    settings,
+    targets: async () => {
+      const self = selfAddress(app, ctx.config.externalUrl);
+      const own: TargetGroup[] = self
+        ? [{ targets: [self], labels: cleanLabels({ __meta_flotilla_component: 'coordinator' }) }]
+        : [];
+      return [...own, ...directory.targets(ctx.clock.now().getTime())];
+    },
+    clock: ctx.clock,
+    logger: ctx.logger,
+  });
+  app.addHook('onListen', async () => registrar.start());
+  app.addHook('onClose', async () => registrar.stop());
+}
+
 export function registerObservabilityRoutes(
   app: FastifyInstance,
   ctx: CoordinatorContext,
@@ -81,6 +125,7 @@ export function registerObservabilityRoutes(
     const contact = contactOf(request.body, request.ip);
     if (contact) directory.record(contact, now());
   });
+  if (ctx.config.consul) registerInConsul(app, ctx, ctx.config.consul, directory);
   app.get('/-/discovery/targets', async (request, reply) =>
     reply
       .type(HTTP_SD_CONTENT_TYPE)
