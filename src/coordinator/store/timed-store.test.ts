@@ -39,6 +39,7 @@ describe('timedStore', () => {
     expect(seen.get('ensureRootUser')).toBe(1);
     expect(seen.get('getProject')).toBe(2);
     expect(seen.get('createProject')).toBe(1);
+    expect((store as unknown as { dialect: string }).dialect).toBe('sqlite');
     const text = await registry.metrics();
     expect(text).toContain(`# TYPE ${DB_DURATION_METRIC} histogram`);
   });

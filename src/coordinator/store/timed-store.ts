@@ -37,8 +37,9 @@ export function timedStore(
   const histogram = dbDurationHistogram(registry);
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
+    get(target, property) {
+      // The target as receiver: getters of the real store may read its private (#) fields.
+      const value: unknown = Reflect.get(target, property);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       const cached = wrapped.get(property);
       if (cached) return cached;
