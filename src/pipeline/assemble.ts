@@ -1,3 +1,4 @@
+import { checkOnStop } from './job-environment.js';
 import { applyConditions, jobRuleEnv, parseConditions, type JobConditions } from './conditions.js';
 import type { Diagnostics } from './diagnostics.js';
 import { expandParallel, type JobInstance } from './expand.js';
@@ -30,6 +31,10 @@ export function validateJobs(input: AssembleInput): ValidatedJob[] {
     if (inherit.variables !== null) spec.def.inheritedGlobalVariables = inherit.variables;
     out.push({ spec, conditions: parseConditions(site) });
   }
+  checkOnStop(
+    out.map((j) => j.spec),
+    input.diag,
+  );
   return out;
 }
 

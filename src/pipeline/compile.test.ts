@@ -114,6 +114,30 @@ describe('stages and jobs', () => {
       'j:\n  script: x\n  environment: {name: prod, action: explode}\n',
       'jobs:j:environment:action config should be start, prepare, stop, verify, access',
     ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, deployment_tier: live}\n',
+      'jobs:j:environment:deployment_tier config should be production, staging, testing, development, other',
+    ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, auto_stop_in: soon}\n',
+      'jobs:j:environment:auto_stop_in config should be a duration (e.g. 1 day) or never',
+    ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, on_stop: halt}\n',
+      'j job: on_stop job halt is not defined',
+    ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, on_stop: halt}\nhalt:\n  script: x\n',
+      'j job: on_stop job halt does not have environment defined',
+    ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, on_stop: halt}\nhalt:\n  script: x\n  environment: {name: dev, action: stop}\n',
+      'j job: on_stop job halt have different environment name',
+    ],
+    [
+      'j:\n  script: x\n  environment: {name: prod, on_stop: halt}\nhalt:\n  script: x\n  environment: prod\n',
+      'j job: on_stop job halt needs to have action stop defined',
+    ],
     ['j: [1]\n', 'jobs:j config should be a hash'],
     ['stages: build\nj:\n  script: x\n', 'stages config should be an array of strings'],
     ['default:\n  stage: x\nj:\n  script: x\n', 'default config contains unknown keys: stage'],
@@ -160,10 +184,35 @@ describe('job keywords', () => {
     ['interruptible: true', { interruptible: true }],
     ['resource_group: prod', { resourceGroup: 'prod' }],
     ["coverage: '/Total: (\\d+)%/'", { coverageRegex: 'Total: (\\d+)%' }],
-    ['environment: review', { environment: { name: 'review', url: null, action: 'start' } }],
     [
-      'environment: {name: prod, url: "https://x", action: stop}',
-      { environment: { name: 'prod', url: 'https://x', action: 'stop' } },
+      'environment: review',
+      {
+        environment: {
+          name: 'review',
+          url: null,
+          action: 'start',
+          deploymentTier: null,
+          onStop: null,
+          autoStopInSeconds: null,
+        },
+      },
+    ],
+    [
+      'environment: {name: prod, url: "https://x", action: stop, deployment_tier: staging, auto_stop_in: 1 day}',
+      {
+        environment: {
+          name: 'prod',
+          url: 'https://x',
+          action: 'stop',
+          deploymentTier: 'staging',
+          onStop: null,
+          autoStopInSeconds: 86400,
+        },
+      },
+    ],
+    [
+      'environment: {name: prod, auto_stop_in: never}',
+      { environment: expect.objectContaining({ autoStopInSeconds: null }) },
     ],
     ['retry: 2', { retry: { max: 2, when: ['always'], exitCodes: [] } }],
     [

@@ -26,8 +26,6 @@ const RETRY_WHEN = [
   'scheduler_failure',
   'data_integrity_failure',
 ];
-const ENV_ACTIONS = ['start', 'prepare', 'stop', 'verify', 'access'];
-const ENV_KEYS = ['name', 'url', 'action', 'on_stop', 'auto_stop_in', 'kubernetes', 'deployment_tier'];
 const ONE_WEEK = 7 * 86400;
 
 /** Seconds of a duration value, or null when it is not one. */
@@ -121,24 +119,4 @@ function parseRetryHash(site: Site, raw: RawMap): JobDefinition['retry'] {
   const codes = raw['exit_codes'] === undefined ? [] : intList(raw['exit_codes']);
   if (!codes) keyError(site, 'exit_codes', 'config should be an array of integers or an integer');
   return { max, when: when ?? ['always'], exitCodes: codes ?? [] };
-}
-
-export function parseEnvironment(site: Site): JobDefinition['environment'] {
-  const raw = site.map['environment'];
-  if (raw === undefined || raw === null) return null;
-  if (typeof raw === 'string') return { name: raw, url: null, action: 'start' };
-  if (!isMap(raw)) {
-    keyError(site, 'environment', 'config should be a hash or a string');
-    return null;
-  }
-  const env = childSite(site, 'environment', raw);
-  checkKeys(env, ENV_KEYS);
-  if (typeof raw['name'] !== 'string') keyError(env, 'name', 'config should be a string');
-  const url = typeof raw['url'] === 'string' ? raw['url'] : null;
-  if (raw['url'] !== undefined && url === null) keyError(env, 'url', 'config should be a string');
-  const action = raw['action'] ?? 'start';
-  if (typeof action !== 'string' || !ENV_ACTIONS.includes(action)) {
-    keyError(env, 'action', `config should be ${ENV_ACTIONS.join(', ')}`);
-  }
-  return { name: String(raw['name'] ?? ''), url, action: typeof action === 'string' ? action : 'start' };
 }

@@ -1,12 +1,5 @@
 import { parseArtifacts, parseCache } from './job-artifacts.js';
-import {
-  parseAllowFailure,
-  parseEnvironment,
-  parseRetry,
-  parseStartIn,
-  parseTimeout,
-  parseWhen,
-} from './job-flow.js';
+import { parseAllowFailure, parseRetry, parseStartIn, parseTimeout, parseWhen } from './job-flow.js';
 import { parseImage, parseServices } from './job-images.js';
 import { parseDependencies, parseNeeds, type NeedRef } from './job-needs.js';
 import {
@@ -17,6 +10,7 @@ import {
   parseScript,
   parseTags,
 } from './job-scripts.js';
+import { parseEnvironment } from './job-environment.js';
 import { parseTrigger } from './job-trigger.js';
 import { parseParallel, type ParallelSpec } from './parallel.js';
 import { checkKeys, keyError, siteError, type Site } from './report.js';

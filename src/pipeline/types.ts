@@ -67,6 +67,20 @@ export interface CacheDefinition {
   fallbackKeys: string[];
 }
 
+/** A job's `environment:`; name and url are expanded by the coordinator with the job's variables. */
+export interface EnvironmentDefinition {
+  name: string;
+  url: string | null;
+  /** start, prepare, stop, verify or access. */
+  action: string;
+  /** `deployment_tier`: production, staging, testing, development or other; null → guessed from the name. */
+  deploymentTier: string | null;
+  /** The job that stops this environment (checked to exist, share the name and have action stop). */
+  onStop: string | null;
+  /** `auto_stop_in` in seconds; null when absent or `never`. */
+  autoStopInSeconds: number | null;
+}
+
 export interface JobDefinition {
   name: string;
   stage: string;
@@ -105,7 +119,7 @@ export interface JobDefinition {
   interruptible: boolean;
   resourceGroup: string | null;
   coverageRegex: string | null;
-  environment: { name: string; url: string | null; action: string } | null;
+  environment: EnvironmentDefinition | null;
   preGetSourcesScript: string[];
   /** `parallel: N` / matrix: 1-based index and total, when the job is one of several. */
   nodeIndex: number | null;

@@ -64,6 +64,9 @@ describe('resolveEnvironment', () => {
         name: 'review/$CI_COMMIT_REF_SLUG',
         url: 'https://${CI_COMMIT_REF_SLUG}.$DOMAIN$NOPE',
         action: 'start',
+        deploymentTier: null,
+        onStop: null,
+        autoStopInSeconds: null,
       },
       vars,
     );
@@ -76,10 +79,24 @@ describe('resolveEnvironment', () => {
     expect(env?.slug).toMatch(/^review-feat-1-[0-9a-z]{6}$/);
   });
 
+  const spec = (name: string, url: string | null, action: string, deploymentTier: string | null = null) => ({
+    name,
+    url,
+    action,
+    deploymentTier,
+    onStop: null,
+    autoStopInSeconds: null,
+  });
+
   it('gives nothing for no environment or a name that expands to nothing', () => {
     expect(resolveEnvironment(null, vars)).toBeNull();
-    expect(resolveEnvironment({ name: '$NOPE', url: null, action: 'start' }, vars)).toBeNull();
-    expect(resolveEnvironment({ name: 'prod', url: '$NOPE', action: 'stop' }, vars)?.url).toBeNull();
+    expect(resolveEnvironment(spec('$NOPE', null, 'start'), vars)).toBeNull();
+    expect(resolveEnvironment(spec('prod', '$NOPE', 'stop'), vars)?.url).toBeNull();
+  });
+
+  it('takes deployment_tier over the guess from the name', () => {
+    expect(resolveEnvironment(spec('review/x', null, 'start'), vars)?.tier).toBe('development');
+    expect(resolveEnvironment(spec('review/x', null, 'start', 'staging'), vars)?.tier).toBe('staging');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * A job's `environment:` as GitLab resolves it: the name and url expanded with the job's variables
- * (unknown variables become empty), GitLab's environment slug, and the tier guessed from the name
- * (the engine does not carry `deployment_tier`).
+ * (unknown variables become empty), GitLab's environment slug, and the tier (`deployment_tier`, or
+ * GitLab's guess from the name).
  */
 import { createHash } from 'node:crypto';
 
@@ -67,6 +67,6 @@ export function resolveEnvironment(
     slug: environmentSlug(name),
     url: url === '' ? null : url,
     action: spec.action,
-    tier: guessTier(name),
+    tier: (spec.deploymentTier as EnvironmentTier | null) ?? guessTier(name),
   };
 }
