@@ -1,6 +1,7 @@
 /**
  * REST: environments and deployments of a project, in GitLab's shapes
- * (`GET /projects/:id/environments`, `.../environments/:environment_id`, `.../deployments`).
+ * (`GET /projects/:id/environments`, `.../environments/:environment_id`, `POST .../stop`,
+ * `.../deployments`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -17,6 +18,7 @@ import type {
 } from '../store/store.js';
 import { presentDeployment, presentEnvironment, type DeploymentResponse } from './environment-presenters.js';
 import { baseUrl, parseId, parsePage, setPaginationHeaders, str } from './http-helpers.js';
+import { stopEnvironment } from './environment-stop.js';
 import { presentJobs } from './job-routes.js';
 import { presentUser } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
@@ -158,6 +160,19 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: Coordinator
       ...presentEnvironment(environment),
       last_deployment: await lastDeployment(ctx, project, environment),
     };
+  });
+  app.post('/api/v4/projects/:id/environments/:environment_id/stop', async (request, reply) => {
+    const principal = await auth(ctx, request);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const params = request.params as Record<string, string>;
+    const environment = await loadEnvironment(ctx, project, params['environment_id']);
+    const body = {
+      ...(request.query as Record<string, unknown>),
+      ...((request.body as object | null) ?? {}),
+    };
+    const force = String((body as Record<string, unknown>)['force']) === 'true';
+    const stopped = await stopEnvironment(ctx, project, environment, { userId: principal.user.id, force });
+    return reply.code(201).send(presentEnvironment(stopped));
   });
   app.get('/api/v4/projects/:id/deployments', async (request, reply) => {
     const project = await projectOf(ctx, request);

@@ -7,7 +7,7 @@
  *   and the project variables scoped to that environment.
  * - after every status change of the pipeline's jobs, each link mirrors its job's status; a
  *   successful deployment makes its environment `available` again, a successful `stop` job makes
- *   it `stopped`.
+ *   it `stopped`, and a `stop` job that fails or is canceled gives a `stopping` one back.
  * Recording never fails a job: its errors are logged and the job goes on. Reading the scoped
  * variables is not recording: a job never runs without them (see `recordEnvironmentStart`).
  */
@@ -115,6 +115,13 @@ async function settle(deps: SchedulerDeps, row: DeploymentRecord, job: JobRecord
   if (status === row.status) return;
   const finishedAt = FINAL.has(status) ? (job.finishedAt ?? deps.clock.now()) : null;
   await deps.store.updateDeployment(row.id, { status, finishedAt });
+  if (row.action === 'stop' && status !== 'success' && FINAL.has(status)) {
+    // A stop job that did not succeed gives a `stopping` environment back (GitLab's recovery).
+    const environment = await deps.store.getEnvironment(row.environmentId);
+    if (environment?.state === 'stopping') {
+      await deps.store.updateEnvironment(row.environmentId, { state: 'available' });
+    }
+  }
   if (status !== 'success') return;
   if (row.action === 'start') await deps.store.updateEnvironment(row.environmentId, { state: 'available' });
   if (row.action === 'stop') await deps.store.updateEnvironment(row.environmentId, { state: 'stopped' });
