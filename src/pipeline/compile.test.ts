@@ -115,6 +115,14 @@ describe('stages and jobs', () => {
       'jobs:j:environment:action config should be start, prepare, stop, verify, access',
     ],
     [
+      'j:\n  script: x\n  artifacts: {paths: [a], public: false, access: none}\n',
+      'jobs:j:artifacts config cannot use both public and access: use access only',
+    ],
+    [
+      'j:\n  script: x\n  artifacts: {paths: [a], access: nobody}\n',
+      'jobs:j:artifacts:access config should be one of: all, developer, none',
+    ],
+    [
       'j:\n  script: x\n  environment: {name: prod, deployment_tier: live}\n',
       'jobs:j:environment:deployment_tier config should be production, staging, testing, development, other',
     ],
@@ -275,6 +283,7 @@ describe('job keywords', () => {
       when: 'always',
       expireIn: '1 week',
       reports: { junit: ['report.xml'] },
+      access: 'all',
     });
     expect(j.cache).toEqual([
       {
@@ -286,6 +295,7 @@ describe('job keywords', () => {
         policy: 'pull',
         when: 'on_success',
         fallbackKeys: [],
+        unprotect: false,
       },
       {
         key: 'default',
@@ -294,7 +304,28 @@ describe('job keywords', () => {
         policy: 'pull-push',
         when: 'on_success',
         fallbackKeys: [],
+        unprotect: false,
       },
+    ]);
+  });
+
+  it.each([
+    ['{paths: [a]}', 'all'],
+    ['{paths: [a], public: false}', 'developer'],
+    ['{paths: [a], public: true}', 'all'],
+    ['{paths: [a], access: none}', 'none'],
+  ])('reads artifacts %s as access %s', async (artifacts, access) => {
+    const p = await compileOk(`j:\n  script: x\n  artifacts: ${artifacts}\n`);
+    expect(job(p, 'j').artifacts?.access).toBe(access);
+  });
+
+  it('reads cache:unprotect, and warns that artifacts:expose_as has no effect', async () => {
+    const p = await compileOk(
+      'j:\n  script: x\n  cache: {paths: [a], unprotect: true}\n  artifacts: {paths: [a], expose_as: out}\n',
+    );
+    expect(job(p, 'j').cache[0]?.unprotect).toBe(true);
+    expect(p.warnings).toEqual([
+      'jobs:j:artifacts:expose_as has no effect here: there are no merge request pages to show it on',
     ]);
   });
 

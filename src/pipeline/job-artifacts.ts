@@ -1,5 +1,6 @@
 import { parseDuration } from '../shared/duration.js';
-import { checkKeys, childSite, keyError, type Site } from './report.js';
+import { addWarning } from './diagnostics.js';
+import { checkKeys, childSite, keyError, siteError, type Site } from './report.js';
 import { isMap, stringOrArray, type RawMap } from './raw.js';
 import type { ArtifactsDefinition, CacheDefinition } from './types.js';
 
@@ -81,6 +82,10 @@ export function parseArtifacts(site: Site): ArtifactsDefinition | null {
   const name = raw['name'];
   if (name !== undefined && typeof name !== 'string') keyError(a, 'name', 'config should be a string');
   const reports = parseReports(a);
+  if (raw['expose_as'] !== undefined) {
+    if (typeof raw['expose_as'] !== 'string') keyError(a, 'expose_as', 'config should be a string');
+    addWarning(a.diag, `${a.path}:expose_as has no effect here: there are no merge request pages to show it on`);
+  }
   return {
     name: typeof name === 'string' ? name : null,
     paths: stringList(a, 'paths'),
@@ -89,7 +94,24 @@ export function parseArtifacts(site: Site): ArtifactsDefinition | null {
     when: oneOf(a, 'when', ARTIFACT_WHEN, 'on_success'),
     expireIn: typeof expireIn === 'string' || typeof expireIn === 'number' ? String(expireIn) : null,
     ...(reports ? { reports } : {}),
+    access: parseAccess(a),
   };
+}
+
+const ACCESS = ['all', 'developer', 'none'] as const;
+
+/** `access`, or the older `public` (false = developer); GitLab refuses both together. */
+function parseAccess(site: Site): ArtifactsDefinition['access'] {
+  const { public: pub, access } = site.map;
+  if (pub !== undefined && access !== undefined) {
+    siteError(site, 'config cannot use both public and access: use access only');
+    return 'all';
+  }
+  if (pub !== undefined) {
+    if (typeof pub !== 'boolean') keyError(site, 'public', 'config should be a boolean value');
+    return pub === false ? 'developer' : 'all';
+  }
+  return oneOf(site, 'access', ACCESS, 'all');
 }
 
 function isDurationOrNever(value: unknown): boolean {
@@ -145,6 +167,7 @@ function parseOneCache(site: Site): CacheDefinition {
     policy: oneOf(site, 'policy', CACHE_POLICIES, 'pull-push'),
     when: oneOf(site, 'when', ARTIFACT_WHEN, 'on_success'),
     fallbackKeys: stringList(site, 'fallback_keys'),
+    unprotect: optionalBool(site, 'unprotect'),
   };
 }
 

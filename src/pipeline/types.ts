@@ -43,6 +43,11 @@ export interface ArtifactsDefinition {
   expireIn: string | null;
   /** `artifacts:reports`, as report type → paths (`junit`, `dotenv`, ...). Absent when not given. */
   reports?: Record<string, string[]>;
+  /**
+   * Who may download the archive over the REST API: `all` (default), `developer` (`public: false`)
+   * or `none`. Jobs that depend on it always get it with their job token.
+   */
+  access: 'all' | 'developer' | 'none';
 }
 
 export interface ImageDefinition {
@@ -65,6 +70,8 @@ export interface CacheDefinition {
   policy: 'pull' | 'push' | 'pull-push';
   when: 'on_success' | 'on_failure' | 'always';
   fallbackKeys: string[];
+  /** `unprotect: true`: protected and unprotected refs share this cache. */
+  unprotect: boolean;
 }
 
 /** A job's `environment:`; name and url are expanded by the coordinator with the job's variables. */

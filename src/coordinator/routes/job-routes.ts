@@ -106,6 +106,11 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
   app.get('/api/v4/projects/:id/jobs/:job_id/artifacts', async (request, reply) => {
     await auth(ctx, request);
     const { job } = await loadJob(ctx, request);
+    if (job.definition.artifacts?.access === 'none') {
+      throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden - the job says artifacts:access: none', {
+        details: { job: job.id },
+      });
+    }
     return sendArchive(ctx, job, reply);
   });
 }

@@ -249,7 +249,7 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     artifacts: artifactEntries(def.artifacts),
     cache: await Promise.all(
       def.cache.map(async (c) => ({
-        key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${refProtected ? 'protected' : 'non_protected'}`,
+        key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${cacheSuffix(refProtected, c)}`,
         untracked: c.untracked,
         paths: c.paths,
         policy: c.policy,
@@ -279,4 +279,12 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
       ? { hooks: [{ name: 'pre_get_sources_script', script: def.preGetSourcesScript }] }
       : {}),
   };
+}
+
+/**
+ * GitLab keeps separate caches for protected and unprotected refs (`-protected` /
+ * `-non_protected`), unless the cache says `unprotect: true`: then every ref shares the unprotected one.
+ */
+export function cacheSuffix(refProtected: boolean, cache: { unprotect?: boolean }): string {
+  return refProtected && cache.unprotect !== true ? 'protected' : 'non_protected';
 }

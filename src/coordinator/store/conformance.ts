@@ -48,6 +48,7 @@ function definition(name: string, tags: string[] = []): JobDefinition {
       exclude: [],
       untracked: false,
       when: 'on_success',
+      access: 'all',
       expireIn: '1 day',
     },
     tags,
