@@ -84,7 +84,10 @@ export function parseArtifacts(site: Site): ArtifactsDefinition | null {
   const reports = parseReports(a);
   if (raw['expose_as'] !== undefined) {
     if (typeof raw['expose_as'] !== 'string') keyError(a, 'expose_as', 'config should be a string');
-    addWarning(a.diag, `${a.path}:expose_as has no effect here: there are no merge request pages to show it on`);
+    addWarning(
+      a.diag,
+      `${a.path}:expose_as has no effect here: there are no merge request pages to show it on`,
+    );
   }
   return {
     name: typeof name === 'string' ? name : null,
