@@ -45,7 +45,8 @@ export async function startBenchCoordinator(
       '--long-poll-seconds',
       String(opts.longPollSeconds ?? 50),
     ],
-    opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {},
+    {},
+    opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [],
   );
   try {
     const m = await proc.waitFor(/listening on (http:\/\/\S+)/);

@@ -68,8 +68,12 @@ export class BenchProcess {
   }
 }
 
-export function flotillaProcess(args: string[], env: NodeJS.ProcessEnv = {}): BenchProcess {
-  return new BenchProcess(process.execPath, [CLI, ...args], { env });
+export function flotillaProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): BenchProcess {
+  return new BenchProcess(process.execPath, [...nodeArgs, CLI, ...args], { env });
 }
 
 export function nodeProcess(script: string, args: string[], env: NodeJS.ProcessEnv = {}): BenchProcess {

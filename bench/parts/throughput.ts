@@ -8,6 +8,7 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
+import { perJob, scrapeDbStats, type DbStats } from '../lib/db-stats.js';
 import { benchDatabase, storeLabel, storesFor, type StoreKind } from '../lib/database.js';
 import {
   createPipeline,
@@ -74,6 +75,8 @@ interface Target {
   coordinator: BenchCoordinator;
   projectId: number;
   idleRssMiB: number;
+  /** Store calls before the first job (pipeline creation and setup excluded from the per-job figures). */
+  dbBefore: DbStats;
 }
 
 async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> {
@@ -87,7 +90,13 @@ async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Pro
       '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE),
     });
     const idleRssMiB = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
-    return { kind, coordinator, projectId: project.id, idleRssMiB };
+    return {
+      kind,
+      coordinator,
+      projectId: project.id,
+      idleRssMiB,
+      dbBefore: await scrapeDbStats(coordinator.url),
+    };
   } catch (err) {
     await coordinator.stop();
     throw err;
@@ -134,8 +143,19 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         }
       }
     }
+    const dbAfter = new Map<StoreKind, DbStats>();
+    for (const t of targets) dbAfter.set(t.kind, await scrapeDbStats(t.coordinator.url));
     return targets.flatMap((t) => {
       const hwm = readRss(t.coordinator.proc.pid)?.hwmMiB ?? null;
+      const completed = [...halves].filter(([k]) => k.startsWith(`${t.kind}:`)).flatMap(([, hs]) => hs);
+      const dbPerJob = perJob(
+        t.dbBefore,
+        dbAfter.get(t.kind) ?? new Map(),
+        completed.reduce((a, h) => a + h.jobs, 0),
+      );
+      console.log(
+        `  ${storeLabel(t.kind)} store calls per completed job (whole part, pipeline creation included): ${dbPerJob.join('; ')}`,
+      );
       return SETTINGS.map((c) => {
         const hs = halves.get(key(t.kind, c)) ?? [];
         const figures = figuresOf(hs, t.idleRssMiB);
@@ -172,6 +192,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
               : {}),
             notes: [
               `coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`,
+              `store calls per completed job over the whole part (pipeline creation included), busiest first: ${dbPerJob.join('; ')}`,
               'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
             ],
           },
