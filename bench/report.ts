@@ -35,7 +35,7 @@ function runsTable(file: ResultsFile): string {
   const runs = Object.entries(file.runs ?? {});
   if (runs.length === 0) return '';
   const suite = file.suite
-    ? `Latest suite invocation: ${file.suite.parts.join(', ')} in ${file.suite.seconds} s (started ${file.suite.at}).\n\n`
+    ? `Latest full suite: ${file.suite.parts.join(', ')} in ${file.suite.seconds} s (started ${file.suite.at}).\n\n`
     : '';
   return `### Runs and machine load\n\n${suite}${table(
     ['Part', 'Started', 'Wall time (s)', 'Load before (1/5/15 min)', 'Load after (1/5/15 min)'],
@@ -207,6 +207,7 @@ async function main(): Promise<void> {
       'autoscale',
       '6. Autoscaling, simulated day (Flotilla taskscaler vs docker+machine baseline)',
       [
+        'Day',
         'IdleCount',
         'IdleTime (s)',
         'Wait p50/p95 (s), baseline',
@@ -215,9 +216,10 @@ async function main(): Promise<void> {
         'Machine-min busy/idle/boot, Flotilla',
         'Total ratio',
         'Created / never ready / rate-limited calls, baseline',
-        'Created / never ready / rate-limited calls, Flotilla',
+        'Created (all providers) / never ready / rate-limited calls, Flotilla',
       ],
       (x) => [
+        x.params['scenario'] ?? 'normal day',
         x.params['idleCount'],
         x.params['idleTimeSeconds'],
         `${cell(x.peer?.figures['wait_p50_s'])} / ${cell(x.peer?.figures['wait_p95_s'])}`,
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
         `${cell(x.figures['busy_machine_min'])} / ${cell(x.figures['idle_machine_min'])} / ${cell(x.figures['booting_machine_min'])}`,
         x.ratio?.['total_machine_min'],
         `${cell(x.peer?.figures['machines_created'])} / ${cell(x.peer?.figures['machines_never_ready'])} / ${cell(x.peer?.figures['rate_limited_calls'])}`,
-        `${cell(x.figures['machines_created'])} / ${cell(x.figures['machines_never_ready'])} / ${cell(x.figures['rate_limited_calls'])}`,
+        `${cell(Number(x.figures['machines_created'] ?? 0) + Number(x.figures['backup_machines_created'] ?? 0))} / ${cell(x.figures['machines_never_ready'])} / ${cell(x.figures['rate_limited_calls'])}`,
       ],
     ),
     runsTable(file),

@@ -10,6 +10,11 @@ export interface FleetSettings {
   /** A machine not ready within this is removed (instance_ready_timeout; docker-machine create fails). */
   readyTimeoutSeconds: number;
   provider: SimProviderSettings;
+  /**
+   * A backup provider (Flotilla only: `backup = true` in the provider group, unpaused after the
+   * primary fails for failover_after). docker+machine has no failover; its baseline ignores this.
+   */
+  backup?: SimProviderSettings;
   /** Seconds of the simulated day (default 24 h); jobs still queued at its end run on after it. */
   daySeconds?: number;
   /** Seeds the provider's randomness (boot times, failures). */

@@ -81,3 +81,27 @@ describe.each(fleets)('%s on a simulated clock and provider', (_name, simulate) 
     expect(r.waits[0]).toBeGreaterThanOrEqual(120 + 60);
   });
 });
+
+describe('provider outage (primary out of capacity)', () => {
+  const outage = (toSeconds: number) => ({ outages: [{ fromSeconds: 0, toSeconds }] });
+
+  it('Flotilla fails over to the backup provider after failover_after, and back once the primary creates again', async () => {
+    const s = { ...settings({}, outage(300)), backup: settings().provider };
+    const r = await simulateTaskscaler([...burst(1, 0, 60), ...burst(1, 1000, 60)], s);
+    expect(r.waits).toHaveLength(2);
+    // failover_after (1 min by default) + one boot on the backup.
+    expect(r.waits[0]).toBeGreaterThanOrEqual(60 + 60);
+    expect(r.waits[0]).toBeLessThan(60 + 60 + 30);
+    expect(r.provider.outageErrors).toBeGreaterThan(0);
+    expect(r.backup?.created).toBe(1);
+    // After the outage the primary creates again and the backup is paused: the second job's machine.
+    expect(r.provider.created).toBe(1);
+  });
+
+  it('docker+machine has no failover: jobs wait for the outage to end', async () => {
+    const s = { ...settings({}, outage(600)), backup: settings().provider };
+    const r = await simulateDockerMachine(burst(1, 0, 60), s);
+    expect(r.waits).toHaveLength(1);
+    expect(r.waits[0]).toBeGreaterThanOrEqual(600 + 60);
+  });
+});

@@ -28,6 +28,8 @@ export interface SimProviderSettings {
   listsPerMinute: number;
   /** Seconds a deleted machine stays `deleting` (and billed) before it is gone. */
   deleteSeconds: number;
+  /** Windows (seconds since the start) in which every create call fails: out of capacity. */
+  outages?: { fromSeconds: number; toSeconds: number }[];
 }
 
 export interface SimMachineView {
@@ -44,6 +46,7 @@ export interface SimProviderStats {
   rateLimited: number;
   quotaErrors: number;
   apiErrors: number;
+  outageErrors: number;
 }
 
 export interface SimProvider extends InstanceGroup {
@@ -75,7 +78,13 @@ export function bootSeconds(s: SimProviderSettings['boot'], random: () => number
   return Math.min(s.maxSeconds, Math.max(s.minSeconds, s.medianSeconds * Math.exp(s.sigma * normal)));
 }
 
-export function createSimProvider(s: SimProviderSettings, clock: Clock, random: () => number): SimProvider {
+export function createSimProvider(
+  s: SimProviderSettings,
+  clock: Clock,
+  random: () => number,
+  /** Prefix of machine ids, so several providers' machines never share one. */
+  idPrefix = 'm',
+): SimProvider {
   const machines = new Map<string, Machine>();
   const now = (): number => clock.now().getTime();
   const mutations = window(s.mutationsPerMinute, now);
@@ -89,6 +98,7 @@ export function createSimProvider(s: SimProviderSettings, clock: Clock, random: 
     rateLimited: 0,
     quotaErrors: 0,
     apiErrors: 0,
+    outageErrors: 0,
   };
   let seq = 0;
 
@@ -104,7 +114,7 @@ export function createSimProvider(s: SimProviderSettings, clock: Clock, random: 
   }
 
   function create(): string {
-    const id = `m${++seq}`;
+    const id = `${idPrefix}${++seq}`;
     const never = random() < s.neverReadyRatio;
     machines.set(id, {
       id,
@@ -134,6 +144,11 @@ export function createSimProvider(s: SimProviderSettings, clock: Clock, random: 
       }
     },
     async increase(count) {
+      const at = clock.monotonic() / 1000;
+      if (s.outages?.some((o) => at >= o.fromSeconds && at < o.toSeconds)) {
+        stats.outageErrors++;
+        throw new ProviderError('capacity', 'simulated outage: no capacity in this region');
+      }
       if (random() < s.createFailureRatio) {
         stats.apiErrors++;
         throw new ProviderError('api', 'simulated API error on create');

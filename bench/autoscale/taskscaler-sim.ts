@@ -23,6 +23,8 @@ import { seededRandom, type WorkloadJob } from './workload.js';
 
 export interface FleetRun extends SimResult {
   provider: SimProviderStats;
+  /** The backup provider's events, when there is one. */
+  backup?: SimProviderStats;
   /** Provider errors the group counted, by kind (what flotilla_autoscaler_provider_errors_total shows). */
   providerErrors: Record<string, number>;
 }
@@ -32,7 +34,8 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetSettings): Promise<FleetRun> {
   const clock = createSimClock();
   const logger = silentLogger();
-  const cloud = createSimProvider(s.provider, clock, seededRandom(s.seed));
+  const cloud = createSimProvider(s.provider, clock, seededRandom(s.seed), 'p');
+  const backup = s.backup ? createSimProvider(s.backup, clock, seededRandom(s.seed + 1), 'b') : null;
   const config = autoscalerConfigSchema.parse({
     plugin: 'sim',
     capacity_per_instance: 1,
@@ -43,7 +46,10 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
   const providerErrors: Record<string, number> = {};
   // The same throttle mapping as the manager's fleet (src/autoscaler/fleet.ts buildGroup).
   const group = createProviderGroup({
-    members: [{ name: 'sim', group: cloud, backup: false }],
+    members: [
+      { name: 'primary', group: cloud, backup: false },
+      ...(backup ? [{ name: 'backup', group: backup, backup: true }] : []),
+    ],
     failoverAfterMs: config.failover_after * 1000,
     throttle: {
       limit: config.scale_throttle.limit === 0 ? 100 : config.scale_throttle.limit,
@@ -108,8 +114,13 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     }
     await scaler.tick();
     await settle();
-    if (t < day) acc.sample(cloud.view(), busy);
+    if (t < day) acc.sample([...cloud.view(), ...(backup?.view() ?? [])], busy);
     clock.advance(1000);
   }
-  return { ...acc.result(), provider: { ...cloud.stats }, providerErrors };
+  return {
+    ...acc.result(),
+    provider: { ...cloud.stats },
+    ...(backup ? { backup: { ...backup.stats } } : {}),
+    providerErrors,
+  };
 }

@@ -31,24 +31,39 @@ export const PROVIDER: SimProviderSettings = {
   deleteSeconds: 30,
 };
 const MAX_MACHINES = 40;
-const IDLE_SETTINGS: { idleCount: number; idleTimeSeconds: number }[] = [
+/** The primary is out of capacity for an hour of the afternoon peak; a backup provider can serve. */
+const OUTAGE = { fromSeconds: 14 * 3600, toSeconds: 15 * 3600 };
+
+interface Scenario {
+  idleCount: number;
+  idleTimeSeconds: number;
+  outage?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
   { idleCount: 0, idleTimeSeconds: 600 },
   { idleCount: 2, idleTimeSeconds: 600 },
   { idleCount: 5, idleTimeSeconds: 600 },
   { idleCount: 5, idleTimeSeconds: 1800 },
   { idleCount: 10, idleTimeSeconds: 1800 },
+  { idleCount: 2, idleTimeSeconds: 600, outage: true },
 ];
 
-function settingsFor(idle: { idleCount: number; idleTimeSeconds: number }): FleetSettings {
+function settingsFor(sc: Scenario): FleetSettings {
   return {
-    ...idle,
+    idleCount: sc.idleCount,
+    idleTimeSeconds: sc.idleTimeSeconds,
     maxMachines: MAX_MACHINES,
     checkIntervalSeconds: 3,
     readyTimeoutSeconds: 300,
-    provider: PROVIDER,
+    provider: sc.outage ? { ...PROVIDER, outages: [OUTAGE] } : PROVIDER,
+    ...(sc.outage ? { backup: PROVIDER } : {}),
     seed: WORKLOAD_SEED,
   };
 }
+
+const scenarioLabel = (sc: Scenario): string =>
+  sc.outage ? 'primary out of capacity 14:00–15:00; Flotilla has a backup provider' : 'normal day';
 
 function figuresOf(r: FleetRun, wallSeconds: number) {
   return {
@@ -68,6 +83,8 @@ function figuresOf(r: FleetRun, wallSeconds: number) {
     rate_limited_calls: r.provider.rateLimited,
     quota_errors: r.provider.quotaErrors,
     api_errors: r.provider.apiErrors,
+    outage_errors: r.provider.outageErrors,
+    backup_machines_created: r.backup?.created ?? null,
     provider_errors_seen: Object.entries(r.providerErrors)
       .map(([k, v]) => `${k} ${v}`)
       .join(', '),
@@ -95,24 +112,26 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
     `  workload: ${jobs.length} jobs in ${new Set(jobs.map((j) => j.pipeline)).size} pipelines, ${busyTotal.toFixed(0)} job-minutes (seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator)`,
   );
   const out: BenchResult[] = [];
-  for (const idle of IDLE_SETTINGS) {
-    const s = settingsFor(idle);
+  for (const sc of SCENARIOS) {
+    const s = settingsFor(sc);
     const base = await timed(() => simulateDockerMachine(jobs, s));
     const ours = await timed(() => simulateTaskscaler(jobs, s));
     console.log(
-      `  IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s: docker+machine wait p50/p95 ${base.wait_p50_s}/${base.wait_p95_s} s, ${base.total_machine_min} machine-min; Flotilla taskscaler ${ours.wait_p50_s}/${ours.wait_p95_s} s, ${ours.total_machine_min} machine-min (${ours.rate_limited_calls} rate-limited calls, ${ours.machines_never_ready} never ready; simulated in ${ours.simulation_wall_s} s)`,
+      `  IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s, ${scenarioLabel(sc)}: docker+machine wait p50/p95 ${base.wait_p50_s}/${base.wait_p95_s} s, ${base.total_machine_min} machine-min; Flotilla taskscaler ${ours.wait_p50_s}/${ours.wait_p95_s} s, ${ours.total_machine_min} machine-min (${ours.rate_limited_calls} rate-limited calls, ${ours.machines_never_ready} never ready; simulated in ${ours.simulation_wall_s} s)`,
     );
     out.push(
       result(
         'autoscale',
-        `autoscaling (simulated day), IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s`,
+        `autoscaling (simulated day), IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s, ${scenarioLabel(sc)}`,
         {
+          scenario: scenarioLabel(sc),
           idleCount: s.idleCount,
           idleTimeSeconds: s.idleTimeSeconds,
           maxMachines: s.maxMachines,
           checkIntervalSeconds: s.checkIntervalSeconds,
           readyTimeoutSeconds: s.readyTimeoutSeconds,
           provider: s.provider,
+          backupProvider: s.backup ?? null,
           workload: 'bench/workloads/day-bursty.csv',
           jobs: jobs.length,
           seed: WORKLOAD_SEED,
