@@ -175,9 +175,11 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
         return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
       }
       await res.arrayBuffer().catch(() => undefined);
-      // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new value.
+      // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new
+      // value. The first value ever seen counts too: a request without `last_update` is never held,
+      // so the next one (which sends it) is the first that can wait for a job as a long poll.
       if (res.status === 204)
-        return { kind: 'none', queueChanged: sent !== undefined && lastUpdate !== sent };
+        return { kind: 'none', queueChanged: lastUpdate !== undefined && lastUpdate !== sent };
       if (res.status === 403) return { kind: 'unhealthy', status: 403 };
       return {
         kind: 'retry',

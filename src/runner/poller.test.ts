@@ -67,14 +67,28 @@ describe('poll worker', () => {
     coordinator.holdMs = 30;
     coordinator.onHold = () => clock.advance(3000);
     startWorker();
-    await until(() => coordinator.requests.length === 1 && clock.pending === 1);
+    await until(() => coordinator.requests.length >= 3);
     expect(coordinator.requests[0]).toMatchObject({ token: 'glrt-poller', system_id: 's_000000000000' });
     expect(coordinator.requests[0]).not.toHaveProperty('last_update');
-    expect(clock.sleeps).toEqual([3000]);
-    clock.advance(3000);
-    await until(() => coordinator.requests.length >= 3);
     expect(coordinator.requests[1]?.last_update).toBe('1');
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('re-polls at once after the first queue version, but waits the interval when not held', async () => {
+    startWorker();
+    await until(() => clock.pending === 1);
+    expect(coordinator.requests.map((r) => r.last_update)).toEqual([undefined, '1']);
     expect(clock.sleeps).toEqual([3000]);
+  });
+
+  it('takes a job queued during the first long poll without waiting for the check interval', async () => {
+    coordinator.holdMs = 60_000;
+    startWorker();
+    await until(() => coordinator.requests.length === 2 && coordinator.heldCount === 1);
+    coordinator.enqueue(jobPayload({ id: 8 }));
+    await until(() => jobs.length === 1);
+    expect(jobs[0]?.payload.id).toBe(8);
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('re-polls at once when a 204 carries a new queue version (Workhorse long poll end)', async () => {
@@ -84,11 +98,9 @@ describe('poll worker', () => {
       { status: 204, headers: { 'x-gitlab-last-update': '2' } },
     );
     startWorker();
-    await until(() => clock.pending === 1);
-    clock.advance(3000);
     await until(() => coordinator.requests.length === 3 && clock.pending === 1);
     expect(coordinator.requests.map((r) => r.last_update)).toEqual([undefined, '1', '2']);
-    expect(clock.sleeps).toEqual([3000, 3000]);
+    expect(clock.sleeps).toEqual([3000]);
   });
 
   it('hands a 201 job over with its slot and polls again immediately', async () => {
@@ -140,9 +152,7 @@ describe('poll worker', () => {
     coordinator.holdMs = 60_000;
     coordinator.requestAnswers.push({ status: 204, headers: { 'x-gitlab-last-update': '1' } });
     startWorker();
-    await until(() => clock.pending === 1);
-    clock.advance(3000);
-    await until(() => coordinator.requests.length === 2);
+    await until(() => coordinator.requests.length === 2 && coordinator.heldCount === 1);
     controller.abort();
     await worker;
     expect(target.used.size).toBe(0);

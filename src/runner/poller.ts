@@ -4,7 +4,10 @@
  * - 201 → hands the job over and polls again at once;
  * - 204 → polls again at once when the server held the request for a full check interval (long
  *   poll) or the queue version in X-GitLab-Last-Update changed (GitLab Workhorse ends a long poll
- *   that way), otherwise when the check interval (plus jitter) since the request started has passed;
+ *   that way; the first version seen counts as a change, since only a request that sends one can be
+ *   held), otherwise when the check interval (plus jitter) since the request started has passed.
+ *   Without that first re-poll a job created just after the runner started waited for the whole
+ *   first check interval (gitlab-runner waits it too; we differ on purpose);
  * - 403 / network error → unhealthy; after 3 in a row the entry is parked for an hour;
  * - 409 / 429 / 5xx → exponential backoff, or the server's Retry-After.
  * Aborting `signal` stops it at once, also in the middle of a long poll.
