@@ -1,9 +1,8 @@
 /** `flotilla coordinator`: the GitLab-compatible coordinator as a long-running server. */
 import type { Command } from 'commander';
 
-import { createLogger, type LogFormat, type LogLevel } from '../shared/logger.js';
+import type { LogFormat, LogLevel } from '../shared/logger.js';
 import { say } from './output.js';
-import { startCoordinator } from './start-coordinator.js';
 
 interface CoordinatorFlags {
   listen: string;
@@ -27,6 +26,9 @@ function positive(value: string, flag: string): number {
 }
 
 async function runCoordinator(flags: CoordinatorFlags): Promise<void> {
+  // Loaded only when this command runs, so that other commands start faster.
+  const { createLogger } = await import('../shared/logger.js');
+  const { startCoordinator } = await import('./start-coordinator.js');
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, name: 'coordinator' });
   const running = await startCoordinator({
     listen: flags.listen,

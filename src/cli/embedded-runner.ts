@@ -3,13 +3,15 @@
  * manager as `flotilla runner run`, fed a config object instead of a file.
  */
 
+import { Registry } from 'prom-client';
+
 import { validateConfig } from '../config/load.js';
 import { randomSystemId } from '../config/system-id.js';
-import { createRunnerManager, type RunnerManager } from '../runner/manager.js';
+import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
+import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { FLOTILLA_VERSION } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { runnerExecutors } from './executors.js';
 
 export interface EmbeddedRunnerOptions {
   url: string;
@@ -24,6 +26,21 @@ export interface EmbeddedRunnerOptions {
   listenAddress?: string;
   /** `[runners.docker]` for the docker executor. */
   docker?: Record<string, unknown>;
+}
+
+type Executors = Pick<RunnerManagerOptions, 'registry' | 'executorFactories' | 'executorFactoryFor'>;
+
+/** The shell executor alone, or every executor (docker and autoscaler modules load only then). */
+async function executorsFor(executor: string, logger: Logger): Promise<Executors> {
+  if (executor === 'shell')
+    return { registry: new Registry(), executorFactories: [createShellExecutorFactory()] };
+  const { runnerExecutors } = await import('./executors.js');
+  const all = runnerExecutors(logger);
+  return {
+    registry: all.registry,
+    executorFactories: all.executorFactories,
+    executorFactoryFor: all.executorFactoryFor,
+  };
 }
 
 export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promise<RunnerManager> {
@@ -54,7 +71,7 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
     systemId: randomSystemId(),
     logger: options.logger,
     clock: systemClock,
-    ...runnerExecutors(options.logger),
+    ...(await executorsFor(options.executor, options.logger)),
     version: FLOTILLA_VERSION,
   });
   await manager.start();

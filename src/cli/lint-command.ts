@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 
 import type { Command } from 'commander';
 
-import { lintPipeline, type LintResult } from '../pipeline/lint.js';
+import type { LintResult } from '../pipeline/lint.js';
 import type { PipelineContext } from '../pipeline/types.js';
 import { FlotillaError } from '../shared/errors.js';
 import { say, warn } from './output.js';
@@ -110,6 +110,8 @@ async function lint(fileArg: string | undefined, flags: LintFlags): Promise<void
   // `include:local` paths are relative to the project's root: the file's folder unless told otherwise.
   const root = path.resolve(flags.projectDir ?? path.dirname(file));
   const context = await localContext(root);
+  // The pipeline engine is loaded only when this command runs, so that other commands start faster.
+  const { lintPipeline } = await import('../pipeline/lint.js');
   const result = await lintPipeline(text, context, {
     fileName: path.relative(root, file) || path.basename(file),
   });

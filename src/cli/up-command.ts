@@ -7,11 +7,11 @@ import path from 'node:path';
 
 import type { Command } from 'commander';
 
-import { createLogger, type LogFormat, type LogLevel } from '../shared/logger.js';
+import type { LogFormat, LogLevel } from '../shared/logger.js';
 import { say } from './output.js';
 import { installSignalHandlers } from './signals.js';
 import type { RunningCoordinator } from './start-coordinator.js';
-import { startUp, type UpOptions } from './up-start.js';
+import type { UpOptions } from './up-start.js';
 
 interface UpFlags extends UpOptions {
   logLevel: LogLevel;
@@ -30,6 +30,9 @@ function printWelcome(coordinator: RunningCoordinator, configPath: string, dataD
 }
 
 async function up(flags: UpFlags): Promise<void> {
+  // Loaded only when this command runs, so that other commands start faster.
+  const { createLogger } = await import('../shared/logger.js');
+  const { startUp } = await import('./up-start.js');
   const baseLogger = createLogger({ level: flags.logLevel, format: flags.logFormat, name: 'flotilla' });
   const { coordinator, manager, executors, reporter, logger, configPath } = await startUp(flags, baseLogger);
   try {

@@ -2,8 +2,6 @@
  * Which executor `flotilla run` uses: `--executor auto` (the default) picks docker when a Docker
  * Engine answers and the helper image is there, else shell, and says why.
  */
-import { connectDocker, pingEngine } from '../../executors/docker/docker-client.js';
-import { dockerConfigSchema } from '../../executors/docker/docker-config.js';
 import { FLOTILLA_VERSION } from '../../runner/version.js';
 import { errorMessage } from '../../shared/errors.js';
 
@@ -17,6 +15,9 @@ export const HELPER_IMAGE = `flotilla-helper:${FLOTILLA_VERSION}`;
 export async function chooseExecutor(requested: string): Promise<ExecutorChoice> {
   if (requested === 'shell') return { executor: 'shell', reason: 'as asked' };
   try {
+    // Loaded only when a Docker Engine may be used: dockerode alone takes a noticeable part of startup.
+    const { connectDocker, pingEngine } = await import('../../executors/docker/docker-client.js');
+    const { dockerConfigSchema } = await import('../../executors/docker/docker-config.js');
     const endpoint = connectDocker(dockerConfigSchema.parse({}), process.env);
     await pingEngine(endpoint, 3000);
     const images = await endpoint.docker.listImages({ filters: { reference: [HELPER_IMAGE] } });

@@ -1,0 +1,151 @@
+/**
+ * `flotilla run [DIR]`: runs a directory's `.gitlab-ci.yml` exactly as CI would, through a real
+ * coordinator and runner: embedded ones (a throwaway SQLite coordinator and a shell runner in this
+ * process), or a running coordinator given by `--url`/`--token` whose runners pick the jobs up.
+ * The working tree (uncommitted changes included) is pushed as the project's branch; each job's log
+ * streams to the terminal; the exit code is 0 only when the pipeline succeeded. This is the
+ * command's action; `run-command.ts` registers it and imports this file only when `run` runs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { RunnerManager } from '../../runner/manager.js';
+import { systemClock } from '../../shared/clock.js';
+import { FlotillaError } from '../../shared/errors.js';
+import { createLogger, type LogLevel } from '../../shared/logger.js';
+import { startEmbeddedRunner } from '../embedded-runner.js';
+import { say, warn } from '../output.js';
+import { RestClient } from '../rest-client.js';
+import { startCoordinator, type RunningCoordinator } from '../start-coordinator.js';
+import { chooseExecutor } from './choose-executor.js';
+import { prepareSource } from './prepare-source.js';
+import { pushSnapshot } from './snapshot.js';
+import { PipelineWatcher, summaryLines } from './watch-pipeline.js';
+
+export interface RunFlags {
+  url?: string;
+  token?: string;
+  executor: string;
+  image: string;
+  concurrent: string;
+  keep?: boolean;
+  verbose?: boolean;
+  color: boolean;
+}
+
+interface Target {
+  url: string;
+  token: string;
+  coordinator: RunningCoordinator | null;
+  runner: RunnerManager | null;
+  executor: string | null;
+}
+
+async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
+  const logger = createLogger({ level, format: 'text', name: 'flotilla' });
+  const coordinator = await startCoordinator({
+    listen: '127.0.0.1:0',
+    dataDir: path.join(scratch, 'coordinator'),
+    logger,
+    config: {
+      longPollSeconds: 30,
+      traceUpdateIntervalIdle: 1,
+      traceUpdateIntervalWatched: 1,
+      watchdogIntervalSeconds: 1,
+    },
+  });
+  const client = new RestClient(coordinator.url, coordinator.rootToken);
+  const created = await client.createRunner('flotilla run');
+  const concurrent = Number(flags.concurrent);
+  if (!Number.isInteger(concurrent) || concurrent < 1) {
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--concurrent must be a positive integer, got "${flags.concurrent}"`,
+    );
+  }
+  const choice = await chooseExecutor(flags.executor);
+  say(`Executor: ${choice.executor} (${choice.reason})`);
+  const runner = await startEmbeddedRunner({
+    url: coordinator.url,
+    token: created.token,
+    name: 'flotilla-run',
+    executor: choice.executor,
+    // Containers reach the embedded coordinator on loopback through the host network.
+    ...(choice.executor === 'docker'
+      ? { docker: { image: flags.image, network_mode: 'host', pull_policy: ['if-not-present'] } }
+      : {}),
+    buildsDir: path.join(scratch, 'builds'),
+    cacheDir: path.join(scratch, 'cache'),
+    concurrent,
+    logger,
+    checkInterval: 1,
+  });
+  return {
+    url: coordinator.url,
+    token: coordinator.rootToken,
+    coordinator,
+    runner,
+    executor: choice.executor,
+  };
+}
+
+async function remoteTarget(flags: RunFlags): Promise<Target> {
+  const token = flags.token ?? process.env['FLOTILLA_TOKEN'];
+  if (!token)
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator',
+    );
+  return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null };
+}
+
+async function ensureProject(client: RestClient, name: string, embedded: boolean) {
+  const existing = embedded ? null : await client.findProject(`root/${name}`);
+  return existing ?? client.createProject(name);
+}
+
+async function runPipeline(target: Target, dir: string, scratch: string, flags: RunFlags): Promise<boolean> {
+  const client = new RestClient(target.url, target.token);
+  const source = await prepareSource(dir, scratch);
+  const project = await ensureProject(client, source.projectName, target.coordinator !== null);
+  const remote = new URL(project.http_url_to_repo);
+  remote.username = 'root';
+  remote.password = target.token;
+  say(
+    `Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.executor ?? "the coordinator's runners"})`,
+  );
+  await pushSnapshot(source.repoDir, remote.toString(), source.snapshot);
+  const pipeline = await client.until(
+    async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}&source=push`))[0],
+    'the pipeline of the pushed commit',
+  );
+  const watcher = new PipelineWatcher({
+    client,
+    projectId: project.id,
+    pipelineId: pipeline.id,
+    clock: systemClock,
+    write: say,
+    color: flags.color && process.stdout.isTTY === true,
+  });
+  const result = await watcher.run();
+  for (const line of summaryLines(result)) say(line);
+  return result.pipeline.status === 'success';
+}
+
+/** The action of `flotilla run`, loaded only when that command runs. */
+export async function runCommand(dirArg: string | undefined, flags: RunFlags): Promise<void> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'flotilla-run-'));
+  const level: LogLevel = flags.verbose ? 'info' : 'warn';
+  let target: Target | null = null;
+  try {
+    target = flags.url ? await remoteTarget(flags) : await embeddedTarget(scratch, flags, level);
+    const ok = await runPipeline(target, dirArg ?? '.', scratch, flags);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await target?.runner?.stop({ graceful: false });
+    await target?.coordinator?.close();
+    if (flags.keep) warn(`kept the run's data in ${scratch}`);
+    else await rm(scratch, { recursive: true, force: true });
+  }
+}
