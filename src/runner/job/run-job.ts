@@ -159,6 +159,11 @@ async function finish(
   if (control.interrupt === 'abort') {
     trace.finish();
     sender.stop();
+    // a PATCH may still be in flight: free the trace once the sender has let go of it
+    void sender
+      .flush()
+      .catch(() => false)
+      .finally(() => trace.dispose());
     logger.warn('job aborted by the coordinator; not reporting a final state');
     return { state: 'dropped' };
   }
@@ -172,11 +177,13 @@ async function finish(
           ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
           ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
         };
-  const status = await sender.finish({
-    state: result.state === 'success' ? 'success' : 'failed',
-    ...(result.failureReason ? { failure_reason: result.failureReason } : {}),
-    ...(result.exitCode !== undefined ? { exit_code: result.exitCode } : {}),
-  });
+  const status = await sender
+    .finish({
+      state: result.state === 'success' ? 'success' : 'failed',
+      ...(result.failureReason ? { failure_reason: result.failureReason } : {}),
+      ...(result.exitCode !== undefined ? { exit_code: result.exitCode } : {}),
+    })
+    .finally(() => trace.dispose());
   logger.info({ state: result.state, failureReason: result.failureReason, status }, 'job finished');
   return result;
 }
