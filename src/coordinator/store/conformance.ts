@@ -12,6 +12,7 @@ import type {
   AccessLevel,
   DeploymentFilter,
   EnvironmentFilter,
+  JobFilter,
   JobRecord,
   NewEnvironment,
   NewJob,
@@ -449,6 +450,28 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(pending.items.map((j) => j.name)).toEqual(['a', 'c', 'e']);
         expect((await store.listJobs({ statuses: ['pending', 'created'] })).total).toBe(6);
         expect(await store.listJobs({ statuses: [] })).toEqual({ items: [], total: 0 });
+      });
+
+      it('filters by resource group, within a project and with statuses', async () => {
+        const grouped = (name: string, group: string | null, status: NewJob['status'] = 'created') =>
+          newJob(name, { status, definition: { ...definition(name, []), resourceGroup: group } });
+        const { pipeline } = await pipelineWith([
+          grouped('a', 'prod'),
+          grouped('b', 'staging', 'pending'),
+          grouped('c', null),
+          grouped('d', 'prod', 'running'),
+        ]);
+        await pipelineWith([grouped('elsewhere', 'prod')]);
+        const names = async (filter: JobFilter) => (await store.listJobs(filter)).items.map((j) => j.name);
+        const projectId = pipeline.projectId;
+        expect(await names({ projectId, resourceGroups: ['prod'] })).toEqual(['a', 'd']);
+        expect(await names({ projectId, resourceGroups: ['prod', 'staging'] })).toEqual(['a', 'b', 'd']);
+        expect(await names({ projectId, resourceGroups: ['prod'], statuses: ['running'] })).toEqual(['d']);
+        expect(await names({ resourceGroups: ['prod'] })).toEqual(['a', 'd', 'elsewhere']);
+        expect(await names({ projectId, resourceGroups: ['Prod', 'missing'] })).toEqual([]);
+        expect(await store.listJobs({ projectId, resourceGroups: [] })).toEqual({ items: [], total: 0 });
+        const paged = await store.listJobs({ projectId, resourceGroups: ['prod'] }, { page: 1, perPage: 1 });
+        expect(paged.total).toBe(2);
       });
 
       it('updateJob is a compare-and-set on status', async () => {

@@ -184,6 +184,11 @@ export interface JobFilter {
    * create child pipelines and never reach a runner. Default: both.
    */
   kind?: JobKind;
+  /**
+   * Only jobs whose `resource_group` (the definition's `resourceGroup`, unexpanded name) is one
+   * of these; an empty list matches nothing. Combine with `projectId`: a group belongs to a project.
+   */
+  resourceGroups?: string[];
 }
 
 export type JobKind = 'build' | 'bridge';

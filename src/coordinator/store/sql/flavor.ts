@@ -27,6 +27,8 @@ export interface SqlFlavor {
   transaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** True when the JSON array `jobs.tag_list` holds only tags from `tags` (non-empty). */
   jobTagsWithin(tags: string[]): Expression<SqlBool>;
+  /** The `resourceGroup` of the JSON text `jobs.definition`, or null when it has none. */
+  jobResourceGroup(): Expression<string | null>;
 }
 
 /** What every query module gets. */

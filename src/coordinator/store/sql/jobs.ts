@@ -82,15 +82,19 @@ export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Pr
 
 /** Jobs matching `filter`, by id ascending; all of them when `page` is omitted. */
 export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> {
-  const statuses = filter.statuses;
+  const { statuses, resourceGroups } = filter;
   if (statuses !== undefined && statuses.length === 0) return { items: [], total: 0 };
+  if (resourceGroups !== undefined && resourceGroups.length === 0) return { items: [], total: 0 };
   const base = ctx.db
     .selectFrom('jobs')
     .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
     .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', filter.projectId ?? 0))
     .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
     .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)))
-    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'));
+    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'))
+    .$if(resourceGroups !== undefined, (qb) =>
+      qb.where((eb) => eb(ctx.flavor.jobResourceGroup(), 'in', resourceGroups ?? [])),
+    );
   if (page === undefined) {
     const rows = await base.selectAll().orderBy('id').execute();
     return { items: rows.map(toJob), total: rows.length };

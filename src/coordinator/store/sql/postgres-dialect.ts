@@ -17,6 +17,8 @@ export const postgresFlavor: SqlFlavor = {
   transaction: (db, fn) => db.transaction().execute(fn),
   jobTagsWithin: (tags): Expression<SqlBool> =>
     sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${JSON.stringify(tags)})::jsonb`,
+  jobResourceGroup: (): Expression<string | null> =>
+    sql<string | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'resourceGroup')`,
 };
 
 export interface PostgresOptions {
