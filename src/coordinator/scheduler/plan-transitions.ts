@@ -21,7 +21,7 @@ function asItem(job: JobRecord): StatusItem {
   };
 }
 
-function prerequisites(job: JobRecord, jobs: JobRecord[]): JobRecord[] | null {
+function prerequisites(job: JobRecord, jobs: readonly JobRecord[]): JobRecord[] | null {
   const needs = job.definition.needs;
   if (needs === null) return jobs.filter((j) => j.stageIdx < job.stageIdx);
   const found: JobRecord[] = [];
@@ -53,7 +53,7 @@ function nextStatus(job: JobRecord, prereqStatus: string | null): JobStatus | nu
   return null;
 }
 
-export function planTransitions(jobs: JobRecord[]): Transition[] {
+export function planTransitions(jobs: readonly JobRecord[]): Transition[] {
   const out: Transition[] = [];
   for (const job of jobs) {
     if (job.status !== 'created') continue;
@@ -68,6 +68,6 @@ export function planTransitions(jobs: JobRecord[]): Transition[] {
   return out;
 }
 
-export function pipelineStatusOf(jobs: JobRecord[]): ReturnType<typeof compositeStatus> {
+export function pipelineStatusOf(jobs: readonly JobRecord[]): ReturnType<typeof compositeStatus> {
   return compositeStatus(jobs.map(asItem));
 }

@@ -2,11 +2,15 @@
  * Moves a pipeline forward: applies job transitions until none is left, queues newly pending
  * jobs (waking matching runners), triggers pending bridges (child pipelines) and follows
  * `strategy: depend` ones, and derives the pipeline's status from its jobs.
+ *
+ * The pipeline's jobs are listed once per processing and kept current with its own writes
+ * (`PipelineJobs`); they are listed again only after a bridge moved or a write did not apply.
  */
 import { isCompleted, type JobStatus } from '../../api/job-status.js';
-import type { JobPatch, JobRecord, PipelineRecord } from '../store/store.js';
+import { jobKindOf, type JobPatch, type JobRecord, type PipelineRecord } from '../store/store.js';
 import { isBridge, syncDependentBridge, triggerBridge } from './bridges.js';
 import type { SchedulerDeps } from './deps.js';
+import { PipelineJobs } from './pipeline-jobs.js';
 import { pipelineStatusOf, planTransitions } from './plan-transitions.js';
 import { assignResources } from './resource-groups.js';
 
@@ -23,10 +27,10 @@ function patchFor(job: JobRecord, to: JobStatus, now: Date): JobPatch {
   return patch;
 }
 
-async function applyTransitions(deps: SchedulerDeps, pipelineId: number): Promise<JobRecord[]> {
+async function applyTransitions(deps: SchedulerDeps, view: PipelineJobs): Promise<JobRecord[]> {
   const queued: JobRecord[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { items: jobs } = await deps.store.listJobs({ pipelineId });
+    const jobs = [...(await view.jobs())];
     const transitions = planTransitions(jobs);
     if (transitions.length === 0) break;
     const now = deps.clock.now();
@@ -34,6 +38,7 @@ async function applyTransitions(deps: SchedulerDeps, pipelineId: number): Promis
       const job = jobs.find((j) => j.id === t.jobId);
       if (!job) continue;
       const updated = await deps.store.updateJob(t.jobId, patchFor(job, t.to, now), ['created']);
+      view.apply(updated);
       if (updated) deps.onJobStatus?.(t.to, 'created');
       if (updated?.status === 'pending') queued.push(updated);
     }
@@ -45,8 +50,9 @@ async function applyTransitions(deps: SchedulerDeps, pipelineId: number): Promis
 async function moveBridges(
   deps: SchedulerDeps,
   pipeline: PipelineRecord,
+  view: PipelineJobs,
 ): Promise<{ changed: boolean; children: number[] }> {
-  const { items: bridges } = await deps.store.listJobs({ pipelineId: pipeline.id, kind: 'bridge' });
+  const bridges = (await view.jobs()).filter((j) => jobKindOf(j.definition) === 'bridge');
   const children: number[] = [];
   let changed = false;
   for (const bridge of bridges) {
@@ -58,11 +64,16 @@ async function moveBridges(
       changed = true;
     }
   }
+  // The bridge moves write through their own paths: list the jobs again after any of them.
+  if (changed) view.invalidate();
   return { changed, children };
 }
 
-async function updatePipelineStatus(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<boolean> {
-  const { items: jobs } = await deps.store.listJobs({ pipelineId: pipeline.id });
+async function updatePipelineStatus(
+  deps: SchedulerDeps,
+  pipeline: PipelineRecord,
+  jobs: readonly JobRecord[],
+): Promise<boolean> {
   const status = pipelineStatusOf(jobs) ?? 'skipped';
   if (status === pipeline.status) return false;
   const now = deps.clock.now();
@@ -82,16 +93,19 @@ export async function processPipeline(deps: SchedulerDeps, pipelineId: number): 
   const pipeline = await deps.store.getPipeline(pipelineId);
   if (!pipeline || pipeline.yamlErrors) return [];
   const others: number[] = [];
+  const view = new PipelineJobs(deps.store, pipelineId);
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {
-    const queued = await applyTransitions(deps, pipelineId);
+    const queued = await applyTransitions(deps, view);
     deps.queue.jobsQueued(queued.filter((j) => !isBridge(j)));
-    const bridges = await moveBridges(deps, pipeline);
+    const bridges = await moveBridges(deps, pipeline, view);
     others.push(...bridges.children);
     if (!bridges.changed) break;
   }
-  const assigned = await assignResources(deps);
+  const assigned = await assignResources(deps, await view.jobs());
+  for (const job of assigned) view.apply(job);
   others.push(...assigned.map((j) => j.pipelineId));
-  const changed = await updatePipelineStatus(deps, (await deps.store.getPipeline(pipelineId)) ?? pipeline);
+  const current = (await deps.store.getPipeline(pipelineId)) ?? pipeline;
+  const changed = await updatePipelineStatus(deps, current, await view.jobs());
   if (changed && pipeline.parentPipelineId !== null) others.push(pipeline.parentPipelineId);
   return [...new Set(others)].filter((id) => id !== pipelineId);
 }
