@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
+import { context as pushContext } from './compile-test-kit.js';
 import type { JobDefinition, PipelineContext } from './types.js';
 
 const context: PipelineContext = {
-  ref: 'main',
-  sha: 'abc',
-  beforeSha: '000',
-  tag: false,
-  source: 'push',
-  defaultBranch: 'main',
+  ...pushContext,
   projectPath: 'g/p',
   variables: { CI_COMMIT_BRANCH: 'main' },
 };

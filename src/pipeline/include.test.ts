@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
+import { context as pushContext } from './compile-test-kit.js';
 import { lintPipeline } from './lint.js';
 import type { CompileResult, PipelineContext } from './types.js';
 
 function contextWith(files: Record<string, string>, extra: Partial<PipelineContext> = {}): PipelineContext {
   return {
-    ref: 'main',
-    sha: 'abc',
-    beforeSha: '000',
-    tag: false,
-    source: 'push',
-    defaultBranch: 'main',
+    ...pushContext,
     projectPath: 'g/p',
     variables: { CI_COMMIT_BRANCH: 'main' },
     readFile: async (path) => files[path] ?? null,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
+import { context as pushContext } from './compile-test-kit.js';
 import type { CompileResult, PipelineContext } from './types.js';
 
 function contextFor(
@@ -8,12 +9,7 @@ function contextFor(
   vars: Record<string, string> = {},
 ): PipelineContext {
   return {
-    ref: 'main',
-    sha: 'abc',
-    beforeSha: '000',
-    tag: false,
-    source: 'push',
-    defaultBranch: 'main',
+    ...pushContext,
     projectPath: 'g/p',
     variables: {
       CI_COMMIT_BRANCH: 'main',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
+import { context as pushContext } from './compile-test-kit.js';
 import type { PipelineContext } from './types.js';
 import { expandVariables } from './variables.js';
 
@@ -29,16 +30,7 @@ describe('expandVariables', () => {
 });
 
 describe('trigger jobs', () => {
-  const context: PipelineContext = {
-    ref: 'main',
-    sha: 'abc',
-    beforeSha: '000',
-    tag: false,
-    source: 'push',
-    defaultBranch: 'main',
-    projectPath: 'g/p',
-    variables: {},
-  };
+  const context: PipelineContext = { ...pushContext, projectPath: 'g/p', variables: {} };
 
   it('represents a local child pipeline trigger', async () => {
     const result = await compilePipeline(
