@@ -10,6 +10,7 @@ import { baseUrl, parseId, parsePage, setPaginationHeaders } from './http-helper
 import { presentJob } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { sendArchive } from './runner-artifact-routes.js';
+import { traceStream } from './trace-stream.js';
 
 export async function presentJobs(
   ctx: CoordinatorContext,
@@ -85,8 +86,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     await auth(ctx, request);
     const { job } = await loadJob(ctx, request);
     ctx.watchedTraces.set(job.id, ctx.clock.monotonic());
-    const trace = await ctx.store.readTrace(job.id);
-    return reply.type('text/plain; charset=utf-8').send(trace);
+    reply.type('text/plain; charset=utf-8').header('Content-Length', String(job.traceSize));
+    return reply.send(traceStream(ctx.store, job.id, job.traceSize));
   });
   app.post('/api/v4/projects/:id/jobs/:job_id/cancel', async (request, reply) => {
     await auth(ctx, request);
