@@ -39,6 +39,21 @@ export interface Fleet {
   /** Stops the loop; removes every machine when `delete_instances_on_shutdown` (or `deleteInstances`). */
   stop(options?: { deleteInstances?: boolean }): Promise<void>;
   clean(options: { dryRun: boolean }): Promise<CleanReport>;
+  /**
+   * A reloaded `[runners.autoscaler]`: the policies (`[[runners.autoscaler.policy]]`) apply at the
+   * next tick; returns the other keys that changed, which need a restart.
+   */
+  reconfigure(next: AutoscalerConfig): string[];
+}
+
+/** Top-level `[runners.autoscaler]` keys whose values differ (policy excluded). */
+export function changedKeys(before: AutoscalerConfig, after: AutoscalerConfig): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  keys.delete('policy');
+  const differs = (k: string): boolean =>
+    JSON.stringify((before as Record<string, unknown>)[k]) !==
+    JSON.stringify((after as Record<string, unknown>)[k]);
+  return [...keys].filter(differs).sort();
 }
 
 /** The provider group of a config (providers created, not initialized). */
@@ -83,6 +98,7 @@ export async function knownKeys(statePath: string): Promise<Set<string>> {
 
 export function createFleet(o: FleetOptions): Fleet {
   const c = o.config;
+  let policies = c.policy;
   const log = o.logger.child({ runner: o.runnerName });
   const metrics = autoscalerMetrics(o.registry);
   const group = buildGroup({ ...o, logger: log }, metrics);
@@ -95,7 +111,7 @@ export function createFleet(o: FleetOptions): Fleet {
       maxUseCount: c.max_use_count,
       maxInstances: c.max_instances,
     },
-    policies: () => c.policy,
+    policies: () => policies,
     timing: {
       readyTimeoutMs: c.instance_ready_timeout * 1000,
       acquireTimeoutMs: c.instance_acquire_timeout * 1000,
@@ -165,5 +181,12 @@ export function createFleet(o: FleetOptions): Fleet {
       await group.shutdown();
     },
     clean,
+    reconfigure(next) {
+      if (JSON.stringify(next.policy) !== JSON.stringify(policies)) {
+        policies = next.policy;
+        log.info({ policies: policies.length }, 'autoscaler policy reloaded');
+      }
+      return changedKeys(c, next);
+    },
   };
 }

@@ -110,13 +110,27 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
 
   const machines = createMachineTargets(() => [...fleets.values()].map((f) => f.view));
 
+  /** The entry's fleet with a reloaded policy applied; other changed keys are logged (restart). */
+  function reconfigured(entry: RunnerConfig): ExecutorFactory | undefined {
+    const running = fleets.get(entry.name);
+    if (!running || !entry.autoscaler) return running?.factory;
+    const pending = running.fleet.reconfigure(entry.autoscaler);
+    if (pending.length > 0) {
+      logger.warn(
+        { runner: shortToken(entry.token), keys: pending.map((k) => `runners.autoscaler.${k}`) },
+        'config change needs a restart to apply',
+      );
+    }
+    return running.factory;
+  }
+
   return {
     registry,
     machineTargets: () => machines.targets(),
     executorFactories: [createShellExecutorFactory(), docker({})],
     executorFactoryFor: (entry) => {
       if (entry.executor === 'docker') return docker(entry.docker);
-      if (entry.executor === 'docker-autoscaler') return fleets.get(entry.name)?.factory;
+      if (entry.executor === 'docker-autoscaler') return reconfigured(entry);
       return undefined;
     },
     async startFleets(config, configPath) {
