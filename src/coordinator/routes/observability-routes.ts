@@ -1,8 +1,9 @@
 /**
  * Observability beyond `/metrics` and the health checks (those live in app.ts):
  * - `GET /-/discovery/targets`: Prometheus HTTP SD for the whole fleet, the coordinator itself
- *   (at the address the scraper used) plus every runner manager that reported a metrics address
- *   while polling (`info.config.metrics_address` in `POST /api/v4/jobs/request`);
+ *   (at the address the scraper used), every runner manager that reported a metrics address
+ *   while polling (`info.config.metrics_address` in `POST /api/v4/jobs/request`), and the
+ *   autoscaled machines those managers list (asked from each manager, cached);
  * - the scrape-time queue gauges (`flotilla_coordinator_jobs_pending`, ...).
  * Managers are remembered from answered job requests (201/204, i.e. a valid runner token).
  */
@@ -21,6 +22,7 @@ import {
   type ManagerContact,
   type ManagerDirectory,
 } from '../../observability/manager-directory.js';
+import { createManagerMachines } from '../../observability/manager-machines.js';
 import { runnerLabelOf } from '../../observability/short-token.js';
 import type { CoordinatorContext } from '../context.js';
 import { createQueueMetrics, QUEUE_DEPTH_CAP, queueDepthByRunnerType } from '../metrics.js';
@@ -126,9 +128,12 @@ export function registerObservabilityRoutes(
     if (contact) directory.record(contact, now());
   });
   if (ctx.config.consul) registerInConsul(app, ctx, ctx.config.consul, directory);
-  app.get('/-/discovery/targets', async (request, reply) =>
-    reply
+  const machines = createManagerMachines({ now });
+  app.get('/-/discovery/targets', async (request, reply) => {
+    const managers = directory.targets(now());
+    const machineGroups = await machines.groups(managers.flatMap((g) => g.targets));
+    return reply
       .type(HTTP_SD_CONTENT_TYPE)
-      .send(JSON.stringify([...selfTarget(request), ...directory.targets(now())])),
-  );
+      .send(JSON.stringify([...selfTarget(request), ...managers, ...machineGroups]));
+  });
 }

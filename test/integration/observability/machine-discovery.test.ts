@@ -3,7 +3,8 @@
  * run` builds it (docker-autoscaler, `local` provider with `node_exporter = true`, one idle machine
  * kept) lists the machine's node exporter on its `/-/discovery/targets`; a real Prometheus with the
  * deploy config's `flotilla-machines` job discovers it there and scrapes it (`up`), with the
- * provider, runner and instance_id labels. An exporter that dies is started again (adopted machine),
+ * provider, runner and instance_id labels; the coordinator's list (one URL for the whole fleet)
+ * carries the machine too. An exporter that dies is started again (adopted machine),
  * and removing the machine stops it. Needs root, network namespaces, dockerd, Debian's
  * `prometheus-node-exporter` (scripts/netns-env.sh) and `prometheus` (deploy/prometheus/test-env.sh);
  * never skipped.
@@ -168,6 +169,17 @@ describe('autoscaled machines in service discovery', () => {
     expect(machine?.labels['__meta_flotilla_runner']).toMatch(/^[A-Za-z0-9_-]{9}$/);
     expect(['creating', 'idle']).toContain(machine?.labels['__meta_flotilla_state']);
     machineTarget = `${host}:9100`;
+    const fromCoordinator = await until(
+      "the coordinator to list the manager's machine",
+      async () => {
+        const res = await fetch(`${coordinator.running.url}/-/discovery/targets`);
+        const list = (await res.json()) as SdGroup[];
+        return list.find((g) => g.labels['__meta_flotilla_component'] === 'machine');
+      },
+      600,
+    );
+    expect(fromCoordinator.targets).toEqual([machineTarget]);
+    expect(fromCoordinator.labels['__meta_flotilla_instance_id']).toBe(ns);
   }, 300_000);
 
   it("Prometheus discovers the machine through the manager's list and scrapes its exporter", async () => {
