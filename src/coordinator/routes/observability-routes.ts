@@ -22,7 +22,7 @@ import {
   type ManagerContact,
   type ManagerDirectory,
 } from '../../observability/manager-directory.js';
-import { createManagerMachines } from '../../observability/manager-machines.js';
+import { createManagerMachines, type ManagerMachines } from '../../observability/manager-machines.js';
 import { runnerLabelOf } from '../../observability/short-token.js';
 import type { CoordinatorContext } from '../context.js';
 import { createQueueMetrics, QUEUE_DEPTH_CAP, queueDepthByRunnerType } from '../metrics.js';
@@ -80,12 +80,13 @@ function selfAddress(app: FastifyInstance, externalUrl: string): string | null {
   return url.hostname ? joinHostPort(url.hostname.replace(/^\[|\]$/g, ''), port) : null;
 }
 
-/** `--consul-address`: the coordinator and every listed manager registered in Consul while listening. */
+/** `--consul-address`: the coordinator, every listed manager and their machines registered in Consul while listening. */
 function registerInConsul(
   app: FastifyInstance,
   ctx: CoordinatorContext,
   settings: ConsulSettings,
   directory: ManagerDirectory,
+  machines: ManagerMachines,
 ): void {
   const registrar = createConsulRegistrar({
     settings,
@@ -94,7 +95,8 @@ function registerInConsul(
       const own: TargetGroup[] = self
         ? [{ targets: [self], labels: cleanLabels({ __meta_flotilla_component: 'coordinator' }) }]
         : [];
-      return [...own, ...directory.targets(ctx.clock.now().getTime())];
+      const managers = directory.targets(ctx.clock.now().getTime());
+      return [...own, ...managers, ...(await machines.groups(managers.flatMap((g) => g.targets)))];
     },
     clock: ctx.clock,
     logger: ctx.logger,
@@ -127,8 +129,8 @@ export function registerObservabilityRoutes(
     const contact = contactOf(request.body, request.ip);
     if (contact) directory.record(contact, now());
   });
-  if (ctx.config.consul) registerInConsul(app, ctx, ctx.config.consul, directory);
   const machines = createManagerMachines({ now });
+  if (ctx.config.consul) registerInConsul(app, ctx, ctx.config.consul, directory, machines);
   app.get('/-/discovery/targets', async (request, reply) => {
     const managers = directory.targets(now());
     const machineGroups = await machines.groups(managers.flatMap((g) => g.targets));
