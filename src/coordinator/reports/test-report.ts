@@ -10,7 +10,7 @@
  * 10 MiB on a small machine) and paid once per artifact while it stays in the cache.
  */
 import type { ArtifactRecord, JobRecord } from '../store/store.js';
-import { JunitParseError, parseJunit, type TestCase, type TestCaseStatus } from './junit.js';
+import type { TestCase, TestCaseStatus } from './junit.js';
 import { ReportTooLargeError, reportFiles } from './report-files.js';
 
 /** Decompressed JUnit XML read per job; past it the job's suite gets a `suite_error`. */
@@ -103,6 +103,8 @@ async function cachedCasesOf(source: JunitSource, cache: ParsedReportCache | und
 
 /** The cases of one job's junit artifact; a failure to read or parse it becomes its message. */
 async function casesOf(source: JunitSource): Promise<Parsed> {
+  // The XML parser loads with the first report asked for, not with every coordinator start.
+  const { JunitParseError, parseJunit } = await import('./junit.js');
   try {
     if (source.artifact.size > MAX_JUNIT_BYTES) throw new ReportTooLargeError(MAX_JUNIT_BYTES);
     const files = await reportFiles(source.artifact.fileFormat, await source.read(), MAX_JUNIT_BYTES);

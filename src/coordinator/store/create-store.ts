@@ -15,10 +15,8 @@ import { FlotillaError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
-import { currentSchema, openPostgres, postgresFlavor } from './sql/postgres-dialect.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore } from './sql/sql-store.js';
-import { openSqlite, sqliteFlavor } from './sql/sqlite-dialect.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
 
@@ -99,11 +97,14 @@ interface Opened {
   schema: string | undefined;
 }
 
+/** Each dialect's module (and its driver: better-sqlite3 or pg) is loaded only when used. */
 async function open(location: StoreLocation, logger: Logger | undefined): Promise<Opened> {
   if (location.dialect === 'sqlite') {
+    const { openSqlite, sqliteFlavor } = await import('./sql/sqlite-dialect.js');
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
     return { db: openSqlite(location.filename), flavor: sqliteFlavor, schema: undefined };
   }
+  const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres-dialect.js');
   const db = await openPostgres({
     connectionString: location.connectionString,
     schema: location.schema,
