@@ -17,7 +17,7 @@ import {
   startBenchCoordinator,
   type BenchCoordinator,
 } from '../lib/fleet.js';
-import { readRss, RssSampler } from '../lib/proc.js';
+import { readRss, RssSampler, type BenchProcess } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
@@ -33,6 +33,39 @@ interface Half {
   request201: number[];
   patchPut: number[];
   peakRssMiB: number;
+}
+
+/** Pending jobs of the project (the `X-Total` of a one-row page). */
+async function pendingJobs(coordinator: BenchCoordinator, projectId: number): Promise<number> {
+  const res = await coordinator.api.get(`/projects/${projectId}/jobs?scope[]=pending&per_page=1`);
+  return Number(res.headers.get('x-total') ?? '0');
+}
+
+/**
+ * Waits for the clients' STATS. A job whose trace or status request failed under load is never
+ * completed, so the clients may never reach their job count: once no job has been pending for
+ * 5 s, they are told to stop (SIGTERM makes them write STATS), instead of idling to the limit.
+ */
+async function untilDrained(
+  coordinator: BenchCoordinator,
+  projectId: number,
+  proc: BenchProcess,
+): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  let emptySince = 0;
+  while (Date.now() < deadline) {
+    try {
+      await proc.waitFor(/STATS\n/, 2000);
+      return;
+    } catch {
+      // not yet
+    }
+    const pending = await pendingJobs(coordinator, projectId).catch(() => 1);
+    if (pending > 0) emptySince = 0;
+    else if (emptySince === 0) emptySince = Date.now();
+    else if (Date.now() - emptySince >= 5000) break;
+  }
+  await proc.stop('SIGTERM');
 }
 
 async function half(
@@ -54,7 +87,7 @@ async function half(
     maxJobs: backlog,
     statsFile: path.join(coordinator.dir, `throughput-${tag}.json`),
   });
-  await fleet.proc.waitFor(/STATS\n/, 300_000).catch(() => undefined);
+  await untilDrained(coordinator, projectId, fleet.proc);
   const stats = await fleet.stats();
   const peak = sampler.stop().get(coordinator.proc.pid) ?? 0;
   const seconds = ((stats.lastJobAt ?? 0) - (stats.firstJobAt ?? 0)) / 1000;
