@@ -11,7 +11,7 @@ import { ACCESS_TOKEN_PREFIX } from '../api/runner-api.js';
 import { buildCoordinator, type Coordinator } from '../coordinator/app.js';
 import { defaultCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config.js';
 import { createGitHost } from '../coordinator/git/index.js';
-import { createStore } from '../coordinator/store/create-store.js';
+import { createQueueBus, createStore } from '../coordinator/store/create-store.js';
 import type { Store } from '../coordinator/store/store.js';
 import { systemClock } from '../shared/clock.js';
 import { FlotillaError } from '../shared/errors.js';
@@ -87,11 +87,11 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const registry = new Registry();
-  const store = await createStore(options.databaseUrl ?? path.join(dataDir, 'flotilla.db'), {
-    logger: options.logger,
-    registry,
-  });
+  const storeUrl = options.databaseUrl ?? path.join(dataDir, 'flotilla.db');
+  const store = await createStore(storeUrl, { logger: options.logger, registry });
+  let queueBus: Awaited<ReturnType<typeof createQueueBus>>;
   try {
+    queueBus = await createQueueBus(storeUrl, options.logger);
     const rootToken = await ensureRootToken(store, dataDir, options);
     collectDefaultMetrics({ register: registry, prefix: 'flotilla_coordinator_' });
     const git = createGitHost({ root: path.join(dataDir, 'repositories'), logger: options.logger });
@@ -108,6 +108,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       clock: systemClock,
       logger: options.logger,
       registry,
+      queueBus,
     });
     await coordinator.app.listen({ host, port });
     const address = coordinator.app.server.address();
@@ -122,10 +123,12 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       store,
       close: async () => {
         await coordinator.close();
+        await queueBus?.close();
         await store.close();
       },
     };
   } catch (err) {
+    await queueBus?.close();
     await store.close();
     throw err;
   }

@@ -25,7 +25,7 @@ import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
-import { RunnerQueue } from './scheduler/runner-queue.js';
+import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/store.js';
 
@@ -36,6 +36,8 @@ export interface CoordinatorDeps {
   clock: Clock;
   logger: Logger;
   registry: Registry;
+  /** Shares long-poll wake-ups with the other coordinators of the database (PostgreSQL). */
+  queueBus?: QueueBus | undefined;
 }
 
 export interface Coordinator {
@@ -110,7 +112,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     forceCloseConnections: true,
   });
   const metrics = createCoordinatorMetrics(deps.registry);
-  const queue = new RunnerQueue();
+  const queue = new RunnerQueue(deps.queueBus);
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
     artifacts,

@@ -3,6 +3,9 @@
  * `X-GitLab-Last-Update`); it changes whenever a job the runner may take becomes pending. A request
  * whose `last_update` equals the current version waits here until the version changes, the poll
  * window ends, or the client goes away.
+ *
+ * Several coordinators on one database share the queue through a `QueueBus` (PostgreSQL
+ * LISTEN/NOTIFY): what one coordinator queues wakes the runners held by the others.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -21,6 +24,19 @@ interface Waiter {
   wake: () => void;
 }
 
+/** What one coordinator tells the others: jobs became pending, or one runner's version changed. */
+export type QueueMessage =
+  | { kind: 'jobs'; jobs: QueuedJobInfo[] }
+  | { kind: 'runner'; runnerId: number }
+  /** Too much to say in one message: every known runner's version changes. */
+  | { kind: 'all' };
+
+/** Carries queue messages between the coordinators of one database. */
+export interface QueueBus {
+  publish(message: QueueMessage): void;
+  subscribe(handler: (message: QueueMessage) => void): void;
+}
+
 export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolean {
   if (runner.accessLevel === 'ref_protected' && !job.protected) return false;
   if (job.tagList.length === 0) return runner.runUntagged;
@@ -32,6 +48,33 @@ export class RunnerQueue {
   readonly #versions = new Map<number, number>();
   readonly #runners = new Map<number, QueueMatch>();
   readonly #waiters = new Map<number, Set<Waiter>>();
+  readonly #bus: QueueBus | undefined;
+
+  constructor(bus?: QueueBus) {
+    this.#bus = bus;
+    bus?.subscribe((message) => this.#apply(message));
+  }
+
+  /** A message from another coordinator: applied here, not published again. */
+  #apply(message: QueueMessage): void {
+    if (message.kind === 'jobs') this.#jobsQueuedHere(message.jobs);
+    else if (message.kind === 'runner') this.#bumpHere(message.runnerId);
+    else for (const runnerId of [...this.#runners.keys()]) this.#bumpHere(runnerId);
+  }
+
+  #jobsQueuedHere(jobs: QueuedJobInfo[]): void {
+    for (const [runnerId, match] of this.#runners) {
+      if (jobs.some((j) => jobMatchesRunner(j, match))) this.#bumpHere(runnerId);
+    }
+  }
+
+  #bumpHere(runnerId: number): void {
+    this.#versions.set(runnerId, (this.#versions.get(runnerId) ?? 0) + 1);
+    const set = this.#waiters.get(runnerId);
+    if (!set) return;
+    this.#waiters.delete(runnerId);
+    for (const w of set) w.wake();
+  }
 
   /** The runner's current version; also records what it may take, for later wake-ups. */
   version(runnerId: number, match: QueueMatch): string {
@@ -49,18 +92,17 @@ export class RunnerQueue {
   /** Bumps the version of every known runner that may take one of these jobs, and wakes it. */
   jobsQueued(jobs: QueuedJobInfo[]): void {
     if (jobs.length === 0) return;
-    for (const [runnerId, match] of this.#runners) {
-      if (jobs.some((j) => jobMatchesRunner(j, match))) this.bump(runnerId);
-    }
+    this.#jobsQueuedHere(jobs);
+    this.#bus?.publish({
+      kind: 'jobs',
+      jobs: jobs.map((j) => ({ tagList: j.tagList, protected: j.protected })),
+    });
   }
 
   /** Changes a runner's version (tags or pause state changed, or a job for it was queued). */
   bump(runnerId: number): void {
-    this.#versions.set(runnerId, (this.#versions.get(runnerId) ?? 0) + 1);
-    const set = this.#waiters.get(runnerId);
-    if (!set) return;
-    this.#waiters.delete(runnerId);
-    for (const w of set) w.wake();
+    this.#bumpHere(runnerId);
+    this.#bus?.publish({ kind: 'runner', runnerId });
   }
 
   forget(runnerId: number): void {
@@ -99,8 +141,8 @@ export class RunnerQueue {
     });
   }
 
-  /** Wakes every held request (shutdown). */
+  /** Wakes every held request of this coordinator (shutdown). */
   wakeAll(): void {
-    for (const runnerId of [...this.#waiters.keys()]) this.bump(runnerId);
+    for (const runnerId of [...this.#waiters.keys()]) this.#bumpHere(runnerId);
   }
 }

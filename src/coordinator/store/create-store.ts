@@ -17,6 +17,7 @@ import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore } from './sql/sql-store.js';
+import type { QueueBus } from '../scheduler/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
 
@@ -146,4 +147,24 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
 /** A fresh, migrated in-memory SQLite store, for unit tests. */
 export function createTestStore(options: CreateStoreOptions = {}): Promise<Store> {
   return createStore(MEMORY, options);
+}
+
+/**
+ * The runner queue's bus for a store URL: PostgreSQL LISTEN/NOTIFY, so the coordinators sharing a
+ * database wake each other's long polls; undefined for SQLite (one process owns the file).
+ */
+export async function createQueueBus(
+  url: string,
+  logger: Logger,
+): Promise<(QueueBus & { close(): Promise<void> }) | undefined> {
+  const location = parseStoreUrl(url);
+  if (location.dialect !== 'postgres') return undefined;
+  const { createPostgresQueueBus } = await import('./sql/postgres-queue-bus.js');
+  const bus = createPostgresQueueBus({
+    connectionString: location.connectionString,
+    schema: location.schema,
+    logger,
+  });
+  await bus.ready;
+  return bus;
 }
