@@ -3,8 +3,7 @@
  * take the project's next deployment iid, inside the inserting transaction (on PostgreSQL the
  * project row lock serialises concurrent writers of one project; SQLite's write lock serialises all).
  */
-import type { Kysely, Selectable } from 'kysely';
-import { FlotillaError } from '../../../shared/errors.js';
+import type { Selectable } from 'kysely';
 import type {
   DeploymentFilter,
   DeploymentPatch,
@@ -15,11 +14,12 @@ import type {
   Paged,
 } from '../store.js';
 import type { SqlContext } from './flavor.js';
+import { nextIid } from './iids.js';
 import { toDateOrNull } from './flavor.js';
 import { translateConstraints } from './errors.js';
 import { pageBounds, totalOf } from './paging.js';
 import { fromBool, fromDate, fromDateOrNull } from './rows.js';
-import type { Database, DeploymentsTable } from './schema.js';
+import type { DeploymentsTable } from './schema.js';
 
 const DEPLOY_ACTION = 'start';
 
@@ -43,31 +43,12 @@ export function toDeployment(row: Selectable<DeploymentsTable>): DeploymentRecor
   };
 }
 
-async function nextIid(ctx: SqlContext, trx: Kysely<Database>, projectId: number): Promise<number> {
-  const project = await trx
-    .selectFrom('projects')
-    .select('id')
-    .where('id', '=', projectId)
-    .$if(ctx.flavor.rowLocks, (qb) => qb.forUpdate())
-    .executeTakeFirst();
-  if (project === undefined) {
-    throw new FlotillaError('FLO_ERR_NOT_FOUND', `project ${projectId} does not exist`, {
-      details: { projectId },
-    });
-  }
-  const max = await trx
-    .selectFrom('deployments')
-    .select((eb) => eb.fn.max('iid').as('iid'))
-    .where('project_id', '=', projectId)
-    .executeTakeFirst();
-  return Number(max?.iid ?? 0) + 1;
-}
-
 export function createDeployment(ctx: SqlContext, input: NewDeployment): Promise<DeploymentRecord> {
   return translateConstraints(`job ${input.jobId} already has a deployment`, () =>
     ctx.flavor.transaction(ctx.db, async (trx) => {
       const now = ctx.flavor.toDate(ctx.now());
-      const iid = input.action === DEPLOY_ACTION ? await nextIid(ctx, trx, input.projectId) : null;
+      const iid =
+        input.action === DEPLOY_ACTION ? await nextIid(ctx, trx, 'deployments', input.projectId) : null;
       const row = await trx
         .insertInto('deployments')
         .values({

@@ -1,6 +1,5 @@
 /** Pipelines, created atomically with their jobs. */
-import type { Insertable, Kysely, Updateable } from 'kysely';
-import { FlotillaError } from '../../../shared/errors.js';
+import type { Insertable, Updateable } from 'kysely';
 import type {
   JobRecord,
   NewJob,
@@ -13,11 +12,12 @@ import type {
 } from '../store.js';
 import { PIPELINE_COLUMNS, toRow } from './columns.js';
 import type { SqlContext } from './flavor.js';
+import { nextIid } from './iids.js';
 import { translateConstraints } from './errors.js';
 import { insertJobs } from './jobs.js';
 import { pageBounds, totalOf } from './paging.js';
 import { toPipeline } from './rows.js';
-import type { Database, PipelinesTable } from './schema.js';
+import type { PipelinesTable } from './schema.js';
 
 const ORDER_COLUMNS = { id: 'id', status: 'status', ref: 'ref', updated_at: 'updated_at' } as const;
 
@@ -28,7 +28,7 @@ export async function createPipeline(
 ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> {
   return translateConstraints('a pipeline with this iid exists', () =>
     ctx.flavor.transaction(ctx.db, async (trx) => {
-      const iid = await nextIid(ctx, trx, pipeline.projectId);
+      const iid = await nextIid(ctx, trx, 'pipelines', pipeline.projectId);
       const values = {
         ...toRow(ctx.flavor, PIPELINE_COLUMNS, pipeline),
         iid,
@@ -39,30 +39,6 @@ export async function createPipeline(
       return { pipeline: created, jobs: await insertJobs(ctx, trx, created.id, created.projectId, jobs) };
     }),
   );
-}
-
-/**
- * The project's next iid. Inside the creating transaction: on PostgreSQL the project row lock
- * serialises concurrent creators of one project; SQLite's write lock serialises all writers.
- */
-async function nextIid(ctx: SqlContext, trx: Kysely<Database>, projectId: number): Promise<number> {
-  const project = await trx
-    .selectFrom('projects')
-    .select('id')
-    .where('id', '=', projectId)
-    .$if(ctx.flavor.rowLocks, (qb) => qb.forUpdate())
-    .executeTakeFirst();
-  if (project === undefined) {
-    throw new FlotillaError('FLO_ERR_NOT_FOUND', `project ${projectId} does not exist`, {
-      details: { projectId },
-    });
-  }
-  const max = await trx
-    .selectFrom('pipelines')
-    .select((eb) => eb.fn.max('iid').as('iid'))
-    .where('project_id', '=', projectId)
-    .executeTakeFirst();
-  return Number(max?.iid ?? 0) + 1;
 }
 
 export async function getPipeline(ctx: SqlContext, id: number): Promise<PipelineRecord | null> {
