@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { TestApi } from '../../test/helpers/api-client.js';
 import { createWorkRepo, pushTo } from '../../test/helpers/git-repo.js';
-import type { BenchDatabase } from './database.js';
+import { benchDatabase, type BenchDatabase, type StoreKind } from './database.js';
 import { flotillaProcess, type BenchProcess } from './proc.js';
 
 export interface BenchCoordinator {
@@ -155,4 +155,38 @@ export function noopPipeline(parallel: number): string {
     '    - "true"',
     '',
   ].join('\n');
+}
+
+/** A coordinator on one store with a project whose pipeline is `jobsPerPipeline` no-op jobs. */
+export interface StoreTarget {
+  kind: StoreKind;
+  coordinator: BenchCoordinator;
+  projectId: number;
+}
+
+/**
+ * Starts the coordinator of one part on one store and creates its project; with `cpuProfDir`, the
+ * coordinator writes its CPU profile to `<dir>/<part>-<store>`. The coordinator is stopped again if
+ * the project cannot be created.
+ */
+export async function startStoreTarget(
+  part: string,
+  kind: StoreKind,
+  jobsPerPipeline: number,
+  cpuProfDir: string | undefined,
+): Promise<StoreTarget> {
+  const coordinator = await startBenchCoordinator({
+    prefix: `flotilla-bench-${part}-${kind}-`,
+    database: benchDatabase(kind),
+    ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${part}-${kind}` } : {}),
+  });
+  try {
+    const project = await createProjectWith(coordinator, part, {
+      '.gitlab-ci.yml': noopPipeline(jobsPerPipeline),
+    });
+    return { kind, coordinator, projectId: project.id };
+  } catch (err) {
+    await coordinator.stop();
+    throw err;
+  }
 }

@@ -8,14 +8,8 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
-import { benchDatabase, storeLabel, storesFor, type StoreKind } from '../lib/database.js';
-import {
-  createPipeline,
-  createProjectWith,
-  noopPipeline,
-  startBenchCoordinator,
-  type BenchCoordinator,
-} from '../lib/fleet.js';
+import { storeLabel, storesFor, type StoreKind } from '../lib/database.js';
+import { createPipeline, startStoreTarget, type BenchCoordinator, type StoreTarget } from '../lib/fleet.js';
 import { sleep } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { ratio, summary } from '../lib/stats.js';
@@ -94,28 +88,10 @@ async function half(
 
 const PART = 'pickup';
 
-interface Target {
-  kind: StoreKind;
-  coordinator: BenchCoordinator;
-  projectId: number;
-}
+type Target = StoreTarget;
 
-async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> {
-  const coordinator = await startBenchCoordinator({
-    prefix: `flotilla-bench-pickup-${kind}-`,
-    database: benchDatabase(kind),
-    ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${PART}-${kind}` } : {}),
-  });
-  try {
-    const project = await createProjectWith(coordinator, 'pickup', {
-      '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE),
-    });
-    return { kind, coordinator, projectId: project.id };
-  } catch (err) {
-    await coordinator.stop();
-    throw err;
-  }
-}
+const startTarget = (kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> =>
+  startStoreTarget(PART, kind, JOBS_PER_PIPELINE, cpuProfDir);
 
 function figuresOf(s: Sample) {
   const api = summary(s.pickupMs);

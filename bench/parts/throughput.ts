@@ -9,14 +9,8 @@ import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
 import { perJob, scrapeDbStats, type DbStats } from '../lib/db-stats.js';
-import { benchDatabase, storeLabel, storesFor, type StoreKind } from '../lib/database.js';
-import {
-  createPipeline,
-  createProjectWith,
-  noopPipeline,
-  startBenchCoordinator,
-  type BenchCoordinator,
-} from '../lib/fleet.js';
+import { storeLabel, storesFor, type StoreKind } from '../lib/database.js';
+import { createPipeline, startStoreTarget, type BenchCoordinator, type StoreTarget } from '../lib/fleet.js';
 import { readRss, RssSampler, type BenchProcess } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
@@ -103,35 +97,19 @@ async function half(
 
 const PART = 'throughput';
 
-interface Target {
-  kind: StoreKind;
-  coordinator: BenchCoordinator;
-  projectId: number;
+interface Target extends StoreTarget {
   idleRssMiB: number;
   /** Store calls before the first job (pipeline creation and setup excluded from the per-job figures). */
   dbBefore: DbStats;
 }
 
 async function startTarget(kind: StoreKind, cpuProfDir: string | undefined): Promise<Target> {
-  const coordinator = await startBenchCoordinator({
-    prefix: `flotilla-bench-throughput-${kind}-`,
-    database: benchDatabase(kind),
-    ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${PART}-${kind}` } : {}),
-  });
+  const target = await startStoreTarget(PART, kind, JOBS_PER_PIPELINE, cpuProfDir);
   try {
-    const project = await createProjectWith(coordinator, 'throughput', {
-      '.gitlab-ci.yml': noopPipeline(JOBS_PER_PIPELINE),
-    });
-    const idleRssMiB = readRss(coordinator.proc.pid)?.rssMiB ?? 0;
-    return {
-      kind,
-      coordinator,
-      projectId: project.id,
-      idleRssMiB,
-      dbBefore: await scrapeDbStats(coordinator.url),
-    };
+    const idleRssMiB = readRss(target.coordinator.proc.pid)?.rssMiB ?? 0;
+    return { ...target, idleRssMiB, dbBefore: await scrapeDbStats(target.coordinator.url) };
   } catch (err) {
-    await coordinator.stop();
+    await target.coordinator.stop();
     throw err;
   }
 }
