@@ -45,17 +45,8 @@ export interface ProjectResponse {
   shared_runners_enabled: boolean;
 }
 
-export interface PipelineResponse {
-  id: number;
-  iid: number;
-  project_id: number;
-  sha: string;
-  ref: string;
-  status: PipelineStatus;
-  source: string;
-  created_at: string;
-  updated_at: string;
-  web_url: string;
+/** A pipeline in full: GitLab's short pipeline shape (`DownstreamPipelineRef`) and the rest. */
+export interface PipelineResponse extends DownstreamPipelineRef {
   before_sha: string;
   tag: boolean;
   yaml_errors: string | null;
@@ -119,6 +110,7 @@ export interface JobResponse {
 }
 
 /** The pipeline a bridge created, inside its `downstream_pipeline`. */
+/** GitLab's short pipeline shape (a bridge's `downstream_pipeline`, the start of every pipeline). */
 export interface DownstreamPipelineRef {
   id: number;
   iid: number;

@@ -76,16 +76,7 @@ export function presentPipeline(
   base: string,
 ): PipelineResponse {
   return {
-    id: pl.id,
-    iid: pl.iid,
-    project_id: pl.projectId,
-    sha: pl.sha,
-    ref: pl.ref,
-    status: pl.status,
-    source: pl.source,
-    created_at: pl.createdAt.toISOString(),
-    updated_at: pl.updatedAt.toISOString(),
-    web_url: `${base}/${project.namespacePath}/${project.path}/-/pipelines/${pl.id}`,
+    ...pipelineRef(pl, project, base),
     before_sha: pl.beforeSha,
     tag: pl.tag,
     yaml_errors: pl.yamlErrors,

@@ -4,11 +4,11 @@
  * its own data root, exec root, pidfile and containerd namespace, listening on the machine's address.
  * The daemon is detached from the manager, so a manager restart finds its machines still running.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NETNS_DIR, mountsBelow, pidsInNamespace } from './netns.js';
+import { spawnDetached } from './spawn-detached.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -73,21 +73,7 @@ export function dockerdArgs(spec: DockerdSpec): string[] {
 export async function startDockerd(spec: DockerdSpec): Promise<number> {
   await mkdir(join(spec.dir, 'data'), { recursive: true });
   await mkdir(join(spec.runDir, 'exec'), { recursive: true });
-  const log = await open(join(spec.dir, 'dockerd.log'), 'a');
-  try {
-    const child = spawn('nsenter', dockerdArgs(spec), {
-      detached: true,
-      stdio: ['ignore', log.fd, log.fd],
-    });
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid ?? 0));
-      child.once('error', reject);
-    });
-    child.unref();
-    return pid;
-  } finally {
-    await log.close();
-  }
+  return spawnDetached('nsenter', dockerdArgs(spec), join(spec.dir, 'dockerd.log'));
 }
 
 /** The last lines of a machine's dockerd log, for error messages. */

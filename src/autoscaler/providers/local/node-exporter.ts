@@ -5,11 +5,11 @@
  * a restarted manager finds it running (adopts it) and starts it again only when it is gone. The
  * machine's removal stops it (SIGTERM, then the namespace-wide SIGKILL of dockerd.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NETNS_DIR } from './netns.js';
+import { spawnDetached } from './spawn-detached.js';
 
 /** The program Debian's package installs. */
 export const NODE_EXPORTER_BINARY = 'prometheus-node-exporter';
@@ -61,22 +61,9 @@ export async function nodeExporterRunning(runDir: string): Promise<boolean> {
 export async function startNodeExporter(spec: NodeExporterSpec): Promise<number> {
   await mkdir(spec.dir, { recursive: true });
   await mkdir(spec.runDir, { recursive: true });
-  const log = await open(join(spec.dir, 'node-exporter.log'), 'a');
-  try {
-    const child = spawn('nsenter', nodeExporterArgs(spec), {
-      detached: true,
-      stdio: ['ignore', log.fd, log.fd],
-    });
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid ?? 0));
-      child.once('error', reject);
-    });
-    child.unref();
-    await writeFile(join(spec.runDir, PIDFILE), `${pid}\n`);
-    return pid;
-  } finally {
-    await log.close();
-  }
+  const pid = await spawnDetached('nsenter', nodeExporterArgs(spec), join(spec.dir, 'node-exporter.log'));
+  await writeFile(join(spec.runDir, PIDFILE), `${pid}\n`);
+  return pid;
 }
 
 /** Starts the exporter unless it already runs (a machine adopted after a manager restart). */
