@@ -20,6 +20,7 @@ import { registerLintRoutes } from './routes/lint-routes.js';
 import { registerObservabilityRoutes } from './routes/observability-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
+import { registerRepositoryRoutes } from './routes/repository-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
@@ -145,6 +146,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
   registerEnvironmentRoutes(app, context);
+  registerRepositoryRoutes(app, context);
   registerGitRoutes(app, context);
   scheduler.start();
   return {

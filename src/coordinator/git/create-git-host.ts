@@ -5,6 +5,7 @@ import type { GitHost } from './git-host.js';
 import { createKeyedLock } from './keyed-lock.js';
 import * as reads from './repo-reads.js';
 import * as repos from './repositories.js';
+import { createRepositoryApi } from './repository-api.js';
 import { createBackendLocator, serveHttp } from './serve-http.js';
 
 export interface GitHostOptions {
@@ -33,8 +34,11 @@ export function createGitHost(options: GitHostOptions): GitHost {
     logger: options.logger.child({ component: 'git-host' }),
     httpTimeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
   };
-  const httpDeps = { ctx, pushLock: createKeyedLock(), backendProgram: createBackendLocator(ctx) };
+  // One lock per repository for pushes and repository API writes alike.
+  const pushLock = createKeyedLock();
+  const httpDeps = { ctx, pushLock, backendProgram: createBackendLocator(ctx) };
   return {
+    ...createRepositoryApi(ctx, pushLock),
     createRepository: (fullPath, defaultBranch) => repos.createRepository(ctx, fullPath, defaultBranch),
     repositoryExists: (fullPath) => repos.repositoryExists(ctx, fullPath),
     deleteRepository: (fullPath) => repos.deleteRepository(ctx, fullPath),

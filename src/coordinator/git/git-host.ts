@@ -15,6 +15,7 @@
  *   each push's ref updates are reported to its own `onPush`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RepositoryApi } from './repository-api.js';
 
 /** One ref changed by a push. A created ref has `before` all zeros, a deleted ref `after`. */
 export interface RefUpdate {
@@ -56,7 +57,8 @@ export interface ServeHttpOptions {
   onPush?: (updates: RefUpdate[]) => void | Promise<void>;
 }
 
-export interface GitHost {
+/** The repository API part (branches, tags, commits, files, tree, compare) is `RepositoryApi`. */
+export interface GitHost extends RepositoryApi {
   /** `git init --bare` at `<root>/<fullPath>.git` with HEAD on `defaultBranch`; idempotent. */
   createRepository(fullPath: string, defaultBranch: string): Promise<void>;
   repositoryExists(fullPath: string): Promise<boolean>;

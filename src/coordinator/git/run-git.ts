@@ -9,11 +9,13 @@ export interface GitRunnerOptions {
 
 export interface RunGitOptions {
   /** Written to the command's stdin. */
-  input?: string;
+  input?: string | Buffer;
   /** Upper bound of stdout; the command fails beyond it. Default 16 MiB. */
   maxBuffer?: number;
   /** Exit codes that are answers rather than failures (e.g. 1 for "no such ref"). */
   okExitCodes?: readonly number[];
+  /** Extra environment, e.g. GIT_INDEX_FILE or commit identities for plumbing writes. */
+  env?: Record<string, string>;
 }
 
 export interface GitResult {
@@ -54,7 +56,7 @@ export function runGit(
       runner.gitBinary,
       fullArgs,
       {
-        env: gitEnv(),
+        env: gitEnv(options.env),
         encoding: 'buffer',
         timeout: runner.timeoutMs,
         killSignal: 'SIGKILL',

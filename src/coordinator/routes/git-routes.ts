@@ -6,12 +6,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { errorMessage } from '../../shared/errors.js';
 import { basicCredentials, findActiveJob, findPrincipal } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
-import type { RefUpdate } from '../git/git-host.js';
-import { ZERO_SHA } from '../scheduler/create-pipeline.js';
 import type { ProjectRecord } from '../store/store.js';
+import { onRefsUpdated } from './push-pipelines.js';
 
 interface Access {
   user: string;
@@ -34,39 +32,6 @@ async function access(
   }
   const principal = await findPrincipal(ctx.store, creds.password, ctx.clock.now());
   return principal ? { user: principal.user.username, userId: principal.user.id, push: true } : null;
-}
-
-function refName(ref: string): string | null {
-  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
-  if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length);
-  return null;
-}
-
-async function onPush(
-  ctx: CoordinatorContext,
-  project: ProjectRecord,
-  userId: number,
-  updates: RefUpdate[],
-): Promise<void> {
-  await ctx.store.touchProject(project.id, ctx.clock.now());
-  for (const u of updates) {
-    const ref = refName(u.ref);
-    if (!ref || u.after === ZERO_SHA) continue;
-    try {
-      const pipeline = await ctx.scheduler.createPipeline({
-        project,
-        ref,
-        sha: u.after,
-        beforeSha: u.before,
-        source: 'push',
-        variables: [],
-        userId,
-      });
-      ctx.metrics.pipelinesCreated.inc({ source: 'push', status: pipeline.status });
-    } catch (err) {
-      ctx.logger.info({ projectId: project.id, ref, err: errorMessage(err) }, 'no pipeline created for push');
-    }
-  }
 }
 
 function deny(reply: FastifyReply, authenticated: boolean): FastifyReply {
@@ -102,7 +67,9 @@ async function handle(
     pathInfo,
     remoteUser: who.user,
     allowPush: who.push,
-    onPush: (updates) => onPush(ctx, project, who.userId || 1, updates),
+    onPush: async (updates) => {
+      await onRefsUpdated(ctx, project, who.userId || 1, updates);
+    },
   });
   return undefined;
 }

@@ -1,0 +1,164 @@
+/** Shared plumbing of the repository API routes: project + auth, params, refs, identities, writes. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { FlotillaError } from '../../shared/errors.js';
+import type { Principal } from '../auth.js';
+import type { CoordinatorContext } from '../context.js';
+import type { CommitDetails, Identity } from '../git/repository-api.js';
+import type { RefUpdate } from '../git/git-host.js';
+import type { PipelineRecord, ProjectRecord } from '../store/store.js';
+import { baseUrl, bodyOf, type Body } from './http-helpers.js';
+import { auth, resolveProject } from './project-routes.js';
+import { onRefsUpdated } from './push-pipelines.js';
+import { projectUrl } from './repository-presenters.js';
+
+export interface RepoRequest {
+  principal: Principal;
+  project: ProjectRecord;
+  fullPath: string;
+  /** `https://host/ns/project`, the base of web URLs. */
+  web: string;
+  /** Query string and body merged (GitLab reads parameters from either). */
+  params: Body;
+  path: Record<string, string>;
+}
+
+export async function repoRequest(ctx: CoordinatorContext, request: FastifyRequest): Promise<RepoRequest> {
+  const principal = await auth(ctx, request);
+  const path = request.params as Record<string, string>;
+  const project = await resolveProject(ctx, path['id']);
+  return {
+    principal,
+    project,
+    fullPath: `${project.namespacePath}/${project.path}`,
+    web: projectUrl(baseUrl(ctx), project),
+    params: { ...(request.query as Body), ...bodyOf(request) },
+    path,
+  };
+}
+
+export function notFound(what: string): FlotillaError {
+  return new FlotillaError('FLO_ERR_NOT_FOUND', `404 ${what} Not Found`);
+}
+
+export function badRequest(message: string, field?: string): FlotillaError {
+  return new FlotillaError('FLO_ERR_BAD_REQUEST', message, field ? { details: { field } } : {});
+}
+
+/** A required string parameter; GitLab's "<name> is missing" when absent or empty. */
+export function required(params: Body, name: string): string {
+  const v = params[name];
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string' || v === '') throw badRequest(`${name} is missing`, name);
+  return v;
+}
+
+export function optional(params: Body, name: string): string | undefined {
+  const v = params[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  throw badRequest(`${name} is invalid`, name);
+}
+
+export function flag(params: Body, name: string): boolean | undefined {
+  const v = params[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (v === true || v === 'true' || v === '1' || v === 1) return true;
+  if (v === false || v === 'false' || v === '0' || v === 0) return false;
+  throw badRequest(`${name} is invalid`, name);
+}
+
+export function dateParam(params: Body, name: string): Date | undefined {
+  const v = optional(params, name);
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()))
+    throw badRequest(`${name} is invalid: use ISO 8601, e.g. 2024-06-01T00:00:00Z`, name);
+  return d;
+}
+
+/** The commit a branch, tag or sha names (`HEAD`: the default branch), or null. */
+export async function resolveCommitish(
+  ctx: CoordinatorContext,
+  r: RepoRequest,
+  ref: string,
+): Promise<string | null> {
+  const name = ref === 'HEAD' ? r.project.defaultBranch : ref;
+  return ctx.git.resolveRef(r.fullPath, name);
+}
+
+/** The commit details or GitLab's 404 naming `what`. */
+export async function commitOr404(
+  ctx: CoordinatorContext,
+  r: RepoRequest,
+  ref: string,
+  what = 'Commit',
+): Promise<CommitDetails> {
+  const sha = await resolveCommitish(ctx, r, ref);
+  const commit = sha === null ? null : await ctx.git.getCommit(r.fullPath, sha);
+  if (!commit) throw notFound(what);
+  return commit;
+}
+
+/** The committer of API writes: the user (GitLab uses the user's commit email). */
+export function committerOf(ctx: CoordinatorContext, principal: Principal): Identity {
+  const host = new URL(baseUrl(ctx)).hostname || 'localhost';
+  const { user } = principal;
+  return { name: user.name || user.username, email: `${user.id}-${user.username}@users.noreply.${host}` };
+}
+
+/** `author_name` / `author_email` if given, else the committer. */
+export function authorOf(params: Body, committer: Identity): Identity {
+  const name = optional(params, 'author_name') ?? committer.name;
+  const email = optional(params, 'author_email') ?? committer.email;
+  for (const [field, value] of [
+    ['author_name', name],
+    ['author_email', email],
+  ] as const) {
+    if (/[<>\n\r\0]/.test(value) || value.trim() === '') {
+      throw badRequest(`${field} is invalid: it must not be empty or contain <, > or line breaks`, field);
+    }
+  }
+  return { name, email };
+}
+
+/** After an API write: the same handling as a push (pipelines), by the acting user. */
+export function afterWrite(
+  ctx: CoordinatorContext,
+  r: RepoRequest,
+  update: RefUpdate,
+): Promise<PipelineRecord[]> {
+  return onRefsUpdated(ctx, r.project, r.principal.user.id, [update]);
+}
+
+/** Page-based pagination without totals, as GitLab's commits list (no X-Total). */
+export function setOpenPaginationHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: CoordinatorContext,
+  page: { page: number; perPage: number },
+  hasNext: boolean,
+): void {
+  reply.header('X-Page', String(page.page));
+  reply.header('X-Per-Page', String(page.perPage));
+  reply.header('X-Next-Page', hasNext ? String(page.page + 1) : '');
+  reply.header('X-Prev-Page', page.page > 1 ? String(page.page - 1) : '');
+  const url = new URL(request.url, baseUrl(ctx));
+  const link = (p: number, rel: string): string => {
+    url.searchParams.set('page', String(p));
+    url.searchParams.set('per_page', String(page.perPage));
+    return `<${url.toString()}>; rel="${rel}"`;
+  };
+  const links = [];
+  if (page.page > 1) links.push(link(page.page - 1, 'prev'));
+  if (hasNext) links.push(link(page.page + 1, 'next'));
+  links.push(link(1, 'first'));
+  reply.header('Link', links.join(', '));
+}
+
+/** Branch or tag name from the URL (fastify has decoded `%2F`), checked for safety. */
+export function refParam(r: RepoRequest, key: string): string {
+  const v = r.path[key] ?? '';
+  if (v === '') throw badRequest(`${key} is missing`, key);
+  return v;
+}
