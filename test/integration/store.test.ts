@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import { describeStoreConformance } from '../../src/coordinator/store/conformance.js';
+import { describeRemovalConformance } from '../../src/coordinator/store/conformance-removal.js';
 import { createStore } from '../../src/coordinator/store/create-store.js';
 
 const PG_BASE_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -32,7 +33,9 @@ if (stores.includes('sqlite')) {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-store-it-'));
     let n = 0;
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    describeStoreConformance('sqlite', () => createStore(`sqlite://${join(dir, `store-${(n += 1)}.db`)}`));
+    const factory = () => createStore(`sqlite://${join(dir, `store-${(n += 1)}.db`)}`);
+    describeStoreConformance('sqlite', factory);
+    describeRemovalConformance('sqlite', factory);
   });
 }
 
@@ -72,11 +75,13 @@ if (stores.includes('postgres')) {
       });
     });
 
-    describeStoreConformance('postgres', async () => {
+    const factory = async () => {
       await ensureReachable();
       const schema = `${prefix}_${schemas.length + 1}`;
       schemas.push(schema);
       return createStore(`${PG_BASE_URL}?schema=${schema}`);
-    });
+    };
+    describeStoreConformance('postgres', factory);
+    describeRemovalConformance('postgres', factory);
   });
 }

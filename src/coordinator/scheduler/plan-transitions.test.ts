@@ -58,6 +58,7 @@ function job(
     traceSize: 0,
     traceChecksum: null,
     coverage: null,
+    erasedAt: null,
   };
 }
 

@@ -46,6 +46,17 @@ export interface ProjectRecord {
   lastActivityAt: Date;
 }
 
+/** What `updateProject` may change (a project's path and namespace never change). */
+export type ProjectPatch = Partial<
+  Pick<ProjectRecord, 'name' | 'description' | 'defaultBranch' | 'visibility' | 'ciConfigPath'>
+>;
+
+/** `GET /users` filters: an exact username, or a case-insensitive part of the username or name. */
+export interface UserFilter {
+  username?: string;
+  search?: string;
+}
+
 export type RunnerType = 'instance_type' | 'group_type' | 'project_type';
 export type AccessLevel = 'not_protected' | 'ref_protected';
 

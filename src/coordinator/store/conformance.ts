@@ -68,7 +68,7 @@ function definition(name: string, tags: string[] = []): JobDefinition {
   };
 }
 
-function newJob(name: string, over: Partial<NewJob> = {}): NewJob {
+export function newJob(name: string, over: Partial<NewJob> = {}): NewJob {
   const tagList = over.tagList ?? [];
   return {
     name,
@@ -86,7 +86,7 @@ function newJob(name: string, over: Partial<NewJob> = {}): NewJob {
   };
 }
 
-function newPipeline(projectId: number, over: Partial<NewPipeline> = {}): NewPipeline {
+export function newPipeline(projectId: number, over: Partial<NewPipeline> = {}): NewPipeline {
   return {
     projectId,
     ref: 'main',
@@ -109,7 +109,7 @@ function newPipeline(projectId: number, over: Partial<NewPipeline> = {}): NewPip
   };
 }
 
-function newRunner(tokenHash: string, over: Partial<NewRunner> = {}): NewRunner {
+export function newRunner(tokenHash: string, over: Partial<NewRunner> = {}): NewRunner {
   return {
     tokenHash,
     description: 'runner',
@@ -125,11 +125,11 @@ function newRunner(tokenHash: string, over: Partial<NewRunner> = {}): NewRunner 
   };
 }
 
-function claimOf(tokenHash: string) {
+export function claimOf(tokenHash: string) {
   return { tokenHash, startedAt: T0, runnerSystemId: 's_0123456789ab', timeoutSeconds: 3600 };
 }
 
-function matchOf(over: Partial<RunnerMatch> & Pick<RunnerMatch, 'runnerId'>): RunnerMatch {
+export function matchOf(over: Partial<RunnerMatch> & Pick<RunnerMatch, 'runnerId'>): RunnerMatch {
   return { tagList: [], runUntagged: true, accessLevel: 'not_protected', ...over };
 }
 

@@ -1,4 +1,6 @@
 import { createTestStore } from './create-store.js';
 import { describeStoreConformance } from './conformance.js';
+import { describeRemovalConformance } from './conformance-removal.js';
 
 describeStoreConformance('sqlite in memory', () => createTestStore());
+describeRemovalConformance('sqlite in memory', () => createTestStore());

@@ -31,9 +31,11 @@ import type {
   NewRunner,
   Page,
   Paged,
+  ProjectPatch,
   ProjectRecord,
   RunnerPatch,
   RunnerRecord,
+  UserFilter,
   UserRecord,
   AccessLevel,
 } from './account-records.js';
@@ -136,6 +138,8 @@ export interface JobRecord {
   traceSize: number;
   traceChecksum: string | null;
   coverage: number | null;
+  /** When the job's log and artifacts were erased (`POST .../erase`), else null. */
+  erasedAt: Date | null;
 }
 
 export type NewJob = Pick<
@@ -189,6 +193,10 @@ export interface JobFilter {
    * of these; an empty list matches nothing. Combine with `projectId`: a group belongs to a project.
    */
   resourceGroups?: string[];
+  /** Jobs a runner took. */
+  runnerId?: number;
+  /** Order by id; default `asc`. */
+  sort?: 'asc' | 'desc';
 }
 
 export type JobKind = 'build' | 'bridge';
@@ -256,6 +264,8 @@ export interface Store {
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord>;
   findAccessTokenByHash(tokenHash: string): Promise<AccessTokenRecord | null>;
+  /** Users by id ascending. */
+  listUsers(filter: UserFilter, page: Page): Promise<Paged<UserRecord>>;
 
   // projects
   /** Throws FlotillaError FLO_ERR_CONFLICT when namespace/path exists. */
@@ -264,6 +274,12 @@ export interface Store {
   findProjectByPath(namespacePath: string, path: string): Promise<ProjectRecord | null>;
   listProjects(page: Page): Promise<Paged<ProjectRecord>>;
   touchProject(id: number, at: Date): Promise<void>;
+  updateProject(id: number, patch: ProjectPatch): Promise<ProjectRecord | null>;
+  /**
+   * Deletes the project with everything in it (pipelines, jobs, logs, artifact records, variables,
+   * environments, deployments) atomically; false when it did not exist.
+   */
+  deleteProject(id: number): Promise<boolean>;
 
   // runners
   createRunner(input: NewRunner): Promise<RunnerRecord>;
@@ -282,6 +298,11 @@ export interface Store {
   getPipeline(id: number): Promise<PipelineRecord | null>;
   listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
   updatePipeline(id: number, patch: PipelinePatch): Promise<PipelineRecord | null>;
+  /**
+   * Deletes the pipeline with its jobs, logs, artifact records and deployments atomically (child
+   * pipelines stay, as in GitLab); false when it did not exist.
+   */
+  deletePipeline(id: number): Promise<boolean>;
 
   // jobs
   /** Adds jobs to an existing pipeline (retries). */
@@ -300,6 +321,12 @@ export interface Store {
    * sets it `running` with the claim's fields, and returns it; null when none matches.
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
+  /**
+   * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically.
+   * Returns the erased job and the artifact records it had (whose files the caller removes); null
+   * when the job does not exist.
+   */
+  eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
   /** Running builds (never bridges) whose lastSeenAt (or startedAt) is before `before`. */
   listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
   /** Builds (never bridges) in `pending` status (oldest first), for queue metrics and wake-ups. */

@@ -3,6 +3,7 @@ import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { JobStatus } from '../../../api/job-status.js';
 import {
   jobKindOf,
+  type ArtifactRecord,
   type JobFilter,
   type JobPatch,
   type JobRecord,
@@ -14,7 +15,7 @@ import { JOB_COLUMNS, toRow } from './columns.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
 import { pageBounds, totalOf } from './paging.js';
-import { toJob } from './rows.js';
+import { toArtifact, toJob } from './rows.js';
 import type { Database, JobsTable } from './schema.js';
 
 /** Rows per INSERT, well under both dialects' bound-parameter limits. */
@@ -80,7 +81,7 @@ export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Pr
   return row === undefined ? null : toJob(row);
 }
 
-/** Jobs matching `filter`, by id ascending; all of them when `page` is omitted. */
+/** Jobs matching `filter`, by id (ascending unless `sort`); all of them when `page` is omitted. */
 export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> {
   const { statuses, resourceGroups } = filter;
   if (statuses !== undefined && statuses.length === 0) return { items: [], total: 0 };
@@ -92,16 +93,18 @@ export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page):
     .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
     .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)))
     .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'))
+    .$if(filter.runnerId !== undefined, (qb) => qb.where('runner_id', '=', filter.runnerId ?? 0))
     .$if(resourceGroups !== undefined, (qb) =>
       qb.where((eb) => eb(ctx.flavor.jobResourceGroup(), 'in', resourceGroups ?? [])),
     );
+  const order = filter.sort ?? 'asc';
   if (page === undefined) {
-    const rows = await base.selectAll().orderBy('id').execute();
+    const rows = await base.selectAll().orderBy('id', order).execute();
     return { items: rows.map(toJob), total: rows.length };
   }
   const { limit, offset } = pageBounds(page);
   const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
-  const rows = await base.selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  const rows = await base.selectAll().orderBy('id', order).limit(limit).offset(offset).execute();
   return { items: rows.map(toJob), total: totalOf(count) };
 }
 
@@ -150,4 +153,24 @@ export async function listPendingJobs(ctx: SqlContext, limit: number): Promise<J
     .limit(limit)
     .execute();
   return rows.map(toJob);
+}
+
+/** Drops the job's log chunks and artifact records and marks it erased, in one transaction. */
+export async function eraseJob(
+  ctx: SqlContext,
+  id: number,
+  at: Date,
+): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> {
+  return ctx.flavor.transaction(ctx.db, async (trx) => {
+    const artifacts = await trx.selectFrom('artifacts').selectAll().where('job_id', '=', id).execute();
+    await trx.deleteFrom('artifacts').where('job_id', '=', id).execute();
+    await trx.deleteFrom('trace_chunks').where('job_id', '=', id).execute();
+    const row = await trx
+      .updateTable('jobs')
+      .set({ trace_size: 0, trace_checksum: null, erased_at: ctx.flavor.toDate(at) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : { job: toJob(row), artifacts: artifacts.map(toArtifact) };
+  });
 }

@@ -290,11 +290,22 @@ function deploymentsTable(db: Kysely<unknown>, col: Columns): Table {
   return col.date(col.date(col.date(tb, 'created_at', true), 'updated_at', true), 'finished_at', false);
 }
 
+/** `POST /projects/:id/jobs/:job_id/erase`: when a job's log and artifacts were erased. */
+function jobErasure(flavor: SqlFlavor): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('jobs').addColumn('erased_at', flavor.columnTypes.date).execute();
+      await db.schema.createIndex('jobs_runner_id_idx').on('jobs').columns(['runner_id', 'id']).execute();
+    },
+  };
+}
+
 export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
     '0002_test_reports_environments': testReportsEnvironments(flavor),
     '0003_child_pipelines': childPipelines(),
+    '0004_job_erasure': jobErasure(flavor),
   };
 }
 

@@ -94,3 +94,9 @@ export async function updatePipeline(
     .executeTakeFirst();
   return row === undefined ? null : toPipeline(row);
 }
+
+/** Jobs, and through them logs, artifact records and deployments, go by ON DELETE CASCADE. */
+export async function deletePipeline(ctx: SqlContext, id: number): Promise<boolean> {
+  const result = await ctx.db.deleteFrom('pipelines').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

@@ -1,5 +1,5 @@
 /** Projects. */
-import type { Page, Paged, ProjectRecord } from '../store.js';
+import type { Page, Paged, ProjectPatch, ProjectRecord } from '../store.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
 import { pageBounds, totalOf } from './paging.js';
@@ -74,4 +74,32 @@ export async function touchProject(ctx: SqlContext, id: number, at: Date): Promi
     .set({ last_activity_at: ctx.flavor.toDate(at) })
     .where('id', '=', id)
     .execute();
+}
+
+export async function updateProject(
+  ctx: SqlContext,
+  id: number,
+  patch: ProjectPatch,
+): Promise<ProjectRecord | null> {
+  const set = {
+    ...(patch.name === undefined ? {} : { name: patch.name }),
+    ...(patch.description === undefined ? {} : { description: patch.description }),
+    ...(patch.defaultBranch === undefined ? {} : { default_branch: patch.defaultBranch }),
+    ...(patch.visibility === undefined ? {} : { visibility: patch.visibility }),
+    ...(patch.ciConfigPath === undefined ? {} : { ci_config_path: patch.ciConfigPath }),
+  };
+  if (Object.keys(set).length === 0) return getProject(ctx, id);
+  const row = await ctx.db
+    .updateTable('projects')
+    .set(set)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : toProject(row);
+}
+
+/** Rows of other tables go with the project through their ON DELETE CASCADE foreign keys. */
+export async function deleteProject(ctx: SqlContext, id: number): Promise<boolean> {
+  const result = await ctx.db.deleteFrom('projects').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }

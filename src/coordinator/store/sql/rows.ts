@@ -169,6 +169,7 @@ export function toJob(row: Selectable<JobsTable>): JobRecord {
     traceSize: fromBigint(row.trace_size),
     traceChecksum: row.trace_checksum,
     coverage: row.coverage,
+    erasedAt: fromDateOrNull(row.erased_at),
   };
 }
 

@@ -131,6 +131,8 @@ export interface JobsTable {
   coverage: number | null;
   /** `build` or `bridge` (since 0003_child_pipelines; older rows are builds). */
   kind: string;
+  /** Since 0004_job_erasure. */
+  erased_at: DbDateNull;
 }
 
 /** One appended piece of a job log; `end_offset` = `offset` + byte length, for range reads. */

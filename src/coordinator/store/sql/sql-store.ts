@@ -28,12 +28,14 @@ import type {
   PipelineFilter,
   PipelinePatch,
   PipelineRecord,
+  ProjectPatch,
   ProjectRecord,
   RunnerMatch,
   RunnerPatch,
   RunnerRecord,
   Store,
   TraceAppendResult,
+  UserFilter,
   UserRecord,
   VariableRecord,
 } from '../store.js';
@@ -76,6 +78,8 @@ export class SqlStore implements Store {
   ): Promise<AccessTokenRecord> => users.createAccessToken(this.#ctx, input);
   findAccessTokenByHash = (tokenHash: string): Promise<AccessTokenRecord | null> =>
     users.findAccessTokenByHash(this.#ctx, tokenHash);
+  listUsers = (filter: UserFilter, page: Page): Promise<Paged<UserRecord>> =>
+    users.listUsers(this.#ctx, filter, page);
 
   createProject = (
     input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>,
@@ -85,6 +89,9 @@ export class SqlStore implements Store {
     projects.findProjectByPath(this.#ctx, namespacePath, path);
   listProjects = (page: Page): Promise<Paged<ProjectRecord>> => projects.listProjects(this.#ctx, page);
   touchProject = (id: number, at: Date): Promise<void> => projects.touchProject(this.#ctx, id, at);
+  updateProject = (id: number, patch: ProjectPatch): Promise<ProjectRecord | null> =>
+    projects.updateProject(this.#ctx, id, patch);
+  deleteProject = (id: number): Promise<boolean> => projects.deleteProject(this.#ctx, id);
 
   createRunner = (input: NewRunner): Promise<RunnerRecord> => runners.createRunner(this.#ctx, input);
   getRunner = (id: number): Promise<RunnerRecord | null> => runners.getRunner(this.#ctx, id);
@@ -105,6 +112,7 @@ export class SqlStore implements Store {
     pipelines.listPipelines(this.#ctx, projectId, filter, page);
   updatePipeline = (id: number, patch: PipelinePatch): Promise<PipelineRecord | null> =>
     pipelines.updatePipeline(this.#ctx, id, patch);
+  deletePipeline = (id: number): Promise<boolean> => pipelines.deletePipeline(this.#ctx, id);
 
   createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>
     jobs.createJobs(this.#ctx, pipelineId, projectId, newJobs);
@@ -117,6 +125,8 @@ export class SqlStore implements Store {
     jobs.updateJob(this.#ctx, id, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
     claimPendingJob(this.#ctx, match, claim);
+  eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> =>
+    jobs.eraseJob(this.#ctx, id, at);
   listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
   listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
 

@@ -1,9 +1,10 @@
 /** Users and personal access tokens. */
 import { sql } from 'kysely';
-import type { AccessTokenRecord, UserRecord } from '../store.js';
+import type { AccessTokenRecord, Page, Paged, UserFilter, UserRecord } from '../store.js';
 import { toDateOrNull } from './flavor.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
+import { pageBounds, totalOf } from './paging.js';
 import { toAccessToken, toUser } from './rows.js';
 
 const ROOT_USER_ID = 1;
@@ -70,4 +71,23 @@ export async function findAccessTokenByHash(
     .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   return row === undefined ? null : toAccessToken(row);
+}
+
+export async function listUsers(ctx: SqlContext, filter: UserFilter, page: Page): Promise<Paged<UserRecord>> {
+  const { limit, offset } = pageBounds(page);
+  const pattern = filter.search === undefined ? '' : `%${filter.search.toLowerCase()}%`;
+  const base = ctx.db
+    .selectFrom('users')
+    .$if(filter.username !== undefined, (qb) => qb.where('username', '=', filter.username ?? ''))
+    .$if(filter.search !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.or([
+          eb(eb.fn('lower', ['username']), 'like', pattern),
+          eb(eb.fn('lower', ['name']), 'like', pattern),
+        ]),
+      ),
+    );
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const rows = await base.selectAll().orderBy('id').limit(limit).offset(offset).execute();
+  return { items: rows.map(toUser), total: totalOf(count) };
 }
