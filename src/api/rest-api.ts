@@ -212,3 +212,56 @@ export interface ErrorBody {
   error?: string;
   code?: string;
 }
+
+/** `GET /users/:id` and `GET /user`: the public profile (GitLab's `UserPublic` for `/user`). */
+export interface UserResponse extends UserRef {
+  locked: boolean;
+  created_at: string;
+  bio: string;
+  location: string;
+  public_email: string | null;
+  linkedin: string;
+  twitter: string;
+  discord: string;
+  website_url: string;
+  organization: string;
+  job_title: string;
+  pronouns: string | null;
+  bot: boolean;
+  work_information: string | null;
+  local_time: string | null;
+}
+
+/** `GET /user`: the authenticated user, with the private fields GitLab adds for yourself. */
+export interface CurrentUserResponse extends UserResponse {
+  last_sign_in_at: string | null;
+  confirmed_at: string;
+  last_activity_on: string | null;
+  email: string;
+  theme_id: number;
+  color_scheme_id: number;
+  projects_limit: number;
+  current_sign_in_at: string | null;
+  identities: unknown[];
+  can_create_group: boolean;
+  can_create_project: boolean;
+  two_factor_enabled: boolean;
+  external: boolean;
+  private_profile: boolean;
+  commit_email: string;
+  is_admin: boolean;
+  namespace_id: number | null;
+}
+
+/** `GET /version` and `GET /metadata`. */
+export interface VersionResponse {
+  version: string;
+  revision: string;
+  kas: {
+    enabled: boolean;
+    externalUrl: string | null;
+    externalK8sProxyUrl: string | null;
+    version: string | null;
+  };
+  enterprise: boolean;
+}

@@ -101,15 +101,28 @@ export interface JobCacheSpec {
   fallback_keys: string[];
 }
 
+/** `image:` / `services[]:` `ports` entries (GitLab's JobRequest::Port entity). */
+export interface JobImagePort {
+  number: number;
+  protocol: string;
+  name: string | null;
+}
+
+/**
+ * The job's image, or one of its services. GitLab sends every field (null or empty when the job
+ * sets none: `entrypoint`, `pull_policy`, `alias`, `command` are null, `ports` is [], `executor_opts`
+ * is {}); `alias`, `command` and `variables` only on services. Readers must accept null and absent
+ * alike (older servers omit fields).
+ */
 export interface JobImage {
   name: string;
-  alias?: string;
-  entrypoint?: string[];
-  command?: string[];
+  entrypoint?: string[] | null;
   ports?: unknown[];
-  pull_policy?: string[];
-  variables?: JobVariable[];
   executor_opts?: { docker?: { platform?: string; user?: string } };
+  pull_policy?: string[] | null;
+  alias?: string | null;
+  command?: string[] | null;
+  variables?: JobVariable[] | null;
 }
 
 export interface JobDependency {

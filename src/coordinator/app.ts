@@ -15,15 +15,20 @@ import type { CoordinatorContext, GitHosting } from './context.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
+import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
 import { registerObservabilityRoutes } from './routes/observability-routes.js';
+import { registerPipelineDeleteRoutes } from './routes/pipeline-delete-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
+import { registerProjectEditRoutes } from './routes/project-edit-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRepositoryRoutes } from './routes/repository-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
+import { registerRunnerJobRoutes } from './routes/runner-job-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
+import { registerUserRoutes } from './routes/user-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
@@ -45,6 +50,8 @@ export interface Coordinator {
   app: FastifyInstance;
   scheduler: Scheduler;
   context: CoordinatorContext;
+  /** Every route the app serves (method, URL pattern), in registration order: docs/api.md. */
+  routes: RouteEntry[];
   /** Stops the scheduler and the HTTP app (held long polls are answered). */
   close(): Promise<void>;
 }
@@ -132,17 +139,23 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     metrics,
     watchedTraces: new Map(),
   };
+  const routes = recordRoutes(app);
   await app.register(multipart);
   installParsers(app);
+  installGitLabHttp(app);
   installErrorHandling(app, deps.logger);
   installMetrics(app, context, deps.registry);
   registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);
   registerProjectRoutes(app, context);
+  registerProjectEditRoutes(app, context);
   registerPipelineRoutes(app, context);
+  registerPipelineDeleteRoutes(app, context);
   registerJobRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
+  registerRunnerJobRoutes(app, context);
+  registerUserRoutes(app, context);
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
   registerEnvironmentRoutes(app, context);
@@ -153,6 +166,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     app,
     scheduler,
     context,
+    routes,
     close: async () => {
       await scheduler.stop();
       await app.close();

@@ -10,7 +10,9 @@ import type { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/store.js';
 
 /** Git hosting as the coordinator uses it (implemented in src/coordinator/git). */
-export type GitHosting = RepositoryReader & RepositoryApi & Pick<GitHost, 'createRepository' | 'serveHttp'>;
+export type GitHosting = RepositoryReader &
+  RepositoryApi &
+  Pick<GitHost, 'createRepository' | 'deleteRepository' | 'deletePipelineRef' | 'serveHttp'>;
 
 /** Everything route handlers use; built once by `buildCoordinator`. */
 export interface CoordinatorContext {

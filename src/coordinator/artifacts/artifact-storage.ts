@@ -67,4 +67,14 @@ export class ArtifactStorage {
   read(key: string): Readable {
     return createReadStream(this.#path(key));
   }
+
+  /** Removes one stored file; a missing file is fine. */
+  async remove(key: string): Promise<void> {
+    await rm(this.#path(key), { force: true });
+  }
+
+  /** Removes every file of these jobs (their `<job id>/` folders); missing ones are fine. */
+  async removeJobs(jobIds: readonly number[]): Promise<void> {
+    for (const id of jobIds) await rm(this.#path(String(id)), { recursive: true, force: true });
+  }
 }

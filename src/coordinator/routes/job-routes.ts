@@ -1,7 +1,7 @@
-/** REST: jobs of a project (show, list, trace, cancel, retry, play, artifacts). */
+/** REST: jobs of a project (show, list, trace, cancel, retry, play, erase, artifacts). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { JOB_STATUSES, type JobStatus } from '../../api/job-status.js';
+import { isCompleted, JOB_STATUSES, type JobStatus } from '../../api/job-status.js';
 import type { JobResponse } from '../../api/rest-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
@@ -44,6 +44,28 @@ async function loadJob(
   const job = await ctx.store.getJob(parseId(params['job_id'], 'Job'));
   if (!job || job.projectId !== project.id) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
   return { job, project };
+}
+
+/** As GitLab: only a finished job that still has a log or artifacts can be erased. */
+async function eraseJob(ctx: CoordinatorContext, job: JobRecord): Promise<JobRecord> {
+  if (!isCompleted(job.status)) {
+    throw new FlotillaError(
+      'FLO_ERR_FORBIDDEN',
+      `403 Forbidden - Job is not erasable: it is ${job.status}; cancel it or wait for it to finish`,
+    );
+  }
+  const artifacts = await ctx.store.listArtifacts(job.id);
+  if (job.traceSize === 0 && artifacts.length === 0) {
+    throw new FlotillaError(
+      'FLO_ERR_FORBIDDEN',
+      '403 Forbidden - Job is not erasable: it has no log or artifacts',
+    );
+  }
+  const erased = await ctx.store.eraseJob(job.id, ctx.clock.now());
+  if (!erased) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
+  for (const a of erased.artifacts) await ctx.artifacts.remove(a.storageKey);
+  ctx.logger.info({ jobId: job.id, artifacts: erased.artifacts.length }, 'job erased');
+  return erased.job;
 }
 
 function scopes(query: Record<string, unknown>): JobStatus[] | undefined {
@@ -103,6 +125,11 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
     const principal = await auth(ctx, request);
     const { job, project } = await loadJob(ctx, request);
     return reply.code(200).send(await one(await ctx.scheduler.playJob(job, principal.user.id), project));
+  });
+  app.post('/api/v4/projects/:id/jobs/:job_id/erase', async (request, reply) => {
+    await auth(ctx, request);
+    const { job, project } = await loadJob(ctx, request);
+    return reply.code(201).send(await one(await eraseJob(ctx, job), project));
   });
   app.get('/api/v4/projects/:id/jobs/:job_id/artifacts', async (request, reply) => {
     await auth(ctx, request);

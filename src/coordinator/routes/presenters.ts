@@ -115,7 +115,7 @@ export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
-    erased_at: null,
+    erased_at: iso(job.erasedAt),
     duration: seconds(job.startedAt, job.finishedAt),
     queued_duration: seconds(job.queuedAt, job.startedAt),
     user: presentUser(ctx.user, base),

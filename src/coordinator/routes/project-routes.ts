@@ -9,7 +9,7 @@ import { bodyOf, parsePage, setPaginationHeaders, str, type Body, baseUrl } from
 import { presentProject } from './presenters.js';
 
 const PATH_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const VISIBILITIES = ['private', 'internal', 'public'] as const;
+export const VISIBILITIES = ['private', 'internal', 'public'] as const;
 
 export async function auth(ctx: CoordinatorContext, request: FastifyRequest): Promise<Principal> {
   return requirePrincipal(
@@ -45,7 +45,7 @@ function slugPath(name: string): string {
     .toLowerCase();
 }
 
-function validationError(fields: Record<string, string[]>): FlotillaError {
+export function validationError(fields: Record<string, string[]>): FlotillaError {
   return new FlotillaError('FLO_ERR_BAD_REQUEST', 'validation failed', { details: { fields } });
 }
 

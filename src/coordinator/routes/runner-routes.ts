@@ -20,7 +20,7 @@ import {
   baseUrl,
 } from './http-helpers.js';
 import { presentRunner, presentRunnerDetail, runnerStatus } from './presenters.js';
-import { auth } from './project-routes.js';
+import { auth, resolveProject } from './project-routes.js';
 
 const RUNNER_TYPES: RunnerType[] = ['instance_type', 'group_type', 'project_type'];
 const ACCESS_LEVELS: AccessLevel[] = ['not_protected', 'ref_protected'];
@@ -120,6 +120,12 @@ export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorConte
   };
   app.get('/api/v4/runners/all', list);
   app.get('/api/v4/runners', list);
+  // Every runner here is an instance runner, and every project may use instance runners.
+  app.get('/api/v4/projects/:id/runners', async (request, reply) => {
+    await auth(ctx, request);
+    await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    return list(request, reply);
+  });
   app.get('/api/v4/runners/:id', async (request) => {
     await auth(ctx, request);
     return presentRunnerDetail(await loadRunner(ctx, request));

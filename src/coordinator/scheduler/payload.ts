@@ -5,14 +5,13 @@
 import type {
   JobArtifactSpec,
   JobDependency,
-  JobImage,
   JobPayload,
   JobStep,
   JobVariable,
 } from '../../api/runner-api.js';
 import { createHash } from 'node:crypto';
 
-import type { CacheDefinition, ImageDefinition, JobDefinition } from '../../pipeline/types.js';
+import type { CacheDefinition, JobDefinition } from '../../pipeline/types.js';
 import type {
   ArtifactRecord,
   JobRecord,
@@ -21,6 +20,7 @@ import type {
   RunnerRecord,
 } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
+import { payloadImage, payloadService } from './payload-images.js';
 import { jobVariables, pipelineVariables } from './predefined-variables.js';
 import { isRefProtected, projectVariablesFor } from './variables.js';
 
@@ -53,19 +53,6 @@ function steps(job: JobRecord, timeout: number): JobStep[] {
   if (def.afterScript.length > 0) {
     out.push({ name: 'after_script', script: def.afterScript, timeout, when: 'always', allow_failure: true });
   }
-  return out;
-}
-
-function image(def: ImageDefinition | null): JobImage | null {
-  if (!def) return null;
-  const out: JobImage = { name: def.name };
-  if (def.alias) out.alias = def.alias;
-  if (def.entrypoint) out.entrypoint = def.entrypoint;
-  if (def.command) out.command = def.command;
-  if (def.pullPolicy) out.pull_policy = def.pullPolicy;
-  if (def.variables)
-    out.variables = def.variables.map((v) => ({ key: v.key, value: v.value, public: true, masked: false }));
-  if (def.docker) out.executor_opts = { docker: def.docker };
   return out;
 }
 
@@ -244,8 +231,8 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     runner_info: { timeout: timeoutSeconds },
     variables,
     steps: steps(job, timeoutSeconds),
-    image: image(def.image),
-    services: def.services.map((s) => image(s)).filter((s): s is JobImage => s !== null),
+    image: payloadImage(def.image),
+    services: def.services.map(payloadService),
     artifacts: artifactEntries(def.artifacts),
     cache: await Promise.all(
       def.cache.map(async (c) => ({

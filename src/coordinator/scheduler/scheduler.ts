@@ -5,6 +5,7 @@
  */
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
+import { FlotillaError } from '../../shared/errors.js';
 import { afterFinish } from './after-finish.js';
 import { isBridge } from './bridges.js';
 import { cancelRedundant } from './auto-cancel.js';
@@ -17,6 +18,22 @@ import { processPipeline } from './process-pipeline.js';
 import { runWatchdog } from './watchdog.js';
 
 const RETRYABLE = new Set(['failed', 'canceled']);
+
+/**
+ * A job still `canceling` is neither retryable nor finished: GitLab's retry skips it and the
+ * pipeline then ends canceled, with nothing retried. We refuse clearly instead.
+ */
+function refuseWhileCanceling(pipeline: PipelineRecord, jobs: JobRecord[]): void {
+  const canceling = jobs.filter((j) => j.status === 'canceling');
+  if (canceling.length === 0) return;
+  const names = canceling.map((j) => `${j.name} (#${j.id})`).join(', ');
+  throw new FlotillaError(
+    'FLO_ERR_CONFLICT',
+    `409 Conflict - pipeline ${pipeline.id} cannot be retried while jobs are still canceling: ${names}; ` +
+      'retry once they are canceled (the pipeline status is then canceled)',
+    { details: { pipelineId: pipeline.id, jobs: canceling.map((j) => j.id) } },
+  );
+}
 
 export class Scheduler {
   readonly deps: SchedulerDeps;
@@ -138,6 +155,7 @@ export class Scheduler {
   async retryPipeline(pipeline: PipelineRecord, userId: number): Promise<void> {
     await this.#serial(pipeline.id, async () => {
       const { items } = await this.deps.store.listJobs({ pipelineId: pipeline.id });
+      refuseWhileCanceling(pipeline, items);
       const failed = items.filter((j) => RETRYABLE.has(j.status));
       if (failed.length > 0) await retryJobs(this.deps, failed, userId);
       return processPipeline(this.deps, pipeline.id);

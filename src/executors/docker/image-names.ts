@@ -31,7 +31,7 @@ export function serviceHostnames(image: string): string[] {
 }
 
 /** The `alias` field of an image or service: one or more names separated by commas or spaces. */
-export function aliasList(alias: string | undefined): string[] {
+export function aliasList(alias: string | null | undefined): string[] {
   return (alias ?? '').split(/[\s,]+/).filter((a) => a !== '');
 }
 

@@ -67,10 +67,12 @@ describe('allow lists', () => {
 describe('pull policies', () => {
   it.each([
     [undefined, {}, ['always']],
+    // GitLab sends `pull_policy: null` when the job sets none.
+    [null, { pull_policy: ['if-not-present'] }, ['if-not-present']],
     [undefined, { pull_policy: ['always', 'if-not-present'] }, ['always', 'if-not-present']],
     [['if-not-present'], { pull_policy: ['always', 'if-not-present'] }, ['if-not-present']],
     [['never'], { pull_policy: 'always', allowed_pull_policies: ['never', 'always'] }, ['never']],
-  ] as [string[] | undefined, DockerConfigInput, string[]][])(
+  ] as [string[] | null | undefined, DockerConfigInput, string[]][])(
     'job %j with runner %j → %j',
     (job, runner, expected) => {
       expect(resolvePullPolicies(job, config(runner))).toEqual({ ok: true, value: expected });

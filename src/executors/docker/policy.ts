@@ -51,11 +51,12 @@ function isPolicy(value: string): value is PullPolicy {
  * the runner's `pull_policy`).
  */
 export function resolvePullPolicies(
-  jobPolicies: readonly string[] | undefined,
+  jobPolicies: readonly string[] | null | undefined,
   config: DockerConfig,
 ): Decision<PullPolicy[]> {
   const allowed = config.allowed_pull_policies.length > 0 ? config.allowed_pull_policies : config.pull_policy;
-  const fromJob = jobPolicies !== undefined && jobPolicies.length > 0;
+  // GitLab sends `pull_policy: null` when the job sets none.
+  const fromJob = jobPolicies !== null && jobPolicies !== undefined && jobPolicies.length > 0;
   const wanted = fromJob ? jobPolicies : config.pull_policy;
   const unknown = wanted.filter((p) => !isPolicy(p));
   if (unknown.length > 0)
