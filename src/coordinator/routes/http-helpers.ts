@@ -61,13 +61,29 @@ export function str(body: Body, key: string): string | undefined {
   throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${key} is invalid`, { details: { field: key } });
 }
 
-export function bool(body: Body, key: string): boolean | undefined {
-  const v = body[key];
+const TRUE_WORDS = new Set(['1', 'true', 't', 'yes', 'y', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'f', 'no', 'n', 'off']);
+
+/**
+ * A boolean parameter as GitLab (Grape) coerces it: any case of true/false, t/f, yes/no, y/n,
+ * on/off, 1/0 (python-gitlab sends Python's `True`/`False`); undefined when absent or empty,
+ * null for anything else.
+ */
+export function parseBoolean(v: unknown): boolean | undefined | null {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1' || v === 1) return true;
-  if (v === 'false' || v === '0' || v === 0) return false;
-  throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${key} is invalid`, { details: { field: key } });
+  const word = String(v).toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return null;
+}
+
+export function bool(body: Body, key: string): boolean | undefined {
+  const parsed = parseBoolean(body[key]);
+  if (parsed !== null) return parsed;
+  throw new FlotillaError('FLO_ERR_BAD_REQUEST', `${key} is invalid: use true or false`, {
+    details: { field: key },
+  });
 }
 
 export function int(body: Body, key: string): number | undefined {

@@ -10,7 +10,7 @@ import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import { ZERO_SHA } from '../scheduler/create-pipeline.js';
 import type { ProjectRecord } from '../store/store.js';
-import { bodyOf, str } from './http-helpers.js';
+import { bodyOf, bool, str } from './http-helpers.js';
 import { auth, resolveProject } from './project-routes.js';
 
 function present(result: LintResult, includeJobs: boolean) {
@@ -87,7 +87,7 @@ async function lintProject(ctx: CoordinatorContext, request: FastifyRequest) {
       throw new FlotillaError('FLO_ERR_NOT_FOUND', `404 ${path} Not Found at ${ref}`);
   }
   const result = await lintPipeline(content, context, { fileName: project.ciConfigPath ?? '.gitlab-ci.yml' });
-  return present(result, str(input, 'include_jobs') === 'true');
+  return present(result, bool(input, 'include_jobs') === true);
 }
 
 export function registerLintRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
@@ -115,7 +115,7 @@ export function registerLintRoutes(app: FastifyInstance, ctx: CoordinatorContext
     const result = await lintPipeline(content, context);
     return {
       status: result.valid ? 'valid' : 'invalid',
-      ...present(result, str(bodyOf(request), 'include_jobs') === 'true'),
+      ...present(result, bool(bodyOf(request), 'include_jobs') === true),
     };
   });
 }

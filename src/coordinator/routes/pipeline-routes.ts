@@ -6,7 +6,7 @@ import type { BridgeResponse } from '../../api/rest-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
-import { bodyOf, parseId, parsePage, setPaginationHeaders, str, baseUrl } from './http-helpers.js';
+import { bodyOf, bool, parseId, parsePage, setPaginationHeaders, str, baseUrl } from './http-helpers.js';
 import { presentBridge, presentPipeline } from './presenters.js';
 import { auth, resolveProject } from './project-routes.js';
 import { presentJobs } from './job-routes.js';
@@ -125,7 +125,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
-    const includeRetried = str(query, 'include_retried') === 'true';
+    const includeRetried = bool(query, 'include_retried') === true;
     const result = await ctx.store.listJobs(
       { pipelineId: pipeline.id, includeRetried, kind: 'build', ...scopeFilter(query) },
       page,

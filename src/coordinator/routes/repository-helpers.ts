@@ -7,7 +7,7 @@ import type { CoordinatorContext } from '../context.js';
 import type { CommitDetails, Identity } from '../git/repository-api.js';
 import type { RefUpdate } from '../git/git-host.js';
 import type { PipelineRecord, ProjectRecord } from '../store/store.js';
-import { baseUrl, bodyOf, type Body } from './http-helpers.js';
+import { baseUrl, bodyOf, parseBoolean, type Body } from './http-helpers.js';
 import { auth, resolveProject } from './project-routes.js';
 import { onRefsUpdated } from './push-pipelines.js';
 import { projectUrl } from './repository-presenters.js';
@@ -61,11 +61,9 @@ export function optional(params: Body, name: string): string | undefined {
 }
 
 export function flag(params: Body, name: string): boolean | undefined {
-  const v = params[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (v === true || v === 'true' || v === '1' || v === 1) return true;
-  if (v === false || v === 'false' || v === '0' || v === 0) return false;
-  throw badRequest(`${name} is invalid`, name);
+  const parsed = parseBoolean(params[name]);
+  if (parsed !== null) return parsed;
+  throw badRequest(`${name} is invalid: use true or false`, name);
 }
 
 export function dateParam(params: Body, name: string): Date | undefined {
