@@ -186,9 +186,10 @@ describe('python-gitlab CLI', () => {
     await cliText('project-job', 'erase', '--project-id', p, '--id', String(rebuilt.id));
     const erased = await cli('project-job', 'get', '--project-id', p, '--id', String(rebuilt.id));
     expect(erased.erased_at).not.toBeNull();
-    expect(await cli('project-pipeline', 'get', '--project-id', p, '--id', id)).toMatchObject({
-      status: 'success',
-    });
+    await until(async () => {
+      const got = await cli('project-pipeline', 'get', '--project-id', p, '--id', id);
+      return got.status === 'success' ? got : undefined;
+    }, 'the pipeline to succeed');
     await cliText('project-pipeline', 'delete', '--project-id', p, '--id', id);
     expect((await cli('project-pipeline', 'list', '--project-id', p)).map((x: any) => x.id)).not.toContain(
       pipeline.id,
