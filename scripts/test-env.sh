@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up what the test suite needs on a fresh machine, idempotently:
-# git (with http-backend) and a running PostgreSQL for the store conformance suite.
+# git (with http-backend), python-gitlab and its CLI, and a running PostgreSQL for the store
+# conformance suite.
 set -euo pipefail
 
 log() { printf '[test-env] %s\n' "$*"; }
@@ -11,6 +12,12 @@ command -v bash >/dev/null 2>&1 || need_apt+=(bash)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# The GitLab client compatibility suite (test/e2e/gitlab-clients): Debian's python-gitlab library
+# and its CLI (installed as /usr/bin/python-gitlab), run with Debian's /usr/bin/python3.
+if ! /usr/bin/python3 -c 'import gitlab' >/dev/null 2>&1 || [ ! -x /usr/bin/python-gitlab ]; then
+  log "installing python3-gitlab and gitlab-cli"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-gitlab gitlab-cli >/dev/null
 fi
 [ -x "$(git --exec-path)/git-http-backend" ] || { log "git http-backend is missing from $(git --exec-path)"; exit 1; }
 
