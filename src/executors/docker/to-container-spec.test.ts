@@ -117,6 +117,24 @@ describe('container bodies', () => {
     expect(binds[1]).toBe('/srv:/srv:ro');
   });
 
+  it("takes a service in GitLab's full shape, with null fields", () => {
+    const service = {
+      name: 'postgres:16',
+      entrypoint: null,
+      ports: [],
+      executor_opts: {},
+      pull_policy: null,
+      alias: null,
+      command: null,
+      variables: null,
+    };
+    const spec = serviceContainerSpec(input(), service, 0);
+    expect(spec.Entrypoint).toBeUndefined();
+    expect(spec.Cmd).toBeUndefined();
+    expect(spec.Env).toEqual([]);
+    expect(serviceAliases(service)).toEqual(['postgres']);
+  });
+
   it('gives a service its aliases, derived names, public variables and its own variables', () => {
     const base = input();
     base.job.variables = [
