@@ -33,6 +33,17 @@ describe('docker executor: services', () => {
     expect(run.log).not.toContain('WARNING: Service');
   });
 
+  it("runs a payload whose image and services have GitLab's full shapes (null and empty fields)", async () => {
+    const full = { entrypoint: null, ports: [], executor_opts: {}, pull_policy: null };
+    const payload = dockerPayload(['wget -qO- http://web/', 'wget -qO- http://flotilla-test-web/'], {
+      services: [{ name: 'flotilla-test/web:latest', ...full, alias: 'web', command: null, variables: [] }],
+    });
+    payload.image = payload.image ? { ...payload.image, ...full } : null;
+    const run = await runDockerJob(dockerFactory({ pull_policy: 'if-not-present' }), payload);
+    expect(run.outcome.state, run.log).toBe('success');
+    expect(run.log.match(/hello from the web service/g)?.length).toBe(2);
+  });
+
   it('warns with the service log when a service crashes or never answers, and the job goes on', async () => {
     const payload = dockerPayload(['echo job ran'], {
       services: [
