@@ -144,6 +144,8 @@ export interface JobPayload {
     project_id: number;
     project_name: string;
     project_full_path: string;
+    /** The user who started the pipeline (GitLab sends it; older servers did not). */
+    user_id?: number;
     time_in_queue_seconds: number;
     queue_size: number;
     queue_depth: number;

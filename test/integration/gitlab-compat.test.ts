@@ -375,6 +375,8 @@ describe('Runner API payloads', () => {
         variables: [],
       },
     ]);
+    expect(payload.hooks).toEqual([]);
+    expect(payload.job_info).toMatchObject({ project_id: s.projectId, user_id: 1 });
     await finish(payload, 'success');
   });
 });

@@ -210,6 +210,7 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
       project_id: project.id,
       project_name: project.path,
       project_full_path: fullPath,
+      user_id: pipeline.userId,
       time_in_queue_seconds: Math.max(
         0,
         ((job.startedAt ?? deps.clock.now()).getTime() - queuedAt.getTime()) / 1000,
@@ -262,9 +263,11 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
         'runner_interrupted',
       ],
     },
-    ...(def.preGetSourcesScript.length > 0
-      ? { hooks: [{ name: 'pre_get_sources_script', script: def.preGetSourcesScript }] }
-      : {}),
+    // GitLab always sends `hooks`, empty when the job has none.
+    hooks:
+      def.preGetSourcesScript.length > 0
+        ? [{ name: 'pre_get_sources_script', script: def.preGetSourcesScript }]
+        : [],
   };
 }
 
