@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 
 import { Registry } from 'prom-client';
 
@@ -23,7 +24,7 @@ import { listNamespaces, deleteBridge } from '../../../src/autoscaler/providers/
 import { controlPath, defaultStatePath } from '../../../src/autoscaler/state-store.js';
 import type { ExecutorFactory } from '../../../src/executors/executor.js';
 import { systemClock } from '../../../src/shared/clock.js';
-import { createLogger, silentLogger } from '../../../src/shared/logger.js';
+import { createLogger } from '../../../src/shared/logger.js';
 import { dockerEnv, VERSION } from '../docker/harness.js';
 
 export const RUN_DIR = '/run/flotilla-e2e';
@@ -72,6 +73,19 @@ export function hostAddress(group: string): string {
 
 const verbose = process.env.FLOTILLA_E2E_LOG === '1';
 
+/** The fleet's last log lines (debug level), kept in memory and shown when `eventually` gives up. */
+const LOG_TAIL_LINES = 200;
+const logTail: string[] = [];
+const tailStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line) logTail.push(line);
+    }
+    logTail.splice(0, Math.max(0, logTail.length - LOG_TAIL_LINES));
+    done();
+  },
+});
+
 export async function startTestFleet(o: TestFleetOptions): Promise<TestFleet> {
   dockerEnv();
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), `flotilla-as-${o.group}-`));
@@ -88,7 +102,11 @@ export async function startTestFleet(o: TestFleetOptions): Promise<TestFleet> {
     ...o.autoscaler,
   });
   const registry = new Registry();
-  const logger = verbose ? createLogger({ level: 'debug' }) : silentLogger();
+  const logger = createLogger({
+    level: 'debug',
+    format: 'text',
+    ...(verbose ? {} : { destination: tailStream }),
+  });
   const fleet = createFleet({
     runnerName: o.group,
     config,
@@ -140,7 +158,8 @@ export async function eventually<T>(
     if (v) return v;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`gave up waiting for ${what} after ${attempts} attempts`);
+  const tail = logTail.length > 0 ? `\nlast fleet log lines:\n${logTail.join('\n')}` : '';
+  throw new Error(`gave up waiting for ${what} after ${attempts} attempts${tail}`);
 }
 
 export function namespaces(group: string): Promise<string[]> {
