@@ -60,21 +60,28 @@ async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise
   throw new Error(`gave up waiting for ${what}\n${f.fleet.output()}`);
 }
 
+/** Waits over plain HTTP (the waiting is not what is tested; each CLI start costs seconds). */
 async function jobNamed(pipelineId: number, name: string, statuses: string[]): Promise<any> {
   return until(
     async () => {
-      const jobs = await cli(
-        'project-pipeline-job',
-        'list',
-        '--project-id',
-        String(projectId),
-        '--pipeline-id',
-        String(pipelineId),
-      );
-      return (jobs as any[]).find((j) => j.name === name && statuses.includes(j.status));
+      const jobs = await f.fleet.api.jobs(projectId, pipelineId);
+      return jobs.find((j) => j.name === name && statuses.includes(j.status));
     },
     `job ${name} to be ${statuses.join('/')}`,
   );
+}
+
+async function pipelineIs(pipelineId: number, status: string): Promise<void> {
+  await f.fleet.api.waitForPipelineStatus(projectId, pipelineId, [status]);
+  const got = await cli(
+    'project-pipeline',
+    'get',
+    '--project-id',
+    String(projectId),
+    '--id',
+    String(pipelineId),
+  );
+  expect(got).toMatchObject({ id: pipelineId, status });
 }
 
 describe('python-gitlab CLI', () => {
@@ -186,10 +193,12 @@ describe('python-gitlab CLI', () => {
     await cliText('project-job', 'erase', '--project-id', p, '--id', String(rebuilt.id));
     const erased = await cli('project-job', 'get', '--project-id', p, '--id', String(rebuilt.id));
     expect(erased.erased_at).not.toBeNull();
-    await until(async () => {
-      const got = await cli('project-pipeline', 'get', '--project-id', p, '--id', id);
-      return got.status === 'success' ? got : undefined;
-    }, 'the pipeline to succeed');
+    await pipelineIs(pipeline.id, 'success');
+    const listed = await cli('project-pipeline-job', 'list', '--project-id', p, '--pipeline-id', id);
+    expect(listed.map((j: any) => `${j.name}:${j.status}`).sort()).toEqual([
+      'build:success',
+      'deploy:success',
+    ]);
     await cliText('project-pipeline', 'delete', '--project-id', p, '--id', id);
     expect((await cli('project-pipeline', 'list', '--project-id', p)).map((x: any) => x.id)).not.toContain(
       pipeline.id,
@@ -203,10 +212,7 @@ describe('python-gitlab CLI', () => {
     const slow = await jobNamed(pipeline.id, 'slow', ['running']);
     await cliText('project-job', 'cancel', '--project-id', p, '--id', String(slow.id));
     await jobNamed(pipeline.id, 'slow', ['canceled']);
-    await until(async () => {
-      const got = await cli('project-pipeline', 'get', '--project-id', p, '--id', String(pipeline.id));
-      return got.status === 'canceled' ? got : undefined;
-    }, 'pipeline canceled');
+    await pipelineIs(pipeline.id, 'canceled');
     await cliText('project-pipeline', 'retry', '--project-id', p, '--id', String(pipeline.id));
     const again = await jobNamed(pipeline.id, 'slow', ['running']);
     expect(again.id).not.toBe(slow.id);
