@@ -80,6 +80,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     concurrent,
     logger,
     checkInterval: 1,
+    // The builds directory is thrown away with the run: jobs share one fetch per commit.
+    sharedSources: true,
   });
   return {
     url: coordinator.url,
