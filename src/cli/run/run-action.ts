@@ -48,6 +48,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     listen: '127.0.0.1:0',
     dataDir: path.join(scratch, 'coordinator'),
     logger,
+    // Deleted at the end of the run (unless --keep, which keeps what a clean exit wrote).
+    throwaway: true,
     config: {
       longPollSeconds: 30,
       traceUpdateIntervalIdle: 1,

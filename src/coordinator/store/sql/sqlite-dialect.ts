@@ -37,17 +37,26 @@ export const sqliteFlavor: SqlFlavor = {
     sql<string | null>`json_extract(${sql.ref('jobs.definition')}, '$.resourceGroup')`,
 };
 
+export interface OpenSqliteOptions {
+  /**
+   * A database that nothing reads after the process ends (`flotilla run`'s): no fsync and the
+   * rollback journal in memory. A crash may corrupt it, which costs nothing: the run is gone too.
+   */
+  throwaway?: boolean;
+}
+
 /** Opens (creating if missing) the database file, or an in-memory database for `:memory:`. */
-export function openSqlite(filename: string): Kysely<Database> {
+export function openSqlite(filename: string, options: OpenSqliteOptions = {}): Kysely<Database> {
   const database = new BetterSqlite3(filename);
   try {
-    database.pragma('journal_mode = WAL');
+    database.pragma(options.throwaway ? 'journal_mode = MEMORY' : 'journal_mode = WAL');
     database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     database.pragma('foreign_keys = ON');
     // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged write
     // (a job's status, a trace append) must survive it, so sync the WAL on every commit. Do not
-    // relax this for speed: the statement cache below is where the cheap gain was.
-    database.pragma('synchronous = FULL');
+    // relax this for speed: the statement cache below is where the cheap gain was. Only a
+    // throwaway database, which no one will read after a power loss, skips the syncs.
+    database.pragma(options.throwaway ? 'synchronous = OFF' : 'synchronous = FULL');
   } catch (err) {
     database.close();
     throw err;
