@@ -4,18 +4,15 @@
  * packages, so nothing is fetched from outside at run time and there is no bundling step.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The URL prefix all UI files are served under. */
 export const ASSETS_PREFIX = '/-/ui/';
 
-/** Bare module names of the UI's libraries → the file each resolves to (import map entries). */
-const VENDOR_MODULES = {
-  preact: 'preact',
-  'preact/hooks': 'preact/hooks',
-  htm: 'htm',
-} as const;
+/** Bare module names of the UI's libraries (import map entries). */
+const VENDOR_MODULES = ['preact', 'preact/hooks', 'htm'] as const;
 
 export interface UiAssets {
   /** Directory of the built UI modules (`dist/ui`), or null when it is not built. */
@@ -41,8 +38,10 @@ export function locateUiAssets(): UiAssets {
   const appDir = path.join(packageRoot(here), 'dist', 'ui');
   const vendor = new Map<string, string>();
   const importMap: Record<string, string> = {};
-  for (const [specifier, target] of Object.entries(VENDOR_MODULES)) {
-    const file = fileURLToPath(import.meta.resolve(target));
+  const require = createRequire(import.meta.url);
+  for (const specifier of VENDOR_MODULES) {
+    // The package's ES module build, next to whichever entry the resolver finds.
+    const file = require.resolve(specifier).replace(/\.(m?js)$/, '.mjs');
     const name = `${specifier.replace('/', '-')}.mjs`;
     vendor.set(name, file);
     importMap[specifier] = `${ASSETS_PREFIX}vendor/${name}`;
