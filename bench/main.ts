@@ -19,6 +19,7 @@ import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
 import { runPickup } from './parts/pickup.js';
 import { runThroughput } from './parts/throughput.js';
+import { runUi } from './parts/ui.js';
 
 const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   local: runLocal,
@@ -27,6 +28,7 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   logs: runLogs,
   docker: runDocker,
   autoscale: runAutoscale,
+  ui: runUi,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
