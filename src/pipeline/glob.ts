@@ -1,4 +1,4 @@
-import { compileRegex, type SafeRegex } from './re2-vm.js';
+import { compileRegex, type SafeRegex } from './re2.js';
 
 /**
  * Glob patterns as GitLab matches `changes`, `exists` and `include:local` paths (fnmatch with
