@@ -26,6 +26,7 @@ export class RegexSyntaxError extends Error {
 
 const FLAGS = 'imsU';
 const CACHE_LIMIT = 500;
+const DFA_AFTER = 8;
 const cache = new Map<string, SafeRegex>();
 
 /**
@@ -59,5 +60,13 @@ function compileUncached(source: string, flags: string): SafeRegex {
     if (err instanceof RE2JSException) throw new RegexSyntaxError(err.message, source);
     throw err;
   }
-  return { source, flags, test: (text) => compiled.test(text) };
+  // re2js's test() builds a DFA on first use: worth it for a pattern tested often (coverage scans
+  // every log line), not for the one or two tests most rules:if patterns get. Those go through
+  // the matcher, which needs no DFA.
+  let uses = 0;
+  return {
+    source,
+    flags,
+    test: (text) => (uses++ < DFA_AFTER ? compiled.matcher(text).find() : compiled.test(text)),
+  };
 }
