@@ -158,3 +158,23 @@ describe('jobs whose names look like numbers', () => {
     expect(vars).toMatchObject({ A: '1e3', B: 'e01', C: '0o17' });
   });
 });
+
+describe('merged YAML of the lint answer', () => {
+  it('quotes the strings GitLab would read as something else, so it reads back the same', async () => {
+    const yaml =
+      'variables:\n  A: "yes"\n  B: "012"\n  C: "1,000"\n  D: "1:20"\n  E: e01\n  F: "null"\n  G: 1e3\n  H: 12\nj:\n  script: echo\n';
+    const result = await lintPipeline(yaml, context);
+    const docs = loadYaml(result.mergedYaml, 'merged.yml', createDiagnostics());
+
+    expect((docs?.[0] as Record<string, Record<string, unknown>>).variables).toEqual({
+      A: 'yes',
+      B: '012',
+      C: '1,000',
+      D: '1:20',
+      E: 'e01',
+      F: 'null',
+      G: '1e3',
+      H: 12,
+    });
+  });
+});
