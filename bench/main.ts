@@ -14,6 +14,7 @@ import { loadAverage, machineInfo, mergeResults, type BenchResult } from './lib/
 import { RESULTS_FILE } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
 import { runAutoscale, writeWorkload } from './parts/autoscale.js';
+import { runCompile } from './parts/compile.js';
 import { runDocker } from './parts/docker.js';
 import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
@@ -29,6 +30,7 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   docker: runDocker,
   autoscale: runAutoscale,
   ui: runUi,
+  compile: runCompile,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {

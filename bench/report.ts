@@ -231,6 +231,19 @@ async function main(): Promise<void> {
         `${cell(Number(x.figures['machines_created'] ?? 0) + Number(x.figures['backup_machines_created'] ?? 0))} / ${cell(x.figures['machines_never_ready'])} / ${cell(x.figures['rate_limited_calls'])}`,
       ],
     ),
+    section(
+      r,
+      'compile',
+      '7. Pipeline creation in the engine (ms per compile, medians of rounds)',
+      ['Configuration', 'Wall', 'Wall p90', 'CPU', 'CPU min'],
+      (x) => [
+        x.name,
+        x.figures['ms_per_compile_median'],
+        x.figures['ms_per_compile_p90'],
+        x.figures['cpu_ms_per_compile_median'],
+        x.figures['cpu_ms_per_compile_min'],
+      ],
+    ),
     runsTable(file),
   ];
   console.log(out.join('\n'));
