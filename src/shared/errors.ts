@@ -7,6 +7,10 @@ export const ERROR_CODES = {
   FLO_ERR_PIPELINE_INVALID: { status: 400, summary: 'the .gitlab-ci.yml is invalid' },
   FLO_ERR_BAD_REQUEST: { status: 400, summary: 'the request is malformed' },
   FLO_ERR_UNAUTHORIZED: { status: 401, summary: 'no valid token was given' },
+  FLO_ERR_ARTIFACT_UNSAFE: {
+    status: 400,
+    summary: 'an artifacts archive has entries that would land outside its folder, or would expand too far',
+  },
   FLO_ERR_FORBIDDEN: { status: 403, summary: 'the token may not do this' },
   FLO_ERR_NOT_FOUND: { status: 404, summary: 'no such resource' },
   FLO_ERR_CONFLICT: { status: 409, summary: 'the resource is in a state that forbids this' },
