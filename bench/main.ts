@@ -15,6 +15,7 @@ import { RESULTS_FILE } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
 import { runAutoscale, writeWorkload } from './parts/autoscale.js';
 import { runDocker } from './parts/docker.js';
+import { runFuzz } from './parts/fuzz.js';
 import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
 import { runPickup } from './parts/pickup.js';
@@ -27,6 +28,7 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   logs: runLogs,
   docker: runDocker,
   autoscale: runAutoscale,
+  fuzz: runFuzz,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
