@@ -51,7 +51,7 @@ describe('runner manager SIGKILL', () => {
       '.gitlab-ci.yml': `
 doomed:
   tags: [victim]
-  script: [echo before-kill, sleep 300]
+  script: [echo before-kill, sleep 60]
 `,
     });
     const job = await fleet.waitForJob(projectId, pipelineId, 'doomed', ['running']);
