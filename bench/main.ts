@@ -16,6 +16,7 @@ import { stopAll } from './lib/proc.js';
 import { runAutoscale, writeWorkload } from './parts/autoscale.js';
 import { runCompile } from './parts/compile.js';
 import { runDocker } from './parts/docker.js';
+import { runFuzz } from './parts/fuzz.js';
 import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
 import { runPickup } from './parts/pickup.js';
@@ -31,6 +32,7 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   autoscale: runAutoscale,
   ui: runUi,
   compile: runCompile,
+  fuzz: runFuzz,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {

@@ -9,7 +9,7 @@ import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
-import { isFlotillaError, type FlotillaError } from '../shared/errors.js';
+import { isDiskFull, isFlotillaError, type FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
@@ -68,6 +68,13 @@ function errorBody(err: FlotillaError): Record<string, unknown> {
 
 function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError | FlotillaError, request, reply) => {
+    if (isDiskFull(err)) {
+      logger.error({ err, url: request.url, method: request.method }, 'disk full: request refused');
+      return reply.code(507).send({
+        message: "507 Insufficient Storage: the coordinator's disk is full",
+        code: 'FLO_ERR_DISK_FULL',
+      });
+    }
     if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
