@@ -112,6 +112,20 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
   });
 }
 
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Nothing is acknowledged before it is durable: a request that may have written is answered only
+ * once the store synced every commit made so far (one shared sync for all requests waiting, see
+ * `Store.durable`). A failed sync fails the request (500) instead of acknowledging it.
+ */
+function installDurableReplies(app: FastifyInstance, store: Store): void {
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!READ_ONLY_METHODS.has(request.method)) await store.durable();
+    return payload;
+  });
+}
+
 export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinator> {
   const app = fastify({
     logger: false,
@@ -121,10 +135,11 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue(deps.queueBus);
+  const store = deps.store;
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
     artifacts,
-    store: deps.store,
+    store,
     repos: withCommitCache(deps.git),
     queue,
     clock: deps.clock,
@@ -134,6 +149,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const context: CoordinatorContext = {
     ...deps,
+    store,
     scheduler,
     artifacts,
     metrics,
@@ -145,6 +161,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   installGitLabHttp(app);
   installErrorHandling(app, deps.logger);
   installMetrics(app, context, deps.registry);
+  installDurableReplies(app, store);
   registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);
   registerProjectRoutes(app, context);

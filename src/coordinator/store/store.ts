@@ -255,6 +255,12 @@ export type * from './environment-records.js';
 
 export interface Store {
   close(): Promise<void>;
+  /**
+   * Resolves once every write this store has committed so far is on stable storage. Call it
+   * before acknowledging a write to a client: on SQLite, commits are synced in groups (one WAL
+   * sync for all the commits made while the previous one ran), not one by one.
+   */
+  durable(): Promise<void>;
 
   // users and access tokens
   getUser(id: number): Promise<UserRecord | null>;
