@@ -33,6 +33,7 @@ import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { cachingStore } from './store/caching-store.js';
 import type { Store } from './store/store.js';
 
 export interface CoordinatorDeps {
@@ -135,7 +136,8 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue(deps.queueBus);
-  const store = deps.store;
+  // Runner by token, project, variables, user: read on nearly every request (see caching-store.ts).
+  const store = cachingStore(deps.store, { bus: deps.queueBus });
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
     artifacts,
