@@ -172,8 +172,8 @@ async function updateJob(
     reply.header(HEADER_JOB_STATUS, updated?.status ?? job.status);
     return reply.code(200).send('200');
   }
-  const touched = await ctx.store.updateJob(job.id, { lastSeenAt: now }, ['running', 'canceling']);
-  reply.header(HEADER_JOB_STATUS, touched?.status ?? job.status);
+  ctx.scheduler.heartbeats.touch(job.id, now);
+  reply.header(HEADER_JOB_STATUS, job.status);
   return reply.code(200).send('200');
 }
 
@@ -205,7 +205,7 @@ async function appendTrace(
     return reply.code(416).send('416 Range Not Satisfiable');
   }
   ctx.metrics.traceBytes.inc(data.length);
-  await ctx.store.updateJob(job.id, { lastSeenAt: ctx.clock.now() }, ['running', 'canceling']);
+  ctx.scheduler.heartbeats.touch(job.id, ctx.clock.now());
   reply.header('Range', `0-${result.size}`);
   reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
   return reply.code(202).send('202');

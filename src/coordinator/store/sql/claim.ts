@@ -11,7 +11,8 @@ import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { JobClaim, JobRecord, RunnerMatch } from '../store.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
-import { toJob } from './rows.js';
+import type { JobDefinition } from '../../../pipeline/types.js';
+import { json, toJob } from './rows.js';
 import type { Database } from './schema.js';
 
 const MAX_ATTEMPTS = 5;
@@ -44,7 +45,7 @@ async function claimOnce(
   const { flavor } = ctx;
   const candidate = await trx
     .selectFrom('jobs')
-    .select('id')
+    .select(['id', 'definition'])
     .where('status', '=', 'pending')
     .where('kind', '=', 'build')
     .where((eb) => runnerMayTake(ctx, eb, match))
@@ -61,7 +62,8 @@ async function claimOnce(
       runner_system_id: claim.runnerSystemId,
       token_hash: claim.tokenHash,
       started_at: flavor.toDate(claim.startedAt),
-      timeout_seconds: claim.timeoutSeconds,
+      timeout_seconds: timeoutOf(claim, candidate.definition),
+      ...(claim.lastSeenAt ? { last_seen_at: flavor.toDate(claim.lastSeenAt) } : {}),
       updated_at: flavor.toDate(ctx.now()),
     })
     .where('id', '=', candidate.id)
@@ -69,6 +71,14 @@ async function claimOnce(
     .returningAll()
     .executeTakeFirst();
   return row === undefined ? { kind: 'lost' } : { kind: 'won', job: toJob(row) };
+}
+
+/** The claim's timeout, or the definition's capped at the runner's maximum (see JobClaim). */
+function timeoutOf(claim: JobClaim, definition: string): number {
+  if (claim.timeoutFromDefinition !== true) return claim.timeoutSeconds;
+  const wanted = json<JobDefinition>(definition).timeoutSeconds ?? claim.timeoutSeconds;
+  const max = claim.maximumTimeoutSeconds;
+  return max ? Math.min(wanted, max) : wanted;
 }
 
 /** Job tags ⊆ runner tags; untagged jobs only for runUntagged; ref_protected runners only protected jobs. */

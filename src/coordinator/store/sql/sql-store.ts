@@ -147,6 +147,7 @@ export class SqlStore implements Store {
     claimPendingJob(this.#ctx, match, claim);
   eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> =>
     jobs.eraseJob(this.#ctx, id, at);
+  touchJobs = (ids: number[], at: Date): Promise<number> => jobs.touchJobs(this.#ctx, ids, at);
   listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
   listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
 
