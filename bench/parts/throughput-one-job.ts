@@ -1,0 +1,42 @@
+/**
+ * Store calls for one one-job pipeline: its creation (`POST /pipeline`), then one synthetic runner
+ * taking the job, sending two 1 KiB trace PATCHes and the success PUT. Counted from the
+ * coordinator's own per-operation store-call metrics, scraped between the steps.
+ */
+import path from 'node:path';
+
+import { createRunners, startClients } from '../lib/clients.js';
+import { scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
+import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
+
+const ONE_JOB = ['noop:', '  tags: [one-job]', '  script:', '    - "true"', ''].join('\n');
+
+export interface OneJobCalls {
+  creation: number | null;
+  requestToSuccess: number | null;
+}
+
+export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<OneJobCalls> {
+  // Tagged, so that no pending job left by the throughput halves is taken instead.
+  const project = await createProjectWith(coordinator, 'one-job', { '.gitlab-ci.yml': ONE_JOB });
+  const tokens = await createRunners(coordinator.api, 1, ['one-job']);
+  const a = await scrapeDbStats(coordinator.url);
+  await createPipeline(coordinator.api, project.id);
+  const b = await scrapeDbStats(coordinator.url);
+  const fleet = await startClients({
+    url: coordinator.url,
+    tokens,
+    clients: 1,
+    tracePatches: 2,
+    traceBytes: 1024,
+    maxJobs: 1,
+    statsFile: path.join(coordinator.dir, 'throughput-one-job.json'),
+  });
+  await fleet.proc.waitFor(/STATS\n/, 60_000);
+  const stats = await fleet.stats();
+  const c = await scrapeDbStats(coordinator.url);
+  return {
+    creation: totalPerJob(a, b, 1),
+    requestToSuccess: stats.completed === 1 ? totalPerJob(b, c, 1) : null,
+  };
+}
