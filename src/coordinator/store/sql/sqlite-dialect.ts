@@ -42,6 +42,9 @@ export const sqliteFlavor: SqlFlavor = {
     sql<SqlBool>`not exists (select 1 from json_each(${sql.ref('jobs.tag_list')}) as t where t.value not in (${sql.join(tags)}))`,
   jobResourceGroup: (): Expression<string | null> =>
     sql<string | null>`json_extract(${sql.ref('jobs.definition')}, '$.resourceGroup')`,
+  jobTimeoutSeconds: (): Expression<number | null> =>
+    sql<number | null>`json_extract(${sql.ref('jobs.definition')}, '$.timeoutSeconds')`,
+  smaller: (value, bound): Expression<number> => sql<number>`min(${value}, ${bound})`,
 };
 
 export interface OpenedSqlite {
