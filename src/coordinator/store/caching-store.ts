@@ -154,7 +154,12 @@ export function cachingStore(store: Store, options: CachingStoreOptions = {}): S
       changed('runner', runner.id);
       return runner;
     },
-    updateRunner: (id, patch) => after(store.updateRunner(id, patch), 'runner', id),
+    updateRunner: async (id, patch) => {
+      const updated = await after(store.updateRunner(id, patch), 'runner', id);
+      // The row as written: requests right after it (the runner's other clients) need no read.
+      if (updated) caches.runners.set(updated.tokenHash, updated, caches.runners.epoch);
+      return updated;
+    },
     deleteRunner: (id) => after(store.deleteRunner(id), 'runner', id),
     getProject: (id) => caches.projects.read(id, () => store.getProject(id)),
     updateProject: (id, patch) => after(store.updateProject(id, patch), 'project', id),
