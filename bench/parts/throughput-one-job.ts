@@ -3,11 +3,16 @@
  * taking the job, sending two 1 KiB trace PATCHes and the success PUT. Counted from the
  * coordinator's own per-operation store-call metrics, scraped between the steps.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { createRunners, startClients } from '../lib/clients.js';
+import type { ClientStats } from '../clients/client-stats.js';
+
+import { createRunners } from '../lib/clients.js';
 import { scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
 import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
+import { OUT } from '../lib/paths.js';
+import { nodeProcess } from '../lib/proc.js';
 
 const ONE_JOB = ['noop:', '  tags: [one-job]', '  script:', '    - "true"', ''].join('\n');
 
@@ -23,17 +28,26 @@ export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<O
   const a = await scrapeDbStats(coordinator.url);
   await createPipeline(coordinator.api, project.id);
   const b = await scrapeDbStats(coordinator.url);
-  const fleet = await startClients({
+  // Not startClients: one client may finish its one job before the fleet says READY.
+  const statsFile = path.join(coordinator.dir, 'throughput-one-job.json');
+  const settings = {
     url: coordinator.url,
     tokens,
     clients: 1,
     tracePatches: 2,
     traceBytes: 1024,
     maxJobs: 1,
-    statsFile: path.join(coordinator.dir, 'throughput-one-job.json'),
+    statsFile,
+  };
+  const proc = nodeProcess(path.join(OUT, 'clients', 'runner-clients.js'), [], {
+    BENCH_CLIENTS: JSON.stringify(settings),
   });
-  await fleet.proc.waitFor(/STATS\n/, 60_000);
-  const stats = await fleet.stats();
+  try {
+    await proc.waitFor(/STATS\n/, 60_000);
+  } finally {
+    await proc.stop('SIGTERM');
+  }
+  const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ClientStats;
   const c = await scrapeDbStats(coordinator.url);
   return {
     creation: totalPerJob(a, b, 1),
