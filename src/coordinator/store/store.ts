@@ -224,13 +224,8 @@ export interface JobClaim {
   tokenHash: string;
   startedAt: Date;
   runnerSystemId: string | null;
-  /** The job's timeout; with `timeoutFromDefinition`, only when its definition sets none. */
+  /** The timeout; with `timeoutFromDefinition`, the definition's (capped at the maximum) first. */
   timeoutSeconds: number;
-  /**
-   * Takes the timeout from the job's definition (`timeoutSeconds`), capped at
-   * `maximumTimeoutSeconds` when that is set (a runner's `maximum_timeout`), in the same write as
-   * the claim (no second round trip).
-   */
   timeoutFromDefinition?: boolean;
   maximumTimeoutSeconds?: number | null;
   /** Also sets the job's lastSeenAt (the claim is the runner's first sign of life for the job). */
@@ -351,10 +346,7 @@ export interface Store {
    * when the job does not exist.
    */
   eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
-  /**
-   * Sets lastSeenAt of the jobs that are still running or canceling (heartbeats, written in
-   * batches), in one statement; returns how many were updated.
-   */
+  /** Sets lastSeenAt of those jobs still running or canceling (batched heartbeats); returns how many. */
   touchJobs(ids: number[], at: Date): Promise<number>;
   /** Running builds (never bridges) whose lastSeenAt (or startedAt) is before `before`. */
   listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
