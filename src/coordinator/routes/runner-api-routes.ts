@@ -171,8 +171,8 @@ async function updateJob(
     reply.header(HEADER_JOB_STATUS, updated?.status ?? job.status);
     return reply.code(200).send('200');
   }
-  const touched = await ctx.store.updateJob(job.id, { lastSeenAt: now }, ['running', 'canceling']);
-  reply.header(HEADER_JOB_STATUS, touched?.status ?? job.status);
+  ctx.scheduler.heartbeats.touch(job.id, now);
+  reply.header(HEADER_JOB_STATUS, job.status);
   return reply.code(200).send('200');
 }
 

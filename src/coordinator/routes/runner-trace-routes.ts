@@ -57,7 +57,7 @@ async function appendTrace(
     return reply.code(416).send('416 Range Not Satisfiable');
   }
   ctx.metrics.traceBytes.inc(data.length);
-  await ctx.store.updateJob(job.id, { lastSeenAt: ctx.clock.now() }, ['running', 'canceling']);
+  ctx.scheduler.heartbeats.touch(job.id, ctx.clock.now());
   reply.header('Range', `0-${result.size}`);
   reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
   return reply.code(202).send('202');
