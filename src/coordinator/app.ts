@@ -2,6 +2,8 @@
  * Builds the coordinator: the HTTP app (Runner API v4, REST API v4, git smart HTTP, metrics,
  * health) and the scheduler. Never listens: the CLI (or a test) calls `app.listen`.
  */
+import { randomBytes } from 'node:crypto';
+
 import multipart from '@fastify/multipart';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -16,6 +18,7 @@ import { createCoordinatorMetrics } from './metrics.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
+import { registerJobLogStreamRoutes } from './routes/job-log-stream-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
 import { registerObservabilityRoutes } from './routes/observability-routes.js';
@@ -28,12 +31,14 @@ import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
 import { registerRunnerJobRoutes } from './routes/runner-job-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
+import { registerUserAdminRoutes } from './routes/user-admin-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/store.js';
+import { registerUiRoutes } from './ui/ui-routes.js';
 
 export interface CoordinatorDeps {
   store: Store;
@@ -138,6 +143,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     artifacts,
     metrics,
     watchedTraces: new Map(),
+    sessionSecret: deps.config.sessionSecret ? Buffer.from(deps.config.sessionSecret) : randomBytes(32),
   };
   const routes = recordRoutes(app);
   await app.register(multipart);
@@ -152,15 +158,18 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerPipelineRoutes(app, context);
   registerPipelineDeleteRoutes(app, context);
   registerJobRoutes(app, context);
+  registerJobLogStreamRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
   registerRunnerJobRoutes(app, context);
   registerUserRoutes(app, context);
+  registerUserAdminRoutes(app, context);
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
   registerEnvironmentRoutes(app, context);
   registerRepositoryRoutes(app, context);
   registerGitRoutes(app, context);
+  registerUiRoutes(app, context);
   scheduler.start();
   return {
     app,

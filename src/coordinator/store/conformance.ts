@@ -197,6 +197,18 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(await store.getUser(1)).toEqual(a);
       });
 
+      it('creates users with unique usernames', async () => {
+        await store.ensureRootUser();
+        const u = await store.createUser({ username: 'dev', name: 'Developer', admin: false });
+        expect(u).toMatchObject({ username: 'dev', name: 'Developer', admin: false });
+        expect(u.id).toBeGreaterThan(1);
+        expect(await store.getUser(u.id)).toEqual(u);
+        await expectCode(
+          store.createUser({ username: 'dev', name: 'Again', admin: true }),
+          'FLO_ERR_CONFLICT',
+        );
+      });
+
       it('creates and finds access tokens; duplicates conflict', async () => {
         await store.ensureRootUser();
         const expiresAt = new Date('2030-01-02T03:04:05.678Z');
@@ -247,6 +259,19 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(second.items.map((p) => p.id)).toEqual([made[2]?.id, made[3]?.id]);
         expect((await store.listProjects({ page: 3, perPage: 2 })).items).toHaveLength(1);
         expect(await store.listProjects({ page: 4, perPage: 2 })).toEqual({ items: [], total: 5 });
+      });
+
+      it('lists only the projects a user may see with visibleToUserId', async () => {
+        await store.ensureRootUser();
+        const other = await store.createUser({ username: `u${(seq += 1)}`, name: 'Other', admin: false });
+        const rootPrivate = await project();
+        const shared = await project();
+        await store.updateProject(shared.id, { visibility: 'internal' });
+        const own = await store.createProject({ ...rootPrivate, path: `own${seq}`, creatorId: other.id });
+        const seen = await store.listProjects({ page: 1, perPage: 50 }, { visibleToUserId: other.id });
+        expect(seen.items.map((p) => p.id)).toEqual([shared.id, own.id]);
+        expect(seen.total).toBe(2);
+        expect((await store.listProjects({ page: 1, perPage: 50 })).total).toBe(3);
       });
 
       it('touchProject moves lastActivityAt', async () => {

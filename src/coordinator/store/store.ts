@@ -87,6 +87,11 @@ export type PipelinePatch = Partial<
   Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>
 >;
 
+export interface ProjectFilter {
+  /** Only projects this user may see: not private, or created by them. */
+  visibleToUserId?: number;
+}
+
 export interface PipelineFilter {
   ref?: string;
   sha?: string;
@@ -260,6 +265,8 @@ export interface Store {
   getUser(id: number): Promise<UserRecord | null>;
   /** Creates the root user (id 1, username `root`) if missing and returns it. */
   ensureRootUser(): Promise<UserRecord>;
+  /** A new user; a taken username is FLO_ERR_CONFLICT. */
+  createUser(input: Pick<UserRecord, 'username' | 'name' | 'admin'>): Promise<UserRecord>;
   createAccessToken(
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord>;
@@ -272,7 +279,8 @@ export interface Store {
   createProject(input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>): Promise<ProjectRecord>;
   getProject(id: number): Promise<ProjectRecord | null>;
   findProjectByPath(namespacePath: string, path: string): Promise<ProjectRecord | null>;
-  listProjects(page: Page): Promise<Paged<ProjectRecord>>;
+  /** Projects by id; with `visibleToUserId`, only those that user may see (not others' private ones). */
+  listProjects(page: Page, filter?: ProjectFilter): Promise<Paged<ProjectRecord>>;
   touchProject(id: number, at: Date): Promise<void>;
   updateProject(id: number, patch: ProjectPatch): Promise<ProjectRecord | null>;
   /**

@@ -26,6 +26,7 @@ import type {
   Page,
   Paged,
   PipelineFilter,
+  ProjectFilter,
   PipelinePatch,
   PipelineRecord,
   ProjectPatch,
@@ -73,6 +74,8 @@ export class SqlStore implements Store {
 
   getUser = (id: number): Promise<UserRecord | null> => users.getUser(this.#ctx, id);
   ensureRootUser = (): Promise<UserRecord> => users.ensureRootUser(this.#ctx);
+  createUser = (input: Pick<UserRecord, 'username' | 'name' | 'admin'>): Promise<UserRecord> =>
+    users.createUser(this.#ctx, input);
   createAccessToken = (
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord> => users.createAccessToken(this.#ctx, input);
@@ -87,7 +90,8 @@ export class SqlStore implements Store {
   getProject = (id: number): Promise<ProjectRecord | null> => projects.getProject(this.#ctx, id);
   findProjectByPath = (namespacePath: string, path: string): Promise<ProjectRecord | null> =>
     projects.findProjectByPath(this.#ctx, namespacePath, path);
-  listProjects = (page: Page): Promise<Paged<ProjectRecord>> => projects.listProjects(this.#ctx, page);
+  listProjects = (page: Page, filter?: ProjectFilter): Promise<Paged<ProjectRecord>> =>
+    projects.listProjects(this.#ctx, page, filter);
   touchProject = (id: number, at: Date): Promise<void> => projects.touchProject(this.#ctx, id, at);
   updateProject = (id: number, patch: ProjectPatch): Promise<ProjectRecord | null> =>
     projects.updateProject(this.#ctx, id, patch);
