@@ -9,7 +9,7 @@ import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
-import { isFlotillaError, type FlotillaError } from '../shared/errors.js';
+import { isDiskFull, isFlotillaError, type FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
@@ -37,6 +37,7 @@ import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { cachingStore } from './store/caching-store.js';
 import type { Store } from './store/store.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 
@@ -68,6 +69,13 @@ function errorBody(err: FlotillaError): Record<string, unknown> {
 
 function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError | FlotillaError, request, reply) => {
+    if (isDiskFull(err)) {
+      logger.error({ err, url: request.url, method: request.method }, 'disk full: request refused');
+      return reply.code(507).send({
+        message: "507 Insufficient Storage: the coordinator's disk is full",
+        code: 'FLO_ERR_DISK_FULL',
+      });
+    }
     if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -117,6 +125,20 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
   });
 }
 
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Nothing is acknowledged before it is durable: a request that may have written is answered only
+ * once the store synced every commit made so far (one shared sync for all requests waiting, see
+ * `Store.durable`). A failed sync fails the request (500) instead of acknowledging it.
+ */
+function installDurableReplies(app: FastifyInstance, store: Store): void {
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!READ_ONLY_METHODS.has(request.method)) await store.durable();
+    return payload;
+  });
+}
+
 export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinator> {
   const app = fastify({
     logger: false,
@@ -126,10 +148,12 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue(deps.queueBus);
+  // Runner by token, project, variables, user: read on nearly every request (see caching-store.ts).
+  const store = cachingStore(deps.store, { bus: deps.queueBus });
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
     artifacts,
-    store: deps.store,
+    store,
     repos: withCommitCache(deps.git),
     queue,
     clock: deps.clock,
@@ -139,6 +163,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const context: CoordinatorContext = {
     ...deps,
+    store,
     scheduler,
     artifacts,
     metrics,
@@ -151,6 +176,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   installGitLabHttp(app);
   installErrorHandling(app, deps.logger);
   installMetrics(app, context, deps.registry);
+  installDurableReplies(app, store);
   registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);
   registerProjectRoutes(app, context);

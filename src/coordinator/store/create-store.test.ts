@@ -133,14 +133,15 @@ describe('createStore (SQLite file)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-throwaway-'));
     dirs.push(dir);
     const pragmas = async (throwaway: boolean) => {
-      const db = openSqlite(join(dir, `${throwaway}.db`), { throwaway });
+      const { db } = openSqlite(join(dir, `${throwaway}.db`), { throwaway });
       const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
       const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
       await db.destroy();
       return [sync.rows[0]?.synchronous, journal.rows[0]?.journal_mode];
     };
     expect(await pragmas(true)).toEqual([0, 'memory']);
-    expect(await pragmas(false)).toEqual([2, 'wal']);
+    // A real store: WAL, synchronous = NORMAL with group commit (one sync per answer).
+    expect(await pragmas(false)).toEqual([1, 'wal']);
     const store = await createStore(join(dir, 'run.db'), { throwaway: true });
     await store.ensureRootUser();
     const project = await store.createProject({

@@ -224,7 +224,12 @@ export interface JobClaim {
   tokenHash: string;
   startedAt: Date;
   runnerSystemId: string | null;
+  /** The timeout; with `timeoutFromDefinition`, the definition's (capped at the maximum) first. */
   timeoutSeconds: number;
+  timeoutFromDefinition?: boolean;
+  maximumTimeoutSeconds?: number | null;
+  /** Also sets the job's lastSeenAt (the claim is the runner's first sign of life for the job). */
+  lastSeenAt?: Date;
 }
 
 export interface ArtifactRecord {
@@ -260,6 +265,12 @@ export type * from './environment-records.js';
 
 export interface Store {
   close(): Promise<void>;
+  /**
+   * Resolves once every write this store has committed so far is on stable storage. Call it
+   * before acknowledging a write to a client: on SQLite, commits are synced in groups (one WAL
+   * sync for all the commits made while the previous one ran), not one by one.
+   */
+  durable(): Promise<void>;
 
   // users and access tokens
   getUser(id: number): Promise<UserRecord | null>;
@@ -335,6 +346,8 @@ export interface Store {
    * when the job does not exist.
    */
   eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
+  /** Sets lastSeenAt of those jobs still running or canceling (batched heartbeats); returns how many. */
+  touchJobs(ids: number[], at: Date): Promise<number>;
   /** Running builds (never bridges) whose lastSeenAt (or startedAt) is before `before`. */
   listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
   /** Builds (never bridges) in `pending` status (oldest first), for queue metrics and wake-ups. */
