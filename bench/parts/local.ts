@@ -24,6 +24,15 @@ const CONCURRENCY = 4;
 const ROUNDS = 5;
 const cell = (v: unknown): string => (v === null || v === undefined ? '–' : String(v));
 
+/** Issue 12's targets: ratios to the peer (wall and CPU), process start, the DAG's jobs phase. */
+const TARGETS = { ratio: 0.5, startSeconds: 0.15, dagJobsSeconds: 1.5 };
+
+/** `name 1.23 (target ≤ 0.5: met|SHORT)`. */
+function vsTarget(name: string, value: number | null | undefined, target: number, unit = ''): string {
+  const verdict = value === null || value === undefined ? 'no figure' : value <= target ? 'met' : 'SHORT';
+  return `${name} ${cell(value)}${unit} (target ≤ ${target}${unit}: ${verdict})`;
+}
+
 /** Installs the peer into bench/.peer (its own prefix, never the project's dependencies). */
 export async function ensurePeer(): Promise<void> {
   if (
@@ -156,11 +165,21 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
   const pm = median(theirs);
   const fc = median(cpu.f);
   const pc = median(cpu.p);
-  console.log(
-    `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}), ratio ${ratio(fm, pm)}; CPU ${round(fc, 2)} s vs ${round(pc, 2)} s, ratio ${ratio(fc, pc)}`,
-  );
   const phaseMedians = Object.fromEntries(
     PHASES.map((p) => [`phase_${p}_s_median`, round(median(phases.get(p) ?? []), 3)]),
+  );
+  const start = phaseMedians['phase_start_s_median'];
+  const jobsPhase = phaseMedians['phase_jobs_s_median'];
+  console.log(
+    `  ${pipeline.name}: flotilla ${round(fm, 2)} s, gitlab-ci-local ${round(pm, 2)} s (medians of ${rounds}); ` +
+      `${vsTarget('wall ratio', ratio(fm, pm), TARGETS.ratio)}; CPU ${round(fc, 2)} s vs ${round(pc, 2)} s, ` +
+      `${vsTarget('CPU ratio', ratio(fc, pc), TARGETS.ratio)}`,
+  );
+  console.log(
+    `    ${vsTarget('process start', start, TARGETS.startSeconds, ' s')}` +
+      (pipeline.name === 'needs-dag-50'
+        ? `; ${vsTarget('jobs phase', jobsPhase, TARGETS.dagJobsSeconds, ' s')}`
+        : ''),
   );
   console.log(
     `    flotilla phases (medians, s): ${PHASES.map((p) => `${p} ${cell(phaseMedians[`phase_${p}_s_median`])}`).join(', ')}`,
@@ -177,6 +196,12 @@ async function benchOne(pipeline: LocalPipeline, rounds: number, scratch: string
       executor: 'shell',
       alternating: true,
       flotillaArgs: '--executor shell --verbose',
+      targets: {
+        wall_ratio: TARGETS.ratio,
+        cpu_ratio: TARGETS.ratio,
+        phase_start_s: TARGETS.startSeconds,
+        ...(pipeline.name === 'needs-dag-50' ? { phase_jobs_s: TARGETS.dagJobsSeconds } : {}),
+      },
     },
     {
       wall_s_median: round(fm, 3),

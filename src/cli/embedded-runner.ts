@@ -26,14 +26,16 @@ export interface EmbeddedRunnerOptions {
   listenAddress?: string;
   /** `[runners.docker]` for the docker executor. */
   docker?: Record<string, unknown>;
+  /** Shell executor: one fetch per sha into a shared store (see shell/shared-sources.ts). */
+  sharedSources?: boolean;
 }
 
 type Executors = Pick<RunnerManagerOptions, 'registry' | 'executorFactories' | 'executorFactoryFor'>;
 
 /** The shell executor alone, or every executor (docker and autoscaler modules load only then). */
-async function executorsFor(executor: string, logger: Logger): Promise<Executors> {
+async function executorsFor(executor: string, logger: Logger, sharedSources: boolean): Promise<Executors> {
   if (executor === 'shell')
-    return { registry: new Registry(), executorFactories: [createShellExecutorFactory()] };
+    return { registry: new Registry(), executorFactories: [createShellExecutorFactory({ sharedSources })] };
   const { runnerExecutors } = await import('./executors.js');
   const all = runnerExecutors(logger);
   return {
@@ -71,7 +73,7 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
     systemId: randomSystemId(),
     logger: options.logger,
     clock: systemClock,
-    ...(await executorsFor(options.executor, options.logger)),
+    ...(await executorsFor(options.executor, options.logger, options.sharedSources === true)),
     version: FLOTILLA_VERSION,
   });
   await manager.start();

@@ -30,6 +30,8 @@ export interface StartCoordinatorOptions {
   /** Tells the user the generated root token (printed once). */
   onRootTokenCreated?: (token: string, file: string) => void;
   config?: Partial<CoordinatorConfig>;
+  /** The data directory is deleted when the process ends (`flotilla run`): no fsyncs. */
+  throwaway?: boolean;
 }
 
 export interface RunningCoordinator {
@@ -101,7 +103,11 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   await mkdir(dataDir, { recursive: true });
   const registry = new Registry();
   const storeUrl = options.databaseUrl ?? path.join(dataDir, 'flotilla.db');
-  const store = await createStore(storeUrl, { logger: options.logger, registry });
+  const store = await createStore(storeUrl, {
+    logger: options.logger,
+    registry,
+    throwaway: options.throwaway === true,
+  });
   let queueBus: Awaited<ReturnType<typeof createQueueBus>>;
   try {
     queueBus = await createQueueBus(storeUrl, options.logger);

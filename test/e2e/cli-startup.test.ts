@@ -3,7 +3,8 @@
  * `flotilla lint` and `flotilla run --help` must not load the coordinator's or the docker
  * executor's packages. The packages a process loads are recorded by a module resolve hook
  * (`module.register`, Node's documented customization hooks) that appends each resolved URL to a
- * file.
+ * file. They run the unbundled build (`dist/cli/main.js`): the bundle that `bin/flotilla.js` prefers
+ * hides package names inside its chunks, which split at the same dynamic imports.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -26,6 +27,11 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
+/** `bin/flotilla.js` without the bundle. */
+const UNBUNDLED = `import { main } from ${JSON.stringify(pathToFileURL(path.resolve(path.dirname(CLI), '../dist/cli/main.js')).href)};
+process.exitCode = await main(process.argv);
+`;
+
 const REGISTER = `import { register } from 'node:module';
 register(new URL('./hooks.mjs', import.meta.url));
 `;
@@ -40,6 +46,7 @@ beforeAll(async () => {
   tmp = await tempDir('flotilla-cli-startup-');
   await writeFile(path.join(tmp.dir, 'hooks.mjs'), HOOKS);
   await writeFile(path.join(tmp.dir, 'register.mjs'), REGISTER);
+  await writeFile(path.join(tmp.dir, 'unbundled.mjs'), UNBUNDLED);
   await writeFile(path.join(tmp.dir, '.gitlab-ci.yml'), 'hello:\n  script:\n    - echo hello\n');
 });
 
@@ -52,7 +59,7 @@ async function packagesLoaded(args: string[], mayFail = false): Promise<string[]
   const loaded = path.join(tmp.dir, `loaded-${++runs}.txt`);
   await writeFile(loaded, '');
   const register = pathToFileURL(path.join(tmp.dir, 'register.mjs')).href;
-  await exec(process.execPath, ['--import', register, CLI, ...args], {
+  await exec(process.execPath, ['--import', register, path.join(tmp.dir, 'unbundled.mjs'), ...args], {
     cwd: tmp.dir,
     env: { ...process.env, FLOTILLA_TEST_LOADED: loaded, NO_COLOR: '1' },
   }).catch((err: unknown) => {

@@ -48,6 +48,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     listen: '127.0.0.1:0',
     dataDir: path.join(scratch, 'coordinator'),
     logger,
+    // Deleted at the end of the run (unless --keep, which keeps what a clean exit wrote).
+    throwaway: true,
     config: {
       longPollSeconds: 30,
       traceUpdateIntervalIdle: 1,
@@ -80,6 +82,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     concurrent,
     logger,
     checkInterval: 1,
+    // The builds directory is thrown away with the run: jobs share one fetch per commit.
+    sharedSources: true,
   });
   return {
     url: coordinator.url,

@@ -5,7 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobDefinition } from '../../pipeline/types.js';
 import { isFlotillaError } from '../../shared/errors.js';
+import { sql } from 'kysely';
 import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
+import { openSqlite } from './sql/sqlite-dialect.js';
 import type { NewJob } from './store.js';
 
 describe('parseStoreUrl', () => {
@@ -125,6 +127,38 @@ describe('createStore (SQLite file)', () => {
     expect((await second.readTrace(jobId)).toString()).toBe('acknowledged');
     expect((await second.getJob(jobId))?.definition).toEqual(job.definition);
     await second.close();
+  });
+
+  it('opens a throwaway database without fsyncs or WAL, and a real one with both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-throwaway-'));
+    dirs.push(dir);
+    const pragmas = async (throwaway: boolean) => {
+      const { db } = openSqlite(join(dir, `${throwaway}.db`), { throwaway });
+      const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+      const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
+      await db.destroy();
+      return [sync.rows[0]?.synchronous, journal.rows[0]?.journal_mode];
+    };
+    expect(await pragmas(true)).toEqual([0, 'memory']);
+    // A real store: WAL, synchronous = NORMAL with group commit (one sync per answer).
+    expect(await pragmas(false)).toEqual([1, 'wal']);
+    const store = await createStore(join(dir, 'run.db'), { throwaway: true });
+    await store.ensureRootUser();
+    const project = await store.createProject({
+      name: 'p',
+      path: 'p',
+      namespacePath: 'g',
+      description: null,
+      defaultBranch: 'main',
+      visibility: 'public',
+      ciConfigPath: null,
+      protectedBranches: [],
+      creatorId: 1,
+    });
+    await store.close();
+    const reopened = await createStore(join(dir, 'run.db'));
+    expect(await reopened.findProjectByPath('g', 'p')).toEqual(project);
+    await reopened.close();
   });
 
   it('uses the injected clock for the timestamps it sets', async () => {

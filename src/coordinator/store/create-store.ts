@@ -27,6 +27,11 @@ export interface CreateStoreOptions {
   clock?: Pick<Clock, 'now'>;
   /** When set, every store call is timed on it (`flotilla_coordinator_db_query_duration_seconds`). */
   registry?: Registry;
+  /**
+   * SQLite only: a database no one reads after this process (`flotilla run`), opened without
+   * fsyncs (see OpenSqliteOptions). Never for a coordinator's real store.
+   */
+  throwaway?: boolean;
 }
 
 export type StoreLocation =
@@ -101,11 +106,12 @@ interface Opened {
 }
 
 /** Each dialect's module (and its driver: better-sqlite3 or pg) is loaded only when used. */
-async function open(location: StoreLocation, logger: Logger | undefined): Promise<Opened> {
+async function open(location: StoreLocation, options: CreateStoreOptions): Promise<Opened> {
+  const { logger } = options;
   if (location.dialect === 'sqlite') {
     const { openSqlite, sqliteFlavor } = await import('./sql/sqlite-dialect.js');
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
-    const { db, durability } = openSqlite(location.filename);
+    const { db, durability } = openSqlite(location.filename, { throwaway: options.throwaway === true });
     return { db, flavor: sqliteFlavor, schema: undefined, durability };
   }
   const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres-dialect.js');
@@ -127,7 +133,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   const location = parseStoreUrl(url);
   let db: Kysely<Database> | undefined;
   try {
-    const opened = await open(location, options.logger);
+    const opened = await open(location, options);
     db = opened.db;
     const { flavor, schema, durability } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
 import { runProcess } from './process.js';
+import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
 
 const GREEN = '\x1b[32;1m';
 const RESET = '\x1b[0;m';
@@ -22,6 +23,8 @@ export interface GetSourcesOptions {
   variables: readonly JobVariable[];
   output: JobOutput;
   signal: AbortSignal;
+  /** Fetch into this store once and link each work tree to it (see shared-sources.ts). */
+  shared?: SharedSourceStore;
 }
 
 const discard = { write(): void {} };
@@ -65,6 +68,7 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
     if (code !== 0) return code;
     output.write('Created fresh repository.\n');
   }
+  if (options.shared) return linkAndCheckout(options, options.shared, depth);
   if ((await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
     const code = await git(options, ['remote', 'add', 'origin', gitInfo.repo_url]);
     if (code !== 0) return code;
@@ -75,6 +79,47 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   const fetched = await git(options, fetchArgs);
   if (fetched !== 0) return fetched;
   return checkoutAndClean(options);
+}
+
+/** The shared-store path: one fetch per sha into the store, then checkout and clean in one process. */
+async function linkAndCheckout(
+  options: GetSourcesOptions,
+  shared: SharedSourceStore,
+  depth: number,
+): Promise<number> {
+  const { gitInfo, output, variables } = options;
+  const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
+  const snapshot = await shared.fetch({
+    repoUrl: gitInfo.repo_url,
+    sha: gitInfo.sha,
+    depth,
+    refspecs,
+    env: gitEnv(),
+    output,
+    signal: options.signal,
+  });
+  if ('exitCode' in snapshot) return snapshot.exitCode;
+  await linkWorkTree(join(options.projectDir, '.git'), snapshot, refspecs, gitInfo.repo_url);
+  if (variableValue(variables, 'GIT_CHECKOUT') === 'false') {
+    say(output, 'Skipping Git checkout');
+    return 0;
+  }
+  say(output, `Checking out ${gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${gitInfo.ref})...`);
+  const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
+  const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
+  // One process for both commands: each spawn from this (large) process costs more than git's work.
+  const script = 'sha=$1; shift; git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@"';
+  const code = await runProcess({
+    command: 'sh',
+    args: ['-c', script, 'sh', gitInfo.sha, ...cleanArgs],
+    cwd: options.projectDir,
+    env: gitEnv(),
+    output,
+    signal: options.signal,
+  });
+  if (code !== 0) return code;
+  say(output, 'Skipping Git submodules setup');
+  return 0;
 }
 
 async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {

@@ -22,6 +22,7 @@ import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { getSources } from './git-sources.js';
 import { runProcess } from './process.js';
+import { SharedSourceStore } from './shared-sources.js';
 
 export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
   variables: true,
@@ -39,6 +40,12 @@ export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
 export interface ShellExecutorOptions {
   /** Time between SIGTERM and SIGKILL when a stage is stopped. */
   killGraceMs?: number;
+  /**
+   * Fetch each project once per sha into a store under the builds directory and give every job a
+   * work tree that borrows its objects (git alternates): for runners whose builds directory is
+   * throwaway, such as `flotilla run`'s. See shared-sources.ts.
+   */
+  sharedSources?: boolean;
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -67,7 +74,9 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLOTILLA_')));
 }
 
-function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): Executor {
+type StoreFor = (job: ExecutorJob) => SharedSourceStore | undefined;
+
+function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, storeFor: StoreFor): Executor {
   const projectDir = projectDirFor(job);
   const tmpDir = `${projectDir}.tmp`;
   // the executor's paths win over anything the payload says about them
@@ -140,6 +149,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): E
           variables,
           output: ctx.output,
           signal: ctx.signal,
+          shared: storeFor(job),
         });
       case 'download_artifacts':
         return downloadDependencies(artifactOptions(ctx));
@@ -179,10 +189,21 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions): E
 
 /** The factory the CLI registers for `executor = "shell"`. */
 export function createShellExecutorFactory(options: ShellExecutorOptions = {}): ExecutorFactory {
+  const stores = new Map<string, SharedSourceStore>();
+  const storeFor: StoreFor = (job) => {
+    if (!options.sharedSources) return undefined;
+    const root = join(job.runner.buildsDir, job.runner.shortToken, 'shared-sources');
+    let store = stores.get(root);
+    if (!store) {
+      store = new SharedSourceStore(root);
+      stores.set(root, store);
+    }
+    return store;
+  };
   return {
     name: 'shell',
     shell: 'bash',
     features: SHELL_FEATURES,
-    create: (job) => createShellExecutor(job, options),
+    create: (job) => createShellExecutor(job, options, storeFor),
   } satisfies ExecutorFactory;
 }

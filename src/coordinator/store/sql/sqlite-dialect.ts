@@ -47,6 +47,14 @@ export const sqliteFlavor: SqlFlavor = {
   smaller: (value, bound): Expression<number> => sql<number>`min(${value}, ${bound})`,
 };
 
+export interface OpenSqliteOptions {
+  /**
+   * A database that nothing reads after the process ends (`flotilla run`'s): no fsync and the
+   * rollback journal in memory. A crash may corrupt it, which costs nothing: the run is gone too.
+   */
+  throwaway?: boolean;
+}
+
 export interface OpenedSqlite {
   db: Kysely<Database>;
   /** Resolves once every commit so far is on stable storage; undefined: commits sync themselves. */
@@ -54,14 +62,18 @@ export interface OpenedSqlite {
 }
 
 /** Opens (creating if missing) the database file, or an in-memory database for `:memory:`. */
-export function openSqlite(filename: string): OpenedSqlite {
+export function openSqlite(filename: string, options: OpenSqliteOptions = {}): OpenedSqlite {
   const database = new BetterSqlite3(filename);
   let durability: WalGroupSync | undefined;
   try {
-    const mode = String(database.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+    const journal = options.throwaway ? 'journal_mode = MEMORY' : 'journal_mode = WAL';
+    const mode = String(database.pragma(journal, { simple: true })).toLowerCase();
     database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     database.pragma('foreign_keys = ON');
-    if (mode === 'wal' && !database.memory) {
+    if (options.throwaway) {
+      // No one reads this database after a power cut: no syncs at all.
+      database.pragma('synchronous = OFF');
+    } else if (mode === 'wal' && !database.memory) {
       // An acknowledged write (a job's status, a trace append) must survive a power cut: commits
       // go to the WAL without a sync, and `durable()` syncs it once for all of them before the
       // coordinator answers (group commit). Never answer a runner without awaiting it.
