@@ -5,6 +5,8 @@
  * - `get-sources`, `cache-extractor`, `cache-archiver`, `artifacts-downloader`, `artifacts-uploader`
  *   read a `HelperRequest` (JSON) on standard input; the exit code is the stage's.
  * - `wait-for-service HOST PORT SECONDS` waits for a service's port.
+ * - `forward LISTEN_HOST TARGET_HOST TARGET_PORT SECONDS` forwards a job network's gateway to the
+ *   coordinator (on the engine's host network).
  * - `idle` keeps the helper container running between stages.
  */
 import { mkdir } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import type { JobOutput } from '../executors/executor.js';
 import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
 import { archiveCaches, extractCaches } from './cache.js';
+import { forward } from './forward.js';
 import { waitForService } from './wait-for-service.js';
 
 const output: JobOutput = { write: (chunk) => void process.stdout.write(chunk) };
@@ -81,10 +84,11 @@ function idle(): Promise<number> {
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'wait-for-service') return waitForService(args, output);
+  if (command === 'forward') return forward(args, output);
   if (command === 'idle') return idle();
   if (!HELPER_COMMANDS.includes(command as HelperCommand)) {
     process.stderr.write(
-      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'idle'].join('|')}>\n`,
+      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'forward', 'idle'].join('|')}>\n`,
     );
     return 2;
   }
