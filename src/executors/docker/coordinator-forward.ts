@@ -11,8 +11,6 @@
  * within seconds with a message naming the URL. Only the coordinator's address is forwarded; jobs get
  * no other route out of their network.
  */
-import { networkInterfaces } from 'node:os';
-
 import type Docker from 'dockerode';
 
 import type { JobVariable } from '../../api/runner-api.js';
@@ -110,21 +108,29 @@ async function gatewayOf(docker: Docker, network: string): Promise<string> {
   return gateway;
 }
 
-function isLocalAddress(ip: string): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === ip));
-}
-
 function target(runnerUrl: string): { host: string; port: number } {
   const url = new URL(runnerUrl);
   const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
   return { host, port: Number(defaultPort(url)) };
 }
 
-async function inRunner(gateway: string, runnerUrl: string): Promise<Forwarding> {
+/** The forwarder in this process, or null when the gateway is not an address of this host. */
+async function inRunner(gateway: string, runnerUrl: string): Promise<Forwarding | null> {
   const { host, port } = target(runnerUrl);
+  let forwarder;
+  try {
+    // A fresh bridge is down until a container joins it (not listed by os.networkInterfaces), but
+    // its address can be bound already: binding is the test.
+    forwarder = await startTcpForwarder(gateway, 0, host, port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') return null;
+    throw err;
+  }
   const reason = await probeTcp(host, port, COORDINATOR_PROBE_SECONDS * 1000);
-  if (reason !== null) throw new CoordinatorUnreachableError(runnerUrl, 'the runner', reason);
-  const forwarder = await startTcpForwarder(gateway, 0, host, port);
+  if (reason !== null) {
+    await forwarder.close();
+    throw new CoordinatorUnreachableError(runnerUrl, 'the runner', reason);
+  }
   return { address: `${gateway}:${forwarder.port}`, where: 'runner', close: () => forwarder.close() };
 }
 
@@ -169,7 +175,6 @@ async function inContainer(deps: ForwardingDeps, gateway: string, runnerUrl: str
 export async function startForwarding(deps: ForwardingDeps): Promise<Forwarding> {
   const gateway = await gatewayOf(deps.docker, deps.network);
   const runnerUrl = deps.job.runner.url;
-  if (deps.engineAddress.startsWith('unix://') && isLocalAddress(gateway))
-    return inRunner(gateway, runnerUrl);
-  return inContainer(deps, gateway, runnerUrl);
+  const local = deps.engineAddress.startsWith('unix://') ? await inRunner(gateway, runnerUrl) : null;
+  return local ?? inContainer(deps, gateway, runnerUrl);
 }
