@@ -21,6 +21,7 @@ import type { JobOutput } from '../executors/executor.js';
 import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
 import { archiveCaches, extractCaches } from './cache.js';
+import { coordinatorUnreachable } from './coordinator-probe.js';
 import { forward } from './forward.js';
 import { waitForService } from './wait-for-service.js';
 
@@ -50,7 +51,12 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
     output,
   };
   switch (command) {
-    case 'get-sources':
+    case 'get-sources': {
+      const unreachable = await coordinatorUnreachable(request);
+      if (unreachable !== null) {
+        output.write(unreachable);
+        return 1;
+      }
       return getSources({
         projectDir: request.projectDir,
         gitInfo: request.payload.git_info,
@@ -58,6 +64,7 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
         output,
         signal: abortOnTermination(),
       });
+    }
     case 'cache-extractor':
       return extractCaches(request, output);
     case 'cache-archiver':

@@ -21,7 +21,7 @@ import { helperArgv } from './helper-request.js';
 import { probeTcp, startTcpForwarder } from './tcp-forwarder.js';
 import { jobLabels, jobNames } from './to-container-spec.js';
 
-export const COORDINATOR_PROBE_SECONDS = 5;
+export const COORDINATOR_PROBE_SECONDS = 10;
 const FORWARDER_START_SECONDS = 30;
 
 export interface Forwarding {

@@ -61,6 +61,7 @@ export interface DockerExecutorDeps {
 }
 
 const RED = '\x1b[31;1m';
+const YELLOW = '\x1b[0;33m';
 const RESET = '\x1b[0;m';
 
 function decided<T>(decision: Decision<T>, ctx: StageContext): T {
@@ -212,8 +213,9 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
       });
     } catch (err) {
       if (!(err instanceof CoordinatorUnreachableError)) throw err;
-      ctx.output.write(`${RED}ERROR: ${err.message}${RESET}\n`);
-      throw new DockerConfigurationError(err.message);
+      // A job that needs no sources nor artifacts still runs; get_sources fails fast otherwise.
+      ctx.output.write(`${YELLOW}WARNING: ${err.message}${RESET}\n`);
+      return;
     }
     variables = forwardedVariables(variables, job.runner.url, forwarding.address);
     ctx.output.write(
