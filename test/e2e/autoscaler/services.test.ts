@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { JobImage, JobPayload } from '../../../src/api/runner-api.js';
 import { startArtifactServer, type ArtifactServer } from '../docker/artifact-server.js';
-import { dockerPayload, runDockerJob } from '../docker/harness.js';
+import { dockerPayload, runDockerJob, VERSION } from '../docker/harness.js';
 import {
   destroyGroup,
   eventually,
@@ -72,13 +72,17 @@ function webService(alias: string, text: string): JobImage {
   };
 }
 
-/** Script lines fetching http://HOST/ (services start asynchronously: a few tries). */
+/**
+ * A script line printing `label` and the body of http://HOST/ (services start asynchronously: a few
+ * tries). Node's fetch, in the helper image: busybox's wget crashes on these machines' engines.
+ */
 function fetchLine(host: string, label: string): string {
-  return `for i in $(seq 1 50); do wget -T 2 -qO- http://${host}/ > /tmp/r && break; sleep 0.2; done; sed 's/^/${label} /' /tmp/r`;
+  return `node -e "const go = (n) => fetch('http://${host}/').then((r) => r.text()).then((t) => console.log('${label} ' + t.trim()), (e) => n > 0 ? setTimeout(() => go(n - 1), 200) : (console.log('${label} failed ' + e), process.exit(1))); go(50)"`;
 }
 
 function sourcesPayload(script: string[], overrides: Partial<JobPayload>, variables: Record<string, string>) {
-  const base = dockerPayload(script, overrides, { GIT_STRATEGY: 'fetch', ...variables });
+  const image = { name: `${hostAddress(GROUP)}:5000/flotilla-helper:${VERSION}` };
+  const base = dockerPayload(script, { image, ...overrides }, { GIT_STRATEGY: 'fetch', ...variables });
   base.git_info = {
     ...base.git_info,
     repo_url: `${server.url}/repo.git`,
@@ -95,8 +99,9 @@ describe('docker-autoscaler on local machines: job networks', () => {
     // Job B holds the machine's second slot until the test releases it (a file the stand-in serves).
     const b = sourcesPayload(
       [
+        'cat hello.txt',
         'echo "B sees $CI_SERVER_URL"',
-        'until wget -T 2 -qO- "$CI_SERVER_URL/repo.git/release-b" >/dev/null 2>&1; do sleep 0.5; done',
+        `node -e "const go = (n) => fetch(process.env.CI_SERVER_URL + '/repo.git/release-b').then((r) => r.ok || n === 0 ? 0 : Promise.reject()).catch(() => setTimeout(() => go(n - 1), 500)); go(400)"`,
       ],
       { services: [webService('secret', 'job B secret')] },
       { CI_SERVER_URL: server.url },
@@ -119,7 +124,7 @@ describe('docker-autoscaler on local machines: job networks', () => {
         'cat hello.txt',
         fetchLine('web', 'web says'),
         fetchLine('api', 'api says'),
-        `if wget -T 3 -qO- http://${bAddress}/ >/dev/null 2>&1; then echo CROSS-JOB-REACHED; else echo other job unreachable; fi`,
+        `node -e "fetch('http://${bAddress}/', { signal: AbortSignal.timeout(3000) }).then(() => console.log('CROSS-JOB-' + 'REACHED'), () => console.log('other job ' + 'unreachable'))"`,
         'mkdir -p out && echo built > out/result.txt',
       ],
       {
@@ -150,6 +155,7 @@ describe('docker-autoscaler on local machines: job networks', () => {
     expect(runA.log).toContain('hello from git');
     expect(runA.log).toContain('web says hello from web');
     expect(runA.log).toContain('api says hello from api');
+    // (printed by concatenation: the echoed command line must not satisfy these)
     expect(runA.log).toContain('other job unreachable');
     expect(runA.log).not.toContain('CROSS-JOB-REACHED');
     expect(server.artifacts.has(a.id)).toBe(true);
