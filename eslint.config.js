@@ -43,4 +43,16 @@ export default tseslint.config(
   layer('runner', ['coordinator', 'cli', 'pipeline']),
   layer('executors', ['coordinator', 'cli', 'runner', 'pipeline']),
   layer('pipeline', ['coordinator', 'runner', 'executors', 'cli', 'config']),
+  // The browser code reaches the coordinator only over HTTP.
+  layer('ui', [
+    'coordinator',
+    'runner',
+    'executors',
+    'cli',
+    'pipeline',
+    'config',
+    'api',
+    'shared',
+    'autoscaler',
+  ]),
 );

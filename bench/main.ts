@@ -14,11 +14,14 @@ import { loadAverage, machineInfo, mergeResults, type BenchResult } from './lib/
 import { RESULTS_FILE } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
 import { runAutoscale, writeWorkload } from './parts/autoscale.js';
+import { runCompile } from './parts/compile.js';
 import { runDocker } from './parts/docker.js';
+import { runFuzz } from './parts/fuzz.js';
 import { runLocal } from './parts/local.js';
 import { runLogs } from './parts/logs.js';
 import { runPickup } from './parts/pickup.js';
 import { runThroughput } from './parts/throughput.js';
+import { runUi } from './parts/ui.js';
 
 const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   local: runLocal,
@@ -27,6 +30,9 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   logs: runLogs,
   docker: runDocker,
   autoscale: runAutoscale,
+  ui: runUi,
+  compile: runCompile,
+  fuzz: runFuzz,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { RESULTS_FILE } from './lib/paths.js';
-import type { BenchResult, ResultsFile } from './lib/results.js';
+import type { BenchResult, Figures, ResultsFile } from './lib/results.js';
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '–' : String(v));
 
@@ -205,30 +205,49 @@ async function main(): Promise<void> {
     section(
       r,
       'autoscale',
-      '6. Autoscaling, simulated day (Flotilla taskscaler vs docker+machine baseline)',
+      '6. Autoscaling, simulated days (Flotilla predictive pool vs docker+machine settings)',
       [
         'Day',
-        'IdleCount',
-        'IdleTime (s)',
+        'docker+machine IdleCount / IdleTime (s)',
         'Wait p50/p95 (s), baseline',
         'Wait p50/p95 (s), Flotilla',
         'Machine-min busy/idle/boot, baseline',
         'Machine-min busy/idle/boot, Flotilla',
         'Total ratio',
-        'Created / never ready / rate-limited calls, baseline',
-        'Created (all providers) / never ready / rate-limited calls, Flotilla',
+        'USD GCE / DO / EC2 / spot, baseline',
+        'USD GCE / DO / EC2 / spot, Flotilla',
+        'Created, baseline / Flotilla',
       ],
+      (x) => {
+        const usd = (f: Figures | undefined): string =>
+          ['gce', 'digitalocean', 'ec2', 'ec2-spot'].map((p) => cell(f?.[`usd_${p}`])).join(' / ');
+        const mm = (f: Figures | undefined): string =>
+          `${cell(f?.['busy_machine_min'])} / ${cell(f?.['idle_machine_min'])} / ${cell(f?.['booting_machine_min'])}`;
+        return [
+          x.params['day'] ?? x.params['scenario'] ?? 'normal',
+          `${cell(x.params['idleCount'] as number)} / ${cell(x.params['idleTimeSeconds'] as number)}${x.params['bestBaseline'] ? ' (best p95)' : ''}`,
+          `${cell(x.peer?.figures['wait_p50_s'])} / ${cell(x.peer?.figures['wait_p95_s'])}`,
+          `${cell(x.figures['wait_p50_s'])} / ${cell(x.figures['wait_p95_s'])}`,
+          mm(x.peer?.figures),
+          mm(x.figures),
+          x.ratio?.['total_machine_min'],
+          usd(x.peer?.figures),
+          usd(x.figures),
+          `${cell(x.peer?.figures['machines_created'])} / ${cell(Number(x.figures['machines_created'] ?? 0) + Number(x.figures['backup_machines_created'] ?? 0))}`,
+        ];
+      },
+    ),
+    section(
+      r,
+      'compile',
+      '7. Pipeline creation in the engine (ms per compile, medians of rounds)',
+      ['Configuration', 'Wall', 'Wall p90', 'CPU', 'CPU min'],
       (x) => [
-        x.params['scenario'] ?? 'normal day',
-        x.params['idleCount'],
-        x.params['idleTimeSeconds'],
-        `${cell(x.peer?.figures['wait_p50_s'])} / ${cell(x.peer?.figures['wait_p95_s'])}`,
-        `${cell(x.figures['wait_p50_s'])} / ${cell(x.figures['wait_p95_s'])}`,
-        `${cell(x.peer?.figures['busy_machine_min'])} / ${cell(x.peer?.figures['idle_machine_min'])} / ${cell(x.peer?.figures['booting_machine_min'])}`,
-        `${cell(x.figures['busy_machine_min'])} / ${cell(x.figures['idle_machine_min'])} / ${cell(x.figures['booting_machine_min'])}`,
-        x.ratio?.['total_machine_min'],
-        `${cell(x.peer?.figures['machines_created'])} / ${cell(x.peer?.figures['machines_never_ready'])} / ${cell(x.peer?.figures['rate_limited_calls'])}`,
-        `${cell(Number(x.figures['machines_created'] ?? 0) + Number(x.figures['backup_machines_created'] ?? 0))} / ${cell(x.figures['machines_never_ready'])} / ${cell(x.figures['rate_limited_calls'])}`,
+        x.name,
+        x.figures['ms_per_compile_median'],
+        x.figures['ms_per_compile_p90'],
+        x.figures['cpu_ms_per_compile_median'],
+        x.figures['cpu_ms_per_compile_min'],
       ],
     ),
     runsTable(file),

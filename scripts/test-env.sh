@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up what the test suite needs on a fresh machine, idempotently:
-# git (with http-backend), python-gitlab and its CLI, and a running PostgreSQL for the store
+# git (with http-backend), python-gitlab and its CLI, Chromium, and a running PostgreSQL for the store
 # conformance suite.
 set -euo pipefail
 
@@ -18,6 +18,11 @@ fi
 if ! /usr/bin/python3 -c 'import gitlab' >/dev/null 2>&1 || [ ! -x /usr/bin/python-gitlab ]; then
   log "installing python3-gitlab and gitlab-cli"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-gitlab gitlab-cli >/dev/null
+fi
+# The web UI's browser tests (test/e2e/web-ui.test.ts) drive Debian's headless Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 [ -x "$(git --exec-path)/git-http-backend" ] || { log "git http-backend is missing from $(git --exec-path)"; exit 1; }
 

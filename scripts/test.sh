@@ -14,4 +14,6 @@ npm run build
 bash scripts/netns-env.sh
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
+# The fuzz tests' fixed seed (src/pipeline/pipeline-fuzz.test.ts, test/integration/api-fuzz.test.ts).
+export FLOTILLA_FUZZ_SEED="${FLOTILLA_FUZZ_SEED:-20261205}"
 npx vitest run "$@"

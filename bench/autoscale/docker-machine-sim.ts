@@ -90,7 +90,7 @@ export async function simulateDockerMachine(
       const job = queue.shift()!;
       Object.assign(free.shift()!, { state: 'busy', busyUntil: t + job.duration });
       available--;
-      acc.wait(t - job.arrival);
+      acc.wait(t - job.arrival, job.arrival);
     }
     const onDemand = s.idleCount === 0 ? Math.max(0, queue.length - creating) : 0;
     const toIdle = Math.max(0, s.idleCount - available);
@@ -125,7 +125,7 @@ export async function simulateDockerMachine(
     if (t % s.checkIntervalSeconds === 0) await acquire(t);
     if (t < day) {
       const busy = new Set([...machines.values()].filter((m) => m.state === 'busy').map((m) => m.id));
-      acc.sample(cloud.view(), busy);
+      acc.sample(cloud.view(), busy, t);
     }
     clock.advance(1000);
   }

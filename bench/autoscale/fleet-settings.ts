@@ -1,5 +1,7 @@
 /** The settings both simulated fleets (Flotilla's taskscaler and the docker+machine baseline) share. */
+import type { AutoscalerConfigInput } from '../../src/autoscaler/autoscaler-config.js';
 import type { SimProviderSettings } from './sim-provider.js';
+import type { WorkloadJob } from './workload.js';
 
 export interface FleetSettings {
   idleCount: number;
@@ -17,6 +19,13 @@ export interface FleetSettings {
   backup?: SimProviderSettings;
   /** Seconds of the simulated day (default 24 h); jobs still queued at its end run on after it. */
   daySeconds?: number;
+  /** `[runners.autoscaler.predictive]` for Flotilla's fleet (the baseline ignores it). */
+  predictive?: AutoscalerConfigInput['predictive'];
+  /**
+   * The day before, run first through Flotilla's fleet (not measured): what a manager that was
+   * already running has learned (the predictive policy's time-of-day history).
+   */
+  yesterday?: readonly WorkloadJob[];
   /** Seeds the provider's randomness (boot times, failures). */
   seed: number;
 }

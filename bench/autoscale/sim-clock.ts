@@ -13,8 +13,9 @@ export interface SimClock extends Clock {
 
 export const SIM_DAY_START = Date.UTC(2026, 0, 5); // a Monday
 
-export function createSimClock(startMs = SIM_DAY_START): SimClock {
-  let elapsed = 0;
+/** `elapsedMs` < 0 starts before `startMs` (a warm-up day before the measured one). */
+export function createSimClock(startMs = SIM_DAY_START, elapsedMs = 0): SimClock {
+  let elapsed = elapsedMs;
   let sleepers: { due: number; resolve(): void }[] = [];
   return {
     now: () => new Date(startMs + elapsed),

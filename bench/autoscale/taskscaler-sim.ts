@@ -29,10 +29,19 @@ export interface FleetRun extends SimResult {
   providerErrors: Record<string, number>;
 }
 
+/** Counters of the measured day: `now` minus what the warm-up day left. */
+function minus<T extends object>(now: T, before: T): T {
+  const a = now as Record<string, number>;
+  const b = before as Record<string, number>;
+  return Object.fromEntries(Object.keys(a).map((k) => [k, (a[k] ?? 0) - (b[k] ?? 0)])) as T;
+}
+
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetSettings): Promise<FleetRun> {
-  const clock = createSimClock();
+  const day = s.daySeconds ?? DAY_SECONDS;
+  const warmup = s.yesterday ? day : 0;
+  const clock = createSimClock(undefined, -warmup * 1000);
   const logger = silentLogger();
   const cloud = createSimProvider(s.provider, clock, seededRandom(s.seed), 'p');
   const backup = s.backup ? createSimProvider(s.backup, clock, seededRandom(s.seed + 1), 'b') : null;
@@ -42,6 +51,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     max_instances: s.maxMachines,
     instance_ready_timeout: s.readyTimeoutSeconds,
     policy: [{ idle_count: s.idleCount, idle_time: s.idleTimeSeconds }],
+    ...(s.predictive ? { predictive: s.predictive } : {}),
   });
   const providerErrors: Record<string, number> = {};
   // The same throttle mapping as the manager's fleet (src/autoscaler/fleet.ts buildGroup).
@@ -69,6 +79,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
       maxInstances: config.max_instances,
     },
     policies: () => config.policy,
+    predictive: config.predictive,
     timing: {
       readyTimeoutMs: config.instance_ready_timeout * 1000,
       acquireTimeoutMs: config.instance_acquire_timeout * 1000,
@@ -85,42 +96,56 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
   const acc = createAccounting();
   const busy = new Set<string>();
   const finishing = new Map<number, Lease[]>();
+  const all = [
+    ...(s.yesterday ?? []).map((j) => ({ ...j, arrival: j.arrival - warmup, measured: false })),
+    ...jobs.map((j) => ({ ...j, measured: true })),
+  ];
   let next = 0;
-  let open = jobs.length;
-  const day = s.daySeconds ?? DAY_SECONDS;
-  for (let t = 0; t < day || (open > 0 && t < day + DRAIN_SECONDS); t++) {
+  let open = all.length;
+  let before = {
+    provider: { ...cloud.stats },
+    backup: { ...(backup?.stats ?? cloud.stats) },
+    errors: { ...providerErrors },
+  };
+  for (let t = -warmup; t < day || (open > 0 && t < day + DRAIN_SECONDS); t++) {
+    if (t === 0 && warmup > 0)
+      before = {
+        provider: { ...cloud.stats },
+        backup: { ...(backup?.stats ?? cloud.stats) },
+        errors: { ...providerErrors },
+      };
     for (const l of finishing.get(t) ?? []) {
       busy.delete(splitKey(l.key).id);
       l.release();
       open--;
     }
     finishing.delete(t);
-    for (; next < jobs.length && (jobs[next]?.arrival ?? Infinity) <= t; next++) {
-      const job = jobs[next]!;
+    for (; next < all.length && (all[next]?.arrival ?? Infinity) <= t; next++) {
+      const job = all[next]!;
       scaler.acquire(`job-${next}`).then(
         (lease) => {
           const now = Math.round(clock.seconds());
-          acc.wait(now - job.arrival);
+          if (job.measured) acc.wait(now - job.arrival, job.arrival);
           lease.started();
           busy.add(splitKey(lease.key).id);
           const end = now + job.duration;
           finishing.set(end, [...(finishing.get(end) ?? []), lease]);
         },
         () => {
-          acc.timeout();
+          if (job.measured) acc.timeout();
           open--;
         },
       );
     }
     await scaler.tick();
     await settle();
-    if (t < day) acc.sample([...cloud.view(), ...(backup?.view() ?? [])], busy);
+    if (t >= 0 && t < day) acc.sample([...cloud.view(), ...(backup?.view() ?? [])], busy, t);
     clock.advance(1000);
   }
   return {
     ...acc.result(),
-    provider: { ...cloud.stats },
-    ...(backup ? { backup: { ...backup.stats } } : {}),
-    providerErrors,
+    provider: minus(cloud.stats, before.provider),
+    ...(backup ? { backup: minus(backup.stats, before.backup) } : {}),
+    providerErrors: minus(providerErrors, before.errors),
   };
 }

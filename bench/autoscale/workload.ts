@@ -30,18 +30,35 @@ export function pipelineRate(h: number): number {
   return 2 + bump(10.5, 1.8, 40) + bump(15, 2.2, 45) - bump(12.5, 0.6, 20) + bump(17.5, 0.5, 15);
 }
 
-export function generateWorkload(seed = 7): WorkloadJob[] {
+/** A flat day: the normal day's mean pipeline rate at every hour. */
+export const flatRate = (): number => 15.5;
+
+/**
+ * A spiky day: a low base rate with ten 20-minute spikes at 10× it, at seeded times between 06:00
+ * and 22:00.
+ */
+export function spikyRate(seed: number): (h: number) => number {
+  const random = seededRandom(seed * 31 + 5);
+  const spikes = Array.from({ length: 10 }, () => 6 + random() * 16);
+  return (h) => (spikes.some((at) => h >= at && h < at + 1 / 3) ? 80 : 8);
+}
+
+/** Pipelines arrive at `rate(hour)` per hour (at most `maxRate`); same seed, same day. */
+export function generateWorkload(
+  seed = 7,
+  rate: (h: number) => number = pipelineRate,
+  maxRate = 80,
+): WorkloadJob[] {
   const random = seededRandom(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const jobs: WorkloadJob[] = [];
-  const maxRate = 80;
   let t = 0;
   let pipeline = 0;
   // Thinning: candidate arrivals at the peak rate, kept with probability rate(t) / peak.
   for (;;) {
     t += (-Math.log(1 - random()) / maxRate) * 3600;
     if (t >= 86_400) break;
-    if (random() > Math.max(0, pipelineRate(t / 3600)) / maxRate) continue;
+    if (random() > Math.max(0, rate(t / 3600)) / maxRate) continue;
     pipeline++;
     const size =
       random() < 0.15 ? 10 + Math.floor(random() * 21) : 1 + Math.floor(-Math.log(1 - random()) * 3);

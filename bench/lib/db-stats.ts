@@ -40,3 +40,17 @@ export function perJob(before: DbStats, after: DbStats, jobs: number, top = 8): 
         `${x.op} ${(x.count / jobs).toFixed(2)} calls/job, ${((x.seconds * 1000) / jobs).toFixed(2)} ms/job`,
     );
 }
+
+/** Not a round trip: waiting for the group commit (SQLite) before a reply. */
+const NOT_CALLS = new Set(['durable']);
+
+/** Store calls per job over all operations (`durable` waits excluded). */
+export function totalPerJob(before: DbStats, after: DbStats, jobs: number): number | null {
+  if (jobs <= 0) return null;
+  let calls = 0;
+  for (const [op, a] of after) {
+    if (NOT_CALLS.has(op)) continue;
+    calls += a.count - (before.get(op)?.count ?? 0);
+  }
+  return calls / jobs;
+}

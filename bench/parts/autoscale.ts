@@ -11,7 +11,15 @@ import { simulateDockerMachine } from '../autoscale/docker-machine-sim.js';
 import type { FleetSettings } from '../autoscale/fleet-settings.js';
 import type { SimProviderSettings } from '../autoscale/sim-provider.js';
 import { simulateTaskscaler, type FleetRun } from '../autoscale/taskscaler-sim.js';
-import { fromCsv, generateWorkload, toCsv } from '../autoscale/workload.js';
+import { dayCost, PRICES } from '../autoscale/prices.js';
+import {
+  flatRate,
+  fromCsv,
+  generateWorkload,
+  spikyRate,
+  toCsv,
+  type WorkloadJob,
+} from '../autoscale/workload.js';
 import { WORKLOADS } from '../lib/paths.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
@@ -31,49 +39,125 @@ export const PROVIDER: SimProviderSettings = {
   deleteSeconds: 30,
 };
 const MAX_MACHINES = 40;
+
 /** The primary is out of capacity for an hour of the afternoon peak; a backup provider can serve. */
 const OUTAGE = { fromSeconds: 14 * 3600, toSeconds: 15 * 3600 };
 
-interface Scenario {
-  idleCount: number;
-  idleTimeSeconds: number;
-  outage?: boolean;
-}
+/** A provider whose machines take 3× as long to boot. */
+const SLOW_PROVIDER: SimProviderSettings = {
+  ...PROVIDER,
+  boot: { medianSeconds: 180, sigma: 0.3, minSeconds: 90, maxSeconds: 720 },
+};
 
-const SCENARIOS: Scenario[] = [
-  { idleCount: 0, idleTimeSeconds: 600 },
-  { idleCount: 2, idleTimeSeconds: 600 },
-  { idleCount: 5, idleTimeSeconds: 600 },
-  { idleCount: 5, idleTimeSeconds: 1800 },
-  { idleCount: 10, idleTimeSeconds: 1800 },
-  { idleCount: 2, idleTimeSeconds: 600, outage: true },
+/** docker+machine settings the baseline runs every day with (IdleCount, IdleTime s). */
+const BASELINE_SETTINGS: [number, number][] = [
+  [0, 600],
+  [2, 600],
+  [5, 600],
+  [5, 1800],
+  [10, 1800],
 ];
 
-function settingsFor(sc: Scenario): FleetSettings {
+/**
+ * Flotilla's one setting for every day: the predictive pool (`[runners.autoscaler.predictive]`)
+ * with its defaults, above a floor of gitlab-runner's keys (idle_count 3, idle_time 1 min).
+ */
+const FLOTILLA = { idleCount: 3, idleTimeSeconds: 60, predictive: { enabled: true } };
+
+interface Day {
+  name: string;
+  label: string;
+  jobs: WorkloadJob[];
+  /** The day before (a different seed, same shape), run through Flotilla's fleet first, unmeasured. */
+  yesterday: WorkloadJob[];
+  provider: SimProviderSettings;
+  readyTimeoutSeconds: number;
+  /** Flotilla only: a backup provider. */
+  backup?: SimProviderSettings;
+  seed: number;
+  /** Days the target was set on (the others were not tuned on). */
+  tuned: boolean;
+}
+
+function days(normal: WorkloadJob[]): Day[] {
+  const outage = { ...PROVIDER, outages: [OUTAGE] };
+  const base = { provider: PROVIDER, readyTimeoutSeconds: 300 };
+  return [
+    {
+      ...base,
+      name: 'normal',
+      label: 'normal day (seed 7)',
+      jobs: normal,
+      yesterday: generateWorkload(107),
+      seed: 7,
+      tuned: true,
+    },
+    {
+      ...base,
+      name: 'outage',
+      label: 'primary out of capacity 14:00–15:00; Flotilla has a backup provider',
+      jobs: normal,
+      yesterday: generateWorkload(107),
+      provider: outage,
+      backup: PROVIDER,
+      seed: 7,
+      tuned: true,
+    },
+    {
+      ...base,
+      name: 'flat',
+      label: 'flat day, 15.5 pipelines/h (seed 11)',
+      jobs: generateWorkload(11, flatRate),
+      yesterday: generateWorkload(111, flatRate),
+      seed: 11,
+      tuned: false,
+    },
+    {
+      ...base,
+      name: 'spiky',
+      label: 'spiky day, 8 pipelines/h with ten 20-min 10× spikes (seed 13)',
+      jobs: generateWorkload(13, spikyRate(13)),
+      yesterday: generateWorkload(113, spikyRate(113)),
+      seed: 13,
+      tuned: false,
+    },
+    {
+      name: 'slow',
+      label: 'slow provider, boot 3× (median 180 s), normal shape (seed 17)',
+      jobs: generateWorkload(17),
+      yesterday: generateWorkload(117),
+      provider: SLOW_PROVIDER,
+      readyTimeoutSeconds: 900,
+      seed: 17,
+      tuned: false,
+    },
+  ];
+}
+
+function settingsFor(day: Day, idleCount: number, idleTimeSeconds: number): FleetSettings {
   return {
-    idleCount: sc.idleCount,
-    idleTimeSeconds: sc.idleTimeSeconds,
+    idleCount,
+    idleTimeSeconds,
     maxMachines: MAX_MACHINES,
     checkIntervalSeconds: 3,
-    readyTimeoutSeconds: 300,
-    provider: sc.outage ? { ...PROVIDER, outages: [OUTAGE] } : PROVIDER,
-    ...(sc.outage ? { backup: PROVIDER } : {}),
-    seed: WORKLOAD_SEED,
+    readyTimeoutSeconds: day.readyTimeoutSeconds,
+    provider: day.provider,
+    seed: day.seed,
   };
 }
 
-const scenarioLabel = (sc: Scenario): string =>
-  sc.outage ? 'primary out of capacity 14:00–15:00; Flotilla has a backup provider' : 'normal day';
-
 function figuresOf(r: FleetRun, wallSeconds: number) {
+  const money = dayCost(r.lifetimes);
   return {
     wait_p50_s: round(percentile(r.waits, 50), 0),
     wait_p95_s: round(percentile(r.waits, 95), 0),
     wait_p99_s: round(percentile(r.waits, 99), 0),
+    wait_mean_s: round(r.waits.reduce((a, b) => a + b, 0) / Math.max(1, r.waits.length), 1),
     busy_machine_min: round(r.busyMinutes, 0),
     idle_machine_min: round(r.idleMinutes, 0),
     booting_machine_min: round(r.bootingMinutes, 0),
     total_machine_min: round(r.busyMinutes + r.idleMinutes + r.bootingMinutes, 0),
+    ...Object.fromEntries(Object.entries(money).map(([k, v]) => [`usd_${k}`, round(v, 2)])),
     jobs_run: r.waits.length,
     jobs_timed_out: r.timedOut,
     peak_machines: r.peakMachines,
@@ -86,16 +170,39 @@ function figuresOf(r: FleetRun, wallSeconds: number) {
     outage_errors: r.provider.outageErrors,
     backup_machines_created: r.backup?.created ?? null,
     provider_errors_seen: Object.entries(r.providerErrors)
+      .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${v}`)
       .join(', '),
     simulation_wall_s: round(wallSeconds, 1),
   };
 }
 
-async function timed(run: () => Promise<FleetRun>): Promise<ReturnType<typeof figuresOf>> {
+type Figs = ReturnType<typeof figuresOf>;
+
+async function timed(run: () => Promise<FleetRun>): Promise<Figs> {
   const t0 = performance.now();
   const r = await run();
   return figuresOf(r, (performance.now() - t0) / 1000);
+}
+
+/** The baseline setting with the lowest p95 wait (fewer machine-minutes on a tie). */
+function bestOf(rows: { figures: Figs }[]): number {
+  let best = 0;
+  rows.forEach((r, i) => {
+    const b = rows[best]!.figures;
+    const p = r.figures.wait_p95_s ?? Infinity;
+    const q = b.wait_p95_s ?? Infinity;
+    if (p < q || (p === q && r.figures.total_machine_min! < b.total_machine_min!)) best = i;
+  });
+  return best;
+}
+
+const MONEY = PRICES.map((p) => p.name);
+const usd = (f: Figs, provider: string): number => Number((f as Record<string, unknown>)[`usd_${provider}`]);
+
+function line(who: string, f: Figs): string {
+  const money = MONEY.map((m) => `${m} $${usd(f, m)}`).join(', ');
+  return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}`;
 }
 
 /** Regenerates the committed workload file (`--regenerate-workload`). */
@@ -107,51 +214,78 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
   const text = await readFile(WORKLOAD_FILE, 'utf8');
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
-  const busyTotal = jobs.reduce((a, j) => a + j.duration, 0) / 60;
   console.log(
-    `  workload: ${jobs.length} jobs in ${new Set(jobs.map((j) => j.pipeline)).size} pipelines, ${busyTotal.toFixed(0)} job-minutes (seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator)`,
+    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool, idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s`,
   );
   const out: BenchResult[] = [];
-  for (const sc of SCENARIOS) {
-    const s = settingsFor(sc);
-    const base = await timed(() => simulateDockerMachine(jobs, s));
-    const ours = await timed(() => simulateTaskscaler(jobs, s));
+  for (const day of days(jobs)) {
+    const busy = day.jobs.reduce((a, j) => a + j.duration, 0) / 60;
     console.log(
-      `  IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s, ${scenarioLabel(sc)}: docker+machine wait p50/p95 ${base.wait_p50_s}/${base.wait_p95_s} s, ${base.total_machine_min} machine-min; Flotilla taskscaler ${ours.wait_p50_s}/${ours.wait_p95_s} s, ${ours.total_machine_min} machine-min (${ours.rate_limited_calls} rate-limited calls, ${ours.machines_never_ready} never ready; simulated in ${ours.simulation_wall_s} s)`,
+      `  -- ${day.label}: ${day.jobs.length} jobs, ${new Set(day.jobs.map((j) => j.pipeline)).size} pipelines, ${busy.toFixed(0)} job-minutes`,
     );
-    out.push(
-      result(
-        'autoscale',
-        `autoscaling (simulated day), IdleCount ${s.idleCount}, IdleTime ${s.idleTimeSeconds} s, ${scenarioLabel(sc)}`,
-        {
-          scenario: scenarioLabel(sc),
-          idleCount: s.idleCount,
-          idleTimeSeconds: s.idleTimeSeconds,
-          maxMachines: s.maxMachines,
-          checkIntervalSeconds: s.checkIntervalSeconds,
-          readyTimeoutSeconds: s.readyTimeoutSeconds,
-          provider: s.provider,
-          backupProvider: s.backup ?? null,
-          workload: 'bench/workloads/day-bursty.csv',
-          jobs: jobs.length,
-          seed: WORKLOAD_SEED,
-          capacityPerMachine: 1,
-          tick: '1 s of simulated time per loop turn',
-        },
-        ours,
-        {
-          peer: { name: 'docker+machine IdleCount/IdleTime (baseline, simulated)', figures: base },
-          ratio: {
-            wait_p50_s: ratio(ours.wait_p50_s, base.wait_p50_s),
-            wait_p95_s: ratio(ours.wait_p95_s, base.wait_p95_s),
-            total_machine_min: ratio(ours.total_machine_min, base.total_machine_min),
-            idle_machine_min: ratio(ours.idle_machine_min, base.idle_machine_min),
+    const baselines: { idle: [number, number]; figures: Figs }[] = [];
+    for (const [idleCount, idleTime] of BASELINE_SETTINGS) {
+      const figures = await timed(() =>
+        simulateDockerMachine(day.jobs, settingsFor(day, idleCount, idleTime)),
+      );
+      baselines.push({ idle: [idleCount, idleTime], figures });
+      console.log(`  ${line(`docker+machine ${idleCount}/${idleTime} s`, figures)}`);
+    }
+    const ours = await timed(() =>
+      simulateTaskscaler(day.jobs, {
+        ...settingsFor(day, FLOTILLA.idleCount, FLOTILLA.idleTimeSeconds),
+        predictive: FLOTILLA.predictive,
+        yesterday: day.yesterday,
+        ...(day.backup ? { backup: day.backup } : {}),
+      }),
+    );
+    console.log(`  ${line('Flotilla predictive', ours)}`);
+    const best = bestOf(baselines);
+    const b = baselines[best]!.figures;
+    const saved = 1 - ours.total_machine_min! / b.total_machine_min!;
+    const met = ours.wait_p95_s! <= b.wait_p95_s! && saved >= 0.3;
+    console.log(
+      `  => vs the best baseline (${baselines[best]!.idle.join('/')} s, p95 ${b.wait_p95_s} s): p95 ${ours.wait_p95_s} s, ${(saved * 100).toFixed(1)} % fewer machine-minutes, ${MONEY.map((m) => `${m} ${(100 * (1 - usd(ours, m) / usd(b, m))).toFixed(1)} %`).join(', ')} less money: target (p95 ≤ best, ≥ 30 % fewer machine-minutes) ${met ? 'MET' : 'NOT MET'}${day.tuned ? '' : ' (day not tuned on)'}`,
+    );
+    baselines.forEach((row, i) =>
+      out.push(
+        result(
+          'autoscale',
+          `autoscaling (simulated day), ${day.name}, docker+machine ${row.idle[0]}/${row.idle[1]} s vs Flotilla predictive`,
+          {
+            day: day.name,
+            scenario: day.label,
+            idleCount: row.idle[0],
+            idleTimeSeconds: row.idle[1],
+            bestBaseline: i === best,
+            tunedOn: day.tuned,
+            flotilla: FLOTILLA,
+            maxMachines: MAX_MACHINES,
+            readyTimeoutSeconds: day.readyTimeoutSeconds,
+            provider: day.provider,
+            backupProvider: day.backup ?? null,
+            jobs: day.jobs.length,
+            seed: day.seed,
+            prices: PRICES,
+            capacityPerMachine: 1,
+            tick: '1 s of simulated time per loop turn',
           },
-          notes: [
-            'figures = the real taskscaler and provider group (src/autoscaler) on a simulated clock and provider; peer = the docker+machine model on the same clock, provider and workload',
-            'idle machine-minutes include machines being deleted; machine-minutes count the 24 h day, waits every job',
-          ],
-        },
+          ours,
+          {
+            peer: { name: 'docker+machine IdleCount/IdleTime (baseline, simulated)', figures: row.figures },
+            ratio: {
+              wait_p50_s: ratio(ours.wait_p50_s, row.figures.wait_p50_s),
+              wait_p95_s: ratio(ours.wait_p95_s, row.figures.wait_p95_s),
+              total_machine_min: ratio(ours.total_machine_min, row.figures.total_machine_min),
+              idle_machine_min: ratio(ours.idle_machine_min, row.figures.idle_machine_min),
+              ...Object.fromEntries(MONEY.map((m) => [`usd_${m}`, ratio(usd(ours, m), usd(row.figures, m))])),
+            },
+            notes: [
+              'figures = Flotilla: the real taskscaler, predictive policy and provider group (src/autoscaler) on a simulated clock and provider, after an unmeasured day before; peer = the docker+machine model on the same clock, provider and workload',
+              'machine-minutes count the 24 h day (idle includes machines being deleted); money bills each machine for its life in the day with the provider rules of bench/autoscale/prices.ts',
+            ],
+          },
+        ),
       ),
     );
   }

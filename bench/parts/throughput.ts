@@ -8,13 +8,14 @@
 import path from 'node:path';
 
 import { createRunners, startClients } from '../lib/clients.js';
-import { perJob, scrapeDbStats, type DbStats } from '../lib/db-stats.js';
+import { perJob, scrapeDbStats, totalPerJob, type DbStats } from '../lib/db-stats.js';
 import { storeLabel, storesFor, type StoreKind } from '../lib/database.js';
 import { createPipeline, startStoreTarget, type BenchCoordinator, type StoreTarget } from '../lib/fleet.js';
 import { readRss, RssSampler, type BenchProcess } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
+import { oneJobStoreCalls, type OneJobCalls } from './throughput-one-job.js';
 
 const SETTINGS = [10, 100, 1000];
 const JOBS_PER_PIPELINE = 20;
@@ -29,16 +30,18 @@ interface Half {
   peakRssMiB: number;
 }
 
-/** Pending jobs of the project (the `X-Total` of a one-row page). */
-async function pendingJobs(coordinator: BenchCoordinator, projectId: number): Promise<number> {
-  const res = await coordinator.api.get(`/projects/${projectId}/jobs?scope[]=pending&per_page=1`);
+/** Jobs of the project in one status (the `X-Total` of a one-row page). */
+async function jobsIn(coordinator: BenchCoordinator, projectId: number, scope: string): Promise<number> {
+  const res = await coordinator.api.get(`/projects/${projectId}/jobs?scope[]=${scope}&per_page=1`);
   return Number(res.headers.get('x-total') ?? '0');
 }
 
 /**
  * Waits for the clients' STATS. A job whose trace or status request failed under load is never
- * completed, so the clients may never reach their job count: once no job has been pending for
- * 5 s, they are told to stop (SIGTERM makes them write STATS), instead of idling to the limit.
+ * completed, so the clients may never reach their job count: once no job has been pending and no
+ * running job has finished for 5 s, they are told to stop (SIGTERM makes them write STATS),
+ * instead of idling to the limit. (Running jobs alone cannot say "done": a job a stopped half
+ * had claimed stays running.)
  */
 async function untilDrained(
   coordinator: BenchCoordinator,
@@ -47,6 +50,7 @@ async function untilDrained(
 ): Promise<void> {
   const deadline = Date.now() + 300_000;
   let emptySince = 0;
+  let running = -1;
   while (Date.now() < deadline) {
     try {
       await proc.waitFor(/STATS\n/, 2000);
@@ -54,8 +58,11 @@ async function untilDrained(
     } catch {
       // not yet
     }
-    const pending = await pendingJobs(coordinator, projectId).catch(() => 1);
-    if (pending > 0) emptySince = 0;
+    const pending = await jobsIn(coordinator, projectId, 'pending').catch(() => 1);
+    const nowRunning = await jobsIn(coordinator, projectId, 'running').catch(() => -1);
+    const moved = nowRunning !== running;
+    running = nowRunning;
+    if (pending > 0 || moved) emptySince = 0;
     else if (emptySince === 0) emptySince = Date.now();
     else if (Date.now() - emptySince >= 5000) break;
   }
@@ -96,6 +103,19 @@ async function half(
 }
 
 const PART = 'throughput';
+
+/** The targets of issue 12, at 1,000 clients: jobs/s at least, p99 PATCH/PUT at most. */
+const TARGETS: Record<StoreKind, { jobsPerS: number; p99Ms: number }> = {
+  sqlite: { jobsPerS: 1000, p99Ms: 100 },
+  postgres: { jobsPerS: 500, p99Ms: 200 },
+};
+const ONE_JOB_CALLS_TARGET = 10;
+
+function against(value: number | null, target: number, atLeast: boolean): string {
+  if (value === null) return `n/a (target ${atLeast ? '≥' : '≤'} ${target}, SHORT)`;
+  const met = atLeast ? value >= target : value <= target;
+  return `${value} (target ${atLeast ? '≥' : '≤'} ${target}${met ? ', met' : ', SHORT'})`;
+}
 
 interface Target extends StoreTarget {
   idleRssMiB: number;
@@ -156,24 +176,38 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
     }
     const dbAfter = new Map<StoreKind, DbStats>();
     for (const t of targets) dbAfter.set(t.kind, await scrapeDbStats(t.coordinator.url));
+    const oneJob = new Map<StoreKind, OneJobCalls>();
+    for (const t of targets) {
+      const calls = await oneJobStoreCalls(t.coordinator);
+      oneJob.set(t.kind, calls);
+      console.log(
+        `  ${storeLabel(t.kind)} store calls for a one-job pipeline: creation ${round(calls.creation, 0)}, job request → success ${against(round(calls.requestToSuccess, 0), ONE_JOB_CALLS_TARGET, false)}`,
+      );
+    }
     return targets.flatMap((t) => {
       const hwm = readRss(t.coordinator.proc.pid)?.hwmMiB ?? null;
       const completed = [...halves].filter(([k]) => k.startsWith(`${t.kind}:`)).flatMap(([, hs]) => hs);
-      const dbPerJob = perJob(
-        t.dbBefore,
-        dbAfter.get(t.kind) ?? new Map(),
-        completed.reduce((a, h) => a + h.jobs, 0),
-      );
+      const completedJobs = completed.reduce((a, h) => a + h.jobs, 0);
+      const dbPerJob = perJob(t.dbBefore, dbAfter.get(t.kind) ?? new Map(), completedJobs);
+      const callsPerJob = round(totalPerJob(t.dbBefore, dbAfter.get(t.kind) ?? new Map(), completedJobs), 1);
+      const one = oneJob.get(t.kind);
       console.log(
-        `  ${storeLabel(t.kind)} store calls per completed job (whole part, pipeline creation included): ${dbPerJob.join('; ')}`,
+        `  ${storeLabel(t.kind)} store calls per completed job (whole part, pipeline creation and empty polls included): ${callsPerJob} in all; ${dbPerJob.join('; ')}`,
       );
       return SETTINGS.map((c) => {
         const hs = halves.get(key(t.kind, c)) ?? [];
         const figures = figuresOf(hs, t.idleRssMiB);
         const sqlite = t.kind === 'postgres' ? targets.find((x) => x.kind === 'sqlite') : undefined;
         const peer = sqlite ? figuresOf(halves.get(key('sqlite', c)) ?? [], sqlite.idleRssMiB) : null;
+        const target = c === 1000 ? TARGETS[t.kind] : undefined;
+        const jobsPerS = target
+          ? against(figures.jobs_per_s, target.jobsPerS, true)
+          : String(figures.jobs_per_s);
+        const p99 = target
+          ? against(figures.p99_patch_put_ms, target.p99Ms, false)
+          : figures.p99_patch_put_ms;
         console.log(
-          `  ${storeLabel(t.kind)}, ${c} clients: ${figures.jobs_per_s} jobs/s, p99 PATCH/PUT ${figures.p99_patch_put_ms} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
+          `  ${storeLabel(t.kind)}, ${c} clients: ${jobsPerS} jobs/s, p99 PATCH/PUT ${p99} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
         );
         return result(
           'throughput',
@@ -186,7 +220,14 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
             perJob: 'request, 2 × 1 KiB trace PATCH, success PUT',
             halves: hs.length,
           },
-          figures,
+          {
+            ...figures,
+            store_calls_per_job: callsPerJob,
+            one_job_pipeline_store_calls_creation: round(one?.creation ?? null, 0),
+            one_job_pipeline_store_calls_request_to_success: round(one?.requestToSuccess ?? null, 0),
+            ...(target ? { target_jobs_per_s: target.jobsPerS, target_p99_patch_put_ms: target.p99Ms } : {}),
+            target_one_job_store_calls: ONE_JOB_CALLS_TARGET,
+          },
           {
             ...(peer
               ? {
@@ -203,7 +244,8 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
               : {}),
             notes: [
               `coordinator VmHWM over the whole part: ${round(hwm, 0)} MiB`,
-              `store calls per completed job over the whole part (pipeline creation included), busiest first: ${dbPerJob.join('; ')}`,
+              `store calls per completed job over the whole part (pipeline creation and empty polls included): ${callsPerJob} in all; busiest first: ${dbPerJob.join('; ')}`,
+              'one-job pipeline: store calls of POST /pipeline, then of one runner from its job request to its success PUT (2 trace PATCHes); the SQLite group-commit wait (durable) is not a store call',
               'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
             ],
           },

@@ -53,6 +53,63 @@ export const policySchema = z
   })
   .strict();
 
+export const predictiveSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Size the idle pool from measured demand (arrivals, boot times, job durations); the policies' idle_count/scale_factor stay a floor.",
+      ),
+    wait_percentile: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(95)
+      .describe('Share of jobs (percent) that should find a ready slot on arrival, not wait for a boot.'),
+    use_within: duration('30m').describe(
+      'An idle slot is held only if measured arrivals are expected to use it within this time.',
+    ),
+    history: duration('1h').describe('How far back arrivals are measured.'),
+    time_of_day_bucket: duration('30m').describe(
+      'Arrivals of earlier days from this time of day to this far ahead count too (learned while the manager runs).',
+    ),
+    history_days: z.number().int().min(0).default(7).describe('Days of time-of-day history kept.'),
+    initial_boot_time: duration('1m').describe(
+      'Boot time assumed until a machine of the provider was measured.',
+    ),
+    boot_time_percentile: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(90)
+      .describe("Percentile of the provider's measured boot times taken as one boot time."),
+    scale_in_delay: duration('5m').describe(
+      'The idle pool shrinks only to the highest size wanted during this last span (hysteresis).',
+    ),
+    billing_minimum: duration('1m').describe(
+      "The provider's minimum billed time; an idle machine is kept until it is used while jobs arrive.",
+    ),
+    billing_increment: duration('1s').describe(
+      "The provider's billing step (1s per-second, 3600 hourly); idle machines go when a paid step ends.",
+    ),
+    boot_hedge: z
+      .number()
+      .min(0)
+      .max(4)
+      .default(0.5)
+      .describe(
+        'Extra machines created for jobs that wait for a boot, as a share of them: the jobs take the first machines ready (cutting the slow tail of boot times), the others join the idle pool.',
+      ),
+    max_idle: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('The most idle slots the forecast may ask for; 0 = no limit.'),
+  })
+  .strict();
+
 export const providerEntrySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _'),
@@ -133,6 +190,9 @@ export const autoscalerConfigSchema = z
       .strict()
       .default({}),
     policy: z.array(policySchema).default([]),
+    predictive: predictiveSchema
+      .default({})
+      .describe('[runners.autoscaler.predictive]: the opt-in predictive idle pool (Flotilla).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -147,6 +207,7 @@ export const autoscalerConfigSchema = z
 export type AutoscalerConfig = z.output<typeof autoscalerConfigSchema>;
 export type AutoscalerConfigInput = z.input<typeof autoscalerConfigSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
+export type PredictiveConfig = z.output<typeof predictiveSchema>;
 export type ProviderEntry = z.output<typeof providerEntrySchema>;
 
 /** The provider list: `providers`, or the single `plugin` named after itself. PURE. */

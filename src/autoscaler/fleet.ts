@@ -112,6 +112,7 @@ export function createFleet(o: FleetOptions): Fleet {
       maxInstances: c.max_instances,
     },
     policies: () => policies,
+    predictive: c.predictive,
     timing: {
       readyTimeoutMs: c.instance_ready_timeout * 1000,
       acquireTimeoutMs: c.instance_acquire_timeout * 1000,

@@ -17,14 +17,15 @@ export interface LeaseHost {
   /** Whether `m` is still the fleet's machine under its key. */
   current(m: Machine): boolean;
   nowMs(): number;
-  /** Once per lease, after the machine's counters were given back. */
-  released(m: Machine, broken: boolean): void;
+  /** Once per lease, after the machine's counters were given back; `heldMs` since it was made. */
+  released(m: Machine, broken: boolean, heldMs: number): void;
 }
 
 /** A lease on `m` (its slot already counted in `m.busy`); `connect` is set by the caller. */
 export function machineLease(m: Machine, host: LeaseHost): Lease {
   let released = false;
   let started = false;
+  const since = host.nowMs();
   return {
     key: m.key,
     connect: undefined as unknown as ConnectInfo,
@@ -41,7 +42,7 @@ export function machineLease(m: Machine, host: LeaseHost): Lease {
       m.busy--;
       if (started) m.started--;
       m.idleSinceMs = host.nowMs();
-      host.released(m, options.broken === true);
+      host.released(m, options.broken === true, host.nowMs() - since);
     },
   };
 }

@@ -18,6 +18,7 @@ export interface AutoscalerMetrics {
   providerErrors: Counter<'runner' | 'provider' | 'operation' | 'kind'>;
   providerPaused: Gauge<'runner' | 'provider'>;
   cleaner: Counter<'runner' | 'cleaner' | 'result'>;
+  decisions: Counter<'runner' | 'action' | 'reason'>;
 }
 
 type Labels<T> = T extends Gauge<infer L> | Counter<infer L> | Histogram<infer L> ? L : never;
@@ -111,6 +112,12 @@ export function autoscalerMetrics(registry: Registry): AutoscalerMetrics {
       'flotilla_autoscaler_cleaner_machines_total',
       'Orphan and zero-id cleaner results (found, removed, errors).',
       ['runner', 'cleaner', 'result'],
+    ),
+    decisions: counter(
+      registry,
+      'flotilla_autoscaler_decisions_total',
+      'Machines created or removed, by action (create, remove) and reason (waiting_jobs, idle_count, predicted_demand, idle_time, above_predicted_demand, max_use_count, ready_failed, broken, lost, shutdown, adopted_busy).',
+      ['runner', 'action', 'reason'],
     ),
   };
 }

@@ -81,9 +81,18 @@ export interface FleetSnapshot {
 
 /** How many machines to start creating now. */
 export function instancesToCreate(s: FleetSnapshot, policy: ActivePolicy, limits: Limits): number {
+  return machinesFor(s, idleTarget(policy, s.inUse), limits);
+}
+
+/**
+ * Machines to create so waiting jobs plus `idleSlots` idle slots are covered; `hedge` adds that
+ * share of the jobs no slot covers yet (they take the first machines ready, the rest stay idle).
+ */
+export function machinesFor(s: FleetSnapshot, idleSlots: number, limits: Limits, hedge = 0): number {
   const per = slotsPerNewInstance(limits);
-  const demand = s.waiting + idleTarget(policy, s.inUse);
   const supply = s.free + s.creating * per;
+  const uncovered = Math.max(0, s.waiting - supply);
+  const demand = s.waiting + idleSlots + Math.ceil(uncovered * hedge);
   if (demand <= supply || per === 0) return 0;
   const wanted = Math.ceil((demand - supply) / per);
   const room = limits.maxInstances > 0 ? Math.max(0, limits.maxInstances - s.total) : wanted;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createFakeClock, type FakeClock } from '../runner/testing/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
-import { policySchema } from './autoscaler-config.js';
+import { policySchema, predictiveSchema } from './autoscaler-config.js';
 import { autoscalerMetrics } from './metrics.js';
 import { createProviderGroup } from './provider-group.js';
 import { createFakeProvider, type FakeProvider } from './providers/fake/fake-provider.js';
@@ -27,6 +27,7 @@ async function setup(
     idleCount?: number;
     idleTime?: string;
     withBackup?: boolean;
+    predictive?: Record<string, unknown>;
   } = {},
 ): Promise<Setup> {
   const clock = createFakeClock();
@@ -56,6 +57,7 @@ async function setup(
     policies: () => [
       policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' }),
     ],
+    ...(opts.predictive ? { predictive: predictiveSchema.parse(opts.predictive) } : {}),
     timing: {
       readyTimeoutMs: 60_000,
       acquireTimeoutMs: 900_000,
@@ -199,5 +201,41 @@ describe('taskscaler', () => {
     again.scaler.adopt(state);
     expect(again.scaler.machines()).toHaveLength(2);
     expect(again.scaler.machines().filter((m) => m.state === 'removing')).toHaveLength(1);
+  });
+
+  it('predictive: holds the measured burst idle, explains why, and gives machines back when demand stops', async () => {
+    const s = await setup({
+      predictive: { enabled: true, history: '10m', use_within: '5m', scale_in_delay: '1m', boot_hedge: 0 },
+    });
+    const leases: Lease[] = [];
+    const burst = async (): Promise<number> => {
+      const before = leases.length;
+      for (let k = 0; k < 3; k++) collect(s.scaler.acquire(`job${before + k}`), leases);
+      let waited = 0;
+      for (; waited < 60 && leases.length < before + 3; waited++) await ticks(s, 1);
+      await ticks(s, 20);
+      for (const l of leases.slice(before)) l.release();
+      await ticks(s, 100);
+      return waited;
+    };
+    // The first burst waits for a boot (nothing measured yet); later ones find 3 idle machines.
+    expect(await burst()).toBeGreaterThanOrEqual(10);
+    for (let i = 0; i < 4; i++) await burst();
+    expect(await burst()).toBeLessThanOrEqual(1);
+    expect(s.scaler.machines()).toHaveLength(3);
+    const metrics = await s.registry.metrics();
+    expect(metrics).toContain(
+      'flotilla_autoscaler_decisions_total{runner="r1",action="create",reason="waiting_jobs"} 6',
+    );
+    expect(metrics).toMatch(/decisions_total\{runner="r1",action="create",reason="predicted_demand"\} \d+/);
+    // No arrivals for the history span plus the hysteresis: the pool goes, and says why.
+    const removed = async (): Promise<number> =>
+      Number(
+        /action="remove",reason="above_predicted_demand"\} (\d+)/.exec(await s.registry.metrics())?.[1] ?? 0,
+      );
+    const before = await removed();
+    await ticks(s, 12 * 60);
+    expect(s.scaler.machines()).toHaveLength(0);
+    expect((await removed()) - before).toBe(3);
   });
 });

@@ -28,8 +28,9 @@ import {
 } from './machines.js';
 import { machineLease, type Lease, type LeaseHost } from './lease.js';
 import type { AutoscalerMetrics } from './metrics.js';
-import { activePolicy, instancesToCreate, instancesToRemove, type Limits } from './policy.js';
-import type { PolicyConfig } from './autoscaler-config.js';
+import { activePolicy, idleTarget, instancesToRemove, machinesFor, type Limits } from './policy.js';
+import type { PolicyConfig, PredictiveConfig } from './autoscaler-config.js';
+import { createPlanner, predictiveRemovals } from './predictive.js';
 import { PartialUpdateError, splitKey } from './provider-group.js';
 import { wakeableDelay } from './throttle.js';
 import type { ConnectInfo, InstanceGroup, InstanceState } from './providers/provider.js';
@@ -54,6 +55,8 @@ export interface TaskscalerOptions {
   clock: Clock;
   logger: Logger;
   metrics: AutoscalerMetrics;
+  /** `[runners.autoscaler.predictive]`; absent or not enabled = gitlab-runner's idle policy only. */
+  predictive?: PredictiveConfig;
   /** Persists the fleet (called after changes); absent = not persisted. */
   persist?: (state: FleetState) => Promise<void>;
 }
@@ -97,6 +100,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   let dirty = false;
   let wake: (() => void) | null = null;
   const now = (): number => clock.now().getTime();
+  const planner = o.predictive?.enabled ? createPlanner(o.predictive) : null;
   const kick = (): void => wake?.();
 
   function fleetState(): FleetState {
@@ -110,9 +114,11 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
       .catch((err: unknown) => log.error({ err }, 'writing the machine state failed'));
   }
 
-  function remove(m: Machine, reason: string): void {
+  /** Removes `m`; `code` is the reason label of flotilla_autoscaler_decisions_total. */
+  function remove(m: Machine, reason: string, code = 'retry'): void {
     if (m.state !== 'removing') {
-      log.info({ machine: m.key, reason, useCount: m.useCount }, 'removing machine');
+      log.info({ machine: m.key, reason, code, useCount: m.useCount }, 'removing machine');
+      metrics.decisions.inc({ runner, action: 'remove', reason: code });
       m.state = 'removing';
       m.lost = true;
       m.nextRemovalMs = 0;
@@ -168,6 +174,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
             (now() - m.createdAtMs) / 1000,
           );
           log.info({ machine: m.key, seconds: (now() - m.createdAtMs) / 1000 }, 'machine ready');
+          planner?.demand.boot(splitKey(m.key).provider, now() - m.createdAtMs);
           dispatch();
           kick();
         },
@@ -176,7 +183,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
           metrics.operations.inc({ runner, operation: 'ready', result: 'failure' });
           lastReadyFailure = `machine ${m.key} failed its ready check: ${errorMessage(err)}`;
           log.warn({ machine: m.key, err }, 'machine failed its ready check');
-          remove(m, 'ready check failed');
+          remove(m, 'ready check failed', 'ready_failed');
         },
       );
   }
@@ -206,7 +213,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         dirty = true;
       } else if (st === 'timeout' || st === 'deleting') {
         metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
-        remove(m, `provider reports it ${st}`);
+        remove(m, `provider reports it ${st}`, 'lost');
       } else if (st === 'running' && m.state === 'creating' && !m.checking) readyCheck(m);
     }
     const expecting = waiters.length > 0 || [...machines.values()].some((m) => m.state !== 'ready');
@@ -216,13 +223,14 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   const leaseHost: LeaseHost = {
     current: (m) => machines.get(m.key) === m,
     nowMs: now,
-    released(m, broken) {
+    released(m, broken, heldMs) {
       dirty = true;
+      if (!broken) planner?.demand.jobDone(heldMs);
       if (machines.get(m.key) === m) {
         if (broken) {
           metrics.operations.inc({ runner, operation: 'lost', result: 'success' });
-          remove(m, 'its job found it broken');
-        } else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached');
+          remove(m, 'its job found it broken', 'broken');
+        } else if (m.busy === 0 && usedUp(m, limits)) remove(m, 'max_use_count reached', 'max_use_count');
       }
       dispatch();
       kick();
@@ -287,16 +295,28 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         metrics.operations.inc({ runner, operation: 'ready', result: 'failure' });
         lastReadyFailure = `machine ${m.key} was not ready within ${timing.readyTimeoutMs / 1000}s (instance_ready_timeout)`;
         log.warn({ machine: m.key }, 'machine not ready within instance_ready_timeout');
-        remove(m, 'not ready within instance_ready_timeout');
+        remove(m, 'not ready within instance_ready_timeout', 'ready_failed');
       }
       if (m.state === 'removing') remove(m, 'retry');
     }
   }
 
-  async function scaleUp(): Promise<void> {
+  /** The idle slots wanted now and why: gitlab-runner's policy, or the forecast when higher. */
+  function idleGoal(inUse: number): { slots: number; reason: string; detail?: object } {
     const policy = activePolicy(o.policies(), clock.now());
-    const n = instancesToCreate(snapshot(machines.values(), limits, waiters.length, 0), policy, limits);
+    const floor = idleTarget(policy, inUse);
+    const g = planner?.goal(now(), inUse);
+    if (g && g.slots > floor) return { slots: g.slots, reason: 'predicted_demand', detail: g.detail };
+    return { slots: floor, reason: 'idle_count' };
+  }
+
+  async function scaleUp(): Promise<void> {
+    const s = snapshot(machines.values(), limits, waiters.length, 0);
+    const goal = idleGoal(s.inUse);
+    const n = machinesFor(s, goal.slots, limits, planner?.settings.bootHedge ?? 0);
     if (n <= 0) return;
+    const forJobs = Math.min(n, machinesFor(s, 0, limits));
+    const hedged = Math.min(n, machinesFor(s, 0, limits, planner?.settings.bootHedge ?? 0)) - forJobs;
     pending = n;
     await persist();
     const t = now();
@@ -312,7 +332,26 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     if (keys.length < n)
       metrics.operations.inc({ runner, operation: 'create', result: 'failure' }, n - keys.length);
     if (keys.length > 0) {
-      log.info({ machines: keys, wanted: n }, 'creating machines');
+      const jobs = Math.min(keys.length, forJobs);
+      const hedge = Math.min(keys.length - jobs, hedged);
+      const byReason: [string, number][] = [
+        ['waiting_jobs', jobs],
+        ['boot_hedge', hedge],
+        [goal.reason, keys.length - jobs - hedge],
+      ];
+      for (const [reason, count] of byReason)
+        if (count > 0) metrics.decisions.inc({ runner, action: 'create', reason }, count);
+      log.info(
+        {
+          machines: keys,
+          wanted: n,
+          waiting: s.waiting,
+          idleGoal: goal.slots,
+          reasons: Object.fromEntries(byReason.filter(([, c]) => c > 0)),
+          ...(goal.detail ? { forecast: goal.detail } : {}),
+        },
+        'creating machines',
+      );
       nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);
     }
     dirty = true;
@@ -321,9 +360,35 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   function scaleDown(): void {
     const policy = activePolicy(o.policies(), clock.now());
     const s = snapshot(machines.values(), limits, waiters.length, 0);
-    for (const key of instancesToRemove(idleCandidates(machines.values(), limits), s, policy, now())) {
-      const m = machines.get(key);
-      if (m) remove(m, usedUp(m, limits) ? 'max_use_count reached' : 'idle past idle_time');
+    const candidates = idleCandidates(machines.values(), limits);
+    if (!planner) {
+      for (const key of instancesToRemove(candidates, s, policy, now())) {
+        const m = machines.get(key);
+        if (!m) continue;
+        if (usedUp(m, limits)) remove(m, 'max_use_count reached', 'max_use_count');
+        else remove(m, 'idle past idle_time', 'idle_time');
+      }
+      return;
+    }
+    let free = s.free;
+    for (const c of candidates.filter((x) => x.busy === 0 && x.usedUp)) {
+      const m = machines.get(c.key);
+      if (m) remove(m, 'max_use_count reached', 'max_use_count');
+      free -= c.free;
+    }
+    const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(now())) + s.waiting;
+    const removals = predictiveRemovals(
+      candidates.filter((c) => !c.usedUp),
+      free,
+      keep,
+      policy.idleTimeMs,
+      now(),
+      planner.demandLikely(),
+      planner.settings,
+    );
+    for (const r of removals) {
+      const m = machines.get(r.key);
+      if (m) remove(m, `idle above the predicted demand (keeping ${keep} free slots)`, r.reason);
     }
   }
 
@@ -346,7 +411,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         }
         const m = fromRecord(r, now());
         machines.set(m.key, m);
-        if (r.busy > 0) remove(m, 'it had jobs when the manager stopped');
+        if (r.busy > 0) remove(m, 'it had jobs when the manager stopped', 'adopted_busy');
         else log.info({ machine: m.key, useCount: m.useCount }, 'adopting machine');
       }
       dirty = true;
@@ -360,7 +425,10 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
           reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
         });
         if (options.front) waiters.unshift(w);
-        else waiters.push(w);
+        else {
+          waiters.push(w);
+          planner?.demand.arrival(now());
+        }
         dispatch();
         nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);
         kick();
@@ -382,7 +450,8 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     },
     async removeAll(attempts) {
       for (let i = 0; i < attempts && machines.size > 0; i++) {
-        for (const m of machines.values()) if (m.busy === 0 || m.lost) remove(m, 'manager shutdown');
+        for (const m of machines.values())
+          if (m.busy === 0 || m.lost) remove(m, 'manager shutdown', 'shutdown');
         await clock.sleep(i === 0 ? 50 : 1000);
         expire();
       }

@@ -82,6 +82,19 @@ async function ensureRootToken(
   return token;
 }
 
+/** `FLOTILLA_SESSION_SECRET` signs web UI sessions; replicas behind one address must share it. */
+function sessionSecretFromEnv(): { sessionSecret?: string } {
+  const secret = process.env['FLOTILLA_SESSION_SECRET']?.trim();
+  if (!secret) return {};
+  if (secret.length < 32) {
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      'FLOTILLA_SESSION_SECRET must be at least 32 characters',
+    );
+  }
+  return { sessionSecret: secret };
+}
+
 export async function startCoordinator(options: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { host, port } = parseListen(options.listen);
   const dataDir = path.resolve(options.dataDir);
@@ -99,6 +112,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
     const config = defaultCoordinatorConfig({
       externalUrl: provisional,
       artifactsDir: path.join(dataDir, 'artifacts'),
+      ...sessionSecretFromEnv(),
       ...options.config,
     });
     const coordinator = await buildCoordinator({

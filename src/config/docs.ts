@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
 import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
 import {
   configSchema,
@@ -70,6 +71,12 @@ export function renderConfigDocs(): string {
     '## `[consul]` keys',
     '',
     table(describeKeys(consulConfigSchema.shape, 'consul.')),
+    '',
+    '## `[runners.autoscaler.predictive]` keys (opt-in predictive idle pool)',
+    '',
+    'Durations take "30s", "10m", "1h" or seconds. See docs/operations.md (autoscaling decisions).',
+    '',
+    table(describeKeys(predictiveSchema.shape, 'runners.autoscaler.predictive.')),
     '',
     '## `[runners.autoscaler.plugin_config]` keys of `plugin = "local"`',
     '',

@@ -2,12 +2,14 @@
  * Builds the coordinator: the HTTP app (Runner API v4, REST API v4, git smart HTTP, metrics,
  * health) and the scheduler. Never listens: the CLI (or a test) calls `app.listen`.
  */
+import { randomBytes } from 'node:crypto';
+
 import multipart from '@fastify/multipart';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
-import { isFlotillaError, type FlotillaError } from '../shared/errors.js';
+import { isDiskFull, isFlotillaError, type FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
@@ -16,6 +18,7 @@ import { createCoordinatorMetrics } from './metrics.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
+import { registerJobLogStreamRoutes } from './routes/job-log-stream-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
 import { registerObservabilityRoutes } from './routes/observability-routes.js';
@@ -28,12 +31,15 @@ import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
 import { registerRunnerJobRoutes } from './routes/runner-job-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
+import { registerUserAdminRoutes } from './routes/user-admin-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
 import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { cachingStore } from './store/caching-store.js';
 import type { Store } from './store/store.js';
+import { registerUiRoutes } from './ui/ui-routes.js';
 
 export interface CoordinatorDeps {
   store: Store;
@@ -63,6 +69,13 @@ function errorBody(err: FlotillaError): Record<string, unknown> {
 
 function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError | FlotillaError, request, reply) => {
+    if (isDiskFull(err)) {
+      logger.error({ err, url: request.url, method: request.method }, 'disk full: request refused');
+      return reply.code(507).send({
+        message: "507 Insufficient Storage: the coordinator's disk is full",
+        code: 'FLO_ERR_DISK_FULL',
+      });
+    }
     if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -112,6 +125,20 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
   });
 }
 
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Nothing is acknowledged before it is durable: a request that may have written is answered only
+ * once the store synced every commit made so far (one shared sync for all requests waiting, see
+ * `Store.durable`). A failed sync fails the request (500) instead of acknowledging it.
+ */
+function installDurableReplies(app: FastifyInstance, store: Store): void {
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!READ_ONLY_METHODS.has(request.method)) await store.durable();
+    return payload;
+  });
+}
+
 export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinator> {
   const app = fastify({
     logger: false,
@@ -121,10 +148,12 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const metrics = createCoordinatorMetrics(deps.registry);
   const queue = new RunnerQueue(deps.queueBus);
+  // Runner by token, project, variables, user: read on nearly every request (see caching-store.ts).
+  const store = cachingStore(deps.store, { bus: deps.queueBus });
   const artifacts = new ArtifactStorage(deps.config.artifactsDir);
   const scheduler = new Scheduler({
     artifacts,
-    store: deps.store,
+    store,
     repos: withCommitCache(deps.git),
     queue,
     clock: deps.clock,
@@ -134,10 +163,12 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   });
   const context: CoordinatorContext = {
     ...deps,
+    store,
     scheduler,
     artifacts,
     metrics,
     watchedTraces: new Map(),
+    sessionSecret: deps.config.sessionSecret ? Buffer.from(deps.config.sessionSecret) : randomBytes(32),
   };
   const routes = recordRoutes(app);
   await app.register(multipart);
@@ -145,6 +176,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   installGitLabHttp(app);
   installErrorHandling(app, deps.logger);
   installMetrics(app, context, deps.registry);
+  installDurableReplies(app, store);
   registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);
   registerProjectRoutes(app, context);
@@ -152,15 +184,18 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerPipelineRoutes(app, context);
   registerPipelineDeleteRoutes(app, context);
   registerJobRoutes(app, context);
+  registerJobLogStreamRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
   registerRunnerJobRoutes(app, context);
   registerUserRoutes(app, context);
+  registerUserAdminRoutes(app, context);
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
   registerEnvironmentRoutes(app, context);
   registerRepositoryRoutes(app, context);
   registerGitRoutes(app, context);
+  registerUiRoutes(app, context);
   scheduler.start();
   return {
     app,

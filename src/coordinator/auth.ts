@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { FlotillaError } from '../shared/errors.js';
 import { hashToken } from '../shared/hash.js';
 import type { AccessTokenRecord, JobRecord, RunnerRecord, Store, UserRecord } from './store/store.js';
+import { CSRF_HEADER, SESSION_COOKIE, cookieValue, csrfMatches, decodeSession } from './ui/session.js';
 
 export interface Principal {
   user: UserRecord;
@@ -51,11 +52,51 @@ export async function findPrincipal(
   now: Date,
 ): Promise<Principal | null> {
   if (!token) return null;
-  const record = await store.findAccessTokenByHash(hashToken(token));
+  return findPrincipalByHash(store, hashToken(token), now);
+}
+
+async function findPrincipalByHash(store: Store, tokenHash: string, now: Date): Promise<Principal | null> {
+  const record = await store.findAccessTokenByHash(tokenHash);
   if (!record || record.revoked) return null;
   if (record.expiresAt && record.expiresAt.getTime() < now.getTime()) return null;
   const user = await store.getUser(record.userId);
   return user ? { user, token: record } : null;
+}
+
+/** How a web UI session cookie is checked: its signing secret and the request's method. */
+export interface SessionCheck {
+  secret: Buffer;
+  method: string;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The user of a web UI session cookie. A state-changing request made with the cookie must carry
+ * the session's CSRF token (as GitLab's UI does), or it is refused with 403.
+ */
+export async function findSessionPrincipal(
+  store: Store,
+  headers: IncomingHttpHeaders,
+  check: SessionCheck,
+  now: Date,
+): Promise<Principal | null> {
+  const value = cookieValue(headerValue(headers, 'cookie'), SESSION_COOKIE);
+  const claims = value ? decodeSession(value, check.secret, now.getTime()) : null;
+  if (!claims) return null;
+  if (
+    !SAFE_METHODS.has(check.method.toUpperCase()) &&
+    !csrfMatches(claims, headerValue(headers, CSRF_HEADER))
+  ) {
+    throw new FlotillaError(
+      'FLO_ERR_FORBIDDEN',
+      '403 Forbidden - missing or wrong X-CSRF-Token for this session',
+      {
+        details: { header: 'X-CSRF-Token' },
+      },
+    );
+  }
+  return findPrincipalByHash(store, claims.tokenHash, now);
 }
 
 export async function requirePrincipal(
@@ -63,8 +104,14 @@ export async function requirePrincipal(
   headers: IncomingHttpHeaders,
   query: Record<string, unknown>,
   now: Date,
+  session?: SessionCheck,
 ): Promise<Principal> {
-  const principal = await findPrincipal(store, accessTokenFrom(headers, query), now);
+  const token = accessTokenFrom(headers, query);
+  const principal = token
+    ? await findPrincipal(store, token, now)
+    : session
+      ? await findSessionPrincipal(store, headers, session, now)
+      : null;
   if (!principal) throw new FlotillaError('FLO_ERR_UNAUTHORIZED', '401 Unauthorized');
   return principal;
 }

@@ -26,6 +26,13 @@ export interface CoordinatorConfig {
   /** How often the watchdog looks for stale, timed-out and scheduled jobs (seconds). */
   watchdogIntervalSeconds: number;
   version: string;
+  /**
+   * Signs web UI session cookies. Replicas behind one address must share it; when unset, each
+   * process picks a random one (sessions end when it restarts).
+   */
+  sessionSecret?: string;
+  /** Hours a web UI session lasts. */
+  sessionHours?: number;
   /** When set, the coordinator and the managers it lists are registered in this Consul agent. */
   consul?: ConsulSettings;
 }

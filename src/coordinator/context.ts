@@ -26,4 +26,6 @@ export interface CoordinatorContext {
   metrics: CoordinatorMetrics;
   /** Jobs whose log someone read recently (job id → time), for the trace update interval. */
   watchedTraces: Map<number, number>;
+  /** Signs web UI session cookies (`CoordinatorConfig.sessionSecret`, else random per process). */
+  sessionSecret: Buffer;
 }

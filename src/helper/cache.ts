@@ -62,7 +62,9 @@ async function restoreOne(request: HelperRequest, spec: JobCacheSpec, output: Jo
       continue;
     }
     try {
-      await extractZip(file, request.projectDir);
+      await extractZip(file, request.projectDir, {
+        onSkip: (name, reason) => warn(output, `${name}: skipped, ${reason}`),
+      });
       output.write(`${GREEN}Successfully extracted cache${RESET}\n`);
       return;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { ExpressionError, parseExpression, slashPattern, type Expr } from './expression.js';
-import type { SafeRegex } from './re2-vm.js';
+import type { SafeRegex } from './re2.js';
 
 type Value = string | null | boolean | SafeRegex;
 

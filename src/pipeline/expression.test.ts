@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { evaluateCondition } from './expression-eval.js';
 import { ExpressionError, parseExpression } from './expression.js';
-import { compileRegex, RegexSyntaxError } from './re2-vm.js';
+import { compileRegex, RegexSyntaxError } from './re2.js';
 
 const vars = {
   BRANCH: 'main',

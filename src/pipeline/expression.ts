@@ -1,5 +1,5 @@
 import { LIMITS } from './limits.js';
-import { compileRegex, RegexSyntaxError, type SafeRegex } from './re2-vm.js';
+import { compileRegex, RegexSyntaxError, type SafeRegex } from './re2.js';
 
 /**
  * The `rules:if` / `only:variables` expression language, as GitLab defines it:

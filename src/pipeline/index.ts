@@ -4,6 +4,6 @@ export { formatError, lintPipeline, type LintJob, type LintResult } from './lint
 export { expandVariables, type ExpandOptions } from './variables.js';
 export { evaluateCondition } from './expression-eval.js';
 export { ExpressionError } from './expression.js';
-export { compileRegex, RegexSyntaxError, type SafeRegex } from './re2-vm.js';
+export { compileRegex, RegexSyntaxError, type SafeRegex } from './re2.js';
 export { LIMITS } from './limits.js';
 export type * from './types.js';

@@ -1,7 +1,7 @@
 import { addError, type Diagnostics } from './diagnostics.js';
 import { copyPositions, positionOf } from './positions.js';
 import { isMap, isScalar, newMap, type RawMap } from './raw.js';
-import { compileRegex } from './re2-vm.js';
+import { compileRegex } from './re2.js';
 
 export type InputValue = string | number | boolean | string[];
 

@@ -1,9 +1,10 @@
-import { stringify } from 'yaml';
+import { Document, visit } from 'yaml';
 
 import { compileRoot, ruleEnv, type CompileOptions } from './compile.js';
 import { loadConfig } from './config.js';
 import { createDiagnostics, finalErrors, hasErrors } from './diagnostics.js';
 import { formatPosition } from './positions.js';
+import { psychPlainScalar } from './psych-scalar.js';
 import type { PipelineContext, PipelineError } from './types.js';
 
 export interface LintJob {
@@ -41,6 +42,21 @@ export function formatError(error: PipelineError): string {
   return at ? `${text} ${at}` : text;
 }
 
+/**
+ * The merged configuration as YAML that GitLab's loader reads back to the same values: a string
+ * that Psych would take for something else unquoted (`yes`, `012`, `1,000`, `1:20`) is quoted.
+ */
+function mergedYamlText(root: unknown): string {
+  const doc = new Document(root, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && psychPlainScalar(node.value) !== node.value)
+        node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** Validates a configuration for `flotilla lint` and the lint API. */
 export async function lintPipeline(
   yamlText: string,
@@ -50,8 +66,7 @@ export async function lintPipeline(
   const diag = createDiagnostics();
   const env = await ruleEnv(context, yamlText);
   const root = await loadConfig(yamlText, env, diag, { file: options.fileName ?? '.gitlab-ci.yml' });
-  const mergedYaml =
-    root && !hasErrors(diag) ? stringify(root, { aliasDuplicateObjects: false, lineWidth: 0 }) : '';
+  const mergedYaml = root && !hasErrors(diag) ? mergedYamlText(root) : '';
   if (!root || hasErrors(diag))
     return {
       valid: false,

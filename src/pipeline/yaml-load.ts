@@ -4,6 +4,7 @@ import type { Document, Node as YamlNode, Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { addError, type Diagnostics } from './diagnostics.js';
 import { LIMITS } from './limits.js';
 import { copyKeyPosition, recordKeyPosition, recordPosition } from './positions.js';
+import { psychKeyText, psychPlainScalar, psychTaggedScalar } from './psych-scalar.js';
 import { createReference, isMap, newMap, type RawMap } from './raw.js';
 import type { SourcePosition } from './types.js';
 
@@ -21,7 +22,9 @@ interface Walk {
 /**
  * Parses YAML text into plain values (prototype-less maps, arrays, scalars and `!reference` tags),
  * recording source positions. Returns one value per YAML document, or null after reporting errors.
- * YAML 1.1 semantics as GitLab's parser has them: `yes`/`no` booleans, `<<` merge keys.
+ * Scalars are read as GitLab's parser (Psych) reads them, not by the YAML 1.1 type regexps: the
+ * yaml library parses with its failsafe schema (every scalar a string) and psych-scalar.ts resolves
+ * the unquoted ones, so `e01` and `1e3` stay strings and `yes`/`no` are booleans. `<<` merge keys.
  */
 export function loadYaml(text: string, file: string, diag: Diagnostics): unknown[] | null {
   if (Buffer.byteLength(text, 'utf8') > LIMITS.maxFileBytes) {
@@ -32,6 +35,7 @@ export function loadYaml(text: string, file: string, diag: Diagnostics): unknown
   const docs = parseAllDocuments(text, {
     lineCounter: lines,
     version: '1.1',
+    schema: 'failsafe',
     merge: false,
     uniqueKeys: false,
     prettyErrors: false,
@@ -105,23 +109,17 @@ function convert(walk: Walk, node: unknown, depth: number): unknown {
   return null;
 }
 
-function convertScalar(
-  walk: Walk,
-  node: YamlNode & { value: unknown; source?: string; tag?: string },
-): unknown {
+type ScalarNode = YamlNode & { value: unknown; type?: string; tag?: string };
+
+function convertScalar(walk: Walk, node: ScalarNode): unknown {
   if (node.tag === '!reference') {
     addError(walk.diag, 'root', '!reference tag should be a sequence of strings', positionAt(walk, node));
     return null;
   }
   checkTag(walk, node);
-  const value = node.value;
-  if (typeof value === 'boolean' && node.source !== undefined && /^[yYnN]$/.test(node.source))
-    return node.source;
-  if (value instanceof Date) return node.source ?? value.toISOString();
-  if (typeof value === 'bigint') return Number(value);
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return String(node.source ?? '');
+  const text = String(node.value ?? '');
+  if (node.tag) return psychTaggedScalar(node.tag, text);
+  return node.type === 'PLAIN' ? psychPlainScalar(text) : text;
 }
 
 function checkTag(walk: Walk, node: YamlNode & { tag?: string }): void {
@@ -177,7 +175,9 @@ function convertMap(walk: Walk, node: YAMLMap<unknown, unknown>, depth: number):
 
 function keyText(walk: Walk, key: unknown): string {
   if (isScalar(key)) {
-    const value = convertScalar(walk, key);
+    const node = key as ScalarNode;
+    if (node.type === 'PLAIN' && !node.tag) return psychKeyText(String(node.value ?? ''));
+    const value = convertScalar(walk, node);
     return value === null ? '' : String(value);
   }
   addError(walk.diag, 'root', 'mapping keys should be scalars', positionAt(walk, key as YamlNode));

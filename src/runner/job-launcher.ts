@@ -7,6 +7,7 @@ import type { ExecutorFactory } from '../executors/executor.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { JobJournal } from './job-journal.js';
 import { runJob } from './job/run-job.js';
 import type { RunnerMetrics } from './metrics.js';
 import type { PollTarget } from './poller.js';
@@ -34,6 +35,27 @@ export interface LaunchJobOptions {
   running: Map<number, RunningJob>;
   baseDir: string;
   shutdownSignal: AbortSignal;
+  /** Records the job while it runs, so a restarted manager can report it if this one dies. */
+  journal?: JobJournal | undefined;
+}
+
+async function journalRecord(options: LaunchJobOptions): Promise<void> {
+  const { payload, journal } = options;
+  if (!journal) return;
+  try {
+    await journal.record({
+      id: payload.id,
+      token: payload.token,
+      url: options.state.entry.url,
+      systemId: options.systemId,
+      startedAt: options.clock.now().toISOString(),
+    });
+  } catch (err) {
+    options.logger.warn(
+      { jobId: payload.id, err: errorMessage(err) },
+      'could not record the job in the job journal',
+    );
+  }
 }
 
 /** Resolves when the job has finished and reported (never rejects). */
@@ -51,6 +73,7 @@ export async function launchJob(options: LaunchJobOptions): Promise<void> {
     executorStage: '',
   };
   options.running.set(payload.id, record);
+  await journalRecord(options);
   metrics.jobsTotal.inc(labels);
   metrics.queueDuration.observe(labels, payload.job_info.time_in_queue_seconds ?? 0);
   try {
@@ -84,6 +107,7 @@ export async function launchJob(options: LaunchJobOptions): Promise<void> {
     logger.error({ jobId: payload.id, err: errorMessage(err) }, 'job crashed');
     metrics.workerProcessingFailures.inc({ ...labels, failure_type: 'other' });
   } finally {
+    await options.journal?.remove(payload.id).catch(() => undefined);
     options.running.delete(payload.id);
     metrics.jobDuration.observe(labels, (clock.monotonic() - record.startedAtMs) / 1000);
   }

@@ -22,9 +22,10 @@ import type { TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { createCoordinatorClient } from './coordinator-client.js';
+import { createCoordinatorClient, type CoordinatorClient } from './coordinator-client.js';
 import { startManagerConsul } from './consul-registration.js';
 import { countingLogger } from './counting-logger.js';
+import { createJobJournal, settleOrphanedJobs, type JobJournal, type JournalEntry } from './job-journal.js';
 import { launchJob, type EntryState } from './job-launcher.js';
 import { createRunnerMetrics, initEntryMetrics, statusClass, type RunnerMetrics } from './metrics.js';
 import { runPollWorker } from './poller.js';
@@ -40,6 +41,11 @@ export interface RunnerManagerOptions {
   configPath?: string;
   /** Base for relative/default `builds_dir` and `cache_dir`; default: the config file's folder, else cwd. */
   baseDir?: string;
+  /**
+   * Where the job journal lives (`.runner_jobs/`, see job-journal.ts); default: the config file's
+   * folder. Without a config file and without this, no journal is kept.
+   */
+  stateDir?: string;
   systemId: string;
   logger: Logger;
   clock: Clock;
@@ -82,6 +88,8 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   const { clock, systemId } = options;
   const version = options.version ?? FLOTILLA_VERSION;
   const baseDir = options.baseDir ?? (options.configPath ? dirname(options.configPath) : process.cwd());
+  const stateDir = options.stateDir ?? (options.configPath ? dirname(options.configPath) : undefined);
+  const journal = stateDir === undefined ? undefined : createJobJournal(stateDir);
   let config = options.config;
   const entries = new Map<string, EntryState>();
   const running = new Map<number, RunningJob>();
@@ -186,6 +194,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       running,
       baseDir,
       shutdownSignal: shutdownController.signal,
+      journal,
     }).finally(() => {
       slots.release(state, concurrentId);
       jobPromises.delete(promise);
@@ -277,8 +286,44 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       void watcher.start();
     }
     metrics.configLoaded.inc();
+    const orphans = (await journal?.list()) ?? [];
     applyConfig(config);
+    if (journal && orphans.length > 0) settleOrphans(journal, orphans);
     logger.info({ runners: entries.size, concurrent: config.concurrent }, 'runner manager started');
+  }
+
+  function clientFor(url: string): CoordinatorClient {
+    const state = [...entries.values()].find((s) => s.entry.url === url);
+    if (state) return state.client;
+    return createCoordinatorClient({
+      url,
+      token: '',
+      systemId,
+      userAgent: userAgent(version),
+      info: runnerInfo({ version, executor: '', shell: '', features: {} }),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  /** Reports the jobs a previous run of this manager left running (see job-journal.ts). */
+  function settleOrphans(j: JobJournal, orphans: JournalEntry[]): void {
+    logger.warn(
+      { jobs: orphans.map((o) => o.id) },
+      'jobs left running by a previous run of this manager; reporting them',
+    );
+    const promise = settleOrphanedJobs({
+      journal: j,
+      entries: orphans,
+      clientFor,
+      systemId,
+      logger,
+      clock,
+      signal: pollController.signal,
+    })
+      .then(() => undefined)
+      .catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'reporting orphaned jobs failed'))
+      .finally(() => jobPromises.delete(promise));
+    jobPromises.add(promise);
   }
 
   let escalate: () => void = () => undefined;

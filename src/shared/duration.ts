@@ -4,6 +4,7 @@ const UNITS: Record<string, number> = {
   ms: 0.001,
   s: 1,
   sec: 1,
+  secs: 1,
   second: 1,
   seconds: 1,
   m: 60,
@@ -20,12 +21,26 @@ const UNITS: Record<string, number> = {
   day: 86400,
   days: 86400,
   w: 604800,
+  wk: 604800,
+  wks: 604800,
   week: 604800,
   weeks: 604800,
+  // ChronicDuration (GitLab's parser): a month is 30 days, a year 365.25 days.
+  mo: 2592000,
+  mos: 2592000,
+  month: 2592000,
+  months: 2592000,
+  y: 31557600,
+  yr: 31557600,
+  yrs: 31557600,
+  year: 31557600,
+  years: 31557600,
 };
 
 /**
- * Parses a human duration ("1h 30m", "90 minutes", "2h30m", "30s", "45") into seconds.
+ * Parses a human duration ("1h 30m", "90 minutes", "2h30m", "30s", "45", "6 mos 1 day") into
+ * seconds, with the units of GitLab's ChronicDuration and Go's "1h30m0s". A small parser kept as
+ * ours: no npm package reads ChronicDuration's forms (`mos`, `yrs`, "and"); see duration.test.ts.
  * A bare number means seconds. Throws FLO_ERR_CONFIG_INVALID with the offending text.
  */
 export function parseDuration(text: string | number): number {

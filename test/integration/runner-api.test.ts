@@ -124,12 +124,40 @@ describe('Runner API', () => {
     expect(trace.text).toBe('hello world');
   });
 
+  it('stores trace bodies as raw bytes whatever the Content-Type, and 400s a length unlike the range', async () => {
+    const { id, token } = claimed;
+    const patch = (range: string, body: string | Buffer, type?: string) =>
+      c.api.call('PATCH', `/jobs/${id}/trace`, body, {
+        'JOB-TOKEN': token,
+        'content-range': range,
+        ...(type ? { 'content-type': type } : {}),
+      });
+    const form = await patch('11-15', 'a=b&c', 'application/x-www-form-urlencoded');
+    expect(form.status).toBe(202);
+    expect(form.headers.get('range')).toBe('0-16');
+    expect((await patch('16-22', '{"x":1}', 'application/json')).status).toBe(202);
+    expect((await patch('23-23', '{', 'application/json')).status).toBe(202);
+    expect((await patch('24-25', Buffer.from([0xff, 0x0a]))).status).toBe(202);
+    const short = await patch('26-30', 'ab', 'text/plain');
+    expect(short.status).toBe(400);
+    expect(short.body).toMatchObject({ code: 'FLO_ERR_BAD_REQUEST' });
+    expect(short.body.message).toContain('Content-Range 26-30 announces 5 bytes but the body has 2');
+    expect((await patch('26-26', 'ab', 'text/plain')).status).toBe(400);
+    const res = await fetch(`${c.running.url}/api/v4/projects/${projectId}/jobs/${id}/trace`, {
+      headers: { 'PRIVATE-TOKEN': c.running.rootToken },
+    });
+    const stored = Buffer.from(await res.arrayBuffer());
+    expect(stored).toEqual(
+      Buffer.concat([Buffer.from('hello worlda=b&c{"x":1}{'), Buffer.from([0xff, 0x0a])]),
+    );
+  });
+
   it('refuses oversized trace bodies with 413 and wrong job tokens with 403', async () => {
     const big = 'x'.repeat(5 * 1024 * 1024);
     const res = await c.api.call('PATCH', `/jobs/${claimed.id}/trace`, big, {
       'JOB-TOKEN': claimed.token,
       'content-type': 'text/plain',
-      'content-range': `11-${11 + big.length - 1}`,
+      'content-range': `26-${26 + big.length - 1}`,
     });
     expect(res.status).toBe(413);
     const forbidden = await c.api.call('PUT', `/jobs/${claimed.id}`, {

@@ -56,6 +56,11 @@ export class ArtifactStorage {
     }
   }
 
+  /** The stored file's path on this host (to inspect an upload before it is recorded). */
+  localPath(key: string): string {
+    return this.#path(key);
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       return (await stat(this.#path(key))).isFile();

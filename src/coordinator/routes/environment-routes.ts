@@ -76,7 +76,7 @@ function environmentFilter(query: Record<string, unknown>): EnvironmentFilter {
 
 async function projectOf(ctx: CoordinatorContext, request: FastifyRequest): Promise<ProjectRecord> {
   await auth(ctx, request);
-  return resolveProject(ctx, (request.params as Record<string, string>)['id']);
+  return resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
 }
 
 async function presentDeployments(
@@ -163,7 +163,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: Coordinator
   });
   app.post('/api/v4/projects/:id/environments/:environment_id/stop', async (request, reply) => {
     const principal = await auth(ctx, request);
-    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
     const params = request.params as Record<string, string>;
     const environment = await loadEnvironment(ctx, project, params['environment_id']);
     const body = {

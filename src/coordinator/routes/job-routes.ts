@@ -40,7 +40,7 @@ async function loadJob(
   request: FastifyRequest,
 ): Promise<{ job: JobRecord; project: ProjectRecord }> {
   const params = request.params as Record<string, string>;
-  const project = await resolveProject(ctx, params['id']);
+  const project = await resolveProject(ctx, params['id'], request);
   const job = await ctx.store.getJob(parseId(params['job_id'], 'Job'));
   if (!job || job.projectId !== project.id) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Job Not Found');
   return { job, project };
@@ -88,7 +88,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: CoordinatorContext)
   };
   app.get('/api/v4/projects/:id/jobs', async (request, reply) => {
     await auth(ctx, request);
-    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
     const statuses = scopes(query);

@@ -73,7 +73,7 @@ async function projectContext(
 
 async function lintProject(ctx: CoordinatorContext, request: FastifyRequest) {
   await auth(ctx, request);
-  const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+  const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
   const input = { ...(request.query as Record<string, unknown>), ...bodyOf(request) };
   const ref = str(input, 'ref') ?? str(input, 'content_ref') ?? project.defaultBranch;
   const { context, sha } = await projectContext(ctx, project, ref);

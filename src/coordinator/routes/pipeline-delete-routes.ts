@@ -30,14 +30,14 @@ export function registerPipelineDeleteRoutes(app: FastifyInstance, ctx: Coordina
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/variables', async (request) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     return pipeline.variables.map((v) => ({ key: v.key, variable_type: v.variableType, value: v.value }));
   });
   app.delete('/api/v4/projects/:id/pipelines/:pipeline_id', async (request, reply) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     await deletePipeline(ctx, project, pipeline);
     return reply.code(204).send();

@@ -50,7 +50,7 @@ async function present(ctx: CoordinatorContext, pipeline: PipelineRecord, projec
 async function createFromApi(ctx: CoordinatorContext, request: FastifyRequest) {
   const principal = await auth(ctx, request);
   const params = request.params as Record<string, string>;
-  const project = await resolveProject(ctx, params['id']);
+  const project = await resolveProject(ctx, params['id'], request);
   const body = bodyOf(request);
   const ref = str(body, 'ref') ?? str(request.query as Record<string, unknown>, 'ref');
   if (!ref) throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'ref is missing');
@@ -72,7 +72,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
   );
   app.get('/api/v4/projects/:id/pipelines', async (request, reply) => {
     await auth(ctx, request);
-    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
     const query = request.query as Record<string, unknown>;
     const status = str(query, 'status');
     if (status && !(JOB_STATUSES as readonly string[]).includes(status)) {
@@ -97,13 +97,13 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id', async (request) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     return present(ctx, await loadPipeline(ctx, project, params['pipeline_id']), project);
   });
   app.post('/api/v4/projects/:id/pipelines/:pipeline_id/cancel', async (request) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     await ctx.scheduler.cancelPipeline(pipeline);
     return present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project);
@@ -111,7 +111,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
   app.post('/api/v4/projects/:id/pipelines/:pipeline_id/retry', async (request, reply) => {
     const principal = await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     await ctx.scheduler.retryPipeline(pipeline, principal.user.id);
     return reply
@@ -121,7 +121,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/jobs', async (request, reply) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);
@@ -136,7 +136,7 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/bridges', async (request, reply) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id']);
+    const project = await resolveProject(ctx, params['id'], request);
     const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
     const query = request.query as Record<string, unknown>;
     const page = parsePage(query);

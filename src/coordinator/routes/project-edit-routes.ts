@@ -47,7 +47,7 @@ function readPatch(body: Body): ProjectPatch {
 
 async function target(ctx: CoordinatorContext, request: FastifyRequest) {
   const principal = await auth(ctx, request);
-  const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+  const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
   requireOwner(principal, project);
   return project;
 }

@@ -11,19 +11,37 @@ import { presentProject } from './presenters.js';
 const PATH_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const VISIBILITIES = ['private', 'internal', 'public'] as const;
 
+/** The principal each authenticated request acted as, for project visibility. */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
 export async function auth(ctx: CoordinatorContext, request: FastifyRequest): Promise<Principal> {
-  return requirePrincipal(
+  const principal = await requirePrincipal(
     ctx.store,
     request.headers,
     request.query as Record<string, unknown>,
     ctx.clock.now(),
+    { secret: ctx.sessionSecret, method: request.method },
   );
+  principals.set(request, principal);
+  return principal;
 }
 
-/** `:id` is a numeric id or a URL-encoded `namespace/path`. */
+/**
+ * GitLab's visibility without memberships: a private project is seen by its creator and admins,
+ * an internal or public one by every signed-in user. Others get the same 404 as a missing project.
+ */
+export function canSeeProject(principal: Principal, project: ProjectRecord): boolean {
+  return principal.user.admin || project.visibility !== 'private' || project.creatorId === principal.user.id;
+}
+
+/**
+ * `:id` is a numeric id or a URL-encoded `namespace/path`. When the request was authenticated
+ * with a user's token, a project that user may not see is not found.
+ */
 export async function resolveProject(
   ctx: CoordinatorContext,
   idParam: string | undefined,
+  request?: FastifyRequest,
 ): Promise<ProjectRecord> {
   const raw = decodeURIComponent(idParam ?? '');
   let project: ProjectRecord | null = null;
@@ -33,7 +51,10 @@ export async function resolveProject(
     const i = raw.lastIndexOf('/');
     if (i > 0) project = await ctx.store.findProjectByPath(raw.slice(0, i), raw.slice(i + 1));
   }
-  if (!project) throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Project Not Found');
+  const viewer = request ? principals.get(request) : undefined;
+  if (!project || (viewer && !canSeeProject(viewer, project))) {
+    throw new FlotillaError('FLO_ERR_NOT_FOUND', '404 Project Not Found');
+  }
   return project;
 }
 
@@ -112,15 +133,16 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: CoordinatorCont
     return reply.code(201).send(presentProject(project, base()));
   });
   app.get('/api/v4/projects', async (request, reply) => {
-    await auth(ctx, request);
+    const principal = await auth(ctx, request);
     const page = parsePage(request.query as Record<string, unknown>);
-    const result = await ctx.store.listProjects(page);
+    const viewer = principal.user.admin ? {} : { visibleToUserId: principal.user.id };
+    const result = await ctx.store.listProjects(page, viewer);
     setPaginationHeaders(request, reply, page, result, base());
     return result.items.map((p) => presentProject(p, base()));
   });
   app.get('/api/v4/projects/:id', async (request) => {
     await auth(ctx, request);
-    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
     return presentProject(project, base());
   });
 }

@@ -26,7 +26,7 @@ export interface RepoRequest {
 export async function repoRequest(ctx: CoordinatorContext, request: FastifyRequest): Promise<RepoRequest> {
   const principal = await auth(ctx, request);
   const path = request.params as Record<string, string>;
-  const project = await resolveProject(ctx, path['id']);
+  const project = await resolveProject(ctx, path['id'], request);
   return {
     principal,
     project,

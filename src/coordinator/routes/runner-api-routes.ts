@@ -6,9 +6,7 @@ import {
   HEADER_JOB_STATUS,
   HEADER_JOB_TOKEN,
   HEADER_LAST_UPDATE,
-  HEADER_TRACE_UPDATE_INTERVAL,
   jobRequestSchema,
-  parseContentRange,
   updateJobRequestSchema,
   verifyRunnerRequestSchema,
 } from '../../api/runner-api.js';
@@ -17,6 +15,7 @@ import { findActiveJob, findRunner } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, RunnerRecord } from '../store/store.js';
 import { registerArtifactRoutes } from './runner-artifact-routes.js';
+import { registerTraceRoute } from './runner-trace-routes.js';
 import { bodyOf, headerString, parseId } from './http-helpers.js';
 
 const CONTACT_WRITE_INTERVAL_MS = 60_000;
@@ -172,43 +171,9 @@ async function updateJob(
     reply.header(HEADER_JOB_STATUS, updated?.status ?? job.status);
     return reply.code(200).send('200');
   }
-  const touched = await ctx.store.updateJob(job.id, { lastSeenAt: now }, ['running', 'canceling']);
-  reply.header(HEADER_JOB_STATUS, touched?.status ?? job.status);
-  return reply.code(200).send('200');
-}
-
-function traceInterval(ctx: CoordinatorContext, jobId: number): number {
-  const seen = ctx.watchedTraces.get(jobId);
-  const watched = seen !== undefined && ctx.clock.monotonic() - seen < 10_000;
-  return watched ? ctx.config.traceUpdateIntervalWatched : ctx.config.traceUpdateIntervalIdle;
-}
-
-async function appendTrace(
-  ctx: CoordinatorContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<unknown> {
-  const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN));
-  const range = parseContentRange(headerString(request, 'content-range'));
-  if (!range)
-    throw new FlotillaError(
-      'FLO_ERR_BAD_REQUEST',
-      '400 Bad Request: Content-Range is missing or malformed (expected "start-end")',
-    );
-  const data = Buffer.isBuffer(request.body)
-    ? request.body
-    : Buffer.from(typeof request.body === 'string' ? request.body : '');
-  const result = await ctx.store.appendTrace(job.id, range.start, data);
+  ctx.scheduler.heartbeats.touch(job.id, now);
   reply.header(HEADER_JOB_STATUS, job.status);
-  if (!result.ok) {
-    reply.header('Range', `0-${result.size}`);
-    return reply.code(416).send('416 Range Not Satisfiable');
-  }
-  ctx.metrics.traceBytes.inc(data.length);
-  await ctx.store.updateJob(job.id, { lastSeenAt: ctx.clock.now() }, ['running', 'canceling']);
-  reply.header('Range', `0-${result.size}`);
-  reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
-  return reply.code(202).send('202');
+  return reply.code(200).send('200');
 }
 
 export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
@@ -232,8 +197,6 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   app.delete('/api/v4/runners/managers', unregister);
   app.post('/api/v4/jobs/request', (request, reply) => requestJob(ctx, request, reply));
   app.put('/api/v4/jobs/:id', (request, reply) => updateJob(ctx, request, reply));
-  app.patch('/api/v4/jobs/:id/trace', { bodyLimit: 4 * 1024 * 1024 }, (request, reply) =>
-    appendTrace(ctx, request, reply),
-  );
+  registerTraceRoute(app, ctx);
   registerArtifactRoutes(app, ctx);
 }

@@ -2,15 +2,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { HEADER_JOB_TOKEN } from '../../api/runner-api.js';
-import { FlotillaError } from '../../shared/errors.js';
+import { FlotillaError, errorMessage } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { findActiveJob, findPrincipal, accessTokenFrom } from '../auth.js';
+import { checkZipArchive } from '../artifacts/archive-check.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord } from '../store/store.js';
 import { authenticateJob } from './runner-api-routes.js';
 import { headerString, parseId } from './http-helpers.js';
 
 const FORMATS = new Set(['zip', 'gzip', 'raw']);
+/** A zip may expand to this many times the upload limit (a zip bomb expands much further). */
+const EXPANSION_LIMIT = 100;
+const MAX_ENTRIES = 100_000;
 
 function expireAt(ctx: CoordinatorContext, expireIn: string | undefined): Date | null {
   if (!expireIn || expireIn === 'never') return null;
@@ -52,6 +56,7 @@ async function upload(
       'FLO_ERR_PAYLOAD_TOO_LARGE',
       `413 artifact is larger than ${ctx.config.maxArtifactBytes} bytes`,
     );
+  if (format === 'zip') await refuseUnsafeArchive(ctx, job, key);
   await ctx.store.addArtifact({
     jobId: job.id,
     fileType,
@@ -63,6 +68,20 @@ async function upload(
   });
   ctx.logger.info({ jobId: job.id, fileType, size }, 'artifact stored');
   return reply.code(201).send({});
+}
+
+/** Removes an uploaded zip that a dependent job could not extract safely, and says why. */
+async function refuseUnsafeArchive(ctx: CoordinatorContext, job: JobRecord, key: string): Promise<void> {
+  try {
+    await checkZipArchive(ctx.artifacts.localPath(key), {
+      maxExpandedBytes: ctx.config.maxArtifactBytes * EXPANSION_LIMIT,
+      maxEntries: MAX_ENTRIES,
+    });
+  } catch (err) {
+    await ctx.artifacts.remove(key);
+    ctx.logger.warn({ jobId: job.id, err: errorMessage(err) }, 'artifacts upload refused');
+    throw err;
+  }
 }
 
 /** Who may download: a running job of the same project (job token), or an access token. */

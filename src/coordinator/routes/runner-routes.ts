@@ -123,7 +123,7 @@ export function registerRunnerRoutes(app: FastifyInstance, ctx: CoordinatorConte
   // Every runner here is an instance runner, and every project may use instance runners.
   app.get('/api/v4/projects/:id/runners', async (request, reply) => {
     await auth(ctx, request);
-    await resolveProject(ctx, (request.params as Record<string, string>)['id']);
+    await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
     return list(request, reply);
   });
   app.get('/api/v4/runners/:id', async (request) => {

@@ -30,7 +30,7 @@ async function reportOf(
 ): Promise<TestReport> {
   await auth(ctx, request);
   const params = request.params as Record<string, string>;
-  const project = await resolveProject(ctx, params['id']);
+  const project = await resolveProject(ctx, params['id'], request);
   const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
   const { items: jobs } = await ctx.store.listJobs({ pipelineId: pipeline.id });
   const sources: JunitSource[] = [];

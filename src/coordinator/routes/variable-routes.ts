@@ -51,7 +51,7 @@ function readFields(body: Body): Partial<Omit<VariableRecord, 'projectId' | 'key
 async function target(ctx: CoordinatorContext, request: FastifyRequest) {
   await auth(ctx, request);
   const params = request.params as Record<string, string>;
-  const project = await resolveProject(ctx, params['id']);
+  const project = await resolveProject(ctx, params['id'], request);
   const query = request.query as Record<string, unknown>;
   const filter = query['filter[environment_scope]'];
   const scope = typeof filter === 'string' ? filter : '*';

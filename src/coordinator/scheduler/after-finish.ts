@@ -2,7 +2,7 @@
  * What happens when a job ends, beyond its status: `coverage` is read from its log, and a failed
  * job with `retry` is retried automatically (GitLab's `retry:max`, `retry:when`, `retry:exit_codes`).
  */
-import { compileRegex } from '../../pipeline/re2-vm.js';
+import { compileRegex } from '../../pipeline/re2.js';
 import type { JobRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { retryJobs } from './job-actions.js';

@@ -14,7 +14,16 @@ function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
   return all.filter((j) => j.stageIdx < job.stageIdx).map((j) => j.name);
 }
 
+/** True when the job downloads nothing: no need to list the pipeline's jobs for it. */
+function takesNoDependencies(job: JobRecord): boolean {
+  const def = job.definition;
+  if (def.dependencies !== null) return def.dependencies.length === 0;
+  if (def.needs !== null) return !def.needs.some((n) => n.artifacts);
+  return job.stageIdx === 0;
+}
+
 async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
+  if (takesNoDependencies(job)) return [];
   const { items: all } = await deps.store.listJobs({ pipelineId: job.pipelineId });
   const names = new Set(dependencyNames(job, all));
   const chosen = all.filter(
@@ -54,11 +63,6 @@ async function readDotenv(
   }
 }
 
-function effectiveTimeout(deps: SchedulerDeps, job: JobRecord, runner: RunnerRecord): number {
-  const wanted = job.definition.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
-  return runner.maximumTimeout ? Math.min(wanted, runner.maximumTimeout) : wanted;
-}
-
 export interface ClaimedJob {
   job: JobRecord;
   payload: JobPayload;
@@ -82,13 +86,17 @@ export async function claimJob(
       tokenHash: hashToken(token),
       startedAt: now,
       runnerSystemId: systemId,
+      // The job's own timeout, else the default, capped at the runner's maximum: set by the claim.
       timeoutSeconds: deps.config.defaultJobTimeoutSeconds,
+      timeoutFromDefinition: true,
+      maximumTimeoutSeconds: runner.maximumTimeout,
+      lastSeenAt: now,
     },
   );
   if (!claimed) return null;
   deps.onJobStatus?.('running', 'pending');
-  const timeoutSeconds = effectiveTimeout(deps, claimed, runner);
-  const job = (await deps.store.updateJob(claimed.id, { timeoutSeconds, lastSeenAt: now })) ?? claimed;
+  const job = claimed;
+  const timeoutSeconds = job.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
   const [pipeline, project, dependencies] = await Promise.all([
     deps.store.getPipeline(job.pipelineId),
     deps.store.getProject(job.projectId),

@@ -127,13 +127,17 @@ async function settle(deps: SchedulerDeps, row: DeploymentRecord, job: JobRecord
   if (row.action === 'stop') await deps.store.updateEnvironment(row.environmentId, { state: 'stopped' });
 }
 
-/** Mirrors the statuses of a pipeline's environment jobs onto their links and environments. */
-export async function syncEnvironmentJobs(deps: SchedulerDeps, pipelineId: number): Promise<void> {
+/**
+ * Mirrors the statuses of a pipeline's environment jobs onto their links and environments.
+ * Returns false when the pipeline has no environment job (nor can get one: a retry copies its
+ * job's definition), so the caller may skip it from then on.
+ */
+export async function syncEnvironmentJobs(deps: SchedulerDeps, pipelineId: number): Promise<boolean> {
   try {
     const { items: jobs } = await deps.store.listJobs({ pipelineId, includeRetried: true });
     const withEnvironment = jobs.filter((j) => j.definition.environment);
     const first = withEnvironment[0];
-    if (!first) return;
+    if (!first) return jobs.length > 0 ? false : true;
     const { items: rows } = await deps.store.listDeployments(
       first.projectId,
       { pipelineId, allActions: true },
@@ -147,4 +151,5 @@ export async function syncEnvironmentJobs(deps: SchedulerDeps, pipelineId: numbe
   } catch (err) {
     deps.logger.warn({ pipelineId, err: String(err) }, 'environment statuses not updated');
   }
+  return true;
 }

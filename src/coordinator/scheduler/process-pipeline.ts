@@ -94,17 +94,21 @@ export async function processPipeline(deps: SchedulerDeps, pipelineId: number): 
   if (!pipeline || pipeline.yamlErrors) return [];
   const others: number[] = [];
   const view = new PipelineJobs(deps.store, pipelineId);
+  let bridgesMoved = false;
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {
     const queued = await applyTransitions(deps, view);
     deps.queue.jobsQueued(queued.filter((j) => !isBridge(j)));
     const bridges = await moveBridges(deps, pipeline, view);
     others.push(...bridges.children);
     if (!bridges.changed) break;
+    bridgesMoved = true;
   }
   const assigned = await assignResources(deps, await view.jobs());
   for (const job of assigned) view.apply(job);
   others.push(...assigned.map((j) => j.pipelineId));
-  const current = (await deps.store.getPipeline(pipelineId)) ?? pipeline;
+  // Only a bridge's move (a child pipeline's processing) may have written this pipeline since it
+  // was read above; jobs' writes never touch it.
+  const current = bridgesMoved ? ((await deps.store.getPipeline(pipelineId)) ?? pipeline) : pipeline;
   const changed = await updatePipelineStatus(deps, current, await view.jobs());
   if (changed && pipeline.parentPipelineId !== null) others.push(pipeline.parentPipelineId);
   return [...new Set(others)].filter((id) => id !== pipelineId);

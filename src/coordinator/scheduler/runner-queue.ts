@@ -9,6 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import type { CacheMessage } from '../store/caching-store.js';
+
 export interface QueueMatch {
   tagList: string[];
   runUntagged: boolean;
@@ -29,7 +31,9 @@ export type QueueMessage =
   | { kind: 'jobs'; jobs: QueuedJobInfo[] }
   | { kind: 'runner'; runnerId: number }
   /** Too much to say in one message: every known runner's version changes. */
-  | { kind: 'all' };
+  | { kind: 'all' }
+  /** Not the queue's: a cached row changed (the store's caches listen on the same channel). */
+  | CacheMessage;
 
 /** Carries queue messages between the coordinators of one database. */
 export interface QueueBus {
@@ -59,6 +63,7 @@ export class RunnerQueue {
   #apply(message: QueueMessage): void {
     if (message.kind === 'jobs') this.#jobsQueuedHere(message.jobs);
     else if (message.kind === 'runner') this.#bumpHere(message.runnerId);
+    else if (message.kind === 'cache') return;
     else for (const runnerId of [...this.#runners.keys()]) this.#bumpHere(runnerId);
   }
 

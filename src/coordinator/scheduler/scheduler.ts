@@ -14,10 +14,12 @@ import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
 import { recordEnvironmentStart, syncEnvironmentJobs } from './environment-jobs.js';
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './job-actions.js';
+import { JobHeartbeats } from './heartbeats.js';
 import { processPipeline } from './process-pipeline.js';
 import { runWatchdog } from './watchdog.js';
 
 const RETRYABLE = new Set(['failed', 'canceled']);
+const MAX_REMEMBERED = 10_000;
 
 /**
  * A job still `canceling` is neither retryable nor finished: GitLab's retry skips it and the
@@ -37,12 +39,17 @@ function refuseWhileCanceling(pipeline: PipelineRecord, jobs: JobRecord[]): void
 
 export class Scheduler {
   readonly deps: SchedulerDeps;
+  /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
+  readonly heartbeats: JobHeartbeats;
   readonly #locks = new Map<number, Promise<void>>();
+  /** Pipelines known to have no environment job: their processing skips the environment sync. */
+  readonly #withoutEnvironments = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
   #watchdogRunning = false;
 
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
+    this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
   }
 
   /**
@@ -54,7 +61,10 @@ export class Scheduler {
     let others: number[] = [];
     const run = async (): Promise<void> => {
       others = (await fn()) ?? [];
-      await syncEnvironmentJobs(this.deps, pipelineId);
+      if (this.#withoutEnvironments.has(pipelineId)) return;
+      if (await syncEnvironmentJobs(this.deps, pipelineId)) return;
+      if (this.#withoutEnvironments.size >= MAX_REMEMBERED) this.#withoutEnvironments.clear();
+      this.#withoutEnvironments.add(pipelineId);
     };
     const next = previous.then(run, run);
     const settled = next.catch(() => undefined);
@@ -197,5 +207,6 @@ export class Scheduler {
     this.#timer = undefined;
     this.deps.queue.wakeAll();
     await Promise.all([...this.#locks.values()]);
+    await this.heartbeats.flush();
   }
 }

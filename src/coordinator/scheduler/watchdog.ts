@@ -3,6 +3,7 @@
  * `runner_system_failure`; jobs past their timeout fail with `job_execution_timeout`; `canceling`
  * jobs past the grace period become `canceled`; `scheduled` (delayed) jobs whose time came are queued.
  */
+import type { FailureReason } from '../../api/job-status.js';
 import type { JobRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { afterFinish } from './after-finish.js';
@@ -13,11 +14,34 @@ export interface WatchdogActions {
   changed(pipelineIds: number[]): Promise<void>;
 }
 
+const RED = '\x1b[31;1m';
+const RESET = '\x1b[0;m';
+
+/** Fails the job and appends `message` to its log, so whoever reads the log sees why. */
+async function failWithLine(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  reason: FailureReason,
+  message: string,
+): Promise<JobRecord | null> {
+  const updated = await failJob(deps, job, reason);
+  if (!updated) return null;
+  const line = Buffer.from(`\n${RED}ERROR: Job failed ${message}${RESET}\n`);
+  const appended = await deps.store.appendTrace(updated.id, updated.traceSize, line);
+  if (!appended.ok) await deps.store.appendTrace(updated.id, appended.size, line);
+  return updated;
+}
+
+function staleMessage(deps: SchedulerDeps): string {
+  const seconds = deps.config.runnerStaleSeconds;
+  return `(system failure): the runner stopped contacting the coordinator about this job for ${seconds} seconds (the runner's process or host died, or the network to it is down); failed by the coordinator's watchdog (--runner-stale-seconds ${seconds})`;
+}
+
 async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord[]> {
   const staleBefore = new Date(now - deps.config.runnerStaleSeconds * 1000);
   const changed: JobRecord[] = [];
   for (const job of await deps.store.listStaleRunningJobs(staleBefore)) {
-    const updated = await failJob(deps, job, 'runner_system_failure');
+    const updated = await failWithLine(deps, job, 'runner_system_failure', staleMessage(deps));
     if (updated) {
       await afterFinish(deps, updated);
       changed.push(updated);
@@ -29,7 +53,12 @@ async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord
     if (job.status === 'running' && job.timeoutSeconds) {
       const limit = started + (job.timeoutSeconds + deps.config.timeoutGraceSeconds) * 1000;
       if (now > limit) {
-        const updated = await failJob(deps, job, 'job_execution_timeout');
+        const updated = await failWithLine(
+          deps,
+          job,
+          'job_execution_timeout',
+          `: execution took longer than ${job.timeoutSeconds} seconds and the runner did not end it; failed by the coordinator's watchdog`,
+        );
         if (updated) {
           await afterFinish(deps, updated);
           changed.push(updated);

@@ -197,6 +197,18 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(await store.getUser(1)).toEqual(a);
       });
 
+      it('creates users with unique usernames', async () => {
+        await store.ensureRootUser();
+        const u = await store.createUser({ username: 'dev', name: 'Developer', admin: false });
+        expect(u).toMatchObject({ username: 'dev', name: 'Developer', admin: false });
+        expect(u.id).toBeGreaterThan(1);
+        expect(await store.getUser(u.id)).toEqual(u);
+        await expectCode(
+          store.createUser({ username: 'dev', name: 'Again', admin: true }),
+          'FLO_ERR_CONFLICT',
+        );
+      });
+
       it('creates and finds access tokens; duplicates conflict', async () => {
         await store.ensureRootUser();
         const expiresAt = new Date('2030-01-02T03:04:05.678Z');
@@ -247,6 +259,19 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(second.items.map((p) => p.id)).toEqual([made[2]?.id, made[3]?.id]);
         expect((await store.listProjects({ page: 3, perPage: 2 })).items).toHaveLength(1);
         expect(await store.listProjects({ page: 4, perPage: 2 })).toEqual({ items: [], total: 5 });
+      });
+
+      it('lists only the projects a user may see with visibleToUserId', async () => {
+        await store.ensureRootUser();
+        const other = await store.createUser({ username: `u${(seq += 1)}`, name: 'Other', admin: false });
+        const rootPrivate = await project();
+        const shared = await project();
+        await store.updateProject(shared.id, { visibility: 'internal' });
+        const own = await store.createProject({ ...rootPrivate, path: `own${seq}`, creatorId: other.id });
+        const seen = await store.listProjects({ page: 1, perPage: 50 }, { visibleToUserId: other.id });
+        expect(seen.items.map((p) => p.id)).toEqual([shared.id, own.id]);
+        expect(seen.total).toBe(2);
+        expect((await store.listProjects({ page: 1, perPage: 50 })).total).toBe(3);
       });
 
       it('touchProject moves lastActivityAt', async () => {
@@ -515,6 +540,20 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         });
       });
 
+      it('touchJobs sets lastSeenAt of running and canceling jobs only', async () => {
+        const { jobs } = await pipelineWith([
+          newJob('running', { status: 'running' }),
+          newJob('canceling', { status: 'canceling' }),
+          newJob('done', { status: 'success' }),
+        ]);
+        const ids = jobs.map((j) => j.id);
+        const at = new Date(T0.getTime() + 5000);
+        expect(await store.touchJobs([...ids, 999_999], at)).toBe(2);
+        const seen = await Promise.all(ids.map(async (id) => (await store.getJob(id))?.lastSeenAt ?? null));
+        expect(seen).toEqual([at, at, null]);
+        expect(await store.touchJobs([], at)).toBe(0);
+      });
+
       it('lists stale running jobs by lastSeenAt, else startedAt', async () => {
         const { jobs } = await pipelineWith(
           ['seen', 'unseen', 'fresh', 'idle'].map((n) => newJob(n, { status: 'running' })),
@@ -563,6 +602,36 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         );
         expect(await store.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf('tok3'))).toBeNull();
         expect(await store.findJobByTokenHash('tok1')).toEqual(claimed);
+      });
+
+      it('takes the timeout from the definition, capped at the maximum, with lastSeenAt, in the claim', async () => {
+        const runner = await store.createRunner(newRunner('r'));
+        const seen = new Date(T0.getTime() + 1000);
+        const claim = (tok: string, maximumTimeoutSeconds: number | null) => ({
+          ...claimOf(tok),
+          timeoutFromDefinition: true,
+          maximumTimeoutSeconds,
+          lastSeenAt: seen,
+        });
+        const capped = await pendingJob();
+        const own = await pendingJob();
+        const fallback = await pendingJob({
+          definition: { ...newJob('d').definition, timeoutSeconds: null },
+        });
+        const match = matchOf({ runnerId: runner.id });
+        expect(await store.claimPendingJob(match, claim('c1', 300))).toMatchObject({
+          id: capped.id,
+          timeoutSeconds: 300,
+          lastSeenAt: seen,
+        });
+        expect(await store.claimPendingJob(match, claim('c2', null))).toMatchObject({
+          id: own.id,
+          timeoutSeconds: 600,
+        });
+        expect(await store.claimPendingJob(match, claim('c3', 7200))).toMatchObject({
+          id: fallback.id,
+          timeoutSeconds: 3600,
+        });
       });
 
       it('hands one job to exactly one of two concurrent claimers', async () => {

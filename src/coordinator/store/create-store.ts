@@ -16,7 +16,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
 import type { Database } from './sql/schema.js';
-import { SqlStore } from './sql/sql-store.js';
+import { SqlStore, type Durability } from './sql/sql-store.js';
 import type { QueueBus } from '../scheduler/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
@@ -96,6 +96,8 @@ interface Opened {
   flavor: SqlFlavor;
   /** PostgreSQL: where the tables live, told to the Migrator (see MigrateOptions.schema). */
   schema: string | undefined;
+  /** SQLite with a WAL: the group commit that `Store.durable` waits for. */
+  durability?: Durability | undefined;
 }
 
 /** Each dialect's module (and its driver: better-sqlite3 or pg) is loaded only when used. */
@@ -103,7 +105,8 @@ async function open(location: StoreLocation, logger: Logger | undefined): Promis
   if (location.dialect === 'sqlite') {
     const { openSqlite, sqliteFlavor } = await import('./sql/sqlite-dialect.js');
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
-    return { db: openSqlite(location.filename), flavor: sqliteFlavor, schema: undefined };
+    const { db, durability } = openSqlite(location.filename);
+    return { db, flavor: sqliteFlavor, schema: undefined, durability };
   }
   const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres-dialect.js');
   const db = await openPostgres({
@@ -126,10 +129,15 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   try {
     const opened = await open(location, options.logger);
     db = opened.db;
-    const { flavor, schema } = opened;
+    const { flavor, schema, durability } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger });
     const clock = options.clock;
-    const store = new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now());
+    const store = new SqlStore(
+      db,
+      flavor,
+      clock === undefined ? () => new Date() : () => clock.now(),
+      durability,
+    );
     return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {
     await db?.destroy().catch(() => undefined);

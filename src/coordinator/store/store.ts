@@ -87,6 +87,11 @@ export type PipelinePatch = Partial<
   Pick<PipelineRecord, 'status' | 'startedAt' | 'finishedAt' | 'yamlErrors'>
 >;
 
+export interface ProjectFilter {
+  /** Only projects this user may see: not private, or created by them. */
+  visibleToUserId?: number;
+}
+
 export interface PipelineFilter {
   ref?: string;
   sha?: string;
@@ -219,7 +224,12 @@ export interface JobClaim {
   tokenHash: string;
   startedAt: Date;
   runnerSystemId: string | null;
+  /** The timeout; with `timeoutFromDefinition`, the definition's (capped at the maximum) first. */
   timeoutSeconds: number;
+  timeoutFromDefinition?: boolean;
+  maximumTimeoutSeconds?: number | null;
+  /** Also sets the job's lastSeenAt (the claim is the runner's first sign of life for the job). */
+  lastSeenAt?: Date;
 }
 
 export interface ArtifactRecord {
@@ -255,11 +265,19 @@ export type * from './environment-records.js';
 
 export interface Store {
   close(): Promise<void>;
+  /**
+   * Resolves once every write this store has committed so far is on stable storage. Call it
+   * before acknowledging a write to a client: on SQLite, commits are synced in groups (one WAL
+   * sync for all the commits made while the previous one ran), not one by one.
+   */
+  durable(): Promise<void>;
 
   // users and access tokens
   getUser(id: number): Promise<UserRecord | null>;
   /** Creates the root user (id 1, username `root`) if missing and returns it. */
   ensureRootUser(): Promise<UserRecord>;
+  /** A new user; a taken username is FLO_ERR_CONFLICT. */
+  createUser(input: Pick<UserRecord, 'username' | 'name' | 'admin'>): Promise<UserRecord>;
   createAccessToken(
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord>;
@@ -272,7 +290,8 @@ export interface Store {
   createProject(input: Omit<ProjectRecord, 'id' | 'createdAt' | 'lastActivityAt'>): Promise<ProjectRecord>;
   getProject(id: number): Promise<ProjectRecord | null>;
   findProjectByPath(namespacePath: string, path: string): Promise<ProjectRecord | null>;
-  listProjects(page: Page): Promise<Paged<ProjectRecord>>;
+  /** Projects by id; with `visibleToUserId`, only those that user may see (not others' private ones). */
+  listProjects(page: Page, filter?: ProjectFilter): Promise<Paged<ProjectRecord>>;
   touchProject(id: number, at: Date): Promise<void>;
   updateProject(id: number, patch: ProjectPatch): Promise<ProjectRecord | null>;
   /**
@@ -327,6 +346,8 @@ export interface Store {
    * when the job does not exist.
    */
   eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
+  /** Sets lastSeenAt of those jobs still running or canceling (batched heartbeats); returns how many. */
+  touchJobs(ids: number[], at: Date): Promise<number>;
   /** Running builds (never bridges) whose lastSeenAt (or startedAt) is before `before`. */
   listStaleRunningJobs(before: Date): Promise<JobRecord[]>;
   /** Builds (never bridges) in `pending` status (oldest first), for queue metrics and wake-ups. */

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { buildZip } from '../../shared/testing/zip-builder.js';
 import { jobPayload, memoryOutput } from '../testing/job-fixture.js';
 import { collectArtifactFiles } from './collect.js';
 import { globToRegExp, matchesAny } from './glob.js';
@@ -63,19 +64,62 @@ describe('artifact archives', () => {
     expect(safeEntryPath('/tmp/root', name)).toBeNull();
   });
 
-  it('refuses to extract an archive with a path-traversal entry', async () => {
-    const root = await tree({ 'aa/evil.txt': 'x' });
-    const zip = join(root, 'bad.zip');
-    await writeZip(root, ['aa/evil.txt'], zip);
-    const bytes = await readFile(zip);
+  it('skips entries that would land outside the destination and extracts the rest', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'flo-dest-'));
+    const dest = join(base, 'inner');
+    await mkdir(dest);
+    const zip = join(base, 'bad.zip');
     await writeFile(
       zip,
-      Buffer.from(bytes.toString('latin1').replaceAll('aa/evil.txt', '../evil.txt'), 'latin1'),
+      await buildZip([
+        { name: '../evil.txt', data: 'x' },
+        { name: '/tmp/abs-evil.txt', data: 'x' },
+        { name: 'out', symlink: '..' },
+        { name: 'etc', symlink: '/etc' },
+        { name: 'ok.txt', data: 'fine' },
+        { name: 'ok.txt', data: 'second' },
+        { name: 'sub/up', symlink: '..' },
+        { name: 'sub/up/inside.txt', data: 'in' },
+      ]),
     );
-    const dest = join(await mkdtemp(join(tmpdir(), 'flo-dest-')), 'inner');
-    await mkdir(dest);
-    await expect(extractZip(zip, dest)).rejects.toThrow(/evil/);
-    expect(existsSync(join(dest, '..', 'evil.txt'))).toBe(false);
+    const skipped: string[] = [];
+    const written = await extractZip(zip, dest, {
+      onSkip: (name, reason) => skipped.push(`${name}: ${reason}`),
+    });
+    expect(written).toEqual(['ok.txt', 'sub/up', 'sub/up/inside.txt']);
+    expect(skipped).toEqual([
+      '../evil.txt: its name has a ".." segment',
+      '/tmp/abs-evil.txt: its name has an absolute path',
+      'out: it is a symlink to "..", outside the destination',
+      'etc: it is a symlink to "/etc", outside the destination',
+      'ok.txt: the name appears earlier in the archive',
+    ]);
+    expect(existsSync(join(base, 'evil.txt'))).toBe(false);
+    expect(existsSync('/tmp/abs-evil.txt')).toBe(false);
+    expect(await readFile(join(dest, 'ok.txt'), 'utf8')).toBe('fine');
+    expect(await readFile(join(dest, 'inside.txt'), 'utf8')).toBe('in');
+  });
+
+  it('never writes through a symlink chain that leads out', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'flo-dest-'));
+    const dest = join(base, 'inner');
+    const zip = join(base, 'chain.zip');
+    await writeFile(
+      zip,
+      await buildZip([
+        { name: 'a/b/up', symlink: '..' },
+        { name: 'a/b/l', symlink: 'up/../../..' },
+        { name: 'a/b/l/escaped.txt', data: 'x' },
+        { name: 'a/b/m', symlink: 'up/../../../newdir' },
+        { name: 'nn', symlink: 'missing' },
+        { name: 'nn/x.txt', data: 'x' },
+      ]),
+    );
+    const skipped: string[] = [];
+    await extractZip(zip, dest, { onSkip: (name) => skipped.push(name) });
+    expect(skipped).toEqual(['a/b/l', 'a/b/m', 'nn/x.txt']);
+    expect(existsSync(join(base, 'escaped.txt'))).toBe(false);
+    expect(await readFile(join(dest, 'a/b/l/escaped.txt'), 'utf8')).toBe('x');
   });
 });
 

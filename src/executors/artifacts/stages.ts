@@ -48,7 +48,9 @@ export async function downloadDependencies(options: ArtifactStageOptions): Promi
         `Downloading artifacts from coordinator... ${result.status === 200 ? 'ok' : 'failed'}  id=${dep.id} responseStatus=${result.status} ${result.statusText}\n`,
       );
       if (result.status !== 200) return 1;
-      await extractZip(file, options.projectDir);
+      await extractZip(file, options.projectDir, {
+        onSkip: (name, reason) => output.write(`${YELLOW}WARNING: ${name}: skipped, ${reason}${RESET}\n`),
+      });
     } catch (err) {
       output.write(
         `${RED}ERROR: Downloading artifacts for ${dep.name} (${dep.id}) failed: ${errorMessage(err)}${RESET}\n`,

@@ -1,14 +1,19 @@
 /**
- * Artifact archives: zip with yazl, extract with yauzl. Extraction refuses entries that would land
- * outside the destination (absolute paths, `..` segments, symlinks) before writing anything of them.
+ * Artifact archives: zip with yazl, extract with yauzl. Extraction neutralises entries that would
+ * land outside the destination: names with `..` segments, absolute paths, symlinks whose target
+ * leaves the destination (checked against the real path of their folder), writes through a symlink
+ * that leads out, and repeated names are skipped, each reported to `onSkip`; the other entries are
+ * extracted. Entry data is checked against its declared size (yauzl), so a lying archive fails.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, mkdir, realpath, symlink, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import yauzl from 'yauzl';
 import yazl from 'yazl';
+
+import { unsafeEntryName } from '../../shared/archive-paths.js';
+import { readEntryText, walkZip, type ZipEntry } from '../../shared/zip-entries.js';
 
 /** Writes `files` (relative to `root`) into a zip at `destination`. */
 export async function writeZip(root: string, files: readonly string[], destination: string): Promise<void> {
@@ -20,65 +25,86 @@ export async function writeZip(root: string, files: readonly string[], destinati
 
 /** The absolute target of a zip entry, or null when it would escape `root`. */
 export function safeEntryPath(root: string, name: string): string | null {
-  const normalized = name.replace(/\\/g, '/');
-  if (normalized === '' || isAbsolute(normalized) || /^[a-zA-Z]:/.test(normalized)) return null;
-  if (normalized.split('/').includes('..')) return null;
-  const target = resolve(root, normalized);
+  if (unsafeEntryName(name) !== null) return null;
+  const target = resolve(root, name.replace(/\\/g, '/'));
   const rel = relative(resolve(root), target);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? null : target;
 }
 
-function isSymlink(entry: yauzl.Entry): boolean {
-  const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
-  return mode === 0o120000;
+export interface ExtractOptions {
+  /** Called for each entry left out, with why. */
+  onSkip?(name: string, reason: string): void;
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((res, rej) => {
-    yauzl.open(path, { lazyEntries: true, strictFileNames: true }, (err, zip) => (err ? rej(err) : res(zip)));
-  });
+function inside(realRoot: string, path: string): boolean {
+  return path === realRoot || path.startsWith(realRoot + sep);
 }
 
-async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, target: string): Promise<void> {
-  if (entry.fileName.endsWith('/')) {
-    await mkdir(target, { recursive: true });
-    return;
-  }
-  await mkdir(dirname(target), { recursive: true });
-  const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => {
-    zip.openReadStream(entry, (err, s) => (err ? rej(err) : res(s)));
-  });
-  const mode = (entry.externalFileAttributes >>> 16) & 0o777;
-  await pipeline(stream, createWriteStream(target, { mode: mode || 0o644 }));
-}
-
-/** Extracts `zipPath` into `root`; rejects (naming the entry) on any entry outside `root`. */
-export async function extractZip(zipPath: string, root: string): Promise<string[]> {
-  const zip = await openZip(zipPath);
-  const written: string[] = [];
+/** Creates the entry's folder and returns its real path, or null when that leads outside. */
+async function realFolder(realRoot: string, folder: string): Promise<string | null> {
   try {
-    await new Promise<void>((res, rej) => {
-      zip.on('error', rej);
-      zip.on('end', () => res());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        const target = safeEntryPath(root, entry.fileName);
-        if (target === null || isSymlink(entry)) {
-          rej(
-            new Error(
-              `refusing artifact entry "${entry.fileName}": it would be written outside the destination`,
-            ),
-          );
-          return;
-        }
-        extractEntry(zip, entry, target).then(() => {
-          written.push(entry.fileName);
-          zip.readEntry();
-        }, rej);
-      });
-      zip.readEntry();
-    });
-  } finally {
-    zip.close();
+    await mkdir(folder, { recursive: true });
+    const real = await realpath(folder);
+    return inside(realRoot, real) ? real : null;
+  } catch {
+    return null; // a dangling symlink on the way, or a file where a folder should be
   }
+}
+
+async function removeLink(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => null);
+  if (stat?.isSymbolicLink()) await unlink(path);
+}
+
+/** Extracts one entry; returns why it was skipped, or null when written. */
+async function extractEntry(realRoot: string, root: string, entry: ZipEntry): Promise<string | null> {
+  const target = safeEntryPath(root, entry.name);
+  if (target === null)
+    return `its name has ${unsafeEntryName(entry.name) ?? 'a path outside the destination'}`;
+  if (entry.isDirectory) {
+    const real = await realFolder(realRoot, target);
+    return real === null ? 'it leads outside the destination or cannot be created' : null;
+  }
+  const folder = await realFolder(realRoot, dirname(target));
+  if (folder === null) return 'its folder leads outside the destination or cannot be created';
+  const final = join(folder, target.slice(dirname(target).length + 1));
+  if (entry.isSymlink) {
+    const link = await readEntryText(entry);
+    if (isAbsolute(link) || !inside(realRoot, resolve(folder, link)))
+      return `it is a symlink to "${link}", outside the destination`;
+    await removeLink(final);
+    await symlink(link, final);
+    const real = await realpath(final).catch(() => null);
+    const dangling = real === null && link.replace(/\\/g, '/').split('/').includes('..');
+    if (dangling || (real !== null && !inside(realRoot, real))) {
+      await unlink(final);
+      return `it is a symlink to "${link}", which leads outside the destination`;
+    }
+    return null;
+  }
+  await removeLink(final);
+  await pipeline(await entry.open(), createWriteStream(final, { mode: entry.mode || 0o644 }));
+  return null;
+}
+
+/** Extracts `zipPath` into `root`; returns the names written (unsafe entries skipped, see `onSkip`). */
+export async function extractZip(
+  zipPath: string,
+  root: string,
+  options: ExtractOptions = {},
+): Promise<string[]> {
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  const written: string[] = [];
+  const seen = new Set<string>();
+  await walkZip(zipPath, async (entry) => {
+    const key = entry.name.replace(/\\/g, '/').replace(/\/+$/, '');
+    const skipped = seen.has(key)
+      ? 'the name appears earlier in the archive'
+      : await extractEntry(realRoot, root, entry);
+    seen.add(key);
+    if (skipped === null) written.push(entry.name);
+    else options.onSkip?.(entry.name, skipped);
+  });
   return written;
 }

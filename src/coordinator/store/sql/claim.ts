@@ -1,23 +1,26 @@
 /**
- * The job queue's take operation: an atomic compare-and-set from `pending` to `running`.
+ * The job queue's take operation: an atomic compare-and-set from `pending` to `running`, in ONE
+ * statement (one round trip, no transaction):
  *
- * The candidate query does all matching in SQL (tags, untagged, protected), so the row it returns
- * is the one to take: on PostgreSQL it is locked `FOR UPDATE SKIP LOCKED`, letting several
- * coordinators take different jobs at once instead of queueing on the same row; on SQLite the
- * transaction holds the database write lock. The UPDATE still re-checks `status = 'pending'`, and a
- * lost race moves on to the next candidate.
+ *   UPDATE jobs SET status = 'running', … WHERE status = 'pending' AND id =
+ *     (SELECT id FROM jobs WHERE status = 'pending' AND <runner may take it> ORDER BY id LIMIT 1
+ *      [FOR UPDATE SKIP LOCKED]) RETURNING *
+ *
+ * The candidate query does all matching in SQL (tags, untagged, protected). On PostgreSQL it
+ * locks the row `FOR UPDATE SKIP LOCKED`, so several coordinators take different jobs at once
+ * instead of queueing on the same row; on SQLite the statement runs under the database write lock.
+ * No row back means no job this runner may take (a row another claim holds is skipped, not
+ * waited for). Before, a claim was a transaction of four round trips (BEGIN, SELECT, UPDATE,
+ * COMMIT), three for the many claims that find nothing.
  */
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { JobClaim, JobRecord, RunnerMatch } from '../store.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
 import { toJob } from './rows.js';
 import type { Database } from './schema.js';
 
-const MAX_ATTEMPTS = 5;
 const UNTAGGED = JSON.stringify([]);
-
-type Outcome = { kind: 'none' } | { kind: 'lost' } | { kind: 'won'; job: JobRecord };
 
 export async function claimPendingJob(
   ctx: SqlContext,
@@ -25,50 +28,44 @@ export async function claimPendingJob(
   claim: JobClaim,
 ): Promise<JobRecord | null> {
   if (match.tagList.length === 0 && !match.runUntagged) return null;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-    const outcome = await translateConstraints('a job with this token exists', () =>
-      ctx.flavor.transaction(ctx.db, (trx) => claimOnce(ctx, trx, match, claim)),
-    );
-    if (outcome.kind === 'won') return outcome.job;
-    if (outcome.kind === 'none') return null;
-  }
-  return null;
+  const { flavor } = ctx;
+  const row = await translateConstraints('a job with this token exists', () =>
+    ctx.db
+      .updateTable('jobs')
+      .set({
+        status: 'running',
+        runner_id: match.runnerId,
+        runner_system_id: claim.runnerSystemId,
+        token_hash: claim.tokenHash,
+        started_at: flavor.toDate(claim.startedAt),
+        timeout_seconds: timeoutOf(ctx, claim),
+        ...(claim.lastSeenAt ? { last_seen_at: flavor.toDate(claim.lastSeenAt) } : {}),
+        updated_at: flavor.toDate(ctx.now()),
+      })
+      .where('status', '=', 'pending')
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('kind', '=', 'build')
+          .where((inner) => runnerMayTake(ctx, inner, match))
+          .orderBy('id')
+          .limit(1)
+          .$if(flavor.rowLocks, (qb) => qb.forUpdate().skipLocked()),
+      )
+      .returningAll()
+      .executeTakeFirst(),
+  );
+  return row === undefined ? null : toJob(row);
 }
 
-async function claimOnce(
-  ctx: SqlContext,
-  trx: Kysely<Database>,
-  match: RunnerMatch,
-  claim: JobClaim,
-): Promise<Outcome> {
-  const { flavor } = ctx;
-  const candidate = await trx
-    .selectFrom('jobs')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('kind', '=', 'build')
-    .where((eb) => runnerMayTake(ctx, eb, match))
-    .orderBy('id')
-    .limit(1)
-    .$if(flavor.rowLocks, (qb) => qb.forUpdate().skipLocked())
-    .executeTakeFirst();
-  if (candidate === undefined) return { kind: 'none' };
-  const row = await trx
-    .updateTable('jobs')
-    .set({
-      status: 'running',
-      runner_id: match.runnerId,
-      runner_system_id: claim.runnerSystemId,
-      token_hash: claim.tokenHash,
-      started_at: flavor.toDate(claim.startedAt),
-      timeout_seconds: claim.timeoutSeconds,
-      updated_at: flavor.toDate(ctx.now()),
-    })
-    .where('id', '=', candidate.id)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
-  return row === undefined ? { kind: 'lost' } : { kind: 'won', job: toJob(row) };
+/** The claim's timeout, or the definition's capped at the runner's maximum (see JobClaim). */
+function timeoutOf(ctx: SqlContext, claim: JobClaim): number | Expression<number> {
+  if (claim.timeoutFromDefinition !== true) return claim.timeoutSeconds;
+  const wanted = sql<number>`coalesce(${ctx.flavor.jobTimeoutSeconds()}, ${claim.timeoutSeconds})`;
+  const max = claim.maximumTimeoutSeconds;
+  return max ? ctx.flavor.smaller(wanted, max) : wanted;
 }
 
 /** Job tags ⊆ runner tags; untagged jobs only for runUntagged; ref_protected runners only protected jobs. */

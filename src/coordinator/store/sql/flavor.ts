@@ -29,6 +29,10 @@ export interface SqlFlavor {
   jobTagsWithin(tags: string[]): Expression<SqlBool>;
   /** The `resourceGroup` of the JSON text `jobs.definition`, or null when it has none. */
   jobResourceGroup(): Expression<string | null>;
+  /** The `timeoutSeconds` of the JSON text `jobs.definition` (an integer), or null. */
+  jobTimeoutSeconds(): Expression<number | null>;
+  /** The smaller of an integer expression and a number. */
+  smaller(value: Expression<number>, bound: number): Expression<number>;
 }
 
 /** What every query module gets. */

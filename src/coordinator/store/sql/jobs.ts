@@ -174,3 +174,20 @@ export async function eraseJob(
     return row === undefined ? null : { job: toJob(row), artifacts: artifacts.map(toArtifact) };
   });
 }
+
+/** Rows per heartbeat UPDATE, well under both dialects' bound-parameter limits. */
+const TOUCH_BATCH = 500;
+
+export async function touchJobs(ctx: SqlContext, ids: number[], at: Date): Promise<number> {
+  let updated = 0;
+  for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
+    const result = await ctx.db
+      .updateTable('jobs')
+      .set({ last_seen_at: ctx.flavor.toDate(at) })
+      .where('id', 'in', ids.slice(i, i + TOUCH_BATCH))
+      .where('status', 'in', ['running', 'canceling'])
+      .executeTakeFirst();
+    updated += Number(result.numUpdatedRows);
+  }
+  return updated;
+}

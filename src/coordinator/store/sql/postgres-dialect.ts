@@ -19,6 +19,9 @@ export const postgresFlavor: SqlFlavor = {
     sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${JSON.stringify(tags)})::jsonb`,
   jobResourceGroup: (): Expression<string | null> =>
     sql<string | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'resourceGroup')`,
+  jobTimeoutSeconds: (): Expression<number | null> =>
+    sql<number | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'timeoutSeconds')::integer`,
+  smaller: (value, bound): Expression<number> => sql<number>`least(${value}, ${bound}::integer)`,
 };
 
 export interface PostgresOptions {

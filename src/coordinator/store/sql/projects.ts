@@ -1,5 +1,5 @@
 /** Projects. */
-import type { Page, Paged, ProjectPatch, ProjectRecord } from '../store.js';
+import type { Page, Paged, ProjectFilter, ProjectPatch, ProjectRecord } from '../store.js';
 import type { SqlContext } from './flavor.js';
 import { translateConstraints } from './errors.js';
 import { pageBounds, totalOf } from './paging.js';
@@ -52,19 +52,20 @@ export async function findProjectByPath(
   return row === undefined ? null : toProject(row);
 }
 
-export async function listProjects(ctx: SqlContext, page: Page): Promise<Paged<ProjectRecord>> {
+export async function listProjects(
+  ctx: SqlContext,
+  page: Page,
+  filter: ProjectFilter = {},
+): Promise<Paged<ProjectRecord>> {
   const { limit, offset } = pageBounds(page);
-  const count = await ctx.db
+  const viewer = filter.visibleToUserId;
+  const base = ctx.db
     .selectFrom('projects')
-    .select((eb) => eb.fn.countAll<number | string>().as('total'))
-    .executeTakeFirst();
-  const rows = await ctx.db
-    .selectFrom('projects')
-    .selectAll()
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+    .$if(viewer !== undefined, (qb) =>
+      qb.where((eb) => eb.or([eb('visibility', '!=', 'private'), eb('creator_id', '=', viewer ?? 0)])),
+    );
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const rows = await base.selectAll().orderBy('id').limit(limit).offset(offset).execute();
   return { items: rows.map(toProject), total: totalOf(count) };
 }
 

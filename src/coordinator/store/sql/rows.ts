@@ -42,7 +42,7 @@ export function fromBigint(value: number | string | bigint): number {
   return Number(value);
 }
 
-function json<T>(text: string): T {
+export function json<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 

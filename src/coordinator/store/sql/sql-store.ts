@@ -26,6 +26,7 @@ import type {
   Page,
   Paged,
   PipelineFilter,
+  ProjectFilter,
   PipelinePatch,
   PipelineRecord,
   ProjectPatch,
@@ -53,12 +54,20 @@ import * as trace from './trace.js';
 import * as users from './users.js';
 import * as variables from './variables.js';
 
+/** Makes committed writes durable in groups (SQLite WAL); see `group-commit.ts`. */
+export interface Durability {
+  durable(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export class SqlStore implements Store {
   readonly #ctx: SqlContext;
+  readonly #durability: Durability | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, flavor: SqlFlavor, now: () => Date) {
+  constructor(db: Kysely<Database>, flavor: SqlFlavor, now: () => Date, durability?: Durability) {
     this.#ctx = { db, flavor, now };
+    this.#durability = durability;
   }
 
   /** Which dialect this store speaks, for logs and diagnostics. */
@@ -67,12 +76,26 @@ export class SqlStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#ctx.db.destroy();
+    this.#closing ??= this.#close();
     return this.#closing;
   }
 
+  async #close(): Promise<void> {
+    await this.#durability?.durable().catch(() => undefined);
+    await this.#ctx.db.destroy();
+    await this.#durability?.close();
+  }
+
+  /**
+   * PostgreSQL: a commit returns once it is durable (`synchronous_commit` on), so this resolves at
+   * once. SQLite: waits for the group sync that covers every commit made so far.
+   */
+  durable = (): Promise<void> => this.#durability?.durable() ?? Promise.resolve();
+
   getUser = (id: number): Promise<UserRecord | null> => users.getUser(this.#ctx, id);
   ensureRootUser = (): Promise<UserRecord> => users.ensureRootUser(this.#ctx);
+  createUser = (input: Pick<UserRecord, 'username' | 'name' | 'admin'>): Promise<UserRecord> =>
+    users.createUser(this.#ctx, input);
   createAccessToken = (
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord> => users.createAccessToken(this.#ctx, input);
@@ -87,7 +110,8 @@ export class SqlStore implements Store {
   getProject = (id: number): Promise<ProjectRecord | null> => projects.getProject(this.#ctx, id);
   findProjectByPath = (namespacePath: string, path: string): Promise<ProjectRecord | null> =>
     projects.findProjectByPath(this.#ctx, namespacePath, path);
-  listProjects = (page: Page): Promise<Paged<ProjectRecord>> => projects.listProjects(this.#ctx, page);
+  listProjects = (page: Page, filter?: ProjectFilter): Promise<Paged<ProjectRecord>> =>
+    projects.listProjects(this.#ctx, page, filter);
   touchProject = (id: number, at: Date): Promise<void> => projects.touchProject(this.#ctx, id, at);
   updateProject = (id: number, patch: ProjectPatch): Promise<ProjectRecord | null> =>
     projects.updateProject(this.#ctx, id, patch);
@@ -127,6 +151,7 @@ export class SqlStore implements Store {
     claimPendingJob(this.#ctx, match, claim);
   eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> =>
     jobs.eraseJob(this.#ctx, id, at);
+  touchJobs = (ids: number[], at: Date): Promise<number> => jobs.touchJobs(this.#ctx, ids, at);
   listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
   listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
 

@@ -21,23 +21,36 @@ export interface StatementCacheStats {
   size: number;
 }
 
+/** Told after each statement ran: whether it may have written, and whether a transaction is open. */
+export type StatementObserver = (wrote: boolean, inTransaction: boolean) => void;
+
 export class CachingSqliteDatabase implements SqliteDatabase {
   readonly #db: BetterSqlite3.Database;
   readonly #max: number;
+  readonly #observer: StatementObserver | undefined;
   /** Insertion order is recency order: the first key is the least recently used. */
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
   #hits = 0;
   #misses = 0;
 
-  constructor(db: BetterSqlite3.Database, maxStatements = DEFAULT_STATEMENT_CACHE_SIZE) {
+  constructor(
+    db: BetterSqlite3.Database,
+    maxStatements = DEFAULT_STATEMENT_CACHE_SIZE,
+    observer?: StatementObserver,
+  ) {
     if (!Number.isInteger(maxStatements) || maxStatements < 1) {
       throw new RangeError(`maxStatements must be a positive integer, got ${String(maxStatements)}`);
     }
     this.#db = db;
     this.#max = maxStatements;
+    this.#observer = observer;
   }
 
   prepare(sql: string): SqliteStatement {
+    return this.#observed(this.#prepare(sql));
+  }
+
+  #prepare(sql: string): BetterSqlite3.Statement {
     const cached = this.#statements.get(sql);
     if (cached !== undefined && !cached.busy) {
       this.#hits++;
@@ -49,6 +62,23 @@ export class CachingSqliteDatabase implements SqliteDatabase {
     const statement = this.#db.prepare(sql);
     if (cached === undefined) this.#remember(sql, statement);
     return statement;
+  }
+
+  /** The statement itself, or (with an observer) a view of it that reports each run. */
+  #observed(statement: BetterSqlite3.Statement): SqliteStatement {
+    const observer = this.#observer;
+    if (observer === undefined) return statement;
+    const db = this.#db;
+    const after = <T>(result: T): T => {
+      observer(!statement.readonly, db.inTransaction);
+      return result;
+    };
+    return {
+      reader: statement.reader,
+      all: (parameters) => after(statement.all(parameters)),
+      run: (parameters) => after(statement.run(parameters)),
+      iterate: (parameters) => after(statement.iterate(parameters)),
+    };
   }
 
   close(): void {

@@ -38,6 +38,26 @@ export async function ensureRootUser(ctx: SqlContext): Promise<UserRecord> {
   return root;
 }
 
+export async function createUser(
+  ctx: SqlContext,
+  input: Pick<UserRecord, 'username' | 'name' | 'admin'>,
+): Promise<UserRecord> {
+  const { db, flavor } = ctx;
+  const row = await translateConstraints('a user with this username exists', () =>
+    db
+      .insertInto('users')
+      .values({
+        username: input.username,
+        name: input.name,
+        admin: flavor.toBool(input.admin),
+        created_at: flavor.toDate(ctx.now()),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+  return toUser(row);
+}
+
 export async function createAccessToken(
   ctx: SqlContext,
   input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,

@@ -1,0 +1,56 @@
+/**
+ * Store calls for one one-job pipeline: its creation (`POST /pipeline`), then one synthetic runner
+ * taking the job, sending two 1 KiB trace PATCHes and the success PUT. Counted from the
+ * coordinator's own per-operation store-call metrics, scraped between the steps.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { ClientStats } from '../clients/client-stats.js';
+
+import { createRunners } from '../lib/clients.js';
+import { scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
+import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
+import { OUT } from '../lib/paths.js';
+import { nodeProcess } from '../lib/proc.js';
+
+const ONE_JOB = ['noop:', '  tags: [one-job]', '  script:', '    - "true"', ''].join('\n');
+
+export interface OneJobCalls {
+  creation: number | null;
+  requestToSuccess: number | null;
+}
+
+export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<OneJobCalls> {
+  // Tagged, so that no pending job left by the throughput halves is taken instead.
+  const project = await createProjectWith(coordinator, 'one-job', { '.gitlab-ci.yml': ONE_JOB });
+  const tokens = await createRunners(coordinator.api, 1, ['one-job']);
+  const a = await scrapeDbStats(coordinator.url);
+  await createPipeline(coordinator.api, project.id);
+  const b = await scrapeDbStats(coordinator.url);
+  // Not startClients: one client may finish its one job before the fleet says READY.
+  const statsFile = path.join(coordinator.dir, 'throughput-one-job.json');
+  const settings = {
+    url: coordinator.url,
+    tokens,
+    clients: 1,
+    tracePatches: 2,
+    traceBytes: 1024,
+    maxJobs: 1,
+    statsFile,
+  };
+  const proc = nodeProcess(path.join(OUT, 'clients', 'runner-clients.js'), [], {
+    BENCH_CLIENTS: JSON.stringify(settings),
+  });
+  try {
+    await proc.waitFor(/STATS\n/, 60_000);
+  } finally {
+    await proc.stop('SIGTERM');
+  }
+  const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ClientStats;
+  const c = await scrapeDbStats(coordinator.url);
+  return {
+    creation: totalPerJob(a, b, 1),
+    requestToSuccess: stats.completed === 1 ? totalPerJob(b, c, 1) : null,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Measured demand for the predictive policy: job arrivals (recent, and by time of day on earlier
+ * days), machine boot times per provider and job durations. No clock and no I/O: the taskscaler
+ * feeds it events with their times, and asks for a `Forecast` at a given time.
+ *
+ * The forecast's core figure is, for every job of the history, how many jobs arrived within one
+ * boot time before it, itself included ("burst seen by the job"). A fleet that holds k idle slots
+ * when a burst starts serves at once every job whose burst count is ≤ k; the others wait for a
+ * machine to finish a job or to boot. The percentile of these counts over jobs is therefore the
+ * idle capacity a wanted share of jobs needs.
+ */
+
+export interface DemandSettings {
+  /** How far back arrivals count as recent. */
+  historyMs: number;
+  /** Width of a time-of-day bucket; arrivals of earlier days in the coming bucket count too. */
+  bucketMs: number;
+  /** Days of time-of-day history kept. */
+  days: number;
+  /** Boot time assumed before any machine was measured. */
+  initialBootMs: number;
+  /** Boot-time quantile used as "one boot time" (0–1). */
+  bootQuantile: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Boot and job-duration samples kept per provider / in all. */
+const SAMPLES = 50;
+
+export interface Forecast {
+  /** One boot time, in ms: the boot quantile of the provider that created machines last. */
+  bootMs: number;
+  /** Jobs whose burst count is known: recent jobs and earlier days' jobs of the coming bucket. */
+  jobs: number;
+  /** Per job, the jobs that arrived within one boot time before it (itself included), ascending. */
+  bursts: number[];
+  /** The span the jobs were observed over, in ms (for rates). */
+  spanMs: number;
+  /** Mean job duration in ms (0 = none measured yet). */
+  meanJobMs: number;
+}
+
+export interface DemandModel {
+  arrival(atMs: number): void;
+  boot(provider: string, ms: number): void;
+  jobDone(ms: number): void;
+  forecast(nowMs: number): Forecast;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+/**
+ * For each time in `times` (ascending), its position among the times in (t − windowMs, t]: the
+ * idle slots it needs to start at once (jobs of the same instant take consecutive positions).
+ */
+export function burstCounts(times: readonly number[], windowMs: number): number[] {
+  const out: number[] = [];
+  let lo = 0;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i] ?? 0;
+    while ((times[lo] ?? 0) <= t - windowMs) lo++;
+    out.push(i - lo + 1);
+  }
+  return out;
+}
+
+export function createDemandModel(s: DemandSettings): DemandModel {
+  let arrivals: number[] = [];
+  /** The first arrival seen: spans before it are unobserved, not empty. */
+  let firstMs: number | null = null;
+  const boots = new Map<string, number[]>();
+  let lastBootProvider: string | null = null;
+  const durations: number[] = [];
+
+  function bootMs(): number {
+    const samples = lastBootProvider ? boots.get(lastBootProvider) : undefined;
+    if (!samples || samples.length === 0) return s.initialBootMs;
+    return quantile(
+      [...samples].sort((a, b) => a - b),
+      s.bootQuantile,
+    );
+  }
+
+  /** Burst counts of the jobs that arrived in [from, to) (arrivals one boot before count too). */
+  function burstsIn(from: number, to: number, boot: number): number[] {
+    const times = arrivals.filter((t) => t > from - boot && t < to);
+    const counts = burstCounts(times, boot);
+    return counts.filter((_c, i) => (times[i] ?? 0) >= from);
+  }
+
+  return {
+    arrival(atMs) {
+      firstMs = Math.min(firstMs ?? atMs, atMs);
+      arrivals.push(atMs);
+      if (arrivals.length > 1 && (arrivals.at(-2) ?? 0) > atMs) arrivals.sort((a, b) => a - b);
+      const keep = atMs - Math.max(s.historyMs, s.days * DAY_MS);
+      if ((arrivals[0] ?? atMs) < keep) arrivals = arrivals.filter((t) => t >= keep);
+    },
+    boot(provider, ms) {
+      const samples = boots.get(provider) ?? [];
+      samples.push(ms);
+      if (samples.length > SAMPLES) samples.shift();
+      boots.set(provider, samples);
+      lastBootProvider = provider;
+    },
+    jobDone(ms) {
+      durations.push(ms);
+      if (durations.length > SAMPLES) durations.shift();
+    },
+    forecast(nowMs) {
+      const boot = bootMs();
+      const bursts = burstsIn(nowMs - s.historyMs, nowMs + 1, boot);
+      const first = firstMs ?? nowMs;
+      // The manager watched the whole history span, jobs or not (a quiet start is not a short one).
+      let spanMs = s.historyMs;
+      // The same time of day on earlier days, from now to one bucket ahead.
+      for (let d = 1; d <= s.days; d++) {
+        const from = nowMs - d * DAY_MS;
+        if (from < first) break;
+        bursts.push(...burstsIn(from, from + s.bucketMs, boot));
+        spanMs += s.bucketMs;
+      }
+      bursts.sort((a, b) => a - b);
+      const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
+      return { bootMs: boot, jobs: bursts.length, bursts, spanMs, meanJobMs };
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+
+import { predictiveSchema } from './autoscaler-config.js';
+import { burstCounts, createDemandModel, quantile, type DemandSettings, type Forecast } from './demand.js';
+import {
+  createHysteresis,
+  createPlanner,
+  predictedIdle,
+  predictiveRemovals,
+  unusedPaidMs,
+  type PredictiveSettings,
+} from './predictive.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+
+const demandSettings: DemandSettings = {
+  historyMs: HOUR,
+  bucketMs: 30 * MIN,
+  days: 7,
+  initialBootMs: MIN,
+  bootQuantile: 0.9,
+};
+
+const policy: PredictiveSettings = {
+  waitQuantile: 0.95,
+  useWithinMs: 30 * MIN,
+  scaleInDelayMs: 5 * MIN,
+  billingMinimumMs: MIN,
+  billingIncrementMs: 1000,
+  maxIdle: 0,
+  bootHedge: 0,
+};
+
+/** A forecast over one hour with the given burst positions. */
+const forecast = (bursts: number[], over: Partial<Forecast> = {}): Forecast => ({
+  bootMs: MIN,
+  jobs: bursts.length,
+  bursts: [...bursts].sort((a, b) => a - b),
+  spanMs: HOUR,
+  meanJobMs: 0,
+  ...over,
+});
+
+/** `n` bursts of `size` jobs at once, `gapMs` apart, from `startMs`. */
+function bursts(
+  model: ReturnType<typeof createDemandModel>,
+  n: number,
+  size: number,
+  gapMs: number,
+  startMs = 0,
+) {
+  for (let i = 0; i < n; i++) for (let k = 0; k < size; k++) model.arrival(startMs + i * gapMs);
+}
+
+describe('measured demand', () => {
+  it('gives each job its position among the arrivals of one boot time before it', () => {
+    // Three at once, one 30 s later (inside a 60 s boot), one 2 min later (alone).
+    expect(burstCounts([0, 0, 0, 30_000, 150_000], MIN)).toEqual([1, 2, 3, 4, 1]);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95)).toBe(10);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5)).toBe(5);
+  });
+
+  it('uses the measured boot-time percentile of the provider that booted last', () => {
+    const m = createDemandModel(demandSettings);
+    expect(m.forecast(0).bootMs).toBe(MIN);
+    for (let s = 1; s <= 10; s++) m.boot('slow', s * 10_000);
+    expect(m.forecast(0).bootMs).toBe(90_000);
+    m.boot('fast', 20_000);
+    expect(m.forecast(0).bootMs).toBe(20_000);
+  });
+
+  it('counts recent arrivals and those of the same time of day on earlier days', () => {
+    const m = createDemandModel(demandSettings);
+    // Yesterday at 10:00–10:20, a burst of 4 every 5 minutes; nothing today yet.
+    const yesterday10 = 10 * HOUR;
+    bursts(m, 5, 4, 5 * MIN, yesterday10);
+    const today = yesterday10 + 24 * HOUR;
+    const f = m.forecast(today);
+    expect(f.jobs).toBe(20);
+    expect(f.bursts.filter((b) => b === 4)).toHaveLength(5);
+    // An hour later the coming half hour of yesterday was quiet, and nothing is recent.
+    expect(m.forecast(today + HOUR).jobs).toBe(0);
+  });
+
+  it('drops arrivals older than the kept history', () => {
+    const m = createDemandModel({ ...demandSettings, days: 1 });
+    m.arrival(0);
+    m.arrival(49 * HOUR);
+    expect(m.forecast(49 * HOUR).jobs).toBe(1);
+  });
+});
+
+describe('predictive idle pool', () => {
+  it('holds the percentile of burst positions when every slot is used often enough', () => {
+    // Twelve bursts of 5 in the hour: each of slots 1–5 is used 12 times an hour.
+    const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
+    expect(predictedIdle(forecast(b), policy, 0).slots).toBe(5);
+    // At the 80th percentile of the jobs, four slots serve them.
+    expect(predictedIdle(forecast(b), { ...policy, waitQuantile: 0.8 }, 0).slots).toBe(4);
+  });
+
+  it('does not hold a slot that bursts reach less than once per use_within', () => {
+    // Twelve bursts of 2 and one burst of 10 in the hour: slots 3–10 are used once an hour.
+    const b = [
+      ...Array.from({ length: 12 }, () => [1, 2]).flat(),
+      ...Array.from({ length: 10 }, (_, i) => i + 1),
+    ];
+    const g = predictedIdle(forecast(b), policy, 0);
+    // 34 jobs; the 95th percentile (nearest rank 33) is position 9.
+    expect(g.detail.percentileSlots).toBe(9);
+    expect(g.slots).toBe(2);
+    // Asked to hold slots used once an hour, it holds the percentile.
+    expect(predictedIdle(forecast(b), { ...policy, useWithinMs: HOUR }, 0).slots).toBe(9);
+  });
+
+  it('counts on running jobs to free slots within half a boot time', () => {
+    const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
+    // 10 busy, jobs of 5 min, boot 1 min: 10 × 0.5 / 5 = 1 slot expected back.
+    const g = predictedIdle(forecast(b, { meanJobMs: 5 * MIN }), policy, 10);
+    expect(g.detail.expectedReleases).toBe(1);
+    expect(g.slots).toBe(4);
+  });
+
+  it('caps the pool at max_idle and holds nothing without demand', () => {
+    const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
+    expect(predictedIdle(forecast(b), { ...policy, maxIdle: 3 }, 0).slots).toBe(3);
+    expect(predictedIdle(forecast([]), policy, 0).slots).toBe(0);
+  });
+
+  it('plans from the configured keys: a steady train of bursts of 3 asks for 3 slots', () => {
+    const planner = createPlanner(predictiveSchema.parse({ enabled: true }));
+    for (let i = 0; i < 12; i++) for (let k = 0; k < 3; k++) planner.demand.arrival(i * 5 * MIN);
+    const g = planner.goal(55 * MIN, 0);
+    expect(g.slots).toBe(3);
+    expect(planner.demandLikely()).toBe(true);
+  });
+});
+
+describe('predictive scale-in', () => {
+  const idle = (key: string, createdAtMs: number, idleSinceMs: number) => ({
+    key,
+    createdAtMs,
+    idleSinceMs,
+    free: 1,
+    busy: 0,
+    usedUp: false,
+  });
+
+  it('keeps the highest goal of the last scale_in_delay', () => {
+    const h = createHysteresis(5 * MIN);
+    h.record(0, 8);
+    h.record(MIN, 2);
+    expect(h.keep(MIN)).toBe(8);
+    expect(h.keep(5 * MIN)).toBe(8);
+    h.record(5 * MIN + 1, 1);
+    expect(h.keep(5 * MIN + 1)).toBe(2);
+    expect(h.keep(6 * MIN + 1)).toBe(1);
+  });
+
+  it('bills the minimum, then per increment', () => {
+    expect(unusedPaidMs(0, 20_000, policy)).toBe(40_000);
+    expect(unusedPaidMs(0, 90_000, policy)).toBe(0);
+    const hourly = { ...policy, billingMinimumMs: HOUR, billingIncrementMs: HOUR };
+    expect(unusedPaidMs(0, 90 * MIN, hourly)).toBe(30 * MIN);
+  });
+
+  it('removes idle machines beyond the kept slots, least paid time left first', () => {
+    const now = 10 * MIN;
+    const cands = [
+      idle('old', 0, 5 * MIN),
+      idle('newer', MIN, 5 * MIN),
+      idle('fresh', now - 20_000, now - 20_000),
+    ];
+    // Keep 1 of 3; idle_time 1 min: "fresh" is neither idle long enough nor paid up.
+    expect(predictiveRemovals(cands, 3, 1, MIN, now, true, policy).map((r) => r.key)).toEqual([
+      'old',
+      'newer',
+    ]);
+    // Keep 2: the oldest of the paid-up machines goes.
+    expect(predictiveRemovals(cands, 3, 2, MIN, now, true, policy).map((r) => r.key)).toEqual(['old']);
+  });
+
+  it('keeps a machine whose paid time is unused while jobs arrive, and not when none do', () => {
+    const hourly = { ...policy, billingMinimumMs: HOUR, billingIncrementMs: HOUR };
+    const now = 30 * MIN;
+    const cands = [idle('a', 0, 10 * MIN)];
+    expect(predictiveRemovals(cands, 1, 0, MIN, now, true, hourly)).toEqual([]);
+    expect(predictiveRemovals(cands, 1, 0, MIN, now, false, hourly)).toEqual([
+      { key: 'a', reason: 'above_predicted_demand' },
+    ]);
+    // At the end of its paid hour it goes even while jobs arrive.
+    expect(predictiveRemovals(cands, 1, 0, MIN, HOUR, true, hourly)).toHaveLength(1);
+  });
+});

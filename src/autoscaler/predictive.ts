@@ -1,0 +1,210 @@
+/**
+ * The predictive capacity policy (`[runners.autoscaler.predictive]`, opt-in). It sizes the idle
+ * pool from measured demand instead of a fixed idle_count, and scales in with hysteresis and
+ * billing awareness. Pure functions plus one small stateful planner; the taskscaler feeds it
+ * events with their times (the same code runs in the manager and in the benchmark's simulation).
+ *
+ * Idle slots wanted now = the largest k such that
+ *   - k ≤ the `wait_percentile` of the jobs' burst counts (jobs that arrived within one boot time
+ *     before each job, see demand.ts): enough capacity for the expected arrivals during one boot
+ *     at the wanted percentile, and no more;
+ *   - slot k is expected to be used within `use_within`: the measured rate of jobs whose burst
+ *     count reaches k is at least one per `use_within` (a slot that bursts rarely reach is not
+ *     paid for all day);
+ * minus the slots running jobs are expected to free within half a boot time (reuse before boot).
+ * gitlab-runner's idle_count / scale_factor stay a floor.
+ *
+ * Scale-in keeps the highest target of the last `scale_in_delay` (hysteresis); an idle machine
+ * above it is removed once idle past idle_time, except while its paid time (billing minimum and
+ * increment) is not used up and jobs are still arriving.
+ */
+import type { PredictiveConfig } from './autoscaler-config.js';
+import {
+  createDemandModel,
+  quantile,
+  type DemandModel,
+  type DemandSettings,
+  type Forecast,
+} from './demand.js';
+import type { IdleCandidate } from './policy.js';
+
+export interface PredictiveSettings {
+  /** Share of jobs that should find a ready slot on arrival (0–1). */
+  waitQuantile: number;
+  useWithinMs: number;
+  scaleInDelayMs: number;
+  billingMinimumMs: number;
+  billingIncrementMs: number;
+  /** Most idle slots the forecast may ask for; 0 = no limit. */
+  maxIdle: number;
+  /** Extra machines for jobs that wait for a boot, as a share of them. */
+  bootHedge: number;
+}
+
+export interface IdleGoal {
+  slots: number;
+  /** Why, for logs: the figures the goal came from. */
+  detail: {
+    bootSeconds: number;
+    jobs: number;
+    percentileSlots: number;
+    usedSlots: number;
+    expectedReleases: number;
+  };
+}
+
+/** Index of the first value ≥ k in an ascending list. */
+function firstAtLeast(sorted: readonly number[], k: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? 0) >= k) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Times slot k was needed: jobs whose position is exactly k (one per burst reaching k). */
+function uses(sorted: readonly number[], k: number): number {
+  return firstAtLeast(sorted, k + 1) - firstAtLeast(sorted, k);
+}
+
+/** The idle slots the forecast asks for with `inUse` slots busy. PURE. */
+export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number): IdleGoal {
+  const percentileSlots = quantile(f.bursts, s.waitQuantile);
+  let usedSlots = 0;
+  if (f.spanMs > 0)
+    while (usedSlots < percentileSlots && (uses(f.bursts, usedSlots + 1) * s.useWithinMs) / f.spanMs >= 1)
+      usedSlots++;
+  const expectedReleases = f.meanJobMs > 0 ? Math.floor(inUse * Math.min(1, f.bootMs / 2 / f.meanJobMs)) : 0;
+  let slots = Math.max(0, usedSlots - expectedReleases);
+  if (s.maxIdle > 0) slots = Math.min(slots, s.maxIdle);
+  return {
+    slots,
+    detail: {
+      bootSeconds: Math.round(f.bootMs / 1000),
+      jobs: f.jobs,
+      percentileSlots,
+      usedSlots,
+      expectedReleases,
+    },
+  };
+}
+
+/** Paid time of a machine not used yet at `nowMs` (billing minimum, then whole increments). PURE. */
+export function unusedPaidMs(createdAtMs: number, nowMs: number, s: PredictiveSettings): number {
+  const age = Math.max(0, nowMs - createdAtMs);
+  const increment = Math.max(1, s.billingIncrementMs);
+  const paid = Math.max(s.billingMinimumMs, Math.ceil(age / increment) * increment);
+  return paid - age;
+}
+
+export interface Removal {
+  key: string;
+  reason: 'above_predicted_demand';
+}
+
+/**
+ * Idle machines to remove: beyond `keepSlots` free slots, idle past `idleTimeMs`, and (while
+ * `demandLikely`) with their paid time used up; those with the least paid time left go first. PURE.
+ */
+export function predictiveRemovals(
+  candidates: readonly IdleCandidate[],
+  free: number,
+  keepSlots: number,
+  idleTimeMs: number,
+  nowMs: number,
+  demandLikely: boolean,
+  s: PredictiveSettings,
+): Removal[] {
+  const out: Removal[] = [];
+  const idle = candidates
+    .filter((c) => c.busy === 0 && !c.usedUp && nowMs - c.idleSinceMs >= idleTimeMs)
+    .map((c) => ({ c, unpaid: unusedPaidMs(c.createdAtMs, nowMs, s) }))
+    .filter(({ unpaid }) => !demandLikely || unpaid <= 0)
+    .sort((a, b) => a.unpaid - b.unpaid || a.c.createdAtMs - b.c.createdAtMs);
+  let left = free;
+  for (const { c } of idle) {
+    if (left - c.free < keepSlots) continue;
+    out.push({ key: c.key, reason: 'above_predicted_demand' });
+    left -= c.free;
+  }
+  return out;
+}
+
+/** Remembers recent goals so the pool shrinks only to the highest goal of the last delay. */
+export interface Hysteresis {
+  record(nowMs: number, slots: number): void;
+  keep(nowMs: number): number;
+}
+
+export function createHysteresis(delayMs: number): Hysteresis {
+  let goals: { at: number; slots: number }[] = [];
+  return {
+    record(nowMs, slots) {
+      goals = goals.filter((g) => g.at >= nowMs - delayMs && g.slots > slots);
+      goals.push({ at: nowMs, slots });
+    },
+    keep(nowMs) {
+      return goals.filter((g) => g.at >= nowMs - delayMs).reduce((m, g) => Math.max(m, g.slots), 0);
+    },
+  };
+}
+
+/** The settings of `[runners.autoscaler.predictive]`, in ms and shares. */
+export function predictiveSettingsOf(c: PredictiveConfig): {
+  demand: DemandSettings;
+  policy: PredictiveSettings;
+} {
+  return {
+    demand: {
+      historyMs: c.history * 1000,
+      bucketMs: c.time_of_day_bucket * 1000,
+      days: c.history_days,
+      initialBootMs: c.initial_boot_time * 1000,
+      bootQuantile: c.boot_time_percentile / 100,
+    },
+    policy: {
+      waitQuantile: c.wait_percentile / 100,
+      useWithinMs: c.use_within * 1000,
+      scaleInDelayMs: c.scale_in_delay * 1000,
+      billingMinimumMs: c.billing_minimum * 1000,
+      billingIncrementMs: c.billing_increment * 1000,
+      maxIdle: c.max_idle,
+      bootHedge: c.boot_hedge,
+    },
+  };
+}
+
+/** Measured demand, the goal it gives and its hysteresis: what the taskscaler holds. */
+export interface Planner {
+  readonly demand: DemandModel;
+  readonly settings: PredictiveSettings;
+  /** The idle goal now (recorded for the hysteresis). */
+  goal(nowMs: number, inUse: number): IdleGoal;
+  /** The free slots scale-in must leave: the highest goal of the last scale_in_delay. */
+  keep(nowMs: number): number;
+  /** Whether jobs arrived lately (machines with unused paid time are then kept). */
+  demandLikely(): boolean;
+}
+
+export function createPlanner(c: PredictiveConfig): Planner {
+  const { demand: ds, policy } = predictiveSettingsOf(c);
+  const demand = createDemandModel(ds);
+  const hysteresis = createHysteresis(policy.scaleInDelayMs);
+  let likely = false;
+  return {
+    demand,
+    settings: policy,
+    goal(nowMs, inUse) {
+      const f = demand.forecast(nowMs);
+      likely = f.jobs > 0;
+      const g = predictedIdle(f, policy, inUse);
+      hysteresis.record(nowMs, g.slots);
+      return g;
+    },
+    keep: (nowMs) => hysteresis.keep(nowMs),
+    demandLikely: () => likely,
+  };
+}

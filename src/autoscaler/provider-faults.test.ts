@@ -1,0 +1,108 @@
+/**
+ * Provider faults as the fleet lives through them (fake cloud, fake clock): a create whose answer is
+ * lost after the cloud made the machine (a timeout), API errors (5xx) on create and list, rate
+ * limits (429), and a machine that vanishes. Every job still gets a machine, and after the
+ * cleaner's cycle no machine exists at the provider that no state knows (nothing leaked).
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+
+import { createFakeClock } from '../runner/testing/fake-clock.js';
+import { silentLogger } from '../shared/logger.js';
+import { policySchema } from './autoscaler-config.js';
+import { cleanFleet } from './cleaner.js';
+import { autoscalerMetrics } from './metrics.js';
+import { createProviderGroup } from './provider-group.js';
+import { createFakeProvider } from './providers/fake/fake-provider.js';
+import { fakeProviderConfigSchema } from './providers/fake/fake-provider-config.js';
+import { ProviderError, type InstanceGroup } from './providers/provider.js';
+import { createTaskscaler, type Lease } from './taskscaler.js';
+
+describe('provider faults', () => {
+  it('gives every job a machine through timeouts, 5xx, 429 and a vanished machine, and leaks none', async () => {
+    const clock = createFakeClock();
+    const cfg = fakeProviderConfigSchema.parse({
+      boot_seconds_min: 5,
+      boot_seconds_max: 5,
+      delete_seconds: 1,
+    });
+    const fake = createFakeProvider(cfg, { clock, random: () => 0.5 });
+    let loseNextCreateAnswer = true;
+    const flaky: InstanceGroup = {
+      ...fake,
+      async increase(count) {
+        const ids = await fake.increase(count);
+        if (!loseNextCreateAnswer) return ids;
+        loseNextCreateAnswer = false;
+        throw new ProviderError('api', 'timeout waiting for the create answer');
+      },
+    };
+    const provider = createProviderGroup({
+      members: [{ name: 'p', group: flaky, backup: false }],
+      failoverAfterMs: 30_000,
+      throttle: { limit: -1, burst: 10 },
+      clock,
+      logger: silentLogger(),
+    });
+    await provider.init({ clock, logger: silentLogger() });
+    const metrics = autoscalerMetrics(new Registry());
+    const scaler = createTaskscaler({
+      runner: 'r1',
+      provider,
+      limits: { capacityPerInstance: 1, maxUseCount: 1, maxInstances: 0 },
+      policies: () => [policySchema.parse({ idle_count: 0, idle_time: '0s' })],
+      timing: {
+        readyTimeoutMs: 60_000,
+        acquireTimeoutMs: 900_000,
+        updateIntervalMs: 60_000,
+        updateExpectingMs: 2_000,
+        deletionRetryMs: 60_000,
+      },
+      readyCheck: async () => undefined,
+      clock,
+      logger: silentLogger(),
+      metrics,
+      persist: async () => undefined,
+    });
+    fake.failNext('increase', 'api', 2);
+    fake.failNext('update', 'api', 2);
+    fake.failNext('increase', 'rate_limit', 2);
+    const leases: Lease[] = [];
+    for (const job of ['a', 'b', 'c']) void scaler.acquire(job).then((l) => leases.push(l));
+    for (let i = 0; i < 300 && leases.length < 3; i++) {
+      if (i === 20) {
+        const victim = scaler.machines().find((m) => m.state === 'creating' || m.state === 'ready');
+        if (victim) fake.kill(victim.key.split('/')[1] ?? '');
+      }
+      await scaler.tick();
+      await new Promise((r) => setImmediate(r));
+      clock.advance(1000);
+    }
+    expect(leases.map((l) => l.key).length).toBe(3);
+    for (const lease of leases) lease.release();
+    for (let i = 0; i < 120; i++) {
+      await scaler.tick();
+      await new Promise((r) => setImmediate(r));
+      clock.advance(1000);
+    }
+    const known = new Set(scaler.machines().map((m) => m.key));
+    const report = await cleanFleet({
+      runner: 'r1',
+      group: provider,
+      known,
+      zeroIds: [],
+      dropZeroIds: () => undefined,
+      orphanMinAgeMs: 60_000,
+      zeroIdMaxAgeMs: 60_000,
+      nowMs: clock.now().getTime(),
+      dryRun: false,
+      logger: silentLogger(),
+      metrics,
+    });
+    expect(report.orphans.found).toEqual(['p/fake-1', 'p/fake-2', 'p/fake-3']);
+    expect(report.orphans.errors).toEqual([]);
+    clock.advance(2000);
+    const leaked = fake.existing().filter((id) => !known.has(`p/${id}`));
+    expect(leaked).toEqual([]);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * `PATCH /api/v4/jobs/:id/trace`: a chunk of a running job's log. The body is raw bytes whatever its
+ * Content-Type (gitlab-runner sends `text/plain`, but a form or JSON type must not make the body
+ * parsed or dropped), so the route lives in its own scope whose only parser keeps the bytes. The
+ * inclusive `Content-Range: start-end` must announce exactly the body's length (GitLab ignores `end`;
+ * we answer 400 so a truncated or padded chunk never lands in the log).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import {
+  HEADER_JOB_STATUS,
+  HEADER_JOB_TOKEN,
+  HEADER_TRACE_UPDATE_INTERVAL,
+  parseContentRange,
+} from '../../api/runner-api.js';
+import { FlotillaError } from '../../shared/errors.js';
+import type { CoordinatorContext } from '../context.js';
+import { headerString } from './http-helpers.js';
+import { authenticateJob } from './runner-api-routes.js';
+
+const TRACE_BODY_LIMIT = 4 * 1024 * 1024;
+
+function traceInterval(ctx: CoordinatorContext, jobId: number): number {
+  const seen = ctx.watchedTraces.get(jobId);
+  const watched = seen !== undefined && ctx.clock.monotonic() - seen < 10_000;
+  return watched ? ctx.config.traceUpdateIntervalWatched : ctx.config.traceUpdateIntervalIdle;
+}
+
+function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
+async function appendTrace(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN));
+  const header = headerString(request, 'content-range');
+  const range = parseContentRange(header);
+  if (!range)
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      '400 Bad Request: Content-Range is missing or malformed (expected "start-end")',
+    );
+  const data = rawBody(request);
+  const announced = range.end - range.start + 1;
+  if (announced !== data.length)
+    throw new FlotillaError(
+      'FLO_ERR_BAD_REQUEST',
+      `400 Bad Request: Content-Range ${range.start}-${range.end} announces ${announced} bytes but the body has ${data.length} (the range is inclusive: end = start + length - 1)`,
+    );
+  const result = await ctx.store.appendTrace(job.id, range.start, data);
+  reply.header(HEADER_JOB_STATUS, job.status);
+  if (!result.ok) {
+    reply.header('Range', `0-${result.size}`);
+    return reply.code(416).send('416 Range Not Satisfiable');
+  }
+  ctx.metrics.traceBytes.inc(data.length);
+  ctx.scheduler.heartbeats.touch(job.id, ctx.clock.now());
+  reply.header('Range', `0-${result.size}`);
+  reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
+  return reply.code(202).send('202');
+}
+
+export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TRACE_BODY_LIMIT }, (_r, body, done) =>
+      done(null, body),
+    );
+    scope.patch('/api/v4/jobs/:id/trace', { bodyLimit: TRACE_BODY_LIMIT }, (request, reply) =>
+      appendTrace(ctx, request, reply),
+    );
+  });
+}

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { cachingStore, type CacheBus, type CacheMessage } from './caching-store.js';
+import { newRunner } from './conformance.js';
+import { createTestStore } from './create-store.js';
+import type { Store } from './store.js';
+
+/** Counts the calls that reach the real store. */
+function counted(store: Store): { store: Store; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const proxy = new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(property, (calls.get(property) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
+}
+
+function memoryBus(): CacheBus & { sent: CacheMessage[]; deliver(m: CacheMessage): void } {
+  const handlers: ((m: CacheMessage | { kind: string }) => void)[] = [];
+  const sent: CacheMessage[] = [];
+  return {
+    sent,
+    publish: (m) => sent.push(m),
+    subscribe: (h) => handlers.push(h),
+    deliver: (m) => handlers.forEach((h) => h(m)),
+  };
+}
+
+describe('cachingStore', () => {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  async function setup(now = () => 0) {
+    const raw = await createTestStore();
+    stores.push(raw);
+    const { store, calls } = counted(raw);
+    const bus = memoryBus();
+    return { raw, cached: cachingStore(store, { bus, now, ttlMs: 1000 }), calls, bus };
+  }
+
+  it('reads a runner by token once, and keeps the row an update here wrote', async () => {
+    const { cached, calls, bus } = await setup();
+    const runner = await cached.createRunner(newRunner('r'));
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.id).toBe(runner.id);
+    await cached.findRunnerByTokenHash(runner.tokenHash);
+    expect(calls.get('findRunnerByTokenHash')).toBe(1);
+    await cached.updateRunner(runner.id, { paused: true });
+    // The written row replaced the entry: no read needed.
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(true);
+    expect(calls.get('findRunnerByTokenHash')).toBe(1);
+    expect(bus.sent).toContainEqual({ kind: 'cache', entity: 'runner', id: runner.id });
+  });
+
+  it('drops an entry when another coordinator says it changed, and when it expires', async () => {
+    let clock = 0;
+    const { raw, cached, calls, bus } = await setup(() => clock);
+    const runner = await raw.createRunner(newRunner('r'));
+    await cached.findRunnerByTokenHash(runner.tokenHash);
+    await raw.updateRunner(runner.id, { paused: true });
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(false);
+    bus.deliver({ kind: 'cache', entity: 'runner', id: runner.id });
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(true);
+    await raw.updateRunner(runner.id, { paused: false });
+    clock = 1000;
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(false);
+    expect(calls.get('findRunnerByTokenHash')).toBe(3);
+  });
+
+  it('does not cache a read that was in flight while its kind was invalidated', async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const runner = await raw.createRunner(newRunner('r'));
+    const stale = cached.findRunnerByTokenHash(runner.tokenHash);
+    await raw.updateRunner(runner.id, { paused: true });
+    bus.deliver({ kind: 'cache', entity: 'runner', id: runner.id });
+    await stale;
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(true);
+    expect(calls.get('findRunnerByTokenHash')).toBe(2);
+  });
+
+  it('forgets an unknown token once a runner with it is created', async () => {
+    const { cached } = await setup();
+    const input = newRunner('r');
+    expect(await cached.findRunnerByTokenHash(input.tokenHash)).toBeNull();
+    const runner = await cached.createRunner(input);
+    expect((await cached.findRunnerByTokenHash(input.tokenHash))?.id).toBe(runner.id);
+  });
+
+  it('caches variables per project until one of them changes', async () => {
+    const { raw, cached, calls } = await setup();
+    const project = await raw.createProject({
+      name: 'p',
+      path: 'p',
+      namespacePath: 'g',
+      description: null,
+      defaultBranch: 'main',
+      visibility: 'public',
+      ciConfigPath: null,
+      protectedBranches: [],
+      creatorId: 1,
+    });
+    const variable = {
+      projectId: project.id,
+      key: 'K',
+      value: 'v',
+      variableType: 'env_var' as const,
+      protected: false,
+      masked: false,
+      raw: false,
+      environmentScope: '*',
+      description: null,
+    };
+    expect(await cached.listVariables(project.id)).toEqual([]);
+    await cached.createVariable(variable);
+    expect(await cached.listVariables(project.id)).toEqual([variable]);
+    await cached.listVariables(project.id);
+    expect(calls.get('listVariables')).toBe(2);
+    await cached.updateVariable(project.id, 'K', '*', { value: 'w' });
+    expect((await cached.listVariables(project.id))[0]?.value).toBe('w');
+    expect(await cached.getProject(project.id)).toEqual(project);
+    await cached.getProject(project.id);
+    expect(calls.get('getProject')).toBe(1);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * Caches in front of the Store for what nearly every request reads: the runner of a runner token
+ * (every Runner-API request), and the project, its CI variables and the pipeline's user (every job
+ * handed out). Everything else passes through unchanged.
+ *
+ * Invalidation:
+ * - every write of a cached kind through this store drops (or replaces) the entry at once;
+ * - with several coordinators on one database, the write is also published on the bus (PostgreSQL
+ *   LISTEN/NOTIFY) and the other coordinators drop their entry when it arrives;
+ * - entries also expire after `ttlMs`, so a lost notification (the bus reconnecting) leaves an
+ *   entry stale for at most that long;
+ * - a read that was in flight while an entry of its kind was invalidated is not cached (it may
+ *   have read the old row).
+ *
+ * Users have no update path in the store, so a found user is cached until it expires.
+ */
+import type { ProjectRecord, RunnerRecord, Store, UserRecord, VariableRecord } from './store.js';
+
+export type CachedEntity = 'runner' | 'project' | 'variables';
+
+/** What one coordinator tells the others: drop this entry (id: runner or project id). */
+export interface CacheMessage {
+  kind: 'cache';
+  entity: CachedEntity;
+  id: number;
+}
+
+export interface CacheBus {
+  publish(message: CacheMessage): void;
+  /** The channel may carry other messages too (the runner queue's); they are ignored. */
+  subscribe(handler: (message: CacheMessage | { kind: string }) => void): void;
+}
+
+export interface CachingStoreOptions {
+  bus?: CacheBus | undefined;
+  /** How long an entry is used at most; default 10 s. */
+  ttlMs?: number;
+  /** Entries kept per kind at most (the oldest go first); default 10,000. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Entry<V> {
+  value: V;
+  at: number;
+}
+
+/** One kind of entry: a bounded map with expiry and an epoch that in-flight reads check. */
+class Table<K, V> {
+  readonly #entries = new Map<K, Entry<V>>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  epoch = 0;
+
+  constructor(ttlMs: number, max: number, now: () => number) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+    this.#now = now;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (this.#now() - entry.at >= this.#ttlMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  /** Caches `value` unless something of this kind was invalidated since `epoch` was read. */
+  set(key: K, value: V, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, at: this.#now() });
+    if (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+  }
+
+  /** Drops the entries `matches` picks (all when omitted) and fails the reads in flight. */
+  invalidate(matches?: (key: K, value: V) => boolean): void {
+    this.epoch++;
+    for (const [key, entry] of this.#entries) {
+      if (matches === undefined || matches(key, entry.value)) this.#entries.delete(key);
+    }
+  }
+
+  async read(key: K, load: () => Promise<V>): Promise<V> {
+    const hit = this.get(key);
+    if (hit !== undefined) return hit;
+    const epoch = this.epoch;
+    const value = await load();
+    this.set(key, value, epoch);
+    return value;
+  }
+}
+
+function isCacheMessage(message: CacheMessage | { kind: string }): message is CacheMessage {
+  return message.kind === 'cache';
+}
+
+const DEFAULT_TTL_MS = 10_000;
+const DEFAULT_MAX_ENTRIES = 10_000;
+
+class Caches {
+  readonly runners: Table<string, RunnerRecord | null>;
+  readonly projects: Table<number, ProjectRecord | null>;
+  readonly variables: Table<number, VariableRecord[]>;
+  readonly users: Table<number, UserRecord | null>;
+
+  constructor(options: CachingStoreOptions) {
+    const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
+    const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    const now = options.now ?? (() => performance.now());
+    this.runners = new Table(ttl, max, now);
+    this.projects = new Table(ttl, max, now);
+    this.variables = new Table(ttl, max, now);
+    this.users = new Table(ttl, max, now);
+  }
+
+  drop(entity: CachedEntity, id: number): void {
+    if (entity === 'runner') this.runners.invalidate((_hash, runner) => runner === null || runner.id === id);
+    else if (entity === 'project') this.projects.invalidate((key) => key === id);
+    else this.variables.invalidate((key) => key === id);
+  }
+}
+
+/** `store` with the caches above; `close` and every other method pass through. */
+export function cachingStore(store: Store, options: CachingStoreOptions = {}): Store {
+  const caches = new Caches(options);
+  const bus = options.bus;
+  bus?.subscribe((message) => {
+    if (isCacheMessage(message)) caches.drop(message.entity, message.id);
+  });
+  const changed = (entity: CachedEntity, id: number): void => {
+    caches.drop(entity, id);
+    bus?.publish({ kind: 'cache', entity, id });
+  };
+  const after = async <T>(result: Promise<T>, entity: CachedEntity, id: number): Promise<T> => {
+    try {
+      return await result;
+    } finally {
+      changed(entity, id);
+    }
+  };
+  const overrides: Partial<Store> = {
+    findRunnerByTokenHash: (hash) => caches.runners.read(hash, () => store.findRunnerByTokenHash(hash)),
+    createRunner: async (input) => {
+      const runner = await store.createRunner(input);
+      // A token looked up before it existed was cached as unknown (here or on another coordinator).
+      changed('runner', runner.id);
+      return runner;
+    },
+    updateRunner: async (id, patch) => {
+      const updated = await after(store.updateRunner(id, patch), 'runner', id);
+      // The row as written: requests right after it (the runner's other clients) need no read.
+      if (updated) caches.runners.set(updated.tokenHash, updated, caches.runners.epoch);
+      return updated;
+    },
+    deleteRunner: (id) => after(store.deleteRunner(id), 'runner', id),
+    getProject: (id) => caches.projects.read(id, () => store.getProject(id)),
+    updateProject: (id, patch) => after(store.updateProject(id, patch), 'project', id),
+    touchProject: (id, at) => after(store.touchProject(id, at), 'project', id),
+    deleteProject: async (id) => {
+      const deleted = await after(store.deleteProject(id), 'project', id);
+      changed('variables', id);
+      return deleted;
+    },
+    listVariables: async (projectId) => [
+      ...(await caches.variables.read(projectId, () => store.listVariables(projectId))),
+    ],
+    createVariable: (input) => after(store.createVariable(input), 'variables', input.projectId),
+    updateVariable: (projectId, key, scope, patch) =>
+      after(store.updateVariable(projectId, key, scope, patch), 'variables', projectId),
+    deleteVariable: (projectId, key, scope) =>
+      after(store.deleteVariable(projectId, key, scope), 'variables', projectId),
+    getUser: async (id) => {
+      const user = await caches.users.read(id, () => store.getUser(id));
+      // A user not found yet may be created later: only found users stay cached.
+      if (user === null) caches.users.invalidate((key) => key === id);
+      return user;
+    },
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      const own = (overrides as Record<PropertyKey, unknown>)[property];
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
+ * coordinator process and runner process: sign in (and a wrong token refused), watch a running
+ * pipeline and its live log reach success without a reload, retry a failed job, play a manual
+ * job, cancel a pipeline, the fleet page, and another user's private project not shown.
+ *
+ * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
+ * written there instead (docs/ui uses them).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { Fleet } from '../helpers/fleet.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const WAIT = { timeout: 60_000 };
+
+let fleet: Fleet;
+let browser: Browser;
+let shots: string;
+
+beforeAll(async () => {
+  fleet = await Fleet.start();
+  await fleet.addRunner({ concurrent: 4 });
+  shots = process.env['FLOTILLA_UI_SCREENSHOTS'] ?? path.join(fleet.dir, 'screenshots');
+  await mkdir(shots, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+});
+
+async function signedInPage(token = fleet.api.token): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(fleet.coordinator.url);
+  await page.getByLabel('Personal access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+describe('web UI', () => {
+  it('refuses a wrong token with a clear message', async () => {
+    const page = await browser.newPage();
+    await page.goto(fleet.coordinator.url);
+    await shot(page, 'sign-in');
+    await page.getByLabel('Personal access token').fill('glpat-wrong-wrong-wrong-wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('#sign-in-error').textContent(WAIT)).resolves.toMatch(
+      /unknown, revoked or expired/,
+    );
+    await page.close();
+  });
+
+  it('shows a running pipeline and its live log reaching success without a reload', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': `
+stages: [build, test]
+compile:
+  stage: build
+  script:
+    - echo -e "section_start:\`date +%s\`:deps[collapsed=true]\\r\\e[0KInstalling dependencies"
+    - echo "dependency line"
+    - echo -e "section_end:\`date +%s\`:deps\\r\\e[0K"
+    - for i in 1 2 3 4 5 6; do echo -e "\\e[32mcompiling part $i\\e[0m"; sleep 1; done
+    - echo compile-finished
+unit:
+  stage: test
+  script: [echo unit-ok]
+`,
+    });
+    const page = await signedInPage();
+    // A flag on the page's global object survives only if the page is never reloaded.
+    await page.evaluate(() => {
+      (globalThis as unknown as { noReload: boolean }).noReload = true;
+    });
+    await page.getByRole('link', { name: /Projects/ }).click();
+    await shot(page, 'projects');
+    await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}`);
+    await page.locator(`[data-pipeline="${pipelineId}"]`).waitFor(WAIT);
+    await shot(page, 'pipelines');
+    await page.getByRole('link', { name: `#${pipelineId}` }).click();
+    await page.locator('[data-job="compile"] a').click();
+    await page.locator('#job-log').getByText('compiling part 1').waitFor(WAIT);
+    await shot(page, 'job-running');
+    await page.locator('#job-log').getByText('compile-finished', { exact: true }).waitFor(WAIT);
+    await page.locator('#job-status').getByText('success').waitFor(WAIT);
+    await page.locator('#log-complete').waitFor(WAIT);
+    // The collapsed section's header shows; its body is hidden until opened.
+    const header = page.getByRole('button', { name: /Installing dependencies/ });
+    await header.waitFor(WAIT);
+    expect(await page.locator('#job-log').getByText('dependency line', { exact: true }).count()).toBe(0);
+    await header.click();
+    await page.locator('#job-log').getByText('dependency line', { exact: true }).waitFor(WAIT);
+    await shot(page, 'job');
+    await page.getByRole('link', { name: `← Pipeline #${pipelineId}` }).click();
+    await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
+    await shot(page, 'pipeline');
+    expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
+    await page.close();
+  });
+
+  it('retries a failed job and plays a manual one', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': `
+flaky:
+  script: ['test -f /tmp/never-there-$CI_JOB_ID && echo ok || exit 3']
+deploy:
+  when: manual
+  script: [echo deployed]
+`,
+    });
+    await fleet.waitForJob(projectId, pipelineId, 'flaky', ['failed']);
+    const page = await signedInPage();
+    await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}/pipelines/${pipelineId}`);
+    await page.getByRole('button', { name: 'Retry flaky' }).click();
+    await fleet.api.until(async () => {
+      const jobs = await fleet.api.get(
+        `/projects/${projectId}/pipelines/${pipelineId}/jobs?include_retried=true`,
+      );
+      return jobs.body.filter((j: any) => j.name === 'flaky').length === 2;
+    }, 'a second flaky job');
+    await page.getByRole('button', { name: 'Play deploy' }).click();
+    const deployed = await fleet.waitForJob(projectId, pipelineId, 'deploy', ['success', 'failed']);
+    expect(deployed.status, fleet.output()).toBe('success');
+    await page.locator('[data-job="deploy"]').getByText('success').waitFor(WAIT);
+    await page.close();
+  });
+
+  it('cancels a running pipeline', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': `
+long:
+  script: [echo started, sleep 120]
+`,
+    });
+    await fleet.waitForJob(projectId, pipelineId, 'long', ['running']);
+    const page = await signedInPage();
+    await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}/pipelines/${pipelineId}`);
+    await page.getByRole('button', { name: 'Cancel pipeline' }).click();
+    await page.locator('#pipeline-status').getByText('canceled').waitFor(WAIT);
+    const pipeline = await fleet.api.get(`/projects/${projectId}/pipelines/${pipelineId}`);
+    expect(pipeline.body.status).toBe('canceled');
+    await page.close();
+  });
+
+  it('shows the fleet: runners and the queue', async () => {
+    const page = await signedInPage();
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('table', { name: 'Runners' }).getByText('e2e-0').waitFor(WAIT);
+    await page.locator('#queue-pending').waitFor(WAIT);
+    await shot(page, 'fleet');
+    await page.close();
+  });
+
+  it("does not show another user's private project", async () => {
+    const { projectId } = await fleet.pushPipeline({ '.gitlab-ci.yml': 'x:\n  script: [echo x]\n' });
+    const user = await fleet.api.post('/users', { username: 'viewer', name: 'Viewer' });
+    expect(user.status, user.text).toBe(201);
+    const pat = await fleet.api.post(`/users/${user.body.id}/personal_access_tokens`, {
+      name: 'ui',
+      scopes: ['api'],
+    });
+    const page = await signedInPage(pat.body.token);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor(WAIT);
+    await page.getByText('No projects yet.').waitFor(WAIT);
+    await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}`);
+    await page.getByText('404 Project Not Found').first().waitFor(WAIT);
+    await page.close();
+  });
+});
