@@ -6,7 +6,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { cleanupRunner } from '../../../src/executors/docker/cleanup.js';
+import { shortToken } from '../../../src/runner/version.js';
 
 import { createWorkRepo, pushTo } from '../../helpers/git-repo.js';
 import {
@@ -17,18 +21,23 @@ import {
 import { tempDir } from '../../helpers/temp-dir.js';
 import { dockerEnv } from './harness.js';
 
+let docker: Docker;
+
 let tmp: { dir: string; remove: () => Promise<void> };
 let coordinator: CoordinatorProcess | null = null;
 let runner: FlotillaProcess | null = null;
+let runnerToken: string | null = null;
 
 beforeAll(async () => {
-  dockerEnv();
+  docker = dockerEnv();
   tmp = await tempDir('flotilla-runner-docker-');
   coordinator = await startCoordinatorProcess(path.join(tmp.dir, 'coordinator'));
 });
 
 afterAll(async () => {
   await runner?.stop();
+  // The runner keeps per-project cache volumes (as gitlab-runner does): the test removes them.
+  if (runnerToken) await cleanupRunner(docker, shortToken(runnerToken));
   await coordinator?.proc.stop();
   await tmp.remove();
 });
@@ -58,6 +67,7 @@ describe('registered docker runner', () => {
   it('runs a job with two services reached by alias, sources and artifacts from the coordinator', async () => {
     const { api, url } = coordinator!;
     const created = await api.createRunner({ description: 'docker e2e' });
+    runnerToken = created.token;
     const configPath = path.join(tmp.dir, 'config.toml');
     await writeFile(
       configPath,
