@@ -2,15 +2,16 @@
 // the given package names and everything they depend on, resolved as Node resolves them.
 import { existsSync, readFileSync } from 'node:fs';
 import process from 'node:process';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 
 const root = process.cwd();
 const seen = new Set();
 
 function find(name, from) {
   for (let dir = from; ; dir = dirname(dir)) {
+    // As Node resolves: no `node_modules/node_modules` (a stray link there must not be followed).
     const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (basename(dir) !== 'node_modules' && existsSync(join(candidate, 'package.json'))) return candidate;
     if (dir === root || dirname(dir) === dir) return null;
   }
 }

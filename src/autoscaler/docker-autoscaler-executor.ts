@@ -79,6 +79,9 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
         ...docker,
         host: connect.dockerHost,
         tls_verify: connect.tls !== undefined,
+        ...(connect.forwardCoordinator && docker.coordinator_forwarding === 'auto'
+          ? { coordinator_forwarding: 'always' as const }
+          : {}),
         ...(connect.tls ? { tls_cert_path: connect.tls.certPath } : {}),
       };
       f = createDockerExecutorFactory({

@@ -5,6 +5,8 @@
  * - `get-sources`, `cache-extractor`, `cache-archiver`, `artifacts-downloader`, `artifacts-uploader`
  *   read a `HelperRequest` (JSON) on standard input; the exit code is the stage's.
  * - `wait-for-service HOST PORT SECONDS` waits for a service's port.
+ * - `forward LISTEN_HOST TARGET_HOST TARGET_PORT SECONDS` forwards a job network's gateway to the
+ *   coordinator (on the engine's host network).
  * - `idle` keeps the helper container running between stages.
  */
 import { mkdir } from 'node:fs/promises';
@@ -19,6 +21,8 @@ import type { JobOutput } from '../executors/executor.js';
 import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
 import { archiveCaches, extractCaches } from './cache.js';
+import { coordinatorUnreachable } from './coordinator-probe.js';
+import { forward } from './forward.js';
 import { waitForService } from './wait-for-service.js';
 
 const output: JobOutput = { write: (chunk) => void process.stdout.write(chunk) };
@@ -47,7 +51,12 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
     output,
   };
   switch (command) {
-    case 'get-sources':
+    case 'get-sources': {
+      const unreachable = await coordinatorUnreachable(request);
+      if (unreachable !== null) {
+        output.write(unreachable);
+        return 1;
+      }
       return getSources({
         projectDir: request.projectDir,
         gitInfo: request.payload.git_info,
@@ -55,6 +64,7 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
         output,
         signal: abortOnTermination(),
       });
+    }
     case 'cache-extractor':
       return extractCaches(request, output);
     case 'cache-archiver':
@@ -81,10 +91,11 @@ function idle(): Promise<number> {
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'wait-for-service') return waitForService(args, output);
+  if (command === 'forward') return forward(args, output);
   if (command === 'idle') return idle();
   if (!HELPER_COMMANDS.includes(command as HelperCommand)) {
     process.stderr.write(
-      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'idle'].join('|')}>\n`,
+      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'forward', 'idle'].join('|')}>\n`,
     );
     return 2;
   }

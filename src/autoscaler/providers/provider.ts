@@ -55,6 +55,11 @@ export interface ConnectInfo {
   tls?: DockerTls;
   /** Prometheus exporters on the machine (`host:port`), listed by the manager's service discovery. */
   metricsTargets?: string[];
+  /**
+   * The machine's job networks have no route to the coordinator (an engine without NAT): the docker
+   * executor then forwards the coordinator on each job network's gateway (`coordinator_forwarding`).
+   */
+  forwardCoordinator?: boolean;
   /** The machine's zone, when the provider has zones (a service discovery label). */
   zone?: string;
 }

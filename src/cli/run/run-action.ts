@@ -19,6 +19,7 @@ import { say, warn } from '../output.js';
 import { RestClient } from '../rest-client.js';
 import { startCoordinator, type RunningCoordinator } from '../start-coordinator.js';
 import { chooseExecutor } from './choose-executor.js';
+import { removeRunDockerObjects, runDockerConfig } from './docker-runner.js';
 import { prepareSource } from './prepare-source.js';
 import { pushSnapshot } from './snapshot.js';
 import { PipelineWatcher, summaryLines } from './watch-pipeline.js';
@@ -40,6 +41,8 @@ interface Target {
   coordinator: RunningCoordinator | null;
   runner: RunnerManager | null;
   executor: string | null;
+  /** The throwaway runner's token (its Docker objects are removed after the run). */
+  runnerToken: string | null;
 }
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
@@ -73,10 +76,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     token: created.token,
     name: 'flotilla-run',
     executor: choice.executor,
-    // Containers reach the embedded coordinator on loopback through the host network.
-    ...(choice.executor === 'docker'
-      ? { docker: { image: flags.image, network_mode: 'host', pull_policy: ['if-not-present'] } }
-      : {}),
+    // Per-job networks; containers reach the coordinator on loopback through a forwarder.
+    ...(choice.executor === 'docker' ? { docker: runDockerConfig(flags.image) } : {}),
     buildsDir: path.join(scratch, 'builds'),
     cacheDir: path.join(scratch, 'cache'),
     concurrent,
@@ -91,6 +92,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     coordinator,
     runner,
     executor: choice.executor,
+    runnerToken: created.token,
   };
 }
 
@@ -101,7 +103,7 @@ async function remoteTarget(flags: RunFlags): Promise<Target> {
       'FLO_ERR_CONFIG_INVALID',
       '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator',
     );
-  return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null };
+  return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null, runnerToken: null };
 }
 
 async function ensureProject(client: RestClient, name: string, embedded: boolean) {
@@ -148,6 +150,7 @@ export async function runCommand(dirArg: string | undefined, flags: RunFlags): P
     if (!ok) process.exitCode = 1;
   } finally {
     await target?.runner?.stop({ graceful: false });
+    if (target?.executor === 'docker' && target.runnerToken) await removeRunDockerObjects(target.runnerToken);
     await target?.coordinator?.close();
     if (flags.keep) warn(`kept the run's data in ${scratch}`);
     else await rm(scratch, { recursive: true, force: true });

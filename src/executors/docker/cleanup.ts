@@ -1,7 +1,8 @@
 /**
  * Removing what jobs created, found by labels: a finished job's containers, network and volumes
  * (`cleanupJob`), and everything a crashed manager left behind (`cleanupLeftovers`, called at manager
- * start). Per-project cache volumes carry no job label and are kept.
+ * start). Per-project cache volumes carry no job label and are kept, except by `cleanupRunner` (a
+ * throwaway runner, e.g. `flotilla run`'s, removes everything it made).
  */
 import type Docker from 'dockerode';
 
@@ -59,4 +60,9 @@ export function cleanupJob(docker: Docker, runnerShortToken: string, jobId: numb
 /** At manager start: removes every job object of this runner that a previous run left behind. */
 export function cleanupLeftovers(docker: Docker, runnerShortToken: string): Promise<CleanupReport> {
   return removeAll(docker, [`${LABEL_MANAGED}=true`, `${LABEL_RUNNER}=${runnerShortToken}`, LABEL_JOB]);
+}
+
+/** Removes every object of this runner, per-project cache volumes included (a throwaway runner). */
+export function cleanupRunner(docker: Docker, runnerShortToken: string): Promise<CleanupReport> {
+  return removeAll(docker, [`${LABEL_MANAGED}=true`, `${LABEL_RUNNER}=${runnerShortToken}`]);
 }

@@ -72,6 +72,14 @@ export const dockerConfigSchema = z
       .describe(
         'Attach containers to this network ("host", "none" or a network name) instead of a per-job network.',
       ),
+    coordinator_forwarding: z
+      .enum(['auto', 'always', 'never'], {
+        errorMap: () => ({ message: 'must be one of: auto, always, never' }),
+      })
+      .default('auto')
+      .describe(
+        'How per-job networks reach the coordinator: "always" through a forwarder on the job network\'s gateway, "never" directly, "auto" forwards when the runner url is a loopback address.',
+      ),
     memory: z
       .string()
       .regex(MEMORY, 'must be a size such as "512m" or "2g"')

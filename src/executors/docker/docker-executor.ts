@@ -22,6 +22,14 @@ import {
 import { authForImage } from './auth.js';
 import { buildStageScript } from './build-script.js';
 import { cleanupJob } from './cleanup.js';
+import {
+  CoordinatorUnreachableError,
+  forwardedVariables,
+  forwardingNeeded,
+  rewriteUrls,
+  startForwarding,
+  type Forwarding,
+} from './coordinator-forward.js';
 import type { DockerConfig, PullPolicy } from './docker-config.js';
 import { engineMessage, pingEngine, statusOf, type DockerEndpoint } from './docker-client.js';
 import type { HelperCommand, HelperRequest } from './helper-request.js';
@@ -53,6 +61,7 @@ export interface DockerExecutorDeps {
 }
 
 const RED = '\x1b[31;1m';
+const YELLOW = '\x1b[0;33m';
 const RESET = '\x1b[0;m';
 
 function decided<T>(decision: Decision<T>, ctx: StageContext): T {
@@ -75,11 +84,12 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
   const { config, clock, metrics } = deps;
   const projectDir = specs.projectDir(job);
   const tmpDir = `${projectDir}.tmp`;
-  const variables = [...executorVariables(projectDir), ...job.variables];
+  let variables = [...executorVariables(projectDir), ...job.variables];
   const names = specs.jobNames(job);
   const created: Docker.Container[] = [];
   let endpoint: DockerEndpoint | null = null;
   let containers: JobContainers | null = null;
+  let forwarding: Forwarding | null = null;
   let cleaned: Promise<void> | null = null;
 
   function pullPlan(ctx: StageContext): { image: string; policies: PullPolicy[]; platform?: string }[] {
@@ -188,6 +198,31 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
     await waitForServices(serviceDeps, started, network, config.wait_for_services_timeout, probe);
   }
 
+  /** When the job network has no route to the coordinator: a forwarder on its gateway (see coordinator-forward.ts). */
+  async function forwardCoordinator(docker: Docker, spec: specs.SpecInput, ctx: StageContext): Promise<void> {
+    if (!forwardingNeeded(config, job.runner.url)) return;
+    try {
+      forwarding = await startForwarding({
+        docker,
+        engineAddress: endpoint?.address ?? '',
+        job,
+        network: specs.networkFor(spec),
+        helperImage: deps.helperImage,
+        clock,
+        track: (c) => void created.push(c),
+      });
+    } catch (err) {
+      if (!(err instanceof CoordinatorUnreachableError)) throw err;
+      // A job that needs no sources nor artifacts still runs; get_sources fails fast otherwise.
+      ctx.output.write(`${YELLOW}WARNING: ${err.message}${RESET}\n`);
+      return;
+    }
+    variables = forwardedVariables(variables, job.runner.url, forwarding.address);
+    ctx.output.write(
+      `Forwarding the coordinator to the job network at ${forwarding.address} (from the ${forwarding.where})\n`,
+    );
+  }
+
   async function prepare(ctx: StageContext): Promise<void> {
     const plan = pullPlan(ctx);
     const jobImage = plan[0]?.image ?? '';
@@ -199,19 +234,23 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
     await pullAll(docker, plan, ctx);
     const spec: specs.SpecInput = { job, config, jobImage, helperImage: deps.helperImage };
     await createStorage(docker, spec);
-    containers = createJobContainers({ docker, spec, clock, metrics, track: (c) => void created.push(c) });
-    await containers.ensureHelper();
+    const track = (c: Docker.Container): void => void created.push(c);
+    containers = createJobContainers({ docker, spec, clock, metrics, track });
+    await Promise.all([forwardCoordinator(docker, spec, ctx), containers.ensureHelper()]);
     await startJobServices(docker, spec, containers, ctx);
   }
 
   function helperStage(command: HelperCommand, ctx: StageContext, outcome: JobOutcome): Promise<number> {
     if (!containers) throw new Error('the docker executor was not prepared');
+    const address = forwarding?.address;
+    const containerUrl = (url: string): string => (address ? rewriteUrls(url, job.runner.url, address) : url);
+    const gitInfo = { ...job.payload.git_info, repo_url: containerUrl(job.payload.git_info.repo_url) };
     const request: HelperRequest = {
-      payload: job.payload,
+      payload: { ...job.payload, git_info: gitInfo },
       variables,
       projectDir,
       tmpDir,
-      baseUrl: job.runner.url,
+      baseUrl: containerUrl(job.runner.url),
       cacheDir: config.disable_cache ? null : specs.CACHE_DIR,
       outcome,
     };
@@ -266,6 +305,7 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
   }
 
   async function removeEverything(): Promise<void> {
+    await forwarding?.close().catch(() => undefined);
     if (!endpoint) return;
     try {
       const report = await cleanupJob(endpoint.docker, job.runner.shortToken, job.payload.id);

@@ -21,7 +21,14 @@ export const BUILDS_DIR = '/builds';
 export const CACHE_DIR = '/cache';
 
 export type ObjectType =
-  'helper' | 'build' | 'service' | 'network' | 'builds-volume' | 'cache-volume' | 'project-volume';
+  | 'helper'
+  | 'build'
+  | 'service'
+  | 'forwarder'
+  | 'network'
+  | 'builds-volume'
+  | 'cache-volume'
+  | 'project-volume';
 
 export interface SpecInput {
   job: ExecutorJob;

@@ -48,6 +48,9 @@ export function dockerdArgs(spec: DockerdSpec): string[] {
     `${spec.namespace}-plugins`,
     '--iptables=false',
     '--ip-masq=false',
+    // Job networks stay apart: with IP forwarding on (and no iptables), a job could route to another
+    // job's network. The coordinator is forwarded per job instead (see the readme).
+    '--ip-forward=false',
     '--bridge=none',
     `--storage-driver=${spec.storageDriver}`,
   ];

@@ -211,6 +211,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
         internalAddr: address,
         externalAddr: address,
         dockerHost: `${scheme}://${address}:${layout.port}`,
+        forwardCoordinator: true,
         ...(config.node_exporter
           ? { metricsTargets: [nodeExporterTarget({ address, port: config.node_exporter_port })] }
           : {}),

@@ -72,6 +72,13 @@ export async function createMachineNetwork(net: MachineNetwork): Promise<void> {
   await inside('link', 'set', 'eth0', 'up');
   await inside('link', 'set', 'lo', 'up');
   await inside('route', 'add', 'default', 'via', net.gateway);
+  // A new namespace inherits the host's forwarding setting; machines never route between networks.
+  await run('nsenter', [
+    `--net=${NETNS_DIR}/${net.namespace}`,
+    'sh',
+    '-c',
+    'echo 0 > /proc/sys/net/ipv4/ip_forward',
+  ]);
 }
 
 /** Deletes the namespace (its veth pair goes with it) and a host veth left behind; gone is fine. */
