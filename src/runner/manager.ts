@@ -251,6 +251,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   async function start(): Promise<void> {
     if (started) return;
     started = true;
+    const orphans = (await journal?.list()) ?? [];
     if (config.listen_address) {
       statusServer = await startStatusServer({
         listenAddress: config.listen_address,
@@ -261,17 +262,6 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
         ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
       });
       logger.info({ address: statusServer.address }, 'status server listening');
-      if (config.consul)
-        consul = startManagerConsul({
-          config: config.consul,
-          statusAddress: statusServer.address,
-          registry: options.registry,
-          ready: () => !stopPromise,
-          ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
-          clock,
-          logger,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
     }
     if (options.configPath) {
       watcher = createConfigWatcher({
@@ -286,8 +276,19 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
       void watcher.start();
     }
     metrics.configLoaded.inc();
-    const orphans = (await journal?.list()) ?? [];
     applyConfig(config);
+    // After the config is applied, so the first registration already names the system id and runners.
+    if (statusServer && config.consul)
+      consul = startManagerConsul({
+        config: config.consul,
+        statusAddress: statusServer.address,
+        registry: options.registry,
+        ready: () => !stopPromise,
+        ...(options.discoveryTargets ? { extraTargets: options.discoveryTargets } : {}),
+        clock,
+        logger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
     if (journal && orphans.length > 0) settleOrphans(journal, orphans);
     logger.info({ runners: entries.size, concurrent: config.concurrent }, 'runner manager started');
   }
