@@ -20,7 +20,7 @@ describe('job journal', () => {
     expect(await journal.list()).toEqual([]);
     await journal.record(ENTRY);
     expect((await stat(join(journal.dir, '7.json'))).mode & 0o777).toBe(0o600);
-    expect(await journal.list()).toEqual([ENTRY]);
+    expect(await journal.list()).toEqual([{ ...ENTRY, pid: process.pid }]);
     await journal.remove(7);
     expect(await journal.list()).toEqual([]);
   });
@@ -29,7 +29,19 @@ describe('job journal', () => {
     const journal = createJobJournal(await mkdtemp(join(tmpdir(), 'flo-journal-')));
     await journal.record(ENTRY);
     await writeFile(join(journal.dir, '8.json'), '{"id": 8, "tok');
-    expect(await journal.list()).toEqual([ENTRY]);
+    expect(await journal.list()).toEqual([{ ...ENTRY, pid: process.pid }]);
     expect(await readdir(journal.dir)).toEqual(['7.json']);
+  });
+
+  it("takes only a dead manager's jobs for orphans, not those of one still running beside it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flo-journal-'));
+    const alive = new Set([100, 200]);
+    const isAlive = (pid: number): boolean => alive.has(pid);
+    await createJobJournal(dir, { pid: 100, isAlive }).record(ENTRY);
+    await createJobJournal(dir, { pid: 300, isAlive }).record({ ...ENTRY, id: 8 });
+    const restarted = createJobJournal(dir, { pid: 200, isAlive });
+    expect((await restarted.listOrphans()).map((e) => e.id)).toEqual([8]);
+    alive.delete(100);
+    expect((await restarted.listOrphans()).map((e) => e.id).sort()).toEqual([7, 8]);
   });
 });

@@ -24,6 +24,24 @@ export interface JournalEntry {
   /** The manager's system id when it took the job. */
   systemId: string;
   startedAt: string;
+  /** The manager process that runs the job (written by `record`). */
+  pid?: number;
+}
+
+export interface JobJournalOptions {
+  /** This process's pid (tests inject one). */
+  pid?: number;
+  /** Whether a process with this pid exists (tests inject one). */
+  isAlive?: (pid: number) => boolean;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface JobJournal {
@@ -32,6 +50,11 @@ export interface JobJournal {
   remove(jobId: number): Promise<void>;
   /** Entries found on disk (unreadable files are skipped and removed). */
   list(): Promise<JournalEntry[]>;
+  /**
+   * Entries whose manager process is gone. A manager started beside a running one with the same
+   * config.toml (the graceful upgrade runbook) must not take the running one's jobs for orphans.
+   */
+  listOrphans(): Promise<JournalEntry[]>;
 }
 
 function isEntry(value: unknown): value is JournalEntry {
@@ -40,15 +63,17 @@ function isEntry(value: unknown): value is JournalEntry {
   return typeof v['id'] === 'number' && typeof v['token'] === 'string' && typeof v['url'] === 'string';
 }
 
-export function createJobJournal(stateDir: string): JobJournal {
+export function createJobJournal(stateDir: string, options: JobJournalOptions = {}): JobJournal {
   const dir = join(stateDir, '.runner_jobs');
   const file = (id: number): string => join(dir, `${id}.json`);
-  return {
+  const pid = options.pid ?? process.pid;
+  const isAlive = options.isAlive ?? processExists;
+  const journal: JobJournal = {
     dir,
     async record(entry) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file(entry.id)}.tmp`;
-      await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
+      await writeFile(tmp, JSON.stringify({ ...entry, pid }), { mode: 0o600 });
       await rename(tmp, file(entry.id));
     },
     async remove(jobId) {
@@ -66,7 +91,12 @@ export function createJobJournal(stateDir: string): JobJournal {
       }
       return entries;
     },
+    async listOrphans() {
+      const all = await journal.list();
+      return all.filter((e) => e.pid === undefined || e.pid === pid || !isAlive(e.pid));
+    },
   };
+  return journal;
 }
 
 export function orphanLogLine(systemId: string): string {

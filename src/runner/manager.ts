@@ -251,7 +251,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
   async function start(): Promise<void> {
     if (started) return;
     started = true;
-    const orphans = (await journal?.list()) ?? [];
+    const orphans = (await journal?.listOrphans()) ?? [];
     if (config.listen_address) {
       statusServer = await startStatusServer({
         listenAddress: config.listen_address,
