@@ -131,13 +131,12 @@ describe('RE2 regular expressions', () => {
     expect(() => compileRegex(source)).toThrow(RegexSyntaxError);
   });
 
-  it('matches hostile patterns in linear time', () => {
+  // A backtracking engine would not finish these (2^5000 paths); the test's timeout is the guard.
+  it('matches hostile patterns without backtracking', () => {
     const input = `${'a'.repeat(5000)}!`;
-    const started = Date.now();
 
     expect(compileRegex('^(a+)+$').test(input)).toBe(false);
     expect(compileRegex('^(a|a)*$').test(input)).toBe(false);
     expect(compileRegex('(x+x+)+y').test('x'.repeat(3000))).toBe(false);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -143,7 +143,7 @@ j:
 });
 
 describe('hostile input', () => {
-  it('refuses an alias bomb quickly', async () => {
+  it('refuses an alias bomb instead of expanding it (10^9 nodes)', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 9; i++)
       levels.push(
@@ -151,12 +151,9 @@ describe('hostile input', () => {
           .fill(`*${i === 1 ? 'a' : 'b'.repeat(i - 1)}`)
           .join(',')}]`,
       );
-    const started = Date.now();
-
     const found = await errors(`${levels.join('\n')}\nj: {script: x}\n`);
 
     expect(found.some((m) => m.includes('The parsed YAML is too big'))).toBe(true);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('refuses a !reference bomb', async () => {
