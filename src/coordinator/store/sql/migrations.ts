@@ -331,8 +331,28 @@ export async function migrateToLatest(
     provider: { getMigrations: () => Promise.resolve(migrations) },
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  if (applied.length > 0) logger?.info({ migrations: applied, dialect: flavor.name }, 'store migrated');
-  if (error !== undefined) throw error;
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (applied.length > 0) logger?.info({ migrations: applied, dialect: flavor.name }, 'store migrated');
+    if (error === undefined) return;
+    if (attempt >= MIGRATE_ATTEMPTS || !isConcurrentSchemaDrop(error, schema)) throw error;
+    logger?.warn(
+      { err: error, attempt },
+      'another schema vanished while the store was being opened; retrying',
+    );
+  }
+}
+
+const MIGRATE_ATTEMPTS = 3;
+
+/**
+ * The Migrator's table check reads the catalog of every schema of the database; a schema that
+ * another session drops meanwhile makes PostgreSQL answer `3F000 schema "…" does not exist` for a
+ * schema that is not ours. Nothing was applied then, so trying again is safe.
+ */
+function isConcurrentSchemaDrop(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  if (e.code !== '3F000' || typeof e.message !== 'string') return false;
+  return ours === undefined || !e.message.includes(`"${ours}"`);
 }
