@@ -95,6 +95,26 @@ describe('include', () => {
     expect(messages(result)).toEqual([`Include \`ci/a.yml\` is circular: ${chain}`]);
   });
 
+  it('includes one file inside itself with other inputs (not a cycle)', async () => {
+    const spec = 'spec:\n  inputs:\n    name: {}\n    next: {}\n    child: {}\n---\n';
+    const files = {
+      'ci/step.yml': `${spec}"job-$[[ inputs.name ]]": {script: [x]}\ninclude:\n  - local: ci/$[[ inputs.next ]]\n    inputs:\n      name: "$[[ inputs.child ]]"\n      next: leaf.yml\n      child: x\n`,
+      'ci/leaf.yml': `${spec}"leaf-$[[ inputs.name ]]": {script: [x]}\n`,
+    };
+
+    const result = await compilePipeline(
+      'include:\n  - local: ci/step.yml\n    inputs: {name: one, next: step.yml, child: two}\n',
+      contextWith(files),
+    );
+
+    expect(messages(result)).toEqual([]);
+    expect(result.ok && result.pipeline.jobs.map((j) => j.name).sort()).toEqual([
+      'job-one',
+      'job-two',
+      'leaf-x',
+    ]);
+  });
+
   it('includes one file twice when it is not a cycle', async () => {
     const files = { 'ci/a.yml': 'include: ci/leaf.yml\n', 'ci/leaf.yml': 'leaf: {script: x}\n' };
 
