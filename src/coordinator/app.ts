@@ -15,6 +15,7 @@ import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
 import type { CoordinatorContext, GitHosting } from './context.js';
 import { createCoordinatorMetrics } from './metrics.js';
+import { registerAccessTokenRoutes } from './routes/access-token-routes.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
@@ -190,6 +191,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerRunnerJobRoutes(app, context);
   registerUserRoutes(app, context);
   registerUserAdminRoutes(app, context);
+  registerAccessTokenRoutes(app, context);
   registerLintRoutes(app, context);
   registerTestReportRoutes(app, context);
   registerEnvironmentRoutes(app, context);

@@ -66,14 +66,61 @@ describe('include', () => {
     ],
     ['include: {remote: "ftp://x/y.yml"}', 'Remote file `ftp://x/y.yml` does not have a valid address!'],
     ['include: {locale: x.yml}', 'include config contains unknown keys: locale'],
-    ['include: self.yml', 'Maximum of 100 levels of nested includes are allowed!'],
+    ['include: deep0.yml', 'Maximum of 100 levels of nested includes are allowed!'],
     [`include: [${Array(151).fill('leaf.yml').join(', ')}]`, 'Maximum of 150 nested includes are allowed!'],
   ])('reports %s', async (yaml, message) => {
-    const files = { 'self.yml': 'include: self.yml\n', 'leaf.yml': '.x: {}\n' };
+    const files: Record<string, string> = { 'leaf.yml': '.x: {}\n' };
+    for (let i = 0; i <= 100; i += 1) files[`deep${i}.yml`] = `include: deep${i + 1}.yml\n`;
 
     const result = await compilePipeline(`${yaml}\nj: {script: x}\n`, contextWith(files));
 
     expect(messages(result).some((m) => m.startsWith(message))).toBe(true);
+  });
+
+  it.each([
+    ['itself', { 'ci/a.yml': 'include: ci/a.yml\n' }, 'ci/a.yml → ci/a.yml'],
+    [
+      'through other files',
+      {
+        'ci/a.yml': 'include: ci/b.yml\n',
+        'ci/b.yml': 'include: [ci/leaf.yml, ci/c.yml]\n',
+        'ci/c.yml': 'include: ci/a.yml\n',
+        'ci/leaf.yml': '.x: {}\n',
+      },
+      'ci/a.yml → ci/b.yml → ci/c.yml → ci/a.yml',
+    ],
+  ])('refuses a local include cycle %s, naming the files', async (_name, files, chain) => {
+    const result = await compilePipeline('include: ci/a.yml\nj: {script: x}\n', contextWith(files));
+
+    expect(messages(result)).toEqual([`Include \`ci/a.yml\` is circular: ${chain}`]);
+  });
+
+  it('includes one file inside itself with other inputs (not a cycle)', async () => {
+    const spec = 'spec:\n  inputs:\n    name: {}\n    next: {}\n    child: {}\n---\n';
+    const files = {
+      'ci/step.yml': `${spec}"job-$[[ inputs.name ]]": {script: [x]}\ninclude:\n  - local: ci/$[[ inputs.next ]]\n    inputs:\n      name: "$[[ inputs.child ]]"\n      next: leaf.yml\n      child: x\n`,
+      'ci/leaf.yml': `${spec}"leaf-$[[ inputs.name ]]": {script: [x]}\n`,
+    };
+
+    const result = await compilePipeline(
+      'include:\n  - local: ci/step.yml\n    inputs: {name: one, next: step.yml, child: two}\n',
+      contextWith(files),
+    );
+
+    expect(messages(result)).toEqual([]);
+    expect(result.ok && result.pipeline.jobs.map((j) => j.name).sort()).toEqual([
+      'job-one',
+      'job-two',
+      'leaf-x',
+    ]);
+  });
+
+  it('includes one file twice when it is not a cycle', async () => {
+    const files = { 'ci/a.yml': 'include: ci/leaf.yml\n', 'ci/leaf.yml': 'leaf: {script: x}\n' };
+
+    const result = await compilePipeline('include: [ci/a.yml, ci/leaf.yml]\n', contextWith(files));
+
+    expect(result.ok && result.pipeline.jobs.map((j) => j.name)).toEqual(['leaf']);
   });
 
   it('includes project files through the coordinator callback', async () => {

@@ -15,6 +15,8 @@ export interface IncludeState {
   diag: Diagnostics;
   load: DocumentLoader;
   count: number;
+  /** The files being included, outermost first (each with its inputs), to find cycles. */
+  chain?: { file: string; key: string }[];
 }
 
 const ENTRY_KEYS = ['local', 'remote', 'project', 'file', 'ref', 'template', 'component', 'inputs', 'rules'];
@@ -22,7 +24,8 @@ const ENTRY_KEYS = ['local', 'remote', 'project', 'file', 'ref', 'template', 'co
 /**
  * Replaces `include:` of `root` by the included files (each expanded recursively), deep-merged in
  * order, with `root`'s own keys merged last so the including file wins. GitLab's limits: 150
- * files per pipeline, 100 levels.
+ * files per pipeline, 100 levels. A file that includes itself (directly or through others) with the
+ * same inputs is an error naming the cycle (GitLab only reports the nesting limit).
  */
 export async function expandIncludes(root: RawMap, state: IncludeState, depth: number): Promise<RawMap> {
   const raw = root['include'];
@@ -55,8 +58,21 @@ async function includeOne(
   if (depth + 1 > LIMITS.maxIncludeDepth)
     return report(state, `Maximum of ${LIMITS.maxIncludeDepth} levels of nested includes are allowed!`, pos);
   const inputs = isMap(entry) && isMap(entry['inputs']) ? entry['inputs'] : {};
+  const chain = (state.chain ??= []);
+  const link = { file: fetched.file, key: `${fetched.file}\n${JSON.stringify(inputs)}` };
+  if (chain.some((l) => l.key === link.key)) {
+    const start = chain.findIndex((l) => l.key === link.key);
+    const files = [...chain.slice(start), link].map((l) => l.file).join(' → ');
+    return report(state, `Include \`${fetched.file}\` is circular: ${files}`, pos);
+  }
   const loaded = state.load(fetched.text, fetched.file, inputs);
-  return loaded ? expandIncludes(loaded, state, depth + 1) : null;
+  if (!loaded) return null;
+  chain.push(link);
+  try {
+    return await expandIncludes(loaded, state, depth + 1);
+  } finally {
+    chain.pop();
+  }
 }
 
 function report(state: IncludeState, message: string, pos?: SourcePosition): null {

@@ -54,5 +54,10 @@ describe('HTTP fuzzing', () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     expect((await fetch(`${c.running.url}/-/ready`)).status).toBe(200);
+    // The admin token still works: no request revoked it halfway through the run.
+    const user = await fetch(`${c.running.url}/api/v4/user`, {
+      headers: { 'private-token': c.running.rootToken },
+    });
+    expect(user.status).toBe(200);
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Every route the coordinator serves, with every kind of bad credential: no token, a forged access
- * token, an expired one, a forged runner token, a deleted (revoked) runner's token, a forged job
- * token, a finished job's token, and a running job's token of another project. Each must be
+ * token, an expired one, one revoked through the API, a forged runner token, a deleted (revoked)
+ * runner's token, a forged job token, a finished job's token, and a running job's token of another
+ * project. Each must be
  * refused with 401 or 403 (404 where GitLab hides a project's existence). The route list comes
  * from the app itself, so a new route is in this table the moment it is added: if it forgets to
  * check its token, this test fails; only the routes listed in PUBLIC answer without one.
@@ -9,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashToken } from '../../src/shared/hash.js';
+import { TestApi } from '../helpers/api-client.js';
 import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
 import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -97,6 +99,10 @@ beforeAll(async () => {
     scopes: ['api'],
     expiresAt: new Date(Date.now() - 86_400_000),
   });
+  const revoked = await c.api.post('/users/1/personal_access_tokens', { name: 'revoked', scopes: ['api'] });
+  const revokedApi = new TestApi(c.api.baseUrl, String(revoked.body.token));
+  expect((await revokedApi.get('/user')).status).toBe(200);
+  expect((await revokedApi.call('DELETE', '/personal_access_tokens/self')).status).toBe(204);
   const runnerCredentials = (token: string): Credentials => ({
     headers: { 'RUNNER-TOKEN': token },
     fields: { token },
@@ -105,6 +111,7 @@ beforeAll(async () => {
     ['no token', { headers: {}, fields: {} }],
     ['forged access token', { headers: { 'PRIVATE-TOKEN': 'glpat-forged-0123456789abcdef' }, fields: {} }],
     ['expired access token', { headers: { authorization: `Bearer ${expired}` }, fields: {} }],
+    ['revoked access token', { headers: { 'PRIVATE-TOKEN': revokedApi.token }, fields: {} }],
     ['forged runner token', runnerCredentials('glrt-forged-0123456789abcdef')],
     ['revoked runner token', runnerCredentials(doomed.token)],
     ['forged job token', jobCredentials('glcbt-forged-0123456789abcdef')],

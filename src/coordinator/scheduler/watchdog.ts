@@ -17,16 +17,19 @@ export interface WatchdogActions {
 const RED = '\x1b[31;1m';
 const RESET = '\x1b[0;m';
 
-/** Fails the job and appends `message` to its log, so whoever reads the log sees why. */
+/**
+ * Fails the job and appends `ERROR: Job failed<detail>` to its log, so whoever reads the log sees
+ * why; `detail` starts with `: ` or ` (system failure): `, as gitlab-runner words it.
+ */
 async function failWithLine(
   deps: SchedulerDeps,
   job: JobRecord,
   reason: FailureReason,
-  message: string,
+  detail: string,
 ): Promise<JobRecord | null> {
   const updated = await failJob(deps, job, reason);
   if (!updated) return null;
-  const line = Buffer.from(`\n${RED}ERROR: Job failed ${message}${RESET}\n`);
+  const line = Buffer.from(`\n${RED}ERROR: Job failed${detail}${RESET}\n`);
   const appended = await deps.store.appendTrace(updated.id, updated.traceSize, line);
   if (!appended.ok) await deps.store.appendTrace(updated.id, appended.size, line);
   return updated;
@@ -34,7 +37,7 @@ async function failWithLine(
 
 function staleMessage(deps: SchedulerDeps): string {
   const seconds = deps.config.runnerStaleSeconds;
-  return `(system failure): the runner stopped contacting the coordinator about this job for ${seconds} seconds (the runner's process or host died, or the network to it is down); failed by the coordinator's watchdog (--runner-stale-seconds ${seconds})`;
+  return ` (system failure): the runner stopped contacting the coordinator about this job for ${seconds} seconds (the runner's process or host died, or the network to it is down); failed by the coordinator's watchdog (--runner-stale-seconds ${seconds})`;
 }
 
 async function checkRunning(deps: SchedulerDeps, now: number): Promise<JobRecord[]> {

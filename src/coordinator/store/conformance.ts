@@ -228,6 +228,21 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const never = await store.createAccessToken({ ...input, tokenHash: 'h2', expiresAt: null });
         expect(never.expiresAt).toBeNull();
       });
+
+      it('gets and revokes access tokens by id', async () => {
+        await store.ensureRootUser();
+        const input = { userId: 1, name: 'ci', tokenHash: 'h1', scopes: ['api'], expiresAt: null };
+        const token = await store.createAccessToken(input);
+        const other = await store.createAccessToken({ ...input, tokenHash: 'h2' });
+        expect(await store.getAccessToken(token.id)).toEqual(token);
+        expect(await store.getAccessToken(other.id + 100)).toBeNull();
+
+        expect(await store.revokeAccessToken(token.id)).toEqual({ ...token, revoked: true });
+        expect(await store.findAccessTokenByHash('h1')).toEqual({ ...token, revoked: true });
+        expect(await store.getAccessToken(other.id)).toEqual(other);
+        expect(await store.revokeAccessToken(token.id)).toEqual({ ...token, revoked: true });
+        expect(await store.revokeAccessToken(other.id + 100)).toBeNull();
+      });
     });
 
     describe('projects', () => {

@@ -282,6 +282,9 @@ export interface Store {
     input: Omit<AccessTokenRecord, 'id' | 'createdAt' | 'revoked'>,
   ): Promise<AccessTokenRecord>;
   findAccessTokenByHash(tokenHash: string): Promise<AccessTokenRecord | null>;
+  getAccessToken(id: number): Promise<AccessTokenRecord | null>;
+  /** Marks the token revoked (for good: it never authenticates again); null when it does not exist. */
+  revokeAccessToken(id: number): Promise<AccessTokenRecord | null>;
   /** Users by id ascending. */
   listUsers(filter: UserFilter, page: Page): Promise<Paged<UserRecord>>;
 

@@ -101,6 +101,9 @@ export class SqlStore implements Store {
   ): Promise<AccessTokenRecord> => users.createAccessToken(this.#ctx, input);
   findAccessTokenByHash = (tokenHash: string): Promise<AccessTokenRecord | null> =>
     users.findAccessTokenByHash(this.#ctx, tokenHash);
+  getAccessToken = (id: number): Promise<AccessTokenRecord | null> => users.getAccessToken(this.#ctx, id);
+  revokeAccessToken = (id: number): Promise<AccessTokenRecord | null> =>
+    users.revokeAccessToken(this.#ctx, id);
   listUsers = (filter: UserFilter, page: Page): Promise<Paged<UserRecord>> =>
     users.listUsers(this.#ctx, filter, page);
 

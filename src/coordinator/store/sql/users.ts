@@ -93,6 +93,21 @@ export async function findAccessTokenByHash(
   return row === undefined ? null : toAccessToken(row);
 }
 
+export async function getAccessToken(ctx: SqlContext, id: number): Promise<AccessTokenRecord | null> {
+  const row = await ctx.db.selectFrom('access_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toAccessToken(row);
+}
+
+export async function revokeAccessToken(ctx: SqlContext, id: number): Promise<AccessTokenRecord | null> {
+  const row = await ctx.db
+    .updateTable('access_tokens')
+    .set({ revoked: ctx.flavor.toBool(true) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : toAccessToken(row);
+}
+
 export async function listUsers(ctx: SqlContext, filter: UserFilter, page: Page): Promise<Paged<UserRecord>> {
   const { limit, offset } = pageBounds(page);
   const pattern = filter.search === undefined ? '' : `%${filter.search.toLowerCase()}%`;
