@@ -107,6 +107,12 @@ export interface JobResponse {
   failure_reason?: FailureReason;
   when?: string;
   exit_code?: number | null;
+  /**
+   * Flotilla extension (GitLab's job objects have no such field): the names in the job's `needs:`
+   * as written (a parallel job's base name stands for all its instances); null when the job has
+   * no `needs:` and waits for the earlier stages.
+   */
+  needs?: string[] | null;
 }
 
 /** The pipeline a bridge created, inside its `downstream_pipeline`. */
@@ -156,6 +162,8 @@ export interface BridgeResponse {
   };
   web_url: string;
   failure_reason?: FailureReason;
+  /** Flotilla extension, as on job objects: the names in the bridge's `needs:`, or null. */
+  needs?: string[] | null;
   /** null until the child pipeline exists (or when it could not be created). */
   downstream_pipeline: DownstreamPipelineRef | null;
 }
