@@ -1,7 +1,7 @@
 /**
  * One pipeline as GitLab draws it: a column per stage (or by `needs`, with lines), its jobs (and
- * trigger jobs with a link to the child pipeline), actions (retry, cancel, play), and the test
- * report summary. Refreshes
+ * trigger jobs with a link to the child pipeline), actions (retry, cancel, play), the test
+ * report summary and the environments it deployed to. Refreshes
  * every two seconds while it is open.
  */
 import { ActionButton } from '../actions.js';
@@ -12,6 +12,7 @@ import { duration, StatusBadge } from '../status.js';
 import type { Job, Pipeline } from '../types.js';
 import { JobColumns } from './job-columns.js';
 import { ACTIVE } from './job-card.js';
+import { PipelineEnvironments } from './pipeline-environments.js';
 
 interface TestSummary {
   total: { count: number; success: number; failed: number; skipped: number; error: number };
@@ -75,5 +76,6 @@ export function PipelinePage({ projectId, pipelineId }: { projectId: string; pip
       ${ACTIVE.has(pipeline.status) ? html`<${ActionButton} label="Cancel pipeline" path=${`${base}/cancel`} onDone=${reload} danger />` : null}
       ${['failed', 'canceled'].includes(pipeline.status) ? html`<${ActionButton} label="Retry pipeline" path=${`${base}/retry`} onDone=${reload} />` : null}
     </p>
-    <${JobColumns} jobs=${[...data.jobs, ...data.bridges]} projectId=${projectId} reload=${reload} />`;
+    <${JobColumns} jobs=${[...data.jobs, ...data.bridges]} projectId=${projectId} reload=${reload} />
+    <${PipelineEnvironments} projectId=${projectId} pipelineId=${pipelineId} />`;
 }
