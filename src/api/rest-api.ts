@@ -108,9 +108,9 @@ export interface JobResponse {
   when?: string;
   exit_code?: number | null;
   /**
-   * Flotilla extension (GitLab's job objects have no such field): the names in the job's `needs:`
-   * as written (a parallel job's base name stands for all its instances); null when the job has
-   * no `needs:` and waits for the earlier stages.
+   * Flotilla extension (GitLab's job objects have no such field): the names of the jobs in the
+   * job's `needs:` (a needed parallel job by each of its instances, `lint 1/2`, `lint 2/2`); null
+   * when the job has no `needs:` and waits for the earlier stages.
    */
   needs?: string[] | null;
 }

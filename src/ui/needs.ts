@@ -1,16 +1,9 @@
 /**
  * The `needs` graph of a pipeline from its job objects (`needs` is a Flotilla extension on GitLab's
- * job shape: the names as written, null for a job that waits for the earlier stages).
+ * job shape: the names of the jobs it needs, a parallel job's instances each by name; null for a
+ * job that waits for the earlier stages).
  */
 import type { Job } from './types.js';
-
-/** True when `need` names `jobName`: the same name, or the base name of a parallel/matrix instance. */
-export function needMatches(need: string, jobName: string): boolean {
-  if (jobName === need) return true;
-  if (!jobName.startsWith(need)) return false;
-  const rest = jobName.slice(need.length);
-  return /^ \d+\/\d+$/.test(rest) || /^: \[.*\]$/.test(rest);
-}
 
 export interface NeedEdge {
   from: Job;
@@ -22,7 +15,7 @@ export function needEdges(jobs: readonly Job[]): NeedEdge[] {
   const edges: NeedEdge[] = [];
   for (const to of jobs) {
     for (const need of to.needs ?? []) {
-      for (const from of jobs) if (from !== to && needMatches(need, from.name)) edges.push({ from, to });
+      for (const from of jobs) if (from !== to && need === from.name) edges.push({ from, to });
     }
   }
   return edges;
@@ -49,7 +42,7 @@ export function dependencyColumns(jobs: readonly Job[]): Job[][] {
     visiting.add(job.id);
     const stage = stageOrder.indexOf(job.stage);
     const before = Array.isArray(job.needs)
-      ? jobs.filter((other) => other !== job && job.needs?.some((n) => needMatches(n, other.name)))
+      ? jobs.filter((other) => other !== job && job.needs?.includes(other.name))
       : jobs.filter((other) => stageOrder.indexOf(other.stage) < stage);
     const value = before.reduce((max, other) => Math.max(max, columnOf(other) + 1), 0);
     visiting.delete(job.id);

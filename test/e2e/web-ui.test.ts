@@ -116,6 +116,7 @@ unit:
 stages: [build, test]
 lib:
   stage: build
+  parallel: 2
   script: [echo lib]
 docs:
   stage: build
@@ -139,11 +140,11 @@ deploy:
     });
     const page = await signedInPage();
     await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}/pipelines/${pipelineId}`);
-    await page.locator('[data-job="check"]').getByText('needs: lib, docs').waitFor(WAIT);
+    await page.locator('[data-job="check"]').getByText('needs: lib 1/2, lib 2/2, docs').waitFor(WAIT);
     await page.locator('[data-job="lint"]').getByText('needs: nothing (starts at once)').waitFor(WAIT);
     expect(await page.locator('.need-lines').count()).toBe(0);
     await page.getByRole('button', { name: 'Job dependencies' }).click();
-    await page.locator('svg.need-lines[data-lines="3"]').waitFor({ ...WAIT, state: 'attached' });
+    await page.locator('svg.need-lines[data-lines="4"]').waitFor({ ...WAIT, state: 'attached' });
     const edges = await page
       .locator('svg.need-lines path')
       .evaluateAll((paths) => paths.map((p) => p.getAttribute('data-edge')));
@@ -152,11 +153,12 @@ deploy:
     expect(edges.sort()).toEqual(
       [
         `${id('docs')}-${id('check')}`,
-        `${id('lib')}-${id('check')}`,
+        `${id('lib 1/2')}-${id('check')}`,
+        `${id('lib 2/2')}-${id('check')}`,
         `${id('check')}-${id('deploy')}`,
       ].sort(),
     );
-    expect(ids.body.find((j: any) => j.name === 'lib').needs).toBeNull();
+    expect(ids.body.find((j: any) => j.name === 'lib 1/2').needs).toBeNull();
     await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
     const environment = page
       .getByRole('table', { name: 'Environments' })

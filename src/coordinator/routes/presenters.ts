@@ -100,7 +100,7 @@ export interface JobContext {
   base: string;
 }
 
-/** The Flotilla `needs` extension: the job's `needs:` names as written, or null without `needs:`. */
+/** The Flotilla `needs` extension: the names of the jobs the job needs, or null without `needs:`. */
 function needNames(job: JobRecord): string[] | null {
   return job.definition.needs ? job.definition.needs.map((n) => n.job) : null;
 }
