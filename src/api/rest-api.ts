@@ -107,6 +107,12 @@ export interface JobResponse {
   failure_reason?: FailureReason;
   when?: string;
   exit_code?: number | null;
+  /**
+   * Flotilla extension (GitLab's job objects have no such field): the names of the jobs in the
+   * job's `needs:` (a needed parallel job by each of its instances, `lint 1/2`, `lint 2/2`); null
+   * when the job has no `needs:` and waits for the earlier stages.
+   */
+  needs?: string[] | null;
 }
 
 /** The pipeline a bridge created, inside its `downstream_pipeline`. */
@@ -156,6 +162,8 @@ export interface BridgeResponse {
   };
   web_url: string;
   failure_reason?: FailureReason;
+  /** Flotilla extension, as on job objects: the names in the bridge's `needs:`, or null. */
+  needs?: string[] | null;
   /** null until the child pipeline exists (or when it could not be created). */
   downstream_pipeline: DownstreamPipelineRef | null;
 }

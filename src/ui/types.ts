@@ -54,3 +54,20 @@ export interface Runner {
   version?: string | null;
   contacted_at?: string | null;
 }
+
+export interface Environment {
+  id: number;
+  name: string;
+  external_url: string | null;
+  state: string;
+  tier: string;
+}
+
+export interface Deployment {
+  id: number;
+  iid: number;
+  status: string;
+  created_at: string;
+  environment: Environment;
+  deployable: Job | null;
+}

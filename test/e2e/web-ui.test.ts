@@ -1,8 +1,9 @@
 /**
  * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
  * coordinator process and runner process: sign in (and a wrong token refused), watch a running
- * pipeline and its live log reach success without a reload, retry a failed job, play a manual
- * job, cancel a pipeline, the fleet page, and another user's private project not shown.
+ * pipeline and its live log reach success without a reload, `needs` drawn as a graph and the
+ * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page, and
+ * another user's private project not shown.
  *
  * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
  * written there instead (docs/ui uses them).
@@ -106,6 +107,66 @@ unit:
     await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
     await shot(page, 'pipeline');
     expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
+    await page.close();
+  });
+
+  it('draws needs as lines between job cards, says them in text, and lists environments', async () => {
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': `
+stages: [build, test]
+lib:
+  stage: build
+  parallel: 2
+  script: [echo lib]
+docs:
+  stage: build
+  script: [echo docs]
+check:
+  stage: test
+  needs: [lib, docs]
+  script: [echo check]
+lint:
+  stage: test
+  needs: []
+  script: [echo lint]
+deploy:
+  stage: test
+  needs: [check]
+  environment:
+    name: review/$CI_COMMIT_REF_SLUG
+    url: https://example.test/$CI_COMMIT_REF_SLUG
+  script: [echo deploy]
+`,
+    });
+    const page = await signedInPage();
+    await page.goto(`${fleet.coordinator.url}/#/projects/${projectId}/pipelines/${pipelineId}`);
+    await page.locator('[data-job="check"]').getByText('needs: lib 1/2, lib 2/2, docs').waitFor(WAIT);
+    await page.locator('[data-job="lint"]').getByText('needs: nothing (starts at once)').waitFor(WAIT);
+    expect(await page.locator('.need-lines').count()).toBe(0);
+    await page.getByRole('button', { name: 'Job dependencies' }).click();
+    await page.locator('svg.need-lines[data-lines="4"]').waitFor({ ...WAIT, state: 'attached' });
+    const edges = await page
+      .locator('svg.need-lines path')
+      .evaluateAll((paths) => paths.map((p) => p.getAttribute('data-edge')));
+    const ids = await fleet.api.get(`/projects/${projectId}/pipelines/${pipelineId}/jobs`);
+    const id = (name: string) => ids.body.find((j: any) => j.name === name).id;
+    expect(edges.sort()).toEqual(
+      [
+        `${id('docs')}-${id('check')}`,
+        `${id('lib 1/2')}-${id('check')}`,
+        `${id('lib 2/2')}-${id('check')}`,
+        `${id('check')}-${id('deploy')}`,
+      ].sort(),
+    );
+    expect(ids.body.find((j: any) => j.name === 'lib 1/2').needs).toBeNull();
+    await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
+    const environment = page
+      .getByRole('table', { name: 'Environments' })
+      .locator('[data-environment="review/main"]');
+    await environment.getByRole('link', { name: 'https://example.test/main' }).waitFor(WAIT);
+    await environment.getByText('success').waitFor(WAIT);
+    await environment.getByRole('link', { name: 'deploy' }).waitFor(WAIT);
+    await shot(page, 'pipeline-needs');
     await page.close();
   });
 

@@ -100,6 +100,11 @@ export interface JobContext {
   base: string;
 }
 
+/** The Flotilla `needs` extension: the names of the jobs the job needs, or null without `needs:`. */
+function needNames(job: JobRecord): string[] | null {
+  return job.definition.needs ? job.definition.needs.map((n) => n.job) : null;
+}
+
 export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
   const { pipeline, project, base } = ctx;
   const archive = ctx.artifacts.find((a) => a.fileType === 'archive');
@@ -142,6 +147,7 @@ export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
     ...(job.failureReason ? { failure_reason: job.failureReason } : {}),
     when: job.when,
     exit_code: job.exitCode,
+    needs: needNames(job),
   };
 }
 
@@ -197,6 +203,7 @@ export function presentBridge(job: JobRecord, ctx: BridgeContext): BridgeRespons
     web_url: `${base}/${project.namespacePath}/${project.path}/-/jobs/${job.id}`,
     ...(job.failureReason ? { failure_reason: job.failureReason } : {}),
     downstream_pipeline: ctx.downstream ? pipelineRef(ctx.downstream, project, base) : null,
+    needs: needNames(job),
   };
 }
 

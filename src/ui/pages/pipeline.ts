@@ -1,6 +1,7 @@
 /**
- * One pipeline as GitLab draws it: a column per stage, its jobs (and trigger jobs with a link to
- * the child pipeline), actions (retry, cancel, play), and the test report summary. Refreshes
+ * One pipeline as GitLab draws it: a column per stage (or by `needs`, with lines), its jobs (and
+ * trigger jobs with a link to the child pipeline), actions (retry, cancel, play), the test
+ * report summary and the environments it deployed to. Refreshes
  * every two seconds while it is open.
  */
 import { ActionButton } from '../actions.js';
@@ -9,6 +10,9 @@ import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
 import { duration, StatusBadge } from '../status.js';
 import type { Job, Pipeline } from '../types.js';
+import { JobColumns } from './job-columns.js';
+import { ACTIVE } from './job-card.js';
+import { PipelineEnvironments } from './pipeline-environments.js';
 
 interface TestSummary {
   total: { count: number; success: number; failed: number; skipped: number; error: number };
@@ -21,8 +25,6 @@ interface PipelineView {
   tests: TestSummary | null;
 }
 
-const ACTIVE = new Set(['created', 'pending', 'running', 'waiting_for_resource', 'preparing', 'canceling']);
-
 async function loadView(projectId: string, pipelineId: string): Promise<PipelineView> {
   const base = `/projects/${encodeURIComponent(projectId)}/pipelines/${pipelineId}`;
   const [pipeline, jobs, bridges, tests] = await Promise.all([
@@ -32,41 +34,6 @@ async function loadView(projectId: string, pipelineId: string): Promise<Pipeline
     get<TestSummary>(`${base}/test_report_summary`).catch(() => null),
   ]);
   return { pipeline, jobs, bridges, tests };
-}
-
-function stagesOf(jobs: Job[]): [string, Job[]][] {
-  const byStage = new Map<string, Job[]>();
-  for (const job of [...jobs].sort((a, b) => a.id - b.id)) {
-    const list = byStage.get(job.stage) ?? [];
-    list.push(job);
-    byStage.set(job.stage, list);
-  }
-  return [...byStage.entries()];
-}
-
-function JobCard({ job, projectId, reload }: { job: Job; projectId: string; reload: () => void }) {
-  const path = `/projects/${encodeURIComponent(projectId)}/jobs/${job.id}`;
-  const child = job.downstream_pipeline;
-  return html`<li class="job" data-job=${job.name}>
-    <${StatusBadge} status=${job.status} allowFailure=${job.allow_failure} />
-    ${
-      child
-        ? html`<a href=${`#/projects/${child.project_id}/pipelines/${child.id}`}
-            >${job.name} → child #${child.id}</a
-          >`
-        : html`<a href=${`#${path}`}>${job.name}</a>`
-    }
-    <span class="muted">${duration(job.duration)}</span>
-    ${
-      child
-        ? null
-        : html`<span class="job-actions">
-            ${job.status === 'manual' ? html`<${ActionButton} label=${`Play ${job.name}`} path=${`${path}/play`} onDone=${reload} />` : null}
-            ${ACTIVE.has(job.status) ? html`<${ActionButton} label=${`Cancel ${job.name}`} path=${`${path}/cancel`} onDone=${reload} danger />` : null}
-            ${['failed', 'canceled', 'success'].includes(job.status) ? html`<${ActionButton} label=${`Retry ${job.name}`} path=${`${path}/retry`} onDone=${reload} />` : null}
-          </span>`
-    }
-  </li>`;
 }
 
 export function PipelinePage({ projectId, pipelineId }: { projectId: string; pipelineId: string }) {
@@ -109,15 +76,6 @@ export function PipelinePage({ projectId, pipelineId }: { projectId: string; pip
       ${ACTIVE.has(pipeline.status) ? html`<${ActionButton} label="Cancel pipeline" path=${`${base}/cancel`} onDone=${reload} danger />` : null}
       ${['failed', 'canceled'].includes(pipeline.status) ? html`<${ActionButton} label="Retry pipeline" path=${`${base}/retry`} onDone=${reload} />` : null}
     </p>
-    <div class="stages">
-      ${stagesOf([...data.jobs, ...data.bridges]).map(
-        ([stage, jobs]) =>
-          html`<section class="stage" aria-label=${`Stage ${stage}`}>
-            <h2>${stage}</h2>
-            <ul>
-              ${jobs.map((job) => html`<${JobCard} key=${job.id} job=${job} projectId=${projectId} reload=${reload} />`)}
-            </ul>
-          </section>`,
-      )}
-    </div>`;
+    <${JobColumns} jobs=${[...data.jobs, ...data.bridges]} projectId=${projectId} reload=${reload} />
+    <${PipelineEnvironments} projectId=${projectId} pipelineId=${pipelineId} />`;
 }
