@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../shared/logger.js';
-import { newJob, newPipeline } from '../store/conformance.js';
+import { newJob, newPipeline, newProject } from '../store/conformance.js';
 import { createTestStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import { JobHeartbeats } from './heartbeats.js';
@@ -14,17 +14,7 @@ describe('JobHeartbeats', () => {
 
   it('writes the heartbeats of many calls in one store call, running jobs only', async () => {
     store = await createTestStore();
-    const project = await store.createProject({
-      name: 'p',
-      path: 'p',
-      namespacePath: 'g',
-      description: null,
-      defaultBranch: 'main',
-      visibility: 'public',
-      ciConfigPath: null,
-      protectedBranches: [],
-      creatorId: 1,
-    });
+    const project = await store.createProject(newProject());
     const { jobs } = await store.createPipeline(newPipeline(project.id), [
       newJob('a', { status: 'running' }),
       newJob('b', { status: 'running' }),

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../shared/clock.js';
 import { silentLogger } from '../../shared/logger.js';
 import { defaultCoordinatorConfig } from '../config.js';
-import { newJob, newPipeline } from '../store/conformance.js';
+import { newJob, newPipeline, newProject } from '../store/conformance.js';
 import { createTestStore } from '../store/create-store.js';
 import type { JobRecord, Store } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
@@ -45,17 +45,7 @@ afterEach(async () => {
 });
 
 async function runningJobs(): Promise<{ slow: JobRecord; silent: JobRecord }> {
-  const project = await store.createProject({
-    name: 'p',
-    path: 'p',
-    namespacePath: 'g',
-    description: null,
-    defaultBranch: 'main',
-    visibility: 'public',
-    ciConfigPath: null,
-    protectedBranches: [],
-    creatorId: 1,
-  });
+  const project = await store.createProject(newProject());
   const { jobs } = await store.createPipeline(newPipeline(project.id, { status: 'running' }), [
     newJob('slow', { status: 'running' }),
     newJob('silent', { status: 'running' }),

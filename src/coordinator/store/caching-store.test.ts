@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { cachingStore, type CacheBus, type CacheMessage } from './caching-store.js';
-import { newRunner } from './conformance.js';
+import { newProject, newRunner } from './conformance.js';
 import { createTestStore } from './create-store.js';
 import type { Store } from './store.js';
 
@@ -95,17 +95,7 @@ describe('cachingStore', () => {
 
   it('caches variables per project until one of them changes', async () => {
     const { raw, cached, calls } = await setup();
-    const project = await raw.createProject({
-      name: 'p',
-      path: 'p',
-      namespacePath: 'g',
-      description: null,
-      defaultBranch: 'main',
-      visibility: 'public',
-      ciConfigPath: null,
-      protectedBranches: [],
-      creatorId: 1,
-    });
+    const project = await raw.createProject(newProject());
     const variable = {
       projectId: project.id,
       key: 'K',

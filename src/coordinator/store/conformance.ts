@@ -86,6 +86,24 @@ export function newJob(name: string, over: Partial<NewJob> = {}): NewJob {
   };
 }
 
+/** A public project `g/p` of user 1 (tests that need one project and no particular fields). */
+export function newProject(
+  over: Partial<Parameters<Store['createProject']>[0]> = {},
+): Parameters<Store['createProject']>[0] {
+  return {
+    name: 'p',
+    path: 'p',
+    namespacePath: 'g',
+    description: null,
+    defaultBranch: 'main',
+    visibility: 'public',
+    ciConfigPath: null,
+    protectedBranches: [],
+    creatorId: 1,
+    ...over,
+  };
+}
+
 export function newPipeline(projectId: number, over: Partial<NewPipeline> = {}): NewPipeline {
   return {
     projectId,

@@ -7,6 +7,7 @@ import type { JobDefinition } from '../../pipeline/types.js';
 import { isFlotillaError } from '../../shared/errors.js';
 import { sql } from 'kysely';
 import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
+import { newProject } from './conformance.js';
 import { openSqlite } from './sql/sqlite-dialect.js';
 import type { NewJob } from './store.js';
 
@@ -68,17 +69,7 @@ describe('createStore (SQLite file)', () => {
     dirs.push(dir);
     const url = `sqlite://${join(dir, 'nested', 'flotilla.db')}`;
     const first = await createStore(url);
-    const project = await first.createProject({
-      name: 'p',
-      path: 'p',
-      namespacePath: 'g',
-      description: null,
-      defaultBranch: 'main',
-      visibility: 'public',
-      ciConfigPath: null,
-      protectedBranches: [],
-      creatorId: 1,
-    });
+    const project = await first.createProject(newProject());
     const job: NewJob = {
       name: 'j',
       stage: 'test',
@@ -144,17 +135,7 @@ describe('createStore (SQLite file)', () => {
     expect(await pragmas(false)).toEqual([1, 'wal']);
     const store = await createStore(join(dir, 'run.db'), { throwaway: true });
     await store.ensureRootUser();
-    const project = await store.createProject({
-      name: 'p',
-      path: 'p',
-      namespacePath: 'g',
-      description: null,
-      defaultBranch: 'main',
-      visibility: 'public',
-      ciConfigPath: null,
-      protectedBranches: [],
-      creatorId: 1,
-    });
+    const project = await store.createProject(newProject());
     await store.close();
     const reopened = await createStore(join(dir, 'run.db'));
     expect(await reopened.findProjectByPath('g', 'p')).toEqual(project);
