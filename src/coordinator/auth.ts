@@ -9,7 +9,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { FlotillaError } from '../shared/errors.js';
 import { hashToken } from '../shared/hash.js';
 import type { AccessTokenRecord, JobRecord, RunnerRecord, Store, UserRecord } from './store/store.js';
-import { CSRF_HEADER, SESSION_COOKIE, cookieValue, csrfMatches, decodeSession } from './ui/session.js';
+import {
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  cookieValue,
+  csrfMatches,
+  decodeSession,
+  type SessionClaims,
+} from './ui/session.js';
 
 export interface Principal {
   user: UserRecord;
@@ -75,12 +82,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The user of a web UI session cookie. A state-changing request made with the cookie must carry
  * the session's CSRF token (as GitLab's UI does), or it is refused with 403.
  */
-export async function findSessionPrincipal(
+export async function findSession(
   store: Store,
   headers: IncomingHttpHeaders,
   check: SessionCheck,
   now: Date,
-): Promise<Principal | null> {
+): Promise<{ principal: Principal; claims: SessionClaims } | null> {
   const value = cookieValue(headerValue(headers, 'cookie'), SESSION_COOKIE);
   const claims = value ? decodeSession(value, check.secret, now.getTime()) : null;
   if (!claims) return null;
@@ -96,7 +103,8 @@ export async function findSessionPrincipal(
       },
     );
   }
-  return findPrincipalByHash(store, claims.tokenHash, now);
+  const principal = await findPrincipalByHash(store, claims.tokenHash, now);
+  return principal ? { principal, claims } : null;
 }
 
 export async function requirePrincipal(
@@ -110,7 +118,7 @@ export async function requirePrincipal(
   const principal = token
     ? await findPrincipal(store, token, now)
     : session
-      ? await findSessionPrincipal(store, headers, session, now)
+      ? ((await findSession(store, headers, session, now))?.principal ?? null)
       : null;
   if (!principal) throw new FlotillaError('FLO_ERR_UNAUTHORIZED', '401 Unauthorized');
   return principal;

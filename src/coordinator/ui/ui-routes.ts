@@ -14,17 +14,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { FlotillaError } from '../../shared/errors.js';
 import { hashToken } from '../../shared/hash.js';
-import { findPrincipal, findSessionPrincipal, type Principal } from '../auth.js';
+import { findPrincipal, findSession, type Principal } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import { bodyOf, str } from '../routes/http-helpers.js';
-import {
-  SESSION_COOKIE,
-  cookieValue,
-  decodeSession,
-  encodeSession,
-  newCsrfToken,
-  sessionCookie,
-} from './session.js';
+import { encodeSession, newCsrfToken, sessionCookie } from './session.js';
 import { ASSETS_PREFIX, contentTypeOf, fileInside, locateUiAssets, type UiAssets } from './ui-assets.js';
 import { renderIndexHtml } from './index-html.js';
 
@@ -68,22 +61,15 @@ async function signIn(ctx: CoordinatorContext, request: FastifyRequest, reply: F
 }
 
 async function currentSession(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
-  const value = cookieValue(request.headers.cookie, SESSION_COOKIE);
-  const claims = value ? decodeSession(value, ctx.sessionSecret, ctx.clock.now().getTime()) : null;
-  const principal = claims
-    ? await findSessionPrincipal(
-        ctx.store,
-        request.headers,
-        { secret: ctx.sessionSecret, method: 'GET' },
-        ctx.clock.now(),
-      )
-    : null;
-  if (!claims || !principal) return reply.code(401).send({ message: '401 Unauthorized' });
-  return presentSessionUser(principal, claims.csrf);
+  const check = { secret: ctx.sessionSecret, method: 'GET' };
+  const session = await findSession(ctx.store, request.headers, check, ctx.clock.now());
+  if (!session) return reply.code(401).send({ message: '401 Unauthorized' });
+  return presentSessionUser(session.principal, session.claims.csrf);
 }
 
 async function signOut(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
-  await findSessionPrincipal(
+  // Checks the CSRF token of a session cookie; signing out without one just clears the cookie.
+  await findSession(
     ctx.store,
     request.headers,
     { secret: ctx.sessionSecret, method: 'DELETE' },
@@ -111,17 +97,16 @@ function servePage(assets: UiAssets, reply: FastifyReply) {
       .type('text/plain; charset=utf-8')
       .send('The web UI is not built: run `npm run build` (it writes dist/ui), then reload.\n');
   }
+  const page = renderIndexHtml(assets.importMap);
   return reply
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-cache')
     .header(
       'content-security-policy',
-      "default-src 'self'; script-src 'self' 'sha256-" +
-        renderIndexHtml(assets.importMap).importMapHash +
-        "'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+      `default-src 'self'; script-src 'self' 'sha256-${page.importMapHash}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'`,
     )
     .header('x-frame-options', 'DENY')
-    .send(renderIndexHtml(assets.importMap).html);
+    .send(page.html);
 }
 
 export function registerUiRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
