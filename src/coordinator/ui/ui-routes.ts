@@ -39,7 +39,7 @@ async function signIn(ctx: CoordinatorContext, request: FastifyRequest, reply: F
   const token = str(bodyOf(request), 'token');
   if (!token) {
     throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'token is missing: paste a personal access token', {
-      details: { fields: { token: ['is missing'] } },
+      details: { fields: { token: ['is missing: paste a personal access token (PRIVATE-TOKEN)'] } },
     });
   }
   const principal = await findPrincipal(ctx.store, token, ctx.clock.now());
