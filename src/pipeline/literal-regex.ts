@@ -16,7 +16,7 @@ export interface LiteralPattern {
 }
 
 const META = new Set([...'\\.+*?()|[]{}^$']);
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /** Reads `source` as a literal pattern under `flags` (`i`, `m`, `s`, `U`), or null. */
 export function literalPattern(source: string, flags: string): LiteralPattern | null {
