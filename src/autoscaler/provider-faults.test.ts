@@ -34,7 +34,7 @@ describe('provider faults', () => {
         const ids = await fake.increase(count);
         if (!loseNextCreateAnswer) return ids;
         loseNextCreateAnswer = false;
-        throw new ProviderError('api', 'timeout waiting for the create answer');
+        throw new ProviderError('timeout', 'timeout waiting for the create answer');
       },
     };
     const provider = createProviderGroup({
