@@ -62,6 +62,14 @@ export function retryAfterMs(value: string | null, nowMs: number): number | null
   return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
 }
 
+/** The wait a rate-limited answer asks for: `Retry-After`, else `ratelimit-reset` (epoch seconds). PURE. */
+export function askedDelayMs(headers: Headers, nowMs: number): number | null {
+  const after = retryAfterMs(headers.get('retry-after'), nowMs);
+  if (after !== null) return after;
+  const reset = Number(headers.get('ratelimit-reset'));
+  return reset > 1e9 ? Math.max(0, reset * 1000 - nowMs) : null;
+}
+
 export interface RestClient {
   call<T>(c: RestCall): Promise<RestAnswer<T>>;
 }
@@ -126,7 +134,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
         const err = failure(res.status, body, c);
         const retryable = err.kind === 'rate_limit' || (res.status >= 500 && c.idempotent);
         if (!retryable || attempt >= o.retries) throw err;
-        const asked = retryAfterMs(res.headers.get('retry-after'), o.clock.now().getTime());
+        const asked = askedDelayMs(res.headers, o.clock.now().getTime());
         await o.clock.sleep(Math.min(cap, asked ?? delay(attempt)));
       }
     },
