@@ -29,6 +29,7 @@ import { registerProjectEditRoutes } from './routes/project-edit-routes.js';
 import { registerProjectRoutes } from './routes/project-routes.js';
 import { registerRepositoryRoutes } from './routes/repository-routes.js';
 import { registerRunnerApiRoutes } from './routes/runner-api-routes.js';
+import { registerRunnerFleetRoutes } from './routes/runner-fleet-routes.js';
 import { registerRunnerJobRoutes } from './routes/runner-job-routes.js';
 import { registerRunnerRoutes } from './routes/runner-routes.js';
 import { registerTestReportRoutes } from './routes/test-report-routes.js';
@@ -188,6 +189,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerJobLogStreamRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
+  registerRunnerFleetRoutes(app, context);
   registerRunnerJobRoutes(app, context);
   registerUserRoutes(app, context);
   registerUserAdminRoutes(app, context);
