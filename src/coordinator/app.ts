@@ -17,6 +17,7 @@ import type { CoordinatorContext, GitHosting } from './context.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { registerAccessTokenRoutes } from './routes/access-token-routes.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
+import { registerFleetSampleRoutes } from './routes/fleet-sample-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
 import { registerJobLogStreamRoutes } from './routes/job-log-stream-routes.js';
@@ -190,6 +191,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
   registerRunnerFleetRoutes(app, context);
+  registerFleetSampleRoutes(app, context);
   registerRunnerJobRoutes(app, context);
   registerUserRoutes(app, context);
   registerUserAdminRoutes(app, context);

@@ -2,7 +2,8 @@
  * The fleet report extension over real HTTP: a runner manager's reporter (the real one, over a
  * stand-in fleet) reports providers and machines; `GET /runners/:id/providers` shows them; an
  * administrator's pause reaches the manager in the next answer and is written to the hand-set
- * pauses file once; errors for strangers, unknown runners and providers, and stale reports.
+ * pauses file once; errors for strangers, unknown runners and providers, and stale reports; the
+ * coordinator's own samples for the fleet charts.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -161,5 +162,19 @@ describe('runner fleet reports and provider pauses', () => {
     const viewer = new TestApi(c.api.baseUrl, pat.body.token);
     expect((await viewer.get(`/runners/${runner.id}/providers`)).status).toBe(200);
     expect((await viewer.post(`/runners/${runner.id}/providers/aws/pause`)).status).toBe(403);
+  });
+
+  it('keeps its own samples of the queue and the machines for the charts', async () => {
+    const answer = await c.api.until(async () => {
+      const res = await c.api.get('/fleet/samples');
+      return res.body.samples.length > 0 ? res.body : undefined;
+    }, 'a first fleet sample');
+    expect(answer.interval_seconds).toBe(15);
+    expect(answer.samples[0]).toEqual({
+      at: expect.any(String),
+      pending: expect.any(Number),
+      oldest_wait_seconds: expect.any(Number),
+      machines: expect.any(Number),
+    });
   });
 });
