@@ -20,6 +20,7 @@ import { registerEnvironmentRoutes } from './routes/environment-routes.js';
 import { registerFleetSampleRoutes } from './routes/fleet-sample-routes.js';
 import { registerGitRoutes } from './routes/git-routes.js';
 import { installGitLabHttp, recordRoutes, type RouteEntry } from './routes/gitlab-http.js';
+import { registerJobArtifactFileRoutes } from './routes/job-artifact-file-routes.js';
 import { registerJobLogStreamRoutes } from './routes/job-log-stream-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerLintRoutes } from './routes/lint-routes.js';
@@ -188,6 +189,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   registerPipelineDeleteRoutes(app, context);
   registerJobRoutes(app, context);
   registerJobLogStreamRoutes(app, context);
+  registerJobArtifactFileRoutes(app, context);
   registerVariableRoutes(app, context);
   registerRunnerRoutes(app, context);
   registerRunnerFleetRoutes(app, context);

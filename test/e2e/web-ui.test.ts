@@ -1,7 +1,8 @@
 /**
  * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
  * coordinator process and runner process: sign in (and a wrong token refused), watch a running
- * pipeline and its live log reach success without a reload, `needs` drawn as a graph and the
+ * pipeline and its live log reach success without a reload, log timestamps, an artifacts archive
+ * browsed and one file downloaded, `needs` drawn as a graph and the
  * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page with a
  * real runner manager of an autoscaled runner whose providers are the build's `fake` provider
  * (machines answering through the local Docker Engine) and one of them paused and given back to
@@ -81,7 +82,9 @@ compile:
     - echo compile-finished
 unit:
   stage: test
-  script: [echo unit-ok]
+  script: [echo unit-ok, mkdir -p out/sub, echo report-body > out/sub/result.txt]
+  artifacts:
+    paths: [out/]
 `,
     });
     const page = await signedInPage();
@@ -107,10 +110,23 @@ unit:
     expect(await page.locator('#job-log').getByText('dependency line', { exact: true }).count()).toBe(0);
     await header.click();
     await page.locator('#job-log').getByText('dependency line', { exact: true }).waitFor(WAIT);
+    expect(await page.locator('#job-log .log-time').count()).toBe(0);
+    await page.getByLabel('Show timestamps').check();
+    expect(await page.locator('#job-log .log-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d/);
     await shot(page, 'job');
     await page.getByRole('link', { name: `← Pipeline #${pipelineId}` }).click();
     await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
     await shot(page, 'pipeline');
+    await page.locator('[data-job="unit"] a').click();
+    await page.getByText('Browse the files').click();
+    const file = page
+      .getByRole('table', { name: 'Artifact files' })
+      .getByRole('link', { name: 'out/sub/result.txt' });
+    await file.waitFor(WAIT);
+    const href = await file.getAttribute('href');
+    const body = await page.evaluate(async (url) => (await fetch(url ?? '')).text(), href);
+    expect(body).toBe('report-body\n');
+    await shot(page, 'job-artifacts');
     expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
     await page.close();
   });
@@ -237,11 +253,11 @@ long:
     const providers = page.getByRole('table', { name: `Providers of runner #${auto.id}` });
     const primary = providers.locator('[data-provider="fake-a"]');
     await primary.getByText('▶ active').waitFor(WAIT);
-    await providers.locator('[data-provider="fake-b"]').getByText('⏸ paused').waitFor(WAIT);
+    await providers.locator('[data-provider="fake-b"]').getByText('‖ paused').waitFor(WAIT);
     await page.getByRole('button', { name: 'Pause fake-a' }).click();
     // The runner manager applies it (its hand-set pauses file, as `flotilla fleet pause`) and reports back.
     await primary.getByText('paused by hand', { exact: true }).waitFor(WAIT);
-    await primary.getByText('⏸ paused').waitFor(WAIT);
+    await primary.locator('.provider-state').getByText('‖ paused').waitFor(WAIT);
     const control = path.join(path.dirname(auto.configPath), '.flotilla', 'fleet-control.json');
     expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({ 'fake-a': true });
     await shot(page, 'fleet-paused');

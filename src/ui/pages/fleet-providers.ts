@@ -45,6 +45,8 @@ export interface RunnerFleetView {
 }
 
 function health(p: ProviderView): string {
+  // A primary paused by hand counts as failing, so that the backups take over.
+  if (p.manual === 'paused' && !p.backup) return '‖ paused by hand: backups may take over';
   if (p.failing) return p.backoff ? '✖ failing (backing off)' : '✖ failing';
   return p.backoff ? '◌ backing off' : '✔ healthy';
 }
@@ -59,7 +61,7 @@ function ProviderRow({ runnerId, p, onDone }: { runnerId: number; p: ProviderVie
   return html`<tr data-provider=${p.name}>
     <th scope="row">${p.name}</th>
     <td>${p.backup ? 'backup' : 'primary'}</td>
-    <td class="provider-state">${p.paused ? '⏸ paused' : '▶ active'}</td>
+    <td class="provider-state">${p.paused ? '‖ paused' : '▶ active'}</td>
     <td>${health(p)}</td>
     <td>${p.errors}</td>
     <td class="provider-setting">${setting(p)}</td>
