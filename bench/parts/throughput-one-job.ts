@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ClientStats } from '../clients/client-stats.js';
 
 import { createRunners } from '../lib/clients.js';
-import { scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
+import { perJob, scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
 import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
 import { OUT } from '../lib/paths.js';
 import { nodeProcess } from '../lib/proc.js';
@@ -19,6 +19,8 @@ const ONE_JOB = ['noop:', '  tags: [one-job]', '  script:', '    - "true"', ''].
 export interface OneJobCalls {
   creation: number | null;
   requestToSuccess: number | null;
+  /** The calls from request to success, per operation ("op n calls/job …"). */
+  requestToSuccessByOperation: string[];
 }
 
 export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<OneJobCalls> {
@@ -52,5 +54,6 @@ export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<O
   return {
     creation: totalPerJob(a, b, 1),
     requestToSuccess: stats.completed === 1 ? totalPerJob(b, c, 1) : null,
+    requestToSuccessByOperation: perJob(b, c, 1, 20).filter((x) => !x.startsWith('durable ')),
   };
 }

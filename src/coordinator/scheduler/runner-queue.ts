@@ -41,6 +41,9 @@ export interface QueueBus {
   subscribe(handler: (message: QueueMessage) => void): void;
 }
 
+/** Never part of a version that `version()` returns. */
+const CLAIMED_SUFFIX = '-more';
+
 export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolean {
   if (runner.accessLevel === 'ref_protected' && !job.protected) return false;
   if (job.tagList.length === 0) return runner.runUntagged;
@@ -108,6 +111,25 @@ export class RunnerQueue {
   bump(runnerId: number): void {
     this.#bumpHere(runnerId);
     this.#bus?.publish({ kind: 'runner', runnerId });
+  }
+
+  /**
+   * The version to answer a request that took a job with: never current, so the runner's next
+   * request looks for another job at once instead of being held, and nobody else is woken.
+   */
+  afterClaim(version: string): string {
+    return `${version}${CLAIMED_SUFFIX}`;
+  }
+
+  /**
+   * Wakes one held request of this runner without changing its version (a safety net after a
+   * claim: a request held because its claim lost a race to this one looks again). Waking all of
+   * them would send every held client of a shared token to the store for each job taken.
+   */
+  wakeOne(runnerId: number): void {
+    const set = this.#waiters.get(runnerId);
+    const first = set?.values().next();
+    if (first && first.done !== true) first.value.wake();
   }
 
   forget(runnerId: number): void {
