@@ -185,7 +185,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         `  ${storeLabel(t.kind)} store calls for a one-job pipeline: creation ${round(calls.creation, 0)}, job request → success ${against(round(calls.requestToSuccess, 0), ONE_JOB_CALLS_TARGET, false)}`,
       );
       console.log(
-        `    of which: ${calls.requestToSuccessByOperation.map((x) => x.replace(/ calls\/job.*/, '')).join(', ')}`,
+        `    of which (with the ${calls.scrapeCalls} calls of the bench's own /metrics scrape, subtracted above): ${calls.requestToSuccessByOperation.map((x) => x.replace(/ calls\/job.*/, '')).join(', ')}`,
       );
     }
     return targets.flatMap((t) => {
