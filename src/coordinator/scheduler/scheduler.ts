@@ -122,6 +122,7 @@ export class Scheduler {
     let updated: JobRecord | null = null;
     await this.#serial(job.pipelineId, async () => {
       updated = await finishJob(this.deps, job, result);
+      if (updated) this.heartbeats.forget(job.id);
       if (updated) await afterFinish(this.deps, updated);
       return processPipeline(this.deps, job.pipelineId);
     });
