@@ -109,6 +109,10 @@ async function requestJob(
     // Read before the claim: a job queued while the claim runs changes the version, so a request
     // that found nothing is not held on a version that already counts that job.
     const version = queue.version(runner.id, match);
+    if (queue.knownEmpty(runner.id)) {
+      reply.header(HEADER_LAST_UPDATE, version);
+      return reply.code(204).send();
+    }
     const retrieving = ctx.clock.monotonic();
     const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
     ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
@@ -125,6 +129,7 @@ async function requestJob(
       queue.wakeOne(runner.id);
       return reply.code(201).type('application/json').send(JSON.stringify(claimed.payload));
     }
+    queue.foundNothing(runner.id, version);
     reply.header(HEADER_LAST_UPDATE, version);
     return reply.code(204).send();
   }

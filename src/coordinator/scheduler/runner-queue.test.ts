@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { RunnerQueue } from './runner-queue.js';
+import { EMPTY_FOR_MS, RunnerQueue } from './runner-queue.js';
 
 const untagged = { tagList: [], runUntagged: true, accessLevel: 'not_protected' as const };
 
@@ -39,5 +39,27 @@ describe('RunnerQueue after a claim', () => {
     queue.wakeAll();
     await Promise.resolve();
     expect(queue.waiting).toBe(0);
+  });
+
+  it('remembers an empty claim for the version it was made at, briefly', () => {
+    let now = 0;
+    const queue = new RunnerQueue(undefined, () => now);
+    const version = queue.version(1, untagged);
+    queue.foundNothing(1, version);
+    expect(queue.knownEmpty(1)).toBe(true);
+    expect(queue.knownEmpty(2)).toBe(false);
+    now = EMPTY_FOR_MS;
+    expect(queue.knownEmpty(1)).toBe(false);
+
+    queue.foundNothing(1, version);
+    queue.jobsQueued([{ tagList: [], protected: false }]);
+    expect(queue.knownEmpty(1)).toBe(false);
+    // A claim made before a job was queued says nothing about the version after it.
+    queue.foundNothing(1, version);
+    expect(queue.knownEmpty(1)).toBe(false);
+
+    queue.foundNothing(1, queue.version(1, untagged));
+    queue.wakeOne(1);
+    expect(queue.knownEmpty(1)).toBe(false);
   });
 });
