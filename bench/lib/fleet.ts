@@ -106,6 +106,8 @@ export interface RunnerTomlOptions {
   listenAddress?: string;
   outputLimitKiB?: number;
   extraRunner?: string[];
+  /** Writes a V8 CPU profile of the runner into this folder when it stops (`--cpu-prof`). */
+  cpuProfDir?: string;
 }
 
 /** Writes a runner config.toml and starts `flotilla runner run` on it. */
@@ -132,7 +134,11 @@ export async function startBenchRunner(o: RunnerTomlOptions): Promise<BenchProce
     '',
   ];
   await writeFile(configPath, lines.join('\n'));
-  const proc = flotillaProcess(['runner', 'run', '--config', configPath]);
+  const proc = flotillaProcess(
+    ['runner', 'run', '--config', configPath],
+    {},
+    o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [],
+  );
   await proc
     .waitFor(/runner manager started|"msg":"runner manager started"/, 30_000)
     .catch(async (err: unknown) => {
