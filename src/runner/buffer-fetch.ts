@@ -43,8 +43,8 @@ function responseHeaders(raw: http.IncomingHttpHeaders): Headers {
 
 export function createBufferFetch(): BufferFetch {
   const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
   };
 
   function send(url: URL, init: RequestInit, body: Buffer, retry: boolean): Promise<Response> {
