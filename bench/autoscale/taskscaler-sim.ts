@@ -27,6 +27,20 @@ export interface FleetRun extends SimResult {
   backup?: SimProviderStats;
   /** Provider errors the group counted, by kind (what flotilla_autoscaler_provider_errors_total shows). */
   providerErrors: Record<string, number>;
+  /** flotilla_autoscaler_decisions_total of the measured day, by `action:reason` (Flotilla only). */
+  decisions?: Record<string, number>;
+}
+
+async function decisionsOf(registry: Registry): Promise<Record<string, number>> {
+  const metric = (await registry.getMetricsAsJSON()).find(
+    (m) => m.name === 'flotilla_autoscaler_decisions_total',
+  );
+  const out: Record<string, number> = {};
+  for (const v of metric?.values ?? []) {
+    const key = `${String(v.labels.action)}:${String(v.labels.reason)}`;
+    out[key] = (out[key] ?? 0) + v.value;
+  }
+  return out;
 }
 
 /** Counters of the measured day: `now` minus what the warm-up day left. */
@@ -54,6 +68,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     ...(s.predictive ? { predictive: s.predictive } : {}),
   });
   const providerErrors: Record<string, number> = {};
+  const registry = new Registry();
   // The same throttle mapping as the manager's fleet (src/autoscaler/fleet.ts buildGroup).
   const group = createProviderGroup({
     members: [
@@ -90,7 +105,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     readyCheck: async () => undefined,
     clock,
     logger,
-    metrics: autoscalerMetrics(new Registry()),
+    metrics: autoscalerMetrics(registry),
   });
 
   const acc = createAccounting();
@@ -106,6 +121,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     provider: { ...cloud.stats },
     backup: { ...(backup?.stats ?? cloud.stats) },
     errors: { ...providerErrors },
+    decisions: {} as Record<string, number>,
   };
   for (let t = -warmup; t < day || (open > 0 && t < day + DRAIN_SECONDS); t++) {
     if (t === 0 && warmup > 0)
@@ -113,6 +129,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         provider: { ...cloud.stats },
         backup: { ...(backup?.stats ?? cloud.stats) },
         errors: { ...providerErrors },
+        decisions: await decisionsOf(registry),
       };
     for (const l of finishing.get(t) ?? []) {
       busy.delete(splitKey(l.key).id);
@@ -147,5 +164,6 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     provider: minus(cloud.stats, before.provider),
     ...(backup ? { backup: minus(backup.stats, before.backup) } : {}),
     providerErrors: minus(providerErrors, before.errors),
+    decisions: minus(await decisionsOf(registry), before.decisions),
   };
 }

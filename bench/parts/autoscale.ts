@@ -146,6 +146,16 @@ function settingsFor(day: Day, idleCount: number, idleTimeSeconds: number): Flee
   };
 }
 
+/** Jobs that waited more than `limit` s, by the hour they arrived. PURE. */
+export function longWaitsByHour(r: Pick<FleetRun, 'waits' | 'arrivals'>, limit = 56): number[] {
+  const hours = new Array<number>(24).fill(0);
+  r.waits.forEach((w, i) => {
+    const h = Math.floor((r.arrivals[i] ?? 0) / 3600) % 24;
+    if (w > limit) hours[h] = (hours[h] ?? 0) + 1;
+  });
+  return hours;
+}
+
 function figuresOf(r: FleetRun, wallSeconds: number) {
   const money = dayCost(r.lifetimes);
   return {
@@ -169,6 +179,13 @@ function figuresOf(r: FleetRun, wallSeconds: number) {
     api_errors: r.provider.apiErrors,
     outage_errors: r.provider.outageErrors,
     backup_machines_created: r.backup?.created ?? null,
+    decisions: Object.entries(r.decisions ?? {})
+      .filter(([, v]) => v > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    /** Jobs that waited longer than 56 s (the normal day's best baseline p95), by arrival hour. */
+    long_waits_by_hour: longWaitsByHour(r).join(' '),
     provider_errors_seen: Object.entries(r.providerErrors)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${v}`)
@@ -240,6 +257,8 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
       }),
     );
     console.log(`  ${line('Flotilla predictive', ours)}`);
+    console.log(`     Flotilla decisions: ${ours.decisions}`);
+    console.log(`     jobs waiting > 56 s by arrival hour, Flotilla: ${ours.long_waits_by_hour}`);
     const best = bestOf(baselines);
     const b = baselines[best]!.figures;
     const saved = 1 - ours.total_machine_min! / b.total_machine_min!;

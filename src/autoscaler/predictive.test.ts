@@ -114,12 +114,14 @@ describe('predictive idle pool', () => {
     expect(predictedIdle(forecast(b), { ...policy, useWithinMs: HOUR }, 0).slots).toBe(9);
   });
 
-  it('counts on running jobs to free slots within half a boot time', () => {
+  it('counts on running jobs to free slots within one boot time', () => {
     const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
-    // 10 busy, jobs of 5 min, boot 1 min: 10 × 0.5 / 5 = 1 slot expected back.
+    // 10 busy, jobs of 5 min, boot 1 min: 10 × 1 / 5 = 2 slots expected back, as soon as a boot.
     const g = predictedIdle(forecast(b, { meanJobMs: 5 * MIN }), policy, 10);
-    expect(g.detail.expectedReleases).toBe(1);
-    expect(g.slots).toBe(4);
+    expect(g.detail.expectedReleases).toBe(2);
+    expect(g.slots).toBe(3);
+    // Jobs shorter than a boot: every busy slot comes back before a new machine would.
+    expect(predictedIdle(forecast(b, { meanJobMs: MIN / 2 }), policy, 3).detail.expectedReleases).toBe(3);
   });
 
   it('caps the pool at max_idle and holds nothing without demand', () => {

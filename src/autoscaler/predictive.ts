@@ -11,7 +11,8 @@
  *   - slot k is expected to be used within `use_within`: the measured rate of jobs whose burst
  *     count reaches k is at least one per `use_within` (a slot that bursts rarely reach is not
  *     paid for all day);
- * minus the slots running jobs are expected to free within half a boot time (reuse before boot).
+ * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
+ * that takes a released slot waits no longer than it would for the machine a new slot needs).
  * gitlab-runner's idle_count / scale_factor stay a floor.
  *
  * Scale-in keeps the highest target of the last `scale_in_delay` (hysteresis); an idle machine
@@ -77,7 +78,7 @@ export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number)
   if (f.spanMs > 0)
     while (usedSlots < percentileSlots && (uses(f.bursts, usedSlots + 1) * s.useWithinMs) / f.spanMs >= 1)
       usedSlots++;
-  const expectedReleases = f.meanJobMs > 0 ? Math.floor(inUse * Math.min(1, f.bootMs / 2 / f.meanJobMs)) : 0;
+  const expectedReleases = f.meanJobMs > 0 ? Math.floor(inUse * Math.min(1, f.bootMs / f.meanJobMs)) : 0;
   let slots = Math.max(0, usedSlots - expectedReleases);
   if (s.maxIdle > 0) slots = Math.min(slots, s.maxIdle);
   return {
