@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createFakeClock } from '../runner/testing/fake-clock.js';
+import { createFakeClock } from '../../test/kits/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { createProviderGroup } from './provider-group.js';
 import { createFakeProvider } from './providers/fake/fake-provider.js';
