@@ -27,7 +27,7 @@
  *   caller); an executor never logs job output or secrets through the process logger.
  */
 import type { JobPayload, JobVariable } from '../api/runner-api.js';
-import type { CacheConfig } from '../config/cache-config.js';
+import type { CacheConfig } from './cache/cache-config.js';
 
 export const BUILD_STAGES = [
   'prepare_executor',

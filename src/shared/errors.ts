@@ -28,6 +28,10 @@ export const ERROR_CODES = {
     status: 502,
     summary: 'a Docker Engine closed the connection before it answered',
   },
+  FLO_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    summary: "the coordinator's database cannot be reached (restarting, or the connection was lost)",
+  },
   FLO_ERR_MACHINE_LOST: { status: 503, summary: 'an autoscaled machine stopped answering under a job' },
   FLO_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
 } as const;

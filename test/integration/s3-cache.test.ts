@@ -13,7 +13,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { JobCacheSpec } from '../../src/api/runner-api.js';
-import { cacheConfigSchema, type CacheConfigInput } from '../../src/config/cache-config.js';
+import { cacheConfigSchema, type CacheConfigInput } from '../../src/executors/cache/cache-config.js';
 import { remoteCacheFor } from '../../src/executors/cache/remote-cache.js';
 import { s3ClientOptions } from '../../src/executors/cache/s3-urls.js';
 import { archiveCaches, extractCaches, type CacheRequest } from '../../src/executors/cache/stages.js';

@@ -4,7 +4,7 @@
  * pre-signed PUT URL of the key it saves. Nothing here can fail a job: a bad key or a signing
  * failure becomes a warning the job's log shows.
  */
-import type { CacheConfig } from '../../config/cache-config.js';
+import type { CacheConfig } from './cache-config.js';
 import { errorMessage } from '../../shared/errors.js';
 import { variableValue, type ExecutorJob } from '../executor.js';
 import { restoreKeys } from './keys.js';

@@ -7,7 +7,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
-import { s3AuthenticationType, type S3CacheConfig } from '../../config/cache-config.js';
+import { s3AuthenticationType, type S3CacheConfig } from './cache-config.js';
 
 /** Signs GET and PUT URLs of one bucket's objects. */
 export interface CacheUrlSigner {

@@ -13,7 +13,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { JobCacheSpec, JobPayload } from '../../../src/api/runner-api.js';
-import { cacheConfigSchema, type CacheConfig } from '../../../src/config/cache-config.js';
+import { cacheConfigSchema, type CacheConfig } from '../../../src/executors/cache/cache-config.js';
 import type { ExecutorRunnerInfo } from '../../../src/executors/executor.js';
 import { createShellExecutorFactory } from '../../../src/executors/shell/shell-executor.js';
 import {
