@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 
 import type { JobCacheSpec, JobPayload } from '../../../src/api/runner-api.js';
 import { createDockerAutoscalerExecutorFactory } from '../../../src/autoscaler/docker-autoscaler-executor.js';
-import { cacheConfigSchema, type CacheConfig } from '../../../src/config/cache-config.js';
+import { cacheConfigSchema, type CacheConfig } from '../../../src/executors/cache/cache-config.js';
 import {
   startS3Server,
   S3_ACCESS_KEY,
