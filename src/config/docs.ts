@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 
+import { cacheObjectSchema, s3CacheObjectSchema } from '../executors/cache/cache-config.js';
 import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
+import { digitaloceanProviderConfigSchema } from '../autoscaler/providers/digitalocean/config.js';
+import { gceProviderConfigSchema } from '../autoscaler/providers/gce/config.js';
 import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
 import {
   configSchema,
@@ -68,6 +71,18 @@ export function renderConfigDocs(): string {
     '',
     table(describeKeys(runnerConfigSchema.shape, 'runners.')),
     '',
+    '## `[runners.cache]` keys (distributed cache)',
+    '',
+    "See docs/cache.md. gitlab-runner's key names and spelling.",
+    '',
+    table(
+      describeKeys(cacheObjectSchema.shape, 'runners.cache.').filter((d) => d.key !== 'runners.cache.s3'),
+    ),
+    '',
+    '## `[runners.cache.s3]` keys',
+    '',
+    table(describeKeys(s3CacheObjectSchema.shape, 'runners.cache.s3.')),
+    '',
     '## `[consul]` keys',
     '',
     table(describeKeys(consulConfigSchema.shape, 'consul.')),
@@ -83,6 +98,18 @@ export function renderConfigDocs(): string {
     'See `src/autoscaler/providers/local/readme.md`.',
     '',
     table(describeKeys(localProviderConfigSchema.shape)),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "gce"`',
+    '',
+    'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
+    '',
+    table(describeKeys(gceProviderConfigSchema.shape)),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "digitalocean"`',
+    '',
+    'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
+    '',
+    table(describeKeys(digitaloceanProviderConfigSchema.shape)),
     '',
     '## Accepted but not supported yet (warned and ignored)',
     '',
