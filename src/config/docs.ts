@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 import { cacheObjectSchema, s3CacheObjectSchema } from '../executors/cache/cache-config.js';
 import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
+import { digitaloceanProviderConfigSchema } from '../autoscaler/providers/digitalocean/config.js';
+import { gceProviderConfigSchema } from '../autoscaler/providers/gce/config.js';
 import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
 import {
   configSchema,
@@ -96,6 +98,18 @@ export function renderConfigDocs(): string {
     'See `src/autoscaler/providers/local/readme.md`.',
     '',
     table(describeKeys(localProviderConfigSchema.shape)),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "gce"`',
+    '',
+    'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
+    '',
+    table(describeKeys(gceProviderConfigSchema.shape)),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "digitalocean"`',
+    '',
+    'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
+    '',
+    table(describeKeys(digitaloceanProviderConfigSchema.shape)),
     '',
     '## Accepted but not supported yet (warned and ignored)',
     '',

@@ -1,5 +1,7 @@
 /** The providers this build knows, by `plugin` name. A new provider is a folder and a line here. */
 import { fakeProviderFactory } from './fake/fake-provider.js';
+import { digitaloceanProviderFactory } from './digitalocean/provider.js';
+import { gceProviderFactory } from './gce/provider.js';
 import { localProviderFactory } from './local/local-provider.js';
 import type { ProviderFactory } from './provider.js';
 
@@ -15,6 +17,8 @@ function erase<C>(f: ProviderFactory<C>): ProviderFactory<unknown> {
 export const PROVIDERS: ReadonlyMap<string, ProviderFactory<unknown>> = new Map([
   [localProviderFactory.name, erase(localProviderFactory)],
   [fakeProviderFactory.name, erase(fakeProviderFactory)],
+  [gceProviderFactory.name, erase(gceProviderFactory)],
+  [digitaloceanProviderFactory.name, erase(digitaloceanProviderFactory)],
 ]);
 
 export function providerFactory(plugin: string): ProviderFactory<unknown> {

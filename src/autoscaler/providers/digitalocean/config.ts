@@ -1,0 +1,90 @@
+/** The `plugin_config` table of the `digitalocean` provider (`plugin = "digitalocean"`): droplets. */
+import { z } from 'zod';
+
+export const digitaloceanProviderConfigSchema = z
+  .object({
+    region: z.string().min(1).describe('Region slug, e.g. `nyc1`.'),
+    size: z.string().default('s-2vcpu-4gb').describe('Droplet size slug.'),
+    image: z
+      .string()
+      .default('docker-20-04')
+      .describe('Image slug or id (the Docker 1-Click image by default).'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1 to 12 lowercase letters or digits, starting with a letter')
+      .optional()
+      .describe(
+        'The group name: droplets are `flotilla-<name>-<random>` tagged `flotilla-<name>`; default: the runner name, shortened. Each manager needs its own.',
+      ),
+    tags: z.array(z.string()).default([]).describe('Extra tags of every droplet.'),
+    ssh_keys: z
+      .array(z.union([z.string(), z.number().int()]))
+      .default([])
+      .describe('SSH key ids or fingerprints added to the droplets.'),
+    user_data: z
+      .string()
+      .optional()
+      .describe(
+        'cloud-init user data, e.g. the script that starts the Docker Engine (docs/providers/digitalocean.md).',
+      ),
+    vpc_uuid: z.string().optional().describe('The VPC of the droplets (the region default when unset).'),
+    monitoring: z.boolean().default(false).describe("DigitalOcean's monitoring agent."),
+    token_file: z
+      .string()
+      .optional()
+      .describe('A file holding the API token; default: the `DIGITALOCEAN_TOKEN` environment variable.'),
+    api_endpoint: z
+      .string()
+      .url()
+      .default('https://api.digitalocean.com/v2/')
+      .describe('API base URL (an emulator in tests).'),
+    use_private_ip: z
+      .boolean()
+      .default(true)
+      .describe('Reach droplets on their VPC (private) address; false: their public address.'),
+    docker_port: z.number().int().min(1).max(65535).default(2375).describe("The droplets' engine port."),
+    docker_tls_cert_path: z
+      .string()
+      .optional()
+      .describe('Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates.'),
+    forward_coordinator: z
+      .boolean()
+      .default(false)
+      .describe("The droplets' job networks have no route out: forward the coordinator per job."),
+    node_exporter_port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe('A node exporter on every droplet at this port (0 = none), listed as a metrics target.'),
+    max_size: z.number().int().min(0).default(0).describe('The most droplets of this group (0 = no limit).'),
+    boot_timeout: z
+      .number()
+      .positive()
+      .default(300)
+      .describe('Seconds an active droplet may take until its engine answers before it counts as `timeout`.'),
+    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .default(4)
+      .describe('Retries of 429 answers (after `Retry-After` / `ratelimit-reset`) and of 5xx on safe calls.'),
+  })
+  .strict();
+
+export type DigitaloceanProviderConfig = z.output<typeof digitaloceanProviderConfigSchema>;
+
+/** The group name from the config or the runner name. PURE. */
+export function dropletGroup(config: DigitaloceanProviderConfig, runnerName: string): string {
+  if (config.name) return config.name;
+  const s = runnerName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const g = /^[a-z]/.test(s) ? s : `r${s}`;
+  return g.slice(0, 12) || 'fleet';
+}
+
+/** The tag every droplet of the group carries (listing and reconciling filter on it). PURE. */
+export function groupTag(group: string): string {
+  return `flotilla-${group}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * The `digitalocean` provider: droplets in one region (see readme.md). Droplets are named by the
+ * provider (`flotilla-<group>-<random>`, the machine id) and tagged `flotilla-<group>` in the create
+ * request itself; listing is by tag, so a create whose answer is lost is found again by name, and a
+ * droplet no manager knows is removed by the orphan cleaner (GitLab's hanging-droplets-cleaner).
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { Logger } from '../../../shared/logger.js';
+import { silentLogger } from '../../../shared/logger.js';
+import { pingEngine } from '../local/engine-ping.js';
+import {
+  ProviderError,
+  providerErrorKind,
+  type ConnectInfo,
+  type InstanceGroup,
+  type InstanceReport,
+  type ProviderFactory,
+} from '../provider.js';
+import { createDigitaloceanApi, type DigitaloceanApi, type Droplet } from './api.js';
+import { dropletBody } from './body.js';
+import {
+  digitaloceanProviderConfigSchema,
+  dropletGroup,
+  groupTag,
+  type DigitaloceanProviderConfig,
+} from './config.js';
+
+export interface DigitaloceanProviderOptions {
+  config: DigitaloceanProviderConfig;
+  runnerName: string;
+}
+
+/** The address the manager uses for a droplet. PURE. */
+export function dropletAddress(d: Droplet, usePrivate: boolean): string | null {
+  const want = usePrivate ? 'private' : 'public';
+  return d.networks.v4.find((n) => n.type === want)?.ip_address ?? null;
+}
+
+export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
+  const { config } = options;
+  const group = dropletGroup(config, options.runnerName);
+  const tag = groupTag(group);
+  let api: DigitaloceanApi | null = null;
+  let logger: Logger = silentLogger();
+  let now = (): Date => new Date();
+  const dropletIds = new Map<string, number>();
+  const addressOf = new Map<string, string>();
+  const deleting = new Set<string>();
+
+  const client = (): DigitaloceanApi => {
+    if (!api) throw new Error('digitalocean provider used before init');
+    return api;
+  };
+
+  async function listAll(): Promise<Droplet[]> {
+    const droplets = (await client().listByTag(tag)).filter((d) => d.tags.includes(tag));
+    for (const d of droplets) {
+      dropletIds.set(d.name, d.id);
+      const a = dropletAddress(d, config.use_private_ip);
+      if (a) addressOf.set(d.name, a);
+    }
+    return droplets;
+  }
+
+  async function state(d: Droplet): Promise<InstanceReport> {
+    const createdAt = new Date(d.created_at);
+    const base = { id: d.name, createdAt };
+    if (deleting.has(d.name)) return { ...base, state: 'deleting' };
+    if (d.status === 'new') return { ...base, state: 'creating' };
+    if (d.status !== 'active') return { ...base, state: 'timeout' };
+    const a = dropletAddress(d, config.use_private_ip);
+    if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
+      return { ...base, state: 'running' };
+    const age = (now().getTime() - createdAt.getTime()) / 1000;
+    return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
+  }
+
+  /** Creates one droplet; resolves its name, also when the answer was lost (the listing will tell). */
+  async function createOne(): Promise<string> {
+    const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
+    try {
+      const d = await client().create(dropletBody(config, name, group));
+      dropletIds.set(name, d.id);
+      return name;
+    } catch (err) {
+      // A lost answer or a server error after the request was read: the droplet may exist.
+      const status = (err as { status?: number }).status ?? 0;
+      if (providerErrorKind(err) === 'timeout' || status >= 500) {
+        logger.warn({ err, machine: name }, 'create not answered; the listing by tag will tell');
+        return name;
+      }
+      throw err;
+    }
+  }
+
+  async function idOf(name: string): Promise<number | null> {
+    if (!dropletIds.has(name)) await listAll();
+    return dropletIds.get(name) ?? null;
+  }
+
+  async function removeOne(name: string): Promise<string> {
+    const id = await idOf(name);
+    if (id === null) return name;
+    deleting.add(name);
+    try {
+      await client().remove(id);
+    } finally {
+      deleting.delete(name);
+    }
+    dropletIds.delete(name);
+    addressOf.delete(name);
+    return name;
+  }
+
+  async function address(name: string): Promise<string> {
+    const known = addressOf.get(name);
+    if (known) return known;
+    const id = await idOf(name);
+    const d = id === null ? null : await client().get(id);
+    const a = d ? dropletAddress(d, config.use_private_ip) : null;
+    if (!a) throw new Error(`droplet ${name} has no ${config.use_private_ip ? 'private' : 'public'} address`);
+    addressOf.set(name, a);
+    return a;
+  }
+
+  return {
+    async init(deps) {
+      logger = deps.logger.child({ provider: 'digitalocean', group });
+      now = () => deps.clock.now();
+      api = await createDigitaloceanApi(config, deps.clock);
+      return { id: `digitalocean/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
+    },
+    async update(report) {
+      const states = await Promise.all((await listAll()).map(state));
+      for (const s of states) report(s);
+    },
+    async increase(count) {
+      const existing = config.max_size > 0 ? (await listAll()).length : 0;
+      const n = config.max_size > 0 ? Math.min(count, config.max_size - existing) : count;
+      if (n <= 0) throw new ProviderError('capacity', `group ${group} is full (max_size ${config.max_size})`);
+      const results = await Promise.allSettled(Array.from({ length: n }, () => createOne()));
+      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      for (const err of failures) logger.warn({ err }, 'droplet creation failed');
+      if (created.length === 0 && failures[0] !== undefined) {
+        const first = failures[0];
+        throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
+      }
+      return created;
+    },
+    async decrease(ids) {
+      const results = await Promise.allSettled(ids.map(removeOne));
+      for (const r of results)
+        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'droplet deletion failed');
+      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    },
+    async connectInfo(id): Promise<ConnectInfo> {
+      const a = await address(id);
+      return {
+        id,
+        internalAddr: a,
+        externalAddr: a,
+        dockerHost: `tcp://${a}:${config.docker_port}`,
+        ...(config.docker_tls_cert_path ? { tls: { certPath: config.docker_tls_cert_path } } : {}),
+        ...(config.forward_coordinator ? { forwardCoordinator: true } : {}),
+        ...(config.node_exporter_port > 0 ? { metricsTargets: [`${a}:${config.node_exporter_port}`] } : {}),
+        zone: config.region,
+      };
+    },
+    async heartbeat(id) {
+      const a = await address(id);
+      if (!(await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
+        throw new Error(`droplet ${id} does not answer`);
+    },
+    async shutdown() {},
+  };
+}
+
+export const digitaloceanProviderFactory = {
+  name: 'digitalocean',
+  parseConfig: (raw, context) => ({
+    config: digitaloceanProviderConfigSchema.parse(raw ?? {}),
+    runnerName: context.runnerName,
+  }),
+  create: (options) => createDigitaloceanProvider(options),
+} satisfies ProviderFactory<DigitaloceanProviderOptions>;

@@ -1,0 +1,129 @@
+/** The `plugin_config` table of the `gce` provider (`plugin = "gce"`): Compute Engine instances. */
+import { z } from 'zod';
+
+const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
+
+export const gceProviderConfigSchema = z
+  .object({
+    project: z.string().min(1).describe('The Google Cloud project id that holds the instances.'),
+    zones: z
+      .array(z.string().regex(ZONE, 'must be a zone such as "us-east1-c"'))
+      .min(1)
+      .describe(
+        'Zones to create instances in, spread evenly; a zone that fails (quota, capacity, errors) is skipped for `zone_cooldown`.',
+      ),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1 to 12 lowercase letters or digits, starting with a letter')
+      .optional()
+      .describe(
+        'The group name: instances are `flotilla-<name>-<random>` labelled `flotilla-group=<name>`; default: the runner name, shortened. Each manager needs its own.',
+      ),
+    instance_template: z
+      .string()
+      .optional()
+      .describe(
+        'An instance template (`global/instanceTemplates/NAME` or a full URL); when set, machine_type and image are optional overrides.',
+      ),
+    machine_type: z.string().default('e2-standard-2').describe('Machine type, e.g. `e2-standard-2`.'),
+    image: z
+      .string()
+      .default('projects/debian-cloud/global/images/family/debian-12')
+      .describe('Boot disk source image (or image family URL).'),
+    disk_size_gb: z.number().int().min(10).default(30).describe('Boot disk size in GB.'),
+    disk_type: z.string().default('pd-balanced').describe('Boot disk type.'),
+    network: z.string().default('global/networks/default').describe('VPC network.'),
+    subnetwork: z.string().optional().describe('Subnetwork (`regions/REGION/subnetworks/NAME`).'),
+    use_internal_ip: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Reach the machines on their internal IP (the manager runs in the VPC); false: an ephemeral external IP is attached and used.',
+      ),
+    labels: z.record(z.string()).default({}).describe('Extra labels of every instance.'),
+    tags: z.array(z.string()).default([]).describe('Network tags (firewall rules), e.g. `flotilla-docker`.'),
+    metadata: z
+      .record(z.string())
+      .default({})
+      .describe(
+        'Instance metadata, e.g. `startup-script` that starts the Docker Engine (see docs/providers/gce.md).',
+      ),
+    service_account: z
+      .string()
+      .optional()
+      .describe("The instances' own service account email (none when unset)."),
+    preemptible: z.boolean().default(false).describe('Spot (preemptible) instances.'),
+    credentials_file: z
+      .string()
+      .optional()
+      .describe(
+        'Service account key JSON; unset: application default credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server).',
+      ),
+    api_endpoint: z
+      .string()
+      .url()
+      .default('https://compute.googleapis.com/compute/v1/')
+      .describe('Compute API base URL (a private endpoint, or an emulator in tests).'),
+    docker_port: z.number().int().min(1).max(65535).default(2375).describe("The machines' engine port."),
+    docker_tls_cert_path: z
+      .string()
+      .optional()
+      .describe(
+        'Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates (docker_port then usually 2376).',
+      ),
+    forward_coordinator: z
+      .boolean()
+      .default(false)
+      .describe(
+        "The machines' job networks have no route out (engines started with --iptables=false): forward the coordinator per job.",
+      ),
+    node_exporter_port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe('A node exporter on every machine at this port (0 = none), listed as a metrics target.'),
+    max_size: z.number().int().min(0).default(0).describe('The most instances of this group (0 = no limit).'),
+    boot_timeout: z
+      .number()
+      .positive()
+      .default(300)
+      .describe(
+        'Seconds a RUNNING instance may take until its engine answers before it counts as `timeout`.',
+      ),
+    operation_timeout: z
+      .number()
+      .positive()
+      .default(120)
+      .describe('Seconds to wait for an insert or delete zone operation.'),
+    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .default(4)
+      .describe('Retries of rate-limited (429, rateLimitExceeded) and 5xx answers, with backoff.'),
+    zone_cooldown: z
+      .number()
+      .min(0)
+      .default(300)
+      .describe('Seconds a zone that failed a creation is skipped while another zone can take it.'),
+  })
+  .strict();
+
+export type GceProviderConfig = z.output<typeof gceProviderConfigSchema>;
+
+/** The group name from the config or the runner name. PURE. */
+export function gceGroup(config: GceProviderConfig, runnerName: string): string {
+  if (config.name) return config.name;
+  const s = runnerName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const g = /^[a-z]/.test(s) ? s : `r${s}`;
+  return g.slice(0, 12) || 'fleet';
+}
+
+/** A full resource URL or a path relative to the project. PURE. */
+export function projectResource(project: string, ref: string): string {
+  if (/^https?:\/\//.test(ref) || ref.startsWith('projects/')) return ref;
+  return `projects/${project}/${ref}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Harness of the cloud providers' end-to-end tests: a cloud emulator in the test process boots real
+ * `local`-style machines (network namespace + Docker Engine) for the instances it creates, and a
+ * real coordinator and `flotilla runner run` process (docker-autoscaler with that cloud's provider,
+ * pointed at the emulator) run a pushed pipeline of three jobs on them.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { TestApi } from '../../helpers/api-client.js';
+import { createWorkRepo, pushTo } from '../../helpers/git-repo.js';
+import { FlotillaProcess } from '../../helpers/processes.js';
+import { VERSION } from '../docker/harness.js';
+import { hostAddress } from './harness.js';
+
+/** Three stages, one job each; every job fetches the repository from the coordinator. */
+export const THREE_JOBS = `stages: [build, test, deploy]
+build:
+  stage: build
+  script: [echo "build on $(hostname)", cat README]
+test:
+  stage: test
+  script: [echo "test on $(hostname)", cat README]
+deploy:
+  stage: deploy
+  script: [echo "deploy on $(hostname)", cat README]
+`;
+
+export interface PipelineRun {
+  status: string;
+  logs: string[];
+  runnerOutput: string;
+}
+
+export interface CloudRunner {
+  run(ci: string): Promise<PipelineRun>;
+  stop(): Promise<void>;
+}
+
+/** The runner's config.toml with `autoscaler` as the `[runners.autoscaler]` table's body. */
+function runnerToml(o: {
+  url: string;
+  token: string;
+  dir: string;
+  machines: string;
+  autoscaler: string;
+}): string {
+  return `concurrent = 2
+check_interval = 1
+log_level = "debug"
+log_format = "json"
+
+[[runners]]
+  name = "${o.machines}"
+  url = "${o.url}"
+  token = "${o.token}"
+  executor = "docker-autoscaler"
+  builds_dir = "${path.join(o.dir, 'builds')}"
+  [runners.docker]
+    image = "busybox:latest"
+    network_mode = "host"
+    pull_policy = ["if-not-present"]
+    helper_image = "${hostAddress(o.machines)}:5000/flotilla-helper:${VERSION}"
+  [runners.autoscaler]
+    capacity_per_instance = 1
+    max_use_count = 1
+    max_instances = 2
+    update_interval = "5s"
+    update_interval_when_expecting = "1s"
+    instance_ready_timeout = "120s"
+    deletion_retry_interval = "2s"
+${o.autoscaler}
+    [[runners.autoscaler.policy]]
+      idle_count = 0
+      idle_time = "1s"
+`;
+}
+
+/**
+ * Starts a coordinator listening where the machines reach it (the host side of `machines`' subnet)
+ * and a runner manager with the given autoscaler table.
+ */
+export async function startCloudRunner(o: {
+  dir: string;
+  /** The machine host's local group (its subnet's host side serves the coordinator and the mirror). */
+  machines: string;
+  autoscaler: string;
+}): Promise<CloudRunner> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const url = `http://${hostAddress(o.machines)}:${port}`;
+  const coordinator = new FlotillaProcess([
+    'coordinator',
+    '--listen',
+    `0.0.0.0:${port}`,
+    '--data-dir',
+    path.join(o.dir, 'c'),
+    '--external-url',
+    url,
+  ]);
+  await coordinator.waitFor(/listening on/);
+  const rootToken = (await readFile(path.join(o.dir, 'c', 'root-token'), 'utf8')).trim();
+  const api = new TestApi(`http://127.0.0.1:${port}`, rootToken);
+  const created = await api.createRunner({ description: 'cloud' });
+  const configPath = path.join(o.dir, 'config.toml');
+  await writeFile(configPath, runnerToml({ url, token: created.token, ...o }));
+  const runner = new FlotillaProcess(['runner', 'run', '--config', configPath]);
+  await runner.waitFor(/runner manager started/);
+  let n = 0;
+  return {
+    async run(ci) {
+      const project = await api.createProject(`cloud${++n}`);
+      const work = path.join(o.dir, `work${n}`);
+      await createWorkRepo(work, { '.gitlab-ci.yml': ci, README: 'fetched-from-coordinator\n' });
+      await pushTo(work, `http://127.0.0.1:${port}`, project.path_with_namespace, api.token);
+      const pipeline = await api.waitForPipeline(project.id);
+      const done = await api.waitForPipelineStatus(project.id, pipeline.id, [
+        'success',
+        'failed',
+        'canceled',
+      ]);
+      const jobs = await api.jobs(project.id, pipeline.id);
+      const logs: string[] = [];
+      for (const job of jobs) logs.push((await api.get(`/projects/${project.id}/jobs/${job.id}/trace`)).text);
+      return { status: String(done.status), logs, runnerOutput: runner.output };
+    },
+    async stop() {
+      await runner.stop();
+      await coordinator.stop();
+    },
+  };
+}
