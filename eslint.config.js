@@ -1,21 +1,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Layer rules: coordinator and runner meet only through src/api; only src/cli wires concrete objects. */
-const layer = (from, banned) => ({
-  files: [`src/${from}/**/*.ts`],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: banned.map((b) => ({
-          group: [`**/${b}/**`, `**/${b}`],
-          message: `${from} must not import ${b}`,
-        })),
-      },
-    ],
-  },
-});
+import { partImports } from './scripts/lint/part-imports.js';
+
+/**
+ * What each top-level part of `src/` may import (docs/architecture.md's table, checked against this
+ * map by test/integration/architecture.test.ts). Every other part is refused by lint, in production
+ * code and tests alike; tests share kits through `test/kits/`, outside every part. `cli` wires
+ * everything.
+ */
+export const PARTS = {
+  api: [],
+  shared: [],
+  observability: ['shared'],
+  pipeline: ['shared'],
+  executors: ['api', 'shared'],
+  helper: ['api', 'shared', 'executors'],
+  autoscaler: ['api', 'shared', 'executors'],
+  config: ['shared', 'executors', 'autoscaler'],
+  runner: ['api', 'shared', 'observability', 'executors', 'config'],
+  coordinator: ['api', 'shared', 'observability', 'pipeline'],
+  ui: [],
+  cli: '*',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
@@ -37,22 +44,9 @@ export default tseslint.config(
   { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**', '**/*.test.ts'], rules: { 'no-console': 'off' } },
   // Tests read loosely typed JSON answers of the REST API.
   { files: ['test/**', '**/*.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
-  layer('api', ['coordinator', 'runner', 'executors', 'cli', 'pipeline', 'config']),
-  layer('shared', ['coordinator', 'runner', 'executors', 'cli', 'pipeline', 'config', 'api']),
-  layer('coordinator', ['runner', 'executors', 'cli', 'config']),
-  layer('runner', ['coordinator', 'cli', 'pipeline']),
-  layer('executors', ['coordinator', 'cli', 'runner', 'pipeline']),
-  layer('pipeline', ['coordinator', 'runner', 'executors', 'cli', 'config']),
-  // The browser code reaches the coordinator only over HTTP.
-  layer('ui', [
-    'coordinator',
-    'runner',
-    'executors',
-    'cli',
-    'pipeline',
-    'config',
-    'api',
-    'shared',
-    'autoscaler',
-  ]),
+  {
+    files: ['src/**/*.ts'],
+    plugins: { flotilla: { rules: { 'part-imports': partImports } } },
+    rules: { 'flotilla/part-imports': ['error', { parts: PARTS }] },
+  },
 );

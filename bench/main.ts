@@ -1,7 +1,8 @@
 /**
  * The benchmark suite: `node bench/node_modules/.out/bench/main.js [--only part,part] [--quick]`
  * [--database sqlite|postgres|both] (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv
- * from its seed first) [--cpu-prof DIR] (CPU profiles of the pickup and throughput coordinators).
+ * from its seed first) [--cpu-prof DIR] (CPU profiles of the pickup and throughput coordinators)
+ * [--compile-baseline REF] (pipeline creation against commit REF, interleaved in one process).
  * The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
@@ -47,10 +48,13 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
   const profIndex = argv.indexOf('--cpu-prof');
   const cpuProfDir =
     profIndex >= 0 ? path.resolve(argv[profIndex + 1] ?? 'bench/results/profiles') : undefined;
+  const baselineIndex = argv.indexOf('--compile-baseline');
+  const compileBaseline = baselineIndex >= 0 ? argv[baselineIndex + 1] : undefined;
   return {
     parts,
     options: {
       quick: argv.includes('--quick'),
+      ...(compileBaseline ? { compileBaseline } : {}),
       ...(database ? { database } : {}),
       ...(cpuProfDir ? { cpuProfDir } : {}),
     },

@@ -8,4 +8,6 @@ export interface BenchOptions {
   database?: DatabaseOption;
   /** `--cpu-prof DIR`: the pickup and throughput coordinators write V8 CPU profiles there. */
   cpuProfDir?: string;
+  /** `--compile-baseline REF`: pipeline creation measured against that commit, in one process. */
+  compileBaseline?: string;
 }

@@ -14,10 +14,12 @@ import { ROOT } from '../lib/paths.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { median, percentile, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
+import { runCompileBaseline } from './compile-baseline.js';
 
 const JOBS = 200;
 
-function context(dir: string | null): PipelineContext {
+/** The pipeline context every compile of the bench gets (a push to a feature branch). */
+export function compileContext(dir: string | null): PipelineContext {
   return {
     ref: 'feature/x-1',
     sha: 'abc',
@@ -75,7 +77,7 @@ export function generatedPipeline(salt: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface Workload {
+export interface Workload {
   name: string;
   dir: string | null;
   /** The file to compile for iteration `i`. */
@@ -91,7 +93,7 @@ async function measure(
   rounds: number,
   iterations: number,
 ): Promise<{ wall: number[]; cpu: number[] }> {
-  const ctx = context(w.dir);
+  const ctx = compileContext(w.dir);
   for (let i = 0; i < 5; i++) await mustCompile(w.text(-1 - i), ctx, w.name);
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -113,8 +115,8 @@ async function mustCompile(text: string, ctx: PipelineContext, name: string): Pr
   if (!r.ok) throw new Error(`${name}: ${r.errors.map((e) => e.message).join('; ')}`);
 }
 
-export async function runCompile(options: BenchOptions): Promise<BenchResult[]> {
-  const rounds = options.quick ? 3 : 9;
+/** The bench's workloads with their iterations per round. */
+export async function compileWorkloads(): Promise<[Workload, number][]> {
   const examples = await Promise.all(
     ['hello-pipeline', 'advanced-pipeline'].map(async (name) => {
       const dir = path.join(ROOT, 'examples', name);
@@ -122,13 +124,17 @@ export async function runCompile(options: BenchOptions): Promise<BenchResult[]> 
       return { name: `example ${name}`, dir, text: () => text };
     }),
   );
-  const workloads: [Workload, number][] = [
+  return [
     ...examples.map((w): [Workload, number] => [w, 200]),
     [{ name: `${JOBS} jobs, same file`, dir: null, text: () => generatedPipeline('s') }, 10],
     [{ name: `${JOBS} jobs, fresh patterns`, dir: null, text: (i) => generatedPipeline(`p${i}`) }, 10],
   ];
+}
+
+export async function runCompile(options: BenchOptions): Promise<BenchResult[]> {
+  const rounds = options.quick ? 3 : 9;
   const out: BenchResult[] = [];
-  for (const [w, iterations] of workloads) {
+  for (const [w, iterations] of await compileWorkloads()) {
     const { wall, cpu } = await measure(w, rounds, iterations);
     const figures = {
       ms_per_compile_median: round(median(wall), 3),
@@ -141,5 +147,7 @@ export async function runCompile(options: BenchOptions): Promise<BenchResult[]> 
     );
     out.push(result('compile', w.name, { rounds, iterations }, figures));
   }
+  if (options.compileBaseline)
+    out.push(...(await runCompileBaseline(options.compileBaseline, options.quick)));
   return out;
 }

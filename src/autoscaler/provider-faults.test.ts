@@ -7,7 +7,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { createFakeClock } from '../runner/testing/fake-clock.js';
+import { createFakeClock } from '../../test/kits/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { policySchema } from './autoscaler-config.js';
 import { cleanFleet } from './cleaner.js';
@@ -34,7 +34,7 @@ describe('provider faults', () => {
         const ids = await fake.increase(count);
         if (!loseNextCreateAnswer) return ids;
         loseNextCreateAnswer = false;
-        throw new ProviderError('api', 'timeout waiting for the create answer');
+        throw new ProviderError('timeout', 'timeout waiting for the create answer');
       },
     };
     const provider = createProviderGroup({

@@ -90,7 +90,7 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
 
   function failed(m: Member, operation: string, err: unknown): void {
     const kind = providerErrorKind(err);
-    const delay = m.backoff.failure(nowMs());
+    const delay = m.backoff.failure(nowMs(), err instanceof ProviderError ? err.retryAfterMs : undefined);
     m.failingSinceMs ??= nowMs();
     options.onError?.(m.name, operation, kind);
     logger.warn(

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { createFakeClock, type FakeClock } from '../runner/testing/fake-clock.js';
+import { createFakeClock, type FakeClock } from '../../test/kits/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { policySchema, predictiveSchema } from './autoscaler-config.js';
 import { autoscalerMetrics } from './metrics.js';

@@ -1,6 +1,7 @@
 /**
  * Per-provider pacing of machine creation: a token bucket (burst, refill per second) and an
- * exponential backoff after API errors (1 s doubling to 60 s). Clock-driven, no timers. PURE state.
+ * exponential backoff after API errors (1 s doubling to 60 s, or longer when the API's `Retry-After`
+ * asks for it). Clock-driven, no timers. PURE state.
  */
 export interface TokenBucket {
   /** Takes up to `wanted` tokens; returns how many were taken. */
@@ -26,19 +27,28 @@ export function tokenBucket(limit: number, burst: number): TokenBucket {
 export interface Backoff {
   /** True while calls should wait. */
   blocked(nowMs: number): boolean;
-  failure(nowMs: number): number;
+  /**
+   * Records a failure; returns the delay before the next call: the exponential one, or the server's
+   * `Retry-After` (`retryAfterMs`) when longer, honoured up to RETRY_AFTER_CAP_MS.
+   */
+  failure(nowMs: number, retryAfterMs?: number): number;
   success(): void;
   readonly failures: number;
 }
+
+/** The longest `Retry-After` honoured (a larger value, or a hostile one, waits this long). */
+export const RETRY_AFTER_CAP_MS = 15 * 60 * 1000;
 
 export function exponentialBackoff(baseMs = 1000, capMs = 60_000): Backoff {
   let until = 0;
   let failures = 0;
   return {
     blocked: (nowMs) => nowMs < until,
-    failure(nowMs) {
+    failure(nowMs, retryAfterMs) {
       failures++;
-      const delay = Math.min(capMs, baseMs * 2 ** (failures - 1));
+      const exponential = Math.min(capMs, baseMs * 2 ** (failures - 1));
+      const asked = Math.min(RETRY_AFTER_CAP_MS, Math.max(0, retryAfterMs ?? 0));
+      const delay = Math.max(exponential, asked);
       until = nowMs + delay;
       return delay;
     },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { cacheObjectSchema, s3CacheObjectSchema } from '../executors/cache/cache-config.js';
 import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
 import { digitaloceanProviderConfigSchema } from '../autoscaler/providers/digitalocean/config.js';
 import { gceProviderConfigSchema } from '../autoscaler/providers/gce/config.js';
@@ -69,6 +70,18 @@ export function renderConfigDocs(): string {
     '## `[[runners]]` keys',
     '',
     table(describeKeys(runnerConfigSchema.shape, 'runners.')),
+    '',
+    '## `[runners.cache]` keys (distributed cache)',
+    '',
+    "See docs/cache.md. gitlab-runner's key names and spelling.",
+    '',
+    table(
+      describeKeys(cacheObjectSchema.shape, 'runners.cache.').filter((d) => d.key !== 'runners.cache.s3'),
+    ),
+    '',
+    '## `[runners.cache.s3]` keys',
+    '',
+    table(describeKeys(s3CacheObjectSchema.shape, 'runners.cache.s3.')),
     '',
     '## `[consul]` keys',
     '',

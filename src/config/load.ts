@@ -29,7 +29,7 @@ export interface LoadedConfig {
 }
 
 /** Keys whose offending values are never echoed in messages. */
-const SECRET_KEYS = new Set(['token']);
+const SECRET_KEYS = new Set(['token', 'AccessKey', 'SecretKey', 'SessionToken']);
 
 export function formatKeyPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');

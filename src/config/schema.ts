@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { autoscalerConfigSchema } from '../autoscaler/autoscaler-config.js';
 import { dockerConfigSchema } from '../executors/docker/docker-config.js';
 import { parseDuration } from '../shared/duration.js';
+import { cacheConfigSchema } from '../executors/cache/cache-config.js';
 
 /** Executors this build can run. A docker executor adds its name here. */
 export const SUPPORTED_EXECUTORS = ['shell', 'docker', 'docker-autoscaler'] as const;
@@ -98,6 +99,11 @@ export const runnerConfigSchema = z.object({
   cache_dir: text('a directory path')
     .optional()
     .describe('Where local caches live; default "cache" next to config.toml.'),
+  cache: cacheConfigSchema
+    .optional()
+    .describe(
+      '[runners.cache]: the distributed cache (Type = "s3"); jobs get pre-signed URLs, never the credentials.',
+    ),
   environment: z
     .array(text('a "NAME=value" string').regex(ENV_ENTRY, 'must look like "NAME=value"'), {
       invalid_type_error: 'must be an array of "NAME=value" strings',
@@ -189,7 +195,6 @@ export const UNSUPPORTED_GLOBAL_KEYS = [
 
 /** gitlab-runner [[runners]] keys that are valid there but not implemented here (warned, ignored). */
 export const UNSUPPORTED_RUNNER_KEYS = [
-  'cache',
   'machine',
   'kubernetes',
   'custom',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { createFakeClock } from '../runner/testing/fake-clock.js';
+import { createFakeClock } from '../../test/kits/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
 import type { LoadedConfig } from './load.js';
 import { createConfigWatcher, fileMtimeMs } from './watch.js';

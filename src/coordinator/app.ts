@@ -5,11 +5,17 @@
 import { randomBytes } from 'node:crypto';
 
 import multipart from '@fastify/multipart';
-import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  fastify,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
-import { isDiskFull, isFlotillaError, type FlotillaError } from '../shared/errors.js';
+import { errorMessage, isDiskFull, isFlotillaError, type FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ArtifactStorage } from './artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from './config.js';
@@ -40,6 +46,7 @@ import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { cachingStore } from './store/caching-store.js';
 import type { Store } from './store/store.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from './store/unavailable.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 
 export interface CoordinatorDeps {
@@ -68,6 +75,23 @@ function errorBody(err: FlotillaError): Record<string, unknown> {
   return { message: fields ?? err.message, code: err.code };
 }
 
+/** 503 with Retry-After: the database is unreachable; the next request tries again. */
+function refuseStoreUnavailable(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): FastifyReply {
+  logger.warn(
+    { err: errorMessage(err), url: request.url, method: request.method },
+    'database unreachable: request refused',
+  );
+  return reply.code(503).header('retry-after', String(STORE_RETRY_AFTER_SECONDS)).send({
+    message: "503 Service Unavailable: the coordinator's database cannot be reached",
+    code: 'FLO_ERR_STORE_UNAVAILABLE',
+  });
+}
+
 function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError | FlotillaError, request, reply) => {
     if (isDiskFull(err)) {
@@ -78,6 +102,7 @@ function installErrorHandling(app: FastifyInstance, logger: Logger): void {
       });
     }
     if (isFlotillaError(err)) return reply.code(err.httpStatus).send(errorBody(err));
+    if (isStoreUnavailable(err)) return refuseStoreUnavailable(err, request, reply, logger);
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply
@@ -105,7 +130,13 @@ function installParsers(app: FastifyInstance): void {
   });
 }
 
-function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry: Registry): void {
+/** `uncached` answers /-/ready from the database itself (the caching store would hide an outage). */
+function installMetrics(
+  app: FastifyInstance,
+  ctx: CoordinatorContext,
+  registry: Registry,
+  uncached: Store,
+): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -118,7 +149,7 @@ function installMetrics(app: FastifyInstance, ctx: CoordinatorContext, registry:
   app.get('/-/liveness', async () => ({ status: 'ok' }));
   app.get('/-/ready', async (_request, reply) => {
     try {
-      await ctx.store.getUser(1);
+      await uncached.getUser(1);
       return { status: 'ok' };
     } catch {
       return reply.code(503).send({ status: 'failed' });
@@ -176,7 +207,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
   installParsers(app);
   installGitLabHttp(app);
   installErrorHandling(app, deps.logger);
-  installMetrics(app, context, deps.registry);
+  installMetrics(app, context, deps.registry, deps.store);
   installDurableReplies(app, store);
   registerObservabilityRoutes(app, context, deps.registry);
   registerRunnerApiRoutes(app, context);

@@ -27,6 +27,7 @@
  *   caller); an executor never logs job output or secrets through the process logger.
  */
 import type { JobPayload, JobVariable } from '../api/runner-api.js';
+import type { CacheConfig } from './cache/cache-config.js';
 
 export const BUILD_STAGES = [
   'prepare_executor',
@@ -61,6 +62,8 @@ export interface ExecutorRunnerInfo {
   buildsDir: string;
   cacheDir: string;
   shell: string;
+  /** `[runners.cache]`: the distributed cache, signed into URLs per job by the manager. */
+  cache?: CacheConfig | undefined;
 }
 
 export interface ExecutorJob {

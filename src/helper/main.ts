@@ -12,6 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 
 import { downloadDependencies, uploadArtifacts } from '../executors/artifacts/stages.js';
+import { archiveCaches, extractCaches } from '../executors/cache/stages.js';
 import {
   HELPER_COMMANDS,
   type HelperCommand,
@@ -20,7 +21,6 @@ import {
 import type { JobOutput } from '../executors/executor.js';
 import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
-import { archiveCaches, extractCaches } from './cache.js';
 import { coordinatorUnreachable } from './coordinator-probe.js';
 import { forward } from './forward.js';
 import { waitForService } from './wait-for-service.js';

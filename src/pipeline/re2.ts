@@ -1,6 +1,7 @@
 import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
 
 import { LIMITS } from './limits.js';
+import { literalPattern, testLiteral } from './literal-regex.js';
 
 /**
  * RE2 regular expressions for `rules:if`, `only`/`except` refs, `spec:inputs` regexes and
@@ -31,13 +32,17 @@ const cache = new Map<string, SafeRegex>();
 
 /**
  * Compiles `source` with GitLab's `/pattern/flags` flags (`i`, `m`, `s`, `U`), given to RE2 as a
- * leading `(?flags)` group exactly as GitLab does. Compiled patterns are kept in a small cache:
- * pipelines repeat the same few patterns on every job.
+ * leading `(?flags)` group exactly as GitLab does. Compiled patterns are kept in a small
+ * least-recently-used cache: pipelines repeat the same few patterns on every job.
  */
 export function compileRegex(source: string, flags = ''): SafeRegex {
   const key = `${flags}/${source}`;
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
   const regex = compileUncached(source, flags);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value ?? '');
   cache.set(key, regex);
@@ -49,6 +54,19 @@ function compileUncached(source: string, flags: string): SafeRegex {
     throw new RegexSyntaxError(`pattern too large (over ${LIMITS.maxRegexLength} characters)`, source);
   const bad = [...flags].filter((f) => !FLAGS.includes(f));
   if (bad.length > 0) throw new RegexSyntaxError(`unknown flags: ${bad.join('')}`, source);
+  const literal = literalPattern(source, flags);
+  if (literal) {
+    let re2: SafeRegex | null = null;
+    return {
+      source,
+      flags,
+      test: (text) => testLiteral(literal, text) ?? (re2 ??= compileRe2(source, flags)).test(text),
+    };
+  }
+  return compileRe2(source, flags);
+}
+
+function compileRe2(source: string, flags: string): SafeRegex {
   let compiled: RE2JS;
   try {
     compiled = RE2JS.compile(flags ? `(?${flags})${source}` : source);

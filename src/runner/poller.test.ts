@@ -6,7 +6,7 @@ import { silentLogger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { runPollWorker, UNHEALTHY_INTERVAL_MS, type PollTarget } from './poller.js';
 import { createSlots, type Slots } from './slots.js';
-import { createFakeClock, type FakeClock } from './testing/fake-clock.js';
+import { createFakeClock, type FakeClock } from '../../test/kits/fake-clock.js';
 import { startFakeCoordinator, type FakeCoordinator } from './testing/fake-coordinator.js';
 
 let coordinator: FakeCoordinator;

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'an artifacts archive has entries that would land outside its folder, or would expand too far',
   },
+  FLO_ERR_CACHE_KEY_INVALID: { status: 400, summary: 'a cache key cannot be a cache object name' },
   FLO_ERR_FORBIDDEN: { status: 403, summary: 'the token may not do this' },
   FLO_ERR_NOT_FOUND: { status: 404, summary: 'no such resource' },
   FLO_ERR_CONFLICT: { status: 409, summary: 'the resource is in a state that forbids this' },
@@ -26,6 +27,10 @@ export const ERROR_CODES = {
   FLO_ERR_ENGINE_DISCONNECTED: {
     status: 502,
     summary: 'a Docker Engine closed the connection before it answered',
+  },
+  FLO_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    summary: "the coordinator's database cannot be reached (restarting, or the connection was lost)",
   },
   FLO_ERR_MACHINE_LOST: { status: 503, summary: 'an autoscaled machine stopped answering under a job' },
   FLO_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },

@@ -94,16 +94,22 @@ export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   /** Machines started before the error (partial success of `increase`). */
   readonly created: string[];
+  /**
+   * How long the API asked callers to wait (a 429's or 503's `Retry-After`, in milliseconds): the
+   * provider group makes no call to this provider before then (its backoff is at least this long).
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     kind: ProviderErrorKind,
     message: string,
-    options: { cause?: unknown; created?: string[] } = {},
+    options: { cause?: unknown; created?: string[]; retryAfterMs?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderError';
     this.kind = kind;
     this.created = options.created ?? [];
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

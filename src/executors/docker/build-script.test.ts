@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 import { buildStageScript, exportLines, shQuote } from './build-script.js';
-import { cacheApplies, cacheKeyFolder, restoreKeys } from '../../helper/cache.js';
+import { cacheApplies, cacheKeyFolder, restoreKeys } from '../cache/stages.js';
 import { demuxBuffer } from './docker-client.js';
 
 describe('build scripts', () => {

@@ -11,6 +11,7 @@ import type { JobVariable } from '../../api/runner-api.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { remoteCacheFor, type RemoteCache } from '../cache/remote-cache.js';
 import {
   variableValue,
   type BuildStage,
@@ -240,7 +241,12 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
     await startJobServices(docker, spec, containers, ctx);
   }
 
-  function helperStage(command: HelperCommand, ctx: StageContext, outcome: JobOutcome): Promise<number> {
+  function helperStage(
+    command: HelperCommand,
+    ctx: StageContext,
+    outcome: JobOutcome,
+    remoteCache?: RemoteCache,
+  ): Promise<number> {
     if (!containers) throw new Error('the docker executor was not prepared');
     const address = forwarding?.address;
     const containerUrl = (url: string): string => (address ? rewriteUrls(url, job.runner.url, address) : url);
@@ -253,8 +259,14 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
       baseUrl: containerUrl(job.runner.url),
       cacheDir: config.disable_cache ? null : specs.CACHE_DIR,
       outcome,
+      remoteCache,
     };
     return containers.runHelper(command, request, ctx.output, ctx.signal);
+  }
+
+  /** Cache stages get the distributed cache's pre-signed URLs, made here on the manager. */
+  async function cacheStage(command: HelperCommand, ctx: StageContext, outcome: JobOutcome): Promise<number> {
+    return helperStage(command, ctx, outcome, await remoteCacheFor(job));
   }
 
   async function scriptStage(stage: 'step_script' | 'after_script', ctx: StageContext): Promise<number> {
@@ -285,16 +297,16 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
       case 'get_sources':
         return helperStage('get-sources', ctx, 'success');
       case 'restore_cache':
-        return helperStage('cache-extractor', ctx, 'success');
+        return cacheStage('cache-extractor', ctx, 'success');
       case 'download_artifacts':
         return helperStage('artifacts-downloader', ctx, 'success');
       case 'step_script':
       case 'after_script':
         return scriptStage(stage, ctx);
       case 'archive_cache':
-        return helperStage('cache-archiver', ctx, 'success');
+        return cacheStage('cache-archiver', ctx, 'success');
       case 'archive_cache_on_failure':
-        return helperStage('cache-archiver', ctx, 'failed');
+        return cacheStage('cache-archiver', ctx, 'failed');
       case 'upload_artifacts_on_success':
         return helperStage('artifacts-uploader', ctx, 'success');
       case 'upload_artifacts_on_failure':

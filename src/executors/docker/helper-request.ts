@@ -4,6 +4,7 @@
  * job token does not show in `docker inspect` or process lists.
  */
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
+import type { RemoteCache } from '../cache/remote-cache.js';
 import type { JobOutcome } from '../executor.js';
 
 export const HELPER_COMMANDS = [
@@ -31,6 +32,8 @@ export interface HelperRequest {
   cacheDir: string | null;
   /** The job's outcome so far: which `cache:when` / `artifacts:when` entries apply. */
   outcome: JobOutcome;
+  /** The distributed cache's pre-signed URLs (cache stages only), when the runner has one. */
+  remoteCache?: RemoteCache | undefined;
 }
 
 /** The helper program's path inside the helper image. */

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 
 import type { JobVariable } from '../../api/runner-api.js';
 import { downloadDependencies, uploadArtifacts } from '../artifacts/stages.js';
+import { remoteCacheFor } from '../cache/remote-cache.js';
+import { archiveCaches, extractCaches, type CacheRequest } from '../cache/stages.js';
 import type {
   BuildStage,
+  JobOutcome,
   Executor,
   ExecutorFactory,
   ExecutorJob,
@@ -137,6 +140,20 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
     output: ctx.output,
   });
 
+  /** Local caches at `<cache_dir>/<project path>/<key>/cache.zip`, plus the distributed cache. */
+  async function cacheRequest(outcome: JobOutcome): Promise<CacheRequest> {
+    const { project_full_path, project_id } = job.payload.job_info;
+    return {
+      payload: job.payload,
+      variables,
+      projectDir,
+      tmpDir,
+      cacheDir: join(job.runner.cacheDir, safeProjectPath(project_full_path, project_id)),
+      outcome,
+      remoteCache: await remoteCacheFor(job),
+    };
+  }
+
   async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
     switch (stage) {
       case 'prepare_script':
@@ -165,10 +182,11 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
         await rm(tmpDir, { recursive: true, force: true });
         return 0;
       case 'restore_cache':
+        return extractCaches(await cacheRequest('success'), ctx.output);
       case 'archive_cache':
+        return archiveCaches(await cacheRequest('success'), ctx.output);
       case 'archive_cache_on_failure':
-        ctx.output.write('\x1b[0;33mWARNING: caching is not supported by flotilla yet; skipped\x1b[0;m\n');
-        return 0;
+        return archiveCaches(await cacheRequest('failed'), ctx.output);
     }
   }
 

@@ -14,7 +14,7 @@ import { createShellExecutorFactory } from '../../executors/shell/shell-executor
 import { jobPayload } from '../../executors/testing/job-fixture.js';
 import { silentLogger } from '../../shared/logger.js';
 import { createCoordinatorClient } from '../coordinator-client.js';
-import { createFakeClock, type FakeClock } from '../testing/fake-clock.js';
+import { createFakeClock, type FakeClock } from '../../../test/kits/fake-clock.js';
 import { startFakeCoordinator, type FakeCoordinator } from '../testing/fake-coordinator.js';
 import { runJob, type JobResult } from './run-job.js';
 

@@ -118,6 +118,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
         buildsDir: options.buildsDir,
         cacheDir: options.cacheDir,
         shell: runner.shell,
+        cache: runner.cache,
       },
       concurrentId: options.concurrentId,
     });

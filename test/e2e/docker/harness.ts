@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import type { JobPayload } from '../../../src/api/runner-api.js';
 import { createDockerExecutorFactory } from '../../../src/executors/docker/docker-executor-factory.js';
 import type { DockerConfigInput } from '../../../src/executors/docker/docker-config.js';
-import type { Executor, ExecutorFactory } from '../../../src/executors/executor.js';
+import type { Executor, ExecutorFactory, ExecutorRunnerInfo } from '../../../src/executors/executor.js';
 import { executorJob, jobPayload } from '../../../src/executors/testing/job-fixture.js';
 import { createJobControl, type InterruptKind } from '../../../src/runner/job/job-control.js';
 import { runStages, type StagesOutcome } from '../../../src/runner/job/stage-runner.js';
@@ -92,6 +92,8 @@ export interface RunOptions {
   /** Raise this interrupt after `afterMs`. */
   interrupt?: { kind: InterruptKind; afterMs: number };
   onStage?: (stage: string) => void;
+  /** Runner settings of this job (another short token, builds dir, `[runners.cache]`...). */
+  runner?: Partial<ExecutorRunnerInfo>;
 }
 
 /** Runs a whole job like the runner manager does (stages, timeout, cancel, cleanup). */
@@ -102,6 +104,7 @@ export async function runDockerJob(
 ): Promise<JobRun> {
   const job = executorJob('/builds', payload, options.url);
   job.runner.shortToken = SHORT_TOKEN;
+  Object.assign(job.runner, options.runner);
   const executor = factory.create(job);
   const trace = createJobTrace({
     secrets: [payload.token],
@@ -118,7 +121,7 @@ export async function runDockerJob(
       payload,
       variables: job.variables,
       executor,
-      executorName: 'docker',
+      executorName: factory.name,
       control,
       trace,
       clock: systemClock,

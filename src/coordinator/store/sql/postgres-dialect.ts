@@ -38,9 +38,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
-  // An idle client whose server connection drops emits 'error' on the pool; unhandled, it would
-  // crash the process. The next query simply gets a new connection.
-  pool.on('error', (err) => options.logger?.warn({ err }, 'store connection lost'));
+  // A client whose server connection drops (a PostgreSQL restart) emits 'error': on the pool while
+  // idle, on the client itself while checked out between two queries (a transaction's JavaScript).
+  // Unhandled, either would crash the process. The broken client is dropped on release and the
+  // next query gets a new connection (or fails with FLO_ERR_STORE_UNAVAILABLE while the server is down).
+  const lost = (err: Error): void => options.logger?.warn({ err: err.message }, 'store connection lost');
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.schema !== undefined) {
     try {

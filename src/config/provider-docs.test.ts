@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { parseConfigText } from '../../config/load.js';
-import { providerEntries } from '../autoscaler-config.js';
-import { providerFactory } from './registry.js';
+import { providerEntries } from '../autoscaler/autoscaler-config.js';
+import { providerFactory } from '../autoscaler/providers/registry.js';
+import { parseConfigText } from './load.js';
 
 function tomlBlocks(file: string): string[] {
-  const text = readFileSync(new URL(`../../../docs/providers/${file}`, import.meta.url), 'utf8');
+  const text = readFileSync(new URL(`../../docs/providers/${file}`, import.meta.url), 'utf8');
   return [...text.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 

@@ -1,5 +1,5 @@
 /** A manually driven Clock for tests: sleeps resolve only when `advance` passes their due time. */
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 
 interface Sleeper {
   due: number;
