@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { parseConfigText } from './load.js';
 import { providerEntries } from '../autoscaler/autoscaler-config.js';
 import { providerFactory } from '../autoscaler/providers/registry.js';
-import { parseConfigText } from './load.js';
 
 function tomlBlocks(file: string): string[] {
   const text = readFileSync(new URL(`../../docs/providers/${file}`, import.meta.url), 'utf8');
