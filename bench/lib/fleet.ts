@@ -106,6 +106,11 @@ export interface RunnerTomlOptions {
   listenAddress?: string;
   outputLimitKiB?: number;
   extraRunner?: string[];
+  /** Writes a V8 CPU profile of the runner into this folder when it stops (`--cpu-prof`). */
+  cpuProfDir?: string;
+  /** More Node options and environment of the runner process. */
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Writes a runner config.toml and starts `flotilla runner run` on it. */
@@ -132,7 +137,10 @@ export async function startBenchRunner(o: RunnerTomlOptions): Promise<BenchProce
     '',
   ];
   await writeFile(configPath, lines.join('\n'));
-  const proc = flotillaProcess(['runner', 'run', '--config', configPath]);
+  const proc = flotillaProcess(['runner', 'run', '--config', configPath], o.env ?? {}, [
+    ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    ...(o.nodeArgs ?? []),
+  ]);
   await proc
     .waitFor(/runner manager started|"msg":"runner manager started"/, 30_000)
     .catch(async (err: unknown) => {

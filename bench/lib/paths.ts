@@ -9,8 +9,11 @@ const compiled = here.split(path.sep).includes('.out');
 export const ROOT = compiled ? path.resolve(here, '../../../../..') : path.resolve(here, '../..');
 /** The compiled bench folder. */
 export const OUT = path.join(ROOT, 'bench', 'node_modules', '.out', 'bench');
-/** The `flotilla` CLI compiled from this checkout's sources with the bench, bundled as `npm run build` bundles it. */
-export const CLI = path.join(OUT, '..', 'bundle', 'cli.mjs');
+/**
+ * The `flotilla` CLI compiled from this checkout's sources with the bench, bundled as `npm run build`
+ * bundles it; `FLOTILLA_BENCH_CLI` names another build's `cli.mjs` (A/B runs against older code).
+ */
+export const CLI = process.env['FLOTILLA_BENCH_CLI'] ?? path.join(OUT, '..', 'bundle', 'cli.mjs');
 /** The peer is installed here, outside the project's dependencies. */
 export const PEER_DIR = path.join(ROOT, 'bench', 'node_modules', '.peer');
 export const PEER_BIN = path.join(PEER_DIR, 'node_modules', 'gitlab-ci-local', 'src', 'index.js');

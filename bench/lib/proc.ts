@@ -93,6 +93,22 @@ export function readRss(pid: number): { rssMiB: number; hwmMiB: number } | null 
   }
 }
 
+/** CPU time (user + system, s) a process has used so far, from /proc; null when gone. */
+export function readCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces) start at ") "
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Samples the RSS of some processes every `intervalMs`; `stop()` gives each one's peak sample. */
 export class RssSampler {
   readonly #peaks = new Map<number, number>();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ClientStats } from '../clients/client-stats.js';
 
 import { createRunners } from '../lib/clients.js';
-import { scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
+import { perJob, scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
 import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
 import { OUT } from '../lib/paths.js';
 import { nodeProcess } from '../lib/proc.js';
@@ -19,13 +19,21 @@ const ONE_JOB = ['noop:', '  tags: [one-job]', '  script:', '    - "true"', ''].
 export interface OneJobCalls {
   creation: number | null;
   requestToSuccess: number | null;
+  /** Store calls of one /metrics scrape (subtracted from the figures above). */
+  scrapeCalls: number;
+  /** The calls from request to success, per operation ("op n calls/job …"), the scrape's included. */
+  requestToSuccessByOperation: string[];
 }
 
 export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<OneJobCalls> {
   // Tagged, so that no pending job left by the throughput halves is taken instead.
   const project = await createProjectWith(coordinator, 'one-job', { '.gitlab-ci.yml': ONE_JOB });
   const tokens = await createRunners(coordinator.api, 1, ['one-job']);
+  // Two scrapes in a row: what a scrape itself costs (the /metrics queue gauges read the store),
+  // subtracted from the job's figure below.
+  const before = await scrapeDbStats(coordinator.url);
   const a = await scrapeDbStats(coordinator.url);
+  const scrape = totalPerJob(before, a, 1) ?? 0;
   await createPipeline(coordinator.api, project.id);
   const b = await scrapeDbStats(coordinator.url);
   // Not startClients: one client may finish its one job before the fleet says READY.
@@ -50,7 +58,9 @@ export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<O
   const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ClientStats;
   const c = await scrapeDbStats(coordinator.url);
   return {
-    creation: totalPerJob(a, b, 1),
-    requestToSuccess: stats.completed === 1 ? totalPerJob(b, c, 1) : null,
+    creation: (totalPerJob(a, b, 1) ?? 0) - scrape,
+    requestToSuccess: stats.completed === 1 ? (totalPerJob(b, c, 1) ?? 0) - scrape : null,
+    scrapeCalls: scrape,
+    requestToSuccessByOperation: perJob(b, c, 1, 20).filter((x) => !x.startsWith('durable ')),
   };
 }

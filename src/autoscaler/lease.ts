@@ -22,8 +22,9 @@ export interface LeaseHost {
 }
 
 /** A lease on `m` (its slot already counted in `m.busy`); `connect` is set by the caller. */
-export function machineLease(m: Machine, host: LeaseHost): Lease {
+export function machineLease(m: Machine, host: LeaseHost, job?: string): Lease {
   let released = false;
+  if (job !== undefined) m.jobs.push(job);
   let started = false;
   const since = host.nowMs();
   return {
@@ -40,6 +41,7 @@ export function machineLease(m: Machine, host: LeaseHost): Lease {
       if (released) return;
       released = true;
       m.busy--;
+      if (job !== undefined && m.jobs.includes(job)) m.jobs.splice(m.jobs.indexOf(job), 1);
       if (started) m.started--;
       m.idleSinceMs = host.nowMs();
       host.released(m, options.broken === true, host.nowMs() - since);

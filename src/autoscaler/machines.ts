@@ -20,6 +20,8 @@ export interface Machine {
   removeAttempts: number;
   /** Bumped when the machine is lost, so its leases see it. */
   lost: boolean;
+  /** The jobs holding its slots (as given to `acquire`). */
+  jobs: string[];
 }
 
 export function newMachine(key: string, nowMs: number): Machine {
@@ -37,6 +39,7 @@ export function newMachine(key: string, nowMs: number): Machine {
     nextRemovalMs: 0,
     removeAttempts: 0,
     lost: false,
+    jobs: [],
   };
 }
 

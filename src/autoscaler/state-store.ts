@@ -66,6 +66,11 @@ export function stateWriter(path: string): { write(state: FleetState): Promise<v
 export interface FleetControl {
   /** Provider name → paused by hand (true) or unpaused by hand (false). */
   providers: Record<string, boolean>;
+  /**
+   * Provider name → the `requested_at` of the coordinator's last pause request applied here
+   * (`POST /api/v4/runners/fleet`), so each request is applied once and a later CLI change stands.
+   */
+  applied?: Record<string, string>;
 }
 
 /** The hand-set pauses (`flotilla fleet pause|unpause`), beside the state files. */

@@ -246,7 +246,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     m.busy++;
     m.useCount++;
     dirty = true;
-    const l = machineLease(m, leaseHost);
+    const l = machineLease(m, leaseHost, w.job);
     // A machine may have died while idle: it must answer its heartbeat before it gets the job.
     Promise.all([o.provider.connectInfo(m.key), heartbeat(m.key)]).then(
       ([connect]) => {

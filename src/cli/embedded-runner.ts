@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { validateConfig } from '../config/load.js';
 import { randomSystemId } from '../config/system-id.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
+import type { LocalRepositoryFor } from '../executors/shell/shared-sources.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { FLOTILLA_VERSION } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
@@ -28,16 +29,25 @@ export interface EmbeddedRunnerOptions {
   docker?: Record<string, unknown>;
   /** Shell executor: one fetch per sha into a shared store (see shell/shared-sources.ts). */
   sharedSources?: boolean;
+  /** With `sharedSources`: the embedded coordinator's repository directory of a `repo_url`. */
+  localRepositoryFor?: LocalRepositoryFor;
+  /** Called when a job has ended (see RunnerManagerOptions.onJobEnded). */
+  onJobEnded?: (jobId: number) => void;
 }
 
 type Executors = Pick<RunnerManagerOptions, 'registry' | 'executorFactories' | 'executorFactoryFor'>;
 
 /** The shell executor alone, or every executor (docker and autoscaler modules load only then). */
-async function executorsFor(executor: string, logger: Logger, sharedSources: boolean): Promise<Executors> {
-  if (executor === 'shell')
-    return { registry: new Registry(), executorFactories: [createShellExecutorFactory({ sharedSources })] };
+async function executorsFor(options: EmbeddedRunnerOptions): Promise<Executors> {
+  if (options.executor === 'shell') {
+    const shell = createShellExecutorFactory({
+      sharedSources: options.sharedSources === true,
+      ...(options.localRepositoryFor ? { localRepositoryFor: options.localRepositoryFor } : {}),
+    });
+    return { registry: new Registry(), executorFactories: [shell] };
+  }
   const { runnerExecutors } = await import('./executors.js');
-  const all = runnerExecutors(logger);
+  const all = runnerExecutors(options.logger);
   return {
     registry: all.registry,
     executorFactories: all.executorFactories,
@@ -73,8 +83,9 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
     systemId: randomSystemId(),
     logger: options.logger,
     clock: systemClock,
-    ...(await executorsFor(options.executor, options.logger, options.sharedSources === true)),
+    ...(await executorsFor(options)),
     version: FLOTILLA_VERSION,
+    ...(options.onJobEnded ? { onJobEnded: options.onJobEnded } : {}),
   });
   await manager.start();
   return manager;

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { createDockerAutoscalerExecutorFactory } from '../autoscaler/docker-autoscaler-executor.js';
 import { createProviderExporter } from '../autoscaler/exporter.js';
 import { createFleet, type Fleet } from '../autoscaler/fleet.js';
+import { createFleetReporter, type FleetReporter } from '../autoscaler/fleet-reporter.js';
 import { metricState } from '../autoscaler/machines.js';
 import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
 import type { Config, RunnerConfig } from '../config/schema.js';
@@ -42,6 +43,7 @@ interface RunningFleet {
   view: FleetView;
   factory: ExecutorFactory;
   exporterTimer: NodeJS.Timeout;
+  reporter: FleetReporter;
 }
 
 const EXPORTER_INTERVAL_MS = 60_000;
@@ -62,7 +64,7 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     createDockerExecutorFactory({ config, logger, registry, clock, version: FLOTILLA_VERSION });
   const fleets = new Map<string, RunningFleet>();
 
-  async function startFleet(entry: RunnerConfig, configPath: string): Promise<void> {
+  async function startFleet(entry: RunnerConfig, configPath: string, systemId: string): Promise<void> {
     if (!entry.autoscaler || fleets.has(entry.name)) return;
     const fleetLogger = logger.child({ runner: shortToken(entry.token) });
     const fleet = createFleet({
@@ -105,7 +107,18 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       machines: () => fleet.scaler.machines().map((m) => ({ key: m.key, state: metricState(m) })),
       connectInfo: (key) => fleet.group.connectInfo(key),
     };
-    fleets.set(entry.name, { fleet, view, factory, exporterTimer });
+    const reporter = createFleetReporter({
+      url: entry.url,
+      token: entry.token,
+      systemId,
+      runnerName: entry.name,
+      fleet,
+      controlPath: controlPath(configPath),
+      clock,
+      logger: fleetLogger,
+    });
+    reporter.start();
+    fleets.set(entry.name, { fleet, view, factory, exporterTimer, reporter });
   }
 
   const machines = createMachineTargets(() => [...fleets.values()].map((f) => f.view));
@@ -134,13 +147,15 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       return undefined;
     },
     async startFleets(config, configPath) {
-      for (const entry of config.runners.filter((r) => r.executor === 'docker-autoscaler')) {
-        await startFleet(entry, configPath);
-      }
+      const entries = config.runners.filter((r) => r.executor === 'docker-autoscaler');
+      if (entries.length === 0) return;
+      const systemId = await loadOrCreateSystemId(configPath);
+      for (const entry of entries) await startFleet(entry, configPath, systemId);
     },
     async stopFleets() {
       for (const [name, running] of fleets) {
         clearInterval(running.exporterTimer);
+        running.reporter.stop();
         await running.fleet
           .stop()
           .catch((err: unknown) =>

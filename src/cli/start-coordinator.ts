@@ -10,7 +10,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ACCESS_TOKEN_PREFIX } from '../api/runner-api.js';
 import { buildCoordinator, type Coordinator } from '../coordinator/app.js';
 import { defaultCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config.js';
-import { createGitHost } from '../coordinator/git/index.js';
+import { createGitHost, type GitHost } from '../coordinator/git/index.js';
 import { createQueueBus, createStore } from '../coordinator/store/create-store.js';
 import type { Store } from '../coordinator/store/store.js';
 import { systemClock } from '../shared/clock.js';
@@ -39,6 +39,7 @@ export interface RunningCoordinator {
   rootToken: string;
   coordinator: Coordinator;
   store: Store;
+  git: GitHost;
   close(): Promise<void>;
 }
 
@@ -141,6 +142,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       rootToken,
       coordinator,
       store,
+      git,
       close: async () => {
         await coordinator.close();
         await queueBus?.close();

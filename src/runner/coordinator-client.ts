@@ -20,6 +20,7 @@ import {
   type UpdateJobRequest,
   type VerifyRunnerResponse,
 } from '../api/runner-api.js';
+import { createBufferFetch } from './buffer-fetch.js';
 import { normalizeJobPayload } from './payload.js';
 
 export type ApiEndpoint = 'request_job' | 'update_job' | 'patch_trace' | 'verify' | 'unregister';
@@ -30,6 +31,7 @@ export interface CoordinatorClientOptions {
   systemId: string;
   info: RunnerInfo;
   userAgent: string;
+  /** Replaces the HTTP client of every request (trace PATCHes included). */
   fetch?: typeof fetch;
   /** Called once per answered (or failed, status 0) request with its duration, for metrics. */
   onResponse?(endpoint: ApiEndpoint, method: string, status: number, seconds: number): void;
@@ -89,6 +91,8 @@ export interface CoordinatorClient {
 export function createCoordinatorClient(options: CoordinatorClientOptions): CoordinatorClient {
   const baseUrl = normalizeBaseUrl(options.url);
   const doFetch = options.fetch ?? fetch;
+  // Trace PATCHes carry up to a megabyte each: sent without fetch's copy and overhead.
+  const doPatch = options.fetch ?? createBufferFetch();
   const now = options.now ?? (() => performance.now());
   let lastUpdate: string | undefined;
 
@@ -97,6 +101,7 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
     method: string,
     path: string,
     init: RequestInit,
+    send: (url: string, init: RequestInit) => Promise<Response> = doFetch,
   ): Promise<Response | null> {
     const headers = new Headers(init.headers);
     headers.set('user-agent', options.userAgent);
@@ -104,7 +109,7 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
     const started = now();
     const seconds = (): number => (now() - started) / 1000;
     try {
-      const res = await doFetch(`${baseUrl}${RUNNER_API_PREFIX}${path}`, { ...init, method, headers });
+      const res = await send(`${baseUrl}${RUNNER_API_PREFIX}${path}`, { ...init, method, headers });
       const seen = res.headers.get(HEADER_LAST_UPDATE);
       if (seen) lastUpdate = seen;
       options.onResponse?.(endpoint, method, res.status, seconds());
@@ -195,14 +200,20 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       return res ? remoteState(res) : { status: 0, jobStatus: undefined, updateInterval: undefined };
     },
     async patchTrace(jobId, jobToken, offset, bytes) {
-      const res = await call('patch_trace', 'PATCH', `/jobs/${jobId}/trace`, {
-        headers: {
-          'content-type': 'text/plain',
-          'content-range': `${offset}-${offset + bytes.length - 1}`,
-          [HEADER_JOB_TOKEN]: jobToken,
+      const res = await call(
+        'patch_trace',
+        'PATCH',
+        `/jobs/${jobId}/trace`,
+        {
+          headers: {
+            'content-type': 'text/plain',
+            'content-range': `${offset}-${offset + bytes.length - 1}`,
+            [HEADER_JOB_TOKEN]: jobToken,
+          },
+          body: bytes,
         },
-        body: bytes,
-      });
+        doPatch,
+      );
       await res?.arrayBuffer().catch(() => undefined);
       if (!res) return { status: 0, jobStatus: undefined, updateInterval: undefined, rangeSize: null };
       return { ...remoteState(res), rangeSize: parseRangeSize(res.headers.get('range') ?? undefined) };

@@ -63,6 +63,8 @@ export interface RunnerManagerOptions {
   configWatchIntervalMs?: number;
   /** Service discovery targets served next to the manager's own (the machines' exporters). */
   discoveryTargets?: () => Promise<readonly TargetGroup[]>;
+  /** Called when a job of this manager has ended, whatever its outcome (`flotilla run` wakes its log follower). */
+  onJobEnded?: (jobId: number) => void;
   /**
    * Called with each config as it is applied, before its runner entries (e.g. to follow `log_level`
    * and `sentry_dsn`, so errors of the entries already use them).
@@ -198,6 +200,7 @@ export function createRunnerManager(options: RunnerManagerOptions): RunnerManage
     }).finally(() => {
       slots.release(state, concurrentId);
       jobPromises.delete(promise);
+      options.onJobEnded?.(payload.id);
     });
     jobPromises.add(promise);
   }

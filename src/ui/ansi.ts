@@ -16,7 +16,12 @@ export interface LogLine {
   header?: { name: string; collapsed: boolean };
   /** Set on the line that closes a section (it has no text of its own). */
   sectionEndOf?: string;
+  /** The runner's own timestamp of the line (GitLab's `FF_TIMESTAMPS` prefix), else when the page received it. */
+  time?: string;
 }
+
+/** GitLab Runner's per-line prefix with timestamps on: `<RFC 3339 UTC> <stream><O|E>[+] `. */
+const RUNNER_TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) [0-9a-f]{2}[OE]\+? ?/;
 
 interface Style {
   fg: string | null;
@@ -70,12 +75,18 @@ export class LogParser {
   #style: Style = { ...PLAIN };
   #sections: string[] = [];
 
-  /** Adds text; returns how many whole lines were added. */
-  push(text: string): number {
+  /** Adds text (received at `receivedAt`, ISO); returns how many whole lines were added. */
+  push(text: string, receivedAt?: string): number {
     const all = this.#partial + text;
     const parts = all.split('\n');
     this.#partial = parts.pop() ?? '';
-    for (const raw of parts) this.#line(raw);
+    for (const raw of parts) {
+      const stamp = RUNNER_TIMESTAMP.exec(raw);
+      const before = this.lines.length;
+      this.#line(stamp ? raw.slice(stamp[0].length) : raw);
+      const time = stamp?.[1] ?? receivedAt;
+      if (time !== undefined) for (const line of this.lines.slice(before)) line.time = time;
+    }
     return parts.length;
   }
 

@@ -1,7 +1,8 @@
 /**
  * A job's log, live: it follows the coordinator's log stream (Server-Sent Events) from the last
  * `TAIL_BYTES` of the log, reconnects from where it stopped when the connection drops (and says
- * so), and shows GitLab's collapsible sections and ANSI colours.
+ * so), and shows GitLab's collapsible sections and ANSI colours; per-line timestamps on demand
+ * (the runner's own when it sends them, else when the line reached the page).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -46,7 +47,7 @@ function useLogStream(url: string): StreamState {
       });
       source.addEventListener('log', (e) => {
         const chunk = JSON.parse((e as MessageEvent<string>).data) as { offset: number; text: string };
-        parser.push(chunk.text);
+        parser.push(chunk.text, new Date().toISOString());
         offset = chunk.offset + new TextEncoder().encode(chunk.text).length;
         publish({});
       });
@@ -72,8 +73,17 @@ function useLogStream(url: string): StreamState {
   return state;
 }
 
-function Line({ line }: { line: LogLine }) {
+const TIMES_KEY = 'flotilla.log.times';
+
+function clock(iso: string | undefined): string {
+  if (!iso) return '        ';
+  const d = new Date(iso);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+function Line({ line, times }: { line: LogLine; times: boolean }) {
   return html`<div class="log-line">
+    ${times ? html`<span class="log-time" title=${line.time ?? ''}>${clock(line.time)} </span>` : null}
     ${line.spans.map((s) => html`<span class=${s.classes}>${s.text}</span>`)}
   </div>`;
 }
@@ -82,6 +92,11 @@ export function LogView({ streamUrl, rawUrl }: { streamUrl: string; rawUrl: stri
   const state = useLogStream(streamUrl);
   const [toggled, setToggled] = useState<Record<string, boolean>>({});
   const [follow, setFollow] = useState(true);
+  const [times, setTimes] = useState(() => localStorage.getItem(TIMES_KEY) === '1');
+  const toggleTimes = (): void => {
+    localStorage.setItem(TIMES_KEY, times ? '0' : '1');
+    setTimes(!times);
+  };
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (follow) end.current?.scrollIntoView({ block: 'end' });
@@ -99,6 +114,11 @@ export function LogView({ streamUrl, rawUrl }: { streamUrl: string; rawUrl: stri
       <label
         ><input type="checkbox" checked=${follow} onChange=${() => setFollow(!follow)} /> Follow the
         log</label
+      >
+      <label
+        title="The runner's own timestamps when it sends them (FF_TIMESTAMPS), else when this page received the line"
+        ><input type="checkbox" id="log-timestamps" checked=${times} onChange=${toggleTimes} /> Show
+        timestamps</label
       >
       <a href=${rawUrl}>Raw log</a>
       ${state.lost ? html`<span class="error" role="status">Log stream lost — reconnecting…</span>` : null}
@@ -123,10 +143,10 @@ export function LogView({ streamUrl, rawUrl }: { streamUrl: string; rawUrl: stri
           aria-expanded=${isOpen}
           onClick=${() => setToggled((t) => ({ ...t, [name]: !isOpen }))}
         >
-          <span aria-hidden="true">${isOpen ? '▾' : '▸'}</span><${Line} line=${line} />
+          <span aria-hidden="true">${isOpen ? '▾' : '▸'}</span><${Line} line=${line} times=${times} />
         </button>`;
       }
-      return html`<${Line} key=${i} line=${line} />`;
-    })}${state.pending && !hidden(state.pending) ? html`<${Line} line=${state.pending} />` : null}<div ref=${end}></div></pre>
+      return html`<${Line} key=${i} line=${line} times=${times} />`;
+    })}${state.pending && !hidden(state.pending) ? html`<${Line} line=${state.pending} times=${times} />` : null}<div ref=${end}></div></pre>
   </section>`;
 }

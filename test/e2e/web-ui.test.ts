@@ -1,19 +1,23 @@
 /**
  * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
  * coordinator process and runner process: sign in (and a wrong token refused), watch a running
- * pipeline and its live log reach success without a reload, `needs` drawn as a graph and the
- * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page, and
- * another user's private project not shown.
+ * pipeline and its live log reach success without a reload, log timestamps, an artifacts archive
+ * browsed and one file downloaded, `needs` drawn as a graph and the
+ * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page with a
+ * real runner manager of an autoscaled runner whose providers are the build's `fake` provider
+ * (machines answering through the local Docker Engine) and one of them paused and given back to
+ * automatic from the page, and another user's private project not shown.
  *
  * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
  * written there instead (docs/ui uses them).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { startDockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
 import { Fleet } from '../helpers/fleet.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -22,6 +26,7 @@ const WAIT = { timeout: 60_000 };
 let fleet: Fleet;
 let browser: Browser;
 let shots: string;
+let dockerProxy: DockerProxy | undefined;
 
 beforeAll(async () => {
   fleet = await Fleet.start();
@@ -34,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await fleet?.stop();
+  await dockerProxy?.close();
 });
 
 async function signedInPage(token = fleet.api.token): Promise<Page> {
@@ -76,7 +82,9 @@ compile:
     - echo compile-finished
 unit:
   stage: test
-  script: [echo unit-ok]
+  script: [echo unit-ok, mkdir -p out/sub, echo report-body > out/sub/result.txt]
+  artifacts:
+    paths: [out/]
 `,
     });
     const page = await signedInPage();
@@ -102,10 +110,23 @@ unit:
     expect(await page.locator('#job-log').getByText('dependency line', { exact: true }).count()).toBe(0);
     await header.click();
     await page.locator('#job-log').getByText('dependency line', { exact: true }).waitFor(WAIT);
+    expect(await page.locator('#job-log .log-time').count()).toBe(0);
+    await page.getByLabel('Show timestamps').check();
+    expect(await page.locator('#job-log .log-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d/);
     await shot(page, 'job');
     await page.getByRole('link', { name: `← Pipeline #${pipelineId}` }).click();
     await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
     await shot(page, 'pipeline');
+    await page.locator('[data-job="unit"] a').click();
+    await page.getByText('Browse the files').click();
+    const file = page
+      .getByRole('table', { name: 'Artifact files' })
+      .getByRole('link', { name: 'out/sub/result.txt' });
+    await file.waitFor(WAIT);
+    const href = await file.getAttribute('href');
+    const body = await page.evaluate(async (url) => (await fetch(url ?? '')).text(), href);
+    expect(body).toBe('report-body\n');
+    await shot(page, 'job-artifacts');
     expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
     await page.close();
   });
@@ -214,12 +235,36 @@ long:
     await page.close();
   });
 
-  it('shows the fleet: runners and the queue', async () => {
+  it('shows the fleet and pauses a provider of an autoscaled runner', async () => {
+    dockerProxy = await startDockerProxy();
+    const auto = await fleet.addRunner({
+      tags: ['autoscaled'],
+      executor: 'docker-autoscaler',
+      extraRunner: autoscalerToml(dockerProxy.port),
+    });
     const page = await signedInPage();
     await page.getByRole('link', { name: 'Fleet' }).click();
     await page.getByRole('table', { name: 'Runners' }).getByText('e2e-0').waitFor(WAIT);
     await page.locator('#queue-pending').waitFor(WAIT);
+    const machines = page.getByRole('table', { name: `Machines of runner #${auto.id}` });
+    await machines.locator('tbody tr').nth(1).getByText('idle').waitFor(WAIT);
+    await page.locator('#chart-machines').waitFor(WAIT);
     await shot(page, 'fleet');
+    const providers = page.getByRole('table', { name: `Providers of runner #${auto.id}` });
+    const primary = providers.locator('[data-provider="fake-a"]');
+    await primary.getByText('▶ active').waitFor(WAIT);
+    await providers.locator('[data-provider="fake-b"]').getByText('‖ paused').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Pause fake-a' }).click();
+    // The runner manager applies it (its hand-set pauses file, as `flotilla fleet pause`) and reports back.
+    await primary.getByText('paused by hand', { exact: true }).waitFor(WAIT);
+    await primary.locator('.provider-state').getByText('‖ paused').waitFor(WAIT);
+    const control = path.join(path.dirname(auto.configPath), '.flotilla', 'fleet-control.json');
+    expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({ 'fake-a': true });
+    await shot(page, 'fleet-paused');
+    await page.getByRole('button', { name: 'Automatic fake-a' }).click();
+    await primary.getByText('automatic', { exact: true }).waitFor(WAIT);
+    await primary.getByText('▶ active').waitFor(WAIT);
+    expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({});
     await page.close();
   });
 
@@ -239,3 +284,31 @@ long:
     await page.close();
   });
 });
+
+/** Two `fake` providers (a primary and a backup) whose machines' engine is the local Docker Engine. */
+function autoscalerToml(port: number): string {
+  const provider = (name: string, backup: boolean) => `
+    [[runners.autoscaler.providers]]
+      name = "${name}"
+      plugin = "fake"
+      backup = ${backup}
+      [runners.autoscaler.providers.plugin_config]
+        boot_seconds_min = 0
+        boot_seconds_max = 0
+        delete_seconds = 0
+        docker_host_prefix = "tcp://127.0.0.1:${port}/?"`;
+  return `
+  [runners.docker]
+    image = "alpine"
+  [runners.autoscaler]
+    capacity_per_instance = 1
+    max_instances = 3
+    update_interval = "2s"
+    update_interval_when_expecting = "1s"
+${provider('fake-a', false)}
+${provider('fake-b', true)}
+    [[runners.autoscaler.policy]]
+      idle_count = 2
+      idle_time = "30m"
+`;
+}

@@ -51,6 +51,7 @@ export class Fleet {
       extraRunner?: string;
       extraGlobal?: string;
       url?: string;
+      executor?: string;
     } = {},
   ): Promise<FleetRunner> {
     const n = this.runners.length;
@@ -68,6 +69,7 @@ export class Fleet {
       name: `e2e-${n}`,
       ...(opts.extraRunner ? { extraRunner: opts.extraRunner } : {}),
       ...(opts.extraGlobal ? { extraGlobal: opts.extraGlobal } : {}),
+      ...(opts.executor ? { executor: opts.executor } : {}),
     };
     const configPath = path.join(dir, 'config.toml');
     const proc = await startRunnerProcess(configPath, options);

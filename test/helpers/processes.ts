@@ -85,6 +85,8 @@ export interface RunnerConfigOptions {
   extraGlobal?: string;
   extraRunner?: string;
   name?: string;
+  /** Default `shell`. */
+  executor?: string;
 }
 
 export function runnerConfigToml(o: RunnerConfigOptions): string {
@@ -101,7 +103,7 @@ export function runnerConfigToml(o: RunnerConfigOptions): string {
     `  name = "${o.name ?? 'e2e'}"`,
     `  url = "${o.url}"`,
     `  token = "${o.token}"`,
-    '  executor = "shell"',
+    `  executor = "${o.executor ?? 'shell'}"`,
     `  builds_dir = "${o.buildsDir}"`,
     o.extraRunner ?? '',
     '',

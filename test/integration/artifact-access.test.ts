@@ -1,7 +1,7 @@
 /**
  * `artifacts:access` / `public` and `cache:unprotect` as a runner and a REST user see them: a job
- * with `access: none` keeps its archive from REST downloads while the jobs that depend on it still
- * get it with their job token; `unprotect: true` shares the unprotected cache on a protected ref.
+ * with `access: none` keeps its archive (and its entry list and files) from REST downloads while
+ * the jobs that depend on it still get it with their job token; `unprotect: true` shares the unprotected cache on a protected ref.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -80,6 +80,16 @@ describe('artifacts:access and cache:unprotect', () => {
     expect(denied.text).toContain('artifacts:access: none');
     const allowed = await c.api.get(`/projects/${projectId}/jobs/${open.id}/artifacts`);
     expect(allowed.status).toBe(200);
+    const entries = await c.api.get(`/projects/${projectId}/jobs/${open.id}/artifacts_entries`);
+    expect(entries.body).toEqual({
+      entries: [{ path: 'a', size: 'archive of open'.length, directory: false, symlink: false }],
+      truncated: false,
+    });
+    const file = await c.api.get(`/projects/${projectId}/jobs/${open.id}/artifacts/a`);
+    expect([file.status, file.text]).toEqual([200, 'archive of open']);
+    expect((await c.api.get(`/projects/${projectId}/jobs/${open.id}/artifacts/nope`)).status).toBe(404);
+    expect((await c.api.get(`/projects/${projectId}/jobs/${secret.id}/artifacts/a`)).status).toBe(403);
+    expect((await c.api.get(`/projects/${projectId}/jobs/${secret.id}/artifacts_entries`)).status).toBe(403);
 
     const use = await take();
     expect(use.job_info.name).toBe('use');

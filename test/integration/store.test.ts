@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import { describeStoreConformance } from '../../src/coordinator/store/conformance.js';
+import { describeFleetConformance } from '../../src/coordinator/store/conformance-fleet.js';
 import { describeRemovalConformance } from '../../src/coordinator/store/conformance-removal.js';
 import { createStore } from '../../src/coordinator/store/create-store.js';
 
@@ -36,6 +37,7 @@ if (stores.includes('sqlite')) {
     const factory = () => createStore(`sqlite://${join(dir, `store-${(n += 1)}.db`)}`);
     describeStoreConformance('sqlite', factory);
     describeRemovalConformance('sqlite', factory);
+    describeFleetConformance('sqlite', factory);
   });
 }
 
@@ -83,5 +85,6 @@ if (stores.includes('postgres')) {
     };
     describeStoreConformance('postgres', factory);
     describeRemovalConformance('postgres', factory);
+    describeFleetConformance('postgres', factory);
   });
 }

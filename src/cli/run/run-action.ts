@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import type { ProjectResponse } from '../../api/rest-api.js';
 import type { RunnerManager } from '../../runner/manager.js';
 import { systemClock } from '../../shared/clock.js';
 import { FlotillaError } from '../../shared/errors.js';
@@ -18,9 +19,11 @@ import { startEmbeddedRunner } from '../embedded-runner.js';
 import { say, warn } from '../output.js';
 import { RestClient } from '../rest-client.js';
 import { startCoordinator, type RunningCoordinator } from '../start-coordinator.js';
+import { ChangeNotice } from './change-notice.js';
 import { chooseExecutor } from './choose-executor.js';
 import { removeRunDockerObjects, runDockerConfig } from './docker-runner.js';
-import { prepareSource } from './prepare-source.js';
+import { canPushLocally, localRepositoryFor, pushLocally } from './local-push.js';
+import { prepareSource, type PreparedSource } from './prepare-source.js';
 import { pushSnapshot } from './snapshot.js';
 import { PipelineWatcher, summaryLines } from './watch-pipeline.js';
 
@@ -43,9 +46,12 @@ interface Target {
   executor: string | null;
   /** The throwaway runner's token (its Docker objects are removed after the run). */
   runnerToken: string | null;
+  /** Notified when the embedded runner ends a job. */
+  changes: ChangeNotice | null;
 }
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
+  const changes = new ChangeNotice();
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
   const coordinator = await startCoordinator({
     listen: '127.0.0.1:0',
@@ -71,7 +77,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
   }
   const choice = await chooseExecutor(flags.executor);
   say(`Executor: ${choice.executor} (${choice.reason})`);
-  const runner = await startEmbeddedRunner({
+  let runner: RunnerManager | null = null;
+  runner = await startEmbeddedRunner({
     url: coordinator.url,
     token: created.token,
     name: 'flotilla-run',
@@ -83,8 +90,17 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     concurrent,
     logger,
     checkInterval: 1,
-    // The builds directory is thrown away with the run: jobs share one fetch per commit.
+    // The builds directory is thrown away with the run: jobs share one fetch per commit, made
+    // from the coordinator's repository on this host (no smart HTTP).
     sharedSources: true,
+    localRepositoryFor: localRepositoryFor(
+      coordinator.url,
+      path.join(scratch, 'coordinator', 'repositories'),
+    ),
+    // When the runner is idle the pipeline may be complete: look at once rather than at the next poll.
+    onJobEnded: () => {
+      if (runner?.runningJobs().length === 0) changes.notify();
+    },
   });
   return {
     url: coordinator.url,
@@ -93,6 +109,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     runner,
     executor: choice.executor,
     runnerToken: created.token,
+    changes,
   };
 }
 
@@ -103,7 +120,15 @@ async function remoteTarget(flags: RunFlags): Promise<Target> {
       'FLO_ERR_CONFIG_INVALID',
       '--url needs --token (or FLOTILLA_TOKEN): an access token of the coordinator',
     );
-  return { url: flags.url ?? '', token, coordinator: null, runner: null, executor: null, runnerToken: null };
+  return {
+    url: flags.url ?? '',
+    token,
+    coordinator: null,
+    runner: null,
+    executor: null,
+    runnerToken: null,
+    changes: null,
+  };
 }
 
 async function ensureProject(client: RestClient, name: string, embedded: boolean) {
@@ -111,28 +136,47 @@ async function ensureProject(client: RestClient, name: string, embedded: boolean
   return existing ?? client.createProject(name);
 }
 
-async function runPipeline(target: Target, dir: string, scratch: string, flags: RunFlags): Promise<boolean> {
-  const client = new RestClient(target.url, target.token);
-  const source = await prepareSource(dir, scratch);
-  const project = await ensureProject(client, source.projectName, target.coordinator !== null);
+/** Pushes the snapshot (in place to an embedded coordinator) and answers its push pipeline's id. */
+async function pushSource(
+  target: Target,
+  client: RestClient,
+  source: PreparedSource,
+  project: ProjectResponse,
+): Promise<number> {
+  const { snapshot } = source;
+  if (target.coordinator && canPushLocally(snapshot))
+    return pushLocally(target.coordinator, project.id, snapshot);
   const remote = new URL(project.http_url_to_repo);
   remote.username = 'root';
   remote.password = target.token;
+  await pushSnapshot(source.repoDir, remote.toString(), snapshot);
+  const pipeline = await client.until(
+    async () => (await client.pipelines(project.id, `?sha=${snapshot.sha}&source=push`))[0],
+    'the pipeline of the pushed commit',
+  );
+  return pipeline.id;
+}
+
+async function runPipeline(
+  target: Target,
+  prepared: Promise<PreparedSource>,
+  flags: RunFlags,
+): Promise<boolean> {
+  const client = new RestClient(target.url, target.token);
+  const source = await prepared;
+  const project = await ensureProject(client, source.projectName, target.coordinator !== null);
   say(
     `Running ${project.path_with_namespace} at ${source.snapshot.sha.slice(0, 8)}${source.snapshot.dirty ? ' (with uncommitted changes)' : ''} on ${target.url} (executor: ${target.executor ?? "the coordinator's runners"})`,
   );
-  await pushSnapshot(source.repoDir, remote.toString(), source.snapshot);
-  const pipeline = await client.until(
-    async () => (await client.pipelines(project.id, `?sha=${source.snapshot.sha}&source=push`))[0],
-    'the pipeline of the pushed commit',
-  );
+  const pipelineId = await pushSource(target, client, source, project);
   const watcher = new PipelineWatcher({
     client,
     projectId: project.id,
-    pipelineId: pipeline.id,
+    pipelineId,
     clock: systemClock,
     write: say,
     color: flags.color && process.stdout.isTTY === true,
+    ...(target.changes ? { changes: target.changes } : {}),
   });
   const result = await watcher.run();
   for (const line of summaryLines(result)) say(line);
@@ -144,9 +188,12 @@ export async function runCommand(dirArg: string | undefined, flags: RunFlags): P
   const scratch = await mkdtemp(path.join(tmpdir(), 'flotilla-run-'));
   const level: LogLevel = flags.verbose ? 'info' : 'warn';
   let target: Target | null = null;
+  // The snapshot (git, in other processes) runs while the coordinator and runner start.
+  const prepared = prepareSource(dirArg ?? '.', scratch);
+  prepared.catch(() => undefined);
   try {
     target = flags.url ? await remoteTarget(flags) : await embeddedTarget(scratch, flags, level);
-    const ok = await runPipeline(target, dirArg ?? '.', scratch, flags);
+    const ok = await runPipeline(target, prepared, flags);
     if (!ok) process.exitCode = 1;
   } finally {
     await target?.runner?.stop({ graceful: false });

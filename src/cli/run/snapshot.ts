@@ -18,6 +18,10 @@ export interface Snapshot {
   branch: string;
   /** True when the snapshot holds changes that are not committed. */
   dirty: boolean;
+  /** The absolute objects directory holding the snapshot's objects (for a local push). */
+  objectsDir: string;
+  /** True when the repository is shallow (its history cannot be borrowed as it is). */
+  shallow: boolean;
 }
 
 async function git(
@@ -55,8 +59,8 @@ export async function repositoryRoot(dir: string): Promise<string> {
 
 /**
  * The snapshot as one shell script: one process from Node instead of seven (each spawn from a large
- * Node process costs more than the git command it runs). Prints the sha, the branch and
- * clean|dirty, one per line.
+ * Node process costs more than the git command it runs). Prints the sha, the branch, clean|dirty,
+ * the repository's absolute objects directory and whether it is shallow, one per line.
  */
 const SNAPSHOT_SCRIPT = `set -e
 branch=$(git symbolic-ref --quiet --short HEAD 2>/dev/null) || branch=
@@ -65,13 +69,16 @@ head=$(git rev-parse --verify --quiet 'HEAD^{commit}' 2>/dev/null) || head=
 [ -z "$head" ] || git read-tree "$head"
 git add -A
 tree=$(git write-tree)
+objects=$(cd "$(git rev-parse --git-path objects)" && pwd -P)
+shallow=$(git rev-parse --is-shallow-repository)
 if [ -n "$head" ] && [ "$tree" = "$(git rev-parse "$head^{tree}")" ]; then
-  printf '%s\\n%s\\nclean\\n' "$head" "$branch"
-  exit 0
+  sha=$head state=clean
+else
+  state=dirty
+  if [ -n "$head" ]; then sha=$(git commit-tree "$tree" -p "$head" -m "$1")
+  else sha=$(git commit-tree "$tree" -m "$1"); fi
 fi
-if [ -n "$head" ]; then sha=$(git commit-tree "$tree" -p "$head" -m "$1")
-else sha=$(git commit-tree "$tree" -m "$1"); fi
-printf '%s\\n%s\\ndirty\\n' "$sha" "$branch"`;
+printf '%s\\n%s\\n%s\\n%s\\n%s\\n' "$sha" "$branch" "$state" "$objects" "$shallow"`;
 
 export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
   const index = path.join(tmpdir(), `flotilla-index-${process.pid}-${Date.now()}`);
@@ -84,8 +91,8 @@ export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
       },
       'sh',
     );
-    const [sha = '', branch = 'main', state] = out.split('\n');
-    return { sha, branch, dirty: state === 'dirty' };
+    const [sha = '', branch = 'main', state, objectsDir = '', shallow] = out.split('\n');
+    return { sha, branch, dirty: state === 'dirty', objectsDir, shallow: shallow !== 'false' };
   } finally {
     await rm(index, { force: true });
   }

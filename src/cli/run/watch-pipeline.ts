@@ -6,6 +6,7 @@
 import type { BridgeResponse, JobResponse, PipelineResponse } from '../../api/rest-api.js';
 import type { Clock } from '../../shared/clock.js';
 import type { RestClient } from '../rest-client.js';
+import type { ChangeNotice } from './change-notice.js';
 import { JobLogCursor } from './log-stream.js';
 
 const DONE = new Set(['success', 'failed', 'canceled', 'skipped', 'manual']);
@@ -22,6 +23,8 @@ export interface WatchOptions {
   color: boolean;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Ends the wait between two polls early (the embedded runner ended a job). */
+  changes?: ChangeNotice;
 }
 
 /** One pipeline as last seen, with the child pipelines of its bridges. */
@@ -111,7 +114,9 @@ export class PipelineWatcher {
       const { done } = await this.#poll(pipelineId, '');
       // One more pass prints what arrived with the final statuses.
       if (done) return (await this.#poll(pipelineId, '')).watched;
-      await clock.sleep(this.#opts.pollMs ?? 300, this.#opts.signal);
+      const ms = this.#opts.pollMs ?? 300;
+      if (this.#opts.changes) await this.#opts.changes.wait(clock, ms, this.#opts.signal);
+      else await clock.sleep(ms, this.#opts.signal);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { GitHostContext } from './context.js';
 import type { GitHost } from './git-host.js';
 import { createKeyedLock } from './keyed-lock.js';
+import { receiveLocal } from './local-push.js';
 import * as reads from './repo-reads.js';
 import * as repos from './repositories.js';
 import { createRepositoryApi } from './repository-api.js';
@@ -43,6 +44,7 @@ export function createGitHost(options: GitHostOptions): GitHost {
     repositoryExists: (fullPath) => repos.repositoryExists(ctx, fullPath),
     deleteRepository: (fullPath) => repos.deleteRepository(ctx, fullPath),
     serveHttp: (req, res, opts) => serveHttp(httpDeps, req, res, opts),
+    receiveLocal: (fullPath, input) => receiveLocal(ctx, pushLock, fullPath, input),
     readFile: (fullPath, sha, path) => reads.readFile(ctx, fullPath, sha, path),
     listFiles: (fullPath, sha) => reads.listFiles(ctx, fullPath, sha),
     resolveRef: (fullPath, ref) => reads.resolveRef(ctx, fullPath, ref),

@@ -64,6 +64,12 @@ export interface GitHost extends RepositoryApi {
   repositoryExists(fullPath: string): Promise<boolean>;
   /** Removes the repository; idempotent. */
   deleteRepository(fullPath: string): Promise<void>;
+  /**
+   * A push from a repository on this host (`flotilla run`'s embedded coordinator), without smart
+   * HTTP: the repository borrows the objects of `objectsDir` (git alternates) and `ref` is moved to
+   * `sha` (forced) under the push lock. Answers the ref update; the caller reports it as a push.
+   */
+  receiveLocal(fullPath: string, input: { objectsDir: string; ref: string; sha: string }): Promise<RefUpdate>;
   /** Serves one git smart HTTP request by running `git http-backend` as a CGI program. */
   serveHttp(req: IncomingMessage, res: ServerResponse, opts: ServeHttpOptions): Promise<void>;
   /** A file's content at a commit; null when the commit or path is missing or not a file. */

@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { appendFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { FlotillaError } from '../../shared/errors.js';
 import type { GitHostContext } from './context.js';
 import { existingRepositoryDir, isBareRepository } from './context.js';
@@ -22,6 +24,12 @@ const REPOSITORY_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['uploadpack.allowFilter', 'true'],
 ];
 
+/** REPOSITORY_CONFIG as config file sections (each key once, values without special characters). */
+const REPOSITORY_CONFIG_TEXT = REPOSITORY_CONFIG.map(([key, value]) => {
+  const dot = key.indexOf('.');
+  return `[${key.slice(0, dot)}]\n\t${key.slice(dot + 1)} = ${value}\n`;
+}).join('');
+
 export async function createRepository(
   ctx: GitHostContext,
   fullPath: string,
@@ -38,7 +46,11 @@ export async function createRepository(
       '--',
       dir,
     ]);
+    // A fresh repository: HEAD is already on the branch, and appending the settings writes what
+    // `git config --replace-all` would (one process instead of four).
+    await appendFile(join(dir, 'config'), REPOSITORY_CONFIG_TEXT);
     ctx.logger.info({ fullPath }, 'git repository created');
+    return;
   }
   await runGit(ctx.git, dir, ['symbolic-ref', 'HEAD', `refs/heads/${defaultBranch}`]);
   for (const [key, value] of REPOSITORY_CONFIG) {

@@ -106,6 +106,13 @@ async function requestJob(
     await holdLongPoll(ctx, runner, body.last_update, reply);
     if (clientGone(request, reply)) return reply.code(204).send();
     const runner_type = runner.runnerType;
+    // Read before the claim: a job queued while the claim runs changes the version, so a request
+    // that found nothing is not held on a version that already counts that job.
+    const version = queue.version(runner.id, match);
+    if (queue.knownEmpty(runner.id)) {
+      reply.header(HEADER_LAST_UPDATE, version);
+      return reply.code(204).send();
+    }
     const retrieving = ctx.clock.monotonic();
     const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
     ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
@@ -116,12 +123,15 @@ async function requestJob(
     if (claimed) {
       const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
       ctx.metrics.queueDuration.observe({ runner_type }, Math.max(0, waited) / 1000);
-      // More jobs may be pending for this runner: answering with the version as it was and then
-      // moving it on makes the runner's next request look for one at once instead of being held.
-      reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
-      queue.bump(runner.id);
+      // More jobs may be pending for this runner: its next request looks for one at once. A claim
+      // queues nothing, so the runner's other held requests are not woken (one is, see wakeOne).
+      reply.header(HEADER_LAST_UPDATE, queue.afterClaim(version));
+      queue.wakeOne(runner.id);
       return reply.code(201).type('application/json').send(JSON.stringify(claimed.payload));
     }
+    queue.foundNothing(runner.id, version);
+    reply.header(HEADER_LAST_UPDATE, version);
+    return reply.code(204).send();
   }
   reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
   return reply.code(204).send();

@@ -1,4 +1,5 @@
 /** Hands the oldest matching pending job to a runner: token, timeout, payload. */
+import type { PipelineStatus } from '../../api/job-status.js';
 import type { JobPayload } from '../../api/runner-api.js';
 import { hashToken, newToken } from '../../shared/hash.js';
 import { JOB_TOKEN_PREFIX } from '../../api/runner-api.js';
@@ -66,6 +67,8 @@ async function readDotenv(
 export interface ClaimedJob {
   job: JobRecord;
   payload: JobPayload;
+  /** The pipeline's status as read after the claim. */
+  pipelineStatus: PipelineStatus;
 }
 
 export async function claimJob(
@@ -113,5 +116,5 @@ export async function claimJob(
     dependencies,
   });
   deps.logger.info({ jobId: job.id, runnerId: runner.id, pipelineId: pipeline.id }, 'job assigned to runner');
-  return { job, payload };
+  return { job, payload, pipelineStatus: pipeline.status };
 }

@@ -47,5 +47,10 @@ describe('JobHeartbeats', () => {
     expect((await store.getJob(c))?.lastSeenAt).toBeNull();
     await heartbeats.flush();
     expect(writes).toBe(1);
+    // A job that finished before its batch was written needs no write.
+    heartbeats.touch(b, t2);
+    heartbeats.forget(b);
+    await heartbeats.flush();
+    expect(writes).toBe(1);
   });
 });

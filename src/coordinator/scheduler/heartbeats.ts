@@ -37,6 +37,11 @@ export class JobHeartbeats {
     }
   }
 
+  /** The job finished: its pending heartbeat no longer matters (touchJobs skips finished jobs). */
+  forget(jobId: number): void {
+    this.#pending.delete(jobId);
+  }
+
   /** Writes what is pending now (also on shutdown); batches never overlap. */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);

@@ -12,17 +12,20 @@ import type { JobFilter, JobRecord, NewJob, Store } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import type { RepositoryReader } from './repository.js';
 import { processPipeline } from './process-pipeline.js';
+import { needsProcessingAfterClaim } from './scheduler.js';
 import { RunnerQueue } from './runner-queue.js';
 
 let store: Store;
 let deps: SchedulerDeps;
 let listed: JobFilter[];
+let writes: string[];
 let seq = 0;
 
 beforeEach(async () => {
   const real = await createTestStore();
   listed = [];
-  // The real store, with its listJobs filters recorded.
+  writes = [];
+  // The real store, with its listJobs filters and its job and pipeline writes recorded.
   store = new Proxy(real, {
     get(target, key, receiver) {
       if (key === 'listJobs') {
@@ -31,6 +34,7 @@ beforeEach(async () => {
           return target.listJobs(filter, page);
         };
       }
+      if (key === 'updateJob' || key === 'updatePipeline') writes.push(key);
       const value: unknown = Reflect.get(target, key, receiver);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -191,5 +195,36 @@ describe('processPipeline', () => {
       },
     ]);
     expect((await store.getPipeline(other.id))?.status).toBe('running');
+  });
+
+  it('changes nothing after a job of a running pipeline starts (claims skip that processing)', async () => {
+    const p = await pipeline(await project(), [job('a', 0), job('b', 0), job('test', 1)]);
+    await processPipeline(deps, p.id);
+    const [a, b] = p.jobs as [JobRecord, JobRecord];
+    const started = await store.updateJob(a.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    expect(
+      needsProcessingAfterClaim({ job: started!, payload: {} as never, pipelineStatus: 'pending' }),
+    ).toBe(true);
+    await processPipeline(deps, p.id);
+    expect((await store.getPipeline(p.id))?.status).toBe('running');
+
+    const second = await store.updateJob(b.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    expect(needsProcessingAfterClaim({ job: second!, payload: {} as never, pipelineStatus: 'running' })).toBe(
+      false,
+    );
+    writes = [];
+    expect(await processPipeline(deps, p.id)).toEqual([]);
+    expect(writes).toEqual([]);
+    const withEnvironment = {
+      ...second!,
+      definition: { ...second!.definition, environment: { name: 'prod' } },
+    };
+    expect(
+      needsProcessingAfterClaim({
+        job: withEnvironment as JobRecord,
+        payload: {} as never,
+        pipelineStatus: 'running',
+      }),
+    ).toBe(true);
   });
 });

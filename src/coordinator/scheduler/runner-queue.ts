@@ -41,21 +41,35 @@ export interface QueueBus {
   subscribe(handler: (message: QueueMessage) => void): void;
 }
 
+/** Never part of a version that `version()` returns. */
+const CLAIMED_SUFFIX = '-more';
+
 export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolean {
   if (runner.accessLevel === 'ref_protected' && !job.protected) return false;
   if (job.tagList.length === 0) return runner.runUntagged;
   return job.tagList.every((t) => runner.tagList.includes(t));
 }
 
+/**
+ * How long a claim that found nothing answers for the runner's other requests at the same version.
+ * Short, so that a lost bus notification (another coordinator queued a job) delays a claim by at
+ * most this long rather than to the next version change.
+ */
+export const EMPTY_FOR_MS = 2000;
+
 export class RunnerQueue {
   readonly #boot = randomBytes(4).toString('hex');
   readonly #versions = new Map<number, number>();
   readonly #runners = new Map<number, QueueMatch>();
   readonly #waiters = new Map<number, Set<Waiter>>();
+  /** Runners whose claim found nothing at this version, and when. */
+  readonly #empty = new Map<number, { version: string; at: number }>();
   readonly #bus: QueueBus | undefined;
+  readonly #now: () => number;
 
-  constructor(bus?: QueueBus) {
+  constructor(bus?: QueueBus, now: () => number = () => performance.now()) {
     this.#bus = bus;
+    this.#now = now;
     bus?.subscribe((message) => this.#apply(message));
   }
 
@@ -84,7 +98,29 @@ export class RunnerQueue {
   /** The runner's current version; also records what it may take, for later wake-ups. */
   version(runnerId: number, match: QueueMatch): string {
     this.#runners.set(runnerId, match);
+    return this.#current(runnerId);
+  }
+
+  #current(runnerId: number): string {
     return `${this.#boot}-${this.#versions.get(runnerId) ?? 0}`;
+  }
+
+  /** A claim for this runner found nothing; `version` was read before it. */
+  foundNothing(runnerId: number, version: string): void {
+    if (version === this.#current(runnerId)) this.#empty.set(runnerId, { version, at: this.#now() });
+  }
+
+  /**
+   * True when a claim of this runner found nothing at its current version, shortly ago: no job it
+   * may take has been queued since (that changes the version), so another claim would find
+   * nothing too. The runner's many clients then cost one empty claim per version, not one each.
+   */
+  knownEmpty(runnerId: number): boolean {
+    const mark = this.#empty.get(runnerId);
+    if (mark === undefined) return false;
+    if (mark.version === this.#current(runnerId) && this.#now() - mark.at < EMPTY_FOR_MS) return true;
+    this.#empty.delete(runnerId);
+    return false;
   }
 
   /** Number of requests currently held. */
@@ -110,10 +146,32 @@ export class RunnerQueue {
     this.#bus?.publish({ kind: 'runner', runnerId });
   }
 
+  /**
+   * The version to answer a request that took a job with: never current, so the runner's next
+   * request looks for another job at once instead of being held, and nobody else is woken.
+   */
+  afterClaim(version: string): string {
+    return `${version}${CLAIMED_SUFFIX}`;
+  }
+
+  /**
+   * Wakes one held request of this runner without changing its version (a safety net after a
+   * claim: a request held because its claim lost a race to this one looks again). Waking all of
+   * them would send every held client of a shared token to the store for each job taken.
+   */
+  wakeOne(runnerId: number): void {
+    // A claim succeeded: whatever an earlier empty claim said (a lost race) no longer holds.
+    this.#empty.delete(runnerId);
+    const set = this.#waiters.get(runnerId);
+    const first = set?.values().next();
+    if (first && first.done !== true) first.value.wake();
+  }
+
   forget(runnerId: number): void {
     this.bump(runnerId);
     this.#runners.delete(runnerId);
     this.#versions.delete(runnerId);
+    this.#empty.delete(runnerId);
   }
 
   /**

@@ -37,6 +37,16 @@ function refuseWhileCanceling(pipeline: PipelineRecord, jobs: JobRecord[]): void
   );
 }
 
+/**
+ * A job that starts moves no other job (transitions follow finished jobs), and a pipeline with a
+ * running job is `running` whatever its other jobs (see compositeStatus). So after a claim,
+ * processing changes something only when the pipeline was not `running` yet, or when the job's
+ * deployment must mirror its start.
+ */
+export function needsProcessingAfterClaim(claimed: ClaimedJob): boolean {
+  return claimed.pipelineStatus !== 'running' || Boolean(claimed.job.definition.environment);
+}
+
 export class Scheduler {
   readonly deps: SchedulerDeps;
   /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
@@ -96,7 +106,7 @@ export class Scheduler {
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
     const claimed = await claimJob(this.deps, runner, systemId);
     if (claimed) await recordEnvironmentStart(this.deps, claimed);
-    if (claimed) await this.process(claimed.job.pipelineId);
+    if (claimed && needsProcessingAfterClaim(claimed)) await this.process(claimed.job.pipelineId);
     return claimed;
   }
 
@@ -112,6 +122,7 @@ export class Scheduler {
     let updated: JobRecord | null = null;
     await this.#serial(job.pipelineId, async () => {
       updated = await finishJob(this.deps, job, result);
+      if (updated) this.heartbeats.forget(job.id);
       if (updated) await afterFinish(this.deps, updated);
       return processPipeline(this.deps, job.pipelineId);
     });

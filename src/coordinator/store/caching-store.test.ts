@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { cachingStore, type CacheBus, type CacheMessage } from './caching-store.js';
-import { newProject, newRunner } from './conformance.js';
+import { claimOf, matchOf, newJob, newPipeline, newProject, newRunner } from './conformance.js';
 import { createTestStore } from './create-store.js';
 import type { Store } from './store.js';
 
@@ -117,5 +117,44 @@ describe('cachingStore', () => {
     expect(await cached.getProject(project.id)).toEqual(project);
     await cached.getProject(project.id);
     expect(calls.get('getProject')).toBe(1);
+  });
+
+  async function claimedJob(raw: Store, cached: Store, token: string) {
+    const project = await raw.createProject(newProject());
+    const runner = await raw.createRunner(newRunner('r'));
+    const { jobs } = await raw.createPipeline(newPipeline(project.id), [newJob('a', { status: 'pending' })]);
+    const claimed = await cached.claimPendingJob(matchOf({ runnerId: runner.id }), claimOf(token));
+    expect(claimed?.id).toBe(jobs[0]?.id);
+    return claimed!;
+  }
+
+  it('keeps the job a claim returned for its token, with its trace size, until it finishes', async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const job = await claimedJob(raw, cached, 'tok-a');
+    expect((await cached.findJobByTokenHash('tok-a'))?.id).toBe(job.id);
+    expect(await cached.appendTrace(job.id, 0, Buffer.from('hello'))).toEqual({ ok: true, size: 5 });
+    expect((await cached.findJobByTokenHash('tok-a'))?.traceSize).toBe(5);
+    expect(calls.get('findJobByTokenHash')).toBeUndefined();
+    // A patch that changes neither status nor token replaces the entry and tells no one.
+    await cached.updateJob(job.id, { coverage: 50 });
+    expect((await cached.findJobByTokenHash('tok-a'))?.coverage).toBe(50);
+    expect(bus.sent).toEqual([]);
+    await cached.updateJob(job.id, { status: 'success', tokenHash: null }, ['running']);
+    expect(bus.sent).toContainEqual({ kind: 'cache', entity: 'job', id: job.id });
+    expect(await cached.findJobByTokenHash('tok-a')).toBeNull();
+    expect(calls.get('findJobByTokenHash')).toBe(1);
+  });
+
+  it('drops a job when another coordinator changed its status', async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const job = await claimedJob(raw, cached, 'tok-b');
+    await raw.updateJob(job.id, { status: 'canceling' }, ['running']);
+    expect((await cached.findJobByTokenHash('tok-b'))?.status).toBe('running');
+    bus.deliver({ kind: 'cache', entity: 'job', id: job.id });
+    expect((await cached.findJobByTokenHash('tok-b'))?.status).toBe('canceling');
+    await raw.updateJob(job.id, { status: 'canceled' }, ['canceling']);
+    bus.deliver({ kind: 'cache', entity: 'job', id: 0 });
+    expect((await cached.findJobByTokenHash('tok-b'))?.status).toBe('canceled');
+    expect(calls.get('findJobByTokenHash')).toBe(2);
   });
 });

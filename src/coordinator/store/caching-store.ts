@@ -1,7 +1,8 @@
 /**
  * Caches in front of the Store for what nearly every request reads: the runner of a runner token
- * (every Runner-API request), and the project, its CI variables and the pipeline's user (every job
- * handed out). Everything else passes through unchanged.
+ * (every Runner-API request), the job of a job token (every trace PATCH and status PUT), and the
+ * project, its CI variables and the pipeline's user (every job handed out). Everything else passes
+ * through unchanged.
  *
  * Invalidation:
  * - every write of a cached kind through this store drops (or replaces) the entry at once;
@@ -14,11 +15,15 @@
  *
  * Users have no update path in the store, so a found user is cached until it expires.
  */
-import type { ProjectRecord, RunnerRecord, Store, UserRecord, VariableRecord } from './store.js';
+import { JobTokenTable, jobOverrides } from './caching-store-jobs.js';
+import type { JobRecord, ProjectRecord, RunnerRecord, Store, UserRecord, VariableRecord } from './store.js';
 
-export type CachedEntity = 'runner' | 'project' | 'variables';
+export type CachedEntity = 'runner' | 'project' | 'variables' | 'job';
 
-/** What one coordinator tells the others: drop this entry (id: runner or project id). */
+/** Id of a `job` message that drops every cached job (a pipeline or project was deleted). */
+export const ALL_JOBS = 0;
+
+/** What one coordinator tells the others: drop this entry (id: runner, project or job id). */
 export interface CacheMessage {
   kind: 'cache';
   entity: CachedEntity;
@@ -46,7 +51,7 @@ interface Entry<V> {
 }
 
 /** One kind of entry: a bounded map with expiry and an epoch that in-flight reads check. */
-class Table<K, V> {
+export class Table<K, V> {
   readonly #entries = new Map<K, Entry<V>>();
   readonly #ttlMs: number;
   readonly #max: number;
@@ -110,6 +115,8 @@ class Caches {
   readonly projects: Table<number, ProjectRecord | null>;
   readonly variables: Table<number, VariableRecord[]>;
   readonly users: Table<number, UserRecord | null>;
+  /** By token hash; only jobs found, never null (a token is created by its claim). */
+  readonly jobs: JobTokenTable;
 
   constructor(options: CachingStoreOptions) {
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
@@ -119,12 +126,16 @@ class Caches {
     this.projects = new Table(ttl, max, now);
     this.variables = new Table(ttl, max, now);
     this.users = new Table(ttl, max, now);
+    this.jobs = new JobTokenTable(new Table<string, JobRecord>(ttl, max, now), max);
   }
 
   drop(entity: CachedEntity, id: number): void {
     if (entity === 'runner') this.runners.invalidate((_hash, runner) => runner === null || runner.id === id);
     else if (entity === 'project') this.projects.invalidate((key) => key === id);
-    else this.variables.invalidate((key) => key === id);
+    else if (entity === 'job') {
+      if (id === ALL_JOBS) this.jobs.dropAll();
+      else this.jobs.dropId(id);
+    } else this.variables.invalidate((key) => key === id);
   }
 }
 
@@ -167,8 +178,10 @@ export function cachingStore(store: Store, options: CachingStoreOptions = {}): S
     deleteProject: async (id) => {
       const deleted = await after(store.deleteProject(id), 'project', id);
       changed('variables', id);
+      changed('job', ALL_JOBS);
       return deleted;
     },
+    deletePipeline: (id) => after(store.deletePipeline(id), 'job', ALL_JOBS),
     listVariables: async (projectId) => [
       ...(await caches.variables.read(projectId, () => store.listVariables(projectId))),
     ],
@@ -183,6 +196,7 @@ export function cachingStore(store: Store, options: CachingStoreOptions = {}): S
       if (user === null) caches.users.invalidate((key) => key === id);
       return user;
     },
+    ...jobOverrides(store, caches.jobs, changed),
   };
   return new Proxy(store, {
     get(target, property) {

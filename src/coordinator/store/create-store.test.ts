@@ -29,6 +29,11 @@ describe('parseStoreUrl', () => {
       dialect: 'postgres',
       connectionString: 'postgres://u:p@db:5432/ci?sslmode=disable',
       schema: 'flo_1',
+      poolSize: 20,
+    });
+    expect(parseStoreUrl('postgres://db/ci?pool_size=50')).toMatchObject({
+      connectionString: 'postgres://db/ci',
+      poolSize: 50,
     });
     expect(parseStoreUrl('postgresql://db/ci')).toMatchObject({ dialect: 'postgres', schema: undefined });
   });
@@ -40,6 +45,8 @@ describe('parseStoreUrl', () => {
     'sqlite:',
     'sqlite://relative.db',
     'postgres://db/ci?schema=a;drop',
+    'postgres://db/ci?pool_size=0',
+    'postgres://db/ci?pool_size=ten',
     'http://x',
   ])('rejects %j with FLO_ERR_CONFIG_INVALID naming the accepted forms', (url) => {
     let thrown: unknown;

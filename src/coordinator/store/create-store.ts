@@ -4,7 +4,8 @@
  * Accepted URLs:
  * - `sqlite:///abs/path.db`, `sqlite:relative/path.db`, a bare file path, `:memory:` → SQLite;
  * - `postgres://…` or `postgresql://…` → PostgreSQL, with an optional `?schema=NAME` that puts the
- *   tables in that schema (created when missing); other query parameters go to the driver.
+ *   tables in that schema (created when missing) and `?pool_size=N` (connections per coordinator,
+ *   default 20); other query parameters go to the driver.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -36,12 +37,20 @@ export interface CreateStoreOptions {
 
 export type StoreLocation =
   | { dialect: 'sqlite'; filename: string }
-  | { dialect: 'postgres'; connectionString: string; schema: string | undefined };
+  | { dialect: 'postgres'; connectionString: string; schema: string | undefined; poolSize: number };
+
+/**
+ * Connections per coordinator. pg's default of 10 was the queue at 100 and 1,000 runner clients
+ * (most of a claim's time was spent waiting for a connection); the server's own limit (100 by
+ * default) is shared by every coordinator of the database.
+ */
+export const DEFAULT_POOL_SIZE = 20;
+const MAX_POOL_SIZE = 1000;
 
 const MEMORY = ':memory:';
 const ACCEPTED =
   'use sqlite:///absolute/path.db, sqlite:relative/path.db, a file path, :memory:, ' +
-  'or postgres://user@host:5432/database (postgresql:// too, optional ?schema=name)';
+  'or postgres://user@host:5432/database (postgresql:// too, optional ?schema=name&pool_size=N)';
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function invalid(url: string, why: string): FlotillaError {
@@ -82,7 +91,13 @@ function parsePostgres(url: string): StoreLocation {
     throw invalid(url, 'schema must be a plain identifier (letters, digits, underscore)');
   }
   parsed.searchParams.delete('schema');
-  return { dialect: 'postgres', connectionString: parsed.toString(), schema };
+  const pool = parsed.searchParams.get('pool_size');
+  const poolSize = pool === null ? DEFAULT_POOL_SIZE : Number(pool);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
+    throw invalid(url, `pool_size must be a whole number from 1 to ${MAX_POOL_SIZE}`);
+  }
+  parsed.searchParams.delete('pool_size');
+  return { dialect: 'postgres', connectionString: parsed.toString(), schema, poolSize };
 }
 
 export function parseStoreUrl(url: string): StoreLocation {
@@ -118,6 +133,7 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
   const db = await openPostgres({
     connectionString: location.connectionString,
     schema: location.schema,
+    poolSize: location.poolSize,
     logger,
   });
   try {

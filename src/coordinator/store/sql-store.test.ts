@@ -1,6 +1,8 @@
 import { createTestStore } from './create-store.js';
 import { describeStoreConformance } from './conformance.js';
+import { describeFleetConformance } from './conformance-fleet.js';
 import { describeRemovalConformance } from './conformance-removal.js';
 
 describeStoreConformance('sqlite in memory', () => createTestStore());
 describeRemovalConformance('sqlite in memory', () => createTestStore());
+describeFleetConformance('sqlite in memory', () => createTestStore());

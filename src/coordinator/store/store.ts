@@ -24,7 +24,7 @@ import type {
   NewDeployment,
   NewEnvironment,
 } from './environment-records.js';
-
+import type { FleetStore } from './fleet-records.js';
 export type * from './account-records.js';
 import type {
   AccessTokenRecord,
@@ -263,7 +263,7 @@ export type TraceAppendResult = { ok: true; size: number } | { ok: false; size: 
 
 export type * from './environment-records.js';
 
-export interface Store {
+export interface Store extends FleetStore {
   close(): Promise<void>;
   /**
    * Resolves once every write this store has committed so far is on stable storage. Call it

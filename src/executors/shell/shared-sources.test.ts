@@ -121,6 +121,37 @@ describe('shared sources (shell executor)', () => {
     });
   }
 
+  it('fetches from the local repository a repo_url maps to, leaving the same repository', async () => {
+    const { bare, sha } = await origin();
+    const plain = await getSources(
+      await mkdtemp(join(tmpdir(), 'flo-plain-')),
+      createShellExecutorFactory(),
+      gitInfo(`file://${bare}`, sha, 2),
+      0,
+    );
+    // Nothing listens there: only the local repository can serve the fetch.
+    const url = 'http://gitlab-ci-token:secret@127.0.0.1:9/root/repo.git';
+    const asked: string[] = [];
+    const factory = createShellExecutorFactory({
+      sharedSources: true,
+      localRepositoryFor: (repoUrl) => {
+        asked.push(repoUrl);
+        return bare;
+      },
+    });
+    const shared = await getSources(
+      await mkdtemp(join(tmpdir(), 'flo-shared-builds-')),
+      factory,
+      gitInfo(url, sha, 2),
+      0,
+    );
+    expect(shared.code).toBe(0);
+    expect(asked).toEqual([url]);
+    expect({ ...view(shared.dir), origin: '' }).toEqual({ ...view(plain.dir), origin: '' });
+    expect(view(shared.dir).origin).toBe(url);
+    expect(gitIn(shared.dir, 'fsck', '--no-progress')).toBe('');
+  });
+
   it('fetches a commit once for every job and slot, and cleans each work tree', async () => {
     const { root, bare, sha } = await origin();
     const builds = await mkdtemp(join(tmpdir(), 'flo-shared-builds-'));

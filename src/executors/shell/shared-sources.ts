@@ -33,6 +33,9 @@ export interface StoreFetch {
   signal: AbortSignal;
 }
 
+/** The coordinator's repository directory for a job's `repo_url`, when it is on this host. */
+export type LocalRepositoryFor = (repoUrl: string) => string | undefined;
+
 interface StoreState {
   tail: Promise<unknown>;
   fetched: Map<string, StoreSnapshot>;
@@ -71,9 +74,16 @@ function parseRefs(text: string): Map<string, string> {
 export class SharedSourceStore {
   readonly #root: string;
   readonly #stores = new Map<string, StoreState>();
+  readonly #localRepository: LocalRepositoryFor;
 
-  constructor(root: string) {
+  /**
+   * `localRepository` maps a job's `repo_url` to the coordinator's repository directory when the
+   * coordinator runs on this host (`flotilla run`): the store then fetches from it over git's local
+   * transport instead of smart HTTP, with the same refspecs and depth.
+   */
+  constructor(root: string, localRepository: LocalRepositoryFor = () => undefined) {
     this.#root = root;
+    this.#localRepository = localRepository;
   }
 
   /**
@@ -113,7 +123,8 @@ export class SharedSourceStore {
     const init = await this.#git(dir, request, ['init', '-q', '--bare']);
     if (init !== 0) return { exitCode: init };
     const args = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', 'fetch', '--no-recurse-submodules'];
-    args.push('--prune', '--quiet', request.repoUrl, ...request.refspecs);
+    const from = this.#localRepository(request.repoUrl) ?? request.repoUrl;
+    args.push('--prune', '--quiet', from, ...request.refspecs);
     if (request.depth > 0) args.push('--depth', String(request.depth));
     const fetched = await this.#git(dir, request, args);
     if (fetched !== 0) return { exitCode: fetched };

@@ -25,7 +25,7 @@ import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { getSources } from './git-sources.js';
 import { runProcess } from './process.js';
-import { SharedSourceStore } from './shared-sources.js';
+import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
 
 export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
   variables: true,
@@ -49,6 +49,8 @@ export interface ShellExecutorOptions {
    * throwaway, such as `flotilla run`'s. See shared-sources.ts.
    */
   sharedSources?: boolean;
+  /** With `sharedSources`: where the coordinator's repository of a `repo_url` is on this host. */
+  localRepositoryFor?: LocalRepositoryFor;
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -213,7 +215,7 @@ export function createShellExecutorFactory(options: ShellExecutorOptions = {}): 
     const root = join(job.runner.buildsDir, job.runner.shortToken, 'shared-sources');
     let store = stores.get(root);
     if (!store) {
-      store = new SharedSourceStore(root);
+      store = new SharedSourceStore(root, options.localRepositoryFor);
       stores.set(root, store);
     }
     return store;

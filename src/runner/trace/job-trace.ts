@@ -25,6 +25,8 @@ export interface JobTrace extends JobOutput {
   text(): string;
   /** Frees the stored bytes (closes the spill file); the trace is unusable afterwards. */
   dispose(): void;
+  /** Calls `listener` after every append that grew the trace; returns the unsubscribe function. */
+  onGrow(listener: () => void): () => void;
 }
 
 export interface JobTraceOptions extends MaskerOptions {
@@ -36,6 +38,7 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
   const masker = createMasker(options);
   const limiter = createOutputLimiter(options.limitBytes);
   const storage = createTraceStorage(options.storage);
+  const listeners = new Set<() => void>();
   let crc = 0;
   let finished = false;
 
@@ -44,6 +47,7 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
     if (kept.length === 0) return;
     storage.append(kept);
     crc = crc32(kept, crc);
+    for (const listener of listeners) listener();
   }
 
   function slice(start: number, end: number): Buffer {
@@ -70,6 +74,13 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
       finished = true;
     },
     text: () => slice(0, storage.size).toString('utf8'),
-    dispose: () => storage.dispose(),
+    dispose: () => {
+      listeners.clear();
+      storage.dispose();
+    },
+    onGrow(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }

@@ -74,8 +74,61 @@ function isTokenByte(b: number): boolean {
 
 interface Needle {
   bytes: Buffer;
+  /** Position in the priority order: at equal positions the needle with the lower order wins. */
+  order: number;
   /** Set for token prefixes: the bytes of the value after the prefix. */
   isValueByte?: (b: number) => boolean;
+}
+
+/**
+ * What one `indexOf` scan looks for: a secret on its own, or the common start of all token
+ * prefixes that begin with the same byte (`gl` for the fourteen `gl…-` prefixes, `?` and `&` for the
+ * URL parameters). A hit is then checked against the group's needles. So a chunk costs one scan
+ * per secret plus a handful, not one scan per needle.
+ */
+interface Anchor {
+  bytes: Buffer;
+  /** Ascending `order`. */
+  needles: Needle[];
+}
+
+interface Match {
+  at: number;
+  needle: Needle;
+}
+
+function commonPrefixLength(a: Buffer, b: Buffer): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
+function buildAnchors(secrets: Needle[], prefixes: Needle[]): Anchor[] {
+  const groups = new Map<number, Needle[]>();
+  for (const p of prefixes) {
+    const first = p.bytes[0] ?? 0;
+    groups.set(first, [...(groups.get(first) ?? []), p]);
+  }
+  const grouped = [...groups.values()].map((needles) => {
+    const common = needles.reduce(
+      (n, needle) => Math.min(n, commonPrefixLength(needle.bytes, needles[0]?.bytes ?? needle.bytes)),
+      Infinity,
+    );
+    return { bytes: (needles[0] as Needle).bytes.subarray(0, common), needles };
+  });
+  return [...secrets.map((s) => ({ bytes: s.bytes, needles: [s] })), ...grouped];
+}
+
+/** The first full match of one of the anchor's needles at or after `from`. */
+function findFrom(data: Buffer, anchor: Anchor, from: number): Match | null {
+  for (let at = data.indexOf(anchor.bytes, from); at !== -1; at = data.indexOf(anchor.bytes, at + 1)) {
+    for (const needle of anchor.needles) {
+      const end = at + needle.bytes.length;
+      if (end <= data.length && data.compare(needle.bytes, 0, needle.bytes.length, at, end) === 0)
+        return { at, needle };
+    }
+  }
+  return null;
 }
 
 /** True when data[k..] is a proper prefix of `needle` (the match may continue in the next chunk). */
@@ -84,32 +137,52 @@ function partialAt(data: Buffer, k: number, needle: Buffer): boolean {
   return rest < needle.length && data.compare(needle, 0, rest, k) === 0;
 }
 
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function joined(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/**
+ * The returned buffers may be views of the written chunk (no copy when nothing is masked): the
+ * caller must not reuse a chunk's memory after writing it.
+ */
 export function createMasker(options: MaskerOptions): Masker {
+  let order = 0;
   const secrets: Needle[] = [...new Set(options.secrets.filter((s) => s.length > 0))]
-    .map((s) => ({ bytes: Buffer.from(s) }))
-    .sort((a, b) => b.bytes.length - a.bytes.length);
+    .map((s) => Buffer.from(s))
+    .sort((a, b) => b.length - a.length)
+    .map((bytes) => ({ bytes, order: order++ }));
   const prefixes: Needle[] = [
     ...[...new Set(options.tokenPrefixes.filter((p) => p.length > 0))]
       .slice(0, MAX_PREFIXES)
-      .map((p) => ({ bytes: Buffer.from(p), isValueByte: isTokenByte })),
-    ...urlParamPrefixes(),
+      .map((p) => ({ bytes: Buffer.from(p), order: order++, isValueByte: isTokenByte })),
+    ...urlParamPrefixes().map((p) => ({ ...p, order: order++ })),
   ];
   // secrets first, longest first: at equal positions the first needle wins
-  const needles = [...secrets, ...prefixes];
-  const longest = Math.max(0, ...needles.map((n) => n.bytes.length));
+  const anchors = buildAnchors(secrets, prefixes);
+  const byFirstByte = new Map<number, Buffer[]>();
+  for (const n of [...secrets, ...prefixes]) {
+    const first = n.bytes[0] ?? 0;
+    byFirstByte.set(first, [...(byFirstByte.get(first) ?? []), n.bytes]);
+  }
+  const longest = Math.max(0, ...[...secrets, ...prefixes].map((n) => n.bytes.length));
   const mask = Buffer.from(MASK);
   let pending = Buffer.alloc(0);
 
-  /** The earliest full needle match at or after `pos`, reusing each needle's last search. */
-  function nextMatch(data: Buffer, pos: number, cache: number[]): { at: number; needle: Needle } | null {
-    let best: { at: number; needle: Needle } | null = null;
-    needles.forEach((needle, n) => {
-      let at = cache[n] ?? -2;
-      if (at !== -1 && at < pos) {
-        at = data.indexOf(needle.bytes, pos);
-        cache[n] = at;
+  /** The earliest full needle match at or after `pos`, reusing each anchor's last search. */
+  function nextMatch(data: Buffer, pos: number, cache: (Match | null | undefined)[]): Match | null {
+    let best: Match | null = null;
+    anchors.forEach((anchor, a) => {
+      let hit = cache[a];
+      if (hit === undefined || (hit !== null && hit.at < pos)) {
+        hit = findFrom(data, anchor, pos);
+        cache[a] = hit;
       }
-      if (at !== -1 && (best === null || at < best.at)) best = { at, needle };
+      if (hit && (!best || hit.at < best.at || (hit.at === best.at && hit.needle.order < best.needle.order)))
+        best = hit;
     });
     return best;
   }
@@ -117,14 +190,15 @@ export function createMasker(options: MaskerOptions): Masker {
   /** Where a held-back tail starts: the first position whose rest could begin a needle. */
   function tailStart(data: Buffer, pos: number): number {
     for (let k = Math.max(pos, data.length - longest + 1); k < data.length; k++) {
-      if (needles.some((n) => partialAt(data, k, n.bytes))) return k;
+      const candidates = byFirstByte.get(data[k] ?? 0);
+      if (candidates?.some((bytes) => partialAt(data, k, bytes))) return k;
     }
     return data.length;
   }
 
   function process(data: Buffer, final: boolean): Buffer {
     const out: Buffer[] = [];
-    const cache: number[] = [];
+    const cache: (Match | null | undefined)[] = [];
     let pos = 0;
     let searchFrom = 0;
     for (;;) {
@@ -141,7 +215,7 @@ export function createMasker(options: MaskerOptions): Masker {
       if (end === data.length && !final && end - at < MAX_TOKEN_HOLD) {
         out.push(data.subarray(pos, at));
         pending = Buffer.from(data.subarray(at));
-        return Buffer.concat(out);
+        return joined(out);
       }
       if (end > at + needle.bytes.length) {
         out.push(data.subarray(pos, at), needle.bytes, mask);
@@ -151,11 +225,11 @@ export function createMasker(options: MaskerOptions): Masker {
     const hold = final ? data.length : tailStart(data, pos);
     out.push(data.subarray(pos, hold));
     pending = Buffer.from(data.subarray(hold));
-    return Buffer.concat(out);
+    return joined(out);
   }
 
   return {
-    write: (chunk) => process(pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk), false),
+    write: (chunk) => process(pending.length ? Buffer.concat([pending, chunk]) : asBuffer(chunk), false),
     flush: () => process(pending, true),
   };
 }

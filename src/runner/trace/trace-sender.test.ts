@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { jobPayload } from '../../executors/testing/job-fixture.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -139,6 +139,48 @@ describe('trace sender against a loopback coordinator', () => {
         (u, i) => i > 0 && u.state === 'running' && (u.output as { bytesize: number }).bytesize === 4,
       ),
     ).toBe(true);
+    s.stop();
+  });
+
+  it('streams full chunks as they are written, without waiting for the update interval', async () => {
+    const clock = createFakeClock();
+    const s = sender(clock);
+    s.start();
+    await clock.waitForSleepers();
+    const chunk = Buffer.alloc(512 * 1024, 'y');
+    trace.write(chunk);
+    trace.write(chunk);
+    // a full chunk is written and the clock never moved: it goes out at once
+    await vi.waitFor(() => expect(s.sent).toBe(2 * chunk.length));
+    expect(clock.sleeps).toEqual([3000]);
+    // less than a chunk waits for the interval
+    trace.write(chunk);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.sent).toBe(2 * chunk.length);
+    clock.advance(3000);
+    await vi.waitFor(() => expect(s.sent).toBe(3 * chunk.length));
+    expect(coordinator.patches.map((p) => p.range)).toEqual(['0-1048575', '1048576-1572863']);
+    expect(job.trace.equals(Buffer.concat([chunk, chunk, chunk]))).toBe(true);
+    s.stop();
+  });
+
+  it('stops streaming after a failed PATCH and resumes once an interval flush succeeds', async () => {
+    const clock = createFakeClock();
+    const s = sender(clock);
+    s.start();
+    await clock.waitForSleepers();
+    coordinator.patchAnswers.push({ status: 500 });
+    trace.write(Buffer.alloc(1024 * 1024, 'a'));
+    await vi.waitFor(() => expect(coordinator.patches).toHaveLength(1));
+    // more full chunks: no PATCH until the interval
+    trace.write(Buffer.alloc(1024 * 1024, 'b'));
+    trace.write(Buffer.alloc(1024 * 1024, 'c'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(coordinator.patches).toHaveLength(1);
+    clock.advance(3000);
+    await vi.waitFor(() => expect(s.sent).toBe(3 * 1024 * 1024));
+    trace.write(Buffer.alloc(1024 * 1024, 'd'));
+    await vi.waitFor(() => expect(s.sent).toBe(4 * 1024 * 1024));
     s.stop();
   });
 });

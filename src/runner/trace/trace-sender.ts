@@ -4,7 +4,10 @@
  * unsent bytes in chunks of at most 1 MiB; 202 advances, 416 realigns to the server's size and
  * resends; a keep-alive `PUT state=running` goes out when nothing at all was sent for one update
  * interval (gitlab-runner waits 30 s; asking sooner is how a quiet job learns of a cancel within
- * seconds, and the coordinator sets the interval, so it controls the cost). The remote job
+ * seconds, and the coordinator sets the interval, so it controls the cost). A job that prints
+ * fast does not wait for the interval: once a full chunk is unsent, the sender streams (one PATCH
+ * in flight, the next as soon as it is answered), so the upload overlaps the job instead of
+ * starting when it ends; a failed streaming PATCH falls back to the interval. The remote job
  * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
  * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
  * resending on 202 (and errors) up to 10 times with backoff.
@@ -71,6 +74,10 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   let sending: Promise<boolean> = Promise.resolve(true);
   /** The coordinator no longer knows the job (403/404): stop resending. */
   let gone = false;
+  /** Full chunks go out as soon as they are written (off after a failed PATCH until one succeeds). */
+  let streaming = true;
+  let draining = false;
+  let unsubscribe: (() => void) | undefined;
 
   function observe(state: RemoteState): void {
     if (state.updateInterval !== undefined)
@@ -105,6 +112,22 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     return sending;
   }
 
+  /** After each append: a full unsent chunk starts a drain unless one is running already. */
+  function onGrow(): void {
+    if (!streaming || draining || gone || trace.size - sent < TRACE_PATCH_LIMIT) return;
+    draining = true;
+    void flush().then(
+      (ok) => {
+        draining = false;
+        streaming = ok;
+      },
+      () => {
+        draining = false;
+        streaming = false;
+      },
+    );
+  }
+
   async function keepAlive(): Promise<void> {
     if (clock.monotonic() - lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, intervalMs)) return;
     lastContactAt = clock.monotonic();
@@ -118,7 +141,9 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       } catch {
         return;
       }
-      if (await flush()) await keepAlive();
+      const ok = await flush();
+      streaming = ok;
+      if (ok) await keepAlive();
     }
   }
 
@@ -149,10 +174,12 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
 
   return {
     start() {
+      unsubscribe ??= trace.onGrow(onGrow);
       loop ??= run();
     },
     flush,
     async finish(final) {
+      unsubscribe?.();
       loopController.abort();
       await loop;
       intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
@@ -162,6 +189,7 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       return sendFinal(final);
     },
     stop() {
+      unsubscribe?.();
       loopController.abort();
     },
     get sent() {

@@ -101,7 +101,8 @@ function createMemoryChunks() {
       return size;
     },
     append(bytes: Buffer): void {
-      chunks.push(bytes);
+      // a copy: the caller's buffer may be a view of memory it reuses
+      chunks.push(Buffer.from(bytes));
       starts.push(size);
       size += bytes.length;
     },

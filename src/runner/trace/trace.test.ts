@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createJobTrace } from './job-trace.js';
-import { createMasker, DEFAULT_TOKEN_PREFIXES } from './masker.js';
+import { createMasker, DEFAULT_TOKEN_PREFIXES, MASK, SENSITIVE_URL_PARAMS } from './masker.js';
 import { createOutputLimiter, outputLimitNotice, utf8Boundary } from './output-limit.js';
 
 function maskAll(
@@ -17,6 +17,46 @@ function maskAll(
 /** Every way of splitting `text` into two writes. */
 function allSplits(text: string): string[][] {
   return Array.from({ length: text.length + 1 }, (_, i) => [text.slice(0, i), text.slice(i)]);
+}
+
+/**
+ * The masking rules written as plainly as possible, for the whole text at once: at each position
+ * the first needle that matches (secrets longest first, then token prefixes, then URL parameters)
+ * wins; a prefix with no value after it masks nothing.
+ */
+function referenceMask(text: string, secrets: string[], prefixes: readonly string[]): string {
+  const tokenByte = /[0-9A-Za-z._-]/;
+  const paramByte = (c: string): boolean => c > ' ' && !'&"\'#\x7f'.includes(c);
+  const params = [...new Set(SENSITIVE_URL_PARAMS.flatMap((p) => [p, p.toLowerCase()]))].flatMap((name) =>
+    ['?', '&'].map((sep) => `${sep}${name}=`),
+  );
+  const needles = [
+    ...[...new Set(secrets)].sort((a, b) => b.length - a.length).map((n) => ({ n, value: null })),
+    ...[...new Set(prefixes)].slice(0, 15).map((n) => ({ n, value: (c: string) => tokenByte.test(c) })),
+    ...params.map((n) => ({ n, value: paramByte })),
+  ];
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const hit = needles.find(({ n }) => text.startsWith(n, i));
+    if (!hit) {
+      out += text[i++];
+      continue;
+    }
+    if (!hit.value) {
+      out += MASK;
+      i += hit.n.length;
+      continue;
+    }
+    let end = i + hit.n.length;
+    while (end < text.length && hit.value(text[end] ?? '')) end++;
+    if (end === i + hit.n.length) out += text[i++];
+    else {
+      out += hit.n + MASK;
+      i = end;
+    }
+  }
+  return out;
 }
 
 describe('masker', () => {
@@ -73,6 +113,45 @@ describe('masker', () => {
     expect(masked).toBe(maskAll([text], secrets));
     for (const secret of secrets) expect(masked).not.toContain(secret);
   });
+
+  it.each([11, 12, 13, 14, 15, 16])(
+    'masks like the plain reference, with prefixes sharing their start (seed %i)',
+    (seed) => {
+      let state = seed * 104729;
+      const rand = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
+      const secrets = ['s3cr3t', 'glpat-fixedsecret', 'tok&en'];
+      const pieces = [
+        'gl',
+        'glpat-',
+        'glrt-',
+        'glrtr-',
+        'gloas-',
+        '_gitlab_session=',
+        '?private_token=',
+        '&rss_token=',
+        '&X-Amz-Signature=',
+        '?x-amz-credential=',
+        's3cr3t',
+        'glpat-fixedsecret',
+        'tok&en',
+        'abc',
+        'Z9_',
+        ' ',
+        '&',
+        '?',
+        '\n',
+        '"',
+      ];
+      const text = Array.from({ length: 400 }, () => pieces[rand(pieces.length)]).join('');
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length;) {
+        const n = 1 + rand(40);
+        chunks.push(text.slice(i, i + n));
+        i += n;
+      }
+      expect(maskAll(chunks, secrets)).toBe(referenceMask(text, secrets, DEFAULT_TOKEN_PREFIXES));
+    },
+  );
 
   it('masks a secret split byte by byte', () => {
     const text = 'x=MySecretPassword1;';

@@ -1,27 +1,23 @@
 /**
- * The fleet at a glance: runners (online, paused, version, tags), the queue (pending jobs, oldest
- * wait) from the coordinator's own metrics, and the autoscaled machines its managers report
- * (by provider, zone and state, from the coordinator's service discovery list). The small charts
- * cover the time since the page was opened.
+ * The fleet at a glance: the queue (pending jobs, oldest wait) from the coordinator's own metrics
+ * with charts of its recent samples, the runners (online, paused, version, tags), and for each
+ * autoscaled runner what its managers report: provider health with pause / unpause, and the
+ * machines by provider and zone (state, age, job, use count).
  */
-import { useRef } from 'preact/hooks';
-
 import { get } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
 import { ago, duration } from '../status.js';
 import type { Runner } from '../types.js';
-
-interface TargetGroup {
-  targets: string[];
-  labels: Record<string, string>;
-}
+import { FleetCharts, type FleetSamples } from './fleet-charts.js';
+import { RunnerFleet, type RunnerFleetView } from './fleet-providers.js';
 
 interface FleetView {
   runners: Runner[];
   pending: number | null;
   oldestWait: number | null;
-  machines: Record<string, string>[];
+  fleets: RunnerFleetView[];
+  samples: FleetSamples | null;
 }
 
 function gauge(metrics: string, name: string): number | null {
@@ -41,56 +37,60 @@ async function loadFleet(): Promise<FleetView> {
   const runners = await get<Runner[]>('/runners/all?per_page=100').catch(() =>
     get<Runner[]>('/runners?per_page=100'),
   );
-  const metrics = await fetch('/metrics').then(
-    (r) => (r.ok ? r.text() : ''),
-    () => '',
-  );
-  const groups = await fetch('/-/discovery/targets').then(
-    (r) => (r.ok ? (r.json() as Promise<TargetGroup[]>) : []),
-    () => [],
-  );
+  const [metrics, fleets, samples] = await Promise.all([
+    fetch('/metrics').then(
+      (r) => (r.ok ? r.text() : ''),
+      () => '',
+    ),
+    Promise.all(runners.map((r) => get<RunnerFleetView>(`/runners/${r.id}/providers`).catch(() => null))),
+    get<FleetSamples>('/fleet/samples').catch(() => null),
+  ]);
   return {
     runners,
     pending: gauge(metrics, 'flotilla_coordinator_jobs_pending'),
     oldestWait: gauge(metrics, 'flotilla_coordinator_oldest_pending_job_age_seconds'),
-    machines: groups.filter((g) => g.labels['__meta_flotilla_component'] === 'machine').map((g) => g.labels),
+    fleets: fleets.filter((f): f is RunnerFleetView => f !== null && f.managers.length > 0),
+    samples,
   };
 }
 
-function Sparkline({ values, label }: { values: number[]; label: string }) {
-  const max = Math.max(1, ...values);
-  const points = values
-    .map((v, i) => `${(i / Math.max(1, values.length - 1)) * 200},${40 - (v / max) * 38}`)
-    .join(' ');
-  return html`<figure class="spark">
-    <svg
-      viewBox="0 0 200 40"
-      width="200"
-      height="40"
-      role="img"
-      aria-label=${`${label}: latest ${values.at(-1) ?? 0}, max ${max}`}
-    >
-      <polyline points=${points} fill="none" stroke="currentColor" stroke-width="2" />
-    </svg>
-    <figcaption>${label} (since this page opened; max ${max})</figcaption>
-  </figure>`;
+function RunnersTable({ runners }: { runners: Runner[] }) {
+  return html`<table class="list" aria-label="Runners">
+    <thead>
+      <tr>
+        <th scope="col">Runner</th>
+        <th scope="col">Status</th>
+        <th scope="col">Type</th>
+        <th scope="col">Tags</th>
+        <th scope="col">Version</th>
+        <th scope="col">Last contact</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${runners.map(
+        (r) =>
+          html`<tr key=${r.id}>
+            <td>#${r.id} ${r.description}</td>
+            <td>${r.paused || r.active === false ? '⏸ paused' : r.online ? '● online' : '○ offline'}</td>
+            <td>${r.runner_type ?? '–'}</td>
+            <td>${(r.tag_list ?? []).join(', ') || '–'}</td>
+            <td>${r.version ?? '–'}</td>
+            <td>${ago(r.contacted_at)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 export function FleetPage() {
-  const history = useRef<{ pending: number[]; machines: number[] }>({ pending: [], machines: [] });
-  const { data, error } = usePoll(
-    async () => {
-      const view = await loadFleet();
-      const h = history.current;
-      h.pending = [...h.pending, view.pending ?? 0].slice(-360);
-      h.machines = [...h.machines, view.machines.length].slice(-360);
-      return view;
-    },
-    5000,
-    [],
-  );
+  const { data, error, reload } = usePoll(loadFleet, 3000, []);
   if (!data)
     return error ? html`<p class="error" role="alert">${error}</p>` : html`<p class="loading">Loading…</p>`;
+  const machines = data.fleets.reduce((n, f) => n + f.managers.reduce((k, m) => k + m.machines.length, 0), 0);
+  const title = (id: number): string => {
+    const r = data.runners.find((x) => x.id === id);
+    return `Runner #${id}${r?.description ? ` ${r.description}` : ''}`;
+  };
   return html`<h1>Fleet</h1>
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     <section aria-label="Queue" class="cards">
@@ -98,64 +98,23 @@ export function FleetPage() {
       <div class="card">
         <strong>${data.oldestWait === null ? '–' : duration(data.oldestWait)}</strong> oldest wait
       </div>
-      <div class="card"><strong>${data.machines.length}</strong> machines</div>
-      <${Sparkline} values=${history.current.pending} label="Pending jobs" />
-      <${Sparkline} values=${history.current.machines} label="Machines" />
+      <div class="card"><strong id="machine-count">${machines}</strong> machines</div>
+      <${FleetCharts} data=${data.samples} />
     </section>
     <h2>Runners</h2>
-    <table class="list" aria-label="Runners">
-      <thead>
-        <tr>
-          <th scope="col">Runner</th>
-          <th scope="col">Status</th>
-          <th scope="col">Type</th>
-          <th scope="col">Tags</th>
-          <th scope="col">Version</th>
-          <th scope="col">Last contact</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${data.runners.map(
-          (r) =>
-            html`<tr key=${r.id}>
-              <td>#${r.id} ${r.description}</td>
-              <td>${r.paused || r.active === false ? '⏸ paused' : r.online ? '● online' : '○ offline'}</td>
-              <td>${r.runner_type ?? '–'}</td>
-              <td>${(r.tag_list ?? []).join(', ') || '–'}</td>
-              <td>${r.version ?? '–'}</td>
-              <td>${ago(r.contacted_at)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-    <h2>Machines</h2>
+    <${RunnersTable} runners=${data.runners} />
+    <h2>Autoscaled machines</h2>
     ${
-      data.machines.length === 0
-        ? html`<p>
-            No autoscaled machines reported (managers list theirs when they poll with a metrics address).
-          </p>`
-        : html`<table class="list" aria-label="Machines">
-            <thead>
-              <tr>
-                <th scope="col">Machine</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Zone</th>
-                <th scope="col">State</th>
-                <th scope="col">Runner</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${data.machines.map(
-                (m) =>
-                  html`<tr>
-                    <td>${m['__meta_flotilla_instance_id'] ?? '–'}</td>
-                    <td>${m['__meta_flotilla_provider'] ?? '–'}</td>
-                    <td>${m['__meta_flotilla_zone'] ?? '–'}</td>
-                    <td>${m['__meta_flotilla_state'] ?? '–'}</td>
-                    <td>${m['__meta_flotilla_runner_name'] ?? m['__meta_flotilla_runner'] ?? '–'}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+      data.fleets.length === 0
+        ? html`<p>No runner manager has reported an autoscaled fleet.</p>`
+        : data.fleets.map(
+            (f) =>
+              html`<${RunnerFleet}
+                key=${f.runner_id}
+                view=${f}
+                title=${title(f.runner_id)}
+                onDone=${reload}
+              />`,
+          )
     }`;
 }

@@ -1,4 +1,4 @@
-/** One job: status, timings, runner, artifacts, actions, and its live log. */
+/** One job: status, timings, runner, artifacts (to browse and download), actions, and its live log. */
 import { ActionButton } from '../actions.js';
 import { get } from '../api.js';
 import { usePoll } from '../hooks.js';
@@ -6,16 +6,9 @@ import { html } from '../html.js';
 import { LogView } from '../log-view.js';
 import { duration, StatusBadge } from '../status.js';
 import type { Job } from '../types.js';
+import { JobArtifacts } from './job-artifacts.js';
 
 const ACTIVE = new Set(['created', 'pending', 'running', 'waiting_for_resource', 'preparing', 'canceling']);
-
-function size(bytes: number): string {
-  return bytes < 1024
-    ? `${bytes} B`
-    : bytes < 1048576
-      ? `${(bytes / 1024).toFixed(1)} KiB`
-      : `${(bytes / 1048576).toFixed(1)} MiB`;
-}
 
 export function JobPage({ projectId, jobId }: { projectId: string; jobId: string }) {
   const path = `/projects/${encodeURIComponent(projectId)}/jobs/${jobId}`;
@@ -50,17 +43,12 @@ export function JobPage({ projectId, jobId }: { projectId: string; jobId: string
               <dd>${job.failure_reason.replace(/_/g, ' ')}</dd>`
           : null
       }
-      ${
-        archive
-          ? html`<dt>Artifacts</dt>
-              <dd><a href=${`/api/v4${path}/artifacts`} download>Download (${size(archive.size)})</a></dd>`
-          : null
-      }
     </dl>
     <p class="actions">
       ${ACTIVE.has(job.status) ? html`<${ActionButton} label="Cancel" path=${`${path}/cancel`} onDone=${reload} danger />` : null}
       ${job.status === 'manual' ? html`<${ActionButton} label="Play" path=${`${path}/play`} onDone=${reload} />` : null}
       ${['failed', 'canceled', 'success'].includes(job.status) ? html`<${ActionButton} label="Retry" path=${`${path}/retry`} onDone=${reload} />` : null}
     </p>
+    ${archive ? html`<${JobArtifacts} path=${path} archiveSize=${archive.size} />` : null}
     <${LogView} key=${path} streamUrl=${`/api/v4${path}/trace/stream`} rawUrl=${`/api/v4${path}/trace`} />`;
 }

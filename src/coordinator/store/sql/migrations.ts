@@ -6,6 +6,7 @@
 import { Migrator } from 'kysely';
 import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, Migration } from 'kysely';
 import type { Logger } from '../../../shared/logger.js';
+import { runnerFleets } from './fleet-migration.js';
 import type { SqlFlavor } from './flavor.js';
 import type { Database } from './schema.js';
 
@@ -306,6 +307,7 @@ export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
     '0002_test_reports_environments': testReportsEnvironments(flavor),
     '0003_child_pipelines': childPipelines(),
     '0004_job_erasure': jobErasure(flavor),
+    '0005_runner_fleets': runnerFleets(flavor),
   };
 }
 

@@ -28,6 +28,8 @@ export interface PostgresOptions {
   connectionString: string;
   /** A plain identifier; created when missing and put first on every connection's search_path. */
   schema: string | undefined;
+  /** Connections in the pool at most. */
+  poolSize: number;
   logger: Logger | undefined;
 }
 
@@ -36,6 +38,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
     connectionString: options.connectionString,
     // Fail an unreachable server in seconds rather than after the OS's TCP timeout.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    max: options.poolSize,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   // A client whose server connection drops (a PostgreSQL restart) emits 'error': on the pool while

@@ -6,6 +6,8 @@
  */
 import type { ColumnType, Generated } from 'kysely';
 
+import type { RunnerFleetReportsTable, RunnerProviderWantsTable } from './fleet-schema.js';
+
 /** A timestamp: Date from PostgreSQL, ISO text from SQLite. */
 export type DbDate = ColumnType<Date | string, Date | string, Date | string>;
 export type DbDateNull = ColumnType<Date | string | null, Date | string | null, Date | string | null>;
@@ -215,4 +217,6 @@ export interface Database {
   variables: VariablesTable;
   environments: EnvironmentsTable;
   deployments: DeploymentsTable;
+  runner_fleet_reports: RunnerFleetReportsTable;
+  runner_provider_wants: RunnerProviderWantsTable;
 }

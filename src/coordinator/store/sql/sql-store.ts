@@ -40,10 +40,12 @@ import type {
   UserRecord,
   VariableRecord,
 } from '../store.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../fleet-records.js';
 import * as artifacts from './artifacts.js';
 import { claimPendingJob } from './claim.js';
 import * as deployments from './deployments.js';
 import * as environments from './environments.js';
+import * as fleets from './fleets.js';
 import type { SqlContext, SqlFlavor } from './flavor.js';
 import * as jobs from './jobs.js';
 import * as pipelines from './pipelines.js';
@@ -204,4 +206,12 @@ export class SqlStore implements Store {
     filter: DeploymentFilter,
     page: Page,
   ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
+
+  saveFleetReport = (input: FleetReportRecord): Promise<void> => fleets.saveFleetReport(this.#ctx, input);
+  listFleetReports = (runnerId: number): Promise<FleetReportRecord[]> =>
+    fleets.listFleetReports(this.#ctx, runnerId);
+  setProviderWant = (input: ProviderWantRecord): Promise<ProviderWantRecord> =>
+    fleets.setProviderWant(this.#ctx, input);
+  listProviderWants = (runnerId: number): Promise<ProviderWantRecord[]> =>
+    fleets.listProviderWants(this.#ctx, runnerId);
 }

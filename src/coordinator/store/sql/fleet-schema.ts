@@ -1,0 +1,19 @@
+/** Kysely table types of the fleet reports and provider requests (see `fleet-records.ts`). */
+import type { DbDate, DbJson } from './schema.js';
+
+export interface RunnerFleetReportsTable {
+  runner_id: number;
+  system_id: string;
+  runner_name: string | null;
+  /** `{ providers, machines }` as reported. */
+  report: DbJson;
+  reported_at: DbDate;
+}
+
+export interface RunnerProviderWantsTable {
+  runner_id: number;
+  provider: string;
+  manual: string;
+  requested_at: DbDate;
+  user_id: number;
+}
