@@ -19,6 +19,7 @@ import { runCompile } from './parts/compile.js';
 import { runDocker } from './parts/docker.js';
 import { runFuzz } from './parts/fuzz.js';
 import { runLocal } from './parts/local.js';
+import { runLoad } from './parts/load.js';
 import { runLogs } from './parts/logs.js';
 import { runPickup } from './parts/pickup.js';
 import { runThroughput } from './parts/throughput.js';
@@ -34,6 +35,7 @@ const PARTS: Record<string, (o: BenchOptions) => Promise<BenchResult[]>> = {
   ui: runUi,
   compile: runCompile,
   fuzz: runFuzz,
+  load: runLoad,
 };
 
 function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {

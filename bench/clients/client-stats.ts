@@ -16,6 +16,8 @@ export interface ClientSettings {
 export interface ClientStats {
   completed: number;
   errors: number;
+  /** Jobs received by a client after some client had already received them (should be 0). */
+  duplicates: number;
   /** Job id → epoch ms the client received it. */
   received: Record<string, number>;
   /** Milliseconds per request: 201 job requests, trace PATCHes, status PUTs. */

@@ -16,6 +16,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 const stats: ClientStats = {
   completed: 0,
   errors: 0,
+  duplicates: 0,
   received: {},
   latencies: requestLatencies(),
   firstJobAt: null,
@@ -130,6 +131,7 @@ async function client(index: number): Promise<void> {
         stats.latencies.request201.push(performance.now() - t0);
         const job = JSON.parse(res.body) as { id: number; token: string };
         const now = Date.now();
+        if (stats.received[job.id] !== undefined) stats.duplicates++;
         stats.received[job.id] = now;
         stats.firstJobAt ??= now;
         await runJob(job);
