@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildZip, type TestZipEntry } from '../../src/shared/testing/zip-builder.js';
+import { buildZip, type TestZipEntry } from '../kits/shared/zip-builder.js';
 import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
 import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
 import { tempDir } from '../helpers/temp-dir.js';
