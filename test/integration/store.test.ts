@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import { describeStoreConformance } from '../kits/coordinator/store/conformance.js';
-import { describeFleetConformance } from '../../src/coordinator/store/conformance-fleet.js';
+import { describeFleetConformance } from '../kits/coordinator/store/conformance-fleet.js';
 import { describeRemovalConformance } from '../kits/coordinator/store/conformance-removal.js';
 import { createStore } from '../../src/coordinator/store/create-store.js';
 

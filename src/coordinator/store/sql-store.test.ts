@@ -1,6 +1,6 @@
 import { createTestStore } from './create-store.js';
 import { describeStoreConformance } from '../../../test/kits/coordinator/store/conformance.js';
-import { describeFleetConformance } from './conformance-fleet.js';
+import { describeFleetConformance } from '../../../test/kits/coordinator/store/conformance-fleet.js';
 import { describeRemovalConformance } from '../../../test/kits/coordinator/store/conformance-removal.js';
 
 describeStoreConformance('sqlite in memory', () => createTestStore());
