@@ -20,7 +20,7 @@ import { archiveCaches, extractCaches, type CacheRequest } from '../../src/execu
 import type { ExecutorJob, JobOutcome } from '../../src/executors/executor.js';
 import { executorJob, jobPayload, memoryOutput } from '../kits/executors/job-fixture.js';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3ServerProcess } from '../helpers/s3-server.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
