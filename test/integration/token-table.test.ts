@@ -30,7 +30,11 @@ const PUBLIC: Record<string, string> = {
 };
 
 /** Runner API routes whose `token` field is required: without any token GitLab answers 400 too. */
-const TOKEN_REQUIRED = new Set(['POST /api/v4/runners/verify', 'POST /api/v4/jobs/request']);
+const TOKEN_REQUIRED = new Set([
+  'POST /api/v4/runners/verify',
+  'POST /api/v4/jobs/request',
+  'POST /api/v4/runners/fleet',
+]);
 
 /** Routes that may answer 404 to a bad credential (hiding whether the project exists). */
 const NOT_FOUND_OK = new Set(['GET /:ns/:repo/*', 'POST /:ns/:repo/*']);

@@ -87,11 +87,14 @@ export function presentFleet(
 }
 
 async function receiveReport(ctx: CoordinatorContext, request: FastifyRequest): Promise<FleetReportResponse> {
+  // The credential first, as every Runner API route: a bad token gets 403 whatever the body.
+  const token = bodyOf(request)['token'];
+  if (typeof token !== 'string') throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'token is missing');
+  const runner = await findRunner(ctx.store, token);
+  if (!runner) throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
   const parsed = fleetReportRequestSchema.safeParse(bodyOf(request));
   if (!parsed.success) throw badRequest(parsed.error.issues[0]);
   const body = parsed.data;
-  const runner = await findRunner(ctx.store, body.token);
-  if (!runner) throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
   await ctx.store.saveFleetReport({
     runnerId: runner.id,
     systemId: body.system_id,

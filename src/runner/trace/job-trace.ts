@@ -15,8 +15,8 @@ import { createTraceStorage, type TraceStorageOptions } from './trace-storage.js
 export interface JobTrace extends JobOutput {
   /** Bytes in the trace so far. */
   readonly size: number;
-  /** Bytes [start, end) of the trace. */
-  slice(start: number, end: number): Buffer;
+  /** Bytes [start, end) of the trace; with `scratch`, possibly a view of it (see TraceStorage.read). */
+  slice(start: number, end: number, scratch?: Buffer): Buffer;
   /** `crc32:%08x` of the whole trace. */
   checksum(): string;
   /** Releases what the masker held back; later writes are ignored. */
@@ -50,10 +50,10 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
     for (const listener of listeners) listener();
   }
 
-  function slice(start: number, end: number): Buffer {
+  function slice(start: number, end: number, scratch?: Buffer): Buffer {
     const from = Math.max(0, start);
     const to = Math.min(storage.size, end);
-    return to <= from ? Buffer.alloc(0) : storage.read(from, to);
+    return to <= from ? Buffer.alloc(0) : storage.read(from, to, scratch);
   }
 
   return {

@@ -91,9 +91,13 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     return { checksum: trace.checksum(), bytesize: trace.size };
   }
 
+  /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
+  let scratch: Buffer | undefined;
+
   async function sendPending(): Promise<boolean> {
     while (sent < trace.size && !gone) {
-      const chunk = trace.slice(sent, Math.min(trace.size, sent + TRACE_PATCH_LIMIT));
+      scratch ??= Buffer.allocUnsafe(TRACE_PATCH_LIMIT);
+      const chunk = trace.slice(sent, Math.min(trace.size, sent + TRACE_PATCH_LIMIT), scratch);
       const result = await client.patchTrace(jobId, jobToken, sent, chunk);
       observe(result);
       if (result.status === 202) {

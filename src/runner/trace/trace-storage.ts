@@ -12,8 +12,11 @@ import { randomBytes } from 'node:crypto';
 export interface TraceStorage {
   readonly size: number;
   append(bytes: Buffer): void;
-  /** Bytes [from, to) with 0 <= from < to <= size. */
-  read(from: number, to: number): Buffer;
+  /**
+   * Bytes [from, to) with 0 <= from < to <= size. With `scratch` (at least to − from long), bytes
+   * read from the file land in it and the result is a view of it, valid until its next use.
+   */
+  read(from: number, to: number, scratch?: Buffer): Buffer;
   /** Closes the file, if any; reads after it throw. Idempotent. */
   dispose(): void;
 }
@@ -52,10 +55,13 @@ export function createTraceStorage(options: TraceStorageOptions = {}): TraceStor
       else writeAll(fd, bytes);
       size += bytes.length;
     },
-    read(from, to) {
+    read(from, to, scratch) {
       if (disposed) throw new Error('trace storage used after dispose');
       if (fd === null) return memory.read(from, to);
-      const out = Buffer.allocUnsafe(to - from);
+      const out =
+        scratch && scratch.length >= to - from
+          ? scratch.subarray(0, to - from)
+          : Buffer.allocUnsafe(to - from);
       let done = 0;
       while (done < out.length) {
         const n = readSync(fd, out, done, out.length - done, from + done);

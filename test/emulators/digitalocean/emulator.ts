@@ -42,6 +42,8 @@ export interface DoFaults {
   /** The next calls answer this status (429 too_many_requests, 5xx server_error). */
   next: number[];
   neverBoot: number;
+  /** The next droplets stay `new` (their create action never completes). */
+  stuckNew: number;
   loseCreateAnswers: number;
   /** The next deletes answer 204 but the droplet stays. */
   keepOnDelete: number;
@@ -72,6 +74,7 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
     down: false,
     next: [],
     neverBoot: 0,
+    stuckNew: 0,
     loseCreateAnswers: 0,
     keepOnDelete: 0,
   };
@@ -177,7 +180,8 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
     droplets.set(d.id, d);
     const a = newAction(d, 'create');
     const engine = faults.neverBoot > 0 ? (faults.neverBoot--, false) : true;
-    track(boot(d, a, engine));
+    if (faults.stuckNew > 0) faults.stuckNew--;
+    else track(boot(d, a, engine));
     if (faults.loseCreateAnswers > 0) {
       faults.loseCreateAnswers--;
       return { status: 0 };

@@ -1,6 +1,6 @@
 /**
- * The DigitalOcean API v2 calls the provider uses (droplets create / list by tag / get / delete,
- * droplet actions), authenticated with a personal access token (`DIGITALOCEAN_TOKEN`, or
+ * The DigitalOcean API v2 calls the provider uses (droplets create / list by tag / get / delete),
+ * authenticated with a personal access token (`DIGITALOCEAN_TOKEN`, or
  * `token_file`) as `Authorization: Bearer`. Pagination follows `links.pages.next`; 429 waits for
  * `Retry-After` or `ratelimit-reset`. A create is not repeated after a 5xx or a lost answer (the
  * API has no idempotency key): the provider reconciles by tag and name instead.
@@ -20,12 +20,6 @@ export interface Droplet {
   tags: string[];
   networks: { v4: { ip_address: string; type: 'public' | 'private' }[] };
   region?: { slug: string };
-}
-
-export interface DropletAction {
-  id: number;
-  status: 'in-progress' | 'completed' | 'errored';
-  type: string;
 }
 
 interface DoErrorBody {
@@ -54,7 +48,6 @@ export interface DigitaloceanApi {
   get(id: number): Promise<Droplet | null>;
   /** Resolves false when the droplet was already gone (404). */
   remove(id: number): Promise<boolean>;
-  action(id: number, type: 'power_off' | 'shutdown'): Promise<DropletAction>;
 }
 
 /** The API token: `token_file`, else `DIGITALOCEAN_TOKEN`. */
@@ -129,15 +122,6 @@ export async function createDigitaloceanApi(
         if (notFound(err)) return false;
         throw err;
       }
-    },
-    async action(id, type) {
-      const r = await rest.call<{ action: DropletAction }>({
-        method: 'POST',
-        url: `droplets/${id}/actions`,
-        body: { type },
-        idempotent: false,
-      });
-      return r.body.action;
     },
   };
 }

@@ -143,6 +143,17 @@ describe('digitalocean provider against the DigitalOcean API emulator', () => {
     expect((await listed(provider)).find((s) => s.id === id)?.state).toBe('timeout');
   });
 
+  it('reports a droplet stuck in `new` as creating, then timeout after boot_timeout', async () => {
+    emu.faults.stuckNew = 1;
+    // the shared clock may already be ahead of the emulator's: boot_timeout counts from there
+    const ahead = (clock.now().getTime() - Date.now()) / 1000;
+    const p = await newProvider({ boot_timeout: ahead + 300 });
+    const [id] = await p.increase(1);
+    expect((await listed(p)).find((s) => s.id === id)?.state).toBe('creating');
+    clock.skip(301_000);
+    expect((await listed(p)).find((s) => s.id === id)?.state).toBe('timeout');
+  });
+
   it('hanging-droplets and droplet-zero-machines cleaners: removes droplets no state knows and old zero-id entries', async () => {
     const registry = new Registry();
     const metrics = autoscalerMetrics(registry);

@@ -67,11 +67,11 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
     const createdAt = new Date(d.created_at);
     const base = { id: d.name, createdAt };
     if (deleting.has(d.name)) return { ...base, state: 'deleting' };
-    if (d.status === 'new') return { ...base, state: 'creating' };
-    if (d.status !== 'active') return { ...base, state: 'timeout' };
-    const a = dropletAddress(d, config.use_private_ip);
+    if (d.status !== 'new' && d.status !== 'active') return { ...base, state: 'timeout' };
+    const a = d.status === 'active' ? dropletAddress(d, config.use_private_ip) : null;
     if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
       return { ...base, state: 'running' };
+    // still `new`, or active without an engine yet: creating until boot_timeout
     const age = (now().getTime() - createdAt.getTime()) / 1000;
     return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
   }

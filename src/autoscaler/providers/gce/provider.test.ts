@@ -6,12 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGceEmulator, type GceEmulator } from '../../../../test/emulators/gce/emulator.js';
 import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { createProviderExporter } from '../../exporter.js';
+import { createProviderGroup } from '../../provider-group.js';
 import { ProviderError, type InstanceGroup, type InstanceReport } from '../provider.js';
 import { gceProviderConfigSchema } from './config.js';
 import { createGceProvider } from './provider.js';
@@ -99,6 +102,31 @@ describe('gce provider against the Compute Engine emulator', () => {
     expect(emu.server.log.some((l) => l.method === 'POST' && /operations\/.+\/wait$/.test(l.path))).toBe(
       true,
     );
+  });
+
+  it("reports the group's inventory through the provider exporter", async () => {
+    await provider.increase(2);
+    emu.faults.neverBoot = 1;
+    await provider.increase(1);
+    const registry = new Registry();
+    const group = createProviderGroup({
+      members: [{ name: 'gce', group: provider, backup: false }],
+      failoverAfterMs: 60_000,
+      throttle: { limit: -1, burst: 10 },
+      clock,
+      logger: silentLogger(),
+    });
+    const exporter = createProviderExporter({
+      runner: 'unit',
+      group,
+      registry,
+      clock,
+      logger: silentLogger(),
+    });
+    await exporter.scrape();
+    const text = await registry.metrics();
+    expect(text).toContain('flotilla_provider_machines{runner="unit",provider="gce",state="running"} 2');
+    expect(text).toContain('flotilla_provider_machines{runner="unit",provider="gce",state="creating"} 1');
   });
 
   it('reports a quota error as capacity and creates nothing', async () => {
