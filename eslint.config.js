@@ -24,6 +24,29 @@ export const PARTS = {
   cli: '*',
 };
 
+/** Files that still hold a function over 80 lines (issue 14): shrink this list, never grow it. */
+const LONG_FUNCTIONS_TO_SPLIT = [
+  'src/autoscaler/docker-autoscaler-executor.ts',
+  'src/autoscaler/fleet-reporter.ts',
+  'src/autoscaler/fleet.ts',
+  'src/autoscaler/provider-group.ts',
+  'src/autoscaler/providers/digitalocean/provider.ts',
+  'src/autoscaler/providers/fake/fake-provider.ts',
+  'src/autoscaler/providers/gce/api.ts',
+  'src/autoscaler/providers/gce/provider.ts',
+  'src/autoscaler/providers/local/local-provider.ts',
+  'src/autoscaler/taskscaler.ts',
+  'src/coordinator/routes/pipeline-routes.ts',
+  'src/coordinator/scheduler/create-pipeline.ts',
+  'src/coordinator/scheduler/payload.ts',
+  'src/executors/docker/docker-executor.ts',
+  'src/executors/shell/shell-executor.ts',
+  'src/runner/coordinator-client.ts',
+  'src/runner/metrics.ts',
+  'src/runner/trace/trace-sender.ts',
+  'src/ui/pages/pipelines.ts',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
   js.configs.recommended,
@@ -41,9 +64,22 @@ export default tseslint.config(
     },
   },
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
-  { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**', '**/*.test.ts'], rules: { 'no-console': 'off' } },
+  {
+    files: ['bin/**', 'scripts/**', 'test/**', 'harness/**', 'bench/**', '**/*.test.ts'],
+    rules: { 'no-console': 'off' },
+  },
   // Tests read loosely typed JSON answers of the REST API.
-  { files: ['test/**', '**/*.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  {
+    files: ['test/**', 'harness/**', '**/*.test.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  // No function over 80 lines in production code; tests (whose describe blocks are long by nature) are exempt,
+  // and so, until each is split, the factories of LONG_FUNCTIONS_TO_SPLIT.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', ...LONG_FUNCTIONS_TO_SPLIT],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+  },
   {
     files: ['src/**/*.ts'],
     plugins: { flotilla: { rules: { 'part-imports': partImports } } },

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ClientSettings, ClientStats } from '../clients/client-stats.js';
 import { OUT } from './paths.js';
 import { nodeProcess, type BenchProcess } from './proc.js';
-import type { TestApi } from '../../test/helpers/api-client.js';
+import type { TestApi } from '../../harness/api-client.js';
 
 export interface ClientFleet {
   proc: BenchProcess;

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { TestApi } from '../../test/helpers/api-client.js';
-import { createWorkRepo, pushTo } from '../../test/helpers/git-repo.js';
+import { TestApi } from '../../harness/api-client.js';
+import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
 import { benchDatabase, type BenchDatabase, type StoreKind } from './database.js';
 import { flotillaProcess, type BenchProcess } from './proc.js';
 

@@ -7,10 +7,10 @@
  */
 import fc from 'fast-check';
 
-import { fuzzRequest } from '../../test/fuzz/http-arbitraries.js';
-import { anyPipeline } from '../../test/fuzz/pipeline-arbitraries.js';
-import { checkPipelineText } from '../../test/fuzz/pipeline-property.js';
-import { startTestCoordinator } from '../../test/helpers/in-process-coordinator.js';
+import { fuzzRequest } from '../../harness/fuzz/http-arbitraries.js';
+import { anyPipeline } from '../../harness/fuzz/pipeline-arbitraries.js';
+import { checkPipelineText } from '../../harness/fuzz/pipeline-property.js';
+import { startTestCoordinator } from '../../harness/in-process-coordinator.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';

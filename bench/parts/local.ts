@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { git } from '../../test/helpers/git-repo.js';
+import { git } from '../../harness/git-repo.js';
 import { CLI, PEER_BIN, PEER_DIR } from '../lib/paths.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { median, ratio, round } from '../lib/stats.js';

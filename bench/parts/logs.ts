@@ -11,7 +11,7 @@ import { readCpuSeconds, readRss, RssSampler } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
-import type { TestApi } from '../../test/helpers/api-client.js';
+import type { TestApi } from '../../harness/api-client.js';
 
 const MB = 1_000_000;
 /** Issue 12's target for the 200 MB log: MB/s at least, peak RSS of each process at most. */

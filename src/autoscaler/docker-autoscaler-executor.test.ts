@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 import type { Executor, ExecutorFactory, StageContext } from '../executors/executor.js';
-import { executorJob, jobPayload } from '../executors/testing/job-fixture.js';
+import { executorJob, jobPayload } from '../../test/kits/executors/job-fixture.js';
 import { systemClock } from '../shared/clock.js';
 import { isFlotillaError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';

@@ -22,7 +22,7 @@ import { createShellExecutorFactory } from '../executors/shell/shell-executor.js
 import type { TargetGroup } from '../observability/http-sd.js';
 import { createMachineTargets, type FleetView } from '../observability/machine-targets.js';
 import { FLOTILLA_VERSION, shortToken } from '../runner/version.js';
-import { systemClock } from '../shared/clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { errorMessage, FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -58,6 +58,75 @@ function configError(entry: RunnerConfig, err: unknown): Error {
   return new FlotillaError('FLO_ERR_CONFIG_INVALID', lines.join('; '));
 }
 
+interface FleetDeps {
+  logger: Logger;
+  registry: Registry;
+  clock: Clock;
+}
+
+/** Starts one docker-autoscaler entry's fleet (`entry.autoscaler` set): its executor, exporter and reporter. */
+async function startRunningFleet(
+  { logger, registry, clock }: FleetDeps,
+  entry: RunnerConfig,
+  autoscaler: NonNullable<RunnerConfig['autoscaler']>,
+  configPath: string,
+  systemId: string,
+): Promise<RunningFleet> {
+  const fleetLogger = logger.child({ runner: shortToken(entry.token) });
+  const fleet = createFleet({
+    runnerName: entry.name,
+    config: autoscaler,
+    statePath: autoscaler.state_file ?? defaultStatePath(configPath, entry.name),
+    controlPath: controlPath(configPath),
+    clock,
+    logger: fleetLogger,
+    registry,
+  });
+  try {
+    await fleet.start();
+  } catch (err) {
+    throw configError(entry, err);
+  }
+  const factory = createDockerAutoscalerExecutorFactory({
+    scaler: fleet.scaler,
+    docker: entry.docker,
+    logger: fleetLogger,
+    registry,
+    clock,
+    version: FLOTILLA_VERSION,
+  });
+  const exporter = createProviderExporter({
+    runner: entry.name,
+    group: fleet.group,
+    registry,
+    clock,
+    logger: fleetLogger,
+  });
+  const exporterTimer = setInterval(
+    () => void exporter.scrape().catch(() => undefined),
+    EXPORTER_INTERVAL_MS,
+  );
+  exporterTimer.unref();
+  const view: FleetView = {
+    runner: shortToken(entry.token),
+    runnerName: entry.name,
+    machines: () => fleet.scaler.machines().map((m) => ({ key: m.key, state: metricState(m) })),
+    connectInfo: (key) => fleet.group.connectInfo(key),
+  };
+  const reporter = createFleetReporter({
+    url: entry.url,
+    token: entry.token,
+    systemId,
+    runnerName: entry.name,
+    fleet,
+    controlPath: controlPath(configPath),
+    clock,
+    logger: fleetLogger,
+  });
+  reporter.start();
+  return { fleet, view, factory, exporterTimer, reporter };
+}
+
 export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
   const clock = systemClock;
   const docker = (config: RunnerConfig['docker'] | Record<string, never>): ExecutorFactory =>
@@ -66,59 +135,10 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
 
   async function startFleet(entry: RunnerConfig, configPath: string, systemId: string): Promise<void> {
     if (!entry.autoscaler || fleets.has(entry.name)) return;
-    const fleetLogger = logger.child({ runner: shortToken(entry.token) });
-    const fleet = createFleet({
-      runnerName: entry.name,
-      config: entry.autoscaler,
-      statePath: entry.autoscaler.state_file ?? defaultStatePath(configPath, entry.name),
-      controlPath: controlPath(configPath),
-      clock,
-      logger: fleetLogger,
-      registry,
-    });
-    try {
-      await fleet.start();
-    } catch (err) {
-      throw configError(entry, err);
-    }
-    const factory = createDockerAutoscalerExecutorFactory({
-      scaler: fleet.scaler,
-      docker: entry.docker,
-      logger: fleetLogger,
-      registry,
-      clock,
-      version: FLOTILLA_VERSION,
-    });
-    const exporter = createProviderExporter({
-      runner: entry.name,
-      group: fleet.group,
-      registry,
-      clock,
-      logger: fleetLogger,
-    });
-    const exporterTimer = setInterval(
-      () => void exporter.scrape().catch(() => undefined),
-      EXPORTER_INTERVAL_MS,
+    fleets.set(
+      entry.name,
+      await startRunningFleet({ logger, registry, clock }, entry, entry.autoscaler, configPath, systemId),
     );
-    exporterTimer.unref();
-    const view: FleetView = {
-      runner: shortToken(entry.token),
-      runnerName: entry.name,
-      machines: () => fleet.scaler.machines().map((m) => ({ key: m.key, state: metricState(m) })),
-      connectInfo: (key) => fleet.group.connectInfo(key),
-    };
-    const reporter = createFleetReporter({
-      url: entry.url,
-      token: entry.token,
-      systemId,
-      runnerName: entry.name,
-      fleet,
-      controlPath: controlPath(configPath),
-      clock,
-      logger: fleetLogger,
-    });
-    reporter.start();
-    fleets.set(entry.name, { fleet, view, factory, exporterTimer, reporter });
   }
 
   const machines = createMachineTargets(() => [...fleets.values()].map((f) => f.view));

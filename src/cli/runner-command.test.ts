@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { parseConfigText } from '../config/load.js';
-import { startFakeCoordinator, type FakeCoordinator } from '../runner/testing/fake-coordinator.js';
+import { startFakeCoordinator, type FakeCoordinator } from '../../test/kits/runner/fake-coordinator.js';
 import { registerRunnerCommand } from './runner-command.js';
 
 let coordinator: FakeCoordinator;

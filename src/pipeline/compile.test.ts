@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
-import { compileOk, context, job, messages } from './compile-test-kit.js';
+import { compileOk, context, job, messages } from '../../test/kits/pipeline/compile-test-kit.js';
 
 describe('stages and jobs', () => {
   it('uses the default stages with .pre and .post around them', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { compileOk, job, messages } from './compile-test-kit.js';
+import { compileOk, job, messages } from '../../test/kits/pipeline/compile-test-kit.js';
 
 describe('needs, dependencies and parallel', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { compilePipeline } from './compile.js';
-import { context as pushContext } from './compile-test-kit.js';
+import { context as pushContext } from '../../test/kits/pipeline/compile-test-kit.js';
 import { lintPipeline } from './lint.js';
 import type { CompileResult, PipelineContext } from './types.js';
 

@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 
-import { anyPipeline } from '../../test/fuzz/pipeline-arbitraries.js';
-import { checkPipelineText } from '../../test/fuzz/pipeline-property.js';
+import { anyPipeline } from '../../harness/fuzz/pipeline-arbitraries.js';
+import { checkPipelineText } from '../../harness/fuzz/pipeline-property.js';
 
 const SEED = Number(process.env['FLOTILLA_FUZZ_SEED'] ?? 20261205);
 const RUNS = Number(process.env['FLOTILLA_FUZZ_RUNS'] ?? 300);

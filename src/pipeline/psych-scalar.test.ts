@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { compileOk, context, job } from './compile-test-kit.js';
+import { compileOk, context, job } from '../../test/kits/pipeline/compile-test-kit.js';
 import { lintPipeline } from './lint.js';
 import { psychKeyText, psychPlainScalar, rubyFloatText } from './psych-scalar.js';
 import { loadYaml } from './yaml-load.js';

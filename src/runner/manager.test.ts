@@ -10,11 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobPayload } from '../api/runner-api.js';
 import { loadConfigFile, validateConfig } from '../config/load.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
-import { jobPayload } from '../executors/testing/job-fixture.js';
+import { jobPayload } from '../../test/kits/executors/job-fixture.js';
 import { systemClock } from '../shared/clock.js';
 import { createLogger, silentLogger } from '../shared/logger.js';
 import { createRunnerManager, type RunnerManager } from './manager.js';
-import { startFakeCoordinator, type FakeCoordinator } from './testing/fake-coordinator.js';
+import { startFakeCoordinator, type FakeCoordinator } from '../../test/kits/runner/fake-coordinator.js';
 
 let coordinator: FakeCoordinator;
 let dir: string;

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../api/runner-api.js';
-import { jobPayload } from '../executors/testing/job-fixture.js';
+import { jobPayload } from '../../test/kits/executors/job-fixture.js';
 import { silentLogger } from '../shared/logger.js';
 import { createCoordinatorClient } from './coordinator-client.js';
 import { runPollWorker, UNHEALTHY_INTERVAL_MS, type PollTarget } from './poller.js';
 import { createSlots, type Slots } from './slots.js';
 import { createFakeClock, type FakeClock } from '../../test/kits/fake-clock.js';
-import { startFakeCoordinator, type FakeCoordinator } from './testing/fake-coordinator.js';
+import { startFakeCoordinator, type FakeCoordinator } from '../../test/kits/runner/fake-coordinator.js';
 
 let coordinator: FakeCoordinator;
 let clock: FakeClock;

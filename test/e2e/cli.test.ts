@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI } from '../helpers/processes.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 const exec = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

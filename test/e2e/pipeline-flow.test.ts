@@ -148,7 +148,7 @@ release:
       masked: true,
     });
     expect(res.status).toBe(201);
-    const { createWorkRepo, pushTo } = await import('../helpers/git-repo.js');
+    const { createWorkRepo, pushTo } = await import('../../harness/git-repo.js');
     const work = `${fleet.dir}/work/masked`;
     await createWorkRepo(work, {
       '.gitlab-ci.yml': `

@@ -5,8 +5,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import type { TestApi } from './api-client.js';
-import { commitFiles, createWorkRepo, pushTo } from './git-repo.js';
+import type { TestApi } from '../../harness/api-client.js';
+import { commitFiles, createWorkRepo, pushTo } from '../../harness/git-repo.js';
 import {
   startCoordinatorProcess,
   startRunnerProcess,
@@ -14,7 +14,7 @@ import {
   type FlotillaProcess,
   type RunnerConfigOptions,
 } from './processes.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 export interface FleetRunner {
   proc: FlotillaProcess;

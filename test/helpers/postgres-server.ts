@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 const run = promisify(execFile);
 

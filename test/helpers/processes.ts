@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { TestApi } from './api-client.js';
+import { TestApi } from '../../harness/api-client.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/flotilla.js');
 

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { TestApi } from '../helpers/api-client.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
+import { TestApi } from '../../harness/api-client.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
 
 let c: TestCoordinator;
 

@@ -7,10 +7,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fuzzRequest, type FuzzRequest } from '../fuzz/http-arbitraries.js';
-import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { fuzzRequest, type FuzzRequest } from '../../harness/fuzz/http-arbitraries.js';
+import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 const SEED = Number(process.env['FLOTILLA_FUZZ_SEED'] ?? 20261205);
 const RUNS = Number(process.env['FLOTILLA_FUZZ_RUNS'] ?? 400);

@@ -1,8 +1,12 @@
 /**
  * docs/architecture.md stays true: its "May import" column is the lint rule's part map, and its
- * parts graph is the one generated from the code.
+ * parts graph is the one generated from the code. The build carries no test code.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import ts from 'typescript';
 
 import { describe, expect, it } from 'vitest';
 
@@ -12,6 +16,8 @@ import { PARTS } from '../../eslint.config.js';
 import { currentGraph, DOC, partEdges, renderGraph } from '../../scripts/architecture.mjs';
 
 type Parts = Record<string, string[] | '*'>;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Part → the parts its table row may import (`*` for "everything"). */
 function tableRows(doc: string, parts: string[]): Map<string, string[] | '*'> {
@@ -47,5 +53,45 @@ describe('docs/architecture.md', () => {
       const allowed = (PARTS as Parts)[from];
       expect(allowed === '*' || allowed?.includes(to), `${from} → ${to}`).toBe(true);
     }
+  });
+});
+
+/** The files `tsc -p tsconfig.build.json` compiles: its roots and everything they import. */
+function buildProgramFiles(): { own: string[]; vitest: string[] } {
+  const configPath = join(ROOT, 'tsconfig.build.json');
+  const read = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
+  const config = ts.parseJsonConfigFileContent(read.config, ts.sys, ROOT, undefined, configPath);
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+  const own = program
+    .getSourceFiles()
+    .filter((f) => !relative(ROOT, f.fileName).startsWith('..') && !f.fileName.includes('node_modules'));
+  return {
+    own: own.map((f) => relative(ROOT, f.fileName)),
+    vitest: own.filter((f) => /from ['"]vitest['"]/.test(f.text)).map((f) => relative(ROOT, f.fileName)),
+  };
+}
+
+describe('the build', () => {
+  it('contains no test code: no *.test.ts, nothing from test/, nothing that loads vitest', () => {
+    const { own, vitest } = buildProgramFiles();
+    expect(own.length).toBeGreaterThan(100);
+    expect(own.filter((f) => !f.startsWith(`src${sep}`))).toEqual([]);
+    expect(own.filter((f) => /\.test\.ts$/.test(f))).toEqual([]);
+    expect(vitest).toEqual([]);
+  });
+
+  it('has no production file under src that imports test/', async () => {
+    const offenders: string[] = [];
+    const srcDir = join(ROOT, 'src');
+    for (const entry of await readdir(srcDir, { recursive: true })) {
+      const file = join(srcDir, entry);
+      if (!/\.tsx?$/.test(file) || /\.test\.ts$/.test(file)) continue;
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        const target = relative(srcDir, resolve(dirname(file), m[1] ?? ''));
+        if (target.startsWith('..')) offenders.push(`${relative(ROOT, file)} → ${m[1]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -10,9 +10,9 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 let mountDir: { dir: string; remove: () => Promise<void> };
 let work: { dir: string; remove: () => Promise<void> };

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { commitFiles, createWorkRepo, pushTo } from '../helpers/git-repo.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { commitFiles, createWorkRepo, pushTo } from '../../harness/git-repo.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 const PIPELINE = `
 deploy:

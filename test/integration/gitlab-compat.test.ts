@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
 
 const exec = promisify(execFile);
 let c: TestCoordinator;

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { commitFiles, createWorkRepo, git, pushTo } from '../helpers/git-repo.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { commitFiles, createWorkRepo, git, pushTo } from '../../harness/git-repo.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 let c: TestCoordinator;
 let work: { dir: string; remove: () => Promise<void> };

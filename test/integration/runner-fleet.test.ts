@@ -16,8 +16,8 @@ import { createFleetReporter, type FleetReporterOptions } from '../../src/autosc
 import { autoscalerMetrics } from '../../src/autoscaler/metrics.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { TestApi } from '../helpers/api-client.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
+import { TestApi } from '../../harness/api-client.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
 
 let c: TestCoordinator;
 let dir: string;

@@ -18,9 +18,9 @@ import { remoteCacheFor } from '../../src/executors/cache/remote-cache.js';
 import { s3ClientOptions } from '../../src/executors/cache/s3-urls.js';
 import { archiveCaches, extractCaches, type CacheRequest } from '../../src/executors/cache/stages.js';
 import type { ExecutorJob, JobOutcome } from '../../src/executors/executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../../src/executors/testing/job-fixture.js';
+import { executorJob, jobPayload, memoryOutput } from '../kits/executors/job-fixture.js';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3ServerProcess } from '../helpers/s3-server.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

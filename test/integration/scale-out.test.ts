@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCoordinator, type RunningCoordinator } from '../../src/cli/start-coordinator.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { TestApi } from '../helpers/api-client.js';
-import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { TestApi } from '../../harness/api-client.js';
+import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 const PG_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PIPELINE = 'job:\n  script: [echo hi]\n';

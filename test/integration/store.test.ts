@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe } from 'vitest';
-import { describeStoreConformance } from '../../src/coordinator/store/conformance.js';
-import { describeFleetConformance } from '../../src/coordinator/store/conformance-fleet.js';
-import { describeRemovalConformance } from '../../src/coordinator/store/conformance-removal.js';
+import { describeStoreConformance } from '../kits/coordinator/store/conformance.js';
+import { describeFleetConformance } from '../kits/coordinator/store/conformance-fleet.js';
+import { describeRemovalConformance } from '../kits/coordinator/store/conformance-removal.js';
 import { createStore } from '../../src/coordinator/store/create-store.js';
 
 const PG_BASE_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

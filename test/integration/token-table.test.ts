@@ -10,10 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashToken } from '../../src/shared/hash.js';
-import { TestApi } from '../helpers/api-client.js';
-import { createWorkRepo, pushTo } from '../helpers/git-repo.js';
-import { startTestCoordinator, type TestCoordinator } from '../helpers/in-process-coordinator.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { TestApi } from '../../harness/api-client.js';
+import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
+import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 /** Routes that answer without a token, and why. */
 const PUBLIC: Record<string, string> = {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { buildZip, type TestZipEntry } from '../../shared/testing/zip-builder.js';
+import { buildZip, type TestZipEntry } from '../../../test/kits/shared/zip-builder.js';
 import { checkZipArchive } from './archive-check.js';
 
 const LIMITS = { maxExpandedBytes: 1000, maxEntries: 5 };

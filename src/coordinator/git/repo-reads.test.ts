@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/logger.js';
 import { createGitHost } from './create-git-host.js';
 import type { GitHost } from './git-host.js';
-import { git, makeTempDir, removeDir } from './git-test-kit.js';
+import { git, makeTempDir, removeDir } from '../../../test/kits/coordinator/git/git-test-kit.js';
 import { MAX_READ_FILE_BYTES } from './repo-reads.js';
 
 let tmp: string;

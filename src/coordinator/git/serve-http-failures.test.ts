@@ -13,7 +13,7 @@ import {
   removeDir,
   startGitServer,
   type TestGitServer,
-} from './git-test-kit.js';
+} from '../../../test/kits/coordinator/git/git-test-kit.js';
 
 let tmp: string;
 let root: string;

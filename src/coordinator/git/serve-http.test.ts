@@ -4,7 +4,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/logger.js';
 import { createGitHost } from './create-git-host.js';
 import type { GitHost, RefUpdate, ServeHttpOptions } from './git-host.js';
-import { git, gitCli, makeTempDir, removeDir, startGitServer, type TestGitServer } from './git-test-kit.js';
+import {
+  git,
+  gitCli,
+  makeTempDir,
+  removeDir,
+  startGitServer,
+  type TestGitServer,
+} from '../../../test/kits/coordinator/git/git-test-kit.js';
 
 const ZERO = '0'.repeat(40);
 let tmp: string;

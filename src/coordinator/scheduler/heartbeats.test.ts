@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../shared/logger.js';
-import { newJob, newPipeline, newProject } from '../store/conformance.js';
+import { newJob, newPipeline, newProject } from '../../../test/kits/coordinator/store/conformance.js';
 import { createTestStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import { JobHeartbeats } from './heartbeats.js';

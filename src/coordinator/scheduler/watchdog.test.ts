@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../shared/clock.js';
 import { silentLogger } from '../../shared/logger.js';
 import { defaultCoordinatorConfig } from '../config.js';
-import { newJob, newPipeline, newProject } from '../store/conformance.js';
+import { newJob, newPipeline, newProject } from '../../../test/kits/coordinator/store/conformance.js';
 import { createTestStore } from '../store/create-store.js';
 import type { JobRecord, Store } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { cachingStore, type CacheBus, type CacheMessage } from './caching-store.js';
-import { claimOf, matchOf, newJob, newPipeline, newProject, newRunner } from './conformance.js';
+import {
+  claimOf,
+  matchOf,
+  newJob,
+  newPipeline,
+  newProject,
+  newRunner,
+} from '../../../test/kits/coordinator/store/conformance.js';
 import { createTestStore } from './create-store.js';
 import type { Store } from './store.js';
 

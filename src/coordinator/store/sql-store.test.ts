@@ -1,7 +1,7 @@
 import { createTestStore } from './create-store.js';
-import { describeStoreConformance } from './conformance.js';
-import { describeFleetConformance } from './conformance-fleet.js';
-import { describeRemovalConformance } from './conformance-removal.js';
+import { describeStoreConformance } from '../../../test/kits/coordinator/store/conformance.js';
+import { describeFleetConformance } from '../../../test/kits/coordinator/store/conformance-fleet.js';
+import { describeRemovalConformance } from '../../../test/kits/coordinator/store/conformance-removal.js';
 
 describeStoreConformance('sqlite in memory', () => createTestStore());
 describeRemovalConformance('sqlite in memory', () => createTestStore());

@@ -3,7 +3,7 @@
  * adapters (`sql/` with SQLite and PostgreSQL dialects) own their connections and transactions,
  * so no connection or transaction type appears here.
  *
- * Contract every adapter meets (checked by `conformance.ts`, run once per dialect):
+ * Contract every adapter meets (`test/kits/coordinator/store/conformance.ts`, once per dialect):
  * - Every method is safe to call concurrently from one process; `claimPendingJob` and
  *   `updateJob(..., expect)` are atomic compare-and-set operations, so several coordinators on one
  *   PostgreSQL never hand the same job to two runners.

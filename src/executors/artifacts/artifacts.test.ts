@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { buildZip } from '../../shared/testing/zip-builder.js';
-import { jobPayload, memoryOutput } from '../testing/job-fixture.js';
+import { buildZip } from '../../../test/kits/shared/zip-builder.js';
+import { jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
 import { collectArtifactFiles } from './collect.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { downloadDependencies, uploadArtifacts } from './stages.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { executorJob, jobPayload } from '../testing/job-fixture.js';
+import { executorJob, jobPayload } from '../../../test/kits/executors/job-fixture.js';
 import { dockerConfigSchema, type DockerConfigInput } from './docker-config.js';
 import {
   buildContainerSpec,

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { Executor, StageContext } from '../executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../testing/job-fixture.js';
+import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 
 const executors: Executor[] = [];

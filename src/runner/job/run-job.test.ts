@@ -9,13 +9,13 @@ import type { JobPayload } from '../../api/runner-api.js';
 import { validateConfig } from '../../config/load.js';
 import type { RunnerConfig } from '../../config/schema.js';
 import type { ExecutorFactory } from '../../executors/executor.js';
-import { createFakeExecutorFactory } from '../../executors/fake/fake-executor.js';
+import { createFakeExecutorFactory } from '../../../test/kits/executors/fake-executor.js';
 import { createShellExecutorFactory } from '../../executors/shell/shell-executor.js';
-import { jobPayload } from '../../executors/testing/job-fixture.js';
+import { jobPayload } from '../../../test/kits/executors/job-fixture.js';
 import { silentLogger } from '../../shared/logger.js';
 import { createCoordinatorClient } from '../coordinator-client.js';
 import { createFakeClock, type FakeClock } from '../../../test/kits/fake-clock.js';
-import { startFakeCoordinator, type FakeCoordinator } from '../testing/fake-coordinator.js';
+import { startFakeCoordinator, type FakeCoordinator } from '../../../test/kits/runner/fake-coordinator.js';
 import { runJob, type JobResult } from './run-job.js';
 
 let coordinator: FakeCoordinator;

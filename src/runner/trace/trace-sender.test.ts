@@ -2,11 +2,15 @@ import { crc32 } from 'node:zlib';
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { jobPayload } from '../../executors/testing/job-fixture.js';
+import { jobPayload } from '../../../test/kits/executors/job-fixture.js';
 import { silentLogger } from '../../shared/logger.js';
 import { createCoordinatorClient, type CoordinatorClient } from '../coordinator-client.js';
 import { createFakeClock, createInstantClock } from '../../../test/kits/fake-clock.js';
-import { startFakeCoordinator, type FakeCoordinator, type FakeJob } from '../testing/fake-coordinator.js';
+import {
+  startFakeCoordinator,
+  type FakeCoordinator,
+  type FakeJob,
+} from '../../../test/kits/runner/fake-coordinator.js';
 import { createJobTrace, type JobTrace } from './job-trace.js';
 import { createTraceSender, type RemoteVerdict } from './trace-sender.js';
 

@@ -7,8 +7,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { TestApi } from '../../helpers/api-client.js';
-import { createWorkRepo, pushTo } from '../../helpers/git-repo.js';
+import { TestApi } from '../../../harness/api-client.js';
+import { createWorkRepo, pushTo } from '../../../harness/git-repo.js';
 import { FlotillaProcess } from '../../helpers/processes.js';
 import { VERSION } from '../docker/harness.js';
 import { hostAddress } from './harness.js';

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FleetState } from '../../../src/autoscaler/state-store.js';
-import { TestApi } from '../../helpers/api-client.js';
-import { createWorkRepo, pushTo } from '../../helpers/git-repo.js';
+import { TestApi } from '../../../harness/api-client.js';
+import { createWorkRepo, pushTo } from '../../../harness/git-repo.js';
 import { FlotillaProcess } from '../../helpers/processes.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { VERSION } from '../docker/harness.js';
 import {
   destroyGroup,

@@ -14,7 +14,7 @@ import type { JobPayload } from '../../../src/api/runner-api.js';
 import { createDockerExecutorFactory } from '../../../src/executors/docker/docker-executor-factory.js';
 import type { DockerConfigInput } from '../../../src/executors/docker/docker-config.js';
 import type { Executor, ExecutorFactory, ExecutorRunnerInfo } from '../../../src/executors/executor.js';
-import { executorJob, jobPayload } from '../../../src/executors/testing/job-fixture.js';
+import { executorJob, jobPayload } from '../../kits/executors/job-fixture.js';
 import { createJobControl, type InterruptKind } from '../../../src/runner/job/job-control.js';
 import { runStages, type StagesOutcome } from '../../../src/runner/job/stage-runner.js';
 import { createJobTrace } from '../../../src/runner/trace/job-trace.js';

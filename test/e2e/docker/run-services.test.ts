@@ -12,7 +12,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI } from '../../helpers/processes.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { dockerEnv } from './harness.js';
 
 const exec = promisify(execFile);

@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRunner } from '../../../src/executors/docker/cleanup.js';
 import { shortToken } from '../../../src/runner/version.js';
 
-import { createWorkRepo, pushTo } from '../../helpers/git-repo.js';
+import { createWorkRepo, pushTo } from '../../../harness/git-repo.js';
 import {
   FlotillaProcess,
   startCoordinatorProcess,
   type CoordinatorProcess,
 } from '../../helpers/processes.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { dockerEnv } from './harness.js';
 
 let docker: Docker;

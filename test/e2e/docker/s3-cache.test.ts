@@ -22,7 +22,7 @@ import {
   S3_SECRET_KEY,
   type S3ServerProcess,
 } from '../../helpers/s3-server.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { dockerEnv, dockerFactory, dockerPayload, jobObjects, runDockerJob } from './harness.js';
 
 const NETWORK = 'flotilla-e2e-s3cache';

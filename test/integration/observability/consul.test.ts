@@ -17,8 +17,8 @@ import type { TargetGroup } from '../../../src/observability/http-sd.js';
 import { createRunnerManager, type RunnerManager } from '../../../src/runner/manager.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { startFakeConsul, type FakeConsul } from './fake-consul.js';
 import { until } from './helpers.js';
 

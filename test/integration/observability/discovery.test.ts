@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { contactOf } from '../../../src/coordinator/routes/observability-routes.js';
 import { createManagerDirectory } from '../../../src/observability/manager-directory.js';
-import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { startTestManager, until, type TestManager } from './helpers.js';
 
 interface Group {

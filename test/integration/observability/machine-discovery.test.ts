@@ -22,8 +22,8 @@ import { loadConfigFile } from '../../../src/config/load.js';
 import type { RunnerManager } from '../../../src/runner/manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { destroyGroup, RUN_DIR, subnetFor } from '../../e2e/autoscaler/harness.js';
-import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { ROOT, until } from './helpers.js';
 import { startPrometheus, type PrometheusProcess } from './prometheus-process.js';
 

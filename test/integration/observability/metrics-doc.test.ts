@@ -14,8 +14,8 @@ import { createCoordinatorMetrics, createQueueMetrics } from '../../../src/coord
 import { dockerMetrics } from '../../../src/executors/docker/metrics.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import {
   documentedMetrics,
   exposedTypes,

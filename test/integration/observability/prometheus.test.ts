@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 
-import { startTestCoordinator, type TestCoordinator } from '../../helpers/in-process-coordinator.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { ROOT, startTestManager, until, type TestManager } from './helpers.js';
 import { startPrometheus, type PrometheusProcess } from './prometheus-process.js';
 

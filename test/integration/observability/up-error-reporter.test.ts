@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startUp, type RunningUp } from '../../../src/cli/up-start.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir } from '../../../harness/temp-dir.js';
 import { until } from './helpers.js';
 
 interface Event {

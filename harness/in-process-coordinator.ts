@@ -1,6 +1,6 @@
-import { startCoordinator, type RunningCoordinator } from '../../src/cli/start-coordinator.js';
-import type { CoordinatorConfig } from '../../src/coordinator/config.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { startCoordinator, type RunningCoordinator } from '../src/cli/start-coordinator.js';
+import type { CoordinatorConfig } from '../src/coordinator/config.js';
+import { silentLogger } from '../src/shared/logger.js';
 import { TestApi } from './api-client.js';
 import { tempDir } from './temp-dir.js';
 

@@ -5,9 +5,9 @@
  * empty store on every call; the suite closes each store after its test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ErrorCode } from '../../shared/errors.js';
-import { isFlotillaError } from '../../shared/errors.js';
-import type { JobDefinition } from '../../pipeline/types.js';
+import type { ErrorCode } from '../../../../src/shared/errors.js';
+import { isFlotillaError } from '../../../../src/shared/errors.js';
+import type { JobDefinition } from '../../../../src/pipeline/types.js';
 import type {
   AccessLevel,
   DeploymentFilter,
@@ -23,7 +23,7 @@ import type {
   RunnerMatch,
   Store,
   VariableRecord,
-} from './store.js';
+} from '../../../../src/coordinator/store/store.js';
 
 const T0 = new Date('2024-05-01T10:00:00.123Z');
 

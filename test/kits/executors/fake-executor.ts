@@ -2,7 +2,13 @@
  * A scripted executor for tests of the runner manager (no processes): each stage's exit code, a
  * failing `prepare`, or a stage that runs until it is aborted. Records every call.
  */
-import type { BuildStage, Executor, ExecutorFactory, ExecutorJob, StageContext } from '../executor.js';
+import type {
+  BuildStage,
+  Executor,
+  ExecutorFactory,
+  ExecutorJob,
+  StageContext,
+} from '../../../src/executors/executor.js';
 
 export type FakeStageBehaviour = number | 'hang' | Error;
 

@@ -1,6 +1,11 @@
 /** Shared by the engine's table tests: a push context on `main` and compile helpers. */
-import { compilePipeline } from './compile.js';
-import type { CompileResult, JobDefinition, PipelineContext, PipelineDefinition } from './types.js';
+import { compilePipeline } from '../../../src/pipeline/compile.js';
+import type {
+  CompileResult,
+  JobDefinition,
+  PipelineContext,
+  PipelineDefinition,
+} from '../../../src/pipeline/types.js';
 
 export const context: PipelineContext = {
   ref: 'main',

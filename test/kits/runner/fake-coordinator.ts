@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { parseContentRange, type JobPayload, type RemoteJobStatus } from '../../api/runner-api.js';
+import { parseContentRange, type JobPayload, type RemoteJobStatus } from '../../../src/api/runner-api.js';
 
 export interface FakeJob {
   payload: JobPayload;

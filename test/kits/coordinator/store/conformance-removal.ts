@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { claimOf, matchOf, newJob, newPipeline, newRunner } from './conformance.js';
-import type { ProjectRecord, Store } from './store.js';
+import type { ProjectRecord, Store } from '../../../../src/coordinator/store/store.js';
 
 export function describeRemovalConformance(name: string, factory: () => Promise<Store>): void {
   describe(`Store conformance (edit and removal): ${name}`, () => {

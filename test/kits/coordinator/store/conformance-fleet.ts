@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FleetReportRecord } from './fleet-records.js';
-import type { Store } from './store.js';
+import type { FleetReportRecord } from '../../../../src/coordinator/store/fleet-records.js';
+import type { Store } from '../../../../src/coordinator/store/store.js';
 
 function report(systemId: string, at: Date, paused: boolean): FleetReportRecord {
   return {

@@ -1,6 +1,6 @@
 /** Test fixtures: a minimal job payload and an in-memory job output. Used by tests only. */
-import type { JobPayload } from '../../api/runner-api.js';
-import type { ExecutorJob, JobOutput } from '../executor.js';
+import type { JobPayload } from '../../../src/api/runner-api.js';
+import type { ExecutorJob, JobOutput } from '../../../src/executors/executor.js';
 
 export function jobPayload(overrides: Partial<JobPayload> = {}): JobPayload {
   return {

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../shared/logger.js';
-import type { GitHost, ServeHttpOptions } from './git-host.js';
+import { createLogger, type Logger } from '../../../../src/shared/logger.js';
+import type { GitHost, ServeHttpOptions } from '../../../../src/coordinator/git/git-host.js';
 
 export const TEST_USER = 'alice';
 export const TEST_PASSWORD = 'secret-password';
