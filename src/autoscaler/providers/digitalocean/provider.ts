@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { engineConnectInfo, requireEngine } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { pingEngine } from '../local/engine-ping.js';
@@ -156,22 +157,10 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
       return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     },
     async connectInfo(id): Promise<ConnectInfo> {
-      const a = await address(id);
-      return {
-        id,
-        internalAddr: a,
-        externalAddr: a,
-        dockerHost: `tcp://${a}:${config.docker_port}`,
-        ...(config.docker_tls_cert_path ? { tls: { certPath: config.docker_tls_cert_path } } : {}),
-        ...(config.forward_coordinator ? { forwardCoordinator: true } : {}),
-        ...(config.node_exporter_port > 0 ? { metricsTargets: [`${a}:${config.node_exporter_port}`] } : {}),
-        zone: config.region,
-      };
+      return engineConnectInfo(id, await address(id), config, config.region);
     },
     async heartbeat(id) {
-      const a = await address(id);
-      if (!(await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
-        throw new Error(`droplet ${id} does not answer`);
+      await requireEngine(await address(id), config, `droplet ${id}`);
     },
     async shutdown() {},
   };
