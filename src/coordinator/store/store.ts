@@ -319,7 +319,15 @@ export interface Store extends FleetStore {
   ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
   getPipeline(id: number): Promise<PipelineRecord | null>;
   listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
-  updatePipeline(id: number, patch: PipelinePatch): Promise<PipelineRecord | null>;
+  /**
+   * Patches the pipeline; with `expectStatuses`, only while its status is one of them (a
+   * compare-and-set: null when it was not, as when it does not exist).
+   */
+  updatePipeline(
+    id: number,
+    patch: PipelinePatch,
+    expectStatuses?: PipelineStatus[],
+  ): Promise<PipelineRecord | null>;
   /**
    * Deletes the pipeline with its jobs, logs, artifact records and deployments atomically (child
    * pipelines stay, as in GitLab); false when it did not exist.

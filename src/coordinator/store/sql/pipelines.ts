@@ -1,5 +1,6 @@
 /** Pipelines, created atomically with their jobs. */
 import type { Insertable, Updateable } from 'kysely';
+import type { PipelineStatus } from '../../../api/job-status.js';
 import type {
   JobRecord,
   NewJob,
@@ -81,7 +82,9 @@ export async function updatePipeline(
   ctx: SqlContext,
   id: number,
   patch: PipelinePatch,
+  expectStatuses?: PipelineStatus[],
 ): Promise<PipelineRecord | null> {
+  if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
   const set = {
     ...toRow(ctx.flavor, PIPELINE_COLUMNS, patch),
     updated_at: ctx.flavor.toDate(ctx.now()),
@@ -90,6 +93,7 @@ export async function updatePipeline(
     .updateTable('pipelines')
     .set(set)
     .where('id', '=', id)
+    .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
     .returningAll()
     .executeTakeFirst();
   return row === undefined ? null : toPipeline(row);

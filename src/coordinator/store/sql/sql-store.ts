@@ -3,7 +3,7 @@
  * methods to the per-area query modules; dialect differences live in `SqlFlavor`.
  */
 import type { Kysely } from 'kysely';
-import type { JobStatus } from '../../../api/job-status.js';
+import type { JobStatus, PipelineStatus } from '../../../api/job-status.js';
 import type {
   AccessTokenRecord,
   ArtifactRecord,
@@ -139,8 +139,11 @@ export class SqlStore implements Store {
   getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
   listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
     pipelines.listPipelines(this.#ctx, projectId, filter, page);
-  updatePipeline = (id: number, patch: PipelinePatch): Promise<PipelineRecord | null> =>
-    pipelines.updatePipeline(this.#ctx, id, patch);
+  updatePipeline = (
+    id: number,
+    patch: PipelinePatch,
+    expectStatuses?: PipelineStatus[],
+  ): Promise<PipelineRecord | null> => pipelines.updatePipeline(this.#ctx, id, patch, expectStatuses);
   deletePipeline = (id: number): Promise<boolean> => pipelines.deletePipeline(this.#ctx, id);
 
   createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>

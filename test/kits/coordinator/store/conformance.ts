@@ -479,6 +479,20 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(updated?.updatedAt.getTime()).toBeGreaterThan(T0.getTime());
         expect(await store.updatePipeline(pipeline.id + 1000, { status: 'failed' })).toBeNull();
       });
+
+      it('updatePipeline with expected statuses is a compare-and-set on status', async () => {
+        const { pipeline } = await pipelineWith([]);
+        expect(await store.updatePipeline(pipeline.id, { status: 'running' }, ['running'])).toBeNull();
+        expect(await store.updatePipeline(pipeline.id, { status: 'running' }, [])).toBeNull();
+        expect((await store.getPipeline(pipeline.id))?.status).toBe(pipeline.status);
+        const moved = await store.updatePipeline(pipeline.id, { status: 'running' }, [
+          pipeline.status,
+          'failed',
+        ]);
+        expect(moved).toMatchObject({ id: pipeline.id, status: 'running' });
+        expect(await store.updatePipeline(pipeline.id, { status: 'success' }, [pipeline.status])).toBeNull();
+        expect((await store.getPipeline(pipeline.id))?.status).toBe('running');
+      });
     });
 
     describe('jobs', () => {
