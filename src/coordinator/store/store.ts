@@ -319,15 +319,8 @@ export interface Store extends FleetStore {
   ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
   getPipeline(id: number): Promise<PipelineRecord | null>;
   listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
-  /**
-   * Patches the pipeline; with `expectStatuses`, only while its status is one of them (a
-   * compare-and-set: null when it was not, as when it does not exist).
-   */
-  updatePipeline(
-    id: number,
-    patch: PipelinePatch,
-    expectStatuses?: PipelineStatus[],
-  ): Promise<PipelineRecord | null>;
+  /** With `expect`: a compare-and-set on status (null when it was none of them). */
+  updatePipeline(id: number, patch: PipelinePatch, expect?: PipelineStatus[]): Promise<PipelineRecord | null>;
   /**
    * Deletes the pipeline with its jobs, logs, artifact records and deployments atomically (child
    * pipelines stay, as in GitLab); false when it did not exist.
@@ -352,9 +345,8 @@ export interface Store extends FleetStore {
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
   /**
-   * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically.
-   * Returns the erased job and the artifact records it had (whose files the caller removes); null
-   * when the job does not exist.
+   * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically;
+   * returns it with the artifact records it had (the caller removes their files), or null.
    */
   eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
   /** Sets lastSeenAt of those jobs still running or canceling (batched heartbeats); returns how many. */
