@@ -144,6 +144,8 @@ export class SqlStore implements Store {
     patch: PipelinePatch,
     expectStatuses?: PipelineStatus[],
   ): Promise<PipelineRecord | null> => pipelines.updatePipeline(this.#ctx, id, patch, expectStatuses);
+  setPipelineStatus = (id: number, status: PipelineStatus, at: Date): Promise<PipelineRecord | null> =>
+    pipelines.setPipelineStatus(this.#ctx, id, status, at);
   deletePipeline = (id: number): Promise<boolean> => pipelines.deletePipeline(this.#ctx, id);
 
   createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>
