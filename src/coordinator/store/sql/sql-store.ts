@@ -213,7 +213,7 @@ export class SqlStore implements Store {
   ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
 
   saveFleetReport = (input: FleetReportRecord): Promise<void> => fleets.saveFleetReport(this.#ctx, input);
-  listFleetReports = (runnerId: number): Promise<FleetReportRecord[]> =>
+  listFleetReports = (runnerId?: number): Promise<FleetReportRecord[]> =>
     fleets.listFleetReports(this.#ctx, runnerId);
   setProviderWant = (input: ProviderWantRecord): Promise<ProviderWantRecord> =>
     fleets.setProviderWant(this.#ctx, input);
