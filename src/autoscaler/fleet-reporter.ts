@@ -77,13 +77,9 @@ async function errorsByProvider(fleet: FleetReporterOptions['fleet'], runner: st
   return counts;
 }
 
-export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
-  const doFetch = o.fetch ?? fetch;
-  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+/** The machines of the fleet as reported; remembers each ready machine's zone while it lives. */
+function machineReporter(o: FleetReporterOptions): () => Promise<MachineReport[]> {
   const zones = new Map<string, string | null>();
-  let intervalMs = o.intervalMs ?? 5000;
-  let timer: NodeJS.Timeout | null = null;
-  let unsupported = false;
 
   async function zoneOf(key: string, ready: boolean): Promise<string | undefined> {
     if (!zones.has(key) && ready) {
@@ -112,6 +108,18 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
       }),
     );
   }
+
+  return machines;
+}
+
+export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
+  const doFetch = o.fetch ?? fetch;
+  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+  let intervalMs = o.intervalMs ?? 5000;
+  let timer: NodeJS.Timeout | null = null;
+  let unsupported = false;
+
+  const machines = machineReporter(o);
 
   async function body(): Promise<FleetReportRequest> {
     const control = await readControl(o.controlPath);
