@@ -28,15 +28,11 @@ export const PARTS = {
 const LONG_FUNCTIONS_TO_SPLIT = [
   'src/autoscaler/docker-autoscaler-executor.ts',
   'src/autoscaler/provider-group.ts',
-  'src/autoscaler/providers/digitalocean/provider.ts',
   'src/autoscaler/providers/fake/fake-provider.ts',
-  'src/autoscaler/providers/gce/provider.ts',
-  'src/autoscaler/providers/local/local-provider.ts',
   'src/autoscaler/taskscaler.ts',
   'src/coordinator/scheduler/create-pipeline.ts',
   'src/coordinator/scheduler/payload.ts',
   'src/executors/docker/docker-executor.ts',
-  'src/executors/shell/shell-executor.ts',
   'src/runner/coordinator-client.ts',
   'src/runner/trace/trace-sender.ts',
 ];
