@@ -30,8 +30,6 @@ const LONG_FUNCTIONS_TO_SPLIT = [
   'src/autoscaler/provider-group.ts',
   'src/autoscaler/providers/fake/fake-provider.ts',
   'src/autoscaler/taskscaler.ts',
-  'src/coordinator/scheduler/create-pipeline.ts',
-  'src/coordinator/scheduler/payload.ts',
   'src/executors/docker/docker-executor.ts',
   'src/runner/coordinator-client.ts',
   'src/runner/trace/trace-sender.ts',
