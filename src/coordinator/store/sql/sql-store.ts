@@ -52,6 +52,7 @@ import * as pipelines from './pipelines.js';
 import * as projects from './projects.js';
 import * as runners from './runners.js';
 import type { Database } from './schema.js';
+import type { TraceData } from '../trace-data.js';
 import * as trace from './trace.js';
 import type { TraceFileStore } from './trace.js';
 import { JobLocks, type TraceFiles } from './trace-files.js';
@@ -205,7 +206,7 @@ export class SqlStore implements Store {
   listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
   listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
 
-  appendTrace = (jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult> =>
+  appendTrace = (jobId: number, offset: number, data: TraceData): Promise<TraceAppendResult> =>
     trace.appendTrace(this.#ctx, this.#traces, jobId, offset, data);
   readTrace = (jobId: number, offset?: number, limit?: number): Promise<Buffer> =>
     trace.readTrace(this.#ctx, this.#traces, jobId, offset, limit);

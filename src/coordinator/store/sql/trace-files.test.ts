@@ -75,6 +75,17 @@ describe('job logs in trace files (SQLite)', () => {
     expect((await store.readTrace(jobId)).toString()).toBe('a log longer than sixteen bytes\nfirst writer\n');
   });
 
+  it('appends a body kept in pieces, in order, to the database and to the file', async () => {
+    const { jobId } = await job();
+    const small = [Buffer.from('ab'), Buffer.from('cd')];
+    expect(await store.appendTrace(jobId, 0, small)).toEqual({ ok: true, size: 4 });
+    const large = [Buffer.from('-first piece-'), Buffer.alloc(0), Buffer.from('-second piece-')];
+    expect(await store.appendTrace(jobId, 4, large)).toEqual({ ok: true, size: 31 });
+    expect(existsSync(path.join(traces, `${jobId}.log`))).toBe(true);
+    expect((await store.readTrace(jobId)).toString()).toBe('abcd-first piece--second piece-');
+    expect(await store.appendTrace(jobId, 4, [Buffer.from('x')])).toEqual({ ok: false, size: 31 });
+  });
+
   it('reads the log back after the store is reopened', async () => {
     const { jobId } = await job();
     const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));

@@ -86,8 +86,9 @@ export class TraceFiles {
   }
 
   /** Writes `data` at `offset` and, unless throwaway, waits until it is on stable storage. */
-  async write(handle: FileHandle, offset: number, data: Buffer): Promise<void> {
-    await writeFully(handle, data, offset);
+  async write(handle: FileHandle, offset: number, data: Buffer | readonly Buffer[]): Promise<void> {
+    if (Buffer.isBuffer(data)) await writeFully(handle, data, offset);
+    else await writeAll(handle, data, offset);
     if (this.#sync) await handle.datasync();
   }
 
@@ -141,6 +142,14 @@ async function writeFully(handle: FileHandle, data: Buffer, position: number): P
     const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
     written += bytesWritten;
   }
+}
+
+/** Writes the pieces one after another from `position`, with one `writev` when it takes them all. */
+async function writeAll(handle: FileHandle, pieces: readonly Buffer[], position: number): Promise<void> {
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  const { bytesWritten } = await handle.writev(pieces as Buffer[], position);
+  if (bytesWritten === total) return;
+  await writeFully(handle, Buffer.concat(pieces).subarray(bytesWritten), position + bytesWritten);
 }
 
 /** Runs tasks for one key one after another (appends to one job's log, in this process). */

@@ -16,6 +16,7 @@
 import type { Kysely } from 'kysely';
 import { FlotillaError } from '../../../shared/errors.js';
 import type { TraceAppendResult } from '../store.js';
+import { traceDataLength, type TraceData } from '../trace-data.js';
 import type { SqlContext } from './flavor.js';
 import { fromBigint } from './rows.js';
 import type { Database } from './schema.js';
@@ -46,9 +47,10 @@ async function appendChunk(
   ctx: SqlContext,
   jobId: number,
   offset: number,
-  data: Buffer,
+  pieces: TraceData,
 ): Promise<TraceAppendResult> {
   const { flavor } = ctx;
+  const data = Buffer.isBuffer(pieces) ? pieces : Buffer.concat(pieces);
   return flavor.transaction(ctx.db, async (trx) => {
     const size = await storedSize(trx, jobId, flavor.rowLocks);
     if (size === null) throw notFound(jobId);
@@ -69,7 +71,7 @@ export async function appendTrace(
   traces: TraceFileStore | undefined,
   jobId: number,
   offset: number,
-  data: Buffer,
+  data: TraceData,
 ): Promise<TraceAppendResult> {
   if (traces === undefined) return appendChunk(ctx, jobId, offset, data);
   return traces.locks.run(jobId, () => appendToFile(ctx, traces.files, jobId, offset, data));
@@ -81,14 +83,15 @@ async function appendToFile(
   files: TraceFiles,
   jobId: number,
   offset: number,
-  data: Buffer,
+  data: TraceData,
 ): Promise<TraceAppendResult> {
   const size = await storedSize(ctx.db, jobId);
   if (size === null) throw notFound(jobId);
   if (offset !== size) return { ok: false, size };
-  if (data.length === 0) return { ok: true, size };
+  const length = traceDataLength(data);
+  if (length === 0) return { ok: true, size };
   let handle = await files.openExisting(jobId);
-  if (handle === null && size + data.length < files.threshold) return appendChunk(ctx, jobId, offset, data);
+  if (handle === null && size + length < files.threshold) return appendChunk(ctx, jobId, offset, data);
   const moved = handle === null;
   handle ??= await files.create(jobId, size > 0 ? [await readChunks(ctx, jobId, 0, size)] : []);
   try {
@@ -96,7 +99,7 @@ async function appendToFile(
   } finally {
     await handle.close();
   }
-  const end = size + data.length;
+  const end = size + length;
   const updated = await ctx.flavor.transaction(ctx.db, async (trx) => {
     const result = await trx
       .updateTable('jobs')
