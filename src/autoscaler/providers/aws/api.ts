@@ -5,9 +5,14 @@
  * a profile or files. The SDK's own retries are off: every call is retried here with the injected
  * clock, on throttling (RequestLimitExceeded, Throttling) and on 5xx and timeouts. All three calls
  * are safe to repeat (RunInstances carries a ClientToken), so a lost answer is asked again.
- * The SDK is imported when a provider starts, so commands and runners without `aws` never load it.
+ * The SDK is loaded (`require`, also from the bundle, where it stays external) when a provider
+ * starts, so commands and runners without `aws` never read it.
  */
+import { createRequire } from 'node:module';
+
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
 import type { Instance, RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import type * as CredentialSdk from '@aws-sdk/credential-provider-node';
 
 import type { Clock } from '../../../shared/clock.js';
 import { ProviderError, type ProviderErrorKind } from '../provider.js';
@@ -77,14 +82,12 @@ export interface Ec2Api {
 
 const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 
-export async function createEc2Api(
-  config: AwsProviderConfig,
-  clock: Clock,
-  random = Math.random,
-): Promise<Ec2Api> {
-  const { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } =
-    await import('@aws-sdk/client-ec2');
-  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+export function createEc2Api(config: AwsProviderConfig, clock: Clock, random = Math.random): Ec2Api {
+  const requireSdk = createRequire(import.meta.url);
+  const { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } = requireSdk(
+    '@aws-sdk/client-ec2',
+  ) as typeof Ec2Sdk;
+  const { defaultProvider } = requireSdk('@aws-sdk/credential-provider-node') as typeof CredentialSdk;
   const ec2 = new EC2Client({
     region: config.region,
     maxAttempts: 1,

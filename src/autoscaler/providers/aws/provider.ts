@@ -96,7 +96,7 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
     async init(deps) {
       logger = deps.logger.child({ provider: 'aws', group });
       now = () => deps.clock.now();
-      api = await createEc2Api(config, deps.clock);
+      api = createEc2Api(config, deps.clock);
       return { id: `aws/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
