@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { createMany, removeMany } from '../cloud-group.js';
 import { engineConnectInfo, requireEngine } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
@@ -197,25 +198,16 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
         report(s);
       }
     },
-    async increase(count) {
-      const existing = config.max_size > 0 ? (await listAll()).length : 0;
-      const n = config.max_size > 0 ? Math.min(count, config.max_size - existing) : count;
-      if (n <= 0) throw new ProviderError('capacity', `group ${group} is full (max_size ${config.max_size})`);
-      const results = await Promise.allSettled(Array.from({ length: n }, () => createOne()));
-      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-      if (created.length === 0 && failures[0] !== undefined) {
-        const first = failures[0];
-        throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
-      }
-      return created;
-    },
-    async decrease(ids) {
-      const results = await Promise.allSettled(ids.map(removeOne));
-      for (const r of results)
-        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'instance deletion failed');
-      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    },
+    increase: (count) =>
+      createMany({
+        count,
+        maxSize: config.max_size,
+        group,
+        existing: async () => (await listAll()).length,
+        createOne,
+        logger,
+      }),
+    decrease: (ids) => removeMany(ids, removeOne, logger),
     async connectInfo(id): Promise<ConnectInfo> {
       return engineConnectInfo(id, await address(id), config, zoneOf.get(id));
     },
