@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { background } from '../background.js';
 import { startEmuServer, type EmuAnswer, type EmuServer } from '../http-server.js';
 import type { MachineHost } from '../machine-host.js';
 import { describeInstances, instanceItem, type EmuEc2Instance } from './instances.js';
@@ -92,11 +93,7 @@ export async function startEc2Emulator(o: {
   const instances = new Map<string, EmuEc2Instance>();
   const tokens = new Map<string, { fingerprint: string; ids: string[] }>();
   const calls: Ec2Emulator['calls'] = [];
-  const background = new Set<Promise<void>>();
-  const track = (p: Promise<void>): void => {
-    background.add(p);
-    void p.finally(() => background.delete(p));
-  };
+  const { track, settle } = background();
   const fail = (code: string, message: string): EmuAnswer => ec2Error(errorStatus(code), code, message);
   const live = (): EmuEc2Instance[] => [...instances.values()].filter((i) => i.state !== 'terminated');
 
@@ -288,7 +285,7 @@ export async function startEc2Emulator(o: {
     instances: live,
     all: () => [...instances.values()],
     async close() {
-      while (background.size > 0) await Promise.all([...background]);
+      await settle();
       await server.close();
     },
   };
