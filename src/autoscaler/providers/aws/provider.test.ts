@@ -154,6 +154,7 @@ describe('aws provider against the EC2 Query API emulator', () => {
     };
     const ini = readFileSync(emu.credentialsFile, 'utf8');
     try {
+      vi.stubEnv('AWS_PROFILE', undefined); // a profile in the environment would skip the keys
       vi.stubEnv('AWS_ACCESS_KEY_ID', /aws_access_key_id = (\S+)/.exec(ini)?.[1] ?? '');
       vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-the-secret');
       await expect((await newProvider(fromTemplate)).increase(1)).rejects.toMatchObject({ kind: 'api' });
