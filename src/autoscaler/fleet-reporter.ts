@@ -79,14 +79,9 @@ async function errorsByProvider(fleet: FleetReporterOptions['fleet'], runner: st
   return counts;
 }
 
-export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
-  const doFetch = o.fetch ?? fetch;
-  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+/** The machines of the fleet as reported; remembers each ready machine's zone while it lives. */
+function machineReporter(o: FleetReporterOptions): () => Promise<MachineReport[]> {
   const zones = new Map<string, string | null>();
-  const errorRates = createErrorRateWindow(o.clock.now().getTime());
-  let intervalMs = o.intervalMs ?? 5000;
-  let timer: NodeJS.Timeout | null = null;
-  let unsupported = false;
 
   async function zoneOf(key: string, ready: boolean): Promise<string | undefined> {
     if (!zones.has(key) && ready) {
@@ -115,6 +110,19 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
       }),
     );
   }
+
+  return machines;
+}
+
+export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
+  const doFetch = o.fetch ?? fetch;
+  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+  let intervalMs = o.intervalMs ?? 5000;
+  let timer: NodeJS.Timeout | null = null;
+  let unsupported = false;
+
+  const machines = machineReporter(o);
+  const errorRates = createErrorRateWindow(o.clock.now().getTime());
 
   async function body(): Promise<FleetReportRequest> {
     const control = await readControl(o.controlPath);

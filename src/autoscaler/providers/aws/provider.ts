@@ -12,7 +12,14 @@ import type { Instance } from '@aws-sdk/client-ec2';
 
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
-import { cloudGroupName, createMany, removeMany } from '../cloud-group.js';
+import {
+  cloudGroupName,
+  removeEach,
+  roomFor,
+  settleAll,
+  throwIfNoneCreated,
+  usedBeforeInit,
+} from '../batch.js';
 import { engineConnectInfo, requireEngine } from '../machine-engine.js';
 import {
   providerErrorKind,
@@ -54,10 +61,7 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
   let api: Ec2Api | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
-  const client = (): Ec2Api => {
-    if (!api) throw new Error('aws provider used before init');
-    return api;
-  };
+  const client = (): Ec2Api => api ?? usedBeforeInit('aws');
   const inv = createAwsInventory({ config, group, api: client, now: () => now() });
 
   /** Creates one instance; resolves its name, also when the answer was lost (the listing will tell). */
@@ -103,16 +107,14 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
       const states = await Promise.all((await inv.listAll()).map((i) => inv.state(i)));
       for (const s of states) report(s);
     },
-    increase: (count) =>
-      createMany({
-        count,
-        maxSize: config.max_size,
-        group,
-        existing: async () => (await inv.listAll()).length,
-        createOne,
-        logger,
-      }),
-    decrease: (ids) => removeMany(ids, removeOne, logger),
+    async increase(count) {
+      const n = await roomFor(count, config.max_size, group, async () => (await inv.listAll()).length);
+      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
+      for (const err of failures) logger.warn({ err }, 'instance launch failed');
+      throwIfNoneCreated(done, failures);
+      return done;
+    },
+    decrease: (ids) => removeEach(ids, removeOne, logger, 'instance termination failed'),
     async connectInfo(id): Promise<ConnectInfo> {
       return engineConnectInfo(id, await inv.address(id), config, inv.zone(id));
     },

@@ -1,7 +1,7 @@
 /** The `plugin_config` table of the `digitalocean` provider (`plugin = "digitalocean"`): droplets. */
 import { z } from 'zod';
 
-import { cloudGroupName } from '../cloud-group.js';
+import { cloudGroupName } from '../batch.js';
 
 export const digitaloceanProviderConfigSchema = z
   .object({

@@ -1,7 +1,7 @@
 /** The `plugin_config` table of the `gce` provider (`plugin = "gce"`): Compute Engine instances. */
 import { z } from 'zod';
 
-import { cloudGroupName } from '../cloud-group.js';
+import { cloudGroupName } from '../batch.js';
 
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
