@@ -1,7 +1,8 @@
 /**
  * Reports one autoscaled `[[runners]]` entry's fleet to its coordinator every few seconds
  * (`POST /api/v4/runners/fleet`, a Flotilla extension of the Runner API, see
- * src/api/fleet-report.ts): the providers (paused and why, failing, errors, the hand-set setting)
+ * src/api/fleet-report.ts): the providers (paused and why, failing, errors and their rate over the
+ * last five minutes, the hand-set setting)
  * and the machines (provider, zone, state, age, jobs, use count). The answer lists the pauses an
  * administrator asked for; each one not applied yet is written to the hand-set pauses file, as
  * `flotilla fleet pause|unpause|auto` does, with its `requested_at` so it is applied once (a later
@@ -19,6 +20,7 @@ import {
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { createErrorRateWindow } from './error-rate.js';
 import type { Fleet } from './fleet.js';
 import { metricState } from './machines.js';
 import { splitKey } from './provider-group.js';
@@ -77,13 +79,9 @@ async function errorsByProvider(fleet: FleetReporterOptions['fleet'], runner: st
   return counts;
 }
 
-export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
-  const doFetch = o.fetch ?? fetch;
-  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+/** The machines of the fleet as reported; remembers each ready machine's zone while it lives. */
+function machineReporter(o: FleetReporterOptions): () => Promise<MachineReport[]> {
   const zones = new Map<string, string | null>();
-  let intervalMs = o.intervalMs ?? 5000;
-  let timer: NodeJS.Timeout | null = null;
-  let unsupported = false;
 
   async function zoneOf(key: string, ready: boolean): Promise<string | undefined> {
     if (!zones.has(key) && ready) {
@@ -113,9 +111,23 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
     );
   }
 
+  return machines;
+}
+
+export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
+  const doFetch = o.fetch ?? fetch;
+  const url = `${o.url.replace(/\/+$/, '')}${FLEET_REPORT_PATH}`;
+  let intervalMs = o.intervalMs ?? 5000;
+  let timer: NodeJS.Timeout | null = null;
+  let unsupported = false;
+
+  const machines = machineReporter(o);
+  const errorRates = createErrorRateWindow(o.clock.now().getTime());
+
   async function body(): Promise<FleetReportRequest> {
     const control = await readControl(o.controlPath);
     const errors = await errorsByProvider(o.fleet, o.runnerName);
+    const rates = errorRates.record(o.clock.now().getTime(), errors);
     return {
       token: o.token,
       system_id: o.systemId,
@@ -124,6 +136,7 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
         ...p,
         manual: manualSetting(control.providers[p.name]),
         errors: errors.get(p.name) ?? 0,
+        errors_per_minute: rates.get(p.name) ?? 0,
       })),
       machines: await machines(),
     };

@@ -17,7 +17,7 @@ import { createProviderGroup, type ProviderGroup } from './provider-group.js';
 import { providerFactory } from './providers/registry.js';
 import { createReadyCheck } from './ready-check.js';
 import { readControl, readState, stateWriter } from './state-store.js';
-import { createTaskscaler, type Taskscaler } from './taskscaler.js';
+import { createTaskscaler, type Taskscaler, type TaskscalerOptions } from './taskscaler.js';
 
 export interface FleetOptions {
   runnerName: string;
@@ -96,22 +96,24 @@ export async function knownKeys(statePath: string): Promise<Set<string>> {
   return keys;
 }
 
-export function createFleet(o: FleetOptions): Fleet {
+/** The taskscaler's options from `[runners.autoscaler]` (durations in seconds become milliseconds). */
+function taskscalerOptions(
+  o: FleetOptions,
+  parts: Required<Pick<TaskscalerOptions, 'policies' | 'metrics' | 'persist'>> & {
+    group: ProviderGroup;
+    log: Logger;
+  },
+): TaskscalerOptions {
   const c = o.config;
-  let policies = c.policy;
-  const log = o.logger.child({ runner: o.runnerName });
-  const metrics = autoscalerMetrics(o.registry);
-  const group = buildGroup({ ...o, logger: log }, metrics);
-  const writer = stateWriter(o.statePath);
-  const scaler = createTaskscaler({
+  return {
     runner: o.runnerName,
-    provider: group,
+    provider: parts.group,
     limits: {
       capacityPerInstance: c.capacity_per_instance,
       maxUseCount: c.max_use_count,
       maxInstances: c.max_instances,
     },
-    policies: () => policies,
+    policies: parts.policies,
     predictive: c.predictive,
     timing: {
       readyTimeoutMs: c.instance_ready_timeout * 1000,
@@ -122,10 +124,28 @@ export function createFleet(o: FleetOptions): Fleet {
     },
     readyCheck: createReadyCheck(c.instance_ready_command),
     clock: o.clock,
-    logger: log,
-    metrics,
-    persist: (s) => writer.write(s),
-  });
+    logger: parts.log,
+    metrics: parts.metrics,
+    persist: parts.persist,
+  };
+}
+
+export function createFleet(o: FleetOptions): Fleet {
+  const c = o.config;
+  let policies = c.policy;
+  const log = o.logger.child({ runner: o.runnerName });
+  const metrics = autoscalerMetrics(o.registry);
+  const group = buildGroup({ ...o, logger: log }, metrics);
+  const writer = stateWriter(o.statePath);
+  const scaler = createTaskscaler(
+    taskscalerOptions(o, {
+      group,
+      log,
+      metrics,
+      policies: () => policies,
+      persist: (state) => writer.write(state),
+    }),
+  );
   const loop = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let running: Promise<void> | null = null;

@@ -59,11 +59,9 @@ export interface RunnerMetricsOptions {
   runningJobs(): readonly RunningJob[];
 }
 
-export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetrics {
-  const registers = [options.registry];
+/** `gitlab_runner_jobs` (counted from the running jobs at scrape time) and `gitlab_runner_version_info`. */
+function registerInfoGauges(options: RunnerMetricsOptions, registers: Registry[]): void {
   const { systemId } = options;
-  if (!options.registry.getSingleMetric('process_cpu_seconds_total'))
-    collectDefaultMetrics({ register: options.registry });
   new Gauge({
     name: 'gitlab_runner_jobs',
     help: 'The current number of running builds.',
@@ -99,6 +97,13 @@ export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetric
     },
     1,
   );
+}
+
+export function createRunnerMetrics(options: RunnerMetricsOptions): RunnerMetrics {
+  const registers = [options.registry];
+  if (!options.registry.getSingleMetric('process_cpu_seconds_total'))
+    collectDefaultMetrics({ register: options.registry });
+  registerInfoGauges(options, registers);
   return {
     jobsTotal: new Counter({
       name: 'gitlab_runner_jobs_total',

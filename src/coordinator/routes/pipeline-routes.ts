@@ -1,5 +1,5 @@
 /** REST: pipelines of a project (create, list, show, cancel, retry, jobs). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { JOB_STATUSES, type JobStatus, type PipelineStatus } from '../../api/job-status.js';
 import type { BridgeResponse } from '../../api/rest-api.js';
@@ -65,35 +65,38 @@ async function createFromApi(ctx: CoordinatorContext, request: FastifyRequest) {
   return present(ctx, pipeline, project);
 }
 
+/** GET pipelines of a project, filtered by ref, sha, source and status. */
+async function listFromApi(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
+  await auth(ctx, request);
+  const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
+  const query = request.query as Record<string, unknown>;
+  const status = str(query, 'status');
+  if (status && !(JOB_STATUSES as readonly string[]).includes(status)) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', `status does not have a valid value`);
+  }
+  const sort = str(query, 'sort');
+  const page = parsePage(query);
+  const result = await ctx.store.listPipelines(
+    project.id,
+    {
+      ...(str(query, 'ref') ? { ref: str(query, 'ref') } : {}),
+      ...(str(query, 'sha') ? { sha: str(query, 'sha') } : {}),
+      ...(str(query, 'source') ? { source: str(query, 'source') } : {}),
+      ...(status ? { status: status as PipelineStatus } : {}),
+      ...(sort === 'asc' || sort === 'desc' ? { sort } : {}),
+    },
+    page,
+  );
+  setPaginationHeaders(request, reply, page, result, baseUrl(ctx));
+  return Promise.all(result.items.map((p) => present(ctx, p, project)));
+}
+
 export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const base = (): string => baseUrl(ctx);
   app.post('/api/v4/projects/:id/pipeline', async (request, reply) =>
     reply.code(201).send(await createFromApi(ctx, request)),
   );
-  app.get('/api/v4/projects/:id/pipelines', async (request, reply) => {
-    await auth(ctx, request);
-    const project = await resolveProject(ctx, (request.params as Record<string, string>)['id'], request);
-    const query = request.query as Record<string, unknown>;
-    const status = str(query, 'status');
-    if (status && !(JOB_STATUSES as readonly string[]).includes(status)) {
-      throw new FlotillaError('FLO_ERR_BAD_REQUEST', `status does not have a valid value`);
-    }
-    const sort = str(query, 'sort');
-    const page = parsePage(query);
-    const result = await ctx.store.listPipelines(
-      project.id,
-      {
-        ...(str(query, 'ref') ? { ref: str(query, 'ref') } : {}),
-        ...(str(query, 'sha') ? { sha: str(query, 'sha') } : {}),
-        ...(str(query, 'source') ? { source: str(query, 'source') } : {}),
-        ...(status ? { status: status as PipelineStatus } : {}),
-        ...(sort === 'asc' || sort === 'desc' ? { sort } : {}),
-      },
-      page,
-    );
-    setPaginationHeaders(request, reply, page, result, base());
-    return Promise.all(result.items.map((p) => present(ctx, p, project)));
-  });
+  app.get('/api/v4/projects/:id/pipelines', async (request, reply) => listFromApi(ctx, request, reply));
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id', async (request) => {
     await auth(ctx, request);
     const params = request.params as Record<string, string>;

@@ -5,9 +5,10 @@
  * GitLab does.
  */
 import { compilePipeline } from '../../pipeline/compile.js';
-import type { JobDefinition, PipelineContext } from '../../pipeline/types.js';
+import type { JobDefinition, PipelineContext, PipelineError } from '../../pipeline/types.js';
 import { FlotillaError } from '../../shared/errors.js';
-import type { NewJob, PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
+import type { CommitInfo } from './repository.js';
+import type { NewJob, NewPipeline, PipelineRecord, PipelineVariable, ProjectRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { pipelineVariables } from './predefined-variables.js';
 import { isRefProtected, projectVariablesFor } from './variables.js';
@@ -68,38 +69,52 @@ export interface CreatedPipeline {
   autoCancelOnNewCommit: string;
 }
 
-export async function createPipeline(
+/** The commit a pipeline is created for, once resolved. */
+interface PipelineCommit {
+  fullPath: string;
+  sha: string;
+  tag: boolean;
+  beforeSha: string;
+  configPath: string;
+  refProtected: boolean;
+  now: Date;
+}
+
+/**
+ * What the pipeline engine sees: the ref, the variables (predefined, then the project's, then the
+ * request's, later ones winning) and the files at the commit; and the commit's details.
+ */
+async function compileContext(
   deps: SchedulerDeps,
   input: CreatePipelineInput,
-): Promise<CreatedPipeline> {
+  c: PipelineCommit,
+): Promise<{ context: PipelineContext; commit: CommitInfo | null }> {
   const { project } = input;
-  const fullPath = `${project.namespacePath}/${project.path}`;
-  const { sha, tag } = await resolveCommit(deps, fullPath, input);
-  const configPath = project.ciConfigPath ?? '.gitlab-ci.yml';
-  const yaml = input.child
-    ? childConfig(input.child.include)
-    : await deps.repos.readFile(fullPath, sha, configPath);
-  if (yaml === null) {
-    throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Missing CI config file', { details: { configPath } });
-  }
-  const now = deps.clock.now();
-  const refProtected = isRefProtected(project, input.ref, tag);
-  const beforeSha = input.beforeSha ?? ZERO_SHA;
+  const { fullPath, sha, tag, beforeSha } = c;
   const [commit, user, projectVars] = await Promise.all([
     deps.repos.commitInfo(fullPath, sha),
     deps.store.getUser(input.userId),
-    projectVariablesFor(deps.store, project.id, refProtected),
+    projectVariablesFor(deps.store, project.id, c.refProtected),
   ]);
-  const draft = { id: 0, iid: 0, ref: input.ref, sha, beforeSha, tag, source: input.source, createdAt: now };
+  const draft = {
+    id: 0,
+    iid: 0,
+    ref: input.ref,
+    sha,
+    beforeSha,
+    tag,
+    source: input.source,
+    createdAt: c.now,
+  };
   const predefined = pipelineVariables({
     serverUrl: deps.config.externalUrl,
     serverVersion: deps.config.version,
     project,
     pipeline: draft,
-    refProtected,
+    refProtected: c.refProtected,
     commit,
     user,
-    configPath,
+    configPath: c.configPath,
   });
   const variables: Record<string, string> = {};
   for (const v of [...predefined, ...projectVars, ...input.variables]) variables[v.key] = v.value;
@@ -118,6 +133,65 @@ export async function createPipeline(
       ? { changedFiles: (await deps.repos.changedFiles(fullPath, beforeSha, sha)) ?? [] }
       : {}),
   };
+  return { context, commit };
+}
+
+type PipelineBase = Omit<
+  NewPipeline,
+  'status' | 'yamlErrors' | 'name' | 'stages' | 'yamlVariables' | 'startedAt' | 'finishedAt'
+>;
+
+/** Stores a `failed` pipeline without jobs, carrying GitLab-style `yaml_errors`. */
+async function createFailedPipeline(
+  deps: SchedulerDeps,
+  base: PipelineBase,
+  errors: readonly PipelineError[],
+  now: Date,
+): Promise<PipelineRecord> {
+  const yamlErrors = errors
+    .map((e) =>
+      e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message,
+    )
+    .join(', ');
+  const { pipeline } = await deps.store.createPipeline(
+    {
+      ...base,
+      status: 'failed',
+      yamlErrors,
+      name: null,
+      stages: [],
+      yamlVariables: [],
+      startedAt: null,
+      finishedAt: now,
+    },
+    [],
+  );
+  deps.logger.info(
+    { pipelineId: pipeline.id, projectId: base.projectId },
+    'pipeline created with yaml errors',
+  );
+  return pipeline;
+}
+
+export async function createPipeline(
+  deps: SchedulerDeps,
+  input: CreatePipelineInput,
+): Promise<CreatedPipeline> {
+  const { project } = input;
+  const fullPath = `${project.namespacePath}/${project.path}`;
+  const { sha, tag } = await resolveCommit(deps, fullPath, input);
+  const configPath = project.ciConfigPath ?? '.gitlab-ci.yml';
+  const yaml = input.child
+    ? childConfig(input.child.include)
+    : await deps.repos.readFile(fullPath, sha, configPath);
+  if (yaml === null) {
+    throw new FlotillaError('FLO_ERR_BAD_REQUEST', 'Missing CI config file', { details: { configPath } });
+  }
+  const now = deps.clock.now();
+  const refProtected = isRefProtected(project, input.ref, tag);
+  const beforeSha = input.beforeSha ?? ZERO_SHA;
+  const c = { fullPath, sha, tag, beforeSha, configPath, refProtected, now };
+  const { commit, context } = await compileContext(deps, input, c);
   const fileName = input.child ? (input.child.include[0] ?? configPath) : configPath;
   const result = await compilePipeline(yaml, context, { fileName });
   const base = {
@@ -141,25 +215,7 @@ export async function createPipeline(
     });
   }
   if (!result.ok) {
-    const yamlErrors = result.errors
-      .map((e) =>
-        e.position ? `${e.message} (${e.position.file}:${e.position.line}:${e.position.column})` : e.message,
-      )
-      .join(', ');
-    const { pipeline } = await deps.store.createPipeline(
-      {
-        ...base,
-        status: 'failed',
-        yamlErrors,
-        name: null,
-        stages: [],
-        yamlVariables: [],
-        startedAt: null,
-        finishedAt: now,
-      },
-      [],
-    );
-    deps.logger.info({ pipelineId: pipeline.id, projectId: project.id }, 'pipeline created with yaml errors');
+    const pipeline = await createFailedPipeline(deps, base, result.errors, now);
     return { pipeline, autoCancelOnNewCommit: 'none' };
   }
   const def = result.pipeline;

@@ -154,10 +154,17 @@ async function cacheKey(
   return c.keyPrefix ? `${c.keyPrefix}-${digest}` : digest;
 }
 
-export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Promise<JobPayload> {
-  const { job, pipeline, project, runner, jobToken, timeoutSeconds } = input;
-  const fullPath = `${project.namespacePath}/${project.path}`;
-  const refProtected = isRefProtected(project, pipeline.ref, pipeline.tag);
+/**
+ * The job's variables, later ones winning: predefined, the job's own predefined, the pipeline's and
+ * the job's YAML variables, dotenv reports of its dependencies, the project's, then the pipeline's.
+ */
+async function payloadVariables(
+  deps: SchedulerDeps,
+  input: PayloadInput,
+  fullPath: string,
+  refProtected: boolean,
+): Promise<JobVariable[]> {
+  const { job, pipeline, project, runner, jobToken } = input;
   const [commit, user, projectVars] = await Promise.all([
     deps.repos.commitInfo(fullPath, pipeline.sha),
     deps.store.getUser(pipeline.userId),
@@ -181,7 +188,7 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     masked: false,
     ...(v.variableType === 'file' ? { file: true } : {}),
   }));
-  const variables = dedupeLastWins([
+  return dedupeLastWins([
     ...predefined,
     ...jobVariables(job, runner, jobToken, serverUrl, project),
     ...yamlVars(pipeline.yamlVariables),
@@ -192,6 +199,53 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     ...projectVars,
     ...pipelineVars,
   ]);
+}
+
+/** The job's caches with their keys resolved (files hashed at the commit, protected or not). */
+function payloadCaches(
+  deps: SchedulerDeps,
+  fullPath: string,
+  sha: string,
+  refProtected: boolean,
+  caches: readonly CacheDefinition[],
+): Promise<JobPayload['cache']> {
+  return Promise.all(
+    caches.map(async (c) => ({
+      key: `${await cacheKey(deps, fullPath, sha, c)}-${cacheSuffix(refProtected, c)}`,
+      untracked: c.untracked,
+      paths: c.paths,
+      policy: c.policy,
+      when: c.when,
+      fallback_keys: c.fallbackKeys,
+    })),
+  );
+}
+
+/** What this coordinator's payloads support, in GitLab's `features` shape. */
+function payloadFeatures(): JobPayload['features'] {
+  return {
+    trace_sections: true,
+    token_mask_prefixes: ['glpat-', 'glrt-', 'glcbt-'],
+    failure_reasons: [
+      'unknown_failure',
+      'script_failure',
+      'runner_system_failure',
+      'job_execution_timeout',
+      'image_pull_failure',
+      'runner_unsupported',
+      'stuck_or_timeout_failure',
+      'runner_configuration_error',
+      'runner_external_dependency_failure',
+      'runner_interrupted',
+    ],
+  };
+}
+
+export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Promise<JobPayload> {
+  const { job, pipeline, project, jobToken, timeoutSeconds } = input;
+  const fullPath = `${project.namespacePath}/${project.path}`;
+  const refProtected = isRefProtected(project, pipeline.ref, pipeline.tag);
+  const variables = await payloadVariables(deps, input, fullPath, refProtected);
   const depthVar = variables.find((v) => v.key === 'GIT_DEPTH');
   const depth =
     depthVar && /^\d+$/.test(depthVar.value) ? Number(depthVar.value) : deps.config.defaultGitDepth;
@@ -235,34 +289,10 @@ export async function buildPayload(deps: SchedulerDeps, input: PayloadInput): Pr
     image: payloadImage(def.image),
     services: def.services.map(payloadService),
     artifacts: artifactEntries(def.artifacts),
-    cache: await Promise.all(
-      def.cache.map(async (c) => ({
-        key: `${await cacheKey(deps, fullPath, pipeline.sha, c)}-${cacheSuffix(refProtected, c)}`,
-        untracked: c.untracked,
-        paths: c.paths,
-        policy: c.policy,
-        when: c.when,
-        fallback_keys: c.fallbackKeys,
-      })),
-    ),
+    cache: await payloadCaches(deps, fullPath, pipeline.sha, refProtected, def.cache),
     credentials: [],
     dependencies: dependencyEntries(input),
-    features: {
-      trace_sections: true,
-      token_mask_prefixes: ['glpat-', 'glrt-', 'glcbt-'],
-      failure_reasons: [
-        'unknown_failure',
-        'script_failure',
-        'runner_system_failure',
-        'job_execution_timeout',
-        'image_pull_failure',
-        'runner_unsupported',
-        'stuck_or_timeout_failure',
-        'runner_configuration_error',
-        'runner_external_dependency_failure',
-        'runner_interrupted',
-      ],
-    },
+    features: payloadFeatures(),
     // GitLab always sends `hooks`, empty when the job has none.
     hooks:
       def.preGetSourcesScript.length > 0

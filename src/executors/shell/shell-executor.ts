@@ -81,47 +81,81 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 
 type StoreFor = (job: ExecutorJob) => SharedSourceStore | undefined;
 
-function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, storeFor: StoreFor): Executor {
-  const projectDir = projectDirFor(job);
-  const tmpDir = `${projectDir}.tmp`;
-  // the executor's paths win over anything the payload says about them
-  const variables = expandVariables([...job.variables, ...executorVariables(job, projectDir)]);
-  const env = inheritedEnv();
-  let scriptCounter = 0;
+/** A job's places on this host: its checkout, its scratch folder and its expanded variables. */
+interface ShellJobFiles {
+  job: ExecutorJob;
+  projectDir: string;
+  tmpDir: string;
+  variables: JobVariable[];
+}
 
-  async function writeFileVariables(): Promise<void> {
-    for (const v of variables) {
-      if (!v.file) {
-        env[v.key] = v.value;
-        continue;
-      }
-      const path = join(tmpDir, v.key);
-      await writeFile(path, v.value, { mode: 0o600 });
-      env[v.key] = path;
+/** Puts the variables into `env`; a file variable is written to `tmpDir` and its value is the file's path. */
+async function writeFileVariables(
+  variables: readonly JobVariable[],
+  tmpDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  for (const v of variables) {
+    if (!v.file) {
+      env[v.key] = v.value;
+      continue;
     }
+    const path = join(tmpDir, v.key);
+    await writeFile(path, v.value, { mode: 0o600 });
+    env[v.key] = path;
   }
+}
+
+function artifactOptions(f: ShellJobFiles, ctx: StageContext) {
+  return {
+    payload: f.job.payload,
+    baseUrl: f.job.runner.url,
+    projectDir: f.projectDir,
+    tmpDir: f.tmpDir,
+    output: ctx.output,
+  };
+}
+
+/** Local caches at `<cache_dir>/<project path>/<key>/cache.zip`, plus the distributed cache. */
+async function cacheRequest(f: ShellJobFiles, outcome: JobOutcome): Promise<CacheRequest> {
+  const { project_full_path, project_id } = f.job.payload.job_info;
+  return {
+    payload: f.job.payload,
+    variables: f.variables,
+    projectDir: f.projectDir,
+    tmpDir: f.tmpDir,
+    cacheDir: join(f.job.runner.cacheDir, safeProjectPath(project_full_path, project_id)),
+    outcome,
+    remoteCache: await remoteCacheFor(f.job),
+  };
+}
+
+/** Runs script steps as bash processes in the project folder, each from its own script file. */
+function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: number | undefined) {
+  let scriptCounter = 0;
 
   async function runScript(
     commands: readonly string[],
     ctx: StageContext,
     extraEnv: NodeJS.ProcessEnv = {},
   ): Promise<number> {
-    const file = join(tmpDir, `script-${++scriptCounter}.sh`);
+    const file = join(f.tmpDir, `script-${++scriptCounter}.sh`);
     await writeFile(file, buildBashScript(commands), { mode: 0o700 });
-    await mkdir(projectDir, { recursive: true });
+    await mkdir(f.projectDir, { recursive: true });
     return runProcess({
       command: 'bash',
       args: ['--noprofile', '--norc', file],
-      cwd: projectDir,
+      cwd: f.projectDir,
       env: { ...env, ...extraEnv },
       output: ctx.output,
       signal: ctx.signal,
-      killGraceMs: options.killGraceMs,
+      killGraceMs,
     });
   }
 
-  async function stepScript(ctx: StageContext): Promise<number> {
-    for (const step of job.payload.steps) {
+  /** The script steps in order, up to the first that fails. */
+  async function steps(ctx: StageContext): Promise<number> {
+    for (const step of f.job.payload.steps) {
       if (step.name === 'after_script') continue;
       const code = await runScript(step.script, ctx);
       if (code !== 0) return code;
@@ -129,32 +163,24 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
     return 0;
   }
 
-  async function afterScript(ctx: StageContext): Promise<number> {
-    const step = job.payload.steps.find((s) => s.name === 'after_script');
+  /** `after_script`, which sees the job status in CI_JOB_STATUS. */
+  async function after(ctx: StageContext): Promise<number> {
+    const step = f.job.payload.steps.find((s) => s.name === 'after_script');
     return step ? runScript(step.script, ctx, { CI_JOB_STATUS: ctx.jobStatus }) : 0;
   }
 
-  const artifactOptions = (ctx: StageContext) => ({
-    payload: job.payload,
-    baseUrl: job.runner.url,
-    projectDir,
-    tmpDir,
-    output: ctx.output,
-  });
+  return { steps, after };
+}
 
-  /** Local caches at `<cache_dir>/<project path>/<key>/cache.zip`, plus the distributed cache. */
-  async function cacheRequest(outcome: JobOutcome): Promise<CacheRequest> {
-    const { project_full_path, project_id } = job.payload.job_info;
-    return {
-      payload: job.payload,
-      variables,
-      projectDir,
-      tmpDir,
-      cacheDir: join(job.runner.cacheDir, safeProjectPath(project_full_path, project_id)),
-      outcome,
-      remoteCache: await remoteCacheFor(job),
-    };
-  }
+function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, storeFor: StoreFor): Executor {
+  const projectDir = projectDirFor(job);
+  const tmpDir = `${projectDir}.tmp`;
+  // the executor's paths win over anything the payload says about them
+  const variables = expandVariables([...job.variables, ...executorVariables(job, projectDir)]);
+  const env = inheritedEnv();
+  const files: ShellJobFiles = { job, projectDir, tmpDir, variables };
+
+  const scripts = scriptRunner(files, env, options.killGraceMs);
 
   async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
     switch (stage) {
@@ -171,24 +197,24 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
           shared: storeFor(job),
         });
       case 'download_artifacts':
-        return downloadDependencies(artifactOptions(ctx));
+        return downloadDependencies(artifactOptions(files, ctx));
       case 'step_script':
-        return stepScript(ctx);
+        return scripts.steps(ctx);
       case 'after_script':
-        return afterScript(ctx);
+        return scripts.after(ctx);
       case 'upload_artifacts_on_success':
-        return uploadArtifacts(artifactOptions(ctx), 'success');
+        return uploadArtifacts(artifactOptions(files, ctx), 'success');
       case 'upload_artifacts_on_failure':
-        return uploadArtifacts(artifactOptions(ctx), 'failed');
+        return uploadArtifacts(artifactOptions(files, ctx), 'failed');
       case 'cleanup_file_variables':
         await rm(tmpDir, { recursive: true, force: true });
         return 0;
       case 'restore_cache':
-        return extractCaches(await cacheRequest('success'), ctx.output);
+        return extractCaches(await cacheRequest(files, 'success'), ctx.output);
       case 'archive_cache':
-        return archiveCaches(await cacheRequest('success'), ctx.output);
+        return archiveCaches(await cacheRequest(files, 'success'), ctx.output);
       case 'archive_cache_on_failure':
-        return archiveCaches(await cacheRequest('failed'), ctx.output);
+        return archiveCaches(await cacheRequest(files, 'failed'), ctx.output);
     }
   }
 
@@ -196,7 +222,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
     async prepare(ctx) {
       ctx.output.write(`Using Shell (${job.runner.shell}) executor...\n`);
       await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-      await writeFileVariables();
+      await writeFileVariables(variables, tmpDir, env);
     },
     async runStage(stage, ctx): Promise<StageResult> {
       return { exitCode: await run(stage, ctx) };

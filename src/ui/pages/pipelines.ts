@@ -12,6 +12,19 @@ function go(projectId: string, params: URLSearchParams): void {
   location.hash = `#/projects/${projectId}?${params.toString()}`;
 }
 
+function pipelineRow(projectId: string, p: Pipeline) {
+  return html`<tr key=${p.id} data-pipeline=${p.id}>
+    <td><${StatusBadge} status=${p.status} /></td>
+    <td><a href=${`#/projects/${projectId}/pipelines/${p.id}`}>#${p.id}</a></td>
+    <td>${p.ref}</td>
+    <td><code>${p.sha.slice(0, 8)}</code></td>
+    <td>${p.source}</td>
+    <td>${p.user?.username ?? '–'}</td>
+    <td>${duration(p.duration)}</td>
+    <td>${ago(p.created_at)}</td>
+  </tr>`;
+}
+
 export function PipelinesPage({ projectId, query }: { projectId: string; query: URLSearchParams }) {
   const page = Number(query.get('page') ?? '1') || 1;
   const status = query.get('status') ?? '';
@@ -71,19 +84,7 @@ export function PipelinesPage({ projectId, query }: { projectId: string; query: 
                 </tr>
               </thead>
               <tbody>
-                ${list.data.items.map(
-                  (p) =>
-                    html`<tr key=${p.id} data-pipeline=${p.id}>
-                      <td><${StatusBadge} status=${p.status} /></td>
-                      <td><a href=${`#/projects/${projectId}/pipelines/${p.id}`}>#${p.id}</a></td>
-                      <td>${p.ref}</td>
-                      <td><code>${p.sha.slice(0, 8)}</code></td>
-                      <td>${p.source}</td>
-                      <td>${p.user?.username ?? '–'}</td>
-                      <td>${duration(p.duration)}</td>
-                      <td>${ago(p.created_at)}</td>
-                    </tr>`,
-                )}
+                ${list.data.items.map((p) => pipelineRow(projectId, p))}
               </tbody>
             </table>
             ${list.data.items.length === 0 ? html`<p>No pipelines match.</p>` : null}

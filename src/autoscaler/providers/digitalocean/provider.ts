@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
 import { engineConnectInfo, requireEngine } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { pingEngine } from '../local/engine-ping.js';
 import {
-  ProviderError,
   providerErrorKind,
   type ConnectInfo,
   type InstanceGroup,
@@ -38,21 +38,29 @@ export function dropletAddress(d: Droplet, usePrivate: boolean): string | null {
   return d.networks.v4.find((n) => n.type === want)?.ip_address ?? null;
 }
 
-export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
-  const { config } = options;
-  const group = dropletGroup(config, options.runnerName);
-  const tag = groupTag(group);
-  let api: DigitaloceanApi | null = null;
-  let logger: Logger = silentLogger();
-  let now = (): Date => new Date();
+/** What a droplet is to the taskscaler: running once its engine answers, creating until boot_timeout. */
+async function dropletReport(
+  d: Droplet,
+  config: DigitaloceanProviderConfig,
+  deleting: boolean,
+  now: () => Date,
+): Promise<InstanceReport> {
+  const createdAt = new Date(d.created_at);
+  const base = { id: d.name, createdAt };
+  if (deleting) return { ...base, state: 'deleting' };
+  if (d.status !== 'new' && d.status !== 'active') return { ...base, state: 'timeout' };
+  const a = d.status === 'active' ? dropletAddress(d, config.use_private_ip) : null;
+  if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
+    return { ...base, state: 'running' };
+  // still `new`, or active without an engine yet: creating until boot_timeout
+  const age = (now().getTime() - createdAt.getTime()) / 1000;
+  return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
+}
+
+/** The group's droplets by name: their ids and addresses, learnt from the listings by tag. */
+function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: () => DigitaloceanApi) {
   const dropletIds = new Map<string, number>();
   const addressOf = new Map<string, string>();
-  const deleting = new Set<string>();
-
-  const client = (): DigitaloceanApi => {
-    if (!api) throw new Error('digitalocean provider used before init');
-    return api;
-  };
 
   async function listAll(): Promise<Droplet[]> {
     const droplets = (await client().listByTag(tag)).filter((d) => d.tags.includes(tag));
@@ -64,54 +72,9 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
     return droplets;
   }
 
-  async function state(d: Droplet): Promise<InstanceReport> {
-    const createdAt = new Date(d.created_at);
-    const base = { id: d.name, createdAt };
-    if (deleting.has(d.name)) return { ...base, state: 'deleting' };
-    if (d.status !== 'new' && d.status !== 'active') return { ...base, state: 'timeout' };
-    const a = d.status === 'active' ? dropletAddress(d, config.use_private_ip) : null;
-    if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
-      return { ...base, state: 'running' };
-    // still `new`, or active without an engine yet: creating until boot_timeout
-    const age = (now().getTime() - createdAt.getTime()) / 1000;
-    return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
-  }
-
-  /** Creates one droplet; resolves its name, also when the answer was lost (the listing will tell). */
-  async function createOne(): Promise<string> {
-    const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
-    try {
-      const d = await client().create(dropletBody(config, name, group));
-      dropletIds.set(name, d.id);
-      return name;
-    } catch (err) {
-      // A lost answer or a server error after the request was read: the droplet may exist.
-      const status = (err as { status?: number }).status ?? 0;
-      if (providerErrorKind(err) === 'timeout' || status >= 500) {
-        logger.warn({ err, machine: name }, 'create not answered; the listing by tag will tell');
-        return name;
-      }
-      throw err;
-    }
-  }
-
   async function idOf(name: string): Promise<number | null> {
     if (!dropletIds.has(name)) await listAll();
     return dropletIds.get(name) ?? null;
-  }
-
-  async function removeOne(name: string): Promise<string> {
-    const id = await idOf(name);
-    if (id === null) return name;
-    deleting.add(name);
-    try {
-      await client().remove(id);
-    } finally {
-      deleting.delete(name);
-    }
-    dropletIds.delete(name);
-    addressOf.delete(name);
-    return name;
   }
 
   async function address(name: string): Promise<string> {
@@ -126,6 +89,61 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
   }
 
   return {
+    listAll,
+    idOf,
+    address,
+    remember: (name: string, id: number): void => void dropletIds.set(name, id),
+    forget(name: string): void {
+      dropletIds.delete(name);
+      addressOf.delete(name);
+    },
+  };
+}
+
+export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
+  const { config } = options;
+  const group = dropletGroup(config, options.runnerName);
+  const tag = groupTag(group);
+  let api: DigitaloceanApi | null = null;
+  let logger: Logger = silentLogger();
+  let now = (): Date => new Date();
+  const deleting = new Set<string>();
+
+  const client = (): DigitaloceanApi => api ?? usedBeforeInit('digitalocean');
+  const { listAll, idOf, address, remember, forget } = dropletIndex(config, tag, client);
+
+  /** Creates one droplet; resolves its name, also when the answer was lost (the listing will tell). */
+  async function createOne(): Promise<string> {
+    const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
+    try {
+      const d = await client().create(dropletBody(config, name, group));
+      remember(name, d.id);
+      return name;
+    } catch (err) {
+      // A lost answer or a server error after the request was read: the droplet may exist.
+      const status = (err as { status?: number }).status ?? 0;
+      if (providerErrorKind(err) === 'timeout' || status >= 500) {
+        logger.warn({ err, machine: name }, 'create not answered; the listing by tag will tell');
+        return name;
+      }
+      throw err;
+    }
+  }
+
+  async function removeOne(name: string): Promise<string> {
+    const id = await idOf(name);
+    if (id === null) return name;
+    deleting.add(name);
+    try {
+      await client().remove(id);
+    } finally {
+      deleting.delete(name);
+    }
+    forget(name);
+    return name;
+  }
+
+  return {
     async init(deps) {
       logger = deps.logger.child({ provider: 'digitalocean', group });
       now = () => deps.clock.now();
@@ -133,29 +151,19 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
       return { id: `digitalocean/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
-      const states = await Promise.all((await listAll()).map(state));
+      const states = await Promise.all(
+        (await listAll()).map((d) => dropletReport(d, config, deleting.has(d.name), now)),
+      );
       for (const s of states) report(s);
     },
     async increase(count) {
-      const existing = config.max_size > 0 ? (await listAll()).length : 0;
-      const n = config.max_size > 0 ? Math.min(count, config.max_size - existing) : count;
-      if (n <= 0) throw new ProviderError('capacity', `group ${group} is full (max_size ${config.max_size})`);
-      const results = await Promise.allSettled(Array.from({ length: n }, () => createOne()));
-      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      const n = await roomFor(count, config.max_size, group, async () => (await listAll()).length);
+      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
       for (const err of failures) logger.warn({ err }, 'droplet creation failed');
-      if (created.length === 0 && failures[0] !== undefined) {
-        const first = failures[0];
-        throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
-      }
-      return created;
+      throwIfNoneCreated(done, failures);
+      return done;
     },
-    async decrease(ids) {
-      const results = await Promise.allSettled(ids.map(removeOne));
-      for (const r of results)
-        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'droplet deletion failed');
-      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    },
+    decrease: (ids) => removeEach(ids, removeOne, logger, 'droplet deletion failed'),
     async connectInfo(id): Promise<ConnectInfo> {
       return engineConnectInfo(id, await address(id), config, config.region);
     },

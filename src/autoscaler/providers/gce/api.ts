@@ -91,6 +91,16 @@ async function authHeaders(config: GceProviderConfig): Promise<() => Promise<Rec
   };
 }
 
+/** The answer of `call`, or null where the resource is gone (HTTP 404). */
+async function nullIfNotFound<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return null;
+    throw err;
+  }
+}
+
 export async function createGceApi(config: GceProviderConfig, clock: Clock): Promise<GceApi> {
   const rest: RestClient = createRestClient({
     baseUrl: config.api_endpoint,
@@ -116,8 +126,8 @@ export async function createGceApi(config: GceProviderConfig, clock: Clock): Pro
       });
       return r.body;
     },
-    async remove(zone, name) {
-      try {
+    remove(zone, name) {
+      return nullIfNotFound(async () => {
         const r = await rest.call<GceOperation>({
           method: 'DELETE',
           url: zonePath(zone, `instances/${encodeURIComponent(name)}`),
@@ -125,23 +135,17 @@ export async function createGceApi(config: GceProviderConfig, clock: Clock): Pro
           idempotent: true,
         });
         return r.body;
-      } catch (err) {
-        if ((err as { status?: number }).status === 404) return null;
-        throw err;
-      }
+      });
     },
-    async get(zone, name) {
-      try {
+    get(zone, name) {
+      return nullIfNotFound(async () => {
         const r = await rest.call<GceInstance>({
           method: 'GET',
           url: zonePath(zone, `instances/${encodeURIComponent(name)}`),
           idempotent: true,
         });
         return r.body;
-      } catch (err) {
-        if ((err as { status?: number }).status === 404) return null;
-        throw err;
-      }
+      });
     },
     async list(zone, filter) {
       const out: GceInstance[] = [];

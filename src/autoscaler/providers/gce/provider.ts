@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
 import { engineConnectInfo, requireEngine } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
@@ -42,24 +43,52 @@ function zoneName(zone: string): string {
   return zone.slice(zone.lastIndexOf('/') + 1);
 }
 
-export function createGceProvider(options: GceProviderOptions): InstanceGroup {
-  const { config } = options;
-  const group = gceGroup(config, options.runnerName);
-  const filter = `labels.${GROUP_LABEL}=${group}`;
-  let api: GceApi | null = null;
-  let logger: Logger = silentLogger();
-  let now = (): Date => new Date();
-  const zoneOf = new Map<string, string>();
-  const addressOf = new Map<string, string>();
-  const deleting = new Set<string>();
+/** What an instance is to the taskscaler: running once its engine answers, creating until boot_timeout. */
+async function instanceReport(
+  i: GceInstance,
+  config: GceProviderConfig,
+  deleting: boolean,
+  now: () => Date,
+): Promise<InstanceReport> {
+  const createdAt = i.creationTimestamp ? new Date(i.creationTimestamp) : undefined;
+  const base = { id: i.name, ...(createdAt ? { createdAt } : {}) };
+  if (deleting || i.status === 'STOPPING') return { ...base, state: 'deleting' };
+  if (i.status === 'PROVISIONING' || i.status === 'STAGING') return { ...base, state: 'creating' };
+  if (i.status !== 'RUNNING') return { ...base, state: 'timeout' };
+  const address = instanceAddress(i, config.use_internal_ip);
+  if (address && (await pingEngine(address, config.docker_port, config.docker_tls_cert_path ?? null)))
+    return { ...base, state: 'running' };
+  const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
+  const st: InstanceState = age < config.boot_timeout ? 'creating' : 'timeout';
+  return { ...base, state: st };
+}
+
+/** The zones to create in, round robin; a zone whose creation failed waits `zone_cooldown` behind the others. */
+function zoneRotation(config: GceProviderConfig, now: () => Date) {
   const zoneFailedAt = new Map<string, number>();
-  const lastReport = new Map<string, InstanceReport>();
   let next = 0;
 
-  const client = (): GceApi => {
-    if (!api) throw new Error('gce provider used before init');
-    return api;
+  /** Zones to try, healthy ones first, starting at the round-robin position. */
+  function order(): string[] {
+    const zones = config.zones.map((_, k) => config.zones[(next + k) % config.zones.length] as string);
+    next = (next + 1) % config.zones.length;
+    const cooling = (z: string): boolean =>
+      now().getTime() - (zoneFailedAt.get(z) ?? -Infinity) < config.zone_cooldown * 1000;
+    return [...zones.filter((z) => !cooling(z)), ...zones.filter(cooling)];
+  }
+
+  return {
+    order,
+    failed: (zone: string): void => void zoneFailedAt.set(zone, now().getTime()),
+    succeeded: (zone: string): void => void zoneFailedAt.delete(zone),
   };
+}
+
+/** The group's instances by name: their zones and addresses, learnt from the listings by label. */
+function instanceIndex(config: GceProviderConfig, group: string, client: () => GceApi) {
+  const filter = `labels.${GROUP_LABEL}=${group}`;
+  const zoneOf = new Map<string, string>();
+  const addressOf = new Map<string, string>();
 
   /** Lists every zone; a zone that fails is named (its instances keep their last report). */
   async function listZones(): Promise<{ instances: GceInstance[]; failed: Map<string, unknown> }> {
@@ -88,82 +117,9 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
     return (await listZones()).instances;
   }
 
-  async function state(i: GceInstance): Promise<InstanceReport> {
-    const createdAt = i.creationTimestamp ? new Date(i.creationTimestamp) : undefined;
-    const base = { id: i.name, ...(createdAt ? { createdAt } : {}) };
-    if (deleting.has(i.name) || i.status === 'STOPPING') return { ...base, state: 'deleting' };
-    if (i.status === 'PROVISIONING' || i.status === 'STAGING') return { ...base, state: 'creating' };
-    if (i.status !== 'RUNNING') return { ...base, state: 'timeout' };
-    const address = instanceAddress(i, config.use_internal_ip);
-    if (address && (await pingEngine(address, config.docker_port, config.docker_tls_cert_path ?? null)))
-      return { ...base, state: 'running' };
-    const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
-    const st: InstanceState = age < config.boot_timeout ? 'creating' : 'timeout';
-    return { ...base, state: st };
-  }
-
-  /** Zones to try, healthy ones first, starting at the round-robin position. */
-  function zoneOrder(): string[] {
-    const zones = config.zones.map((_, k) => config.zones[(next + k) % config.zones.length] as string);
-    next = (next + 1) % config.zones.length;
-    const cooling = (z: string): boolean =>
-      now().getTime() - (zoneFailedAt.get(z) ?? -Infinity) < config.zone_cooldown * 1000;
-    return [...zones.filter((z) => !cooling(z)), ...zones.filter(cooling)];
-  }
-
-  /** Creates one instance, trying the zones in order; resolves its name (also when the answer was lost). */
-  async function createOne(): Promise<string> {
-    const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
-    let last: unknown = null;
-    for (const zone of zoneOrder()) {
-      const body = instanceBody(config, { name, zone, group });
-      const template = config.instance_template
-        ? projectResource(config.project, config.instance_template)
-        : undefined;
-      try {
-        zoneOf.set(name, zone);
-        const op = await client().insert(zone, body, template);
-        const done = await client().wait(zone, op, config.operation_timeout * 1000);
-        if (!done.error) {
-          zoneFailedAt.delete(zone);
-          return name;
-        }
-        const codes = (done.error.errors ?? []).map((e) => `${e.code}: ${e.message ?? ''}`).join('; ');
-        throw new ProviderError(operationErrorKind(done), `insert ${name} in ${zone}: ${codes}`);
-      } catch (err) {
-        if (providerErrorKind(err) === 'timeout') {
-          logger.warn({ err, machine: name, zone }, 'insert not answered in time; the listing will tell');
-          return name;
-        }
-        zoneOf.delete(name);
-        zoneFailedAt.set(zone, now().getTime());
-        logger.warn({ err, machine: name, zone }, 'insert failed in this zone');
-        last = err;
-        if (providerErrorKind(err) === 'rate_limit') break;
-      }
-    }
-    throw last instanceof Error ? last : new ProviderError('api', `insert ${name} failed`);
-  }
-
   async function zoneFor(name: string): Promise<string | null> {
     if (!zoneOf.has(name)) await listAll();
     return zoneOf.get(name) ?? null;
-  }
-
-  async function removeOne(name: string): Promise<string> {
-    const zone = await zoneFor(name);
-    if (!zone) return name;
-    deleting.add(name);
-    const op = await client().remove(zone, name);
-    if (op) {
-      const done = await client().wait(zone, op, config.operation_timeout * 1000);
-      if (done.error && done.httpErrorStatusCode !== 404)
-        throw new ProviderError('api', `delete ${name}: ${JSON.stringify(done.error)}`);
-    }
-    deleting.delete(name);
-    zoneOf.delete(name);
-    addressOf.delete(name);
-    return name;
   }
 
   async function address(name: string): Promise<string> {
@@ -178,6 +134,105 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   }
 
   return {
+    zoneOf,
+    listZones,
+    listAll,
+    zoneFor,
+    address,
+    forget(name: string): void {
+      zoneOf.delete(name);
+      addressOf.delete(name);
+    },
+  };
+}
+
+/** Inserts an instance in one zone and waits for the operation; throws the operation's error. */
+async function insertIn(
+  api: GceApi,
+  config: GceProviderConfig,
+  i: { name: string; zone: string; group: string },
+): Promise<void> {
+  const template = config.instance_template
+    ? projectResource(config.project, config.instance_template)
+    : undefined;
+  const op = await api.insert(i.zone, instanceBody(config, i), template);
+  const done = await api.wait(i.zone, op, config.operation_timeout * 1000);
+  if (!done.error) return;
+  const codes = (done.error.errors ?? []).map((e) => `${e.code}: ${e.message ?? ''}`).join('; ');
+  throw new ProviderError(operationErrorKind(done), `insert ${i.name} in ${i.zone}: ${codes}`);
+}
+
+/** Deletes an instance and waits for the operation; an instance already gone is deleted. */
+async function deleteIn(api: GceApi, config: GceProviderConfig, zone: string, name: string): Promise<void> {
+  const op = await api.remove(zone, name);
+  if (!op) return;
+  const done = await api.wait(zone, op, config.operation_timeout * 1000);
+  if (done.error && done.httpErrorStatusCode !== 404)
+    throw new ProviderError('api', `delete ${name}: ${JSON.stringify(done.error)}`);
+}
+
+/** Each instance's last report, given again for the instances of a zone that could not be listed. */
+function lastReportsByZone(zoneOf: ReadonlyMap<string, string>) {
+  const last = new Map<string, InstanceReport>();
+  return {
+    inZone: (zone: string): InstanceReport[] =>
+      [...last].flatMap(([name, report]) => (zoneOf.get(name) === zone ? [report] : [])),
+    remember(reports: readonly InstanceReport[]): void {
+      last.clear();
+      for (const r of reports) last.set(r.id, r);
+    },
+  };
+}
+
+export function createGceProvider(options: GceProviderOptions): InstanceGroup {
+  const { config } = options;
+  const group = gceGroup(config, options.runnerName);
+  let api: GceApi | null = null;
+  let logger: Logger = silentLogger();
+  let now = (): Date => new Date();
+  const deleting = new Set<string>();
+  const zones = zoneRotation(config, () => now());
+
+  const client = (): GceApi => api ?? usedBeforeInit('gce');
+  const { zoneOf, listZones, listAll, zoneFor, address, forget } = instanceIndex(config, group, client);
+  const lastReports = lastReportsByZone(zoneOf);
+
+  /** Creates one instance, trying the zones in order; resolves its name (also when the answer was lost). */
+  async function createOne(): Promise<string> {
+    const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
+    let last: unknown = null;
+    for (const zone of zones.order()) {
+      try {
+        zoneOf.set(name, zone);
+        await insertIn(client(), config, { name, zone, group });
+        zones.succeeded(zone);
+        return name;
+      } catch (err) {
+        if (providerErrorKind(err) === 'timeout') {
+          logger.warn({ err, machine: name, zone }, 'insert not answered in time; the listing will tell');
+          return name;
+        }
+        zoneOf.delete(name);
+        zones.failed(zone);
+        logger.warn({ err, machine: name, zone }, 'insert failed in this zone');
+        last = err;
+        if (providerErrorKind(err) === 'rate_limit') break;
+      }
+    }
+    throw last instanceof Error ? last : new ProviderError('api', `insert ${name} failed`);
+  }
+
+  async function removeOne(name: string): Promise<string> {
+    const zone = await zoneFor(name);
+    if (!zone) return name;
+    deleting.add(name);
+    await deleteIn(client(), config, zone, name);
+    deleting.delete(name);
+    forget(name);
+    return name;
+  }
+
+  return {
     async init(deps) {
       logger = deps.logger.child({ provider: 'gce', group });
       now = () => deps.clock.now();
@@ -186,36 +241,23 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
     },
     async update(report) {
       const { instances, failed } = await listZones();
-      const states = await Promise.all(instances.map(state));
+      const states = await Promise.all(
+        instances.map((i) => instanceReport(i, config, deleting.has(i.name), now)),
+      );
       for (const [zone, err] of failed) {
         logger.warn({ err, zone }, 'zone not listed; its instances keep their last state');
-        for (const [name, last] of lastReport) if (zoneOf.get(name) === zone) states.push(last);
+        states.push(...lastReports.inZone(zone));
       }
-      lastReport.clear();
-      for (const s of states) {
-        lastReport.set(s.id, s);
-        report(s);
-      }
+      lastReports.remember(states);
+      for (const s of states) report(s);
     },
     async increase(count) {
-      const existing = config.max_size > 0 ? (await listAll()).length : 0;
-      const n = config.max_size > 0 ? Math.min(count, config.max_size - existing) : count;
-      if (n <= 0) throw new ProviderError('capacity', `group ${group} is full (max_size ${config.max_size})`);
-      const results = await Promise.allSettled(Array.from({ length: n }, () => createOne()));
-      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-      if (created.length === 0 && failures[0] !== undefined) {
-        const first = failures[0];
-        throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
-      }
-      return created;
+      const n = await roomFor(count, config.max_size, group, async () => (await listAll()).length);
+      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
+      throwIfNoneCreated(done, failures);
+      return done;
     },
-    async decrease(ids) {
-      const results = await Promise.allSettled(ids.map(removeOne));
-      for (const r of results)
-        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'instance deletion failed');
-      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    },
+    decrease: (ids) => removeEach(ids, removeOne, logger, 'instance deletion failed'),
     async connectInfo(id): Promise<ConnectInfo> {
       return engineConnectInfo(id, await address(id), config, zoneOf.get(id));
     },

@@ -10,6 +10,7 @@ import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import type { ConnectInfo, InstanceGroup, InstanceReport, ProviderFactory } from '../provider.js';
 import { ProviderError } from '../provider.js';
+import { removeEach, settleAll } from '../batch.js';
 import { ensureGroupCerts, machineServerCerts } from './certs.js';
 import { removeMachineFiles, startDockerd, stopMachineProcesses } from './dockerd.js';
 import { pingEngine } from './engine-ping.js';
@@ -115,6 +116,78 @@ async function machineCreatedAt(config: LocalProviderConfig, id: string): Promis
   }
 }
 
+/** Starts a forwarder for each registry mirror that needs one; `into` gets the forwarders and the mirrors machines use. */
+async function startMirrors(
+  registryMirrors: readonly string[],
+  hostAddress: string,
+  into: { forwarders: Forwarder[]; mirrors: string[] },
+): Promise<void> {
+  for (const mirror of registryMirrors) {
+    const f = await startForwarder(mirror, hostAddress);
+    if (f) into.forwarders.push(f);
+    into.mirrors.push(f ? f.mirror : mirror);
+  }
+}
+
+/**
+ * Up to `count` machine numbers (2 to 254) that neither a machine being created nor an existing
+ * namespace holds, keeping the group within `maxSize`.
+ */
+async function freeNumbers(
+  layout: LocalLayout,
+  creating: ReadonlySet<number>,
+  count: number,
+  maxSize: number,
+): Promise<number[]> {
+  const used = new Set([
+    ...creating,
+    ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id)),
+  ]);
+  const free: number[] = [];
+  for (let n = 2; n <= 254 && free.length < count && used.size + free.length < maxSize; n++) {
+    if (!used.has(n)) free.push(n);
+  }
+  return free;
+}
+
+/** How a job reaches machine `id`'s engine (and its node exporter). */
+function machineConnectInfo(
+  config: LocalProviderConfig,
+  layout: LocalLayout,
+  id: string,
+  certDir: string | null,
+): ConnectInfo {
+  const n = machineNumber(layout, id);
+  if (n === null) throw new Error(`${id} is not a machine of group ${layout.group}`);
+  const { address } = machineNames(layout, n);
+  const scheme = 'tcp';
+  return {
+    id,
+    internalAddr: address,
+    externalAddr: address,
+    dockerHost: `${scheme}://${address}:${layout.port}`,
+    forwardCoordinator: true,
+    ...(config.node_exporter
+      ? { metricsTargets: [nodeExporterTarget({ address, port: config.node_exporter_port })] }
+      : {}),
+    ...(certDir ? { tls: { certPath: certDir } } : {}),
+  };
+}
+
+/** Starts the node exporter of a running machine whose exporter is gone (e.g. after a host restart). */
+async function adoptExporter(
+  config: LocalProviderConfig,
+  logger: Logger,
+  id: string,
+  address: string,
+): Promise<void> {
+  const spec = { namespace: id, ...paths(config, id), address, port: config.node_exporter_port };
+  await ensureNodeExporter(spec).then(
+    (started) => started && logger.info({ machine: id }, 'node exporter started'),
+    (err: unknown) => logger.warn({ err, machine: id }, 'node exporter did not start'),
+  );
+}
+
 export function createLocalProvider(options: LocalProviderOptions): InstanceGroup {
   const { config } = options;
   const layout = localLayout(config, options.runnerName);
@@ -125,20 +198,11 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
   let certDir: string | null = null;
   const creating = new Set<number>();
 
-  /** Starts the node exporter of a running machine whose exporter is gone (e.g. after a host restart). */
-  async function adoptExporter(id: string, address: string): Promise<void> {
-    const spec = { namespace: id, ...paths(config, id), address, port: config.node_exporter_port };
-    await ensureNodeExporter(spec).then(
-      (started) => started && logger.info({ machine: id }, 'node exporter started'),
-      (err: unknown) => logger.warn({ err, machine: id }, 'node exporter did not start'),
-    );
-  }
-
   async function state(id: string): Promise<InstanceReport> {
     const createdAt = (await machineCreatedAt(config, id)) ?? undefined;
     const address = machineNames(layout, machineNumber(layout, id) ?? 0).address;
     if (await pingEngine(address, layout.port, certDir)) {
-      if (config.node_exporter) await adoptExporter(id, address);
+      if (config.node_exporter) await adoptExporter(config, logger, id, address);
       return { id, state: 'running', ...(createdAt ? { createdAt } : {}) };
     }
     const processes = await pidsInNamespace(id);
@@ -159,11 +223,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       if (config.tls) certDir = await ensureGroupCerts(join(config.state_dir, `${layout.prefix}tls`));
       forwarders = [];
       mirrors = [];
-      for (const mirror of config.registry_mirrors) {
-        const f = await startForwarder(mirror, layout.hostAddress);
-        if (f) forwarders.push(f);
-        mirrors.push(f ? f.mirror : mirror);
-      }
+      await startMirrors(config.registry_mirrors, layout.hostAddress, { forwarders, mirrors });
       return { id: `local/${layout.group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -172,51 +232,27 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       for (const s of states) report(s);
     },
     async increase(count) {
-      const used = new Set([
-        ...creating,
-        ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id)),
-      ]);
-      const free: number[] = [];
-      for (let n = 2; n <= 254 && free.length < count && used.size + free.length < config.max_size; n++) {
-        if (!used.has(n)) free.push(n);
-      }
+      const free = await freeNumbers(layout, creating, count, config.max_size);
       if (free.length === 0)
         throw new ProviderError('capacity', `group ${layout.group} is full (max_size ${config.max_size})`);
       for (const n of free) creating.add(n);
       const ctx = { config, layout, mirrors, certDir };
-      const results = await Promise.allSettled(free.map((n) => createMachine(ctx, n)));
+      const { done: created, failures } = await settleAll(free.map((n) => createMachine(ctx, n)));
       for (const n of free) creating.delete(n);
-      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const err of failures) logger.warn({ err }, 'machine creation failed');
       if (created.length === 0 && failures.length > 0)
         throw new ProviderError('api', 'machine creation failed', { cause: failures[0] });
       return created;
     },
-    async decrease(ids) {
-      const results = await Promise.allSettled(
-        ids.map((id) => destroyMachine(config, layout, id).then(() => id)),
-      );
-      for (const r of results)
-        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'machine removal failed');
-      return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    },
+    decrease: (ids) =>
+      removeEach(
+        ids,
+        (id) => destroyMachine(config, layout, id).then(() => id),
+        logger,
+        'machine removal failed',
+      ),
     async connectInfo(id): Promise<ConnectInfo> {
-      const n = machineNumber(layout, id);
-      if (n === null) throw new Error(`${id} is not a machine of group ${layout.group}`);
-      const { address } = machineNames(layout, n);
-      const scheme = 'tcp';
-      return {
-        id,
-        internalAddr: address,
-        externalAddr: address,
-        dockerHost: `${scheme}://${address}:${layout.port}`,
-        forwardCoordinator: true,
-        ...(config.node_exporter
-          ? { metricsTargets: [nodeExporterTarget({ address, port: config.node_exporter_port })] }
-          : {}),
-        ...(certDir ? { tls: { certPath: certDir } } : {}),
-      };
+      return machineConnectInfo(config, layout, id, certDir);
     },
     async heartbeat(id) {
       const n = machineNumber(layout, id);

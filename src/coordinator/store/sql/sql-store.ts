@@ -3,7 +3,7 @@
  * methods to the per-area query modules; dialect differences live in `SqlFlavor`.
  */
 import type { Kysely } from 'kysely';
-import type { JobStatus } from '../../../api/job-status.js';
+import type { JobStatus, PipelineStatus } from '../../../api/job-status.js';
 import type {
   AccessTokenRecord,
   ArtifactRecord,
@@ -177,8 +177,13 @@ export class SqlStore implements Store {
   getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
   listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
     pipelines.listPipelines(this.#ctx, projectId, filter, page);
-  updatePipeline = (id: number, patch: PipelinePatch): Promise<PipelineRecord | null> =>
-    pipelines.updatePipeline(this.#ctx, id, patch);
+  updatePipeline = (
+    id: number,
+    patch: PipelinePatch,
+    expectStatuses?: PipelineStatus[],
+  ): Promise<PipelineRecord | null> => pipelines.updatePipeline(this.#ctx, id, patch, expectStatuses);
+  setPipelineStatus = (id: number, status: PipelineStatus, at: Date): Promise<PipelineRecord | null> =>
+    pipelines.setPipelineStatus(this.#ctx, id, status, at);
   deletePipeline = (id: number): Promise<boolean> =>
     this.#removingTraceFiles('pipeline_id', id, () => pipelines.deletePipeline(this.#ctx, id));
 
@@ -254,7 +259,7 @@ export class SqlStore implements Store {
   ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
 
   saveFleetReport = (input: FleetReportRecord): Promise<void> => fleets.saveFleetReport(this.#ctx, input);
-  listFleetReports = (runnerId: number): Promise<FleetReportRecord[]> =>
+  listFleetReports = (runnerId?: number): Promise<FleetReportRecord[]> =>
     fleets.listFleetReports(this.#ctx, runnerId);
   setProviderWant = (input: ProviderWantRecord): Promise<ProviderWantRecord> =>
     fleets.setProviderWant(this.#ctx, input);

@@ -1,0 +1,54 @@
+/**
+ * The steps that the providers share: how many machines fit, creating or removing several at once,
+ * what a batch that created nothing throws, and the error of a provider used before `init`.
+ */
+import type { Logger } from '../../shared/logger.js';
+import { ProviderError } from './provider.js';
+
+/**
+ * How many of `count` new machines fit under `maxSize` (0 = no limit; only then is
+ * `countExisting` not asked); throws `capacity` when none does.
+ */
+export async function roomFor(
+  count: number,
+  maxSize: number,
+  group: string,
+  countExisting: () => Promise<number>,
+): Promise<number> {
+  const n = maxSize > 0 ? Math.min(count, maxSize - (await countExisting())) : count;
+  if (n <= 0) throw new ProviderError('capacity', `group ${group} is full (max_size ${maxSize})`);
+  return n;
+}
+
+/** Waits for every promise: the values of those fulfilled and the reasons of those rejected. */
+export async function settleAll<T>(work: readonly Promise<T>[]): Promise<{ done: T[]; failures: unknown[] }> {
+  const results = await Promise.allSettled(work);
+  return {
+    done: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+    failures: results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])),
+  };
+}
+
+/** When a batch created nothing: throws its first failure, as a ProviderError (`api` if it was not one). */
+export function throwIfNoneCreated(created: readonly unknown[], failures: readonly unknown[]): void {
+  const first = failures[0];
+  if (created.length === 0 && first !== undefined)
+    throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
+}
+
+/** Removes every id at once; logs each failure with `message` and resolves the ids removed. */
+export async function removeEach(
+  ids: readonly string[],
+  remove: (id: string) => Promise<string>,
+  logger: Logger,
+  message: string,
+): Promise<string[]> {
+  const { done, failures } = await settleAll(ids.map(remove));
+  for (const err of failures) logger.warn({ err }, message);
+  return done;
+}
+
+/** Throws: provider `name` was used before its `init`. */
+export function usedBeforeInit(name: string): never {
+  throw new Error(`${name} provider used before init`);
+}
