@@ -1,7 +1,6 @@
 /**
  * The coordinator's storage port. The domain (scheduler, routes) talks only to this interface;
- * adapters (`sql/` with SQLite and PostgreSQL dialects) own their connections and transactions,
- * so no connection or transaction type appears here.
+ * adapters (`sql/`: SQLite, PostgreSQL) own their connections and transactions, not shown here.
  *
  * Contract every adapter meets (`test/kits/coordinator/store/conformance.ts`, once per dialect):
  * - Every method is safe to call concurrently from one process; `claimPendingJob`,
@@ -25,6 +24,7 @@ import type {
   NewEnvironment,
 } from './environment-records.js';
 import type { FleetStore } from './fleet-records.js';
+import type { TraceData } from './trace-data.js';
 export type * from './account-records.js';
 import type {
   AccessTokenRecord,
@@ -357,7 +357,7 @@ export interface Store extends FleetStore {
   listPendingJobs(limit: number): Promise<JobRecord[]>;
 
   // trace
-  appendTrace(jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult>;
+  appendTrace(jobId: number, offset: number, data: TraceData): Promise<TraceAppendResult>;
   /** Bytes [offset, offset+limit) of the stored trace (all when limit is omitted). */
   readTrace(jobId: number, offset?: number, limit?: number): Promise<Buffer>;
 
