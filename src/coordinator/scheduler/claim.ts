@@ -6,6 +6,7 @@ import { JOB_TOKEN_PREFIX } from '../../api/runner-api.js';
 import { firstFileOfZip, parseDotenv } from '../artifacts/dotenv.js';
 import type { ArtifactRecord, JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
+import { requeueJob } from './job-actions.js';
 import { buildPayload } from './payload.js';
 
 function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
@@ -100,7 +101,37 @@ export async function claimJob(
   );
   if (!claimed) return null;
   deps.onJobStatus?.('running', 'pending');
-  const job = claimed;
+  try {
+    return await answerClaim(deps, claimed, runner, token);
+  } catch (err) {
+    await returnUnanswered(deps, claimed, err);
+    throw err;
+  }
+}
+
+/**
+ * A claim whose answer failed after its compare-and-set (a store read timed out waiting for a pool
+ * connection under load, say) put the job back to pending: the runner got an error, not the job,
+ * so nobody would run it, and it stayed `running` until the watchdog. Best effort: the error of
+ * the claim is what the request answers.
+ */
+export async function returnUnanswered(deps: SchedulerDeps, job: JobRecord, cause: unknown): Promise<void> {
+  try {
+    await requeueJob(deps, job, 'job request failed after its claim; job queued again');
+  } catch (err) {
+    deps.logger.error(
+      { jobId: job.id, err: String(err), cause: String(cause) },
+      'job request failed after its claim and the job could not be queued again; the watchdog ends it',
+    );
+  }
+}
+
+async function answerClaim(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  runner: RunnerRecord,
+  token: string,
+): Promise<ClaimedJob | null> {
   const timeoutSeconds = job.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
   const [pipeline, project, dependencies] = await Promise.all([
     deps.store.getPipeline(job.pipelineId),

@@ -67,7 +67,11 @@ export async function failJob(
  * Puts a job that was handed to a runner back in the queue, when the runner can never have received
  * it (its request was gone before the answer was sent).
  */
-export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<JobRecord | null> {
+export async function requeueJob(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  reason = 'runner went away before receiving its job; job queued again',
+): Promise<JobRecord | null> {
   const updated = await deps.store.updateJob(
     job.id,
     {
@@ -83,10 +87,7 @@ export async function requeueJob(deps: SchedulerDeps, job: JobRecord): Promise<J
   );
   if (updated) {
     deps.queue.jobsQueued([updated]);
-    deps.logger.warn(
-      { jobId: job.id, runnerId: job.runnerId },
-      'runner went away before receiving its job; job queued again',
-    );
+    deps.logger.warn({ jobId: job.id, runnerId: job.runnerId }, reason);
   }
   return updated;
 }

@@ -10,7 +10,7 @@ import { afterClaim } from './after-claim.js';
 import { afterFinish } from './after-finish.js';
 import { isBridge } from './bridges.js';
 import { cancelRedundant } from './auto-cancel.js';
-import { claimJob, type ClaimedJob } from './claim.js';
+import { claimJob, returnUnanswered, type ClaimedJob } from './claim.js';
 import { createPipeline, type CreatePipelineInput } from './create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
 import { recordEnvironmentStart, syncEnvironmentJobs } from './environment-jobs.js';
@@ -106,8 +106,18 @@ export class Scheduler {
 
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
     const claimed = await claimJob(this.deps, runner, systemId);
-    if (claimed) await recordEnvironmentStart(this.deps, claimed);
-    if (claimed && needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed);
+    if (!claimed) return null;
+    try {
+      await recordEnvironmentStart(this.deps, claimed);
+      if (needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed);
+    } catch (err) {
+      // The runner gets the error, not the job: it goes back to pending (see returnUnanswered).
+      await this.#serial(claimed.job.pipelineId, async () => {
+        await returnUnanswered(this.deps, claimed.job, err);
+        return processPipeline(this.deps, claimed.job.pipelineId);
+      }).catch(() => undefined);
+      throw err;
+    }
     return claimed;
   }
 
