@@ -35,6 +35,8 @@ export const providerReportSchema = z.object({
   manual: z.enum(MANUAL_SETTINGS),
   /** Failed provider calls since the manager started. */
   errors: z.number().int().nonnegative(),
+  /** Failed provider calls per minute over the last five minutes (absent from older managers). */
+  errors_per_minute: z.number().nonnegative().optional(),
 });
 export type ProviderReport = z.infer<typeof providerReportSchema>;
 

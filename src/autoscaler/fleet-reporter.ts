@@ -1,7 +1,8 @@
 /**
  * Reports one autoscaled `[[runners]]` entry's fleet to its coordinator every few seconds
  * (`POST /api/v4/runners/fleet`, a Flotilla extension of the Runner API, see
- * src/api/fleet-report.ts): the providers (paused and why, failing, errors, the hand-set setting)
+ * src/api/fleet-report.ts): the providers (paused and why, failing, errors and their rate over the
+ * last five minutes, the hand-set setting)
  * and the machines (provider, zone, state, age, jobs, use count). The answer lists the pauses an
  * administrator asked for; each one not applied yet is written to the hand-set pauses file, as
  * `flotilla fleet pause|unpause|auto` does, with its `requested_at` so it is applied once (a later
@@ -19,6 +20,7 @@ import {
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { createErrorRateWindow } from './error-rate.js';
 import type { Fleet } from './fleet.js';
 import { metricState } from './machines.js';
 import { splitKey } from './provider-group.js';
@@ -120,10 +122,12 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
   let unsupported = false;
 
   const machines = machineReporter(o);
+  const errorRates = createErrorRateWindow(o.clock.now().getTime());
 
   async function body(): Promise<FleetReportRequest> {
     const control = await readControl(o.controlPath);
     const errors = await errorsByProvider(o.fleet, o.runnerName);
+    const rates = errorRates.record(o.clock.now().getTime(), errors);
     return {
       token: o.token,
       system_id: o.systemId,
@@ -132,6 +136,7 @@ export function createFleetReporter(o: FleetReporterOptions): FleetReporter {
         ...p,
         manual: manualSetting(control.providers[p.name]),
         errors: errors.get(p.name) ?? 0,
+        errors_per_minute: rates.get(p.name) ?? 0,
       })),
       machines: await machines(),
     };

@@ -108,6 +108,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
     logger: options.logger,
     registry,
     throwaway: options.throwaway === true,
+    traceFiles: { dir: path.join(dataDir, 'traces') },
   });
   let queueBus: Awaited<ReturnType<typeof createQueueBus>>;
   try {

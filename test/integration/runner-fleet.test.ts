@@ -77,6 +77,8 @@ describe('runner fleet reports and provider pauses', () => {
         backoff: false,
         manual: 'auto',
         errors: 3,
+        // Reported within a second of the reporter's start: three errors in (at least) a minute.
+        errors_per_minute: 3,
         wanted: null,
         applied: true,
       },
@@ -88,6 +90,7 @@ describe('runner fleet reports and provider pauses', () => {
         backoff: false,
         manual: 'auto',
         errors: 0,
+        errors_per_minute: 0,
         wanted: null,
         applied: true,
       },

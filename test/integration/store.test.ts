@@ -39,6 +39,19 @@ if (stores.includes('sqlite')) {
     describeRemovalConformance('sqlite', factory);
     describeFleetConformance('sqlite', factory);
   });
+  describe('sqlite (file, every log in a trace file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-store-it-'));
+    let n = 0;
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const factory = () => {
+      n += 1;
+      return createStore(`sqlite://${join(dir, `store-${n}.db`)}`, {
+        traceFiles: { dir: join(dir, `traces-${n}`), threshold: 0 },
+      });
+    };
+    describeStoreConformance('sqlite', factory);
+    describeRemovalConformance('sqlite', factory);
+  });
 }
 
 if (stores.includes('postgres')) {

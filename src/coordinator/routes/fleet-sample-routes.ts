@@ -11,13 +11,11 @@ import { createFleetSampler } from '../fleet-samples.js';
 import { auth } from './project-routes.js';
 import { FLEET_REPORT_STALE_MS } from './runner-fleet-routes.js';
 
+/** One store call for every runner's reports (a call per runner was 1 + N calls per sample). */
 async function reportedMachines(ctx: CoordinatorContext, nowMs: number): Promise<number> {
-  const runners = (await ctx.store.listRunners({ page: 1, perPage: 10_000 })).items;
   let total = 0;
-  for (const r of runners) {
-    for (const report of await ctx.store.listFleetReports(r.id))
-      if (nowMs - report.reportedAt.getTime() <= FLEET_REPORT_STALE_MS) total += report.machines.length;
-  }
+  for (const report of await ctx.store.listFleetReports())
+    if (nowMs - report.reportedAt.getTime() <= FLEET_REPORT_STALE_MS) total += report.machines.length;
   return total;
 }
 

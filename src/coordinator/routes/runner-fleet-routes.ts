@@ -6,7 +6,7 @@
  *   runner's providers and machines (see src/api/fleet-report.ts); the answer lists the pauses
  *   asked for, which the manager applies once each as `flotilla fleet pause|unpause|auto` does.
  * - `GET /api/v4/runners/:id/providers` (any signed-in user): per manager that reported in the
- *   last minute, the providers (paused, failing, errors, the hand-set setting and the request
+ *   last minute, the providers (paused, failing, errors and errors per minute, the hand-set setting and the request
  *   pending) and machines (provider, zone, state, age, jobs, use count); older reports are `stale`.
  * - `POST /api/v4/runners/:id/providers/:name/pause|unpause|auto` (administrators): asks the
  *   runner's managers to pause, unpause or give back to failover that provider: 202 with the

@@ -15,6 +15,7 @@ import {
 } from '../../api/runner-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
+import { traceDataLength } from '../store/trace-data.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
 
@@ -26,8 +27,47 @@ function traceInterval(ctx: CoordinatorContext, jobId: number): number {
   return watched ? ctx.config.traceUpdateIntervalWatched : ctx.config.traceUpdateIntervalIdle;
 }
 
-function rawBody(request: FastifyRequest): Buffer {
-  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+/** The body as the pieces it arrived in (see `collectBody`). */
+function rawBody(request: FastifyRequest): readonly Buffer[] {
+  return Array.isArray(request.body) ? (request.body as Buffer[]) : [];
+}
+
+function tooLarge(): FlotillaError {
+  return new FlotillaError(
+    'FLO_ERR_PAYLOAD_TOO_LARGE',
+    `413 Request Entity Too Large: a trace chunk is at most ${TRACE_BODY_LIMIT} bytes`,
+  );
+}
+
+/**
+ * Keeps the body's pieces as they arrive instead of joining them into one buffer: a file-backed
+ * log writes them with one `writev`, so a 1 MiB chunk is never copied in the coordinator.
+ */
+function collectBody(
+  request: FastifyRequest,
+  payload: NodeJS.ReadableStream,
+  done: (err: Error | null, body?: Buffer[]) => void,
+): void {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > TRACE_BODY_LIMIT) return done(tooLarge());
+  const pieces: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: Error | null, body?: Buffer[]): void => {
+    if (finished) return;
+    finished = true;
+    done(err, body);
+  };
+  payload.on('data', (piece: Buffer) => {
+    size += piece.length;
+    if (size > TRACE_BODY_LIMIT) {
+      payload.removeAllListeners('data');
+      return finish(tooLarge());
+    }
+    pieces.push(piece);
+  });
+  payload.on('end', () => finish(null, pieces));
+  payload.on('error', (err: Error) => finish(err));
 }
 
 async function appendTrace(
@@ -44,11 +84,12 @@ async function appendTrace(
       '400 Bad Request: Content-Range is missing or malformed (expected "start-end")',
     );
   const data = rawBody(request);
+  const length = traceDataLength(data);
   const announced = range.end - range.start + 1;
-  if (announced !== data.length)
+  if (announced !== length)
     throw new FlotillaError(
       'FLO_ERR_BAD_REQUEST',
-      `400 Bad Request: Content-Range ${range.start}-${range.end} announces ${announced} bytes but the body has ${data.length} (the range is inclusive: end = start + length - 1)`,
+      `400 Bad Request: Content-Range ${range.start}-${range.end} announces ${announced} bytes but the body has ${length} (the range is inclusive: end = start + length - 1)`,
     );
   const result = await ctx.store.appendTrace(job.id, range.start, data);
   reply.header(HEADER_JOB_STATUS, job.status);
@@ -56,7 +97,7 @@ async function appendTrace(
     reply.header('Range', `0-${result.size}`);
     return reply.code(416).send('416 Range Not Satisfiable');
   }
-  ctx.metrics.traceBytes.inc(data.length);
+  ctx.metrics.traceBytes.inc(length);
   ctx.scheduler.heartbeats.touch(job.id, ctx.clock.now());
   reply.header('Range', `0-${result.size}`);
   reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
@@ -66,9 +107,7 @@ async function appendTrace(
 export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TRACE_BODY_LIMIT }, (_r, body, done) =>
-      done(null, body),
-    );
+    scope.addContentTypeParser('*', collectBody);
     scope.patch('/api/v4/jobs/:id/trace', { bodyLimit: TRACE_BODY_LIMIT }, (request, reply) =>
       appendTrace(ctx, request, reply),
     );

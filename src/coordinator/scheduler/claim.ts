@@ -4,7 +4,7 @@ import type { JobPayload } from '../../api/runner-api.js';
 import { hashToken, newToken } from '../../shared/hash.js';
 import { JOB_TOKEN_PREFIX } from '../../api/runner-api.js';
 import { firstFileOfZip, parseDotenv } from '../artifacts/dotenv.js';
-import type { ArtifactRecord, JobRecord, RunnerRecord } from '../store/store.js';
+import type { ArtifactRecord, JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import { buildPayload } from './payload.js';
 
@@ -69,6 +69,8 @@ export interface ClaimedJob {
   payload: JobPayload;
   /** The pipeline's status as read after the claim. */
   pipelineStatus: PipelineStatus;
+  /** The pipeline as read after the claim (for the payload). */
+  pipeline?: PipelineRecord;
 }
 
 export async function claimJob(
@@ -116,5 +118,5 @@ export async function claimJob(
     dependencies,
   });
   deps.logger.info({ jobId: job.id, runnerId: runner.id, pipelineId: pipeline.id }, 'job assigned to runner');
-  return { job, payload, pipelineStatus: pipeline.status };
+  return { job, payload, pipelineStatus: pipeline.status, pipeline };
 }

@@ -11,6 +11,7 @@ import { createTestStore } from '../store/create-store.js';
 import type { JobFilter, JobRecord, NewJob, Store } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import type { RepositoryReader } from './repository.js';
+import { markRunningAfterClaim } from './after-claim.js';
 import { processPipeline } from './process-pipeline.js';
 import { needsProcessingAfterClaim } from './scheduler.js';
 import { RunnerQueue } from './runner-queue.js';
@@ -226,5 +227,28 @@ describe('processPipeline', () => {
         pipelineStatus: 'running',
       }),
     ).toBe(true);
+  });
+
+  it('after a claim, marks the pipeline running with one compare-and-set write and no job list', async () => {
+    const p = await pipeline(await project(), [job('a', 0), job('b', 0), job('test', 1)]);
+    await processPipeline(deps, p.id);
+    const [a] = p.jobs as [JobRecord];
+    await store.updateJob(a.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    const read = await store.getPipeline(p.id);
+    expect(read?.status).toBe('pending');
+    listed = [];
+    writes = [];
+    expect(await markRunningAfterClaim(deps, read!)).toEqual([]);
+    expect(listed).toEqual([]);
+    expect(writes).toEqual(['updatePipeline']);
+    const after = await store.getPipeline(p.id);
+    expect(after).toMatchObject({ status: 'running', finishedAt: null });
+    expect(after?.startedAt).not.toBeNull();
+    // What a full processing would have written: nothing more.
+    writes = [];
+    await processPipeline(deps, p.id);
+    expect(writes).toEqual([]);
+    // A pipeline that moved since it was read is not written: the caller processes it in full.
+    expect(await markRunningAfterClaim(deps, read!)).toBeNull();
   });
 });

@@ -6,7 +6,7 @@
  * The pipeline's jobs are listed once per processing and kept current with its own writes
  * (`PipelineJobs`); they are listed again only after a bridge moved or a write did not apply.
  */
-import { isCompleted, type JobStatus } from '../../api/job-status.js';
+import type { JobStatus } from '../../api/job-status.js';
 import { jobKindOf, type JobPatch, type JobRecord, type PipelineRecord } from '../store/store.js';
 import { isBridge, syncDependentBridge, triggerBridge } from './bridges.js';
 import type { SchedulerDeps } from './deps.js';
@@ -49,7 +49,7 @@ async function applyTransitions(deps: SchedulerDeps, view: PipelineJobs): Promis
 /** Triggers pending bridges and syncs dependent ones; returns whether any changed and the new children. */
 async function moveBridges(
   deps: SchedulerDeps,
-  pipeline: PipelineRecord,
+  pipeline: () => Promise<PipelineRecord | null>,
   view: PipelineJobs,
 ): Promise<{ changed: boolean; children: number[] }> {
   const bridges = (await view.jobs()).filter((j) => jobKindOf(j.definition) === 'bridge');
@@ -57,7 +57,9 @@ async function moveBridges(
   let changed = false;
   for (const bridge of bridges) {
     if (bridge.status === 'pending') {
-      const child = await triggerBridge(deps, pipeline, bridge);
+      const parent = await pipeline();
+      if (!parent) continue;
+      const child = await triggerBridge(deps, parent, bridge);
       if (child !== null) children.push(child);
       changed = true;
     } else if (await syncDependentBridge(deps, bridge)) {
@@ -69,19 +71,25 @@ async function moveBridges(
   return { changed, children };
 }
 
+/**
+ * Writes the status the jobs give, unless the pipeline has it already: one conditional write, no
+ * read of the pipeline first. Returns the pipeline when it moved.
+ */
 async function updatePipelineStatus(
   deps: SchedulerDeps,
-  pipeline: PipelineRecord,
+  pipelineId: number,
   jobs: readonly JobRecord[],
-): Promise<boolean> {
+): Promise<PipelineRecord | null> {
   const status = pipelineStatusOf(jobs) ?? 'skipped';
-  if (status === pipeline.status) return false;
-  const now = deps.clock.now();
-  const startedAt = pipeline.startedAt ?? (status === 'running' ? now : null);
-  const finishedAt = isCompleted(status) || status === 'manual' ? now : null;
-  await deps.store.updatePipeline(pipeline.id, { status, startedAt, finishedAt });
-  deps.logger.info({ pipelineId: pipeline.id, status, previous: pipeline.status }, 'pipeline status changed');
-  return true;
+  const moved = await deps.store.setPipelineStatus(pipelineId, status, deps.clock.now());
+  if (moved) deps.logger.info({ pipelineId, status }, 'pipeline status changed');
+  return moved;
+}
+
+/** Reads the pipeline once, when a bridge first needs it. */
+function lazyPipeline(deps: SchedulerDeps, pipelineId: number): () => Promise<PipelineRecord | null> {
+  let read: Promise<PipelineRecord | null> | undefined;
+  return () => (read ??= deps.store.getPipeline(pipelineId));
 }
 
 /**
@@ -90,26 +98,21 @@ async function updatePipelineStatus(
  * parent pipeline when this child's status changed.
  */
 export async function processPipeline(deps: SchedulerDeps, pipelineId: number): Promise<number[]> {
-  const pipeline = await deps.store.getPipeline(pipelineId);
-  if (!pipeline || pipeline.yamlErrors) return [];
   const others: number[] = [];
   const view = new PipelineJobs(deps.store, pipelineId);
-  let bridgesMoved = false;
+  // A pipeline with YAML errors has no jobs, and its status is not written (setPipelineStatus).
+  const pipeline = lazyPipeline(deps, pipelineId);
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {
     const queued = await applyTransitions(deps, view);
     deps.queue.jobsQueued(queued.filter((j) => !isBridge(j)));
     const bridges = await moveBridges(deps, pipeline, view);
     others.push(...bridges.children);
     if (!bridges.changed) break;
-    bridgesMoved = true;
   }
   const assigned = await assignResources(deps, await view.jobs());
   for (const job of assigned) view.apply(job);
   others.push(...assigned.map((j) => j.pipelineId));
-  // Only a bridge's move (a child pipeline's processing) may have written this pipeline since it
-  // was read above; jobs' writes never touch it.
-  const current = bridgesMoved ? ((await deps.store.getPipeline(pipelineId)) ?? pipeline) : pipeline;
-  const changed = await updatePipelineStatus(deps, current, await view.jobs());
-  if (changed && pipeline.parentPipelineId !== null) others.push(pipeline.parentPipelineId);
+  const moved = await updatePipelineStatus(deps, pipelineId, await view.jobs());
+  if (moved && moved.parentPipelineId !== null) others.push(moved.parentPipelineId);
   return [...new Set(others)].filter((id) => id !== pipelineId);
 }

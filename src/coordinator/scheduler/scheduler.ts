@@ -6,6 +6,7 @@
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
+import { markRunningAfterClaim } from './after-claim.js';
 import { afterFinish } from './after-finish.js';
 import { isBridge } from './bridges.js';
 import { cancelRedundant } from './auto-cancel.js';
@@ -106,8 +107,19 @@ export class Scheduler {
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
     const claimed = await claimJob(this.deps, runner, systemId);
     if (claimed) await recordEnvironmentStart(this.deps, claimed);
-    if (claimed && needsProcessingAfterClaim(claimed)) await this.process(claimed.job.pipelineId);
+    if (claimed && needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed);
     return claimed;
+  }
+
+  /** A job with an environment needs the full processing (its deployment); others one write. */
+  async #afterClaim(claimed: ClaimedJob): Promise<void> {
+    const { pipeline, job } = claimed;
+    if (!pipeline || job.definition.environment) return this.process(job.pipelineId);
+    await this.#serial(
+      pipeline.id,
+      async () =>
+        (await markRunningAfterClaim(this.deps, pipeline)) ?? processPipeline(this.deps, pipeline.id),
+    );
   }
 
   /** Returns a claimed job whose runner never got the answer to the queue. */

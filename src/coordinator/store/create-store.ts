@@ -18,6 +18,7 @@ import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore, type Durability } from './sql/sql-store.js';
+import { TraceFiles } from './sql/trace-files.js';
 import type { QueueBus } from '../scheduler/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
@@ -33,6 +34,12 @@ export interface CreateStoreOptions {
    * fsyncs (see OpenSqliteOptions). Never for a coordinator's real store.
    */
   throwaway?: boolean;
+  /**
+   * SQLite file stores only: keep job logs from this size on in files under this directory
+   * instead of in the database (see `sql/trace-files.ts`); PostgreSQL and `:memory:` ignore it
+   * (several coordinators share a PostgreSQL database, and the logs must stay visible to all).
+   */
+  traceFiles?: { dir: string; threshold?: number };
 }
 
 export type StoreLocation =
@@ -118,6 +125,13 @@ interface Opened {
   schema: string | undefined;
   /** SQLite with a WAL: the group commit that `Store.durable` waits for. */
   durability?: Durability | undefined;
+  traceFiles?: TraceFiles | undefined;
+}
+
+function traceFilesFor(location: StoreLocation, options: CreateStoreOptions): TraceFiles | undefined {
+  const wanted = options.traceFiles;
+  if (wanted === undefined || location.dialect !== 'sqlite' || location.filename === MEMORY) return undefined;
+  return new TraceFiles({ ...wanted, sync: options.throwaway !== true });
 }
 
 /** Each dialect's module (and its driver: better-sqlite3 or pg) is loaded only when used. */
@@ -127,7 +141,13 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
     const { openSqlite, sqliteFlavor } = await import('./sql/sqlite-dialect.js');
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
     const { db, durability } = openSqlite(location.filename, { throwaway: options.throwaway === true });
-    return { db, flavor: sqliteFlavor, schema: undefined, durability };
+    return {
+      db,
+      flavor: sqliteFlavor,
+      schema: undefined,
+      durability,
+      traceFiles: traceFilesFor(location, options),
+    };
   }
   const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres-dialect.js');
   const db = await openPostgres({
@@ -151,7 +171,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   try {
     const opened = await open(location, options);
     db = opened.db;
-    const { flavor, schema, durability } = opened;
+    const { flavor, schema, durability, traceFiles } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger });
     const clock = options.clock;
     const store = new SqlStore(
@@ -159,6 +179,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
       flavor,
       clock === undefined ? () => new Date() : () => clock.now(),
       durability,
+      traceFiles,
     );
     return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {

@@ -27,8 +27,8 @@ export interface ProviderWantRecord {
 export interface FleetStore {
   /** Replaces the report of (runnerId, systemId). */
   saveFleetReport(input: FleetReportRecord): Promise<void>;
-  /** The runner's reports, one per manager, by systemId. */
-  listFleetReports(runnerId: number): Promise<FleetReportRecord[]>;
+  /** The runner's reports, one per manager, by systemId; every registered runner's when omitted. */
+  listFleetReports(runnerId?: number): Promise<FleetReportRecord[]>;
   /** Replaces the request for (runnerId, provider). */
   setProviderWant(input: ProviderWantRecord): Promise<ProviderWantRecord>;
   /** The runner's requests by provider name. */

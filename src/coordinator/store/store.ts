@@ -1,12 +1,11 @@
 /**
  * The coordinator's storage port. The domain (scheduler, routes) talks only to this interface;
- * adapters (`sql/` with SQLite and PostgreSQL dialects) own their connections and transactions,
- * so no connection or transaction type appears here.
+ * adapters (`sql/`: SQLite, PostgreSQL) own their connections and transactions, not shown here.
  *
  * Contract every adapter meets (`test/kits/coordinator/store/conformance.ts`, once per dialect):
- * - Every method is safe to call concurrently from one process; `claimPendingJob` and
- *   `updateJob(..., expect)` are atomic compare-and-set operations, so several coordinators on one
- *   PostgreSQL never hand the same job to two runners.
+ * - Every method is safe to call concurrently from one process; `claimPendingJob`,
+ *   `updateJob(..., expect)` and `updatePipeline(..., expect)` are atomic compare-and-set
+ *   operations, so several coordinators on one PostgreSQL never hand the same job to two runners.
  * - `createPipeline` writes the pipeline and all its jobs atomically.
  * - `appendTrace` appends only when `offset` equals the stored size; an acknowledged append is durable.
  * - Dates are returned as `Date`; JSON fields round-trip exactly.
@@ -25,6 +24,7 @@ import type {
   NewEnvironment,
 } from './environment-records.js';
 import type { FleetStore } from './fleet-records.js';
+import type { TraceData } from './trace-data.js';
 export type * from './account-records.js';
 import type {
   AccessTokenRecord,
@@ -40,6 +40,7 @@ import type {
   AccessLevel,
 } from './account-records.js';
 
+export type CreatedPipeline = { pipeline: PipelineRecord; jobs: JobRecord[] };
 export interface PipelineVariable {
   key: string;
   value: string;
@@ -313,13 +314,13 @@ export interface Store extends FleetStore {
 
   // pipelines
   /** Atomically creates the pipeline (assigning the next per-project iid) and its jobs. */
-  createPipeline(
-    pipeline: NewPipeline,
-    jobs: NewJob[],
-  ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }>;
+  createPipeline(pipeline: NewPipeline, jobs: NewJob[]): Promise<CreatedPipeline>;
   getPipeline(id: number): Promise<PipelineRecord | null>;
   listPipelines(projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>>;
-  updatePipeline(id: number, patch: PipelinePatch): Promise<PipelineRecord | null>;
+  updatePipeline(id: number, patch: PipelinePatch, expect?: PipelineStatus[]): Promise<PipelineRecord | null>;
+  /** To `status` unless it has it or YAML errors (no read first; startedAt ??= at when running,
+   * finishedAt = at when complete or manual, else null); the row when it moved, else null. */
+  setPipelineStatus(id: number, status: PipelineStatus, at: Date): Promise<PipelineRecord | null>;
   /**
    * Deletes the pipeline with its jobs, logs, artifact records and deployments atomically (child
    * pipelines stay, as in GitLab); false when it did not exist.
@@ -344,9 +345,8 @@ export interface Store extends FleetStore {
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
   /**
-   * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically.
-   * Returns the erased job and the artifact records it had (whose files the caller removes); null
-   * when the job does not exist.
+   * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically;
+   * returns it with the artifact records it had (the caller removes their files), or null.
    */
   eraseJob(id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null>;
   /** Sets lastSeenAt of those jobs still running or canceling (batched heartbeats); returns how many. */
@@ -357,7 +357,7 @@ export interface Store extends FleetStore {
   listPendingJobs(limit: number): Promise<JobRecord[]>;
 
   // trace
-  appendTrace(jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult>;
+  appendTrace(jobId: number, offset: number, data: TraceData): Promise<TraceAppendResult>;
   /** Bytes [offset, offset+limit) of the stored trace (all when limit is omitted). */
   readTrace(jobId: number, offset?: number, limit?: number): Promise<Buffer>;
 

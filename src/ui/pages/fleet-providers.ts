@@ -16,6 +16,7 @@ interface ProviderView {
   backoff: boolean;
   manual: 'paused' | 'unpaused' | 'auto';
   errors: number;
+  errors_per_minute?: number;
   wanted: { manual: string; requested_at: string } | null;
   applied: boolean;
 }
@@ -51,6 +52,12 @@ function health(p: ProviderView): string {
   return p.backoff ? '◌ backing off' : '✔ healthy';
 }
 
+/** The rate over the last five minutes first (is it failing now?), then the count since start. */
+function errorCell(p: ProviderView): string {
+  if (p.errors_per_minute === undefined) return `${p.errors} since start`;
+  return `${p.errors_per_minute}/min (5 min) · ${p.errors} since start`;
+}
+
 function setting(p: ProviderView): string {
   const hand = p.manual === 'auto' ? (p.backup ? 'automatic (backup)' : 'automatic') : `${p.manual} by hand`;
   return p.wanted && !p.applied ? `${hand}; ${p.wanted.manual} asked, not applied yet` : hand;
@@ -63,7 +70,7 @@ function ProviderRow({ runnerId, p, onDone }: { runnerId: number; p: ProviderVie
     <td>${p.backup ? 'backup' : 'primary'}</td>
     <td class="provider-state">${p.paused ? '‖ paused' : '▶ active'}</td>
     <td>${health(p)}</td>
-    <td>${p.errors}</td>
+    <td>${errorCell(p)}</td>
     <td class="provider-setting">${setting(p)}</td>
     <td class="actions">
       ${

@@ -17,11 +17,16 @@ export async function saveFleetReport(ctx: SqlContext, input: FleetReportRecord)
     .execute();
 }
 
-export async function listFleetReports(ctx: SqlContext, runnerId: number): Promise<FleetReportRecord[]> {
+export async function listFleetReports(ctx: SqlContext, runnerId?: number): Promise<FleetReportRecord[]> {
   const rows = await ctx.db
     .selectFrom('runner_fleet_reports')
     .selectAll()
-    .where('runner_id', '=', runnerId)
+    .$if(runnerId !== undefined, (qb) => qb.where('runner_id', '=', runnerId ?? 0))
+    // A deleted runner's reports stay behind (no foreign key): only registered runners count.
+    .$if(runnerId === undefined, (qb) =>
+      qb.where('runner_id', 'in', (eb) => eb.selectFrom('runners').select('runners.id')),
+    )
+    .orderBy('runner_id')
     .orderBy('system_id')
     .execute();
   return rows.map((r) => {

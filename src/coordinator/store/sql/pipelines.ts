@@ -1,5 +1,6 @@
 /** Pipelines, created atomically with their jobs. */
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
+import { isCompleted, type PipelineStatus } from '../../../api/job-status.js';
 import type {
   JobRecord,
   NewJob,
@@ -81,7 +82,9 @@ export async function updatePipeline(
   ctx: SqlContext,
   id: number,
   patch: PipelinePatch,
+  expectStatuses?: PipelineStatus[],
 ): Promise<PipelineRecord | null> {
+  if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
   const set = {
     ...toRow(ctx.flavor, PIPELINE_COLUMNS, patch),
     updated_at: ctx.flavor.toDate(ctx.now()),
@@ -90,6 +93,33 @@ export async function updatePipeline(
     .updateTable('pipelines')
     .set(set)
     .where('id', '=', id)
+    .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}
+
+/** See Store.setPipelineStatus: one conditional UPDATE, no read before it. */
+export async function setPipelineStatus(
+  ctx: SqlContext,
+  id: number,
+  status: PipelineStatus,
+  at: Date,
+): Promise<PipelineRecord | null> {
+  const { flavor } = ctx;
+  const stamp = flavor.toDate(at);
+  const finished = isCompleted(status) || status === 'manual';
+  const row = await ctx.db
+    .updateTable('pipelines')
+    .set({
+      status,
+      ...(status === 'running' ? { started_at: sql<string>`coalesce(started_at, ${stamp})` } : {}),
+      finished_at: finished ? stamp : null,
+      updated_at: flavor.toDate(ctx.now()),
+    })
+    .where('id', '=', id)
+    .where('status', '<>', status)
+    .where('yaml_errors', 'is', null)
     .returningAll()
     .executeTakeFirst();
   return row === undefined ? null : toPipeline(row);

@@ -3,7 +3,7 @@
  * methods to the per-area query modules; dialect differences live in `SqlFlavor`.
  */
 import type { Kysely } from 'kysely';
-import type { JobStatus } from '../../../api/job-status.js';
+import type { JobStatus, PipelineStatus } from '../../../api/job-status.js';
 import type {
   AccessTokenRecord,
   ArtifactRecord,
@@ -52,7 +52,10 @@ import * as pipelines from './pipelines.js';
 import * as projects from './projects.js';
 import * as runners from './runners.js';
 import type { Database } from './schema.js';
+import type { TraceData } from '../trace-data.js';
 import * as trace from './trace.js';
+import type { TraceFileStore } from './trace.js';
+import { JobLocks, type TraceFiles } from './trace-files.js';
 import * as users from './users.js';
 import * as variables from './variables.js';
 
@@ -65,11 +68,45 @@ export interface Durability {
 export class SqlStore implements Store {
   readonly #ctx: SqlContext;
   readonly #durability: Durability | undefined;
+  readonly #traces: TraceFileStore | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, flavor: SqlFlavor, now: () => Date, durability?: Durability) {
+  constructor(
+    db: Kysely<Database>,
+    flavor: SqlFlavor,
+    now: () => Date,
+    durability?: Durability,
+    traceFiles?: TraceFiles,
+  ) {
     this.#ctx = { db, flavor, now };
     this.#durability = durability;
+    this.#traces = traceFiles && { files: traceFiles, locks: new JobLocks() };
+  }
+
+  /**
+   * Deletes rows that cascade to jobs, then the log files of those jobs, once the deletion is
+   * durable (a crash before that keeps both the rows and their logs).
+   */
+  async #removingTraceFiles(
+    column: 'project_id' | 'pipeline_id',
+    id: number,
+    remove: () => Promise<boolean>,
+  ): Promise<boolean> {
+    const traces = this.#traces;
+    if (traces === undefined) return remove();
+    const rows = await this.#ctx.db.selectFrom('jobs').select('id').where(column, '=', id).execute();
+    const removed = await remove();
+    if (removed)
+      await this.#removeTraceFiles(
+        traces,
+        rows.map((r) => r.id),
+      );
+    return removed;
+  }
+
+  async #removeTraceFiles(traces: TraceFileStore, jobIds: number[]): Promise<void> {
+    await this.durable();
+    await traces.files.remove(jobIds);
   }
 
   /** Which dialect this store speaks, for logs and diagnostics. */
@@ -120,7 +157,8 @@ export class SqlStore implements Store {
   touchProject = (id: number, at: Date): Promise<void> => projects.touchProject(this.#ctx, id, at);
   updateProject = (id: number, patch: ProjectPatch): Promise<ProjectRecord | null> =>
     projects.updateProject(this.#ctx, id, patch);
-  deleteProject = (id: number): Promise<boolean> => projects.deleteProject(this.#ctx, id);
+  deleteProject = (id: number): Promise<boolean> =>
+    this.#removingTraceFiles('project_id', id, () => projects.deleteProject(this.#ctx, id));
 
   createRunner = (input: NewRunner): Promise<RunnerRecord> => runners.createRunner(this.#ctx, input);
   getRunner = (id: number): Promise<RunnerRecord | null> => runners.getRunner(this.#ctx, id);
@@ -139,9 +177,15 @@ export class SqlStore implements Store {
   getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
   listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
     pipelines.listPipelines(this.#ctx, projectId, filter, page);
-  updatePipeline = (id: number, patch: PipelinePatch): Promise<PipelineRecord | null> =>
-    pipelines.updatePipeline(this.#ctx, id, patch);
-  deletePipeline = (id: number): Promise<boolean> => pipelines.deletePipeline(this.#ctx, id);
+  updatePipeline = (
+    id: number,
+    patch: PipelinePatch,
+    expectStatuses?: PipelineStatus[],
+  ): Promise<PipelineRecord | null> => pipelines.updatePipeline(this.#ctx, id, patch, expectStatuses);
+  setPipelineStatus = (id: number, status: PipelineStatus, at: Date): Promise<PipelineRecord | null> =>
+    pipelines.setPipelineStatus(this.#ctx, id, status, at);
+  deletePipeline = (id: number): Promise<boolean> =>
+    this.#removingTraceFiles('pipeline_id', id, () => pipelines.deletePipeline(this.#ctx, id));
 
   createJobs = (pipelineId: number, projectId: number, newJobs: NewJob[]): Promise<JobRecord[]> =>
     jobs.createJobs(this.#ctx, pipelineId, projectId, newJobs);
@@ -154,16 +198,23 @@ export class SqlStore implements Store {
     jobs.updateJob(this.#ctx, id, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
     claimPendingJob(this.#ctx, match, claim);
-  eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> =>
-    jobs.eraseJob(this.#ctx, id, at);
+  eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> => {
+    const traces = this.#traces;
+    if (traces === undefined) return jobs.eraseJob(this.#ctx, id, at);
+    return traces.locks.run(id, async () => {
+      const erased = await jobs.eraseJob(this.#ctx, id, at);
+      if (erased !== null) await this.#removeTraceFiles(traces, [id]);
+      return erased;
+    });
+  };
   touchJobs = (ids: number[], at: Date): Promise<number> => jobs.touchJobs(this.#ctx, ids, at);
   listStaleRunningJobs = (before: Date): Promise<JobRecord[]> => jobs.listStaleRunningJobs(this.#ctx, before);
   listPendingJobs = (limit: number): Promise<JobRecord[]> => jobs.listPendingJobs(this.#ctx, limit);
 
-  appendTrace = (jobId: number, offset: number, data: Buffer): Promise<TraceAppendResult> =>
-    trace.appendTrace(this.#ctx, jobId, offset, data);
+  appendTrace = (jobId: number, offset: number, data: TraceData): Promise<TraceAppendResult> =>
+    trace.appendTrace(this.#ctx, this.#traces, jobId, offset, data);
   readTrace = (jobId: number, offset?: number, limit?: number): Promise<Buffer> =>
-    trace.readTrace(this.#ctx, jobId, offset, limit);
+    trace.readTrace(this.#ctx, this.#traces, jobId, offset, limit);
 
   addArtifact = (input: NewArtifact): Promise<ArtifactRecord> => artifacts.addArtifact(this.#ctx, input);
   listArtifacts = (jobId: number): Promise<ArtifactRecord[]> => artifacts.listArtifacts(this.#ctx, jobId);
@@ -208,7 +259,7 @@ export class SqlStore implements Store {
   ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
 
   saveFleetReport = (input: FleetReportRecord): Promise<void> => fleets.saveFleetReport(this.#ctx, input);
-  listFleetReports = (runnerId: number): Promise<FleetReportRecord[]> =>
+  listFleetReports = (runnerId?: number): Promise<FleetReportRecord[]> =>
     fleets.listFleetReports(this.#ctx, runnerId);
   setProviderWant = (input: ProviderWantRecord): Promise<ProviderWantRecord> =>
     fleets.setProviderWant(this.#ctx, input);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { FleetReportRecord } from '../../../../src/coordinator/store/fleet-records.js';
 import type { Store } from '../../../../src/coordinator/store/store.js';
+import { newRunner } from './conformance.js';
 
 function report(systemId: string, at: Date, paused: boolean): FleetReportRecord {
   return {
@@ -51,6 +52,19 @@ export function describeFleetConformance(name: string, factory: () => Promise<St
       const reports = await store.listFleetReports(7);
       expect(reports).toEqual([report('s_a', t1, false), report('s_b', t2, true)]);
       expect(await store.listFleetReports(99)).toEqual([]);
+    });
+
+    it("lists every registered runner's reports in one call, by runner and manager", async () => {
+      const t1 = new Date('2026-01-02T03:04:05.000Z');
+      const a = await store.createRunner(newRunner('fleet-a'));
+      const b = await store.createRunner(newRunner('fleet-b'));
+      const of = (runnerId: number, systemId: string) => ({ ...report(systemId, t1, false), runnerId });
+      await store.saveFleetReport(of(b.id, 's_b'));
+      await store.saveFleetReport(of(a.id, 's_b'));
+      await store.saveFleetReport(of(a.id, 's_a'));
+      // A deleted runner's reports stay behind: they are not listed.
+      await store.saveFleetReport(of(b.id + 1000, 's_c'));
+      expect(await store.listFleetReports()).toEqual([of(a.id, 's_a'), of(a.id, 's_b'), of(b.id, 's_b')]);
     });
 
     it('keeps the latest pause asked for per runner and provider', async () => {

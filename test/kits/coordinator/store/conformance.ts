@@ -479,6 +479,43 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(updated?.updatedAt.getTime()).toBeGreaterThan(T0.getTime());
         expect(await store.updatePipeline(pipeline.id + 1000, { status: 'failed' })).toBeNull();
       });
+
+      it('setPipelineStatus moves the status only when it differs, stamping the times', async () => {
+        const { pipeline } = await pipelineWith([]);
+        const t1 = new Date('2024-05-01T10:00:01.000Z');
+        const t2 = new Date('2024-05-01T10:00:02.000Z');
+        const running = await store.setPipelineStatus(pipeline.id, 'running', t1);
+        expect(running).toMatchObject({ status: 'running', startedAt: t1, finishedAt: null });
+        expect(await store.setPipelineStatus(pipeline.id, 'running', t2)).toBeNull();
+        expect(await store.setPipelineStatus(pipeline.id, 'success', t2)).toMatchObject({
+          status: 'success',
+          startedAt: t1,
+          finishedAt: t2,
+        });
+        // Running again (a retry): the first start is kept, the finish cleared.
+        expect(await store.setPipelineStatus(pipeline.id, 'running', t2)).toMatchObject({
+          startedAt: t1,
+          finishedAt: null,
+        });
+        expect(await store.setPipelineStatus(pipeline.id + 1000, 'failed', t2)).toBeNull();
+        const broken = await pipelineWith([], { status: 'failed', yamlErrors: 'bad' });
+        expect(await store.setPipelineStatus(broken.pipeline.id, 'skipped', t2)).toBeNull();
+        expect((await store.getPipeline(broken.pipeline.id))?.status).toBe('failed');
+      });
+
+      it('updatePipeline with expected statuses is a compare-and-set on status', async () => {
+        const { pipeline } = await pipelineWith([]);
+        expect(await store.updatePipeline(pipeline.id, { status: 'running' }, ['running'])).toBeNull();
+        expect(await store.updatePipeline(pipeline.id, { status: 'running' }, [])).toBeNull();
+        expect((await store.getPipeline(pipeline.id))?.status).toBe(pipeline.status);
+        const moved = await store.updatePipeline(pipeline.id, { status: 'running' }, [
+          pipeline.status,
+          'failed',
+        ]);
+        expect(moved).toMatchObject({ id: pipeline.id, status: 'running' });
+        expect(await store.updatePipeline(pipeline.id, { status: 'success' }, [pipeline.status])).toBeNull();
+        expect((await store.getPipeline(pipeline.id))?.status).toBe('running');
+      });
     });
 
     describe('jobs', () => {

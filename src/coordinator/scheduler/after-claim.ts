@@ -1,0 +1,33 @@
+/**
+ * The pipeline's move after a claim, without listing its jobs. A job that starts moves no other
+ * job (transitions follow finished jobs) and frees no resource group, and a pipeline with a
+ * running job is `running` whatever its other jobs (see compositeStatus). So a claim of a job
+ * without an environment changes exactly one thing: a pipeline that was not `running` becomes
+ * `running`. That is one compare-and-set write on the status read after the claim; when the
+ * pipeline moved in between (another processing, another coordinator), the write does not apply
+ * and the caller processes the pipeline in full instead.
+ */
+import type { PipelineRecord } from '../store/store.js';
+import type { SchedulerDeps } from './deps.js';
+
+/**
+ * Marks the pipeline `running` if it still has the status it was read with; returns the pipelines
+ * to process next (its parent, whose status follows it), or null when the write did not apply.
+ */
+export async function markRunningAfterClaim(
+  deps: SchedulerDeps,
+  pipeline: PipelineRecord,
+): Promise<number[] | null> {
+  const now = deps.clock.now();
+  const updated = await deps.store.updatePipeline(
+    pipeline.id,
+    { status: 'running', startedAt: pipeline.startedAt ?? now, finishedAt: null },
+    [pipeline.status],
+  );
+  if (!updated) return null;
+  deps.logger.info(
+    { pipelineId: pipeline.id, status: 'running', previous: pipeline.status },
+    'pipeline status changed',
+  );
+  return pipeline.parentPipelineId === null ? [] : [pipeline.parentPipelineId];
+}
