@@ -63,6 +63,83 @@ export function verdictOf(status: number, jobStatus: RemoteJobStatus | undefined
   return null;
 }
 
+function traceOutput(trace: JobTrace): NonNullable<UpdateJobRequest['output']> {
+  return { checksum: trace.checksum(), bytesize: trace.size };
+}
+
+/**
+ * PUTs the final state with the trace's checksum and size; resends on 202 (after the interval the
+ * coordinator asks for) and on errors (with backoff), up to FINAL_UPDATE_RETRY_LIMIT times.
+ */
+async function sendFinalUpdate(options: TraceSenderOptions, final: FinalState): Promise<number> {
+  const { client, jobId, jobToken, trace, clock, logger } = options;
+  const maxBackoff = options.maxBackoffMs ?? 60 * 60 * 1000;
+  let backoff = 1000;
+  let status = 0;
+  for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
+    const state = await client.updateJob(jobId, jobToken, {
+      ...final,
+      output: traceOutput(trace),
+      checksum: trace.checksum(),
+    });
+    status = state.status;
+    if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400) return status;
+    const accepted = Math.min(
+      (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
+      MAX_UPDATE_INTERVAL_MS,
+    );
+    logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
+    await clock.sleep(status === 202 ? accepted : Math.min(backoff, maxBackoff));
+    backoff = Math.min(backoff * 2, maxBackoff);
+  }
+  logger.error({ jobId, status }, 'final job update failed');
+  return status;
+}
+
+/** Full chunks go out as soon as they are written; off after a failed PATCH until one succeeds. */
+function streamingGate() {
+  let streaming = true;
+  let draining = false;
+  return {
+    /** Starts a drain (`flush`) unless streaming is off or a drain is running already. */
+    drain(flush: () => Promise<boolean>): void {
+      if (!streaming || draining) return;
+      draining = true;
+      void flush().then(
+        (ok) => {
+          draining = false;
+          streaming = ok;
+        },
+        () => {
+          draining = false;
+          streaming = false;
+        },
+      );
+    },
+    /** After a flush of the interval loop: streaming again when it succeeded, off when it failed. */
+    resume(ok: boolean): void {
+      streaming = ok;
+    },
+  };
+}
+
+/** Runs `tick` after each interval (read anew every time) until `signal` aborts. */
+async function everyInterval(
+  clock: Clock,
+  signal: AbortSignal,
+  intervalMs: () => number,
+  tick: () => Promise<void>,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await clock.sleep(intervalMs(), signal);
+    } catch {
+      return;
+    }
+    await tick();
+  }
+}
+
 export function createTraceSender(options: TraceSenderOptions): TraceSender {
   const { client, jobId, jobToken, trace, clock, logger } = options;
   const loopController = new AbortController();
@@ -74,9 +151,7 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   let sending: Promise<boolean> = Promise.resolve(true);
   /** The coordinator no longer knows the job (403/404): stop resending. */
   let gone = false;
-  /** Full chunks go out as soon as they are written (off after a failed PATCH until one succeeds). */
-  let streaming = true;
-  let draining = false;
+  const streaming = streamingGate();
   let unsubscribe: (() => void) | undefined;
 
   function observe(state: RemoteState): void {
@@ -85,10 +160,6 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     if (state.status === 403 || state.status === 404) gone = true;
     const verdict = verdictOf(state.status, state.jobStatus);
     if (verdict) options.onRemoteVerdict(verdict);
-  }
-
-  function output(): NonNullable<UpdateJobRequest['output']> {
-    return { checksum: trace.checksum(), bytesize: trace.size };
   }
 
   /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
@@ -118,68 +189,26 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
 
   /** After each append: a full unsent chunk starts a drain unless one is running already. */
   function onGrow(): void {
-    if (!streaming || draining || gone || trace.size - sent < TRACE_PATCH_LIMIT) return;
-    draining = true;
-    void flush().then(
-      (ok) => {
-        draining = false;
-        streaming = ok;
-      },
-      () => {
-        draining = false;
-        streaming = false;
-      },
-    );
+    if (!gone && trace.size - sent >= TRACE_PATCH_LIMIT) streaming.drain(flush);
   }
 
   async function keepAlive(): Promise<void> {
     if (clock.monotonic() - lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, intervalMs)) return;
     lastContactAt = clock.monotonic();
-    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: output() }));
+    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: traceOutput(trace) }));
   }
 
-  async function run(): Promise<void> {
-    while (!loopController.signal.aborted) {
-      try {
-        await clock.sleep(intervalMs, loopController.signal);
-      } catch {
-        return;
-      }
-      const ok = await flush();
-      streaming = ok;
-      if (ok) await keepAlive();
-    }
-  }
-
-  async function sendFinal(final: FinalState): Promise<number> {
-    const maxBackoff = options.maxBackoffMs ?? 60 * 60 * 1000;
-    let backoff = 1000;
-    let status = 0;
-    for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
-      const state = await client.updateJob(jobId, jobToken, {
-        ...final,
-        output: output(),
-        checksum: trace.checksum(),
-      });
-      status = state.status;
-      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400)
-        return status;
-      const accepted = Math.min(
-        (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
-        MAX_UPDATE_INTERVAL_MS,
-      );
-      logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
-      await clock.sleep(status === 202 ? accepted : Math.min(backoff, maxBackoff));
-      backoff = Math.min(backoff * 2, maxBackoff);
-    }
-    logger.error({ jobId, status }, 'final job update failed');
-    return status;
+  /** Each update interval: send what is unsent, then a keep-alive when that worked. */
+  async function tick(): Promise<void> {
+    const ok = await flush();
+    streaming.resume(ok);
+    if (ok) await keepAlive();
   }
 
   return {
     start() {
       unsubscribe ??= trace.onGrow(onGrow);
-      loop ??= run();
+      loop ??= everyInterval(clock, loopController.signal, () => intervalMs, tick);
     },
     flush,
     async finish(final) {
@@ -190,7 +219,7 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       for (let attempt = 0; attempt < FINAL_UPDATE_RETRY_LIMIT && !(await flush()) && !gone; attempt++) {
         await clock.sleep(intervalMs);
       }
-      return sendFinal(final);
+      return sendFinalUpdate(options, final);
     },
     stop() {
       unsubscribe?.();
