@@ -31,7 +31,11 @@ if (!entry || !outdir) {
 const name = path.basename(entry).replace(/\.[cm]?js$/, '');
 /** The commands that run a coordinator, a runner or both (most of the code). */
 const HEAVY_COMMANDS = ['run', 'up', 'coordinator', 'runner', 'fleet'];
-const EXTERNAL = ['better-sqlite3', 'dockerode', 'ssh2', 'cpu-features', 'pg-native'];
+/**
+ * Native addons (and the packages that load them) cannot be bundled; the EC2 client is 2.1 MB of
+ * code that only an `aws` provider loads (when it starts), kept out so no other start reads it.
+ */
+const EXTERNAL = ['better-sqlite3', 'dockerode', 'ssh2', 'cpu-features', 'pg-native', '@aws-sdk/client-ec2'];
 
 /** The loader compiles the .cjs file as this function expression and calls it. */
 const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
@@ -106,7 +110,6 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // Native addons (and the packages that load them) cannot be bundled.
   external: EXTERNAL,
   // The sources are ES modules: import.meta.url is the bundle's own file URL.
   define: { 'import.meta.url': '__flotillaImportMetaUrl' },

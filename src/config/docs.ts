@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 import { cacheObjectSchema, s3CacheObjectSchema } from '../executors/cache/cache-config.js';
 import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
+import { awsProviderConfigSchema } from '../autoscaler/providers/aws/config.js';
 import { digitaloceanProviderConfigSchema } from '../autoscaler/providers/digitalocean/config.js';
 import { gceProviderConfigSchema } from '../autoscaler/providers/gce/config.js';
 import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
@@ -110,6 +111,12 @@ export function renderConfigDocs(): string {
     'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
     '',
     table(describeKeys(digitaloceanProviderConfigSchema.shape)),
+    '',
+    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "aws"`',
+    '',
+    'Amazon EC2. Set a launch template, or `image_id` and `instance_type`. See `docs/providers/aws.md` (IAM permissions, credential chain, user data, a complete config).',
+    '',
+    table(describeKeys(awsProviderConfigSchema.shape)),
     '',
     '## Accepted but not supported yet (warned and ignored)',
     '',

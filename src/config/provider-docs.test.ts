@@ -16,7 +16,7 @@ function tomlBlocks(file: string): string[] {
 }
 
 describe('docs/providers config examples', () => {
-  for (const file of ['gce.md', 'digitalocean.md']) {
+  for (const file of ['gce.md', 'digitalocean.md', 'aws.md']) {
     it(`${file}: every config.toml example is valid, plugin_config included`, () => {
       const blocks = tomlBlocks(file);
       expect(blocks.length).toBeGreaterThan(0);

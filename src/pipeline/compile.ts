@@ -4,6 +4,7 @@ import { addError, createDiagnostics, finalErrors, hasErrors, type Diagnostics }
 import { resolveGraph } from './graph.js';
 import { jobEntries, parseDefault, parseStages } from './root.js';
 import type { RawMap } from './raw.js';
+import { positionOf } from './positions.js';
 import type { RuleEnv } from './rules.js';
 import type { CompileResult, PipelineContext, PipelineDefinition } from './types.js';
 import { expandVariables, mergeVariables, parseVariables, variablesToRecord } from './variables.js';
@@ -51,7 +52,7 @@ export function compileRoot(root: RawMap, env: RuleEnv, diag: Diagnostics): Comp
   const defaults = parseDefault(root, diag);
   const declared = parseVariables({ diag, path: '', map: root }, 'variables');
   if (jobEntries(root, createDiagnostics()).length === 0)
-    addError(diag, 'jobs', 'jobs config should contain at least one visible job');
+    addError(diag, 'jobs', 'jobs config should contain at least one visible job', positionOf(root));
   const workflowEnv = { ...env, vars: mergeVariables(variablesToRecord(declared), env.context.variables) };
   const workflow = evaluateWorkflow(root, workflowEnv, diag);
   const jobs = validateJobs({ root, defaults, stages, diag });

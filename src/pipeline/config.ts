@@ -6,6 +6,7 @@ import { positionOf } from './positions.js';
 import { isMap, type RawMap } from './raw.js';
 import { resolveReferences } from './references.js';
 import type { RuleEnv } from './rules.js';
+import type { SourcePosition } from './types.js';
 import { loadYaml } from './yaml-load.js';
 
 export interface LoadOptions {
@@ -42,16 +43,24 @@ export function loadDocument(
   diag: Diagnostics,
   strict: boolean,
 ): RawMap | null {
-  const docs = loadYaml(text, file, diag);
+  const starts: SourcePosition[] = [];
+  const docs = loadYaml(text, file, diag, starts);
   if (!docs) return null;
+  // where a document begins (line 1, column 1 for an empty file)
+  const startOf = (i: number): SourcePosition => starts[i] ?? { file, line: 1, column: 1 };
   if (docs.length > 2)
     return fail(
       diag,
       `(${file}): a configuration has at most two documents: a spec header and the configuration`,
+      startOf(2),
     );
   const [header, body] = docs.length === 2 ? docs : [null, docs[0]];
   if (header !== null && !(isMap(header) && Object.keys(header).every((k) => k === 'spec'))) {
-    return fail(diag, `(${file}): the header document should only contain spec`, positionOf(header));
+    return fail(
+      diag,
+      `(${file}): the header document should only contain spec`,
+      positionOf(header) ?? startOf(0),
+    );
   }
   if (!isMap(body)) {
     return fail(
@@ -59,6 +68,7 @@ export function loadDocument(
       body === null || body === undefined
         ? `(${file}): Please provide content of ${file}`
         : `(${file}): Invalid configuration format`,
+      positionOf(body) ?? startOf(docs.length - 1),
     );
   }
   if (header === null) {
@@ -66,6 +76,7 @@ export function loadDocument(
       return fail(
         diag,
         `${file}: Given inputs not defined in the \`spec\` section of the included configuration file`,
+        startOf(0),
       );
     return body;
   }

@@ -34,7 +34,13 @@ export function hasErrors(diag: Diagnostics): boolean {
 /** The errors, plus a summary line when some were dropped. */
 export function finalErrors(diag: Diagnostics): PipelineError[] {
   if (diag.dropped === 0) return diag.errors;
-  return [...diag.errors, { path: 'root', message: `${diag.dropped} more errors were not reported` }];
+  // placed where the last reported error is: the dropped ones come after it
+  const position = diag.errors.at(-1)?.position;
+  const summary = `${diag.dropped} more errors were not reported`;
+  return [
+    ...diag.errors,
+    position ? { path: 'root', message: summary, position } : { path: 'root', message: summary },
+  ];
 }
 
 /** A path's GitLab-style prefix text: `jobs:build:script config ...`. */

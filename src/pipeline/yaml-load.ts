@@ -8,8 +8,15 @@ import { psychKeyText, psychPlainScalar, psychTaggedScalar } from './psych-scala
 import { createReference, isMap, newMap, type RawMap } from './raw.js';
 import type { SourcePosition } from './types.js';
 
-/** Thrown inside the walk to stop at once on hostile input (too deep, too big). */
-class LimitExceeded extends Error {}
+/** Thrown inside the walk to stop at once on hostile input (too deep, too big), where it was met. */
+class LimitExceeded extends Error {
+  constructor(
+    message: string,
+    readonly position: SourcePosition,
+  ) {
+    super(message);
+  }
+}
 
 interface Walk {
   doc: Document.Parsed;
@@ -21,14 +28,24 @@ interface Walk {
 
 /**
  * Parses YAML text into plain values (prototype-less maps, arrays, scalars and `!reference` tags),
- * recording source positions. Returns one value per YAML document, or null after reporting errors.
+ * recording source positions. Returns one value per YAML document, or null after reporting errors;
+ * `starts` receives where each document's content begins (a scalar value has no position of its own).
  * Scalars are read as GitLab's parser (Psych) reads them, not by the YAML 1.1 type regexps: the
  * yaml library parses with its failsafe schema (every scalar a string) and psych-scalar.ts resolves
  * the unquoted ones, so `e01` and `1e3` stay strings and `yes`/`no` are booleans. `<<` merge keys.
  */
-export function loadYaml(text: string, file: string, diag: Diagnostics): unknown[] | null {
+export function loadYaml(
+  text: string,
+  file: string,
+  diag: Diagnostics,
+  starts: SourcePosition[] = [],
+): unknown[] | null {
   if (Buffer.byteLength(text, 'utf8') > LIMITS.maxFileBytes) {
-    addError(diag, 'root', `(${file}): the file is too big (over ${LIMITS.maxFileBytes} bytes)`);
+    addError(diag, 'root', `(${file}): the file is too big (over ${LIMITS.maxFileBytes} bytes)`, {
+      file,
+      line: 1,
+      column: 1,
+    });
     return null;
   }
   const lines = new LineCounter();
@@ -48,6 +65,10 @@ export function loadYaml(text: string, file: string, diag: Diagnostics): unknown
     addError(diag, 'root', message, { file, line, column: col });
     return null;
   }
+  for (const doc of docs) {
+    const { line, col } = lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]);
+    starts.push({ file, line, column: col });
+  }
   return walkDocuments(docs, lines, file, diag);
 }
 
@@ -66,7 +87,7 @@ function walkDocuments(
     }
   } catch (err) {
     if (!(err instanceof LimitExceeded)) throw err;
-    addError(diag, 'root', `(${file}): ${err.message}`);
+    addError(diag, 'root', `(${file}): ${err.message}`, err.position);
   }
   return diag.errors.length > before ? null : out;
 }
@@ -89,16 +110,17 @@ function positionAt(walk: Walk, node: { range?: [number, number, number] | null 
   return { file: walk.file, line, column: col };
 }
 
-function count(walk: Walk, depth: number): void {
+function count(walk: Walk, depth: number, node: unknown): void {
   walk.nodes += 1;
+  const at = (): SourcePosition => positionAt(walk, node as YamlNode);
   if (walk.nodes > LIMITS.maxNodes)
-    throw new LimitExceeded('The parsed YAML is too big (aliases expand to too many values)');
+    throw new LimitExceeded('The parsed YAML is too big (aliases expand to too many values)', at());
   if (depth > LIMITS.maxDepth)
-    throw new LimitExceeded(`The parsed YAML is too deep (nesting over ${LIMITS.maxDepth} levels)`);
+    throw new LimitExceeded(`The parsed YAML is too deep (nesting over ${LIMITS.maxDepth} levels)`, at());
 }
 
 function convert(walk: Walk, node: unknown, depth: number): unknown {
-  count(walk, depth);
+  count(walk, depth, node);
   if (isAlias(node)) {
     const target = node.resolve(walk.doc);
     return target ? convert(walk, target, depth + 1) : null;

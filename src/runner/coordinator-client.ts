@@ -44,6 +44,8 @@ export interface RemoteState {
   jobStatus: RemoteJobStatus | undefined;
   /** Seconds from X-GitLab-Trace-Update-Interval, when present and valid. */
   updateInterval: number | undefined;
+  /** Milliseconds from `Retry-After` on a 429 or 5xx answer, when present and valid. */
+  retryAfterMs?: number;
 }
 
 export type JobRequestResult =
@@ -72,10 +74,15 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
 
 function remoteState(res: Response): RemoteState {
   const interval = Number(res.headers.get(HEADER_TRACE_UPDATE_INTERVAL) ?? '');
+  const retryAfterMs =
+    res.status === 429 || res.status >= 500
+      ? parseRetryAfter(res.headers.get('retry-after'), Date.now())
+      : undefined;
   return {
     status: res.status,
     jobStatus: (res.headers.get(HEADER_JOB_STATUS) ?? undefined) as RemoteJobStatus | undefined,
     updateInterval: Number.isFinite(interval) && interval > 0 ? interval : undefined,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   };
 }
 

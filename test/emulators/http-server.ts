@@ -1,6 +1,7 @@
 /**
- * A small JSON HTTP server for the cloud emulators (test part only): routes by method and path
- * pattern, reads JSON bodies, logs every request, and can hold an answer back (a lost answer).
+ * A small HTTP server for the cloud emulators (test part only): routes by method and path pattern,
+ * reads JSON bodies (and keeps the raw text, e.g. a form-encoded query), answers JSON or a given
+ * text (e.g. XML), logs every request, and can hold an answer back (a lost answer).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -12,11 +13,15 @@ export interface EmuRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: unknown;
+  /** The raw request body. */
+  text: string;
 }
 
 export interface EmuAnswer {
   status: number;
   body?: unknown;
+  /** A body sent as is (with its content-type in `headers`) instead of `body` as JSON. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -35,11 +40,18 @@ export interface EmuServer {
   close(): Promise<void>;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+async function readText(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? (JSON.parse(text) as unknown) : undefined;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function startEmuServer(
@@ -52,13 +64,15 @@ export async function startEmuServer(
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://emulator');
+      const text = await readText(req).catch(() => '');
       const r: EmuRequest = {
         method: req.method ?? 'GET',
         path: url.pathname,
         params: [],
         query: url.searchParams,
         headers: req.headers,
-        body: await readJson(req).catch(() => undefined),
+        body: parseJson(text),
+        text,
       };
       let answer: EmuAnswer | null = await before(r);
       if (!answer) {
@@ -68,12 +82,13 @@ export async function startEmuServer(
       }
       log.push({ method: r.method, path: r.path, status: answer.status });
       if (answer.status === 0) return; // the answer is lost: the client times out
-      const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
+      const json = answer.text === undefined && answer.body !== undefined;
+      const out = answer.text ?? (json ? JSON.stringify(answer.body) : '');
       res.writeHead(answer.status, {
-        ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...(json ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         ...answer.headers,
       });
-      res.end(text);
+      res.end(out);
     })().catch((err: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(String(err));

@@ -52,3 +52,11 @@ export async function removeEach(
 export function usedBeforeInit(name: string): never {
   throw new Error(`${name} provider used before init`);
 }
+
+/** A cloud group's name: `name` when set, else the runner name shortened to 12 of [a-z0-9]. PURE. */
+export function cloudGroupName(name: string | undefined, runnerName: string): string {
+  if (name) return name;
+  const s = runnerName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const g = /^[a-z]/.test(s) ? s : `r${s}`;
+  return g.slice(0, 12) || 'fleet';
+}

@@ -1,4 +1,5 @@
 /** The providers this build knows, by `plugin` name. A new provider is a folder and a line here. */
+import { awsProviderFactory } from './aws/provider.js';
 import { fakeProviderFactory } from './fake/fake-provider.js';
 import { digitaloceanProviderFactory } from './digitalocean/provider.js';
 import { gceProviderFactory } from './gce/provider.js';
@@ -19,6 +20,7 @@ export const PROVIDERS: ReadonlyMap<string, ProviderFactory<unknown>> = new Map(
   [fakeProviderFactory.name, erase(fakeProviderFactory)],
   [gceProviderFactory.name, erase(gceProviderFactory)],
   [digitaloceanProviderFactory.name, erase(digitaloceanProviderFactory)],
+  [awsProviderFactory.name, erase(awsProviderFactory)],
 ]);
 
 export function providerFactory(plugin: string): ProviderFactory<unknown> {

@@ -70,6 +70,11 @@ export function askedDelayMs(headers: Headers, nowMs: number): number | null {
   return reset > 1e9 ? Math.max(0, reset * 1000 - nowMs) : null;
 }
 
+/** Exponential backoff with jitter: `baseMs` doubled per attempt, capped at `capMs`, times 0.5 to 1. */
+export function backoffMs(attempt: number, random: () => number, baseMs = 500, capMs = 30_000): number {
+  return Math.min(capMs, baseMs * 2 ** attempt) * (0.5 + random() / 2);
+}
+
 export interface RestClient {
   call<T>(c: RestCall): Promise<RestAnswer<T>>;
 }
@@ -94,7 +99,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
   const random = o.random ?? Math.random;
   const base = o.baseDelayMs ?? 500;
   const cap = o.maxDelayMs ?? 30_000;
-  const delay = (attempt: number): number => Math.min(cap, base * 2 ** attempt) * (0.5 + random() / 2);
+  const delay = (attempt: number): number => backoffMs(attempt, random, base, cap);
 
   async function once(c: RestCall): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...(await o.headers()) };

@@ -108,11 +108,18 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
   ): Promise<number> {
     if (signal.aborted) throw signal.reason;
     const container = await ensureHelper();
-    return abortable(
-      signal,
-      () => execWithStdin(container, helperArgv(command), JSON.stringify(request), output),
-      () => dropHelper(container),
-    );
+    try {
+      return await abortable(
+        signal,
+        () => execWithStdin(container, helperArgv(command), JSON.stringify(request), output),
+        () => dropHelper(container),
+      );
+    } catch (err) {
+      // The engine failed the exec (the helper gone, the engine restarting): the next run of the
+      // stage (EXECUTOR_JOB_SECTION_ATTEMPTS) starts a fresh helper instead of the broken one.
+      if (!signal.aborted && helper === container) await dropHelper(container);
+      throw err;
+    }
   }
 
   async function execInHelper(argv: string[], output: JobOutput): Promise<number> {

@@ -38,7 +38,8 @@ export interface RunJobOptions {
   maxBackoffMs?: number;
 }
 
-const CONFIRM_ATTEMPTS = 3;
+/** Tries of the two-phase commit: waits of 1, 2, 4 and 8 s cover a coordinator restart of ~15 s. */
+export const CONFIRM_ATTEMPTS = 5;
 
 export type JobResultState = 'success' | 'failed' | 'dropped';
 
@@ -53,15 +54,20 @@ function finalLine(outcome: StagesOutcome): string {
   return `${ANSI.boldRed}ERROR: Job failed${outcome.message}${ANSI.reset}\n`;
 }
 
-/** The two-phase commit: PUT state=running, retried a few times on network errors, 429 and 5xx. */
+/**
+ * The two-phase commit: PUT state=running, retried on network errors, 429 and 5xx with a doubling
+ * wait (or the answer's Retry-After, when longer, up to 60 s).
+ */
 async function confirmJob(options: RunJobOptions): Promise<number> {
   const { client, payload, clock } = options;
   let status = 0;
   for (let attempt = 1; attempt <= CONFIRM_ATTEMPTS; attempt++) {
-    status = (await client.updateJob(payload.id, payload.token, { state: 'running' })).status;
+    const state = await client.updateJob(payload.id, payload.token, { state: 'running' });
+    status = state.status;
     if (status !== 0 && status !== 429 && status < 500) return status;
+    const backoff = Math.min(1000 * 2 ** (attempt - 1), options.maxBackoffMs ?? Infinity);
     if (attempt < CONFIRM_ATTEMPTS)
-      await clock.sleep(Math.min(attempt * 1000, options.maxBackoffMs ?? attempt * 1000));
+      await clock.sleep(Math.max(backoff, Math.min(state.retryAfterMs ?? 0, 60_000)));
   }
   return status;
 }

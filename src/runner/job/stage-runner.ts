@@ -18,9 +18,16 @@ import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobTrace } from '../trace/job-trace.js';
+import {
+  InvalidAttemptsError,
+  isRetriableSystemFailure,
+  isRetriedStage,
+  jobAttempts,
+  type JobAttempts,
+} from './attempts.js';
 import { mapFailureReason } from './failure.js';
 import { JobInterrupt, type InterruptKind, type JobControl, type StageKind } from './job-control.js';
-import { ANSI, closeStage, openStage } from './sections.js';
+import { ANSI, closeStage, openStage, stageTitle } from './sections.js';
 
 export const DEFAULT_AFTER_SCRIPT_TIMEOUT_S = 300;
 
@@ -63,10 +70,61 @@ function afterScriptTimeoutMs(variables: readonly JobVariable[]): number {
   }
 }
 
+/** The job's attempt variables, or the outcome that fails it before anything runs. */
+function readAttempts(options: RunStagesOptions): JobAttempts | StagesOutcome {
+  try {
+    return jobAttempts(options.variables);
+  } catch (err) {
+    if (!(err instanceof InvalidAttemptsError)) throw err;
+    return { state: 'failed', failureReason: 'script_failure', message: `: ${err.message}` };
+  }
+}
+
+/**
+ * `EXECUTOR_JOB_SECTION_ATTEMPTS`: runs one stage again (in the same trace section) while the
+ * executor throws a system failure, up to the limit; a script's exit code is returned as it is.
+ */
+function withSectionAttempts(
+  name: BuildStage,
+  run: StageRun,
+  attempts: number,
+  options: RunStagesOptions,
+): StageRun {
+  if (name === 'prepare_executor' || attempts <= 1) return run;
+  return async (ctx) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(ctx);
+      } catch (err) {
+        if (attempt >= attempts || !(err instanceof Error) || !isRetriableSystemFailure(err, ctx.signal))
+          throw err;
+        options.logger.warn({ stage: name, attempt, err: err.message }, 'stage system failure; retrying');
+        options.trace.write(
+          `${ANSI.yellow}WARNING: ${stageTitle(name, options.executorName)} failed (system failure, ` +
+            `attempt ${attempt} of ${attempts}): ${err.message}${ANSI.reset}\n` +
+            `Retrying ${name} (attempt ${attempt + 1} of ${attempts})...\n`,
+        );
+      }
+    }
+  };
+}
+
+/** A retried stage's failure, in the log line between its attempts. */
+function describeFailure(result: StageResult): string {
+  return result instanceof Error ? `system failure: ${result.message}` : `exit code ${String(result)}`;
+}
+
+function succeeded(result: StageResult): boolean {
+  return result === 'skipped' || result === 0 || result instanceof JobInterrupt;
+}
+
 export async function runStages(options: RunStagesOptions): Promise<StagesOutcome> {
   const { payload, executor, control, trace, clock, observer } = options;
   const sections = payload.features.trace_sections;
   const timeoutS = payload.runner_info.timeout > 0 ? payload.runner_info.timeout : 7200;
+  const read = readAttempts(options);
+  if ('state' in read) return read;
+  const attempts: JobAttempts = read;
 
   async function stage(
     name: BuildStage,
@@ -80,7 +138,12 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
     openStage(trace, name, options.executorName, Math.floor(clock.now().getTime() / 1000), sections);
     observer?.stageStarted?.(name);
     try {
-      return await run({ output: trace, signal, jobStatus });
+      return await withSectionAttempts(
+        name,
+        run,
+        attempts.section,
+        options,
+      )({ output: trace, signal, jobStatus });
     } catch (err) {
       return err instanceof Error ? err : new Error(errorMessage(err));
     } finally {
@@ -111,7 +174,15 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
   let failure: StagesOutcome | null = null;
   try {
     for (const [name, run] of mainStages) {
-      const result = await stage(name, 'main', 'success', run);
+      const limit = isRetriedStage(name) ? attempts.stage[name] : 1;
+      let result = await stage(name, 'main', 'success', run);
+      for (let attempt = 1; attempt < limit && !succeeded(result) && !control.interrupt; attempt++) {
+        trace.write(
+          `${ANSI.yellow}WARNING: ${stageTitle(name, options.executorName)} failed (attempt ${attempt} of ` +
+            `${limit}): ${describeFailure(result)}${ANSI.reset}\nRetrying ${name} (attempt ${attempt + 1} of ${limit})...\n`,
+        );
+        result = await stage(name, 'main', 'success', run);
+      }
       failure = failureOf(name, result, options);
       if (failure || control.interrupt) break;
     }

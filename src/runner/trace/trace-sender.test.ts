@@ -12,7 +12,12 @@ import {
   type FakeJob,
 } from '../../../test/kits/runner/fake-coordinator.js';
 import { createJobTrace, type JobTrace } from './job-trace.js';
-import { createTraceSender, type RemoteVerdict } from './trace-sender.js';
+import {
+  createTraceSender,
+  FINAL_UPDATE_RETRY_LIMIT,
+  RETRY_BACKOFF_MAX_MS,
+  type RemoteVerdict,
+} from './trace-sender.js';
 
 let coordinator: FakeCoordinator;
 let client: CoordinatorClient;
@@ -39,7 +44,8 @@ beforeEach(async () => {
 });
 afterEach(() => coordinator.close());
 
-function sender(clock = createInstantClock()) {
+/** `maxBackoffMs` null: the production backoff. */
+function sender(clock = createInstantClock(), maxBackoffMs: number | null = 10) {
   return createTraceSender({
     client,
     jobId: job.payload.id,
@@ -48,7 +54,7 @@ function sender(clock = createInstantClock()) {
     clock,
     logger: silentLogger(),
     onRemoteVerdict: (v) => verdicts.push(v),
-    maxBackoffMs: 10,
+    ...(maxBackoffMs !== null ? { maxBackoffMs } : {}),
   });
 }
 
@@ -186,5 +192,39 @@ describe('trace sender against a loopback coordinator', () => {
     trace.write(Buffer.alloc(1024 * 1024, 'd'));
     await vi.waitFor(() => expect(s.sent).toBe(4 * 1024 * 1024));
     s.stop();
+  });
+
+  it('rides out a coordinator outage at the end: retries with backoff and Retry-After, nothing lost or sent twice', async () => {
+    const text = Array.from({ length: 200 }, (_, i) => `line-${i + 1}`).join('\n') + '\n';
+    trace.write(text);
+    trace.finish();
+    coordinator.patchAnswers.push(
+      { status: 503, headers: { 'retry-after': '7' } },
+      { status: 502 },
+      { status: 502 },
+    );
+    coordinator.putAnswers.push({ status: 503, headers: { 'retry-after': '4' } }, { status: 500 });
+    const clock = createInstantClock();
+    const status = await sender(clock, null).finish({ state: 'success' });
+    expect(status).toBe(200);
+    // trace: Retry-After 7 s, then 2 s and 4 s of backoff; final PUT: Retry-After 4 s, then 2 s
+    expect(clock.sleeps).toEqual([7000, 2000, 4000, 4000, 2000]);
+    expect(coordinator.patches.map((p) => p.status)).toEqual([503, 502, 502, 202]);
+    expect(job.trace.toString()).toBe(text);
+    expect(job.status).toBe('success');
+    expect(job.updates.at(-1)).toMatchObject({ state: 'success', output: { bytesize: text.length } });
+  });
+
+  it('gives up on the trace after a bounded number of tries, then still sends the final state', async () => {
+    trace.write('never accepted\n');
+    trace.finish();
+    for (let i = 0; i < FINAL_UPDATE_RETRY_LIMIT + 5; i++) coordinator.patchAnswers.push({ status: 503 });
+    const clock = createInstantClock();
+    await sender(clock, null).finish({ state: 'success' });
+    expect(coordinator.patches).toHaveLength(FINAL_UPDATE_RETRY_LIMIT);
+    const waits = clock.sleeps.slice(0, FINAL_UPDATE_RETRY_LIMIT - 1);
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(Math.max(...waits)).toBe(RETRY_BACKOFF_MAX_MS);
+    expect(job.updates.at(-1)).toMatchObject({ state: 'success' });
   });
 });

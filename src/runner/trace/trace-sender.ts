@@ -11,6 +11,15 @@
  * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
  * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
  * resending on 202 (and errors) up to 10 times with backoff.
+ *
+ * Coordinator outages (a restart, a database down): a PATCH or PUT that gets no answer
+ * (connection refused or reset), a 5xx or a 429 is sent again, the same bytes from the last
+ * acknowledged offset, so nothing is lost or sent twice. While the job runs, the loop simply tries
+ * again at the next interval. At the end, `finish()` retries the remaining PATCHes, then the final
+ * PUT, each up to FINAL_UPDATE_RETRY_LIMIT times, waiting 1 s doubling up to RETRY_BACKOFF_MAX_MS
+ * (60 s) between tries, or the answer's `Retry-After` when longer (honoured up to
+ * RETRY_AFTER_MAX_MS, 5 min): a job that ends while its coordinator is down for up to about 4
+ * minutes still reports its whole log and its state.
  */
 import { TRACE_PATCH_LIMIT, type RemoteJobStatus, type UpdateJobRequest } from '../../api/runner-api.js';
 import type { Clock } from '../../shared/clock.js';
@@ -22,6 +31,9 @@ export const DEFAULT_UPDATE_INTERVAL_MS = 3000;
 export const MAX_UPDATE_INTERVAL_MS = 15 * 60 * 1000;
 export const FORCE_SEND_INTERVAL_MS = 30_000;
 export const FINAL_UPDATE_RETRY_LIMIT = 10;
+export const RETRY_BACKOFF_START_MS = 1000;
+export const RETRY_BACKOFF_MAX_MS = 60_000;
+export const RETRY_AFTER_MAX_MS = 5 * 60 * 1000;
 
 export type RemoteVerdict = 'cancel' | 'abort';
 
@@ -34,7 +46,7 @@ export interface TraceSenderOptions {
   logger: Logger;
   /** Called when the coordinator asks to cancel (graceful) or abort (hard) the job. */
   onRemoteVerdict(verdict: RemoteVerdict): void;
-  /** Maximum wait between final-update retries (tests shorten it). */
+  /** Maximum wait between final retries (default RETRY_BACKOFF_MAX_MS; tests shorten it). */
   maxBackoffMs?: number;
 }
 
@@ -63,83 +75,6 @@ export function verdictOf(status: number, jobStatus: RemoteJobStatus | undefined
   return null;
 }
 
-function traceOutput(trace: JobTrace): NonNullable<UpdateJobRequest['output']> {
-  return { checksum: trace.checksum(), bytesize: trace.size };
-}
-
-/**
- * PUTs the final state with the trace's checksum and size; resends on 202 (after the interval the
- * coordinator asks for) and on errors (with backoff), up to FINAL_UPDATE_RETRY_LIMIT times.
- */
-async function sendFinalUpdate(options: TraceSenderOptions, final: FinalState): Promise<number> {
-  const { client, jobId, jobToken, trace, clock, logger } = options;
-  const maxBackoff = options.maxBackoffMs ?? 60 * 60 * 1000;
-  let backoff = 1000;
-  let status = 0;
-  for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
-    const state = await client.updateJob(jobId, jobToken, {
-      ...final,
-      output: traceOutput(trace),
-      checksum: trace.checksum(),
-    });
-    status = state.status;
-    if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400) return status;
-    const accepted = Math.min(
-      (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
-      MAX_UPDATE_INTERVAL_MS,
-    );
-    logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
-    await clock.sleep(status === 202 ? accepted : Math.min(backoff, maxBackoff));
-    backoff = Math.min(backoff * 2, maxBackoff);
-  }
-  logger.error({ jobId, status }, 'final job update failed');
-  return status;
-}
-
-/** Full chunks go out as soon as they are written; off after a failed PATCH until one succeeds. */
-function streamingGate() {
-  let streaming = true;
-  let draining = false;
-  return {
-    /** Starts a drain (`flush`) unless streaming is off or a drain is running already. */
-    drain(flush: () => Promise<boolean>): void {
-      if (!streaming || draining) return;
-      draining = true;
-      void flush().then(
-        (ok) => {
-          draining = false;
-          streaming = ok;
-        },
-        () => {
-          draining = false;
-          streaming = false;
-        },
-      );
-    },
-    /** After a flush of the interval loop: streaming again when it succeeded, off when it failed. */
-    resume(ok: boolean): void {
-      streaming = ok;
-    },
-  };
-}
-
-/** Runs `tick` after each interval (read anew every time) until `signal` aborts. */
-async function everyInterval(
-  clock: Clock,
-  signal: AbortSignal,
-  intervalMs: () => number,
-  tick: () => Promise<void>,
-): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await clock.sleep(intervalMs(), signal);
-    } catch {
-      return;
-    }
-    await tick();
-  }
-}
-
 export function createTraceSender(options: TraceSenderOptions): TraceSender {
   const { client, jobId, jobToken, trace, clock, logger } = options;
   const loopController = new AbortController();
@@ -151,15 +86,25 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
   let sending: Promise<boolean> = Promise.resolve(true);
   /** The coordinator no longer knows the job (403/404): stop resending. */
   let gone = false;
-  const streaming = streamingGate();
+  /** Full chunks go out as soon as they are written (off after a failed PATCH until one succeeds). */
+  let streaming = true;
+  let draining = false;
   let unsubscribe: (() => void) | undefined;
 
+  /** The last refusal's `Retry-After`, until an answer accepts something again. */
+  let retryAfterMs = 0;
+
   function observe(state: RemoteState): void {
+    retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
     if (state.updateInterval !== undefined)
       intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
     if (state.status === 403 || state.status === 404) gone = true;
     const verdict = verdictOf(state.status, state.jobStatus);
     if (verdict) options.onRemoteVerdict(verdict);
+  }
+
+  function output(): NonNullable<UpdateJobRequest['output']> {
+    return { checksum: trace.checksum(), bytesize: trace.size };
   }
 
   /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
@@ -189,26 +134,87 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
 
   /** After each append: a full unsent chunk starts a drain unless one is running already. */
   function onGrow(): void {
-    if (!gone && trace.size - sent >= TRACE_PATCH_LIMIT) streaming.drain(flush);
+    if (!streaming || draining || gone || trace.size - sent < TRACE_PATCH_LIMIT) return;
+    draining = true;
+    void flush().then(
+      (ok) => {
+        draining = false;
+        streaming = ok;
+      },
+      () => {
+        draining = false;
+        streaming = false;
+      },
+    );
   }
 
   async function keepAlive(): Promise<void> {
     if (clock.monotonic() - lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, intervalMs)) return;
     lastContactAt = clock.monotonic();
-    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: traceOutput(trace) }));
+    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: output() }));
   }
 
-  /** Each update interval: send what is unsent, then a keep-alive when that worked. */
-  async function tick(): Promise<void> {
-    const ok = await flush();
-    streaming.resume(ok);
-    if (ok) await keepAlive();
+  async function run(): Promise<void> {
+    while (!loopController.signal.aborted) {
+      try {
+        await clock.sleep(Math.max(intervalMs, retryAfterMs), loopController.signal);
+      } catch {
+        return;
+      }
+      const ok = await flush();
+      streaming = ok;
+      if (ok) await keepAlive();
+    }
+  }
+
+  const maxBackoff = options.maxBackoffMs ?? RETRY_BACKOFF_MAX_MS;
+
+  /** The wait before the next final try: the backoff, or the server's Retry-After when longer. */
+  function retryWait(backoff: number): number {
+    return Math.max(Math.min(backoff, maxBackoff), retryAfterMs);
+  }
+
+  /** Sends what is left of the trace, retrying through an outage; true when all was accepted. */
+  async function flushWithRetries(): Promise<boolean> {
+    let backoff = RETRY_BACKOFF_START_MS;
+    for (let attempt = 1; ; attempt++) {
+      if ((await flush()) || gone) return !gone;
+      if (attempt >= FINAL_UPDATE_RETRY_LIMIT) return false;
+      logger.debug({ jobId, sent, size: trace.size, attempt }, 'trace not accepted; retrying');
+      await clock.sleep(retryWait(backoff));
+      backoff *= 2;
+    }
+  }
+
+  async function sendFinal(final: FinalState): Promise<number> {
+    let backoff = RETRY_BACKOFF_START_MS;
+    let status = 0;
+    for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
+      const state = await client.updateJob(jobId, jobToken, {
+        ...final,
+        output: output(),
+        checksum: trace.checksum(),
+      });
+      status = state.status;
+      retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
+      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400)
+        return status;
+      const accepted = Math.min(
+        (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
+        MAX_UPDATE_INTERVAL_MS,
+      );
+      logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
+      await clock.sleep(status === 202 ? accepted : retryWait(backoff));
+      backoff *= 2;
+    }
+    logger.error({ jobId, status }, 'final job update failed');
+    return status;
   }
 
   return {
     start() {
       unsubscribe ??= trace.onGrow(onGrow);
-      loop ??= everyInterval(clock, loopController.signal, () => intervalMs, tick);
+      loop ??= run();
     },
     flush,
     async finish(final) {
@@ -216,10 +222,9 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       loopController.abort();
       await loop;
       intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
-      for (let attempt = 0; attempt < FINAL_UPDATE_RETRY_LIMIT && !(await flush()) && !gone; attempt++) {
-        await clock.sleep(intervalMs);
-      }
-      return sendFinalUpdate(options, final);
+      if (!(await flushWithRetries()) && !gone)
+        logger.error({ jobId, sent, size: trace.size }, 'trace not fully accepted; sending the final state');
+      return sendFinal(final);
     },
     stop() {
       unsubscribe?.();

@@ -7,6 +7,7 @@
  * a region outage, a droplet that never boots, a lost create answer, a delete that answers 204 but
  * keeps the droplet (what GitLab's hanging-droplets-cleaner was written for).
  */
+import { background } from '../background.js';
 import { startEmuServer, type EmuAnswer, type EmuRequest, type EmuServer } from '../http-server.js';
 import type { MachineHost } from '../machine-host.js';
 
@@ -80,13 +81,9 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
   };
   const droplets = new Map<number, EmuDroplet>();
   const actions = new Map<number, EmuAction>();
-  const background = new Set<Promise<void>>();
+  const { track, settle } = background();
   let seq = 3_000_000;
   let base = '';
-  const track = (p: Promise<void>): void => {
-    background.add(p);
-    void p.finally(() => background.delete(p));
-  };
 
   function dropletJson(d: EmuDroplet): Record<string, unknown> {
     const v4 = d.address
@@ -311,7 +308,7 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
       return d;
     },
     async close() {
-      await Promise.all([...background]);
+      await settle();
       await server.close();
     },
   };

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { background } from '../background.js';
 import { startEmuServer, type EmuAnswer, type EmuRequest, type EmuServer } from '../http-server.js';
 import type { MachineHost } from '../machine-host.js';
 import { checkBearer, makeServiceAccount, type ServiceAccount } from './auth.js';
@@ -95,15 +96,11 @@ export async function startGceEmulator(o: {
   const instances = new Map<string, EmuInstance>();
   const operations = new Map<string, EmuOperation>();
   const byRequestId = new Map<string, string>();
-  const background = new Set<Promise<void>>();
+  const { track, settle } = background();
   let seq = 1000;
   let base = '';
   const self = (path: string): string => `${base}/compute/v1/projects/${project}/${path}`;
   const key = (zone: string, name: string): string => `${zone}/${name}`;
-  const track = (p: Promise<void>): void => {
-    background.add(p);
-    void p.finally(() => background.delete(p));
-  };
 
   function opJson(op: EmuOperation): Record<string, unknown> {
     return {
@@ -354,7 +351,7 @@ export async function startGceEmulator(o: {
     server,
     instances: () => [...instances.values()],
     async close() {
-      await Promise.all([...background]);
+      await settle();
       await server.close();
     },
   };

@@ -14,7 +14,8 @@ export type FakeStageBehaviour = number | 'hang' | Error;
 
 export interface FakeExecutorScript {
   prepare?: Error;
-  stages?: Partial<Record<BuildStage, FakeStageBehaviour>>;
+  /** A list: one behaviour per run of the stage, the last one repeated (attempt tests). */
+  stages?: Partial<Record<BuildStage, FakeStageBehaviour | FakeStageBehaviour[]>>;
   /** Text written to the job log by each stage that runs. */
   output?: Partial<Record<BuildStage, string>>;
 }
@@ -35,6 +36,14 @@ function hang(ctx: StageContext): Promise<number> {
 export function createFakeExecutorFactory(script: FakeExecutorScript = {}): FakeExecutorFactory {
   const calls: string[] = [];
   const jobs: ExecutorJob[] = [];
+  const runs = new Map<BuildStage, number>();
+  function behaviourOf(stage: BuildStage): FakeStageBehaviour {
+    const planned = script.stages?.[stage] ?? 0;
+    if (!Array.isArray(planned)) return planned;
+    const run = runs.get(stage) ?? 0;
+    runs.set(stage, run + 1);
+    return planned[Math.min(run, planned.length - 1)] ?? 0;
+  }
   function create(job: ExecutorJob): Executor {
     jobs.push(job);
     return {
@@ -46,7 +55,7 @@ export function createFakeExecutorFactory(script: FakeExecutorScript = {}): Fake
       async runStage(stage, ctx) {
         calls.push(stage);
         ctx.output.write(script.output?.[stage] ?? '');
-        const behaviour = script.stages?.[stage] ?? 0;
+        const behaviour = behaviourOf(stage);
         if (behaviour === 'hang') return { exitCode: await hang(ctx) };
         if (behaviour instanceof Error) throw behaviour;
         return { exitCode: behaviour };

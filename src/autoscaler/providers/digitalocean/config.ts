@@ -1,6 +1,8 @@
 /** The `plugin_config` table of the `digitalocean` provider (`plugin = "digitalocean"`): droplets. */
 import { z } from 'zod';
 
+import { cloudGroupName } from '../batch.js';
+
 export const digitaloceanProviderConfigSchema = z
   .object({
     region: z.string().min(1).describe('Region slug, e.g. `nyc1`.'),
@@ -78,10 +80,7 @@ export type DigitaloceanProviderConfig = z.output<typeof digitaloceanProviderCon
 
 /** The group name from the config or the runner name. PURE. */
 export function dropletGroup(config: DigitaloceanProviderConfig, runnerName: string): string {
-  if (config.name) return config.name;
-  const s = runnerName.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const g = /^[a-z]/.test(s) ? s : `r${s}`;
-  return g.slice(0, 12) || 'fleet';
+  return cloudGroupName(config.name, runnerName);
 }
 
 /** The tag every droplet of the group carries (listing and reconciling filter on it). PURE. */

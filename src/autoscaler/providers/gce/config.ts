@@ -1,6 +1,8 @@
 /** The `plugin_config` table of the `gce` provider (`plugin = "gce"`): Compute Engine instances. */
 import { z } from 'zod';
 
+import { cloudGroupName } from '../batch.js';
+
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
 export const gceProviderConfigSchema = z
@@ -116,10 +118,7 @@ export type GceProviderConfig = z.output<typeof gceProviderConfigSchema>;
 
 /** The group name from the config or the runner name. PURE. */
 export function gceGroup(config: GceProviderConfig, runnerName: string): string {
-  if (config.name) return config.name;
-  const s = runnerName.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const g = /^[a-z]/.test(s) ? s : `r${s}`;
-  return g.slice(0, 12) || 'fleet';
+  return cloudGroupName(config.name, runnerName);
 }
 
 /** A full resource URL or a path relative to the project. PURE. */
