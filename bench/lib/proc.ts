@@ -95,12 +95,20 @@ export function readRss(pid: number): { rssMiB: number; hwmMiB: number } | null 
 
 /** CPU time (user + system, s) a process has used so far, from /proc; null when gone. */
 export function readCpuSeconds(pid: number): number | null {
+  const times = readCpuTimes(pid);
+  return times === null ? null : times.user + times.system;
+}
+
+/** User and system (kernel) CPU seconds of a process so far, from /proc/PID/stat. */
+export function readCpuTimes(pid: number): { user: number; system: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // fields after the command name (which may hold spaces) start at ") "
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / CLOCK_TICKS_PER_SECOND;
+    return {
+      user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
+      system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
+    };
   } catch {
     return null;
   }

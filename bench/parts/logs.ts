@@ -7,7 +7,7 @@
 import path from 'node:path';
 
 import { createPipeline, createProjectWith, startBenchCoordinator, startBenchRunner } from '../lib/fleet.js';
-import { readCpuSeconds, readRss, RssSampler } from '../lib/proc.js';
+import { readCpuTimes, readRss, RssSampler } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
@@ -40,6 +40,12 @@ async function storedBytes(api: TestApi, projectId: number, jobId: number): Prom
   if (!res.body) return 0;
   for await (const chunk of res.body) n += (chunk as Uint8Array).byteLength;
   return n;
+}
+
+type CpuTimes = { user: number; system: number };
+
+function cpuSince(now: CpuTimes | null, before: CpuTimes | null): CpuTimes {
+  return { user: (now?.user ?? 0) - (before?.user ?? 0), system: (now?.system ?? 0) - (before?.system ?? 0) };
 }
 
 interface JobInfo {
@@ -75,7 +81,8 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
           '.gitlab-ci.yml': yaml(bytes),
         });
         const sampler = new RssSampler([coordinator.proc.pid, runner.pid]);
-        const cpuBefore = [readCpuSeconds(runner.pid) ?? 0, readCpuSeconds(coordinator.proc.pid) ?? 0];
+        const pids = [runner.pid, coordinator.proc.pid];
+        const cpuBefore = pids.map(readCpuTimes);
         const pipeline = await createPipeline(coordinator.api, project.id);
         const job = await coordinator.api.until(
           async () => {
@@ -90,10 +97,7 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
           250,
         );
         const peaks = sampler.stop();
-        const cpu = [
-          (readCpuSeconds(runner.pid) ?? 0) - (cpuBefore[0] ?? 0),
-          (readCpuSeconds(coordinator.proc.pid) ?? 0) - (cpuBefore[1] ?? 0),
-        ];
+        const cpu = pids.map((pid, i) => cpuSince(readCpuTimes(pid), cpuBefore[i] ?? null));
         const stored = await storedBytes(coordinator.api, project.id, job.id);
         const seconds = (Date.parse(job.finished_at ?? '') - Date.parse(job.started_at ?? '')) / 1000;
         const figures = {
@@ -106,8 +110,10 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
           coordinator_peak_rss_mib: round(peaks.get(coordinator.proc.pid) ?? null, 0),
           runner_idle_rss_mib: round(idle.runner, 0),
           coordinator_idle_rss_mib: round(idle.coordinator, 0),
-          runner_cpu_s: round(cpu[0] ?? 0, 2),
-          coordinator_cpu_s: round(cpu[1] ?? 0, 2),
+          runner_cpu_s: round((cpu[0]?.user ?? 0) + (cpu[0]?.system ?? 0), 2),
+          coordinator_cpu_s: round((cpu[1]?.user ?? 0) + (cpu[1]?.system ?? 0), 2),
+          runner_system_cpu_s: round(cpu[0]?.system ?? 0, 2),
+          coordinator_system_cpu_s: round(cpu[1]?.system ?? 0, 2),
         };
         const short =
           (figures.mb_per_s ?? 0) < LOG_TARGET.mbPerS ||
@@ -117,7 +123,7 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
           `  ${figures.log_mb} MB: ${figures.status}, stored ${figures.stored_mb} MB in ${figures.job_seconds} s = ${figures.mb_per_s} MB/s (target ≥ ${LOG_TARGET.mbPerS}); peak RSS runner ${figures.runner_peak_rss_mib} MiB, coordinator ${figures.coordinator_peak_rss_mib} MiB (target ≤ ${LOG_TARGET.peakRssMiB} each)${bytes === Math.max(...sizes) ? (short ? ' — SHORT of target' : ' — target met') : ''}`,
         );
         console.log(
-          `    CPU during the job: runner ${figures.runner_cpu_s} s, coordinator ${figures.coordinator_cpu_s} s`,
+          `    CPU during the job: runner ${figures.runner_cpu_s} s (kernel ${figures.runner_system_cpu_s} s), coordinator ${figures.coordinator_cpu_s} s (kernel ${figures.coordinator_system_cpu_s} s)`,
         );
         out.push(
           result(
@@ -135,7 +141,7 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
             {
               notes: [
                 'MB/s = stored bytes ÷ (finished_at − started_at): from the job printing to the log stored by the coordinator (1 MB = 10^6 bytes)',
-                'CPU = user + system time of each process from the pipeline creation to the job finishing (/proc/PID/stat); it does not depend on the machine load as the wall time does',
+                'CPU = user + system time of each process (system, the kernel share, also shown apart) from the pipeline creation to the job finishing (/proc/PID/stat); it does not depend on the machine load as the wall time does',
               ],
             },
           ),

@@ -84,6 +84,15 @@ export const predictiveSchema = z
       .max(100)
       .default(90)
       .describe("Percentile of the provider's measured boot times taken as one boot time."),
+    trend_window: duration('0s').describe(
+      'Burst detection (off by default, see docs/benchmarks.md): when the jobs of this last span (e.g. "10m") exceed what the measured rate expects by more than one large burst, the pool follows the recent rate (up to 4×); 0 = off.',
+    ),
+    cancel_surplus_boots: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Once no job waits and none arrived for one boot time, remove machines still booting beyond the kept slots (off by default, see docs/benchmarks.md).',
+      ),
     scale_in_delay: duration('5m').describe(
       'The idle pool shrinks only to the highest size wanted during this last span (hysteresis).',
     ),

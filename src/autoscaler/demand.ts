@@ -21,6 +21,8 @@ export interface DemandSettings {
   initialBootMs: number;
   /** Boot-time quantile used as "one boot time" (0–1). */
   bootQuantile: number;
+  /** The recent span compared with the history to detect a change of rate (0 = none). */
+  trendMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -38,6 +40,10 @@ export interface Forecast {
   spanMs: number;
   /** Mean job duration in ms (0 = none measured yet). */
   meanJobMs: number;
+  /** Jobs that arrived in the last `trendMs` (the recent rate, for burst detection). */
+  recentJobs: number;
+  /** The recent span, in ms (0 = no burst detection). */
+  trendMs: number;
 }
 
 export interface DemandModel {
@@ -126,7 +132,9 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       }
       bursts.sort((a, b) => a - b);
       const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
-      return { bootMs: boot, jobs: bursts.length, bursts, spanMs, meanJobMs };
+      const recentJobs =
+        s.trendMs > 0 ? arrivals.filter((t) => t > nowMs - s.trendMs && t <= nowMs).length : 0;
+      return { bootMs: boot, jobs: bursts.length, bursts, spanMs, meanJobMs, recentJobs, trendMs: s.trendMs };
     },
   };
 }

@@ -116,7 +116,7 @@ export function autoscalerMetrics(registry: Registry): AutoscalerMetrics {
     decisions: counter(
       registry,
       'flotilla_autoscaler_decisions_total',
-      'Machines created or removed, by action (create, remove) and reason (waiting_jobs, idle_count, predicted_demand, idle_time, above_predicted_demand, max_use_count, ready_failed, broken, lost, shutdown, adopted_busy).',
+      'Machines created or removed, by action (create, remove) and reason (waiting_jobs, idle_count, predicted_demand, idle_time, above_predicted_demand, surplus_booting, max_use_count, ready_failed, broken, lost, shutdown, adopted_busy).',
       ['runner', 'action', 'reason'],
     ),
   };

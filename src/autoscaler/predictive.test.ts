@@ -7,6 +7,8 @@ import {
   createPlanner,
   predictedIdle,
   predictiveRemovals,
+  rateTrend,
+  surplusBooting,
   unusedPaidMs,
   type PredictiveSettings,
 } from './predictive.js';
@@ -20,6 +22,7 @@ const demandSettings: DemandSettings = {
   days: 7,
   initialBootMs: MIN,
   bootQuantile: 0.9,
+  trendMs: 0,
 };
 
 const policy: PredictiveSettings = {
@@ -30,6 +33,7 @@ const policy: PredictiveSettings = {
   billingIncrementMs: 1000,
   maxIdle: 0,
   bootHedge: 0,
+  cancelSurplusBoots: false,
 };
 
 /** A forecast over one hour with the given burst positions. */
@@ -39,6 +43,8 @@ const forecast = (bursts: number[], over: Partial<Forecast> = {}): Forecast => (
   bursts: [...bursts].sort((a, b) => a - b),
   spanMs: HOUR,
   meanJobMs: 0,
+  recentJobs: 0,
+  trendMs: 0,
   ...over,
 });
 
@@ -124,6 +130,32 @@ describe('predictive idle pool', () => {
     expect(predictedIdle(forecast(b, { meanJobMs: MIN / 2 }), policy, 3).detail.expectedReleases).toBe(3);
   });
 
+  it('follows a recent rate above the measured one by more than one large burst', () => {
+    // An hour of 60 jobs (bursts of 5, percentile 5): 10 expected in a 10-minute window.
+    const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
+    const window = { trendMs: 10 * MIN };
+    // 14 recent jobs: 4 above the expected 10, less than one burst of 5 — no change detected.
+    expect(rateTrend(forecast(b, { ...window, recentJobs: 14 }), 5)).toBe(1);
+    // 40 recent jobs: a spike at 4× the measured rate (30 above, six bursts' worth).
+    expect(rateTrend(forecast(b, { ...window, recentJobs: 40 }), 5)).toBe(4);
+    // No job in the window: no change (the pool shrinks through the history, not at once).
+    expect(rateTrend(forecast(b, { ...window, recentJobs: 0 }), 5)).toBe(1);
+    // Detection off.
+    expect(rateTrend(forecast(b, { recentJobs: 40 }), 5)).toBe(1);
+  });
+
+  it('holds the slots the recent rate uses often enough', () => {
+    // One burst of 10 in the measured hour: each slot is used once an hour, below once per
+    // use_within (30 min), so nothing is held ...
+    const b = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(predictedIdle(forecast(b, { trendMs: 10 * MIN, recentJobs: 1 }), policy, 0).slots).toBe(0);
+    // ... but 30 jobs in the last 10 minutes (28.3 above the 1.7 expected) is 4× (capped): slot k
+    // is then expected 4 times an hour, twice per use_within, and all 10 are held.
+    const spike = predictedIdle(forecast(b, { trendMs: 10 * MIN, recentJobs: 30 }), policy, 0);
+    expect(spike.detail.trend).toBe(4);
+    expect(spike.slots).toBe(10);
+  });
+
   it('caps the pool at max_idle and holds nothing without demand', () => {
     const b = Array.from({ length: 12 }, () => [1, 2, 3, 4, 5]).flat();
     expect(predictedIdle(forecast(b), { ...policy, maxIdle: 3 }, 0).slots).toBe(3);
@@ -140,6 +172,20 @@ describe('predictive idle pool', () => {
 });
 
 describe('predictive scale-in', () => {
+  it('cancels the youngest booting machines beyond the needed slots', () => {
+    const booting = [
+      { key: 'b1', createdAtMs: 0 },
+      { key: 'b2', createdAtMs: 20_000 },
+      { key: 'b3', createdAtMs: 10_000 },
+    ];
+    // 2 free + 3 booting = 5 slots for 3 needed: the two youngest (b2, then b3) go.
+    expect(surplusBooting(booting, 5, 3, 1).map((r) => r.key)).toEqual(['b2', 'b3']);
+    // 5 needed: none.
+    expect(surplusBooting(booting, 5, 5, 1)).toEqual([]);
+    // Machines of 2 slots: 8 slots for 5 needed, one machine (2 slots) can go, not two.
+    expect(surplusBooting(booting, 8, 5, 2).map((r) => r.reason)).toEqual(['surplus_booting']);
+  });
+
   const idle = (key: string, createdAtMs: number, idleSinceMs: number) => ({
     key,
     createdAtMs,

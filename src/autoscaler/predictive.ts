@@ -13,7 +13,9 @@
  *     paid for all day);
  * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
  * that takes a released slot waits no longer than it would for the machine a new slot needs).
- * gitlab-runner's idle_count / scale_factor stay a floor.
+ * gitlab-runner's idle_count / scale_factor stay a floor. Burst detection: when the jobs of the
+ * last `trend_window` differ from what the measured rate expects by more than one large burst, the
+ * slot use rates are scaled up by the recent rate over the measured one (up to 4×, see rateTrend).
  *
  * Scale-in keeps the highest target of the last `scale_in_delay` (hysteresis); an idle machine
  * above it is removed once idle past idle_time, except while its paid time (billing minimum and
@@ -40,6 +42,8 @@ export interface PredictiveSettings {
   maxIdle: number;
   /** Extra machines for jobs that wait for a boot, as a share of them. */
   bootHedge: number;
+  /** Remove booting machines beyond the kept slots once a burst is over. */
+  cancelSurplusBoots: boolean;
 }
 
 export interface IdleGoal {
@@ -51,6 +55,8 @@ export interface IdleGoal {
     percentileSlots: number;
     usedSlots: number;
     expectedReleases: number;
+    /** Recent arrival rate over the measured one (burst detection; 1 = no change detected). */
+    trend: number;
   };
 }
 
@@ -71,12 +77,29 @@ function uses(sorted: readonly number[], k: number): number {
   return firstAtLeast(sorted, k + 1) - firstAtLeast(sorted, k);
 }
 
+/**
+ * Burst detection: the recent arrival rate over the measured one, when the recent jobs exceed what
+ * the measured rate expects by more than one large burst (`burstSlots`, the percentile burst: a
+ * single pipeline explains less); else 1. At most 4. Only upwards: a quiet spell shrinks the pool
+ * through the history and the hysteresis, as a refill takes a whole boot. PURE.
+ */
+export function rateTrend(f: Forecast, burstSlots: number): number {
+  if (f.trendMs <= 0 || f.spanMs <= 0) return 1;
+  const expected = (f.jobs * f.trendMs) / f.spanMs;
+  if (f.recentJobs - expected <= Math.max(1, burstSlots)) return 1;
+  return Math.min(4, f.recentJobs / Math.max(1, expected));
+}
+
 /** The idle slots the forecast asks for with `inUse` slots busy. PURE. */
 export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number): IdleGoal {
   const percentileSlots = quantile(f.bursts, s.waitQuantile);
+  const trend = rateTrend(f, percentileSlots);
   let usedSlots = 0;
   if (f.spanMs > 0)
-    while (usedSlots < percentileSlots && (uses(f.bursts, usedSlots + 1) * s.useWithinMs) / f.spanMs >= 1)
+    while (
+      usedSlots < percentileSlots &&
+      (uses(f.bursts, usedSlots + 1) * trend * s.useWithinMs) / f.spanMs >= 1
+    )
       usedSlots++;
   const expectedReleases = f.meanJobMs > 0 ? Math.floor(inUse * Math.min(1, f.bootMs / f.meanJobMs)) : 0;
   let slots = Math.max(0, usedSlots - expectedReleases);
@@ -89,6 +112,7 @@ export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number)
       percentileSlots,
       usedSlots,
       expectedReleases,
+      trend: Math.round(trend * 100) / 100,
     },
   };
 }
@@ -103,7 +127,7 @@ export function unusedPaidMs(createdAtMs: number, nowMs: number, s: PredictiveSe
 
 export interface Removal {
   key: string;
-  reason: 'above_predicted_demand';
+  reason: 'above_predicted_demand' | 'surplus_booting';
 }
 
 /**
@@ -130,6 +154,35 @@ export function predictiveRemovals(
     if (left - c.free < keepSlots) continue;
     out.push({ key: c.key, reason: 'above_predicted_demand' });
     left -= c.free;
+  }
+  return out;
+}
+
+/** A machine still booting, as scale-in sees it. */
+export interface BootingCandidate {
+  key: string;
+  createdAtMs: number;
+}
+
+/**
+ * Machines still booting that no waiting job and no kept slot needs any more (running jobs freed
+ * the slots they were created for): the youngest first, as they have the most boot time left to
+ * pay for. `supply` = free slots + slots of the booting machines; `need` = waiting jobs + kept
+ * slots. PURE.
+ */
+export function surplusBooting(
+  booting: readonly BootingCandidate[],
+  supply: number,
+  need: number,
+  perMachine: number,
+): Removal[] {
+  const out: Removal[] = [];
+  if (perMachine <= 0) return out;
+  let left = supply;
+  for (const b of [...booting].sort((x, y) => y.createdAtMs - x.createdAtMs)) {
+    if (left - perMachine < need) break;
+    out.push({ key: b.key, reason: 'surplus_booting' });
+    left -= perMachine;
   }
   return out;
 }
@@ -165,6 +218,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       days: c.history_days,
       initialBootMs: c.initial_boot_time * 1000,
       bootQuantile: c.boot_time_percentile / 100,
+      trendMs: c.trend_window * 1000,
     },
     policy: {
       waitQuantile: c.wait_percentile / 100,
@@ -174,6 +228,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       billingIncrementMs: c.billing_increment * 1000,
       maxIdle: c.max_idle,
       bootHedge: c.boot_hedge,
+      cancelSurplusBoots: c.cancel_surplus_boots,
     },
   };
 }
@@ -188,6 +243,8 @@ export interface Planner {
   keep(nowMs: number): number;
   /** Whether jobs arrived lately (machines with unused paid time are then kept). */
   demandLikely(): boolean;
+  /** One boot time as the last goal measured it, in ms. */
+  bootMs(): number;
 }
 
 export function createPlanner(c: PredictiveConfig): Planner {
@@ -195,17 +252,20 @@ export function createPlanner(c: PredictiveConfig): Planner {
   const demand = createDemandModel(ds);
   const hysteresis = createHysteresis(policy.scaleInDelayMs);
   let likely = false;
+  let bootMs = ds.initialBootMs;
   return {
     demand,
     settings: policy,
     goal(nowMs, inUse) {
       const f = demand.forecast(nowMs);
       likely = f.jobs > 0;
+      bootMs = f.bootMs;
       const g = predictedIdle(f, policy, inUse);
       hysteresis.record(nowMs, g.slots);
       return g;
     },
     keep: (nowMs) => hysteresis.keep(nowMs),
     demandLikely: () => likely,
+    bootMs: () => bootMs,
   };
 }

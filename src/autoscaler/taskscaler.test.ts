@@ -238,4 +238,27 @@ describe('taskscaler', () => {
     expect(s.scaler.machines()).toHaveLength(0);
     expect((await removed()) - before).toBe(3);
   });
+
+  it('predictive cancel_surplus_boots: a booting machine no job needs any more goes, one boot after the last job', async () => {
+    const run = async (cancel: boolean): Promise<{ states: string[]; metrics: string }> => {
+      const s = await setup({
+        predictive: { enabled: true, boot_hedge: 0, initial_boot_time: '3s', cancel_surplus_boots: cancel },
+      });
+      const abort = new AbortController();
+      s.scaler.acquire('gone', { signal: abort.signal }).catch(() => undefined);
+      await ticks(s, 2);
+      expect(s.scaler.machines().map((m) => m.state)).toEqual(['creating']);
+      // The job is cancelled while its machine boots (10 s): nothing needs the machine now.
+      abort.abort();
+      await ticks(s, 4);
+      return { states: s.scaler.machines().map((m) => m.state), metrics: await s.registry.metrics() };
+    };
+    const on = await run(true);
+    expect(on.states).toEqual([]);
+    expect(on.metrics).toContain(
+      'flotilla_autoscaler_decisions_total{runner="r1",action="remove",reason="surplus_booting"} 1',
+    );
+    // Off (the default): the machine boots on.
+    expect((await run(false)).states).toEqual(['creating']);
+  });
 });

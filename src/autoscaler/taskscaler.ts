@@ -28,9 +28,16 @@ import {
 } from './machines.js';
 import { machineLease, type Lease, type LeaseHost } from './lease.js';
 import type { AutoscalerMetrics } from './metrics.js';
-import { activePolicy, idleTarget, instancesToRemove, machinesFor, type Limits } from './policy.js';
+import {
+  activePolicy,
+  idleTarget,
+  instancesToRemove,
+  machinesFor,
+  slotsPerNewInstance,
+  type Limits,
+} from './policy.js';
 import type { PolicyConfig, PredictiveConfig } from './autoscaler-config.js';
-import { createPlanner, predictiveRemovals } from './predictive.js';
+import { createPlanner, predictiveRemovals, surplusBooting } from './predictive.js';
 import { PartialUpdateError, splitKey } from './provider-group.js';
 import { wakeableDelay } from './throttle.js';
 import type { ConnectInfo, InstanceGroup, InstanceState } from './providers/provider.js';
@@ -96,6 +103,8 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
   /** Why the last new machine was removed before it became ready (for a job that times out waiting). */
   let lastReadyFailure: string | null = null;
   let pending = 0;
+  /** When the last job asked for a slot (booting machines are not cancelled within a boot of it). */
+  let lastArrivalMs = -Infinity;
   let nextUpdateMs = 0;
   let dirty = false;
   let wake: (() => void) | null = null;
@@ -377,6 +386,8 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
       free -= c.free;
     }
     const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(now())) + s.waiting;
+    const quiet = s.waiting === 0 && now() - lastArrivalMs >= planner.bootMs();
+    if (planner.settings.cancelSurplusBoots && quiet) cancelSurplus(free, keep);
     const removals = predictiveRemovals(
       candidates.filter((c) => !c.usedUp),
       free,
@@ -389,6 +400,20 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     for (const r of removals) {
       const m = machines.get(r.key);
       if (m) remove(m, `idle above the predicted demand (keeping ${keep} free slots)`, r.reason);
+    }
+  }
+
+  /**
+   * Once no job waits and none arrived for one boot time (the burst is over), machines still
+   * booting beyond the kept slots go: running jobs freed the slots they were created for, or a
+   * boot hedge has served its jobs.
+   */
+  function cancelSurplus(free: number, keep: number): void {
+    const booting = [...machines.values()].filter((m) => m.state === 'creating');
+    const per = slotsPerNewInstance(limits);
+    for (const r of surplusBooting(booting, free + booting.length * per, keep, per)) {
+      const m = machines.get(r.key);
+      if (m) remove(m, `booting above the kept ${keep} free slots`, r.reason);
     }
   }
 
@@ -428,6 +453,7 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
         else {
           waiters.push(w);
           planner?.demand.arrival(now());
+          lastArrivalMs = now();
         }
         dispatch();
         nextUpdateMs = Math.min(nextUpdateMs, now() + timing.updateExpectingMs);

@@ -3,12 +3,14 @@
  * job (transitions follow finished jobs) and frees no resource group, and a pipeline with a
  * running job is `running` whatever its other jobs (see compositeStatus). So a claim of a job
  * without an environment changes exactly one thing: a pipeline that was not `running` becomes
- * `running`. That is one compare-and-set write on the status read after the claim; when the
- * pipeline moved in between (another processing, another coordinator), the write does not apply
- * and the caller processes the pipeline in full instead.
+ * `running`. That is one compare-and-set write on the status read after the claim. When the
+ * pipeline moved in between, the write does not apply: usually another claim of the same pipeline
+ * wrote `running` first (many jobs of a pipeline start at once), and then nothing is left to do;
+ * otherwise (a cancel, another coordinator) the pipeline is processed in full.
  */
 import type { PipelineRecord } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
+import { processPipeline } from './process-pipeline.js';
 
 /**
  * Marks the pipeline `running` if it still has the status it was read with; returns the pipelines
@@ -30,4 +32,12 @@ export async function markRunningAfterClaim(
     'pipeline status changed',
   );
   return pipeline.parentPipelineId === null ? [] : [pipeline.parentPipelineId];
+}
+
+/** The pipelines to process after the claim's write (see above), reading the pipeline once more only when the write did not apply. */
+export async function afterClaim(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<number[]> {
+  const moved = await markRunningAfterClaim(deps, pipeline);
+  if (moved) return moved;
+  const current = await deps.store.getPipeline(pipeline.id);
+  return current?.status === 'running' ? [] : processPipeline(deps, pipeline.id);
 }

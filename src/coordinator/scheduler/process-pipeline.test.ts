@@ -11,7 +11,7 @@ import { createTestStore } from '../store/create-store.js';
 import type { JobFilter, JobRecord, NewJob, Store } from '../store/store.js';
 import type { SchedulerDeps } from './deps.js';
 import type { RepositoryReader } from './repository.js';
-import { markRunningAfterClaim } from './after-claim.js';
+import { afterClaim, markRunningAfterClaim } from './after-claim.js';
 import { processPipeline } from './process-pipeline.js';
 import { needsProcessingAfterClaim } from './scheduler.js';
 import { RunnerQueue } from './runner-queue.js';
@@ -250,5 +250,27 @@ describe('processPipeline', () => {
     expect(writes).toEqual([]);
     // A pipeline that moved since it was read is not written: the caller processes it in full.
     expect(await markRunningAfterClaim(deps, read!)).toBeNull();
+  });
+
+  it('after two claims that read the pipeline pending, the second write does not apply and no job list follows', async () => {
+    const p = await pipeline(await project(), [job('a', 0), job('b', 0)]);
+    await processPipeline(deps, p.id);
+    const [a, b] = p.jobs as [JobRecord, JobRecord];
+    await store.updateJob(a.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    await store.updateJob(b.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    const read = await store.getPipeline(p.id);
+    listed = [];
+    writes = [];
+    expect(await afterClaim(deps, read!)).toEqual([]);
+    expect(await afterClaim(deps, read!)).toEqual([]);
+    expect(writes).toEqual(['updatePipeline', 'updatePipeline']);
+    expect(listed).toEqual([]);
+    expect((await store.getPipeline(p.id))?.status).toBe('running');
+    // Moved elsewhere (a cancel): the full processing decides.
+    await store.updatePipeline(p.id, { status: 'canceling' });
+    listed = [];
+    await afterClaim(deps, read!);
+    expect(listed).toHaveLength(1);
+    expect((await store.getPipeline(p.id))?.status).toBe('running');
   });
 });

@@ -6,7 +6,7 @@
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
-import { markRunningAfterClaim } from './after-claim.js';
+import { afterClaim } from './after-claim.js';
 import { afterFinish } from './after-finish.js';
 import { isBridge } from './bridges.js';
 import { cancelRedundant } from './auto-cancel.js';
@@ -115,11 +115,7 @@ export class Scheduler {
   async #afterClaim(claimed: ClaimedJob): Promise<void> {
     const { pipeline, job } = claimed;
     if (!pipeline || job.definition.environment) return this.process(job.pipelineId);
-    await this.#serial(
-      pipeline.id,
-      async () =>
-        (await markRunningAfterClaim(this.deps, pipeline)) ?? processPipeline(this.deps, pipeline.id),
-    );
+    await this.#serial(pipeline.id, () => afterClaim(this.deps, pipeline));
   }
 
   /** Returns a claimed job whose runner never got the answer to the queue. */
