@@ -66,12 +66,13 @@ function bounded(work: Promise<void>, ms: number): Promise<void> {
 
 type Stage = Exclude<BuildStage, 'prepare_executor'>;
 
-export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactoryOptions): ExecutorFactory {
-  const docker = dockerConfigSchema.parse(o.docker);
+/** The docker executor factory of each machine's engine, made once per engine address and certificates. */
+function machineDockerFactories(
+  o: DockerAutoscalerFactoryOptions,
+  docker: DockerConfig,
+): (connect: ConnectInfo) => ExecutorFactory {
   const factories = new Map<string, ExecutorFactory>();
-  const maxAttempts = o.maxAttempts ?? 3;
-
-  function dockerFor(connect: ConnectInfo): ExecutorFactory {
+  return (connect) => {
     const key = `${connect.dockerHost}|${connect.tls?.certPath ?? ''}`;
     let f = factories.get(key);
     if (!f) {
@@ -95,143 +96,171 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
       factories.set(key, f);
     }
     return f;
-  }
-
-  const liveness: LivenessOptions = {
-    clock: o.clock,
-    ping: o.ping ?? engineAnswers,
-    ...DEFAULT_LIVENESS,
-    ...o.liveness,
   };
+}
 
-  /** Whether `err` means the machine is gone: the watch said so, or its engine no longer answers. */
-  async function dead(lease: Lease, err: unknown): Promise<boolean> {
-    if (err instanceof MachineLostError || lease.lost) return true;
-    return liveness.ping(lease.connect, liveness.timeoutMs).then(
-      () => lease.lost,
-      () => true,
+/** Whether `err` means the machine is gone: the watch said so, or its engine no longer answers. */
+async function machineDead(liveness: LivenessOptions, lease: Lease, err: unknown): Promise<boolean> {
+  if (err instanceof MachineLostError || lease.lost) return true;
+  return liveness.ping(lease.connect, liveness.timeoutMs).then(
+    () => lease.lost,
+    () => true,
+  );
+}
+
+/** What every job's executor shares: the fleet, the liveness watch and each machine's executor factory. */
+interface MachineJobDeps {
+  o: DockerAutoscalerFactoryOptions;
+  liveness: LivenessOptions;
+  maxAttempts: number;
+  executorFor: (connect: ConnectInfo) => ExecutorFactory;
+}
+
+/** Tells the job log that machine `id` was lost: the job goes on from `from` on another, or gives up. */
+function sayMachineLost(
+  ctx: StageContext,
+  m: { id: string; reason: string; attempts: number; maxAttempts: number; from: BuildStage },
+): void {
+  if (m.attempts >= m.maxAttempts) {
+    ctx.output.write(
+      `${RED}ERROR: Machine ${m.id} was lost (${m.reason}); ${m.attempts} machines tried${RESET}\n`,
     );
+    throw new MachineLostError(m.id, `${m.reason}; gave up after ${m.attempts} machines`);
+  }
+  ctx.output.write(
+    `\n${YELLOW}WARNING: Machine ${m.id} was lost (${m.reason}).${RESET}\n` +
+      `${YELLOW}Retrying the job on another machine from ${m.from} (machine ${m.attempts + 1} of ${m.maxAttempts})...${RESET}\n`,
+  );
+}
+
+/** Runs the stages that had succeeded again on a new machine; throws when one fails there. */
+async function replayStages(
+  ran: readonly Stage[],
+  ctx: StageContext,
+  run: (stage: Stage) => Promise<StageResult>,
+): Promise<void> {
+  if (ran.length === 0) return;
+  ctx.output.write(`Running the finished stages again on the new machine: ${ran.join(', ')}\n`);
+  for (const earlier of ran) {
+    const { exitCode } = await run(earlier);
+    if (exitCode !== 0) throw new Error(`${earlier} failed again on the new machine (exit code ${exitCode})`);
+  }
+}
+
+/** Takes a slot on a machine (at the front of the queue after the first machine) and says which. */
+async function acquireMachine(
+  o: DockerAutoscalerFactoryOptions,
+  job: ExecutorJob,
+  ctx: StageContext,
+  a: { attempts: number; log: Logger },
+): Promise<Lease> {
+  const l = await o.scaler.acquire(`job-${job.payload.id}`, { signal: ctx.signal, front: a.attempts > 1 });
+  ctx.output.write(`Running on machine ${l.connect.id} (${l.connect.dockerHost}) via docker-autoscaler...\n`);
+  a.log.info({ machine: l.key, attempt: a.attempts }, 'job acquired a machine');
+  return l;
+}
+
+/** One job's executor: a slot on a machine, moving to another (and replaying) when its machine is lost. */
+function createJobExecutor(job: ExecutorJob, d: MachineJobDeps): Executor {
+  const { o, liveness, maxAttempts } = d;
+  const log = o.logger.child({ jobId: job.payload.id });
+  let lease: Lease | null = null;
+  let inner: Executor | null = null;
+  let attempts = 0;
+  const ran: Stage[] = [];
+
+  async function drop(broken: boolean): Promise<void> {
+    const i = inner;
+    const l = lease;
+    inner = null;
+    lease = null;
+    // A lost machine is being removed with everything on it; its engine may never answer.
+    if (i && !broken && !l?.lost) await bounded(i.cleanup(), CLEANUP_TIMEOUT_MS);
+    l?.release({ broken });
   }
 
-  function create(job: ExecutorJob): Executor {
-    const log = o.logger.child({ jobId: job.payload.id });
-    let lease: Lease | null = null;
-    let inner: Executor | null = null;
-    let attempts = 0;
-    const ran: Stage[] = [];
-
-    async function drop(broken: boolean): Promise<void> {
-      const i = inner;
-      const l = lease;
-      inner = null;
-      lease = null;
-      // A lost machine is being removed with everything on it; its engine may never answer.
-      if (i && !broken && !l?.lost) await bounded(i.cleanup(), CLEANUP_TIMEOUT_MS);
-      l?.release({ broken });
-    }
-
-    function onMachine<T>(ctx: StageContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-      if (!lease) throw new Error('the job has no machine (its preparation failed or its machine was lost)');
-      return whileAlive(liveness, lease, ctx.signal, work);
-    }
-
-    async function attach(ctx: StageContext): Promise<void> {
-      for (;;) {
-        attempts++;
-        const l = await o.scaler.acquire(`job-${job.payload.id}`, {
-          signal: ctx.signal,
-          front: attempts > 1,
-        });
-        lease = l;
-        ctx.output.write(
-          `Running on machine ${l.connect.id} (${l.connect.dockerHost}) via docker-autoscaler...\n`,
-        );
-        log.info({ machine: l.key, attempt: attempts }, 'job acquired a machine');
-        const i = (o.machineExecutors ?? dockerFor)(l.connect).create(job);
-        inner = i;
-        try {
-          await onMachine(ctx, (signal) => i.prepare({ ...ctx, signal }));
-          l.started();
-          return;
-        } catch (err) {
-          await leaveLostMachine(ctx, err, 'prepare_executor');
-        }
-      }
-    }
-
-    /** Rethrows unless the machine is lost; else removes it and says so in the job log. */
-    async function leaveLostMachine(ctx: StageContext, err: unknown, from: BuildStage): Promise<void> {
-      const l = lease;
-      if (ctx.signal.aborted || !l || !(await dead(l, err))) throw err;
-      const id = l.connect.id;
-      const reason =
-        err instanceof MachineLostError
-          ? err.reason
-          : `${errorMessage(err)}; then its Docker Engine did not answer`;
-      log.warn({ machine: l.key, err, attempt: attempts }, 'machine lost under a job');
-      await drop(true);
-      if (attempts >= maxAttempts) {
-        ctx.output.write(
-          `${RED}ERROR: Machine ${id} was lost (${reason}); ${attempts} machines tried${RESET}\n`,
-        );
-        throw new MachineLostError(id, `${reason}; gave up after ${attempts} machines`);
-      }
-      ctx.output.write(
-        `\n${YELLOW}WARNING: Machine ${id} was lost (${reason}).${RESET}\n` +
-          `${YELLOW}Retrying the job on another machine from ${from} (machine ${attempts + 1} of ${maxAttempts})...${RESET}\n`,
-      );
-    }
-
-    async function replay(ctx: StageContext): Promise<void> {
-      if (ran.length === 0) return;
-      ctx.output.write(`Running the finished stages again on the new machine: ${ran.join(', ')}\n`);
-      for (const earlier of ran) {
-        const { exitCode } = await onMachine(ctx, (signal) =>
-          (inner as Executor).runStage(earlier, { ...ctx, signal }),
-        );
-        if (exitCode !== 0)
-          throw new Error(`${earlier} failed again on the new machine (exit code ${exitCode})`);
-      }
-    }
-
-    async function stage(s: Stage, ctx: StageContext): Promise<StageResult> {
-      let moved = false;
-      for (;;) {
-        try {
-          if (moved) await replay(ctx);
-          moved = false;
-          const result = await onMachine(ctx, (signal) =>
-            (inner as Executor).runStage(s, { ...ctx, signal }),
-          );
-          if (result.exitCode === 0) ran.push(s);
-          return result;
-        } catch (err) {
-          await leaveLostMachine(ctx, err, s);
-          await attach(ctx);
-          moved = true;
-        }
-      }
-    }
-
-    return {
-      prepare: attach,
-      runStage: stage,
-      async cleanup() {
-        try {
-          await drop(false);
-        } catch (err) {
-          log.warn({ err }, 'cleanup on the machine failed');
-          lease?.release({ broken: true });
-          lease = null;
-        }
-      },
-    };
+  function onMachine<T>(ctx: StageContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (!lease) throw new Error('the job has no machine (its preparation failed or its machine was lost)');
+    return whileAlive(liveness, lease, ctx.signal, work);
   }
 
+  const runOnMachine = (s: Stage, ctx: StageContext): Promise<StageResult> =>
+    onMachine(ctx, (signal) => (inner as Executor).runStage(s, { ...ctx, signal }));
+
+  async function attach(ctx: StageContext): Promise<void> {
+    for (;;) {
+      attempts++;
+      const l = await acquireMachine(o, job, ctx, { attempts, log });
+      lease = l;
+      const i = d.executorFor(l.connect).create(job);
+      inner = i;
+      try {
+        await onMachine(ctx, (signal) => i.prepare({ ...ctx, signal }));
+        l.started();
+        return;
+      } catch (err) {
+        await leaveLostMachine(ctx, err, 'prepare_executor');
+      }
+    }
+  }
+
+  /** Rethrows unless the machine is lost; else removes it and says so in the job log. */
+  async function leaveLostMachine(ctx: StageContext, err: unknown, from: BuildStage): Promise<void> {
+    const l = lease;
+    if (ctx.signal.aborted || !l || !(await machineDead(liveness, l, err))) throw err;
+    const reason =
+      err instanceof MachineLostError
+        ? err.reason
+        : `${errorMessage(err)}; then its Docker Engine did not answer`;
+    log.warn({ machine: l.key, err, attempt: attempts }, 'machine lost under a job');
+    await drop(true);
+    sayMachineLost(ctx, { id: l.connect.id, reason, attempts, maxAttempts, from });
+  }
+
+  async function stage(s: Stage, ctx: StageContext): Promise<StageResult> {
+    let moved = false;
+    for (;;) {
+      try {
+        if (moved) await replayStages(ran, ctx, (earlier) => runOnMachine(earlier, ctx));
+        moved = false;
+        const result = await runOnMachine(s, ctx);
+        if (result.exitCode === 0) ran.push(s);
+        return result;
+      } catch (err) {
+        await leaveLostMachine(ctx, err, s);
+        await attach(ctx);
+        moved = true;
+      }
+    }
+  }
+
+  return {
+    prepare: attach,
+    runStage: stage,
+    async cleanup() {
+      try {
+        await drop(false);
+      } catch (err) {
+        log.warn({ err }, 'cleanup on the machine failed');
+        lease?.release({ broken: true });
+        lease = null;
+      }
+    },
+  };
+}
+
+export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactoryOptions): ExecutorFactory {
+  const docker = dockerConfigSchema.parse(o.docker);
+  const deps: MachineJobDeps = {
+    o,
+    liveness: { clock: o.clock, ping: o.ping ?? engineAnswers, ...DEFAULT_LIVENESS, ...o.liveness },
+    maxAttempts: o.maxAttempts ?? 3,
+    executorFor: o.machineExecutors ?? machineDockerFactories(o, docker),
+  };
   return {
     name: 'docker-autoscaler',
     shell: 'bash',
     features: DOCKER_FEATURES,
-    create,
+    create: (job) => createJobExecutor(job, deps),
   } satisfies ExecutorFactory;
 }

@@ -64,24 +64,11 @@ export function splitKey(key: string): { provider: string; id: string } {
   return { provider: key.slice(0, i), id: key.slice(i + 1) };
 }
 
-export function createProviderGroup(options: GroupOptions): ProviderGroup {
+/** The members' health: failures with their backoff, recoveries, and the failover to the backups. */
+function memberHealth(options: GroupOptions, members: readonly Member[]) {
   const { clock, logger } = options;
-  const members: Member[] = options.members.map((m) => ({
-    ...m,
-    bucket: tokenBucket(options.throttle.limit, options.throttle.burst),
-    backoff: exponentialBackoff(),
-    failingSinceMs: null,
-    manual: null,
-  }));
   let failedOver = false;
   const nowMs = (): number => clock.now().getTime();
-
-  function member(key: string): { m: Member; id: string } {
-    const { provider, id } = splitKey(key);
-    const m = members.find((x) => x.name === provider);
-    if (!m) throw new Error(`no provider "${provider}" for machine ${key}`);
-    return { m, id };
-  }
 
   function paused(m: Member): boolean {
     if (m.manual !== null) return m.manual;
@@ -124,19 +111,91 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
     }
   }
 
-  async function increaseOn(m: Member, wanted: number): Promise<string[]> {
-    const n = m.bucket.take(wanted, nowMs());
-    if (n === 0) return [];
-    try {
-      const ids = await m.group.increase(n);
-      if (ids.length < n)
-        failed(m, 'increase', new ProviderError('capacity', `created ${ids.length} of ${n}`));
-      else recovered(m);
-      return ids.map((id) => `${m.name}/${id}`);
-    } catch (err) {
-      failed(m, 'increase', err);
-      return err instanceof ProviderError ? err.created.map((id) => `${m.name}/${id}`) : [];
-    }
+  return { nowMs, paused, failed, updateFailover, recovered };
+}
+
+/** Every member's machines, keyed `<provider>/<id>`; throws PartialUpdateError naming the members not listed. */
+async function updateMembers(
+  members: readonly Member[],
+  report: Parameters<InstanceGroup['update']>[0],
+  failed: (m: Member, operation: string, err: unknown) => void,
+): Promise<void> {
+  const failures: string[] = [];
+  await Promise.all(
+    members.map(async (m) => {
+      const seen: Parameters<typeof report>[0][] = [];
+      try {
+        await m.group.update((i) => seen.push(i));
+      } catch (err) {
+        failed(m, 'update', err);
+        failures.push(m.name);
+        return;
+      }
+      for (const i of seen) report({ ...i, id: `${m.name}/${i.id}` });
+    }),
+  );
+  if (failures.length > 0) throw new PartialUpdateError(failures);
+}
+
+type MemberHealth = ReturnType<typeof memberHealth>;
+
+/** Creates up to `wanted` machines on one member, as its token bucket allows; keys of those created. */
+async function increaseOn(m: Member, wanted: number, health: MemberHealth): Promise<string[]> {
+  const { nowMs, failed, recovered } = health;
+  const n = m.bucket.take(wanted, nowMs());
+  if (n === 0) return [];
+  try {
+    const ids = await m.group.increase(n);
+    if (ids.length < n) failed(m, 'increase', new ProviderError('capacity', `created ${ids.length} of ${n}`));
+    else recovered(m);
+    return ids.map((id) => `${m.name}/${id}`);
+  } catch (err) {
+    failed(m, 'increase', err);
+    return err instanceof ProviderError ? err.created.map((id) => `${m.name}/${id}`) : [];
+  }
+}
+
+/** Removes machines by key, each on its member; resolves the keys removed. */
+async function decreaseMembers(
+  keys: readonly string[],
+  member: (key: string) => { m: Member; id: string },
+  failed: MemberHealth['failed'],
+): Promise<string[]> {
+  const byMember = new Map<Member, string[]>();
+  for (const key of keys) {
+    const { m, id } = member(key);
+    byMember.set(m, [...(byMember.get(m) ?? []), id]);
+  }
+  const done = await Promise.all(
+    [...byMember].map(async ([m, ids]) => {
+      try {
+        return (await m.group.decrease(ids)).map((id) => `${m.name}/${id}`);
+      } catch (err) {
+        failed(m, 'decrease', err);
+        return [];
+      }
+    }),
+  );
+  return done.flat();
+}
+
+export function createProviderGroup(options: GroupOptions): ProviderGroup {
+  const { logger } = options;
+  const members: Member[] = options.members.map((m) => ({
+    ...m,
+    bucket: tokenBucket(options.throttle.limit, options.throttle.burst),
+    backoff: exponentialBackoff(),
+    failingSinceMs: null,
+    manual: null,
+  }));
+  const health = memberHealth(options, members);
+  const { nowMs, paused, updateFailover } = health;
+
+  function member(key: string): { m: Member; id: string } {
+    const { provider, id } = splitKey(key);
+    const m = members.find((x) => x.name === provider);
+    if (!m) throw new Error(`no provider "${provider}" for machine ${key}`);
+    return { m, id };
   }
 
   return {
@@ -144,23 +203,7 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
       for (const m of members) await m.group.init(deps);
       return { id: members.map((m) => m.name).join('+'), maxSize: 0, version: '1' };
     },
-    async update(report) {
-      const failures: string[] = [];
-      await Promise.all(
-        members.map(async (m) => {
-          const seen: Parameters<typeof report>[0][] = [];
-          try {
-            await m.group.update((i) => seen.push(i));
-          } catch (err) {
-            failed(m, 'update', err);
-            failures.push(m.name);
-            return;
-          }
-          for (const i of seen) report({ ...i, id: `${m.name}/${i.id}` });
-        }),
-      );
-      if (failures.length > 0) throw new PartialUpdateError(failures);
-    },
+    update: (report) => updateMembers(members, report, health.failed),
     async increase(count) {
       updateFailover();
       const out: string[] = [];
@@ -170,29 +213,12 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
           if (!m.backup && m.manual === true) m.failingSinceMs ??= nowMs();
           continue;
         }
-        out.push(...(await increaseOn(m, count - out.length)));
+        out.push(...(await increaseOn(m, count - out.length, health)));
       }
       updateFailover();
       return out;
     },
-    async decrease(keys) {
-      const byMember = new Map<Member, string[]>();
-      for (const key of keys) {
-        const { m, id } = member(key);
-        byMember.set(m, [...(byMember.get(m) ?? []), id]);
-      }
-      const done = await Promise.all(
-        [...byMember].map(async ([m, ids]) => {
-          try {
-            return (await m.group.decrease(ids)).map((id) => `${m.name}/${id}`);
-          } catch (err) {
-            failed(m, 'decrease', err);
-            return [];
-          }
-        }),
-      );
-      return done.flat();
-    },
+    decrease: (keys) => decreaseMembers(keys, member, health.failed),
     async connectInfo(key) {
       const { m, id } = member(key);
       return m.group.connectInfo(id);

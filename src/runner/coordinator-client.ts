@@ -95,8 +95,46 @@ export interface CoordinatorClient {
   patchTrace(jobId: number, jobToken: string, offset: number, bytes: Buffer): Promise<PatchResult>;
 }
 
-export function createCoordinatorClient(options: CoordinatorClientOptions): CoordinatorClient {
-  const baseUrl = normalizeBaseUrl(options.url);
+/** The body of a verify answer; null when it is not a JSON object (an old server answers a bare "200"). */
+async function verifyAnswer(res: Response): Promise<VerifyRunnerResponse | null> {
+  const text = await res.text();
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object') return value as VerifyRunnerResponse;
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+/** What a `POST /jobs/request` answer means; `sent` and `seen` are the last update sent and the one seen since. */
+async function jobRequestAnswer(
+  res: Response,
+  sent: string | undefined,
+  seen: string | undefined,
+): Promise<JobRequestResult> {
+  if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
+    return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
+  }
+  await res.arrayBuffer().catch(() => undefined);
+  // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new
+  // value. The first value ever seen counts too: a request without `last_update` is never held,
+  // so the next one (which sends it) is the first that can wait for a job as a long poll.
+  if (res.status === 204) return { kind: 'none', queueChanged: seen !== undefined && seen !== sent };
+  if (res.status === 403) return { kind: 'unhealthy', status: 403 };
+  return {
+    kind: 'retry',
+    status: res.status,
+    retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+  };
+}
+
+/**
+ * Sends Runner API requests to `baseUrl`: with the runner's user agent and a request id, timed for
+ * the metrics (`onResponse`), remembering the last `X-GitLab-Last-Update` seen. A request that gets
+ * no answer resolves null (unless its signal aborted it).
+ */
+function runnerApiTransport(options: CoordinatorClientOptions, baseUrl: string) {
   const doFetch = options.fetch ?? fetch;
   // Trace PATCHes carry up to a megabyte each: sent without fetch's copy and overhead.
   const doPatch = options.fetch ?? createBufferFetch();
@@ -143,6 +181,12 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
     });
   }
 
+  return { call, json, doPatch, lastUpdate: (): string | undefined => lastUpdate };
+}
+
+export function createCoordinatorClient(options: CoordinatorClientOptions): CoordinatorClient {
+  const baseUrl = normalizeBaseUrl(options.url);
+  const { call, json, doPatch, lastUpdate } = runnerApiTransport(options, baseUrl);
   const runnerAuth = { [HEADER_RUNNER_TOKEN]: options.token };
 
   return {
@@ -151,15 +195,7 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       const body = { token: options.token, system_id: options.systemId, info: options.info };
       const res = await json('verify', 'POST', '/runners/verify', body, signal, runnerAuth);
       if (!res) return { status: 0, body: null };
-      const text = await res.text();
-      let parsed: VerifyRunnerResponse | null = null;
-      try {
-        const value: unknown = JSON.parse(text);
-        if (value && typeof value === 'object') parsed = value as VerifyRunnerResponse;
-      } catch {
-        // an old server answers a bare "200"
-      }
-      return { status: res.status, body: parsed };
+      return { status: res.status, body: await verifyAnswer(res) };
     },
     async unregister() {
       const res = await json(
@@ -174,30 +210,15 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       return res?.status ?? 0;
     },
     async requestJob(signal) {
-      const sent = lastUpdate;
+      const sent = lastUpdate();
       const body = {
         token: options.token,
         system_id: options.systemId,
         info: options.info,
-        ...(lastUpdate ? { last_update: lastUpdate } : {}),
+        ...(sent ? { last_update: sent } : {}),
       };
       const res = await json('request_job', 'POST', '/jobs/request', body, signal, runnerAuth);
-      if (!res) return { kind: 'unhealthy', status: 0 };
-      if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
-        return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
-      }
-      await res.arrayBuffer().catch(() => undefined);
-      // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new
-      // value. The first value ever seen counts too: a request without `last_update` is never held,
-      // so the next one (which sends it) is the first that can wait for a job as a long poll.
-      if (res.status === 204)
-        return { kind: 'none', queueChanged: lastUpdate !== undefined && lastUpdate !== sent };
-      if (res.status === 403) return { kind: 'unhealthy', status: 403 };
-      return {
-        kind: 'retry',
-        status: res.status,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()),
-      };
+      return res ? jobRequestAnswer(res, sent, lastUpdate()) : { kind: 'unhealthy', status: 0 };
     },
     async updateJob(jobId, jobToken, body) {
       const res = await json('update_job', 'PUT', `/jobs/${jobId}`, { ...body, token: jobToken }, undefined, {

@@ -34,19 +34,19 @@ export interface FakeProvider extends InstanceGroup {
   readonly calls: Record<string, number>;
 }
 
-export function createFakeProvider(
-  config: FakeProviderConfig,
-  options: { random?: () => number; clock?: Clock } = {},
-): FakeProvider {
-  const random = options.random ?? Math.random;
-  let clock: Clock = options.clock ?? systemClock;
-  const machines = new Map<string, FakeMachine>();
+/** What a simulated machine is at `nowMs`. */
+function machineReport(m: FakeMachine, nowMs: number): InstanceReport {
+  const base = { id: m.id, createdAt: new Date(m.createdAtMs) };
+  if (m.deletedAtMs !== null) return { ...base, state: 'deleting' };
+  if (nowMs < m.readyAtMs) return { ...base, state: 'creating' };
+  return { ...base, state: m.broken ? 'timeout' : 'running' };
+}
+
+/** The simulated API's front door: counts calls, throws injected faults, then the rate limit. */
+function apiGate(config: FakeProviderConfig, now: () => number) {
   const faults: { operation: string; kind: ProviderErrorKind }[] = [];
   const calls: Record<string, number> = {};
   const window: number[] = [];
-  let seq = 0;
-  let maxSize = config.max_size;
-  const now = (): number => clock.now().getTime();
 
   function call(operation: string): void {
     calls[operation] = (calls[operation] ?? 0) + 1;
@@ -63,19 +63,30 @@ export function createFakeProvider(
     }
   }
 
+  const failNext: FakeProvider['failNext'] = (operation, kind, count = 1) => {
+    for (let i = 0; i < count; i++) faults.push({ operation, kind });
+  };
+  return { call, calls, failNext };
+}
+
+export function createFakeProvider(
+  config: FakeProviderConfig,
+  options: { random?: () => number; clock?: Clock } = {},
+): FakeProvider {
+  const random = options.random ?? Math.random;
+  let clock: Clock = options.clock ?? systemClock;
+  const machines = new Map<string, FakeMachine>();
+  let seq = 0;
+  let maxSize = config.max_size;
+  const now = (): number => clock.now().getTime();
+  const { call, calls, failNext } = apiGate(config, now);
+
   function live(): FakeMachine[] {
     for (const m of machines.values()) {
       if (m.deletedAtMs !== null && now() - m.deletedAtMs >= config.delete_seconds * 1000)
         machines.delete(m.id);
     }
     return [...machines.values()];
-  }
-
-  function report(m: FakeMachine): InstanceReport {
-    const base = { id: m.id, createdAt: new Date(m.createdAtMs) };
-    if (m.deletedAtMs !== null) return { ...base, state: 'deleting' };
-    if (now() < m.readyAtMs) return { ...base, state: 'creating' };
-    return { ...base, state: m.broken ? 'timeout' : 'running' };
   }
 
   return {
@@ -86,7 +97,7 @@ export function createFakeProvider(
     },
     async update(fn) {
       call('update');
-      for (const m of live()) fn(report(m));
+      for (const m of live()) fn(machineReport(m, now()));
     },
     async increase(count) {
       call('increase');
@@ -128,9 +139,7 @@ export function createFakeProvider(
       if (!m || m.broken || m.deletedAtMs !== null) throw new Error(`machine ${id} is dead`);
     },
     async shutdown() {},
-    failNext(operation, kind, count = 1) {
-      for (let i = 0; i < count; i++) faults.push({ operation, kind });
-    },
+    failNext,
     kill(id) {
       const m = machines.get(id);
       if (m) m.broken = true;
