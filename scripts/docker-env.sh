@@ -68,5 +68,4 @@ fi
 bash images/busybox/build.sh
 bash images/test-web/build.sh
 bash images/helper/build.sh
-bash images/helper-git/build.sh
 log "ready"

@@ -18,10 +18,8 @@ mapfile -t modules < <(node "$here/node-deps.mjs" $(grep -v '^#' "$here/packages
 
 hash="$(inputs_hash "$here" "$here/../lib.sh" "${dist_dirs[@]}" "${modules[@]}" "$node_bin" "$(command -v git)" /bin/busybox)"
 if ! image_current "$image" "$hash"; then
-  mkdir -p "$STATE/rootfs"
-  # A folder of its own: several checkouts may run scripts/docker-env.sh at the same time.
-  root="$(mktemp -d "$STATE/rootfs/helper.XXXXXX")"
-  trap 'rm -rf "$root" "$root.tar"' EXIT
+  root="$STATE/rootfs/helper"
+  rm -rf "$root" && mkdir -p "$root"
   install_busybox "$root"
   copy_with_libs "$node_bin" "$root"
   [ "$node_bin" = /usr/local/bin/node ] || { mkdir -p "$root/usr/local/bin"; ln -sf "$node_bin" "$root/usr/local/bin/node"; }
@@ -41,10 +39,11 @@ if ! image_current "$image" "$hash"; then
   printf "#!/usr/bin/env node\nimport '../dist/helper/main.js';\n" >"$app/bin/flotilla-helper.js"
   chmod +x "$app/bin/flotilla-helper.js"
   ln -s /opt/flotilla/bin/flotilla-helper.js "$root/bin/flotilla-helper"
-  tar -C "$root" -cf "$root.tar" .
+  tar -C "$root" -cf "$STATE/helper.tar" .
   docker import --change "LABEL $HASH_LABEL=$hash" --change "LABEL com.flotilla.helper.version=$version" \
-    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["sh"]' "$root.tar" "$image" >/dev/null
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["sh"]' "$STATE/helper.tar" "$image" >/dev/null
   docker tag "$image" flotilla-helper:latest
+  rm -rf "$root" "$STATE/helper.tar"
   ilog "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 fi
 push_to_registry "$image" "flotilla-helper:$version"

@@ -11,8 +11,6 @@ export interface ExecutorChoice {
 }
 
 export const HELPER_IMAGE = `flotilla-helper:${FLOTILLA_VERSION}`;
-/** The image of get_sources (see images/helper-git). */
-export const SOURCES_IMAGE = `flotilla-helper-git:${FLOTILLA_VERSION}`;
 
 export async function chooseExecutor(requested: string): Promise<ExecutorChoice> {
   if (requested === 'shell') return { executor: 'shell', reason: 'as asked' };
@@ -22,13 +20,9 @@ export async function chooseExecutor(requested: string): Promise<ExecutorChoice>
     const { dockerConfigSchema } = await import('../../executors/docker/docker-config.js');
     const endpoint = connectDocker(dockerConfigSchema.parse({}), process.env);
     await pingEngine(endpoint, 3000);
-    const images = await endpoint.docker.listImages({
-      filters: { reference: [HELPER_IMAGE, SOURCES_IMAGE] },
-    });
-    const tags = new Set(images.flatMap((i) => i.RepoTags ?? []));
-    const missing = [HELPER_IMAGE, SOURCES_IMAGE].filter((name) => !tags.has(name));
-    if (missing.length > 0) {
-      const why = `the Docker Engine answers but the helper image ${missing.join(' and ')} is missing (build it with scripts/docker-env.sh)`;
+    const images = await endpoint.docker.listImages({ filters: { reference: [HELPER_IMAGE] } });
+    if (images.length === 0) {
+      const why = `the Docker Engine answers but the helper image ${HELPER_IMAGE} is missing (build it with scripts/docker-env.sh)`;
       if (requested === 'docker') return { executor: 'docker', reason: why };
       return { executor: 'shell', reason: why };
     }

@@ -22,23 +22,6 @@ import { probeTcp, startTcpForwarder } from './tcp-forwarder.js';
 import { jobLabels, jobNames } from './to-container-spec.js';
 
 export const COORDINATOR_PROBE_SECONDS = 10;
-
-/** The origin of a clone `url` without credentials, and the host and port get_sources probes. PURE. */
-export function probeTarget(url: string): { origin: string; host: string; port: number } {
-  const u = new URL(url);
-  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-  return { origin: `${u.protocol}//${u.host}`, host: u.hostname.replace(/^\[|\]$/g, ''), port };
-}
-
-/** The job log's line when get_sources cannot connect to the clone URL's `origin`. PURE. */
-export function unreachableMessage(origin: string, reason: string): string {
-  return (
-    `\x1b[31;1mERROR: the coordinator ${origin} is unreachable from the job's network (${reason}). ` +
-    `The job's containers must reach the runner's [[runners]] url: set [runners.docker] ` +
-    `coordinator_forwarding = "always" (a forwarder on the job network's gateway), or network_mode = "host", ` +
-    `or a url that the job network can route to.\x1b[0;m\n`
-  );
-}
 const FORWARDER_START_SECONDS = 30;
 
 export interface Forwarding {

@@ -34,14 +34,6 @@ export function defaultHelperImage(version: string): string {
   return `flotilla-helper:${version}`;
 }
 
-/**
- * The sources image of a flotilla version (busybox + git, images/helper-git/build.sh), which runs
- * get_sources. A configured `helper_image` runs get_sources too: it must then have `sh` and `git`.
- */
-export function defaultSourcesImage(version: string): string {
-  return `flotilla-helper-git:${version}`;
-}
-
 export interface DockerExecutorFactoryOptions {
   /** The `[runners.docker]` table (parsed or raw; raw input is validated here). */
   config: DockerConfig | DockerConfigInput;
@@ -68,7 +60,6 @@ export function createDockerExecutorFactory(options: DockerExecutorFactoryOption
     clock: options.clock,
     logger: options.logger,
     helperImage: config.helper_image ?? defaultHelperImage(options.version),
-    sourcesImage: config.helper_image ?? defaultSourcesImage(options.version),
   };
   return {
     name: 'docker',

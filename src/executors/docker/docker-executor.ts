@@ -38,7 +38,6 @@ import { createJobContainers, type JobContainers } from './job-containers.js';
 import type { DockerMetrics } from './metrics.js';
 import { chooseJobImage, checkServices, resolvePullPolicies, type Decision } from './policy.js';
 import { ensureImage } from './pull.js';
-import { sourcesScript } from './sources-script.js';
 import { startServices, waitForServices } from './services.js';
 import * as specs from './to-container-spec.js';
 
@@ -55,8 +54,6 @@ export interface DockerExecutorDeps {
   config: DockerConfig;
   connect(): DockerEndpoint;
   helperImage: string;
-  /** The image of get_sources (busybox + git, see sources-script.ts); may equal helperImage. */
-  sourcesImage: string;
   logger: Logger;
   clock: Clock;
   metrics: DockerMetrics;
@@ -82,21 +79,6 @@ function executorVariables(projectDir: string): JobVariable[] {
     plain('RUNNER_TEMP_PROJECT_DIR', `${projectDir}.tmp`),
     plain('CI_DISPOSABLE_ENVIRONMENT', 'true'),
   ];
-}
-
-/** Whether a job's stages use the helper container (services' probes, cache, artifacts). PURE. */
-export function helperNeeded(
-  job: ExecutorJob,
-  spec: Pick<specs.SpecInput, 'helperImage' | 'sourcesImage'>,
-): boolean {
-  const { payload } = job;
-  return (
-    spec.sourcesImage === spec.helperImage ||
-    payload.services.length > 0 ||
-    payload.cache.length > 0 ||
-    payload.dependencies.some((d) => d.artifacts_file?.filename) ||
-    payload.artifacts.length > 0
-  );
 }
 
 export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps): Executor {
@@ -129,8 +111,6 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
       });
     }
     plan.push({ image: deps.helperImage, policies: ['if-not-present'], platform: undefined });
-    if (deps.sourcesImage !== deps.helperImage)
-      plan.push({ image: deps.sourcesImage, policies: ['if-not-present'], platform: undefined });
     return plan;
   }
 
@@ -253,18 +233,12 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
     const docker = endpoint.docker;
     ctx.output.write(`Using helper image ${deps.helperImage} ...\n`);
     await pullAll(docker, plan, ctx);
-    const { helperImage, sourcesImage } = deps;
-    const spec: specs.SpecInput = { job, config, jobImage, helperImage, sourcesImage };
+    const spec: specs.SpecInput = { job, config, jobImage, helperImage: deps.helperImage };
     await createStorage(docker, spec);
     const track = (c: Docker.Container): void => void created.push(c);
-    const jobContainers = createJobContainers({ docker, spec, clock, metrics, track });
-    containers = jobContainers;
-    // The helper is started only for a job that uses it, and without waiting: its container is the
-    // costly one (its image holds Node), and get_sources runs in the small sources image meanwhile.
-    // A failed start shows in the first stage that needs the helper.
-    if (helperNeeded(job, spec)) jobContainers.ensureHelper().catch(() => undefined);
-    await forwardCoordinator(docker, spec, ctx);
-    await startJobServices(docker, spec, jobContainers, ctx);
+    containers = createJobContainers({ docker, spec, clock, metrics, track });
+    await Promise.all([forwardCoordinator(docker, spec, ctx), containers.ensureHelper()]);
+    await startJobServices(docker, spec, containers, ctx);
   }
 
   function helperStage(
@@ -288,27 +262,6 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
       remoteCache,
     };
     return containers.runHelper(command, request, ctx.output, ctx.signal);
-  }
-
-  /** get_sources: the script of sources-script.ts, with the clone URL as the containers reach it. */
-  function sourcesStage(ctx: StageContext): Promise<number> {
-    if (!containers) throw new Error('the docker executor was not prepared');
-    const address = forwarding?.address;
-    const repoUrl = job.payload.git_info.repo_url;
-    const sources = sourcesScript({
-      gitInfo: {
-        ...job.payload.git_info,
-        repo_url: address ? rewriteUrls(repoUrl, job.runner.url, address) : repoUrl,
-      },
-      variables,
-      projectDir,
-      tmpDir,
-    });
-    if ('error' in sources) {
-      ctx.output.write(sources.error);
-      return Promise.resolve(1);
-    }
-    return containers.runSources(sources.script, ctx.output, ctx.signal);
   }
 
   /** Cache stages get the distributed cache's pre-signed URLs, made here on the manager. */
@@ -342,7 +295,7 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
         ctx.output.write(`Running on ${names.prefix} via ${endpoint?.address ?? 'docker'}...\n`);
         return 0;
       case 'get_sources':
-        return sourcesStage(ctx);
+        return helperStage('get-sources', ctx, 'success');
       case 'restore_cache':
         return cacheStage('cache-extractor', ctx, 'success');
       case 'download_artifacts':
@@ -366,8 +319,6 @@ export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps)
   async function removeEverything(): Promise<void> {
     await forwarding?.close().catch(() => undefined);
     if (!endpoint) return;
-    // A helper still being created would otherwise appear after cleanup listed the job's objects.
-    await containers?.settled();
     try {
       const report = await cleanupJob(endpoint.docker, job.runner.shortToken, job.payload.id);
       if (report.errors.length > 0)

@@ -12,23 +12,11 @@ import type { JobOutput } from '../executor.js';
 import { execWithStdin, killContainer, removeContainer, runWithStdin } from './docker-client.js';
 import { helperArgv, type HelperCommand, type HelperRequest } from './helper-request.js';
 import type { DockerMetrics } from './metrics.js';
-import {
-  buildContainerSpec,
-  helperContainerSpec,
-  sourcesContainerSpec,
-  type SpecInput,
-} from './to-container-spec.js';
+import { buildContainerSpec, helperContainerSpec, type SpecInput } from './to-container-spec.js';
 
 export interface JobContainers {
-  /** Creates and starts the helper container unless it is running (or being started). */
+  /** Creates and starts the helper container unless it is running. */
   ensureHelper(): Promise<Docker.Container>;
-  /**
-   * Runs get_sources' script (on stdin) with `sh`: in a new container of the sources image, or in the
-   * helper container when both images are the same.
-   */
-  runSources(script: string, output: JobOutput, signal: AbortSignal): Promise<number>;
-  /** Resolves when no helper container is being created (before cleanup lists the job's objects). */
-  settled(): Promise<void>;
   runHelper(
     command: HelperCommand,
     request: HelperRequest,
@@ -89,50 +77,21 @@ export async function abortable<T>(
   }
 }
 
-/** get_sources in a new container of the sources image, left until the job's cleanup removes it. */
-async function runSourcesContainer(
-  deps: JobContainersDeps,
-  sequence: number,
-  script: string,
-  output: JobOutput,
-  signal: AbortSignal,
-): Promise<number> {
-  const begin = deps.clock.monotonic();
-  const container = await deps.docker.createContainer(sourcesContainerSpec(deps.spec, sequence));
-  deps.track(container);
-  const started = (): void =>
-    deps.metrics.containerStartDuration.observe({ type: 'helper' }, (deps.clock.monotonic() - begin) / 1000);
-  return abortable(
-    signal,
-    () => runWithStdin(container, script, output, started),
-    () => killContainer(container),
-  );
-}
-
 export function createJobContainers(deps: JobContainersDeps): JobContainers {
   const { docker, clock, metrics } = deps;
-  let helper: Promise<Docker.Container> | null = null;
+  let helper: Docker.Container | null = null;
   let generation = 0;
   let sequence = 0;
 
-  async function startHelper(): Promise<Docker.Container> {
+  async function ensureHelper(): Promise<Docker.Container> {
+    if (helper) return helper;
     const begin = clock.monotonic();
     const container = await docker.createContainer(helperContainerSpec(deps.spec, ++generation));
     deps.track(container);
     await container.start();
     metrics.containerStartDuration.observe({ type: 'helper' }, (clock.monotonic() - begin) / 1000);
+    helper = container;
     return container;
-  }
-
-  function ensureHelper(): Promise<Docker.Container> {
-    if (helper) return helper;
-    const starting = startHelper();
-    helper = starting;
-    // A failed start is not kept: the next stage that needs the helper tries again.
-    starting.catch(() => {
-      if (helper === starting) helper = null;
-    });
-    return starting;
   }
 
   async function dropHelper(container: Docker.Container): Promise<void> {
@@ -141,39 +100,31 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     await removeContainer(container).catch(() => undefined);
   }
 
-  /** `argv` in the helper container with `stdin`; stopping it drops the helper (recreated when needed). */
-  async function execHelper(argv: string[], stdin: string, output: JobOutput, signal: AbortSignal) {
+  async function runHelper(
+    command: HelperCommand,
+    request: HelperRequest,
+    output: JobOutput,
+    signal: AbortSignal,
+  ): Promise<number> {
     if (signal.aborted) throw signal.reason;
     const container = await ensureHelper();
     try {
       return await abortable(
         signal,
-        () => execWithStdin(container, argv, stdin, output),
+        () => execWithStdin(container, helperArgv(command), JSON.stringify(request), output),
         () => dropHelper(container),
       );
     } catch (err) {
-      // The engine failed the exec: a retried stage (EXECUTOR_JOB_SECTION_ATTEMPTS) gets a fresh helper.
-      if (!signal.aborted) await dropHelper(container);
+      // The engine failed the exec (the helper gone, the engine restarting): the next run of the
+      // stage (EXECUTOR_JOB_SECTION_ATTEMPTS) starts a fresh helper instead of the broken one.
+      if (!signal.aborted && helper === container) await dropHelper(container);
       throw err;
     }
   }
 
-  function runHelper(command: HelperCommand, request: HelperRequest, output: JobOutput, signal: AbortSignal) {
-    return execHelper(helperArgv(command), JSON.stringify(request), output, signal);
+  async function execInHelper(argv: string[], output: JobOutput): Promise<number> {
+    return execWithStdin(await ensureHelper(), argv, '', output);
   }
-
-  async function runSources(script: string, output: JobOutput, signal: AbortSignal): Promise<number> {
-    if (deps.spec.sourcesImage === deps.spec.helperImage) return execHelper(['sh'], script, output, signal);
-    if (signal.aborted) throw signal.reason;
-    return runSourcesContainer(deps, ++sequence, script, output, signal);
-  }
-
-  async function settled(): Promise<void> {
-    await helper?.catch(() => undefined);
-  }
-
-  const execInHelper = async (argv: string[], output: JobOutput): Promise<number> =>
-    execWithStdin(await ensureHelper(), argv, '', output);
 
   async function runScript(
     stage: string,
@@ -200,5 +151,5 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     }
   }
 
-  return { ensureHelper, runSources, settled, runHelper, execInHelper, runScript };
+  return { ensureHelper, runHelper, execInHelper, runScript };
 }

@@ -12,7 +12,6 @@ import {
   parseMemory,
   serviceAliases,
   serviceContainerSpec,
-  sourcesContainerSpec,
 } from './to-container-spec.js';
 
 function input(config: DockerConfigInput = {}) {
@@ -22,7 +21,6 @@ function input(config: DockerConfigInput = {}) {
     config: dockerConfigSchema.parse(config),
     jobImage: 'busybox:latest',
     helperImage: 'flotilla-helper:0.1.0',
-    sourcesImage: 'flotilla-helper-git:0.1.0',
   };
 }
 
@@ -93,18 +91,6 @@ describe('container bodies', () => {
       'flotilla-abcdefghi-project-3-concurrent-0-job-42-builds:/builds',
     );
     expect(spec.Env).toBeUndefined();
-  });
-
-  it('runs get_sources in the sources image with the builds volume only, the script on stdin', () => {
-    const spec = sourcesContainerSpec(input({ volumes: ['/data'] }), 2);
-    expect(spec.name).toBe('flotilla-abcdefghi-project-3-concurrent-0-job-42-sources-2');
-    expect(spec.Image).toBe('flotilla-helper-git:0.1.0');
-    expect(spec.Cmd).toEqual(['sh']);
-    expect(spec.OpenStdin && spec.StdinOnce).toBe(true);
-    expect(spec.Labels?.['com.flotilla.job.id']).toBe('42');
-    expect(spec.HostConfig?.Binds).toEqual([
-      'flotilla-abcdefghi-project-3-concurrent-0-job-42-builds:/builds',
-    ]);
   });
 
   it('mounts the builds volume and the project cache in the helper', () => {

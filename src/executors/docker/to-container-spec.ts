@@ -35,8 +35,6 @@ export interface SpecInput {
   config: DockerConfig;
   jobImage: string;
   helperImage: string;
-  /** The image of get_sources (busybox + git); the helper image when they are the same. */
-  sourcesImage: string;
 }
 
 function safe(text: string): string {
@@ -61,7 +59,6 @@ export interface JobNames {
   buildsVolume: string;
   cacheVolume: string;
   helper(generation: number): string;
-  sources(sequence: number): string;
   build(stage: string, sequence: number): string;
   service(index: number, image: string): string;
   projectVolume(path: string): string;
@@ -84,7 +81,6 @@ export function jobNames(job: ExecutorJob): JobNames {
     buildsVolume: `${prefix}-builds`,
     cacheVolume: `${project}-cache`,
     helper: (generation) => `${prefix}-helper-${generation}`,
-    sources: (sequence) => `${prefix}-sources-${sequence}`,
     build: (stage, sequence) => `${prefix}-${safe(stage)}-${sequence}`,
     service: (index, image) => `${prefix}-svc-${index}-${safe(serviceHostnames(image)[0] ?? 'service')}`,
     projectVolume: (path) => `${project}-volume-${pathKey(path)}`,
@@ -171,28 +167,6 @@ export function helperContainerSpec(input: SpecInput, generation: number): Docke
     Cmd: helperArgv('idle'),
     Labels: jobLabels(input.job, 'helper'),
     HostConfig: { ...commonHostConfig(input), Binds: binds },
-    ...networking(networkFor(input)),
-  };
-}
-
-/**
- * The get_sources container: the sources image with the builds volume, `sh` reading the stage's
- * script on stdin (sources-script.ts). Labelled as a helper container, removed with the job.
- */
-export function sourcesContainerSpec(input: SpecInput, sequence: number): Docker.ContainerCreateOptions {
-  const names = jobNames(input.job);
-  return {
-    name: names.sources(sequence),
-    Image: input.sourcesImage,
-    Cmd: ['sh'],
-    Labels: jobLabels(input.job, 'helper'),
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
-    Tty: false,
-    HostConfig: { ...commonHostConfig(input), Binds: [`${names.buildsVolume}:${BUILDS_DIR}`] },
     ...networking(networkFor(input)),
   };
 }
