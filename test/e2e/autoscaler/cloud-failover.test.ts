@@ -104,7 +104,9 @@ describe('zone outage: GCE zones, then the DigitalOcean backup, then GCE again',
     console.log(`both zones down: job on the DigitalOcean backup in ${second.seconds.toFixed(1)} s`);
 
     g.faults.zonesDown.clear();
-    await eventually('GCE out of backoff', 120, () => fleet.group.status().every((p) => !p.backoff));
+    // The failed list calls kept doubling GCE's backoff up to its 60 s cap (throttle.ts) until the
+    // zones came back, so leaving it can take a whole minute after the last failure: wait 90 s.
+    await eventually('GCE out of backoff', 180, () => fleet.group.status().every((p) => !p.backoff));
     const third = await runDockerJob(t.factory, dockerPayload(['echo gce-again']));
     expect(third.outcome.state, third.log).toBe('success');
     expect(third.log).toMatch(/Running on machine flotilla-e2egcf-[0-9a-f]{8}/);
