@@ -1,6 +1,8 @@
 /** The `plugin_config` table of the `aws` provider (`plugin = "aws"`): EC2 instances. */
 import { z } from 'zod';
 
+import { engineConfigKeys } from '../engine-config.js';
+
 export const awsProviderConfigSchema = z
   .object({
     region: z
@@ -91,23 +93,7 @@ export const awsProviderConfigSchema = z
       .describe(
         "The EC2 API endpoint (an EC2-compatible cloud, a VPC endpoint, or an emulator in tests); default: the region's.",
       ),
-    docker_port: z.number().int().min(1).max(65535).default(2375).describe("The instances' engine port."),
-    docker_tls_cert_path: z
-      .string()
-      .optional()
-      .describe('Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates.'),
-    forward_coordinator: z
-      .boolean()
-      .default(false)
-      .describe("The instances' job networks have no route out: forward the coordinator per job."),
-    node_exporter_port: z
-      .number()
-      .int()
-      .min(0)
-      .max(65535)
-      .default(0)
-      .describe('A node exporter on every instance at this port (0 = none), listed as a metrics target.'),
-    max_size: z.number().int().min(0).default(0).describe('The most instances of this group (0 = no limit).'),
+    ...engineConfigKeys({ machines: 'instances', machine: 'instance', members: 'instances' }),
     boot_timeout: z
       .number()
       .positive()

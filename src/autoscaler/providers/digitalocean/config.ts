@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { cloudGroupName } from '../batch.js';
+import { engineConfigKeys } from '../engine-config.js';
 
 export const digitaloceanProviderConfigSchema = z
   .object({
@@ -44,23 +45,7 @@ export const digitaloceanProviderConfigSchema = z
       .boolean()
       .default(true)
       .describe('Reach droplets on their VPC (private) address; false: their public address.'),
-    docker_port: z.number().int().min(1).max(65535).default(2375).describe("The droplets' engine port."),
-    docker_tls_cert_path: z
-      .string()
-      .optional()
-      .describe('Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates.'),
-    forward_coordinator: z
-      .boolean()
-      .default(false)
-      .describe("The droplets' job networks have no route out: forward the coordinator per job."),
-    node_exporter_port: z
-      .number()
-      .int()
-      .min(0)
-      .max(65535)
-      .default(0)
-      .describe('A node exporter on every droplet at this port (0 = none), listed as a metrics target.'),
-    max_size: z.number().int().min(0).default(0).describe('The most droplets of this group (0 = no limit).'),
+    ...engineConfigKeys({ machines: 'droplets', machine: 'droplet', members: 'droplets' }),
     boot_timeout: z
       .number()
       .positive()

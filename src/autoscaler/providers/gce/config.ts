@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { cloudGroupName } from '../batch.js';
+import { engineConfigKeys } from '../engine-config.js';
 
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
@@ -66,27 +67,7 @@ export const gceProviderConfigSchema = z
       .url()
       .default('https://compute.googleapis.com/compute/v1/')
       .describe('Compute API base URL (a private endpoint, or an emulator in tests).'),
-    docker_port: z.number().int().min(1).max(65535).default(2375).describe("The machines' engine port."),
-    docker_tls_cert_path: z
-      .string()
-      .optional()
-      .describe(
-        'Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates (docker_port then usually 2376).',
-      ),
-    forward_coordinator: z
-      .boolean()
-      .default(false)
-      .describe(
-        "The machines' job networks have no route out (engines started with --iptables=false): forward the coordinator per job.",
-      ),
-    node_exporter_port: z
-      .number()
-      .int()
-      .min(0)
-      .max(65535)
-      .default(0)
-      .describe('A node exporter on every machine at this port (0 = none), listed as a metrics target.'),
-    max_size: z.number().int().min(0).default(0).describe('The most instances of this group (0 = no limit).'),
+    ...engineConfigKeys({ machines: 'machines', machine: 'machine', members: 'instances' }),
     boot_timeout: z
       .number()
       .positive()

@@ -1,0 +1,46 @@
+/**
+ * The config keys every cloud provider shares for the Docker Engine on its machines (port, TLS
+ * client certificates, coordinator forwarding, node exporter) and the group's size limit, worded
+ * with the cloud's own nouns (instances, droplets...).
+ */
+import { z } from 'zod';
+
+export interface EngineKeyNouns {
+  /** What the cloud calls its machines, plural ("instances", "droplets"). */
+  machines: string;
+  /** The same, singular. */
+  machine: string;
+  /** What a group holds, plural, for `max_size`. */
+  members: string;
+}
+
+export function engineConfigKeys(n: EngineKeyNouns) {
+  return {
+    docker_port: z.number().int().min(1).max(65535).default(2375).describe(`The ${n.machines}' engine port.`),
+    docker_tls_cert_path: z
+      .string()
+      .optional()
+      .describe(
+        'Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates (docker_port then usually 2376).',
+      ),
+    forward_coordinator: z
+      .boolean()
+      .default(false)
+      .describe(
+        `The ${n.machines}' job networks have no route out (engines started with --iptables=false): forward the coordinator per job.`,
+      ),
+    node_exporter_port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe(`A node exporter on every ${n.machine} at this port (0 = none), listed as a metrics target.`),
+    max_size: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(`The most ${n.members} of this group (0 = no limit).`),
+  };
+}
