@@ -8,7 +8,6 @@
  * backoff: the job ends `success` with its whole log, every line once and in order, and the size
  * the runner reports equals the stored log (the coordinator warns when they differ).
  */
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,20 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../helpers/fleet.js';
 import { startFlakyProxy, type FlakyProxy } from '../helpers/flaky-proxy.js';
 import { startCoordinatorProcess } from '../helpers/processes.js';
+import { freePort } from '../helpers/free-port.js';
 
 const LINES = 10;
 const OUTAGE_MS = 7000;
 
 let fleet: Fleet;
 let proxy: FlakyProxy;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 beforeAll(async () => {
   const port = await freePort();

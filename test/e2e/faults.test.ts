@@ -7,23 +7,15 @@
  *   running job finishes, its log is complete and in order (the runner resends what was not
  *   acknowledged), and no job is handed out twice.
  */
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Fleet } from '../helpers/fleet.js';
 import { FlotillaProcess, startCoordinatorProcess } from '../helpers/processes.js';
+import { freePort } from '../helpers/free-port.js';
 
 let fleet: Fleet;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 beforeAll(async () => {
   // The default stale time (600 s): a job settled within this test was settled by the restart.

@@ -5,24 +5,16 @@
  * job fetches again and succeeds; with the default (1) it fails with git's error in its log; an
  * invalid value fails the job with a line naming the variable and the range.
  */
-import { createServer } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TestApi } from '../../harness/api-client.js';
 import { Fleet } from '../helpers/fleet.js';
 import { startFlakyProxy, type FlakyProxy } from '../helpers/flaky-proxy.js';
+import { freePort } from '../helpers/free-port.js';
 
 let fleet: Fleet;
 let proxy: FlakyProxy;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 beforeAll(async () => {
   const port = await freePort();

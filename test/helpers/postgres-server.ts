@@ -8,11 +8,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { tempDir } from '../../harness/temp-dir.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -31,14 +31,6 @@ async function binDir(): Promise<string> {
     if (existsSync(path.join(dir, 'pg_ctl'))) return dir;
   }
   throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: run `bash scripts/test-env.sh`');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 async function postgresUser(): Promise<{ uid: number; gid: number } | null> {
