@@ -7,11 +7,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { expect } from 'vitest';
+
 import { TestApi } from '../../../harness/api-client.js';
 import { createWorkRepo, pushTo } from '../../../harness/git-repo.js';
 import { FlotillaProcess } from '../../helpers/processes.js';
 import { VERSION } from '../docker/harness.js';
-import { hostAddress } from './harness.js';
+import { eventually, hostAddress, namespaces } from './harness.js';
 
 /** Three stages, one job each; every job fetches the repository from the coordinator. */
 export const THREE_JOBS = `stages: [build, test, deploy]
@@ -128,4 +130,28 @@ export async function startCloudRunner(o: {
       await coordinator.stop();
     },
   };
+}
+
+/**
+ * Runs THREE_JOBS and checks what every provider's test checks: the pipeline succeeds, each job
+ * fetched from the coordinator on a machine of group `group`, then the cloud (`left`: instances
+ * the emulator still holds) and the host (`machines`' namespaces) are left with nothing.
+ */
+export async function runThreeJobsAndDrain(
+  runner: CloudRunner,
+  o: { group: string; machines: string; what: string; left: () => number },
+): Promise<PipelineRun> {
+  const run = await runner.run(THREE_JOBS);
+  expect(run.status, `${run.logs.join('\n')}\n${run.runnerOutput.slice(-4000)}`).toBe('success');
+  for (const log of run.logs) {
+    expect(log).toContain('fetched-from-coordinator');
+    expect(log).toMatch(new RegExp(`Running on machine flotilla-${o.group}-[0-9a-f]{8}`));
+  }
+  await eventually(`every ${o.what} through the API`, 120, () => o.left() === 0);
+  await eventually(
+    'every machine gone from the host',
+    60,
+    async () => (await namespaces(o.machines)).length === 0,
+  );
+  return run;
 }

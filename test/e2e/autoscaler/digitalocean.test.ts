@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startDoEmulator, type DoEmulator } from '../../emulators/digitalocean/emulator.js';
 import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
-import { startCloudRunner, THREE_JOBS, type CloudRunner } from './cloud-harness.js';
-import { destroyGroup, eventually, localConfig, namespaces, requireTools } from './harness.js';
+import { startCloudRunner, runThreeJobsAndDrain, type CloudRunner } from './cloud-harness.js';
+import { destroyGroup, localConfig, namespaces, requireTools } from './harness.js';
 
 const MACHINES = 'e2edo';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-as-do-'));
@@ -52,18 +52,12 @@ describe('digitalocean provider on emulated DigitalOcean', () => {
       forward_coordinator = true
       boot_timeout = 90`,
     });
-    const run = await runner.run(THREE_JOBS);
-    expect(run.status, `${run.logs.join('\n')}\n${run.runnerOutput.slice(-4000)}`).toBe('success');
-    for (const log of run.logs) {
-      expect(log).toContain('fetched-from-coordinator');
-      expect(log).toMatch(/Running on machine flotilla-e2edroplet-[0-9a-f]{8}/);
-    }
-    await eventually('every droplet deleted through the API', 120, () => e.droplets().length === 0);
-    await eventually(
-      'every machine gone from the host',
-      60,
-      async () => (await namespaces(MACHINES)).length === 0,
-    );
+    await runThreeJobsAndDrain(runner, {
+      group: 'e2edroplet',
+      machines: MACHINES,
+      what: 'droplet deleted',
+      left: () => e.droplets().length,
+    });
     const creates = e.server.log.filter((l) => l.method === 'POST' && l.path === '/v2/droplets');
     const deletes = e.server.log.filter((l) => l.method === 'DELETE' && l.status === 204);
     expect(creates.length).toBeGreaterThanOrEqual(3);

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGceEmulator, type GceEmulator } from '../../emulators/gce/emulator.js';
 import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
-import { startCloudRunner, THREE_JOBS, type CloudRunner } from './cloud-harness.js';
-import { destroyGroup, eventually, localConfig, namespaces, requireTools } from './harness.js';
+import { startCloudRunner, runThreeJobsAndDrain, type CloudRunner } from './cloud-harness.js';
+import { destroyGroup, localConfig, namespaces, requireTools } from './harness.js';
 
 const MACHINES = 'e2egc';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-as-gce-'));
@@ -51,18 +51,12 @@ describe('gce provider on emulated Compute Engine', () => {
       forward_coordinator = true
       boot_timeout = 90`,
     });
-    const run = await runner.run(THREE_JOBS);
-    expect(run.status, `${run.logs.join('\n')}\n${run.runnerOutput.slice(-4000)}`).toBe('success');
-    for (const log of run.logs) {
-      expect(log).toContain('fetched-from-coordinator');
-      expect(log).toMatch(/Running on machine flotilla-e2egce-[0-9a-f]{8}/);
-    }
-    await eventually('every instance deleted through the API', 120, () => e.instances().length === 0);
-    await eventually(
-      'every machine gone from the host',
-      60,
-      async () => (await namespaces(MACHINES)).length === 0,
-    );
+    await runThreeJobsAndDrain(runner, {
+      group: 'e2egce',
+      machines: MACHINES,
+      what: 'instance deleted',
+      left: () => e.instances().length,
+    });
     const inserts = e.server.log.filter((l) => l.method === 'POST' && l.path.endsWith('/instances'));
     const deletes = e.server.log.filter((l) => l.method === 'DELETE' && l.status === 200);
     expect(inserts.length).toBeGreaterThanOrEqual(3);
