@@ -9,19 +9,19 @@
  * most the last interval of heartbeats, as if the runner had called a little earlier.
  */
 import type { Logger } from '../../shared/logger.js';
-import type { Store } from '../store/store.js';
+import type { PipelineStore } from '../store/store.js';
 
 export const HEARTBEAT_INTERVAL_MS = 1000;
 
 export class JobHeartbeats {
-  readonly #store: Pick<Store, 'touchJobs'>;
+  readonly #store: Pick<PipelineStore, 'touchJobs'>;
   readonly #logger: Logger;
   readonly #intervalMs: number;
   #pending = new Map<number, Date>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(store: Pick<Store, 'touchJobs'>, logger: Logger, intervalMs = HEARTBEAT_INTERVAL_MS) {
+  constructor(store: Pick<PipelineStore, 'touchJobs'>, logger: Logger, intervalMs = HEARTBEAT_INTERVAL_MS) {
     this.#store = store;
     this.#logger = logger;
     this.#intervalMs = intervalMs;

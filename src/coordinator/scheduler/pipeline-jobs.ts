@@ -7,14 +7,14 @@
  * Changes made outside the processing (a claim, another coordinator) are not seen until the next
  * processing; each of them processes the pipeline again afterwards, as before.
  */
-import type { JobRecord, Store } from '../store/store.js';
+import type { JobRecord, PipelineStore } from '../store/store.js';
 
 export class PipelineJobs {
-  readonly #store: Store;
+  readonly #store: PipelineStore;
   readonly pipelineId: number;
   #jobs: JobRecord[] | null = null;
 
-  constructor(store: Store, pipelineId: number) {
+  constructor(store: PipelineStore, pipelineId: number) {
     this.#store = store;
     this.pipelineId = pipelineId;
   }

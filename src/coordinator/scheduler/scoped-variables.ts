@@ -5,7 +5,7 @@
  * given to the pipeline (API, trigger) still win over them, as in GitLab.
  */
 import type { JobVariable } from '../../api/runner-api.js';
-import type { Store, VariableRecord } from '../store/store.js';
+import type { ProjectStore, VariableRecord } from '../store/store.js';
 import { matchesWildcard } from './slug.js';
 
 const ALL = '*';
@@ -53,7 +53,7 @@ function toJobVariable(v: VariableRecord): JobVariable {
  * its key in place (or is appended), except keys set by the pipeline's own variables.
  */
 export async function withScopedVariables(
-  store: Store,
+  store: ProjectStore,
   input: {
     projectId: number;
     environment: string;

@@ -1,5 +1,5 @@
 import type { JobVariable } from '../../api/runner-api.js';
-import type { ProjectRecord, Store } from '../store/store.js';
+import type { ProjectRecord, ProjectStore } from '../store/store.js';
 import { matchesWildcard } from './slug.js';
 
 /** A ref is protected when it matches one of the project's protected branch patterns (tags: none yet). */
@@ -11,7 +11,7 @@ export function isRefProtected(project: ProjectRecord, ref: string, tag: boolean
 
 /** Project CI/CD variables for a job; protected ones only on protected refs. */
 export async function projectVariablesFor(
-  store: Store,
+  store: ProjectStore,
   projectId: number,
   refProtected: boolean,
 ): Promise<JobVariable[]> {

@@ -1,6 +1,6 @@
 /** Fleet reports and provider requests (see `fleet-records.ts`): one upserted row each. */
 import type { ManualSetting } from '../../../api/fleet-report.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../fleet-records.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../port/runners.js';
 import type { SqlContext } from './flavor.js';
 import { fromDate } from './rows.js';
 

@@ -40,7 +40,7 @@ import type {
   UserRecord,
   VariableRecord,
 } from '../store.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../fleet-records.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../port/runners.js';
 import * as artifacts from './artifacts.js';
 import { claimPendingJob } from './claim.js';
 import * as deployments from './deployments.js';
@@ -52,7 +52,7 @@ import * as pipelines from './pipelines.js';
 import * as projects from './projects.js';
 import * as runners from './runners.js';
 import type { Database } from './schema.js';
-import type { TraceData } from '../trace-data.js';
+import type { TraceData } from '../port/traces.js';
 import * as trace from './trace.js';
 import type { TraceFileStore } from './trace.js';
 import { JobLocks, type TraceFiles } from './trace-files.js';

@@ -16,7 +16,7 @@
 import type { Kysely } from 'kysely';
 import { FlotillaError } from '../../../shared/errors.js';
 import type { TraceAppendResult } from '../store.js';
-import { traceDataLength, type TraceData } from '../trace-data.js';
+import { traceDataLength, type TraceData } from '../port/traces.js';
 import type { SqlContext } from './flavor.js';
 import { fromBigint } from './rows.js';
 import type { Database } from './schema.js';

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FleetReportRecord } from '../../../../src/coordinator/store/fleet-records.js';
+import type { FleetReportRecord } from '../../../../src/coordinator/store/port/runners.js';
 import type { Store } from '../../../../src/coordinator/store/store.js';
 import { newRunner } from './conformance.js';
 

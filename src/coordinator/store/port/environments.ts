@@ -1,7 +1,9 @@
 /**
- * Environment and deployment records of the store port (re-exported by `store.ts`): what
- * `environment:` jobs record, in GitLab's terms.
+ * Environments and the deployments of `environment:` jobs, in GitLab's terms: the environments
+ * aggregate of the store port.
  */
+import type { Page, Paged } from './paging.js';
+
 export type EnvironmentState = 'available' | 'stopping' | 'stopped';
 export type EnvironmentTier = 'production' | 'staging' | 'testing' | 'development' | 'other';
 
@@ -68,4 +70,25 @@ export interface DeploymentFilter {
   orderBy?: 'id' | 'iid' | 'created_at' | 'updated_at' | 'ref';
   /** Default `asc`, as GitLab's deployments API. */
   sort?: 'asc' | 'desc';
+}
+
+export interface EnvironmentStore {
+  /** The project's environment of that name, created from `input` when missing (races included). */
+  findOrCreateEnvironment(input: NewEnvironment): Promise<EnvironmentRecord>;
+  getEnvironment(id: number): Promise<EnvironmentRecord | null>;
+  updateEnvironment(id: number, patch: EnvironmentPatch): Promise<EnvironmentRecord | null>;
+  /** By id ascending. */
+  listEnvironments(
+    projectId: number,
+    filter: EnvironmentFilter,
+    page: Page,
+  ): Promise<Paged<EnvironmentRecord>>;
+  /**
+   * Records a job's environment link; `action: start` gets the project's next deployment iid.
+   * Throws FLO_ERR_CONFLICT when the job already has one.
+   */
+  createDeployment(input: NewDeployment): Promise<DeploymentRecord>;
+  updateDeployment(id: number, patch: DeploymentPatch): Promise<DeploymentRecord | null>;
+  findDeploymentByJob(jobId: number): Promise<DeploymentRecord | null>;
+  listDeployments(projectId: number, filter: DeploymentFilter, page: Page): Promise<Paged<DeploymentRecord>>;
 }
