@@ -11,7 +11,7 @@ import {
   channelName,
   createPostgresQueueBus,
   type PostgresQueueBus,
-} from '../../src/coordinator/store/sql/postgres-queue-bus.js';
+} from '../../src/coordinator/store/sql/postgres/queue-bus.js';
 
 const PG_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const buses: PostgresQueueBus[] = [];

@@ -1,6 +1,6 @@
 /**
  * The Store contract for the runner managers' fleet reports and the provider pauses asked for
- * (`fleet-records.ts`). Run by every adapter next to `describeStoreConformance`.
+ * (`store/port/runners.ts`). Run by every adapter next to `describeStoreConformance`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 

@@ -1,9 +1,9 @@
 /** Artifact metadata; the files themselves live in artifact storage under `storageKey`. */
-import { toDateOrNull } from './flavor.js';
-import type { SqlContext } from './flavor.js';
-import type { ArtifactRecord, NewArtifact } from '../store.js';
-import { translateConstraints } from './errors.js';
-import { toArtifact } from './rows.js';
+import { toDateOrNull } from '../flavor.js';
+import type { SqlContext } from '../flavor.js';
+import type { ArtifactRecord, NewArtifact } from '../../store.js';
+import { translateConstraints } from '../errors.js';
+import { toArtifact } from '../rows.js';
 
 export async function addArtifact(ctx: SqlContext, input: NewArtifact): Promise<ArtifactRecord> {
   const { db, flavor } = ctx;

@@ -1,9 +1,9 @@
 /** Projects. */
-import type { Page, Paged, ProjectFilter, ProjectPatch, ProjectRecord } from '../store.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { toProject } from './rows.js';
+import type { Page, Paged, ProjectFilter, ProjectPatch, ProjectRecord } from '../../store.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toProject } from '../rows.js';
 
 export async function createProject(
   ctx: SqlContext,

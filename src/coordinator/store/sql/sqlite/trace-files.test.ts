@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newJob, newPipeline, newProject } from '../../../../test/kits/coordinator/store/conformance.js';
-import { createStore } from '../create-store.js';
-import type { Store } from '../store.js';
+import { newJob, newPipeline, newProject } from '../../../../../test/kits/coordinator/store/conformance.js';
+import { createStore } from '../../create-store.js';
+import type { Store } from '../../store.js';
 
 const THRESHOLD = 16;
 

@@ -1,9 +1,9 @@
 /** Per-project sequence numbers (`iid`) of pipelines and deployments. */
 import type { Kysely } from 'kysely';
 
-import { FlotillaError } from '../../../shared/errors.js';
-import type { SqlContext } from './flavor.js';
-import type { Database } from './schema.js';
+import { FlotillaError } from '../../../../shared/errors.js';
+import type { SqlContext } from '../flavor.js';
+import type { Database } from '../schema.js';
 
 /**
  * The project's next iid in `table`. Inside the creating transaction: on PostgreSQL the project

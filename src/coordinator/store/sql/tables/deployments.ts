@@ -12,14 +12,14 @@ import type {
   NewDeployment,
   Page,
   Paged,
-} from '../store.js';
-import type { SqlContext } from './flavor.js';
+} from '../../store.js';
+import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
-import { toDateOrNull } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { fromBool, fromDate, fromDateOrNull } from './rows.js';
-import type { DeploymentsTable } from './schema.js';
+import { toDateOrNull } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { fromBool, fromDate, fromDateOrNull } from '../rows.js';
+import type { DeploymentsTable } from '../schema.js';
 
 const DEPLOY_ACTION = 'start';
 

@@ -2,9 +2,9 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Expression, SqlBool } from 'kysely';
-import type { Logger } from '../../../shared/logger.js';
-import type { SqlFlavor } from './flavor.js';
-import type { Database } from './schema.js';
+import type { Logger } from '../../../../shared/logger.js';
+import type { SqlFlavor } from '../flavor.js';
+import type { Database } from '../schema.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

@@ -1,6 +1,6 @@
 /** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
 import type { Insertable, Kysely, Updateable } from 'kysely';
-import type { JobStatus } from '../../../api/job-status.js';
+import type { JobStatus } from '../../../../api/job-status.js';
 import {
   jobKindOf,
   type ArtifactRecord,
@@ -10,13 +10,13 @@ import {
   type NewJob,
   type Page,
   type Paged,
-} from '../store.js';
-import { JOB_COLUMNS, toRow } from './columns.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { toArtifact, toJob } from './rows.js';
-import type { Database, JobsTable } from './schema.js';
+} from '../../store.js';
+import { JOB_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toArtifact, toJob } from '../rows.js';
+import type { Database, JobsTable } from '../schema.js';
 
 /** Rows per INSERT, well under both dialects' bound-parameter limits. */
 const INSERT_BATCH = 200;

@@ -1,8 +1,8 @@
-/** Fleet reports and provider requests (see `fleet-records.ts`): one upserted row each. */
-import type { ManualSetting } from '../../../api/fleet-report.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../port/runners.js';
-import type { SqlContext } from './flavor.js';
-import { fromDate } from './rows.js';
+/** Fleet reports and provider requests (see `store/port/runners.ts`): one upserted row each. */
+import type { ManualSetting } from '../../../../api/fleet-report.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../../port/runners.js';
+import type { SqlContext } from '../flavor.js';
+import { fromDate } from '../rows.js';
 
 export async function saveFleetReport(ctx: SqlContext, input: FleetReportRecord): Promise<void> {
   const values = {

@@ -14,11 +14,11 @@
  * COMMIT), three for the many claims that find nothing.
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { JobClaim, JobRecord, RunnerMatch } from '../store.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { toJob } from './rows.js';
-import type { Database } from './schema.js';
+import type { JobClaim, JobRecord, RunnerMatch } from '../../store.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { toJob } from '../rows.js';
+import type { Database } from '../schema.js';
 
 const UNTAGGED = JSON.stringify([]);
 

@@ -3,7 +3,7 @@
  * concurrent or replayed append at a stale offset is refused instead of duplicating output.
  *
  * Where the bytes live: in `trace_chunks` (one row per append, in the same transaction as the size)
- * unless the store has trace files (SQLite with a data directory, see `trace-files.ts`). Then a log
+ * unless the store has trace files (SQLite with a data directory, see `sqlite/trace-files.ts`). Then a log
  * moves to its own file once it reaches the files' threshold, and every later append to it:
  *   1. writes the bytes into the file at the stored size and `fdatasync`s it;
  *   2. then moves `trace_size` in the database (a commit that the route makes durable before its
@@ -14,13 +14,13 @@
  * its name; the chunks are dropped in the same commit as the first size written after them.
  */
 import type { Kysely } from 'kysely';
-import { FlotillaError } from '../../../shared/errors.js';
-import type { TraceAppendResult } from '../store.js';
-import { traceDataLength, type TraceData } from '../port/traces.js';
-import type { SqlContext } from './flavor.js';
-import { fromBigint } from './rows.js';
-import type { Database } from './schema.js';
-import type { JobLocks, TraceFiles } from './trace-files.js';
+import { FlotillaError } from '../../../../shared/errors.js';
+import type { TraceAppendResult } from '../../store.js';
+import { traceDataLength, type TraceData } from '../../port/traces.js';
+import type { SqlContext } from '../flavor.js';
+import { fromBigint } from '../rows.js';
+import type { Database } from '../schema.js';
+import type { JobLocks, TraceFiles } from '../sqlite/trace-files.js';
 
 /** The trace files of a store that has them, and the per-job serialisation of their appends. */
 export interface TraceFileStore {

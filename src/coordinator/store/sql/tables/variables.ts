@@ -1,11 +1,11 @@
 /** Project CI/CD variables, keyed by (project, key, environment scope). */
 import type { Insertable, Updateable } from 'kysely';
-import type { VariableRecord } from '../store.js';
-import { VARIABLE_COLUMNS, toRow } from './columns.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { toVariable } from './rows.js';
-import type { VariablesTable } from './schema.js';
+import type { VariableRecord } from '../../store.js';
+import { VARIABLE_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { toVariable } from '../rows.js';
+import type { VariablesTable } from '../schema.js';
 
 const ALL_ENVIRONMENTS = '*';
 

@@ -1,12 +1,12 @@
 /** Runners. Whether a paused runner may take jobs is the domain's call, not the store's. */
 import type { Insertable, Updateable } from 'kysely';
-import type { NewRunner, Page, Paged, RunnerPatch, RunnerRecord } from '../store.js';
-import { RUNNER_COLUMNS, toRow } from './columns.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { toRunner } from './rows.js';
-import type { RunnersTable } from './schema.js';
+import type { NewRunner, Page, Paged, RunnerPatch, RunnerRecord } from '../../store.js';
+import { RUNNER_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toRunner } from '../rows.js';
+import type { RunnersTable } from '../schema.js';
 
 const DUPLICATE = 'a runner with this token exists';
 

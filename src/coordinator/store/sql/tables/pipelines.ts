@@ -1,6 +1,6 @@
 /** Pipelines, created atomically with their jobs. */
 import { sql, type Insertable, type Updateable } from 'kysely';
-import { isCompleted, type PipelineStatus } from '../../../api/job-status.js';
+import { isCompleted, type PipelineStatus } from '../../../../api/job-status.js';
 import type {
   JobRecord,
   NewJob,
@@ -10,15 +10,15 @@ import type {
   PipelineFilter,
   PipelinePatch,
   PipelineRecord,
-} from '../store.js';
-import { PIPELINE_COLUMNS, toRow } from './columns.js';
-import type { SqlContext } from './flavor.js';
+} from '../../store.js';
+import { PIPELINE_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
-import { translateConstraints } from './errors.js';
+import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
-import { pageBounds, totalOf } from './paging.js';
-import { toPipeline } from './rows.js';
-import type { PipelinesTable } from './schema.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toPipeline } from '../rows.js';
+import type { PipelinesTable } from '../schema.js';
 
 const ORDER_COLUMNS = { id: 'id', status: 'status', ref: 'ref', updated_at: 'updated_at' } as const;
 

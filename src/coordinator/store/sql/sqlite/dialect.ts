@@ -8,8 +8,8 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Expression, SqlBool } from 'kysely';
-import type { SqlFlavor } from './flavor.js';
-import type { Database } from './schema.js';
+import type { SqlFlavor } from '../flavor.js';
+import type { Database } from '../schema.js';
 import { WalGroupSync } from './group-commit.js';
 import { CachingSqliteDatabase } from './statement-cache.js';
 

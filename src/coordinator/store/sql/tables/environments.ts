@@ -1,6 +1,6 @@
 /** Environments: one per (project, name), found or created by the jobs that deploy to them. */
 import { sql, type Selectable } from 'kysely';
-import { isFlotillaError } from '../../../shared/errors.js';
+import { isFlotillaError } from '../../../../shared/errors.js';
 import type {
   EnvironmentFilter,
   EnvironmentPatch,
@@ -10,12 +10,12 @@ import type {
   NewEnvironment,
   Page,
   Paged,
-} from '../store.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { fromDate } from './rows.js';
-import type { EnvironmentsTable } from './schema.js';
+} from '../../store.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { fromDate } from '../rows.js';
+import type { EnvironmentsTable } from '../schema.js';
 
 export function toEnvironment(row: Selectable<EnvironmentsTable>): EnvironmentRecord {
   return {

@@ -1,11 +1,11 @@
 /** Users and personal access tokens. */
 import { sql } from 'kysely';
-import type { AccessTokenRecord, Page, Paged, UserFilter, UserRecord } from '../store.js';
-import { toDateOrNull } from './flavor.js';
-import type { SqlContext } from './flavor.js';
-import { translateConstraints } from './errors.js';
-import { pageBounds, totalOf } from './paging.js';
-import { toAccessToken, toUser } from './rows.js';
+import type { AccessTokenRecord, Page, Paged, UserFilter, UserRecord } from '../../store.js';
+import { toDateOrNull } from '../flavor.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toAccessToken, toUser } from '../rows.js';
 
 const ROOT_USER_ID = 1;
 

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { WalGroupSync } from './group-commit.js';
-import { openSqlite, type OpenedSqlite } from './sqlite-dialect.js';
+import { openSqlite, type OpenedSqlite } from './dialect.js';
 
 describe('WalGroupSync', () => {
   const dirs: string[] = [];

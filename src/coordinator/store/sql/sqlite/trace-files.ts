@@ -4,7 +4,7 @@
  * database file at each checkpoint), and written and synced on the libuv thread pool instead of
  * inside better-sqlite3 on the event loop. The database keeps the authoritative length
  * (`jobs.trace_size`): bytes past it are not part of the log (an append that crashed before its
- * size was committed) and are written over by the next append. See `trace.ts` for the order of
+ * size was committed) and are written over by the next append. See `tables/trace.ts` for the order of
  * the writes that keeps every acknowledged byte.
  *
  * SQLite only: one coordinator process owns the database file and the trace directory, and
