@@ -45,7 +45,7 @@ import { registerUserAdminRoutes } from './routes/user-admin-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
-import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
+import { RunnerQueue, type QueueBus } from './scheduler/queue/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { cachingStore } from './store/caching-store.js';
 import type { Store } from './store/store.js';

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../src/shared/logger.js';
-import type { QueueMessage } from '../../src/coordinator/scheduler/runner-queue.js';
+import type { QueueMessage } from '../../src/coordinator/scheduler/queue/runner-queue.js';
 import {
   channelName,
   createPostgresQueueBus,

@@ -19,7 +19,7 @@ import { migrateToLatest } from './sql/migrations.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore, type Durability } from './sql/sql-store.js';
 import { TraceFiles } from './sql/sqlite/trace-files.js';
-import type { QueueBus } from '../scheduler/runner-queue.js';
+import type { QueueBus } from '../scheduler/queue/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
 

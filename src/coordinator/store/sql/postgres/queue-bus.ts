@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 import type { Logger } from '../../../../shared/logger.js';
-import type { QueueBus, QueueMessage } from '../../../scheduler/runner-queue.js';
+import type { QueueBus, QueueMessage } from '../../../scheduler/queue/runner-queue.js';
 
 const MAX_PAYLOAD = 7900;
 const RECONNECT_MS = 2000;
