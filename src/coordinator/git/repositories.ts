@@ -63,7 +63,9 @@ export async function repositoryExists(ctx: GitHostContext, fullPath: string): P
 }
 
 export async function deleteRepository(ctx: GitHostContext, fullPath: string): Promise<void> {
-  await rm(repositoryDir(ctx.root, fullPath), { recursive: true, force: true });
+  const dir = repositoryDir(ctx.root, fullPath);
+  ctx.batches.forget(dir);
+  await rm(dir, { recursive: true, force: true });
   ctx.logger.info({ fullPath }, 'git repository deleted');
 }
 
