@@ -1,8 +1,9 @@
 import { CatFileBatch } from './cat-file-batch.js';
+import { RefWriter } from './ref-writer.js';
 import type { GitRunnerOptions } from './run-git.js';
 
 export interface BatchPoolOptions {
-  /** Most repositories with a process at once; the least recently used one is closed beyond. */
+  /** Most repositories with kept processes at once; the least recently used are closed beyond. */
   maxProcesses?: number;
   /** Close a repository's process after it has been idle this long. */
   idleMs?: number;
@@ -11,48 +12,71 @@ export interface BatchPoolOptions {
 export interface BatchPool {
   /** The repository's `cat-file --batch-command` process, started on first use. */
   forRepository(dir: string): CatFileBatch;
-  /** Ends the repository's process, e.g. before the repository is removed. */
+  /** The repository's `update-ref --stdin` process, started on first use. */
+  refWriter(dir: string): RefWriter;
+  /** Ends the repository's processes, e.g. before the repository is removed. */
   forget(dir: string): void;
   close(): void;
 }
+
+interface Kept {
+  readonly alive: boolean;
+  close(): void;
+}
+
+type Factory<P> = (dir: string, onExit: () => void) => P;
 
 const DEFAULT_MAX_PROCESSES = 32;
 const DEFAULT_IDLE_MS = 60_000;
 
 /**
- * Keeps one `git cat-file --batch-command` per recently read repository, so that the reads of
- * pipeline creation and job requests (refs, `.gitlab-ci.yml`, includes, commits) cost a line on a
- * pipe instead of a process each.
+ * Keeps a `git cat-file --batch-command` and a `git update-ref --stdin` per recently used
+ * repository, so that the reads and pipeline refs of pipeline creation and job requests (refs,
+ * `.gitlab-ci.yml`, includes, commits, `refs/pipelines/<id>`) cost a line on a pipe instead of a
+ * process each.
  */
 export function createBatchPool(runner: GitRunnerOptions, options: BatchPoolOptions = {}): BatchPool {
-  const maxProcesses = options.maxProcesses ?? DEFAULT_MAX_PROCESSES;
+  const max = options.maxProcesses ?? DEFAULT_MAX_PROCESSES;
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-  const byDir = new Map<string, CatFileBatch>();
-  const forRepository = (dir: string): CatFileBatch => {
+  const readers = keptPerDirectory(max, (dir, onExit) => new CatFileBatch(runner, dir, idleMs, onExit));
+  const writers = keptPerDirectory(max, (dir, onExit) => new RefWriter(runner, dir, idleMs, onExit));
+  return {
+    forRepository: readers.get,
+    refWriter: writers.get,
+    forget: (dir) => {
+      readers.forget(dir);
+      writers.forget(dir);
+    },
+    close: () => {
+      readers.close();
+      writers.close();
+    },
+  };
+}
+
+function keptPerDirectory<P extends Kept>(max: number, create: Factory<P>) {
+  const byDir = new Map<string, P>();
+  const get = (dir: string): P => {
     const found = byDir.get(dir);
+    byDir.delete(dir);
     if (found?.alive) {
-      byDir.delete(dir);
       byDir.set(dir, found);
       return found;
     }
-    const batch: CatFileBatch = new CatFileBatch(runner, dir, idleMs, () => {
-      if (byDir.get(dir) === batch) byDir.delete(dir);
+    const made: P = create(dir, () => {
+      if (byDir.get(dir) === made) byDir.delete(dir);
     });
-    byDir.set(dir, batch);
-    if (byDir.size > maxProcesses) {
-      const [oldest] = byDir.values();
-      oldest?.close();
-      byDir.delete(byDir.keys().next().value as string);
-    }
-    return batch;
-  };
-  const close = (): void => {
-    for (const batch of byDir.values()) batch.close();
-    byDir.clear();
+    byDir.set(dir, made);
+    if (byDir.size > max) forget(byDir.keys().next().value as string);
+    return made;
   };
   const forget = (dir: string): void => {
     byDir.get(dir)?.close();
     byDir.delete(dir);
   };
-  return { forRepository, forget, close };
+  const close = (): void => {
+    for (const kept of byDir.values()) kept.close();
+    byDir.clear();
+  };
+  return { get, forget, close };
 }

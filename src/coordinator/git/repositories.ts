@@ -100,7 +100,7 @@ export async function createPipelineRef(
       details: { fullPath, sha },
     });
   }
-  await runGit(ctx.git, dir, ['update-ref', ref, sha]);
+  await ctx.batches.refWriter(dir).update(ref, sha);
 }
 
 export async function deletePipelineRef(
@@ -110,7 +110,7 @@ export async function deletePipelineRef(
 ): Promise<void> {
   const ref = pipelineRefName(pipelineId);
   const dir = await existingRepositoryDir(ctx, fullPath);
-  await runGit(ctx.git, dir, ['update-ref', '-d', ref]);
+  await ctx.batches.refWriter(dir).delete(ref);
 }
 
 function pipelineRefName(pipelineId: number): string {
