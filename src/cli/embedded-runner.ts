@@ -9,7 +9,6 @@ import { validateConfig } from '../config/load.js';
 import { randomSystemId } from '../config/system-id.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import type { LocalRepositoryFor } from '../executors/shell/shared-sources.js';
-import { createThreadLauncher } from '../executors/shell/spawn-thread.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { FLOTILLA_VERSION } from '../runner/version.js';
 import { systemClock } from '../shared/clock.js';
@@ -32,8 +31,6 @@ export interface EmbeddedRunnerOptions {
   sharedSources?: boolean;
   /** With `sharedSources`: the embedded coordinator's repository directory of a `repo_url`. */
   localRepositoryFor?: LocalRepositoryFor;
-  /** Shell executor: start the jobs' processes from a worker thread (see shell/spawn-thread.ts). */
-  spawnFromThread?: boolean;
   /** Called when a job has ended (see RunnerManagerOptions.onJobEnded). */
   onJobEnded?: (jobId: number) => void;
 }
@@ -46,7 +43,6 @@ async function executorsFor(options: EmbeddedRunnerOptions): Promise<Executors> 
     const shell = createShellExecutorFactory({
       sharedSources: options.sharedSources === true,
       ...(options.localRepositoryFor ? { localRepositoryFor: options.localRepositoryFor } : {}),
-      ...(options.spawnFromThread ? { launcher: createThreadLauncher() } : {}),
     });
     return { registry: new Registry(), executorFactories: [shell] };
   }

@@ -97,8 +97,6 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
       coordinator.url,
       path.join(scratch, 'coordinator', 'repositories'),
     ),
-    // Forking from this process blocks the thread that forks until the child has exec'd.
-    spawnFromThread: true,
     // When the runner is idle the pipeline may be complete: look at once rather than at the next poll.
     onJobEnded: () => {
       if (runner?.runningJobs().length === 0) changes.notify();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
-import { inThreadLauncher, type ProcessLauncher } from './process.js';
+import { runProcess } from './process.js';
 import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
 
 const GREEN = '\x1b[32;1m';
@@ -25,8 +25,6 @@ export interface GetSourcesOptions {
   signal: AbortSignal;
   /** Fetch into this store once and link each work tree to it (see shared-sources.ts). */
   shared?: SharedSourceStore;
-  /** Starts the git processes; default: from the calling thread. */
-  launcher?: ProcessLauncher;
 }
 
 const discard = { write(): void {} };
@@ -44,7 +42,7 @@ function git(
   args: string[],
   output: JobOutput = options.output,
 ): Promise<number> {
-  return (options.launcher ?? inThreadLauncher).run({
+  return runProcess({
     command: 'git',
     args,
     cwd: options.projectDir,
@@ -111,7 +109,7 @@ async function linkAndCheckout(
   const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
   // One process for both commands: each spawn from this (large) process costs more than git's work.
   const script = 'sha=$1; shift; git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@"';
-  const code = await (options.launcher ?? inThreadLauncher).run({
+  const code = await runProcess({
     command: 'sh',
     args: ['-c', script, 'sh', gitInfo.sha, ...cleanArgs],
     cwd: options.projectDir,

@@ -34,87 +34,44 @@ function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
   return 128 + (number ?? 0);
 }
 
-/** Starts a stage's process; `runProcess` spawns from the calling thread (see spawn-thread.ts). */
-export interface ProcessLauncher {
-  run(options: RunProcessOptions): Promise<number>;
-}
-
-/** The events of one process, from wherever it was spawned, and the promise they settle. */
-export interface ProcessSettlement {
-  promise: Promise<number>;
-  spawned(pid: number | undefined): void;
-  exited(code: number | null, sig: NodeJS.Signals | null): void;
-  failed(err: Error): void;
-  closed(): void;
-}
-
-/**
- * Resolves with the exit code at `closed`; on abort the process group gets SIGTERM, then SIGKILL
- * after the grace period, and the promise rejects with `signal.reason` once the tree is gone.
- */
-export function settleProcess(options: RunProcessOptions): ProcessSettlement {
-  const { signal } = options;
-  let pid: number | undefined;
-  let exitCode = -1;
-  let killTimer: NodeJS.Timeout | undefined;
-  let resolve!: (code: number) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<number>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const onAbort = (): void => {
-    if (pid === undefined) return;
-    const group = pid;
-    killGroup(group, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(group, 'SIGKILL'), options.killGraceMs ?? 5000);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  const done = (): void => {
-    signal.removeEventListener('abort', onAbort);
-    clearTimeout(killTimer);
-  };
-  return {
-    promise,
-    spawned(childPid) {
-      pid = childPid;
-      if (signal.aborted) onAbort();
-    },
-    exited(code, sig) {
-      exitCode = exitCodeOf(code, sig);
-      if (pid !== undefined) killGroup(pid, 'SIGKILL');
-    },
-    failed(err) {
-      done();
-      reject(err);
-    },
-    closed() {
-      done();
-      if (signal.aborted) reject(signal.reason);
-      else resolve(exitCode);
-    },
-  };
-}
-
 /** Resolves with the exit code; rejects with `signal.reason` when aborted (after the tree is gone). */
 export function runProcess(options: RunProcessOptions): Promise<number> {
   const { signal, output } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
-  const settle = settleProcess(options);
-  const child = spawn(options.command, [...options.args], {
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(options.command, [...options.args], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let exitCode = -1;
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      if (child.pid === undefined) return;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(
+        () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
+        options.killGraceMs ?? 5000,
+      );
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.write(chunk));
+    child.on('exit', (code, sig) => {
+      exitCode = exitCodeOf(code, sig);
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    });
+    child.on('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+      reject(err);
+    });
+    child.on('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+      if (signal.aborted) reject(signal.reason);
+      else resolve(exitCode);
+    });
   });
-  settle.spawned(child.pid);
-  child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
-  child.stderr.on('data', (chunk: Buffer) => output.write(chunk));
-  child.on('exit', settle.exited);
-  child.on('error', settle.failed);
-  child.on('close', settle.closed);
-  return settle.promise;
 }
-
-/** The default launcher: `runProcess`, from the calling thread. */
-export const inThreadLauncher: ProcessLauncher = { run: runProcess };

@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { JobOutput } from '../executor.js';
-import { inThreadLauncher, type ProcessLauncher } from './process.js';
+import { runProcess } from './process.js';
 
 /** The store's refs and shallow list right after a fetch. */
 export interface StoreSnapshot {
@@ -75,22 +75,15 @@ export class SharedSourceStore {
   readonly #root: string;
   readonly #stores = new Map<string, StoreState>();
   readonly #localRepository: LocalRepositoryFor;
-  readonly #launcher: ProcessLauncher;
 
   /**
    * `localRepository` maps a job's `repo_url` to the coordinator's repository directory when the
    * coordinator runs on this host (`flotilla run`): the store then fetches from it over git's local
-   * transport instead of smart HTTP, with the same refspecs and depth. `launcher` starts its git
-   * processes.
+   * transport instead of smart HTTP, with the same refspecs and depth.
    */
-  constructor(
-    root: string,
-    localRepository: LocalRepositoryFor = () => undefined,
-    launcher: ProcessLauncher = inThreadLauncher,
-  ) {
+  constructor(root: string, localRepository: LocalRepositoryFor = () => undefined) {
     this.#root = root;
     this.#localRepository = localRepository;
-    this.#launcher = launcher;
   }
 
   /**
@@ -122,8 +115,7 @@ export class SharedSourceStore {
   }
 
   async #git(dir: string, request: StoreFetch, args: string[], output = request.output): Promise<number> {
-    const { env, signal } = request;
-    return this.#launcher.run({ command: 'git', args, cwd: dir, env, output, signal });
+    return runProcess({ command: 'git', args, cwd: dir, env: request.env, output, signal: request.signal });
   }
 
   async #fetchInto(dir: string, request: StoreFetch): Promise<StoreSnapshot | { exitCode: number }> {

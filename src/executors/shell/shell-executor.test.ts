@@ -4,26 +4,22 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { Executor, StageContext } from '../executor.js';
 import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
-import type { ProcessLauncher } from './process.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
-import { createThreadLauncher } from './spawn-thread.js';
 
 const executors: Executor[] = [];
 afterEach(async () => {
   await Promise.all(executors.splice(0).map((e) => e.cleanup()));
 });
 
-async function setupWith(overrides: Partial<JobPayload>, launcher?: ProcessLauncher) {
+async function setup(overrides: Partial<JobPayload>) {
   const buildsDir = await mkdtemp(join(tmpdir(), 'flo-shell-'));
   const job = executorJob(buildsDir, jobPayload(overrides));
-  const executor = createShellExecutorFactory({ killGraceMs: 200, ...(launcher ? { launcher } : {}) }).create(
-    job,
-  );
+  const executor = createShellExecutorFactory({ killGraceMs: 200 }).create(job);
   executors.push(executor);
   const output = memoryOutput();
   const ctx = (
@@ -33,8 +29,6 @@ async function setupWith(overrides: Partial<JobPayload>, launcher?: ProcessLaunc
   await executor.prepare(ctx());
   return { executor, output, ctx, job, projectDir: projectDirFor(job) };
 }
-
-const setup = (overrides: Partial<JobPayload>) => setupWith(overrides);
 
 function script(...commands: string[]): JobPayload['steps'][number] {
   return { name: 'script', script: commands, timeout: 3600, when: 'on_success', allow_failure: false };
@@ -74,16 +68,7 @@ async function waitForFile(path: string): Promise<string> {
   }
 }
 
-const threadLauncher = createThreadLauncher();
-afterAll(() => threadLauncher.close());
-
-// Every script test runs with processes spawned from the main thread and from a worker thread.
-describe.each([
-  ['main thread', undefined],
-  ['worker thread', threadLauncher],
-] as const)('shell executor scripts, spawned from the %s', (_where, launcher) => {
-  const setup = (overrides: Partial<JobPayload>) => setupWith(overrides, launcher);
-
+describe('shell executor scripts', () => {
   it('runs before_script+script in one bash, echoing commands in green', async () => {
     const variables = [
       { key: 'GREETING', value: 'hello world', public: true, masked: false },
@@ -142,16 +127,6 @@ describe.each([
     expect(await waitUntilGone(Number(await waitForFile(pidFile)))).toBe(true);
   });
 
-  it('rejects when the command cannot be started (bash not on the job PATH)', async () => {
-    const { executor, ctx } = await setup({
-      variables: [{ key: 'PATH', value: '/nonexistent', public: true, masked: false }],
-      steps: [script('true')],
-    });
-    await expect(executor.runStage('step_script', ctx())).rejects.toThrow(/ENOENT/);
-  });
-});
-
-describe('shell executor', () => {
   it('cleanup is idempotent and safe without prepare', async () => {
     const buildsDir = await mkdtemp(join(tmpdir(), 'flo-clean-'));
     const executor = createShellExecutorFactory().create(executorJob(buildsDir, jobPayload()));

@@ -24,7 +24,7 @@ import type {
 import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { getSources } from './git-sources.js';
-import { inThreadLauncher, type ProcessLauncher } from './process.js';
+import { runProcess } from './process.js';
 import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
 
 export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
@@ -51,11 +51,6 @@ export interface ShellExecutorOptions {
   sharedSources?: boolean;
   /** With `sharedSources`: where the coordinator's repository of a `repo_url` is on this host. */
   localRepositoryFor?: LocalRepositoryFor;
-  /**
-   * Starts the jobs' processes; default: from the main thread. `flotilla run` passes a worker
-   * thread's (spawn-thread.ts), so that forking does not stall its coordinator and runner.
-   */
-  launcher?: ProcessLauncher;
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -136,8 +131,7 @@ async function cacheRequest(f: ShellJobFiles, outcome: JobOutcome): Promise<Cach
 }
 
 /** Runs script steps as bash processes in the project folder, each from its own script file. */
-function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, options: ShellExecutorOptions) {
-  const launcher = options.launcher ?? inThreadLauncher;
+function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: number | undefined) {
   let scriptCounter = 0;
 
   async function runScript(
@@ -148,14 +142,14 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, options: ShellEx
     const file = join(f.tmpDir, `script-${++scriptCounter}.sh`);
     await writeFile(file, buildBashScript(commands), { mode: 0o700 });
     await mkdir(f.projectDir, { recursive: true });
-    return launcher.run({
+    return runProcess({
       command: 'bash',
       args: ['--noprofile', '--norc', file],
       cwd: f.projectDir,
       env: { ...env, ...extraEnv },
       output: ctx.output,
       signal: ctx.signal,
-      killGraceMs: options.killGraceMs,
+      killGraceMs,
     });
   }
 
@@ -186,7 +180,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
   const env = inheritedEnv();
   const files: ShellJobFiles = { job, projectDir, tmpDir, variables };
 
-  const scripts = scriptRunner(files, env, options);
+  const scripts = scriptRunner(files, env, options.killGraceMs);
 
   async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
     switch (stage) {
@@ -201,7 +195,6 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
           output: ctx.output,
           signal: ctx.signal,
           shared: storeFor(job),
-          ...(options.launcher ? { launcher: options.launcher } : {}),
         });
       case 'download_artifacts':
         return downloadDependencies(artifactOptions(files, ctx));
@@ -248,7 +241,7 @@ export function createShellExecutorFactory(options: ShellExecutorOptions = {}): 
     const root = join(job.runner.buildsDir, job.runner.shortToken, 'shared-sources');
     let store = stores.get(root);
     if (!store) {
-      store = new SharedSourceStore(root, options.localRepositoryFor, options.launcher);
+      store = new SharedSourceStore(root, options.localRepositoryFor);
       stores.set(root, store);
     }
     return store;
