@@ -50,6 +50,14 @@ interface Target {
   changes: ChangeNotice | null;
 }
 
+/**
+ * The embedded runner sends a job's new log lines at most once a second (the trace update
+ * interval it is told); the log follower polls at the same pace, since a faster poll finds no new
+ * lines and costs the coordinator's thread a pipeline, a job list and each running job's trace.
+ * The end of each job's log still comes whole, and the runner going idle wakes the follower at once.
+ */
+const EMBEDDED_TRACE_UPDATE_S = 1;
+
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
   const changes = new ChangeNotice();
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
@@ -61,8 +69,8 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     throwaway: true,
     config: {
       longPollSeconds: 30,
-      traceUpdateIntervalIdle: 1,
-      traceUpdateIntervalWatched: 1,
+      traceUpdateIntervalIdle: EMBEDDED_TRACE_UPDATE_S,
+      traceUpdateIntervalWatched: EMBEDDED_TRACE_UPDATE_S,
       watchdogIntervalSeconds: 1,
     },
   });
@@ -176,7 +184,7 @@ async function runPipeline(
     clock: systemClock,
     write: say,
     color: flags.color && process.stdout.isTTY === true,
-    ...(target.changes ? { changes: target.changes } : {}),
+    ...(target.changes ? { changes: target.changes, pollMs: EMBEDDED_TRACE_UPDATE_S * 1000 } : {}),
   });
   const result = await watcher.run();
   for (const line of summaryLines(result)) say(line);
