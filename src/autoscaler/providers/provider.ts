@@ -89,8 +89,22 @@ export interface ProviderFactory<C = unknown> {
 
 export type ProviderErrorKind = 'rate_limit' | 'capacity' | 'api' | 'timeout';
 
-/** An error of the infrastructure's API, classified for backoff and failover. */
+const KINDS: ReadonlySet<unknown> = new Set<ProviderErrorKind>(['rate_limit', 'capacity', 'api', 'timeout']);
+
+/**
+ * An error of the infrastructure's API, classified for backoff and failover. A provider plugin
+ * (`plugins.ts`) may carry its own copy of this class: `instanceof ProviderError` also accepts any
+ * `Error` with a known `kind` and a `created` array, whichever copy made it.
+ */
 export class ProviderError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // Subclasses (a cloud's API error) are checked the ordinary way only.
+    if (this !== ProviderError || !(value instanceof Error)) return false;
+    const v = value as Partial<ProviderError>;
+    return KINDS.has(v.kind) && Array.isArray(v.created);
+  }
+
   readonly kind: ProviderErrorKind;
   /** Machines started before the error (partial success of `increase`). */
   readonly created: string[];
