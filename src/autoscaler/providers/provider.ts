@@ -20,6 +20,8 @@
  *   to back off (and may trigger failover to a backup provider).
  * - A machine that vanished is reported as `deleted` or simply not reported.
  */
+import type { z } from 'zod';
+
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 
@@ -82,6 +84,11 @@ export interface InstanceGroup {
 
 export interface ProviderFactory<C = unknown> {
   readonly name: string;
+  /**
+   * The `plugin_config` keys as docs/config.md documents them (the zod object the provider parses
+   * with, every key `.describe()`d) and one line of where to read more.
+   */
+  readonly configDocs?: { readonly schema: z.AnyZodObject; readonly intro: string };
   /** Validates the raw `plugin_config` table; throws with a readable message. */
   parseConfig(raw: unknown, context: { runnerName: string }): C;
   create(config: C): InstanceGroup;

@@ -26,6 +26,7 @@ function pluginConfigError(plugin: string, runnerName: string, err: ZodError): F
 function erase<C>(f: ProviderFactory<C>): ProviderFactory<unknown> {
   return {
     name: f.name,
+    ...(f.configDocs ? { configDocs: f.configDocs } : {}),
     parseConfig: (raw, ctx) => {
       try {
         return f.parseConfig(raw, ctx);
