@@ -176,6 +176,11 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
 
 export const digitaloceanProviderFactory = {
   name: 'digitalocean',
+  configDocs: {
+    schema: digitaloceanProviderConfigSchema,
+    intro:
+      'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
+  },
   parseConfig: (raw, context) => ({
     config: digitaloceanProviderConfigSchema.parse(raw ?? {}),
     runnerName: context.runnerName,

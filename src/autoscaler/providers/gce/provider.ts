@@ -270,6 +270,11 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
 
 export const gceProviderFactory = {
   name: 'gce',
+  configDocs: {
+    schema: gceProviderConfigSchema,
+    intro:
+      'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
+  },
   parseConfig: (raw, context) => ({
     config: gceProviderConfigSchema.parse(raw ?? {}),
     runnerName: context.runnerName,
