@@ -93,7 +93,9 @@ async function runPipeline(): Promise<{ projectId: number; jobs: Record<string, 
   await pushTo(work, coordinator.running.url, project.path_with_namespace, api.token);
   const pipeline = await api.waitForPipeline(project.id);
   const done = await api.waitForPipelineStatus(project.id, pipeline.id, ['success', 'failed']);
-  const jobs = Object.fromEntries((await api.jobs(project.id, pipeline.id)).map((j) => [j.name, j]));
+  const jobs: Record<string, any> = Object.fromEntries(
+    (await api.jobs(project.id, pipeline.id)).map((j) => [j.name, j]),
+  );
   const logs = await Promise.all(Object.values(jobs).map((j) => rawTrace(project.id, j.id)));
   expect(done.status, `${JSON.stringify(done)}\n${logs.join('\n----\n')}`).toBe('success');
   return { projectId: project.id, jobs };
