@@ -99,7 +99,8 @@ export async function startEc2Emulator(o: {
 
   async function boot(i: EmuEc2Instance, engine: boolean): Promise<void> {
     try {
-      const m = await o.host.boot({ engine });
+      const userData = i.userData ? Buffer.from(i.userData, 'base64').toString('utf8') : undefined;
+      const m = await o.host.boot({ engine, userData });
       Object.assign(i, { handle: m.handle, address: m.address });
       if (i.state === 'pending') i.state = 'running';
       else await shutDown(i);
