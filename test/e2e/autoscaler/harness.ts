@@ -170,7 +170,7 @@ export function namespaces(group: string): Promise<string[]> {
 
 /** Fails loudly when the tools the local provider needs are missing. */
 export function requireTools(): void {
-  for (const tool of ['ip', 'nsenter', 'dockerd', 'openssl']) {
+  for (const tool of ['ip', 'nsenter', 'dockerd', 'openssl', 'socat']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
     } catch {
