@@ -31,6 +31,12 @@ const LONG_FUNCTIONS_TO_SPLIT = [
   'src/runner/trace/trace-sender.ts',
 ];
 
+const SQL_DIR = 'src/coordinator/store/sql';
+const DRIVER = {
+  pg: { name: 'pg', message: `PostgreSQL's driver belongs in ${SQL_DIR}/postgres/.` },
+  sqlite: { name: 'better-sqlite3', message: `SQLite's driver belongs in ${SQL_DIR}/sqlite/.` },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
   js.configs.recommended,
@@ -63,6 +69,24 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['**/*.test.ts', ...LONG_FUNCTIONS_TO_SPLIT],
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+  },
+  // Each database driver is imported only in its dialect's folder of the store (which create-store
+  // loads on demand), so a coordinator on SQLite never loads pg and one on PostgreSQL never loads
+  // better-sqlite3.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', `${SQL_DIR}/sqlite/**`, `${SQL_DIR}/postgres/**`],
+    rules: { 'no-restricted-imports': ['error', { paths: [DRIVER.pg, DRIVER.sqlite] }] },
+  },
+  {
+    files: [`${SQL_DIR}/sqlite/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [DRIVER.pg] }] },
+  },
+  {
+    files: [`${SQL_DIR}/postgres/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [DRIVER.sqlite] }] },
   },
   {
     files: ['src/**/*.ts'],
