@@ -22,6 +22,7 @@ import { createStorage, forwardCoordinator, pullAll, pullPlan, startJobServices 
 import type { HelperCommand, HelperRequest } from './helper-request.js';
 import { createJobContainers, type JobContainers } from './job-containers.js';
 import type { DockerMetrics } from './metrics.js';
+import { spareKey, type SparePool } from './spare-helper.js';
 import * as specs from './to-container-spec.js';
 
 export { DockerConfigurationError } from './docker-prepare.js';
@@ -35,6 +36,8 @@ export interface DockerExecutorDeps {
   metrics: DockerMetrics;
   /** The manager's environment (for DOCKER_AUTH_CONFIG). */
   env: NodeJS.ProcessEnv;
+  /** Spare helpers made between jobs (spare-helper.ts); none when absent. */
+  spares?: SparePool;
 }
 
 function executorVariables(projectDir: string): JobVariable[] {
@@ -58,6 +61,8 @@ interface JobState {
   readonly created: Docker.Container[];
   variables: JobVariable[];
   endpoint: DockerEndpoint | null;
+  /** Set once the pulls passed: what the job's containers are made from. */
+  spec: specs.SpecInput | null;
   containers: JobContainers | null;
   forwarding: Forwarding | null;
 }
@@ -73,6 +78,7 @@ function newJobState(job: ExecutorJob, deps: DockerExecutorDeps): JobState {
     created: [],
     variables: [...executorVariables(projectDir), ...job.variables],
     endpoint: null,
+    spec: null,
     containers: null,
     forwarding: null,
   };
@@ -88,10 +94,20 @@ async function prepare(state: JobState, ctx: StageContext): Promise<void> {
   const docker = endpoint.docker;
   ctx.output.write(`Using helper image ${deps.helperImage} ...\n`);
   await pullAll(docker, plan, job, deps, ctx);
-  const spec: specs.SpecInput = { job, config: deps.config, jobImage, helperImage: deps.helperImage };
+  const base: specs.SpecInput = { job, config: deps.config, jobImage, helperImage: deps.helperImage };
+  const spare = (await deps.spares?.take(docker, spareKey(base))) ?? null;
+  const spec: specs.SpecInput = spare ? { ...base, spare: spare.objects } : base;
+  state.spec = spec;
   await createStorage(docker, spec);
   const track = (c: Docker.Container): void => void state.created.push(c);
-  const containers = createJobContainers({ docker, spec, clock: deps.clock, metrics: deps.metrics, track });
+  const containers = createJobContainers({
+    docker,
+    spec,
+    clock: deps.clock,
+    metrics: deps.metrics,
+    track,
+    helper: spare?.helper,
+  });
   state.containers = containers;
   const forward = async (): Promise<void> => {
     const forwarding = await forwardCoordinator({
@@ -189,6 +205,9 @@ async function runStage(
     case 'download_artifacts':
       return helperStage(state, 'artifacts-downloader', ctx, 'success');
     case 'step_script':
+      // Past the path from pickup to the script: the next job's helper can be made now.
+      refillSpare(state);
+      return scriptStage(state, stage, ctx);
     case 'after_script':
       return scriptStage(state, stage, ctx);
     case 'archive_cache':
@@ -204,12 +223,24 @@ async function runStage(
   }
 }
 
+/** Has the pool make a spare helper for the next job like this one (when there is none yet). */
+function refillSpare(state: JobState): void {
+  if (state.endpoint && state.spec) state.deps.spares?.refill(state.endpoint.docker, state.spec);
+}
+
 async function removeEverything(state: JobState): Promise<void> {
   const { job, deps } = state;
   await state.forwarding?.close().catch(() => undefined);
   if (!state.endpoint) return;
+  const docker = state.endpoint.docker;
+  const spare = state.spec?.spare;
   try {
-    const report = await cleanupJob(state.endpoint.docker, job.runner.shortToken, job.payload.id);
+    const report = await cleanupJob(docker, job.runner.shortToken, job.payload.id);
+    // Then the spare helper's objects: the job's build containers used its volume and network.
+    if (spare) {
+      const more = await cleanupJob(docker, job.runner.shortToken, spare.label);
+      report.errors.push(...more.errors);
+    }
     if (report.errors.length > 0)
       deps.logger.warn(
         { jobId: job.payload.id, errors: report.errors },
@@ -218,6 +249,7 @@ async function removeEverything(state: JobState): Promise<void> {
   } catch (err) {
     deps.logger.warn({ jobId: job.payload.id, err: errorMessage(err) }, 'docker cleanup failed');
   }
+  refillSpare(state);
 }
 
 export function createDockerExecutor(job: ExecutorJob, deps: DockerExecutorDeps): Executor {

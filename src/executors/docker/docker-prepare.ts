@@ -94,12 +94,17 @@ export async function pullAll(
   }
 }
 
-/** The job network (or a check of network_mode's), the builds and cache volumes and `volumes` volumes. */
+/**
+ * The job network (or a check of network_mode's), the builds and cache volumes and `volumes` volumes;
+ * with a spare helper, its network and builds volume stand for the job's own.
+ */
 export async function createStorage(docker: Docker, spec: specs.SpecInput): Promise<void> {
   const { job, config } = spec;
   const names = specs.jobNames(job);
   const network = specs.networkFor(spec);
-  if (!config.network_mode) await docker.createNetwork(specs.networkSpec(job));
+  if (spec.spare) {
+    // A spare helper's network and builds volume are there already.
+  } else if (!config.network_mode) await docker.createNetwork(specs.networkSpec(job));
   else if (specs.aliasesSupported(network))
     await docker
       .getNetwork(network)
@@ -109,7 +114,7 @@ export async function createStorage(docker: Docker, spec: specs.SpecInput): Prom
           `network_mode "${network}": ${statusOf(err) === 404 ? 'no such network' : engineMessage(err)}`,
         );
       });
-  await docker.createVolume(specs.volumeSpec(job, names.buildsVolume, 'builds-volume'));
+  if (!spec.spare) await docker.createVolume(specs.volumeSpec(job, names.buildsVolume, 'builds-volume'));
   if (!config.disable_cache && !config.cache_dir)
     await docker.createVolume(specs.volumeSpec(job, names.cacheVolume, 'cache-volume'));
   for (const bind of specs.configBinds(spec)) {
