@@ -5,8 +5,8 @@
  * hidden, from the keyboard too), an artifacts archive
  * browsed and one file downloaded, `needs` drawn as a graph and the
  * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page with a
- * real runner manager of an autoscaled runner whose providers are the build's `fake` provider
- * (machines answering through the local Docker Engine) and one of them paused and given back to
+ * real runner manager of an autoscaled runner whose providers are the test kits' `fake` provider,
+ * loaded as a provider plugin (machines answering through the local Docker Engine) and one of them paused and given back to
  * automatic from the page, and another user's private project not shown.
  *
  * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startDockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
 import { Fleet } from '../helpers/fleet.js';
+import { fakeProviderPluginEnv } from '../helpers/provider-plugins.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const WAIT = { timeout: 60_000 };
@@ -257,6 +258,7 @@ long:
       tags: ['autoscaled'],
       executor: 'docker-autoscaler',
       extraRunner: autoscalerToml(dockerProxy.port),
+      env: await fakeProviderPluginEnv(fleet.dir),
     });
     const page = await signedInPage();
     await page.getByRole('link', { name: 'Fleet' }).click();
@@ -301,7 +303,7 @@ long:
   });
 });
 
-/** Two `fake` providers (a primary and a backup) whose machines' engine is the local Docker Engine. */
+/** Two `fake` providers (a primary and a backup, a plugin: fakeProviderPluginEnv) whose machines' engine is the local Docker Engine. */
 function autoscalerToml(port: number): string {
   const provider = (name: string, backup: boolean) => `
     [[runners.autoscaler.providers]]

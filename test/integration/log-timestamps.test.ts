@@ -15,7 +15,7 @@ import { startTestCoordinator, type TestCoordinator } from '../../harness/in-pro
 import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
 import { tempDir } from '../../harness/temp-dir.js';
 import { JobLogCursor } from '../../src/cli/run/log-stream.js';
-import { validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/runner/config/load.js';
 import { createShellExecutorFactory } from '../../src/executors/shell/shell-executor.js';
 import { createRunnerManager, type RunnerManager } from '../../src/runner/manager.js';
 import { systemClock } from '../../src/shared/clock.js';

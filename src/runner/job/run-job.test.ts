@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
-import { validateConfig } from '../../config/load.js';
-import type { RunnerConfig } from '../../config/schema.js';
+import { validateConfig } from '../config/load.js';
+import type { RunnerConfig } from '../config/schema.js';
 import type { ExecutorFactory } from '../../executors/executor.js';
 import { createFakeExecutorFactory } from '../../../test/kits/executors/fake-executor.js';
 import { createShellExecutorFactory } from '../../executors/shell/shell-executor.js';

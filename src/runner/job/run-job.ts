@@ -4,7 +4,7 @@
  * works on a snapshot of its runner entry; config reloads never reach it.
  */
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
-import type { RunnerConfig } from '../../config/schema.js';
+import type { RunnerConfig } from '../config/schema.js';
 import type { Executor, ExecutorFactory } from '../../executors/executor.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';

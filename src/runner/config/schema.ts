@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 
-import { autoscalerConfigSchema } from '../autoscaler/autoscaler-config.js';
-import { dockerConfigSchema } from '../executors/docker/docker-config.js';
-import { parseDuration } from '../shared/duration.js';
-import { cacheConfigSchema } from '../executors/cache/cache-config.js';
+import { autoscalerConfigSchema } from '../../autoscaler/autoscaler-config.js';
+import { dockerConfigSchema } from '../../executors/docker/docker-config.js';
+import { parseDuration } from '../../shared/duration.js';
+import { cacheConfigSchema } from '../../executors/cache/cache-config.js';
 
 /** Executors this build can run. A docker executor adds its name here. */
 export const SUPPORTED_EXECUTORS = ['shell', 'docker', 'docker-autoscaler'] as const;
