@@ -16,7 +16,10 @@ import { loadOrCreateSystemId } from '../runner/config/system-id.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { cleanupLeftovers } from '../executors/docker/cleanup.js';
 import { connectDocker } from '../executors/docker/docker-client.js';
-import { createDockerExecutorFactory } from '../executors/docker/docker-executor-factory.js';
+import {
+  createDockerExecutorFactory,
+  type DockerExecutorFactory,
+} from '../executors/docker/docker-executor-factory.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import type { TargetGroup } from '../observability/http-sd.js';
@@ -33,7 +36,7 @@ export interface RunnerExecutors {
   executorFactoryFor: (entry: RunnerConfig) => ExecutorFactory | undefined;
   /** Starts the machine fleet of every docker-autoscaler entry (adopting persisted machines). */
   startFleets(config: Config, configPath: string): Promise<void>;
-  /** Stops the fleets after the manager stopped: machines are kept or removed as configured. */
+  /** Stops the fleets after the manager stopped (machines are kept or removed as configured) and removes the docker entries' spare helpers. */
   stopFleets(): Promise<void>;
   /** The live machines' exporters as service discovery targets (see observability/machine-targets.ts). */
   machineTargets(): Promise<TargetGroup[]>;
@@ -130,8 +133,25 @@ async function startRunningFleet(
 
 export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
   const clock = systemClock;
-  const docker = (config: RunnerConfig['docker'] | Record<string, never>): ExecutorFactory =>
+  const docker = (config: RunnerConfig['docker'] | Record<string, never>): DockerExecutorFactory =>
     createDockerExecutorFactory({ config, logger, registry, clock, version: FLOTILLA_VERSION });
+  // The docker entries' factories, which keep a spare helper between jobs: a factory replaced by a
+  // config change, and every one at stop, removes its spare.
+  const dockerEntries = new Map<string, DockerExecutorFactory>();
+  const dockerEntry = (entry: RunnerConfig): ExecutorFactory => {
+    const previous = dockerEntries.get(entry.token);
+    const factory = createDockerExecutorFactory({
+      config: entry.docker,
+      logger,
+      registry,
+      clock,
+      version: FLOTILLA_VERSION,
+      spareHelpers: true,
+    });
+    dockerEntries.set(entry.token, factory);
+    void previous?.close();
+    return factory;
+  };
   const fleets = new Map<string, RunningFleet>();
 
   async function startFleet(entry: RunnerConfig, configPath: string, systemId: string): Promise<void> {
@@ -163,7 +183,7 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     machineTargets: () => machines.targets(),
     executorFactories: [createShellExecutorFactory(), docker({})],
     executorFactoryFor: (entry) => {
-      if (entry.executor === 'docker') return docker(entry.docker);
+      if (entry.executor === 'docker') return dockerEntry(entry);
       if (entry.executor === 'docker-autoscaler') return reconfigured(entry);
       return undefined;
     },
@@ -176,6 +196,8 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       for (const entry of entries) await startFleet(entry, configPath, systemId);
     },
     async stopFleets() {
+      await Promise.all([...dockerEntries.values()].map((f) => f.close()));
+      dockerEntries.clear();
       for (const [name, running] of fleets) {
         clearInterval(running.exporterTimer);
         running.reporter.stop();
