@@ -43,11 +43,21 @@ export interface ChildPipelineSpec {
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
-function toNewJob(def: JobDefinition, isProtected: boolean, userId: number): NewJob {
+/**
+ * The rank of each used stage index among the stages that have jobs: `stageIdx` 0 is the first
+ * stage with a job, so a claim knows without listing the pipeline that no earlier stage has
+ * artifacts to download. Order between stages is the same as by their index.
+ */
+function stageRanks(jobs: readonly JobDefinition[]): Map<number, number> {
+  const used = [...new Set(jobs.map((j) => j.stageIndex))].sort((a, b) => a - b);
+  return new Map(used.map((index, rank) => [index, rank]));
+}
+
+function toNewJob(def: JobDefinition, stageIdx: number, isProtected: boolean, userId: number): NewJob {
   return {
     name: def.name,
     stage: def.stage,
-    stageIdx: def.stageIndex,
+    stageIdx,
     status: 'created',
     when: def.when,
     allowFailure: def.allowFailure,
@@ -225,6 +235,7 @@ export async function createPipeline(
     return { pipeline, autoCancelOnNewCommit: 'none' };
   }
   const def = result.pipeline;
+  const ranks = stageRanks(def.jobs);
   const { pipeline } = await deps.store.createPipeline(
     {
       ...base,
@@ -236,7 +247,7 @@ export async function createPipeline(
       startedAt: null,
       finishedAt: null,
     },
-    def.jobs.map((j) => toNewJob(j, refProtected, input.userId)),
+    def.jobs.map((j) => toNewJob(j, ranks.get(j.stageIndex) ?? j.stageIndex, refProtected, input.userId)),
   );
   await deps.repos.createPipelineRef(fullPath, pipeline.id, sha);
   deps.logger.info(

@@ -16,7 +16,10 @@ function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
   return all.filter((j) => j.stageIdx < job.stageIdx).map((j) => j.name);
 }
 
-/** True when the job downloads nothing: no need to list the pipeline's jobs for it. */
+/**
+ * True when the job downloads nothing: no need to list the pipeline's jobs for it. A job of the
+ * pipeline's first stage with jobs (`stageIdx` 0) has no earlier stage to take artifacts from.
+ */
 function takesNoDependencies(job: JobRecord): boolean {
   const def = job.definition;
   if (def.dependencies !== null) return def.dependencies.length === 0;

@@ -74,6 +74,7 @@ export interface JobRecord {
   projectId: number;
   name: string;
   stage: string;
+  /** The stage's rank among the pipeline's stages that have jobs (0: the first of them). */
   stageIdx: number;
   status: JobStatus;
   when: string;
