@@ -4,27 +4,25 @@
  * cleaners against it: hanging droplets (at DigitalOcean, in no manager's state) and zero-id
  * machines (in the state, never answered by DigitalOcean).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startDoEmulator, type DoEmulator } from '../../../../test/emulators/digitalocean/emulator.js';
-import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
 import { cleanFleet } from '../../cleaner.js';
 import { autoscalerMetrics } from '../../metrics.js';
-import type { InstanceGroup, InstanceReport } from '../provider.js';
+import type { InstanceGroup } from '../provider.js';
 import { digitaloceanProviderConfigSchema } from './config.js';
 import { createDigitaloceanProvider } from './provider.js';
 
-const PORT = 24150 + (process.pid % 200);
-const dir = mkdtempSync(join(tmpdir(), 'flotilla-do-'));
+const kit = providerUnitKit({ name: 'do', basePort: 24150, block: 78 });
+const { port: PORT, dir } = kit;
 let emu: DoEmulator;
-let host: MachineHost;
 const clock: SkippingClock = skippingClock();
 let provider: InstanceGroup;
 
@@ -40,29 +38,11 @@ async function newProvider(extra: Record<string, unknown> = {}): Promise<Instanc
     request_timeout: 2,
     ...extra,
   });
-  const p = createDigitaloceanProvider({ config, runnerName: 'unit' });
-  await p.init({ logger: silentLogger(), clock });
-  return p;
-}
-
-async function listed(p: InstanceGroup): Promise<InstanceReport[]> {
-  const out: InstanceReport[] = [];
-  await p.update((i) => out.push(i));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return initialized(createDigitaloceanProvider({ config, runnerName: 'unit' }), clock);
 }
 
 beforeAll(async () => {
-  host = pingMachineHost({ block: 78, port: PORT });
-  emu = await startDoEmulator({ host, pageSize: 2 });
+  emu = await startDoEmulator({ host: kit.host, pageSize: 2 });
   provider = await newProvider();
 });
 
@@ -75,8 +55,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await emu.close();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kit.close();
 });
 
 describe('digitalocean provider against the DigitalOcean API emulator', () => {

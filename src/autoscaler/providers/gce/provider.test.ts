@@ -2,27 +2,22 @@
  * The `gce` provider against the Compute Engine emulator (test/emulators/gce): machines are loopback
  * `/_ping` servers here; the e2e tests boot real machines.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGceEmulator, type GceEmulator } from '../../../../test/emulators/gce/emulator.js';
-import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
 import { createProviderExporter } from '../../exporter.js';
 import { createProviderGroup } from '../../provider-group.js';
-import { ProviderError, type InstanceGroup, type InstanceReport } from '../provider.js';
+import { ProviderError, type InstanceGroup } from '../provider.js';
 import { gceProviderConfigSchema } from './config.js';
 import { createGceProvider } from './provider.js';
 
-const PORT = 23750 + (process.pid % 200);
-const dir = mkdtempSync(join(tmpdir(), 'flotilla-gce-'));
+const kit = providerUnitKit({ name: 'gce', basePort: 23750, block: 77 });
+const { port: PORT, dir } = kit;
 let emu: GceEmulator;
-let host: MachineHost;
 let clock: SkippingClock;
 let provider: InstanceGroup;
 
@@ -38,29 +33,11 @@ async function newProvider(extra: Record<string, unknown> = {}): Promise<Instanc
     request_timeout: 2,
     ...extra,
   });
-  const p = createGceProvider({ config, runnerName: 'unit' });
-  await p.init({ logger: silentLogger(), clock });
-  return p;
-}
-
-async function listed(p: InstanceGroup): Promise<InstanceReport[]> {
-  const out: InstanceReport[] = [];
-  await p.update((i) => out.push(i));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return initialized(createGceProvider({ config, runnerName: 'unit' }), clock);
 }
 
 beforeAll(async () => {
-  host = pingMachineHost({ block: 77, port: PORT });
-  emu = await startGceEmulator({ dir, host, pageSize: 2 });
+  emu = await startGceEmulator({ dir, host: kit.host, pageSize: 2 });
 });
 
 afterEach(async () => {
@@ -74,8 +51,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await emu.close();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kit.close();
 });
 
 describe('gce provider against the Compute Engine emulator', () => {
