@@ -35,16 +35,21 @@ export interface MachineHost {
   boot(options: { engine: boolean; userData?: string | undefined }): Promise<BootedMachine>;
   destroy(handle: string): Promise<void>;
   close(): Promise<void>;
+  /** The user data each boot was given, by machine address (kept, not run, by the loopback host). */
+  readonly userData?: ReadonlyMap<string, string>;
 }
 
 /** Machines as `/_ping` servers on 127.0.<block>.<n>:port. */
 export function pingMachineHost(options: { block: number; port: number }): MachineHost {
   const servers = new Map<string, http.Server>();
+  const userData = new Map<string, string>();
   let n = 1;
   return {
     port: options.port,
-    async boot({ engine }) {
+    userData,
+    async boot({ engine, userData: script }) {
       const address = `127.0.${options.block}.${++n}`;
+      if (script !== undefined) userData.set(address, script);
       if (!engine) return { handle: address, address };
       const server = http.createServer((req, res) => {
         res.writeHead(req.url === '/_ping' ? 200 : 404, { 'content-type': 'text/plain' });

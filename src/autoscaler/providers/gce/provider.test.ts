@@ -6,6 +6,9 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGceEmulator, type GceEmulator } from '../../../../test/emulators/gce/emulator.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
@@ -13,7 +16,7 @@ import { createProviderExporter } from '../../exporter.js';
 import { createProviderGroup } from '../../provider-group.js';
 import { ProviderError, type InstanceGroup } from '../provider.js';
 import { gceProviderConfigSchema } from './config.js';
-import { createGceProvider } from './provider.js';
+import { createGceProvider, gceProviderFactory } from './provider.js';
 
 const kit = providerUnitKit({ name: 'gce', basePort: 23750, block: 77 });
 const { port: PORT, dir } = kit;
@@ -160,5 +163,46 @@ describe('gce provider against the Compute Engine emulator', () => {
     const [again] = await retrying.increase(1);
     expect(emu.instances().filter((i) => i.name === again)).toHaveLength(1);
     expect(emu.instances()).toHaveLength(2);
+  });
+});
+
+describe('gce provider with tls = true', () => {
+  it('puts the engine TLS boot lines in front of the startup script, connects on 2376 with the client folder', async () => {
+    clock = skippingClock();
+    const tlsDir = join(dir, 'tls');
+    const p = await newProvider({
+      tls: true,
+      tls_dir: tlsDir,
+      docker_port: undefined,
+      metadata: { 'startup-script': '#!/bin/sh\necho "start dockerd"\n', 'enable-oslogin': 'TRUE' },
+    });
+    provider = p;
+    const [id = ''] = await p.increase(1);
+    const info = await p.connectInfo(id);
+    expect(info.dockerHost).toMatch(/^tcp:\/\/127\.0\.77\.\d+:2376$/);
+    expect(info.tls).toEqual({ certPath: join(tlsDir, 'client') });
+    const address = info.dockerHost.replace(/^tcp:\/\/|:2376$/g, '');
+    const script = kit.host.userData?.get(address) ?? '';
+    expect(script.startsWith('#!/bin/sh\nset -eu\n')).toBe(true);
+    expect(script).toContain(readFileSync(join(tlsDir, 'ca.pem'), 'utf8').trim());
+    expect(script).toContain(`/CN=${id}`);
+    expect(script).toContain('echo "start dockerd"');
+    expect(script.trimEnd().endsWith('exec "${FLOTILLA_ROOT:-}/etc/flotilla/user-data"')).toBe(true);
+    // the other metadata keys stay as configured
+    expect(emu.instances()).toHaveLength(1);
+  });
+
+  it('refuses tls with a startup script that is not a shell script', () => {
+    expect(() =>
+      gceProviderFactory.parseConfig(
+        {
+          project: 'p',
+          zones: ['us-east1-c'],
+          tls: true,
+          metadata: { 'startup-script': '#cloud-config\n' },
+        },
+        { runnerName: 'unit' },
+      ),
+    ).toThrow(/gce: metadata.startup-script must be a shell script starting with "#!" when tls = true/);
   });
 });
