@@ -87,7 +87,8 @@ export async function netnsMachineHost(localConfig: Record<string, unknown>): Pr
     port: 2375,
     async boot({ engine, userData }) {
       if (!engine) return { handle: '', address: `${net}.254` };
-      if (userData) return withUserData(userData);
+      // a shell script runs as the image's boot would; cloud-init's formats (#cloud-config) are not emulated
+      if (userData?.startsWith('#!')) return withUserData(userData);
       const [id] = await group.increase(1);
       if (!id) throw new Error('the local machine host created nothing');
       const info = await group.connectInfo(id);
