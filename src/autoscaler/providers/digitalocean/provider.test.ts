@@ -4,7 +4,7 @@
  * cleaners against it: hanging droplets (at DigitalOcean, in no manager's state) and zero-id
  * machines (in the state, never answered by DigitalOcean).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
@@ -18,7 +18,7 @@ import { cleanFleet } from '../../cleaner.js';
 import { autoscalerMetrics } from '../../metrics.js';
 import type { InstanceGroup } from '../provider.js';
 import { digitaloceanProviderConfigSchema } from './config.js';
-import { createDigitaloceanProvider } from './provider.js';
+import { createDigitaloceanProvider, digitaloceanProviderFactory } from './provider.js';
 
 const kit = providerUnitKit({ name: 'do', basePort: 24150, block: 78 });
 const { port: PORT, dir } = kit;
@@ -196,5 +196,43 @@ describe('digitalocean provider against the DigitalOcean API emulator', () => {
       headers: { authorization: `Bearer ${emu.token}` },
     });
     expect(res.status).toBe(204);
+  });
+});
+
+describe('digitalocean provider with tls = true', () => {
+  it("puts the engine TLS boot lines in front of the user data and connects on 2376 with the manager's client folder", async () => {
+    const tlsDir = join(kit.dir, 'tls');
+    const p = await newProvider({
+      tls: true,
+      tls_dir: tlsDir,
+      docker_port: undefined,
+      user_data: '#!/bin/sh\necho "start dockerd"\n',
+    });
+    const [id = ''] = await p.increase(1);
+    // active with an address (its engine, a loopback /_ping server, is not on 2376: never running here)
+    const info = await until('the droplet active', async () => p.connectInfo(id).catch(() => null));
+    expect(info.dockerHost).toMatch(/^tcp:\/\/127\.0\.78\.\d+:2376$/);
+    expect(info.tls).toEqual({ certPath: join(tlsDir, 'client') });
+    const script = kit.host.userData?.get(info.dockerHost.replace(/^tcp:\/\/|:2376$/g, '')) ?? '';
+    expect(script.startsWith('#!/bin/sh\nset -eu\n')).toBe(true);
+    expect(script).toContain(readFileSync(join(tlsDir, 'ca.pem'), 'utf8').trim());
+    expect(script).toContain(`/CN=${id}`);
+    expect(script).toContain('echo "start dockerd"');
+    // droplets have their public address on an interface: no metadata lookup in the script
+    expect(script).not.toContain('169.254.169.254');
+  });
+
+  it('refuses tls with a #cloud-config user_data, and tls with docker_tls_cert_path', () => {
+    const parse = (extra: Record<string, unknown>) => () =>
+      digitaloceanProviderFactory.parseConfig(
+        { region: 'nyc1', tls: true, ...extra },
+        { runnerName: 'unit' },
+      );
+    expect(parse({ user_data: '#cloud-config\nruncmd: []\n' })).toThrow(
+      /digitalocean: user_data must be a shell script starting with "#!" when tls = true/,
+    );
+    expect(parse({ docker_tls_cert_path: '/certs' })).toThrow(
+      'digitalocean: set tls (certificates made by the manager) or docker_tls_cert_path (your own), not both',
+    );
   });
 });
