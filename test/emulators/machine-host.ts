@@ -2,8 +2,9 @@
  * What a cloud emulator boots for each instance it creates (test part only):
  * - `netnsMachineHost`: a real machine as the `local` provider makes it (a network namespace with
  *   its own Docker Engine on TCP, the test registry as mirror), so real jobs run on "cloud" machines.
- *   The instance's user data (or startup script), when a shell script, runs at boot inside the machine's namespace, its
- *   paths under the machine's own root (`FLOTILLA_ROOT`); like an image whose engine unit reads
+ *   The instance's user data (or startup script), when a shell script, runs at boot inside the
+ *   machine's namespace, its paths under the machine's own root (`FLOTILLA_ROOT`); like an image
+ *   whose engine unit reads
  *   `/etc/flotilla/engine-tls`, the engine then listens on 2376 with `--tlsverify` and the files the
  *   boot script made there, else on 2375 without TLS;
  * - `pingMachineHost`: a loopback address (127.0.x.y) with a tiny `/_ping` server on the engine
