@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Brings up what the docker executor's tests need, idempotently (quick when already up), offline:
-#   1. Docker Engine from Debian's docker.io, started in the background (no systemd here);
+#   1. Docker Engine from Debian's docker.io, started in the background (no systemd here), with the
+#      overlay2 storage driver when the kernel can mount overlay file systems here, else vfs (which
+#      copies an image's whole file system for every container: about 1 s per helper container).
+#      FLOTILLA_DOCKER_STORAGE_DRIVER=vfs (or overlay2) forces a driver. It only applies when this
+#      script starts the engine: a running engine keeps its driver (the log says which);
 #   2. a local registry (Debian's docker-registry) on 127.0.0.1:5000;
 #   3. the test images, built from this machine's own binaries (images/*/build.sh), rebuilt only
 #      when their inputs changed (the input hash is a label on each image), and pushed to the registry.
@@ -9,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STATE="${FLOTILLA_DOCKER_STATE:-/var/lib/flotilla-docker-env}"
-REGISTRY_ADDR="127.0.0.1:5000"
+REGISTRY_ADDR="${FLOTILLA_REGISTRY:-127.0.0.1:5000}"
+DATA_ROOT=/var/lib/docker
 mkdir -p "$STATE"
 export FLOTILLA_DOCKER_STATE="$STATE" FLOTILLA_REGISTRY="$REGISTRY_ADDR"
 
@@ -29,15 +34,72 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-engine_up() { curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; }
-if ! engine_up; then
-  log "starting dockerd (log: $STATE/dockerd.log)"
+# DOCKER_HOST=unix://PATH points this script at another engine, which must be up (the image builds
+# use the docker CLI, which follows any DOCKER_HOST).
+SOCKET=/var/run/docker.sock
+case "${DOCKER_HOST:-}" in unix://*) SOCKET="${DOCKER_HOST#unix://}" ;; esac
+engine_up() { curl -sf --max-time 2 --unix-socket "$SOCKET" http://localhost/_ping >/dev/null 2>&1; }
+
+# True when an overlay file system mounts in a scratch folder on the data root's file system (as
+# overlay2 would mount it): not in some containers, nor on a data root that is itself overlay.
+overlay_mounts() {
+  local dir ok=1
+  mkdir -p "$DATA_ROOT"
+  dir="$(mktemp -d "$DATA_ROOT/overlay-probe.XXXXXX")" || return 1
+  mkdir -p "$dir/lower" "$dir/upper" "$dir/work" "$dir/merged"
+  if mount -t overlay overlay -o "lowerdir=$dir/lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/merged" 2>/dev/null; then
+    ok=0
+    umount "$dir/merged" 2>/dev/null || ok=1
+  fi
+  rm -rf "$dir"
+  return "$ok"
+}
+
+# Starts dockerd with storage driver $1; true when it answers.
+start_dockerd() {
   rm -f /var/run/docker.pid
-  setsid nohup dockerd --iptables=false --bridge=none --storage-driver=vfs >>"$STATE/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 100); do engine_up && break; sleep 0.2; done
-  engine_up || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not answer on /var/run/docker.sock"; }
+  setsid nohup dockerd --iptables=false --bridge=none --storage-driver="$1" >>"$STATE/dockerd.log" 2>&1 </dev/null &
+  local pid=$!
+  for _ in $(seq 1 100); do
+    engine_up && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  engine_up && return 0
+  kill "$pid" 2>/dev/null || true
+  return 1
+}
+
+if ! engine_up; then
+  [ "$SOCKET" = /var/run/docker.sock ] || die "no Docker Engine answers on $SOCKET (DOCKER_HOST); start it first"
+  driver="${FLOTILLA_DOCKER_STORAGE_DRIVER:-}"
+  case "$driver" in
+    vfs | overlay2) log "storage driver $driver (FLOTILLA_DOCKER_STORAGE_DRIVER)" ;;
+    "")
+      if overlay_mounts; then
+        driver=overlay2
+        log "storage driver overlay2 (an overlay mount works on $DATA_ROOT)"
+      else
+        driver=vfs
+        log "storage driver vfs (overlay does not mount on $DATA_ROOT; vfs copies each image per container)"
+      fi
+      ;;
+    *) die "FLOTILLA_DOCKER_STORAGE_DRIVER=$driver: use vfs or overlay2" ;;
+  esac
+  log "starting dockerd with --storage-driver=$driver (log: $STATE/dockerd.log)"
+  if ! start_dockerd "$driver"; then
+    if [ "$driver" = overlay2 ] && [ -z "${FLOTILLA_DOCKER_STORAGE_DRIVER:-}" ]; then
+      tail -5 "$STATE/dockerd.log" >&2
+      log "dockerd did not start with overlay2: falling back to vfs"
+      driver=vfs
+      start_dockerd vfs || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not answer on $SOCKET"; }
+    else
+      tail -20 "$STATE/dockerd.log" >&2
+      die "dockerd (--storage-driver=$driver) did not answer on $SOCKET"
+    fi
+  fi
 fi
-log "Docker Engine is up: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
+log "Docker Engine is up: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), storage driver $(docker info --format '{{.Driver}}')"
 
 registry_up() { curl -sf --max-time 2 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
 if ! registry_up; then

@@ -26,6 +26,8 @@ interface Half {
   jobs: number;
   seconds: number;
   errors: number;
+  /** Requests the clients sent again (no answer, 5xx, 429) or job requests that waited for a 503. */
+  retries: number;
   request201: number[];
   patchPut: number[];
   peakRssMiB: number;
@@ -106,6 +108,7 @@ async function half(
     jobs: stats.completed,
     seconds,
     errors: stats.errors,
+    retries: stats.retries.trace + stats.retries.update + stats.retries.request,
     request201: stats.latencies.request201,
     patchPut: [...stats.latencies.trace, ...stats.latencies.update],
     peakRssMiB: peak,
@@ -164,6 +167,7 @@ function figuresOf(hs: Half[], idleRssMiB: number) {
     coordinator_peak_rss_mib: round(Math.max(...hs.map((h) => h.peakRssMiB)), 0),
     coordinator_idle_rss_mib: round(idleRssMiB, 0),
     errors: hs.reduce((a, h) => a + h.errors, 0),
+    client_retries: hs.reduce((a, h) => a + h.retries, 0),
     coordinator_cpu_ms_per_job: round(jobs > 0 ? (sum(hs, (h) => h.clientsCpuS) * 1000) / jobs : null, 2),
     coordinator_cpu_ms_per_pipeline_created: round(
       (sum(hs, (h) => h.creationCpuS) * 1000) /
@@ -193,7 +197,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         for (const t of i === 0 ? targets : [...targets].reverse()) {
           const h = await half(t.coordinator, t.projectId, c, backlogOf(c), `${c}-${i}`);
           console.log(
-            `    ${storeLabel(t.kind)}, ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
+            `    ${storeLabel(t.kind)}, ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, ${h.retries} retries, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
           );
           halves.set(key(t.kind, c), [...(halves.get(key(t.kind, c)) ?? []), h]);
         }

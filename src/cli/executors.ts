@@ -11,17 +11,21 @@ import { createFleet, type Fleet } from '../autoscaler/fleet.js';
 import { createFleetReporter, type FleetReporter } from '../autoscaler/fleet-reporter.js';
 import { metricState } from '../autoscaler/machines.js';
 import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
-import type { Config, RunnerConfig } from '../config/schema.js';
-import { loadOrCreateSystemId } from '../config/system-id.js';
+import type { Config, RunnerConfig } from '../runner/config/schema.js';
+import { loadOrCreateSystemId } from '../runner/config/system-id.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { cleanupLeftovers } from '../executors/docker/cleanup.js';
 import { connectDocker } from '../executors/docker/docker-client.js';
-import { createDockerExecutorFactory } from '../executors/docker/docker-executor-factory.js';
+import {
+  createDockerExecutorFactory,
+  type DockerExecutorFactory,
+} from '../executors/docker/docker-executor-factory.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import type { TargetGroup } from '../observability/http-sd.js';
 import { createMachineTargets, type FleetView } from '../observability/machine-targets.js';
 import { FLOTILLA_VERSION, shortToken } from '../runner/version.js';
+import { loadEnvProviderPlugins } from './provider-plugins.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { errorMessage, FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -32,7 +36,7 @@ export interface RunnerExecutors {
   executorFactoryFor: (entry: RunnerConfig) => ExecutorFactory | undefined;
   /** Starts the machine fleet of every docker-autoscaler entry (adopting persisted machines). */
   startFleets(config: Config, configPath: string): Promise<void>;
-  /** Stops the fleets after the manager stopped: machines are kept or removed as configured. */
+  /** Stops the fleets after the manager stopped (machines are kept or removed as configured) and removes the docker entries' spare helpers. */
   stopFleets(): Promise<void>;
   /** The live machines' exporters as service discovery targets (see observability/machine-targets.ts). */
   machineTargets(): Promise<TargetGroup[]>;
@@ -129,8 +133,25 @@ async function startRunningFleet(
 
 export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
   const clock = systemClock;
-  const docker = (config: RunnerConfig['docker'] | Record<string, never>): ExecutorFactory =>
+  const docker = (config: RunnerConfig['docker'] | Record<string, never>): DockerExecutorFactory =>
     createDockerExecutorFactory({ config, logger, registry, clock, version: FLOTILLA_VERSION });
+  // The docker entries' factories, which keep a spare helper between jobs: a factory replaced by a
+  // config change, and every one at stop, removes its spare.
+  const dockerEntries = new Map<string, DockerExecutorFactory>();
+  const dockerEntry = (entry: RunnerConfig): ExecutorFactory => {
+    const previous = dockerEntries.get(entry.token);
+    const factory = createDockerExecutorFactory({
+      config: entry.docker,
+      logger,
+      registry,
+      clock,
+      version: FLOTILLA_VERSION,
+      spareHelpers: true,
+    });
+    dockerEntries.set(entry.token, factory);
+    void previous?.close();
+    return factory;
+  };
   const fleets = new Map<string, RunningFleet>();
 
   async function startFleet(entry: RunnerConfig, configPath: string, systemId: string): Promise<void> {
@@ -162,17 +183,21 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     machineTargets: () => machines.targets(),
     executorFactories: [createShellExecutorFactory(), docker({})],
     executorFactoryFor: (entry) => {
-      if (entry.executor === 'docker') return docker(entry.docker);
+      if (entry.executor === 'docker') return dockerEntry(entry);
       if (entry.executor === 'docker-autoscaler') return reconfigured(entry);
       return undefined;
     },
     async startFleets(config, configPath) {
       const entries = config.runners.filter((r) => r.executor === 'docker-autoscaler');
       if (entries.length === 0) return;
+      const plugins = await loadEnvProviderPlugins();
+      if (plugins.length > 0) logger.info({ plugins }, 'provider plugins loaded');
       const systemId = await loadOrCreateSystemId(configPath);
       for (const entry of entries) await startFleet(entry, configPath, systemId);
     },
     async stopFleets() {
+      await Promise.all([...dockerEntries.values()].map((f) => f.close()));
+      dockerEntries.clear();
       for (const [name, running] of fleets) {
         clearInterval(running.exporterTimer);
         running.reporter.stop();

@@ -8,22 +8,18 @@
  * - `forward LISTEN_HOST TARGET_HOST TARGET_PORT SECONDS` forwards a job network's gateway to the
  *   coordinator (on the engine's host network).
  * - `idle` keeps the helper container running between stages.
+ * Each command loads only its own modules (dynamic imports): the artifacts and cache modules take
+ * longer to load than Node takes to start, and `get-sources` needs neither.
  */
 import { mkdir } from 'node:fs/promises';
 
-import { downloadDependencies, uploadArtifacts } from '../executors/artifacts/stages.js';
-import { archiveCaches, extractCaches } from '../executors/cache/stages.js';
 import {
   HELPER_COMMANDS,
   type HelperCommand,
   type HelperRequest,
 } from '../executors/docker/helper-request.js';
 import type { JobOutput } from '../executors/executor.js';
-import { getSources } from '../executors/shell/git-sources.js';
 import { errorMessage } from '../shared/errors.js';
-import { coordinatorUnreachable } from './coordinator-probe.js';
-import { forward } from './forward.js';
-import { waitForService } from './wait-for-service.js';
 
 const output: JobOutput = { write: (chunk) => void process.stdout.write(chunk) };
 
@@ -52,6 +48,10 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
   };
   switch (command) {
     case 'get-sources': {
+      const [{ coordinatorUnreachable }, { getSources }] = await Promise.all([
+        import('./coordinator-probe.js'),
+        import('../executors/shell/git-sources.js'),
+      ]);
       const unreachable = await coordinatorUnreachable(request);
       if (unreachable !== null) {
         output.write(unreachable);
@@ -66,13 +66,13 @@ async function runStage(command: HelperCommand, request: HelperRequest): Promise
       });
     }
     case 'cache-extractor':
-      return extractCaches(request, output);
+      return (await import('../executors/cache/stages.js')).extractCaches(request, output);
     case 'cache-archiver':
-      return archiveCaches(request, output);
+      return (await import('../executors/cache/stages.js')).archiveCaches(request, output);
     case 'artifacts-downloader':
-      return downloadDependencies(artifacts);
+      return (await import('../executors/artifacts/stages.js')).downloadDependencies(artifacts);
     case 'artifacts-uploader':
-      return uploadArtifacts(artifacts, request.outcome);
+      return (await import('../executors/artifacts/stages.js')).uploadArtifacts(artifacts, request.outcome);
   }
 }
 
@@ -90,8 +90,9 @@ function idle(): Promise<number> {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (command === 'wait-for-service') return waitForService(args, output);
-  if (command === 'forward') return forward(args, output);
+  if (command === 'wait-for-service')
+    return (await import('./wait-for-service.js')).waitForService(args, output);
+  if (command === 'forward') return (await import('./forward.js')).forward(args, output);
   if (command === 'idle') return idle();
   if (!HELPER_COMMANDS.includes(command as HelperCommand)) {
     process.stderr.write(

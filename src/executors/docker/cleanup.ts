@@ -48,8 +48,12 @@ async function removeAll(docker: Docker, labels: string[]): Promise<CleanupRepor
   return report;
 }
 
-/** Removes one job's containers, network and volumes. */
-export function cleanupJob(docker: Docker, runnerShortToken: string, jobId: number): Promise<CleanupReport> {
+/** Removes one job's containers, network and volumes (or a spare helper's: its `spare-<hex>` label). */
+export function cleanupJob(
+  docker: Docker,
+  runnerShortToken: string,
+  jobId: number | string,
+): Promise<CleanupReport> {
   return removeAll(docker, [
     `${LABEL_MANAGED}=true`,
     `${LABEL_RUNNER}=${runnerShortToken}`,

@@ -8,6 +8,7 @@ import { connectDocker, type DockerEndpoint } from './docker-client.js';
 import { dockerConfigSchema, type DockerConfig, type DockerConfigInput } from './docker-config.js';
 import { createDockerExecutor } from './docker-executor.js';
 import { dockerMetrics } from './metrics.js';
+import { createSparePool } from './spare-helper.js';
 
 export const DOCKER_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
   variables: true,
@@ -44,15 +45,27 @@ export interface DockerExecutorFactoryOptions {
   version: string;
   /** The manager's environment (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_AUTH_CONFIG); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * After each job, create and start the helper of the next job of the same project ahead of time
+   * (spare-helper.ts). The owner then calls `close` when it stops or drops the factory.
+   */
+  spareHelpers?: boolean;
 }
 
-export function createDockerExecutorFactory(options: DockerExecutorFactoryOptions): ExecutorFactory {
+export interface DockerExecutorFactory extends ExecutorFactory {
+  /** Removes the spare helper, if any, and makes no more. */
+  close(): Promise<void>;
+}
+
+export function createDockerExecutorFactory(options: DockerExecutorFactoryOptions): DockerExecutorFactory {
   const config: DockerConfig = dockerConfigSchema.parse(options.config);
   const env = options.env ?? process.env;
   const metrics = dockerMetrics(options.registry);
   let endpoint: DockerEndpoint | null = null;
   const connect = (): DockerEndpoint => (endpoint ??= connectDocker(config, env));
+  const spares = options.spareHelpers ? createSparePool(options.logger) : undefined;
   const deps = {
+    spares,
     config,
     connect,
     env,
@@ -66,5 +79,6 @@ export function createDockerExecutorFactory(options: DockerExecutorFactoryOption
     shell: 'bash',
     features: DOCKER_FEATURES,
     create: (job) => createDockerExecutor(job, deps),
-  } satisfies ExecutorFactory;
+    close: async () => spares?.close(),
+  } satisfies DockerExecutorFactory;
 }

@@ -40,6 +40,8 @@ export interface JobContainersDeps {
   clock: Clock;
   metrics: DockerMetrics;
   track(container: Docker.Container): void;
+  /** A helper container that is running already (a spare helper the job took over). */
+  helper?: Docker.Container;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function abortable<T>(
 
 export function createJobContainers(deps: JobContainersDeps): JobContainers {
   const { docker, clock, metrics } = deps;
-  let helper: Docker.Container | null = null;
+  let helper: Docker.Container | null = deps.helper ?? null;
   let generation = 0;
   let sequence = 0;
 

@@ -30,11 +30,22 @@ export type ObjectType =
   | 'cache-volume'
   | 'project-volume';
 
+/** The objects of a spare helper (spare-helper.ts) that a job took over instead of making its own. */
+export interface SpareObjects {
+  /** The spare's value of LABEL_JOB (`spare-<hex>`); the job's cleanup also removes by it. */
+  label: string;
+  buildsVolume: string;
+  /** The spare's own network, when there is no network_mode. */
+  network: string | null;
+}
+
 export interface SpecInput {
   job: ExecutorJob;
   config: DockerConfig;
   jobImage: string;
   helperImage: string;
+  /** Set when the job took over a spare helper: its builds volume and network are the job's. */
+  spare?: SpareObjects;
 }
 
 function safe(text: string): string {
@@ -109,8 +120,8 @@ export function parseMemory(text: string): number {
 }
 
 /** The network containers join: the config's network_mode, else the per-job network. */
-export function networkFor(input: Pick<SpecInput, 'job' | 'config'>): string {
-  return input.config.network_mode ?? jobNames(input.job).network;
+export function networkFor(input: Pick<SpecInput, 'job' | 'config' | 'spare'>): string {
+  return input.config.network_mode ?? input.spare?.network ?? jobNames(input.job).network;
 }
 
 /** Whether containers can have network aliases (a bridge-like network, not host/none/container:). */
@@ -156,9 +167,14 @@ export function configBinds(input: Pick<SpecInput, 'job' | 'config'>): string[] 
   );
 }
 
+/** The builds volume: the job's own, or the one of the spare helper it took over. */
+export function buildsVolumeOf(input: Pick<SpecInput, 'job' | 'spare'>): string {
+  return input.spare?.buildsVolume ?? jobNames(input.job).buildsVolume;
+}
+
 export function helperContainerSpec(input: SpecInput, generation: number): Docker.ContainerCreateOptions {
   const names = jobNames(input.job);
-  const binds = [`${names.buildsVolume}:${BUILDS_DIR}`];
+  const binds = [`${buildsVolumeOf(input)}:${BUILDS_DIR}`];
   const cache = cacheMount(input);
   if (cache) binds.push(cache);
   return {
@@ -183,7 +199,7 @@ export function buildContainerSpec(
   const docker = image?.executor_opts?.docker;
   const host: Docker.HostConfig = {
     ...commonHostConfig(input),
-    Binds: [`${names.buildsVolume}:${BUILDS_DIR}`, ...configBinds(input)],
+    Binds: [`${buildsVolumeOf(input)}:${BUILDS_DIR}`, ...configBinds(input)],
     Privileged: config.privileged,
   };
   if (config.memory) host.Memory = parseMemory(config.memory);

@@ -29,7 +29,7 @@ import {
 } from '../provider.js';
 import { createEc2Api, ec2Code, SPOT_REFUSALS, type Ec2Api } from './api.js';
 import { runInstancesInput, type LaunchOf } from './body.js';
-import { parseAwsConfig, type AwsProviderConfig } from './config.js';
+import { awsProviderConfigSchema, parseAwsConfig, type AwsProviderConfig } from './config.js';
 import { createAwsInventory } from './inventory.js';
 
 export { instanceAddress, machineName } from './inventory.js';
@@ -134,6 +134,11 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
 
 export const awsProviderFactory = {
   name: 'aws',
+  configDocs: {
+    schema: awsProviderConfigSchema,
+    intro:
+      'Amazon EC2. Set a launch template, or `image_id` and `instance_type`. See `docs/providers/aws.md` (IAM permissions, credential chain, user data, a complete config).',
+  },
   parseConfig: (raw, context) => ({ config: parseAwsConfig(raw), runnerName: context.runnerName }),
   create: (options) => createAwsProvider(options),
 } satisfies ProviderFactory<AwsProviderOptions>;

@@ -184,6 +184,11 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
 
 export const digitaloceanProviderFactory = {
   name: 'digitalocean',
+  configDocs: {
+    schema: digitaloceanProviderConfigSchema,
+    intro:
+      'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
+  },
   parseConfig: (raw, context) => {
     const config = digitaloceanProviderConfigSchema.parse(raw ?? {});
     checkEngineSettings('digitalocean', config, 'user_data', config.user_data);

@@ -288,6 +288,11 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
 
 export const gceProviderFactory = {
   name: 'gce',
+  configDocs: {
+    schema: gceProviderConfigSchema,
+    intro:
+      'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
+  },
   parseConfig: (raw, context) => {
     const config = gceProviderConfigSchema.parse(raw ?? {});
     checkEngineSettings('gce', config, 'metadata.startup-script', config.metadata['startup-script']);

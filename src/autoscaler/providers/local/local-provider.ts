@@ -273,6 +273,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
 
 export const localProviderFactory = {
   name: 'local',
+  configDocs: { schema: localProviderConfigSchema, intro: 'See `src/autoscaler/providers/local/readme.md`.' },
   parseConfig: (raw, context) => ({
     config: localProviderConfigSchema.parse(raw ?? {}),
     runnerName: context.runnerName,

@@ -11,6 +11,9 @@ describe('extractCoverage', () => {
     ['TOTAL     120     40    67%\n', '/TOTAL.+ ([0-9]{1,3}%)/', 67],
     ['Coverage: 50% of 200 lines\n', '/Coverage: \\d+%/', 50],
     ['Coverage: 12.5\n', 'Coverage: \\d+', 12.5],
+    // the runner's FF_TIMESTAMPS header is not part of the line: anchors and numbers ignore it
+    ['2024-05-01T12:34:56.123456Z 01O Coverage: 42%\n', '/^Coverage: \\d+%$/', 42],
+    ['2024-05-01T12:34:56.123456Z 01O TOTAL 9 3 67%\n', '/TOTAL.*/', 9],
   ])('%j with %s', (trace, pattern, expected) => {
     expect(extractCoverage(trace, pattern)).toBe(expected);
   });

@@ -3,6 +3,7 @@
  * job with `retry` is retried automatically (GitLab's `retry:max`, `retry:when`, `retry:exit_codes`).
  */
 import { compileRegex } from '../../../pipeline/re2.js';
+import { stripTimestampHeader } from '../../../shared/log-timestamps.js';
 import type { JobRecord } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
 import { retryJobs } from './job-actions.js';
@@ -26,7 +27,8 @@ function lastMatchStart(line: string, test: (text: string) => boolean): number {
  * GitLab's rule: the first number of the last match in the log, where a pattern with a capture
  * group counts its (last) group as the match, e.g. pytest-cov's `TOTAL.+ ([0-9]{1,3}%)`. The
  * matcher is RE2-safe and only answers match/no-match, so the match is located by its start and
- * a capturing pattern takes the last number from there.
+ * a capturing pattern takes the last number from there. A line's runner timestamp header
+ * (FF_TIMESTAMPS) is not part of it, as in GitLab.
  */
 export function extractCoverage(trace: string, pattern: string): number | null {
   const m = /^\/(.*)\/([a-zA-Z]*)$/s.exec(pattern);
@@ -38,7 +40,7 @@ export function extractCoverage(trace: string, pattern: string): number | null {
   }
   const lines = trace.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
-    const line = (lines[i] ?? '').slice(0, MAX_LINE);
+    const line = stripTimestampHeader(lines[i] ?? '').slice(0, MAX_LINE);
     if (!regex.test(line)) continue;
     const numbers = line.slice(lastMatchStart(line, (t) => regex.test(t))).match(/\d+(?:\.\d+)?/g) ?? [];
     const number = hasCaptureGroup(pattern) ? numbers[numbers.length - 1] : numbers[0];

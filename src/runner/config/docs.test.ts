@@ -23,7 +23,7 @@ describe('config docs', () => {
 describe('docs/config.md', () => {
   it('is the rendering of the schema (regenerate with npm run docs:config)', async () => {
     const { readFile } = await import('node:fs/promises');
-    const onDisk = await readFile(new URL('../../docs/config.md', import.meta.url), 'utf8');
+    const onDisk = await readFile(new URL('../../../docs/config.md', import.meta.url), 'utf8');
     expect(onDisk).toBe(renderConfigDocs());
   });
 });

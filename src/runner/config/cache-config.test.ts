@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { isFlotillaError } from '../shared/errors.js';
-import { s3AuthenticationType } from '../executors/cache/cache-config.js';
+import { isFlotillaError } from '../../shared/errors.js';
+import { s3AuthenticationType } from '../../executors/cache/cache-config.js';
 import { validateConfig } from './load.js';
 
 const runner = (cache: unknown) => ({

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfigText } from './load.js';
-import { providerEntries } from '../autoscaler/autoscaler-config.js';
-import { providerFactory } from '../autoscaler/providers/registry.js';
+import { providerEntries } from '../../autoscaler/autoscaler-config.js';
+import { providerFactory } from '../../autoscaler/providers/registry.js';
 
 function tomlBlocks(file: string): string[] {
-  const text = readFileSync(new URL(`../../docs/providers/${file}`, import.meta.url), 'utf8');
+  const text = readFileSync(new URL(`../../../docs/providers/${file}`, import.meta.url), 'utf8');
   return [...text.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 

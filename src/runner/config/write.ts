@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 
-import { FlotillaError } from '../shared/errors.js';
+import { FlotillaError } from '../../shared/errors.js';
 
 export interface RunnerEntryInput {
   name: string;

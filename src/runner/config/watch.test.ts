@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { createFakeClock } from '../../test/kits/fake-clock.js';
-import { silentLogger } from '../shared/logger.js';
+import { createFakeClock } from '../../../test/kits/fake-clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import type { LoadedConfig } from './load.js';
 import { createConfigWatcher, fileMtimeMs } from './watch.js';
 

@@ -3,15 +3,15 @@
  * distribution, a quota, an API rate limit and boot failures. `failNext(kind)` and `kill(id)` let
  * tests inject faults. No I/O: the benchmark replays a day of jobs through it in seconds.
  */
-import type { Clock } from '../../../shared/clock.js';
-import { systemClock } from '../../../shared/clock.js';
+import type { Clock } from '../../../src/shared/clock.js';
+import { systemClock } from '../../../src/shared/clock.js';
 import {
   ProviderError,
   type InstanceGroup,
   type InstanceReport,
   type ProviderErrorKind,
   type ProviderFactory,
-} from '../provider.js';
+} from '../../../src/autoscaler/providers/provider.js';
 import { fakeProviderConfigSchema, type FakeProviderConfig } from './fake-provider-config.js';
 
 interface FakeMachine {

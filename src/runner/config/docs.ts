@@ -4,12 +4,9 @@
  */
 import { z } from 'zod';
 
-import { cacheObjectSchema, s3CacheObjectSchema } from '../executors/cache/cache-config.js';
-import { predictiveSchema } from '../autoscaler/autoscaler-config.js';
-import { awsProviderConfigSchema } from '../autoscaler/providers/aws/config.js';
-import { digitaloceanProviderConfigSchema } from '../autoscaler/providers/digitalocean/config.js';
-import { gceProviderConfigSchema } from '../autoscaler/providers/gce/config.js';
-import { localProviderConfigSchema } from '../autoscaler/providers/local/local-provider-config.js';
+import { cacheObjectSchema, s3CacheObjectSchema } from '../../executors/cache/cache-config.js';
+import { predictiveSchema } from '../../autoscaler/autoscaler-config.js';
+import { PROVIDERS } from '../../autoscaler/providers/registry.js';
 import {
   configSchema,
   consulConfigSchema,
@@ -58,11 +55,27 @@ function table(rows: KeyDoc[]): string {
   return ['| Key | Default | Description |', '|---|---|---|', ...lines].join('\n');
 }
 
+/** The `plugin_config` keys of each built-in provider, as the provider documents them (`configDocs`). */
+function providerSections(): string[] {
+  return [...PROVIDERS.values()].flatMap((f) =>
+    f.configDocs
+      ? [
+          `## \`[runners.autoscaler.plugin_config]\` keys of \`plugin = "${f.name}"\``,
+          '',
+          f.configDocs.intro,
+          '',
+          table(describeKeys(f.configDocs.schema.shape)),
+          '',
+        ]
+      : [],
+  );
+}
+
 export function renderConfigDocs(): string {
   return [
     '# Runner manager config.toml',
     '',
-    "Generated from `src/config/schema.ts`. Key names are gitlab-runner's.",
+    "Generated from `src/runner/config/schema.ts` and the built-in providers' own schemas. Key names are gitlab-runner's.",
     '',
     '## Global keys',
     '',
@@ -94,30 +107,7 @@ export function renderConfigDocs(): string {
     '',
     table(describeKeys(predictiveSchema.shape, 'runners.autoscaler.predictive.')),
     '',
-    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "local"`',
-    '',
-    'See `src/autoscaler/providers/local/readme.md`.',
-    '',
-    table(describeKeys(localProviderConfigSchema.shape)),
-    '',
-    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "gce"`',
-    '',
-    'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
-    '',
-    table(describeKeys(gceProviderConfigSchema.shape)),
-    '',
-    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "digitalocean"`',
-    '',
-    'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
-    '',
-    table(describeKeys(digitaloceanProviderConfigSchema.shape)),
-    '',
-    '## `[runners.autoscaler.plugin_config]` keys of `plugin = "aws"`',
-    '',
-    'Amazon EC2. Set a launch template, or `image_id` and `instance_type`. See `docs/providers/aws.md` (IAM permissions, credential chain, user data, a complete config).',
-    '',
-    table(describeKeys(awsProviderConfigSchema.shape)),
-    '',
+    ...providerSections(),
     '## Accepted but not supported yet (warned and ignored)',
     '',
     `Global: ${UNSUPPORTED_GLOBAL_KEYS.map((k) => `\`${k}\``).join(', ')}.`,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { isFlotillaError } from '../shared/errors.js';
+import { isFlotillaError } from '../../shared/errors.js';
 import { parseConfigText, validateConfig } from './load.js';
 import { loadOrCreateSystemId, systemIdFromMachineId } from './system-id.js';
 import { addRunnerToConfigFile, removeRunnersFromConfigFile } from './write.js';

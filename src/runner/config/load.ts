@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { ZodIssue } from 'zod';
 
-import { FlotillaError } from '../shared/errors.js';
+import { FlotillaError } from '../../shared/errors.js';
 import {
   configSchema,
   runnerConfigSchema,

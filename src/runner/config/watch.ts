@@ -6,9 +6,9 @@
  */
 import { stat } from 'node:fs/promises';
 
-import type { Clock } from '../shared/clock.js';
-import { errorMessage } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import type { Clock } from '../../shared/clock.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { loadConfigFile, type LoadedConfig } from './load.js';
 
 export interface ConfigWatcherOptions {

@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 
-import { autoscalerConfigSchema } from '../autoscaler/autoscaler-config.js';
-import { dockerConfigSchema } from '../executors/docker/docker-config.js';
-import { parseDuration } from '../shared/duration.js';
-import { cacheConfigSchema } from '../executors/cache/cache-config.js';
+import { autoscalerConfigSchema } from '../../autoscaler/autoscaler-config.js';
+import { dockerConfigSchema } from '../../executors/docker/docker-config.js';
+import { parseDuration } from '../../shared/duration.js';
+import { cacheConfigSchema } from '../../executors/cache/cache-config.js';
 
 /** Executors this build can run. A docker executor adds its name here. */
 export const SUPPORTED_EXECUTORS = ['shell', 'docker', 'docker-autoscaler'] as const;
@@ -103,6 +103,14 @@ export const runnerConfigSchema = z.object({
     .optional()
     .describe(
       '[runners.cache]: the distributed cache (Type = "s3"); jobs get pre-signed URLs, never the credentials.',
+    ),
+  feature_flags: z
+    .record(z.boolean({ invalid_type_error: 'must be true or false' }), {
+      invalid_type_error: 'must be a table of NAME = true|false',
+    })
+    .default({})
+    .describe(
+      "[runners.feature_flags]: gitlab-runner feature flags, NAME = true or false; they win over the job's variables. Flotilla reads FF_TIMESTAMPS (default true); other names are accepted and have no effect.",
     ),
   environment: z
     .array(text('a "NAME=value" string').regex(ENV_ENTRY, 'must look like "NAME=value"'), {
@@ -204,7 +212,6 @@ export const UNSUPPORTED_RUNNER_KEYS = [
   'custom_build_dir',
   'referees',
   'artifact',
-  'feature_flags',
   'tls-ca-file',
   'tls-cert-file',
   'tls-key-file',
