@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up what the autoscaler's end-to-end tests need on top of scripts/docker-env.sh, idempotently:
-# iproute2 (ip), util-linux (nsenter), openssl and prometheus-node-exporter (the machines' exporter),
+# iproute2 (ip), util-linux (nsenter), openssl, prometheus-node-exporter (the machines' exporter), socat
+# (the machines' forwarders of host ports, forward_host_ports),
 # and checks that this host can make network namespaces, veth pairs and bridges (root and
 # CAP_NET_ADMIN). Fails loudly otherwise.
 # The tests create and remove their own namespaces (flotilla-e2e*), bridges (flbr-e2e*) and 10.231.x.0/24
@@ -17,6 +18,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq

@@ -15,7 +15,13 @@ export interface ClientSettings {
 
 export interface ClientStats {
   completed: number;
+  /** Requests that failed for good: after the retries, or an answer a runner does not retry. */
   errors: number;
+  /**
+   * Requests sent again after no answer, a 5xx or a 429 (trace PATCH, final PUT), and job
+   * requests that waited for a 503/429's `Retry-After`, as gitlab-runner does.
+   */
+  retries: { trace: number; update: number; request: number };
   /** Jobs received by a client after some client had already received them (should be 0). */
   duplicates: number;
   /** Job id → epoch ms the client received it. */

@@ -9,6 +9,13 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 
 import { requestLatencies, type ClientSettings, type ClientStats } from './client-stats.js';
+import {
+  MAX_TRIES,
+  isRetryable,
+  retryAfterMs,
+  waitAfterRefusedRequestMs,
+  waitBeforeRetryMs,
+} from './retry.js';
 
 const settings = JSON.parse(process.env['BENCH_CLIENTS'] ?? '{}') as ClientSettings;
 const target = new URL(settings.url);
@@ -16,6 +23,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 const stats: ClientStats = {
   completed: 0,
   errors: 0,
+  retries: { trace: 0, update: 0, request: 0 },
   duplicates: 0,
   received: {},
   latencies: requestLatencies(),
@@ -73,30 +81,56 @@ function call(
   });
 }
 
-async function timedCall(
-  kind: keyof ClientStats['latencies'],
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One trace PATCH or final PUT, sent again after no answer, a 5xx or a 429 (see retry.ts); the
+ * latency is that of the try that was answered. Null when every try went unanswered.
+ */
+async function sendWithRetries(
+  kind: 'trace' | 'update',
   method: string,
   path: string,
-  body: string | Buffer,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  const t0 = performance.now();
-  const answer = await call(method, path, body, headers);
-  if (answer.status < 400) stats.latencies[kind].push(performance.now() - t0);
+  body: () => string | Buffer,
+  headers: () => Record<string, string>,
+): Promise<Answer | null> {
+  let answer: Answer | null = null;
+  for (let attempt = 1; attempt <= MAX_TRIES && !stopping; attempt++) {
+    const t0 = performance.now();
+    answer = await call(method, path, body(), headers()).catch(() => null);
+    if (answer && answer.status < 400) stats.latencies[kind].push(performance.now() - t0);
+    if (!isRetryable(answer?.status ?? null) || attempt === MAX_TRIES) break;
+    stats.retries[kind]++;
+    await sleep(waitBeforeRetryMs(attempt, retryAfterMs(answer?.headers['retry-after'])));
+  }
   return answer;
+}
+
+/** The stored size a 416 reports (`Range: 0-<size>`), or null. */
+function storedSize(answer: Answer): number | null {
+  const m = /^0-(\d+)$/.exec(String(answer.headers['range'] ?? ''));
+  return m ? Number(m[1]) : null;
 }
 
 async function runJob(job: { id: number; token: string }): Promise<void> {
   const chunk = Buffer.alloc(settings.traceBytes ?? 0, 'x');
   let sent = 0;
   for (let i = 0; i < (settings.tracePatches ?? 0); i++) {
-    const range = `${sent}-${sent + chunk.length - 1}`;
-    const res = await timedCall('trace', 'PATCH', `/jobs/${job.id}/trace`, chunk, {
-      'job-token': job.token,
-      'content-range': range,
-      'content-type': 'text/plain',
-    });
-    if (res.status === 202) sent += chunk.length;
+    const res = await sendWithRetries(
+      'trace',
+      'PATCH',
+      `/jobs/${job.id}/trace`,
+      () => chunk,
+      () => ({
+        'job-token': job.token,
+        'content-range': `${sent}-${sent + chunk.length - 1}`,
+        'content-type': 'text/plain',
+      }),
+    );
+    // A 416 after a lost answer: the chunk was stored; go on from the size the coordinator has.
+    const realigned = res?.status === 416 ? storedSize(res) : null;
+    if (res?.status === 202) sent += chunk.length;
+    else if (realigned !== null) sent = realigned;
     else stats.errors++;
   }
   const update = JSON.stringify({
@@ -105,10 +139,14 @@ async function runJob(job: { id: number; token: string }): Promise<void> {
     exit_code: 0,
     output: { bytesize: sent },
   });
-  const res = await timedCall('update', 'PUT', `/jobs/${job.id}`, update, {
-    'content-type': 'application/json',
-  });
-  if (res.status !== 200) stats.errors++;
+  const res = await sendWithRetries(
+    'update',
+    'PUT',
+    `/jobs/${job.id}`,
+    () => update,
+    () => ({ 'content-type': 'application/json' }),
+  );
+  if (res?.status !== 200) stats.errors++;
 }
 
 async function client(index: number): Promise<void> {
@@ -138,14 +176,17 @@ async function client(index: number): Promise<void> {
         stats.completed++;
         stats.lastJobAt = Date.now();
         if (settings.maxJobs && stats.completed >= settings.maxJobs) finish();
+      } else if (res.status === 503 || res.status === 429) {
+        stats.retries.request++;
+        await sleep(waitAfterRefusedRequestMs(retryAfterMs(res.headers['retry-after'])));
       } else if (res.status !== 204) {
         stats.errors++;
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     } catch {
       if (!stopping) {
         stats.errors++;
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     }
   }

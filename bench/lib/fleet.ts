@@ -24,6 +24,8 @@ export async function startBenchCoordinator(
     database?: BenchDatabase;
     /** Writes a V8 CPU profile of the coordinator into this folder when it stops (`--cpu-prof`). */
     cpuProfDir?: string;
+    /** More Node options for the coordinator (the load part's `--trace-gc`). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<BenchCoordinator> {
   const dir = await mkdtemp(path.join(tmpdir(), opts.prefix ?? 'flotilla-bench-'));
@@ -46,7 +48,10 @@ export async function startBenchCoordinator(
       String(opts.longPollSeconds ?? 50),
     ],
     {},
-    opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [],
+    [
+      ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+      ...(opts.nodeArgs ?? []),
+    ],
   );
   try {
     const m = await proc.waitFor(/listening on (http:\/\/\S+)/);
@@ -182,10 +187,12 @@ export async function startStoreTarget(
   kind: StoreKind,
   jobsPerPipeline: number,
   cpuProfDir: string | undefined,
+  nodeArgs: string[] = [],
 ): Promise<StoreTarget> {
   const coordinator = await startBenchCoordinator({
     prefix: `flotilla-bench-${part}-${kind}-`,
     database: benchDatabase(kind),
+    nodeArgs,
     ...(cpuProfDir ? { cpuProfDir: `${cpuProfDir}/${part}-${kind}` } : {}),
   });
   try {

@@ -3,21 +3,27 @@
  * 20, plus the 20 of the project's first push), then 1,000 synthetic Runner-API clients (one process) that request jobs, send two 1 KiB trace
  * PATCHes and a success PUT for each, until the backlog is drained. What it checks: every job ends
  * `success` (the coordinator's own counts: none pending, running, failed or canceled), none is
- * handed out twice (no client receives a job id already received), and the coordinator's memory
- * over the run (RSS sampled every 5 s). `--quick`: 100 clients, 1,000 jobs.
+ * handed out twice (no client receives a job id already received), and whether the coordinator's
+ * memory stays flat: RSS, heap used and the heap retained after each full GC (the coordinator runs
+ * with `--trace-gc`), sampled every 5 s against the jobs done, with slopes per 1,000 jobs
+ * (memory-trend.ts). The clients retry as gitlab-runner does (retry.ts) and count their retries.
+ * `--quick`: 100 clients, 1,000 jobs.
  */
 import path from 'node:path';
 
+import type { ClientStats } from '../clients/client-stats.js';
 import { createRunners, startClients } from '../lib/clients.js';
 import { createPipeline, startStoreTarget, type BenchCoordinator } from '../lib/fleet.js';
-import { readRss, type BenchProcess } from '../lib/proc.js';
-import { result, type BenchResult } from '../lib/results.js';
+import { MemorySampler } from '../lib/memory-sampler.js';
+import { describeTrend, memoryTrend, type MemorySample, type MemoryTrend } from '../lib/memory-trend.js';
+import { type BenchProcess } from '../lib/proc.js';
+import { result, type BenchResult, type Figures } from '../lib/results.js';
 import { round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
 
 const JOBS_PER_PIPELINE = 20;
 const RUNNER_TOKENS = 50;
-const RSS_EVERY_MS = 5000;
+const MEMORY_EVERY_MS = 5000;
 /** The clients are stopped when nothing moved for this long (a job they lost stays running). */
 const STALL_MS = 30_000;
 const LIMIT_MS = 40 * 60_000;
@@ -60,35 +66,62 @@ async function untilDone(
   await proc.stop('SIGTERM');
 }
 
-/** RSS of the coordinator every RSS_EVERY_MS, with the second of the run it was taken at. */
-function sampleRss(pid: number): { stop(): { s: number; mib: number }[] } {
-  const start = Date.now();
-  const samples: { s: number; mib: number }[] = [];
-  const take = (): void => {
-    const rss = readRss(pid);
-    if (rss) samples.push({ s: Math.round((Date.now() - start) / 1000), mib: Math.round(rss.rssMiB) });
-  };
-  take();
-  const timer = setInterval(take, RSS_EVERY_MS);
+/** Ten samples spread over the run, as `second:RSS MiB/retained heap MiB`. */
+function memoryOverTime(samples: readonly MemorySample[]): string {
+  const picks = Array.from({ length: 10 }, (_, i) => samples[Math.round((i * (samples.length - 1)) / 9)]);
+  return picks
+    .map((p) => (p ? `${p.s}s:${p.rssMiB.toFixed(0)}/${p.retainedMiB?.toFixed(0) ?? '-'}` : ''))
+    .join(' ');
+}
+
+function jobFigures(queued: number, end: Record<string, number>, stats: ClientStats): Figures {
+  const seconds = ((stats.lastJobAt ?? 0) - (stats.firstJobAt ?? 0)) / 1000;
   return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return samples;
-    },
+    jobs_queued: queued,
+    jobs_success: end['success'] ?? 0,
+    jobs_not_success: queued - (end['success'] ?? 0),
+    jobs_failed: end['failed'] ?? 0,
+    jobs_left_pending_or_running: (end['pending'] ?? 0) + (end['running'] ?? 0),
+    jobs_handed_out_twice: stats.duplicates,
+    client_errors: stats.errors,
+    client_retries_trace: stats.retries.trace,
+    client_retries_update: stats.retries.update,
+    client_request_waits_503: stats.retries.request,
+    seconds: round(seconds, 0),
+    jobs_per_s: round(seconds > 0 ? stats.completed / seconds : null, 1),
   };
 }
 
-/** Ten samples spread over the run, as `second:MiB`. */
-function rssOverTime(samples: { s: number; mib: number }[]): string {
-  const picks = Array.from({ length: 10 }, (_, i) => samples[Math.round((i * (samples.length - 1)) / 9)]);
-  return picks.map((p) => (p ? `${p.s}s:${p.mib}` : '')).join(' ');
+function memoryFigures(samples: readonly MemorySample[], trend: MemoryTrend, fullGcs: number): Figures {
+  const mibs = samples.map((x) => Math.round(x.rssMiB));
+  const retained = (x: MemorySample | undefined): number | null => round(x?.retainedMiB, 0);
+  return {
+    rss_first_mib: mibs[0] ?? null,
+    rss_peak_mib: Math.max(...mibs),
+    rss_last_mib: mibs[mibs.length - 1] ?? null,
+    rss_middle_mib: round(trend.middle?.rssMiB, 0),
+    heap_used_first_mib: round(trend.start?.heapUsedMiB, 0),
+    heap_used_middle_mib: round(trend.middle?.heapUsedMiB, 0),
+    heap_used_last_mib: round(trend.end?.heapUsedMiB, 0),
+    retained_heap_first_mib: retained(trend.start),
+    retained_heap_middle_mib: retained(trend.middle),
+    retained_heap_last_mib: retained(trend.end),
+    full_gcs: fullGcs,
+    rss_mib_per_1000_jobs: round(trend.slopes.rssMiB.whole, 2),
+    rss_mib_per_1000_jobs_second_half: round(trend.slopes.rssMiB.secondHalf, 2),
+    heap_used_mib_per_1000_jobs: round(trend.slopes.heapUsedMiB.whole, 2),
+    retained_heap_mib_per_1000_jobs: round(trend.slopes.retainedMiB.whole, 2),
+    retained_heap_mib_per_1000_jobs_second_half: round(trend.slopes.retainedMiB.secondHalf, 2),
+    memory_flat: trend.flat === null ? 'unknown' : trend.flat ? 'yes' : 'no',
+  };
 }
 
 export async function runLoad(options: BenchOptions): Promise<BenchResult[]> {
   const clients = options.quick ? 100 : 1000;
   const jobs = options.quick ? 1000 : 10_000;
-  const target = await startStoreTarget('load', 'sqlite', JOBS_PER_PIPELINE, options.cpuProfDir);
+  const target = await startStoreTarget('load', 'sqlite', JOBS_PER_PIPELINE, options.cpuProfDir, [
+    '--trace-gc',
+  ]);
   const { coordinator, projectId } = target;
   try {
     const queuedAt = Date.now();
@@ -97,7 +130,12 @@ export async function runLoad(options: BenchOptions): Promise<BenchResult[]> {
     const queued = await jobsIn(coordinator, projectId, 'pending');
     console.log(`    ${queued} jobs queued in ${queueSeconds.toFixed(0)} s; starting ${clients} clients`);
     const tokens = await createRunners(coordinator.api, RUNNER_TOKENS);
-    const rss = sampleRss(coordinator.proc.pid);
+    const memory = new MemorySampler(
+      coordinator.proc,
+      coordinator.url,
+      () => jobsIn(coordinator, projectId, 'success'),
+      MEMORY_EVERY_MS,
+    );
     const fleet = await startClients({
       url: coordinator.url,
       tokens,
@@ -109,27 +147,18 @@ export async function runLoad(options: BenchOptions): Promise<BenchResult[]> {
     });
     await untilDone(coordinator, projectId, fleet.proc);
     const stats = await fleet.stats();
-    const samples = rss.stop();
+    const samples = await memory.stop();
+    const trend = memoryTrend(samples);
     const end = await counts(coordinator, projectId);
-    const seconds = ((stats.lastJobAt ?? 0) - (stats.firstJobAt ?? 0)) / 1000;
-    const mibs = samples.map((x) => x.mib);
     const figures = {
-      jobs_queued: queued,
-      jobs_success: end['success'] ?? 0,
-      jobs_not_success: queued - (end['success'] ?? 0),
-      jobs_failed: end['failed'] ?? 0,
-      jobs_left_pending_or_running: (end['pending'] ?? 0) + (end['running'] ?? 0),
-      jobs_handed_out_twice: stats.duplicates,
-      client_errors: stats.errors,
-      seconds: round(seconds, 0),
-      jobs_per_s: round(seconds > 0 ? stats.completed / seconds : null, 1),
-      rss_first_mib: mibs[0] ?? null,
-      rss_peak_mib: Math.max(...mibs),
-      rss_last_mib: mibs[mibs.length - 1] ?? null,
+      ...jobFigures(queued, end, stats),
+      ...memoryFigures(samples, trend, memory.fullGcs.length),
     };
     console.log(
-      `    ${figures.jobs_success} of ${queued} jobs success, ${figures.jobs_handed_out_twice} handed out twice, ${figures.client_errors} client errors, ${figures.seconds} s (${figures.jobs_per_s} jobs/s); RSS over time (s:MiB) ${rssOverTime(samples)}`,
+      `    ${figures['jobs_success']} of ${queued} jobs success, ${figures['jobs_handed_out_twice']} handed out twice, ${figures['client_errors']} client errors, retries ${stats.retries.trace} trace / ${stats.retries.update} final PUT / ${stats.retries.request} job requests after 503, ${figures['seconds']} s (${figures['jobs_per_s']} jobs/s)`,
     );
+    console.log(`    memory over time (s:RSS MiB/retained heap MiB) ${memoryOverTime(samples)}`);
+    for (const line of describeTrend(trend)) console.log(`    ${line}`);
     return [
       result(
         'load',
@@ -138,7 +167,8 @@ export async function runLoad(options: BenchOptions): Promise<BenchResult[]> {
         figures,
         {
           notes: [
-            `coordinator RSS over time (second of the run: MiB): ${rssOverTime(samples)}`,
+            `coordinator memory over time (second of the run: RSS MiB / heap retained after the last full GC MiB): ${memoryOverTime(samples)}`,
+            ...describeTrend(trend),
             `queueing the backlog (${jobs / JOBS_PER_PIPELINE} pipelines through the API) took ${queueSeconds.toFixed(0)} s`,
           ],
         },

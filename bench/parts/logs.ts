@@ -68,7 +68,8 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
       url: coordinator.url,
       token,
       dir: path.join(coordinator.dir, 'runner'),
-      outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024),
+      // FF_TIMESTAMPS (on by default) adds a 32-byte header to each 101-byte line: ×1.32 stored
+      outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.5) / 1024),
       ...(options.cpuProfDir ? { cpuProfDir: path.join(options.cpuProfDir, 'logs-runner') } : {}),
     });
     try {
@@ -132,7 +133,8 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
             {
               logBytes: bytes,
               executor: 'shell',
-              outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.1) / 1024),
+              // FF_TIMESTAMPS (on by default) adds a 32-byte header to each 101-byte line: ×1.32 stored
+      outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.5) / 1024),
               store: 'SQLite (default)',
               rssSampleMs: 100,
               targets: { mb_per_s: LOG_TARGET.mbPerS, peak_rss_mib_each: LOG_TARGET.peakRssMiB },

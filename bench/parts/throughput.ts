@@ -2,7 +2,8 @@
  * Part 3: coordinator throughput. A backlog of pending jobs is created first; then C synthetic
  * Runner-API clients (10, 100, 1,000, in a separate process) request jobs, send two 1 KiB trace
  * PATCHes and a success PUT for each, until the backlog is drained. Jobs per second, request
- * latencies, and the coordinator's RSS (sampled every 100 ms). Two halves, order reversed. Each
+ * latencies, the coordinator's RSS (sampled every 100 ms) and its CPU time (from /proc) per job
+ * while the clients run and per pipeline while the backlog is created. Two halves, order reversed. Each
  * setting runs on SQLite and on PostgreSQL (`--database`), one right after the other.
  */
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { createRunners, startClients } from '../lib/clients.js';
 import { perJob, scrapeDbStats, totalPerJob, type DbStats } from '../lib/db-stats.js';
 import { storeLabel, storesFor, type StoreKind } from '../lib/database.js';
 import { createPipeline, startStoreTarget, type BenchCoordinator, type StoreTarget } from '../lib/fleet.js';
-import { readRss, RssSampler, type BenchProcess } from '../lib/proc.js';
+import { readCpuSeconds, readRss, RssSampler, type BenchProcess } from '../lib/proc.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
@@ -25,9 +26,15 @@ interface Half {
   jobs: number;
   seconds: number;
   errors: number;
+  /** Requests the clients sent again (no answer, 5xx, 429) or job requests that waited for a 503. */
+  retries: number;
   request201: number[];
   patchPut: number[];
   peakRssMiB: number;
+  /** Coordinator CPU (user + system) while the backlog's pipelines were created, and while the clients ran. */
+  creationCpuS: number;
+  pipelines: number;
+  clientsCpuS: number;
 }
 
 /** Jobs of the project in one status (the `X-Total` of a one-row page). */
@@ -76,7 +83,11 @@ async function half(
   backlog: number,
   tag: string,
 ): Promise<Half> {
-  for (let i = 0; i < backlog / JOBS_PER_PIPELINE; i++) await createPipeline(coordinator.api, projectId);
+  const cpu = (): number => readCpuSeconds(coordinator.proc.pid) ?? 0;
+  const pipelines = backlog / JOBS_PER_PIPELINE;
+  const cpuAtStart = cpu();
+  for (let i = 0; i < pipelines; i++) await createPipeline(coordinator.api, projectId);
+  const cpuAfterCreation = cpu();
   const tokens = await createRunners(coordinator.api, Math.min(clients, MAX_TOKENS));
   const sampler = new RssSampler([coordinator.proc.pid]);
   const fleet = await startClients({
@@ -89,6 +100,7 @@ async function half(
     statsFile: path.join(coordinator.dir, `throughput-${tag}.json`),
   });
   await untilDrained(coordinator, projectId, fleet.proc);
+  const cpuAfterClients = cpu();
   const stats = await fleet.stats();
   const peak = sampler.stop().get(coordinator.proc.pid) ?? 0;
   const seconds = ((stats.lastJobAt ?? 0) - (stats.firstJobAt ?? 0)) / 1000;
@@ -96,9 +108,13 @@ async function half(
     jobs: stats.completed,
     seconds,
     errors: stats.errors,
+    retries: stats.retries.trace + stats.retries.update + stats.retries.request,
     request201: stats.latencies.request201,
     patchPut: [...stats.latencies.trace, ...stats.latencies.update],
     peakRssMiB: peak,
+    creationCpuS: cpuAfterCreation - cpuAtStart,
+    pipelines,
+    clientsCpuS: cpuAfterClients - cpuAfterCreation,
   };
 }
 
@@ -151,8 +167,20 @@ function figuresOf(hs: Half[], idleRssMiB: number) {
     coordinator_peak_rss_mib: round(Math.max(...hs.map((h) => h.peakRssMiB)), 0),
     coordinator_idle_rss_mib: round(idleRssMiB, 0),
     errors: hs.reduce((a, h) => a + h.errors, 0),
+    client_retries: hs.reduce((a, h) => a + h.retries, 0),
+    coordinator_cpu_ms_per_job: round(jobs > 0 ? (sum(hs, (h) => h.clientsCpuS) * 1000) / jobs : null, 2),
+    coordinator_cpu_ms_per_pipeline_created: round(
+      (sum(hs, (h) => h.creationCpuS) * 1000) /
+        Math.max(
+          1,
+          sum(hs, (h) => h.pipelines),
+        ),
+      2,
+    ),
   };
 }
+
+const sum = (hs: Half[], f: (h: Half) => number): number => hs.reduce((a, h) => a + f(h), 0);
 
 export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
   const stores = await storesFor(options.database);
@@ -169,7 +197,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         for (const t of i === 0 ? targets : [...targets].reverse()) {
           const h = await half(t.coordinator, t.projectId, c, backlogOf(c), `${c}-${i}`);
           console.log(
-            `    ${storeLabel(t.kind)}, ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
+            `    ${storeLabel(t.kind)}, ${c} clients: ${h.jobs} jobs in ${h.seconds.toFixed(2)} s, ${h.errors} errors, ${h.retries} retries, peak RSS ${h.peakRssMiB.toFixed(0)} MiB`,
           );
           halves.set(key(t.kind, c), [...(halves.get(key(t.kind, c)) ?? []), h]);
         }
@@ -211,7 +239,7 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
           ? against(figures.p99_patch_put_ms, target.p99Ms, false)
           : figures.p99_patch_put_ms;
         console.log(
-          `  ${storeLabel(t.kind)}, ${c} clients: ${jobsPerS} jobs/s, p99 PATCH/PUT ${p99} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB`,
+          `  ${storeLabel(t.kind)}, ${c} clients: ${jobsPerS} jobs/s, p99 PATCH/PUT ${p99} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB, coordinator CPU ${figures.coordinator_cpu_ms_per_job} ms/job${target ? ` (${target.jobsPerS} jobs/s on one core needs ≤ ${round(1000 / target.jobsPerS, 1)})` : ''}, ${figures.coordinator_cpu_ms_per_pipeline_created} ms per ${JOBS_PER_PIPELINE}-job pipeline created`,
         );
         return result(
           'throughput',

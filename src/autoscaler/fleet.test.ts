@@ -5,10 +5,15 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { fakeProviderFactory } from '../../test/kits/autoscaler/fake-provider.js';
 import { systemClock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { autoscalerConfigSchema, policySchema } from './autoscaler-config.js';
 import { changedKeys, createFleet } from './fleet.js';
+import { registerProvider } from './providers/registry.js';
+
+// The `fake` provider is a test kit, registered as a plugin would be.
+registerProvider(fakeProviderFactory);
 
 let dir = '';
 beforeEach(async () => {

@@ -13,8 +13,8 @@ import { policySchema } from './autoscaler-config.js';
 import { cleanFleet } from './cleaner.js';
 import { autoscalerMetrics } from './metrics.js';
 import { createProviderGroup } from './provider-group.js';
-import { createFakeProvider } from './providers/fake/fake-provider.js';
-import { fakeProviderConfigSchema } from './providers/fake/fake-provider-config.js';
+import { createFakeProvider } from '../../test/kits/autoscaler/fake-provider.js';
+import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provider-config.js';
 import { ProviderError, type InstanceGroup } from './providers/provider.js';
 import { createTaskscaler, type Lease } from './taskscaler.js';
 

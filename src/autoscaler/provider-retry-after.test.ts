@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../../test/kits/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { createProviderGroup } from './provider-group.js';
-import { createFakeProvider } from './providers/fake/fake-provider.js';
-import { fakeProviderConfigSchema } from './providers/fake/fake-provider-config.js';
+import { createFakeProvider } from '../../test/kits/autoscaler/fake-provider.js';
+import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provider-config.js';
 import { ProviderError, type InstanceGroup } from './providers/provider.js';
 import { exponentialBackoff, RETRY_AFTER_CAP_MS } from './throttle.js';
 

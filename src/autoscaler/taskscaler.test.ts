@@ -6,8 +6,8 @@ import { silentLogger } from '../shared/logger.js';
 import { policySchema, predictiveSchema } from './autoscaler-config.js';
 import { autoscalerMetrics } from './metrics.js';
 import { createProviderGroup } from './provider-group.js';
-import { createFakeProvider, type FakeProvider } from './providers/fake/fake-provider.js';
-import { fakeProviderConfigSchema } from './providers/fake/fake-provider-config.js';
+import { createFakeProvider, type FakeProvider } from '../../test/kits/autoscaler/fake-provider.js';
+import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provider-config.js';
 import { createTaskscaler, type Lease, type Taskscaler } from './taskscaler.js';
 import type { FleetState } from './state-store.js';
 

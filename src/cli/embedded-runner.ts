@@ -5,8 +5,8 @@
 
 import { Registry } from 'prom-client';
 
-import { validateConfig } from '../config/load.js';
-import { randomSystemId } from '../config/system-id.js';
+import { validateConfig } from '../runner/config/load.js';
+import { randomSystemId } from '../runner/config/system-id.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import type { LocalRepositoryFor } from '../executors/shell/shared-sources.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';

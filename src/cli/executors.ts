@@ -11,8 +11,8 @@ import { createFleet, type Fleet } from '../autoscaler/fleet.js';
 import { createFleetReporter, type FleetReporter } from '../autoscaler/fleet-reporter.js';
 import { metricState } from '../autoscaler/machines.js';
 import { controlPath, defaultStatePath } from '../autoscaler/state-store.js';
-import type { Config, RunnerConfig } from '../config/schema.js';
-import { loadOrCreateSystemId } from '../config/system-id.js';
+import type { Config, RunnerConfig } from '../runner/config/schema.js';
+import { loadOrCreateSystemId } from '../runner/config/system-id.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { cleanupLeftovers } from '../executors/docker/cleanup.js';
 import { connectDocker } from '../executors/docker/docker-client.js';
@@ -25,6 +25,7 @@ import { createShellExecutorFactory } from '../executors/shell/shell-executor.js
 import type { TargetGroup } from '../observability/http-sd.js';
 import { createMachineTargets, type FleetView } from '../observability/machine-targets.js';
 import { FLOTILLA_VERSION, shortToken } from '../runner/version.js';
+import { loadEnvProviderPlugins } from './provider-plugins.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { errorMessage, FlotillaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -189,6 +190,8 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
     async startFleets(config, configPath) {
       const entries = config.runners.filter((r) => r.executor === 'docker-autoscaler');
       if (entries.length === 0) return;
+      const plugins = await loadEnvProviderPlugins();
+      if (plugins.length > 0) logger.info({ plugins }, 'provider plugins loaded');
       const systemId = await loadOrCreateSystemId(configPath);
       for (const entry of entries) await startFleet(entry, configPath, systemId);
     },

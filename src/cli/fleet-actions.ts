@@ -33,6 +33,7 @@ import { systemClock } from '../shared/clock.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { say } from './output.js';
+import { loadEnvProviderPlugins } from './provider-plugins.js';
 
 interface FleetEntry {
   name: string;
@@ -88,6 +89,7 @@ export async function clean(
   const logger = createLogger({ level: 'info' });
   const registry = new Registry();
   const metrics = autoscalerMetrics(registry);
+  await loadEnvProviderPlugins();
   let errors = 0;
   for (const e of await fleetEntries(configPath, options.runner)) {
     const group = buildGroup({ runnerName: e.name, config: e.config, clock: systemClock, logger }, metrics);
@@ -128,6 +130,7 @@ export async function exporter(configPath: string, listen: string, intervalSecon
   const registry = new Registry();
   const metrics = autoscalerMetrics(registry);
   const scrapers: ReturnType<typeof createProviderExporter>[] = [];
+  await loadEnvProviderPlugins();
   for (const e of await fleetEntries(configPath)) {
     const group = buildGroup({ runnerName: e.name, config: e.config, clock: systemClock, logger }, metrics);
     await group.init({ clock: systemClock, logger });

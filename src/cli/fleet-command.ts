@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 
-import { defaultConfigPath } from '../config/paths.js';
+import { defaultConfigPath } from '../runner/config/paths.js';
 
 /** The actions, loaded only when a `fleet` command runs, so that other commands start faster. */
 const actions = () => import('./fleet-actions.js');

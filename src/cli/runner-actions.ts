@@ -9,11 +9,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
-import { loadConfigFile } from '../config/load.js';
-import { defaultConfigPath } from '../config/paths.js';
-import { SUPPORTED_EXECUTORS } from '../config/schema.js';
-import { loadOrCreateSystemId } from '../config/system-id.js';
-import { addRunnerToConfigFile, removeRunnersFromConfigFile } from '../config/write.js';
+import { loadConfigFile } from '../runner/config/load.js';
+import { defaultConfigPath } from '../runner/config/paths.js';
+import { SUPPORTED_EXECUTORS } from '../runner/config/schema.js';
+import { loadOrCreateSystemId } from '../runner/config/system-id.js';
+import { addRunnerToConfigFile, removeRunnersFromConfigFile } from '../runner/config/write.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import { createErrorReporter } from '../observability/error-reporter.js';
 import { reportingLogger } from '../observability/reporting-logger.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { parseConfigText } from '../config/load.js';
+import { parseConfigText } from '../runner/config/load.js';
 import { startFakeCoordinator, type FakeCoordinator } from '../../test/kits/runner/fake-coordinator.js';
 import { registerRunnerCommand } from './runner-command.js';
 

@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 
-import { LOG_FORMATS, LOG_LEVELS, SUPPORTED_EXECUTORS } from '../config/schema.js';
+import { LOG_FORMATS, LOG_LEVELS, SUPPORTED_EXECUTORS } from '../runner/config/schema.js';
 import type { RegisterOptions, RunOptions, StopOptions, UnregisterOptions } from './runner-actions.js';
 
 /** The actions, loaded only when a `runner` command runs, so that other commands start faster. */

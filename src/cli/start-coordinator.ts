@@ -146,6 +146,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       git,
       close: async () => {
         await coordinator.close();
+        git.close();
         await queueBus?.close();
         await store.close();
       },

@@ -7,8 +7,8 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 
-import { loadConfigFile } from '../config/load.js';
-import { addRunnerToConfigFile } from '../config/write.js';
+import { loadConfigFile } from '../runner/config/load.js';
+import { addRunnerToConfigFile } from '../runner/config/write.js';
 import { createErrorReporter, type ErrorReporter } from '../observability/error-reporter.js';
 import { reportingLogger } from '../observability/reporting-logger.js';
 import type { RunnerManager } from '../runner/manager.js';

@@ -45,10 +45,10 @@ import { registerUserAdminRoutes } from './routes/user-admin-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerVariableRoutes } from './routes/variable-routes.js';
 import { withCommitCache } from './scheduler/commit-cache.js';
-import { RunnerQueue, type QueueBus } from './scheduler/runner-queue.js';
+import { RunnerQueue, type QueueBus } from './scheduler/queue/runner-queue.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { cachingStore } from './store/caching-store.js';
-import type { Store } from './store/store.js';
+import type { Store, StoreLifecycle } from './store/store.js';
 import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from './store/unavailable.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 
@@ -167,7 +167,7 @@ const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * once the store synced every commit made so far (one shared sync for all requests waiting, see
  * `Store.durable`). A failed sync fails the request (500) instead of acknowledging it.
  */
-function installDurableReplies(app: FastifyInstance, store: Store): void {
+function installDurableReplies(app: FastifyInstance, store: Pick<StoreLifecycle, 'durable'>): void {
   app.addHook('onSend', async (request, _reply, payload) => {
     if (!READ_ONLY_METHODS.has(request.method)) await store.durable();
     return payload;

@@ -8,7 +8,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import { FlotillaError } from '../shared/errors.js';
 import { hashToken } from '../shared/hash.js';
-import type { AccessTokenRecord, JobRecord, RunnerRecord, Store, UserRecord } from './store/store.js';
+import type {
+  AccountStore,
+  AccessTokenRecord,
+  JobRecord,
+  PipelineStore,
+  RunnerRecord,
+  RunnerStore,
+  UserRecord,
+} from './store/store.js';
 import {
   CSRF_HEADER,
   SESSION_COOKIE,
@@ -54,7 +62,7 @@ export function basicCredentials(
 }
 
 export async function findPrincipal(
-  store: Store,
+  store: AccountStore,
   token: string | undefined,
   now: Date,
 ): Promise<Principal | null> {
@@ -62,7 +70,11 @@ export async function findPrincipal(
   return findPrincipalByHash(store, hashToken(token), now);
 }
 
-async function findPrincipalByHash(store: Store, tokenHash: string, now: Date): Promise<Principal | null> {
+async function findPrincipalByHash(
+  store: AccountStore,
+  tokenHash: string,
+  now: Date,
+): Promise<Principal | null> {
   const record = await store.findAccessTokenByHash(tokenHash);
   if (!record || record.revoked) return null;
   if (record.expiresAt && record.expiresAt.getTime() < now.getTime()) return null;
@@ -83,7 +95,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * the session's CSRF token (as GitLab's UI does), or it is refused with 403.
  */
 export async function findSession(
-  store: Store,
+  store: AccountStore,
   headers: IncomingHttpHeaders,
   check: SessionCheck,
   now: Date,
@@ -108,7 +120,7 @@ export async function findSession(
 }
 
 export async function requirePrincipal(
-  store: Store,
+  store: AccountStore,
   headers: IncomingHttpHeaders,
   query: Record<string, unknown>,
   now: Date,
@@ -128,13 +140,19 @@ export function requireAdmin(principal: Principal): void {
   if (!principal.user.admin) throw new FlotillaError('FLO_ERR_FORBIDDEN', '403 Forbidden');
 }
 
-export async function findRunner(store: Store, token: string | undefined): Promise<RunnerRecord | null> {
+export async function findRunner(
+  store: RunnerStore,
+  token: string | undefined,
+): Promise<RunnerRecord | null> {
   if (!token) return null;
   return store.findRunnerByTokenHash(hashToken(token));
 }
 
 /** The job whose token this is, if that job is still running (or canceling). */
-export async function findActiveJob(store: Store, token: string | undefined): Promise<JobRecord | null> {
+export async function findActiveJob(
+  store: PipelineStore,
+  token: string | undefined,
+): Promise<JobRecord | null> {
   if (!token) return null;
   const job = await store.findJobByTokenHash(hashToken(token));
   if (!job || (job.status !== 'running' && job.status !== 'canceling')) return null;

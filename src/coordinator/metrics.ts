@@ -1,7 +1,7 @@
 /** The coordinator's Prometheus metrics, on an injected registry. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-import { jobMatchesRunner, type QueuedJobInfo, type QueueMatch } from './scheduler/runner-queue.js';
+import { jobMatchesRunner, type QueuedJobInfo, type QueueMatch } from './scheduler/queue/runner-queue.js';
 import type { RunnerType } from './store/store.js';
 
 /** GitLab's runner types, the `runner_type` label values. */

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 
 import type { Registry } from 'prom-client';
 
-import type { ConsulConfig } from '../config/schema.js';
+import type { ConsulConfig } from './config/schema.js';
 import { createConsulRegistrar, type ConsulRegistrar } from '../observability/consul.js';
 import { isUnspecifiedHost, splitHostPort, type TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';

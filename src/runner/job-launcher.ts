@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 
 import type { JobPayload } from '../api/runner-api.js';
-import type { RunnerConfig } from '../config/schema.js';
+import type { RunnerConfig } from './config/schema.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';

@@ -3,7 +3,7 @@
  * poll workers, the jobs they start, and applying a (re)loaded config to them.
  */
 import type { JobPayload } from '../api/runner-api.js';
-import type { Config, RunnerConfig } from '../config/schema.js';
+import type { Config, RunnerConfig } from './config/schema.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import { errorMessage } from '../shared/errors.js';
 import { createCoordinatorClient } from './coordinator-client.js';

@@ -2,7 +2,7 @@
  * The runner manager's start and shutdown (see manager.ts): status server, config watcher, Consul
  * registration, the orphaned jobs of a previous run, and the escalating shutdown.
  */
-import { createConfigWatcher, fileMtimeMs } from '../config/watch.js';
+import { createConfigWatcher, fileMtimeMs } from './config/watch.js';
 import { errorMessage } from '../shared/errors.js';
 import { createCoordinatorClient, type CoordinatorClient } from './coordinator-client.js';
 import { startManagerConsul } from './consul-registration.js';

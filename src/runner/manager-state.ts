@@ -4,8 +4,8 @@
  */
 import { dirname } from 'node:path';
 
-import type { Config } from '../config/schema.js';
-import type { ConfigWatcher } from '../config/watch.js';
+import type { Config } from './config/schema.js';
+import type { ConfigWatcher } from './config/watch.js';
 import type { ConsulRegistrar } from '../observability/consul.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../api/runner-api.js';
-import { loadConfigFile, validateConfig } from '../config/load.js';
+import { loadConfigFile, validateConfig } from './config/load.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import { jobPayload } from '../../test/kits/executors/job-fixture.js';
 import { systemClock } from '../shared/clock.js';

@@ -11,7 +11,7 @@
  */
 import type { Registry } from 'prom-client';
 
-import type { Config, RunnerConfig } from '../config/schema.js';
+import type { Config, RunnerConfig } from './config/schema.js';
 import type { ExecutorFactory } from '../executors/executor.js';
 import type { TargetGroup } from '../observability/http-sd.js';
 import type { Clock } from '../shared/clock.js';

@@ -20,8 +20,21 @@ export interface LogLine {
   time?: string;
 }
 
-/** GitLab Runner's per-line prefix with timestamps on: `<RFC 3339 UTC> <stream><O|E>[+] `. */
-const RUNNER_TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) [0-9a-f]{2}[OE]\+? ?/;
+/**
+ * GitLab Runner's per-line header with timestamps on (FF_TIMESTAMPS), as GitLab's log parser reads
+ * it: `<RFC 3339 UTC, microseconds> <stream id, 2 hex><O|E><' '|'+'>`. `+` continues the previous
+ * entry: the runner ended that one with a newline of its own (a `\r` progress write, or 8 KiB
+ * without a newline), so the two are one line.
+ */
+const RUNNER_TIMESTAMP = /^(\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d\.\d{6}Z) [0-9a-f]{2}[EO]([+ ])/;
+
+/** The last whole raw line and the parser state before it, to join a continuation to it. */
+interface LastRaw {
+  content: string;
+  linesBefore: number;
+  style: Style;
+  sections: string[];
+}
 
 interface Style {
   fg: string | null;
@@ -74,27 +87,48 @@ export class LogParser {
   #partial = '';
   #style: Style = { ...PLAIN };
   #sections: string[] = [];
+  #last: LastRaw | null = null;
 
   /** Adds text (received at `receivedAt`, ISO); returns how many whole lines were added. */
   push(text: string, receivedAt?: string): number {
     const all = this.#partial + text;
     const parts = all.split('\n');
     this.#partial = parts.pop() ?? '';
-    for (const raw of parts) {
-      const stamp = RUNNER_TIMESTAMP.exec(raw);
-      const before = this.lines.length;
-      this.#line(stamp ? raw.slice(stamp[0].length) : raw);
-      const time = stamp?.[1] ?? receivedAt;
-      if (time !== undefined) for (const line of this.lines.slice(before)) line.time = time;
-    }
+    for (const raw of parts) this.#raw(raw, receivedAt);
     return parts.length;
+  }
+
+  /** One whole raw line: its header (if any) taken off, joined to the line before when it continues it. */
+  #raw(raw: string, receivedAt: string | undefined): void {
+    const stamp = RUNNER_TIMESTAMP.exec(raw);
+    let content = stamp ? raw.slice(stamp[0].length) : raw;
+    const last = this.#last;
+    if (stamp?.[2] === '+' && last) {
+      // parse the previous entry again, with this one appended (the newline between was the runner's)
+      this.lines.length = last.linesBefore;
+      this.#style = last.style;
+      this.#sections = [...last.sections];
+      content = last.content + content;
+    }
+    const before = this.lines.length;
+    this.#last = { content, linesBefore: before, style: { ...this.#style }, sections: [...this.#sections] };
+    this.#line(content);
+    // a continued line shows the time of its newest part, as GitLab's page does
+    const time = stamp?.[1] ?? receivedAt;
+    if (time !== undefined) for (const line of this.lines.slice(before)) line.time = time;
   }
 
   /** The unfinished last line, parsed without being kept. */
   pendingLine(): LogLine | null {
     if (!this.#partial) return null;
-    const spans = this.#spans(lastOverwrite(this.#partial), { ...this.#style });
-    return { spans: spans.spans, section: this.#sections.at(-1) ?? null };
+    const stamp = RUNNER_TIMESTAMP.exec(this.#partial);
+    const text = stamp ? this.#partial.slice(stamp[0].length) : this.#partial;
+    const spans = this.#spans(lastOverwrite(text), { ...this.#style });
+    return {
+      spans: spans.spans,
+      section: this.#sections.at(-1) ?? null,
+      ...(stamp?.[1] !== undefined ? { time: stamp[1] } : {}),
+    };
   }
 
   #line(raw: string): void {

@@ -75,10 +75,13 @@ function useLogStream(url: string): StreamState {
 
 const TIMES_KEY = 'flotilla.log.times';
 
+/** HH:MM:SS in UTC, as GitLab's job page shows runner timestamps. */
 function clock(iso: string | undefined): string {
   if (!iso) return '        ';
   const d = new Date(iso);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
 }
 
 function Line({ line, times }: { line: LogLine; times: boolean }) {
@@ -118,7 +121,7 @@ export function LogView({ streamUrl, rawUrl }: { streamUrl: string; rawUrl: stri
       <label
         title="The runner's own timestamps when it sends them (FF_TIMESTAMPS), else when this page received the line"
         ><input type="checkbox" id="log-timestamps" checked=${times} onChange=${toggleTimes} /> Show
-        timestamps</label
+        timestamps (UTC)</label
       >
       <a href=${rawUrl}>Raw log</a>
       ${state.lost ? html`<span class="error" role="status">Log stream lost — reconnecting…</span>` : null}

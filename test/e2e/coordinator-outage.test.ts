@@ -12,6 +12,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { stripLogTimestamps } from '../../src/shared/log-timestamps.js';
 import { Fleet } from '../helpers/fleet.js';
 import { startFlakyProxy, type FlakyProxy } from '../helpers/flaky-proxy.js';
 import { startCoordinatorProcess } from '../helpers/processes.js';
@@ -58,7 +59,7 @@ async function expectWholeLog(projectId: number, pipelineId: number, jobId: numb
   expect(done.id).toBe(jobId);
   expect(done.status, fleet.output()).toBe('success');
   const log = await fleet.trace(projectId, jobId);
-  const seen = [...log.matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
+  const seen = [...stripLogTimestamps(log).matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
   expect(seen).toEqual(Array.from({ length: LINES }, (_, i) => i + 1));
   expect(log.match(/Job succeeded/g)).toHaveLength(1);
   expect(log.match(/Running with flotilla/g)).toHaveLength(1);

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { stripLogTimestamps } from '../../src/shared/log-timestamps.js';
 import { Fleet } from '../helpers/fleet.js';
 import { FlotillaProcess, startCoordinatorProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/free-port.js';
@@ -32,7 +33,7 @@ function numberedScript(count: number, every: number): string {
 }
 
 function expectNumberedLines(log: string, count: number): void {
-  const seen = [...log.matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
+  const seen = [...stripLogTimestamps(log).matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
   expect(seen).toEqual(Array.from({ length: count }, (_, i) => i + 1));
 }
 

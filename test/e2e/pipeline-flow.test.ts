@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { stripLogTimestamps } from '../../src/shared/log-timestamps.js';
 import { Fleet } from '../helpers/fleet.js';
 
 let fleet: Fleet;
@@ -107,7 +108,8 @@ cleanup:
     expect(jobs['broken']).toMatchObject({ status: 'failed', failure_reason: 'script_failure' });
     expect(jobs['deploy'].status).toBe('skipped');
     expect(jobs['cleanup'].status).toBe('success');
-    const log = await fleet.trace(projectId, jobs['broken'].id);
+    // the log as the job printed it (the runner's FF_TIMESTAMPS line headers taken off)
+    const log = stripLogTimestamps(await fleet.trace(projectId, jobs['broken'].id));
     expect(log).toContain('before');
     expect(log).not.toContain('\nnever');
     expect(log).toContain('exit code 7');

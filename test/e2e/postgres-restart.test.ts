@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { stripLogTimestamps } from '../../src/shared/log-timestamps.js';
 import { Fleet } from '../helpers/fleet.js';
 import { PostgresServer } from '../helpers/postgres-server.js';
 
@@ -42,7 +43,7 @@ function pipelineYaml(): string {
 }
 
 function numberedLines(log: string): number[] {
-  return [...log.matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
+  return [...stripLogTimestamps(log).matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
 }
 
 async function describeJobs(projectId: number, jobs: any[]): Promise<string> {

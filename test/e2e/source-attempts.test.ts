@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TestApi } from '../../harness/api-client.js';
+import { stripLogTimestamps } from '../../src/shared/log-timestamps.js';
 import { Fleet } from '../helpers/fleet.js';
 import { startFlakyProxy, type FlakyProxy } from '../helpers/flaky-proxy.js';
 import { freePort } from '../helpers/free-port.js';
@@ -51,7 +52,9 @@ async function runWithDrops(variables: Record<string, string>, drops: number) {
   proxy.drop(drops);
   const { projectId, pipelineId } = await fleet.pushPipeline(pipeline(variables));
   const job = await fleet.waitForJob(projectId, pipelineId, 'fetch', ['success', 'failed', 'canceled']);
-  return { job, log: await fleet.trace(projectId, job.id), dropped: proxy.dropped - before };
+  // the log as the job printed it (the runner's FF_TIMESTAMPS line headers taken off)
+  const log = stripLogTimestamps(await fleet.trace(projectId, job.id));
+  return { job, log, dropped: proxy.dropped - before };
 }
 
 describe('GET_SOURCES_ATTEMPTS through a flaky git endpoint', () => {

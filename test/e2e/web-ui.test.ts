@@ -1,11 +1,12 @@
 /**
  * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
  * coordinator process and runner process: sign in (and a wrong token refused), watch a running
- * pipeline and its live log reach success without a reload, log timestamps, an artifacts archive
+ * pipeline and its live log reach success without a reload, the runner's log timestamps (shown,
+ * hidden, from the keyboard too), an artifacts archive
  * browsed and one file downloaded, `needs` drawn as a graph and the
  * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page with a
- * real runner manager of an autoscaled runner whose providers are the build's `fake` provider
- * (machines answering through the local Docker Engine) and one of them paused and given back to
+ * real runner manager of an autoscaled runner whose providers are the test kits' `fake` provider,
+ * loaded as a provider plugin (machines answering through the local Docker Engine) and one of them paused and given back to
  * automatic from the page, and another user's private project not shown.
  *
  * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startDockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
 import { Fleet } from '../helpers/fleet.js';
+import { fakeProviderPluginEnv } from '../helpers/provider-plugins.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const WAIT = { timeout: 60_000 };
@@ -111,9 +113,24 @@ unit:
     await header.click();
     await page.locator('#job-log').getByText('dependency line', { exact: true }).waitFor(WAIT);
     expect(await page.locator('#job-log .log-time').count()).toBe(0);
+    // the runner stamps each line (FF_TIMESTAMPS): the page shows the text without the headers
+    const logText = (await page.locator('#job-log').textContent()) ?? '';
+    expect(logText).toContain('compiling part 6');
+    expect(logText).not.toMatch(/\d{6}Z [0-9a-f]{2}[OE]/);
     await page.getByLabel('Show timestamps').check();
-    expect(await page.locator('#job-log .log-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d/);
+    const times = page.locator('#job-log .log-time');
+    expect(await times.first().textContent()).toMatch(/^\d\d:\d\d:\d\d/);
+    // the runner's own time (RFC 3339 with microseconds), not when the page received the line
+    const line = page.locator('#job-log .log-line', { hasText: 'compile-finished' }).last();
+    const stamp = (await line.locator('.log-time').getAttribute('title')) ?? '';
+    expect(stamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect((await line.locator('.log-time').textContent())?.trim()).toBe(stamp.slice(11, 19));
     await shot(page, 'job');
+    // a keyboard user turns them off again
+    await page.getByLabel('Show timestamps').focus();
+    await page.keyboard.press('Space');
+    expect(await times.count()).toBe(0);
+    await page.getByLabel('Show timestamps').check();
     await page.getByRole('link', { name: `← Pipeline #${pipelineId}` }).click();
     await page.locator('#pipeline-status').getByText('success').waitFor(WAIT);
     await shot(page, 'pipeline');
@@ -241,6 +258,7 @@ long:
       tags: ['autoscaled'],
       executor: 'docker-autoscaler',
       extraRunner: autoscalerToml(dockerProxy.port),
+      env: await fakeProviderPluginEnv(fleet.dir),
     });
     const page = await signedInPage();
     await page.getByRole('link', { name: 'Fleet' }).click();
@@ -285,7 +303,7 @@ long:
   });
 });
 
-/** Two `fake` providers (a primary and a backup) whose machines' engine is the local Docker Engine. */
+/** Two `fake` providers (a primary and a backup, a plugin: fakeProviderPluginEnv) whose machines' engine is the local Docker Engine. */
 function autoscalerToml(port: number): string {
   const provider = (name: string, backup: boolean) => `
     [[runners.autoscaler.providers]]

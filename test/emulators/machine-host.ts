@@ -1,7 +1,11 @@
 /**
  * What a cloud emulator boots for each instance it creates (test part only):
  * - `netnsMachineHost`: a real machine as the `local` provider makes it (a network namespace with
- *   its own Docker Engine on TCP, the test registry as mirror), so real jobs run on "cloud" machines;
+ *   its own Docker Engine on TCP, the test registry as mirror), so real jobs run on "cloud" machines.
+ *   The instance's user data (or startup script) runs at boot inside the machine's namespace, its
+ *   paths under the machine's own root (`FLOTILLA_ROOT`); like an image whose engine unit reads
+ *   `/etc/flotilla/engine-tls`, the engine then listens on 2376 with `--tlsverify` and the files the
+ *   boot script made there, else on 2375 without TLS;
  * - `pingMachineHost`: a loopback address (127.0.x.y) with a tiny `/_ping` server on the engine
  *   port, for the providers' unit tests (no root, no Docker).
  * A machine that "never boots" gets an address where nothing answers.
@@ -12,6 +16,7 @@ import { createLocalProvider } from '../../src/autoscaler/providers/local/local-
 import { localProviderConfigSchema } from '../../src/autoscaler/providers/local/local-provider-config.js';
 import type { InstanceGroup } from '../../src/autoscaler/providers/provider.js';
 import { systemClock } from '../../src/shared/clock.js';
+import { userDataBooter } from './user-data-boot.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 export interface BootedMachine {
@@ -23,8 +28,11 @@ export interface BootedMachine {
 export interface MachineHost {
   /** The engine port machines listen on. */
   readonly port: number;
-  /** Boots a machine; with `engine: false` it gets an address where nothing answers. */
-  boot(options: { engine: boolean }): Promise<BootedMachine>;
+  /**
+   * Boots a machine; with `engine: false` it gets an address where nothing answers. `userData` (the
+   * instance's user data or startup script, plain text) runs at boot where the host supports it.
+   */
+  boot(options: { engine: boolean; userData?: string | undefined }): Promise<BootedMachine>;
   destroy(handle: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -69,10 +77,12 @@ export async function netnsMachineHost(localConfig: Record<string, unknown>): Pr
   const group: InstanceGroup = createLocalProvider({ config, runnerName: String(config.name) });
   await group.init({ logger: silentLogger(), clock: systemClock });
   const net = config.subnet.replace(/\.0\/24$/, '');
+  const withUserData = userDataBooter(config, (id) => group.decrease([id]).then(() => undefined));
   return {
     port: 2375,
-    async boot({ engine }) {
+    async boot({ engine, userData }) {
       if (!engine) return { handle: '', address: `${net}.254` };
+      if (userData) return withUserData(userData);
       const [id] = await group.increase(1);
       if (!id) throw new Error('the local machine host created nothing');
       const info = await group.connectInfo(id);

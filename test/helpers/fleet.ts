@@ -52,6 +52,8 @@ export class Fleet {
       extraGlobal?: string;
       url?: string;
       executor?: string;
+      /** Extra environment of the runner process (e.g. FLOTILLA_PROVIDER_PLUGINS). */
+      env?: NodeJS.ProcessEnv;
     } = {},
   ): Promise<FleetRunner> {
     const n = this.runners.length;
@@ -72,7 +74,7 @@ export class Fleet {
       ...(opts.executor ? { executor: opts.executor } : {}),
     };
     const configPath = path.join(dir, 'config.toml');
-    const proc = await startRunnerProcess(configPath, options);
+    const proc = await startRunnerProcess(configPath, options, opts.env);
     await proc.waitFor(/runner manager started/);
     const runner = { proc, configPath, options, id: created.id };
     this.runners.push(runner);

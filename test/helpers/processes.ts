@@ -113,7 +113,8 @@ export function runnerConfigToml(o: RunnerConfigOptions): string {
 export async function startRunnerProcess(
   configPath: string,
   config: RunnerConfigOptions,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<FlotillaProcess> {
   await writeFile(configPath, runnerConfigToml(config));
-  return new FlotillaProcess(['runner', 'run', '--config', configPath]);
+  return new FlotillaProcess(['runner', 'run', '--config', configPath], env);
 }

@@ -16,6 +16,8 @@ const server = new S3rver({
   port: Number(port),
   directory,
   silent: true,
+  // path-style only: a host name (e.g. a name jobs reach the server by) is not a bucket
+  vhostBuckets: false,
   configureBuckets: buckets.map((name) => ({ name, configs: [] })),
 });
 server.run().then(

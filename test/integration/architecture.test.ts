@@ -2,6 +2,7 @@
  * docs/architecture.md stays true: its "May import" column is the lint rule's part map, and its
  * parts graph is the one generated from the code. The build carries no test code.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +92,38 @@ describe('the build', () => {
         const target = relative(srcDir, resolve(dirname(file), m[1] ?? ''));
         if (target.startsWith('..')) offenders.push(`${relative(ROOT, file)} → ${m[1]}`);
       }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('bundles (dist/bundle, what bin/flotilla.js runs) only compiled production modules and packages', async () => {
+    const bundleDir = join(ROOT, 'dist', 'bundle');
+    expect(existsSync(join(bundleDir, 'main.cjs')), 'dist/bundle/main.cjs: run `npm run build` first').toBe(
+      true,
+    );
+    const files = [
+      join(bundleDir, 'main.cjs'),
+      ...(await readdir(join(bundleDir, 'esm'))).map((f) => join(bundleDir, 'esm', f)),
+    ];
+    const modules = new Set<string>();
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      // esbuild opens each module's code with a comment naming its file.
+      for (const m of text.matchAll(/^\/\/ ((?:dist|src|test|harness|bench|node_modules|\.\.)\/\S+)$/gm))
+        modules.add(m[1] ?? '');
+      if (/test\/kits\/|harness\//.test(text))
+        offenders.push(`${relative(ROOT, file)} names test/kits or harness`);
+    }
+    expect(modules.size).toBeGreaterThan(500);
+    for (const m of modules) {
+      if (/(^|\/)node_modules\//.test(m)) continue;
+      const source = /^dist\/(.+)\.js$/.exec(m)?.[1];
+      // Every compiled module is the build of a production source file that exists now (not a
+      // leftover of an older build, not a test, not a test kit such as the fake provider).
+      if (source === undefined || !existsSync(join(ROOT, 'src', `${source}.ts`)) || source.endsWith('.test'))
+        offenders.push(m);
+      if (/fake/i.test(m)) offenders.push(`${m} (a fake)`);
     }
     expect(offenders).toEqual([]);
   });

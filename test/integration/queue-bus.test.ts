@@ -6,12 +6,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../src/shared/logger.js';
-import type { QueueMessage } from '../../src/coordinator/scheduler/runner-queue.js';
+import type { QueueMessage } from '../../src/coordinator/scheduler/queue/runner-queue.js';
 import {
   channelName,
   createPostgresQueueBus,
   type PostgresQueueBus,
-} from '../../src/coordinator/store/sql/postgres-queue-bus.js';
+} from '../../src/coordinator/store/sql/postgres/queue-bus.js';
 
 const PG_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const buses: PostgresQueueBus[] = [];

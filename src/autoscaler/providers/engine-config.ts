@@ -16,12 +16,30 @@ export interface EngineKeyNouns {
 
 export function engineConfigKeys(n: EngineKeyNouns) {
   return {
-    docker_port: z.number().int().min(1).max(65535).default(2375).describe(`The ${n.machines}' engine port.`),
+    docker_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(`The ${n.machines}' engine port; default 2375, or 2376 with \`tls\`.`),
     docker_tls_cert_path: z
       .string()
       .optional()
       .describe(
-        'Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates (docker_port then usually 2376).',
+        'Folder with ca.pem, cert.pem, key.pem when the engines require TLS client certificates made by you (docker_port then usually 2376); see `tls` for certificates made by the manager.',
+      ),
+    tls: z
+      .boolean()
+      .default(false)
+      .describe(
+        `Per-${n.machine} TLS made by the manager (Docker Machine's way): a CA and a client certificate in \`tls_dir\`, and in every ${n.machine}'s user data a boot script that signs its server certificate for its addresses; the engines must require client certificates (docs/providers/). Not with \`docker_tls_cert_path\`.`,
+      ),
+    tls_dir: z
+      .string()
+      .default('/var/lib/flotilla/tls')
+      .describe(
+        "With `tls`: the manager's CA (`ca.pem`, `ca-key.pem` mode 0600, made once) and client certificate (`client/`).",
       ),
     forward_coordinator: z
       .boolean()

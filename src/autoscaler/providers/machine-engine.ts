@@ -1,16 +1,51 @@
 /**
  * The Docker Engine of a cloud machine, as every cloud provider reaches it: the connection a job
- * uses (address, TLS, coordinator forwarding, node exporter) and the heartbeat that asks it.
+ * uses (address, TLS, coordinator forwarding, node exporter), the heartbeat that asks it, and the
+ * user data that makes its TLS files when the manager makes them (`tls = true`, machine-tls.ts).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { pingEngine } from './local/engine-ping.js';
+import { tlsUserData, tlsUserDataProblem } from './machine-tls-script.js';
+import { ensureManagerTls, machineIssuer } from './machine-tls.js';
 import type { ConnectInfo } from './provider.js';
 
 /** The engine keys every cloud provider's `plugin_config` shares. */
 export interface EngineSettings {
-  docker_port: number;
+  docker_port?: number | undefined;
   docker_tls_cert_path?: string | undefined;
+  tls: boolean;
+  tls_dir: string;
   forward_coordinator: boolean;
   node_exporter_port: number;
+}
+
+/** The engines' port: `docker_port`, else 2376 with `tls`, else 2375. PURE. */
+export function enginePort(s: EngineSettings): number {
+  return s.docker_port ?? (s.tls ? 2376 : 2375);
+}
+
+/** The client certificate folder (ca.pem, cert.pem, key.pem) of the engines, or null for plain TCP. PURE. */
+export function engineCertPath(s: EngineSettings): string | null {
+  if (s.tls) return join(s.tls_dir, 'client');
+  return s.docker_tls_cert_path ?? null;
+}
+
+/** Why the engine keys do not go together, or null. PURE. */
+export function engineSettingsProblem(s: EngineSettings): string | null {
+  if (s.tls && s.docker_tls_cert_path)
+    return 'set tls (certificates made by the manager) or docker_tls_cert_path (your own), not both';
+  return null;
+}
+
+/**
+ * Throws, prefixed with `cloud`, when the engine keys do not go together or `user` (the user data
+ * key `userKey`) cannot follow the TLS boot lines.
+ */
+export function checkEngineSettings(cloud: string, s: EngineSettings, userKey: string, user?: string): void {
+  const problem = engineSettingsProblem(s) ?? (s.tls ? tlsUserDataProblem(user, userKey) : null);
+  if (problem) throw new Error(`${cloud}: ${problem}`);
 }
 
 /** How a job reaches machine `id`'s engine at `address`. */
@@ -20,20 +55,48 @@ export function engineConnectInfo(
   s: EngineSettings,
   zone?: string,
 ): ConnectInfo {
+  const certPath = engineCertPath(s);
   return {
     id,
     internalAddr: address,
     externalAddr: address,
-    dockerHost: `tcp://${address}:${s.docker_port}`,
-    ...(s.docker_tls_cert_path ? { tls: { certPath: s.docker_tls_cert_path } } : {}),
+    dockerHost: `tcp://${address}:${enginePort(s)}`,
+    ...(certPath ? { tls: { certPath } } : {}),
     ...(s.forward_coordinator ? { forwardCoordinator: true } : {}),
     ...(s.node_exporter_port > 0 ? { metricsTargets: [`${address}:${s.node_exporter_port}`] } : {}),
     ...(zone ? { zone } : {}),
   };
 }
 
+/** Whether the engine at `address` answers `/_ping` (over TLS when the settings say so). */
+export function machineEngineAnswers(address: string, s: EngineSettings): Promise<boolean> {
+  return pingEngine(address, enginePort(s), engineCertPath(s));
+}
+
 /** Throws, naming `what`, when the engine at `address` does not answer its ping. */
 export async function requireEngine(address: string, s: EngineSettings, what: string): Promise<void> {
-  if (!(await pingEngine(address, s.docker_port, s.docker_tls_cert_path ?? null)))
-    throw new Error(`${what} does not answer`);
+  if (!(await machineEngineAnswers(address, s))) throw new Error(`${what} does not answer`);
+}
+
+/** Makes the manager's CA and client certificate when `tls` is on (once; init calls it). */
+export async function prepareEngineTls(s: EngineSettings): Promise<void> {
+  if (s.tls) await ensureManagerTls(s.tls_dir);
+}
+
+/**
+ * The user data (or startup script) of machine `machine`: `user` as configured, or with `tls` the
+ * boot lines that make its engine's TLS files in front of it. `publicIpCommand` prints the
+ * machine's public IPv4 address from the cloud's metadata server (when the manager uses it).
+ */
+export async function machineUserData(
+  s: EngineSettings,
+  machine: string,
+  user: string | undefined,
+  publicIpCommand?: string,
+): Promise<string | undefined> {
+  if (!s.tls) return user;
+  await ensureManagerTls(s.tls_dir);
+  const issuer = await machineIssuer(s.tls_dir, machine);
+  const caPem = await readFile(join(s.tls_dir, 'ca.pem'), 'utf8');
+  return tlsUserData({ caPem, issuer, machine, publicIpCommand }, user);
 }

@@ -20,6 +20,8 @@
  *   to back off (and may trigger failover to a backup provider).
  * - A machine that vanished is reported as `deleted` or simply not reported.
  */
+import type { z } from 'zod';
+
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 
@@ -82,6 +84,11 @@ export interface InstanceGroup {
 
 export interface ProviderFactory<C = unknown> {
   readonly name: string;
+  /**
+   * The `plugin_config` keys as docs/config.md documents them (the zod object the provider parses
+   * with, every key `.describe()`d) and one line of where to read more.
+   */
+  readonly configDocs?: { readonly schema: z.AnyZodObject; readonly intro: string };
   /** Validates the raw `plugin_config` table; throws with a readable message. */
   parseConfig(raw: unknown, context: { runnerName: string }): C;
   create(config: C): InstanceGroup;
@@ -89,8 +96,22 @@ export interface ProviderFactory<C = unknown> {
 
 export type ProviderErrorKind = 'rate_limit' | 'capacity' | 'api' | 'timeout';
 
-/** An error of the infrastructure's API, classified for backoff and failover. */
+const KINDS: ReadonlySet<unknown> = new Set<ProviderErrorKind>(['rate_limit', 'capacity', 'api', 'timeout']);
+
+/**
+ * An error of the infrastructure's API, classified for backoff and failover. A provider plugin
+ * (`plugins.ts`) may carry its own copy of this class: `instanceof ProviderError` also accepts any
+ * `Error` with a known `kind` and a `created` array, whichever copy made it.
+ */
 export class ProviderError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // Subclasses (a cloud's API error) are checked the ordinary way only.
+    if (this !== ProviderError || !(value instanceof Error)) return false;
+    const v = value as Partial<ProviderError>;
+    return KINDS.has(v.kind) && Array.isArray(v.created);
+  }
+
   readonly kind: ProviderErrorKind;
   /** Machines started before the error (partial success of `increase`). */
   readonly created: string[];

@@ -27,6 +27,16 @@ describe('cleanLogLine', () => {
     ],
     ['section_end:1700000000:get_sources\r\x1b[0K', ''],
     ['plain\r', 'plain'],
+    ['2024-05-01T12:34:56.123456Z 00O hello', 'hello'],
+    ['2024-05-01T12:34:56.123456Z 01E+progress 20%\r', 'progress 20%'],
+    [
+      '2024-05-01T12:34:56.123456Z 00O section_start:1700000000:get_sources\r\x1b[0K\x1b[36;1mGetting source\x1b[0;m',
+      '\x1b[36;1mGetting source\x1b[0;m',
+    ],
+    [
+      '2024-05-01T12:34:56.123Z 00O not the runner header',
+      '2024-05-01T12:34:56.123Z 00O not the runner header',
+    ],
   ])('cleans %j', (input, expected) => {
     expect(cleanLogLine(input)).toBe(expected);
   });

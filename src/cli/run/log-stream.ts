@@ -1,8 +1,12 @@
 /**
  * Streams job logs from the coordinator's REST API to the terminal as they grow: each job's new
  * bytes are cut into complete lines, section markers are dropped, and lines get the job's name as
- * a prefix when several jobs run at once.
+ * a prefix when several jobs run at once. The runner's per-line timestamp headers (FF_TIMESTAMPS)
+ * are dropped, as GitLab's job page shows the text without them; an entry the runner marked as
+ * continuing the previous one (after a `\r` progress write) is printed as a line of its own.
  */
+import { stripTimestampHeader } from '../../shared/log-timestamps.js';
+
 // Job logs carry ANSI escapes; matching ESC is the point here.
 // eslint-disable-next-line no-control-regex
 const SECTION_RE = /section_(?:start|end):\d+:[^\r\n]*\r\x1b\[0K/g;
@@ -10,7 +14,7 @@ const SECTION_RE = /section_(?:start|end):\d+:[^\r\n]*\r\x1b\[0K/g;
 const CLEAR_LINE_RE = /\r?\x1b\[0K/g;
 
 export function cleanLogLine(line: string): string {
-  return line.replace(SECTION_RE, '').replace(CLEAR_LINE_RE, '').replace(/\r$/, '');
+  return stripTimestampHeader(line).replace(SECTION_RE, '').replace(CLEAR_LINE_RE, '').replace(/\r$/, '');
 }
 
 export class JobLogCursor {

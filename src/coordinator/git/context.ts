@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/logger.js';
 import { FlotillaError } from '../../shared/errors.js';
 import { repositoryDir } from './repo-paths.js';
+import type { BatchPool } from './batch-pool.js';
 import type { GitRunnerOptions } from './run-git.js';
 
 /** What every git host operation needs; built once by `createGitHost`. */
@@ -13,6 +14,8 @@ export interface GitHostContext {
   logger: Logger;
   /** Kill an http-backend request after this long. */
   httpTimeoutMs: number;
+  /** Kept `cat-file --batch-command` processes for object reads. */
+  batches: BatchPool;
 }
 
 /** True when `dir` looks like a bare repository (has HEAD and objects/). */

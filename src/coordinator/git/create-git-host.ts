@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from '../../shared/logger.js';
+import { createBatchPool } from './batch-pool.js';
 import type { GitHostContext } from './context.js';
 import type { GitHost } from './git-host.js';
 import { createKeyedLock } from './keyed-lock.js';
@@ -26,12 +27,14 @@ const DEFAULT_HTTP_TIMEOUT_MS = 30 * 60_000;
 
 /** Builds the coordinator's git host over bare repositories under `options.root`. */
 export function createGitHost(options: GitHostOptions): GitHost {
+  const git = {
+    gitBinary: options.gitBinary ?? 'git',
+    timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+  };
   const ctx: GitHostContext = {
     root: resolve(options.root),
-    git: {
-      gitBinary: options.gitBinary ?? 'git',
-      timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    },
+    git,
+    batches: createBatchPool(git),
     logger: options.logger.child({ component: 'git-host' }),
     httpTimeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
   };
@@ -43,6 +46,7 @@ export function createGitHost(options: GitHostOptions): GitHost {
     createRepository: (fullPath, defaultBranch) => repos.createRepository(ctx, fullPath, defaultBranch),
     repositoryExists: (fullPath) => repos.repositoryExists(ctx, fullPath),
     deleteRepository: (fullPath) => repos.deleteRepository(ctx, fullPath),
+    close: () => ctx.batches.close(),
     serveHttp: (req, res, opts) => serveHttp(httpDeps, req, res, opts),
     receiveLocal: (fullPath, input) => receiveLocal(ctx, pushLock, fullPath, input),
     readFile: (fullPath, sha, path) => reads.readFile(ctx, fullPath, sha, path),

@@ -64,6 +64,8 @@ export interface GitHost extends RepositoryApi {
   repositoryExists(fullPath: string): Promise<boolean>;
   /** Removes the repository; idempotent. */
   deleteRepository(fullPath: string): Promise<void>;
+  /** Ends the kept git reader processes (they also end on their own when idle). */
+  close(): void;
   /**
    * A push from a repository on this host (`flotilla run`'s embedded coordinator), without smart
    * HTTP: the repository borrows the objects of `objectsDir` (git alternates) and `ref` is moved to

@@ -4,6 +4,7 @@ import { existingRepositoryDir } from './context.js';
 import type { CommitInfo } from './git-host.js';
 import { objectInfo, objectInfos, peelToCommit } from './objects.js';
 import { isPlainRefName, isZeroId, treePath, validateObjectId } from './repo-paths.js';
+import { commitInfoOf, parseCommit } from './commit-object.js';
 import { runGit } from './run-git.js';
 
 /** The largest file `readFile` returns; CI configuration files are far smaller. */
@@ -30,10 +31,8 @@ export async function readFile(
       details: { fullPath, sha, path: file, size: info.size, limit: MAX_READ_FILE_BYTES },
     });
   }
-  const { stdout } = await runGit(ctx.git, dir, ['cat-file', 'blob', info.oid], {
-    maxBuffer: MAX_READ_FILE_BYTES + 1,
-  });
-  return stdout.toString('utf8');
+  const blob = await ctx.batches.forRepository(dir).contents(info.oid);
+  return blob?.info.type === 'blob' ? blob.content.toString('utf8') : null;
 }
 
 export async function listFiles(ctx: GitHostContext, fullPath: string, sha: string): Promise<string[]> {
@@ -98,8 +97,6 @@ export async function changedFiles(
   return splitNul(stdout);
 }
 
-const COMMIT_FORMAT = '--format=%H%x00%an%x00%ae%x00%cI%x00%B';
-
 export async function commitInfo(
   ctx: GitHostContext,
   fullPath: string,
@@ -107,21 +104,20 @@ export async function commitInfo(
 ): Promise<CommitInfo | null> {
   const dir = await existingRepositoryDir(ctx, fullPath);
   validateObjectId(sha);
-  const commit = await peelToCommit(ctx, dir, sha);
-  if (commit === null) return null;
+  const commit = await ctx.batches.forRepository(dir).contents(`${sha}^{commit}`);
+  if (commit?.info.type !== 'commit') return null;
+  return parseCommit(commit.info.oid, commit.content) ?? commitInfoFromLog(ctx, dir, commit.info.oid);
+}
+
+const COMMIT_FORMAT = '--format=%H%x00%an%x00%ae%x00%cI%x00%B';
+
+/** `git log -1`: for a commit whose message is not UTF-8 (an `encoding` header), which git re-encodes. */
+async function commitInfoFromLog(ctx: GitHostContext, dir: string, commit: string): Promise<CommitInfo> {
   const { stdout } = await runGit(ctx.git, dir, ['log', '-1', '--no-show-signature', COMMIT_FORMAT, commit]);
   const [hash = commit, authorName = '', authorEmail = '', date = '', ...body] = stdout
     .toString('utf8')
     .split('\0');
-  const message = body.join('\0').replace(/\n+$/, '');
-  return {
-    sha: hash,
-    title: message.split('\n', 1)[0] ?? '',
-    message,
-    authorName,
-    authorEmail,
-    committedAt: new Date(date),
-  };
+  return commitInfoOf(hash, authorName, authorEmail, new Date(date), body.join('\0'));
 }
 
 function splitNul(output: Buffer): string[] {

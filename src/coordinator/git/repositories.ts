@@ -63,7 +63,9 @@ export async function repositoryExists(ctx: GitHostContext, fullPath: string): P
 }
 
 export async function deleteRepository(ctx: GitHostContext, fullPath: string): Promise<void> {
-  await rm(repositoryDir(ctx.root, fullPath), { recursive: true, force: true });
+  const dir = repositoryDir(ctx.root, fullPath);
+  ctx.batches.forget(dir);
+  await rm(dir, { recursive: true, force: true });
   ctx.logger.info({ fullPath }, 'git repository deleted');
 }
 
@@ -98,7 +100,7 @@ export async function createPipelineRef(
       details: { fullPath, sha },
     });
   }
-  await runGit(ctx.git, dir, ['update-ref', ref, sha]);
+  await ctx.batches.refWriter(dir).update(ref, sha);
 }
 
 export async function deletePipelineRef(
@@ -108,7 +110,7 @@ export async function deletePipelineRef(
 ): Promise<void> {
   const ref = pipelineRefName(pipelineId);
   const dir = await existingRepositoryDir(ctx, fullPath);
-  await runGit(ctx.git, dir, ['update-ref', '-d', ref]);
+  await ctx.batches.refWriter(dir).delete(ref);
 }
 
 function pipelineRefName(pipelineId: number): string {

@@ -8,7 +8,7 @@ import { lintPipeline, type LintResult } from '../../pipeline/lint.js';
 import type { PipelineContext } from '../../pipeline/types.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
-import { ZERO_SHA } from '../scheduler/create-pipeline.js';
+import { ZERO_SHA } from '../scheduler/pipelines/create-pipeline.js';
 import type { ProjectRecord } from '../store/store.js';
 import { bodyOf, bool, str } from './http-helpers.js';
 import { auth, resolveProject } from './project-routes.js';

@@ -4,7 +4,7 @@ import { RE2JS } from 're2js';
 
 import type { CoordinatorContext } from '../context.js';
 import type { RefHead, TagDetails } from '../git/repository-api.js';
-import { isRefProtected } from '../scheduler/variables.js';
+import { isRefProtected } from '../scheduler/variables/variables.js';
 import { baseUrl, parsePage, setPaginationHeaders } from './http-helpers.js';
 import {
   afterWrite,

@@ -28,7 +28,7 @@ import {
 import { FlotillaError } from '../../shared/errors.js';
 import { findRunner, requireAdmin } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../store/fleet-records.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../store/port/runners.js';
 import type { RunnerRecord } from '../store/store.js';
 import { bodyOf, parseId } from './http-helpers.js';
 import { auth } from './project-routes.js';

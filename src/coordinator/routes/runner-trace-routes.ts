@@ -15,7 +15,7 @@ import {
 } from '../../api/runner-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
-import { traceDataLength } from '../store/trace-data.js';
+import { traceDataLength } from '../store/port/traces.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
 

@@ -5,11 +5,16 @@
  */
 import { Readable } from 'node:stream';
 
-import type { Store } from '../store/store.js';
+import type { TraceStore } from '../store/store.js';
 
 const WINDOW_BYTES = 1024 * 1024;
 
-export function traceStream(store: Store, jobId: number, size: number, windowBytes = WINDOW_BYTES): Readable {
+export function traceStream(
+  store: TraceStore,
+  jobId: number,
+  size: number,
+  windowBytes = WINDOW_BYTES,
+): Readable {
   let offset = 0;
   return new Readable({
     async read() {

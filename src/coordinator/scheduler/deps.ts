@@ -4,7 +4,7 @@ import type { ArtifactStorage } from '../artifacts/artifact-storage.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { RepositoryReader } from './repository.js';
-import type { RunnerQueue } from './runner-queue.js';
+import type { RunnerQueue } from './queue/runner-queue.js';
 
 /** What the scheduler's functions share; built once by the coordinator app. */
 export interface SchedulerDeps {

@@ -8,7 +8,7 @@ import { isFlotillaError } from '../../shared/errors.js';
 import { sql } from 'kysely';
 import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
 import { newProject } from '../../../test/kits/coordinator/store/conformance.js';
-import { openSqlite } from './sql/sqlite-dialect.js';
+import { openSqlite } from './sql/sqlite/dialect.js';
 import type { NewJob } from './store.js';
 
 describe('parseStoreUrl', () => {

@@ -18,8 +18,8 @@ import type { SqlFlavor } from './sql/flavor.js';
 import { migrateToLatest } from './sql/migrations.js';
 import type { Database } from './sql/schema.js';
 import { SqlStore, type Durability } from './sql/sql-store.js';
-import { TraceFiles } from './sql/trace-files.js';
-import type { QueueBus } from '../scheduler/runner-queue.js';
+import { TraceFiles } from './sql/sqlite/trace-files.js';
+import type { QueueBus } from '../scheduler/queue/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
 
@@ -138,7 +138,7 @@ function traceFilesFor(location: StoreLocation, options: CreateStoreOptions): Tr
 async function open(location: StoreLocation, options: CreateStoreOptions): Promise<Opened> {
   const { logger } = options;
   if (location.dialect === 'sqlite') {
-    const { openSqlite, sqliteFlavor } = await import('./sql/sqlite-dialect.js');
+    const { openSqlite, sqliteFlavor } = await import('./sql/sqlite/dialect.js');
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
     const { db, durability } = openSqlite(location.filename, { throwaway: options.throwaway === true });
     return {
@@ -149,7 +149,7 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
       traceFiles: traceFilesFor(location, options),
     };
   }
-  const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres-dialect.js');
+  const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres/dialect.js');
   const db = await openPostgres({
     connectionString: location.connectionString,
     schema: location.schema,
@@ -210,7 +210,7 @@ export async function createQueueBus(
 ): Promise<(QueueBus & { close(): Promise<void> }) | undefined> {
   const location = parseStoreUrl(url);
   if (location.dialect !== 'postgres') return undefined;
-  const { createPostgresQueueBus } = await import('./sql/postgres-queue-bus.js');
+  const { createPostgresQueueBus } = await import('./sql/postgres/queue-bus.js');
   const bus = createPostgresQueueBus({
     connectionString: location.connectionString,
     schema: location.schema,

@@ -59,63 +59,77 @@ function remoteEntry(request: CacheRequest, index: number, output: JobOutput): R
   return entry;
 }
 
-/** Downloads a key's archive to `file`; true when the local file is now the server's copy. */
-async function fetchRemote(remote: RemoteCacheUrl, file: string, output: JobOutput): Promise<boolean> {
+/**
+ * Downloads a key's archive to `file`: `downloaded` when the local file is now the server's copy,
+ * `missing` when the server has none, `failed` when the download failed (no answer, a 5xx...).
+ */
+async function fetchRemote(
+  remote: RemoteCacheUrl,
+  file: string,
+  output: JobOutput,
+): Promise<'downloaded' | 'missing' | 'failed'> {
   output.write(`Downloading cache from ${displayUrl(remote.url)}\n`);
   await mkdir(join(file, '..'), { recursive: true });
   const partial = `${file}.${process.pid}.download`;
   const result = await downloadArchive(remote.url, partial);
   if (result.kind === 'downloaded') {
     await rename(partial, file);
-    return true;
+    return 'downloaded';
   }
   await rm(partial, { force: true });
   if (result.kind === 'missing') warn(output, `${remote.key}: not found on the cache server`);
   else warn(output, `Failed to download cache ${remote.key} from the cache server: ${result.reason}`);
-  return false;
+  return result.kind;
 }
+
+/** What restoring one key (or one cache entry) came to. */
+type Restored = 'extracted' | 'not_found' | 'download_failed';
 
 async function tryKey(
   request: CacheRequest,
   key: string,
   remote: RemoteCacheUrl | undefined,
   output: JobOutput,
-): Promise<boolean> {
+): Promise<Restored> {
   output.write(`Checking cache for ${key}...\n`);
   const file = archivePath(request, key);
   if (file === null) {
     warn(output, `cache key "${key}" is not a valid folder name; skipped`);
-    return false;
+    return 'not_found';
   }
-  if (remote) await fetchRemote(remote, file, output);
+  const fetched = remote ? await fetchRemote(remote, file, output) : 'missing';
   if (!existsSync(file)) {
     if (!remote) warn(output, `${key}/cache.zip: file does not exist`);
-    return false;
+    return fetched === 'failed' ? 'download_failed' : 'not_found';
   }
   try {
     await extractZip(file, request.projectDir, {
       onSkip: (name, reason) => warn(output, `${name}: skipped, ${reason}`),
     });
     output.write(`${GREEN}Successfully extracted cache${RESET}\n`);
-    return true;
+    return 'extracted';
   } catch (err) {
     warn(output, `Failed to extract cache ${key}: ${errorMessage(err)}`);
-    return false;
+    return 'not_found';
   }
 }
 
-async function restoreOne(request: CacheRequest, index: number, output: JobOutput): Promise<void> {
+async function restoreOne(request: CacheRequest, index: number, output: JobOutput): Promise<Restored> {
   const spec = request.payload.cache[index] as JobCacheSpec;
   if (spec.policy === 'push') {
     output.write(`Not downloading cache ${spec.key} due to policy\n`);
-    return;
+    return 'not_found';
   }
   const remote = remoteEntry(request, index, output);
+  let failed = false;
   for (const key of restoreKeys(spec, variableValue(request.variables, 'CACHE_FALLBACK_KEY'))) {
     const url = remote?.restore.find((r) => r.key === key);
-    if (await tryKey(request, key, url, output)) return;
+    const restored = await tryKey(request, key, url, output);
+    if (restored === 'extracted') return restored;
+    failed ||= restored === 'download_failed';
   }
   warn(output, `Failed to extract cache: no cache found for ${spec.key}`);
+  return failed ? 'download_failed' : 'not_found';
 }
 
 function cacheUsable(request: CacheRequest, output: JobOutput, what: string): boolean {
@@ -124,12 +138,19 @@ function cacheUsable(request: CacheRequest, output: JobOutput, what: string): bo
   return false;
 }
 
-/** `cache-extractor`: restores every `pull`/`pull-push` cache entry; always exits 0. */
+/**
+ * `cache-extractor`: restores every `pull`/`pull-push` cache entry. Exits 1 when the download of an
+ * entry failed (no answer, a 5xx: not a key the server does not have) and no key of it could be
+ * restored, so `RESTORE_CACHE_ATTEMPTS` runs the stage again; a missing cache exits 0. The stage
+ * runner turns a last failed attempt into a warning: a cache never fails the job.
+ */
 export async function extractCaches(request: CacheRequest, output: JobOutput): Promise<number> {
   if (!cacheUsable(request, output, 'restored')) return 0;
   await mkdir(request.projectDir, { recursive: true });
-  for (let i = 0; i < request.payload.cache.length; i++) await restoreOne(request, i, output);
-  return 0;
+  let failed = false;
+  for (let i = 0; i < request.payload.cache.length; i++)
+    failed = (await restoreOne(request, i, output)) === 'download_failed' || failed;
+  return failed ? 1 : 0;
 }
 
 async function uploadRemote(request: CacheRequest, remote: RemoteCacheUrl, file: string, output: JobOutput) {

@@ -111,6 +111,23 @@ describe('stage attempts', () => {
     expect(log).not.toContain('attempt 2 of 2): exit code');
   });
 
+  it('goes on without the cache when every restore_cache attempt exits non-zero (a warning, not a failure)', async () => {
+    const { outcome, calls, log } = await run([variable('RESTORE_CACHE_ATTEMPTS', '2')], {
+      stages: { restore_cache: 1 },
+    });
+    expect(outcome.state).toBe('success');
+    expect(count(calls, 'restore_cache')).toBe(2);
+    expect(count(calls, 'step_script')).toBe(1);
+    expect(log).toContain('Retrying restore_cache (attempt 2 of 2)...');
+    expect(log).toContain('failed: exit code 1; the job goes on without the cache');
+    const once = await run([], { stages: { restore_cache: 1 } });
+    expect(once.outcome.state).toBe('success');
+    expect(count(once.calls, 'restore_cache')).toBe(1);
+    // a system failure of the stage still fails the job
+    const system = await run([], { stages: { restore_cache: new Error('engine gone') } });
+    expect(system.outcome).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+  });
+
   it('runs a stage once by default, and never retries the script itself', async () => {
     const { outcome, calls, log } = await run([], { stages: { get_sources: [1, 0], step_script: [1, 0] } });
     expect(outcome.state).toBe('failed');

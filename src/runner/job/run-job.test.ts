@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
-import { validateConfig } from '../../config/load.js';
-import type { RunnerConfig } from '../../config/schema.js';
+import { validateConfig } from '../config/load.js';
+import type { RunnerConfig } from '../config/schema.js';
 import type { ExecutorFactory } from '../../executors/executor.js';
 import { createFakeExecutorFactory } from '../../../test/kits/executors/fake-executor.js';
 import { createShellExecutorFactory } from '../../executors/shell/shell-executor.js';
@@ -16,6 +16,7 @@ import { silentLogger } from '../../shared/logger.js';
 import { createCoordinatorClient } from '../coordinator-client.js';
 import { createFakeClock, type FakeClock } from '../../../test/kits/fake-clock.js';
 import { startFakeCoordinator, type FakeCoordinator } from '../../../test/kits/runner/fake-coordinator.js';
+import { parseStampedLine, stripLogTimestamps } from '../../shared/log-timestamps.js';
 import { runJob, type JobResult } from './run-job.js';
 
 let coordinator: FakeCoordinator;
@@ -28,6 +29,11 @@ beforeEach(async () => {
 });
 afterEach(() => coordinator.close());
 
+let featureFlags: Record<string, boolean> = {};
+beforeEach(() => {
+  featureFlags = {};
+});
+
 function runnerConfig(outputLimit = 4096): RunnerConfig {
   const { config } = validateConfig({
     runners: [
@@ -37,6 +43,7 @@ function runnerConfig(outputLimit = 4096): RunnerConfig {
         token: 'glrt-abcdefghijkl',
         executor: 'shell',
         output_limit: outputLimit,
+        feature_flags: featureFlags,
       },
     ],
   });
@@ -108,7 +115,15 @@ describe('runJob with the shell executor', () => {
     expect(result).toEqual({ state: 'success' });
     expect(job()?.updates[0]).toMatchObject({ state: 'running' });
     expect(finalUpdate()).toMatchObject({ state: 'success', output: { bytesize: job()?.trace.length } });
-    const text = traceText();
+    // FF_TIMESTAMPS is on by default: every line has the runner's header
+    const stamped = traceText();
+    expect(
+      stamped
+        .split('\n')
+        .filter(Boolean)
+        .every((line) => parseStampedLine(line) !== null),
+    ).toBe(true);
+    const text = stripLogTimestamps(stamped);
     expect(text).toMatch(/^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n/);
     expect(text).toMatch(
       // eslint-disable-next-line no-control-regex
@@ -120,6 +135,29 @@ describe('runJob with the shell executor', () => {
     expect(text).toContain('glpat-[MASKED]');
     expect(text).not.toContain('supersecret99');
     expect(text).toContain('Job succeeded');
+  });
+
+  it('writes no timestamps with FF_TIMESTAMPS=false, and says so in the header', async () => {
+    const off = [{ key: 'FF_TIMESTAMPS', value: 'false', public: true, masked: false }];
+    await (
+      await start(jobPayload({ variables: off, steps: steps(['echo plain-line']) }))
+    ).running;
+    expect(traceText()).toMatch(
+      /^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n {2}feature flags: FF_TIMESTAMPS:false\n/,
+    );
+    expect(traceText()).toContain('\nplain-line\n');
+  });
+
+  it('lets [runners.feature_flags] win over the job variable, as gitlab-runner does', async () => {
+    featureFlags = { FF_TIMESTAMPS: true };
+    const off = [{ key: 'FF_TIMESTAMPS', value: 'false', public: true, masked: false }];
+    await (
+      await start(jobPayload({ variables: off, steps: steps(['echo stamped-line']) }))
+    ).running;
+    const line = traceText()
+      .split('\n')
+      .find((l) => l.endsWith('stamped-line'));
+    expect(parseStampedLine(line ?? '')?.content).toBe('stamped-line');
   });
 
   it('reports script_failure with the exit code and runs after_script with CI_JOB_STATUS=failed', async () => {

@@ -3,17 +3,18 @@
  * header, the stages through the executor, then the final PUT with the trace checksum. The job
  * works on a snapshot of its runner entry; config reloads never reach it.
  */
-import type { JobPayload } from '../../api/runner-api.js';
-import type { RunnerConfig } from '../../config/schema.js';
+import type { JobPayload, JobVariable } from '../../api/runner-api.js';
+import type { RunnerConfig } from '../config/schema.js';
 import type { Executor, ExecutorFactory } from '../../executors/executor.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CoordinatorClient } from '../coordinator-client.js';
-import { createJobTrace } from '../trace/job-trace.js';
+import { createJobTrace, type JobTrace } from '../trace/job-trace.js';
 import { DEFAULT_TOKEN_PREFIXES } from '../trace/masker.js';
 import { createTraceSender } from '../trace/trace-sender.js';
 import { shortToken } from '../version.js';
+import { changedFlags, featureFlagOn, type FeatureFlagSource } from './feature-flags.js';
 import { createJobControl } from './job-control.js';
 import { ANSI } from './sections.js';
 import { runStages, type JobObserver, type StagesOutcome } from './stage-runner.js';
@@ -72,6 +73,28 @@ async function confirmJob(options: RunJobOptions): Promise<number> {
   return status;
 }
 
+/** The job's trace: masked, limited, and with timestamps unless FF_TIMESTAMPS is off. */
+function createTrace(
+  options: RunJobOptions,
+  variables: readonly JobVariable[],
+  logger: Logger,
+): { trace: JobTrace; changedFlags: string } {
+  const { payload, runner } = options;
+  const flags: FeatureFlagSource = { configured: runner.feature_flags, variables };
+  const timestamps = featureFlagOn('FF_TIMESTAMPS', {
+    ...flags,
+    onInvalid: (flag, value) =>
+      logger.warn({ flag, value }, 'feature flag is not true or false; default used'),
+  });
+  const trace = createJobTrace({
+    secrets: secretValues(payload, variables),
+    tokenPrefixes: [...DEFAULT_TOKEN_PREFIXES, ...(payload.features.token_mask_prefixes ?? [])],
+    limitBytes: runner.output_limit * 1024,
+    timestamps: timestamps ? { clock: options.clock } : undefined,
+  });
+  return { trace, changedFlags: changedFlags(flags) };
+}
+
 export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const { payload, runner, client, clock } = options;
   const logger = options.logger.child({ jobId: payload.id, runner: shortToken(runner.token) });
@@ -87,11 +110,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     concurrentId: options.concurrentId,
     environment: runner.environment,
   });
-  const trace = createJobTrace({
-    secrets: secretValues(payload, variables),
-    tokenPrefixes: [...DEFAULT_TOKEN_PREFIXES, ...(payload.features.token_mask_prefixes ?? [])],
-    limitBytes: runner.output_limit * 1024,
-  });
+  const { trace, changedFlags: changed } = createTrace(options, variables, logger);
   const control = createJobControl();
   const sender = createTraceSender({
     client,
@@ -107,7 +126,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   if (options.shutdownSignal.aborted) onShutdown();
   trace.write(
-    `Running with flotilla ${options.version}\n  on ${runner.name} ${short}, system ID: ${options.systemId}\n`,
+    `Running with flotilla ${options.version}\n  on ${runner.name} ${short}, system ID: ${options.systemId}\n` +
+      (changed ? `  feature flags: ${changed}\n` : ''),
   );
   sender.start();
   logger.info('job started');

@@ -183,7 +183,7 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
         );
         result = await stage(name, 'main', 'success', run);
       }
-      failure = failureOf(name, result, options);
+      failure = cacheNotRestored(name, result, options) ? null : failureOf(name, result, options);
       if (failure || control.interrupt) break;
     }
   } finally {
@@ -199,6 +199,19 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
   if (control.hard)
     return interruptOutcome(control.interrupt, payload, timeoutS) ?? { state: 'failed', message: '' };
   return outcome ?? post ?? { state: 'success', message: '' };
+}
+
+/**
+ * A `restore_cache` whose last attempt exited non-zero (a download that failed): as gitlab-runner,
+ * a cache that could not be restored is a warning and the job goes on without it.
+ */
+function cacheNotRestored(name: BuildStage, result: StageResult, options: RunStagesOptions): boolean {
+  if (name !== 'restore_cache' || typeof result !== 'number' || result === 0) return false;
+  options.trace.write(
+    `${ANSI.yellow}WARNING: ${stageTitle(name, options.executorName)} failed: exit code ${result}; ` +
+      `the job goes on without the cache${ANSI.reset}\n`,
+  );
+  return true;
 }
 
 function failureOf(name: BuildStage, result: StageResult, options: RunStagesOptions): StagesOutcome | null {

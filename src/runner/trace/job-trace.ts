@@ -1,6 +1,6 @@
 /**
- * One job's log as the coordinator will see it: writes pass through the masker, then the output
- * limit, then land in an append-only list of chunks with a running CRC32 (the `output.checksum` of
+ * One job's log as the coordinator will see it: writes pass through the masker, then (with
+ * `timestamps`, gitlab-runner's FF_TIMESTAMPS) the line prefixer, then the output limit, then land in an append-only list of chunks with a running CRC32 (the `output.checksum` of
  * the final PUT). The trace sender reads unsent ranges from it. The bytes live in a
  * `TraceStorage`: in memory for small logs, in an unlinked temporary file past a few MiB, so the
  * runner's memory does not grow with the log. `dispose()` once the job is reported.
@@ -8,6 +8,8 @@
 import { crc32 } from 'node:zlib';
 
 import type { JobOutput } from '../../executors/executor.js';
+import type { Clock } from '../../shared/clock.js';
+import { createLinePrefixer, type LinePrefixer } from './line-prefixer.js';
 import { createMasker, type MaskerOptions } from './masker.js';
 import { createOutputLimiter } from './output-limit.js';
 import { createTraceStorage, type TraceStorageOptions } from './trace-storage.js';
@@ -32,22 +34,38 @@ export interface JobTrace extends JobOutput {
 export interface JobTraceOptions extends MaskerOptions {
   limitBytes: number;
   storage?: TraceStorageOptions;
+  /** Set: every line gets gitlab-runner's timestamp header, from this clock. */
+  timestamps?: { clock: Clock } | undefined;
+}
+
+function noticeWithTimestamps(prefixer: LinePrefixer): (notice: string) => Buffer {
+  // the notice starts with the newline that ends the cut line; each of its own lines gets a header
+  return (notice) => Buffer.concat([Buffer.from('\n'), prefixer.stamp(notice.slice(1))]);
 }
 
 export function createJobTrace(options: JobTraceOptions): JobTrace {
   const masker = createMasker(options);
-  const limiter = createOutputLimiter(options.limitBytes);
+  const prefixer = options.timestamps ? createLinePrefixer({ clock: options.timestamps.clock }) : null;
+  const limiter = createOutputLimiter(
+    options.limitBytes,
+    prefixer ? noticeWithTimestamps(prefixer) : undefined,
+  );
   const storage = createTraceStorage(options.storage);
   const listeners = new Set<() => void>();
   let crc = 0;
   let finished = false;
 
-  function append(bytes: Buffer): void {
+  function store(bytes: Buffer): void {
+    if (bytes.length === 0) return;
     const kept = limiter.write(bytes);
     if (kept.length === 0) return;
     storage.append(kept);
     crc = crc32(kept, crc);
     for (const listener of listeners) listener();
+  }
+
+  function append(masked: Buffer): void {
+    store(prefixer && masked.length > 0 ? prefixer.write(masked) : masked);
   }
 
   function slice(start: number, end: number, scratch?: Buffer): Buffer {
@@ -71,6 +89,7 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
       // once the output limit is reached nothing more is kept, so there is nothing left to mask
       if (finished || limiter.truncated) return;
       append(masker.flush());
+      if (prefixer && !limiter.truncated) store(prefixer.close());
       finished = true;
     },
     text: () => slice(0, storage.size).toString('utf8'),

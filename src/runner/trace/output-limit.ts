@@ -18,7 +18,11 @@ export interface OutputLimiter {
   readonly truncated: boolean;
 }
 
-export function createOutputLimiter(limitBytes: number): OutputLimiter {
+/** `decorate` turns the notice into the bytes stored (e.g. with a timestamp on each line). */
+export function createOutputLimiter(
+  limitBytes: number,
+  decorate: (notice: string) => Buffer = (notice) => Buffer.from(notice),
+): OutputLimiter {
   let written = 0;
   let truncated = false;
   return {
@@ -34,7 +38,7 @@ export function createOutputLimiter(limitBytes: number): OutputLimiter {
       const keep = utf8Boundary(chunk, limitBytes - written);
       truncated = true;
       written += keep;
-      return Buffer.concat([chunk.subarray(0, keep), Buffer.from(outputLimitNotice(limitBytes))]);
+      return Buffer.concat([chunk.subarray(0, keep), decorate(outputLimitNotice(limitBytes))]);
     },
   };
 }

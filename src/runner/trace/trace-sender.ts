@@ -75,163 +75,186 @@ export function verdictOf(status: number, jobStatus: RemoteJobStatus | undefined
   return null;
 }
 
-export function createTraceSender(options: TraceSenderOptions): TraceSender {
-  const { client, jobId, jobToken, trace, clock, logger } = options;
-  const loopController = new AbortController();
-  let intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
-  let sent = 0;
+/** The sender's state, shared by the functions below (one per concern of the old closure). */
+interface SenderState {
+  readonly o: TraceSenderOptions;
+  readonly loopController: AbortController;
+  intervalMs: number;
+  sent: number;
   /** Last time anything (PATCH with data, or PUT) reached the coordinator. */
-  let lastContactAt = clock.monotonic();
-  let loop: Promise<void> | undefined;
-  let sending: Promise<boolean> = Promise.resolve(true);
+  lastContactAt: number;
+  loop: Promise<void> | undefined;
+  sending: Promise<boolean>;
   /** The coordinator no longer knows the job (403/404): stop resending. */
-  let gone = false;
+  gone: boolean;
   /** Full chunks go out as soon as they are written (off after a failed PATCH until one succeeds). */
-  let streaming = true;
-  let draining = false;
-  let unsubscribe: (() => void) | undefined;
-
+  streaming: boolean;
+  draining: boolean;
+  unsubscribe: (() => void) | undefined;
   /** The last refusal's `Retry-After`, until an answer accepts something again. */
-  let retryAfterMs = 0;
-
-  function observe(state: RemoteState): void {
-    retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
-    if (state.updateInterval !== undefined)
-      intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
-    if (state.status === 403 || state.status === 404) gone = true;
-    const verdict = verdictOf(state.status, state.jobStatus);
-    if (verdict) options.onRemoteVerdict(verdict);
-  }
-
-  function output(): NonNullable<UpdateJobRequest['output']> {
-    return { checksum: trace.checksum(), bytesize: trace.size };
-  }
-
+  retryAfterMs: number;
   /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
-  let scratch: Buffer | undefined;
+  scratch: Buffer | undefined;
+}
 
-  async function sendPending(): Promise<boolean> {
-    while (sent < trace.size && !gone) {
-      scratch ??= Buffer.allocUnsafe(TRACE_PATCH_LIMIT);
-      const chunk = trace.slice(sent, Math.min(trace.size, sent + TRACE_PATCH_LIMIT), scratch);
-      const result = await client.patchTrace(jobId, jobToken, sent, chunk);
-      observe(result);
-      if (result.status === 202) {
-        sent = Math.min(trace.size, result.rangeSize ?? sent + chunk.length);
-        lastContactAt = clock.monotonic();
-      } else if (result.status === 416 && result.rangeSize !== null) {
-        logger.warn({ jobId, sent, serverSize: result.rangeSize }, 'trace offset realigned');
-        sent = Math.min(trace.size, result.rangeSize);
-      } else return false;
+function observe(s: SenderState, state: RemoteState): void {
+  s.retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
+  if (state.updateInterval !== undefined)
+    s.intervalMs = Math.min(state.updateInterval * 1000, MAX_UPDATE_INTERVAL_MS);
+  if (state.status === 403 || state.status === 404) s.gone = true;
+  const verdict = verdictOf(state.status, state.jobStatus);
+  if (verdict) s.o.onRemoteVerdict(verdict);
+}
+
+function output(s: SenderState): NonNullable<UpdateJobRequest['output']> {
+  return { checksum: s.o.trace.checksum(), bytesize: s.o.trace.size };
+}
+
+async function sendPending(s: SenderState): Promise<boolean> {
+  const { client, jobId, jobToken, trace, clock, logger } = s.o;
+  while (s.sent < trace.size && !s.gone) {
+    s.scratch ??= Buffer.allocUnsafe(TRACE_PATCH_LIMIT);
+    const chunk = trace.slice(s.sent, Math.min(trace.size, s.sent + TRACE_PATCH_LIMIT), s.scratch);
+    const result = await client.patchTrace(jobId, jobToken, s.sent, chunk);
+    observe(s, result);
+    if (result.status === 202) {
+      s.sent = Math.min(trace.size, result.rangeSize ?? s.sent + chunk.length);
+      s.lastContactAt = clock.monotonic();
+    } else if (result.status === 416 && result.rangeSize !== null) {
+      logger.warn({ jobId, sent: s.sent, serverSize: result.rangeSize }, 'trace offset realigned');
+      s.sent = Math.min(trace.size, result.rangeSize);
+    } else return false;
+  }
+  return !s.gone;
+}
+
+function flush(s: SenderState): Promise<boolean> {
+  const send = (): Promise<boolean> => sendPending(s);
+  s.sending = s.sending.then(send, send);
+  return s.sending;
+}
+
+/** After each append: a full unsent chunk starts a drain unless one is running already. */
+function onGrow(s: SenderState): void {
+  if (!s.streaming || s.draining || s.gone || s.o.trace.size - s.sent < TRACE_PATCH_LIMIT) return;
+  s.draining = true;
+  void flush(s).then(
+    (ok) => {
+      s.draining = false;
+      s.streaming = ok;
+    },
+    () => {
+      s.draining = false;
+      s.streaming = false;
+    },
+  );
+}
+
+async function keepAlive(s: SenderState): Promise<void> {
+  const { clock } = s.o;
+  if (clock.monotonic() - s.lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, s.intervalMs)) return;
+  s.lastContactAt = clock.monotonic();
+  observe(s, await s.o.client.updateJob(s.o.jobId, s.o.jobToken, { state: 'running', output: output(s) }));
+}
+
+async function run(s: SenderState): Promise<void> {
+  while (!s.loopController.signal.aborted) {
+    try {
+      await s.o.clock.sleep(Math.max(s.intervalMs, s.retryAfterMs), s.loopController.signal);
+    } catch {
+      return;
     }
-    return !gone;
+    const ok = await flush(s);
+    s.streaming = ok;
+    if (ok) await keepAlive(s);
   }
+}
 
-  function flush(): Promise<boolean> {
-    sending = sending.then(sendPending, sendPending);
-    return sending;
-  }
+/** The wait before the next final try: the backoff, or the server's Retry-After when longer. */
+function retryWait(s: SenderState, backoff: number): number {
+  return Math.max(Math.min(backoff, s.o.maxBackoffMs ?? RETRY_BACKOFF_MAX_MS), s.retryAfterMs);
+}
 
-  /** After each append: a full unsent chunk starts a drain unless one is running already. */
-  function onGrow(): void {
-    if (!streaming || draining || gone || trace.size - sent < TRACE_PATCH_LIMIT) return;
-    draining = true;
-    void flush().then(
-      (ok) => {
-        draining = false;
-        streaming = ok;
-      },
-      () => {
-        draining = false;
-        streaming = false;
-      },
+/** Sends what is left of the trace, retrying through an outage; true when all was accepted. */
+async function flushWithRetries(s: SenderState): Promise<boolean> {
+  let backoff = RETRY_BACKOFF_START_MS;
+  for (let attempt = 1; ; attempt++) {
+    if ((await flush(s)) || s.gone) return !s.gone;
+    if (attempt >= FINAL_UPDATE_RETRY_LIMIT) return false;
+    s.o.logger.debug(
+      { jobId: s.o.jobId, sent: s.sent, size: s.o.trace.size, attempt },
+      'trace not accepted; retrying',
     );
+    await s.o.clock.sleep(retryWait(s, backoff));
+    backoff *= 2;
   }
+}
 
-  async function keepAlive(): Promise<void> {
-    if (clock.monotonic() - lastContactAt < Math.min(FORCE_SEND_INTERVAL_MS, intervalMs)) return;
-    lastContactAt = clock.monotonic();
-    observe(await client.updateJob(jobId, jobToken, { state: 'running', output: output() }));
+async function sendFinal(s: SenderState, final: FinalState): Promise<number> {
+  const { client, jobId, jobToken, trace, clock, logger } = s.o;
+  let backoff = RETRY_BACKOFF_START_MS;
+  let status = 0;
+  for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
+    const state = await client.updateJob(jobId, jobToken, {
+      ...final,
+      output: output(s),
+      checksum: trace.checksum(),
+    });
+    status = state.status;
+    s.retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
+    if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400) return status;
+    const accepted = Math.min(
+      (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
+      MAX_UPDATE_INTERVAL_MS,
+    );
+    logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
+    await clock.sleep(status === 202 ? accepted : retryWait(s, backoff));
+    backoff *= 2;
   }
+  logger.error({ jobId, status }, 'final job update failed');
+  return status;
+}
 
-  async function run(): Promise<void> {
-    while (!loopController.signal.aborted) {
-      try {
-        await clock.sleep(Math.max(intervalMs, retryAfterMs), loopController.signal);
-      } catch {
-        return;
-      }
-      const ok = await flush();
-      streaming = ok;
-      if (ok) await keepAlive();
-    }
-  }
-
-  const maxBackoff = options.maxBackoffMs ?? RETRY_BACKOFF_MAX_MS;
-
-  /** The wait before the next final try: the backoff, or the server's Retry-After when longer. */
-  function retryWait(backoff: number): number {
-    return Math.max(Math.min(backoff, maxBackoff), retryAfterMs);
-  }
-
-  /** Sends what is left of the trace, retrying through an outage; true when all was accepted. */
-  async function flushWithRetries(): Promise<boolean> {
-    let backoff = RETRY_BACKOFF_START_MS;
-    for (let attempt = 1; ; attempt++) {
-      if ((await flush()) || gone) return !gone;
-      if (attempt >= FINAL_UPDATE_RETRY_LIMIT) return false;
-      logger.debug({ jobId, sent, size: trace.size, attempt }, 'trace not accepted; retrying');
-      await clock.sleep(retryWait(backoff));
-      backoff *= 2;
-    }
-  }
-
-  async function sendFinal(final: FinalState): Promise<number> {
-    let backoff = RETRY_BACKOFF_START_MS;
-    let status = 0;
-    for (let attempt = 1; attempt <= FINAL_UPDATE_RETRY_LIMIT; attempt++) {
-      const state = await client.updateJob(jobId, jobToken, {
-        ...final,
-        output: output(),
-        checksum: trace.checksum(),
-      });
-      status = state.status;
-      retryAfterMs = Math.min(state.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
-      if (status === 200 || status === 403 || status === 404 || status === 409 || status === 400)
-        return status;
-      const accepted = Math.min(
-        (state.updateInterval ?? DEFAULT_UPDATE_INTERVAL_MS / 1000) * 1000,
-        MAX_UPDATE_INTERVAL_MS,
-      );
-      logger.debug({ jobId, status, attempt }, 'final job update not accepted yet; retrying');
-      await clock.sleep(status === 202 ? accepted : retryWait(backoff));
-      backoff *= 2;
-    }
-    logger.error({ jobId, status }, 'final job update failed');
-    return status;
-  }
-
+export function createTraceSender(options: TraceSenderOptions): TraceSender {
+  const s: SenderState = {
+    o: options,
+    loopController: new AbortController(),
+    intervalMs: DEFAULT_UPDATE_INTERVAL_MS,
+    sent: 0,
+    lastContactAt: options.clock.monotonic(),
+    loop: undefined,
+    sending: Promise.resolve(true),
+    gone: false,
+    streaming: true,
+    draining: false,
+    unsubscribe: undefined,
+    retryAfterMs: 0,
+    scratch: undefined,
+  };
   return {
     start() {
-      unsubscribe ??= trace.onGrow(onGrow);
-      loop ??= run();
+      s.unsubscribe ??= options.trace.onGrow(() => onGrow(s));
+      s.loop ??= run(s);
     },
-    flush,
+    flush: () => flush(s),
     async finish(final) {
-      unsubscribe?.();
-      loopController.abort();
-      await loop;
-      intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
-      if (!(await flushWithRetries()) && !gone)
-        logger.error({ jobId, sent, size: trace.size }, 'trace not fully accepted; sending the final state');
-      return sendFinal(final);
+      s.unsubscribe?.();
+      s.loopController.abort();
+      await s.loop;
+      s.intervalMs = DEFAULT_UPDATE_INTERVAL_MS;
+      if (!(await flushWithRetries(s)) && !s.gone)
+        options.logger.error(
+          { jobId: options.jobId, sent: s.sent, size: options.trace.size },
+          'trace not fully accepted; sending the final state',
+        );
+      return sendFinal(s, final);
     },
     stop() {
-      unsubscribe?.();
-      loopController.abort();
+      s.unsubscribe?.();
+      s.loopController.abort();
     },
     get sent() {
-      return sent;
+      return s.sent;
     },
   };
 }

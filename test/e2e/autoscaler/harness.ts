@@ -41,6 +41,8 @@ export interface TestFleetOptions {
   autoscaler?: Partial<AutoscalerConfigInput>;
   /** Extra `plugin_config` keys. */
   local?: Record<string, unknown>;
+  /** Another provider than `local`, with its whole `plugin_config` (machines still on `group`'s subnet). */
+  cloud?: { plugin: string; pluginConfig: Record<string, unknown> };
   dir?: string;
 }
 
@@ -92,8 +94,8 @@ export async function startTestFleet(o: TestFleetOptions): Promise<TestFleet> {
   const configPath = join(dir, 'config.toml');
   const statePath = defaultStatePath(configPath, o.group);
   const config = autoscalerConfigSchema.parse({
-    plugin: 'local',
-    plugin_config: localConfig(o.group, dir, o.local),
+    plugin: o.cloud?.plugin ?? 'local',
+    plugin_config: o.cloud?.pluginConfig ?? localConfig(o.group, dir, o.local),
     update_interval: '5s',
     update_interval_when_expecting: '1s',
     instance_ready_timeout: '90s',
@@ -168,7 +170,7 @@ export function namespaces(group: string): Promise<string[]> {
 
 /** Fails loudly when the tools the local provider needs are missing. */
 export function requireTools(): void {
-  for (const tool of ['ip', 'nsenter', 'dockerd', 'openssl']) {
+  for (const tool of ['ip', 'nsenter', 'dockerd', 'openssl', 'socat']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
     } catch {

@@ -3,9 +3,11 @@
  * `local` machine (its own network namespace and Docker Engine), so a cache saved by a job of
  * runner A on one machine and restored by a job of runner B on another can only have come through
  * the S3 server (a real process listening on the group's host address). `local` machines run their
- * Docker Engine without NAT (per-job networks have no route out), so these jobs use the machine's
- * own network (`network_mode = "host"`), which routes to the host address; machines on real clouds
- * reach their S3 server through the engine's NAT.
+ * Docker Engine without NAT: the jobs' per-job networks have no route to the host address, so every
+ * machine forwards the S3 server's port from its own address (`forward_host_ports`), and the jobs
+ * name the server `flotilla-cache`, which their `/etc/hosts` maps to the machine's address
+ * (`extra_hosts = ["flotilla-cache:host-gateway"]`). The pre-signed URLs keep that name, so their
+ * signed Host is what the server sees. Machines on real clouds reach their S3 server through NAT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -21,6 +23,7 @@ import {
   type S3ServerProcess,
 } from '../../helpers/s3-server.js';
 import type { ExecutorFactory } from '../../../src/executors/executor.js';
+import { freePort } from '../../helpers/free-port.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { dockerPayload, runDockerJob, VERSION } from '../docker/harness.js';
@@ -38,18 +41,24 @@ const BUCKET = 'fleet-cache';
 let t: TestFleet;
 let s3: S3ServerProcess;
 let factory: ExecutorFactory;
+let port: number;
 
 beforeAll(async () => {
   requireTools();
-  t = await startTestFleet({ group: GROUP, autoscaler: { max_use_count: 1, max_instances: 2 } });
+  port = await freePort();
+  t = await startTestFleet({
+    group: GROUP,
+    autoscaler: { max_use_count: 1, max_instances: 2 },
+    local: { forward_host_ports: [port] },
+  });
   // the fleet has created the group's bridge: its host address now exists
-  s3 = await startS3Server(hostAddress(GROUP), [BUCKET]);
+  s3 = await startS3Server(hostAddress(GROUP), [BUCKET], port);
   factory = createDockerAutoscalerExecutorFactory({
     scaler: t.fleet.scaler,
     docker: {
       pull_policy: 'if-not-present',
       helper_image: `${hostAddress(GROUP)}:5000/flotilla-helper:${VERSION}`,
-      network_mode: 'host',
+      extra_hosts: ['flotilla-cache:host-gateway'],
     },
     logger: silentLogger(),
     registry: new Registry(),
@@ -70,7 +79,7 @@ const cache: () => CacheConfig = () =>
     Type: 's3',
     Shared: true,
     s3: {
-      ServerAddress: s3.address,
+      ServerAddress: `flotilla-cache:${port}`,
       AccessKey: S3_ACCESS_KEY,
       SecretKey: S3_SECRET_KEY,
       BucketName: BUCKET,
@@ -96,20 +105,32 @@ const machineOf = (log: string): string => /Running on machine (\S+)/.exec(log)?
 
 describe('docker-autoscaler: the S3 cache across machines and runners', () => {
   it('restores on a second machine, for a second runner, the cache a job saved on the first', async () => {
+    const [s3Host] = s3.address.split(':');
     const save = await runDockerJob(
       factory,
-      payload(['mkdir -p vendor', 'echo "saved on $(hostname)" > vendor/dep.txt'], 'push'),
+      payload(
+        [
+          'mkdir -p vendor',
+          'echo "saved on $(hostname)" > vendor/dep.txt',
+          'grep flotilla-cache /etc/hosts',
+          // the job's own network has no route to the host address: only the machine's forwarder
+          `nc -z -w 3 ${s3Host} ${port} && echo "direct: reached" || echo "direct: no route"`,
+        ],
+        'push',
+      ),
       { runner: { shortToken: 'fleetAAA', cache: cache() } },
     );
     expect(save.outcome.state, save.log).toBe('success');
     expect(save.log).toContain('on the cache server');
+    expect(save.log).toMatch(/\n10\.231\.\d+\.\d+\s+flotilla-cache\n/);
+    expect(save.log).toContain('direct: no route');
 
     const restore = await runDockerJob(factory, payload(['cat vendor/dep.txt'], 'pull'), {
       runner: { shortToken: 'fleetBBB', cache: cache() },
     });
     expect(restore.outcome.state, restore.log).toBe('success');
     expect(restore.log).toContain(
-      `Downloading cache from http://${s3.address}/${BUCKET}/project/4242/fleet-deps`,
+      `Downloading cache from http://flotilla-cache:${port}/${BUCKET}/project/4242/fleet-deps`,
     );
     expect(restore.log).toMatch(/\nsaved on \S+\n/);
     expect(machineOf(save.log)).toMatch(/^flotilla-e2es3-\d+$/);

@@ -51,6 +51,12 @@ export interface Ec2Emulator {
   instances(): EmuEc2Instance[];
   /** Every instance ever launched, terminated ones included. */
   all(): EmuEc2Instance[];
+  /**
+   * The cloud interrupts a spot instance, as EC2 does when it takes the capacity back: `stopped`
+   * (interruption behaviour stop: the instance stays, stopped, until terminated) or `terminated`.
+   * Its machine is gone either way.
+   */
+  interrupt(instanceId: string, to: 'stopped' | 'terminated'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,12 @@ const SUBNET = 'subnet-0f1e2d3c4b5a69788';
 export async function startEc2Emulator(o: {
   dir: string;
   host: MachineHost;
+  /**
+   * Which of an instance's addresses is the machine's, the one the manager reaches: `private` (the
+   * manager in the VPC; the public address is a TEST-NET one nothing answers on), or `public` (the
+   * manager outside; the private address is a VPC one it cannot reach). Default `private`.
+   */
+  reachable?: 'private' | 'public';
   /** The most instances per DescribeInstances page, whatever MaxResults asks (to exercise NextToken). */
   pageSize?: number;
 }): Promise<Ec2Emulator> {
@@ -96,11 +108,16 @@ export async function startEc2Emulator(o: {
   const { track, settle } = background();
   const fail = (code: string, message: string): EmuAnswer => ec2Error(errorStatus(code), code, message);
   const live = (): EmuEc2Instance[] => [...instances.values()].filter((i) => i.state !== 'terminated');
+  let addressSeq = 0;
 
   async function boot(i: EmuEc2Instance, engine: boolean): Promise<void> {
     try {
-      const m = await o.host.boot({ engine });
-      Object.assign(i, { handle: m.handle, address: m.address });
+      const userData = i.userData ? Buffer.from(i.userData, 'base64').toString('utf8') : undefined;
+      const m = await o.host.boot({ engine, userData });
+      const other = (++addressSeq % 250) + 2;
+      const [privateIp, publicIp] =
+        o.reachable === 'public' ? [`172.31.77.${other}`, m.address] : [m.address, `203.0.113.${other}`];
+      Object.assign(i, { handle: m.handle, address: m.address, privateIp, publicIp });
       if (i.state === 'pending') i.state = 'running';
       else await shutDown(i);
     } catch {
@@ -188,6 +205,8 @@ export async function startEc2Emulator(o: {
         clientToken: token,
         address: '',
         handle: '',
+        privateIp: '',
+        publicIp: '',
         launchIndex: n,
         securityGroups: [],
         imageId: '',
@@ -284,6 +303,16 @@ export async function startEc2Emulator(o: {
     calls,
     instances: live,
     all: () => [...instances.values()],
+    async interrupt(instanceId, to) {
+      const i = instances.get(instanceId);
+      if (!i || i.state !== 'running') throw new Error(`instance ${instanceId} is not running`);
+      const code = to === 'stopped' ? 'Server.SpotInstanceShutdown' : 'Server.SpotInstanceTermination';
+      i.stateReason = { code, message: `${code}: Spot instance interrupted because of capacity` };
+      i.reason = 'Server.SpotInstanceInterruption';
+      i.state = to === 'stopped' ? 'stopping' : 'shutting-down';
+      await o.host.destroy(i.handle).catch(() => undefined);
+      i.state = to;
+    },
     async close() {
       await settle();
       await server.close();

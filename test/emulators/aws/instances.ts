@@ -27,10 +27,18 @@ export interface EmuEc2Instance {
   /** The machine's address ('' until it booted) and the host's handle of it. */
   address: string;
   handle: string;
+  /**
+   * The instance's private and public IPv4 addresses ('' until it booted), as EC2 gives both: one is
+   * the machine's address, the other one nothing answers on (see the emulator's `reachable`).
+   */
+  privateIp: string;
+  publicIp: string;
+  /** Why the instance changed state (EC2's `stateReason`), e.g. a spot interruption. */
+  stateReason?: { code: string; message: string };
 }
 
 export function instanceItem(i: EmuEc2Instance): XmlEl[] {
-  const ip = i.address || undefined;
+  const ip = i.privateIp || undefined;
   return [
     el('instanceId', i.id),
     el('imageId', i.imageId),
@@ -46,7 +54,7 @@ export function instanceItem(i: EmuEc2Instance): XmlEl[] {
     el('subnetId', i.subnetId),
     el('vpcId', 'vpc-0123456789abcdef0'),
     el('privateIpAddress', ip),
-    el('ipAddress', ip),
+    el('ipAddress', i.publicIp || undefined),
     set(
       'groupSet',
       i.securityGroups.map((g) => [el('groupId', g), el('groupName', g)]),
@@ -61,6 +69,9 @@ export function instanceItem(i: EmuEc2Instance): XmlEl[] {
       Object.entries(i.tags).map(([k, v]) => [el('key', k), el('value', v)]),
     ),
     el('hypervisor', 'xen'),
+    ...(i.stateReason
+      ? [el('stateReason', [el('code', i.stateReason.code), el('message', i.stateReason.message)])]
+      : []),
   ];
 }
 

@@ -131,9 +131,9 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
     a.completed_at = new Date().toISOString();
   };
 
-  async function boot(d: EmuDroplet, a: EmuAction, engine: boolean): Promise<void> {
+  async function boot(d: EmuDroplet, a: EmuAction, engine: boolean, userData?: string): Promise<void> {
     try {
-      const m = await o.host.boot({ engine });
+      const m = await o.host.boot({ engine, userData });
       d.handle = m.handle;
       d.address = m.address;
       d.status = 'active';
@@ -178,7 +178,7 @@ export async function startDoEmulator(o: { host: MachineHost; pageSize?: number 
     const a = newAction(d, 'create');
     const engine = faults.neverBoot > 0 ? (faults.neverBoot--, false) : true;
     if (faults.stuckNew > 0) faults.stuckNew--;
-    else track(boot(d, a, engine));
+    else track(boot(d, a, engine, typeof b.user_data === 'string' ? b.user_data : undefined));
     if (faults.loseCreateAnswers > 0) {
       faults.loseCreateAnswers--;
       return { status: 0 };

@@ -148,9 +148,9 @@ export async function startGceEmulator(o: {
     }
   }
 
-  async function boot(i: EmuInstance, op: EmuOperation, engine: boolean): Promise<void> {
+  async function boot(i: EmuInstance, op: EmuOperation, engine: boolean, userData?: string): Promise<void> {
     try {
-      const m = await o.host.boot({ engine });
+      const m = await o.host.boot({ engine, userData });
       i.handle = m.handle;
       i.networkIP = m.address;
       i.status = 'STAGING';
@@ -161,6 +161,12 @@ export async function startGceEmulator(o: {
       instances.delete(key(i.zone, i.name));
       finish(op, { code: 'RESOURCE_OPERATION_RATE_EXCEEDED', message: String(err), http: 400 });
     }
+  }
+
+  /** The `startup-script` of an insert body's metadata: what the image runs at boot. */
+  function startupScript(body: Record<string, unknown>): string | undefined {
+    const items = (body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items;
+    return items?.find((item) => item.key === 'startup-script')?.value;
   }
 
   function insert(r: EmuRequest, zone: string): EmuAnswer {
@@ -212,7 +218,7 @@ export async function startGceEmulator(o: {
     };
     instances.set(key(zone, name), i);
     const engine = faults.neverBoot > 0 ? (faults.neverBoot--, false) : true;
-    track(boot(i, op, engine));
+    track(boot(i, op, engine, startupScript(body)));
     if (faults.loseInsertAnswers > 0) {
       faults.loseInsertAnswers--;
       return { status: 0 };

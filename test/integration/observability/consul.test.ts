@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { validateConfig } from '../../../src/config/load.js';
+import { validateConfig } from '../../../src/runner/config/load.js';
 import { createShellExecutorFactory } from '../../../src/executors/shell/shell-executor.js';
 import { createConsulRegistrar } from '../../../src/observability/consul.js';
 import type { TargetGroup } from '../../../src/observability/http-sd.js';

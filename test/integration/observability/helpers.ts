@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Registry } from 'prom-client';
 
-import { validateConfig } from '../../../src/config/load.js';
+import { validateConfig } from '../../../src/runner/config/load.js';
 import { createShellExecutorFactory } from '../../../src/executors/shell/shell-executor.js';
 import { createRunnerManager, type RunnerManager } from '../../../src/runner/manager.js';
 import { systemClock } from '../../../src/shared/clock.js';

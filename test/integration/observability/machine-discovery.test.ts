@@ -18,7 +18,7 @@ import { parse, stringify } from 'yaml';
 
 import { listNamespaces } from '../../../src/autoscaler/providers/local/netns.js';
 import { createConfiguredManager, type RunnerExecutors } from '../../../src/cli/executors.js';
-import { loadConfigFile } from '../../../src/config/load.js';
+import { loadConfigFile } from '../../../src/runner/config/load.js';
 import type { RunnerManager } from '../../../src/runner/manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { destroyGroup, RUN_DIR, subnetFor } from '../../e2e/autoscaler/harness.js';

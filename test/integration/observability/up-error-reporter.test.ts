@@ -63,7 +63,7 @@ describe('flotilla up reports errors of both parts to sentry_dsn', () => {
     await writeFile(
       running.configPath,
       `sentry_dsn = "${dsn}"\n${text}\n[[runners]]\n  name = "late"\n  url = "${running.coordinator.url}"\n` +
-        `  token = "${token}x"\n  executor = "docker-autoscaler"\n  [runners.autoscaler]\n    plugin = "fake"\n`,
+        `  token = "${token}x"\n  executor = "docker-autoscaler"\n  [runners.autoscaler]\n    plugin = "local"\n`,
     );
     expect(await running.manager.reload()).toBe(true);
     const event = await until('the runner error to arrive', async () => {

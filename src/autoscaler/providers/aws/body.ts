@@ -16,6 +16,8 @@ export interface LaunchOf {
   spot: boolean;
   /** The on-demand launch after spot capacity was refused (its own ClientToken). */
   fallback?: boolean;
+  /** The user data as plain text (`user_data`, with the engine's TLS boot lines when `tls`). */
+  userData?: string | undefined;
 }
 
 /** The instance's tags: its name, group, runner, the managed mark, then `tags`. PURE. */
@@ -65,7 +67,7 @@ export function runInstancesInput(config: AwsProviderConfig, l: LaunchOf): RunIn
     ...(config.security_group_ids.length > 0 ? { SecurityGroupIds: config.security_group_ids } : {}),
     ...(config.key_name ? { KeyName: config.key_name } : {}),
     ...(profile ? { IamInstanceProfile: profile } : {}),
-    ...(config.user_data ? { UserData: Buffer.from(config.user_data, 'utf8').toString('base64') } : {}),
+    ...(l.userData ? { UserData: Buffer.from(l.userData, 'utf8').toString('base64') } : {}),
     ...(l.spot
       ? {
           InstanceMarketOptions: {

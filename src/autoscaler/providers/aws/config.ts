@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { engineConfigKeys } from '../engine-config.js';
+import { checkEngineSettings } from '../machine-engine.js';
 
 export const awsProviderConfigSchema = z
   .object({
@@ -125,5 +126,6 @@ export function parseAwsConfig(raw: unknown): AwsProviderConfig {
     throw new Error(
       'aws: set a launch template (launch_template_id or _name), or image_id and instance_type',
     );
+  checkEngineSettings('aws', config, 'user_data', config.user_data);
   return config;
 }

@@ -5,7 +5,7 @@
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 
-import { pingEngine } from '../local/engine-ping.js';
+import { machineEngineAnswers } from '../machine-engine.js';
 import type { InstanceReport } from '../provider.js';
 import type { Ec2Api } from './api.js';
 import { GROUP_TAG } from './body.js';
@@ -75,8 +75,7 @@ export function createAwsInventory(o: {
       if (st === 'pending') return { ...base, state: 'creating' };
       if (st !== 'running') return { ...base, state: 'timeout' };
       const a = instanceAddress(i, config.use_private_ip);
-      if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
-        return { ...base, state: 'running' };
+      if (a && (await machineEngineAnswers(a, config))) return { ...base, state: 'running' };
       const age = base.createdAt ? (o.now().getTime() - base.createdAt.getTime()) / 1000 : Infinity;
       return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
     },

@@ -30,20 +30,21 @@ let host: MachineHost;
 const clock: SkippingClock = skippingClock();
 let provider: InstanceGroup;
 
-async function newProvider(extra: Record<string, unknown> = {}): Promise<InstanceGroup> {
+async function newProvider(extra: Record<string, unknown> = {}, on?: Ec2Emulator): Promise<InstanceGroup> {
+  const e = on ?? emu;
   const config = parseAwsConfig({
     region: 'us-east-1',
     name: 'unit',
     image_id: 'ami-0123456789abcdef0',
     instance_type: 't3.medium',
-    subnet_id: emu.subnetId,
+    subnet_id: e.subnetId,
     security_group_ids: ['sg-0123456789abcdef0'],
     key_name: 'ci',
     user_data: '#!/bin/sh\nsystemctl start docker\n',
     tags: { team: 'ci' },
-    profile: emu.profile,
-    credentials_file: emu.credentialsFile,
-    endpoint: emu.endpoint,
+    profile: e.profile,
+    credentials_file: e.credentialsFile,
+    endpoint: e.endpoint,
     docker_port: PORT,
     boot_timeout: 60,
     request_timeout: 2,
@@ -298,6 +299,65 @@ describe('aws provider against the EC2 Query API emulator', () => {
     expect(report.orphans.removed).toEqual([orphan]);
     await until('the orphan terminated', async () => !emu.instances().some((i) => i.tags.Name === orphan));
     expect(emu.instances().some((i) => i.tags.Name === kept)).toBe(true);
+  });
+
+  it('connects to the private IP by default, though the instance has a public one too', async () => {
+    const [id = ''] = await provider.increase(1);
+    await running(provider, 1);
+    const [i] = emu.instances();
+    expect(i?.privateIp).toMatch(/^127\.0\.79\.\d+$/);
+    expect(i?.publicIp).toMatch(/^203\.0\.113\.\d+$/);
+    expect((await provider.connectInfo(id)).dockerHost).toBe(`tcp://${i?.privateIp}:${PORT}`);
+  });
+
+  it('with use_private_ip = false connects to the public IP; a manager taking the private one never reaches the instance', async () => {
+    const publicHost = pingMachineHost({ block: 78, port: PORT });
+    const outside = await startEc2Emulator({
+      dir: mkdtempSync(join(dir, 'public-')),
+      host: publicHost,
+      reachable: 'public',
+    });
+    try {
+      const p = await newProvider({ use_private_ip: false }, outside);
+      const [id = ''] = await p.increase(1);
+      await running(p, 1);
+      const [i] = outside.instances();
+      expect(i?.publicIp).toMatch(/^127\.0\.78\.\d+$/);
+      expect(i?.privateIp).toMatch(/^172\.31\.\d+\.\d+$/);
+      const info = await p.connectInfo(id);
+      expect(info.dockerHost).toBe(`tcp://${i?.publicIp}:${PORT}`);
+      expect(info.internalAddr).toBe(i?.publicIp);
+      await p.heartbeat?.(id);
+      const inside = await newProvider({}, outside);
+      const seen = await listed(inside);
+      expect(seen.map((r) => r.id)).toEqual([id]);
+      expect(seen[0]?.state).not.toBe('running'); // creating until boot_timeout, then timeout
+      expect((await inside.connectInfo(id)).dockerHost).toBe(`tcp://${i?.privateIp}:${PORT}`);
+      await expect(inside.heartbeat?.(id)).rejects.toThrow(`instance ${id} does not answer`);
+      expect(await p.decrease([id])).toEqual([id]);
+      await until('terminated', async () => outside.instances().length === 0);
+    } finally {
+      await outside.close();
+      await publicHost.close();
+    }
+  });
+
+  it('reports a spot instance the cloud stopped as timeout and terminates it on decrease; one it terminated is no longer listed', async () => {
+    const spot = await newProvider({ spot: true });
+    const ids = await spot.increase(2);
+    await running(spot, 2);
+    const [stopped, terminated] = emu.instances();
+    expect(stopped?.lifecycle).toBe('spot');
+    await emu.interrupt(stopped?.id ?? '', 'stopped');
+    await emu.interrupt(terminated?.id ?? '', 'terminated');
+    const name = (i: typeof stopped): string => i?.tags.Name ?? '';
+    // the stopped one still exists at the cloud (and costs its volume): reported dead, so removed
+    expect(await listed(spot)).toEqual([expect.objectContaining({ id: name(stopped), state: 'timeout' })]);
+    expect(ids).toContain(name(terminated));
+    expect(await spot.decrease([name(stopped)])).toEqual([name(stopped)]);
+    await until('the stopped instance terminated', async () => emu.instances().length === 0);
+    expect(emu.all().find((i) => i.id === stopped?.id)?.state).toBe('terminated');
+    expect(await listed(spot)).toEqual([]);
   });
 });
 

@@ -20,7 +20,7 @@ import {
   throwIfNoneCreated,
   usedBeforeInit,
 } from '../batch.js';
-import { engineConnectInfo, requireEngine } from '../machine-engine.js';
+import { engineConnectInfo, machineUserData, prepareEngineTls, requireEngine } from '../machine-engine.js';
 import {
   providerErrorKind,
   type ConnectInfo,
@@ -29,10 +29,14 @@ import {
 } from '../provider.js';
 import { createEc2Api, ec2Code, SPOT_REFUSALS, type Ec2Api } from './api.js';
 import { runInstancesInput, type LaunchOf } from './body.js';
-import { parseAwsConfig, type AwsProviderConfig } from './config.js';
+import { awsProviderConfigSchema, parseAwsConfig, type AwsProviderConfig } from './config.js';
 import { createAwsInventory } from './inventory.js';
 
 export { instanceAddress, machineName } from './inventory.js';
+
+/** Prints the instance's public IPv4 address from the instance metadata service (IMDSv2). */
+export const AWS_PUBLIC_IP =
+  'T=$(curl -sf -m 2 -X PUT -H \'X-aws-ec2-metadata-token-ttl-seconds: 60\' http://169.254.169.254/latest/api/token) && curl -sf -m 2 -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/public-ipv4';
 
 export interface AwsProviderOptions {
   config: AwsProviderConfig;
@@ -67,8 +71,10 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
   /** Creates one instance; resolves its name, also when the answer was lost (the listing will tell). */
   async function createOne(): Promise<string> {
     const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
+    const publicIp = config.use_private_ip ? undefined : AWS_PUBLIC_IP;
+    const userData = await machineUserData(config, name, config.user_data, publicIp);
     try {
-      inv.remember(await launch(client(), config, { name, group, runnerName }, logger));
+      inv.remember(await launch(client(), config, { name, group, runnerName, userData }, logger));
       return name;
     } catch (err) {
       const status = (err as { status?: number }).status ?? 0;
@@ -101,6 +107,7 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
       logger = deps.logger.child({ provider: 'aws', group });
       now = () => deps.clock.now();
       api = createEc2Api(config, deps.clock);
+      await prepareEngineTls(config);
       return { id: `aws/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -127,6 +134,11 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
 
 export const awsProviderFactory = {
   name: 'aws',
+  configDocs: {
+    schema: awsProviderConfigSchema,
+    intro:
+      'Amazon EC2. Set a launch template, or `image_id` and `instance_type`. See `docs/providers/aws.md` (IAM permissions, credential chain, user data, a complete config).',
+  },
   parseConfig: (raw, context) => ({ config: parseAwsConfig(raw), runnerName: context.runnerName }),
   create: (options) => createAwsProvider(options),
 } satisfies ProviderFactory<AwsProviderOptions>;

@@ -5,6 +5,7 @@ export function dropletBody(
   config: DigitaloceanProviderConfig,
   name: string,
   group: string,
+  userData: string | undefined = config.user_data,
 ): Record<string, unknown> {
   return {
     name,
@@ -16,7 +17,7 @@ export function dropletBody(
     ipv6: false,
     monitoring: config.monitoring,
     tags: [...new Set([groupTag(group), 'flotilla-managed', ...config.tags])],
-    ...(config.user_data ? { user_data: config.user_data } : {}),
+    ...(userData ? { user_data: userData } : {}),
     ...(config.vpc_uuid ? { vpc_uuid: config.vpc_uuid } : {}),
   };
 }

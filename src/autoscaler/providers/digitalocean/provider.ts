@@ -7,10 +7,16 @@
 import { randomBytes } from 'node:crypto';
 
 import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
-import { engineConnectInfo, requireEngine } from '../machine-engine.js';
+import {
+  checkEngineSettings,
+  engineConnectInfo,
+  machineEngineAnswers,
+  machineUserData,
+  prepareEngineTls,
+  requireEngine,
+} from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
-import { pingEngine } from '../local/engine-ping.js';
 import {
   providerErrorKind,
   type ConnectInfo,
@@ -50,8 +56,7 @@ async function dropletReport(
   if (deleting) return { ...base, state: 'deleting' };
   if (d.status !== 'new' && d.status !== 'active') return { ...base, state: 'timeout' };
   const a = d.status === 'active' ? dropletAddress(d, config.use_private_ip) : null;
-  if (a && (await pingEngine(a, config.docker_port, config.docker_tls_cert_path ?? null)))
-    return { ...base, state: 'running' };
+  if (a && (await machineEngineAnswers(a, config))) return { ...base, state: 'running' };
   // still `new`, or active without an engine yet: creating until boot_timeout
   const age = (now().getTime() - createdAt.getTime()) / 1000;
   return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
@@ -115,8 +120,10 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
   /** Creates one droplet; resolves its name, also when the answer was lost (the listing will tell). */
   async function createOne(): Promise<string> {
     const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
+    // a droplet's public and private IPv4 addresses are on its interfaces: no metadata lookup
+    const userData = await machineUserData(config, name, config.user_data);
     try {
-      const d = await client().create(dropletBody(config, name, group));
+      const d = await client().create(dropletBody(config, name, group, userData));
       remember(name, d.id);
       return name;
     } catch (err) {
@@ -148,6 +155,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
       logger = deps.logger.child({ provider: 'digitalocean', group });
       now = () => deps.clock.now();
       api = await createDigitaloceanApi(config, deps.clock);
+      await prepareEngineTls(config);
       return { id: `digitalocean/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -176,9 +184,15 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
 
 export const digitaloceanProviderFactory = {
   name: 'digitalocean',
-  parseConfig: (raw, context) => ({
-    config: digitaloceanProviderConfigSchema.parse(raw ?? {}),
-    runnerName: context.runnerName,
-  }),
+  configDocs: {
+    schema: digitaloceanProviderConfigSchema,
+    intro:
+      'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
+  },
+  parseConfig: (raw, context) => {
+    const config = digitaloceanProviderConfigSchema.parse(raw ?? {});
+    checkEngineSettings('digitalocean', config, 'user_data', config.user_data);
+    return { config, runnerName: context.runnerName };
+  },
   create: (options) => createDigitaloceanProvider(options),
 } satisfies ProviderFactory<DigitaloceanProviderOptions>;

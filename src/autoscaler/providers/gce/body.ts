@@ -5,10 +5,12 @@ export interface InstanceNaming {
   name: string;
   zone: string;
   group: string;
+  /** The instance's metadata (`metadata`, its startup script with the engine's TLS boot lines when `tls`). */
+  metadata?: Record<string, string>;
 }
 
-function metadataItems(config: GceProviderConfig): { items: { key: string; value: string }[] } {
-  return { items: Object.entries(config.metadata).map(([key, value]) => ({ key, value })) };
+function metadataItems(metadata: Record<string, string>): { items: { key: string; value: string }[] } {
+  return { items: Object.entries(metadata).map(([key, value]) => ({ key, value })) };
 }
 
 /** The labels every instance carries: the group (what listing and reconciling filter on) first. */
@@ -19,7 +21,8 @@ export function instanceLabels(config: GceProviderConfig, group: string): Record
 export function instanceBody(config: GceProviderConfig, n: InstanceNaming): Record<string, unknown> {
   const labels = instanceLabels(config, n.group);
   const overrides: Record<string, unknown> = { name: n.name, labels };
-  if (Object.keys(config.metadata).length > 0) overrides.metadata = metadataItems(config);
+  const metadata = n.metadata ?? config.metadata;
+  if (Object.keys(metadata).length > 0) overrides.metadata = metadataItems(metadata);
   if (config.instance_template) return overrides;
   return {
     ...overrides,

@@ -8,10 +8,16 @@
 import { randomBytes } from 'node:crypto';
 
 import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
-import { engineConnectInfo, requireEngine } from '../machine-engine.js';
+import {
+  checkEngineSettings,
+  engineConnectInfo,
+  machineEngineAnswers,
+  machineUserData,
+  prepareEngineTls,
+  requireEngine,
+} from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
-import { pingEngine } from '../local/engine-ping.js';
 import {
   ProviderError,
   providerErrorKind,
@@ -24,6 +30,17 @@ import {
 import { createGceApi, operationErrorKind, type GceApi, type GceInstance } from './api.js';
 import { gceGroup, gceProviderConfigSchema, projectResource, type GceProviderConfig } from './config.js';
 import { instanceBody } from './body.js';
+
+/** Prints the instance's external IPv4 address from the metadata server. */
+export const GCE_PUBLIC_IP =
+  "curl -sf -m 2 -H 'Metadata-Flavor: Google' http://169.254.169.254/computeMetadata/v1/instance/network-interfaces/0/access-configs/0/external-ip";
+
+/** The instance's metadata: `metadata`, its startup script with the engine's TLS boot lines when `tls`. */
+async function instanceMetadata(config: GceProviderConfig, name: string): Promise<Record<string, string>> {
+  const publicIp = config.use_internal_ip ? undefined : GCE_PUBLIC_IP;
+  const script = await machineUserData(config, name, config.metadata['startup-script'], publicIp);
+  return script ? { ...config.metadata, 'startup-script': script } : config.metadata;
+}
 
 export interface GceProviderOptions {
   config: GceProviderConfig;
@@ -56,8 +73,7 @@ async function instanceReport(
   if (i.status === 'PROVISIONING' || i.status === 'STAGING') return { ...base, state: 'creating' };
   if (i.status !== 'RUNNING') return { ...base, state: 'timeout' };
   const address = instanceAddress(i, config.use_internal_ip);
-  if (address && (await pingEngine(address, config.docker_port, config.docker_tls_cert_path ?? null)))
-    return { ...base, state: 'running' };
+  if (address && (await machineEngineAnswers(address, config))) return { ...base, state: 'running' };
   const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
   const st: InstanceState = age < config.boot_timeout ? 'creating' : 'timeout';
   return { ...base, state: st };
@@ -150,7 +166,7 @@ function instanceIndex(config: GceProviderConfig, group: string, client: () => G
 async function insertIn(
   api: GceApi,
   config: GceProviderConfig,
-  i: { name: string; zone: string; group: string },
+  i: { name: string; zone: string; group: string; metadata: Record<string, string> },
 ): Promise<void> {
   const template = config.instance_template
     ? projectResource(config.project, config.instance_template)
@@ -201,10 +217,11 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   async function createOne(): Promise<string> {
     const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
     let last: unknown = null;
+    const metadata = await instanceMetadata(config, name);
     for (const zone of zones.order()) {
       try {
         zoneOf.set(name, zone);
-        await insertIn(client(), config, { name, zone, group });
+        await insertIn(client(), config, { name, zone, group, metadata });
         zones.succeeded(zone);
         return name;
       } catch (err) {
@@ -237,6 +254,7 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
       logger = deps.logger.child({ provider: 'gce', group });
       now = () => deps.clock.now();
       api = await createGceApi(config, deps.clock);
+      await prepareEngineTls(config);
       return { id: `gce/${config.project}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -270,9 +288,15 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
 
 export const gceProviderFactory = {
   name: 'gce',
-  parseConfig: (raw, context) => ({
-    config: gceProviderConfigSchema.parse(raw ?? {}),
-    runnerName: context.runnerName,
-  }),
+  configDocs: {
+    schema: gceProviderConfigSchema,
+    intro:
+      'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
+  },
+  parseConfig: (raw, context) => {
+    const config = gceProviderConfigSchema.parse(raw ?? {});
+    checkEngineSettings('gce', config, 'metadata.startup-script', config.metadata['startup-script']);
+    return { config, runnerName: context.runnerName };
+  },
   create: (options) => createGceProvider(options),
 } satisfies ProviderFactory<GceProviderOptions>;

@@ -4,17 +4,17 @@
  * address as subject alternative name. Made with openssl.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
+export async function openssl(cwd: string, ...args: string[]): Promise<void> {
   await run('openssl', args, { cwd, timeout: 60_000 });
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
     () => false,
@@ -54,6 +54,7 @@ async function signed(dir: string, name: string, subject: string, ext: string, c
     '-out',
     `${name}-cert.pem`,
   );
+  await chmod(join(dir, `${name}-key.pem`), 0o600);
 }
 
 /** The group's CA and client certificate (made once); returns the client folder. */
@@ -76,9 +77,11 @@ export async function ensureGroupCerts(dir: string): Promise<string> {
     '-out',
     'ca.pem',
   );
+  await chmod(join(dir, 'ca-key.pem'), 0o600);
   await signed(dir, 'client', '/CN=flotilla-manager', 'extendedKeyUsage=clientAuth\n', dir);
   await run('cp', [join(dir, 'client-cert.pem'), join(dir, 'cert.pem')]);
   await run('cp', [join(dir, 'client-key.pem'), join(dir, 'key.pem')]);
+  await chmod(join(dir, 'key.pem'), 0o600);
   return dir;
 }
 

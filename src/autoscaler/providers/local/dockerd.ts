@@ -52,6 +52,8 @@ export function dockerdArgs(spec: DockerdSpec): string[] {
     // job's network. The coordinator is forwarded per job instead (see the readme).
     '--ip-forward=false',
     '--bridge=none',
+    // `host-gateway` (extra_hosts) is the machine's own address, which job networks reach
+    `--host-gateway-ip=${spec.address}`,
     `--storage-driver=${spec.storageDriver}`,
   ];
   for (const m of spec.registryMirrors) args.push('--registry-mirror', m);

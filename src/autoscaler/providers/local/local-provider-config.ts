@@ -37,6 +37,12 @@ export const localProviderConfigSchema = z
         "Registry mirrors of the machines' engines. A loopback mirror (http://127.0.0.1:PORT) is forwarded from the host side of the subnet, so machines reach it.",
       ),
     insecure_registries: z.array(z.string()).default([]).describe('Extra insecure registries (host:port).'),
+    forward_host_ports: z
+      .array(z.number().int().min(1).max(65535))
+      .default([])
+      .describe(
+        "Ports of the subnet's host side (.1) that jobs on the machines' per-job networks reach at the machine's own address (a `socat` per port in every machine), e.g. the S3 cache server's; jobs name it with `extra_hosts = [\"NAME:host-gateway\"]` (see the provider's readme).",
+      ),
     storage_driver: z.string().default('vfs').describe("The engines' storage driver."),
     state_dir: z
       .string()

@@ -38,6 +38,7 @@ import {
   stopNodeExporter,
 } from './node-exporter.js';
 import { startForwarder, type Forwarder } from './registry-forwarder.js';
+import { startHostPortForwarders } from './host-port-forwarder.js';
 
 export interface LocalProviderOptions {
   config: LocalProviderConfig;
@@ -83,6 +84,8 @@ async function createMachine(
     });
     if (config.node_exporter)
       await startNodeExporter({ namespace: m.id, ...p, address: m.address, port: config.node_exporter_port });
+    const forwarded = { namespace: m.id, dir: p.dir, address: m.address, hostAddress: layout.hostAddress };
+    await startHostPortForwarders(forwarded, config.forward_host_ports);
     await writeFile(
       join(p.dir, 'machine.json'),
       JSON.stringify({ id: m.id, address: m.address, createdAt: new Date() }),
@@ -270,6 +273,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
 
 export const localProviderFactory = {
   name: 'local',
+  configDocs: { schema: localProviderConfigSchema, intro: 'See `src/autoscaler/providers/local/readme.md`.' },
   parseConfig: (raw, context) => ({
     config: localProviderConfigSchema.parse(raw ?? {}),
     runnerName: context.runnerName,

@@ -1,6 +1,9 @@
 /**
  * What differs between the two dialects, in one small interface, so every query module is written
- * once. Everything else (the queries themselves) is plain kysely and shared.
+ * once. Everything else (the queries themselves, in `tables/`) is plain kysely and shared. Each
+ * dialect's folder (`sqlite/`, `postgres/`) has its flavor and connection in `dialect.ts`, next to
+ * what only that dialect has (SQLite: group commit, statement cache, trace files; PostgreSQL: the
+ * LISTEN/NOTIFY queue bus).
  */
 import type { Expression, Kysely, SqlBool } from 'kysely';
 import type { Database } from './schema.js';

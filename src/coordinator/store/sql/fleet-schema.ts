@@ -1,4 +1,4 @@
-/** Kysely table types of the fleet reports and provider requests (see `fleet-records.ts`). */
+/** Kysely table types of the fleet reports and provider requests (see `store/port/runners.ts`). */
 import type { DbDate, DbJson } from './schema.js';
 
 export interface RunnerFleetReportsTable {

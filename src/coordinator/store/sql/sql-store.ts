@@ -1,6 +1,8 @@
 /**
  * The Store port over kysely, for SQLite and PostgreSQL alike. This class only wires the port's
- * methods to the per-area query modules; dialect differences live in `SqlFlavor`.
+ * methods to the per-table query modules (`tables/`); dialect differences live in `SqlFlavor`
+ * (`flavor.ts`), implemented with each dialect's connection in `sqlite/dialect.ts` and
+ * `postgres/dialect.ts`.
  */
 import type { Kysely } from 'kysely';
 import type { JobStatus, PipelineStatus } from '../../../api/job-status.js';
@@ -40,26 +42,26 @@ import type {
   UserRecord,
   VariableRecord,
 } from '../store.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../fleet-records.js';
-import * as artifacts from './artifacts.js';
-import { claimPendingJob } from './claim.js';
-import * as deployments from './deployments.js';
-import * as environments from './environments.js';
-import * as fleets from './fleets.js';
+import type { FleetReportRecord, ProviderWantRecord } from '../port/runners.js';
+import * as artifacts from './tables/artifacts.js';
+import { claimPendingJob } from './tables/claim.js';
+import * as deployments from './tables/deployments.js';
+import * as environments from './tables/environments.js';
+import * as fleets from './tables/fleets.js';
 import type { SqlContext, SqlFlavor } from './flavor.js';
-import * as jobs from './jobs.js';
-import * as pipelines from './pipelines.js';
-import * as projects from './projects.js';
-import * as runners from './runners.js';
+import * as jobs from './tables/jobs.js';
+import * as pipelines from './tables/pipelines.js';
+import * as projects from './tables/projects.js';
+import * as runners from './tables/runners.js';
 import type { Database } from './schema.js';
-import type { TraceData } from '../trace-data.js';
-import * as trace from './trace.js';
-import type { TraceFileStore } from './trace.js';
-import { JobLocks, type TraceFiles } from './trace-files.js';
-import * as users from './users.js';
-import * as variables from './variables.js';
+import type { TraceData } from '../port/traces.js';
+import * as trace from './tables/trace.js';
+import type { TraceFileStore } from './tables/trace.js';
+import { JobLocks, type TraceFiles } from './sqlite/trace-files.js';
+import * as users from './tables/users.js';
+import * as variables from './tables/variables.js';
 
-/** Makes committed writes durable in groups (SQLite WAL); see `group-commit.ts`. */
+/** Makes committed writes durable in groups (SQLite WAL); see `sqlite/group-commit.ts`. */
 export interface Durability {
   durable(): Promise<void>;
   close(): Promise<void>;

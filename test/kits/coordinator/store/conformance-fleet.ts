@@ -1,10 +1,10 @@
 /**
  * The Store contract for the runner managers' fleet reports and the provider pauses asked for
- * (`fleet-records.ts`). Run by every adapter next to `describeStoreConformance`.
+ * (`store/port/runners.ts`). Run by every adapter next to `describeStoreConformance`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FleetReportRecord } from '../../../../src/coordinator/store/fleet-records.js';
+import type { FleetReportRecord } from '../../../../src/coordinator/store/port/runners.js';
 import type { Store } from '../../../../src/coordinator/store/store.js';
 import { newRunner } from './conformance.js';
 

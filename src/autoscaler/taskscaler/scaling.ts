@@ -1,0 +1,133 @@
+/**
+ * Sizing the fleet: machines created for waiting jobs and the idle goal (gitlab-runner's policy, or
+ * the predictive forecast when higher), and removed when idle past idle_time, used up, or above the
+ * predicted demand.
+ */
+import { idleCandidates, snapshot, usedUp, type Machine } from '../machines.js';
+import { newMachine } from '../machines.js';
+import { activePolicy, idleTarget, instancesToRemove, machinesFor, slotsPerNewInstance } from '../policy.js';
+import { predictiveRemovals, surplusBooting } from '../predictive.js';
+import type { ScalerCore } from './core.js';
+import { remove } from './removal.js';
+
+/** The idle slots wanted now and why: gitlab-runner's policy, or the forecast when higher. */
+function idleGoal(c: ScalerCore, inUse: number): { slots: number; reason: string; detail?: object } {
+  const policy = activePolicy(c.o.policies(), c.o.clock.now());
+  const floor = idleTarget(policy, inUse);
+  const g = c.planner?.goal(c.now(), inUse);
+  if (g && g.slots > floor) return { slots: g.slots, reason: 'predicted_demand', detail: g.detail };
+  return { slots: floor, reason: 'idle_count' };
+}
+
+/** Counts and logs the machines created, by reason (waiting jobs, boot hedge, idle goal). */
+function created(
+  c: ScalerCore,
+  keys: string[],
+  plan: { n: number; forJobs: number; hedged: number; waiting: number },
+  goal: ReturnType<typeof idleGoal>,
+): void {
+  const { metrics, runner } = c.o;
+  metrics.operations.inc({ runner, operation: 'create', result: 'success' }, keys.length);
+  if (keys.length < plan.n)
+    metrics.operations.inc({ runner, operation: 'create', result: 'failure' }, plan.n - keys.length);
+  if (keys.length === 0) return;
+  const jobs = Math.min(keys.length, plan.forJobs);
+  const hedge = Math.min(keys.length - jobs, plan.hedged);
+  const byReason: [string, number][] = [
+    ['waiting_jobs', jobs],
+    ['boot_hedge', hedge],
+    [goal.reason, keys.length - jobs - hedge],
+  ];
+  for (const [reason, count] of byReason)
+    if (count > 0) metrics.decisions.inc({ runner, action: 'create', reason }, count);
+  c.log.info(
+    {
+      machines: keys,
+      wanted: plan.n,
+      waiting: plan.waiting,
+      idleGoal: goal.slots,
+      reasons: Object.fromEntries(byReason.filter(([, n]) => n > 0)),
+      ...(goal.detail ? { forecast: goal.detail } : {}),
+    },
+    'creating machines',
+  );
+  c.nextUpdateMs = Math.min(c.nextUpdateMs, c.now() + c.o.timing.updateExpectingMs);
+}
+
+export async function scaleUp(c: ScalerCore): Promise<void> {
+  const { limits } = c.o;
+  const hedgeBoots = c.planner?.settings.bootHedge ?? 0;
+  const s = snapshot(c.machines.values(), limits, c.waiters.length, 0);
+  const goal = idleGoal(c, s.inUse);
+  const n = machinesFor(s, goal.slots, limits, hedgeBoots);
+  if (n <= 0) return;
+  const forJobs = Math.min(n, machinesFor(s, 0, limits));
+  const hedged = Math.min(n, machinesFor(s, 0, limits, hedgeBoots)) - forJobs;
+  c.pending = n;
+  await c.persist();
+  const t = c.now();
+  let keys: string[] = [];
+  try {
+    keys = await c.o.provider.increase(n);
+  } catch (err) {
+    c.log.warn({ err }, 'machine creation failed');
+  }
+  c.pending = 0;
+  for (const key of keys) c.machines.set(key, newMachine(key, t));
+  created(c, keys, { n, forJobs, hedged, waiting: s.waiting }, goal);
+  c.dirty = true;
+}
+
+function removeIdle(c: ScalerCore, keys: Iterable<string>): void {
+  for (const key of keys) {
+    const m = c.machines.get(key);
+    if (!m) continue;
+    if (usedUp(m, c.o.limits)) remove(c, m, 'max_use_count reached', 'max_use_count');
+    else remove(c, m, 'idle past idle_time', 'idle_time');
+  }
+}
+
+export function scaleDown(c: ScalerCore): void {
+  const { limits } = c.o;
+  const policy = activePolicy(c.o.policies(), c.o.clock.now());
+  const s = snapshot(c.machines.values(), limits, c.waiters.length, 0);
+  const candidates = idleCandidates(c.machines.values(), limits);
+  const planner = c.planner;
+  if (!planner) return removeIdle(c, instancesToRemove(candidates, s, policy, c.now()));
+  let free = s.free;
+  for (const x of candidates.filter((y) => y.busy === 0 && y.usedUp)) {
+    const m = c.machines.get(x.key);
+    if (m) remove(c, m, 'max_use_count reached', 'max_use_count');
+    free -= x.free;
+  }
+  const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(c.now())) + s.waiting;
+  const quiet = s.waiting === 0 && c.now() - c.lastArrivalMs >= planner.bootMs();
+  if (planner.settings.cancelSurplusBoots && quiet) cancelSurplus(c, free, keep);
+  const removals = predictiveRemovals(
+    candidates.filter((x) => !x.usedUp),
+    free,
+    keep,
+    policy.idleTimeMs,
+    c.now(),
+    planner.demandLikely(),
+    planner.settings,
+  );
+  for (const r of removals) {
+    const m = c.machines.get(r.key);
+    if (m) remove(c, m, `idle above the predicted demand (keeping ${keep} free slots)`, r.reason);
+  }
+}
+
+/**
+ * Once no job waits and none arrived for one boot time (the burst is over), machines still
+ * booting beyond the kept slots go: running jobs freed the slots they were created for, or a
+ * boot hedge has served its jobs.
+ */
+function cancelSurplus(c: ScalerCore, free: number, keep: number): void {
+  const booting: Machine[] = [...c.machines.values()].filter((m) => m.state === 'creating');
+  const per = slotsPerNewInstance(c.o.limits);
+  for (const r of surplusBooting(booting, free + booting.length * per, keep, per)) {
+    const m = c.machines.get(r.key);
+    if (m) remove(c, m, `booting above the kept ${keep} free slots`, r.reason);
+  }
+}

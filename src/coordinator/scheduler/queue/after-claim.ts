@@ -1,0 +1,43 @@
+/**
+ * The pipeline's move after a claim, without listing its jobs. A job that starts moves no other
+ * job (transitions follow finished jobs) and frees no resource group, and a pipeline with a
+ * running job is `running` whatever its other jobs (see compositeStatus). So a claim of a job
+ * without an environment changes exactly one thing: a pipeline that was not `running` becomes
+ * `running`. That is one compare-and-set write on the status read after the claim. When the
+ * pipeline moved in between, the write does not apply: usually another claim of the same pipeline
+ * wrote `running` first (many jobs of a pipeline start at once), and then nothing is left to do;
+ * otherwise (a cancel, another coordinator) the pipeline is processed in full.
+ */
+import type { PipelineRecord } from '../../store/store.js';
+import type { SchedulerDeps } from '../deps.js';
+import { processPipeline } from '../pipelines/process-pipeline.js';
+
+/**
+ * Marks the pipeline `running` if it still has the status it was read with; returns the pipelines
+ * to process next (its parent, whose status follows it), or null when the write did not apply.
+ */
+export async function markRunningAfterClaim(
+  deps: SchedulerDeps,
+  pipeline: PipelineRecord,
+): Promise<number[] | null> {
+  const now = deps.clock.now();
+  const updated = await deps.store.updatePipeline(
+    pipeline.id,
+    { status: 'running', startedAt: pipeline.startedAt ?? now, finishedAt: null },
+    [pipeline.status],
+  );
+  if (!updated) return null;
+  deps.logger.info(
+    { pipelineId: pipeline.id, status: 'running', previous: pipeline.status },
+    'pipeline status changed',
+  );
+  return pipeline.parentPipelineId === null ? [] : [pipeline.parentPipelineId];
+}
+
+/** The pipelines to process after the claim's write (see above), reading the pipeline once more only when the write did not apply. */
+export async function afterClaim(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<number[]> {
+  const moved = await markRunningAfterClaim(deps, pipeline);
+  if (moved) return moved;
+  const current = await deps.store.getPipeline(pipeline.id);
+  return current?.status === 'running' ? [] : processPipeline(deps, pipeline.id);
+}

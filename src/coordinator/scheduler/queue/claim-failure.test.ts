@@ -1,0 +1,94 @@
+/**
+ * A job request whose answer fails after the claim's compare-and-set (a store read that timed out
+ * waiting for a pool connection under load) puts the job back to pending: the runner got an
+ * error, not the job. Before, such jobs stayed `running` with no runner until the watchdog (the
+ * PostgreSQL throughput bench at 1,000 clients stalled with most of its jobs in that state).
+ * Real in-memory SQLite store; only the failing call is injected.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  newJob,
+  newPipeline,
+  newProject,
+  newRunner,
+} from '../../../../test/kits/coordinator/store/conformance.js';
+import { systemClock } from '../../../shared/clock.js';
+import { silentLogger } from '../../../shared/logger.js';
+import { defaultCoordinatorConfig } from '../../config.js';
+import { createTestStore } from '../../store/create-store.js';
+import type { JobRecord, RunnerRecord, Store } from '../../store/store.js';
+import type { RepositoryReader } from '../repository.js';
+import { RunnerQueue } from './runner-queue.js';
+import { Scheduler } from '../scheduler.js';
+
+/** What node-postgres says when no pool connection came free in time. */
+const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
+
+let real: Store;
+let failing: Set<string>;
+let scheduler: Scheduler;
+
+beforeEach(async () => {
+  real = await createTestStore();
+  failing = new Set();
+  const store = new Proxy(real, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      const fn = (value as (...a: unknown[]) => unknown).bind(target);
+      if (typeof key !== 'string') return fn;
+      return (...args: unknown[]) => {
+        if (failing.delete(key)) return Promise.reject(new Error(POOL_TIMEOUT));
+        return fn(...args);
+      };
+    },
+  });
+  scheduler = new Scheduler({
+    store,
+    // The payload's commit details: none (the payload then leaves them out).
+    repos: { commitInfo: () => Promise.resolve(null) } as unknown as RepositoryReader,
+    queue: new RunnerQueue(),
+    clock: systemClock,
+    logger: silentLogger(),
+    config: defaultCoordinatorConfig({ externalUrl: 'http://127.0.0.1:1', artifactsDir: '/nonexistent' }),
+  });
+});
+
+afterEach(async () => {
+  await real.close();
+});
+
+async function onePendingJob(
+  pipelineStatus: 'pending' | 'running',
+): Promise<{ job: JobRecord; runner: RunnerRecord }> {
+  const project = await real.createProject(newProject());
+  const { jobs } = await real.createPipeline(newPipeline(project.id, { status: pipelineStatus }), [
+    newJob('build', { status: 'pending', stageIdx: 0, stage: 'build' }),
+  ]);
+  const runner = await real.createRunner(newRunner('hash-1'));
+  return { job: jobs[0] as JobRecord, runner };
+}
+
+describe('a job request that fails after its claim', () => {
+  it('puts the job back to pending when reading its pipeline fails', async () => {
+    const { job, runner } = await onePendingJob('running');
+    failing.add('getPipeline');
+    await expect(scheduler.claim(runner, 's_1')).rejects.toThrow(POOL_TIMEOUT);
+    const after = await real.getJob(job.id);
+    expect(after?.status).toBe('pending');
+    expect(after?.runnerId).toBeNull();
+    expect(after?.tokenHash).toBeNull();
+    const again = await scheduler.claim(runner, 's_1');
+    expect(again?.job.id).toBe(job.id);
+  });
+
+  it('puts the job back to pending when marking its pipeline running fails', async () => {
+    const { job, runner } = await onePendingJob('pending');
+    failing.add('updatePipeline');
+    await expect(scheduler.claim(runner, 's_1')).rejects.toThrow(POOL_TIMEOUT);
+    expect((await real.getJob(job.id))?.status).toBe('pending');
+    const again = await scheduler.claim(runner, 's_1');
+    expect(again?.job.id).toBe(job.id);
+    expect((await real.getPipeline(job.pipelineId))?.status).toBe('running');
+  });
+});

@@ -1,0 +1,156 @@
+/** Hands the oldest matching pending job to a runner: token, timeout, payload. */
+import type { PipelineStatus } from '../../../api/job-status.js';
+import type { JobPayload } from '../../../api/runner-api.js';
+import { hashToken, newToken } from '../../../shared/hash.js';
+import { JOB_TOKEN_PREFIX } from '../../../api/runner-api.js';
+import { firstFileOfZip, parseDotenv } from '../../artifacts/dotenv.js';
+import type { ArtifactRecord, JobRecord, PipelineRecord, RunnerRecord } from '../../store/store.js';
+import type { SchedulerDeps } from '../deps.js';
+import { requeueJob } from '../jobs/job-actions.js';
+import { buildPayload } from './payload.js';
+
+function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
+  const def = job.definition;
+  if (def.dependencies !== null) return def.dependencies;
+  if (def.needs !== null) return def.needs.filter((n) => n.artifacts).map((n) => n.job);
+  return all.filter((j) => j.stageIdx < job.stageIdx).map((j) => j.name);
+}
+
+/**
+ * True when the job downloads nothing: no need to list the pipeline's jobs for it. A job of the
+ * pipeline's first stage with jobs (`stageIdx` 0) has no earlier stage to take artifacts from.
+ */
+function takesNoDependencies(job: JobRecord): boolean {
+  const def = job.definition;
+  if (def.dependencies !== null) return def.dependencies.length === 0;
+  if (def.needs !== null) return !def.needs.some((n) => n.artifacts);
+  return job.stageIdx === 0;
+}
+
+async function dependenciesOf(deps: SchedulerDeps, job: JobRecord) {
+  if (takesNoDependencies(job)) return [];
+  const { items: all } = await deps.store.listJobs({ pipelineId: job.pipelineId });
+  const names = new Set(dependencyNames(job, all));
+  const chosen = all.filter(
+    (j) => j.id !== job.id && (names.has(j.name) || names.has(j.definition.baseName)),
+  );
+  return Promise.all(
+    chosen.map(async (dep) => {
+      const artifacts: ArtifactRecord[] = await deps.store.listArtifacts(dep.id);
+      return {
+        job: dep,
+        archive: artifacts.find((a) => a.fileType === 'archive') ?? null,
+        dotenv: await readDotenv(
+          deps,
+          artifacts.find((a) => a.fileType === 'dotenv'),
+        ),
+      };
+    }),
+  );
+}
+
+async function readDotenv(
+  deps: SchedulerDeps,
+  report: ArtifactRecord | undefined,
+): Promise<{ key: string; value: string }[]> {
+  if (!report || !deps.artifacts) return [];
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.artifacts.read(report.storageKey)) chunks.push(chunk as Buffer);
+    const text = await firstFileOfZip(Buffer.concat(chunks));
+    return text === null ? [] : parseDotenv(text);
+  } catch (err) {
+    deps.logger.warn(
+      { jobId: report.jobId, err: String(err) },
+      'dotenv report unreadable; its variables are not passed on',
+    );
+    return [];
+  }
+}
+
+export interface ClaimedJob {
+  job: JobRecord;
+  payload: JobPayload;
+  /** The pipeline's status as read after the claim. */
+  pipelineStatus: PipelineStatus;
+  /** The pipeline as read after the claim (for the payload). */
+  pipeline?: PipelineRecord;
+}
+
+export async function claimJob(
+  deps: SchedulerDeps,
+  runner: RunnerRecord,
+  systemId: string | null,
+): Promise<ClaimedJob | null> {
+  const token = newToken(JOB_TOKEN_PREFIX);
+  const now = deps.clock.now();
+  const claimed = await deps.store.claimPendingJob(
+    {
+      runnerId: runner.id,
+      tagList: runner.tagList,
+      runUntagged: runner.runUntagged,
+      accessLevel: runner.accessLevel,
+    },
+    {
+      tokenHash: hashToken(token),
+      startedAt: now,
+      runnerSystemId: systemId,
+      // The job's own timeout, else the default, capped at the runner's maximum: set by the claim.
+      timeoutSeconds: deps.config.defaultJobTimeoutSeconds,
+      timeoutFromDefinition: true,
+      maximumTimeoutSeconds: runner.maximumTimeout,
+      lastSeenAt: now,
+    },
+  );
+  if (!claimed) return null;
+  deps.onJobStatus?.('running', 'pending');
+  try {
+    return await answerClaim(deps, claimed, runner, token);
+  } catch (err) {
+    await returnUnanswered(deps, claimed, err);
+    throw err;
+  }
+}
+
+/**
+ * A claim whose answer failed after its compare-and-set (a store read timed out waiting for a pool
+ * connection under load, say) put the job back to pending: the runner got an error, not the job,
+ * so nobody would run it, and it stayed `running` until the watchdog. Best effort: the error of
+ * the claim is what the request answers.
+ */
+export async function returnUnanswered(deps: SchedulerDeps, job: JobRecord, cause: unknown): Promise<void> {
+  try {
+    await requeueJob(deps, job, 'job request failed after its claim; job queued again');
+  } catch (err) {
+    deps.logger.error(
+      { jobId: job.id, err: String(err), cause: String(cause) },
+      'job request failed after its claim and the job could not be queued again; the watchdog ends it',
+    );
+  }
+}
+
+async function answerClaim(
+  deps: SchedulerDeps,
+  job: JobRecord,
+  runner: RunnerRecord,
+  token: string,
+): Promise<ClaimedJob | null> {
+  const timeoutSeconds = job.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
+  const [pipeline, project, dependencies] = await Promise.all([
+    deps.store.getPipeline(job.pipelineId),
+    deps.store.getProject(job.projectId),
+    dependenciesOf(deps, job),
+  ]);
+  if (!pipeline || !project) return null;
+  const payload = await buildPayload(deps, {
+    job,
+    pipeline,
+    project,
+    runner,
+    jobToken: token,
+    timeoutSeconds,
+    dependencies,
+  });
+  deps.logger.info({ jobId: job.id, runnerId: runner.id, pipelineId: pipeline.id }, 'job assigned to runner');
+  return { job, payload, pipelineStatus: pipeline.status, pipeline };
+}

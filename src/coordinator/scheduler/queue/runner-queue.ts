@@ -1,0 +1,211 @@
+/**
+ * Long-poll support for POST /jobs/request. Each runner has a queue version (the value of
+ * `X-GitLab-Last-Update`); it changes whenever a job the runner may take becomes pending. A request
+ * whose `last_update` equals the current version waits here until the version changes, the poll
+ * window ends, or the client goes away.
+ *
+ * Several coordinators on one database share the queue through a `QueueBus` (PostgreSQL
+ * LISTEN/NOTIFY): what one coordinator queues wakes the runners held by the others.
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { CacheMessage } from '../../store/caching-store.js';
+
+export interface QueueMatch {
+  tagList: string[];
+  runUntagged: boolean;
+  accessLevel: 'not_protected' | 'ref_protected';
+}
+
+export interface QueuedJobInfo {
+  tagList: string[];
+  protected: boolean;
+}
+
+interface Waiter {
+  wake: () => void;
+}
+
+/** What one coordinator tells the others: jobs became pending, or one runner's version changed. */
+export type QueueMessage =
+  | { kind: 'jobs'; jobs: QueuedJobInfo[] }
+  | { kind: 'runner'; runnerId: number }
+  /** Too much to say in one message: every known runner's version changes. */
+  | { kind: 'all' }
+  /** Not the queue's: a cached row changed (the store's caches listen on the same channel). */
+  | CacheMessage;
+
+/** Carries queue messages between the coordinators of one database. */
+export interface QueueBus {
+  publish(message: QueueMessage): void;
+  subscribe(handler: (message: QueueMessage) => void): void;
+}
+
+/** Never part of a version that `version()` returns. */
+const CLAIMED_SUFFIX = '-more';
+
+export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolean {
+  if (runner.accessLevel === 'ref_protected' && !job.protected) return false;
+  if (job.tagList.length === 0) return runner.runUntagged;
+  return job.tagList.every((t) => runner.tagList.includes(t));
+}
+
+/**
+ * How long a claim that found nothing answers for the runner's other requests at the same version.
+ * Short, so that a lost bus notification (another coordinator queued a job) delays a claim by at
+ * most this long rather than to the next version change.
+ */
+export const EMPTY_FOR_MS = 2000;
+
+export class RunnerQueue {
+  readonly #boot = randomBytes(4).toString('hex');
+  readonly #versions = new Map<number, number>();
+  readonly #runners = new Map<number, QueueMatch>();
+  readonly #waiters = new Map<number, Set<Waiter>>();
+  /** Runners whose claim found nothing at this version, and when. */
+  readonly #empty = new Map<number, { version: string; at: number }>();
+  readonly #bus: QueueBus | undefined;
+  readonly #now: () => number;
+
+  constructor(bus?: QueueBus, now: () => number = () => performance.now()) {
+    this.#bus = bus;
+    this.#now = now;
+    bus?.subscribe((message) => this.#apply(message));
+  }
+
+  /** A message from another coordinator: applied here, not published again. */
+  #apply(message: QueueMessage): void {
+    if (message.kind === 'jobs') this.#jobsQueuedHere(message.jobs);
+    else if (message.kind === 'runner') this.#bumpHere(message.runnerId);
+    else if (message.kind === 'cache') return;
+    else for (const runnerId of [...this.#runners.keys()]) this.#bumpHere(runnerId);
+  }
+
+  #jobsQueuedHere(jobs: QueuedJobInfo[]): void {
+    for (const [runnerId, match] of this.#runners) {
+      if (jobs.some((j) => jobMatchesRunner(j, match))) this.#bumpHere(runnerId);
+    }
+  }
+
+  #bumpHere(runnerId: number): void {
+    this.#versions.set(runnerId, (this.#versions.get(runnerId) ?? 0) + 1);
+    const set = this.#waiters.get(runnerId);
+    if (!set) return;
+    this.#waiters.delete(runnerId);
+    for (const w of set) w.wake();
+  }
+
+  /** The runner's current version; also records what it may take, for later wake-ups. */
+  version(runnerId: number, match: QueueMatch): string {
+    this.#runners.set(runnerId, match);
+    return this.#current(runnerId);
+  }
+
+  #current(runnerId: number): string {
+    return `${this.#boot}-${this.#versions.get(runnerId) ?? 0}`;
+  }
+
+  /** A claim for this runner found nothing; `version` was read before it. */
+  foundNothing(runnerId: number, version: string): void {
+    if (version === this.#current(runnerId)) this.#empty.set(runnerId, { version, at: this.#now() });
+  }
+
+  /**
+   * True when a claim of this runner found nothing at its current version, shortly ago: no job it
+   * may take has been queued since (that changes the version), so another claim would find
+   * nothing too. The runner's many clients then cost one empty claim per version, not one each.
+   */
+  knownEmpty(runnerId: number): boolean {
+    const mark = this.#empty.get(runnerId);
+    if (mark === undefined) return false;
+    if (mark.version === this.#current(runnerId) && this.#now() - mark.at < EMPTY_FOR_MS) return true;
+    this.#empty.delete(runnerId);
+    return false;
+  }
+
+  /** Number of requests currently held. */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.#waiters.values()) n += set.size;
+    return n;
+  }
+
+  /** Bumps the version of every known runner that may take one of these jobs, and wakes it. */
+  jobsQueued(jobs: QueuedJobInfo[]): void {
+    if (jobs.length === 0) return;
+    this.#jobsQueuedHere(jobs);
+    this.#bus?.publish({
+      kind: 'jobs',
+      jobs: jobs.map((j) => ({ tagList: j.tagList, protected: j.protected })),
+    });
+  }
+
+  /** Changes a runner's version (tags or pause state changed, or a job for it was queued). */
+  bump(runnerId: number): void {
+    this.#bumpHere(runnerId);
+    this.#bus?.publish({ kind: 'runner', runnerId });
+  }
+
+  /**
+   * The version to answer a request that took a job with: never current, so the runner's next
+   * request looks for another job at once instead of being held, and nobody else is woken.
+   */
+  afterClaim(version: string): string {
+    return `${version}${CLAIMED_SUFFIX}`;
+  }
+
+  /**
+   * Wakes one held request of this runner without changing its version (a safety net after a
+   * claim: a request held because its claim lost a race to this one looks again). Waking all of
+   * them would send every held client of a shared token to the store for each job taken.
+   */
+  wakeOne(runnerId: number): void {
+    // A claim succeeded: whatever an earlier empty claim said (a lost race) no longer holds.
+    this.#empty.delete(runnerId);
+    const set = this.#waiters.get(runnerId);
+    const first = set?.values().next();
+    if (first && first.done !== true) first.value.wake();
+  }
+
+  forget(runnerId: number): void {
+    this.bump(runnerId);
+    this.#runners.delete(runnerId);
+    this.#versions.delete(runnerId);
+    this.#empty.delete(runnerId);
+  }
+
+  /**
+   * Waits until the runner's version changes (resolves true), `timeoutMs` passes or `signal`
+   * aborts (resolves false).
+   */
+  wait(runnerId: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(runnerId);
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(runnerId, set);
+      }
+      const waiters = set;
+      const done = (woken: boolean): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        waiters.delete(waiter);
+        resolve(woken);
+      };
+      const waiter: Waiter = { wake: () => done(true) };
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      if (signal.aborted) {
+        done(false);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters.add(waiter);
+    });
+  }
+
+  /** Wakes every held request of this coordinator (shutdown). */
+  wakeAll(): void {
+    for (const runnerId of [...this.#waiters.keys()]) this.#bumpHere(runnerId);
+  }
+}

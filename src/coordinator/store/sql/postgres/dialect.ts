@@ -1,0 +1,76 @@
+/** PostgreSQL via a pg pool; an optional schema isolates one store from others in a database. */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import type { Logger } from '../../../../shared/logger.js';
+import type { SqlFlavor } from '../flavor.js';
+import type { Database } from '../schema.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export const postgresFlavor: SqlFlavor = {
+  name: 'postgres',
+  rowLocks: true,
+  columnTypes: { date: 'timestamptz', bool: 'boolean', binary: 'bytea' },
+  toDate: (value) => value,
+  toBool: (value) => value,
+  transaction: (db, fn) => db.transaction().execute(fn),
+  jobTagsWithin: (tags): Expression<SqlBool> =>
+    sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${JSON.stringify(tags)})::jsonb`,
+  jobResourceGroup: (): Expression<string | null> =>
+    sql<string | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'resourceGroup')`,
+  jobTimeoutSeconds: (): Expression<number | null> =>
+    sql<number | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'timeoutSeconds')::integer`,
+  smaller: (value, bound): Expression<number> => sql<number>`least(${value}, ${bound}::integer)`,
+};
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** A plain identifier; created when missing and put first on every connection's search_path. */
+  schema: string | undefined;
+  /** Connections in the pool at most. */
+  poolSize: number;
+  logger: Logger | undefined;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    // Fail an unreachable server in seconds rather than after the OS's TCP timeout.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    max: options.poolSize,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+  // A client whose server connection drops (a PostgreSQL restart) emits 'error': on the pool while
+  // idle, on the client itself while checked out between two queries (a transaction's JavaScript).
+  // Unhandled, either would crash the process. The broken client is dropped on release and the
+  // next query gets a new connection (or fails with FLO_ERR_STORE_UNAVAILABLE while the server is down).
+  const lost = (err: Error): void => options.logger?.warn({ err: err.message }, 'store connection lost');
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (options.schema !== undefined) {
+    try {
+      await createSchema(db, options.schema);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+  return db;
+}
+
+async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (err) {
+    // Two processes creating the same schema at once: one gets a unique violation; the schema exists.
+    if ((err as { code?: unknown }).code !== '23505') throw err;
+  }
+}
+
+/** The schema unqualified tables are created in (first existing one on the search_path). */
+export async function currentSchema(db: Kysely<Database>): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * SQLite via better-sqlite3: one connection, WAL, foreign keys. Durability of an acknowledged
+ * write comes from group commit (`group-commit.ts`): commits do not sync on their own
+ * (`synchronous = NORMAL`), and a request is answered only after a shared WAL sync covered them.
+ */
+import path from 'node:path';
+
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import type { SqlFlavor } from '../flavor.js';
+import type { Database } from '../schema.js';
+import { WalGroupSync } from './group-commit.js';
+import { CachingSqliteDatabase } from './statement-cache.js';
+
+/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export const sqliteFlavor: SqlFlavor = {
+  name: 'sqlite',
+  rowLocks: false,
+  columnTypes: { date: 'text', bool: 'integer', binary: 'blob' },
+  // ISO-8601 UTC text of fixed width sorts and compares in time order.
+  toDate: (value) => value.toISOString(),
+  toBool: (value) => (value ? 1 : 0),
+  transaction: (db, fn) =>
+    // kysely's SQLite driver hands out its single connection under a mutex, so this also
+    // serialises transactions within the process.
+    db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        // SQLite may already have rolled back (e.g. disk full); keep the original error.
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    }),
+  jobTagsWithin: (tags): Expression<SqlBool> =>
+    sql<SqlBool>`not exists (select 1 from json_each(${sql.ref('jobs.tag_list')}) as t where t.value not in (${sql.join(tags)}))`,
+  jobResourceGroup: (): Expression<string | null> =>
+    sql<string | null>`json_extract(${sql.ref('jobs.definition')}, '$.resourceGroup')`,
+  jobTimeoutSeconds: (): Expression<number | null> =>
+    sql<number | null>`json_extract(${sql.ref('jobs.definition')}, '$.timeoutSeconds')`,
+  smaller: (value, bound): Expression<number> => sql<number>`min(${value}, ${bound})`,
+};
+
+export interface OpenSqliteOptions {
+  /**
+   * A database that nothing reads after the process ends (`flotilla run`'s): no fsync and the
+   * rollback journal in memory. A crash may corrupt it, which costs nothing: the run is gone too.
+   */
+  throwaway?: boolean;
+}
+
+export interface OpenedSqlite {
+  db: Kysely<Database>;
+  /** Resolves once every commit so far is on stable storage; undefined: commits sync themselves. */
+  durability: WalGroupSync | undefined;
+}
+
+/** Opens (creating if missing) the database file, or an in-memory database for `:memory:`. */
+export function openSqlite(filename: string, options: OpenSqliteOptions = {}): OpenedSqlite {
+  const database = new BetterSqlite3(filename);
+  let durability: WalGroupSync | undefined;
+  try {
+    const journal = options.throwaway ? 'journal_mode = MEMORY' : 'journal_mode = WAL';
+    const mode = String(database.pragma(journal, { simple: true })).toLowerCase();
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+    if (options.throwaway) {
+      // No one reads this database after a power cut: no syncs at all.
+      database.pragma('synchronous = OFF');
+    } else if (mode === 'wal' && !database.memory) {
+      // An acknowledged write (a job's status, a trace append) must survive a power cut: commits
+      // go to the WAL without a sync, and `durable()` syncs it once for all of them before the
+      // coordinator answers (group commit). Never answer a runner without awaiting it.
+      database.pragma('synchronous = NORMAL');
+      durability = new WalGroupSync(path.resolve(database.name));
+    } else {
+      // Without a WAL (in-memory, or a file system that refuses it) every commit syncs itself.
+      database.pragma('synchronous = FULL');
+    }
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  const observer = durability
+    ? (wrote: boolean, inTransaction: boolean) => durability.afterStatement(wrote, inTransaction)
+    : undefined;
+  // Kysely prepares every query again; the cache reuses one statement per SQL text.
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: new CachingSqliteDatabase(database, undefined, observer),
+    }),
+  });
+  return { db, durability };
+}

@@ -1,0 +1,193 @@
+/** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { JobStatus } from '../../../../api/job-status.js';
+import {
+  jobKindOf,
+  type ArtifactRecord,
+  type JobFilter,
+  type JobPatch,
+  type JobRecord,
+  type NewJob,
+  type Page,
+  type Paged,
+} from '../../store.js';
+import { JOB_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
+import { translateConstraints } from '../errors.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toArtifact, toJob } from '../rows.js';
+import type { Database, JobsTable } from '../schema.js';
+
+/** Rows per INSERT, well under both dialects' bound-parameter limits. */
+const INSERT_BATCH = 200;
+
+/** Inserts `jobs` into a pipeline within `trx`; returns them in input order. */
+export async function insertJobs(
+  ctx: SqlContext,
+  trx: Kysely<Database>,
+  pipelineId: number,
+  projectId: number,
+  jobs: NewJob[],
+): Promise<JobRecord[]> {
+  const now = ctx.flavor.toDate(ctx.now());
+  const rows = jobs.map(
+    (job) =>
+      ({
+        ...toRow(ctx.flavor, JOB_COLUMNS, job),
+        pipeline_id: pipelineId,
+        project_id: projectId,
+        kind: jobKindOf(job.definition),
+        retried: ctx.flavor.toBool(false),
+        trace_size: 0,
+        created_at: now,
+        updated_at: now,
+      }) as Insertable<JobsTable>,
+  );
+  const created: JobRecord[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    const inserted = await trx
+      .insertInto('jobs')
+      .values(rows.slice(i, i + INSERT_BATCH))
+      .returningAll()
+      .execute();
+    // RETURNING order is not promised; ids are assigned in VALUES order.
+    created.push(...inserted.map(toJob).sort((a, b) => a.id - b.id));
+  }
+  return created;
+}
+
+export function createJobs(
+  ctx: SqlContext,
+  pipelineId: number,
+  projectId: number,
+  jobs: NewJob[],
+): Promise<JobRecord[]> {
+  return translateConstraints('a job with this token exists', () =>
+    ctx.flavor.transaction(ctx.db, (trx) => insertJobs(ctx, trx, pipelineId, projectId, jobs)),
+  );
+}
+
+export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | null> {
+  const row = await ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toJob(row);
+}
+
+export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
+  const row = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  return row === undefined ? null : toJob(row);
+}
+
+/** Jobs matching `filter`, by id (ascending unless `sort`); all of them when `page` is omitted. */
+export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> {
+  const { statuses, resourceGroups } = filter;
+  if (statuses !== undefined && statuses.length === 0) return { items: [], total: 0 };
+  if (resourceGroups !== undefined && resourceGroups.length === 0) return { items: [], total: 0 };
+  const base = ctx.db
+    .selectFrom('jobs')
+    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
+    .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', filter.projectId ?? 0))
+    .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
+    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)))
+    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'))
+    .$if(filter.runnerId !== undefined, (qb) => qb.where('runner_id', '=', filter.runnerId ?? 0))
+    .$if(resourceGroups !== undefined, (qb) =>
+      qb.where((eb) => eb(ctx.flavor.jobResourceGroup(), 'in', resourceGroups ?? [])),
+    );
+  const order = filter.sort ?? 'asc';
+  if (page === undefined) {
+    const rows = await base.selectAll().orderBy('id', order).execute();
+    return { items: rows.map(toJob), total: rows.length };
+  }
+  const { limit, offset } = pageBounds(page);
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const rows = await base.selectAll().orderBy('id', order).limit(limit).offset(offset).execute();
+  return { items: rows.map(toJob), total: totalOf(count) };
+}
+
+export async function updateJob(
+  ctx: SqlContext,
+  id: number,
+  patch: JobPatch,
+  expectStatuses?: JobStatus[],
+): Promise<JobRecord | null> {
+  if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
+  const set = {
+    ...toRow(ctx.flavor, JOB_COLUMNS, patch),
+    updated_at: ctx.flavor.toDate(ctx.now()),
+  } as Updateable<JobsTable>;
+  const row = await translateConstraints('a job with this token exists', () =>
+    ctx.db
+      .updateTable('jobs')
+      .set(set)
+      .where('id', '=', id)
+      .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
+      .returningAll()
+      .executeTakeFirst(),
+  );
+  return row === undefined ? null : toJob(row);
+}
+
+export async function listStaleRunningJobs(ctx: SqlContext, before: Date): Promise<JobRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where('kind', '=', 'build')
+    .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'started_at'), '<', ctx.flavor.toDate(before)))
+    .orderBy('id')
+    .execute();
+  return rows.map(toJob);
+}
+
+export async function listPendingJobs(ctx: SqlContext, limit: number): Promise<JobRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('kind', '=', 'build')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toJob);
+}
+
+/** Drops the job's log chunks and artifact records and marks it erased, in one transaction. */
+export async function eraseJob(
+  ctx: SqlContext,
+  id: number,
+  at: Date,
+): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> {
+  return ctx.flavor.transaction(ctx.db, async (trx) => {
+    const artifacts = await trx.selectFrom('artifacts').selectAll().where('job_id', '=', id).execute();
+    await trx.deleteFrom('artifacts').where('job_id', '=', id).execute();
+    await trx.deleteFrom('trace_chunks').where('job_id', '=', id).execute();
+    const row = await trx
+      .updateTable('jobs')
+      .set({ trace_size: 0, trace_checksum: null, erased_at: ctx.flavor.toDate(at) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : { job: toJob(row), artifacts: artifacts.map(toArtifact) };
+  });
+}
+
+/** Rows per heartbeat UPDATE, well under both dialects' bound-parameter limits. */
+const TOUCH_BATCH = 500;
+
+export async function touchJobs(ctx: SqlContext, ids: number[], at: Date): Promise<number> {
+  let updated = 0;
+  for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
+    const result = await ctx.db
+      .updateTable('jobs')
+      .set({ last_seen_at: ctx.flavor.toDate(at) })
+      .where('id', 'in', ids.slice(i, i + TOUCH_BATCH))
+      .where('status', 'in', ['running', 'canceling'])
+      .executeTakeFirst();
+    updated += Number(result.numUpdatedRows);
+  }
+  return updated;
+}

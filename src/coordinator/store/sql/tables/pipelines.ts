@@ -1,0 +1,132 @@
+/** Pipelines, created atomically with their jobs. */
+import { sql, type Insertable, type Updateable } from 'kysely';
+import { isCompleted, type PipelineStatus } from '../../../../api/job-status.js';
+import type {
+  JobRecord,
+  NewJob,
+  NewPipeline,
+  Page,
+  Paged,
+  PipelineFilter,
+  PipelinePatch,
+  PipelineRecord,
+} from '../../store.js';
+import { PIPELINE_COLUMNS, toRow } from '../columns.js';
+import type { SqlContext } from '../flavor.js';
+import { nextIid } from './iids.js';
+import { translateConstraints } from '../errors.js';
+import { insertJobs } from './jobs.js';
+import { pageBounds, totalOf } from '../paging.js';
+import { toPipeline } from '../rows.js';
+import type { PipelinesTable } from '../schema.js';
+
+const ORDER_COLUMNS = { id: 'id', status: 'status', ref: 'ref', updated_at: 'updated_at' } as const;
+
+export async function createPipeline(
+  ctx: SqlContext,
+  pipeline: NewPipeline,
+  jobs: NewJob[],
+): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> {
+  return translateConstraints('a pipeline with this iid exists', () =>
+    ctx.flavor.transaction(ctx.db, async (trx) => {
+      const iid = await nextIid(ctx, trx, 'pipelines', pipeline.projectId);
+      const values = {
+        ...toRow(ctx.flavor, PIPELINE_COLUMNS, pipeline),
+        iid,
+        updated_at: ctx.flavor.toDate(pipeline.createdAt),
+      } as Insertable<PipelinesTable>;
+      const row = await trx.insertInto('pipelines').values(values).returningAll().executeTakeFirstOrThrow();
+      const created = toPipeline(row);
+      return { pipeline: created, jobs: await insertJobs(ctx, trx, created.id, created.projectId, jobs) };
+    }),
+  );
+}
+
+export async function getPipeline(ctx: SqlContext, id: number): Promise<PipelineRecord | null> {
+  const row = await ctx.db.selectFrom('pipelines').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}
+
+export async function listPipelines(
+  ctx: SqlContext,
+  projectId: number,
+  filter: PipelineFilter,
+  page: Page,
+): Promise<Paged<PipelineRecord>> {
+  const { limit, offset } = pageBounds(page);
+  const base = ctx.db
+    .selectFrom('pipelines')
+    .where('project_id', '=', projectId)
+    .$if(filter.ref !== undefined, (qb) => qb.where('ref', '=', filter.ref ?? ''))
+    .$if(filter.sha !== undefined, (qb) => qb.where('sha', '=', filter.sha ?? ''))
+    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''))
+    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''))
+    .$if(filter.parentPipelineId !== undefined, (qb) =>
+      qb.where('parent_pipeline_id', '=', filter.parentPipelineId ?? 0),
+    )
+    .$if(filter.parentJobId !== undefined, (qb) => qb.where('parent_job_id', '=', filter.parentJobId ?? 0));
+  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
+  const direction = filter.sort ?? 'desc';
+  const rows = await base
+    .selectAll()
+    .orderBy(column, direction)
+    .$if(column !== 'id', (qb) => qb.orderBy('id', direction))
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return { items: rows.map(toPipeline), total: totalOf(count) };
+}
+
+export async function updatePipeline(
+  ctx: SqlContext,
+  id: number,
+  patch: PipelinePatch,
+  expectStatuses?: PipelineStatus[],
+): Promise<PipelineRecord | null> {
+  if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
+  const set = {
+    ...toRow(ctx.flavor, PIPELINE_COLUMNS, patch),
+    updated_at: ctx.flavor.toDate(ctx.now()),
+  } as Updateable<PipelinesTable>;
+  const row = await ctx.db
+    .updateTable('pipelines')
+    .set(set)
+    .where('id', '=', id)
+    .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}
+
+/** See Store.setPipelineStatus: one conditional UPDATE, no read before it. */
+export async function setPipelineStatus(
+  ctx: SqlContext,
+  id: number,
+  status: PipelineStatus,
+  at: Date,
+): Promise<PipelineRecord | null> {
+  const { flavor } = ctx;
+  const stamp = flavor.toDate(at);
+  const finished = isCompleted(status) || status === 'manual';
+  const row = await ctx.db
+    .updateTable('pipelines')
+    .set({
+      status,
+      ...(status === 'running' ? { started_at: sql<string>`coalesce(started_at, ${stamp})` } : {}),
+      finished_at: finished ? stamp : null,
+      updated_at: flavor.toDate(ctx.now()),
+    })
+    .where('id', '=', id)
+    .where('status', '<>', status)
+    .where('yaml_errors', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : toPipeline(row);
+}
+
+/** Jobs, and through them logs, artifact records and deployments, go by ON DELETE CASCADE. */
+export async function deletePipeline(ctx: SqlContext, id: number): Promise<boolean> {
+  const result = await ctx.db.deleteFrom('pipelines').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
