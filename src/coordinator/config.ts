@@ -25,6 +25,8 @@ export interface CoordinatorConfig {
   defaultGitDepth: number;
   /** How often the watchdog looks for stale, timed-out and scheduled jobs (seconds). */
   watchdogIntervalSeconds: number;
+  /** Seconds between two samples of the queue and fleet for the web UI's charts (default 15). */
+  fleetSampleSeconds?: number;
   version: string;
   /**
    * Signs web UI session cookies. Replicas behind one address must share it; when unset, each

@@ -1,12 +1,14 @@
 /**
- * The coordinator's own history of its queue and fleet for the web UI's charts: every
- * `intervalMs` one sample (pending jobs, the oldest pending job's wait, the machines the runner
- * managers report), kept in a ring of `capacity` samples in memory (6 hours at 15 s). Each replica
- * keeps its own ring; a restart starts it again.
+ * The history of the queue and fleet for the web UI's charts: every `intervalMs` one sample
+ * (pending jobs, the oldest pending job's wait, the machines the runner managers report), kept in
+ * the store for `retentionMs` (6 hours at 15 s). Samples are keyed by their slot (time ÷ interval),
+ * one per slot: coordinators on one database all sample, the first of each slot is kept, and every
+ * replica shows the same history, which outlives a restart.
  */
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { FleetStore } from './store/port/runners.js';
 
 export interface FleetSample {
   at: string;
@@ -18,15 +20,16 @@ export interface FleetSample {
 export interface FleetSamplerOptions {
   clock: Clock;
   logger: Logger;
+  store: Pick<FleetStore, 'addFleetSample' | 'listFleetSamples'>;
   intervalMs?: number;
-  capacity?: number;
+  retentionMs?: number;
   take(): Promise<Omit<FleetSample, 'at'>>;
 }
 
 export interface FleetSampler {
   readonly intervalMs: number;
-  /** Oldest first. */
-  samples(): FleetSample[];
+  /** The samples of the retention window, oldest first. */
+  samples(): Promise<FleetSample[]>;
   /** Takes one sample now (also what the timer does). */
   sample(): Promise<void>;
   start(): void;
@@ -34,19 +37,29 @@ export interface FleetSampler {
 }
 
 export const FLEET_SAMPLE_INTERVAL_MS = 15_000;
-export const FLEET_SAMPLE_CAPACITY = 6 * 240;
+export const FLEET_SAMPLE_RETENTION_MS = 6 * 3600 * 1000;
 
 export function createFleetSampler(o: FleetSamplerOptions): FleetSampler {
   const intervalMs = o.intervalMs ?? FLEET_SAMPLE_INTERVAL_MS;
-  const capacity = o.capacity ?? FLEET_SAMPLE_CAPACITY;
-  const ring: FleetSample[] = [];
+  const slots = Math.max(1, Math.round((o.retentionMs ?? FLEET_SAMPLE_RETENTION_MS) / intervalMs));
+  const slotOf = (at: Date): number => Math.floor(at.getTime() / intervalMs);
   let timer: NodeJS.Timeout | null = null;
 
   async function sample(): Promise<void> {
     try {
       const values = await o.take();
-      ring.push({ at: o.clock.now().toISOString(), ...values });
-      if (ring.length > capacity) ring.splice(0, ring.length - capacity);
+      const at = o.clock.now();
+      const slot = slotOf(at);
+      await o.store.addFleetSample(
+        {
+          slot,
+          at,
+          pending: values.pending,
+          oldestWaitSeconds: values.oldest_wait_seconds,
+          machines: values.machines,
+        },
+        slot - slots + 1,
+      );
     } catch (err) {
       o.logger.debug({ err: errorMessage(err) }, 'fleet sample failed');
     }
@@ -54,7 +67,15 @@ export function createFleetSampler(o: FleetSamplerOptions): FleetSampler {
 
   return {
     intervalMs,
-    samples: () => [...ring],
+    async samples() {
+      const rows = await o.store.listFleetSamples(slotOf(o.clock.now()) - slots + 1);
+      return rows.map((r) => ({
+        at: r.at.toISOString(),
+        pending: r.pending,
+        oldest_wait_seconds: r.oldestWaitSeconds,
+        machines: r.machines,
+      }));
+    },
     sample,
     start() {
       if (timer) return;

@@ -76,6 +76,8 @@ describe('web UI', () => {
 stages: [build, test]
 compile:
   stage: build
+  variables:
+    FF_TIMESTAMPS: "true"
   script:
     - echo -e "section_start:\`date +%s\`:deps[collapsed=true]\\r\\e[0KInstalling dependencies"
     - echo "dependency line"
@@ -113,7 +115,7 @@ unit:
     await header.click();
     await page.locator('#job-log').getByText('dependency line', { exact: true }).waitFor(WAIT);
     expect(await page.locator('#job-log .log-time').count()).toBe(0);
-    // the runner stamps each line (FF_TIMESTAMPS): the page shows the text without the headers
+    // the runner stamps each line (FF_TIMESTAMPS on for this job): the page shows the text without the headers
     const logText = (await page.locator('#job-log').textContent()) ?? '';
     expect(logText).toContain('compiling part 6');
     expect(logText).not.toMatch(/\d{6}Z [0-9a-f]{2}[OE]/);

@@ -2,8 +2,9 @@
  * What a cloud emulator boots for each instance it creates (test part only):
  * - `netnsMachineHost`: a real machine as the `local` provider makes it (a network namespace with
  *   its own Docker Engine on TCP, the test registry as mirror), so real jobs run on "cloud" machines.
- *   The instance's user data (or startup script) runs at boot inside the machine's namespace, its
- *   paths under the machine's own root (`FLOTILLA_ROOT`); like an image whose engine unit reads
+ *   The instance's user data (or startup script), when a shell script, runs at boot inside the
+ *   machine's namespace, its paths under the machine's own root (`FLOTILLA_ROOT`); like an image
+ *   whose engine unit reads
  *   `/etc/flotilla/engine-tls`, the engine then listens on 2376 with `--tlsverify` and the files the
  *   boot script made there, else on 2375 without TLS;
  * - `pingMachineHost`: a loopback address (127.0.x.y) with a tiny `/_ping` server on the engine
@@ -35,16 +36,21 @@ export interface MachineHost {
   boot(options: { engine: boolean; userData?: string | undefined }): Promise<BootedMachine>;
   destroy(handle: string): Promise<void>;
   close(): Promise<void>;
+  /** The user data each boot was given, by machine address (kept, not run, by the loopback host). */
+  readonly userData?: ReadonlyMap<string, string>;
 }
 
 /** Machines as `/_ping` servers on 127.0.<block>.<n>:port. */
 export function pingMachineHost(options: { block: number; port: number }): MachineHost {
   const servers = new Map<string, http.Server>();
+  const userData = new Map<string, string>();
   let n = 1;
   return {
     port: options.port,
-    async boot({ engine }) {
+    userData,
+    async boot({ engine, userData: script }) {
       const address = `127.0.${options.block}.${++n}`;
+      if (script !== undefined) userData.set(address, script);
       if (!engine) return { handle: address, address };
       const server = http.createServer((req, res) => {
         res.writeHead(req.url === '/_ping' ? 200 : 404, { 'content-type': 'text/plain' });
@@ -82,7 +88,8 @@ export async function netnsMachineHost(localConfig: Record<string, unknown>): Pr
     port: 2375,
     async boot({ engine, userData }) {
       if (!engine) return { handle: '', address: `${net}.254` };
-      if (userData) return withUserData(userData);
+      // a shell script runs as the image's boot would; cloud-init's formats (#cloud-config) are not emulated
+      if (userData?.startsWith('#!')) return withUserData(userData);
       const [id] = await group.increase(1);
       if (!id) throw new Error('the local machine host created nothing');
       const info = await group.connectInfo(id);

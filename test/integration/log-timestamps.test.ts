@@ -1,10 +1,10 @@
 /**
  * Job log timestamps end to end, in process: a real coordinator (SQLite) and a real runner manager
- * (shell executor) over loopback. The runner stamps every line (FF_TIMESTAMPS, on by default) after
+ * (shell executor) over loopback. The runner stamps every line (FF_TIMESTAMPS, here a job variable) after
  * masking, so a masked variable printed in two writes never reaches the coordinator; the
  * coordinator stores and serves the bytes as sent (GitLab's raw log keeps the headers), reads
  * coverage without them, and the CLI's follower prints the lines without them. A job with
- * FF_TIMESTAMPS=false gets a plain log.
+ * the default (FF_TIMESTAMPS off) gets a plain log.
  */
 import path from 'node:path';
 
@@ -66,6 +66,8 @@ const CI = `
 variables:
   GIT_STRATEGY: none
 stamped:
+  variables:
+    FF_TIMESTAMPS: "true"
   coverage: '/^Coverage: \\d+%$/'
   script:
     - 'echo "Coverage: 73%"'
@@ -73,8 +75,6 @@ stamped:
     - printf 'progress 10%%\\r'; sleep 0.5; printf 'progress 20%%\\r'; sleep 0.5; echo done
     - echo "to stderr" >&2
 plain:
-  variables:
-    FF_TIMESTAMPS: "false"
   script:
     - echo plain-line
 `;
@@ -152,9 +152,9 @@ describe('job log timestamps, runner to coordinator', () => {
     expect(lines.some((l) => parseStampedLine(`${l.slice(0, 32)}`) !== null)).toBe(false);
   });
 
-  it('writes a plain log for a job with FF_TIMESTAMPS=false and says so in its header', async () => {
+  it('writes a plain log by default, with no feature flag line in its header', async () => {
     const raw = await rawTrace(projectId, jobs['plain'].id);
-    expect(raw).toContain('\n  feature flags: FF_TIMESTAMPS:false\n');
+    expect(raw).not.toContain('feature flags:');
     expect(raw).toContain('\nplain-line\n');
     expect(raw.split('\n').some((l) => parseStampedLine(l) !== null)).toBe(false);
   });

@@ -167,7 +167,7 @@ describe('runner fleet reports and provider pauses', () => {
     expect((await viewer.post(`/runners/${runner.id}/providers/aws/pause`)).status).toBe(403);
   });
 
-  it('keeps its own samples of the queue and the machines for the charts', async () => {
+  it('keeps samples of the queue and the machines for the charts in the store', async () => {
     const answer = await c.api.until(async () => {
       const res = await c.api.get('/fleet/samples');
       return res.body.samples.length > 0 ? res.body : undefined;

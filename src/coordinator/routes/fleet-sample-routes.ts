@@ -1,8 +1,9 @@
 /**
- * Flotilla extension: `GET /api/v4/fleet/samples` (any signed-in user), the coordinator's own
- * recent history of the queue and the fleet for the web UI's charts (see fleet-samples.ts):
- * `{ interval_seconds, samples: [{ at, pending, oldest_wait_seconds, machines }] }`, oldest first,
- * up to the last 6 hours. `machines` counts the machines in the runner managers' fresh fleet reports.
+ * Flotilla extension: `GET /api/v4/fleet/samples` (any signed-in user), the recent history of the
+ * queue and the fleet for the web UI's charts (see fleet-samples.ts), kept in the store and so the
+ * same on every replica: `{ interval_seconds, samples: [{ at, pending, oldest_wait_seconds,
+ * machines }] }`, oldest first, up to the last 6 hours. `machines` counts the machines in the
+ * runner managers' fresh fleet reports.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -23,6 +24,8 @@ export function registerFleetSampleRoutes(app: FastifyInstance, ctx: Coordinator
   const sampler = createFleetSampler({
     clock: ctx.clock,
     logger: ctx.logger,
+    store: ctx.store,
+    intervalMs: (ctx.config.fleetSampleSeconds ?? 15) * 1000,
     take: async () => {
       const now = ctx.clock.now();
       const pending = await ctx.store.listJobs({ statuses: ['pending'] }, { page: 1, perPage: 1 });
@@ -39,6 +42,6 @@ export function registerFleetSampleRoutes(app: FastifyInstance, ctx: Coordinator
   app.addHook('onClose', async () => sampler.stop());
   app.get('/api/v4/fleet/samples', async (request) => {
     await auth(ctx, request);
-    return { interval_seconds: sampler.intervalMs / 1000, samples: sampler.samples() };
+    return { interval_seconds: sampler.intervalMs / 1000, samples: await sampler.samples() };
   });
 }

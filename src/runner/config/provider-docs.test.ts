@@ -1,18 +1,29 @@
 /**
  * The complete config.toml examples of docs/providers/*.md stay true: they parse as config.toml,
- * and every provider's `plugin_config` parses with that provider's own schema.
+ * and every provider's `plugin_config` parses with that provider's own schema. A fragment (a block
+ * that is only a `[runners.autoscaler.plugin_config]` table) names only keys of the page's provider,
+ * with values of their types.
  */
 import { readFileSync } from 'node:fs';
 
+import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfigText } from './load.js';
 import { providerEntries } from '../../autoscaler/autoscaler-config.js';
 import { providerFactory } from '../../autoscaler/providers/registry.js';
 
-function tomlBlocks(file: string): string[] {
+function allTomlBlocks(file: string): string[] {
   const text = readFileSync(new URL(`../../../docs/providers/${file}`, import.meta.url), 'utf8');
   return [...text.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+}
+
+const isFragment = (block: string): boolean =>
+  block.trimStart().startsWith('[runners.autoscaler.plugin_config]');
+
+/** The complete config.toml examples of a page. */
+function tomlBlocks(file: string): string[] {
+  return allTomlBlocks(file).filter((b) => !isFragment(b));
 }
 
 describe('docs/providers config examples', () => {
@@ -32,6 +43,18 @@ describe('docs/providers config examples', () => {
               providerFactory(e.plugin).parseConfig(e.plugin_config, { runnerName: runner.name }),
             ).not.toThrow();
         }
+      }
+    });
+  }
+
+  for (const file of ['gce.md', 'digitalocean.md', 'aws.md']) {
+    it(`${file}: every plugin_config fragment names only the provider's keys, with valid values`, () => {
+      const schema = providerFactory(file.replace(/\.md$/, '')).configDocs?.schema;
+      expect(schema).toBeDefined();
+      for (const block of allTomlBlocks(file).filter(isFragment)) {
+        const table = (parse(block) as { runners: { autoscaler: { plugin_config: unknown } } }).runners
+          .autoscaler.plugin_config;
+        expect(() => schema?.partial().strict().parse(table), block).not.toThrow();
       }
     });
   }

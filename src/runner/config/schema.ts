@@ -110,7 +110,7 @@ export const runnerConfigSchema = z.object({
     })
     .default({})
     .describe(
-      "[runners.feature_flags]: gitlab-runner feature flags, NAME = true or false; they win over the job's variables. Flotilla reads FF_TIMESTAMPS (default true); other names are accepted and have no effect.",
+      "[runners.feature_flags]: gitlab-runner feature flags, NAME = true or false; they win over the job's variables. Flotilla reads FF_TIMESTAMPS (default false, unlike gitlab-runner 18); other names are accepted and have no effect.",
     ),
   environment: z
     .array(text('a "NAME=value" string').regex(ENV_ENTRY, 'must look like "NAME=value"'), {

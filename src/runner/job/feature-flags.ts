@@ -7,10 +7,14 @@
 import type { JobVariable } from '../../api/runner-api.js';
 import { variableValue } from '../../executors/executor.js';
 
-/** Flags this runner reads, with gitlab-runner's current defaults. */
+/** Flags this runner reads, with their defaults. */
 export const FEATURE_FLAG_DEFAULTS = {
-  /** gitlab-runner 18.x: on by default ("When disabled timestamps are not added ..."). */
-  FF_TIMESTAMPS: true,
+  /**
+   * Off by default, unlike gitlab-runner 18 (on): the headers make every log about a third larger
+   * and the runner's log path about a third slower (docs/benchmarks.md, 4b), and an existing path
+   * must not get slower for a new feature. Turn it on in `[runners.feature_flags]` or as a variable.
+   */
+  FF_TIMESTAMPS: false,
 } as const;
 
 export type FeatureFlag = keyof typeof FEATURE_FLAG_DEFAULTS;

@@ -106,7 +106,10 @@ const traceText = (id = 42) => job(id)?.trace.toString('utf8') ?? '';
 
 describe('runJob with the shell executor', () => {
   it('runs a successful job: two-phase commit, header, sections, masking, final PUT', async () => {
-    const variables = [{ key: 'SECRET', value: 'supersecret99', public: false, masked: true }];
+    const variables = [
+      { key: 'SECRET', value: 'supersecret99', public: false, masked: true },
+      { key: 'FF_TIMESTAMPS', value: 'true', public: true, masked: false },
+    ];
     const result = await (
       await start(
         jobPayload({ variables, steps: steps(['echo "pw=$SECRET"', 'echo token glpat-1234567890abcdef']) }),
@@ -115,7 +118,7 @@ describe('runJob with the shell executor', () => {
     expect(result).toEqual({ state: 'success' });
     expect(job()?.updates[0]).toMatchObject({ state: 'running' });
     expect(finalUpdate()).toMatchObject({ state: 'success', output: { bytesize: job()?.trace.length } });
-    // FF_TIMESTAMPS is on by default: every line has the runner's header
+    // FF_TIMESTAMPS on (a job variable): every line has the runner's header
     const stamped = traceText();
     expect(
       stamped
@@ -124,7 +127,9 @@ describe('runJob with the shell executor', () => {
         .every((line) => parseStampedLine(line) !== null),
     ).toBe(true);
     const text = stripLogTimestamps(stamped);
-    expect(text).toMatch(/^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n/);
+    expect(text).toMatch(
+      /^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n {2}feature flags: FF_TIMESTAMPS:true\n/,
+    );
     expect(text).toMatch(
       // eslint-disable-next-line no-control-regex
       /section_start:\d+:step_script\r\x1b\[0K\x1b\[0K\x1b\[36;1mExecuting "step_script" stage of the job script/,
@@ -137,13 +142,12 @@ describe('runJob with the shell executor', () => {
     expect(text).toContain('Job succeeded');
   });
 
-  it('writes no timestamps with FF_TIMESTAMPS=false, and says so in the header', async () => {
-    const off = [{ key: 'FF_TIMESTAMPS', value: 'false', public: true, masked: false }];
+  it('writes no timestamps by default, and no feature flag line in the header', async () => {
     await (
-      await start(jobPayload({ variables: off, steps: steps(['echo plain-line']) }))
+      await start(jobPayload({ steps: steps(['echo plain-line']) }))
     ).running;
     expect(traceText()).toMatch(
-      /^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n {2}feature flags: FF_TIMESTAMPS:false\n/,
+      /^Running with flotilla 0\.1\.0\n {2}on r1 abcdefghi, system ID: s_000000000000\n(?! {2}feature flags)/,
     );
     expect(traceText()).toContain('\nplain-line\n');
   });

@@ -3,17 +3,17 @@
  * by the real AWS SDK with keys from the credential chain and verified by the emulator; machines
  * are loopback `/_ping` servers here; the e2e test boots real machines.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { startEc2Emulator, type Ec2Emulator } from '../../../../test/emulators/aws/emulator.js';
-import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
+import { pingMachineHost } from '../../../../test/emulators/machine-host.js';
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
 import { cleanFleet } from '../../cleaner.js';
 import { createProviderExporter } from '../../exporter.js';
 import { autoscalerMetrics } from '../../metrics.js';
@@ -23,10 +23,9 @@ import { classifyEc2Error } from './api.js';
 import { parseAwsConfig } from './config.js';
 import { createAwsProvider } from './provider.js';
 
-const PORT = 24350 + (process.pid % 200);
-const dir = mkdtempSync(join(tmpdir(), 'flotilla-aws-'));
+const kit = providerUnitKit({ name: 'aws', basePort: 24350, block: 79 });
+const { port: PORT, dir } = kit;
 let emu: Ec2Emulator;
-let host: MachineHost;
 const clock: SkippingClock = skippingClock();
 let provider: InstanceGroup;
 
@@ -50,24 +49,7 @@ async function newProvider(extra: Record<string, unknown> = {}, on?: Ec2Emulator
     request_timeout: 2,
     ...extra,
   });
-  const p = createAwsProvider({ config, runnerName: 'unit-runner' });
-  await p.init({ logger: silentLogger(), clock });
-  return p;
-}
-
-async function listed(p: InstanceGroup): Promise<InstanceReport[]> {
-  const out: InstanceReport[] = [];
-  await p.update((i) => out.push(i));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return initialized(createAwsProvider({ config, runnerName: 'unit-runner' }), clock);
 }
 
 const running = (p: InstanceGroup, n: number): Promise<InstanceReport[]> =>
@@ -79,8 +61,7 @@ const running = (p: InstanceGroup, n: number): Promise<InstanceReport[]> =>
 const runCalls = (): Ec2Emulator['calls'] => emu.calls.filter((c) => c.action === 'RunInstances');
 
 beforeAll(async () => {
-  host = pingMachineHost({ block: 79, port: PORT });
-  emu = await startEc2Emulator({ dir, host, pageSize: 2 });
+  emu = await startEc2Emulator({ dir, host: kit.host, pageSize: 2 });
   provider = await newProvider();
 });
 
@@ -99,8 +80,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await emu.close();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kit.close();
 });
 
 describe('aws provider against the EC2 Query API emulator', () => {

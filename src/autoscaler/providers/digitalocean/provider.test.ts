@@ -4,27 +4,25 @@
  * cleaners against it: hanging droplets (at DigitalOcean, in no manager's state) and zero-id
  * machines (in the state, never answered by DigitalOcean).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startDoEmulator, type DoEmulator } from '../../../../test/emulators/digitalocean/emulator.js';
-import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
 import { cleanFleet } from '../../cleaner.js';
 import { autoscalerMetrics } from '../../metrics.js';
-import type { InstanceGroup, InstanceReport } from '../provider.js';
+import type { InstanceGroup } from '../provider.js';
 import { digitaloceanProviderConfigSchema } from './config.js';
-import { createDigitaloceanProvider } from './provider.js';
+import { createDigitaloceanProvider, digitaloceanProviderFactory } from './provider.js';
 
-const PORT = 24150 + (process.pid % 200);
-const dir = mkdtempSync(join(tmpdir(), 'flotilla-do-'));
+const kit = providerUnitKit({ name: 'do', basePort: 24150, block: 78 });
+const { port: PORT, dir } = kit;
 let emu: DoEmulator;
-let host: MachineHost;
 const clock: SkippingClock = skippingClock();
 let provider: InstanceGroup;
 
@@ -40,29 +38,11 @@ async function newProvider(extra: Record<string, unknown> = {}): Promise<Instanc
     request_timeout: 2,
     ...extra,
   });
-  const p = createDigitaloceanProvider({ config, runnerName: 'unit' });
-  await p.init({ logger: silentLogger(), clock });
-  return p;
-}
-
-async function listed(p: InstanceGroup): Promise<InstanceReport[]> {
-  const out: InstanceReport[] = [];
-  await p.update((i) => out.push(i));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return initialized(createDigitaloceanProvider({ config, runnerName: 'unit' }), clock);
 }
 
 beforeAll(async () => {
-  host = pingMachineHost({ block: 78, port: PORT });
-  emu = await startDoEmulator({ host, pageSize: 2 });
+  emu = await startDoEmulator({ host: kit.host, pageSize: 2 });
   provider = await newProvider();
 });
 
@@ -75,8 +55,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await emu.close();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kit.close();
 });
 
 describe('digitalocean provider against the DigitalOcean API emulator', () => {
@@ -217,5 +196,43 @@ describe('digitalocean provider against the DigitalOcean API emulator', () => {
       headers: { authorization: `Bearer ${emu.token}` },
     });
     expect(res.status).toBe(204);
+  });
+});
+
+describe('digitalocean provider with tls = true', () => {
+  it("puts the engine TLS boot lines in front of the user data and connects on 2376 with the manager's client folder", async () => {
+    const tlsDir = join(kit.dir, 'tls');
+    const p = await newProvider({
+      tls: true,
+      tls_dir: tlsDir,
+      docker_port: undefined,
+      user_data: '#!/bin/sh\necho "start dockerd"\n',
+    });
+    const [id = ''] = await p.increase(1);
+    // active with an address (its engine, a loopback /_ping server, is not on 2376: never running here)
+    const info = await until('the droplet active', async () => p.connectInfo(id).catch(() => null));
+    expect(info.dockerHost).toMatch(/^tcp:\/\/127\.0\.78\.\d+:2376$/);
+    expect(info.tls).toEqual({ certPath: join(tlsDir, 'client') });
+    const script = kit.host.userData?.get(info.dockerHost.replace(/^tcp:\/\/|:2376$/g, '')) ?? '';
+    expect(script.startsWith('#!/bin/sh\nset -eu\n')).toBe(true);
+    expect(script).toContain(readFileSync(join(tlsDir, 'ca.pem'), 'utf8').trim());
+    expect(script).toContain(`/CN=${id}`);
+    expect(script).toContain('echo "start dockerd"');
+    // droplets have their public address on an interface: no metadata lookup in the script
+    expect(script).not.toContain('169.254.169.254');
+  });
+
+  it('refuses tls with a #cloud-config user_data, and tls with docker_tls_cert_path', () => {
+    const parse = (extra: Record<string, unknown>) => () =>
+      digitaloceanProviderFactory.parseConfig(
+        { region: 'nyc1', tls: true, ...extra },
+        { runnerName: 'unit' },
+      );
+    expect(parse({ user_data: '#cloud-config\nruncmd: []\n' })).toThrow(
+      /digitalocean: user_data must be a shell script starting with "#!" when tls = true/,
+    );
+    expect(parse({ docker_tls_cert_path: '/certs' })).toThrow(
+      'digitalocean: set tls (certificates made by the manager) or docker_tls_cert_path (your own), not both',
+    );
   });
 });

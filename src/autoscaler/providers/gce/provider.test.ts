@@ -2,27 +2,25 @@
  * The `gce` provider against the Compute Engine emulator (test/emulators/gce): machines are loopback
  * `/_ping` servers here; the e2e tests boot real machines.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGceEmulator, type GceEmulator } from '../../../../test/emulators/gce/emulator.js';
-import { pingMachineHost, type MachineHost } from '../../../../test/emulators/machine-host.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { skippingClock, type SkippingClock } from '../../../../test/emulators/test-clock.js';
 import { silentLogger } from '../../../shared/logger.js';
+import { initialized, listed, providerUnitKit, until } from '../../../../test/helpers/provider-unit.js';
 import { createProviderExporter } from '../../exporter.js';
 import { createProviderGroup } from '../../provider-group.js';
-import { ProviderError, type InstanceGroup, type InstanceReport } from '../provider.js';
+import { ProviderError, type InstanceGroup } from '../provider.js';
 import { gceProviderConfigSchema } from './config.js';
-import { createGceProvider } from './provider.js';
+import { createGceProvider, gceProviderFactory } from './provider.js';
 
-const PORT = 23750 + (process.pid % 200);
-const dir = mkdtempSync(join(tmpdir(), 'flotilla-gce-'));
+const kit = providerUnitKit({ name: 'gce', basePort: 23750, block: 77 });
+const { port: PORT, dir } = kit;
 let emu: GceEmulator;
-let host: MachineHost;
 let clock: SkippingClock;
 let provider: InstanceGroup;
 
@@ -38,29 +36,11 @@ async function newProvider(extra: Record<string, unknown> = {}): Promise<Instanc
     request_timeout: 2,
     ...extra,
   });
-  const p = createGceProvider({ config, runnerName: 'unit' });
-  await p.init({ logger: silentLogger(), clock });
-  return p;
-}
-
-async function listed(p: InstanceGroup): Promise<InstanceReport[]> {
-  const out: InstanceReport[] = [];
-  await p.update((i) => out.push(i));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return initialized(createGceProvider({ config, runnerName: 'unit' }), clock);
 }
 
 beforeAll(async () => {
-  host = pingMachineHost({ block: 77, port: PORT });
-  emu = await startGceEmulator({ dir, host, pageSize: 2 });
+  emu = await startGceEmulator({ dir, host: kit.host, pageSize: 2 });
 });
 
 afterEach(async () => {
@@ -74,8 +54,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await emu.close();
-  await host.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kit.close();
 });
 
 describe('gce provider against the Compute Engine emulator', () => {
@@ -184,5 +163,46 @@ describe('gce provider against the Compute Engine emulator', () => {
     const [again] = await retrying.increase(1);
     expect(emu.instances().filter((i) => i.name === again)).toHaveLength(1);
     expect(emu.instances()).toHaveLength(2);
+  });
+});
+
+describe('gce provider with tls = true', () => {
+  it('puts the engine TLS boot lines in front of the startup script, connects on 2376 with the client folder', async () => {
+    clock = skippingClock();
+    const tlsDir = join(dir, 'tls');
+    const p = await newProvider({
+      tls: true,
+      tls_dir: tlsDir,
+      docker_port: undefined,
+      metadata: { 'startup-script': '#!/bin/sh\necho "start dockerd"\n', 'enable-oslogin': 'TRUE' },
+    });
+    provider = p;
+    const [id = ''] = await p.increase(1);
+    const info = await p.connectInfo(id);
+    expect(info.dockerHost).toMatch(/^tcp:\/\/127\.0\.77\.\d+:2376$/);
+    expect(info.tls).toEqual({ certPath: join(tlsDir, 'client') });
+    const address = info.dockerHost.replace(/^tcp:\/\/|:2376$/g, '');
+    const script = kit.host.userData?.get(address) ?? '';
+    expect(script.startsWith('#!/bin/sh\nset -eu\n')).toBe(true);
+    expect(script).toContain(readFileSync(join(tlsDir, 'ca.pem'), 'utf8').trim());
+    expect(script).toContain(`/CN=${id}`);
+    expect(script).toContain('echo "start dockerd"');
+    expect(script.trimEnd().endsWith('exec "${FLOTILLA_ROOT:-}/etc/flotilla/user-data"')).toBe(true);
+    // the other metadata keys stay as configured
+    expect(emu.instances()).toHaveLength(1);
+  });
+
+  it('refuses tls with a startup script that is not a shell script', () => {
+    expect(() =>
+      gceProviderFactory.parseConfig(
+        {
+          project: 'p',
+          zones: ['us-east1-c'],
+          tls: true,
+          metadata: { 'startup-script': '#cloud-config\n' },
+        },
+        { runnerName: 'unit' },
+      ),
+    ).toThrow(/gce: metadata.startup-script must be a shell script starting with "#!" when tls = true/);
   });
 });

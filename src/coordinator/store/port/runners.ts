@@ -84,7 +84,19 @@ export interface ProviderWantRecord {
 }
 
 /**
- * The fleet reports and provider pauses are kept in the store so every coordinator replica on one
+ * One sample of the queue and the fleet for the web UI's charts. `slot` is the sampling period it
+ * belongs to (its time divided by the interval): one sample per slot, whichever replica took it.
+ */
+export interface FleetSampleRecord {
+  slot: number;
+  at: Date;
+  pending: number;
+  oldestWaitSeconds: number;
+  machines: number;
+}
+
+/**
+ * The fleet reports, provider pauses and fleet samples are kept in the store so every coordinator replica on one
  * database sees the same reports and requests.
  */
 export interface FleetStore {
@@ -96,6 +108,13 @@ export interface FleetStore {
   setProviderWant(input: ProviderWantRecord): Promise<ProviderWantRecord>;
   /** The runner's requests by provider name. */
   listProviderWants(runnerId: number): Promise<ProviderWantRecord[]>;
+  /**
+   * Keeps `sample` unless its slot already has one (another replica took it first), and deletes
+   * the samples of slots before `keepFromSlot`, so the history stays bounded.
+   */
+  addFleetSample(sample: FleetSampleRecord, keepFromSlot: number): Promise<void>;
+  /** The samples of slots from `fromSlot` on, oldest first. */
+  listFleetSamples(fromSlot: number): Promise<FleetSampleRecord[]>;
 }
 
 export interface RunnerStore extends FleetStore {

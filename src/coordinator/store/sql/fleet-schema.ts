@@ -1,4 +1,4 @@
-/** Kysely table types of the fleet reports and provider requests (see `store/port/runners.ts`). */
+/** Kysely table types of the fleet reports, provider requests and samples (see `store/port/runners.ts`). */
 import type { DbDate, DbJson } from './schema.js';
 
 export interface RunnerFleetReportsTable {
@@ -16,4 +16,12 @@ export interface RunnerProviderWantsTable {
   manual: string;
   requested_at: DbDate;
   user_id: number;
+}
+
+export interface FleetSamplesTable {
+  slot: number;
+  at: DbDate;
+  pending: number;
+  oldest_wait_seconds: number;
+  machines: number;
 }

@@ -6,7 +6,7 @@
 import { Migrator } from 'kysely';
 import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, Migration } from 'kysely';
 import type { Logger } from '../../../shared/logger.js';
-import { runnerFleets } from './fleet-migration.js';
+import { fleetSamples, runnerFleets } from './fleet-migration.js';
 import type { SqlFlavor } from './flavor.js';
 import type { Database } from './schema.js';
 
@@ -308,6 +308,7 @@ export function buildMigrations(flavor: SqlFlavor): Record<string, Migration> {
     '0003_child_pipelines': childPipelines(),
     '0004_job_erasure': jobErasure(flavor),
     '0005_runner_fleets': runnerFleets(flavor),
+    '0006_fleet_samples': fleetSamples(flavor),
   };
 }
 

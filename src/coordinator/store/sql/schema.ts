@@ -6,7 +6,7 @@
  */
 import type { ColumnType, Generated } from 'kysely';
 
-import type { RunnerFleetReportsTable, RunnerProviderWantsTable } from './fleet-schema.js';
+import type { FleetSamplesTable, RunnerFleetReportsTable, RunnerProviderWantsTable } from './fleet-schema.js';
 
 /** A timestamp: Date from PostgreSQL, ISO text from SQLite. */
 export type DbDate = ColumnType<Date | string, Date | string, Date | string>;
@@ -219,4 +219,5 @@ export interface Database {
   deployments: DeploymentsTable;
   runner_fleet_reports: RunnerFleetReportsTable;
   runner_provider_wants: RunnerProviderWantsTable;
+  fleet_samples: FleetSamplesTable;
 }

@@ -42,11 +42,12 @@ import type {
   UserRecord,
   VariableRecord,
 } from '../store.js';
-import type { FleetReportRecord, ProviderWantRecord } from '../port/runners.js';
+import type { FleetReportRecord, FleetSampleRecord, ProviderWantRecord } from '../port/runners.js';
 import * as artifacts from './tables/artifacts.js';
 import { claimPendingJob } from './tables/claim.js';
 import * as deployments from './tables/deployments.js';
 import * as environments from './tables/environments.js';
+import * as fleetSamples from './tables/fleet-samples.js';
 import * as fleets from './tables/fleets.js';
 import type { SqlContext, SqlFlavor } from './flavor.js';
 import * as jobs from './tables/jobs.js';
@@ -267,4 +268,8 @@ export class SqlStore implements Store {
     fleets.setProviderWant(this.#ctx, input);
   listProviderWants = (runnerId: number): Promise<ProviderWantRecord[]> =>
     fleets.listProviderWants(this.#ctx, runnerId);
+  addFleetSample = (sample: FleetSampleRecord, keepFromSlot: number): Promise<void> =>
+    fleetSamples.addFleetSample(this.#ctx, sample, keepFromSlot);
+  listFleetSamples = (fromSlot: number): Promise<FleetSampleRecord[]> =>
+    fleetSamples.listFleetSamples(this.#ctx, fromSlot);
 }

@@ -1,6 +1,6 @@
 /**
- * The Store contract for the runner managers' fleet reports and the provider pauses asked for
- * (`store/port/runners.ts`). Run by every adapter next to `describeStoreConformance`.
+ * The Store contract for the runner managers' fleet reports, the provider pauses asked for and the
+ * fleet samples (`store/port/runners.ts`). Run by every adapter next to `describeStoreConformance`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -97,6 +97,24 @@ export function describeFleetConformance(name: string, factory: () => Promise<St
         { runnerId: 7, provider: 'gcp', manual: 'paused', requestedAt: t1, userId: 1 },
       ]);
       expect(await store.listProviderWants(8)).toEqual([]);
+    });
+
+    it('keeps one fleet sample per slot (the first), oldest first, and deletes those before the window', async () => {
+      const sample = (slot: number, machines: number) => ({
+        slot,
+        at: new Date(Date.UTC(2026, 0, 2) + slot * 1000 + machines),
+        pending: slot % 7,
+        oldestWaitSeconds: slot * 2,
+        machines,
+      });
+      await store.addFleetSample(sample(10, 1), 0);
+      await store.addFleetSample(sample(10, 2), 0); // another replica, same slot: the first stands
+      await store.addFleetSample(sample(12, 1), 0);
+      await store.addFleetSample(sample(11, 1), 0);
+      expect(await store.listFleetSamples(0)).toEqual([sample(10, 1), sample(11, 1), sample(12, 1)]);
+      expect(await store.listFleetSamples(11)).toEqual([sample(11, 1), sample(12, 1)]);
+      await store.addFleetSample(sample(13, 1), 12);
+      expect(await store.listFleetSamples(0)).toEqual([sample(12, 1), sample(13, 1)]);
     });
   });
 }
