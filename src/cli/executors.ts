@@ -146,7 +146,7 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       registry,
       clock,
       version: FLOTILLA_VERSION,
-      spareHelpers: true,
+      spareHelpers: entry.docker?.spare_helper ?? true,
     });
     dockerEntries.set(entry.token, factory);
     void previous?.close();

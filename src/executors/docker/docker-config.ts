@@ -105,6 +105,12 @@ export const dockerConfigSchema = z
       .describe(
         'The helper image that fetches sources, caches and artifacts; default flotilla-helper:<version>.',
       ),
+    spare_helper: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Make the next job's helper container (and fresh builds volume) while a job runs its script, for the next job of the same project; false makes each job create its own at pickup. Flotilla only.",
+      ),
     wait_for_services_timeout: z
       .number()
       .int()

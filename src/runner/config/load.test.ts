@@ -86,6 +86,9 @@ describe('parseConfigText', () => {
       `${RUNNER.replace('"shell"', '"docker"')}[runners.docker]\nimage = "busybox"\nprivileged = false\n`,
     );
     expect(config.runners[0]?.docker.image).toBe('busybox');
+    expect(config.runners[0]?.docker.spare_helper).toBe(true);
+    const off = parseConfigText(`${RUNNER}[runners.docker]\nspare_helper = false\n`);
+    expect(off.config.runners[0]?.docker.spare_helper).toBe(false);
     expect(
       errorOf(() => parseConfigText(`${RUNNER}[runners.docker]\npull_policy = "sometimes"\n`)),
     ).toContain('runners[0].docker.pull_policy');
