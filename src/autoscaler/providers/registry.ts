@@ -4,6 +4,7 @@
  */
 import { ZodError } from 'zod';
 
+import { configIssueLines } from '../../shared/config-issues.js';
 import { FlotillaError } from '../../shared/errors.js';
 import { awsProviderFactory } from './aws/provider.js';
 import { digitaloceanProviderFactory } from './digitalocean/provider.js';
@@ -13,7 +14,7 @@ import type { ProviderFactory } from './provider.js';
 
 /** A plugin_config that its provider's schema refuses, as one error naming each key and what is wrong. */
 function pluginConfigError(plugin: string, runnerName: string, err: ZodError): FlotillaError {
-  const lines = err.issues.map((i) => `  ${i.path.join('.') || '(table)'}: ${i.message}`);
+  const lines = configIssueLines(err);
   return new FlotillaError(
     'FLO_ERR_CONFIG_INVALID',
     `[runners.autoscaler.plugin_config] of runner "${runnerName}" (plugin "${plugin}"):\n${lines.join('\n')}\n` +

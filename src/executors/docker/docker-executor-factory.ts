@@ -2,6 +2,8 @@
 import type { Registry } from 'prom-client';
 
 import type { Clock } from '../../shared/clock.js';
+import { configIssueLines } from '../../shared/config-issues.js';
+import { FlotillaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ExecutorFactory } from '../executor.js';
 import { connectDocker, type DockerEndpoint } from './docker-client.js';
@@ -58,7 +60,15 @@ export interface DockerExecutorFactory extends ExecutorFactory {
 }
 
 export function createDockerExecutorFactory(options: DockerExecutorFactoryOptions): DockerExecutorFactory {
-  const config: DockerConfig = dockerConfigSchema.parse(options.config);
+  const parsed = dockerConfigSchema.safeParse(options.config);
+  if (!parsed.success) {
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `[runners.docker] (or the engine a machine gave):\n${configIssueLines(parsed.error, options.config).join('\n')}`,
+      { cause: parsed.error },
+    );
+  }
+  const config: DockerConfig = parsed.data;
   const env = options.env ?? process.env;
   const metrics = dockerMetrics(options.registry);
   let endpoint: DockerEndpoint | null = null;
