@@ -5,9 +5,9 @@
  * hidden, from the keyboard too), an artifacts archive
  * browsed and one file downloaded, `needs` drawn as a graph and the
  * environments, retry a failed job, play a manual job, cancel a pipeline, the fleet page with a
- * real runner manager of an autoscaled runner whose providers are the test kits' `fake` provider,
- * loaded as a provider plugin (machines answering through the local Docker Engine) and one of them paused and given back to
- * automatic from the page, and another user's private project not shown.
+ * real runner manager of an autoscaled runner with two real `local` providers (machines are
+ * network namespaces with their own Docker Engine), a primary and a backup, the primary paused and
+ * given back to automatic from the page, and another user's private project not shown.
  *
  * Screenshots of each page land in a temp dir; with FLOTILLA_UI_SCREENSHOTS=<dir> they are
  * written there instead (docs/ui uses them).
@@ -18,9 +18,8 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startDockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
 import { Fleet } from '../helpers/fleet.js';
-import { fakeProviderPluginEnv } from '../helpers/provider-plugins.js';
+import { RUN_DIR, subnetFor } from './autoscaler/harness.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const WAIT = { timeout: 60_000 };
@@ -28,7 +27,6 @@ const WAIT = { timeout: 60_000 };
 let fleet: Fleet;
 let browser: Browser;
 let shots: string;
-let dockerProxy: DockerProxy | undefined;
 
 beforeAll(async () => {
   fleet = await Fleet.start();
@@ -41,7 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await fleet?.stop();
-  await dockerProxy?.close();
 });
 
 async function signedInPage(token = fleet.api.token): Promise<Page> {
@@ -255,12 +252,10 @@ long:
   });
 
   it('shows the fleet and pauses a provider of an autoscaled runner', async () => {
-    dockerProxy = await startDockerProxy();
     const auto = await fleet.addRunner({
       tags: ['autoscaled'],
       executor: 'docker-autoscaler',
-      extraRunner: autoscalerToml(dockerProxy.port),
-      env: await fakeProviderPluginEnv(fleet.dir),
+      extraRunner: autoscalerToml(fleet.dir),
     });
     const page = await signedInPage();
     await page.getByRole('link', { name: 'Fleet' }).click();
@@ -271,17 +266,17 @@ long:
     await page.locator('#chart-machines').waitFor(WAIT);
     await shot(page, 'fleet');
     const providers = page.getByRole('table', { name: `Providers of runner #${auto.id}` });
-    const primary = providers.locator('[data-provider="fake-a"]');
+    const primary = providers.locator('[data-provider="local-a"]');
     await primary.getByText('▶ active').waitFor(WAIT);
-    await providers.locator('[data-provider="fake-b"]').getByText('‖ paused').waitFor(WAIT);
-    await page.getByRole('button', { name: 'Pause fake-a' }).click();
+    await providers.locator('[data-provider="local-b"]').getByText('‖ paused').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Pause local-a' }).click();
     // The runner manager applies it (its hand-set pauses file, as `flotilla fleet pause`) and reports back.
     await primary.getByText('paused by hand', { exact: true }).waitFor(WAIT);
     await primary.locator('.provider-state').getByText('‖ paused').waitFor(WAIT);
     const control = path.join(path.dirname(auto.configPath), '.flotilla', 'fleet-control.json');
-    expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({ 'fake-a': true });
+    expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({ 'local-a': true });
     await shot(page, 'fleet-paused');
-    await page.getByRole('button', { name: 'Automatic fake-a' }).click();
+    await page.getByRole('button', { name: 'Automatic local-a' }).click();
     await primary.getByText('automatic', { exact: true }).waitFor(WAIT);
     await primary.getByText('▶ active').waitFor(WAIT);
     expect(JSON.parse(await readFile(control, 'utf8')).providers).toEqual({});
@@ -305,28 +300,34 @@ long:
   });
 });
 
-/** Two `fake` providers (a primary and a backup, a plugin: fakeProviderPluginEnv) whose machines' engine is the local Docker Engine. */
-function autoscalerToml(port: number): string {
-  const provider = (name: string, backup: boolean) => `
+/**
+ * Two real `local` providers, a primary and a backup, each its own machine group on its own
+ * subnet; machines are removed when the manager stops.
+ */
+function autoscalerToml(dir: string): string {
+  const provider = (name: string, group: string, backup: boolean) => `
     [[runners.autoscaler.providers]]
       name = "${name}"
-      plugin = "fake"
+      plugin = "local"
       backup = ${backup}
       [runners.autoscaler.providers.plugin_config]
-        boot_seconds_min = 0
-        boot_seconds_max = 0
-        delete_seconds = 0
-        docker_host_prefix = "tcp://127.0.0.1:${port}/?"`;
+        name = "${group}"
+        subnet = "${subnetFor(group)}"
+        registry_mirrors = ["http://127.0.0.1:5000"]
+        state_dir = "${path.join(dir, group)}"
+        run_dir = "${RUN_DIR}"`;
   return `
   [runners.docker]
     image = "alpine"
   [runners.autoscaler]
     capacity_per_instance = 1
     max_instances = 3
+    delete_instances_on_shutdown = true
+    instance_ready_timeout = "120s"
     update_interval = "2s"
     update_interval_when_expecting = "1s"
-${provider('fake-a', false)}
-${provider('fake-b', true)}
+${provider('local-a', 'e2euia', false)}
+${provider('local-b', 'e2euib', true)}
     [[runners.autoscaler.policy]]
       idle_count = 2
       idle_time = "30m"
