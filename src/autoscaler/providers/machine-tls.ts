@@ -14,54 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { exists, openssl } from './local/certs.js';
+import { exists, openssl, signCertificate } from './local/certs.js';
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-const DAYS = '825';
 
-async function signedBy(
-  caDir: string,
-  dir: string,
-  name: string,
-  subject: string,
-  ext: string,
-): Promise<void> {
-  await writeFile(join(dir, `${name}.ext`), ext);
-  await openssl(
-    dir,
-    'req',
-    '-new',
-    ...EC_KEY,
-    '-subj',
-    subject,
-    '-keyout',
-    `${name}-key.pem`,
-    '-out',
-    `${name}.csr`,
-  );
-  await chmod(join(dir, `${name}-key.pem`), 0o600);
-  await openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    join(caDir, 'ca.pem'),
-    '-CAkey',
-    join(caDir, 'ca-key.pem'),
-    '-set_serial',
-    `0x${randomBytes(16).toString('hex')}`,
-    '-days',
-    DAYS,
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}-cert.pem`,
-  );
-  await rm(join(dir, `${name}.csr`));
-  await rm(join(dir, `${name}.ext`));
-}
+const signedBy = (caDir: string, dir: string, name: string, subject: string, ext: string): Promise<void> =>
+  signCertificate({ caDir, dir, name, subject, ext, key: 'ec' });
 
 /** Makes the CA and the client folder in `dir` (which must be new). */
 async function makeManagerTls(dir: string): Promise<void> {

@@ -4,7 +4,8 @@
  * address as subject alternative name. Made with openssl.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -21,21 +22,40 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function signed(dir: string, name: string, subject: string, ext: string, caDir: string): Promise<void> {
-  await writeFile(join(dir, `${name}.ext`), ext);
+const KEYS = {
+  rsa: ['-newkey', 'rsa:2048', '-nodes'],
+  ec: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+} as const;
+
+export interface SignRequest {
+  /** Holds `ca.pem` and `ca-key.pem`. */
+  caDir: string;
+  /** Where `<name>-key.pem` (mode 0600) and `<name>-cert.pem` are written. */
+  dir: string;
+  name: string;
+  subject: string;
+  /** openssl x509 extensions, e.g. `extendedKeyUsage=clientAuth`. */
+  ext: string;
+  key: keyof typeof KEYS;
+}
+
+/** A new key and a certificate for it signed by the CA in `caDir` (random serial, 825 days). */
+export async function signCertificate(r: SignRequest): Promise<void> {
+  const { dir, name } = r;
+  await writeFile(join(dir, `${name}.ext`), r.ext);
   await openssl(
     dir,
     'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
+    '-new',
+    ...KEYS[r.key],
     '-subj',
-    subject,
+    r.subject,
     '-keyout',
     `${name}-key.pem`,
     '-out',
     `${name}.csr`,
   );
+  await chmod(join(dir, `${name}-key.pem`), 0o600);
   await openssl(
     dir,
     'x509',
@@ -43,10 +63,11 @@ async function signed(dir: string, name: string, subject: string, ext: string, c
     '-in',
     `${name}.csr`,
     '-CA',
-    join(caDir, 'ca.pem'),
+    join(r.caDir, 'ca.pem'),
     '-CAkey',
-    join(caDir, 'ca-key.pem'),
-    '-CAcreateserial',
+    join(r.caDir, 'ca-key.pem'),
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
     '-days',
     '825',
     '-extfile',
@@ -54,8 +75,12 @@ async function signed(dir: string, name: string, subject: string, ext: string, c
     '-out',
     `${name}-cert.pem`,
   );
-  await chmod(join(dir, `${name}-key.pem`), 0o600);
+  await rm(join(dir, `${name}.csr`));
+  await rm(join(dir, `${name}.ext`));
 }
+
+const signed = (dir: string, name: string, subject: string, ext: string, caDir: string): Promise<void> =>
+  signCertificate({ caDir, dir, name, subject, ext, key: 'rsa' });
 
 /** The group's CA and client certificate (made once); returns the client folder. */
 export async function ensureGroupCerts(dir: string): Promise<string> {
