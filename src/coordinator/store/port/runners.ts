@@ -30,18 +30,20 @@ export interface RunnerRecord {
   ipAddress: string | null;
 }
 
-export interface NewRunner {
-  tokenHash: string;
-  description: string;
-  tagList: string[];
-  runUntagged: boolean;
-  paused: boolean;
-  locked: boolean;
-  accessLevel: AccessLevel;
-  maximumTimeout: number | null;
-  runnerType: RunnerType;
-  maintenanceNote: string | null;
-}
+/** What registering a runner stores; the rest of the record is the store's or its contacts'. */
+export type NewRunner = Pick<
+  RunnerRecord,
+  | 'tokenHash'
+  | 'description'
+  | 'tagList'
+  | 'runUntagged'
+  | 'paused'
+  | 'locked'
+  | 'accessLevel'
+  | 'maximumTimeout'
+  | 'runnerType'
+  | 'maintenanceNote'
+>;
 
 export type RunnerPatch = Partial<
   Pick<
