@@ -10,38 +10,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEc2Emulator, type Ec2Emulator } from '../../emulators/aws/emulator.js';
-import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
-import { startCloudRunner, runThreeJobsAndDrain, type CloudRunner } from './cloud-harness.js';
-import { destroyGroup, localConfig, namespaces, requireTools } from './harness.js';
+import { startEc2Emulator } from '../../emulators/aws/emulator.js';
+import { cloudTestBed, runThreeJobsAndDrain, startCloudRunner } from './cloud-harness.js';
 
 const MACHINES = 'e2eaws';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-as-aws-'));
-let host: MachineHost | undefined;
-let emu: Ec2Emulator | undefined;
-let runner: CloudRunner | undefined;
-
-beforeAll(async () => {
-  requireTools();
-  host = await netnsMachineHost(localConfig(MACHINES, join(dir, 'host')));
-  emu = await startEc2Emulator({ dir, host, pageSize: 5 });
-});
-
-afterAll(async () => {
-  await runner?.stop();
-  await emu?.close();
-  await host?.close();
-  await destroyGroup(MACHINES, join(dir, 'host'));
-  expect(await namespaces(MACHINES)).toEqual([]);
-});
+const bed = cloudTestBed(MACHINES, dir, (host) => startEc2Emulator({ dir, host, pageSize: 5 }));
 
 describe('aws provider on emulated EC2', () => {
   it('runs a pipeline of three jobs on on-demand instances when spot is refused, and terminates them all', async () => {
-    const e = emu as Ec2Emulator;
+    const e = bed.emulator();
     e.faults.spotRefused = 'InsufficientInstanceCapacity';
-    runner = await startCloudRunner({
+    const runner = await startCloudRunner({
       dir,
       machines: MACHINES,
       autoscaler: `    plugin = "aws"
@@ -58,6 +40,7 @@ describe('aws provider on emulated EC2', () => {
       forward_coordinator = true
       boot_timeout = 90`,
     });
+    bed.setRunner(runner);
     await runThreeJobsAndDrain(runner, {
       group: 'e2eaws',
       machines: MACHINES,

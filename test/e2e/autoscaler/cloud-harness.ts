@@ -7,13 +7,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 import { TestApi } from '../../../harness/api-client.js';
 import { createWorkRepo, pushTo } from '../../../harness/git-repo.js';
+import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
 import { FlotillaProcess } from '../../helpers/processes.js';
 import { VERSION } from '../docker/harness.js';
-import { eventually, hostAddress, namespaces } from './harness.js';
+import { destroyGroup, eventually, hostAddress, localConfig, namespaces, requireTools } from './harness.js';
 
 /** Three stages, one job each; every job fetches the repository from the coordinator. */
 export const THREE_JOBS = `stages: [build, test, deploy]
@@ -154,4 +155,48 @@ export async function runThreeJobsAndDrain(
     async () => (await namespaces(o.machines)).length === 0,
   );
   return run;
+}
+
+/** What a cloud provider's end-to-end file holds: the machine host, its emulator and the runner. */
+export interface CloudTestBed<E> {
+  /** The emulator, once `beforeAll` has run. */
+  emulator(): E;
+  /** Hands over the started runner, so that `afterAll` stops it first. */
+  setRunner(runner: CloudRunner): void;
+}
+
+/**
+ * Registers the file's `beforeAll`/`afterAll`: a netns machine host for `machines` under `dir`, the
+ * emulator `start` makes on it, and at the end the runner stopped, the emulator and host closed,
+ * the group destroyed and no namespace of it left.
+ */
+export function cloudTestBed<E extends { close(): Promise<void> }>(
+  machines: string,
+  dir: string,
+  start: (host: MachineHost) => Promise<E>,
+): CloudTestBed<E> {
+  let host: MachineHost | undefined;
+  let emu: E | undefined;
+  let runner: CloudRunner | undefined;
+  beforeAll(async () => {
+    requireTools();
+    host = await netnsMachineHost(localConfig(machines, path.join(dir, 'host')));
+    emu = await start(host);
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    await emu?.close();
+    await host?.close();
+    await destroyGroup(machines, path.join(dir, 'host'));
+    expect(await namespaces(machines)).toEqual([]);
+  });
+  return {
+    emulator: () => {
+      if (!emu) throw new Error('the emulator is not started');
+      return emu;
+    },
+    setRunner: (r) => {
+      runner = r;
+    },
+  };
 }

@@ -8,39 +8,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startDoEmulator, type DoEmulator } from '../../emulators/digitalocean/emulator.js';
-import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
-import { startCloudRunner, runThreeJobsAndDrain, type CloudRunner } from './cloud-harness.js';
-import { destroyGroup, localConfig, namespaces, requireTools } from './harness.js';
+import { startDoEmulator } from '../../emulators/digitalocean/emulator.js';
+import { cloudTestBed, runThreeJobsAndDrain, startCloudRunner } from './cloud-harness.js';
 
 const MACHINES = 'e2edo';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-as-do-'));
-let host: MachineHost | undefined;
-let emu: DoEmulator | undefined;
-let runner: CloudRunner | undefined;
-
-beforeAll(async () => {
-  requireTools();
-  host = await netnsMachineHost(localConfig(MACHINES, join(dir, 'host')));
-  emu = await startDoEmulator({ host });
-});
-
-afterAll(async () => {
-  await runner?.stop();
-  await emu?.close();
-  await host?.close();
-  await destroyGroup(MACHINES, join(dir, 'host'));
-  expect(await namespaces(MACHINES)).toEqual([]);
-});
+const bed = cloudTestBed(MACHINES, dir, (host) => startDoEmulator({ host }));
 
 describe('digitalocean provider on emulated DigitalOcean', () => {
   it('runs a pipeline of three jobs on fresh droplets and deletes them all', async () => {
-    const e = emu as DoEmulator;
+    const e = bed.emulator();
     const tokenFile = join(dir, 'do-token');
     writeFileSync(tokenFile, e.token, { mode: 0o600 });
-    runner = await startCloudRunner({
+    const runner = await startCloudRunner({
       dir,
       machines: MACHINES,
       autoscaler: `    plugin = "digitalocean"
@@ -52,6 +34,7 @@ describe('digitalocean provider on emulated DigitalOcean', () => {
       forward_coordinator = true
       boot_timeout = 90`,
     });
+    bed.setRunner(runner);
     await runThreeJobsAndDrain(runner, {
       group: 'e2edroplet',
       machines: MACHINES,

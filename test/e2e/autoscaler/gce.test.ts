@@ -8,37 +8,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startGceEmulator, type GceEmulator } from '../../emulators/gce/emulator.js';
-import { netnsMachineHost, type MachineHost } from '../../emulators/machine-host.js';
-import { startCloudRunner, runThreeJobsAndDrain, type CloudRunner } from './cloud-harness.js';
-import { destroyGroup, localConfig, namespaces, requireTools } from './harness.js';
+import { startGceEmulator } from '../../emulators/gce/emulator.js';
+import { cloudTestBed, runThreeJobsAndDrain, startCloudRunner } from './cloud-harness.js';
 
 const MACHINES = 'e2egc';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-as-gce-'));
-let host: MachineHost | undefined;
-let emu: GceEmulator | undefined;
-let runner: CloudRunner | undefined;
-
-beforeAll(async () => {
-  requireTools();
-  host = await netnsMachineHost(localConfig(MACHINES, join(dir, 'host')));
-  emu = await startGceEmulator({ dir, host });
-});
-
-afterAll(async () => {
-  await runner?.stop();
-  await emu?.close();
-  await host?.close();
-  await destroyGroup(MACHINES, join(dir, 'host'));
-  expect(await namespaces(MACHINES)).toEqual([]);
-});
+const bed = cloudTestBed(MACHINES, dir, (host) => startGceEmulator({ dir, host }));
 
 describe('gce provider on emulated Compute Engine', () => {
   it('runs a pipeline of three jobs on fresh instances in two zones and deletes them all', async () => {
-    const e = emu as GceEmulator;
-    runner = await startCloudRunner({
+    const e = bed.emulator();
+    const runner = await startCloudRunner({
       dir,
       machines: MACHINES,
       autoscaler: `    plugin = "gce"
@@ -51,6 +33,7 @@ describe('gce provider on emulated Compute Engine', () => {
       forward_coordinator = true
       boot_timeout = 90`,
     });
+    bed.setRunner(runner);
     await runThreeJobsAndDrain(runner, {
       group: 'e2egce',
       machines: MACHINES,
