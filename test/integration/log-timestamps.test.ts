@@ -8,56 +8,35 @@
  */
 import path from 'node:path';
 
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
 import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
 import { tempDir } from '../../harness/temp-dir.js';
 import { JobLogCursor } from '../../src/cli/run/log-stream.js';
-import { validateConfig } from '../../src/runner/config/load.js';
-import { createShellExecutorFactory } from '../../src/executors/shell/shell-executor.js';
-import { createRunnerManager, type RunnerManager } from '../../src/runner/manager.js';
-import { systemClock } from '../../src/shared/clock.js';
 import { parseStampedLine, stripLogTimestamps } from '../../src/shared/log-timestamps.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { startTestManager, type TestManager } from './observability/helpers.js';
 
 const SECRET = 'hunter2-s3cr3t-value';
 
 let coordinator: TestCoordinator;
-let manager: RunnerManager;
+let manager: TestManager;
 let tmp: { dir: string; remove(): Promise<void> };
 
 beforeAll(async () => {
   coordinator = await startTestCoordinator();
   tmp = await tempDir('flotilla-logts-');
   const { token } = await coordinator.api.createRunner({ description: 'stamps' });
-  const { config } = validateConfig({
-    concurrent: 2,
-    check_interval: 1,
-    runners: [
-      {
-        name: 'stamps',
-        url: coordinator.running.url,
-        token,
-        executor: 'shell',
-        builds_dir: path.join(tmp.dir, 'builds'),
-      },
-    ],
+  manager = await startTestManager({
+    url: coordinator.running.url,
+    token,
+    name: 'stamps',
+    buildsDir: path.join(tmp.dir, 'builds'),
   });
-  manager = createRunnerManager({
-    config,
-    systemId: 's_0123456789ab',
-    logger: silentLogger(),
-    clock: systemClock,
-    registry: new Registry(),
-    executorFactories: [createShellExecutorFactory()],
-  });
-  await manager.start();
 });
 
 afterAll(async () => {
-  await manager?.stop({ graceful: false });
+  await manager?.stop();
   await coordinator?.stop();
   await tmp?.remove();
 });

@@ -7,20 +7,17 @@
  */
 import path from 'node:path';
 
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { validateConfig } from '../../../src/runner/config/load.js';
-import { createShellExecutorFactory } from '../../../src/executors/shell/shell-executor.js';
 import { createConsulRegistrar } from '../../../src/observability/consul.js';
 import type { TargetGroup } from '../../../src/observability/http-sd.js';
-import { createRunnerManager, type RunnerManager } from '../../../src/runner/manager.js';
+
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { startTestCoordinator, type TestCoordinator } from '../../../harness/in-process-coordinator.js';
 import { tempDir } from '../../../harness/temp-dir.js';
 import { startFakeConsul, type FakeConsul } from './fake-consul.js';
-import { until } from './helpers.js';
+import { startTestManager, until, type TestManager } from './helpers.js';
 
 describe('Consul registrar', () => {
   let consul: FakeConsul;
@@ -95,7 +92,7 @@ describe('Consul registrar', () => {
 describe('coordinator and runner manager registered in Consul', () => {
   let consul: FakeConsul;
   let coordinator: TestCoordinator | undefined;
-  let manager: RunnerManager | undefined;
+  let manager: TestManager | undefined;
   let tmp: { dir: string; remove: () => Promise<void> };
 
   beforeAll(async () => {
@@ -105,34 +102,18 @@ describe('coordinator and runner manager registered in Consul', () => {
       consul: { address: consul.url, serviceName: 'flotilla', intervalSeconds: 1 },
     });
     const runner = await coordinator.api.createRunner({ description: 'consul' });
-    const { config } = validateConfig({
+    manager = await startTestManager({
+      url: coordinator.running.url,
+      token: runner.token,
+      name: 'consul',
       concurrent: 1,
-      check_interval: 1,
-      listen_address: '127.0.0.1:0',
-      consul: { address: consul.url, service_name: 'flotilla-manager', interval: '1s' },
-      runners: [
-        {
-          name: 'consul',
-          url: coordinator.running.url,
-          token: runner.token,
-          executor: 'shell',
-          builds_dir: path.join(tmp.dir, 'builds'),
-        },
-      ],
+      buildsDir: path.join(tmp.dir, 'builds'),
+      global: { consul: { address: consul.url, service_name: 'flotilla-manager', interval: '1s' } },
     });
-    manager = createRunnerManager({
-      config,
-      systemId: 's_0123456789ab',
-      logger: silentLogger(),
-      clock: systemClock,
-      registry: new Registry(),
-      executorFactories: [createShellExecutorFactory()],
-    });
-    await manager.start();
   });
 
   afterAll(async () => {
-    await manager?.stop({ graceful: false });
+    await manager?.stop();
     await coordinator?.stop();
     await consul?.close();
     await tmp?.remove();
@@ -142,7 +123,7 @@ describe('coordinator and runner manager registered in Consul', () => {
     [...consul.services.values()].find((s) => s['Name'] === name && (s['Tags'] as string[]).includes(tag));
 
   it('registers the coordinator, the manager it lists, and the manager itself', async () => {
-    const managerAddress = manager?.statusAddress ?? '';
+    const managerAddress = manager?.address ?? '';
     const coordinatorPort = Number(new URL(coordinator!.running.url).port);
     const found = await until('the three registrations', async () => {
       const self = byTag('coordinator', 'flotilla');
@@ -162,7 +143,7 @@ describe('coordinator and runner manager registered in Consul', () => {
   });
 
   it('deregisters on stop', async () => {
-    await manager?.stop({ graceful: false });
+    await manager?.stop();
     expect(byTag('runner-manager', 'flotilla-manager')).toBeUndefined();
     await coordinator?.stop();
     coordinator = undefined;

@@ -79,11 +79,15 @@ export async function startTestManager(o: {
   token: string;
   buildsDir: string;
   name?: string;
+  concurrent?: number;
+  /** Extra global config.toml keys (e.g. `consul`). */
+  global?: Record<string, unknown>;
 }): Promise<TestManager> {
   const { config } = validateConfig({
-    concurrent: 2,
+    concurrent: o.concurrent ?? 2,
     check_interval: 1,
     listen_address: '127.0.0.1:0',
+    ...o.global,
     runners: [
       { name: o.name ?? 'observed', url: o.url, token: o.token, executor: 'shell', builds_dir: o.buildsDir },
     ],
