@@ -69,4 +69,23 @@ describe('inProcessFetch', () => {
     controller.abort(new Error('stopped'));
     await expect(pending).rejects.toThrow('stopped');
   });
+
+  it('leaves no listener on a signal after the answer', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567');
+    const signal = new AbortController().signal;
+    let listeners = 0;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      listeners++;
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
+      listeners--;
+      remove(...args);
+    };
+    for (let i = 0; i < 3; i++)
+      await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST', signal });
+    expect(listeners).toBe(0);
+  });
 });

@@ -44,12 +44,20 @@ function responseHeaders(raw: Record<string, string | string[] | number | undefi
   return headers;
 }
 
-function aborted(signal: AbortSignal | null | undefined): Promise<never> | null {
-  if (!signal) return null;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<never>((_, reject) =>
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-  );
+/** `answer`, or a rejection with the signal's reason as soon as it aborts (its listener removed after). */
+async function untilAborted<T>(answer: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return answer;
+  if (signal.aborted) throw signal.reason;
+  let onAbort = (): void => undefined;
+  const stop = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([answer, stop]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -68,8 +76,7 @@ export function inProcessFetch(app: FastifyInstance, baseUrl: string, fallback: 
       headers: headersOf(init),
       ...(payload !== undefined ? { payload } : {}),
     });
-    const stop = aborted(init?.signal);
-    const res = await (stop ? Promise.race([answer, stop]) : answer);
+    const res = await untilAborted(answer, init?.signal);
     return new Response(NO_BODY.has(res.statusCode) ? null : res.rawPayload, {
       status: res.statusCode,
       headers: responseHeaders(res.headers),
