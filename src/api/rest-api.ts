@@ -60,15 +60,8 @@ export interface PipelineResponse extends DownstreamPipelineRef {
   name: string | null;
 }
 
-export interface JobRunnerRef {
-  id: number;
-  description: string;
-  active: boolean;
-  paused: boolean;
-  is_shared: boolean;
-  runner_type: 'instance_type' | 'group_type' | 'project_type';
-  name: string | null;
-  online: boolean;
+/** The runner of a job: a runner without its address (and its status as a plain string). */
+export interface JobRunnerRef extends Omit<RunnerResponse, 'ip_address' | 'status'> {
   status: string;
 }
 
