@@ -30,31 +30,22 @@ async function cli(...args: string[]): Promise<void> {
 describe('flotilla runner register / unregister', () => {
   it('verifies the token, writes config.toml and the system id, then unregisters', async () => {
     const config = join(dir, 'config.toml');
-    await cli(
-      'runner',
-      'register',
-      '--url',
-      coordinator.url,
-      '--token',
-      'glrt-clitoken12345',
-      '--config',
-      config,
-      '--name',
-      'one',
-      '--non-interactive',
-    );
-    await cli(
-      'runner',
-      'register',
-      '--url',
-      coordinator.url,
-      '--token',
-      'glrt-clitoken67890',
-      '--config',
-      config,
-      '--name',
-      'two',
-    );
+    const register = (token: string, name: string, ...extra: string[]) =>
+      cli(
+        'runner',
+        'register',
+        '--url',
+        coordinator.url,
+        '--token',
+        token,
+        '--config',
+        config,
+        '--name',
+        name,
+        ...extra,
+      );
+    await register('glrt-clitoken12345', 'one', '--non-interactive');
+    await register('glrt-clitoken67890', 'two');
     expect(coordinator.calls.filter((c) => c === 'POST /api/v4/runners/verify')).toHaveLength(2);
     const loaded = parseConfigText(await readFile(config, 'utf8'));
     expect(loaded.warnings).toEqual([]);

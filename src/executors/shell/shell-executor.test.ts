@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { Executor, StageContext } from '../executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
+import {
+  executorJob,
+  jobPayload,
+  mainBranchGitInfo,
+  memoryOutput,
+} from '../../../test/kits/executors/job-fixture.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 
 const executors: Executor[] = [];
@@ -170,17 +175,7 @@ async function bareRepo(): Promise<{
 }
 
 function gitInfo(url: string, sha: string, depth = 1): JobPayload['git_info'] {
-  return {
-    repo_url: url,
-    ref: 'main',
-    sha,
-    before_sha: '0'.repeat(40),
-    ref_type: 'branch',
-    repo_object_format: 'sha1',
-    protected: false,
-    depth,
-    refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
-  };
+  return mainBranchGitInfo(url, sha, depth, ['+refs/heads/main:refs/remotes/origin/main']);
 }
 
 describe('shell executor get_sources', () => {
