@@ -5,6 +5,8 @@
  * more data arrives or `flush()` is called.
  */
 
+import { createByteStats, firstMatch, type AnchorGroup, type Match, type Needle } from './anchor-scan.js';
+
 export const MASK = '[MASKED]';
 
 /** gitlab-runner's default token prefixes (glpat- always, the rest with FF_MASK_ALL_DEFAULT_TOKENS). */
@@ -72,65 +74,6 @@ function isTokenByte(b: number): boolean {
   );
 }
 
-interface Needle {
-  bytes: Buffer;
-  /** Position in the priority order: at equal positions the needle with the lower order wins. */
-  order: number;
-  /** Set for token prefixes: the bytes of the value after the prefix. */
-  isValueByte?: (b: number) => boolean;
-}
-
-/**
- * What one `indexOf` scan looks for: a secret on its own, or the common start of all token
- * prefixes that begin with the same byte (`gl` for the fourteen `gl…-` prefixes, `?` and `&` for the
- * URL parameters). A hit is then checked against the group's needles. So a chunk costs one scan
- * per secret plus a handful, not one scan per needle.
- */
-interface Anchor {
-  bytes: Buffer;
-  /** Ascending `order`. */
-  needles: Needle[];
-}
-
-interface Match {
-  at: number;
-  needle: Needle;
-}
-
-function commonPrefixLength(a: Buffer, b: Buffer): number {
-  let n = 0;
-  while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return n;
-}
-
-function buildAnchors(secrets: Needle[], prefixes: Needle[]): Anchor[] {
-  const groups = new Map<number, Needle[]>();
-  for (const p of prefixes) {
-    const first = p.bytes[0] ?? 0;
-    groups.set(first, [...(groups.get(first) ?? []), p]);
-  }
-  const grouped = [...groups.values()].map((needles) => {
-    const common = needles.reduce(
-      (n, needle) => Math.min(n, commonPrefixLength(needle.bytes, needles[0]?.bytes ?? needle.bytes)),
-      Infinity,
-    );
-    return { bytes: (needles[0] as Needle).bytes.subarray(0, common), needles };
-  });
-  return [...secrets.map((s) => ({ bytes: s.bytes, needles: [s] })), ...grouped];
-}
-
-/** The first full match of one of the anchor's needles at or after `from`. */
-function findFrom(data: Buffer, anchor: Anchor, from: number): Match | null {
-  for (let at = data.indexOf(anchor.bytes, from); at !== -1; at = data.indexOf(anchor.bytes, at + 1)) {
-    for (const needle of anchor.needles) {
-      const end = at + needle.bytes.length;
-      if (end <= data.length && data.compare(needle.bytes, 0, needle.bytes.length, at, end) === 0)
-        return { at, needle };
-    }
-  }
-  return null;
-}
-
 /** True when data[k..] is a proper prefix of `needle` (the match may continue in the next chunk). */
 function partialAt(data: Buffer, k: number, needle: Buffer): boolean {
   const rest = data.length - k;
@@ -149,7 +92,8 @@ function joined(parts: Buffer[]): Buffer {
  * The returned buffers may be views of the written chunk (no copy when nothing is masked): the
  * caller must not reuse a chunk's memory after writing it.
  */
-export function createMasker(options: MaskerOptions): Masker {
+/** Secrets first, longest first, then token prefixes, then URL parameters: at equal positions the first wins. */
+function buildNeedles(options: MaskerOptions): Needle[] {
   let order = 0;
   const secrets: Needle[] = [...new Set(options.secrets.filter((s) => s.length > 0))]
     .map((s) => Buffer.from(s))
@@ -161,25 +105,30 @@ export function createMasker(options: MaskerOptions): Masker {
       .map((p) => ({ bytes: Buffer.from(p), order: order++, isValueByte: isTokenByte })),
     ...urlParamPrefixes().map((p) => ({ ...p, order: order++ })),
   ];
-  // secrets first, longest first: at equal positions the first needle wins
-  const anchors = buildAnchors(secrets, prefixes);
+  return [...secrets, ...prefixes];
+}
+
+export function createMasker(options: MaskerOptions): Masker {
+  const needles = buildNeedles(options);
+  const stats = createByteStats();
+  let groups: AnchorGroup[] = stats.plan(needles);
   const byFirstByte = new Map<number, Buffer[]>();
-  for (const n of [...secrets, ...prefixes]) {
+  for (const n of needles) {
     const first = n.bytes[0] ?? 0;
     byFirstByte.set(first, [...(byFirstByte.get(first) ?? []), n.bytes]);
   }
-  const longest = Math.max(0, ...[...secrets, ...prefixes].map((n) => n.bytes.length));
+  const longest = Math.max(0, ...needles.map((n) => n.bytes.length));
   const mask = Buffer.from(MASK);
   let pending = Buffer.alloc(0);
 
-  /** The earliest full needle match at or after `pos`, reusing each anchor's last search. */
+  /** The earliest full needle match at or after `pos`, reusing each group's last search. */
   function nextMatch(data: Buffer, pos: number, cache: (Match | null | undefined)[]): Match | null {
     let best: Match | null = null;
-    anchors.forEach((anchor, a) => {
-      let hit = cache[a];
+    groups.forEach((group, g) => {
+      let hit = cache[g];
       if (hit === undefined || (hit !== null && hit.at < pos)) {
-        hit = findFrom(data, anchor, pos);
-        cache[a] = hit;
+        hit = firstMatch(data, group, pos);
+        cache[g] = hit;
       }
       if (hit && (!best || hit.at < best.at || (hit.at === best.at && hit.needle.order < best.needle.order)))
         best = hit;
@@ -229,7 +178,11 @@ export function createMasker(options: MaskerOptions): Masker {
   }
 
   return {
-    write: (chunk) => process(pending.length ? Buffer.concat([pending, chunk]) : asBuffer(chunk), false),
+    write(chunk) {
+      const data = pending.length ? Buffer.concat([pending, chunk]) : asBuffer(chunk);
+      if (stats.observe(data)) groups = stats.plan(needles);
+      return process(data, false);
+    },
     flush: () => process(pending, true),
   };
 }

@@ -153,6 +153,28 @@ describe('masker', () => {
     },
   );
 
+  it.each([21, 22, 23])(
+    'masks like the plain reference while the log changes and the anchors are planned again (seed %i)',
+    (seed) => {
+      let state = seed * 7919;
+      const rand = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
+      const secrets = ['s3cr3t-v4lue', 'glpat-fixedsecret', 'tok&en', 'zzz'];
+      // first plain text without '-', '_' or 'z', then text full of them, then plain again
+      const plain = ['abc ', 'def\n', '0123', 'gl', 'glpat-', 's3cr3t-v4lue', '?private_token='];
+      const dashed = ['---', '__', 'zz', 'zzz', '-z-', 'glrt-', 'tok&en', '&rss_token=', 'glpat-fixedsecret'];
+      const section = (vocab: string[], n: number): string =>
+        Array.from({ length: n }, () => vocab[rand(vocab.length)]).join('');
+      const text = section(plain, 6000) + section(dashed, 6000) + section(plain, 6000);
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length;) {
+        const n = 1 + rand(3000);
+        chunks.push(text.slice(i, i + n));
+        i += n;
+      }
+      expect(maskAll(chunks, secrets)).toBe(referenceMask(text, secrets, DEFAULT_TOKEN_PREFIXES));
+    },
+  );
+
   it('masks a secret split byte by byte', () => {
     const text = 'x=MySecretPassword1;';
     expect(maskAll([...text], ['MySecretPassword1'])).toBe('x=[MASKED];');
