@@ -28,8 +28,13 @@ export interface SqlFlavor {
    * several processes wait on `busy_timeout` instead of failing on a lock upgrade.
    */
   transaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
-  /** True when the JSON array `jobs.tag_list` holds only tags from `tags` (non-empty). */
-  jobTagsWithin(tags: string[]): Expression<SqlBool>;
+  /**
+   * The bound values that stand for a runner's tags (non-empty) in `jobTagsWithin`: the tags
+   * themselves (SQLite), or one JSON array (PostgreSQL).
+   */
+  tagParameters(tags: string[]): unknown[];
+  /** True when the JSON array `jobs.tag_list` holds only tags from those `tagParameters` gave. */
+  jobTagsWithin(parameters: readonly unknown[]): Expression<SqlBool>;
   /** The `resourceGroup` of the JSON text `jobs.definition`, or null when it has none. */
   jobResourceGroup(): Expression<string | null>;
   /** The `timeoutSeconds` of the JSON text `jobs.definition` (an integer), or null. */

@@ -15,8 +15,9 @@ export const postgresFlavor: SqlFlavor = {
   toDate: (value) => value,
   toBool: (value) => value,
   transaction: (db, fn) => db.transaction().execute(fn),
-  jobTagsWithin: (tags): Expression<SqlBool> =>
-    sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${JSON.stringify(tags)})::jsonb`,
+  tagParameters: (tags) => [JSON.stringify(tags)],
+  jobTagsWithin: ([tags]): Expression<SqlBool> =>
+    sql<SqlBool>`(${sql.ref('jobs.tag_list')})::jsonb <@ (${tags})::jsonb`,
   jobResourceGroup: (): Expression<string | null> =>
     sql<string | null>`((${sql.ref('jobs.definition')})::jsonb ->> 'resourceGroup')`,
   jobTimeoutSeconds: (): Expression<number | null> =>

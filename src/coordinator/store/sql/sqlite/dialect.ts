@@ -38,8 +38,9 @@ export const sqliteFlavor: SqlFlavor = {
         throw err;
       }
     }),
+  tagParameters: (tags) => tags,
   jobTagsWithin: (tags): Expression<SqlBool> =>
-    sql<SqlBool>`not exists (select 1 from json_each(${sql.ref('jobs.tag_list')}) as t where t.value not in (${sql.join(tags)}))`,
+    sql<SqlBool>`not exists (select 1 from json_each(${sql.ref('jobs.tag_list')}) as t where t.value not in (${sql.join([...tags])}))`,
   jobResourceGroup: (): Expression<string | null> =>
     sql<string | null>`json_extract(${sql.ref('jobs.definition')}, '$.resourceGroup')`,
   jobTimeoutSeconds: (): Expression<number | null> =>

@@ -13,14 +13,17 @@
  * waited for). Before, a claim was a transaction of four round trips (BEGIN, SELECT, UPDATE,
  * COMMIT), three for the many claims that find nothing.
  */
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { JobClaim, JobRecord, RunnerMatch } from '../../store.js';
 import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
+import { runTemplate, type SlotOf } from '../query-template.js';
 import { toJob } from '../rows.js';
-import type { Database } from '../schema.js';
+import type { Database, JobsTable } from '../schema.js';
 
 const UNTAGGED = JSON.stringify([]);
+/** Where the runner's tags (as `tagParameters` binds them) start among a claim's values. */
+const TAGS_AT = 8;
 
 export async function claimPendingJob(
   ctx: SqlContext,
@@ -29,58 +32,100 @@ export async function claimPendingJob(
 ): Promise<JobRecord | null> {
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   const { flavor } = ctx;
-  const row = await translateConstraints('a job with this token exists', () =>
-    ctx.db
-      .updateTable('jobs')
-      .set({
-        status: 'running',
-        runner_id: match.runnerId,
-        runner_system_id: claim.runnerSystemId,
-        token_hash: claim.tokenHash,
-        started_at: flavor.toDate(claim.startedAt),
-        timeout_seconds: timeoutOf(ctx, claim),
-        ...(claim.lastSeenAt ? { last_seen_at: flavor.toDate(claim.lastSeenAt) } : {}),
-        updated_at: flavor.toDate(ctx.now()),
-      })
-      .where('status', '=', 'pending')
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('jobs')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('kind', '=', 'build')
-          .where((inner) => runnerMayTake(ctx, inner, match))
-          .orderBy('id')
-          .limit(1)
-          .$if(flavor.rowLocks, (qb) => qb.forUpdate().skipLocked()),
-      )
-      .returningAll()
-      .executeTakeFirst(),
+  const tags = match.tagList.length === 0 ? [] : flavor.tagParameters([...new Set(match.tagList)]);
+  const values = [
+    match.runnerId,
+    claim.runnerSystemId,
+    claim.tokenHash,
+    flavor.toDate(claim.startedAt),
+    claim.timeoutSeconds,
+    claim.maximumTimeoutSeconds,
+    claim.lastSeenAt ? flavor.toDate(claim.lastSeenAt) : null,
+    flavor.toDate(ctx.now()),
+    ...tags,
+  ];
+  const shape = {
+    fromDefinition: claim.timeoutFromDefinition === true,
+    capped: claim.timeoutFromDefinition === true && Boolean(claim.maximumTimeoutSeconds),
+    seen: claim.lastSeenAt !== undefined,
+    protectedOnly: match.accessLevel === 'ref_protected',
+    tags: tags.length,
+    untagged: match.runUntagged,
+  };
+  const [row] = await translateConstraints('a job with this token exists', () =>
+    runTemplate<Selectable<JobsTable>>(ctx, `claim:${JSON.stringify(shape)}`, values, (slot) =>
+      claimQuery(ctx, shape, slot),
+    ),
   );
   return row === undefined ? null : toJob(row);
 }
 
+interface ClaimShape {
+  fromDefinition: boolean;
+  capped: boolean;
+  seen: boolean;
+  protectedOnly: boolean;
+  tags: number;
+  untagged: boolean;
+}
+
+/** The claim statement of `shape`; `slot(i)` stands for the i-th value of `claimPendingJob`. */
+function claimQuery(ctx: SqlContext, shape: ClaimShape, slot: SlotOf) {
+  const { flavor } = ctx;
+  return ctx.db
+    .updateTable('jobs')
+    .set({
+      status: 'running',
+      runner_id: slot(0),
+      runner_system_id: slot(1),
+      token_hash: slot(2),
+      started_at: slot(3),
+      timeout_seconds: timeoutOf(ctx, shape, slot),
+      ...(shape.seen ? { last_seen_at: slot(6) } : {}),
+      updated_at: slot(7),
+    })
+    .where('status', '=', 'pending')
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('kind', '=', 'build')
+        .where((inner) => runnerMayTake(ctx, inner, shape, slot))
+        .orderBy('id')
+        .limit(1)
+        .$if(flavor.rowLocks, (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll();
+}
+
 /** The claim's timeout, or the definition's capped at the runner's maximum (see JobClaim). */
-function timeoutOf(ctx: SqlContext, claim: JobClaim): number | Expression<number> {
-  if (claim.timeoutFromDefinition !== true) return claim.timeoutSeconds;
-  const wanted = sql<number>`coalesce(${ctx.flavor.jobTimeoutSeconds()}, ${claim.timeoutSeconds})`;
-  const max = claim.maximumTimeoutSeconds;
-  return max ? ctx.flavor.smaller(wanted, max) : wanted;
+function timeoutOf(ctx: SqlContext, shape: ClaimShape, slot: SlotOf): number | Expression<number> {
+  if (!shape.fromDefinition) return slot(4);
+  const wanted = sql<number>`coalesce(${ctx.flavor.jobTimeoutSeconds()}, ${slot(4)})`;
+  return shape.capped ? smallerOf(ctx, wanted, slot(5)) : wanted;
+}
+
+/** `flavor.smaller` with its bound as a slot (the flavor takes a number; the slot stands for one). */
+function smallerOf(ctx: SqlContext, value: Expression<number>, bound: never): Expression<number> {
+  return ctx.flavor.smaller(value, bound);
 }
 
 /** Job tags ⊆ runner tags; untagged jobs only for runUntagged; ref_protected runners only protected jobs. */
 function runnerMayTake(
   ctx: SqlContext,
   eb: ExpressionBuilder<Database, 'jobs'>,
-  match: RunnerMatch,
+  shape: ClaimShape,
+  slot: SlotOf,
 ): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
-  if (match.accessLevel === 'ref_protected') conditions.push(eb('protected', '=', ctx.flavor.toBool(true)));
-  if (match.tagList.length === 0) {
+  if (shape.protectedOnly) conditions.push(eb('protected', '=', ctx.flavor.toBool(true)));
+  if (shape.tags === 0) {
     conditions.push(eb('tag_list', '=', UNTAGGED));
   } else {
-    conditions.push(ctx.flavor.jobTagsWithin([...new Set(match.tagList)]));
-    if (!match.runUntagged) conditions.push(eb('tag_list', '<>', UNTAGGED));
+    const tags = Array.from({ length: shape.tags }, (_, i) => slot(TAGS_AT + i));
+    conditions.push(ctx.flavor.jobTagsWithin(tags));
+    if (!shape.untagged) conditions.push(eb('tag_list', '<>', UNTAGGED));
   }
   return eb.and(conditions);
 }

@@ -1,5 +1,5 @@
 /** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
-import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { JobStatus } from '../../../../api/job-status.js';
 import {
   jobKindOf,
@@ -15,6 +15,7 @@ import { JOB_COLUMNS, toRow } from '../columns.js';
 import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
 import { pageBounds, totalOf } from '../paging.js';
+import { runTemplate } from '../query-template.js';
 import { toArtifact, toJob } from '../rows.js';
 import type { Database, JobsTable } from '../schema.js';
 
@@ -86,17 +87,8 @@ export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page):
   const { statuses, resourceGroups } = filter;
   if (statuses !== undefined && statuses.length === 0) return { items: [], total: 0 };
   if (resourceGroups !== undefined && resourceGroups.length === 0) return { items: [], total: 0 };
-  const base = ctx.db
-    .selectFrom('jobs')
-    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
-    .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', filter.projectId ?? 0))
-    .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses ?? []))
-    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', ctx.flavor.toBool(false)))
-    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', filter.kind ?? 'build'))
-    .$if(filter.runnerId !== undefined, (qb) => qb.where('runner_id', '=', filter.runnerId ?? 0))
-    .$if(resourceGroups !== undefined, (qb) =>
-      qb.where((eb) => eb(ctx.flavor.jobResourceGroup(), 'in', resourceGroups ?? [])),
-    );
+  if (page === undefined && resourceGroups === undefined) return listAllJobs(ctx, filter);
+  const base = filtered(ctx, filter, (value) => value as never);
   const order = filter.sort ?? 'asc';
   if (page === undefined) {
     const rows = await base.selectAll().orderBy('id', order).execute();
@@ -108,6 +100,59 @@ export async function listJobs(ctx: SqlContext, filter: JobFilter, page?: Page):
   return { items: rows.map(toJob), total: totalOf(count) };
 }
 
+/**
+ * The jobs query of `filter` (`bind` gives each value its place: itself, or a template slot).
+ * Value positions: pipeline, project, retried, kind, runner, then the statuses.
+ */
+function filtered(ctx: SqlContext, filter: JobFilter, bind: (value: unknown, index: number) => never) {
+  const { statuses, resourceGroups } = filter;
+  return ctx.db
+    .selectFrom('jobs')
+    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', bind(filter.pipelineId, 0)))
+    .$if(filter.projectId !== undefined, (qb) => qb.where('project_id', '=', bind(filter.projectId, 1)))
+    .$if(statuses !== undefined, (qb) =>
+      qb.where(
+        'status',
+        'in',
+        (statuses ?? []).map((s, i) => bind(s, 5 + i)),
+      ),
+    )
+    .$if(filter.includeRetried !== true, (qb) => qb.where('retried', '=', bind(ctx.flavor.toBool(false), 2)))
+    .$if(filter.kind !== undefined, (qb) => qb.where('kind', '=', bind(filter.kind, 3)))
+    .$if(filter.runnerId !== undefined, (qb) => qb.where('runner_id', '=', bind(filter.runnerId, 4)))
+    .$if(resourceGroups !== undefined, (qb) =>
+      qb.where((eb) => eb(ctx.flavor.jobResourceGroup(), 'in', resourceGroups ?? [])),
+    );
+}
+
+/** Every job of `filter` (no page, no resource groups: a pipeline's job list), from a compiled template. */
+async function listAllJobs(ctx: SqlContext, filter: JobFilter): Promise<Paged<JobRecord>> {
+  const statuses = filter.statuses ?? [];
+  const values = [
+    filter.pipelineId,
+    filter.projectId,
+    ctx.flavor.toBool(false),
+    filter.kind,
+    filter.runnerId,
+    ...statuses,
+  ];
+  const shape = [
+    filter.pipelineId !== undefined,
+    filter.projectId !== undefined,
+    filter.statuses === undefined ? '-' : statuses.length,
+    filter.includeRetried === true,
+    filter.kind !== undefined,
+    filter.runnerId !== undefined,
+    filter.sort ?? 'asc',
+  ].join(',');
+  const rows = await runTemplate<Selectable<JobsTable>>(ctx, `listJobs:${shape}`, values, (slot) =>
+    filtered(ctx, filter, (_, index) => slot(index))
+      .selectAll()
+      .orderBy('id', filter.sort ?? 'asc'),
+  );
+  return { items: rows.map(toJob), total: rows.length };
+}
+
 export async function updateJob(
   ctx: SqlContext,
   id: number,
@@ -115,18 +160,29 @@ export async function updateJob(
   expectStatuses?: JobStatus[],
 ): Promise<JobRecord | null> {
   if (expectStatuses !== undefined && expectStatuses.length === 0) return null;
-  const set = {
+  const set: Record<string, unknown> = {
     ...toRow(ctx.flavor, JOB_COLUMNS, patch),
     updated_at: ctx.flavor.toDate(ctx.now()),
-  } as Updateable<JobsTable>;
-  const row = await translateConstraints('a job with this token exists', () =>
-    ctx.db
-      .updateTable('jobs')
-      .set(set)
-      .where('id', '=', id)
-      .$if(expectStatuses !== undefined, (qb) => qb.where('status', 'in', expectStatuses ?? []))
-      .returningAll()
-      .executeTakeFirst(),
+  };
+  const columns = Object.keys(set);
+  const statuses = expectStatuses ?? [];
+  const values = [...Object.values(set), id, ...statuses];
+  const key = `updateJob:${columns.join(',')}:${expectStatuses === undefined ? '-' : statuses.length}`;
+  const [row] = await translateConstraints('a job with this token exists', () =>
+    runTemplate<Selectable<JobsTable>>(ctx, key, values, (slot) =>
+      ctx.db
+        .updateTable('jobs')
+        .set(Object.fromEntries(columns.map((c, i) => [c, slot(i)])) as Updateable<JobsTable>)
+        .where('id', '=', slot(columns.length))
+        .$if(expectStatuses !== undefined, (qb) =>
+          qb.where(
+            'status',
+            'in',
+            statuses.map((_, i) => slot(columns.length + 1 + i)),
+          ),
+        )
+        .returningAll(),
+    ),
   );
   return row === undefined ? null : toJob(row);
 }

@@ -1,5 +1,5 @@
 /** Pipelines, created atomically with their jobs. */
-import { sql, type Insertable, type Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import { isCompleted, type PipelineStatus } from '../../../../api/job-status.js';
 import type {
   JobRecord,
@@ -17,6 +17,7 @@ import { nextIid } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
 import { pageBounds, totalOf } from '../paging.js';
+import { runTemplate } from '../query-template.js';
 import { toPipeline } from '../rows.js';
 import type { PipelinesTable } from '../schema.js';
 
@@ -43,7 +44,9 @@ export async function createPipeline(
 }
 
 export async function getPipeline(ctx: SqlContext, id: number): Promise<PipelineRecord | null> {
-  const row = await ctx.db.selectFrom('pipelines').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await runTemplate<Selectable<PipelinesTable>>(ctx, 'getPipeline', [id], (slot) =>
+    ctx.db.selectFrom('pipelines').selectAll().where('id', '=', slot(0)),
+  );
   return row === undefined ? null : toPipeline(row);
 }
 
@@ -109,19 +112,26 @@ export async function setPipelineStatus(
   const { flavor } = ctx;
   const stamp = flavor.toDate(at);
   const finished = isCompleted(status) || status === 'manual';
-  const row = await ctx.db
-    .updateTable('pipelines')
-    .set({
-      status,
-      ...(status === 'running' ? { started_at: sql<string>`coalesce(started_at, ${stamp})` } : {}),
-      finished_at: finished ? stamp : null,
-      updated_at: flavor.toDate(ctx.now()),
-    })
-    .where('id', '=', id)
-    .where('status', '<>', status)
-    .where('yaml_errors', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+  const running = status === 'running';
+  const values = [status, stamp, finished ? stamp : null, flavor.toDate(ctx.now()), id];
+  const [row] = await runTemplate<Selectable<PipelinesTable>>(
+    ctx,
+    `setPipelineStatus:${running}`,
+    values,
+    (slot) =>
+      ctx.db
+        .updateTable('pipelines')
+        .set({
+          status: slot(0),
+          ...(running ? { started_at: sql<string>`coalesce(started_at, ${slot(1)})` } : {}),
+          finished_at: slot(2),
+          updated_at: slot(3),
+        })
+        .where('id', '=', slot(4))
+        .where('status', '<>', slot(0))
+        .where('yaml_errors', 'is', null)
+        .returningAll(),
+  );
   return row === undefined ? null : toPipeline(row);
 }
 
