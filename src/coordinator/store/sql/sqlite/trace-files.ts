@@ -30,6 +30,9 @@ export interface TraceFilesOptions {
 
 export const DEFAULT_TRACE_FILE_THRESHOLD = 256 * 1024;
 
+/** How many jobs the store remembers as having no file before it forgets them all (and asks the disk again). */
+const KNOWN_ABSENT_LIMIT = 65_536;
+
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
@@ -39,6 +42,13 @@ export class TraceFiles {
   readonly threshold: number;
   readonly #sync: boolean;
   #dirReady: Promise<void> | undefined;
+  /**
+   * Jobs whose file was found missing. Only `create` makes a file, and this process is the only
+   * writer of the directory, so a job stays without a file until `create` takes it out of the set:
+   * the appends and reads of small logs then skip a failed `open` each (a thrown ENOENT costs
+   * more than the append's own SQL).
+   */
+  readonly #absent = new Set<number>();
 
   constructor(options: TraceFilesOptions) {
     this.dir = options.dir;
@@ -52,11 +62,18 @@ export class TraceFiles {
 
   /** Opens the job's file for writing, or returns null when it has none. */
   async openExisting(jobId: number): Promise<FileHandle | null> {
+    return this.#openUnlessAbsent(jobId, constants.O_WRONLY);
+  }
+
+  async #openUnlessAbsent(jobId: number, flags: number | string): Promise<FileHandle | null> {
+    if (this.#absent.has(jobId)) return null;
     try {
-      return await open(this.file(jobId), constants.O_WRONLY);
+      return await open(this.file(jobId), flags);
     } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
+      if (!isMissing(err)) throw err;
+      if (this.#absent.size >= KNOWN_ABSENT_LIMIT) this.#absent.clear();
+      this.#absent.add(jobId);
+      return null;
     }
   }
 
@@ -68,6 +85,8 @@ export class TraceFiles {
     await this.#ensureDir();
     const target = this.file(jobId);
     const tmp = `${target}.tmp`;
+    // Before the name appears: a read that finds the chunks gone must then find the file.
+    this.#absent.delete(jobId);
     const handle = await open(tmp, 'w');
     try {
       let position = 0;
@@ -94,13 +113,8 @@ export class TraceFiles {
 
   /** Bytes [start, end) of the job's file, or null when the job has no file. */
   async read(jobId: number, start: number, end: number): Promise<Buffer | null> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.file(jobId), 'r');
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
+    const handle = await this.#openUnlessAbsent(jobId, 'r');
+    if (handle === null) return null;
     try {
       const out = Buffer.allocUnsafe(Math.max(0, end - start));
       let filled = 0;
