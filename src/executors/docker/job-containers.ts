@@ -1,7 +1,7 @@
 /**
- * The containers of one running job: the long-lived helper container (predefined stages run in it
- * with `exec`; it is recreated after a stage was stopped) and one short-lived job-image container per
- * script stage. Stopping a stage kills its container, waits until it is gone, then rejects with the
+ * The containers of one running job: the long-lived helper container (predefined stages are requests
+ * to its `serve` process over one attach, helper-session.ts; it is recreated after a stage was
+ * stopped) and one short-lived job-image container per script stage. Stopping a stage kills its container, waits until it is gone, then rejects with the
  * signal's reason.
  */
 import type Docker from 'dockerode';
@@ -10,7 +10,8 @@ import type { JobImage } from '../../api/runner-api.js';
 import type { Clock } from '../../shared/clock.js';
 import type { JobOutput } from '../executor.js';
 import { execWithStdin, killContainer, removeContainer, runWithStdin } from './docker-client.js';
-import { helperArgv, type HelperCommand, type HelperRequest } from './helper-request.js';
+import type { HelperCommand, HelperRequest } from './helper-request.js';
+import { attachHelper, type HelperSession } from './helper-session.js';
 import type { DockerMetrics } from './metrics.js';
 import { buildContainerSpec, helperContainerSpec, type SpecInput } from './to-container-spec.js';
 
@@ -40,8 +41,8 @@ export interface JobContainersDeps {
   clock: Clock;
   metrics: DockerMetrics;
   track(container: Docker.Container): void;
-  /** A helper container that is running already (a spare helper the job took over). */
-  helper?: Docker.Container;
+  /** A helper that is running already, attached (a spare helper the job took over). */
+  helper?: HelperSession;
 }
 
 /**
@@ -81,25 +82,36 @@ export async function abortable<T>(
 
 export function createJobContainers(deps: JobContainersDeps): JobContainers {
   const { docker, clock, metrics } = deps;
-  let helper: Docker.Container | null = deps.helper ?? null;
+  let helper: Promise<HelperSession> | null = deps.helper ? Promise.resolve(deps.helper) : null;
   let generation = 0;
   let sequence = 0;
 
-  async function ensureHelper(): Promise<Docker.Container> {
-    if (helper) return helper;
+  async function startHelper(): Promise<HelperSession> {
     const begin = clock.monotonic();
     const container = await docker.createContainer(helperContainerSpec(deps.spec, ++generation));
     deps.track(container);
     await container.start();
     metrics.containerStartDuration.observe({ type: 'helper' }, (clock.monotonic() - begin) / 1000);
-    helper = container;
-    return container;
+    return attachHelper(container);
   }
 
-  async function dropHelper(container: Docker.Container): Promise<void> {
-    helper = null;
-    await killContainer(container).catch(() => undefined);
-    await removeContainer(container).catch(() => undefined);
+  /** The running helper's session; the first caller creates it, concurrent callers share it. */
+  function ensureSession(): Promise<HelperSession> {
+    if (!helper) {
+      const started = startHelper();
+      helper = started;
+      started.catch(() => {
+        if (helper === started) helper = null;
+      });
+    }
+    return helper;
+  }
+
+  async function dropHelper(session: HelperSession): Promise<void> {
+    if (helper && (await helper.catch(() => null)) === session) helper = null;
+    session.close();
+    await killContainer(session.container).catch(() => undefined);
+    await removeContainer(session.container).catch(() => undefined);
   }
 
   async function runHelper(
@@ -109,23 +121,27 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     signal: AbortSignal,
   ): Promise<number> {
     if (signal.aborted) throw signal.reason;
-    const container = await ensureHelper();
+    const session = await ensureSession();
     try {
       return await abortable(
         signal,
-        () => execWithStdin(container, helperArgv(command), JSON.stringify(request), output),
-        () => dropHelper(container),
+        () => session.run({ command, request }, output),
+        () => dropHelper(session),
       );
     } catch (err) {
-      // The engine failed the exec (the helper gone, the engine restarting): the next run of the
-      // stage (EXECUTOR_JOB_SECTION_ATTEMPTS) starts a fresh helper instead of the broken one.
-      if (!signal.aborted && helper === container) await dropHelper(container);
+      // The helper is gone (removed, the engine restarting): the next run of the stage
+      // (EXECUTOR_JOB_SECTION_ATTEMPTS) starts a fresh helper instead of the broken one.
+      if (!signal.aborted) await dropHelper(session);
       throw err;
     }
   }
 
   async function execInHelper(argv: string[], output: JobOutput): Promise<number> {
-    return execWithStdin(await ensureHelper(), argv, '', output);
+    return execWithStdin((await ensureSession()).container, argv, '', output);
+  }
+
+  async function ensureHelper(): Promise<Docker.Container> {
+    return (await ensureSession()).container;
   }
 
   async function runScript(

@@ -5,7 +5,7 @@
  * and GIT_CLEAN_FLAGS like gitlab-runner.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
@@ -25,6 +25,11 @@ export interface GetSourcesOptions {
   signal: AbortSignal;
   /** Fetch into this store once and link each work tree to it (see shared-sources.ts). */
   shared?: SharedSourceStore;
+  /**
+   * The build folder is thrown away after the job (the docker executor's per-job volume): git's
+   * automatic maintenance after the fetch would only cost time.
+   */
+  disposable?: boolean;
 }
 
 const discard = { write(): void {} };
@@ -58,27 +63,56 @@ function depthOf(options: GetSourcesOptions): number {
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : options.gitInfo.depth;
 }
 
+/** A quoted git config value (the clone URL holds the job token, which may hold any character). */
+function configValue(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * `git init` when there is no repository; true when the folder was empty before (nothing to clean
+ * after the checkout). A new repository gets `origin` written with the same keys as `git remote add`.
+ */
+async function initRepository(options: GetSourcesOptions): Promise<{ code: number; fresh: boolean }> {
+  const { output, projectDir } = options;
+  await mkdir(projectDir, { recursive: true });
+  if (existsSync(join(projectDir, '.git'))) return { code: 0, fresh: false };
+  const fresh = (await readdir(projectDir)).length === 0;
+  const code = await git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
+  if (code !== 0) return { code, fresh };
+  output.write('Created fresh repository.\n');
+  if (!options.shared) {
+    const remote = `[remote "origin"]\n\turl = ${configValue(options.gitInfo.repo_url)}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`;
+    await appendFile(join(projectDir, '.git', 'config'), remote);
+  }
+  return { code: 0, fresh };
+}
+
 async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   const { gitInfo, output } = options;
   const depth = depthOf(options);
   say(output, depth > 0 ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
-  await mkdir(options.projectDir, { recursive: true });
-  if (!existsSync(join(options.projectDir, '.git'))) {
-    const code = await git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
-    if (code !== 0) return code;
-    output.write('Created fresh repository.\n');
-  }
+  const init = await initRepository(options);
+  if (init.code !== 0) return init.code;
   if (options.shared) return linkAndCheckout(options, options.shared, depth);
-  if ((await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
+  if (!init.fresh && (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
     const code = await git(options, ['remote', 'add', 'origin', gitInfo.repo_url]);
     if (code !== 0) return code;
   }
   const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
-  const fetchArgs = ['fetch', 'origin', '--no-recurse-submodules', '--prune', '--quiet', ...refspecs];
+  const noMaintenance = options.disposable ? ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'] : [];
+  const fetchArgs = [
+    ...noMaintenance,
+    'fetch',
+    'origin',
+    '--no-recurse-submodules',
+    '--prune',
+    '--quiet',
+    ...refspecs,
+  ];
   if (depth > 0) fetchArgs.push('--depth', String(depth));
   const fetched = await git(options, fetchArgs);
   if (fetched !== 0) return fetched;
-  return checkoutAndClean(options);
+  return checkoutAndClean(options, init.fresh);
 }
 
 /** The shared-store path: one fetch per sha into the store, then checkout and clean in one process. */
@@ -122,7 +156,8 @@ async function linkAndCheckout(
   return 0;
 }
 
-async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {
+/** `fresh`: the folder was empty before `git init`, so `git clean` would find nothing to remove. */
+async function checkoutAndClean(options: GetSourcesOptions, fresh: boolean): Promise<number> {
   const { gitInfo, output, variables } = options;
   if (variableValue(variables, 'GIT_CHECKOUT') === 'false') {
     say(output, 'Skipping Git checkout');
@@ -132,7 +167,7 @@ async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {
   const checkedOut = await git(options, ['checkout', '-f', '-q', gitInfo.sha]);
   if (checkedOut !== 0) return checkedOut;
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
-  if (flags !== 'none') {
+  if (flags !== 'none' && !fresh) {
     const cleaned = await git(options, ['clean', ...flags.split(/\s+/).filter(Boolean)]);
     if (cleaned !== 0) return cleaned;
   }
