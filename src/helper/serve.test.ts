@@ -3,6 +3,7 @@
  * session writes to the container's stdin is the serve loop's input, and the loop's frames come back
  * in Docker's multiplexed attach format (8-byte headers), as the Engine relays them.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +14,11 @@ import Modem from 'docker-modem';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { serve } from './serve.js';
-import { EngineDisconnectedError } from '../executors/docker/docker-client.js';
 import type { HelperRequest } from '../executors/docker/helper-request.js';
-import { attachHelper } from '../executors/docker/helper-session.js';
+import { attachHelper, HelperStoppedError } from '../executors/docker/helper-session.js';
+
+let dirs: string[] = [];
+let serving: Promise<number>[] = [];
 
 function multiplexed(stream: 1 | 2, payload: Buffer): Buffer {
   const header = Buffer.alloc(8);
@@ -43,7 +46,14 @@ function fakeHelper(): FakeHelper {
     },
   });
   const stop = new AbortController();
-  void serve({ input: toServer, write: (frame) => void attach.push(multiplexed(1, frame)) }, stop.signal);
+  const scratch = join(tmpdir(), `flotilla-serve-${randomBytes(6).toString('hex')}`);
+  dirs.push(scratch);
+  serving.push(
+    serve(
+      { input: toServer, write: (frame) => void attach.push(multiplexed(1, frame)), scratch },
+      stop.signal,
+    ),
+  );
   const container = { id: 'helper', attach: () => Promise.resolve(attach), modem: new Modem() };
   return {
     container: container as unknown as Docker.Container,
@@ -56,8 +66,9 @@ function fakeHelper(): FakeHelper {
   };
 }
 
-let dirs: string[] = [];
 afterEach(async () => {
+  await Promise.all(serving);
+  serving = [];
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   dirs = [];
 });
@@ -118,16 +129,16 @@ describe('helper session over the serve loop', () => {
     helper.remove();
   });
 
-  it('fails a stage with EngineDisconnectedError once the helper is gone, also a later one', async () => {
+  it('fails a stage with HelperStoppedError once the helper is gone, also a later one', async () => {
     const helper = fakeHelper();
     const session = await attachHelper(helper.container);
     helper.stop.abort();
     const running = session.run({ command: 'get-sources', request: await request('none') }, collect());
     helper.remove();
-    await expect(running).rejects.toBeInstanceOf(EngineDisconnectedError);
+    await expect(running).rejects.toBeInstanceOf(HelperStoppedError);
     expect(session.alive).toBe(false);
     await expect(
       session.run({ command: 'get-sources', request: await request('none') }, collect()),
-    ).rejects.toThrow(/helper container stopped/);
+    ).rejects.toThrow(/the helper container helper stopped \(get-sources\)/);
   });
 });

@@ -11,11 +11,13 @@ import { decodeRequest, encodeFrame, FRAME_EXIT, FRAME_OUTPUT } from '../executo
 import { HELPER_COMMANDS } from '../executors/docker/helper-request.js';
 import type { JobOutput } from '../executors/executor.js';
 import { errorMessage } from '../shared/errors.js';
-import { loadSourceModules, runStage } from './stages.js';
+import { prepareSources, runStage, type Prepared } from './stages.js';
 
 export interface ServeStreams {
   input: NodeJS.ReadableStream;
   write(frame: Buffer): void;
+  /** Where to make the empty repository that new repositories copy (in the container's own /tmp). */
+  scratch?: string;
 }
 
 /** Runs the request of one line; never rejects (a failure is the stage's output and exit code 1). */
@@ -23,6 +25,7 @@ export async function serveLine(
   line: string,
   write: (frame: Buffer) => void,
   signal: AbortSignal,
+  prepared: Prepared = {},
 ): Promise<void> {
   const output: JobOutput = {
     write: (chunk) =>
@@ -32,7 +35,7 @@ export async function serveLine(
   try {
     const { command, request } = decodeRequest(line);
     if (!HELPER_COMMANDS.includes(command)) throw new Error(`unknown helper command "${String(command)}"`);
-    code = await runStage(command, request, output, signal);
+    code = await runStage(command, request, output, signal, prepared);
   } catch (err) {
     output.write(`\x1b[31;1mERROR: ${errorMessage(err)}\x1b[0;m\n`);
     code = 1;
@@ -42,14 +45,23 @@ export async function serveLine(
 
 /** Serves requests until the input ends or the signal aborts; resolves with the exit code. */
 export async function serve(streams: ServeStreams, signal: AbortSignal): Promise<number> {
-  // Warm: the next request is most likely get-sources.
-  void loadSourceModules().catch(() => undefined);
+  // Ahead of the first request (most likely get-sources): its modules and an empty repository.
+  const prepared = prepareSources(streams.scratch ?? '/tmp/flotilla-empty-repository');
   const lines = createInterface({ input: streams.input, crlfDelay: Infinity });
-  signal.addEventListener('abort', () => lines.close(), { once: true });
+  signal.addEventListener(
+    'abort',
+    () => {
+      lines.close();
+      // An open stdin would keep the process up after SIGTERM.
+      (streams.input as { destroy?(): void }).destroy?.();
+    },
+    { once: true },
+  );
   for await (const line of lines) {
     if (signal.aborted) break;
     if (line.trim() === '') continue;
-    await serveLine(line, streams.write, signal);
+    await serveLine(line, streams.write, signal, prepared);
   }
+  await prepared.emptyRepository;
   return 0;
 }

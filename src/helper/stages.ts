@@ -22,7 +22,27 @@ export async function loadSourceModules(): Promise<{
   return { coordinatorUnreachable: probe.coordinatorUnreachable, getSources: sources.getSources };
 }
 
-async function getSources(request: HelperRequest, output: JobOutput, signal: AbortSignal): Promise<number> {
+/** What a long-lived helper made ahead for its stages. */
+export interface Prepared {
+  /** An empty repository to copy instead of a `git init` (git-sources.ts). */
+  emptyRepository?: Promise<string | null>;
+}
+
+/** Loads get-sources' modules and makes the empty repository its new repositories copy. */
+export function prepareSources(dir: string): Prepared {
+  const emptyRepository = import('../executors/shell/git-sources.js')
+    .then((m) => m.prepareEmptyRepository(dir))
+    .catch(() => null);
+  void loadSourceModules().catch(() => undefined);
+  return { emptyRepository };
+}
+
+async function getSources(
+  request: HelperRequest,
+  output: JobOutput,
+  signal: AbortSignal,
+  prepared: Prepared,
+): Promise<number> {
   const { coordinatorUnreachable, getSources: run } = await loadSourceModules();
   const unreachable = await coordinatorUnreachable(request);
   if (unreachable !== null) {
@@ -36,6 +56,7 @@ async function getSources(request: HelperRequest, output: JobOutput, signal: Abo
     output,
     signal,
     disposable: true,
+    ...(prepared.emptyRepository ? { emptyRepository: prepared.emptyRepository } : {}),
   });
 }
 
@@ -45,6 +66,7 @@ export async function runStage(
   request: HelperRequest,
   output: JobOutput,
   signal: AbortSignal,
+  prepared: Prepared = {},
 ): Promise<number> {
   await mkdir(request.tmpDir, { recursive: true, mode: 0o700 });
   const artifacts = {
@@ -56,7 +78,7 @@ export async function runStage(
   };
   switch (command) {
     case 'get-sources':
-      return getSources(request, output, signal);
+      return getSources(request, output, signal, prepared);
     case 'cache-extractor':
       return (await import('../executors/cache/stages.js')).extractCaches(request, output);
     case 'cache-archiver':

@@ -2,16 +2,24 @@
  * The runner's end of a helper container's `serve` process (helper-protocol.ts): one attach to the
  * running container, then a request line on its stdin per predefined stage and that stage's frames
  * back on its stdout. When the container stops or is removed, the attach ends: a stage that is
- * running (or starts later) rejects with EngineDisconnectedError, as an exec into a gone container
- * would fail, so EXECUTOR_JOB_SECTION_ATTEMPTS retries it on a fresh helper.
+ * running (or starts later) rejects with HelperStoppedError, a system failure like an exec into a
+ * gone container, so EXECUTOR_JOB_SECTION_ATTEMPTS retries it on a fresh helper.
  */
 import { Writable } from 'node:stream';
 
 import type Docker from 'dockerode';
 
+import { FlotillaError } from '../../shared/errors.js';
 import type { JobOutput } from '../executor.js';
-import { EngineDisconnectedError } from './docker-client.js';
 import { encodeRequest, FrameDecoder, type ServeRequest } from './helper-protocol.js';
+
+/** The helper container stopped (or was removed) while a stage ran in it or before one started. */
+export class HelperStoppedError extends FlotillaError {
+  constructor(container: string, command: string) {
+    super('FLO_ERR_HELPER_STOPPED', `the helper container ${container.slice(0, 12)} stopped (${command})`);
+    this.name = 'HelperStoppedError';
+  }
+}
 
 export interface HelperSession {
   readonly container: Docker.Container;
@@ -27,10 +35,6 @@ interface Pending {
   output: JobOutput;
   resolve(code: number): void;
   reject(err: Error): void;
-}
-
-function lost(what: string, pending: Pending | null): void {
-  pending?.reject(new EngineDisconnectedError(`the helper's ${what} (the helper container stopped)`));
 }
 
 /** Attaches to a running helper container started with the `serve` command. */
@@ -50,7 +54,7 @@ export async function attachHelper(container: Docker.Container): Promise<HelperS
     alive = false;
     const p = pending;
     pending = null;
-    lost(current, p);
+    p?.reject(new HelperStoppedError(container.id, current));
   };
   const frames = new Writable({
     write(chunk: Buffer, _encoding, callback) {

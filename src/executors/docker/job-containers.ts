@@ -11,7 +11,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { JobOutput } from '../executor.js';
 import { execWithStdin, killContainer, removeContainer, runWithStdin } from './docker-client.js';
 import type { HelperCommand, HelperRequest } from './helper-request.js';
-import { attachHelper, type HelperSession } from './helper-session.js';
+import { attachHelper, HelperStoppedError, type HelperSession } from './helper-session.js';
 import type { DockerMetrics } from './metrics.js';
 import { buildContainerSpec, helperContainerSpec, type SpecInput } from './to-container-spec.js';
 
@@ -80,25 +80,37 @@ export async function abortable<T>(
   }
 }
 
+/** The engine's own error when the helper is gone (`No such container: …`), else `stopped` as is. */
+async function whyStopped(container: Docker.Container, stopped: HelperStoppedError): Promise<unknown> {
+  try {
+    await container.inspect();
+    return stopped;
+  } catch (err) {
+    return err;
+  }
+}
+
+/** Creates, starts and attaches a helper container running `serve`. */
+async function startHelper(deps: JobContainersDeps, generation: number): Promise<HelperSession> {
+  const { clock } = deps;
+  const begin = clock.monotonic();
+  const container = await deps.docker.createContainer(helperContainerSpec(deps.spec, generation));
+  deps.track(container);
+  await container.start();
+  deps.metrics.containerStartDuration.observe({ type: 'helper' }, (clock.monotonic() - begin) / 1000);
+  return attachHelper(container);
+}
+
 export function createJobContainers(deps: JobContainersDeps): JobContainers {
   const { docker, clock, metrics } = deps;
   let helper: Promise<HelperSession> | null = deps.helper ? Promise.resolve(deps.helper) : null;
   let generation = 0;
   let sequence = 0;
 
-  async function startHelper(): Promise<HelperSession> {
-    const begin = clock.monotonic();
-    const container = await docker.createContainer(helperContainerSpec(deps.spec, ++generation));
-    deps.track(container);
-    await container.start();
-    metrics.containerStartDuration.observe({ type: 'helper' }, (clock.monotonic() - begin) / 1000);
-    return attachHelper(container);
-  }
-
   /** The running helper's session; the first caller creates it, concurrent callers share it. */
   function ensureSession(): Promise<HelperSession> {
     if (!helper) {
-      const started = startHelper();
+      const started = startHelper(deps, ++generation);
       helper = started;
       started.catch(() => {
         if (helper === started) helper = null;
@@ -129,10 +141,12 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
         () => dropHelper(session),
       );
     } catch (err) {
+      if (signal.aborted) throw err;
       // The helper is gone (removed, the engine restarting): the next run of the stage
       // (EXECUTOR_JOB_SECTION_ATTEMPTS) starts a fresh helper instead of the broken one.
-      if (!signal.aborted) await dropHelper(session);
-      throw err;
+      const reason = err instanceof HelperStoppedError ? await whyStopped(session.container, err) : err;
+      await dropHelper(session);
+      throw reason;
     }
   }
 

@@ -1,14 +1,14 @@
 /** get_sources against a local repository: the fresh-repository path and the reused-folder path. */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
-import { getSources } from './git-sources.js';
+import { getSources, prepareEmptyRepository } from './git-sources.js';
 
 let root: string;
 let origin: string;
@@ -46,7 +46,11 @@ function gitInfo(): JobPayload['git_info'] {
   } as JobPayload['git_info'];
 }
 
-async function run(projectDir: string, variables: JobVariable[] = [], disposable = false): Promise<string> {
+async function run(
+  projectDir: string,
+  variables: JobVariable[] = [],
+  more: { disposable?: boolean; emptyRepository?: Promise<string | null> } = {},
+): Promise<string> {
   let log = '';
   const code = await getSources({
     projectDir,
@@ -54,7 +58,7 @@ async function run(projectDir: string, variables: JobVariable[] = [], disposable
     variables,
     output: { write: (chunk) => void (log += Buffer.from(chunk).toString()) },
     signal: new AbortController().signal,
-    disposable,
+    ...more,
   });
   expect(code, log).toBe(0);
   return log;
@@ -63,7 +67,7 @@ async function run(projectDir: string, variables: JobVariable[] = [], disposable
 describe('getSources', () => {
   it('makes a fresh repository whose origin is the exact repo URL, checked out at the sha', async () => {
     const dir = join(root, 'build');
-    const log = await run(dir, [], true);
+    const log = await run(dir, [], { disposable: true });
     expect(log).toContain('Created fresh repository.');
     expect(git(dir, 'remote', 'get-url', 'origin')).toBe(origin);
     expect(git(dir, 'config', '--get-all', 'remote.origin.fetch')).toBe(
@@ -91,5 +95,28 @@ describe('getSources', () => {
     expect(log).not.toContain('Created fresh repository.');
     expect(git(dir, 'remote', 'get-url', 'origin')).toBe(origin);
     expect(existsSync(join(dir, 'stray.txt'))).toBe(false);
+  });
+
+  it('copies a prepared empty repository instead of git init, to the same repository', async () => {
+    const inited = join(root, 'inited');
+    const copied = join(root, 'copied');
+    await run(inited);
+    const log = await run(copied, [], { emptyRepository: prepareEmptyRepository(join(root, 'empty')) });
+    expect(log).toContain('Created fresh repository.');
+    for (const file of ['config', 'HEAD']) {
+      expect(await readFile(join(copied, '.git', file), 'utf8')).toBe(
+        await readFile(join(inited, '.git', file), 'utf8'),
+      );
+    }
+    expect(git(copied, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(git(copied, 'status', '--porcelain')).toBe('');
+    expect(existsSync(join(root, 'empty', '.git', 'objects', 'pack'))).toBe(true);
+    expect(git(join(root, 'empty'), 'rev-parse', '--is-inside-work-tree')).toBe('true');
+  });
+
+  it('falls back to git init when the empty repository could not be made', async () => {
+    const dir = join(root, 'build');
+    await run(dir, [], { emptyRepository: Promise.resolve(null) });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(sha);
   });
 });

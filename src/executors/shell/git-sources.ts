@@ -5,7 +5,7 @@
  * and GIT_CLEAN_FLAGS like gitlab-runner.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
@@ -30,6 +30,11 @@ export interface GetSourcesOptions {
    * automatic maintenance after the fetch would only cost time.
    */
   disposable?: boolean;
+  /**
+   * A new, empty repository's `.git` made ahead (prepareEmptyRepository) with the `git init` a job
+   * would run: copied into a project folder that has no repository instead of a `git init` there.
+   */
+  emptyRepository?: Promise<string | null>;
 }
 
 const discard = { write(): void {} };
@@ -68,23 +73,57 @@ function configValue(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+interface InitResult {
+  code: number;
+  /** The repository was made now (its origin is the job's already). */
+  created: boolean;
+  /** The folder was empty before: nothing untracked can be there to clean after the checkout. */
+  fresh: boolean;
+}
+
+/** A new repository: a copy of a prepared empty one (`emptyRepository`), else `git init`. */
+async function newRepository(options: GetSourcesOptions): Promise<number> {
+  const prepared = options.emptyRepository ? await options.emptyRepository : null;
+  if (prepared === null) return git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
+  await cp(prepared, join(options.projectDir, '.git'), { recursive: true });
+  return 0;
+}
+
 /**
- * `git init` when there is no repository; true when the folder was empty before (nothing to clean
- * after the checkout). A new repository gets `origin` written with the same keys as `git remote add`.
+ * A repository in the project folder unless there is one. A new one gets `origin` written with the
+ * same keys as `git remote add` (one git process less).
  */
-async function initRepository(options: GetSourcesOptions): Promise<{ code: number; fresh: boolean }> {
+async function initRepository(options: GetSourcesOptions): Promise<InitResult> {
   const { output, projectDir } = options;
   await mkdir(projectDir, { recursive: true });
-  if (existsSync(join(projectDir, '.git'))) return { code: 0, fresh: false };
+  if (existsSync(join(projectDir, '.git'))) return { code: 0, created: false, fresh: false };
   const fresh = (await readdir(projectDir)).length === 0;
-  const code = await git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
-  if (code !== 0) return { code, fresh };
+  const code = await newRepository(options);
+  if (code !== 0) return { code, created: false, fresh };
   output.write('Created fresh repository.\n');
   if (!options.shared) {
     const remote = `[remote "origin"]\n\turl = ${configValue(options.gitInfo.repo_url)}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`;
     await appendFile(join(projectDir, '.git', 'config'), remote);
   }
-  return { code: 0, fresh };
+  return { code: 0, created: true, fresh };
+}
+
+/**
+ * Makes the empty repository that `emptyRepository` copies (with the same `git init` as a job's) in
+ * `dir`; resolves with its `.git` folder, or null when git failed.
+ */
+export async function prepareEmptyRepository(dir: string): Promise<string | null> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const code = await runProcess({
+    command: 'git',
+    args: ['-c', 'init.defaultBranch=main', 'init', '-q'],
+    cwd: dir,
+    env: gitEnv(),
+    output: discard,
+    signal: new AbortController().signal,
+  });
+  return code === 0 ? join(dir, '.git') : null;
 }
 
 async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
@@ -94,7 +133,10 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   const init = await initRepository(options);
   if (init.code !== 0) return init.code;
   if (options.shared) return linkAndCheckout(options, options.shared, depth);
-  if (!init.fresh && (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
+  if (
+    !init.created &&
+    (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0
+  ) {
     const code = await git(options, ['remote', 'add', 'origin', gitInfo.repo_url]);
     if (code !== 0) return code;
   }
