@@ -90,6 +90,14 @@ async function whyStopped(container: Docker.Container, stopped: HelperStoppedErr
   }
 }
 
+async function isRunning(container: Docker.Container): Promise<boolean> {
+  try {
+    return (await container.inspect()).State.Running;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates, starts and attaches a helper container running `serve`. */
 async function startHelper(deps: JobContainersDeps, generation: number): Promise<HelperSession> {
   const { clock } = deps;
@@ -101,11 +109,33 @@ async function startHelper(deps: JobContainersDeps, generation: number): Promise
   return attachHelper(container);
 }
 
-export function createJobContainers(deps: JobContainersDeps): JobContainers {
+/** One job-image container per script stage: created, attached with the script on stdin, removed. */
+function scriptRunner(deps: JobContainersDeps): JobContainers['runScript'] {
   const { docker, clock, metrics } = deps;
+  let sequence = 0;
+  return async (stage, image, script, output, signal) => {
+    if (signal.aborted) throw signal.reason;
+    const begin = clock.monotonic();
+    const container = await docker.createContainer(buildContainerSpec(deps.spec, image, stage, ++sequence));
+    deps.track(container);
+    try {
+      return await abortable(
+        signal,
+        () =>
+          runWithStdin(container, script, output, () =>
+            metrics.containerStartDuration.observe({ type: 'build' }, (clock.monotonic() - begin) / 1000),
+          ),
+        () => killContainer(container),
+      );
+    } finally {
+      await removeContainer(container).catch(() => undefined);
+    }
+  };
+}
+
+export function createJobContainers(deps: JobContainersDeps): JobContainers {
   let helper: Promise<HelperSession> | null = deps.helper ? Promise.resolve(deps.helper) : null;
   let generation = 0;
-  let sequence = 0;
 
   /** The running helper's session; the first caller creates it, concurrent callers share it. */
   function ensureSession(): Promise<HelperSession> {
@@ -117,6 +147,19 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
       });
     }
     return helper;
+  }
+
+  /**
+   * The session for a stage. An attach that ended while no stage ran, with the helper still running
+   * (a connection to a remote engine cut during a long script), is made again: the helper's stdin
+   * stayed open, so `serve` still waits for the next request.
+   */
+  async function liveSession(): Promise<HelperSession> {
+    const session = await ensureSession();
+    if (session.alive || !(await isRunning(session.container))) return session;
+    const again = attachHelper(session.container);
+    helper = again;
+    return again;
   }
 
   async function dropHelper(session: HelperSession): Promise<void> {
@@ -133,7 +176,7 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     signal: AbortSignal,
   ): Promise<number> {
     if (signal.aborted) throw signal.reason;
-    const session = await ensureSession();
+    const session = await liveSession();
     try {
       return await abortable(
         signal,
@@ -158,30 +201,5 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
     return (await ensureSession()).container;
   }
 
-  async function runScript(
-    stage: string,
-    image: JobImage | null,
-    script: string,
-    output: JobOutput,
-    signal: AbortSignal,
-  ): Promise<number> {
-    if (signal.aborted) throw signal.reason;
-    const begin = clock.monotonic();
-    const container = await docker.createContainer(buildContainerSpec(deps.spec, image, stage, ++sequence));
-    deps.track(container);
-    try {
-      return await abortable(
-        signal,
-        () =>
-          runWithStdin(container, script, output, () =>
-            metrics.containerStartDuration.observe({ type: 'build' }, (clock.monotonic() - begin) / 1000),
-          ),
-        () => killContainer(container),
-      );
-    } finally {
-      await removeContainer(container).catch(() => undefined);
-    }
-  }
-
-  return { ensureHelper, runHelper, execInHelper, runScript };
+  return { ensureHelper, runHelper, execInHelper, runScript: scriptRunner(deps) };
 }

@@ -92,12 +92,16 @@ async function removeSpare(docker: Docker, spare: Spare, logger: Logger): Promis
     logger.warn({ spare: spare.objects.label, errors: report.errors }, 'spare helper not removed');
 }
 
-async function running(helper: HelperSession): Promise<boolean> {
-  if (!helper.alive) return false;
+/**
+ * The spare, when its helper still runs; attached again when only the attach ended (a connection to
+ * the engine cut while it waited). Null when the helper stopped.
+ */
+async function stillRunning(spare: Spare): Promise<Spare | null> {
   try {
-    return (await helper.container.inspect()).State.Running;
+    if (!(await spare.helper.container.inspect()).State.Running) return null;
+    return spare.helper.alive ? spare : { ...spare, helper: await attachHelper(spare.helper.container) };
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -124,7 +128,8 @@ export function createSparePool(logger: Logger): SparePool {
       current = null;
       const spare = await entry.spare;
       if (!spare) return null;
-      if (await running(spare.helper)) return spare;
+      const live = await stillRunning(spare);
+      if (live) return live;
       await removeSpare(docker, spare, logger);
       return null;
     },
