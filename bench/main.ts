@@ -2,7 +2,8 @@
  * The benchmark suite: `node bench/node_modules/.out/bench/main.js [--only part,part] [--quick]`
  * [--database sqlite|postgres|both] (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv
  * from its seed first) [--cpu-prof DIR] (CPU profiles of the pickup and throughput coordinators)
- * [--compile-baseline REF] (pipeline creation against commit REF, interleaved in one process).
+ * [--compile-baseline REF] (pipeline creation against commit REF, interleaved in one process)
+ * [--days normal,outage] (the autoscale part's simulated days to run, for iterating: not saved).
  * The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
@@ -50,6 +51,8 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
   const profIndex = argv.indexOf('--cpu-prof');
   const cpuProfDir =
     profIndex >= 0 ? path.resolve(argv[profIndex + 1] ?? 'bench/results/profiles') : undefined;
+  const daysIndex = argv.indexOf('--days');
+  const days = daysIndex >= 0 ? (argv[daysIndex + 1] ?? '').split(',').map((d) => d.trim()) : undefined;
   const baselineIndex = argv.indexOf('--compile-baseline');
   const compileBaseline = baselineIndex >= 0 ? argv[baselineIndex + 1] : undefined;
   return {
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
     options: {
       quick: argv.includes('--quick'),
       ...(compileBaseline ? { compileBaseline } : {}),
+      ...(days ? { days } : {}),
       ...(database ? { database } : {}),
       ...(cpuProfDir ? { cpuProfDir } : {}),
     },
@@ -89,7 +93,9 @@ async function main(): Promise<void> {
     const seconds = Math.round((performance.now() - t0) / 1000);
     const run = { startedAt, seconds, loadBefore, loadAfter: loadAverage(), ok: fresh !== null };
     // Saved after each part, so an interrupted suite keeps what it measured.
-    if (fresh) await mergeResults([part], fresh, RESULTS_FILE, { runs: { [part]: run } });
+    // A subset of the autoscale days is for iterating: its figures are printed, not saved.
+    const subset = part === 'autoscale' && options.days !== undefined;
+    if (fresh && !subset) await mergeResults([part], fresh, RESULTS_FILE, { runs: { [part]: run } });
     console.log(`  (${part} took ${seconds} s; load ${run.loadAfter.join(' ')})`);
   }
   const seconds = Math.round((performance.now() - started) / 1000);

@@ -8,6 +8,8 @@ export interface BenchOptions {
   database?: DatabaseOption;
   /** `--cpu-prof DIR`: the pickup and throughput coordinators write V8 CPU profiles there. */
   cpuProfDir?: string;
+  /** `--days normal,slow`: the autoscale part runs these simulated days only (printed, not saved). */
+  days?: string[];
   /** `--compile-baseline REF`: pipeline creation measured against that commit, in one process. */
   compileBaseline?: string;
 }

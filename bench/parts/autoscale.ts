@@ -227,7 +227,16 @@ export async function writeWorkload(): Promise<void> {
   await writeFile(WORKLOAD_FILE, toCsv(generateWorkload(WORKLOAD_SEED)));
 }
 
-export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[]> {
+/** The days `--days` names (all when absent); an unknown name is an error. PURE. */
+export function selectDays<T extends { name: string }>(all: readonly T[], names?: readonly string[]): T[] {
+  if (!names) return [...all];
+  const unknown = names.filter((n) => !all.some((d) => d.name === n));
+  if (unknown.length > 0)
+    throw new Error(`unknown day(s) ${unknown.join(', ')}; days: ${all.map((d) => d.name).join(', ')}`);
+  return all.filter((d) => names.includes(d.name));
+}
+
+export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]> {
   const text = await readFile(WORKLOAD_FILE, 'utf8');
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
@@ -235,7 +244,7 @@ export async function runAutoscale(_options: BenchOptions): Promise<BenchResult[
     `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool, idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s`,
   );
   const out: BenchResult[] = [];
-  for (const day of days(jobs)) {
+  for (const day of selectDays(days(jobs), options.days)) {
     const busy = day.jobs.reduce((a, j) => a + j.duration, 0) / 60;
     console.log(
       `  -- ${day.label}: ${day.jobs.length} jobs, ${new Set(day.jobs.map((j) => j.pipeline)).size} pipelines, ${busy.toFixed(0)} job-minutes`,

@@ -134,7 +134,7 @@ export async function runLogs(options: BenchOptions): Promise<BenchResult[]> {
               logBytes: bytes,
               executor: 'shell',
               // FF_TIMESTAMPS (on by default) adds a 32-byte header to each 101-byte line: ×1.32 stored
-      outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.5) / 1024),
+              outputLimitKiB: Math.ceil((Math.max(...sizes) * 1.5) / 1024),
               store: 'SQLite (default)',
               rssSampleMs: 100,
               targets: { mb_per_s: LOG_TARGET.mbPerS, peak_rss_mib_each: LOG_TARGET.peakRssMiB },

@@ -21,8 +21,18 @@ export const RUNNER_TOKEN_PREFIX = 'glrt-';
 export const JOB_TOKEN_PREFIX = 'glcbt-';
 export const ACCESS_TOKEN_PREFIX = 'glpat-';
 
-/** Largest trace PATCH body a runner sends (GitLab's DefaultTracePatchLimit). */
+/** Largest trace PATCH body a runner sends (GitLab's DefaultTracePatchLimit) unless told more. */
 export const TRACE_PATCH_LIMIT = 1024 * 1024;
+/**
+ * A Flotilla coordinator's answers to a trace PATCH carry the largest body it accepts (bytes); a
+ * runner that sees it sends chunks up to that size (at most TRACE_PATCH_LIMIT_MAX), fewer round
+ * trips and syncs per megabyte. GitLab sends no such header, so its runners keep 1 MiB.
+ */
+export const HEADER_TRACE_PATCH_LIMIT = 'x-flotilla-trace-patch-limit';
+/** The largest trace PATCH body a Flotilla runner sends and a Flotilla coordinator accepts. */
+export const TRACE_PATCH_LIMIT_MAX = 4 * 1024 * 1024;
+/** The smallest announced limit a runner adopts (a smaller value is ignored as bogus). */
+export const TRACE_PATCH_LIMIT_MIN = 64 * 1024;
 
 export const runnerInfoSchema = z
   .object({

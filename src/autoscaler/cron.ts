@@ -13,7 +13,8 @@ export interface CronExpression {
 }
 
 const CACHE_LIMIT = 200;
-const compiled = new Map<string, Cron>();
+/** Compiled expressions, with the last minute matched (the autoscaler asks every second). */
+const compiled = new Map<string, { cron: Cron; minuteMs: number; matches: boolean }>();
 
 /** Parses a 5-field expression; throws with the expression in the message. */
 export function parseCron(source: string): CronExpression {
@@ -23,15 +24,20 @@ export function parseCron(source: string): CronExpression {
 
 /** Whether the minute of `date` in `timeZone` (default UTC) is one the expression names. */
 export function cronMatches(expr: CronExpression, date: Date, timeZone = 'UTC'): boolean {
-  const minute = new Date(Math.floor(date.getTime() / 60_000) * 60_000);
+  const minuteMs = Math.floor(date.getTime() / 60_000) * 60_000;
   try {
-    return compile(expr.source, timeZone).match(minute);
+    const c = compile(expr.source, timeZone);
+    if (c.minuteMs !== minuteMs) {
+      c.matches = c.cron.match(new Date(minuteMs));
+      c.minuteMs = minuteMs;
+    }
+    return c.matches;
   } catch (err) {
     throw new Error(`"${expr.source}" in time zone "${timeZone}": ${(err as Error).message}`);
   }
 }
 
-function compile(source: string, timeZone: string): Cron {
+function compile(source: string, timeZone: string): { cron: Cron; minuteMs: number; matches: boolean } {
   const key = `${timeZone} ${source}`;
   const hit = compiled.get(key);
   if (hit) return hit;
@@ -46,8 +52,9 @@ function compile(source: string, timeZone: string): Cron {
     throw new Error(`"${source}": ${(err as Error).message.replace(/^CronPattern: /, '')}`);
   }
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value ?? '');
-  compiled.set(key, cron);
-  return cron;
+  const entry = { cron, minuteMs: NaN, matches: false };
+  compiled.set(key, entry);
+  return entry;
 }
 
 /** croner also reads Quartz's `L`, `W`, `#` and `?` (the current time); unix cron has none of them. */

@@ -74,26 +74,38 @@ export function burstCounts(times: readonly number[], windowMs: number): number[
   return out;
 }
 
+/** Index of the first time > t (or ≥ t when `inclusive`) in an ascending list. */
+function firstAfter(times: readonly number[], t: number, inclusive = false): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = times[mid] ?? 0;
+    if (x > t || (inclusive && x === t)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 export function createDemandModel(s: DemandSettings): DemandModel {
   let arrivals: number[] = [];
   /** The first arrival seen: spans before it are unobserved, not empty. */
   let firstMs: number | null = null;
+  /** Boot samples per provider, in arrival order and sorted (the sorted copy is what is read). */
   const boots = new Map<string, number[]>();
+  const sortedBoots = new Map<string, number[]>();
   let lastBootProvider: string | null = null;
   const durations: number[] = [];
 
   function bootMs(): number {
-    const samples = lastBootProvider ? boots.get(lastBootProvider) : undefined;
-    if (!samples || samples.length === 0) return s.initialBootMs;
-    return quantile(
-      [...samples].sort((a, b) => a - b),
-      s.bootQuantile,
-    );
+    const sorted = lastBootProvider ? sortedBoots.get(lastBootProvider) : undefined;
+    if (!sorted || sorted.length === 0) return s.initialBootMs;
+    return quantile(sorted, s.bootQuantile);
   }
 
   /** Burst counts of the jobs that arrived in [from, to) (arrivals one boot before count too). */
   function burstsIn(from: number, to: number, boot: number): number[] {
-    const times = arrivals.filter((t) => t > from - boot && t < to);
+    const times = arrivals.slice(firstAfter(arrivals, from - boot), firstAfter(arrivals, to, true));
     const counts = burstCounts(times, boot);
     return counts.filter((_c, i) => (times[i] ?? 0) >= from);
   }
@@ -111,6 +123,10 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       samples.push(ms);
       if (samples.length > SAMPLES) samples.shift();
       boots.set(provider, samples);
+      sortedBoots.set(
+        provider,
+        [...samples].sort((a, b) => a - b),
+      );
       lastBootProvider = provider;
     },
     jobDone(ms) {
@@ -133,7 +149,7 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       bursts.sort((a, b) => a - b);
       const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
       const recentJobs =
-        s.trendMs > 0 ? arrivals.filter((t) => t > nowMs - s.trendMs && t <= nowMs).length : 0;
+        s.trendMs > 0 ? firstAfter(arrivals, nowMs) - firstAfter(arrivals, nowMs - s.trendMs) : 0;
       return { bootMs: boot, jobs: bursts.length, bursts, spanMs, meanJobMs, recentJobs, trendMs: s.trendMs };
     },
   };

@@ -31,6 +31,8 @@ export interface EmbeddedRunnerOptions {
   sharedSources?: boolean;
   /** With `sharedSources`: the embedded coordinator's repository directory of a `repo_url`. */
   localRepositoryFor?: LocalRepositoryFor;
+  /** Replaces the HTTP client of the Runner API calls (see RunnerManagerOptions.fetch). */
+  fetch?: typeof fetch;
   /** Called when a job has ended (see RunnerManagerOptions.onJobEnded). */
   onJobEnded?: (jobId: number) => void;
 }
@@ -86,6 +88,7 @@ export async function startEmbeddedRunner(options: EmbeddedRunnerOptions): Promi
     ...(await executorsFor(options)),
     version: FLOTILLA_VERSION,
     ...(options.onJobEnded ? { onJobEnded: options.onJobEnded } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await manager.start();
   return manager;

@@ -131,7 +131,15 @@ async function startRunningFleet(
   return { fleet, view, factory, exporterTimer, reporter };
 }
 
-export function runnerExecutors(logger: Logger, registry = new Registry()): RunnerExecutors {
+/**
+ * The executors of a runner manager. `env` names the provider plugins (FLOTILLA_PROVIDER_PLUGINS),
+ * loaded by `startFleets` whether or not an entry uses them, so a bad list is a config error at start.
+ */
+export function runnerExecutors(
+  logger: Logger,
+  registry = new Registry(),
+  env: NodeJS.ProcessEnv = process.env,
+): RunnerExecutors {
   const clock = systemClock;
   const docker = (config: RunnerConfig['docker'] | Record<string, never>): DockerExecutorFactory =>
     createDockerExecutorFactory({ config, logger, registry, clock, version: FLOTILLA_VERSION });
@@ -188,10 +196,10 @@ export function runnerExecutors(logger: Logger, registry = new Registry()): Runn
       return undefined;
     },
     async startFleets(config, configPath) {
+      const plugins = await loadEnvProviderPlugins(env);
+      if (plugins.length > 0) logger.info({ plugins }, 'provider plugins loaded');
       const entries = config.runners.filter((r) => r.executor === 'docker-autoscaler');
       if (entries.length === 0) return;
-      const plugins = await loadEnvProviderPlugins();
-      if (plugins.length > 0) logger.info({ plugins }, 'provider plugins loaded');
       const systemId = await loadOrCreateSystemId(configPath);
       for (const entry of entries) await startFleet(entry, configPath, systemId);
     },

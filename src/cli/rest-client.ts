@@ -5,16 +5,19 @@ import { FlotillaError } from '../shared/errors.js';
 export class RestClient {
   readonly #base: string;
   readonly #token: string;
+  readonly #fetch: typeof fetch;
 
-  constructor(baseUrl: string, token: string) {
+  /** `fetchImpl` replaces the HTTP client (`flotilla run` calls its embedded coordinator in-process). */
+  constructor(baseUrl: string, token: string, fetchImpl: typeof fetch = fetch) {
     this.#base = baseUrl.replace(/\/$/, '');
     this.#token = token;
+    this.#fetch = fetchImpl;
   }
 
   async #request(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.#base}/api/v4${path}`, {
+      res = await this.#fetch(`${this.#base}/api/v4${path}`, {
         method,
         headers: { 'PRIVATE-TOKEN': this.#token, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),

@@ -1,5 +1,5 @@
 import { addError, type Diagnostics } from './diagnostics.js';
-import { copyPositions, positionOf } from './positions.js';
+import { copyPositions, mapWithPositions, positionOf } from './positions.js';
 import { isMap, isScalar, newMap, type RawMap } from './raw.js';
 import { compileRegex } from './re2.js';
 
@@ -85,13 +85,7 @@ export function interpolate(
 ): unknown {
   if (typeof value === 'string') return interpolateString(value, inputs, file, diag);
   if (Array.isArray(value)) {
-    const out = value.map((v) => interpolate(v, inputs, file, diag));
-    copyPositions(
-      value,
-      out,
-      value.map((_, i) => String(i)),
-    );
-    return out;
+    return mapWithPositions(value, (v) => interpolate(v, inputs, file, diag));
   }
   if (!isMap(value)) return value;
   const out = newMap();

@@ -65,3 +65,14 @@ export function copyPositions(from: unknown, to: object, keys: readonly string[]
   inheritPosition(from, to);
   for (const key of keys) copyKeyPosition(from, to, key);
 }
+
+/** `list.map(fn)` that keeps the positions of the list and of each item. */
+export function mapWithPositions(list: readonly unknown[], fn: (item: unknown) => unknown): unknown[] {
+  const out = list.map(fn);
+  copyPositions(
+    list,
+    out,
+    list.map((_, i) => String(i)),
+  );
+  return out;
+}

@@ -1,6 +1,6 @@
 import { addError, type Diagnostics } from './diagnostics.js';
 import { LIMITS } from './limits.js';
-import { copyPositions, positionOf } from './positions.js';
+import { copyPositions, mapWithPositions, positionOf } from './positions.js';
 import { hasKey, isMap, isReference, newMap, type RawMap, type ReferenceTag } from './raw.js';
 
 interface RefState {
@@ -27,13 +27,7 @@ function resolveValue(state: RefState, value: unknown, chain: string[]): unknown
   if (state.nodes >= LIMITS.maxNodes) return null;
   if (isReference(value)) return resolveReference(state, value, chain);
   if (Array.isArray(value)) {
-    const out = value.map((v) => resolveValue(state, v, chain));
-    copyPositions(
-      value,
-      out,
-      value.map((_, i) => String(i)),
-    );
-    return out;
+    return mapWithPositions(value, (v) => resolveValue(state, v, chain));
   }
   if (!isMap(value)) return value;
   const out = newMap();

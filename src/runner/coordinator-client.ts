@@ -11,6 +11,7 @@ import {
   HEADER_JOB_TOKEN,
   HEADER_LAST_UPDATE,
   HEADER_RUNNER_TOKEN,
+  HEADER_TRACE_PATCH_LIMIT,
   HEADER_TRACE_UPDATE_INTERVAL,
   RUNNER_API_PREFIX,
   parseRangeSize,
@@ -57,6 +58,13 @@ export type JobRequestResult =
 export interface PatchResult extends RemoteState {
   /** The server's trace size from `Range: 0-<size>`. */
   rangeSize: number | null;
+  /** The largest PATCH body the server says it accepts (`X-Flotilla-Trace-Patch-Limit`), when valid. */
+  patchLimit?: number;
+}
+
+function patchLimitOf(res: Response): number | undefined {
+  const limit = Number(res.headers.get(HEADER_TRACE_PATCH_LIMIT) ?? '');
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
 }
 
 /** Strips a trailing slash and gitlab-runner's legacy `/ci` suffix. */
@@ -244,7 +252,12 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       );
       await res?.arrayBuffer().catch(() => undefined);
       if (!res) return { status: 0, jobStatus: undefined, updateInterval: undefined, rangeSize: null };
-      return { ...remoteState(res), rangeSize: parseRangeSize(res.headers.get('range') ?? undefined) };
+      const patchLimit = patchLimitOf(res);
+      return {
+        ...remoteState(res),
+        rangeSize: parseRangeSize(res.headers.get('range') ?? undefined),
+        ...(patchLimit !== undefined ? { patchLimit } : {}),
+      };
     },
   };
 }

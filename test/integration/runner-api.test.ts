@@ -113,9 +113,12 @@ describe('Runner API', () => {
     expect(first.headers.get('range')).toBe('0-5');
     expect(first.headers.get('job-status')).toBe('running');
     expect(Number(first.headers.get('x-gitlab-trace-update-interval'))).toBeGreaterThan(0);
+    // a Flotilla runner sends chunks up to this size from then on
+    expect(first.headers.get('x-flotilla-trace-patch-limit')).toBe(String(4 * 1024 * 1024));
     const gap = await patch('10-12', 'abc');
     expect(gap.status).toBe(416);
     expect(gap.headers.get('range')).toBe('0-5');
+    expect(gap.headers.get('x-flotilla-trace-patch-limit')).toBe(String(4 * 1024 * 1024));
     const resend = await patch('5-10', ' world');
     expect(resend.status).toBe(202);
     expect((await patch(undefined, 'x')).status).toBe(400);
@@ -152,12 +155,21 @@ describe('Runner API', () => {
     );
   });
 
-  it('refuses oversized trace bodies with 413 and wrong job tokens with 403', async () => {
-    const big = 'x'.repeat(5 * 1024 * 1024);
+  it('takes a 4 MiB trace body, refuses a larger one with 413, and wrong job tokens with 403', async () => {
+    const limit = 4 * 1024 * 1024;
+    const largest = await c.api.call('PATCH', `/jobs/${claimed.id}/trace`, 'y'.repeat(limit), {
+      'JOB-TOKEN': claimed.token,
+      'content-type': 'text/plain',
+      // the log holds the 26 bytes of the tests above
+      'content-range': `26-${26 + limit - 1}`,
+    });
+    expect(largest.status).toBe(202);
+    expect(largest.headers.get('range')).toBe(`0-${26 + limit}`);
+    const big = 'x'.repeat(limit + 1);
     const res = await c.api.call('PATCH', `/jobs/${claimed.id}/trace`, big, {
       'JOB-TOKEN': claimed.token,
       'content-type': 'text/plain',
-      'content-range': `26-${26 + big.length - 1}`,
+      'content-range': `${26 + limit}-${26 + limit + big.length - 1}`,
     });
     expect(res.status).toBe(413);
     const forbidden = await c.api.call('PUT', `/jobs/${claimed.id}`, {

@@ -76,6 +76,7 @@ describe('provider plugins (FLOTILLA_PROVIDER_PLUGINS)', () => {
     const missing = await refusal('./missing.mjs');
     expect(missing.code).toBe('FLO_ERR_CONFIG_INVALID');
     expect(missing.message).toMatch(/^FLOTILLA_PROVIDER_PLUGINS: "\.\/missing\.mjs" cannot be loaded: /);
+    expect(missing.message).toContain(`${path.join(dir, 'missing.mjs')} does not exist`);
     expect((await refusal('./no-export.mjs')).message).toContain(
       '"./no-export.mjs" exports no `providerFactory` object',
     );

@@ -4,6 +4,7 @@
  * `FLOTILLA_PROVIDER_PLUGINS` (comma-separated file paths, relative to the working directory, or
  * package names) and registered under their `name` before any fleet is built. docs/providers/plugins.md.
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -37,9 +38,22 @@ function factoryOf(spec: string, mod: unknown): ProviderFactory<unknown> {
   return f as ProviderFactory<unknown>;
 }
 
+const isPath = (entry: string): boolean => /^(\.{1,2}\/|\/)/.test(entry);
+
 /** The `import()` specifier of one list entry: a path becomes a file URL, a package name stays. */
 function specifier(entry: string, cwd: string): string {
-  return /^(\.{1,2}\/|\/)/.test(entry) ? pathToFileURL(path.resolve(cwd, entry)).href : entry;
+  return isPath(entry) ? pathToFileURL(path.resolve(cwd, entry)).href : entry;
+}
+
+/** Refuses a path entry whose file is not there, naming the path it was resolved to. */
+async function checkExists(entry: string, cwd: string): Promise<void> {
+  if (!isPath(entry)) return;
+  const file = path.resolve(cwd, entry);
+  try {
+    await access(file);
+  } catch (err) {
+    throw pluginError(entry, `cannot be loaded: ${file} does not exist`, err);
+  }
 }
 
 /**
@@ -56,6 +70,7 @@ export async function loadProviderPlugins(
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
+    await checkExists(entry, options.cwd);
     let mod: unknown;
     try {
       mod = await importer(specifier(entry, options.cwd));

@@ -20,6 +20,7 @@ import { say, warn } from '../output.js';
 import { RestClient } from '../rest-client.js';
 import { startCoordinator, type RunningCoordinator } from '../start-coordinator.js';
 import { ChangeNotice } from './change-notice.js';
+import { inProcessFetch } from './in-process-fetch.js';
 import { chooseExecutor } from './choose-executor.js';
 import { removeRunDockerObjects, runDockerConfig } from './docker-runner.js';
 import { canPushLocally, localRepositoryFor, pushLocally } from './local-push.js';
@@ -48,6 +49,8 @@ interface Target {
   runnerToken: string | null;
   /** Notified when the embedded runner ends a job. */
   changes: ChangeNotice | null;
+  /** The HTTP client of the CLI's own calls: in-process for the embedded coordinator. */
+  fetch: typeof fetch;
 }
 
 /**
@@ -74,7 +77,9 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
       watchdogIntervalSeconds: 1,
     },
   });
-  const client = new RestClient(coordinator.url, coordinator.rootToken);
+  // The runner and the log follower call the coordinator of this process without sockets.
+  const direct = inProcessFetch(coordinator.coordinator.app, coordinator.url);
+  const client = new RestClient(coordinator.url, coordinator.rootToken, direct);
   const created = await client.createRunner('flotilla run');
   const concurrent = Number(flags.concurrent);
   if (!Number.isInteger(concurrent) || concurrent < 1) {
@@ -98,6 +103,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     concurrent,
     logger,
     checkInterval: 1,
+    fetch: direct,
     // The builds directory is thrown away with the run: jobs share one fetch per commit, made
     // from the coordinator's repository on this host (no smart HTTP).
     sharedSources: true,
@@ -118,6 +124,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     executor: choice.executor,
     runnerToken: created.token,
     changes,
+    fetch: direct,
   };
 }
 
@@ -136,6 +143,7 @@ async function remoteTarget(flags: RunFlags): Promise<Target> {
     executor: null,
     runnerToken: null,
     changes: null,
+    fetch,
   };
 }
 
@@ -170,7 +178,7 @@ async function runPipeline(
   prepared: Promise<PreparedSource>,
   flags: RunFlags,
 ): Promise<boolean> {
-  const client = new RestClient(target.url, target.token);
+  const client = new RestClient(target.url, target.token, target.fetch);
   const source = await prepared;
   const project = await ensureProject(client, source.projectName, target.coordinator !== null);
   say(

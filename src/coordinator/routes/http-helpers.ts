@@ -23,7 +23,21 @@ export function setPaginationHeaders(
   reply.header('X-Per-Page', String(page.perPage));
   reply.header('X-Total', String(result.total));
   reply.header('X-Total-Pages', String(totalPages));
-  reply.header('X-Next-Page', page.page < totalPages ? String(page.page + 1) : '');
+  setPageLinks(request, reply, base, page, { hasNext: page.page < totalPages, lastPage: totalPages });
+}
+
+/**
+ * X-Next-Page, X-Prev-Page and the `Link` header (prev, next, first, and last when the number of
+ * pages is known) of a page: the request's URL with `page` and `per_page` set.
+ */
+export function setPageLinks(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  base: string,
+  page: Page,
+  pages: { hasNext: boolean; lastPage?: number },
+): void {
+  reply.header('X-Next-Page', pages.hasNext ? String(page.page + 1) : '');
   reply.header('X-Prev-Page', page.page > 1 ? String(page.page - 1) : '');
   const url = new URL(request.url, base);
   const link = (p: number, rel: string): string => {
@@ -33,8 +47,9 @@ export function setPaginationHeaders(
   };
   const links = [];
   if (page.page > 1) links.push(link(page.page - 1, 'prev'));
-  if (page.page < totalPages) links.push(link(page.page + 1, 'next'));
-  links.push(link(1, 'first'), link(totalPages, 'last'));
+  if (pages.hasNext) links.push(link(page.page + 1, 'next'));
+  links.push(link(1, 'first'));
+  if (pages.lastPage !== undefined) links.push(link(pages.lastPage, 'last'));
   reply.header('Link', links.join(', '));
 }
 

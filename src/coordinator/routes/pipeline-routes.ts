@@ -92,7 +92,6 @@ async function listFromApi(ctx: CoordinatorContext, request: FastifyRequest, rep
 }
 
 export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const base = (): string => baseUrl(ctx);
   app.post('/api/v4/projects/:id/pipeline', async (request, reply) =>
     reply.code(201).send(await createFromApi(ctx, request)),
   );
@@ -104,52 +103,55 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: CoordinatorCon
     return present(ctx, await loadPipeline(ctx, project, params['pipeline_id']), project);
   });
   app.post('/api/v4/projects/:id/pipelines/:pipeline_id/cancel', async (request) => {
-    await auth(ctx, request);
-    const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id'], request);
-    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    const { project, pipeline } = await requestPipeline(ctx, request);
     await ctx.scheduler.cancelPipeline(pipeline);
     return present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project);
   });
   app.post('/api/v4/projects/:id/pipelines/:pipeline_id/retry', async (request, reply) => {
-    const principal = await auth(ctx, request);
-    const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id'], request);
-    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+    const { principal, project, pipeline } = await requestPipeline(ctx, request);
     await ctx.scheduler.retryPipeline(pipeline, principal.user.id);
     return reply
       .code(201)
       .send(await present(ctx, (await ctx.store.getPipeline(pipeline.id)) ?? pipeline, project));
   });
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/jobs', async (request, reply) => {
-    await auth(ctx, request);
-    const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id'], request);
-    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
-    const query = request.query as Record<string, unknown>;
-    const page = parsePage(query);
-    const includeRetried = bool(query, 'include_retried') === true;
-    const result = await ctx.store.listJobs(
-      { pipelineId: pipeline.id, includeRetried, kind: 'build', ...scopeFilter(query) },
-      page,
-    );
-    setPaginationHeaders(request, reply, page, result, base());
-    return presentJobs(ctx, result.items, project);
+    const { project, pipeline } = await requestPipeline(ctx, request);
+    const includeRetried = bool(request.query as Record<string, unknown>, 'include_retried') === true;
+    const jobs = await pipelineJobsPage(ctx, request, reply, pipeline, { includeRetried, kind: 'build' });
+    return presentJobs(ctx, jobs, project);
   });
   app.get('/api/v4/projects/:id/pipelines/:pipeline_id/bridges', async (request, reply) => {
-    await auth(ctx, request);
-    const params = request.params as Record<string, string>;
-    const project = await resolveProject(ctx, params['id'], request);
-    const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
-    const query = request.query as Record<string, unknown>;
-    const page = parsePage(query);
-    const result = await ctx.store.listJobs(
-      { pipelineId: pipeline.id, kind: 'bridge', ...scopeFilter(query) },
-      page,
-    );
-    setPaginationHeaders(request, reply, page, result, base());
-    return presentBridges(ctx, result.items, pipeline, project);
+    const { project, pipeline } = await requestPipeline(ctx, request);
+    const bridges = await pipelineJobsPage(ctx, request, reply, pipeline, { kind: 'bridge' });
+    return presentBridges(ctx, bridges, pipeline, project);
   });
+}
+
+/** The caller and the request's pipeline (`:id`, `:pipeline_id`), after authentication. */
+async function requestPipeline(ctx: CoordinatorContext, request: FastifyRequest) {
+  const principal = await auth(ctx, request);
+  const params = request.params as Record<string, string>;
+  const project = await resolveProject(ctx, params['id'], request);
+  const pipeline = await loadPipeline(ctx, project, params['pipeline_id']);
+  return { principal, project, pipeline };
+}
+
+/** One page (`page`, `per_page`, `scope`) of a pipeline's jobs of one kind, pagination headers set. */
+async function pipelineJobsPage(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pipeline: PipelineRecord,
+  filter: { kind: 'build' | 'bridge'; includeRetried?: boolean },
+): Promise<JobRecord[]> {
+  const query = request.query as Record<string, unknown>;
+  const page = parsePage(query);
+  const result = await ctx.store.listJobs(
+    { pipelineId: pipeline.id, ...filter, ...scopeFilter(query) },
+    page,
+  );
+  setPaginationHeaders(request, reply, page, result, baseUrl(ctx));
+  return result.items;
 }
 
 /** `scope` / `scope[]`: job statuses to keep. */

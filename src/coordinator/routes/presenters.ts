@@ -105,9 +105,13 @@ function needNames(job: JobRecord): string[] | null {
   return job.definition.needs ? job.definition.needs.map((n) => n.job) : null;
 }
 
-export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
-  const { pipeline, project, base } = ctx;
-  const archive = ctx.artifacts.find((a) => a.fileType === 'archive');
+/** The fields a job and a bridge share, in GitLab's order up to `commit`; a bridge has no coverage and is never erased. */
+function jobFields<Coverage extends number | null, Erased extends string | null>(
+  job: JobRecord,
+  ctx: { pipeline: PipelineRecord; user: UserRecord | null; base: string },
+  own: { coverage: Coverage; erased_at: Erased },
+) {
+  const { pipeline } = ctx;
   return {
     id: job.id,
     status: job.status,
@@ -115,16 +119,24 @@ export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
     name: job.name,
     ref: pipeline.ref,
     tag: pipeline.tag,
-    coverage: job.coverage,
+    coverage: own.coverage,
     allow_failure: job.allowFailure,
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
-    erased_at: iso(job.erasedAt),
+    erased_at: own.erased_at,
     duration: seconds(job.startedAt, job.finishedAt),
     queued_duration: seconds(job.queuedAt, job.startedAt),
-    user: presentUser(ctx.user, base),
+    user: presentUser(ctx.user, ctx.base),
     commit: { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8), title: '' },
+  };
+}
+
+export function presentJob(job: JobRecord, ctx: JobContext): JobResponse {
+  const { pipeline, project, base } = ctx;
+  const archive = ctx.artifacts.find((a) => a.fileType === 'archive');
+  return {
+    ...jobFields(job, ctx, { coverage: job.coverage, erased_at: iso(job.erasedAt) }),
     pipeline: {
       id: pipeline.id,
       project_id: pipeline.projectId,
@@ -183,22 +195,7 @@ export interface BridgeContext {
 export function presentBridge(job: JobRecord, ctx: BridgeContext): BridgeResponse {
   const { pipeline, project, base } = ctx;
   return {
-    id: job.id,
-    status: job.status,
-    stage: job.stage,
-    name: job.name,
-    ref: pipeline.ref,
-    tag: pipeline.tag,
-    coverage: null,
-    allow_failure: job.allowFailure,
-    created_at: job.createdAt.toISOString(),
-    started_at: iso(job.startedAt),
-    finished_at: iso(job.finishedAt),
-    erased_at: null,
-    duration: seconds(job.startedAt, job.finishedAt),
-    queued_duration: seconds(job.queuedAt, job.startedAt),
-    user: presentUser(ctx.user, base),
-    commit: { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8), title: '' },
+    ...jobFields(job, ctx, { coverage: null, erased_at: null }),
     pipeline: pipelineRef(pipeline, project, base),
     web_url: `${base}/${project.namespacePath}/${project.path}/-/jobs/${job.id}`,
     ...(job.failureReason ? { failure_reason: job.failureReason } : {}),

@@ -7,7 +7,7 @@ import type { CoordinatorContext } from '../context.js';
 import type { CommitDetails, Identity } from '../git/repository-api.js';
 import type { RefUpdate } from '../git/git-host.js';
 import type { PipelineRecord, ProjectRecord } from '../store/store.js';
-import { baseUrl, bodyOf, parseBoolean, type Body } from './http-helpers.js';
+import { baseUrl, bodyOf, parseBoolean, setPageLinks, type Body } from './http-helpers.js';
 import { auth, resolveProject } from './project-routes.js';
 import { onRefsUpdated } from './push-pipelines.js';
 import { projectUrl } from './repository-presenters.js';
@@ -139,19 +139,7 @@ export function setOpenPaginationHeaders(
 ): void {
   reply.header('X-Page', String(page.page));
   reply.header('X-Per-Page', String(page.perPage));
-  reply.header('X-Next-Page', hasNext ? String(page.page + 1) : '');
-  reply.header('X-Prev-Page', page.page > 1 ? String(page.page - 1) : '');
-  const url = new URL(request.url, baseUrl(ctx));
-  const link = (p: number, rel: string): string => {
-    url.searchParams.set('page', String(p));
-    url.searchParams.set('per_page', String(page.perPage));
-    return `<${url.toString()}>; rel="${rel}"`;
-  };
-  const links = [];
-  if (page.page > 1) links.push(link(page.page - 1, 'prev'));
-  if (hasNext) links.push(link(page.page + 1, 'next'));
-  links.push(link(1, 'first'));
-  reply.header('Link', links.join(', '));
+  setPageLinks(request, reply, baseUrl(ctx), page, { hasNext });
 }
 
 /** Branch or tag name from the URL (fastify has decoded `%2F`), checked for safety. */

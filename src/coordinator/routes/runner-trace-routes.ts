@@ -3,15 +3,20 @@
  * Content-Type (gitlab-runner sends `text/plain`, but a form or JSON type must not make the body
  * parsed or dropped), so the route lives in its own scope whose only parser keeps the bytes. The
  * inclusive `Content-Range: start-end` must announce exactly the body's length (GitLab ignores `end`;
- * we answer 400 so a truncated or padded chunk never lands in the log).
+ * we answer 400 so a truncated or padded chunk never lands in the log). A body may be up to 4 MiB,
+ * four times GitLab's chunk, and the 202 and 416 answers say so (`X-Flotilla-Trace-Patch-Limit`):
+ * a Flotilla runner then sends 4 MiB chunks, a quarter of the requests, syncs and commits per
+ * megabyte; a gitlab-runner ignores the header and keeps sending 1 MiB.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import {
   HEADER_JOB_STATUS,
   HEADER_JOB_TOKEN,
+  HEADER_TRACE_PATCH_LIMIT,
   HEADER_TRACE_UPDATE_INTERVAL,
   parseContentRange,
+  TRACE_PATCH_LIMIT_MAX,
 } from '../../api/runner-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
@@ -19,7 +24,8 @@ import { traceDataLength } from '../store/port/traces.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
 
-const TRACE_BODY_LIMIT = 4 * 1024 * 1024;
+/** Announced on every answer (`HEADER_TRACE_PATCH_LIMIT`): a Flotilla runner then sends chunks this large. */
+const TRACE_BODY_LIMIT = TRACE_PATCH_LIMIT_MAX;
 
 function traceInterval(ctx: CoordinatorContext, jobId: number): number {
   const seen = ctx.watchedTraces.get(jobId);
@@ -93,6 +99,7 @@ async function appendTrace(
     );
   const result = await ctx.store.appendTrace(job.id, range.start, data);
   reply.header(HEADER_JOB_STATUS, job.status);
+  reply.header(HEADER_TRACE_PATCH_LIMIT, String(TRACE_BODY_LIMIT));
   if (!result.ok) {
     reply.header('Range', `0-${result.size}`);
     return reply.code(416).send('416 Range Not Satisfiable');

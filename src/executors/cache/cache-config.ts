@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import type { ConfigTables } from '../executor-config.js';
+
 export const CACHE_TYPES = ['s3'] as const;
 export const S3_AUTHENTICATION_TYPES = ['access-key', 'iam'] as const;
 
@@ -104,3 +106,24 @@ export type CacheConfigInput = z.input<typeof cacheConfigSchema>;
 export function s3AuthenticationType(s3: S3CacheConfig): (typeof S3_AUTHENTICATION_TYPES)[number] {
   return s3.AuthenticationType ?? (s3.AccessKey ? 'access-key' : 'iam');
 }
+
+/** `[runners.cache]` as every executor reads it: the `[[runners]]` key and its sections of docs/config.md. */
+export const cacheConfigTables = {
+  tables: {
+    cache: cacheConfigSchema
+      .optional()
+      .describe(
+        '[runners.cache]: the distributed cache (Type = "s3"); jobs get pre-signed URLs, never the credentials.',
+      ),
+  },
+  docs: [
+    {
+      heading: '`[runners.cache]` keys (distributed cache)',
+      intro: "See docs/cache.md. gitlab-runner's key names and spelling.",
+      prefix: 'runners.cache.',
+      schema: cacheObjectSchema,
+      omit: ['s3'],
+    },
+    { heading: '`[runners.cache.s3]` keys', prefix: 'runners.cache.s3.', schema: s3CacheObjectSchema },
+  ],
+} satisfies ConfigTables;

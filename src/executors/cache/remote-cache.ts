@@ -9,7 +9,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { variableValue, type ExecutorJob } from '../executor.js';
 import { restoreKeys } from './keys.js';
 import { cacheObjectName } from './object-name.js';
-import { createS3UrlSigner, type CacheUrlSigner } from './s3-urls.js';
+import type { CacheUrlSigner } from './s3-urls.js';
 
 export interface RemoteCacheUrl {
   key: string;
@@ -88,7 +88,8 @@ export async function remoteCacheFor(
   if (!cache?.s3 || job.payload.cache.length === 0) return undefined;
   let using: CacheUrlSigner;
   try {
-    using = signer ?? createS3UrlSigner(cache.s3);
+    // The S3 SDK loads only for a job that uses the distributed cache.
+    using = signer ?? (await import('./s3-urls.js')).createS3UrlSigner(cache.s3);
   } catch (err) {
     const warning = `the cache server cannot be used: ${errorMessage(err)}`;
     const entries = job.payload.cache.map(() => ({ restore: [], save: null, warnings: [warning] }));

@@ -26,6 +26,11 @@ export interface GetSourcesOptions {
   /** Fetch into this store once and link each work tree to it (see shared-sources.ts). */
   shared?: SharedSourceStore;
   /**
+   * With `shared`: runs the checkout and clean in a process of the executor's choosing (see
+   * chained-process.ts); null leaves them to get_sources' own process.
+   */
+  checkout?: CheckoutRunner;
+  /**
    * The build folder is thrown away after the job (the docker executor's per-job volume): git's
    * automatic maintenance after the fetch would only cost time.
    */
@@ -36,6 +41,15 @@ export interface GetSourcesOptions {
    */
   emptyRepository?: Promise<string | null>;
 }
+
+/** `git checkout -f -q SHA`, then `git clean CLEAN_ARGS` unless none, in the project directory. */
+export type CheckoutRunner = (request: {
+  sha: string;
+  cleanArgs: readonly string[];
+  env: NodeJS.ProcessEnv;
+  output: JobOutput;
+  signal: AbortSignal;
+}) => Promise<number | null>;
 
 const discard = { write(): void {} };
 
@@ -183,19 +197,24 @@ async function linkAndCheckout(
   say(output, `Checking out ${gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${gitInfo.ref})...`);
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
   const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
-  // One process for both commands: each spawn from this (large) process costs more than git's work.
-  const script = 'sha=$1; shift; git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@"';
-  const code = await runProcess({
-    command: 'sh',
-    args: ['-c', script, 'sh', gitInfo.sha, ...cleanArgs],
-    cwd: options.projectDir,
-    env: gitEnv(),
-    output,
-    signal: options.signal,
-  });
+  const request = { sha: gitInfo.sha, cleanArgs, env: gitEnv(), output, signal: options.signal };
+  const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
   if (code !== 0) return code;
   say(output, 'Skipping Git submodules setup');
   return 0;
+}
+
+/** Checkout and clean in one process: each spawn from this (large) process costs more than git's work. */
+function checkoutProcess(projectDir: string, request: Parameters<CheckoutRunner>[0]): Promise<number> {
+  const script = 'sha=$1; shift; git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@"';
+  return runProcess({
+    command: 'sh',
+    args: ['-c', script, 'sh', request.sha, ...request.cleanArgs],
+    cwd: projectDir,
+    env: request.env,
+    output: request.output,
+    signal: request.signal,
+  });
 }
 
 /** `fresh`: the folder was empty before `git init`, so `git clean` would find nothing to remove. */

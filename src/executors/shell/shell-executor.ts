@@ -4,7 +4,7 @@
  * live in `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR). Each script stage is one bash process in its
  * own process group.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +23,8 @@ import type {
 } from '../executor.js';
 import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
-import { getSources } from './git-sources.js';
+import { startChainedCheckout, type ChainedProcess } from './chained-process.js';
+import { getSources, type CheckoutRunner } from './git-sources.js';
 import { runProcess } from './process.js';
 import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
 
@@ -130,17 +131,34 @@ async function cacheRequest(f: ShellJobFiles, outcome: JobOutcome): Promise<Cach
   };
 }
 
+/**
+ * Whether `step_script` comes right after `get_sources` (no restore_cache or download_artifacts in
+ * between, which stage-runner.ts adds for caches and for dependencies with artifacts).
+ */
+function scriptFollowsSources(job: ExecutorJob): boolean {
+  const { payload } = job;
+  return payload.cache.length === 0 && !payload.dependencies.some((d) => d.artifacts_file?.filename);
+}
+
 /** Runs script steps as bash processes in the project folder, each from its own script file. */
 function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: number | undefined) {
   let scriptCounter = 0;
+  // The checkout's process, waiting to run the first script step (see chained-process.ts).
+  let chain: ChainedProcess | null = null;
+  const firstStep = f.job.payload.steps.find((s) => s.name !== 'after_script');
+
+  async function writeScript(commands: readonly string[]): Promise<string> {
+    const file = join(f.tmpDir, `script-${++scriptCounter}.sh`);
+    await writeFile(file, buildBashScript(commands), { mode: 0o700 });
+    return file;
+  }
 
   async function runScript(
     commands: readonly string[],
     ctx: StageContext,
     extraEnv: NodeJS.ProcessEnv = {},
   ): Promise<number> {
-    const file = join(f.tmpDir, `script-${++scriptCounter}.sh`);
-    await writeFile(file, buildBashScript(commands), { mode: 0o700 });
+    const file = await writeScript(commands);
     await mkdir(f.projectDir, { recursive: true });
     return runProcess({
       command: 'bash',
@@ -153,11 +171,38 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: num
     });
   }
 
+  /** get_sources' checkout in the process that then runs the first script step, when it may. */
+  const checkout: CheckoutRunner = async (request) => {
+    dismiss();
+    if (!firstStep || !scriptFollowsSources(f.job)) return null;
+    const scriptFile = await writeScript(firstStep.script);
+    const started = startChainedCheckout({
+      ...request,
+      scriptFile,
+      cwd: f.projectDir,
+      env: { ...env },
+      gitEnv: request.env,
+      ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+    });
+    if (!started) return null;
+    chain = started;
+    return started.first(request.output, request.signal);
+  };
+
+  function dismiss(): void {
+    chain?.dismiss();
+    chain = null;
+  }
+
   /** The script steps in order, up to the first that fails. */
   async function steps(ctx: StageContext): Promise<number> {
     for (const step of f.job.payload.steps) {
       if (step.name === 'after_script') continue;
-      const code = await runScript(step.script, ctx);
+      const chained = step === firstStep ? chain : null;
+      chain = null;
+      const code = chained
+        ? await chained.continue(ctx.output, ctx.signal)
+        : await runScript(step.script, ctx);
       if (code !== 0) return code;
     }
     return 0;
@@ -165,11 +210,27 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: num
 
   /** `after_script`, which sees the job status in CI_JOB_STATUS. */
   async function after(ctx: StageContext): Promise<number> {
+    dismiss();
     const step = f.job.payload.steps.find((s) => s.name === 'after_script');
     return step ? runScript(step.script, ctx, { CI_JOB_STATUS: ctx.jobStatus }) : 0;
   }
 
-  return { steps, after };
+  return { steps, after, checkout, dismiss };
+}
+
+/**
+ * Removes the job's scratch folder: renamed away at once (a later job of the same slot gets a new
+ * one), its files deleted without holding up the job.
+ */
+async function removeTmpDir(tmpDir: string): Promise<void> {
+  const doomed = `${tmpDir}.removed-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await rename(tmpDir, doomed);
+  } catch {
+    await rm(tmpDir, { recursive: true, force: true });
+    return;
+  }
+  void rm(doomed, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, storeFor: StoreFor): Executor {
@@ -195,6 +256,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
           output: ctx.output,
           signal: ctx.signal,
           shared: storeFor(job),
+          checkout: scripts.checkout,
         });
       case 'download_artifacts':
         return downloadDependencies(artifactOptions(files, ctx));
@@ -207,7 +269,8 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
       case 'upload_artifacts_on_failure':
         return uploadArtifacts(artifactOptions(files, ctx), 'failed');
       case 'cleanup_file_variables':
-        await rm(tmpDir, { recursive: true, force: true });
+        scripts.dismiss();
+        await removeTmpDir(tmpDir);
         return 0;
       case 'restore_cache':
         return extractCaches(await cacheRequest(files, 'success'), ctx.output);
@@ -228,6 +291,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
       return { exitCode: await run(stage, ctx) };
     },
     async cleanup() {
+      scripts.dismiss();
       await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
     },
   };

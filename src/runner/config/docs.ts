@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 
-import { cacheObjectSchema, s3CacheObjectSchema } from '../../executors/cache/cache-config.js';
-import { predictiveSchema } from '../../autoscaler/autoscaler-config.js';
 import { PROVIDERS } from '../../autoscaler/providers/registry.js';
+import type { ConfigDocSection } from '../../executors/executor-config.js';
+import { executorDocs, sharedTableDocs } from './executors.js';
 import {
   configSchema,
   consulConfigSchema,
@@ -55,6 +55,18 @@ function table(rows: KeyDoc[]): string {
   return ['| Key | Default | Description |', '|---|---|---|', ...lines].join('\n');
 }
 
+/** A section that an executor (or the cache) documents: heading, intro, its keys but the omitted ones. */
+function section(s: ConfigDocSection): string[] {
+  const omitted = new Set((s.omit ?? []).map((key) => `${s.prefix}${key}`));
+  return [
+    `## ${s.heading}`,
+    '',
+    ...(s.intro ? [s.intro, ''] : []),
+    table(describeKeys(s.schema.shape, s.prefix).filter((d) => !omitted.has(d.key))),
+    '',
+  ];
+}
+
 /** The `plugin_config` keys of each built-in provider, as the provider documents them (`configDocs`). */
 function providerSections(): string[] {
   return [...PROVIDERS.values()].flatMap((f) =>
@@ -75,7 +87,7 @@ export function renderConfigDocs(): string {
   return [
     '# Runner manager config.toml',
     '',
-    "Generated from `src/runner/config/schema.ts` and the built-in providers' own schemas. Key names are gitlab-runner's.",
+    "Generated from `src/runner/config/schema.ts` and the schemas the executors and the built-in providers own. Key names are gitlab-runner's.",
     '',
     '## Global keys',
     '',
@@ -85,28 +97,12 @@ export function renderConfigDocs(): string {
     '',
     table(describeKeys(runnerConfigSchema.shape, 'runners.')),
     '',
-    '## `[runners.cache]` keys (distributed cache)',
-    '',
-    "See docs/cache.md. gitlab-runner's key names and spelling.",
-    '',
-    table(
-      describeKeys(cacheObjectSchema.shape, 'runners.cache.').filter((d) => d.key !== 'runners.cache.s3'),
-    ),
-    '',
-    '## `[runners.cache.s3]` keys',
-    '',
-    table(describeKeys(s3CacheObjectSchema.shape, 'runners.cache.s3.')),
-    '',
+    ...sharedTableDocs.flatMap(section),
     '## `[consul]` keys',
     '',
     table(describeKeys(consulConfigSchema.shape, 'consul.')),
     '',
-    '## `[runners.autoscaler.predictive]` keys (opt-in predictive idle pool)',
-    '',
-    'Durations take "30s", "10m", "1h" or seconds. See docs/operations.md (autoscaling decisions).',
-    '',
-    table(describeKeys(predictiveSchema.shape, 'runners.autoscaler.predictive.')),
-    '',
+    ...executorDocs.flatMap(section),
     ...providerSections(),
     '## Accepted but not supported yet (warned and ignored)',
     '',

@@ -6,13 +6,16 @@
  */
 import { z } from 'zod';
 
-import { autoscalerConfigSchema } from '../../autoscaler/autoscaler-config.js';
-import { dockerConfigSchema } from '../../executors/docker/docker-config.js';
 import { parseDuration } from '../../shared/duration.js';
-import { cacheConfigSchema } from '../../executors/cache/cache-config.js';
+import {
+  checkRequiredTables,
+  executorKeyDescription,
+  executorTables,
+  sharedExecutorTables,
+  SUPPORTED_EXECUTORS,
+} from './executors.js';
 
-/** Executors this build can run. A docker executor adds its name here. */
-export const SUPPORTED_EXECUTORS = ['shell', 'docker', 'docker-autoscaler'] as const;
+export { SUPPORTED_EXECUTORS };
 export const SUPPORTED_SHELLS = ['bash'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
 export const LOG_FORMATS = ['runner', 'text', 'json'] as const;
@@ -74,17 +77,8 @@ export const runnerConfigSchema = z.object({
     .describe('The runner authentication token (glrt-...), sent as RUNNER-TOKEN and in request bodies.'),
   token_obtained_at: TIMESTAMP.optional().describe('When the token was obtained (written by register).'),
   token_expires_at: TIMESTAMP.optional().describe('When the token expires (written by register).'),
-  executor: oneOf(SUPPORTED_EXECUTORS).describe(
-    'How jobs run: "shell" runs them as processes on this host; "docker" in containers of a Docker Engine.',
-  ),
-  docker: dockerConfigSchema
-    .default({})
-    .describe(
-      '[runners.docker]: the Docker Engine, images, services, pull policies and allow lists of the docker executor.',
-    ),
-  autoscaler: autoscalerConfigSchema
-    .optional()
-    .describe('[runners.autoscaler]: providers, capacity and idle policy of the docker-autoscaler executor.'),
+  executor: oneOf(SUPPORTED_EXECUTORS).describe(executorKeyDescription),
+  ...executorTables,
   shell: oneOf(SUPPORTED_SHELLS).default('bash').describe('The shell that runs job scripts.'),
   limit: nonNegativeInt()
     .default(0)
@@ -99,11 +93,7 @@ export const runnerConfigSchema = z.object({
   cache_dir: text('a directory path')
     .optional()
     .describe('Where local caches live; default "cache" next to config.toml.'),
-  cache: cacheConfigSchema
-    .optional()
-    .describe(
-      '[runners.cache]: the distributed cache (Type = "s3"); jobs get pre-signed URLs, never the credentials.',
-    ),
+  ...sharedExecutorTables,
   feature_flags: z
     .record(z.boolean({ invalid_type_error: 'must be true or false' }), {
       invalid_type_error: 'must be a table of NAME = true|false',
@@ -166,19 +156,9 @@ export const configSchema = z.object({
       "Registers the manager and its machines' exporters (the /-/discovery/targets list) in Consul; needs listen_address. Needs a restart.",
     ),
   runners: z
-    .array(
-      runnerConfigSchema.superRefine((entry, ctx) => {
-        if (entry.executor === 'docker-autoscaler' && !entry.autoscaler) {
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: ['autoscaler'],
-            message:
-              'is required with executor = "docker-autoscaler": add a [runners.autoscaler] table with a plugin',
-          });
-        }
-      }),
-      { invalid_type_error: 'must be an array of [[runners]] tables' },
-    )
+    .array(runnerConfigSchema.superRefine(checkRequiredTables), {
+      invalid_type_error: 'must be an array of [[runners]] tables',
+    })
     .default([])
     .describe('One entry per registered runner; each polls its coordinator.'),
 });

@@ -2,8 +2,9 @@
  * One job's log as the coordinator will see it: writes pass through the masker, then (with
  * `timestamps`, gitlab-runner's FF_TIMESTAMPS) the line prefixer, then the output limit, then land in an append-only list of chunks with a running CRC32 (the `output.checksum` of
  * the final PUT). The trace sender reads unsent ranges from it. The bytes live in a
- * `TraceStorage`: in memory for small logs, in an unlinked temporary file past a few MiB, so the
- * runner's memory does not grow with the log. `dispose()` once the job is reported.
+ * `TraceStorage`: in memory for small logs, past a few MiB also in an unlinked temporary file
+ * written in the background, with only the newest few MiB kept in memory, so the runner's memory
+ * does not grow with the log. `dispose()` once the job is reported.
  */
 import { crc32 } from 'node:zlib';
 

@@ -39,7 +39,7 @@ beforeEach(async () => {
   if (result.kind !== 'job') throw new Error('no job');
   await client.updateJob(result.payload.id, result.payload.token, { state: 'running' });
   job = coordinator.jobs.get(result.payload.id) as FakeJob;
-  trace = createJobTrace({ secrets: [], tokenPrefixes: [], limitBytes: 8 * 1024 * 1024 });
+  trace = createJobTrace({ secrets: [], tokenPrefixes: [], limitBytes: 32 * 1024 * 1024 });
   verdicts.length = 0;
 });
 afterEach(() => coordinator.close());
@@ -71,6 +71,69 @@ describe('trace sender against a loopback coordinator', () => {
     ]);
     expect(job.trace.equals(big)).toBe(true);
     expect(s.sent).toBe(big.length);
+  });
+
+  it('sends 4 MiB chunks once the coordinator announces it accepts them', async () => {
+    coordinator.tracePatchLimit = 4 * 1024 * 1024;
+    const big = Buffer.alloc(9.5 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+    trace.write(big);
+    const s = sender();
+    expect(await s.flush()).toBe(true);
+    // the first chunk is GitLab's size; its answer says 4 MiB
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual([
+      '0-1048575:202',
+      '1048576-5242879:202',
+      '5242880-9437183:202',
+      '9437184-9961471:202',
+    ]);
+    expect(job.trace.equals(big)).toBe(true);
+  });
+
+  it('never sends more than 4 MiB, whatever the coordinator announces', async () => {
+    coordinator.tracePatchLimit = 64 * 1024 * 1024;
+    trace.write(Buffer.alloc(10 * 1024 * 1024, 'z'));
+    expect(await sender().flush()).toBe(true);
+    expect(coordinator.patches.map((p) => p.range)).toEqual([
+      '0-1048575',
+      '1048576-5242879',
+      '5242880-9437183',
+      '9437184-10485759',
+    ]);
+  });
+
+  it('goes back to 1 MiB chunks for good after a 413 to a larger one, and loses nothing', async () => {
+    coordinator.tracePatchLimit = 4 * 1024 * 1024;
+    const s = sender();
+    trace.write(Buffer.alloc(1024 * 1024, 'a'));
+    expect(await s.flush()).toBe(true);
+    // a proxy in front of the coordinator takes 1 MiB at most
+    coordinator.patchAnswers.push({ status: 413 });
+    trace.write(Buffer.alloc(2.5 * 1024 * 1024, 'b'));
+    expect(await s.flush()).toBe(true);
+    trace.write(Buffer.alloc(1.5 * 1024 * 1024, 'c'));
+    expect(await s.flush()).toBe(true);
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual([
+      '0-1048575:202',
+      '1048576-3670015:413',
+      '1048576-2097151:202',
+      '2097152-3145727:202',
+      '3145728-3670015:202',
+      '3670016-4718591:202',
+      '4718592-5242879:202',
+    ]);
+    expect(job.trace.length).toBe(5 * 1024 * 1024);
+    expect(job.trace.subarray(1024 * 1024, 3.5 * 1024 * 1024).every((b) => b === 0x62)).toBe(true);
+  });
+
+  it('keeps 1 MiB chunks with a coordinator that announces nothing (GitLab)', async () => {
+    trace.write(Buffer.alloc(3 * 1024 * 1024, 'g'));
+    expect(await sender().flush()).toBe(true);
+    expect(coordinator.patches.map((p) => p.range)).toEqual([
+      '0-1048575',
+      '1048576-2097151',
+      '2097152-3145727',
+    ]);
   });
 
   it('realigns to the server size on 416 and resends', async () => {

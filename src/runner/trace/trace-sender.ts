@@ -1,13 +1,14 @@
 /**
  * Sends a job's trace incrementally and its final state, as gitlab-runner does: every update
  * interval (3 s, replaced by the server's X-GitLab-Trace-Update-Interval, capped at 15 min) PATCH the
- * unsent bytes in chunks of at most 1 MiB; 202 advances, 416 realigns to the server's size and
- * resends; a keep-alive `PUT state=running` goes out when nothing at all was sent for one update
+ * unsent bytes in chunks of at most 1 MiB (4 MiB once a Flotilla coordinator announces it accepts
+ * them with X-Flotilla-Trace-Patch-Limit; a 413 to a larger chunk goes back to 1 MiB for good);
+ * 202 advances, 416 realigns to the server's size and resends; a keep-alive `PUT state=running` goes out when nothing at all was sent for one update
  * interval (gitlab-runner waits 30 s; asking sooner is how a quiet job learns of a cancel within
  * seconds, and the coordinator sets the interval, so it controls the cost). A job that prints
- * fast does not wait for the interval: once a full chunk is unsent, the sender streams (one PATCH
- * in flight, the next as soon as it is answered), so the upload overlaps the job instead of
- * starting when it ends; a failed streaming PATCH falls back to the interval. The remote job
+ * fast does not wait for the interval: once a full chunk is unsent, the sender streams full chunks
+ * (one PATCH in flight, the next as soon as it is answered), so the upload overlaps the job instead
+ * of starting when it ends; a failed streaming PATCH falls back to the interval. The remote job
  * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
  * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
  * resending on 202 (and errors) up to 10 times with backoff.
@@ -21,10 +22,16 @@
  * RETRY_AFTER_MAX_MS, 5 min): a job that ends while its coordinator is down for up to about 4
  * minutes still reports its whole log and its state.
  */
-import { TRACE_PATCH_LIMIT, type RemoteJobStatus, type UpdateJobRequest } from '../../api/runner-api.js';
+import {
+  TRACE_PATCH_LIMIT,
+  TRACE_PATCH_LIMIT_MAX,
+  TRACE_PATCH_LIMIT_MIN,
+  type RemoteJobStatus,
+  type UpdateJobRequest,
+} from '../../api/runner-api.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CoordinatorClient, RemoteState } from '../coordinator-client.js';
+import type { CoordinatorClient, PatchResult, RemoteState } from '../coordinator-client.js';
 import type { JobTrace } from './job-trace.js';
 
 export const DEFAULT_UPDATE_INTERVAL_MS = 3000;
@@ -95,6 +102,10 @@ interface SenderState {
   retryAfterMs: number;
   /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
   scratch: Buffer | undefined;
+  /** Largest PATCH body: 1 MiB, or what the coordinator announces (up to TRACE_PATCH_LIMIT_MAX). */
+  patchLimit: number;
+  /** A PATCH over 1 MiB was refused with 413 (a proxy's limit): 1 MiB from then on. */
+  largeRefused: boolean;
 }
 
 function observe(s: SenderState, state: RemoteState): void {
@@ -110,13 +121,48 @@ function output(s: SenderState): NonNullable<UpdateJobRequest['output']> {
   return { checksum: s.o.trace.checksum(), bytesize: s.o.trace.size };
 }
 
-async function sendPending(s: SenderState): Promise<boolean> {
+/**
+ * Adopts the coordinator's announced PATCH limit; true when the answer was a 413 to a body over
+ * 1 MiB, which is resent at once in 1 MiB chunks (and larger ones are never sent again).
+ */
+function adoptPatchLimit(s: SenderState, result: PatchResult, sentBytes: number): boolean {
+  if (result.status === 413 && sentBytes > TRACE_PATCH_LIMIT) {
+    s.largeRefused = true;
+    s.patchLimit = TRACE_PATCH_LIMIT;
+    s.o.logger.warn(
+      { jobId: s.o.jobId, bytes: sentBytes },
+      'large trace PATCH refused; sending 1 MiB chunks',
+    );
+    return true;
+  }
+  const announced = result.patchLimit;
+  if (!s.largeRefused && announced !== undefined && announced >= TRACE_PATCH_LIMIT_MIN)
+    s.patchLimit = Math.min(announced, TRACE_PATCH_LIMIT_MAX);
+  return false;
+}
+
+/** The next PATCH body: up to `patchLimit` bytes from the last acknowledged offset. */
+function nextChunk(s: SenderState): Buffer {
+  const { trace } = s.o;
+  const length = Math.min(trace.size - s.sent, s.patchLimit);
+  if (s.scratch === undefined || s.scratch.length < length)
+    s.scratch = Buffer.allocUnsafe(Math.max(length, TRACE_PATCH_LIMIT));
+  return trace.slice(s.sent, s.sent + length, s.scratch);
+}
+
+/** Whether `sendPending` goes on: while anything is unsent, or (`fullOnly`) while a full chunk is. */
+function moreToSend(s: SenderState, fullOnly: boolean): boolean {
+  const unsent = s.o.trace.size - s.sent;
+  return !s.gone && (fullOnly ? unsent >= s.patchLimit : unsent > 0);
+}
+
+async function sendPending(s: SenderState, fullOnly = false): Promise<boolean> {
   const { client, jobId, jobToken, trace, clock, logger } = s.o;
-  while (s.sent < trace.size && !s.gone) {
-    s.scratch ??= Buffer.allocUnsafe(TRACE_PATCH_LIMIT);
-    const chunk = trace.slice(s.sent, Math.min(trace.size, s.sent + TRACE_PATCH_LIMIT), s.scratch);
+  while (moreToSend(s, fullOnly)) {
+    const chunk = nextChunk(s);
     const result = await client.patchTrace(jobId, jobToken, s.sent, chunk);
     observe(s, result);
+    if (adoptPatchLimit(s, result, chunk.length)) continue;
     if (result.status === 202) {
       s.sent = Math.min(trace.size, result.rangeSize ?? s.sent + chunk.length);
       s.lastContactAt = clock.monotonic();
@@ -128,17 +174,21 @@ async function sendPending(s: SenderState): Promise<boolean> {
   return !s.gone;
 }
 
-function flush(s: SenderState): Promise<boolean> {
-  const send = (): Promise<boolean> => sendPending(s);
+/** Sends after the PATCHes already queued: everything unsent, or (`fullOnly`) only full chunks. */
+function flush(s: SenderState, fullOnly = false): Promise<boolean> {
+  const send = (): Promise<boolean> => sendPending(s, fullOnly);
   s.sending = s.sending.then(send, send);
   return s.sending;
 }
 
-/** After each append: a full unsent chunk starts a drain unless one is running already. */
+/**
+ * After each append: a full unsent chunk starts a drain unless one is running already. A drain
+ * sends full chunks only; the tail waits for more output, the update interval or the end.
+ */
 function onGrow(s: SenderState): void {
-  if (!s.streaming || s.draining || s.gone || s.o.trace.size - s.sent < TRACE_PATCH_LIMIT) return;
+  if (!s.streaming || s.draining || s.gone || s.o.trace.size - s.sent < s.patchLimit) return;
   s.draining = true;
-  void flush(s).then(
+  void flush(s, true).then(
     (ok) => {
       s.draining = false;
       s.streaming = ok;
@@ -230,6 +280,8 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     unsubscribe: undefined,
     retryAfterMs: 0,
     scratch: undefined,
+    patchLimit: TRACE_PATCH_LIMIT,
+    largeRefused: false,
   };
   return {
     start() {

@@ -6,6 +6,7 @@
  */
 import { ActionButton } from '../actions.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 import { ago, duration } from '../status.js';
 
 interface ProviderView {
@@ -93,33 +94,22 @@ function Machines({ machines, label }: { machines: MachineView[]; label: string 
   const sorted = [...machines].sort((a, b) =>
     `${a.provider} ${a.zone ?? ''} ${a.id}`.localeCompare(`${b.provider} ${b.zone ?? ''} ${b.id}`),
   );
-  return html`<table class="list" aria-label=${label}>
-    <thead>
-      <tr>
-        <th scope="col">Machine</th>
-        <th scope="col">Provider</th>
-        <th scope="col">Zone</th>
-        <th scope="col">State</th>
-        <th scope="col">Age</th>
-        <th scope="col">Job</th>
-        <th scope="col">Use count</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${sorted.map(
-        (m) =>
-          html`<tr key=${m.id} data-machine=${m.id}>
-            <td>${m.id}</td>
-            <td>${m.provider}</td>
-            <td>${m.zone ?? '–'}</td>
-            <td>${m.state}</td>
-            <td>${duration(m.age_seconds)}</td>
-            <td>${m.jobs.map((j) => j.replace(/^job-/, '#')).join(', ') || '–'}</td>
-            <td>${m.use_count}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return listTable(
+    label,
+    ['Machine', 'Provider', 'Zone', 'State', 'Age', 'Job', 'Use count'],
+    sorted.map(
+      (m) =>
+        html`<tr key=${m.id} data-machine=${m.id}>
+          <td>${m.id}</td>
+          <td>${m.provider}</td>
+          <td>${m.zone ?? '–'}</td>
+          <td>${m.state}</td>
+          <td>${duration(m.age_seconds)}</td>
+          <td>${m.jobs.map((j) => j.replace(/^job-/, '#')).join(', ') || '–'}</td>
+          <td>${m.use_count}</td>
+        </tr>`,
+    ),
+  );
 }
 
 function Manager({ runnerId, m, onDone }: { runnerId: number; m: ManagerView; onDone: () => void }) {
@@ -128,22 +118,13 @@ function Manager({ runnerId, m, onDone }: { runnerId: number; m: ManagerView; on
       Manager ${m.system_id}${m.runner_name ? ` (${m.runner_name})` : ''} · reported ${ago(m.reported_at)}
       ${m.stale ? html`<span class="error"> — stale: no report for over a minute</span>` : null}
     </h4>
-    <table class="list" aria-label=${`Providers of runner #${runnerId}`}>
-      <thead>
-        <tr>
-          <th scope="col">Provider</th>
-          <th scope="col">Role</th>
-          <th scope="col">State</th>
-          <th scope="col">Health</th>
-          <th scope="col">Errors</th>
-          <th scope="col">Setting</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${m.providers.map((p) => html`<${ProviderRow} key=${p.name} runnerId=${runnerId} p=${p} onDone=${onDone} />`)}
-      </tbody>
-    </table>
+    ${listTable(
+      `Providers of runner #${runnerId}`,
+      ['Provider', 'Role', 'State', 'Health', 'Errors', 'Setting', 'Actions'],
+      m.providers.map(
+        (p) => html`<${ProviderRow} key=${p.name} runnerId=${runnerId} p=${p} onDone=${onDone} />`,
+      ),
+    )}
     <${Machines} machines=${m.machines} label=${`Machines of runner #${runnerId}`} />
   </section>`;
 }

@@ -7,6 +7,7 @@
 import { get } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 import { ago, duration } from '../status.js';
 import type { Runner } from '../types.js';
 import { FleetCharts, type FleetSamples } from './fleet-charts.js';
@@ -55,31 +56,21 @@ async function loadFleet(): Promise<FleetView> {
 }
 
 function RunnersTable({ runners }: { runners: Runner[] }) {
-  return html`<table class="list" aria-label="Runners">
-    <thead>
-      <tr>
-        <th scope="col">Runner</th>
-        <th scope="col">Status</th>
-        <th scope="col">Type</th>
-        <th scope="col">Tags</th>
-        <th scope="col">Version</th>
-        <th scope="col">Last contact</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${runners.map(
-        (r) =>
-          html`<tr key=${r.id}>
-            <td>#${r.id} ${r.description}</td>
-            <td>${r.paused || r.active === false ? '⏸ paused' : r.online ? '● online' : '○ offline'}</td>
-            <td>${r.runner_type ?? '–'}</td>
-            <td>${(r.tag_list ?? []).join(', ') || '–'}</td>
-            <td>${r.version ?? '–'}</td>
-            <td>${ago(r.contacted_at)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return listTable(
+    'Runners',
+    ['Runner', 'Status', 'Type', 'Tags', 'Version', 'Last contact'],
+    runners.map(
+      (r) =>
+        html`<tr key=${r.id}>
+          <td>#${r.id} ${r.description}</td>
+          <td>${r.paused || r.active === false ? '⏸ paused' : r.online ? '● online' : '○ offline'}</td>
+          <td>${r.runner_type ?? '–'}</td>
+          <td>${(r.tag_list ?? []).join(', ') || '–'}</td>
+          <td>${r.version ?? '–'}</td>
+          <td>${ago(r.contacted_at)}</td>
+        </tr>`,
+    ),
+  );
 }
 
 export function FleetPage() {

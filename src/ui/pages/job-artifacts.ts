@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 
 import { get } from '../api.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 
 interface Entry {
   path: string;
@@ -46,25 +47,19 @@ export function JobArtifacts({ path, archiveSize }: { path: string; archiveSize:
       ${entries && files.length === 0 ? html`<p>The archive has no files.</p>` : null}
       ${
         files.length > 0
-          ? html`<table class="list" aria-label="Artifact files">
-              <thead>
-                <tr>
-                  <th scope="col">File</th>
-                  <th scope="col">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${files.map(
-                  (f) =>
-                    html`<tr key=${f.path}>
-                      <td>
-                        ${f.symlink ? html`${f.path} (link)` : html`<a href=${href(f.path)} download>${f.path}</a>`}
-                      </td>
-                      <td>${size(f.size)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
+          ? listTable(
+              'Artifact files',
+              ['File', 'Size'],
+              files.map(
+                (f) =>
+                  html`<tr key=${f.path}>
+                    <td>
+                      ${f.symlink ? html`${f.path} (link)` : html`<a href=${href(f.path)} download>${f.path}</a>`}
+                    </td>
+                    <td>${size(f.size)}</td>
+                  </tr>`,
+              ),
+            )
           : null
       }
       ${entries?.truncated ? html`<p class="hint">Only the first 10,000 entries are listed.</p>` : null}

@@ -7,6 +7,7 @@
 import { get } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 import { StatusBadge } from '../status.js';
 import type { Deployment } from '../types.js';
 
@@ -23,39 +24,30 @@ export function PipelineEnvironments({ projectId, pipelineId }: { projectId: str
   const { data } = usePoll(() => loadDeployments(projectId, pipelineId), 5000, [projectId, pipelineId]);
   if (!data || data.length === 0) return null;
   return html`<h2>Environments</h2>
-    <table class="list" aria-label="Environments">
-      <thead>
-        <tr>
-          <th scope="col">Environment</th>
-          <th scope="col">Tier</th>
-          <th scope="col">State</th>
-          <th scope="col">Deployment</th>
-          <th scope="col">Job</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${data.map((d) => {
-          const env = d.environment;
-          const job = d.deployable;
-          return html`<tr key=${d.id} data-environment=${env.name}>
-            <td>
-              ${env.name}
-              ${
-                env.external_url
-                  ? html` <a href=${env.external_url} rel="noopener noreferrer" target="_blank"
-                      >${env.external_url}</a
-                    >`
-                  : null
-              }
-            </td>
-            <td>${env.tier}</td>
-            <td>${env.state}</td>
-            <td>#${d.iid} <${StatusBadge} status=${d.status} /></td>
-            <td>
-              ${job ? html`<a href=${`#/projects/${encodeURIComponent(projectId)}/jobs/${job.id}`}>${job.name}</a>` : '–'}
-            </td>
-          </tr>`;
-        })}
-      </tbody>
-    </table>`;
+    ${listTable(
+      'Environments',
+      ['Environment', 'Tier', 'State', 'Deployment', 'Job'],
+      data.map((d) => {
+        const env = d.environment;
+        const job = d.deployable;
+        return html`<tr key=${d.id} data-environment=${env.name}>
+          <td>
+            ${env.name}
+            ${
+              env.external_url
+                ? html` <a href=${env.external_url} rel="noopener noreferrer" target="_blank"
+                    >${env.external_url}</a
+                  >`
+                : null
+            }
+          </td>
+          <td>${env.tier}</td>
+          <td>${env.state}</td>
+          <td>#${d.iid} <${StatusBadge} status=${d.status} /></td>
+          <td>
+            ${job ? html`<a href=${`#/projects/${encodeURIComponent(projectId)}/jobs/${job.id}`}>${job.name}</a>` : '–'}
+          </td>
+        </tr>`;
+      }),
+    )}`;
 }

@@ -2,6 +2,7 @@
 import { get, getPage } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 import { ago, duration, StatusBadge } from '../status.js';
 import type { Pipeline, Project } from '../types.js';
 import { Pager } from './pager.js';
@@ -70,23 +71,11 @@ export function PipelinesPage({ projectId, query }: { projectId: string; query: 
     ${list.error ? html`<p class="error" role="alert">${list.error}</p>` : null}
     ${
       list.data
-        ? html`<table class="list" aria-label="Pipelines">
-              <thead>
-                <tr>
-                  <th scope="col">Status</th>
-                  <th scope="col">Pipeline</th>
-                  <th scope="col">Ref</th>
-                  <th scope="col">Commit</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Triggerer</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${list.data.items.map((p) => pipelineRow(projectId, p))}
-              </tbody>
-            </table>
+        ? html`${listTable(
+              'Pipelines',
+              ['Status', 'Pipeline', 'Ref', 'Commit', 'Source', 'Triggerer', 'Duration', 'Created'],
+              list.data.items.map((p) => pipelineRow(projectId, p)),
+            )}
             ${list.data.items.length === 0 ? html`<p>No pipelines match.</p>` : null}
             <${Pager}
               base=${`#/projects/${projectId}`}

@@ -2,6 +2,7 @@
 import { getPage } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { html } from '../html.js';
+import { listTable } from '../list-table.js';
 import { ago } from '../status.js';
 import type { Project } from '../types.js';
 import { Pager } from './pager.js';
@@ -15,27 +16,19 @@ export function ProjectsPage({ query }: { query: URLSearchParams }) {
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     ${
       data
-        ? html`<table class="list">
-              <thead>
-                <tr>
-                  <th scope="col">Project</th>
-                  <th scope="col">Visibility</th>
-                  <th scope="col">Default branch</th>
-                  <th scope="col">Last activity</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${data.items.map(
-                  (p) =>
-                    html`<tr key=${p.id}>
-                      <td><a href=${`#/projects/${p.id}`}>${p.path_with_namespace}</a></td>
-                      <td>${p.visibility}</td>
-                      <td>${p.default_branch}</td>
-                      <td>${ago(p.last_activity_at)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+        ? html`${listTable(
+              undefined,
+              ['Project', 'Visibility', 'Default branch', 'Last activity'],
+              data.items.map(
+                (p) =>
+                  html`<tr key=${p.id}>
+                    <td><a href=${`#/projects/${p.id}`}>${p.path_with_namespace}</a></td>
+                    <td>${p.visibility}</td>
+                    <td>${p.default_branch}</td>
+                    <td>${ago(p.last_activity_at)}</td>
+                  </tr>`,
+              ),
+            )}
             ${data.items.length === 0 ? html`<p>No projects yet.</p>` : null}
             <${Pager} base="#/" page=${page} totalPages=${data.totalPages} params=${query} />`
         : html`<p class="loading">Loading…</p>`

@@ -6,7 +6,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { parseContentRange, type JobPayload, type RemoteJobStatus } from '../../../src/api/runner-api.js';
+import {
+  HEADER_TRACE_PATCH_LIMIT,
+  parseContentRange,
+  type JobPayload,
+  type RemoteJobStatus,
+} from '../../../src/api/runner-api.js';
 
 export interface FakeJob {
   payload: JobPayload;
@@ -37,6 +42,11 @@ export interface FakeCoordinator {
   /** Called when a job request starts being held. */
   onHold: (() => void) | undefined;
   traceUpdateInterval: number | undefined;
+  /**
+   * Set: trace PATCH answers announce it (X-Flotilla-Trace-Patch-Limit, as a Flotilla coordinator
+   * does) and larger bodies get 413. Unset: no header and no limit, as GitLab.
+   */
+  tracePatchLimit: number | undefined;
   /** Job requests being held (long polls in progress). */
   readonly heldCount: number;
   enqueue(payload: JobPayload): void;
@@ -79,6 +89,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     holdMs: 0,
     onHold: undefined as (() => void) | undefined,
     traceUpdateInterval: undefined as number | undefined,
+    tracePatchLimit: undefined as number | undefined,
   };
 
   function jobHeaders(job: FakeJob): Record<string, string> {
@@ -146,12 +157,17 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     }
     const parsed = parseContentRange(range);
     if (!parsed) return (record(400), send(res, 400));
+    const limit = fake.tracePatchLimit;
+    if (limit !== undefined && body.length > limit) return (record(413), send(res, 413));
     if (job.status !== 'running' && job.status !== 'canceling')
       return (record(403), send(res, 403, jobHeaders(job)));
-    if (parsed.start !== job.trace.length) return (record(416), send(res, 416, jobHeaders(job)));
+    const announced: Record<string, string> =
+      limit !== undefined ? { [HEADER_TRACE_PATCH_LIMIT]: String(limit) } : {};
+    if (parsed.start !== job.trace.length)
+      return (record(416), send(res, 416, { ...jobHeaders(job), ...announced }));
     job.trace = Buffer.concat([job.trace, body]);
     record(202);
-    send(res, 202, jobHeaders(job));
+    send(res, 202, { ...jobHeaders(job), ...announced });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -30,10 +30,8 @@ export interface RunnerRecord {
   ipAddress: string | null;
 }
 
-/** What registering a runner stores; the rest of the record is the store's or its contacts'. */
-export type NewRunner = Pick<
-  RunnerRecord,
-  | 'tokenHash'
+/** The settings of a runner: given at registration, changed by `PUT /runners/:id`. */
+type RunnerSetting =
   | 'description'
   | 'tagList'
   | 'runUntagged'
@@ -41,21 +39,16 @@ export type NewRunner = Pick<
   | 'locked'
   | 'accessLevel'
   | 'maximumTimeout'
-  | 'runnerType'
-  | 'maintenanceNote'
->;
+  | 'maintenanceNote';
 
+/** What registering a runner stores; the rest of the record is the store's or its contacts'. */
+export type NewRunner = Pick<RunnerRecord, 'tokenHash' | 'runnerType' | RunnerSetting>;
+
+/** A change of a runner's settings, or what a contact reports about it. */
 export type RunnerPatch = Partial<
   Pick<
     RunnerRecord,
-    | 'description'
-    | 'tagList'
-    | 'runUntagged'
-    | 'paused'
-    | 'locked'
-    | 'accessLevel'
-    | 'maximumTimeout'
-    | 'maintenanceNote'
+    | RunnerSetting
     | 'contactedAt'
     | 'version'
     | 'revision'

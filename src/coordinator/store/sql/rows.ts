@@ -1,7 +1,6 @@
 /** Row → record mapping: the one place that knows how each dialect hands values back. */
 import type { Selectable } from 'kysely';
 import type { FailureReason, JobStatus, PipelineStatus } from '../../../api/job-status.js';
-import type { JobDefinition } from '../../../pipeline/types.js';
 import type {
   AccessLevel,
   AccessTokenRecord,
@@ -24,6 +23,7 @@ import type {
   UsersTable,
   VariablesTable,
 } from './schema.js';
+import { jobDefinitions } from './definition-cache.js';
 
 export function fromDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
@@ -148,7 +148,7 @@ export function toJob(row: Selectable<JobsTable>): JobRecord {
     status: row.status as JobStatus,
     when: row.when,
     allowFailure: fromBool(row.allow_failure),
-    definition: json<JobDefinition>(row.definition),
+    definition: jobDefinitions.get(row.id, row.definition),
     tagList: json<string[]>(row.tag_list),
     protected: fromBool(row.protected),
     runnerId: row.runner_id,

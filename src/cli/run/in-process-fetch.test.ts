@@ -1,0 +1,91 @@
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+
+import { inProcessFetch } from './in-process-fetch.js';
+
+function app() {
+  const server = Fastify();
+  server.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  server.put('/api/v4/jobs/:id', async (request, reply) => {
+    reply.header('x-seen', String(request.headers['job-token'] ?? ''));
+    reply.header('set-cookie', ['a=1', 'b=2']);
+    return { id: (request.params as { id: string }).id, body: request.body };
+  });
+  server.patch('/api/v4/jobs/:id/trace', async (request, reply) => {
+    const bytes = request.body as Buffer;
+    return reply.code(202).header('range', `0-${bytes.length}`).send();
+  });
+  server.post('/api/v4/jobs/request', async (_request, reply) => reply.code(204).send());
+  server.get('/api/v4/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 2000)));
+  return server;
+}
+
+describe('inProcessFetch', () => {
+  it('answers from the app with its status, headers and body', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567/');
+    const res = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7', {
+      method: 'PUT',
+      headers: new Headers({ 'content-type': 'application/json', 'JOB-TOKEN': 'tok' }),
+      body: JSON.stringify({ state: 'running' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-seen')).toBe('tok');
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await res.json()).toEqual({ id: '7', body: { state: 'running' } });
+  });
+
+  it('sends binary bodies and answers bodiless statuses', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567');
+    const patch = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/trace', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([1, 2, 3, 4, 5]),
+    });
+    expect(patch.status).toBe(202);
+    expect(patch.headers.get('range')).toBe('0-5');
+    const none = await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST' });
+    expect(none.status).toBe(204);
+    expect(await none.text()).toBe('');
+  });
+
+  it('leaves other URLs to the fallback', async () => {
+    const seen: string[] = [];
+    const fallback: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return new Response('elsewhere');
+    };
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567', fallback);
+    expect(await (await doFetch('http://127.0.0.1:9999/api/v4/jobs/7')).text()).toBe('elsewhere');
+    expect(await (await doFetch('http://127.0.0.1:45678/x')).text()).toBe('elsewhere');
+    expect(seen).toEqual(['http://127.0.0.1:9999/api/v4/jobs/7', 'http://127.0.0.1:45678/x']);
+  });
+
+  it('rejects with the reason when the signal aborts', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567');
+    const controller = new AbortController();
+    const pending = doFetch('http://127.0.0.1:4567/api/v4/slow', { signal: controller.signal });
+    controller.abort(new Error('stopped'));
+    await expect(pending).rejects.toThrow('stopped');
+  });
+
+  it('leaves no listener on a signal after the answer', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567');
+    const signal = new AbortController().signal;
+    let listeners = 0;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      listeners++;
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
+      listeners--;
+      remove(...args);
+    };
+    for (let i = 0; i < 3; i++)
+      await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST', signal });
+    expect(listeners).toBe(0);
+  });
+});

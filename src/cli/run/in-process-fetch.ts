@@ -1,0 +1,85 @@
+/**
+ * A `fetch` for clients that live in the same process as the coordinator they call (`flotilla
+ * run`'s embedded runner and log follower): requests to the coordinator's own URL go straight to
+ * its Fastify routes (`inject`: same routing, hooks, validation, status codes and headers as over
+ * HTTP) without a socket, an HTTP parser or undici at either end. Other URLs use `fallback`.
+ */
+import type { FastifyInstance } from 'fastify';
+
+type Fetch = typeof fetch;
+type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+/** Statuses whose answer has no body (the Response constructor refuses one). */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+function requestUrl(input: Parameters<Fetch>[0]): string {
+  if (typeof input === 'string') return input;
+  if (input instanceof URL) return input.toString();
+  return input.url;
+}
+
+function headersOf(init: RequestInit | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  new Headers(init?.headers).forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
+/** The request body as inject takes it; only the body types the project's clients send. */
+function payloadOf(body: RequestInit['body']): string | Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  throw new TypeError('in-process fetch: unsupported request body type');
+}
+
+function responseHeaders(raw: Record<string, string | string[] | number | undefined>): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(key, String(one));
+  }
+  return headers;
+}
+
+/** `answer`, or a rejection with the signal's reason as soon as it aborts (its listener removed after). */
+async function untilAborted<T>(answer: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return answer;
+  if (signal.aborted) throw signal.reason;
+  let onAbort = (): void => undefined;
+  const stop = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([answer, stop]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * `fetch` that answers requests under `baseUrl` from `app` in this process. An aborted request
+ * rejects with the signal's reason at once, as fetch does.
+ */
+export function inProcessFetch(app: FastifyInstance, baseUrl: string, fallback: Fetch = fetch): Fetch {
+  const base = baseUrl.replace(/\/+$/, '');
+  return async (input, init) => {
+    const url = requestUrl(input);
+    if (!url.startsWith(`${base}/`)) return fallback(input, init);
+    const payload = payloadOf(init?.body);
+    const answer = app.inject({
+      method: (init?.method ?? 'GET').toUpperCase() as InjectMethod,
+      url: url.slice(base.length),
+      headers: headersOf(init),
+      ...(payload !== undefined ? { payload } : {}),
+    });
+    const res = await untilAborted(answer, init?.signal);
+    return new Response(NO_BODY.has(res.statusCode) ? null : res.rawPayload, {
+      status: res.statusCode,
+      headers: responseHeaders(res.headers),
+    });
+  };
+}

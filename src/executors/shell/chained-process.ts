@@ -1,0 +1,276 @@
+/**
+ * One process for two stages that follow each other: `get_sources`' checkout and clean, then the
+ * first script step of `step_script` (for runners with shared sources, such as `flotilla run`'s,
+ * where the checkout is the only process of `get_sources`). Each spawn from the runner's large Node
+ * process costs it more CPU than the checkout itself; the stages, their trace sections, their exit
+ * codes, signals and environments stay as with two processes:
+ *
+ * - a bash (the script's bash, with the script's environment) runs the checkout in a subshell whose
+ *   environment is switched to git's (`envSwitch`), with stderr merged into stdout, then prints a
+ *   marker line and waits on stdin;
+ * - the first stage ends at the marker (or at the process's exit when the checkout failed);
+ * - `continue` sends `go` and the bash replaces itself (`exec`, no fork) with the script's bash, its
+ *   stdin from /dev/null as before; `dismiss` ends it when the script stage does not run.
+ *
+ * The process is its own process group, killed as a whole on abort like `runProcess`' processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:os';
+
+import type { JobOutput } from '../executor.js';
+import { bashQuote } from './bash-script.js';
+
+type Env = NodeJS.ProcessEnv;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Variables that change how bash starts, reads or runs (`BASH_ENV` would be sourced twice, `TMOUT`
+ * would end the wait, bash ignores or refuses the read-only ones): with any of them in the script's
+ * environment the two stages keep their own processes.
+ */
+const SHELL_SENSITIVE = new Set([
+  'ENV',
+  'SHELLOPTS',
+  'POSIXLY_CORRECT',
+  'TMOUT',
+  'IFS',
+  'PS4',
+  'CDPATH',
+  'GLOBIGNORE',
+  'UID',
+  'EUID',
+  'PPID',
+  'GROUPS',
+]);
+
+function chainable(key: string): boolean {
+  return IDENTIFIER.test(key) && !key.startsWith('BASH') && !SHELL_SENSITIVE.has(key);
+}
+
+/**
+ * The bash commands that turn environment `from` into `to` (`unset` and `export`), or null when
+ * `from` holds a variable that makes one process unfaithful (see SHELL_SENSITIVE) or a name bash
+ * cannot handle.
+ */
+export function envSwitch(from: Env, to: Env): string | null {
+  const commands: string[] = [];
+  for (const [key, value] of Object.entries(from)) {
+    if (value === undefined) continue;
+    if (!chainable(key)) return null;
+    if (to[key] === undefined) commands.push(`unset ${key}`);
+  }
+  for (const [key, value] of Object.entries(to)) {
+    if (value === undefined || from[key] === value) continue;
+    if (!chainable(key)) return null;
+    commands.push(`export ${key}=${bashQuote(value)}`);
+  }
+  return commands.join('; ');
+}
+
+/** `$1` sha, `$2` script file, `$3` marker, the rest `git clean`'s flags (none: no clean). */
+function chainScript(switchCommands: string): string {
+  return [
+    'sha=$1 script=$2 marker=$3; shift 3',
+    `( ${switchCommands ? `${switchCommands}; ` : ''}git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@" ) 2>&1 || exit`,
+    `printf '%s\\n' "$marker"`,
+    'IFS= read -r go && [ "$go" = go ] || exit 0',
+    'exec bash --noprofile --norc "$script" </dev/null',
+  ].join('\n');
+}
+
+export interface ChainedCheckout {
+  sha: string;
+  cleanArgs: readonly string[];
+  /** The first script step's file, run by `bash --noprofile --norc FILE` as the script stage. */
+  scriptFile: string;
+  cwd: string;
+  /** The script's environment (the process's own). */
+  env: Env;
+  /** git's environment for the checkout. */
+  gitEnv: Env;
+  /** Time between SIGTERM and SIGKILL on abort. */
+  killGraceMs?: number;
+}
+
+export interface ChainedProcess {
+  /** Runs the checkout; resolves with its exit code (0 once the marker is seen). */
+  first(output: JobOutput, signal: AbortSignal): Promise<number>;
+  /** Runs the script; resolves with its exit code, rejects with `signal.reason` when aborted. */
+  continue(output: JobOutput, signal: AbortSignal): Promise<number>;
+  /** Ends the process when the script stage will not run. */
+  dismiss(): void;
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + ((sig ? constants.signals[sig] : undefined) ?? 0);
+}
+
+/** Splits stdout at the marker line: before it to the first stage, after it to the second. */
+function markerSplitter(marker: Buffer, toFirst: (b: Buffer) => void, found: (rest: Buffer) => void) {
+  let carry = Buffer.alloc(0);
+  let done = false;
+  return {
+    push(chunk: Buffer): boolean {
+      if (done) return false;
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      const at = data.indexOf(marker);
+      if (at >= 0) {
+        done = true;
+        if (at > 0) toFirst(data.subarray(0, at));
+        found(data.subarray(at + marker.length));
+        return true;
+      }
+      const keep = Math.min(data.length, marker.length - 1);
+      if (data.length > keep) toFirst(data.subarray(0, data.length - keep));
+      carry = Buffer.from(data.subarray(data.length - keep));
+      return true;
+    },
+    flush(): void {
+      if (!done && carry.length > 0) toFirst(carry);
+      carry = Buffer.alloc(0);
+      done = true;
+    },
+  };
+}
+
+/** Where output goes and which stage's promise the process's end settles. */
+interface Phase {
+  output: JobOutput;
+  signal: AbortSignal;
+  resolve(code: number): void;
+  reject(err: unknown): void;
+}
+
+/** Starts the process for `checkout` when the environments allow it; null otherwise. */
+export function startChainedCheckout(checkout: ChainedCheckout): ChainedProcess | null {
+  const switchCommands = envSwitch(checkout.env, checkout.gitEnv);
+  if (switchCommands === null) return null;
+  return new Chain(checkout, switchCommands);
+}
+
+class Chain implements ChainedProcess {
+  readonly #checkout: ChainedCheckout;
+  readonly #script: string;
+  readonly #marker = `FLOTILLA-CHAIN-${randomUUID()}`;
+  #child: ChildProcess | null = null;
+  #phase: Phase | null = null;
+  #held: Buffer[] = [];
+  #exitCode = -1;
+  #closed = false;
+  #killTimer: NodeJS.Timeout | undefined;
+  #splitter: ReturnType<typeof markerSplitter> | null = null;
+
+  constructor(checkout: ChainedCheckout, switchCommands: string) {
+    this.#checkout = checkout;
+    this.#script = chainScript(switchCommands);
+  }
+
+  first(output: JobOutput, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      this.#phase = { output, signal, resolve, reject };
+      this.#listen(signal);
+      this.#splitter = markerSplitter(
+        Buffer.from(`${this.#marker}\n`),
+        (b) => output.write(b),
+        (rest) => this.#markerSeen(rest),
+      );
+      this.#spawn();
+    });
+  }
+
+  continue(output: JobOutput, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) {
+      this.dismiss();
+      return Promise.reject(signal.reason);
+    }
+    return new Promise<number>((resolve, reject) => {
+      for (const chunk of this.#held.splice(0)) output.write(chunk);
+      if (this.#closed) return resolve(this.#exitCode);
+      this.#phase = { output, signal, resolve, reject };
+      this.#listen(signal);
+      this.#child?.stdin?.end('go\n');
+    });
+  }
+
+  dismiss(): void {
+    if (this.#closed || !this.#child) return;
+    this.#child.stdin?.end();
+    killGroup(this.#child.pid, 'SIGKILL');
+  }
+
+  #spawn(): void {
+    const { sha, scriptFile, cleanArgs, cwd, env } = this.#checkout;
+    const child = spawn(
+      'bash',
+      ['--noprofile', '--norc', '-c', this.#script, 'bash', sha, scriptFile, this.#marker, ...cleanArgs],
+      {
+        cwd,
+        env,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    this.#child = child;
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (this.#splitter?.push(chunk)) return;
+      this.#write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => this.#write(chunk));
+    child.on('exit', (code, sig) => {
+      this.#exitCode = exitCodeOf(code, sig);
+      killGroup(child.pid, 'SIGKILL');
+    });
+    child.on('error', (err) => this.#settle(() => this.#phase?.reject(err)));
+    child.on('close', () => {
+      this.#closed = true;
+      this.#splitter?.flush();
+      this.#settle((phase) =>
+        phase.signal.aborted ? phase.reject(phase.signal.reason) : phase.resolve(this.#exitCode),
+      );
+    });
+  }
+
+  /** Output while no stage listens (between the marker and `continue`) is held for the script. */
+  #write(chunk: Buffer): void {
+    if (this.#phase) this.#phase.output.write(chunk);
+    else this.#held.push(chunk);
+  }
+
+  #markerSeen(rest: Buffer): void {
+    if (rest.length > 0) this.#held.push(Buffer.from(rest));
+    this.#settle((phase) => phase.resolve(0));
+  }
+
+  #settle(how: (phase: Phase) => void): void {
+    const phase = this.#phase;
+    if (!phase) return;
+    this.#phase = null;
+    clearTimeout(this.#killTimer);
+    phase.signal.removeEventListener('abort', this.#onAbort);
+    how(phase);
+  }
+
+  readonly #onAbort = (): void => {
+    const pid = this.#child?.pid;
+    killGroup(pid, 'SIGTERM');
+    this.#killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.#checkout.killGraceMs ?? 5000);
+  };
+
+  #listen(signal: AbortSignal): void {
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+}
