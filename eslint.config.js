@@ -109,6 +109,25 @@ export default tseslint.config(
       ],
     },
   },
+  // The web UI is browser code: of the packages, it imports only Preact and htm (its row of the
+  // table); of the parts, nothing (the part map below). Its tests run under vitest.
+  {
+    files: ['src/ui/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\.{1,2}/|preact(/|$)|htm$)',
+              message: 'The web UI (src/ui) imports only preact and htm (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src/**/*.ts'],
     plugins: { flotilla: { rules: { 'part-imports': partImports } } },

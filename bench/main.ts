@@ -3,7 +3,8 @@
  * [--database sqlite|postgres|both] (`--regenerate-workload` rewrites bench/workloads/day-bursty.csv
  * from its seed first) [--cpu-prof DIR] (CPU profiles of the pickup and throughput coordinators)
  * [--compile-baseline REF] (pipeline creation against commit REF, interleaved in one process)
- * [--days normal,outage] (the autoscale part's simulated days to run, for iterating: not saved).
+ * [--days normal,outage] (the autoscale part's simulated days to run, for iterating: not saved)
+ * [--provider-seed-offset N] (the autoscale part's simulated clouds with other seeds: not saved).
  * The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
  * on time; it measures.
@@ -53,6 +54,10 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
     profIndex >= 0 ? path.resolve(argv[profIndex + 1] ?? 'bench/results/profiles') : undefined;
   const daysIndex = argv.indexOf('--days');
   const days = daysIndex >= 0 ? (argv[daysIndex + 1] ?? '').split(',').map((d) => d.trim()) : undefined;
+  const offsetIndex = argv.indexOf('--provider-seed-offset');
+  const providerSeedOffset = offsetIndex >= 0 ? Number(argv[offsetIndex + 1]) : undefined;
+  if (providerSeedOffset !== undefined && !Number.isInteger(providerSeedOffset))
+    throw new Error('--provider-seed-offset takes an integer');
   const baselineIndex = argv.indexOf('--compile-baseline');
   const compileBaseline = baselineIndex >= 0 ? argv[baselineIndex + 1] : undefined;
   return {
@@ -61,6 +66,7 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
       quick: argv.includes('--quick'),
       ...(compileBaseline ? { compileBaseline } : {}),
       ...(days ? { days } : {}),
+      ...(providerSeedOffset !== undefined ? { providerSeedOffset } : {}),
       ...(database ? { database } : {}),
       ...(cpuProfDir ? { cpuProfDir } : {}),
     },
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
   );
   const started = performance.now();
   const failed: string[] = [];
+  let saved = 0;
   for (const part of parts) {
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
@@ -93,9 +100,13 @@ async function main(): Promise<void> {
     const seconds = Math.round((performance.now() - t0) / 1000);
     const run = { startedAt, seconds, loadBefore, loadAfter: loadAverage(), ok: fresh !== null };
     // Saved after each part, so an interrupted suite keeps what it measured.
-    // A subset of the autoscale days is for iterating: its figures are printed, not saved.
-    const subset = part === 'autoscale' && options.days !== undefined;
-    if (fresh && !subset) await mergeResults([part], fresh, RESULTS_FILE, { runs: { [part]: run } });
+    // Some autoscale days, or other cloud seeds, are for iterating: printed, not saved.
+    const subset =
+      part === 'autoscale' && (options.days !== undefined || options.providerSeedOffset !== undefined);
+    if (fresh && !subset) {
+      await mergeResults([part], fresh, RESULTS_FILE, { runs: { [part]: run } });
+      saved++;
+    }
     console.log(`  (${part} took ${seconds} s; load ${run.loadAfter.join(' ')})`);
   }
   const seconds = Math.round((performance.now() - started) / 1000);
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
     await mergeResults([], [], RESULTS_FILE, {
       suite: { parts, seconds, at: new Date(Date.now() - seconds * 1000).toISOString() },
     });
-  console.log(`\nwrote ${RESULTS_FILE} (${seconds} s in all)`);
+  console.log(`\n${saved > 0 ? `wrote ${RESULTS_FILE}` : 'nothing saved'} (${seconds} s in all)`);
   if (failed.length > 0) process.exitCode = 1;
 }
 

@@ -10,6 +10,12 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** `--days normal,slow`: the autoscale part runs these simulated days only (printed, not saved). */
   days?: string[];
+  /**
+   * `--provider-seed-offset N`: the autoscale part's simulated clouds (boot times, failures) use
+   * each day's seed + N, the workloads stay the same: how much the figures owe to one seed
+   * (printed, not saved).
+   */
+  providerSeedOffset?: number;
   /** `--compile-baseline REF`: pipeline creation measured against that commit, in one process. */
   compileBaseline?: string;
 }

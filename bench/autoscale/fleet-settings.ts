@@ -19,6 +19,11 @@ export interface FleetSettings {
   backup?: SimProviderSettings;
   /** Seconds of the simulated day (default 24 h); jobs still queued at its end run on after it. */
   daySeconds?: number;
+  /**
+   * Flotilla's `update_interval_when_expecting` in seconds (default: the schema's 2 s): how often
+   * the provider is listed while machines boot or jobs wait. The baseline lists every check_interval.
+   */
+  listExpectingSeconds?: number;
   /** `[runners.autoscaler.predictive]` for Flotilla's fleet (the baseline ignores it). */
   predictive?: AutoscalerConfigInput['predictive'];
   /**

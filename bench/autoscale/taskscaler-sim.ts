@@ -64,6 +64,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     capacity_per_instance: 1,
     max_instances: s.maxMachines,
     instance_ready_timeout: s.readyTimeoutSeconds,
+    ...(s.listExpectingSeconds ? { update_interval_when_expecting: s.listExpectingSeconds } : {}),
     policy: [{ idle_count: s.idleCount, idle_time: s.idleTimeSeconds }],
     ...(s.predictive ? { predictive: s.predictive } : {}),
   });

@@ -60,9 +60,16 @@ const BASELINE_SETTINGS: [number, number][] = [
 
 /**
  * Flotilla's one setting for every day: the predictive pool (`[runners.autoscaler.predictive]`)
- * with its defaults, above a floor of gitlab-runner's keys (idle_count 3, idle_time 1 min).
+ * with its defaults, above a floor of gitlab-runner's keys (idle_count 3, idle_time 1 min), and
+ * the provider listed every second while machines boot or jobs wait
+ * (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a second sooner).
  */
-const FLOTILLA = { idleCount: 3, idleTimeSeconds: 60, predictive: { enabled: true } };
+const FLOTILLA = {
+  idleCount: 3,
+  idleTimeSeconds: 60,
+  listExpectingSeconds: 1,
+  predictive: { enabled: true },
+};
 
 interface Day {
   name: string;
@@ -241,10 +248,13 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
   console.log(
-    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool, idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s`,
+    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool, idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
   );
   const out: BenchResult[] = [];
-  for (const day of selectDays(days(jobs), options.days)) {
+  const offset = options.providerSeedOffset ?? 0;
+  if (offset !== 0) console.log(`  simulated clouds seeded with each day's seed + ${offset}`);
+  const chosen = selectDays(days(jobs), options.days).map((d) => ({ ...d, seed: d.seed + offset }));
+  for (const day of chosen) {
     const busy = day.jobs.reduce((a, j) => a + j.duration, 0) / 60;
     console.log(
       `  -- ${day.label}: ${day.jobs.length} jobs, ${new Set(day.jobs.map((j) => j.pipeline)).size} pipelines, ${busy.toFixed(0)} job-minutes`,
@@ -261,6 +271,7 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
       simulateTaskscaler(day.jobs, {
         ...settingsFor(day, FLOTILLA.idleCount, FLOTILLA.idleTimeSeconds),
         predictive: FLOTILLA.predictive,
+        listExpectingSeconds: FLOTILLA.listExpectingSeconds,
         yesterday: day.yesterday,
         ...(day.backup ? { backup: day.backup } : {}),
       }),

@@ -19,6 +19,16 @@ export type PipelineStatus = JobStatus;
 
 export const COMPLETED_STATUSES: readonly JobStatus[] = ['success', 'failed', 'canceled', 'skipped'];
 
+/** Statuses of a pipeline (or job) that is still to run or running: not completed, canceling or manual. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = [
+  'created',
+  'waiting_for_resource',
+  'preparing',
+  'pending',
+  'running',
+  'scheduled',
+];
+
 export function isCompleted(status: JobStatus): boolean {
   return COMPLETED_STATUSES.includes(status);
 }

@@ -60,15 +60,8 @@ export interface PipelineResponse extends DownstreamPipelineRef {
   name: string | null;
 }
 
-export interface JobRunnerRef {
-  id: number;
-  description: string;
-  active: boolean;
-  paused: boolean;
-  is_shared: boolean;
-  runner_type: 'instance_type' | 'group_type' | 'project_type';
-  name: string | null;
-  online: boolean;
+/** The runner of a job: a runner without its address (and its status as a plain string). */
+export interface JobRunnerRef extends Omit<RunnerResponse, 'ip_address' | 'status'> {
   status: string;
 }
 
@@ -79,7 +72,8 @@ export interface JobArtifactFile {
   file_format: string | null;
 }
 
-export interface JobResponse {
+/** The fields a job and a bridge share, in GitLab's order. */
+interface JobFields {
   id: number;
   status: JobStatus;
   stage: string;
@@ -96,6 +90,9 @@ export interface JobResponse {
   queued_duration: number | null;
   user: UserRef;
   commit: { id: string; short_id: string; title: string };
+}
+
+export interface JobResponse extends JobFields {
   pipeline: { id: number; project_id: number; ref: string; sha: string; status: PipelineStatus };
   web_url: string;
   project: { ci_job_token_scope_enabled: boolean };
@@ -131,35 +128,10 @@ export interface DownstreamPipelineRef {
 }
 
 /** `GET /projects/:id/pipelines/:pipeline_id/bridges`: a trigger job, never sent to a runner. */
-export interface BridgeResponse {
-  id: number;
-  status: JobStatus;
-  stage: string;
-  name: string;
-  ref: string;
-  tag: boolean;
+export interface BridgeResponse extends Omit<JobFields, 'coverage' | 'erased_at'> {
   coverage: null;
-  allow_failure: boolean;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
   erased_at: null;
-  duration: number | null;
-  queued_duration: number | null;
-  user: UserRef;
-  commit: { id: string; short_id: string; title: string };
-  pipeline: {
-    id: number;
-    iid: number;
-    project_id: number;
-    ref: string;
-    sha: string;
-    status: PipelineStatus;
-    source: string;
-    created_at: string;
-    updated_at: string;
-    web_url: string;
-  };
+  pipeline: DownstreamPipelineRef;
   web_url: string;
   failure_reason?: FailureReason;
   /** Flotilla extension, as on job objects: the names in the bridge's `needs:`, or null. */

@@ -87,4 +87,17 @@ describe('cron periods', () => {
       /"\* \* \* \* \*" in time zone "Mars\/Base"/,
     );
   });
+
+  it('answers each second of a minute alike, and the next minute afresh (the match is kept per minute)', () => {
+    const period = parseCron('*/15 * * * *');
+    const at = (iso: string) => cronMatches(period, new Date(iso));
+    expect([at('2026-03-02T10:30:00Z'), at('2026-03-02T10:30:59Z')]).toEqual([true, true]);
+    expect([at('2026-03-02T10:31:00Z'), at('2026-03-02T10:31:30Z')]).toEqual([false, false]);
+    expect(at('2026-03-02T10:45:01Z')).toBe(true);
+    // Going back in time (a clock set back) asks again too.
+    expect(at('2026-03-02T10:31:10Z')).toBe(false);
+    // The same period in another zone is kept apart.
+    expect(cronMatches(parseCron('* 9 * * *'), new Date('2026-03-02T08:15:00Z'), 'Europe/Berlin')).toBe(true);
+    expect(cronMatches(parseCron('* 9 * * *'), new Date('2026-03-02T08:15:20Z'), 'UTC')).toBe(false);
+  });
 });

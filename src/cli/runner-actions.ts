@@ -25,6 +25,7 @@ import { FlotillaError } from '../shared/errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../shared/logger.js';
 import { createConfiguredManager, runnerExecutors } from './executors.js';
 import { installSignalHandlers } from './signals.js';
+import { processAlive } from '../shared/process-alive.js';
 
 /** Every executor this build ships, for `run` and for `register`'s `info`. */
 export function builtinExecutorFactories(): ExecutorFactory[] {
@@ -154,15 +155,6 @@ export interface StopOptions {
   timeout?: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Signals the `runner run` whose pid is in the pid file, then waits for it to exit. */
 export async function stop(options: StopOptions): Promise<void> {
   const pid = Number((await readFile(options.pidFile, 'utf8')).trim());
@@ -171,7 +163,7 @@ export async function stop(options: StopOptions): Promise<void> {
   const timeoutMs = parseDuration(options.timeout ?? (options.graceful ? '1h' : '60s')) * 1000;
   process.kill(pid, options.graceful ? 'SIGQUIT' : 'SIGTERM');
   const deadline = systemClock.monotonic() + timeoutMs;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (systemClock.monotonic() > deadline) {
       throw new FlotillaError(
         'FLO_ERR_INTERNAL',

@@ -27,34 +27,16 @@ async function cli(...args: string[]): Promise<void> {
   await program.parseAsync(['node', 'flotilla', ...args]);
 }
 
+/** `runner register` against the fake coordinator into this config.toml, with extra flags. */
+function register(config: string, token: string, ...extra: string[]): Promise<void> {
+  return cli('runner', 'register', '--url', coordinator.url, '--token', token, '--config', config, ...extra);
+}
+
 describe('flotilla runner register / unregister', () => {
   it('verifies the token, writes config.toml and the system id, then unregisters', async () => {
     const config = join(dir, 'config.toml');
-    await cli(
-      'runner',
-      'register',
-      '--url',
-      coordinator.url,
-      '--token',
-      'glrt-clitoken12345',
-      '--config',
-      config,
-      '--name',
-      'one',
-      '--non-interactive',
-    );
-    await cli(
-      'runner',
-      'register',
-      '--url',
-      coordinator.url,
-      '--token',
-      'glrt-clitoken67890',
-      '--config',
-      config,
-      '--name',
-      'two',
-    );
+    await register(config, 'glrt-clitoken12345', '--name', 'one', '--non-interactive');
+    await register(config, 'glrt-clitoken67890', '--name', 'two');
     expect(coordinator.calls.filter((c) => c === 'POST /api/v4/runners/verify')).toHaveLength(2);
     const loaded = parseConfigText(await readFile(config, 'utf8'));
     expect(loaded.warnings).toEqual([]);
@@ -73,17 +55,6 @@ describe('flotilla runner register / unregister', () => {
   });
 
   it('refuses a registration token', async () => {
-    await expect(
-      cli(
-        'runner',
-        'register',
-        '--url',
-        coordinator.url,
-        '--token',
-        'GR1348941abc',
-        '--config',
-        join(dir, 'c.toml'),
-      ),
-    ).rejects.toThrow(/glrt-/);
+    await expect(register(join(dir, 'c.toml'), 'GR1348941abc')).rejects.toThrow(/glrt-/);
   });
 });

@@ -46,6 +46,13 @@ describe('docs/architecture.md', () => {
     }
   });
 
+  it('has a rule for every top-level folder of src (lint checks no folder without one)', async () => {
+    const folders = (await readdir(join(ROOT, 'src'), { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    expect(folders.sort()).toEqual(Object.keys(PARTS as Parts).sort());
+  });
+
   it('draws the parts graph of the code as it is (regenerate with npm run docs:architecture)', async () => {
     const doc = await readFile(DOC as string, 'utf8');
     const edges = (await partEdges()) as [string, string][];

@@ -63,6 +63,21 @@ function repoUrl(fullPath: string): string {
   return `${server.baseUrl}/${fullPath}.git`;
 }
 
+/** Clones a served repository with `--mirror` into `tmp/name` over this protocol version. */
+async function mirrorClone(fullPath: string, name: string, version: string): Promise<string> {
+  const clone = join(tmp, name);
+  await git(tmp, tmp, [
+    '-c',
+    `protocol.version=${version}`,
+    'clone',
+    '-q',
+    '--mirror',
+    repoUrl(fullPath),
+    clone,
+  ]);
+  return clone;
+}
+
 /** A pushed repository: main (2 commits), feature (1 more), annotated tag v1 on main. */
 async function seedRepository(
   fullPath: string,
@@ -154,16 +169,7 @@ describe('fetch', () => {
   it.each(['0', '2'])('clones every branch and tag back with protocol.version=%s', async (version) => {
     const fullPath = `acme/clone-v${version}`;
     const { work } = await seedRepository(fullPath);
-    const clone = join(tmp, `clone-v${version}`);
-    await git(tmp, tmp, [
-      '-c',
-      `protocol.version=${version}`,
-      'clone',
-      '-q',
-      '--mirror',
-      repoUrl(fullPath),
-      clone,
-    ]);
+    const clone = await mirrorClone(fullPath, `clone-v${version}`, version);
     const refs = ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags'];
     expect(await git(tmp, clone, refs)).toBe(await git(tmp, work, refs));
     const protocols = server.requests
@@ -193,16 +199,7 @@ describe('fetch', () => {
     );
     await git(tmp, work, ['fast-import', '--quiet'], stream.join(''));
     await git(tmp, work, ['push', '-q', repoUrl(fullPath), '--tags']);
-    const clone = join(tmp, `gzip-v${version}`);
-    await git(tmp, tmp, [
-      '-c',
-      `protocol.version=${version}`,
-      'clone',
-      '-q',
-      '--mirror',
-      repoUrl(fullPath),
-      clone,
-    ]);
+    const clone = await mirrorClone(fullPath, `gzip-v${version}`, version);
     const refs = ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/tags'];
     expect(await git(tmp, clone, refs)).toBe(await git(tmp, work, refs));
     const posts = server.requests.filter(

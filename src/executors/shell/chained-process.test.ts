@@ -11,6 +11,7 @@ import type { StageContext } from '../executor.js';
 import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
 import { envSwitch } from './chained-process.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
+import { isGone } from '../../../test/kits/executors/processes.js';
 
 describe('envSwitch', () => {
   it('unsets what only the first has and exports what differs', () => {
@@ -199,17 +200,4 @@ function processesIn(dir: string): number[] {
       }
     })
     .map(Number);
-}
-
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
 }

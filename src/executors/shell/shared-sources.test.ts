@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { StageContext } from '../executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
+import {
+  executorJob,
+  jobPayload,
+  mainBranchGitInfo,
+  memoryOutput,
+} from '../../../test/kits/executors/job-fixture.js';
 import { refsForJob, withOriginUrl } from './shared-sources.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 
@@ -51,17 +56,7 @@ function gitInfo(url: string, sha: string, depth: number): JobPayload['git_info'
           '+refs/heads/*:refs/remotes/origin/*',
           '+refs/tags/*:refs/tags/*',
         ];
-  return {
-    repo_url: url,
-    ref: 'main',
-    sha,
-    before_sha: '0'.repeat(40),
-    ref_type: 'branch',
-    repo_object_format: 'sha1',
-    protected: false,
-    depth,
-    refspecs,
-  };
+  return mainBranchGitInfo(url, sha, depth, refspecs);
 }
 
 /** Runs get_sources for one job; returns its project directory and log. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { Executor, StageContext } from '../executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
+import {
+  executorJob,
+  jobPayload,
+  mainBranchGitInfo,
+  memoryOutput,
+} from '../../../test/kits/executors/job-fixture.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
+import { isGone } from '../../../test/kits/executors/processes.js';
 
 const executors: Executor[] = [];
 afterEach(async () => {
@@ -36,20 +42,6 @@ function script(...commands: string[]): JobPayload['steps'][number] {
 
 function afterScript(...commands: string[]): JobPayload['steps'][number] {
   return { name: 'after_script', script: commands, timeout: 3600, when: 'always', allow_failure: true };
-}
-
-/** A process is gone when kill(0) fails or it is a zombie waiting to be reaped. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
 }
 
 /** Waits until the process is gone; a process that is never killed fails the test by its timeout. */
@@ -170,17 +162,7 @@ async function bareRepo(): Promise<{
 }
 
 function gitInfo(url: string, sha: string, depth = 1): JobPayload['git_info'] {
-  return {
-    repo_url: url,
-    ref: 'main',
-    sha,
-    before_sha: '0'.repeat(40),
-    ref_type: 'branch',
-    repo_object_format: 'sha1',
-    protected: false,
-    depth,
-    refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
-  };
+  return mainBranchGitInfo(url, sha, depth, ['+refs/heads/main:refs/remotes/origin/main']);
 }
 
 describe('shell executor get_sources', () => {

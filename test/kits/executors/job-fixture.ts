@@ -2,6 +2,26 @@
 import type { JobPayload } from '../../../src/api/runner-api.js';
 import type { ExecutorJob, JobOutput } from '../../../src/executors/executor.js';
 
+/** The git_info of a job on branch `main` at `sha`, fetched from `url` with this depth and refspecs. */
+export function mainBranchGitInfo(
+  url: string,
+  sha: string,
+  depth: number,
+  refspecs: string[],
+): JobPayload['git_info'] {
+  return {
+    repo_url: url,
+    ref: 'main',
+    sha,
+    before_sha: '0'.repeat(40),
+    ref_type: 'branch',
+    repo_object_format: 'sha1',
+    protected: false,
+    depth,
+    refspecs,
+  };
+}
+
 export function jobPayload(overrides: Partial<JobPayload> = {}): JobPayload {
   return {
     id: 42,
@@ -19,17 +39,7 @@ export function jobPayload(overrides: Partial<JobPayload> = {}): JobPayload {
       queue_size: 0,
       queue_depth: 0,
     },
-    git_info: {
-      repo_url: 'file:///nonexistent',
-      ref: 'main',
-      sha: '0'.repeat(40),
-      before_sha: '0'.repeat(40),
-      ref_type: 'branch',
-      repo_object_format: 'sha1',
-      protected: false,
-      depth: 0,
-      refspecs: [],
-    },
+    git_info: mainBranchGitInfo('file:///nonexistent', '0'.repeat(40), 0, []),
     runner_info: { timeout: 3600 },
     variables: [],
     steps: [{ name: 'script', script: ['true'], timeout: 3600, when: 'on_success', allow_failure: false }],

@@ -11,6 +11,7 @@ import { NETNS_DIR, mountsBelow, pidsInNamespace } from './netns.js';
 import { spawnDetached } from './spawn-detached.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { processAlive } from '../../../shared/process-alive.js';
 
 const run = promisify(execFile);
 
@@ -90,20 +91,11 @@ export async function dockerdLogTail(dir: string, lines = 15): Promise<string> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitGone(pids: number[], attempts: number): Promise<number[]> {
   let left = pids;
   for (let i = 0; i < attempts && left.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    left = left.filter(alive);
+    left = left.filter(processAlive);
   }
   return left;
 }
@@ -115,7 +107,7 @@ async function waitGone(pids: number[], attempts: number): Promise<number[]> {
 export async function stopMachineProcesses(spec: Pick<DockerdSpec, 'namespace' | 'runDir'>): Promise<void> {
   const pidText = await readFile(join(spec.runDir, 'dockerd.pid'), 'utf8').catch(() => '');
   const pid = Number(pidText.trim());
-  if (pid > 0 && alive(pid)) {
+  if (pid > 0 && processAlive(pid)) {
     process.kill(pid, 'SIGTERM');
     await waitGone([pid], 100);
   }

@@ -6,7 +6,7 @@
  * and then mirrors the child's final status. A child that cannot be created (yaml errors, workflow
  * rules, nesting depth) fails the bridge with a failure reason and a one-line message in its log.
  */
-import type { FailureReason, JobStatus } from '../../../api/job-status.js';
+import { ACTIVE_STATUSES, type FailureReason, type JobStatus } from '../../../api/job-status.js';
 import { isFlotillaError } from '../../../shared/errors.js';
 import type { JobRecord, PipelineRecord, ProjectRecord } from '../../store/store.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
@@ -17,14 +17,7 @@ import { pipelineVariables } from '../variables/predefined-variables.js';
 import { isRefProtected, projectVariablesFor } from '../variables/variables.js';
 
 /** Child statuses after a retry in the child (never `canceling`: a canceled parent cancels it). */
-const RUNNING_AGAIN = new Set([
-  'created',
-  'waiting_for_resource',
-  'preparing',
-  'pending',
-  'running',
-  'scheduled',
-]);
+const RUNNING_AGAIN = new Set<string>(ACTIVE_STATUSES);
 
 /** GitLab's limit: child pipelines nest at most two levels below the top-level pipeline. */
 export const MAX_CHILD_DEPTH = 2;

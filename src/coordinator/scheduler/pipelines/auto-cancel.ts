@@ -7,18 +7,11 @@
  * - `interruptible`: in every older pipeline, only interruptible jobs are canceled.
  * - `none`: nothing.
  */
+import { ACTIVE_STATUSES } from '../../../api/job-status.js';
 import type { JobRecord, PipelineRecord } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
 import { cancelJob } from '../jobs/job-actions.js';
 
-const ACTIVE_PIPELINE = [
-  'created',
-  'waiting_for_resource',
-  'preparing',
-  'pending',
-  'running',
-  'scheduled',
-] as const;
 const STARTED = new Set(['running', 'success', 'failed', 'canceling', 'canceled']);
 const UNSTARTED = new Set(['created', 'pending', 'waiting_for_resource', 'scheduled', 'manual']);
 
@@ -36,7 +29,7 @@ export async function cancelRedundant(
 ): Promise<number[]> {
   if (mode === 'none' || fresh.tag) return [];
   const changed: number[] = [];
-  for (const status of ACTIVE_PIPELINE) {
+  for (const status of ACTIVE_STATUSES) {
     const { items } = await deps.store.listPipelines(
       fresh.projectId,
       { ref: fresh.ref, status },

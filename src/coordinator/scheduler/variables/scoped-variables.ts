@@ -7,6 +7,7 @@
 import type { JobVariable } from '../../../api/runner-api.js';
 import type { ProjectStore, VariableRecord } from '../../store/store.js';
 import { matchesWildcard } from './slug.js';
+import { toJobVariable } from './variables.js';
 
 const ALL = '*';
 
@@ -35,17 +36,6 @@ export function pickScoped(
     }
   }
   return [...best.values()];
-}
-
-function toJobVariable(v: VariableRecord): JobVariable {
-  return {
-    key: v.key,
-    value: v.value,
-    public: false,
-    masked: v.masked,
-    ...(v.variableType === 'file' ? { file: true } : {}),
-    ...(v.raw ? { raw: true } : {}),
-  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { JobVariable } from '../../../api/runner-api.js';
-import type { ProjectRecord, ProjectStore } from '../../store/store.js';
+import type { ProjectRecord, ProjectStore, VariableRecord } from '../../store/store.js';
 import { matchesWildcard } from './slug.js';
 
 /** A ref is protected when it matches one of the project's protected branch patterns (tags: none yet). */
@@ -19,12 +19,17 @@ export async function projectVariablesFor(
   return vars
     .filter((v) => refProtected || !v.protected)
     .filter((v) => v.environmentScope === '*' || v.environmentScope === '')
-    .map((v) => ({
-      key: v.key,
-      value: v.value,
-      public: false,
-      masked: v.masked,
-      ...(v.variableType === 'file' ? { file: true } : {}),
-      ...(v.raw ? { raw: true } : {}),
-    }));
+    .map(toJobVariable);
+}
+
+/** A project (or environment-scoped) CI/CD variable as a job gets it. */
+export function toJobVariable(v: VariableRecord): JobVariable {
+  return {
+    key: v.key,
+    value: v.value,
+    public: false,
+    masked: v.masked,
+    ...(v.variableType === 'file' ? { file: true } : {}),
+    ...(v.raw ? { raw: true } : {}),
+  };
 }
