@@ -7,12 +7,11 @@
  * - `wait-for-service HOST PORT SECONDS` waits for a service's port.
  * - `forward LISTEN_HOST TARGET_HOST TARGET_PORT SECONDS` forwards a job network's gateway to the
  *   coordinator (on the engine's host network).
- * - `idle` keeps the helper container running between stages.
- * Each command loads only its own modules (dynamic imports): the artifacts and cache modules take
- * longer to load than Node takes to start, and `get-sources` needs neither.
+ * - `serve` keeps the helper container running and runs those stages on requests over its standard
+ *   streams (serve.ts): the docker executor's way, with no `docker exec` nor Node start per stage.
+ * - `idle` keeps the helper container running between stages (run by `docker exec`).
+ * Each command loads only its own modules (stages.ts).
  */
-import { mkdir } from 'node:fs/promises';
-
 import {
   HELPER_COMMANDS,
   type HelperCommand,
@@ -20,6 +19,7 @@ import {
 } from '../executors/docker/helper-request.js';
 import type { JobOutput } from '../executors/executor.js';
 import { errorMessage } from '../shared/errors.js';
+import { runStage } from './stages.js';
 
 const output: JobOutput = { write: (chunk) => void process.stdout.write(chunk) };
 
@@ -35,45 +35,6 @@ function abortOnTermination(): AbortSignal {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return controller.signal;
-}
-
-async function runStage(command: HelperCommand, request: HelperRequest): Promise<number> {
-  await mkdir(request.tmpDir, { recursive: true, mode: 0o700 });
-  const artifacts = {
-    payload: request.payload,
-    baseUrl: request.baseUrl,
-    projectDir: request.projectDir,
-    tmpDir: request.tmpDir,
-    output,
-  };
-  switch (command) {
-    case 'get-sources': {
-      const [{ coordinatorUnreachable }, { getSources }] = await Promise.all([
-        import('./coordinator-probe.js'),
-        import('../executors/shell/git-sources.js'),
-      ]);
-      const unreachable = await coordinatorUnreachable(request);
-      if (unreachable !== null) {
-        output.write(unreachable);
-        return 1;
-      }
-      return getSources({
-        projectDir: request.projectDir,
-        gitInfo: request.payload.git_info,
-        variables: request.variables,
-        output,
-        signal: abortOnTermination(),
-      });
-    }
-    case 'cache-extractor':
-      return (await import('../executors/cache/stages.js')).extractCaches(request, output);
-    case 'cache-archiver':
-      return (await import('../executors/cache/stages.js')).archiveCaches(request, output);
-    case 'artifacts-downloader':
-      return (await import('../executors/artifacts/stages.js')).downloadDependencies(artifacts);
-    case 'artifacts-uploader':
-      return (await import('../executors/artifacts/stages.js')).uploadArtifacts(artifacts, request.outcome);
-  }
 }
 
 function idle(): Promise<number> {
@@ -94,13 +55,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return (await import('./wait-for-service.js')).waitForService(args, output);
   if (command === 'forward') return (await import('./forward.js')).forward(args, output);
   if (command === 'idle') return idle();
+  if (command === 'serve') {
+    const write = (frame: Buffer): void => void process.stdout.write(frame);
+    return (await import('./serve.js')).serve({ input: process.stdin, write }, abortOnTermination());
+  }
   if (!HELPER_COMMANDS.includes(command as HelperCommand)) {
     process.stderr.write(
-      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'forward', 'idle'].join('|')}>\n`,
+      `usage: flotilla-helper <${[...HELPER_COMMANDS, 'wait-for-service', 'forward', 'idle', 'serve'].join('|')}>\n`,
     );
     return 2;
   }
-  return runStage(command as HelperCommand, await readRequest());
+  return runStage(command as HelperCommand, await readRequest(), output, abortOnTermination());
 }
 
 main(process.argv.slice(2)).then(

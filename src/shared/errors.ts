@@ -28,6 +28,10 @@ export const ERROR_CODES = {
     status: 502,
     summary: 'a Docker Engine closed the connection before it answered',
   },
+  FLO_ERR_HELPER_STOPPED: {
+    status: 502,
+    summary: "a docker job's helper container stopped while the job still needed it",
+  },
   FLO_ERR_STORE_UNAVAILABLE: {
     status: 503,
     summary: "the coordinator's database cannot be reached (restarting, or the connection was lost)",

@@ -96,7 +96,8 @@ export async function pullAll(
 
 /**
  * The job network (or a check of network_mode's), the builds and cache volumes and `volumes` volumes;
- * with a spare helper, its network and builds volume stand for the job's own.
+ * with a spare helper, its network and builds volume stand for the job's own, and it made the cache
+ * volume.
  */
 export async function createStorage(docker: Docker, spec: specs.SpecInput): Promise<void> {
   const { job, config } = spec;
@@ -115,7 +116,8 @@ export async function createStorage(docker: Docker, spec: specs.SpecInput): Prom
         );
       });
   if (!spec.spare) await docker.createVolume(specs.volumeSpec(job, names.buildsVolume, 'builds-volume'));
-  if (!config.disable_cache && !config.cache_dir)
+  // A spare helper made the project's cache volume already, and its helper holds it mounted.
+  if (!spec.spare && !config.disable_cache && !config.cache_dir)
     await docker.createVolume(specs.volumeSpec(job, names.cacheVolume, 'cache-volume'));
   for (const bind of specs.configBinds(spec)) {
     const [source = ''] = bind.split(':');

@@ -17,7 +17,7 @@ export const HELPER_COMMANDS = [
 export type HelperCommand = (typeof HELPER_COMMANDS)[number];
 
 /** Commands that take their inputs from argv only. */
-export const HELPER_ARGV_COMMANDS = ['wait-for-service', 'forward', 'idle'] as const;
+export const HELPER_ARGV_COMMANDS = ['wait-for-service', 'forward', 'idle', 'serve'] as const;
 
 export interface HelperRequest {
   payload: JobPayload;

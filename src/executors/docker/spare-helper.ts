@@ -15,12 +15,14 @@ import type Docker from 'dockerode';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { cleanupJob } from './cleanup.js';
+import { attachHelper, type HelperSession } from './helper-session.js';
 import * as specs from './to-container-spec.js';
 
 export interface Spare {
   key: string;
   objects: specs.SpareObjects;
-  helper: Docker.Container;
+  /** The running helper, attached: the job sends its stages to it. */
+  helper: HelperSession;
 }
 
 export interface SparePool {
@@ -73,7 +75,7 @@ export async function createSpare(docker: Docker, spec: specs.SpecInput): Promis
       Labels: withLabel(helperSpec.Labels ?? {}, label),
     });
     await helper.start();
-    return { key: spareKey(spec), objects, helper };
+    return { key: spareKey(spec), objects, helper: await attachHelper(helper) };
   } catch (err) {
     await cleanupJob(docker, job.runner.shortToken, label).catch(() => undefined);
     throw err;
@@ -81,6 +83,7 @@ export async function createSpare(docker: Docker, spec: specs.SpecInput): Promis
 }
 
 async function removeSpare(docker: Docker, spare: Spare, logger: Logger): Promise<void> {
+  spare.helper.close();
   const shortToken = spare.key.split('|')[0] ?? '';
   const report = await cleanupJob(docker, shortToken, spare.objects.label).catch((err: unknown) => ({
     errors: [errorMessage(err)],
@@ -89,11 +92,16 @@ async function removeSpare(docker: Docker, spare: Spare, logger: Logger): Promis
     logger.warn({ spare: spare.objects.label, errors: report.errors }, 'spare helper not removed');
 }
 
-async function running(helper: Docker.Container): Promise<boolean> {
+/**
+ * The spare, when its helper still runs; attached again when only the attach ended (a connection to
+ * the engine cut while it waited). Null when the helper stopped.
+ */
+async function stillRunning(spare: Spare): Promise<Spare | null> {
   try {
-    return (await helper.inspect()).State.Running;
+    if (!(await spare.helper.container.inspect()).State.Running) return null;
+    return spare.helper.alive ? spare : { ...spare, helper: await attachHelper(spare.helper.container) };
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -120,7 +128,8 @@ export function createSparePool(logger: Logger): SparePool {
       current = null;
       const spare = await entry.spare;
       if (!spare) return null;
-      if (await running(spare.helper)) return spare;
+      const live = await stillRunning(spare);
+      if (live) return live;
       await removeSpare(docker, spare, logger);
       return null;
     },

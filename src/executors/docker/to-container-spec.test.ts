@@ -95,7 +95,10 @@ describe('container bodies', () => {
 
   it('mounts the builds volume and the project cache in the helper', () => {
     const spec = helperContainerSpec(input(), 1);
-    expect(spec.Cmd).toEqual(['node', '/opt/flotilla/bin/flotilla-helper.js', 'idle']);
+    expect(spec.Cmd).toEqual(['node', '/opt/flotilla/bin/flotilla-helper.js', 'serve']);
+    // Stages are requests on its stdin, which must stay open across attaches; no engine log copy.
+    expect(spec).toMatchObject({ OpenStdin: true, StdinOnce: false, AttachStdin: true, Tty: false });
+    expect(spec.HostConfig?.LogConfig?.Type).toBe('none');
     expect(spec.HostConfig?.Binds).toEqual([
       'flotilla-abcdefghi-project-3-concurrent-0-job-42-builds:/builds',
       'flotilla-abcdefghi-project-3-cache:/cache',

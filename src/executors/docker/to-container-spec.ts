@@ -180,9 +180,17 @@ export function helperContainerSpec(input: SpecInput, generation: number): Docke
   return {
     name: names.helper(generation),
     Image: input.helperImage,
-    Cmd: helperArgv('idle'),
+    // Stages are requests on its stdin (helper-protocol.ts), which stays open between attaches.
+    Cmd: helperArgv('serve'),
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: false,
+    Tty: false,
     Labels: jobLabels(input.job, 'helper'),
-    HostConfig: { ...commonHostConfig(input), Binds: binds },
+    // Its output is the stages' job log, which the runner reads from the attach: the engine keeps no copy.
+    HostConfig: { ...commonHostConfig(input), Binds: binds, LogConfig: { Type: 'none', Config: {} } },
     ...networking(networkFor(input)),
   };
 }

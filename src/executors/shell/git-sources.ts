@@ -5,7 +5,7 @@
  * and GIT_CLEAN_FLAGS like gitlab-runner.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
@@ -30,6 +30,16 @@ export interface GetSourcesOptions {
    * chained-process.ts); null leaves them to get_sources' own process.
    */
   checkout?: CheckoutRunner;
+  /**
+   * The build folder is thrown away after the job (the docker executor's per-job volume): git's
+   * automatic maintenance after the fetch would only cost time.
+   */
+  disposable?: boolean;
+  /**
+   * A new, empty repository's `.git` made ahead (prepareEmptyRepository) with the `git init` a job
+   * would run: copied into a project folder that has no repository instead of a `git init` there.
+   */
+  emptyRepository?: Promise<string | null>;
 }
 
 /** `git checkout -f -q SHA`, then `git clean CLEAN_ARGS` unless none, in the project directory. */
@@ -72,27 +82,93 @@ function depthOf(options: GetSourcesOptions): number {
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : options.gitInfo.depth;
 }
 
+/** A quoted git config value (the clone URL holds the job token, which may hold any character). */
+function configValue(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+interface InitResult {
+  code: number;
+  /** The repository was made now (its origin is the job's already). */
+  created: boolean;
+  /** The folder was empty before: nothing untracked can be there to clean after the checkout. */
+  fresh: boolean;
+}
+
+/** A new repository: a copy of a prepared empty one (`emptyRepository`), else `git init`. */
+async function newRepository(options: GetSourcesOptions): Promise<number> {
+  const prepared = options.emptyRepository ? await options.emptyRepository : null;
+  if (prepared === null) return git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
+  await cp(prepared, join(options.projectDir, '.git'), { recursive: true });
+  return 0;
+}
+
+/**
+ * A repository in the project folder unless there is one. A new one gets `origin` written with the
+ * same keys as `git remote add` (one git process less).
+ */
+async function initRepository(options: GetSourcesOptions): Promise<InitResult> {
+  const { output, projectDir } = options;
+  await mkdir(projectDir, { recursive: true });
+  if (existsSync(join(projectDir, '.git'))) return { code: 0, created: false, fresh: false };
+  const fresh = (await readdir(projectDir)).length === 0;
+  const code = await newRepository(options);
+  if (code !== 0) return { code, created: false, fresh };
+  output.write('Created fresh repository.\n');
+  if (!options.shared) {
+    const remote = `[remote "origin"]\n\turl = ${configValue(options.gitInfo.repo_url)}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`;
+    await appendFile(join(projectDir, '.git', 'config'), remote);
+  }
+  return { code: 0, created: true, fresh };
+}
+
+/**
+ * Makes the empty repository that `emptyRepository` copies (with the same `git init` as a job's) in
+ * `dir`; resolves with its `.git` folder, or null when git failed.
+ */
+export async function prepareEmptyRepository(dir: string): Promise<string | null> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const code = await runProcess({
+    command: 'git',
+    args: ['-c', 'init.defaultBranch=main', 'init', '-q'],
+    cwd: dir,
+    env: gitEnv(),
+    output: discard,
+    signal: new AbortController().signal,
+  });
+  return code === 0 ? join(dir, '.git') : null;
+}
+
 async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   const { gitInfo, output } = options;
   const depth = depthOf(options);
   say(output, depth > 0 ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
-  await mkdir(options.projectDir, { recursive: true });
-  if (!existsSync(join(options.projectDir, '.git'))) {
-    const code = await git(options, ['-c', 'init.defaultBranch=main', 'init', '-q']);
-    if (code !== 0) return code;
-    output.write('Created fresh repository.\n');
-  }
+  const init = await initRepository(options);
+  if (init.code !== 0) return init.code;
   if (options.shared) return linkAndCheckout(options, options.shared, depth);
-  if ((await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0) {
+  if (
+    !init.created &&
+    (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0
+  ) {
     const code = await git(options, ['remote', 'add', 'origin', gitInfo.repo_url]);
     if (code !== 0) return code;
   }
   const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
-  const fetchArgs = ['fetch', 'origin', '--no-recurse-submodules', '--prune', '--quiet', ...refspecs];
+  const noMaintenance = options.disposable ? ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'] : [];
+  const fetchArgs = [
+    ...noMaintenance,
+    'fetch',
+    'origin',
+    '--no-recurse-submodules',
+    '--prune',
+    '--quiet',
+    ...refspecs,
+  ];
   if (depth > 0) fetchArgs.push('--depth', String(depth));
   const fetched = await git(options, fetchArgs);
   if (fetched !== 0) return fetched;
-  return checkoutAndClean(options);
+  return checkoutAndClean(options, init.fresh);
 }
 
 /** The shared-store path: one fetch per sha into the store, then checkout and clean in one process. */
@@ -141,7 +217,8 @@ function checkoutProcess(projectDir: string, request: Parameters<CheckoutRunner>
   });
 }
 
-async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {
+/** `fresh`: the folder was empty before `git init`, so `git clean` would find nothing to remove. */
+async function checkoutAndClean(options: GetSourcesOptions, fresh: boolean): Promise<number> {
   const { gitInfo, output, variables } = options;
   if (variableValue(variables, 'GIT_CHECKOUT') === 'false') {
     say(output, 'Skipping Git checkout');
@@ -151,7 +228,7 @@ async function checkoutAndClean(options: GetSourcesOptions): Promise<number> {
   const checkedOut = await git(options, ['checkout', '-f', '-q', gitInfo.sha]);
   if (checkedOut !== 0) return checkedOut;
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
-  if (flags !== 'none') {
+  if (flags !== 'none' && !fresh) {
     const cleaned = await git(options, ['clean', ...flags.split(/\s+/).filter(Boolean)]);
     if (cleaned !== 0) return cleaned;
   }
