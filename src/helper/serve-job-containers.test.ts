@@ -14,6 +14,7 @@ import Modem from 'docker-modem';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { offlineHelperRequest } from '../../test/kits/executors/helper-request.js';
 import { executorJob, jobPayload } from '../../test/kits/executors/job-fixture.js';
 import { dockerConfigSchema } from '../executors/docker/docker-config.js';
 import type { HelperRequest } from '../executors/docker/helper-request.js';
@@ -130,15 +131,7 @@ function setUp(): { helpers: FakeHelper[]; containers: ReturnType<typeof createJ
 async function request(): Promise<HelperRequest> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-job-containers-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return {
-    payload: { git_info: { repo_url: 'http://127.0.0.1:9/x.git' } },
-    variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }],
-    projectDir: join(dir, 'project'),
-    tmpDir: join(dir, 'project.tmp'),
-    baseUrl: 'http://127.0.0.1:9',
-    cacheDir: null,
-    outcome: 'success',
-  } as unknown as HelperRequest;
+  return offlineHelperRequest(dir, 'none');
 }
 
 const signal = new AbortController().signal;

@@ -13,6 +13,7 @@ import type Docker from 'dockerode';
 import Modem from 'docker-modem';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { offlineHelperRequest } from '../../test/kits/executors/helper-request.js';
 import { serve } from './serve.js';
 import type { HelperRequest } from '../executors/docker/helper-request.js';
 import { attachHelper, HelperStoppedError } from '../executors/docker/helper-session.js';
@@ -76,15 +77,7 @@ afterEach(async () => {
 async function request(strategy: string): Promise<HelperRequest> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-session-'));
   dirs.push(dir);
-  return {
-    payload: { git_info: { repo_url: 'http://127.0.0.1:9/x.git' } },
-    variables: [{ key: 'GIT_STRATEGY', value: strategy, public: true, masked: false }],
-    projectDir: join(dir, 'project'),
-    tmpDir: join(dir, 'project.tmp'),
-    baseUrl: 'http://127.0.0.1:9',
-    cacheDir: null,
-    outcome: 'success',
-  } as unknown as HelperRequest;
+  return offlineHelperRequest(dir, strategy);
 }
 
 function collect(): { write(chunk: string | Uint8Array): void; text(): string } {

@@ -145,19 +145,26 @@ function ended(stream: NodeJS.ReadableStream): Promise<void> {
  * Starts an attached container, writes `stdin` and closes it, streams its output to `output` and
  * resolves with its exit code once the output is drained. The caller kills it to stop it early.
  */
+/** A hijacked attach to the container's stdin, stdout and stderr (multiplexed unless it has a TTY). */
+export async function attachStdio(
+  container: Docker.Container,
+): Promise<NodeJS.ReadWriteStream & { destroy?(): void }> {
+  return (await container.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as NodeJS.ReadWriteStream & { destroy?(): void };
+}
+
 export async function runWithStdin(
   container: Docker.Container,
   stdin: string,
   output: JobOutput,
   onStarted?: () => void,
 ): Promise<number> {
-  const stream = (await container.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as NodeJS.ReadWriteStream;
+  const stream = await attachStdio(container);
   const drained = ended(stream);
   container.modem.demuxStream(stream, sink(output), sink(output));
   await container.start();

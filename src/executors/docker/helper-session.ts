@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 
 import { FlotillaError } from '../../shared/errors.js';
 import type { JobOutput } from '../executor.js';
+import { attachStdio } from './docker-client.js';
 import { encodeRequest, FrameDecoder, type ServeRequest } from './helper-protocol.js';
 
 /** The helper container stopped (or was removed) while a stage ran in it or before one started. */
@@ -39,13 +40,7 @@ interface Pending {
 
 /** Attaches to a running helper container started with the `serve` command. */
 export async function attachHelper(container: Docker.Container): Promise<HelperSession> {
-  const stream = (await container.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as NodeJS.ReadWriteStream & { destroy?(): void };
+  const stream = await attachStdio(container);
   const decoder = new FrameDecoder();
   let pending: Pending | null = null;
   let current = '';

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import type { StageContext } from '../executor.js';
-import { executorJob, jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
+import {
+  executorJob,
+  jobPayload,
+  mainBranchGitInfo,
+  memoryOutput,
+} from '../../../test/kits/executors/job-fixture.js';
 import { envSwitch } from './chained-process.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 import { isGone } from '../../../test/kits/executors/processes.js';
@@ -59,17 +64,7 @@ async function chainedJob(variables: JobVariable[], commands: string[], override
   const payload = jobPayload({
     variables,
     steps: [{ name: 'script', script: commands, timeout: 3600, when: 'on_success', allow_failure: false }],
-    git_info: {
-      repo_url: `file://${bare}`,
-      ref: 'main',
-      sha,
-      before_sha: '0'.repeat(40),
-      ref_type: 'branch',
-      repo_object_format: 'sha1',
-      protected: false,
-      depth: 0,
-      refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
-    },
+    git_info: mainBranchGitInfo(`file://${bare}`, sha, 0, ['+refs/heads/main:refs/remotes/origin/main']),
     ...overrides,
   });
   const job = executorJob(buildsDir, payload);
