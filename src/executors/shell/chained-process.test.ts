@@ -91,7 +91,13 @@ function scriptEnv(projectDir: string): Map<string, string> {
 
 describe('checkout and first script step in one process', () => {
   it('checks out with git’s environment, then runs the script with the job’s own', async () => {
-    const vars = [variable('GIT_DIR', '/nonexistent'), variable('LC_ALL', 'POSIX'), variable('X', 'a b')];
+    const vars = [
+      variable('GIT_DIR', '/nonexistent'),
+      variable('LC_ALL', 'POSIX'),
+      variable('X', 'a b'),
+      // The names the chain's own shell code could have used.
+      ...['sha', 'script', 'marker', 'go', '_x'].map((name) => variable(name, `job ${name}`)),
+    ];
     const commands = ['env -0 > env.bin', 'cat a.txt'];
     const chained = await chainedJob(vars, commands);
     const plain = await chainedJob(vars, commands, {
@@ -118,6 +124,7 @@ describe('checkout and first script step in one process', () => {
     expect(env.get('GIT_DIR')).toBe('/nonexistent');
     expect(env.get('LC_ALL')).toBe('POSIX');
     expect(env.get('X')).toBe('a b');
+    for (const name of ['sha', 'script', 'marker', 'go']) expect(env.get(name)).toBe(`job ${name}`);
     expect(env.has('GIT_TERMINAL_PROMPT')).toBe(process.env['GIT_TERMINAL_PROMPT'] !== undefined);
     const differing = [...env].filter(
       ([k, v]) =>
@@ -125,6 +132,30 @@ describe('checkout and first script step in one process', () => {
         scriptEnv(plain.projectDir).get(k) !== v,
     );
     expect(differing).toEqual([]);
+  });
+
+  it('keeps the environments it switches between out of the process’s command line', async () => {
+    process.env['CHAIN_TEST_HOST_SECRET'] = 'host-secret-value';
+    try {
+      const run = await chainedJob([variable('CHAIN_TEST_HOST_SECRET', 'job value')], ['true']);
+      expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
+      const chains = readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .map((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        })
+        .filter((cmdline) => cmdline.includes(run.sha) && cmdline.includes('FLOTILLA-CHAIN-'));
+      expect(chains.length).toBeGreaterThan(0);
+      for (const cmdline of chains) expect(cmdline).not.toContain('host-secret-value');
+      expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
+      await run.executor.cleanup();
+    } finally {
+      delete process.env['CHAIN_TEST_HOST_SECRET'];
+    }
   });
 
   it('returns the script’s exit code and keeps the checkout’s failure in get_sources', async () => {

@@ -6,7 +6,7 @@
  * codes, signals and environments stay as with two processes:
  *
  * - a bash (the script's bash, with the script's environment) runs the checkout in a subshell whose
- *   environment is switched to git's (`envSwitch`), with stderr merged into stdout, then prints a
+ *   environment is switched to git's (`envSwitch`, sent on stdin), with stderr merged into stdout, then prints a
  *   marker line and waits on stdin;
  * - the first stage ends at the marker (or at the process's exit when the checkout failed);
  * - `continue` sends `go` and the bash replaces itself (`exec`, no fork) with the script's bash, its
@@ -69,16 +69,19 @@ export function envSwitch(from: Env, to: Env): string | null {
   return commands.join('; ');
 }
 
-/** `$1` sha, `$2` script file, `$3` marker, the rest `git clean`'s flags (none: no clean). */
-function chainScript(switchCommands: string): string {
-  return [
-    'sha=$1 script=$2 marker=$3; shift 3',
-    `( ${switchCommands ? `${switchCommands}; ` : ''}git checkout -f -q "$sha" || exit; [ "$#" -eq 0 ] || git clean "$@" ) 2>&1 || exit`,
-    `printf '%s\\n' "$marker"`,
-    'IFS= read -r go && [ "$go" = go ] || exit 0',
-    'exec bash --noprofile --norc "$script" </dev/null',
-  ].join('\n');
-}
+/**
+ * `$1` sha, `$2` script file, `$3` marker, the rest `git clean`'s flags (none: no clean). The
+ * switch of environments comes on stdin, ended by a NUL (never in argv, where every user of the
+ * host can read it). No shell variable is assigned outside the subshell, so a job variable of any
+ * name reaches the script as it is.
+ */
+const CHAIN_SCRIPT = [
+  `( IFS= read -r -d '' FLOTILLA_CHAIN_SWITCH || exit 1; eval "$FLOTILLA_CHAIN_SWITCH"; unset FLOTILLA_CHAIN_SWITCH`,
+  `  git checkout -f -q "$1" || exit; shift 3; [ "$#" -eq 0 ] || git clean "$@" ) 2>&1 || exit`,
+  `printf '%s\\n' "$3"`,
+  'read -r _ || exit 0',
+  'exec bash --noprofile --norc "$2" </dev/null',
+].join('\n');
 
 export interface ChainedCheckout {
   sha: string;
@@ -162,7 +165,7 @@ export function startChainedCheckout(checkout: ChainedCheckout): ChainedProcess 
 
 class Chain implements ChainedProcess {
   readonly #checkout: ChainedCheckout;
-  readonly #script: string;
+  readonly #switchCommands: string;
   readonly #marker = `FLOTILLA-CHAIN-${randomUUID()}`;
   #child: ChildProcess | null = null;
   #phase: Phase | null = null;
@@ -174,7 +177,7 @@ class Chain implements ChainedProcess {
 
   constructor(checkout: ChainedCheckout, switchCommands: string) {
     this.#checkout = checkout;
-    this.#script = chainScript(switchCommands);
+    this.#switchCommands = switchCommands;
   }
 
   first(output: JobOutput, signal: AbortSignal): Promise<number> {
@@ -215,7 +218,7 @@ class Chain implements ChainedProcess {
     const { sha, scriptFile, cleanArgs, cwd, env } = this.#checkout;
     const child = spawn(
       'bash',
-      ['--noprofile', '--norc', '-c', this.#script, 'bash', sha, scriptFile, this.#marker, ...cleanArgs],
+      ['--noprofile', '--norc', '-c', CHAIN_SCRIPT, 'bash', sha, scriptFile, this.#marker, ...cleanArgs],
       {
         cwd,
         env,
@@ -225,6 +228,7 @@ class Chain implements ChainedProcess {
     );
     this.#child = child;
     child.stdin.on('error', () => undefined);
+    child.stdin.write(`${this.#switchCommands}\0`);
     child.stdout.on('data', (chunk: Buffer) => {
       if (this.#splitter?.push(chunk)) return;
       this.#write(chunk);

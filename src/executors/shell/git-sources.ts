@@ -12,6 +12,7 @@ import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
 import { runProcess } from './process.js';
 import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
+import { inheritedEnv } from './inherited-env.js';
 
 const GREEN = '\x1b[32;1m';
 const RESET = '\x1b[0;m';
@@ -57,8 +58,9 @@ function say(output: JobOutput, text: string): void {
   output.write(`${GREEN}${text}${RESET}\n`);
 }
 
+/** Git runs without flotilla's own settings, which may hold secrets (as the job's script does). */
 function gitEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  return { ...inheritedEnv(), GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 }
 
 function git(

@@ -27,6 +27,7 @@ import { startChainedCheckout, type ChainedProcess } from './chained-process.js'
 import { getSources, type CheckoutRunner } from './git-sources.js';
 import { runProcess } from './process.js';
 import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
+import { inheritedEnv } from './inherited-env.js';
 
 export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
   variables: true,
@@ -73,11 +74,6 @@ function executorVariables(job: ExecutorJob, projectDir: string): JobVariable[] 
     plain('RUNNER_TEMP_PROJECT_DIR', `${projectDir}.tmp`),
     plain('CI_SHARED_ENVIRONMENT', 'true'),
   ];
-}
-
-/** The manager's own environment minus flotilla's settings (which may hold secrets such as tokens). */
-function inheritedEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLOTILLA_')));
 }
 
 type StoreFor = (job: ExecutorJob) => SharedSourceStore | undefined;
