@@ -86,6 +86,28 @@ describe('job logs in trace files (SQLite)', () => {
     expect(await store.appendTrace(jobId, 4, [Buffer.from('x')])).toEqual({ ok: false, size: 31 });
   });
 
+  it('keeps every byte when reads run while a log moves to its file', async () => {
+    const { jobId } = await job();
+    await store.appendTrace(jobId, 0, Buffer.from('small '));
+    let moving = true;
+    const reads: Promise<Buffer>[] = [];
+    const reader = (async () => {
+      while (moving) {
+        reads.push(store.readTrace(jobId));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const moved = await store.appendTrace(jobId, 6, Buffer.from('and now past the threshold'));
+    moving = false;
+    await reader;
+    expect(moved).toEqual({ ok: true, size: 32 });
+    for (const read of await Promise.all(reads)) {
+      expect(['small ', 'small and now past the threshold']).toContain(read.toString());
+    }
+    expect(await store.appendTrace(jobId, 32, Buffer.from('!'))).toEqual({ ok: true, size: 33 });
+    expect((await store.readTrace(jobId)).toString()).toBe('small and now past the threshold!');
+  });
+
   it('reads the log back after the store is reopened', async () => {
     const { jobId } = await job();
     const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));

@@ -43,10 +43,12 @@ export class TraceFiles {
   readonly #sync: boolean;
   #dirReady: Promise<void> | undefined;
   /**
-   * Jobs whose file was found missing. Only `create` makes a file, and this process is the only
-   * writer of the directory, so a job stays without a file until `create` takes it out of the set:
-   * the appends and reads of small logs then skip a failed `open` each (a thrown ENOENT costs
-   * more than the append's own SQL).
+   * Jobs whose file an append found missing. Only `create` makes a file, this process is the only
+   * writer of the directory, and appends to a job run one at a time with its `create`s, so a job
+   * stays without a file until `create` takes it out of the set: the appends and reads of small
+   * logs then skip a failed `open` each (a thrown ENOENT costs more than the append's own SQL).
+   * Only appends add to it: a read runs beside a `create` and could find the name missing just
+   * before it appears.
    */
   readonly #absent = new Set<number>();
 
@@ -62,7 +64,12 @@ export class TraceFiles {
 
   /** Opens the job's file for writing, or returns null when it has none. */
   async openExisting(jobId: number): Promise<FileHandle | null> {
-    return this.#openUnlessAbsent(jobId, constants.O_WRONLY);
+    const handle = await this.#openUnlessAbsent(jobId, constants.O_WRONLY);
+    if (handle === null && !this.#absent.has(jobId)) {
+      if (this.#absent.size >= KNOWN_ABSENT_LIMIT) this.#absent.clear();
+      this.#absent.add(jobId);
+    }
+    return handle;
   }
 
   async #openUnlessAbsent(jobId: number, flags: number | string): Promise<FileHandle | null> {
@@ -70,10 +77,8 @@ export class TraceFiles {
     try {
       return await open(this.file(jobId), flags);
     } catch (err) {
-      if (!isMissing(err)) throw err;
-      if (this.#absent.size >= KNOWN_ABSENT_LIMIT) this.#absent.clear();
-      this.#absent.add(jobId);
-      return null;
+      if (isMissing(err)) return null;
+      throw err;
     }
   }
 
