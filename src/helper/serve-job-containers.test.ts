@@ -59,8 +59,15 @@ class FakeHelper {
     });
   }
 
+  /** The next attach fails as an Engine that cannot be reached would make it. */
+  failNextAttach = false;
+
   attach(): Promise<Duplex> {
     this.attaches++;
+    if (this.failNextAttach) {
+      this.failNextAttach = false;
+      return Promise.reject(new Error('connect ECONNREFUSED /var/run/docker.sock'));
+    }
     const input = this.input;
     const stream = new Duplex({
       read() {},
@@ -145,6 +152,20 @@ describe('job containers over the helper serve loop', () => {
     expect(await containers.runHelper('get-sources', await request(), output, signal)).toBe(0);
     expect(helpers).toHaveLength(1);
     expect(helpers[0]?.attaches).toBe(2);
+  });
+
+  it('drops a helper whose attach failed again, and the next run gets a fresh helper', async () => {
+    const { helpers, containers } = setUp();
+    expect(await containers.runHelper('get-sources', await request(), output, signal)).toBe(0);
+    const first = helpers[0];
+    first?.cut();
+    if (first) first.failNextAttach = true;
+    await expect(containers.runHelper('get-sources', await request(), output, signal)).rejects.toThrow(
+      'ECONNREFUSED',
+    );
+    expect(await containers.runHelper('get-sources', await request(), output, signal)).toBe(0);
+    expect(helpers).toHaveLength(2);
+    expect(first?.removed).toBe(true);
   });
 
   it("fails with the Engine's error when the helper was removed, and the next run gets a fresh helper", async () => {

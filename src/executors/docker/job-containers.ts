@@ -155,10 +155,18 @@ export function createJobContainers(deps: JobContainersDeps): JobContainers {
    * stayed open, so `serve` still waits for the next request.
    */
   async function liveSession(): Promise<HelperSession> {
-    const session = await ensureSession();
+    const current = ensureSession();
+    const session = await current;
     if (session.alive || !(await isRunning(session.container))) return session;
+    // Another stage's caller attached again meanwhile: share its attach.
+    if (helper !== null && helper !== current) return helper;
     const again = attachHelper(session.container);
     helper = again;
+    // An attach that failed leaves no session: the helper goes, and the next stage starts a fresh one.
+    again.catch(() => {
+      if (helper === again) helper = null;
+      void dropHelper(session);
+    });
     return again;
   }
 
