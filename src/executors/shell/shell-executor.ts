@@ -4,7 +4,7 @@
  * live in `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR). Each script stage is one bash process in its
  * own process group.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,7 @@ import { getSources, type CheckoutRunner } from './git-sources.js';
 import { runProcess } from './process.js';
 import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
 import { inheritedEnv } from './inherited-env.js';
+import { removeTmpDir, sweepRemovedTmpDirs } from './tmp-dir.js';
 
 export const SHELL_FEATURES: Readonly<Record<string, boolean>> = Object.freeze({
   variables: true,
@@ -214,21 +215,6 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: num
   return { steps, after, checkout, dismiss };
 }
 
-/**
- * Removes the job's scratch folder: renamed away at once (a later job of the same slot gets a new
- * one), its files deleted without holding up the job.
- */
-async function removeTmpDir(tmpDir: string): Promise<void> {
-  const doomed = `${tmpDir}.removed-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await rename(tmpDir, doomed);
-  } catch {
-    await rm(tmpDir, { recursive: true, force: true });
-    return;
-  }
-  void rm(doomed, { recursive: true, force: true }).catch(() => undefined);
-}
-
 function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, storeFor: StoreFor): Executor {
   const projectDir = projectDirFor(job);
   const tmpDir = `${projectDir}.tmp`;
@@ -281,6 +267,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
     async prepare(ctx) {
       ctx.output.write(`Using Shell (${job.runner.shell}) executor...\n`);
       await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+      void sweepRemovedTmpDirs(tmpDir);
       await writeFileVariables(variables, tmpDir, env);
     },
     async runStage(stage, ctx): Promise<StageResult> {
