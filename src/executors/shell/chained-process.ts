@@ -16,10 +16,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:os';
 
 import type { JobOutput } from '../executor.js';
 import { bashQuote } from './bash-script.js';
+import { exitCodeOf, killGroup } from './process.js';
 
 type Env = NodeJS.ProcessEnv;
 
@@ -104,20 +104,6 @@ export interface ChainedProcess {
   continue(output: JobOutput, signal: AbortSignal): Promise<number>;
   /** Ends the process when the script stage will not run. */
   dismiss(): void;
-}
-
-function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // the group is gone already
-  }
-}
-
-function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + ((sig ? constants.signals[sig] : undefined) ?? 0);
 }
 
 /** Splits stdout at the marker line: before it to the first stage, after it to the second. */

@@ -20,7 +20,9 @@ export interface RunProcessOptions {
   killGraceMs?: number;
 }
 
-function killGroup(pid: number, sig: NodeJS.Signals): void {
+/** Sends `sig` to the process group led by `pid` (no-op when there is none or it is gone). */
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
   try {
     process.kill(-pid, sig);
   } catch {
@@ -28,7 +30,8 @@ function killGroup(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
+/** A process's exit code as a shell reports it: 128 + the signal's number when killed. */
+export function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
   if (code !== null) return code;
   const number = sig ? constants.signals[sig] : undefined;
   return 128 + (number ?? 0);

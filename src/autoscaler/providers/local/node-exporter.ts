@@ -8,6 +8,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { processAlive } from '../../../shared/process-alive.js';
 import { NETNS_DIR } from './netns.js';
 import { spawnDetached } from './spawn-detached.js';
 
@@ -84,10 +85,6 @@ export async function stopNodeExporter(runDir: string): Promise<void> {
   }
   for (let i = 0; i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
+    if (!processAlive(pid)) return;
   }
 }
