@@ -45,6 +45,14 @@ export const BUILD_STAGES = [
 ] as const;
 export type BuildStage = (typeof BUILD_STAGES)[number];
 
+/** The stages a job runs between get_sources and step_script, in GitLab Runner's order. */
+export function stagesBeforeScript(payload: JobPayload): ('restore_cache' | 'download_artifacts')[] {
+  const stages: ('restore_cache' | 'download_artifacts')[] = [];
+  if (payload.cache.length > 0) stages.push('restore_cache');
+  if (payload.dependencies.some((d) => d.artifacts_file?.filename)) stages.push('download_artifacts');
+  return stages;
+}
+
 /** The status a job has reached, as `CI_JOB_STATUS` shows it to after_script. */
 export type JobOutcome = 'success' | 'failed' | 'canceled';
 

@@ -21,6 +21,7 @@ import type {
   StageContext,
   StageResult,
 } from '../executor.js';
+import { stagesBeforeScript } from '../executor.js';
 import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { startChainedCheckout, type ChainedProcess } from './chained-process.js';
@@ -133,8 +134,7 @@ async function cacheRequest(f: ShellJobFiles, outcome: JobOutcome): Promise<Cach
  * between, which stage-runner.ts adds for caches and for dependencies with artifacts).
  */
 function scriptFollowsSources(job: ExecutorJob): boolean {
-  const { payload } = job;
-  return payload.cache.length === 0 && !payload.dependencies.some((d) => d.artifacts_file?.filename);
+  return stagesBeforeScript(job.payload).length === 0;
 }
 
 /** Runs script steps as bash processes in the project folder, each from its own script file. */

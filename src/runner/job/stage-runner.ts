@@ -7,6 +7,7 @@
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { artifactsFor } from '../../executors/artifacts/stages.js';
 import {
+  stagesBeforeScript,
   variableValue,
   type BuildStage,
   type Executor,
@@ -161,9 +162,7 @@ export async function runStages(options: RunStagesOptions): Promise<StagesOutcom
     ['prepare_script', runner('prepare_script')],
     ['get_sources', runner('get_sources')],
   ];
-  if (payload.cache.length > 0) mainStages.push(['restore_cache', runner('restore_cache')]);
-  if (payload.dependencies.some((d) => d.artifacts_file?.filename))
-    mainStages.push(['download_artifacts', runner('download_artifacts')]);
+  for (const stage of stagesBeforeScript(payload)) mainStages.push([stage, runner(stage)]);
   mainStages.push(['step_script', runner('step_script')]);
 
   const timer = new AbortController();
