@@ -9,7 +9,9 @@ import { Fleet } from '../helpers/fleet.js';
 let fleet: Fleet;
 
 beforeAll(async () => {
-  fleet = await Fleet.start(['--runner-stale-seconds', '3']);
+  // Above the runner's 3 s trace update interval with room for a loaded machine (at 3 s, a running
+  // job's contact only just late was failed as stale), still short enough for the SIGKILL test.
+  fleet = await Fleet.start(['--runner-stale-seconds', '10']);
   await fleet.addRunner({ concurrent: 2 });
 });
 
