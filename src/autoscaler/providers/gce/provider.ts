@@ -7,21 +7,19 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
+import { createUpTo, removeEach, usedBeforeInit } from '../batch.js';
 import {
-  checkEngineSettings,
-  engineConnectInfo,
+  engineMachineCalls,
   machineEngineAnswers,
   machineUserData,
+  parseEngineProviderConfig,
   prepareEngineTls,
-  requireEngine,
 } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import {
   ProviderError,
   providerErrorKind,
-  type ConnectInfo,
   type InstanceGroup,
   type InstanceReport,
   type InstanceState,
@@ -269,19 +267,10 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
       lastReports.remember(states);
       for (const s of states) report(s);
     },
-    async increase(count) {
-      const n = await roomFor(count, config.max_size, group, async () => (await listAll()).length);
-      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
-      throwIfNoneCreated(done, failures);
-      return done;
-    },
+    increase: (count) =>
+      createUpTo(count, config.max_size, group, async () => (await listAll()).length, createOne),
     decrease: (ids) => removeEach(ids, removeOne, logger, 'instance deletion failed'),
-    async connectInfo(id): Promise<ConnectInfo> {
-      return engineConnectInfo(id, await address(id), config, zoneOf.get(id));
-    },
-    async heartbeat(id) {
-      await requireEngine(await address(id), config, `instance ${id}`);
-    },
+    ...engineMachineCalls(config, address, 'instance', (id) => zoneOf.get(id)),
     async shutdown() {},
   };
 }
@@ -293,10 +282,11 @@ export const gceProviderFactory = {
     intro:
       'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
   },
-  parseConfig: (raw, context) => {
-    const config = gceProviderConfigSchema.parse(raw ?? {});
-    checkEngineSettings('gce', config, 'metadata.startup-script', config.metadata['startup-script']);
-    return { config, runnerName: context.runnerName };
-  },
+  parseConfig: parseEngineProviderConfig(
+    'gce',
+    gceProviderConfigSchema,
+    'metadata.startup-script',
+    (config) => config.metadata['startup-script'],
+  ),
   create: (options) => createGceProvider(options),
 } satisfies ProviderFactory<GceProviderOptions>;
