@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { createUpTo, removeEach, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
 import {
   engineMachineCalls,
   machineEngineAnswers,
@@ -24,12 +24,7 @@ import {
 } from '../provider.js';
 import { createDigitaloceanApi, type DigitaloceanApi, type Droplet } from './api.js';
 import { dropletBody } from './body.js';
-import {
-  digitaloceanProviderConfigSchema,
-  dropletGroup,
-  groupTag,
-  type DigitaloceanProviderConfig,
-} from './config.js';
+import { digitaloceanProviderConfigSchema, groupTag, type DigitaloceanProviderConfig } from './config.js';
 
 export interface DigitaloceanProviderOptions {
   config: DigitaloceanProviderConfig;
@@ -105,7 +100,7 @@ function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: (
 
 export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = dropletGroup(config, options.runnerName);
+  const group = cloudGroupName(config.name, options.runnerName);
   const tag = groupTag(group);
   let api: DigitaloceanApi | null = null;
   let logger: Logger = silentLogger();

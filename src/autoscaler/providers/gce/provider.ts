@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { createUpTo, removeEach, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
 import {
   engineMachineCalls,
   machineEngineAnswers,
@@ -26,7 +26,7 @@ import {
   type ProviderFactory,
 } from '../provider.js';
 import { createGceApi, operationErrorKind, type GceApi, type GceInstance } from './api.js';
-import { gceGroup, gceProviderConfigSchema, projectResource, type GceProviderConfig } from './config.js';
+import { gceProviderConfigSchema, projectResource, type GceProviderConfig } from './config.js';
 import { instanceBody } from './body.js';
 
 /** Prints the instance's external IPv4 address from the metadata server. */
@@ -200,7 +200,7 @@ function lastReportsByZone(zoneOf: ReadonlyMap<string, string>) {
 
 export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = gceGroup(config, options.runnerName);
+  const group = cloudGroupName(config.name, options.runnerName);
   let api: GceApi | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
