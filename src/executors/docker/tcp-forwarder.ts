@@ -13,11 +13,19 @@ export interface TcpForwarder {
   close(): Promise<void>;
 }
 
-/** Resolves null when a TCP connection to host:port succeeds within `timeoutMs`, else the reason. */
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<string | null> {
+/**
+ * Resolves null when a TCP connection to host:port succeeds within `timeoutMs`, else the reason
+ * (`timeoutReason` when it timed out).
+ */
+export function probeTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  timeoutReason = `no answer within ${timeoutMs / 1000}s`,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => finish(`no answer within ${timeoutMs / 1000}s`), timeoutMs);
+    const timer = setTimeout(() => finish(timeoutReason), timeoutMs);
     function finish(error: string | null): void {
       clearTimeout(timer);
       socket.destroy();
