@@ -36,6 +36,25 @@ export function throwIfNoneCreated(created: readonly unknown[], failures: readon
     throw first instanceof ProviderError ? first : new ProviderError('api', String(first));
 }
 
+/**
+ * Creates at once as many of `count` machines as fit (see `roomFor`), gives each failure to
+ * `onFailure`, then throws as `throwIfNoneCreated`; resolves the ids created.
+ */
+export async function createUpTo(
+  count: number,
+  maxSize: number,
+  group: string,
+  countExisting: () => Promise<number>,
+  createOne: () => Promise<string>,
+  onFailure: (err: unknown) => void = () => {},
+): Promise<string[]> {
+  const n = await roomFor(count, maxSize, group, countExisting);
+  const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
+  for (const err of failures) onFailure(err);
+  throwIfNoneCreated(done, failures);
+  return done;
+}
+
 /** Removes every id at once; logs each failure with `message` and resolves the ids removed. */
 export async function removeEach(
   ids: readonly string[],

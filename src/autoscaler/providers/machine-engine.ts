@@ -78,6 +78,43 @@ export async function requireEngine(address: string, s: EngineSettings, what: st
   if (!(await machineEngineAnswers(address, s))) throw new Error(`${what} does not answer`);
 }
 
+/**
+ * The port's `connectInfo` and `heartbeat` of a machine with an engine: `address` finds a
+ * machine's address, `noun` names a machine in errors and `zoneOf` gives its zone, if any.
+ */
+export function engineMachineCalls(
+  s: EngineSettings,
+  address: (id: string) => Promise<string>,
+  noun: string,
+  zoneOf: (id: string) => string | undefined,
+): { connectInfo(id: string): Promise<ConnectInfo>; heartbeat(id: string): Promise<void> } {
+  return {
+    async connectInfo(id) {
+      return engineConnectInfo(id, await address(id), s, zoneOf(id));
+    },
+    async heartbeat(id) {
+      await requireEngine(await address(id), s, `${noun} ${id}`);
+    },
+  };
+}
+
+/**
+ * A factory's `parseConfig` for a cloud with an engine: parses with `schema`, then checks the
+ * engine keys and the user data `userOf` (key `userKey`) as `checkEngineSettings`.
+ */
+export function parseEngineProviderConfig<C extends EngineSettings>(
+  cloud: string,
+  schema: { parse(raw: unknown): C },
+  userKey: string,
+  userOf: (config: C) => string | undefined,
+): (raw: unknown, context: { runnerName: string }) => { config: C; runnerName: string } {
+  return (raw, context) => {
+    const config = schema.parse(raw ?? {});
+    checkEngineSettings(cloud, config, userKey, userOf(config));
+    return { config, runnerName: context.runnerName };
+  };
+}
+
 /** Makes the manager's CA and client certificate when `tls` is on (once; init calls it). */
 export async function prepareEngineTls(s: EngineSettings): Promise<void> {
   if (s.tls) await ensureManagerTls(s.tls_dir);

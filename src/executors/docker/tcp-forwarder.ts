@@ -13,11 +13,19 @@ export interface TcpForwarder {
   close(): Promise<void>;
 }
 
-/** Resolves null when a TCP connection to host:port succeeds within `timeoutMs`, else the reason. */
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<string | null> {
+/**
+ * Resolves null when a TCP connection to host:port succeeds within `timeoutMs`, else the reason
+ * (`timeoutReason` when it timed out).
+ */
+export function probeTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  timeoutReason = `no answer within ${timeoutMs / 1000}s`,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => finish(`no answer within ${timeoutMs / 1000}s`), timeoutMs);
+    const timer = setTimeout(() => finish(timeoutReason), timeoutMs);
     function finish(error: string | null): void {
       clearTimeout(timer);
       socket.destroy();
@@ -35,6 +43,24 @@ export async function startTcpForwarder(
   targetHost: string,
   targetPort: number,
 ): Promise<TcpForwarder> {
+  const { server, close } = pipingServer(targetHost, targetPort);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+    server.listen(listenPort, listenHost);
+  });
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : listenPort, close };
+}
+
+/**
+ * A server (not listening yet) that pipes every connection to `targetHost:targetPort`, and `close`,
+ * which destroys the open connections and stops the server.
+ */
+export function pipingServer(
+  targetHost: string,
+  targetPort: number,
+): { server: net.Server; close(): Promise<void> } {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, targetHost);
@@ -46,18 +72,10 @@ export async function startTcpForwarder(
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-    server.listen(listenPort, listenHost);
-  });
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : listenPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return { server, close };
 }

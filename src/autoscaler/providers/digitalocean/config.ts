@@ -1,7 +1,6 @@
 /** The `plugin_config` table of the `digitalocean` provider (`plugin = "digitalocean"`): droplets. */
 import { z } from 'zod';
 
-import { cloudGroupName } from '../batch.js';
 import { engineConfigKeys } from '../engine-config.js';
 
 export const digitaloceanProviderConfigSchema = z
@@ -62,11 +61,6 @@ export const digitaloceanProviderConfigSchema = z
   .strict();
 
 export type DigitaloceanProviderConfig = z.output<typeof digitaloceanProviderConfigSchema>;
-
-/** The group name from the config or the runner name. PURE. */
-export function dropletGroup(config: DigitaloceanProviderConfig, runnerName: string): string {
-  return cloudGroupName(config.name, runnerName);
-}
 
 /** The tag every droplet of the group carries (listing and reconciling filter on it). PURE. */
 export function groupTag(group: string): string {

@@ -6,32 +6,25 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
 import {
-  checkEngineSettings,
-  engineConnectInfo,
+  engineMachineCalls,
   machineEngineAnswers,
   machineUserData,
+  parseEngineProviderConfig,
   prepareEngineTls,
-  requireEngine,
 } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import {
   providerErrorKind,
-  type ConnectInfo,
   type InstanceGroup,
   type InstanceReport,
   type ProviderFactory,
 } from '../provider.js';
 import { createDigitaloceanApi, type DigitaloceanApi, type Droplet } from './api.js';
 import { dropletBody } from './body.js';
-import {
-  digitaloceanProviderConfigSchema,
-  dropletGroup,
-  groupTag,
-  type DigitaloceanProviderConfig,
-} from './config.js';
+import { digitaloceanProviderConfigSchema, groupTag, type DigitaloceanProviderConfig } from './config.js';
 
 export interface DigitaloceanProviderOptions {
   config: DigitaloceanProviderConfig;
@@ -107,7 +100,7 @@ function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: (
 
 export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = dropletGroup(config, options.runnerName);
+  const group = cloudGroupName(config.name, options.runnerName);
   const tag = groupTag(group);
   let api: DigitaloceanApi | null = null;
   let logger: Logger = silentLogger();
@@ -164,20 +157,17 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
       );
       for (const s of states) report(s);
     },
-    async increase(count) {
-      const n = await roomFor(count, config.max_size, group, async () => (await listAll()).length);
-      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
-      for (const err of failures) logger.warn({ err }, 'droplet creation failed');
-      throwIfNoneCreated(done, failures);
-      return done;
-    },
+    increase: (count) =>
+      createUpTo(
+        count,
+        config.max_size,
+        group,
+        async () => (await listAll()).length,
+        createOne,
+        (err) => logger.warn({ err }, 'droplet creation failed'),
+      ),
     decrease: (ids) => removeEach(ids, removeOne, logger, 'droplet deletion failed'),
-    async connectInfo(id): Promise<ConnectInfo> {
-      return engineConnectInfo(id, await address(id), config, config.region);
-    },
-    async heartbeat(id) {
-      await requireEngine(await address(id), config, `droplet ${id}`);
-    },
+    ...engineMachineCalls(config, address, 'droplet', () => config.region),
     async shutdown() {},
   };
 }
@@ -189,10 +179,11 @@ export const digitaloceanProviderFactory = {
     intro:
       'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
   },
-  parseConfig: (raw, context) => {
-    const config = digitaloceanProviderConfigSchema.parse(raw ?? {});
-    checkEngineSettings('digitalocean', config, 'user_data', config.user_data);
-    return { config, runnerName: context.runnerName };
-  },
+  parseConfig: parseEngineProviderConfig(
+    'digitalocean',
+    digitaloceanProviderConfigSchema,
+    'user_data',
+    (config) => config.user_data,
+  ),
   create: (options) => createDigitaloceanProvider(options),
 } satisfies ProviderFactory<DigitaloceanProviderOptions>;

@@ -1,7 +1,6 @@
 /** The `plugin_config` table of the `gce` provider (`plugin = "gce"`): Compute Engine instances. */
 import { z } from 'zod';
 
-import { cloudGroupName } from '../batch.js';
 import { engineConfigKeys } from '../engine-config.js';
 
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
@@ -96,11 +95,6 @@ export const gceProviderConfigSchema = z
   .strict();
 
 export type GceProviderConfig = z.output<typeof gceProviderConfigSchema>;
-
-/** The group name from the config or the runner name. PURE. */
-export function gceGroup(config: GceProviderConfig, runnerName: string): string {
-  return cloudGroupName(config.name, runnerName);
-}
 
 /** A full resource URL or a path relative to the project. PURE. */
 export function projectResource(project: string, ref: string): string {

@@ -7,28 +7,26 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { removeEach, roomFor, settleAll, throwIfNoneCreated, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
 import {
-  checkEngineSettings,
-  engineConnectInfo,
+  engineMachineCalls,
   machineEngineAnswers,
   machineUserData,
+  parseEngineProviderConfig,
   prepareEngineTls,
-  requireEngine,
 } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import {
   ProviderError,
   providerErrorKind,
-  type ConnectInfo,
   type InstanceGroup,
   type InstanceReport,
   type InstanceState,
   type ProviderFactory,
 } from '../provider.js';
 import { createGceApi, operationErrorKind, type GceApi, type GceInstance } from './api.js';
-import { gceGroup, gceProviderConfigSchema, projectResource, type GceProviderConfig } from './config.js';
+import { gceProviderConfigSchema, projectResource, type GceProviderConfig } from './config.js';
 import { instanceBody } from './body.js';
 
 /** Prints the instance's external IPv4 address from the metadata server. */
@@ -202,7 +200,7 @@ function lastReportsByZone(zoneOf: ReadonlyMap<string, string>) {
 
 export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = gceGroup(config, options.runnerName);
+  const group = cloudGroupName(config.name, options.runnerName);
   let api: GceApi | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
@@ -269,19 +267,10 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
       lastReports.remember(states);
       for (const s of states) report(s);
     },
-    async increase(count) {
-      const n = await roomFor(count, config.max_size, group, async () => (await listAll()).length);
-      const { done, failures } = await settleAll(Array.from({ length: n }, () => createOne()));
-      throwIfNoneCreated(done, failures);
-      return done;
-    },
+    increase: (count) =>
+      createUpTo(count, config.max_size, group, async () => (await listAll()).length, createOne),
     decrease: (ids) => removeEach(ids, removeOne, logger, 'instance deletion failed'),
-    async connectInfo(id): Promise<ConnectInfo> {
-      return engineConnectInfo(id, await address(id), config, zoneOf.get(id));
-    },
-    async heartbeat(id) {
-      await requireEngine(await address(id), config, `instance ${id}`);
-    },
+    ...engineMachineCalls(config, address, 'instance', (id) => zoneOf.get(id)),
     async shutdown() {},
   };
 }
@@ -293,10 +282,11 @@ export const gceProviderFactory = {
     intro:
       'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
   },
-  parseConfig: (raw, context) => {
-    const config = gceProviderConfigSchema.parse(raw ?? {});
-    checkEngineSettings('gce', config, 'metadata.startup-script', config.metadata['startup-script']);
-    return { config, runnerName: context.runnerName };
-  },
+  parseConfig: parseEngineProviderConfig(
+    'gce',
+    gceProviderConfigSchema,
+    'metadata.startup-script',
+    (config) => config.metadata['startup-script'],
+  ),
   create: (options) => createGceProvider(options),
 } satisfies ProviderFactory<GceProviderOptions>;

@@ -3,7 +3,7 @@
  * registry usually listens on loopback. For each loopback registry mirror the provider listens on
  * the host-side address with the same port and forwards bytes to loopback (no HTTP parsing).
  */
-import net from 'node:net';
+import { pipingServer } from '../../../executors/docker/tcp-forwarder.js';
 
 export interface Forwarder {
   /** The mirror URL as the machines see it. */
@@ -29,17 +29,7 @@ export async function startForwarder(mirror: string, hostAddress: string): Promi
   if (!isLoopback(url.hostname)) return null;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const target = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, target);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
+  const { server, close } = pipingServer(target, port);
   const listening = await new Promise<boolean>((resolve, reject) => {
     server.once('listening', () => resolve(true));
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -50,12 +40,5 @@ export async function startForwarder(mirror: string, hostAddress: string): Promi
   server.unref();
   const machineUrl = machineMirror(mirror, hostAddress);
   if (!listening) return { mirror: machineUrl, close: async () => undefined };
-  return {
-    mirror: machineUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { mirror: machineUrl, close };
 }
