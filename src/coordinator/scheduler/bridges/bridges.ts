@@ -53,15 +53,9 @@ async function depthOf(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<n
 async function scopeOf(deps: SchedulerDeps, project: ProjectRecord, pipeline: PipelineRecord) {
   const fullPath = `${project.namespacePath}/${project.path}`;
   const refProtected = isRefProtected(project, pipeline.ref, pipeline.tag);
-  const { predefined, projectVars } = await pipelineScopeVariables(
-    deps,
-    project,
-    pipeline,
-    fullPath,
-    refProtected,
-  );
+  const vars = await pipelineScopeVariables(deps, project, pipeline, fullPath, refProtected);
   const scope: Record<string, string> = {};
-  for (const v of [...predefined, ...projectVars]) scope[v.key] = v.value;
+  for (const v of [...vars.predefined, ...vars.projectVars]) scope[v.key] = v.value;
   return scope;
 }
 
