@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { registeredOnce } from '../shared/registered-metrics.js';
 import { PartialUpdateError, splitKey } from './provider-group.js';
 import { providerErrorKind, type InstanceGroup, type InstanceState } from './providers/provider.js';
 
@@ -25,8 +26,7 @@ function metricsOf(registry: Registry): {
   deletion: Histogram<'runner' | 'provider'>;
   errors: Counter<'runner' | 'provider' | 'kind'>;
 } {
-  const get = <M>(name: string, make: () => M): M =>
-    (registry.getSingleMetric(name) as M | undefined) ?? make();
+  const get = <M>(name: string, make: () => M): M => registeredOnce(registry, name, make);
   const buckets = [1, 2, 5, 10, 30, 60, 120, 300, 600];
   return {
     machines: get(

@@ -3,7 +3,8 @@
  * series carries the runner name): machines by state, creation duration, jobs waiting for
  * capacity, scale operations, provider API errors, cleaner results.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import { registeredHistogram as histogram, registeredOnce } from '../shared/registered-metrics.js';
 
 export const MACHINE_STATES = ['idle', 'acquired', 'creating', 'used', 'removing'] as const;
 export type MachineState = (typeof MACHINE_STATES)[number];
@@ -23,16 +24,8 @@ export interface AutoscalerMetrics {
 
 type Labels<T> = T extends Gauge<infer L> | Counter<infer L> | Histogram<infer L> ? L : never;
 
-function once<M extends Gauge<string> | Counter<string> | Histogram<string>>(
-  registry: Registry,
-  name: string,
-  make: () => M,
-): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? make();
-}
-
 function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Gauge<L> {
-  return once(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
+  return registeredOnce(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
 }
 
 function counter<L extends string>(
@@ -41,21 +34,7 @@ function counter<L extends string>(
   help: string,
   labelNames: L[],
 ): Counter<L> {
-  return once(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
-}
-
-function histogram<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  buckets: number[],
-): Histogram<L> {
-  return once(
-    registry,
-    name,
-    () => new Histogram({ name, help, labelNames, buckets, registers: [registry] }),
-  );
+  return registeredOnce(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
 }
 
 const DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];

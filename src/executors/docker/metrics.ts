@@ -1,21 +1,10 @@
 /** Docker executor metrics, registered once per injected prom-client Registry. */
-import { Histogram, type Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
+import { registeredHistogram as histogram } from '../../shared/registered-metrics.js';
 
 export interface DockerMetrics {
   pullDuration: Histogram<'result'>;
   containerStartDuration: Histogram<'type'>;
-}
-
-function histogram<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  buckets: number[],
-): Histogram<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Histogram<L>;
-  return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
 }
 
 export function dockerMetrics(registry: Registry): DockerMetrics {

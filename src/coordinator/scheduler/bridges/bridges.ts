@@ -13,8 +13,8 @@ import { createPipeline } from '../pipelines/create-pipeline.js';
 import type { SchedulerDeps } from '../deps.js';
 import { downstreamVariables } from './downstream-variables.js';
 import { resetSkippedAfter } from '../jobs/job-actions.js';
-import { pipelineVariables } from '../variables/predefined-variables.js';
-import { isRefProtected, projectVariablesFor } from '../variables/variables.js';
+import { pipelineScopeVariables } from '../variables/pipeline-scope.js';
+import { isRefProtected } from '../variables/variables.js';
 
 /** Child statuses after a retry in the child (never `canceling`: a canceled parent cancels it). */
 const RUNNING_AGAIN = new Set<string>(ACTIVE_STATUSES);
@@ -53,23 +53,9 @@ async function depthOf(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<n
 async function scopeOf(deps: SchedulerDeps, project: ProjectRecord, pipeline: PipelineRecord) {
   const fullPath = `${project.namespacePath}/${project.path}`;
   const refProtected = isRefProtected(project, pipeline.ref, pipeline.tag);
-  const [commit, user, projectVars] = await Promise.all([
-    deps.repos.commitInfo(fullPath, pipeline.sha),
-    deps.store.getUser(pipeline.userId),
-    projectVariablesFor(deps.store, project.id, refProtected),
-  ]);
-  const predefined = pipelineVariables({
-    serverUrl: deps.config.externalUrl,
-    serverVersion: deps.config.version,
-    project,
-    pipeline,
-    refProtected,
-    commit,
-    user,
-    configPath: project.ciConfigPath ?? '.gitlab-ci.yml',
-  });
+  const vars = await pipelineScopeVariables(deps, project, pipeline, fullPath, refProtected);
   const scope: Record<string, string> = {};
-  for (const v of [...predefined, ...projectVars]) scope[v.key] = v.value;
+  for (const v of [...vars.predefined, ...vars.projectVars]) scope[v.key] = v.value;
   return scope;
 }
 

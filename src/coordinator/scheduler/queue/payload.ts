@@ -21,8 +21,9 @@ import type {
 } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
 import { payloadImage, payloadService } from './payload-images.js';
-import { jobVariables, pipelineVariables } from '../variables/predefined-variables.js';
-import { isRefProtected, projectVariablesFor } from '../variables/variables.js';
+import { jobVariables } from '../variables/predefined-variables.js';
+import { pipelineScopeVariables } from '../variables/pipeline-scope.js';
+import { isRefProtected } from '../variables/variables.js';
 
 export interface PayloadInput {
   job: JobRecord;
@@ -165,22 +166,14 @@ async function payloadVariables(
   refProtected: boolean,
 ): Promise<JobVariable[]> {
   const { job, pipeline, project, runner, jobToken } = input;
-  const [commit, user, projectVars] = await Promise.all([
-    deps.repos.commitInfo(fullPath, pipeline.sha),
-    deps.store.getUser(pipeline.userId),
-    projectVariablesFor(deps.store, project.id, refProtected),
-  ]);
-  const serverUrl = deps.config.externalUrl;
-  const predefined = pipelineVariables({
-    serverUrl,
-    serverVersion: deps.config.version,
+  const { predefined, projectVars } = await pipelineScopeVariables(
+    deps,
     project,
     pipeline,
+    fullPath,
     refProtected,
-    commit,
-    user,
-    configPath: project.ciConfigPath ?? '.gitlab-ci.yml',
-  });
+  );
+  const serverUrl = deps.config.externalUrl;
   const pipelineVars: JobVariable[] = pipeline.variables.map((v) => ({
     key: v.key,
     value: v.value,

@@ -17,7 +17,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { toDateOrNull } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
-import { pageBounds, totalOf } from '../paging.js';
+import { orderedPage } from '../paging.js';
 import { fromBool, fromDate, fromDateOrNull } from '../rows.js';
 import type { DeploymentsTable } from '../schema.js';
 
@@ -107,7 +107,6 @@ export async function listDeployments(
   filter: DeploymentFilter,
   page: Page,
 ): Promise<Paged<DeploymentRecord>> {
-  const { limit, offset } = pageBounds(page);
   const base = ctx.db
     .selectFrom('deployments')
     .where('project_id', '=', projectId)
@@ -117,15 +116,8 @@ export async function listDeployments(
     )
     .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
     .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''));
-  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
   const column = filter.orderBy ?? 'id';
   const direction = filter.sort ?? 'asc';
-  const rows = await base
-    .selectAll()
-    .orderBy(column, direction)
-    .$if(column !== 'id', (qb) => qb.orderBy('id', direction))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { items: rows.map(toDeployment), total: totalOf(count) };
+  const { rows, total } = await orderedPage(base, column, direction, page);
+  return { items: rows.map(toDeployment), total };
 }

@@ -16,7 +16,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
-import { pageBounds, totalOf } from '../paging.js';
+import { orderedPage } from '../paging.js';
 import { runTemplate } from '../query-template.js';
 import { toPipeline } from '../rows.js';
 import type { PipelinesTable } from '../schema.js';
@@ -56,7 +56,6 @@ export async function listPipelines(
   filter: PipelineFilter,
   page: Page,
 ): Promise<Paged<PipelineRecord>> {
-  const { limit, offset } = pageBounds(page);
   const base = ctx.db
     .selectFrom('pipelines')
     .where('project_id', '=', projectId)
@@ -68,17 +67,10 @@ export async function listPipelines(
       qb.where('parent_pipeline_id', '=', filter.parentPipelineId ?? 0),
     )
     .$if(filter.parentJobId !== undefined, (qb) => qb.where('parent_job_id', '=', filter.parentJobId ?? 0));
-  const count = await base.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
   const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
   const direction = filter.sort ?? 'desc';
-  const rows = await base
-    .selectAll()
-    .orderBy(column, direction)
-    .$if(column !== 'id', (qb) => qb.orderBy('id', direction))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { items: rows.map(toPipeline), total: totalOf(count) };
+  const { rows, total } = await orderedPage(base, column, direction, page);
+  return { items: rows.map(toPipeline), total };
 }
 
 export async function updatePipeline(
