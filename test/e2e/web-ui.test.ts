@@ -43,8 +43,9 @@ afterAll(async () => {
 
 async function signedInPage(token = fleet.api.token): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(fleet.coordinator.url);
-  await page.getByLabel('Personal access token').fill(token);
+  await page.goto(fleet.coordinator.url, WAIT);
+  // WAIT, not the 30 s default: the fleet test signs in while its manager boots local machines.
+  await page.getByLabel('Personal access token').fill(token, WAIT);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
   return page;
