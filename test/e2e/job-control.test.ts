@@ -75,7 +75,7 @@ doomed:
     expect(done.failure_reason, fleet.output()).toBe('runner_system_failure');
     const log = await fleet.trace(projectId, job.id);
     expect(log).toContain(
-      "the runner stopped contacting the coordinator about this job for 3 seconds (the runner's process or host died, or the network to it is down); failed by the coordinator's watchdog (--runner-stale-seconds 3)",
+      "the runner stopped contacting the coordinator about this job for 10 seconds (the runner's process or host died, or the network to it is down); failed by the coordinator's watchdog (--runner-stale-seconds 10)",
     );
   });
 });
