@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
 import { readCgiHead, type CgiHead } from './cgi-response.js';
 
@@ -8,6 +9,8 @@ export interface CgiRunOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   logger: Logger;
+  /** The request body when part of it was already read from `req`; default `req`. */
+  body?: Readable;
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -55,7 +58,7 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
       child.stdout?.destroy();
     };
     res.on('close', onClientGone);
-    pipeRequest(req, child, stopper.stop);
+    pipeRequest(req, options.body ?? req, child, stopper.stop);
     const relay = pipeResponse(child, res, log);
 
     const finish = (code: number | null, signal: NodeJS.Signals | null, err?: Error): void => {
@@ -78,13 +81,13 @@ export function runCgi(req: IncomingMessage, res: ServerResponse, options: CgiRu
   });
 }
 
-function pipeRequest(req: IncomingMessage, child: ChildProcess, stop: () => void): void {
+function pipeRequest(req: IncomingMessage, body: Readable, child: ChildProcess, stop: () => void): void {
   const stdin = child.stdin;
   if (stdin === null) return;
   // The program may exit before reading the whole body (e.g. an error answer): EPIPE is expected.
   stdin.on('error', () => undefined);
   req.on('error', stop);
-  req.pipe(stdin);
+  body.pipe(stdin);
 }
 
 interface ResponseRelay {

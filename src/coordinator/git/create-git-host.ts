@@ -9,6 +9,7 @@ import * as reads from './repo-reads.js';
 import * as repos from './repositories.js';
 import { createRepositoryApi } from './repository-api.js';
 import { createBackendLocator, serveHttp } from './serve-http.js';
+import { createUploadPackInfoCache } from './upload-pack-v2.js';
 
 export interface GitHostOptions {
   /** Directory holding `<namespace>/<project>.git`; created on demand. */
@@ -40,7 +41,12 @@ export function createGitHost(options: GitHostOptions): GitHost {
   };
   // One lock per repository for pushes and repository API writes alike.
   const pushLock = createKeyedLock();
-  const httpDeps = { ctx, pushLock, backendProgram: createBackendLocator(ctx) };
+  const httpDeps = {
+    ctx,
+    pushLock,
+    backendProgram: createBackendLocator(ctx),
+    uploadPack: createUploadPackInfoCache(),
+  };
   return {
     ...createRepositoryApi(ctx, pushLock),
     createRepository: (fullPath, defaultBranch) => repos.createRepository(ctx, fullPath, defaultBranch),

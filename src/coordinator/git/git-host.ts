@@ -1,6 +1,7 @@
 /**
  * The coordinator's git hosting port: bare repositories under one root directory, served over
- * git smart HTTP by git's own `http-backend`, and read by the pipeline engine.
+ * git smart HTTP by git's own `http-backend` (protocol v2's advertisement and `ls-refs` answered in
+ * process, byte for byte as upload-pack does), and read by the pipeline engine.
  *
  * Contract:
  * - `fullPath` is `namespace/project` (nested groups allowed), segments of `[A-Za-z0-9_.-]`, never

@@ -12,6 +12,8 @@ import { diffRefSnapshots } from './ref-updates.js';
 import { PIPELINE_REFS, snapshotRefs } from './repositories.js';
 import { repositoryDir, validatePathInfo } from './repo-paths.js';
 import { runGit } from './run-git.js';
+import { serveUploadPackV2 } from './upload-pack-http.js';
+import type { UploadPackInfoCache } from './upload-pack-v2.js';
 
 export interface HttpServeDeps {
   ctx: GitHostContext;
@@ -19,6 +21,8 @@ export interface HttpServeDeps {
   pushLock: KeyedLock;
   /** The `git-http-backend` program. */
   backendProgram: () => Promise<string>;
+  /** Protocol v2 advertisements, for answering `info/refs` and `ls-refs` without git. */
+  uploadPack: UploadPackInfoCache;
 }
 
 /** See `GitHost.serveHttp`. */
@@ -56,6 +60,8 @@ async function route(
     failResponse(res, 403, 'you are not allowed to push to this repository');
     return;
   }
+  const v2 = await serveUploadPackV2(deps, dir, req, res, opts.pathInfo);
+  if (v2.answered) return;
   const program = await deps.backendProgram();
   const run = (): Promise<void> =>
     runCgi(req, res, {
@@ -67,6 +73,7 @@ async function route(
       }),
       timeoutMs: deps.ctx.httpTimeoutMs,
       logger: log,
+      body: v2.body,
     });
   if (req.method === 'POST' && opts.pathInfo === '/git-receive-pack') {
     await servePush(deps, dir, run, opts, log);
