@@ -70,6 +70,8 @@ export class Table<K, V> {
   readonly #now: () => number;
   /** The last invalidations, oldest first: `epoch` is the table's epoch after each. */
   readonly #invalidations: { epoch: number; matches: Matches<K, V> | undefined }[] = [];
+  /** Loads in flight by key (see `read`). */
+  readonly #loading = new Map<K, Promise<V>>();
   epoch = 0;
 
   constructor(ttlMs: number, max: number, now: () => number) {
@@ -115,6 +117,7 @@ export class Table<K, V> {
   /** Drops the entries `matches` picks (all when omitted); reads in flight that it would pick are not cached. */
   invalidate(matches?: Matches<K, V>): void {
     this.epoch++;
+    this.#loading.clear();
     this.#invalidations.push({ epoch: this.epoch, matches });
     if (this.#invalidations.length > INVALIDATIONS_KEPT) this.#invalidations.shift();
     for (const [key, entry] of this.#entries) {
@@ -122,13 +125,29 @@ export class Table<K, V> {
     }
   }
 
-  async read(key: K, load: () => Promise<V>): Promise<V> {
+  /**
+   * The entry, or the row `load` reads. Concurrent misses of one key share one load (a runner's 20
+   * clients all missed when its entry expired); an invalidation makes later misses load again.
+   */
+  read(key: K, load: () => Promise<V>): Promise<V> {
     const hit = this.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return Promise.resolve(hit);
+    const pending = this.#loading.get(key);
+    if (pending !== undefined) return pending;
     const epoch = this.epoch;
-    const value = await load();
-    this.set(key, value, epoch);
-    return value;
+    const loading = load().then(
+      (value) => {
+        if (this.#loading.get(key) === loading) this.#loading.delete(key);
+        this.set(key, value, epoch);
+        return value;
+      },
+      (err: unknown) => {
+        if (this.#loading.get(key) === loading) this.#loading.delete(key);
+        throw err;
+      },
+    );
+    this.#loading.set(key, loading);
+    return loading;
   }
 }
 
