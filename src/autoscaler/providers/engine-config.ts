@@ -62,3 +62,11 @@ export function engineConfigKeys(n: EngineKeyNouns) {
       .describe(`The most ${n.members} of this group (0 = no limit).`),
   };
 }
+
+/** The keys of a cloud provider's API calls: each call's timeout and how often an answer is retried. */
+export function apiCallKeys(retried: string) {
+  return {
+    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
+    retries: z.number().int().min(0).default(4).describe(retried),
+  };
+}
