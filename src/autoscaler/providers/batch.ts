@@ -67,6 +67,41 @@ export async function removeEach(
   return done;
 }
 
+/** How a cloud provider deletes one machine: where it is, the call, and what it remembers of it. */
+export interface LocatedDeletion<W> {
+  /** Where the machine is (its id or zone); null when the provider no longer lists it. */
+  locate(name: string): Promise<W | null>;
+  remove(where: W, name: string): Promise<unknown>;
+  /** Names being deleted, which the listing reports as `deleting`. */
+  deleting: Set<string>;
+  /** Drops what the provider remembers of a deleted machine. */
+  forget(name: string): void;
+}
+
+/** Deletes machine `name` (already gone when it is not found); resolves its name once deleted. */
+async function deleteLocated<W>(name: string, d: LocatedDeletion<W>): Promise<string> {
+  const where = await d.locate(name);
+  if (where === null) return name;
+  d.deleting.add(name);
+  try {
+    await d.remove(where, name);
+  } finally {
+    d.deleting.delete(name);
+  }
+  d.forget(name);
+  return name;
+}
+
+/** `decrease` of a cloud group: deletes each machine where it is; resolves the names deleted. */
+export function removeLocated<W>(
+  names: readonly string[],
+  d: LocatedDeletion<W>,
+  logger: Logger,
+  message: string,
+): Promise<string[]> {
+  return removeEach(names, (name) => deleteLocated(name, d), logger, message);
+}
+
 /** Throws: provider `name` was used before its `init`. */
 export function usedBeforeInit(name: string): never {
   throw new Error(`${name} provider used before init`);

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import { tcpPort } from './tcp-port.js';
+
 export interface EngineKeyNouns {
   /** What the cloud calls its machines, plural ("instances", "droplets"). */
   machines: string;
@@ -16,11 +18,7 @@ export interface EngineKeyNouns {
 
 export function engineConfigKeys(n: EngineKeyNouns) {
   return {
-    docker_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    docker_port: tcpPort()
       .optional()
       .describe(`The ${n.machines}' engine port; default 2375, or 2376 with \`tls\`.`),
     docker_tls_cert_path: z
@@ -60,5 +58,13 @@ export function engineConfigKeys(n: EngineKeyNouns) {
       .min(0)
       .default(0)
       .describe(`The most ${n.members} of this group (0 = no limit).`),
+  };
+}
+
+/** The keys of a cloud provider's API calls: each call's timeout and how often an answer is retried. */
+export function apiCallKeys(retried: string) {
+  return {
+    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
+    retries: z.number().int().min(0).default(4).describe(retried),
   };
 }

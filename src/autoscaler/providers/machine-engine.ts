@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { pingEngine } from './local/engine-ping.js';
 import { tlsUserData, tlsUserDataProblem } from './machine-tls-script.js';
 import { ensureManagerTls, machineIssuer } from './machine-tls.js';
-import type { ConnectInfo } from './provider.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { ConnectInfo, ProviderDeps } from './provider.js';
 
 /** The engine keys every cloud provider's `plugin_config` shares. */
 export interface EngineSettings {
@@ -116,7 +118,7 @@ export function parseEngineProviderConfig<C extends EngineSettings>(
 }
 
 /** Makes the manager's CA and client certificate when `tls` is on (once; init calls it). */
-export async function prepareEngineTls(s: EngineSettings): Promise<void> {
+async function prepareEngineTls(s: EngineSettings): Promise<void> {
   if (s.tls) await ensureManagerTls(s.tls_dir);
 }
 
@@ -136,4 +138,22 @@ export async function machineUserData(
   const issuer = await machineIssuer(s.tls_dir, machine);
   const caPem = await readFile(join(s.tls_dir, 'ca.pem'), 'utf8');
   return tlsUserData({ caPem, issuer, machine, publicIpCommand }, user);
+}
+
+/** What a cloud provider's `init` sets up: its logger, its clock, its API client. */
+export interface CloudProviderRuntime<A> {
+  logger: Logger;
+  now: () => Date;
+  api: A;
+}
+
+/** A cloud provider's `init`: a logger for the group, the clock, the API client and the engine's TLS files. */
+export async function initCloudProvider<C extends EngineSettings, A>(
+  deps: ProviderDeps,
+  o: { provider: string; group: string; config: C; api: (config: C, clock: Clock) => A | Promise<A> },
+): Promise<CloudProviderRuntime<A>> {
+  const logger = deps.logger.child({ provider: o.provider, group: o.group });
+  const api = await o.api(o.config, deps.clock);
+  await prepareEngineTls(o.config);
+  return { logger, now: () => deps.clock.now(), api };
 }

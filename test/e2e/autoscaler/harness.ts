@@ -160,8 +160,12 @@ export async function eventually<T>(
     if (v) return v;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const tail = logTail.length > 0 ? `\nlast fleet log lines:\n${logTail.join('\n')}` : '';
-  throw new Error(`gave up waiting for ${what} after ${attempts} attempts${tail}`);
+  throw new Error(`gave up waiting for ${what} after ${attempts} attempts${fleetLogTail()}`);
+}
+
+/** The fleet's last log lines, for a failure message ('' when there are none). */
+export function fleetLogTail(): string {
+  return logTail.length > 0 ? `\nlast fleet log lines:\n${logTail.join('\n')}` : '';
 }
 
 export function namespaces(group: string): Promise<string[]> {

@@ -5,6 +5,7 @@ import { dockerPayload, runDockerJob } from '../docker/harness.js';
 import {
   destroyGroup,
   eventually,
+  fleetLogTail,
   namespaces,
   requireTools,
   startTestFleet,
@@ -85,7 +86,8 @@ describe('docker-autoscaler on local machines', () => {
       // One fresh machine per job (max_use_count = 1); a machine found lost or failing its ready
       // check under load is replaced, and only those replacements may add to the three.
       const replaced = after.lost - before.lost + (after.notReady - before.notReady);
-      expect(after.created - before.created, runs.map((r) => r.log).join('\n')).toBe(3 + replaced);
+      const why = `${runs.map((r) => r.log).join('\n')}${fleetLogTail()}`;
+      expect(after.created - before.created, why).toBe(3 + replaced);
       expect(most).toBeLessThanOrEqual(2);
       expect(most).toBe(2);
       console.log(

@@ -1,7 +1,7 @@
 /** The `plugin_config` table of the `aws` provider (`plugin = "aws"`): EC2 instances. */
 import { z } from 'zod';
 
-import { engineConfigKeys } from '../engine-config.js';
+import { apiCallKeys, engineConfigKeys } from '../engine-config.js';
 import { checkEngineSettings } from '../machine-engine.js';
 
 export const awsProviderConfigSchema = z
@@ -102,15 +102,9 @@ export const awsProviderConfigSchema = z
       .describe(
         'Seconds a running instance may take until its engine answers before it counts as `timeout`.',
       ),
-    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
-    retries: z
-      .number()
-      .int()
-      .min(0)
-      .default(4)
-      .describe(
-        'Retries of throttled answers (RequestLimitExceeded, Throttling) and of 5xx and timeouts (every call is safe to repeat: RunInstances carries a ClientToken), with backoff.',
-      ),
+    ...apiCallKeys(
+      'Retries of throttled answers (RequestLimitExceeded, Throttling) and of 5xx and timeouts (every call is safe to repeat: RunInstances carries a ClientToken), with backoff.',
+    ),
   })
   .strict();
 

@@ -20,7 +20,7 @@ import {
   throwIfNoneCreated,
   usedBeforeInit,
 } from '../batch.js';
-import { engineConnectInfo, machineUserData, prepareEngineTls, requireEngine } from '../machine-engine.js';
+import { engineConnectInfo, initCloudProvider, machineUserData, requireEngine } from '../machine-engine.js';
 import {
   providerErrorKind,
   type ConnectInfo,
@@ -65,6 +65,7 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
   let api: Ec2Api | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
+  const cloud = { provider: 'aws', group, config, api: createEc2Api };
   const client = (): Ec2Api => api ?? usedBeforeInit('aws');
   const inv = createAwsInventory({ config, group, api: client, now: () => now() });
 
@@ -104,10 +105,7 @@ export function createAwsProvider(options: AwsProviderOptions): InstanceGroup {
 
   return {
     async init(deps) {
-      logger = deps.logger.child({ provider: 'aws', group });
-      now = () => deps.clock.now();
-      api = createEc2Api(config, deps.clock);
-      await prepareEngineTls(config);
+      ({ logger, now, api } = await initCloudProvider(deps, cloud));
       return { id: `aws/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {

@@ -1,7 +1,7 @@
 /** The `plugin_config` table of the `digitalocean` provider (`plugin = "digitalocean"`): droplets. */
 import { z } from 'zod';
 
-import { engineConfigKeys } from '../engine-config.js';
+import { apiCallKeys, engineConfigKeys } from '../engine-config.js';
 
 export const digitaloceanProviderConfigSchema = z
   .object({
@@ -50,13 +50,9 @@ export const digitaloceanProviderConfigSchema = z
       .positive()
       .default(300)
       .describe('Seconds an active droplet may take until its engine answers before it counts as `timeout`.'),
-    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
-    retries: z
-      .number()
-      .int()
-      .min(0)
-      .default(4)
-      .describe('Retries of 429 answers (after `Retry-After` / `ratelimit-reset`) and of 5xx on safe calls.'),
+    ...apiCallKeys(
+      'Retries of 429 answers (after `Retry-After` / `ratelimit-reset`) and of 5xx on safe calls.',
+    ),
   })
   .strict();
 

@@ -6,13 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeLocated, usedBeforeInit } from '../batch.js';
+import { machineIndex } from '../machine-index.js';
 import {
   engineMachineCalls,
+  initCloudProvider,
   machineEngineAnswers,
   machineUserData,
   parseEngineProviderConfig,
-  prepareEngineTls,
 } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
@@ -57,45 +58,14 @@ async function dropletReport(
 
 /** The group's droplets by name: their ids and addresses, learnt from the listings by tag. */
 function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: () => DigitaloceanApi) {
-  const dropletIds = new Map<string, number>();
-  const addressOf = new Map<string, string>();
-
-  async function listAll(): Promise<Droplet[]> {
-    const droplets = (await client().listByTag(tag)).filter((d) => d.tags.includes(tag));
-    for (const d of droplets) {
-      dropletIds.set(d.name, d.id);
-      const a = dropletAddress(d, config.use_private_ip);
-      if (a) addressOf.set(d.name, a);
-    }
-    return droplets;
-  }
-
-  async function idOf(name: string): Promise<number | null> {
-    if (!dropletIds.has(name)) await listAll();
-    return dropletIds.get(name) ?? null;
-  }
-
-  async function address(name: string): Promise<string> {
-    const known = addressOf.get(name);
-    if (known) return known;
-    const id = await idOf(name);
-    const d = id === null ? null : await client().get(id);
-    const a = d ? dropletAddress(d, config.use_private_ip) : null;
-    if (!a) throw new Error(`droplet ${name} has no ${config.use_private_ip ? 'private' : 'public'} address`);
-    addressOf.set(name, a);
-    return a;
-  }
-
-  return {
-    listAll,
-    idOf,
-    address,
-    remember: (name: string, id: number): void => void dropletIds.set(name, id),
-    forget(name: string): void {
-      dropletIds.delete(name);
-      addressOf.delete(name);
-    },
-  };
+  return machineIndex<number, Droplet>({
+    list: async () => (await client().listByTag(tag)).filter((d) => d.tags.includes(tag)),
+    name: (d) => d.name,
+    where: (d) => d.id,
+    address: (d) => dropletAddress(d, config.use_private_ip),
+    get: (id) => client().get(id),
+    noAddress: (name) => `droplet ${name} has no ${config.use_private_ip ? 'private' : 'public'} address`,
+  });
 }
 
 export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
@@ -105,10 +75,12 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
   let api: DigitaloceanApi | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
+  const cloud = { provider: 'digitalocean', group, config, api: createDigitaloceanApi };
   const deleting = new Set<string>();
 
   const client = (): DigitaloceanApi => api ?? usedBeforeInit('digitalocean');
-  const { listAll, idOf, address, remember, forget } = dropletIndex(config, tag, client);
+  const index = dropletIndex(config, tag, client);
+  const { listAll, address, forget } = index;
 
   /** Creates one droplet; resolves its name, also when the answer was lost (the listing will tell). */
   async function createOne(): Promise<string> {
@@ -117,7 +89,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
     const userData = await machineUserData(config, name, config.user_data);
     try {
       const d = await client().create(dropletBody(config, name, group, userData));
-      remember(name, d.id);
+      index.where.set(name, d.id);
       return name;
     } catch (err) {
       // A lost answer or a server error after the request was read: the droplet may exist.
@@ -130,25 +102,11 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
     }
   }
 
-  async function removeOne(name: string): Promise<string> {
-    const id = await idOf(name);
-    if (id === null) return name;
-    deleting.add(name);
-    try {
-      await client().remove(id);
-    } finally {
-      deleting.delete(name);
-    }
-    forget(name);
-    return name;
-  }
+  const deletion = { locate: index.locate, remove: (id: number) => client().remove(id), deleting, forget };
 
   return {
     async init(deps) {
-      logger = deps.logger.child({ provider: 'digitalocean', group });
-      now = () => deps.clock.now();
-      api = await createDigitaloceanApi(config, deps.clock);
-      await prepareEngineTls(config);
+      ({ logger, now, api } = await initCloudProvider(deps, cloud));
       return { id: `digitalocean/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -166,7 +124,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
         createOne,
         (err) => logger.warn({ err }, 'droplet creation failed'),
       ),
-    decrease: (ids) => removeEach(ids, removeOne, logger, 'droplet deletion failed'),
+    decrease: (ids) => removeLocated(ids, deletion, logger, 'droplet deletion failed'),
     ...engineMachineCalls(config, address, 'droplet', () => config.region),
     async shutdown() {},
   };

@@ -1,7 +1,7 @@
 /** The `plugin_config` table of the `gce` provider (`plugin = "gce"`): Compute Engine instances. */
 import { z } from 'zod';
 
-import { engineConfigKeys } from '../engine-config.js';
+import { apiCallKeys, engineConfigKeys } from '../engine-config.js';
 
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
@@ -79,13 +79,7 @@ export const gceProviderConfigSchema = z
       .positive()
       .default(120)
       .describe('Seconds to wait for an insert or delete zone operation.'),
-    request_timeout: z.number().positive().default(30).describe('Seconds per API request.'),
-    retries: z
-      .number()
-      .int()
-      .min(0)
-      .default(4)
-      .describe('Retries of rate-limited (429, rateLimitExceeded) and 5xx answers, with backoff.'),
+    ...apiCallKeys('Retries of rate-limited (429, rateLimitExceeded) and 5xx answers, with backoff.'),
     zone_cooldown: z
       .number()
       .min(0)

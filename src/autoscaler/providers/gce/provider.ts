@@ -7,13 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { cloudGroupName, createUpTo, removeEach, usedBeforeInit } from '../batch.js';
+import { cloudGroupName, createUpTo, removeLocated, usedBeforeInit } from '../batch.js';
+import { machineIndex } from '../machine-index.js';
 import {
   engineMachineCalls,
+  initCloudProvider,
   machineEngineAnswers,
   machineUserData,
   parseEngineProviderConfig,
-  prepareEngineTls,
 } from '../machine-engine.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
@@ -101,8 +102,14 @@ function zoneRotation(config: GceProviderConfig, now: () => Date) {
 /** The group's instances by name: their zones and addresses, learnt from the listings by label. */
 function instanceIndex(config: GceProviderConfig, group: string, client: () => GceApi) {
   const filter = `labels.${GROUP_LABEL}=${group}`;
-  const zoneOf = new Map<string, string>();
-  const addressOf = new Map<string, string>();
+  const index = machineIndex<string, GceInstance>({
+    list: async () => (await listZones()).instances,
+    name: (i) => i.name,
+    where: (i) => zoneName(i.zone),
+    address: (i) => instanceAddress(i, config.use_internal_ip),
+    get: (zone, name) => client().get(zone, name),
+    noAddress: (name) => `instance ${name} has no ${config.use_internal_ip ? 'internal' : 'external'} IP`,
+  });
 
   /** Lists every zone; a zone that fails is named (its instances keep their last report). */
   async function listZones(): Promise<{ instances: GceInstance[]; failed: Map<string, unknown> }> {
@@ -118,46 +125,12 @@ function instanceIndex(config: GceProviderConfig, group: string, client: () => G
       ),
     );
     const instances = lists.flat().filter((i) => i.labels?.[GROUP_LABEL] === group);
-    for (const i of instances) {
-      zoneOf.set(i.name, zoneName(i.zone));
-      const address = instanceAddress(i, config.use_internal_ip);
-      if (address) addressOf.set(i.name, address);
-    }
+    index.learn(instances);
     if (failed.size === config.zones.length) throw [...failed.values()][0];
     return { instances, failed };
   }
 
-  async function listAll(): Promise<GceInstance[]> {
-    return (await listZones()).instances;
-  }
-
-  async function zoneFor(name: string): Promise<string | null> {
-    if (!zoneOf.has(name)) await listAll();
-    return zoneOf.get(name) ?? null;
-  }
-
-  async function address(name: string): Promise<string> {
-    const known = addressOf.get(name);
-    if (known) return known;
-    const zone = await zoneFor(name);
-    const i = zone ? await client().get(zone, name) : null;
-    const a = i ? instanceAddress(i, config.use_internal_ip) : null;
-    if (!a) throw new Error(`instance ${name} has no ${config.use_internal_ip ? 'internal' : 'external'} IP`);
-    addressOf.set(name, a);
-    return a;
-  }
-
-  return {
-    zoneOf,
-    listZones,
-    listAll,
-    zoneFor,
-    address,
-    forget(name: string): void {
-      zoneOf.delete(name);
-      addressOf.delete(name);
-    },
-  };
+  return { ...index, zoneOf: index.where, listZones };
 }
 
 /** Inserts an instance in one zone and waits for the operation; throws the operation's error. */
@@ -204,11 +177,12 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   let api: GceApi | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
+  const cloud = { provider: 'gce', group, config, api: createGceApi };
   const deleting = new Set<string>();
   const zones = zoneRotation(config, () => now());
 
   const client = (): GceApi => api ?? usedBeforeInit('gce');
-  const { zoneOf, listZones, listAll, zoneFor, address, forget } = instanceIndex(config, group, client);
+  const { zoneOf, listZones, listAll, locate, address, forget } = instanceIndex(config, group, client);
   const lastReports = lastReportsByZone(zoneOf);
 
   /** Creates one instance, trying the zones in order; resolves its name (also when the answer was lost). */
@@ -237,22 +211,12 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
     throw last instanceof Error ? last : new ProviderError('api', `insert ${name} failed`);
   }
 
-  async function removeOne(name: string): Promise<string> {
-    const zone = await zoneFor(name);
-    if (!zone) return name;
-    deleting.add(name);
-    await deleteIn(client(), config, zone, name);
-    deleting.delete(name);
-    forget(name);
-    return name;
-  }
+  const remove = (zone: string, name: string): Promise<void> => deleteIn(client(), config, zone, name);
+  const deletion = { locate, remove, deleting, forget };
 
   return {
     async init(deps) {
-      logger = deps.logger.child({ provider: 'gce', group });
-      now = () => deps.clock.now();
-      api = await createGceApi(config, deps.clock);
-      await prepareEngineTls(config);
+      ({ logger, now, api } = await initCloudProvider(deps, cloud));
       return { id: `gce/${config.project}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -269,7 +233,7 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
     },
     increase: (count) =>
       createUpTo(count, config.max_size, group, async () => (await listAll()).length, createOne),
-    decrease: (ids) => removeEach(ids, removeOne, logger, 'instance deletion failed'),
+    decrease: (ids) => removeLocated(ids, deletion, logger, 'instance deletion failed'),
     ...engineMachineCalls(config, address, 'instance', (id) => zoneOf.get(id)),
     async shutdown() {},
   };

@@ -108,6 +108,23 @@ async function destroyMachine(config: LocalProviderConfig, layout: LocalLayout, 
   await removeMachineFiles(p.dir);
 }
 
+/** Removes machine `id`, holding its number in `removing` until every part of it is gone. */
+async function destroyHeld(
+  config: LocalProviderConfig,
+  layout: LocalLayout,
+  removing: Set<number>,
+  id: string,
+): Promise<string> {
+  const n = machineNumber(layout, id);
+  if (n !== null) removing.add(n);
+  try {
+    await destroyMachine(config, layout, id);
+    return id;
+  } finally {
+    if (n !== null) removing.delete(n);
+  }
+}
+
 async function machineCreatedAt(config: LocalProviderConfig, id: string): Promise<Date | null> {
   try {
     const meta = JSON.parse(await readFile(join(paths(config, id).dir, 'machine.json'), 'utf8')) as {
@@ -133,17 +150,20 @@ async function startMirrors(
 }
 
 /**
- * Up to `count` machine numbers (2 to 254) that neither a machine being created nor an existing
- * namespace holds, keeping the group within `maxSize`.
+ * Up to `count` machine numbers (2 to 254) that no machine being created or removed and no existing
+ * namespace holds, keeping the group within `maxSize`. A number is free again only once its removal
+ * has finished: its namespace goes before its files, and a new machine must not get the old one's
+ * key (the taskscaler still tracks it) or directory (the removal would delete the new files).
  */
 async function freeNumbers(
   layout: LocalLayout,
-  creating: ReadonlySet<number>,
+  busy: { creating: ReadonlySet<number>; removing: ReadonlySet<number> },
   count: number,
   maxSize: number,
 ): Promise<number[]> {
   const used = new Set([
-    ...creating,
+    ...busy.creating,
+    ...busy.removing,
     ...(await listNamespaces(layout.prefix)).map((id) => machineNumber(layout, id)),
   ]);
   const free: number[] = [];
@@ -200,6 +220,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
   let mirrors: string[] = [];
   let certDir: string | null = null;
   const creating = new Set<number>();
+  const removing = new Set<number>();
 
   async function state(id: string): Promise<InstanceReport> {
     const createdAt = (await machineCreatedAt(config, id)) ?? undefined;
@@ -235,7 +256,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       for (const s of states) report(s);
     },
     async increase(count) {
-      const free = await freeNumbers(layout, creating, count, config.max_size);
+      const free = await freeNumbers(layout, { creating, removing }, count, config.max_size);
       if (free.length === 0)
         throw new ProviderError('capacity', `group ${layout.group} is full (max_size ${config.max_size})`);
       for (const n of free) creating.add(n);
@@ -248,12 +269,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceGrou
       return created;
     },
     decrease: (ids) =>
-      removeEach(
-        ids,
-        (id) => destroyMachine(config, layout, id).then(() => id),
-        logger,
-        'machine removal failed',
-      ),
+      removeEach(ids, (id) => destroyHeld(config, layout, removing, id), logger, 'machine removal failed'),
     async connectInfo(id): Promise<ConnectInfo> {
       return machineConnectInfo(config, layout, id, certDir);
     },
