@@ -11,6 +11,7 @@ import {
   answerLsRefs,
   createUploadPackInfoCache,
   parseLsRefsRequest,
+  refPatterns,
   type UploadPackInfo,
 } from './upload-pack-v2.js';
 import { git, makeTempDir, removeDir } from '../../../test/kits/coordinator/git/git-test-kit.js';
@@ -65,7 +66,14 @@ beforeAll(async () => {
   await git(tmp, work, ['checkout', '-q', 'main']);
   bare = await makeBare('repo');
   await git(tmp, work, ['push', '-q', bare, 'main', 'main-old', 'v1', 'light', 'main-old:refs/pipelines/5']);
-  await git(tmp, work, ['push', '-q', bare, 'main:refs/pipelines/50', 'main:refs/merge-requests/1/head']);
+  await git(tmp, work, [
+    'push',
+    '-q',
+    bare,
+    'main:refs/pipelines/50',
+    'main:refs/merge-requests/1/head',
+    'main:refs/heads/mam/deep/er',
+  ]);
   await git(tmp, bare, ['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/heads/main-old']);
   // Half of the refs packed, as after a gc.
   await git(tmp, bare, ['pack-refs', '--all']);
@@ -122,6 +130,14 @@ describe('ls-refs', () => {
     ],
     ['overlapping prefixes', ['peel', 'ref-prefix refs/', 'ref-prefix refs/tags/v', 'ref-prefix refs/tags/']],
     ['a prefix that matches nothing', ['ref-prefix refs/nothing/']],
+    [
+      'deeper names under a partial prefix',
+      ['peel', 'ref-prefix refs/heads/ma', 'ref-prefix refs/pipelines/5'],
+    ],
+    [
+      'a symbolic ref with its target',
+      ['symrefs', 'ref-prefix refs/remotes/', 'ref-prefix refs/heads/main-old'],
+    ],
   ];
 
   it.each(cases)('answers %s byte for byte as upload-pack does', async (_name, args) => {
@@ -141,6 +157,24 @@ describe('ls-refs', () => {
     refuse(Buffer.concat([pktLine('command=ls-refs\n'), FLUSH_PKT]));
     refuse(lsRefsBody(['peel']).subarray(0, -2));
     refuse(Buffer.from('garbage'));
+  });
+
+  it('leaves a symbolic ref whose target it did not list to git', async () => {
+    const request = { peel: false, symrefs: true, unborn: false, prefixes: ['refs/remotes/'] };
+    expect(await answerLsRefs(ctx, bare, request)).toBeNull();
+  });
+
+  it("lists only the refs under the prefixes (and HEAD's target) with for-each-ref patterns", () => {
+    expect(refPatterns(['refs/pipelines/5', 'refs/tags/'], 'refs/heads/main')).toEqual([
+      'refs/pipelines/5*',
+      'refs/pipelines/5*/**',
+      'refs/tags/*',
+      'refs/tags/*/**',
+      'refs/heads/main',
+    ]);
+    expect(refPatterns([], 'refs/heads/main')).toEqual([]);
+    expect(refPatterns(['refs/heads/', 'HEAD'], 'refs/heads/main')).toEqual([]);
+    expect(refPatterns(['refs/heads/[a]'], 'refs/heads/main')).toEqual([]);
   });
 
   it('leaves an unborn HEAD and a tag of a tag to git', async () => {

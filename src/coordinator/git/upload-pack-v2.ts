@@ -155,12 +155,13 @@ export async function answerLsRefs(
   dir: string,
   request: LsRefsRequest,
 ): Promise<Buffer | null> {
-  const [listed, headFile] = await Promise.all([
-    runGit(ctx.git, dir, ['for-each-ref', `--format=${REF_FORMAT}`]),
-    readFile(join(dir, 'HEAD'), 'utf8'),
-  ]);
+  const headFile = await readFile(join(dir, 'HEAD'), 'utf8');
+  const headTarget = /^ref: (refs\/\S+)\n?$/.exec(headFile)?.[1];
+  if (headTarget === undefined) return null;
+  const patterns = refPatterns(request.prefixes, headTarget);
+  const listed = await runGit(ctx.git, dir, ['for-each-ref', `--format=${REF_FORMAT}`, ...patterns]);
   const refs = parseRefs(listed.stdout.toString('utf8'));
-  const head = headEntry(headFile, refs);
+  const head = headEntry(headTarget, refs);
   if (refs === null || head === null) return null;
   const lines: string[] = [];
   // upload-pack sends HEAD first, then every ref in name order.
@@ -183,15 +184,30 @@ function parseRefs(text: string): RefEntry[] | null {
     if (name === undefined || rest.length > 0 || peeledType === 'tag') return null;
     refs.push({ name, oid: oid ?? '', peeled: peeled ?? '', symref: symref ?? '' });
   }
-  // upload-pack names a symbolic ref's final target; for-each-ref names the next one.
-  const symrefs = new Set(refs.filter((ref) => ref.symref !== '').map((ref) => ref.name));
-  return refs.some((ref) => symrefs.has(ref.symref)) ? null : refs;
+  // upload-pack names a symbolic ref's final target, for-each-ref the next one: answered here only
+  // when that target is listed and is not itself symbolic.
+  const plain = new Set(refs.filter((ref) => ref.symref === '').map((ref) => ref.name));
+  return refs.every((ref) => ref.symref === '' || plain.has(ref.symref)) ? refs : null;
+}
+
+/** Characters a ref name cannot hold and for-each-ref patterns treat as wildcards. */
+const GLOB_CHARS = /[*?[\\]/;
+
+/**
+ * for-each-ref patterns listing at least every ref that starts with one of `prefixes`, and the
+ * ref HEAD points at (the answer filters to the exact prefixes). for-each-ref matches a pattern as
+ * a path: `P*` covers names that continue P within its last component, `P*` + `/**` deeper names.
+ * No patterns (every ref) when there are no prefixes or a prefix holds no `/` (it may match all).
+ */
+export function refPatterns(prefixes: readonly string[], headTarget: string): string[] {
+  const usable = prefixes.length > 0 && prefixes.every((p) => p.includes('/') && !GLOB_CHARS.test(p));
+  if (!usable) return [];
+  return [...prefixes.flatMap((p) => [`${p}*`, `${p}*/**`]), headTarget];
 }
 
 /** HEAD when it is a symbolic ref to a plain ref that exists; null otherwise (left to git). */
-function headEntry(headFile: string, refs: RefEntry[] | null): RefEntry | null {
-  const match = /^ref: (refs\/\S+)\n?$/.exec(headFile);
-  const target = refs?.find((ref) => ref.name === match?.[1]);
+function headEntry(headTarget: string, refs: RefEntry[] | null): RefEntry | null {
+  const target = refs?.find((ref) => ref.name === headTarget);
   if (!target || target.symref !== '') return null;
   return { name: 'HEAD', oid: target.oid, peeled: target.peeled, symref: target.name };
 }
