@@ -22,7 +22,7 @@ const SETTINGS = [10, 100, 1000];
 const JOBS_PER_PIPELINE = 20;
 const MAX_TOKENS = 50;
 
-interface Half {
+export interface Half {
   jobs: number;
   seconds: number;
   errors: number;
@@ -76,17 +76,19 @@ async function untilDrained(
   await proc.stop('SIGTERM');
 }
 
-async function half(
+export async function half(
   coordinator: BenchCoordinator,
   projectId: number,
   clients: number,
   backlog: number,
   tag: string,
+  afterCreation?: () => Promise<void>,
 ): Promise<Half> {
   const cpu = (): number => readCpuSeconds(coordinator.proc.pid) ?? 0;
   const pipelines = backlog / JOBS_PER_PIPELINE;
   const cpuAtStart = cpu();
   for (let i = 0; i < pipelines; i++) await createPipeline(coordinator.api, projectId);
+  await afterCreation?.();
   const cpuAfterCreation = cpu();
   const tokens = await createRunners(coordinator.api, Math.min(clients, MAX_TOKENS));
   const sampler = new RssSampler([coordinator.proc.pid]);
