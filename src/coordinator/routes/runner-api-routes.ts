@@ -15,6 +15,7 @@ import { findActiveJob, findRunner } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, RunnerRecord } from '../store/store.js';
 import { registerArtifactRoutes } from './runner-artifact-routes.js';
+import { quickJobRequest, quickUpdateJobRequest } from './runner-request-bodies.js';
 import { registerTraceRoute } from './runner-trace-routes.js';
 import { bodyOf, headerString, parseId } from './http-helpers.js';
 
@@ -96,7 +97,8 @@ async function requestJob(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
-  const body = parse(jobRequestSchema, bodyOf(request));
+  const raw = bodyOf(request);
+  const body = quickJobRequest(raw) ?? parse(jobRequestSchema, raw);
   const runner = await findRunner(ctx.store, body.token);
   if (!runner) throw forbidden();
   await recordContact(ctx, runner, request, body.info);
@@ -157,7 +159,8 @@ async function updateJob(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
-  const body = parse(updateJobRequestSchema, bodyOf(request));
+  const raw = bodyOf(request);
+  const body = quickUpdateJobRequest(raw) ?? parse(updateJobRequestSchema, raw);
   const job = await authenticateJob(
     ctx,
     request,
