@@ -14,6 +14,7 @@ import { FlotillaError } from '../../shared/errors.js';
 import { findActiveJob, findRunner } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, RunnerRecord } from '../store/store.js';
+import { answerWith } from './answer.js';
 import { registerArtifactRoutes } from './runner-artifact-routes.js';
 import { quickJobRequest, quickUpdateJobRequest } from './runner-request-bodies.js';
 import { registerTraceRoute } from './runner-trace-routes.js';
@@ -208,8 +209,10 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   };
   app.delete('/api/v4/runners', unregister);
   app.delete('/api/v4/runners/managers', unregister);
-  app.post('/api/v4/jobs/request', (request, reply) => requestJob(ctx, request, reply));
-  app.put('/api/v4/jobs/:id', (request, reply) => updateJob(ctx, request, reply));
+  app.post('/api/v4/jobs/request', (request, reply) =>
+    answerWith(reply, () => requestJob(ctx, request, reply)),
+  );
+  app.put('/api/v4/jobs/:id', (request, reply) => answerWith(reply, () => updateJob(ctx, request, reply)));
   registerTraceRoute(app, ctx);
   registerArtifactRoutes(app, ctx);
 }

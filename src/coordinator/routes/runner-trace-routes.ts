@@ -21,6 +21,7 @@ import {
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import { traceDataLength } from '../store/port/traces.js';
+import { answerWith } from './answer.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
 
@@ -116,7 +117,7 @@ export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', collectBody);
     scope.patch('/api/v4/jobs/:id/trace', { bodyLimit: TRACE_BODY_LIMIT }, (request, reply) =>
-      appendTrace(ctx, request, reply),
+      answerWith(reply, () => appendTrace(ctx, request, reply)),
     );
   });
 }

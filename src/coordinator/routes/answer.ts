@@ -1,0 +1,20 @@
+/**
+ * Runs a route whose async code answers with `reply.send` itself, without handing fastify a promise
+ * that resolves to the reply. When an async handler returns the reply, the reply's `then` is called
+ * before the response is written (the durability hook is still waiting), and fastify then listens
+ * for the end of the response stream on every request (`eos`, three listeners): about 2 % of the
+ * coordinator's CPU on the runner API's hot routes. A rejection goes to the error handler exactly as
+ * a rejected async handler's does.
+ */
+import type { FastifyReply } from 'fastify';
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function answerWith(reply: FastifyReply, run: () => Promise<unknown>): void {
+  run().catch((err: unknown) => {
+    if (reply.sent) return;
+    reply.send(asError(err));
+  });
+}
