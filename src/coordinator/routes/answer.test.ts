@@ -2,7 +2,7 @@ import { fastify } from 'fastify';
 import { describe, expect, it } from 'vitest';
 
 import { FlotillaError } from '../../shared/errors.js';
-import { answerWith } from './answer.js';
+import { answered, answerWith } from './answer.js';
 
 const app = fastify({ logger: false });
 app.setErrorHandler((err: Error, _request, reply) =>
@@ -13,8 +13,19 @@ app.addHook('onSend', async (_request, reply, payload) => {
   await new Promise((resolve) => setImmediate(resolve));
   return payload;
 });
-app.post('/ok', (_request, reply) => answerWith(reply, async () => reply.code(202).send('202')));
-app.post('/empty', (_request, reply) => answerWith(reply, async () => reply.code(204).send()));
+let thenCalls = 0;
+app.post('/ok', (_request, reply) => {
+  const then = reply.then.bind(reply);
+  reply.then = (...args: Parameters<typeof then>) => {
+    thenCalls++;
+    return then(...args);
+  };
+  answerWith(reply, async () => {
+    await Promise.resolve();
+    return answered(reply.code(202).send('202'));
+  });
+});
+app.post('/empty', (_request, reply) => answerWith(reply, async () => answered(reply.code(204).send())));
 app.post('/refused', (_request, reply) =>
   answerWith(reply, async () => {
     await Promise.resolve();
@@ -28,6 +39,7 @@ describe('answerWith', () => {
     expect(res.statusCode).toBe(202);
     expect(res.body).toBe('202');
     expect(res.headers['x-on-send']).toBe('ran');
+    expect(thenCalls).toBe(0);
   });
 
   it('sends an empty 204', async () => {
