@@ -12,11 +12,11 @@ import { silentLogger } from '../shared/logger.js';
 import { policySchema } from './autoscaler-config.js';
 import { cleanFleet } from './cleaner.js';
 import { autoscalerMetrics } from './metrics.js';
-import { createProviderGroup } from './provider-group.js';
 import { createFakeProvider } from '../../test/kits/autoscaler/fake-provider.js';
 import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provider-config.js';
 import { ProviderError, type InstanceGroup } from './providers/provider.js';
-import { createTaskscaler, type Lease } from './taskscaler.js';
+import { testProviderGroup, testTaskscaler, tickFleet } from '../../test/kits/autoscaler/test-fleet.js';
+import type { Lease } from './taskscaler.js';
 
 describe('provider faults', () => {
   it('gives every job a machine through timeouts, 5xx, 429 and a vanished machine, and leaks none', async () => {
@@ -37,30 +37,13 @@ describe('provider faults', () => {
         throw new ProviderError('timeout', 'timeout waiting for the create answer');
       },
     };
-    const provider = createProviderGroup({
-      members: [{ name: 'p', group: flaky, backup: false }],
-      failoverAfterMs: 30_000,
-      throttle: { limit: -1, burst: 10 },
-      clock,
-      logger: silentLogger(),
-    });
-    await provider.init({ clock, logger: silentLogger() });
+    const provider = await testProviderGroup([{ name: 'p', group: flaky, backup: false }], clock);
     const metrics = autoscalerMetrics(new Registry());
-    const scaler = createTaskscaler({
-      runner: 'r1',
+    const scaler = testTaskscaler({
       provider,
       limits: { capacityPerInstance: 1, maxUseCount: 1, maxInstances: 0 },
       policies: () => [policySchema.parse({ idle_count: 0, idle_time: '0s' })],
-      timing: {
-        readyTimeoutMs: 60_000,
-        acquireTimeoutMs: 900_000,
-        updateIntervalMs: 60_000,
-        updateExpectingMs: 2_000,
-        deletionRetryMs: 60_000,
-      },
-      readyCheck: async () => undefined,
       clock,
-      logger: silentLogger(),
       metrics,
       persist: async () => undefined,
     });
@@ -69,22 +52,16 @@ describe('provider faults', () => {
     fake.failNext('increase', 'rate_limit', 2);
     const leases: Lease[] = [];
     for (const job of ['a', 'b', 'c']) void scaler.acquire(job).then((l) => leases.push(l));
-    for (let i = 0; i < 300 && leases.length < 3; i++) {
-      if (i === 20) {
-        const victim = scaler.machines().find((m) => m.state === 'creating' || m.state === 'ready');
-        if (victim) fake.kill(victim.key.split('/')[1] ?? '');
-      }
-      await scaler.tick();
-      await new Promise((r) => setImmediate(r));
-      clock.advance(1000);
+    const allLeased = (): boolean => leases.length >= 3;
+    await tickFleet(scaler, clock, 20, allLeased);
+    if (!allLeased()) {
+      const victim = scaler.machines().find((m) => m.state === 'creating' || m.state === 'ready');
+      if (victim) fake.kill(victim.key.split('/')[1] ?? '');
     }
+    await tickFleet(scaler, clock, 280, allLeased);
     expect(leases.map((l) => l.key).length).toBe(3);
     for (const lease of leases) lease.release();
-    for (let i = 0; i < 120; i++) {
-      await scaler.tick();
-      await new Promise((r) => setImmediate(r));
-      clock.advance(1000);
-    }
+    await tickFleet(scaler, clock, 120);
     const known = new Set(scaler.machines().map((m) => m.key));
     const report = await cleanFleet({
       runner: 'r1',

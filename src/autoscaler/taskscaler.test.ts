@@ -2,13 +2,12 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 import { createFakeClock, type FakeClock } from '../../test/kits/fake-clock.js';
-import { silentLogger } from '../shared/logger.js';
 import { policySchema, predictiveSchema } from './autoscaler-config.js';
 import { autoscalerMetrics } from './metrics.js';
-import { createProviderGroup } from './provider-group.js';
 import { createFakeProvider, type FakeProvider } from '../../test/kits/autoscaler/fake-provider.js';
 import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provider-config.js';
-import { createTaskscaler, type Lease, type Taskscaler } from './taskscaler.js';
+import { testProviderGroup, testTaskscaler, tickFleet } from '../../test/kits/autoscaler/test-fleet.js';
+import type { Lease, Taskscaler } from './taskscaler.js';
 import type { FleetState } from './state-store.js';
 
 interface Setup {
@@ -40,34 +39,17 @@ async function setup(
   const backup = createFakeProvider(cfg, { clock, random: () => 0.5 });
   const members = [{ name: 'p', group: fake, backup: false }];
   if (opts.withBackup) members.push({ name: 'b', group: backup, backup: true });
-  const provider = createProviderGroup({
-    members,
-    failoverAfterMs: 30_000,
-    throttle: { limit: -1, burst: 10 },
-    clock,
-    logger: silentLogger(),
-  });
-  await provider.init({ clock, logger: silentLogger() });
+  const provider = await testProviderGroup(members, clock);
   const registry = new Registry();
   const saved: FleetState[] = [];
-  const scaler = createTaskscaler({
-    runner: 'r1',
+  const scaler = testTaskscaler({
     provider,
     limits: { capacityPerInstance: 1, maxUseCount: opts.maxUse ?? 0, maxInstances: opts.maxInstances ?? 0 },
     policies: () => [
       policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' }),
     ],
     ...(opts.predictive ? { predictive: predictiveSchema.parse(opts.predictive) } : {}),
-    timing: {
-      readyTimeoutMs: 60_000,
-      acquireTimeoutMs: 900_000,
-      updateIntervalMs: 60_000,
-      updateExpectingMs: 2_000,
-      deletionRetryMs: 60_000,
-    },
-    readyCheck: async () => undefined,
     clock,
-    logger: silentLogger(),
     metrics: autoscalerMetrics(registry),
     persist: async (s) => void saved.push(s),
   });
@@ -75,12 +57,8 @@ async function setup(
 }
 
 /** Advances the clock in 1 s ticks until `done` or `limit` ticks. */
-async function ticks(s: Setup, limit: number, done: () => boolean = () => false): Promise<void> {
-  for (let i = 0; i < limit && !done(); i++) {
-    await s.scaler.tick();
-    await new Promise((r) => setImmediate(r));
-    s.clock.advance(1000);
-  }
+function ticks(s: Setup, limit: number, done?: () => boolean): Promise<void> {
+  return tickFleet(s.scaler, s.clock, limit, done);
 }
 
 function collect(p: Promise<Lease>, into: Lease[]): void {

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import { tcpPort } from './tcp-port.js';
+
 export interface EngineKeyNouns {
   /** What the cloud calls its machines, plural ("instances", "droplets"). */
   machines: string;
@@ -16,11 +18,7 @@ export interface EngineKeyNouns {
 
 export function engineConfigKeys(n: EngineKeyNouns) {
   return {
-    docker_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    docker_port: tcpPort()
       .optional()
       .describe(`The ${n.machines}' engine port; default 2375, or 2376 with \`tls\`.`),
     docker_tls_cert_path: z

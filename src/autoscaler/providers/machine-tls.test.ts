@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkEngineSettings, enginePort, engineConnectInfo, machineUserData } from './machine-engine.js';
 import { ENGINE_TLS_DIR, tlsUserDataProblem } from './machine-tls-script.js';
 import { ensureManagerTls } from './machine-tls.js';
+import { certificateText, opensslVerify } from '../../../test/kits/autoscaler/openssl.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-machine-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,22 +49,10 @@ describe('per-machine engine TLS', () => {
     const tls = join(root, ENGINE_TLS_DIR);
     const leafChain = readFileSync(join(tls, 'server-cert.pem'), 'utf8');
     writeFileSync(join(dir, 'issuer.pem'), leafChain.slice(leafChain.indexOf('-----BEGIN', 1)));
-    const verified = execFileSync('openssl', [
-      'verify',
-      '-CAfile',
-      join(tls, 'ca.pem'),
-      '-untrusted',
-      join(dir, 'issuer.pem'),
-      join(tls, 'server-cert.pem'),
-    ]).toString();
+    const serverCert = join(tls, 'server-cert.pem');
+    const verified = opensslVerify(join(tls, 'ca.pem'), [serverCert], join(dir, 'issuer.pem'));
     expect(verified).toContain('OK');
-    const text = execFileSync('openssl', [
-      'x509',
-      '-in',
-      join(tls, 'server-cert.pem'),
-      '-noout',
-      '-text',
-    ]).toString();
+    const text = certificateText(serverCert);
     expect(text).toContain('IP Address:127.0.0.1');
     expect(text).toContain('IP Address:203.0.113.7');
     expect(text).toContain('CN = flotilla-t-0a1b2c3d');

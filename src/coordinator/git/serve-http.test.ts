@@ -1,23 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../shared/logger.js';
-import { createGitHost } from './create-git-host.js';
-import type { GitHost, RefUpdate, ServeHttpOptions } from './git-host.js';
-import {
-  git,
-  gitCli,
-  makeTempDir,
-  removeDir,
-  startGitServer,
-  type TestGitServer,
-} from '../../../test/kits/coordinator/git/git-test-kit.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RefUpdate, ServeHttpOptions } from './git-host.js';
+import { git, gitCli } from '../../../test/kits/coordinator/git/git-test-kit.js';
+import { useServedGitHost } from '../../../test/kits/coordinator/git/served-git-host.js';
 
 const ZERO = '0'.repeat(40);
-let tmp: string;
-let root: string;
-let host: GitHost;
-let server: TestGitServer;
 const pushes: RefUpdate[][] = [];
 const options: Pick<ServeHttpOptions, 'allowPush' | 'onPush'> = {
   allowPush: true,
@@ -25,48 +13,37 @@ const options: Pick<ServeHttpOptions, 'allowPush' | 'onPush'> = {
     pushes.push(updates);
   },
 };
-
-beforeAll(async () => {
-  tmp = await makeTempDir('flotilla-git-http');
-  root = join(tmp, 'repos');
-  host = createGitHost({ root, logger: silentLogger() });
-  server = await startGitServer(host, options);
-});
-
-afterAll(async () => {
-  await server.close();
-  await removeDir(tmp);
-});
+const served = useServedGitHost('flotilla-git-http', options);
 
 afterEach(async () => {
-  await server.settled();
+  await served.server.settled();
   options.allowPush = true;
   pushes.length = 0;
 });
 
 let workCount = 0;
 async function newWork(): Promise<string> {
-  const work = join(tmp, `work-${++workCount}`);
-  await git(tmp, tmp, ['init', '-q', '-b', 'main', work]);
+  const work = join(served.tmp, `work-${++workCount}`);
+  await git(served.tmp, served.tmp, ['init', '-q', '-b', 'main', work]);
   return work;
 }
 
 async function commit(work: string, path: string, content: string): Promise<string> {
   await mkdir(join(work, path, '..'), { recursive: true });
   await writeFile(join(work, path), content);
-  await git(tmp, work, ['add', '-A']);
-  await git(tmp, work, ['commit', '-q', '-m', `change ${path}`]);
-  return git(tmp, work, ['rev-parse', 'HEAD']);
+  await git(served.tmp, work, ['add', '-A']);
+  await git(served.tmp, work, ['commit', '-q', '-m', `change ${path}`]);
+  return git(served.tmp, work, ['rev-parse', 'HEAD']);
 }
 
 function repoUrl(fullPath: string): string {
-  return `${server.baseUrl}/${fullPath}.git`;
+  return `${served.server.baseUrl}/${fullPath}.git`;
 }
 
-/** Clones a served repository with `--mirror` into `tmp/name` over this protocol version. */
+/** Clones a served repository with `--mirror` into `served.tmp/name` over this protocol version. */
 async function mirrorClone(fullPath: string, name: string, version: string): Promise<string> {
-  const clone = join(tmp, name);
-  await git(tmp, tmp, [
+  const clone = join(served.tmp, name);
+  await git(served.tmp, served.tmp, [
     '-c',
     `protocol.version=${version}`,
     'clone',
@@ -82,17 +59,17 @@ async function mirrorClone(fullPath: string, name: string, version: string): Pro
 async function seedRepository(
   fullPath: string,
 ): Promise<{ work: string; main: string; feature: string; tag: string }> {
-  await host.createRepository(fullPath, 'main');
+  await served.host.createRepository(fullPath, 'main');
   const work = await newWork();
   await commit(work, 'README.md', 'hello');
   const main = await commit(work, '.gitlab-ci.yml', 'test:\n  script: true\n');
-  await git(tmp, work, ['tag', '-a', 'v1', '-m', 'v1']);
-  await git(tmp, work, ['checkout', '-q', '-b', 'feature']);
+  await git(served.tmp, work, ['tag', '-a', 'v1', '-m', 'v1']);
+  await git(served.tmp, work, ['checkout', '-q', '-b', 'feature']);
   const feature = await commit(work, 'src/feature.txt', 'feature');
-  await git(tmp, work, ['checkout', '-q', 'main']);
-  await git(tmp, work, ['push', '-q', repoUrl(fullPath), 'main', 'feature', 'v1']);
-  await server.settled();
-  return { work, main, feature, tag: await git(tmp, work, ['rev-parse', 'v1']) };
+  await git(served.tmp, work, ['checkout', '-q', 'main']);
+  await git(served.tmp, work, ['push', '-q', repoUrl(fullPath), 'main', 'feature', 'v1']);
+  await served.server.settled();
+  return { work, main, feature, tag: await git(served.tmp, work, ['rev-parse', 'v1']) };
 }
 
 describe('push', () => {
@@ -105,7 +82,7 @@ describe('push', () => {
         { ref: 'refs/tags/v1', before: ZERO, after: tag },
       ],
     ]);
-    expect(await host.listBranches('acme/push')).toEqual([
+    expect(await served.host.listBranches('acme/push')).toEqual([
       { name: 'feature', sha: feature },
       { name: 'main', sha: main },
     ]);
@@ -115,22 +92,22 @@ describe('push', () => {
     const { work, main, feature } = await seedRepository('acme/update');
     pushes.length = 0;
     const next = await commit(work, 'more.txt', 'more');
-    await git(tmp, work, ['push', '-q', repoUrl('acme/update'), 'main', ':feature']);
-    await server.settled();
+    await git(served.tmp, work, ['push', '-q', repoUrl('acme/update'), 'main', ':feature']);
+    await served.server.settled();
     expect(pushes).toEqual([
       [
         { ref: 'refs/heads/feature', before: feature, after: ZERO },
         { ref: 'refs/heads/main', before: main, after: next },
       ],
     ]);
-    expect(await host.changedFiles('acme/update', main, next)).toEqual(['more.txt']);
+    expect(await served.host.changedFiles('acme/update', main, next)).toEqual(['more.txt']);
   });
 
   it('does not call onPush for a push that changes nothing', async () => {
     const { work } = await seedRepository('acme/noop');
     pushes.length = 0;
-    await git(tmp, work, ['push', '-q', repoUrl('acme/noop'), 'main']);
-    await server.settled();
+    await git(served.tmp, work, ['push', '-q', repoUrl('acme/noop'), 'main']);
+    await served.server.settled();
     expect(pushes).toEqual([]);
   });
 
@@ -138,9 +115,11 @@ describe('push', () => {
     const { work } = await seedRepository('acme/concurrent');
     pushes.length = 0;
     const branches = ['b1', 'b2', 'b3'];
-    for (const b of branches) await git(tmp, work, ['branch', b]);
-    await Promise.all(branches.map((b) => git(tmp, work, ['push', '-q', repoUrl('acme/concurrent'), b])));
-    await server.settled();
+    for (const b of branches) await git(served.tmp, work, ['branch', b]);
+    await Promise.all(
+      branches.map((b) => git(served.tmp, work, ['push', '-q', repoUrl('acme/concurrent'), b])),
+    );
+    await served.server.settled();
     expect(pushes.map((p) => p.map((u) => u.ref)).sort()).toEqual(branches.map((b) => [`refs/heads/${b}`]));
   });
 
@@ -149,19 +128,19 @@ describe('push', () => {
     options.allowPush = false;
     pushes.length = 0;
     await commit(work, 'blocked.txt', 'no');
-    const result = await gitCli(tmp, work, ['push', repoUrl('acme/readonly'), 'main']);
+    const result = await gitCli(served.tmp, work, ['push', repoUrl('acme/readonly'), 'main']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/403/);
-    expect(await host.resolveRef('acme/readonly', 'main')).toBe(main);
+    expect(await served.host.resolveRef('acme/readonly', 'main')).toBe(main);
     expect(pushes).toEqual([]);
-    expect(server.requests.at(-1)?.status).toBe(403);
+    expect(served.server.requests.at(-1)?.status).toBe(403);
   });
 
   it('rejects pushes to pipeline refs', async () => {
     const { work } = await seedRepository('acme/hidden');
-    const result = await gitCli(tmp, work, ['push', repoUrl('acme/hidden'), 'main:refs/pipelines/9']);
+    const result = await gitCli(served.tmp, work, ['push', repoUrl('acme/hidden'), 'main:refs/pipelines/9']);
     expect(result.code).not.toBe(0);
-    expect(await host.resolveRef('acme/hidden', 'refs/pipelines/9')).toBeNull();
+    expect(await served.host.resolveRef('acme/hidden', 'refs/pipelines/9')).toBeNull();
   });
 });
 
@@ -171,8 +150,8 @@ describe('fetch', () => {
     const { work } = await seedRepository(fullPath);
     const clone = await mirrorClone(fullPath, `clone-v${version}`, version);
     const refs = ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags'];
-    expect(await git(tmp, clone, refs)).toBe(await git(tmp, work, refs));
-    const protocols = server.requests
+    expect(await git(served.tmp, clone, refs)).toBe(await git(served.tmp, work, refs));
+    const protocols = served.server.requests
       .filter((r) => r.url.startsWith(`/${fullPath}.git`))
       .map((r) => r.headers['git-protocol']);
     expect(protocols.includes('version=2')).toBe(version === '2');
@@ -180,29 +159,38 @@ describe('fetch', () => {
 
   it('serves shallow clones', async () => {
     const { main } = await seedRepository('acme/shallow');
-    const clone = join(tmp, 'shallow');
-    await git(tmp, tmp, ['clone', '-q', '--depth', '1', '--branch', 'main', repoUrl('acme/shallow'), clone]);
-    expect(await git(tmp, clone, ['rev-parse', 'HEAD'])).toBe(main);
-    expect(await git(tmp, clone, ['rev-list', '--count', 'HEAD'])).toBe('1');
-    expect(await git(tmp, clone, ['rev-parse', '--is-shallow-repository'])).toBe('true');
+    const clone = join(served.tmp, 'shallow');
+    await git(served.tmp, served.tmp, [
+      'clone',
+      '-q',
+      '--depth',
+      '1',
+      '--branch',
+      'main',
+      repoUrl('acme/shallow'),
+      clone,
+    ]);
+    expect(await git(served.tmp, clone, ['rev-parse', 'HEAD'])).toBe(main);
+    expect(await git(served.tmp, clone, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(await git(served.tmp, clone, ['rev-parse', '--is-shallow-repository'])).toBe('true');
   });
 
   it.each(['0', '2'])('inflates gzip-compressed requests with protocol.version=%s', async (version) => {
     // Git compresses request bodies over 1 KiB: 40 annotated tags make 40 "want" lines.
     const fullPath = `acme/gzip-v${version}`;
     const { work } = await seedRepository(fullPath);
-    const head = await git(tmp, work, ['rev-parse', 'HEAD']);
+    const head = await git(served.tmp, work, ['rev-parse', 'HEAD']);
     const tagger = 'tagger T <t@example.test> 1700000000 +0000';
     const stream = Array.from(
       { length: 40 },
       (_, i) => `tag t${i}\nfrom ${head}\n${tagger}\ndata 2\nt${i % 10}\n`,
     );
-    await git(tmp, work, ['fast-import', '--quiet'], stream.join(''));
-    await git(tmp, work, ['push', '-q', repoUrl(fullPath), '--tags']);
+    await git(served.tmp, work, ['fast-import', '--quiet'], stream.join(''));
+    await git(served.tmp, work, ['push', '-q', repoUrl(fullPath), '--tags']);
     const clone = await mirrorClone(fullPath, `gzip-v${version}`, version);
     const refs = ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/tags'];
-    expect(await git(tmp, clone, refs)).toBe(await git(tmp, work, refs));
-    const posts = server.requests.filter(
+    expect(await git(served.tmp, clone, refs)).toBe(await git(served.tmp, work, refs));
+    const posts = served.server.requests.filter(
       (r) => r.method === 'POST' && r.url === `/${fullPath}.git/git-upload-pack`,
     );
     expect(posts.some((r) => r.headers['content-encoding'] === 'gzip')).toBe(true);
@@ -211,9 +199,9 @@ describe('fetch', () => {
   it.each(['0', '2'])('fetches refs/pipelines/<id> by refspec with protocol.version=%s', async (version) => {
     const fullPath = `acme/pipeline-ref-v${version}`;
     const { feature } = await seedRepository(fullPath);
-    await host.createPipelineRef(fullPath, 5, feature);
+    await served.host.createPipelineRef(fullPath, 5, feature);
     const runner = await newWork();
-    await git(tmp, runner, [
+    await git(served.tmp, runner, [
       '-c',
       `protocol.version=${version}`,
       'fetch',
@@ -223,7 +211,7 @@ describe('fetch', () => {
       repoUrl(fullPath),
       '+refs/pipelines/5:refs/pipelines/5',
     ]);
-    expect(await git(tmp, runner, ['rev-parse', 'refs/pipelines/5'])).toBe(feature);
+    expect(await git(served.tmp, runner, ['rev-parse', 'refs/pipelines/5'])).toBe(feature);
     expect(pushes.some((p) => p.some((u) => u.ref.startsWith('refs/pipelines/')))).toBe(false);
   });
 });

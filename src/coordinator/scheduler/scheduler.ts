@@ -6,7 +6,7 @@
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
-import { afterClaim } from './queue/after-claim.js';
+import { afterClaim, MarkedRunning } from './queue/after-claim.js';
 import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
@@ -53,6 +53,8 @@ export class Scheduler {
   /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
   readonly heartbeats: JobHeartbeats;
   readonly #locks = new Map<number, Promise<void>>();
+  /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
+  readonly #markedRunning = new MarkedRunning();
   /** Pipelines known to have no environment job: their processing skips the environment sync. */
   readonly #withoutEnvironments = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
@@ -125,7 +127,7 @@ export class Scheduler {
   async #afterClaim(claimed: ClaimedJob): Promise<void> {
     const { pipeline, job } = claimed;
     if (!pipeline || job.definition.environment) return this.process(job.pipelineId);
-    await this.#serial(pipeline.id, () => afterClaim(this.deps, pipeline));
+    await this.#serial(pipeline.id, () => afterClaim(this.deps, pipeline, this.#markedRunning));
   }
 
   /** Returns a claimed job whose runner never got the answer to the queue. */

@@ -39,15 +39,14 @@ export class JobTokenTable {
   put(job: JobRecord, epoch = this.#table.epoch): void {
     if (job.tokenHash === null) return;
     if (this.#hashes.size >= this.#max) this.dropAll();
-    this.#table.set(job.tokenHash, job, epoch);
-    if (epoch === this.#table.epoch) this.#hashes.set(job.id, job.tokenHash);
+    if (this.#table.set(job.tokenHash, job, epoch)) this.#hashes.set(job.id, job.tokenHash);
   }
 
-  /** Drops job `id`'s entry; reads in flight are not cached (they may have read the old row). */
+  /** Drops job `id`'s entry; reads of it in flight are not cached (they may have read the old row). */
   dropId(id: number): void {
     const hash = this.#hashes.get(id);
     this.#hashes.delete(id);
-    this.#table.invalidate(hash === undefined ? () => false : (key) => key === hash);
+    this.#table.invalidate((key, job) => key === hash || job.id === id);
   }
 
   dropAll(): void {

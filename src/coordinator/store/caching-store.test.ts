@@ -92,6 +92,28 @@ describe('cachingStore', () => {
     expect(calls.get('findRunnerByTokenHash')).toBe(2);
   });
 
+  it("caches a read that was in flight while another runner's entry was invalidated", async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const runner = await raw.createRunner(newRunner('r'));
+    const other = await raw.createRunner(newRunner('other'));
+    const read = cached.findRunnerByTokenHash(runner.tokenHash);
+    bus.deliver({ kind: 'cache', entity: 'runner', id: other.id });
+    await read;
+    await cached.findRunnerByTokenHash(runner.tokenHash);
+    expect(calls.get('findRunnerByTokenHash')).toBe(1);
+  });
+
+  it('shares one read among concurrent misses of a token, and reads again after an invalidation', async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const runner = await raw.createRunner(newRunner('r'));
+    const first = cached.findRunnerByTokenHash(runner.tokenHash);
+    const second = cached.findRunnerByTokenHash(runner.tokenHash);
+    bus.deliver({ kind: 'cache', entity: 'runner', id: runner.id });
+    const third = cached.findRunnerByTokenHash(runner.tokenHash);
+    await Promise.all([first, second, third]);
+    expect(calls.get('findRunnerByTokenHash')).toBe(2);
+  });
+
   it('forgets an unknown token once a runner with it is created', async () => {
     const { cached } = await setup();
     const input = newRunner('r');

@@ -10,8 +10,8 @@
  *   LISTEN/NOTIFY) and the other coordinators drop their entry when it arrives;
  * - entries also expire after `ttlMs`, so a lost notification (the bus reconnecting) leaves an
  *   entry stale for at most that long;
- * - a read that was in flight while an entry of its kind was invalidated is not cached (it may
- *   have read the old row).
+ * - a read that was in flight while its entry was invalidated is not cached (it may have read the
+ *   old row).
  *
  * Users have no update path in the store, so a found user is cached until it expires.
  */
@@ -50,12 +50,28 @@ interface Entry<V> {
   at: number;
 }
 
-/** One kind of entry: a bounded map with expiry and an epoch that in-flight reads check. */
+type Matches<K, V> = (key: K, value: V) => boolean;
+
+/** Invalidations remembered for the reads in flight; a read older than all of them is not cached. */
+const INVALIDATIONS_KEPT = 256;
+
+/**
+ * One kind of entry: a bounded map with expiry, and an epoch that in-flight reads check. A read
+ * that started before an invalidation is cached only when that invalidation would not have
+ * dropped what it read (`matches` false for its key and row): under 1,000 clients a runner's
+ * `contacted_at` write (every few seconds per runner) otherwise kept every other runner's token
+ * read in flight from being cached, and on PostgreSQL, where reads take milliseconds, nearly every
+ * request read its runner again.
+ */
 export class Table<K, V> {
   readonly #entries = new Map<K, Entry<V>>();
   readonly #ttlMs: number;
   readonly #max: number;
   readonly #now: () => number;
+  /** The last invalidations, oldest first: `epoch` is the table's epoch after each. */
+  readonly #invalidations: { epoch: number; matches: Matches<K, V> | undefined }[] = [];
+  /** Loads in flight by key (see `read`). */
+  readonly #loading = new Map<K, Promise<V>>();
   epoch = 0;
 
   constructor(ttlMs: number, max: number, now: () => number) {
@@ -74,32 +90,64 @@ export class Table<K, V> {
     return entry.value;
   }
 
-  /** Caches `value` unless something of this kind was invalidated since `epoch` was read. */
-  set(key: K, value: V, epoch: number): void {
-    if (epoch !== this.epoch) return;
+  /** Caches `value` unless an invalidation since `epoch` was read would have dropped it; says whether it did. */
+  set(key: K, value: V, epoch: number): boolean {
+    if (epoch !== this.epoch && this.#droppedSince(epoch, key, value)) return false;
     this.#entries.delete(key);
     this.#entries.set(key, { value, at: this.#now() });
     if (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
+    return true;
   }
 
-  /** Drops the entries `matches` picks (all when omitted) and fails the reads in flight. */
-  invalidate(matches?: (key: K, value: V) => boolean): void {
+  #droppedSince(epoch: number, key: K, value: V): boolean {
+    const kept = this.#invalidations;
+    // The invalidations after `epoch` are epoch + 1 … this.epoch; some were forgotten: assume the worst.
+    if (kept.length === 0 || (kept[0]?.epoch ?? Infinity) > epoch + 1) return true;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const inv = kept[i];
+      if (inv === undefined || inv.epoch <= epoch) break;
+      if (inv.matches === undefined || inv.matches(key, value)) return true;
+    }
+    return false;
+  }
+
+  /** Drops the entries `matches` picks (all when omitted); reads in flight that it would pick are not cached. */
+  invalidate(matches?: Matches<K, V>): void {
     this.epoch++;
+    this.#loading.clear();
+    this.#invalidations.push({ epoch: this.epoch, matches });
+    if (this.#invalidations.length > INVALIDATIONS_KEPT) this.#invalidations.shift();
     for (const [key, entry] of this.#entries) {
       if (matches === undefined || matches(key, entry.value)) this.#entries.delete(key);
     }
   }
 
-  async read(key: K, load: () => Promise<V>): Promise<V> {
+  /**
+   * The entry, or the row `load` reads. Concurrent misses of one key share one load (a runner's 20
+   * clients all missed when its entry expired); an invalidation makes later misses load again.
+   */
+  read(key: K, load: () => Promise<V>): Promise<V> {
     const hit = this.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return Promise.resolve(hit);
+    const pending = this.#loading.get(key);
+    if (pending !== undefined) return pending;
     const epoch = this.epoch;
-    const value = await load();
-    this.set(key, value, epoch);
-    return value;
+    const loading = load().then(
+      (value) => {
+        if (this.#loading.get(key) === loading) this.#loading.delete(key);
+        this.set(key, value, epoch);
+        return value;
+      },
+      (err: unknown) => {
+        if (this.#loading.get(key) === loading) this.#loading.delete(key);
+        throw err;
+      },
+    );
+    this.#loading.set(key, loading);
+    return loading;
   }
 }
 

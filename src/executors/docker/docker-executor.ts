@@ -189,35 +189,44 @@ async function scriptStage(
   return 0;
 }
 
+/** The stages the helper container runs: its command, the job outcome it runs for, and whether it uses the cache. */
+const HELPER_STAGES = {
+  get_sources: { command: 'get-sources', outcome: 'success', cache: false },
+  restore_cache: { command: 'cache-extractor', outcome: 'success', cache: true },
+  download_artifacts: { command: 'artifacts-downloader', outcome: 'success', cache: false },
+  archive_cache: { command: 'cache-archiver', outcome: 'success', cache: true },
+  archive_cache_on_failure: { command: 'cache-archiver', outcome: 'failed', cache: true },
+  upload_artifacts_on_success: { command: 'artifacts-uploader', outcome: 'success', cache: false },
+  upload_artifacts_on_failure: { command: 'artifacts-uploader', outcome: 'failed', cache: false },
+} as const satisfies Partial<
+  Record<BuildStage, { command: HelperCommand; outcome: JobOutcome; cache: boolean }>
+>;
+
+type HelperStage = keyof typeof HELPER_STAGES;
+
+function isHelperStage(stage: BuildStage): stage is HelperStage {
+  return Object.hasOwn(HELPER_STAGES, stage);
+}
+
 async function runStage(
   state: JobState,
   stage: Exclude<BuildStage, 'prepare_executor'>,
   ctx: StageContext,
 ): Promise<number> {
+  if (isHelperStage(stage)) {
+    const { command, outcome, cache } = HELPER_STAGES[stage];
+    return cache ? cacheStage(state, command, ctx, outcome) : helperStage(state, command, ctx, outcome);
+  }
   switch (stage) {
     case 'prepare_script':
       ctx.output.write(`Running on ${state.names.prefix} via ${state.endpoint?.address ?? 'docker'}...\n`);
       return 0;
-    case 'get_sources':
-      return helperStage(state, 'get-sources', ctx, 'success');
-    case 'restore_cache':
-      return cacheStage(state, 'cache-extractor', ctx, 'success');
-    case 'download_artifacts':
-      return helperStage(state, 'artifacts-downloader', ctx, 'success');
     case 'step_script':
       // Past the path from pickup to the script: the next job's helper can be made now.
       refillSpare(state);
       return scriptStage(state, stage, ctx);
     case 'after_script':
       return scriptStage(state, stage, ctx);
-    case 'archive_cache':
-      return cacheStage(state, 'cache-archiver', ctx, 'success');
-    case 'archive_cache_on_failure':
-      return cacheStage(state, 'cache-archiver', ctx, 'failed');
-    case 'upload_artifacts_on_success':
-      return helperStage(state, 'artifacts-uploader', ctx, 'success');
-    case 'upload_artifacts_on_failure':
-      return helperStage(state, 'artifacts-uploader', ctx, 'failed');
     case 'cleanup_file_variables':
       return 0;
   }

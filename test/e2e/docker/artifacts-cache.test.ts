@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of [projectA, projectA + 1]) {
+  for (const p of [projectA, projectA + 1, projectA + 2]) {
     await docker
       ?.getVolume(`flotilla-e2edocker-project-${p}-cache`)
       .remove()
@@ -80,14 +80,12 @@ function projectPayload(
   return { ...base, job_info: { ...base.job_info, project_id: projectId } };
 }
 
-const cacheSpec = (key: string, policy: 'pull' | 'push' | 'pull-push', fallback: string[] = []) => ({
-  key,
-  untracked: false,
-  paths: ['vendor/'],
-  policy,
-  when: 'on_success' as const,
-  fallback_keys: fallback,
-});
+const cacheSpec = (
+  key: string,
+  policy: 'pull' | 'push' | 'pull-push',
+  fallback: string[] = [],
+  when: 'on_success' | 'on_failure' | 'always' = 'on_success',
+) => ({ key, untracked: false, paths: ['vendor/'], policy, when, fallback_keys: fallback });
 
 describe('docker executor: sources, artifacts and cache through the helper', () => {
   it('fetches sources, passes artifacts and the cache between jobs of one project only', async () => {
@@ -158,6 +156,41 @@ describe('docker executor: sources, artifacts and cache through the helper', () 
     expect(fourth.outcome.state, fourth.log).toBe('success');
     expect(fourth.log).toContain('deps/cache.zip: file does not exist');
     for (const p of [build, test, fallback, other]) expect(await jobObjects(docker, p.id)).toEqual([]);
+  });
+
+  it('a failed job uploads its on_failure artifacts and saves its on_failure cache', async () => {
+    const factory = dockerFactory({ pull_policy: 'if-not-present', network_mode: NETWORK });
+    const artifacts = (name: string, paths: string[], when: 'on_success' | 'on_failure') => ({
+      name,
+      untracked: false,
+      paths,
+      exclude: [],
+      when,
+      expire_in: null,
+      artifact_type: 'archive',
+      artifact_format: 'zip' as const,
+    });
+    const failing = projectPayload(
+      projectA + 2,
+      ['mkdir -p out vendor', 'echo report > out/report.txt', 'echo dep > vendor/dep.txt', 'exit 3'],
+      {
+        artifacts: [artifacts('debug', ['out/'], 'on_failure')],
+        cache: [cacheSpec('failed-deps', 'pull-push', [], 'on_failure')],
+      },
+    );
+    const run = await runDockerJob(factory, failing, { url: server.url });
+    expect(run.outcome.state, run.log).toBe('failed');
+    expect(run.log).toContain('Saving cache for failed job');
+    expect(run.log).toContain('Created cache');
+    expect(run.log).toContain('Uploading artifacts for failed job');
+    expect(server.artifacts.has(failing.id)).toBe(true);
+
+    const next = projectPayload(projectA + 2, ['cat vendor/dep.txt'], {
+      cache: [cacheSpec('failed-deps', 'pull')],
+    });
+    const reader = await runDockerJob(factory, next, { url: server.url });
+    expect(reader.outcome.state, reader.log).toBe('success');
+    expect(reader.log).toContain('\ndep\n');
   });
 
   it('fails the job when a dependency has no artifacts', async () => {

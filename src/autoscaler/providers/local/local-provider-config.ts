@@ -1,6 +1,8 @@
 /** The `plugin_config` table of the `local` provider (`plugin = "local"`). */
 import { z } from 'zod';
 
+import { tcpPort } from '../tcp-port.js';
+
 const SUBNET = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/;
 
 export const localProviderConfigSchema = z
@@ -19,13 +21,7 @@ export const localProviderConfigSchema = z
       .describe(
         'The private /24 the provider creates for its machines; the host side is .1, machines .2 to .254.',
       ),
-    docker_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .optional()
-      .describe('Engine port; default 2375, or 2376 with tls.'),
+    docker_port: tcpPort().optional().describe('Engine port; default 2375, or 2376 with tls.'),
     tls: z
       .boolean()
       .default(false)
@@ -38,7 +34,7 @@ export const localProviderConfigSchema = z
       ),
     insecure_registries: z.array(z.string()).default([]).describe('Extra insecure registries (host:port).'),
     forward_host_ports: z
-      .array(z.number().int().min(1).max(65535))
+      .array(tcpPort())
       .default([])
       .describe(
         "Ports of the subnet's host side (.1) that jobs on the machines' per-job networks reach at the machine's own address (a `socat` per port in every machine), e.g. the S3 cache server's; jobs name it with `extra_hosts = [\"NAME:host-gateway\"]` (see the provider's readme).",
@@ -56,11 +52,7 @@ export const localProviderConfigSchema = z
       .describe(
         "Run Debian's `prometheus-node-exporter` in every machine on its address and `node_exporter_port`; the manager's `/-/discovery/targets` then lists it.",
       ),
-    node_exporter_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    node_exporter_port: tcpPort()
       .default(9100)
       .describe("The node exporter's port on each machine's address."),
     boot_timeout: z

@@ -34,10 +34,43 @@ export async function markRunningAfterClaim(
   return pipeline.parentPipelineId === null ? [] : [pipeline.parentPipelineId];
 }
 
+/**
+ * Pipelines this process marked `running` after a claim. Many jobs of a pipeline start at once and
+ * each claim read the pipeline before the first one's write, so every later claim's compare-and-set
+ * would fail and be followed by a read: for a pipeline in this set, the read comes first and the
+ * write only when the pipeline is not `running` any more. A hint only (the read decides), bounded.
+ */
+export class MarkedRunning {
+  readonly #ids = new Set<number>();
+
+  constructor(private readonly max = 10_000) {}
+
+  has(id: number): boolean {
+    return this.#ids.has(id);
+  }
+
+  add(id: number): void {
+    if (this.#ids.size >= this.max) this.#ids.clear();
+    this.#ids.add(id);
+  }
+}
+
 /** The pipelines to process after the claim's write (see above), reading the pipeline once more only when the write did not apply. */
-export async function afterClaim(deps: SchedulerDeps, pipeline: PipelineRecord): Promise<number[]> {
+export async function afterClaim(
+  deps: SchedulerDeps,
+  pipeline: PipelineRecord,
+  marked?: MarkedRunning,
+): Promise<number[]> {
+  if (pipeline.status !== 'running' && marked?.has(pipeline.id)) {
+    const current = await deps.store.getPipeline(pipeline.id);
+    if (current?.status === 'running') return [];
+    if (current) pipeline = current;
+  }
   const moved = await markRunningAfterClaim(deps, pipeline);
-  if (moved) return moved;
+  if (moved) {
+    marked?.add(pipeline.id);
+    return moved;
+  }
   const current = await deps.store.getPipeline(pipeline.id);
   return current?.status === 'running' ? [] : processPipeline(deps, pipeline.id);
 }

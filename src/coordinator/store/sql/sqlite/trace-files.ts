@@ -12,7 +12,7 @@
  * coordinators share the database, so logs stay in `trace_chunks`, visible to every replica.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface TraceFilesOptions {
@@ -30,11 +30,20 @@ export interface TraceFilesOptions {
 
 export const DEFAULT_TRACE_FILE_THRESHOLD = 256 * 1024;
 
-/** How many jobs the store remembers as having no file before it forgets them all (and asks the disk again). */
-const KNOWN_ABSENT_LIMIT = 65_536;
-
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/** The job ids of the `<jobId>.log` files in `dir` (none when it does not exist yet). */
+async function listedJobs(dir: string): Promise<Set<number>> {
+  try {
+    const names = await readdir(dir);
+    const ids = names.map((n) => /^(\d+)\.log$/.exec(n)?.[1]).filter((id) => id !== undefined);
+    return new Set(ids.map(Number));
+  } catch (err) {
+    if (isMissing(err)) return new Set();
+    throw err;
+  }
 }
 
 export class TraceFiles {
@@ -43,14 +52,13 @@ export class TraceFiles {
   readonly #sync: boolean;
   #dirReady: Promise<void> | undefined;
   /**
-   * Jobs whose file an append found missing. Only `create` makes a file, this process is the only
-   * writer of the directory, and appends to a job run one at a time with its `create`s, so a job
-   * stays without a file until `create` takes it out of the set: the appends and reads of small
-   * logs then skip a failed `open` each (a thrown ENOENT costs more than the append's own SQL).
-   * Only appends add to it: a read runs beside a `create` and could find the name missing just
-   * before it appears.
+   * The jobs that have a file: listed from the directory once, then kept by `create` and `remove`.
+   * Only this process writes the directory, so a job not in the set has no file, and the appends
+   * and reads of the many small logs (kept in the database) open nothing: a failed `open` and its
+   * thrown ENOENT cost more than the append's own SQL. `create` adds the job before its file
+   * appears under its name, so a read that finds the log's chunks gone finds the file.
    */
-  readonly #absent = new Set<number>();
+  #present: Promise<Set<number>> | undefined;
 
   constructor(options: TraceFilesOptions) {
     this.dir = options.dir;
@@ -63,17 +71,17 @@ export class TraceFiles {
   }
 
   /** Opens the job's file for writing, or returns null when it has none. */
-  async openExisting(jobId: number): Promise<FileHandle | null> {
-    const handle = await this.#openUnlessAbsent(jobId, constants.O_WRONLY);
-    if (handle === null && !this.#absent.has(jobId)) {
-      if (this.#absent.size >= KNOWN_ABSENT_LIMIT) this.#absent.clear();
-      this.#absent.add(jobId);
-    }
-    return handle;
+  openExisting(jobId: number): Promise<FileHandle | null> {
+    return this.#openIfPresent(jobId, constants.O_WRONLY);
   }
 
-  async #openUnlessAbsent(jobId: number, flags: number | string): Promise<FileHandle | null> {
-    if (this.#absent.has(jobId)) return null;
+  #jobsWithFiles(): Promise<Set<number>> {
+    this.#present ??= listedJobs(this.dir);
+    return this.#present;
+  }
+
+  async #openIfPresent(jobId: number, flags: number | string): Promise<FileHandle | null> {
+    if (!(await this.#jobsWithFiles()).has(jobId)) return null;
     try {
       return await open(this.file(jobId), flags);
     } catch (err) {
@@ -91,7 +99,7 @@ export class TraceFiles {
     const target = this.file(jobId);
     const tmp = `${target}.tmp`;
     // Before the name appears: a read that finds the chunks gone must then find the file.
-    this.#absent.delete(jobId);
+    (await this.#jobsWithFiles()).add(jobId);
     const handle = await open(tmp, 'w');
     try {
       let position = 0;
@@ -118,7 +126,7 @@ export class TraceFiles {
 
   /** Bytes [start, end) of the job's file, or null when the job has no file. */
   async read(jobId: number, start: number, end: number): Promise<Buffer | null> {
-    const handle = await this.#openUnlessAbsent(jobId, 'r');
+    const handle = await this.#openIfPresent(jobId, 'r');
     if (handle === null) return null;
     try {
       const out = Buffer.allocUnsafe(Math.max(0, end - start));
@@ -135,7 +143,11 @@ export class TraceFiles {
   }
 
   async remove(jobIds: readonly number[]): Promise<void> {
-    for (const id of jobIds) await rm(this.file(id), { force: true });
+    const present = await this.#jobsWithFiles();
+    for (const id of jobIds) {
+      await rm(this.file(id), { force: true });
+      present.delete(id);
+    }
   }
 
   #ensureDir(): Promise<void> {

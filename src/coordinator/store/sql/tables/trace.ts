@@ -18,6 +18,7 @@ import { FlotillaError } from '../../../../shared/errors.js';
 import type { TraceAppendResult } from '../../store.js';
 import { traceDataLength, type TraceData } from '../../port/traces.js';
 import type { SqlContext } from '../flavor.js';
+import { runTemplate } from '../query-template.js';
 import { fromBigint } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { JobLocks, TraceFiles } from '../sqlite/trace-files.js';
@@ -38,30 +39,64 @@ async function storedSize(db: Kysely<Database>, jobId: number, forUpdate = false
   return job === undefined ? null : fromBigint(job.trace_size);
 }
 
+/** The size read of an append (compiled once, see `query-template.ts`). */
+async function sizeForAppend(ctx: Pick<SqlContext, 'flavor'>, trx: Kysely<Database>, jobId: number) {
+  const forUpdate = ctx.flavor.rowLocks;
+  const [job] = await runTemplate<{ trace_size: number | bigint | string }>(
+    { db: trx, flavor: ctx.flavor },
+    `traceSize:${forUpdate}`,
+    [jobId],
+    (slot) =>
+      trx
+        .selectFrom('jobs')
+        .select('trace_size')
+        .where('id', '=', slot(0))
+        .$if(forUpdate, (qb) => qb.forUpdate()),
+  );
+  return job === undefined ? null : fromBigint(job.trace_size);
+}
+
 function notFound(jobId: number): FlotillaError {
   return new FlotillaError('FLO_ERR_NOT_FOUND', `job ${jobId} does not exist`, { details: { jobId } });
 }
 
-/** Appends one chunk row and moves the size, in one transaction. */
+/** A log that would reach the trace files' threshold with this append: it goes to its file instead. */
+const TO_FILE = Symbol('to file');
+
+/**
+ * Appends one chunk row and moves the size, in one transaction, unless the log would reach
+ * `fileThreshold` (then nothing is written and the caller moves it to its file). The size is read
+ * once, inside the transaction, and the three statements are compiled once.
+ */
 async function appendChunk(
   ctx: SqlContext,
   jobId: number,
   offset: number,
   pieces: TraceData,
-): Promise<TraceAppendResult> {
+  fileThreshold = Infinity,
+): Promise<TraceAppendResult | typeof TO_FILE> {
   const { flavor } = ctx;
-  const data = Buffer.isBuffer(pieces) ? pieces : Buffer.concat(pieces);
+  const length = traceDataLength(pieces);
   return flavor.transaction(ctx.db, async (trx) => {
-    const size = await storedSize(trx, jobId, flavor.rowLocks);
+    const size = await sizeForAppend(ctx, trx, jobId);
     if (size === null) throw notFound(jobId);
     if (offset !== size) return { ok: false, size };
-    if (data.length === 0) return { ok: true, size };
-    const end = size + data.length;
-    await trx
-      .insertInto('trace_chunks')
-      .values({ job_id: jobId, offset: size, end_offset: end, data })
-      .execute();
-    await trx.updateTable('jobs').set({ trace_size: end }).where('id', '=', jobId).execute();
+    if (length === 0) return { ok: true, size };
+    if (size + length >= fileThreshold) return TO_FILE;
+    const data = Buffer.isBuffer(pieces) ? pieces : Buffer.concat(pieces);
+    const end = size + length;
+    const target = { db: trx, flavor };
+    await runTemplate(target, 'traceChunkInsert', [jobId, size, end, data], (slot) =>
+      trx
+        .insertInto('trace_chunks')
+        .values({ job_id: slot(0), offset: slot(1), end_offset: slot(2), data: slot(3) }),
+    );
+    await runTemplate(target, 'traceSizeWrite', [end, jobId], (slot) =>
+      trx
+        .updateTable('jobs')
+        .set({ trace_size: slot(0) })
+        .where('id', '=', slot(1)),
+    );
     return { ok: true, size: end };
   });
 }
@@ -73,7 +108,7 @@ export async function appendTrace(
   offset: number,
   data: TraceData,
 ): Promise<TraceAppendResult> {
-  if (traces === undefined) return appendChunk(ctx, jobId, offset, data);
+  if (traces === undefined) return appendChunk(ctx, jobId, offset, data) as Promise<TraceAppendResult>;
   return traces.locks.run(jobId, () => appendToFile(ctx, traces.files, jobId, offset, data));
 }
 
@@ -85,13 +120,27 @@ async function appendToFile(
   offset: number,
   data: TraceData,
 ): Promise<TraceAppendResult> {
-  const size = await storedSize(ctx.db, jobId);
-  if (size === null) throw notFound(jobId);
-  if (offset !== size) return { ok: false, size };
-  const length = traceDataLength(data);
-  if (length === 0) return { ok: true, size };
   let handle = await files.openExisting(jobId);
-  if (handle === null && size + length < files.threshold) return appendChunk(ctx, jobId, offset, data);
+  if (handle === null) {
+    // A log still in the database: one transaction reads its size and appends, unless it now
+    // reaches the threshold (checked on the size read in the transaction).
+    const appended = await appendChunk(ctx, jobId, offset, data, files.threshold);
+    if (appended !== TO_FILE) return appended;
+  }
+  const size = await storedSize(ctx.db, jobId);
+  if (size === null) {
+    await handle?.close();
+    throw notFound(jobId);
+  }
+  if (offset !== size) {
+    await handle?.close();
+    return { ok: false, size };
+  }
+  const length = traceDataLength(data);
+  if (length === 0) {
+    await handle?.close();
+    return { ok: true, size };
+  }
   const moved = handle === null;
   handle ??= await files.create(jobId, size > 0 ? [await readChunks(ctx, jobId, 0, size)] : []);
   try {
