@@ -140,10 +140,11 @@ function installMetrics(
   registry: Registry,
   uncached: Store,
 ): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
@@ -168,9 +169,12 @@ const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * `Store.durable`). A failed sync fails the request (500) instead of acknowledging it.
  */
 function installDurableReplies(app: FastifyInstance, store: Pick<StoreLifecycle, 'durable'>): void {
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (!READ_ONLY_METHODS.has(request.method)) await store.durable();
-    return payload;
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (READ_ONLY_METHODS.has(request.method)) return done(null, payload);
+    store.durable().then(
+      () => done(null, payload),
+      (err: unknown) => done(err as Error),
+    );
   });
 }
 

@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import { FlotillaError } from '../shared/errors.js';
 import { hashToken } from '../shared/hash.js';
+import { runnerTokenHashes } from './token-hashes.js';
 import type {
   AccountStore,
   AccessTokenRecord,
@@ -145,7 +146,7 @@ export async function findRunner(
   token: string | undefined,
 ): Promise<RunnerRecord | null> {
   if (!token) return null;
-  return store.findRunnerByTokenHash(hashToken(token));
+  return store.findRunnerByTokenHash(runnerTokenHashes.hash(token));
 }
 
 /** The job whose token this is, if that job is still running (or canceling). */
@@ -154,7 +155,7 @@ export async function findActiveJob(
   token: string | undefined,
 ): Promise<JobRecord | null> {
   if (!token) return null;
-  const job = await store.findJobByTokenHash(hashToken(token));
+  const job = await store.findJobByTokenHash(runnerTokenHashes.hash(token));
   if (!job || (job.status !== 'running' && job.status !== 'canceling')) return null;
   return job;
 }

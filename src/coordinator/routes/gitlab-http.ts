@@ -26,11 +26,12 @@ export function installGitLabHttp(app: FastifyInstance): void {
     }
     parseJson(request, text, done);
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback hooks, not async ones: no promise per response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && JSON_WITH_CHARSET.test(type))
       reply.header('content-type', 'application/json');
-    return payload;
+    done(null, payload);
   });
 }
 

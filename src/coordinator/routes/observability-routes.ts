@@ -123,11 +123,15 @@ export function registerObservabilityRoutes(
         (await ctx.store.listRunners({ page: 1, perPage: 10_000 })).items,
       ),
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url !== JOB_REQUEST_ROUTE) return;
-    if (reply.statusCode !== 201 && reply.statusCode !== 204) return;
-    const contact = contactOf(request.body, request.ip);
-    if (contact) directory.record(contact, now());
+  app.addHook('onResponse', (request, reply, done) => {
+    if (
+      request.routeOptions.url === JOB_REQUEST_ROUTE &&
+      (reply.statusCode === 201 || reply.statusCode === 204)
+    ) {
+      const contact = contactOf(request.body, request.ip);
+      if (contact) directory.record(contact, now());
+    }
+    done();
   });
   const machines = createManagerMachines({ now });
   if (ctx.config.consul) registerInConsul(app, ctx, ctx.config.consul, directory, machines);

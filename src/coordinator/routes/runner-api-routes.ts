@@ -14,7 +14,9 @@ import { FlotillaError } from '../../shared/errors.js';
 import { findActiveJob, findRunner } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
 import type { JobRecord, RunnerRecord } from '../store/store.js';
+import { answered, answerWith } from './answer.js';
 import { registerArtifactRoutes } from './runner-artifact-routes.js';
+import { quickJobRequest, quickUpdateJobRequest } from './runner-request-bodies.js';
 import { registerTraceRoute } from './runner-trace-routes.js';
 import { bodyOf, headerString, parseId } from './http-helpers.js';
 
@@ -118,8 +120,9 @@ async function requestJob(
   ctx: CoordinatorContext,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<unknown> {
-  const body = parse(jobRequestSchema, bodyOf(request));
+): Promise<undefined> {
+  const raw = bodyOf(request);
+  const body = quickJobRequest(raw) ?? parse(jobRequestSchema, raw);
   const runner = await findRunner(ctx.store, body.token);
   if (!runner) throw forbidden();
   await recordContact(ctx, runner, request, body.info);
@@ -127,21 +130,21 @@ async function requestJob(
   const queue = ctx.scheduler.deps.queue;
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
-    if (clientGone(request, reply)) return reply.code(204).send();
+    if (clientGone(request, reply)) return answered(reply.code(204).send());
     const runner_type = runner.runnerType;
     // Read before the claim: a job queued while the claim runs changes the version, so a request
     // that found nothing is not held on a version that already counts that job.
     const version = queue.version(runner.id, match);
     if (queue.knownEmpty(runner.id)) {
       reply.header(HEADER_LAST_UPDATE, version);
-      return reply.code(204).send();
+      return answered(reply.code(204).send());
     }
     const retrieving = ctx.clock.monotonic();
     const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
     ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
     if (claimed && clientGone(request, reply)) {
       await ctx.scheduler.requeue(claimed.job);
-      return reply;
+      return undefined;
     }
     if (claimed) {
       const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
@@ -150,14 +153,14 @@ async function requestJob(
       // queues nothing, so the runner's other held requests are not woken (one is, see wakeOne).
       reply.header(HEADER_LAST_UPDATE, queue.afterClaim(version));
       queue.wakeOne(runner.id);
-      return reply.code(201).type('application/json').send(JSON.stringify(claimed.payload));
+      return answered(reply.code(201).type('application/json').send(JSON.stringify(claimed.payload)));
     }
     queue.foundNothing(runner.id, version);
     reply.header(HEADER_LAST_UPDATE, version);
-    return reply.code(204).send();
+    return answered(reply.code(204).send());
   }
   reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
-  return reply.code(204).send();
+  return answered(reply.code(204).send());
 }
 
 /** The job this job token belongs to; 403 (with Job-Status) when the job is not running. */
@@ -179,8 +182,9 @@ async function updateJob(
   ctx: CoordinatorContext,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<unknown> {
-  const body = parse(updateJobRequestSchema, bodyOf(request));
+): Promise<undefined> {
+  const raw = bodyOf(request);
+  const body = quickUpdateJobRequest(raw) ?? parse(updateJobRequestSchema, raw);
   const job = await authenticateJob(
     ctx,
     request,
@@ -202,11 +206,11 @@ async function updateJob(
       ...(body.exit_code !== undefined ? { exitCode: body.exit_code } : {}),
     });
     reply.header(HEADER_JOB_STATUS, updated?.status ?? job.status);
-    return reply.code(200).send('200');
+    return answered(reply.code(200).send('200'));
   }
   ctx.scheduler.heartbeats.touch(job.id, now);
   reply.header(HEADER_JOB_STATUS, job.status);
-  return reply.code(200).send('200');
+  return answered(reply.code(200).send('200'));
 }
 
 export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
@@ -228,8 +232,10 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   };
   app.delete('/api/v4/runners', unregister);
   app.delete('/api/v4/runners/managers', unregister);
-  app.post('/api/v4/jobs/request', (request, reply) => requestJob(ctx, request, reply));
-  app.put('/api/v4/jobs/:id', (request, reply) => updateJob(ctx, request, reply));
+  app.post('/api/v4/jobs/request', (request, reply) =>
+    answerWith(reply, () => requestJob(ctx, request, reply)),
+  );
+  app.put('/api/v4/jobs/:id', (request, reply) => answerWith(reply, () => updateJob(ctx, request, reply)));
   registerTraceRoute(app, ctx);
   registerArtifactRoutes(app, ctx);
 }

@@ -21,6 +21,7 @@ import {
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import { traceDataLength } from '../store/port/traces.js';
+import { answered, answerWith } from './answer.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
 
@@ -80,7 +81,7 @@ async function appendTrace(
   ctx: CoordinatorContext,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<unknown> {
+): Promise<undefined> {
   const job = await authenticateJob(ctx, request, reply, headerString(request, HEADER_JOB_TOKEN));
   const header = headerString(request, 'content-range');
   const range = parseContentRange(header);
@@ -102,13 +103,13 @@ async function appendTrace(
   reply.header(HEADER_TRACE_PATCH_LIMIT, String(TRACE_BODY_LIMIT));
   if (!result.ok) {
     reply.header('Range', `0-${result.size}`);
-    return reply.code(416).send('416 Range Not Satisfiable');
+    return answered(reply.code(416).send('416 Range Not Satisfiable'));
   }
   ctx.metrics.traceBytes.inc(length);
   ctx.scheduler.heartbeats.touch(job.id, ctx.clock.now());
   reply.header('Range', `0-${result.size}`);
   reply.header(HEADER_TRACE_UPDATE_INTERVAL, String(traceInterval(ctx, job.id)));
-  return reply.code(202).send('202');
+  return answered(reply.code(202).send('202'));
 }
 
 export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
@@ -116,7 +117,7 @@ export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', collectBody);
     scope.patch('/api/v4/jobs/:id/trace', { bodyLimit: TRACE_BODY_LIMIT }, (request, reply) =>
-      appendTrace(ctx, request, reply),
+      answerWith(reply, () => appendTrace(ctx, request, reply)),
     );
   });
 }
