@@ -17,6 +17,7 @@ import { recordEnvironmentStart, syncEnvironmentJobs } from './environments/envi
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './jobs/job-actions.js';
 import { JobHeartbeats } from './watchdog/heartbeats.js';
 import { processPipeline } from './pipelines/process-pipeline.js';
+import { finishMovesNothing, PipelineShapes } from './pipelines/quiet-finish.js';
 import { runWatchdog } from './watchdog/watchdog.js';
 
 const RETRYABLE = new Set(['failed', 'canceled']);
@@ -57,6 +58,8 @@ export class Scheduler {
   readonly #markedRunning = new MarkedRunning();
   /** Pipelines known to have no environment job: their processing skips the environment sync. */
   readonly #withoutEnvironments = new Set<number>();
+  /** What the job definitions of pipelines listed here say about finishes (see quiet-finish.ts). */
+  readonly #shapes = new PipelineShapes();
   #timer: NodeJS.Timeout | undefined;
   #watchdogRunning = false;
 
@@ -91,7 +94,12 @@ export class Scheduler {
   }
 
   process(pipelineId: number): Promise<void> {
-    return this.#serial(pipelineId, () => processPipeline(this.deps, pipelineId));
+    return this.#serial(pipelineId, () => this.#processPipeline(pipelineId));
+  }
+
+  /** Processes the pipeline, keeping what its job definitions say about finishes. */
+  #processPipeline(pipelineId: number): Promise<number[]> {
+    return processPipeline(this.deps, pipelineId, (jobs) => this.#shapes.record(pipelineId, jobs));
   }
 
   async createPipeline(input: CreatePipelineInput): Promise<PipelineRecord> {
@@ -144,7 +152,9 @@ export class Scheduler {
       updated = await finishJob(this.deps, job, result);
       if (updated) this.heartbeats.forget(job.id);
       if (updated) await afterFinish(this.deps, updated);
-      return processPipeline(this.deps, job.pipelineId);
+      const shape = this.#shapes.get(job.pipelineId);
+      if (updated && (await finishMovesNothing(this.deps, updated, shape))) return [];
+      return this.#processPipeline(job.pipelineId);
     });
     return updated;
   }

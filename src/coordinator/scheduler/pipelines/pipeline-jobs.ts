@@ -12,11 +12,14 @@ import type { JobRecord, PipelineStore } from '../../store/store.js';
 export class PipelineJobs {
   readonly #store: PipelineStore;
   readonly pipelineId: number;
+  readonly #onListed: ((jobs: readonly JobRecord[]) => void) | undefined;
   #jobs: JobRecord[] | null = null;
 
-  constructor(store: PipelineStore, pipelineId: number) {
+  /** `onListed` sees each listing (the scheduler keeps what the definitions say, quiet-finish.ts). */
+  constructor(store: PipelineStore, pipelineId: number, onListed?: (jobs: readonly JobRecord[]) => void) {
     this.#store = store;
     this.pipelineId = pipelineId;
+    this.#onListed = onListed;
   }
 
   /** The pipeline's visible jobs (retried ones hidden), by id; lists them when stale. */
@@ -24,6 +27,7 @@ export class PipelineJobs {
     if (this.#jobs === null) {
       const { items } = await this.#store.listJobs({ pipelineId: this.pipelineId });
       this.#jobs = items;
+      this.#onListed?.(items);
     }
     return this.#jobs;
   }

@@ -214,6 +214,11 @@ export interface PipelineStore {
   createJobs(pipelineId: number, projectId: number, jobs: NewJob[]): Promise<JobRecord[]>;
   getJob(id: number): Promise<JobRecord | null>;
   listJobs(filter: JobFilter, page?: Page): Promise<Paged<JobRecord>>;
+  /**
+   * Whether a visible (not retried) job of the pipeline in stage `maxStageIdx` or an earlier one
+   * is `running`: one indexed read of one column, for a finish that may leave the pipeline as it is.
+   */
+  hasRunningJob(pipelineId: number, maxStageIdx: number): Promise<boolean>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
   /**
    * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them

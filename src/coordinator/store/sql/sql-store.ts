@@ -195,6 +195,8 @@ export class SqlStore implements Store {
   getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
   listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> =>
     jobs.listJobs(this.#ctx, filter, page);
+  hasRunningJob = (pipelineId: number, maxStageIdx: number): Promise<boolean> =>
+    jobs.hasRunningJob(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>
     jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>
