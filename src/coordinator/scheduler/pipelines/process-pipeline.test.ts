@@ -3,24 +3,23 @@
  * projects, and how many times a processing lists jobs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../shared/logger.js';
-import { systemClock } from '../../../shared/clock.js';
-import type { JobDefinition } from '../../../pipeline/types.js';
-import { defaultCoordinatorConfig } from '../../config.js';
 import { createTestStore } from '../../store/create-store.js';
 import type { JobFilter, JobRecord, NewJob, Store } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
-import type { RepositoryReader } from '../repository.js';
 import { afterClaim, markRunningAfterClaim } from '../queue/after-claim.js';
 import { processPipeline } from './process-pipeline.js';
 import { needsProcessingAfterClaim } from '../scheduler.js';
-import { RunnerQueue } from '../queue/runner-queue.js';
+import {
+  testJob,
+  testPipeline,
+  testProject,
+  testSchedulerDeps,
+} from '../../../../test/kits/coordinator/scheduler/pipeline-fixtures.js';
 
 let store: Store;
 let deps: SchedulerDeps;
 let listed: JobFilter[];
 let writes: string[];
-let seq = 0;
 
 beforeEach(async () => {
   const real = await createTestStore();
@@ -40,87 +39,21 @@ beforeEach(async () => {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  deps = {
-    store,
-    // No bridge here: processing never reads the repository.
-    repos: {} as RepositoryReader,
-    queue: new RunnerQueue(),
-    clock: systemClock,
-    logger: silentLogger(),
-    config: defaultCoordinatorConfig({ externalUrl: 'http://127.0.0.1:1', artifactsDir: '/nonexistent' }),
-  };
+  // No bridge here: processing never reads the repository.
+  deps = testSchedulerDeps(store);
 });
 
 afterEach(async () => {
   await store.close();
 });
 
-function job(name: string, stageIdx: number, resourceGroup: string | null = null): NewJob {
-  const definition = {
-    name,
-    baseName: name,
-    stage: `s${stageIdx}`,
-    stageIndex: stageIdx,
-    script: ['true'],
-    needs: null,
-    allowFailureExitCodes: [],
-    resourceGroup,
-  } as unknown as JobDefinition;
-  return {
-    name,
-    stage: `s${stageIdx}`,
-    stageIdx,
-    status: 'created',
-    when: 'on_success',
-    allowFailure: false,
-    definition,
-    tagList: [],
-    protected: false,
-    retryOfId: null,
-    userId: 1,
-  };
-}
+const job = (name: string, stage: number, resourceGroup: string | null = null): NewJob =>
+  testJob(name, { stage, resourceGroup });
 
-async function project(): Promise<number> {
-  seq += 1;
-  const p = await store.createProject({
-    name: `p${seq}`,
-    path: `p${seq}`,
-    namespacePath: 'group',
-    description: null,
-    defaultBranch: 'main',
-    visibility: 'private',
-    ciConfigPath: null,
-    protectedBranches: ['main'],
-    creatorId: 1,
-  });
-  return p.id;
-}
+const project = (): Promise<number> => testProject(store);
 
 async function pipeline(projectId: number, jobs: NewJob[]): Promise<{ id: number; jobs: JobRecord[] }> {
-  const now = new Date();
-  const created = await store.createPipeline(
-    {
-      projectId,
-      ref: 'main',
-      sha: 'a'.repeat(40),
-      beforeSha: '0'.repeat(40),
-      tag: false,
-      source: 'push',
-      status: 'created',
-      yamlErrors: null,
-      name: null,
-      stages: ['s0', 's1'],
-      yamlVariables: [],
-      variables: [],
-      userId: 1,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      committedAt: now,
-    },
-    jobs,
-  );
+  const created = await testPipeline(store, projectId, jobs);
   return { id: created.pipeline.id, jobs: created.jobs };
 }
 

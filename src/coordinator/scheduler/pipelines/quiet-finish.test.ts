@@ -3,111 +3,35 @@
  * every case where it must not.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../shared/logger.js';
-import { systemClock } from '../../../shared/clock.js';
-import type { JobDefinition } from '../../../pipeline/types.js';
-import { defaultCoordinatorConfig } from '../../config.js';
 import { createTestStore } from '../../store/create-store.js';
 import type { JobStatus } from '../../../api/job-status.js';
 import type { JobRecord, NewJob, Store } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
-import type { RepositoryReader } from '../repository.js';
-import { RunnerQueue } from '../queue/runner-queue.js';
 import { processPipeline } from './process-pipeline.js';
 import { finishMovesNothing, PipelineShapes, shapeOf } from './quiet-finish.js';
+import {
+  testJob,
+  testPipeline,
+  testProject,
+  testSchedulerDeps,
+} from '../../../../test/kits/coordinator/scheduler/pipeline-fixtures.js';
 
 let store: Store;
 let deps: SchedulerDeps;
-let seq = 0;
 
 beforeEach(async () => {
   store = await createTestStore();
-  deps = {
-    store,
-    repos: {} as RepositoryReader,
-    queue: new RunnerQueue(),
-    clock: systemClock,
-    logger: silentLogger(),
-    config: defaultCoordinatorConfig({ externalUrl: 'http://127.0.0.1:1', artifactsDir: '/nonexistent' }),
-  };
+  deps = testSchedulerDeps(store);
 });
 
 afterEach(async () => {
   await store.close();
 });
 
-interface Spec {
-  stage?: number;
-  needs?: string[];
-  resourceGroup?: string;
-  trigger?: boolean;
-}
-
-function job(name: string, spec: Spec = {}): NewJob {
-  const stageIdx = spec.stage ?? 0;
-  const definition = {
-    name,
-    baseName: name,
-    stage: `s${stageIdx}`,
-    stageIndex: stageIdx,
-    script: ['true'],
-    needs: spec.needs ? spec.needs.map((n) => ({ job: n, artifacts: true, optional: false })) : null,
-    allowFailureExitCodes: [],
-    resourceGroup: spec.resourceGroup ?? null,
-    ...(spec.trigger ? { trigger: { project: 'x' } } : {}),
-  } as unknown as JobDefinition;
-  return {
-    name,
-    stage: `s${stageIdx}`,
-    stageIdx,
-    status: 'created',
-    when: 'on_success',
-    allowFailure: false,
-    definition,
-    tagList: [],
-    protected: false,
-    retryOfId: null,
-    userId: 1,
-  };
-}
+const job = testJob;
 
 async function pipeline(jobs: NewJob[]): Promise<JobRecord[]> {
-  seq += 1;
-  const p = await store.createProject({
-    name: `p${seq}`,
-    path: `p${seq}`,
-    namespacePath: 'group',
-    description: null,
-    defaultBranch: 'main',
-    visibility: 'private',
-    ciConfigPath: null,
-    protectedBranches: ['main'],
-    creatorId: 1,
-  });
-  const now = new Date();
-  const created = await store.createPipeline(
-    {
-      projectId: p.id,
-      ref: 'main',
-      sha: 'a'.repeat(40),
-      beforeSha: '0'.repeat(40),
-      tag: false,
-      source: 'push',
-      status: 'running',
-      yamlErrors: null,
-      name: null,
-      stages: ['s0', 's1'],
-      yamlVariables: [],
-      variables: [],
-      userId: 1,
-      createdAt: now,
-      startedAt: now,
-      finishedAt: null,
-      committedAt: now,
-    },
-    jobs,
-  );
-  return created.jobs;
+  return (await testPipeline(store, await testProject(store), jobs, 'running')).jobs;
 }
 
 async function set(job: JobRecord | undefined, status: JobStatus): Promise<JobRecord> {
