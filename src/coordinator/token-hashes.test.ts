@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { hashToken } from '../shared/hash.js';
-import { createTokenHashes } from './token-hashes.js';
+import { createTokenHashes, MAX_REMEMBERED_TOKEN_LENGTH } from './token-hashes.js';
 
 describe('token hashes', () => {
   it('gives the same hash as hashing the token', () => {
@@ -17,5 +17,12 @@ describe('token hashes', () => {
     expect(hashes.size).toBe(2);
     expect(hashes.hash('a')).toBe(hashToken('a'));
     expect(hashes.size).toBe(2);
+  });
+
+  it('does not remember a token longer than any token the coordinator issues (an unauthenticated client cannot fill memory)', () => {
+    const hashes = createTokenHashes(4);
+    const long = 'x'.repeat(MAX_REMEMBERED_TOKEN_LENGTH + 1);
+    expect(hashes.hash(long)).toBe(hashToken(long));
+    expect(hashes.size).toBe(0);
   });
 });

@@ -9,6 +9,13 @@ import { hashToken } from '../shared/hash.js';
 /** Tokens remembered; the oldest is dropped first (1,000 clients on 50 runners, 1,000 jobs running). */
 export const TOKEN_HASHES_KEPT = 4_096;
 
+/**
+ * Longer tokens are hashed but not remembered: the memo is filled before a token is checked, so an
+ * unauthenticated client sending megabyte-long tokens must not make it hold them. Tokens the
+ * coordinator issues (and GitLab's) are far shorter.
+ */
+export const MAX_REMEMBERED_TOKEN_LENGTH = 256;
+
 export interface TokenHashes {
   hash(token: string): string;
   readonly size: number;
@@ -21,6 +28,7 @@ export function createTokenHashes(capacity = TOKEN_HASHES_KEPT): TokenHashes {
       const known = hashes.get(token);
       if (known !== undefined) return known;
       const hashed = hashToken(token);
+      if (token.length > MAX_REMEMBERED_TOKEN_LENGTH) return hashed;
       if (hashes.size >= capacity) {
         const oldest = hashes.keys().next();
         if (!oldest.done) hashes.delete(oldest.value);
