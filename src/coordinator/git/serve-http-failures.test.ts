@@ -169,14 +169,19 @@ describe('bad requests', () => {
     );
   });
 
-  it('stops a request that outlives the timeout and answers 500', async () => {
-    await served.host.createRepository('acme/timeout', 'main');
+  it.each([
+    ['protocol v0/v1', {}],
+    ['protocol v2 (whose small bodies the coordinator reads itself)', { 'Git-Protocol': 'version=2' }],
+  ])('stops a request that outlives the timeout and answers 500 (%s)', async (_what, extra) => {
+    const repo = `acme/timeout-${Object.keys(extra).length}`;
+    await served.host.createRepository(repo, 'main');
     let status = 0;
     const logged = await loggedBy({ httpTimeoutMs: 300 }, {}, async (via) => {
       status = await new Promise<number>((resolve) => {
-        const req = openRequest(via, '/acme/timeout.git/git-upload-pack', 'POST', {
+        const req = openRequest(via, `/${repo}.git/git-upload-pack`, 'POST', {
           'Content-Type': UPLOAD_PACK_REQUEST,
           'Content-Length': '1000',
+          ...extra,
         });
         req.on('response', (res) => {
           res.resume();

@@ -49,7 +49,7 @@ export async function serveUploadPackV2(
     return { answered: true };
   }
   if (!isPlainUploadPackPost(req, pathInfo)) return { answered: false };
-  const read = await readBody(req, MAX_BUFFERED_BODY);
+  const read = await readBody(req, MAX_BUFFERED_BODY, deps.ctx.httpTimeoutMs);
   const rest = (): V2Outcome => ({ answered: false, body: replay(req, read) });
   if (!read.ended) return rest();
   const info = await infoOrNull(deps, dir);
@@ -89,12 +89,21 @@ interface ReadBody {
   ended: boolean;
 }
 
-/** Reads the body until it ends or `limit` bytes came; the rest stays unread in `req`. */
-function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
+/**
+ * Reads the body until it ends, `limit` bytes came or `timeoutMs` passed; the rest stays unread in
+ * `req`. A body that stalls goes to http-backend as it is, whose own timeout then answers it.
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      stop();
+      req.pause();
+      resolve({ head: Buffer.concat(chunks), ended: false });
+    }, timeoutMs);
     const stop = (): void => {
+      clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onError);
     };
     const onData = (chunk: Buffer): void => {
