@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestStore } from '../../store/create-store.js';
 import type { JobFilter, JobRecord, NewJob, Store } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
-import { afterClaim, markRunningAfterClaim } from '../queue/after-claim.js';
+import { afterClaim, MarkedRunning, markRunningAfterClaim } from '../queue/after-claim.js';
 import { processPipeline } from './process-pipeline.js';
 import { needsProcessingAfterClaim } from '../scheduler.js';
 import {
@@ -205,5 +205,21 @@ describe('processPipeline', () => {
     await afterClaim(deps, read!);
     expect(listed).toHaveLength(1);
     expect((await store.getPipeline(p.id))?.status).toBe('running');
+  });
+
+  it('a pipeline this process marked running that a cancel moved since the claim read it is processed in full, not marked running again', async () => {
+    const p = await pipeline(await project(), [job('a', 0)]);
+    await processPipeline(deps, p.id);
+    const [a] = p.jobs as [JobRecord];
+    await store.updateJob(a.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    const read = await store.getPipeline(p.id);
+    const marked = new MarkedRunning();
+    marked.add(p.id);
+    await store.updateJob(a.id, { status: 'canceling' });
+    await store.updatePipeline(p.id, { status: 'canceling' });
+    listed = [];
+    await afterClaim(deps, read!, marked);
+    expect(listed).toHaveLength(1);
+    expect((await store.getPipeline(p.id))?.status).toBe('canceling');
   });
 });

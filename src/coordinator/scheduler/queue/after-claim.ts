@@ -64,7 +64,9 @@ export async function afterClaim(
   if (pipeline.status !== 'running' && marked?.has(pipeline.id)) {
     const current = await deps.store.getPipeline(pipeline.id);
     if (current?.status === 'running') return [];
-    if (current) pipeline = current;
+    // Moved since the claim read it (a cancel, another coordinator): the full processing decides,
+    // as when the compare-and-set below does not apply.
+    if (current?.status !== pipeline.status) return processPipeline(deps, pipeline.id);
   }
   const moved = await markRunningAfterClaim(deps, pipeline);
   if (moved) {
