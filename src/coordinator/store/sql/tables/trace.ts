@@ -127,7 +127,10 @@ async function appendToFile(
     const appended = await appendChunk(ctx, jobId, offset, data, files.threshold);
     if (appended !== TO_FILE) return appended;
   }
-  const size = await storedSize(ctx.db, jobId);
+  const size = await storedSize(ctx.db, jobId).catch(async (err: unknown) => {
+    await handle?.close();
+    throw err;
+  });
   if (size === null) {
     await handle?.close();
     throw notFound(jobId);
