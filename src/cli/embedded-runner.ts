@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 
 import { validateConfig } from '../runner/config/load.js';
 import { randomSystemId } from '../runner/config/system-id.js';
-import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
+import { createShellExecutorFactory, type ShellExecutorOptions } from '../executors/shell/shell-executor.js';
 import type { LocalRepositoryFor } from '../executors/shell/shared-sources.js';
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../runner/manager.js';
 import { FLOTILLA_VERSION } from '../runner/version.js';
@@ -33,6 +33,8 @@ export interface EmbeddedRunnerOptions {
   localRepositoryFor?: LocalRepositoryFor;
   /** Replaces the HTTP client of the Runner API calls (see RunnerManagerOptions.fetch). */
   fetch?: typeof fetch;
+  /** Shell executor: how artifacts are uploaded (see ShellExecutorOptions.artifacts). */
+  artifacts?: ShellExecutorOptions['artifacts'];
   /** Called when a job has ended (see RunnerManagerOptions.onJobEnded). */
   onJobEnded?: (jobId: number) => void;
 }
@@ -45,6 +47,7 @@ async function executorsFor(options: EmbeddedRunnerOptions): Promise<Executors> 
     const shell = createShellExecutorFactory({
       sharedSources: options.sharedSources === true,
       ...(options.localRepositoryFor ? { localRepositoryFor: options.localRepositoryFor } : {}),
+      ...(options.artifacts ? { artifacts: options.artifacts } : {}),
     });
     return { registry: new Registry(), executorFactories: [shell] };
   }

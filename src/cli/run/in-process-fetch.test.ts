@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
@@ -18,6 +20,19 @@ function app() {
     return reply.code(202).header('range', `0-${bytes.length}`).send();
   });
   server.post('/api/v4/jobs/request', async (_request, reply) => reply.code(204).send());
+  server.addContentTypeParser(/^multipart\/form-data/, (request, payload, done) => {
+    const chunks: Buffer[] = [];
+    payload.on('data', (c: Buffer) => chunks.push(c));
+    payload.on('end', () =>
+      done(null, { type: request.headers['content-type'], text: Buffer.concat(chunks).toString('utf8') }),
+    );
+  });
+  server.post('/api/v4/jobs/:id/artifacts', async (request, reply) => reply.code(201).send(request.body));
+  server.get('/api/v4/jobs/:id/artifacts', async (_request, reply) =>
+    reply
+      .header('content-type', 'application/zip')
+      .send(Readable.from([Buffer.from('PK'), Buffer.alloc(70_000, 7)])),
+  );
   server.get('/api/v4/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 2000)));
   return server;
 }
@@ -45,6 +60,35 @@ describe('inProcessFetch', () => {
     });
     expect(patch.status).toBe(202);
     expect(patch.headers.get('range')).toBe('0-5');
+    const none = await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST' });
+    expect(none.status).toBe(204);
+    expect(await none.text()).toBe('');
+  });
+
+  it('sends a FormData body as multipart, file parts included', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567');
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('zip bytes')]), 'artifacts.zip');
+    const res = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/artifacts', {
+      method: 'POST',
+      body: form,
+    });
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe('Created');
+    const seen = (await res.json()) as { type: string; text: string };
+    expect(seen.type).toMatch(/^multipart\/form-data; boundary=/);
+    expect(seen.text).toContain('filename="artifacts.zip"');
+    expect(seen.text).toContain('zip bytes');
+  });
+
+  it('streams answers when asked, with the same bytes and headers', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567', fetch, { streamAnswers: true });
+    const res = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/artifacts');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.length).toBe(70_002);
+    expect(body.subarray(0, 2).toString()).toBe('PK');
     const none = await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST' });
     expect(none.status).toBe(204);
     expect(await none.text()).toBe('');

@@ -4,7 +4,10 @@
  * its Fastify routes (`inject`: same routing, hooks, validation, status codes and headers as over
  * HTTP) without a socket, an HTTP parser or undici at either end. Other URLs use `fallback`.
  */
-import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+
+import type { FastifyInstance, LightMyRequestResponse as LightResponse } from 'fastify';
 
 type Fetch = typeof fetch;
 type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -26,10 +29,13 @@ function headersOf(init: RequestInit | undefined): Record<string, string> {
   return out;
 }
 
-/** The request body as inject takes it; only the body types the project's clients send. */
-function payloadOf(body: RequestInit['body']): string | Buffer | undefined {
+/**
+ * The request body as inject takes it; only the body types the project's clients send. A
+ * `FormData` (artifact uploads) is streamed as multipart by inject itself, file parts included.
+ */
+function payloadOf(body: RequestInit['body']): string | Buffer | FormData | undefined {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if (typeof body === 'string' || Buffer.isBuffer(body) || body instanceof FormData) return body;
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (body instanceof ArrayBuffer) return Buffer.from(body);
   throw new TypeError('in-process fetch: unsupported request body type');
@@ -60,12 +66,36 @@ async function untilAborted<T>(answer: Promise<T>, signal: AbortSignal | null | 
   }
 }
 
+export interface InProcessFetchOptions {
+  /**
+   * Hand each answer's body over as a stream as the route writes it, with backpressure (artifact
+   * downloads, written to disk), instead of collecting it into one buffer first (the default,
+   * cheaper for the small JSON answers of the Runner API).
+   */
+  streamAnswers?: boolean;
+}
+
+/** The answer's body as the Response constructor takes it. */
+function answerBody(res: LightResponse, streamed: boolean): ConstructorParameters<typeof Response>[0] {
+  if (NO_BODY.has(res.statusCode)) {
+    if (streamed) res.stream().resume();
+    return null;
+  }
+  return streamed ? (Readable.toWeb(res.stream()) as ReadableStream<Uint8Array>) : res.rawPayload;
+}
+
 /**
  * `fetch` that answers requests under `baseUrl` from `app` in this process. An aborted request
  * rejects with the signal's reason at once, as fetch does.
  */
-export function inProcessFetch(app: FastifyInstance, baseUrl: string, fallback: Fetch = fetch): Fetch {
+export function inProcessFetch(
+  app: FastifyInstance,
+  baseUrl: string,
+  fallback: Fetch = fetch,
+  options: InProcessFetchOptions = {},
+): Fetch {
   const base = baseUrl.replace(/\/+$/, '');
+  const streamed = options.streamAnswers === true;
   return async (input, init) => {
     const url = requestUrl(input);
     if (!url.startsWith(`${base}/`)) return fallback(input, init);
@@ -75,10 +105,12 @@ export function inProcessFetch(app: FastifyInstance, baseUrl: string, fallback: 
       url: url.slice(base.length),
       headers: headersOf(init),
       ...(payload !== undefined ? { payload } : {}),
+      ...(streamed ? { payloadAsStream: true } : {}),
     });
     const res = await untilAborted(answer, init?.signal);
-    return new Response(NO_BODY.has(res.statusCode) ? null : res.rawPayload, {
+    return new Response(answerBody(res, streamed), {
       status: res.statusCode,
+      statusText: res.statusMessage,
       headers: responseHeaders(res.headers),
     });
   };

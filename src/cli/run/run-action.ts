@@ -111,6 +111,12 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
       coordinator.url,
       path.join(scratch, 'coordinator', 'repositories'),
     ),
+    // Archives go to the coordinator of this process, on this host, and are thrown away with the
+    // run: stored undeflated (still zip files), moved without a socket, downloads streamed.
+    artifacts: {
+      compress: false,
+      fetch: inProcessFetch(coordinator.coordinator.app, coordinator.url, fetch, { streamAnswers: true }),
+    },
     // When the runner is idle the pipeline may be complete: look at once rather than at the next poll.
     onJobEnded: () => {
       if (runner?.runningJobs().length === 0) changes.notify();

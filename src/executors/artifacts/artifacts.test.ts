@@ -60,6 +60,22 @@ describe('artifact archives', () => {
     expect(existsSync(join(dest, 'out/tmp/t.txt'))).toBe(false);
   });
 
+  it('stores entries undeflated when asked, in a zip that extracts the same', async () => {
+    const text = 'flotilla '.repeat(2000);
+    const root = await tree({ 'out/a.txt': text, 'out/b.txt': 'B' });
+    const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+    await writeZip(root, ['out/a.txt', 'out/b.txt'], join(dir, 'deflated.zip'));
+    await writeZip(root, ['out/a.txt', 'out/b.txt'], join(dir, 'stored.zip'), { compress: false });
+    const stored = await readFile(join(dir, 'stored.zip'));
+    expect(stored.length).toBeGreaterThan(text.length);
+    expect((await readFile(join(dir, 'deflated.zip'))).length).toBeLessThan(text.length / 10);
+    // compression method 0 (stored) in the first local file header
+    expect(stored.readUInt16LE(8)).toBe(0);
+    const dest = await mkdtemp(join(tmpdir(), 'flo-dest-'));
+    expect(await extractZip(join(dir, 'stored.zip'), dest)).toEqual(['out/a.txt', 'out/b.txt']);
+    expect(await readFile(join(dest, 'out/a.txt'), 'utf8')).toBe(text);
+  });
+
   it.each(['../evil.txt', '/etc/evil', 'a/../../evil', 'C:/evil'])('refuses the entry path %s', (name) => {
     expect(safeEntryPath('/tmp/root', name)).toBeNull();
   });

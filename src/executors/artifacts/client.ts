@@ -19,6 +19,8 @@ export interface UploadArtifactOptions {
   artifactType: string;
   artifactFormat: string;
   expireIn: string | null;
+  /** The HTTP client (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface TransferResult {
@@ -35,7 +37,7 @@ export async function uploadArtifact(options: UploadArtifactOptions): Promise<Tr
   const form = new FormData();
   form.append('file', await openAsBlob(options.file), options.filename);
   const url = `${options.baseUrl}${RUNNER_API_PREFIX}/jobs/${options.jobId}/artifacts?${query.toString()}`;
-  const res = await fetch(url, {
+  const res = await (options.fetch ?? fetch)(url, {
     method: 'POST',
     headers: { [HEADER_JOB_TOKEN]: options.jobToken },
     body: form,
@@ -49,11 +51,13 @@ export interface DownloadArtifactOptions {
   jobId: number;
   jobToken: string;
   destination: string;
+  /** The HTTP client (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 export async function downloadArtifact(options: DownloadArtifactOptions): Promise<TransferResult> {
   const url = `${options.baseUrl}${RUNNER_API_PREFIX}/jobs/${options.jobId}/artifacts`;
-  const res = await fetch(url, { headers: { [HEADER_JOB_TOKEN]: options.jobToken } });
+  const res = await (options.fetch ?? fetch)(url, { headers: { [HEADER_JOB_TOKEN]: options.jobToken } });
   if (res.status === 200 && res.body) {
     await pipeline(
       Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),

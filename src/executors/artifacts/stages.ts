@@ -23,6 +23,13 @@ export interface ArtifactStageOptions {
   projectDir: string;
   tmpDir: string;
   output: JobOutput;
+  /** Deflate uploaded archives (default true; see WriteZipOptions.compress). */
+  compress?: boolean;
+  /**
+   * The HTTP client of uploads and downloads (default: the global fetch), such as `flotilla
+   * run`'s in-process one; a download's body is streamed to disk, so it should stream answers.
+   */
+  fetch?: typeof fetch;
 }
 
 /** The entries of `artifacts:` that apply for a job ending with `outcome`. */
@@ -43,6 +50,7 @@ export async function downloadDependencies(options: ArtifactStageOptions): Promi
         jobId: dep.id,
         jobToken: dep.token,
         destination: file,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
       });
       output.write(
         `Downloading artifacts from coordinator... ${result.status === 200 ? 'ok' : 'failed'}  id=${dep.id} responseStatus=${result.status} ${result.statusText}\n`,
@@ -81,7 +89,7 @@ async function uploadOne(options: ArtifactStageOptions, spec: JobArtifactSpec): 
   const name = spec.name || 'artifacts';
   const file = join(options.tmpDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.zip`);
   try {
-    await writeZip(options.projectDir, files, file);
+    await writeZip(options.projectDir, files, file, { compress: options.compress !== false });
     const result = await uploadArtifact({
       baseUrl: options.baseUrl,
       jobId: payload.id,
@@ -91,6 +99,7 @@ async function uploadOne(options: ArtifactStageOptions, spec: JobArtifactSpec): 
       artifactType: spec.artifact_type || 'archive',
       artifactFormat: 'zip',
       expireIn: spec.expire_in,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     output.write(
       `Uploading artifacts to coordinator... ${result.status} ${result.statusText}  id=${payload.id} responseStatus=${result.status} ${result.statusText}\n`,

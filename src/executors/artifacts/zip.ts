@@ -15,10 +15,25 @@ import yazl from 'yazl';
 import { unsafeEntryName } from '../../shared/archive-paths.js';
 import { readEntryText, walkZip, type ZipEntry } from '../../shared/zip-entries.js';
 
+export interface WriteZipOptions {
+  /**
+   * Deflate each entry (the default). False stores the entries as they are: a valid zip that any
+   * reader extracts, larger but without the CPU of compressing and inflating (for archives that
+   * never leave this host, such as `flotilla run`'s).
+   */
+  compress?: boolean;
+}
+
 /** Writes `files` (relative to `root`) into a zip at `destination`. */
-export async function writeZip(root: string, files: readonly string[], destination: string): Promise<void> {
+export async function writeZip(
+  root: string,
+  files: readonly string[],
+  destination: string,
+  options: WriteZipOptions = {},
+): Promise<void> {
   const zip = new yazl.ZipFile();
-  for (const file of files) zip.addFile(join(root, file), file);
+  const compress = options.compress !== false;
+  for (const file of files) zip.addFile(join(root, file), file, { compress });
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(destination));
 }

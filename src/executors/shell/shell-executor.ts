@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import type { JobVariable } from '../../api/runner-api.js';
-import { downloadDependencies, uploadArtifacts } from '../artifacts/stages.js';
+import { downloadDependencies, uploadArtifacts, type ArtifactStageOptions } from '../artifacts/stages.js';
 import { remoteCacheFor } from '../cache/remote-cache.js';
 import { archiveCaches, extractCaches, type CacheRequest } from '../cache/stages.js';
 import type {
@@ -55,6 +55,12 @@ export interface ShellExecutorOptions {
   sharedSources?: boolean;
   /** With `sharedSources`: where the coordinator's repository of a `repo_url` is on this host. */
   localRepositoryFor?: LocalRepositoryFor;
+  /**
+   * How artifacts travel: `compress: false` stores archive entries undeflated, for a coordinator
+   * on this host whose storage is throwaway (`flotilla run`); `fetch` is the client of uploads
+   * and downloads (see ArtifactStageOptions).
+   */
+  artifacts?: { compress?: boolean; fetch?: typeof fetch };
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -105,13 +111,19 @@ async function writeFileVariables(
   }
 }
 
-function artifactOptions(f: ShellJobFiles, ctx: StageContext) {
+function artifactOptions(
+  f: ShellJobFiles,
+  ctx: StageContext,
+  transfer: ShellExecutorOptions['artifacts'] = {},
+): ArtifactStageOptions {
   return {
     payload: f.job.payload,
     baseUrl: f.job.runner.url,
     projectDir: f.projectDir,
     tmpDir: f.tmpDir,
     output: ctx.output,
+    ...(transfer.compress === false ? { compress: false } : {}),
+    ...(transfer.fetch ? { fetch: transfer.fetch } : {}),
   };
 }
 
@@ -241,15 +253,15 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
           checkout: scripts.checkout,
         });
       case 'download_artifacts':
-        return downloadDependencies(artifactOptions(files, ctx));
+        return downloadDependencies(artifactOptions(files, ctx, options.artifacts));
       case 'step_script':
         return scripts.steps(ctx);
       case 'after_script':
         return scripts.after(ctx);
       case 'upload_artifacts_on_success':
-        return uploadArtifacts(artifactOptions(files, ctx), 'success');
+        return uploadArtifacts(artifactOptions(files, ctx, options.artifacts), 'success');
       case 'upload_artifacts_on_failure':
-        return uploadArtifacts(artifactOptions(files, ctx), 'failed');
+        return uploadArtifacts(artifactOptions(files, ctx, options.artifacts), 'failed');
       case 'cleanup_file_variables':
         scripts.dismiss();
         await removeTmpDir(tmpDir);
