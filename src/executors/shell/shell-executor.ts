@@ -142,11 +142,13 @@ async function cacheRequest(f: ShellJobFiles, outcome: JobOutcome): Promise<Cach
 }
 
 /**
- * Whether `step_script` comes right after `get_sources` (no restore_cache or download_artifacts in
- * between, which stage-runner.ts adds for caches and for dependencies with artifacts).
+ * Whether the checkout's process may wait to run the first script step: `step_script` comes right
+ * after `get_sources`, or only `download_artifacts` comes between (this process extracts the
+ * archives into the project folder while the bash waits in it; the script's bash is started by
+ * `exec` only after, and reads its files then). With `restore_cache` between, two processes stay.
  */
 function scriptFollowsSources(job: ExecutorJob): boolean {
-  return stagesBeforeScript(job.payload).length === 0;
+  return stagesBeforeScript(job.payload).every((stage) => stage === 'download_artifacts');
 }
 
 /** Runs script steps as bash processes in the project folder, each from its own script file. */
