@@ -9,6 +9,8 @@ import type { ReadableStream } from 'node:stream/web';
 
 import type { FastifyInstance, LightMyRequestResponse as LightResponse } from 'fastify';
 
+import { bufferedResponse } from './buffered-response.js';
+
 type Fetch = typeof fetch;
 type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
@@ -75,13 +77,19 @@ export interface InProcessFetchOptions {
   streamAnswers?: boolean;
 }
 
-/** The answer's body as the Response constructor takes it. */
-function answerBody(res: LightResponse, streamed: boolean): ConstructorParameters<typeof Response>[0] {
+/** The answer as fetch gives it: its body streamed, or read from the buffer inject collected. */
+function answerOf(res: LightResponse, streamed: boolean): Response {
+  const init = {
+    status: res.statusCode,
+    statusText: res.statusMessage,
+    headers: responseHeaders(res.headers),
+  };
   if (NO_BODY.has(res.statusCode)) {
     if (streamed) res.stream().resume();
-    return null;
+    return new Response(null, init);
   }
-  return streamed ? (Readable.toWeb(res.stream()) as ReadableStream<Uint8Array>) : res.rawPayload;
+  if (!streamed) return bufferedResponse(res.rawPayload, init);
+  return new Response(Readable.toWeb(res.stream()) as ReadableStream<Uint8Array>, init);
 }
 
 /**
@@ -107,11 +115,6 @@ export function inProcessFetch(
       ...(payload !== undefined ? { payload } : {}),
       ...(streamed ? { payloadAsStream: true } : {}),
     });
-    const res = await untilAborted(answer, init?.signal);
-    return new Response(answerBody(res, streamed), {
-      status: res.statusCode,
-      statusText: res.statusMessage,
-      headers: responseHeaders(res.headers),
-    });
+    return answerOf(await untilAborted(answer, init?.signal), streamed);
   };
 }
