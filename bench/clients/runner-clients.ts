@@ -32,6 +32,14 @@ const stats: ClientStats = {
 };
 const aborts = new Set<() => void>();
 let stopping = false;
+let ready = false;
+
+/** READY once, before STATS at the latest: a small backlog can be drained before the READY timer fires. */
+function announceReady(): void {
+  if (ready) return;
+  ready = true;
+  process.stdout.write('READY\n');
+}
 
 interface Answer {
   status: number;
@@ -197,6 +205,7 @@ function finish(): void {
   stopping = true;
   for (const abort of aborts) abort();
   writeFileSync(settings.statsFile, JSON.stringify(stats));
+  announceReady();
   process.stdout.write('STATS\n', () => process.exit(0));
 }
 
@@ -204,4 +213,4 @@ process.on('SIGTERM', finish);
 process.on('SIGINT', finish);
 for (let i = 0; i < settings.clients; i++) void client(i);
 // Every client has a request in flight once the event loop turned; long polls are then held.
-setTimeout(() => process.stdout.write('READY\n'), 200);
+setTimeout(announceReady, 200);
