@@ -33,6 +33,9 @@ async function main(): Promise<void> {
       errors: h.errors,
       retries: h.retries,
       cpu_ms_per_job: round((h.clientsCpuS * 1000) / Math.max(1, h.jobs), 2),
+      // The client process shares the 2 cores with the coordinator: its CPU per job and its cores.
+      client_cpu_ms_per_job: round(((h.clientProcessCpuS ?? 0) * 1000) / Math.max(1, h.jobs), 2),
+      client_cores: round(h.seconds > 0 ? (h.clientProcessCpuS ?? 0) / h.seconds : null, 2),
       jobs_per_s: round(h.seconds > 0 ? h.jobs / h.seconds : null, 1),
       p99_patch_put_ms: round(percentile(h.patchPut, 99), 1),
       p99_request_201_ms: round(percentile(h.request201, 99), 1),

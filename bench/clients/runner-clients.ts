@@ -31,6 +31,8 @@ const stats: ClientStats = {
   lastJobAt: null,
 };
 const aborts = new Set<() => void>();
+let cpuAtFirstJob: NodeJS.CpuUsage | null = null;
+let cpuAtLastJob: NodeJS.CpuUsage | null = null;
 let stopping = false;
 let ready = false;
 
@@ -180,9 +182,11 @@ async function client(index: number): Promise<void> {
         if (stats.received[job.id] !== undefined) stats.duplicates++;
         stats.received[job.id] = now;
         stats.firstJobAt ??= now;
+        cpuAtFirstJob ??= process.cpuUsage();
         await runJob(job);
         stats.completed++;
         stats.lastJobAt = Date.now();
+        cpuAtLastJob = process.cpuUsage();
         if (settings.maxJobs && stats.completed >= settings.maxJobs) finish();
       } else if (res.status === 503 || res.status === 429) {
         stats.retries.request++;
@@ -204,6 +208,11 @@ function finish(): void {
   if (stopping) return;
   stopping = true;
   for (const abort of aborts) abort();
+  if (cpuAtFirstJob && cpuAtLastJob) {
+    const used = process.cpuUsage(cpuAtFirstJob);
+    const after = process.cpuUsage(cpuAtLastJob);
+    stats.cpuSecondsWhileJobs = (used.user + used.system - after.user - after.system) / 1e6;
+  }
   writeFileSync(settings.statsFile, JSON.stringify(stats));
   announceReady();
   process.stdout.write('STATS\n', () => process.exit(0));
