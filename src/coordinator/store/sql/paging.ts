@@ -1,5 +1,5 @@
-/** Page → LIMIT/OFFSET, and count values as numbers. */
-import type { Selectable, SelectQueryBuilder, StringReference } from 'kysely';
+/** Page → LIMIT/OFFSET, count values as numbers, and a listing's equality filters. */
+import { sql, type Selectable, type SelectQueryBuilder, type StringReference } from 'kysely';
 import { FlotillaError } from '../../../shared/errors.js';
 import type { Page } from '../store.js';
 import { fromBigint } from './rows.js';
@@ -43,4 +43,21 @@ export async function orderedPage<T extends TableWithId>(
     .execute();
   // selectAll() on one table is its Selectable row; kysely cannot show it for a generic table.
   return { rows: rows as unknown as Selectable<Database[T]>[], total: totalOf(count) };
+}
+
+/** The values a listing may filter one table's columns on; undefined: that column is not filtered. */
+export type EqualityFilter<T extends keyof Database> = {
+  readonly [C in keyof Database[T] & string]?: string | number | undefined;
+};
+
+/** `base` with `column = value` for each value of `filter` that is given, in `filter`'s order. */
+export function whereEquals<T extends keyof Database, O>(
+  base: SelectQueryBuilder<Database, T, O>,
+  filter: EqualityFilter<T>,
+): SelectQueryBuilder<Database, T, O> {
+  let qb = base;
+  for (const [column, value] of Object.entries(filter)) {
+    if (value !== undefined) qb = qb.where(sql.ref(column), '=', value);
+  }
+  return qb;
 }

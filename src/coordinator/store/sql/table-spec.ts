@@ -30,7 +30,7 @@ interface ColumnSpec {
 
 /** The `create table` of `spec`, ready to execute. */
 export function createTableFromSpec(db: Kysely<unknown>, flavor: SqlFlavor, spec: TableSpec): Table {
-  let tb = db.schema.createTable(spec.name);
+  let tb: Table = db.schema.createTable(spec.name);
   for (const line of spec.columns) tb = addColumn(tb, flavor, line);
   for (const [name, cols] of Object.entries(spec.unique ?? {})) tb = tb.addUniqueConstraint(name, [...cols]);
   for (const [name, cols] of Object.entries(spec.primaryKey ?? {})) {

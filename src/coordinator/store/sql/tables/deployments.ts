@@ -17,7 +17,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { toDateOrNull } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
-import { orderedPage } from '../paging.js';
+import { orderedPage, whereEquals } from '../paging.js';
 import { fromBool, fromDate, fromDateOrNull } from '../rows.js';
 import type { DeploymentsTable } from '../schema.js';
 
@@ -107,15 +107,12 @@ export async function listDeployments(
   filter: DeploymentFilter,
   page: Page,
 ): Promise<Paged<DeploymentRecord>> {
-  const base = ctx.db
-    .selectFrom('deployments')
-    .where('project_id', '=', projectId)
-    .$if(filter.allActions !== true, (qb) => qb.where('action', '=', DEPLOY_ACTION))
-    .$if(filter.environmentId !== undefined, (qb) =>
-      qb.where('environment_id', '=', filter.environmentId ?? 0),
-    )
-    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
-    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''));
+  const base = whereEquals(ctx.db.selectFrom('deployments').where('project_id', '=', projectId), {
+    action: filter.allActions === true ? undefined : DEPLOY_ACTION,
+    environment_id: filter.environmentId,
+    pipeline_id: filter.pipelineId,
+    status: filter.status,
+  });
   const column = filter.orderBy ?? 'id';
   const direction = filter.sort ?? 'asc';
   const { rows, total } = await orderedPage(base, column, direction, page);

@@ -16,7 +16,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
-import { orderedPage } from '../paging.js';
+import { orderedPage, whereEquals } from '../paging.js';
 import { runTemplate } from '../query-template.js';
 import { toPipeline } from '../rows.js';
 import type { PipelinesTable } from '../schema.js';
@@ -56,17 +56,14 @@ export async function listPipelines(
   filter: PipelineFilter,
   page: Page,
 ): Promise<Paged<PipelineRecord>> {
-  const base = ctx.db
-    .selectFrom('pipelines')
-    .where('project_id', '=', projectId)
-    .$if(filter.ref !== undefined, (qb) => qb.where('ref', '=', filter.ref ?? ''))
-    .$if(filter.sha !== undefined, (qb) => qb.where('sha', '=', filter.sha ?? ''))
-    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''))
-    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''))
-    .$if(filter.parentPipelineId !== undefined, (qb) =>
-      qb.where('parent_pipeline_id', '=', filter.parentPipelineId ?? 0),
-    )
-    .$if(filter.parentJobId !== undefined, (qb) => qb.where('parent_job_id', '=', filter.parentJobId ?? 0));
+  const base = whereEquals(ctx.db.selectFrom('pipelines').where('project_id', '=', projectId), {
+    ref: filter.ref,
+    sha: filter.sha,
+    status: filter.status,
+    source: filter.source,
+    parent_pipeline_id: filter.parentPipelineId,
+    parent_job_id: filter.parentJobId,
+  });
   const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
   const direction = filter.sort ?? 'desc';
   const { rows, total } = await orderedPage(base, column, direction, page);
