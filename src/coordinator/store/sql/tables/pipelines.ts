@@ -5,8 +5,6 @@ import type {
   JobRecord,
   NewJob,
   NewPipeline,
-  Page,
-  Paged,
   PipelineFilter,
   PipelinePatch,
   PipelineRecord,
@@ -16,7 +14,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
-import { orderedPage, whereEquals } from '../paging.js';
+import type { ProjectListing } from '../paging.js';
 import { runTemplate } from '../query-template.js';
 import { toPipeline } from '../rows.js';
 import type { PipelinesTable } from '../schema.js';
@@ -50,25 +48,19 @@ export async function getPipeline(ctx: SqlContext, id: number): Promise<Pipeline
   return row === undefined ? null : toPipeline(row);
 }
 
-export async function listPipelines(
-  ctx: SqlContext,
-  projectId: number,
-  filter: PipelineFilter,
-  page: Page,
-): Promise<Paged<PipelineRecord>> {
-  const base = whereEquals(ctx.db.selectFrom('pipelines').where('project_id', '=', projectId), {
+export const PIPELINE_LISTING: ProjectListing<'pipelines', PipelineFilter, PipelineRecord> = {
+  table: 'pipelines',
+  equalities: (filter) => ({
     ref: filter.ref,
     sha: filter.sha,
     status: filter.status,
     source: filter.source,
     parent_pipeline_id: filter.parentPipelineId,
     parent_job_id: filter.parentJobId,
-  });
-  const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
-  const direction = filter.sort ?? 'desc';
-  const { rows, total } = await orderedPage(base, column, direction, page);
-  return { items: rows.map(toPipeline), total };
-}
+  }),
+  order: (filter) => ({ column: ORDER_COLUMNS[filter.orderBy ?? 'id'], direction: filter.sort ?? 'desc' }),
+  toRecord: toPipeline,
+};
 
 export async function updatePipeline(
   ctx: SqlContext,
