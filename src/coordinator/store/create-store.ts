@@ -126,6 +126,8 @@ interface Opened {
   /** SQLite with a WAL: the group commit that `Store.durable` waits for. */
   durability?: Durability | undefined;
   traceFiles?: TraceFiles | undefined;
+  /** SQLite: creates a new database's schema in one step (see MigrateOptions.createFresh). */
+  createFresh?: ((migrations: readonly string[]) => boolean) | undefined;
 }
 
 function traceFilesFor(location: StoreLocation, options: CreateStoreOptions): TraceFiles | undefined {
@@ -138,15 +140,22 @@ function traceFilesFor(location: StoreLocation, options: CreateStoreOptions): Tr
 async function open(location: StoreLocation, options: CreateStoreOptions): Promise<Opened> {
   const { logger } = options;
   if (location.dialect === 'sqlite') {
-    const { openSqlite, sqliteFlavor } = await import('./sql/sqlite/dialect.js');
+    const [{ openSqlite, sqliteFlavor }, { createFreshSchema }] = await Promise.all([
+      import('./sql/sqlite/dialect.js'),
+      import('./sql/sqlite/fresh-schema.js'),
+    ]);
     if (location.filename !== MEMORY) mkdirSync(dirname(location.filename), { recursive: true });
-    const { db, durability } = openSqlite(location.filename, { throwaway: options.throwaway === true });
+    const { db, durability, raw } = openSqlite(location.filename, {
+      throwaway: options.throwaway === true,
+    });
     return {
       db,
       flavor: sqliteFlavor,
       schema: undefined,
       durability,
       traceFiles: traceFilesFor(location, options),
+      // The Migrator stamps its rows with the system time, not the store's clock.
+      createFresh: (migrations) => createFreshSchema(raw, migrations, new Date()),
     };
   }
   const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres/dialect.js');
@@ -171,8 +180,8 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   try {
     const opened = await open(location, options);
     db = opened.db;
-    const { flavor, schema, durability, traceFiles } = opened;
-    await migrateToLatest(db, flavor, { schema, logger: options.logger });
+    const { flavor, schema, durability, traceFiles, createFresh } = opened;
+    await migrateToLatest(db, flavor, { schema, logger: options.logger, createFresh });
     const clock = options.clock;
     const store = new SqlStore(
       db,

@@ -304,6 +304,11 @@ export interface MigrateOptions {
    */
   schema?: string | undefined;
   logger?: Logger | undefined;
+  /**
+   * Creates the whole schema of the given migrations at once when the database is new, answering
+   * whether it did (SQLite: sqlite/fresh-schema.ts); the Migrator runs otherwise.
+   */
+  createFresh?: ((migrations: readonly string[]) => boolean) | undefined;
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */
@@ -314,6 +319,11 @@ export async function migrateToLatest(
 ): Promise<void> {
   const { schema, logger } = options;
   const migrations = buildMigrations(flavor);
+  const names = Object.keys(migrations);
+  if (options.createFresh?.(names) === true) {
+    logger?.info({ migrations: names, dialect: flavor.name }, 'store migrated');
+    return;
+  }
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },

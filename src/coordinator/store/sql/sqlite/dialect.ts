@@ -60,6 +60,8 @@ export interface OpenedSqlite {
   db: Kysely<Database>;
   /** Resolves once every commit so far is on stable storage; undefined: commits sync themselves. */
   durability: WalGroupSync | undefined;
+  /** The better-sqlite3 connection under `db` (for fresh-schema.ts). */
+  raw: BetterSqlite3.Database;
 }
 
 /** Opens (creating if missing) the database file, or an in-memory database for `:memory:`. */
@@ -97,5 +99,5 @@ export function openSqlite(filename: string, options: OpenSqliteOptions = {}): O
       database: new CachingSqliteDatabase(database, undefined, observer),
     }),
   });
-  return { db, durability };
+  return { db, durability, raw: database };
 }
