@@ -79,17 +79,6 @@ describe('processPipeline', () => {
     expect((await store.getPipeline(p.id))?.status).toBe('running');
   });
 
-  it('wakes the runners for the first queued job before the other jobs move, then once for the rest', async () => {
-    const p = await pipeline(await project(), [job('a', 0), job('b', 0), job('c', 0)]);
-    const jobsQueued = deps.queue.jobsQueued.bind(deps.queue);
-    deps.queue.jobsQueued = (jobs) => {
-      if (jobs.length > 0) writes.push(`queued ${jobs.map((j) => (j as JobRecord).name).join(',')}`);
-      jobsQueued(jobs);
-    };
-    await processPipeline(deps, p.id);
-    expect(writes).toEqual(['updateJob', 'queued a', 'updateJob', 'updateJob', 'queued b,c']);
-  });
-
   it('hands a resource group to the oldest waiting job of the project, across pipelines', async () => {
     const projectId = await project();
     const first = await pipeline(projectId, [job('deploy', 0, 'prod')]);

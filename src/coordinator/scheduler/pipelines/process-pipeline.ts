@@ -27,27 +27,7 @@ function patchFor(job: JobRecord, to: JobStatus, now: Date): JobPatch {
   return patch;
 }
 
-/**
- * Wakes the matching runners for the first job a processing queues as soon as it is pending, not
- * after the round's other writes (one commit each: on PostgreSQL 1–4 ms apiece): its claim can
- * start while the rest of the pipeline moves. Returns true when it woke them for `job`. With the
- * round's own wake that is at most two per round, however many jobs it queues.
- */
-function wakeForFirst(deps: SchedulerDeps): (job: JobRecord) => boolean {
-  let woken = false;
-  return (job) => {
-    if (woken || isBridge(job)) return false;
-    woken = true;
-    deps.queue.jobsQueued([job]);
-    return true;
-  };
-}
-
-async function applyTransitions(
-  deps: SchedulerDeps,
-  view: PipelineJobs,
-  wakeNow: (job: JobRecord) => boolean,
-): Promise<JobRecord[]> {
+async function applyTransitions(deps: SchedulerDeps, view: PipelineJobs): Promise<JobRecord[]> {
   const queued: JobRecord[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const jobs = [...(await view.jobs())];
@@ -60,7 +40,7 @@ async function applyTransitions(
       const updated = await deps.store.updateJob(t.jobId, patchFor(job, t.to, now), ['created']);
       view.apply(updated);
       if (updated) deps.onJobStatus?.(t.to, 'created');
-      if (updated?.status === 'pending' && !wakeNow(updated)) queued.push(updated);
+      if (updated?.status === 'pending') queued.push(updated);
     }
   }
   return queued;
@@ -126,9 +106,8 @@ export async function processPipeline(
   const view = new PipelineJobs(deps.store, pipelineId, onListed);
   // A pipeline with YAML errors has no jobs, and its status is not written (setPipelineStatus).
   const pipeline = lazyPipeline(deps, pipelineId);
-  const wakeNow = wakeForFirst(deps);
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {
-    const queued = await applyTransitions(deps, view, wakeNow);
+    const queued = await applyTransitions(deps, view);
     deps.queue.jobsQueued(queued.filter((j) => !isBridge(j)));
     const bridges = await moveBridges(deps, pipeline, view);
     others.push(...bridges.children);
