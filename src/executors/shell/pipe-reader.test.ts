@@ -78,4 +78,27 @@ describe('runProcess with an output that is done with each chunk at once', () =>
     expect(output.digest()).toBe(sha(expected()));
     expect(output.stderrSeen()).toBe(true);
   });
+
+  it('rejects a command that does not exist, and an aborted one once its group is gone', async () => {
+    const output: JobOutput = { syncWrite: true, write: () => undefined };
+    const base = { cwd: process.cwd(), env: process.env, output };
+    await expect(
+      runProcess({
+        ...base,
+        command: 'no-such-command-flotilla',
+        args: [],
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(/ENOENT/);
+    const abort = new AbortController();
+    const running = runProcess({
+      ...base,
+      command: 'bash',
+      args: ['-c', 'yes | head -c 100000000; sleep 30'],
+      signal: abort.signal,
+      killGraceMs: 100,
+    });
+    setTimeout(() => abort.abort(new Error('stopped')), 200);
+    await expect(running).rejects.toThrow('stopped');
+  });
 });
