@@ -4,12 +4,22 @@
  * runner tokens. Prints the load, coordinator CPU per job, jobs/s, p99 PATCH/PUT and store calls
  * per job (the clients' run only, pipeline creation excluded). `node bench/node_modules/.out/bench/throughput-alone.js sqlite|postgres [clients] [--cpu-prof DIR]`
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 import { perJob, scrapeDbStats, totalPerJob } from './lib/db-stats.js';
 import { startStoreTarget, type StoreTarget } from './lib/fleet.js';
 import { percentile, round } from './lib/stats.js';
 import { half } from './parts/throughput.js';
+
+/** The process's write system calls so far (`syscw` of /proc/PID/io), 0 when unreadable. */
+function writeSyscalls(pid: number): number {
+  try {
+    return Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 
 async function main(): Promise<void> {
   const kind = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
@@ -19,10 +29,14 @@ async function main(): Promise<void> {
   const target: StoreTarget = await startStoreTarget('alone', kind, 20, profDir);
   try {
     const loadBefore = loadavg()[0] ?? 0;
+    const pid = target.coordinator.proc.pid;
     let before = await scrapeDbStats(target.coordinator.url);
+    let writesBefore = 0;
     const h = await half(target.coordinator, target.projectId, clients, 1000, 'alone', async () => {
       before = await scrapeDbStats(target.coordinator.url);
+      writesBefore = writeSyscalls(pid);
     });
+    const writes = writeSyscalls(pid) - writesBefore;
     const after = await scrapeDbStats(target.coordinator.url);
     const loadAfter = loadavg()[0] ?? 0;
     const figures = {
@@ -33,10 +47,15 @@ async function main(): Promise<void> {
       errors: h.errors,
       retries: h.retries,
       cpu_ms_per_job: round((h.clientsCpuS * 1000) / Math.max(1, h.jobs), 2),
+      // The client process shares the 2 cores with the coordinator: its CPU per job and its cores.
+      client_cpu_ms_per_job: round(((h.clientProcessCpuS ?? 0) * 1000) / Math.max(1, h.jobs), 2),
+      client_cores: round(h.seconds > 0 ? (h.clientProcessCpuS ?? 0) / h.seconds : null, 2),
       jobs_per_s: round(h.seconds > 0 ? h.jobs / h.seconds : null, 1),
       p99_patch_put_ms: round(percentile(h.patchPut, 99), 1),
       p99_request_201_ms: round(percentile(h.request201, 99), 1),
       store_calls_per_job: round(totalPerJob(before, after, h.jobs), 2),
+      // write/writev system calls of the coordinator: HTTP answers, and on PostgreSQL one per statement sent
+      write_syscalls_per_job: round(writes / Math.max(1, h.jobs), 2),
     };
     console.log(JSON.stringify(figures));
     console.log(perJob(before, after, h.jobs, 12).join('\n'));

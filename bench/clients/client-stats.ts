@@ -30,6 +30,8 @@ export interface ClientStats {
   latencies: { request201: number[]; trace: number[]; update: number[] };
   firstJobAt: number | null;
   lastJobAt: number | null;
+  /** CPU (user + system, s) the client process used between its first job and its last. */
+  cpuSecondsWhileJobs?: number;
 }
 
 export function requestLatencies(): ClientStats['latencies'] {

@@ -31,7 +31,17 @@ const stats: ClientStats = {
   lastJobAt: null,
 };
 const aborts = new Set<() => void>();
+let cpuAtFirstJob: NodeJS.CpuUsage | null = null;
+let cpuAtLastJob: NodeJS.CpuUsage | null = null;
 let stopping = false;
+let ready = false;
+
+/** READY once, before STATS at the latest: a small backlog can be drained before the READY timer fires. */
+function announceReady(): void {
+  if (ready) return;
+  ready = true;
+  process.stdout.write('READY\n');
+}
 
 interface Answer {
   status: number;
@@ -172,9 +182,11 @@ async function client(index: number): Promise<void> {
         if (stats.received[job.id] !== undefined) stats.duplicates++;
         stats.received[job.id] = now;
         stats.firstJobAt ??= now;
+        cpuAtFirstJob ??= process.cpuUsage();
         await runJob(job);
         stats.completed++;
         stats.lastJobAt = Date.now();
+        cpuAtLastJob = process.cpuUsage();
         if (settings.maxJobs && stats.completed >= settings.maxJobs) finish();
       } else if (res.status === 503 || res.status === 429) {
         stats.retries.request++;
@@ -196,7 +208,13 @@ function finish(): void {
   if (stopping) return;
   stopping = true;
   for (const abort of aborts) abort();
+  if (cpuAtFirstJob && cpuAtLastJob) {
+    const used = process.cpuUsage(cpuAtFirstJob);
+    const after = process.cpuUsage(cpuAtLastJob);
+    stats.cpuSecondsWhileJobs = (used.user + used.system - after.user - after.system) / 1e6;
+  }
   writeFileSync(settings.statsFile, JSON.stringify(stats));
+  announceReady();
   process.stdout.write('STATS\n', () => process.exit(0));
 }
 
@@ -204,4 +222,4 @@ process.on('SIGTERM', finish);
 process.on('SIGINT', finish);
 for (let i = 0; i < settings.clients; i++) void client(i);
 // Every client has a request in flight once the event loop turned; long polls are then held.
-setTimeout(() => process.stdout.write('READY\n'), 200);
+setTimeout(announceReady, 200);

@@ -15,6 +15,8 @@ export class BenchProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
+  /** Resolves once the child's stdout and stderr are closed (all its output collected). */
+  readonly closed: Promise<void>;
 
   constructor(
     command: string,
@@ -35,6 +37,7 @@ export class BenchProcess {
     this.child.stdout?.on('data', collect);
     this.child.stderr?.on('data', collect);
     live.add(this);
+    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
         live.delete(this);
@@ -47,13 +50,21 @@ export class BenchProcess {
     return this.child.pid ?? -1;
   }
 
-  /** Waits (bounded) until the output matches `re`. */
+  /**
+   * Waits (bounded) until the output matches `re`. A child that exited may still have output in its
+   * pipes (the exit event can come before the last data): that output is read before giving up.
+   */
   async waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       const m = this.output.match(re);
       if (m) return m;
-      if (this.child.exitCode !== null) break;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        await Promise.race([this.closed, sleep(Math.max(0, Math.min(1000, until - Date.now())))]);
+        const last = this.output.match(re);
+        if (last) return last;
+        break;
+      }
       await sleep(50);
     }
     throw new Error(`process output never matched ${re}:\n${this.output.slice(-3000)}`);

@@ -35,6 +35,8 @@ export interface Half {
   creationCpuS: number;
   pipelines: number;
   clientsCpuS: number;
+  /** CPU the client process itself used from its first job to its last (null: an older client). */
+  clientProcessCpuS: number | null;
 }
 
 /** Jobs of the project in one status (the `X-Total` of a one-row page). */
@@ -117,6 +119,7 @@ export async function half(
     creationCpuS: cpuAfterCreation - cpuAtStart,
     pipelines,
     clientsCpuS: cpuAfterClients - cpuAfterCreation,
+    clientProcessCpuS: stats.cpuSecondsWhileJobs ?? null,
   };
 }
 

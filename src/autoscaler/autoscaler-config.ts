@@ -24,6 +24,21 @@ const duration = (
       }
     });
 
+type DurationSchema = ReturnType<typeof duration>;
+
+/**
+ * Duration keys from one record of key → [default, description], to spread into a `z.object` shape
+ * in the record's order (the order docs/config.md lists them in).
+ */
+function durations<K extends string>(
+  keys: Record<K, readonly [fallback: string, description: string]>,
+): Record<K, DurationSchema> {
+  const entries = Object.entries<readonly [string, string]>(keys);
+  return Object.fromEntries(
+    entries.map(([key, [fallback, description]]) => [key, duration(fallback).describe(description)]),
+  ) as Record<K, DurationSchema>;
+}
+
 export const policySchema = z
   .object({
     periods: z
@@ -67,13 +82,17 @@ export const predictiveSchema = z
       .max(100)
       .default(95)
       .describe('Share of jobs (percent) that should find a ready slot on arrival, not wait for a boot.'),
-    use_within: duration('30m').describe(
-      'An idle slot is held only if measured arrivals are expected to use it within this time.',
-    ),
-    history: duration('1h').describe('How far back arrivals are measured.'),
-    time_of_day_bucket: duration('30m').describe(
-      'Arrivals of earlier days from this time of day to this far ahead count too (learned while the manager runs).',
-    ),
+    ...durations({
+      use_within: [
+        '30m',
+        'An idle slot is held only if measured arrivals are expected to use it within this time.',
+      ],
+      history: ['1h', 'How far back arrivals are measured.'],
+      time_of_day_bucket: [
+        '30m',
+        'Arrivals of earlier days from this time of day to this far ahead count too (learned while the manager runs).',
+      ],
+    }),
     history_days: z.number().int().min(0).default(7).describe('Days of time-of-day history kept.'),
     initial_boot_time: duration('1m').describe(
       'Boot time assumed until a machine of the provider was measured.',
@@ -93,15 +112,20 @@ export const predictiveSchema = z
       .describe(
         'Once no job waits and none arrived for one boot time, remove machines still booting beyond the kept slots (off by default, see docs/benchmarks.md).',
       ),
-    scale_in_delay: duration('5m').describe(
-      'The idle pool shrinks only to the highest size wanted during this last span (hysteresis).',
-    ),
-    billing_minimum: duration('1m').describe(
-      "The provider's minimum billed time; an idle machine is kept until it is used while jobs arrive.",
-    ),
-    billing_increment: duration('1s').describe(
-      "The provider's billing step (1s per-second, 3600 hourly); idle machines go when a paid step ends.",
-    ),
+    ...durations({
+      scale_in_delay: [
+        '5m',
+        'The idle pool shrinks only to the highest size wanted during this last span (hysteresis).',
+      ],
+      billing_minimum: [
+        '1m',
+        "The provider's minimum billed time; an idle machine is kept until it is used while jobs arrive.",
+      ],
+      billing_increment: [
+        '1s',
+        "The provider's billing step (1s per-second, 3600 hourly); idle machines go when a paid step ends.",
+      ],
+    }),
     boot_hedge: z
       .number()
       .min(0)
@@ -161,13 +185,16 @@ export const autoscalerConfigSchema = z
       .describe(
         'Run on the manager (sh -c) with DOCKER_HOST (and DOCKER_CERT_PATH) of a new machine; non-zero = not ready, removed.',
       ),
-    instance_ready_timeout: duration('5m').describe('A machine not ready within this is removed.'),
-    instance_acquire_timeout: duration('15m').describe('How long a job waits for a machine slot.'),
-    update_interval: duration('1m').describe('How often the provider is listed when nothing is expected.'),
-    update_interval_when_expecting: duration('2s').describe(
-      'How often it is listed while machines are being created or removed.',
-    ),
-    deletion_retry_interval: duration('1m').describe('Wait before retrying a failed removal.'),
+    ...durations({
+      instance_ready_timeout: ['5m', 'A machine not ready within this is removed.'],
+      instance_acquire_timeout: ['15m', 'How long a job waits for a machine slot.'],
+      update_interval: ['1m', 'How often the provider is listed when nothing is expected.'],
+      update_interval_when_expecting: [
+        '2s',
+        'How often it is listed while machines are being created or removed.',
+      ],
+      deletion_retry_interval: ['1m', 'Wait before retrying a failed removal.'],
+    }),
     delete_instances_on_shutdown: z
       .boolean()
       .default(false)
@@ -186,15 +213,11 @@ export const autoscalerConfigSchema = z
       .default({}),
     cleaner: z
       .object({
-        interval: duration('10m').describe(
-          'How often the orphan and zero-id cleaners run inside the manager; 0 = never.',
-        ),
-        orphan_min_age: duration('15m').describe(
-          'Machines at the provider but in no state, older than this, are removed.',
-        ),
-        zero_id_max_age: duration('15m').describe(
-          'State entries without a provider id older than this are removed.',
-        ),
+        ...durations({
+          interval: ['10m', 'How often the orphan and zero-id cleaners run inside the manager; 0 = never.'],
+          orphan_min_age: ['15m', 'Machines at the provider but in no state, older than this, are removed.'],
+          zero_id_max_age: ['15m', 'State entries without a provider id older than this are removed.'],
+        }),
       })
       .strict()
       .default({}),

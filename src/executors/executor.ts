@@ -29,6 +29,7 @@
 import type { JobPayload, JobVariable } from '../api/runner-api.js';
 import type { CacheConfig } from './cache/cache-config.js';
 
+/** Every stage, in the order a job runs them (GitLab Runner's); a job skips those it has no use for. */
 export const BUILD_STAGES = [
   'prepare_executor',
   'prepare_script',

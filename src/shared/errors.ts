@@ -1,46 +1,56 @@
 /**
- * One catalog of typed errors with stable codes. A code never changes meaning and is never reused;
- * docs/errors.md has a row per code with how to fix it.
+ * One catalog of typed errors with stable codes, grouped by the HTTP status they answer with. A code
+ * never changes meaning and is never reused; docs/errors.md has a row per code with how to fix it.
  */
-export const ERROR_CODES = {
-  FLO_ERR_CONFIG_INVALID: { status: 400, summary: 'a configuration file or flag has a bad value' },
-  FLO_ERR_PIPELINE_INVALID: { status: 400, summary: 'the .gitlab-ci.yml is invalid' },
-  FLO_ERR_BAD_REQUEST: { status: 400, summary: 'the request is malformed' },
-  FLO_ERR_UNAUTHORIZED: { status: 401, summary: 'no valid token was given' },
-  FLO_ERR_ARTIFACT_UNSAFE: {
-    status: 400,
-    summary: 'an artifacts archive has entries that would land outside its folder, or would expand too far',
+const CODES_BY_STATUS = {
+  400: {
+    FLO_ERR_CONFIG_INVALID: 'a configuration file or flag has a bad value',
+    FLO_ERR_PIPELINE_INVALID: 'the .gitlab-ci.yml is invalid',
+    FLO_ERR_BAD_REQUEST: 'the request is malformed',
+    FLO_ERR_ARTIFACT_UNSAFE:
+      'an artifacts archive has entries that would land outside its folder, or would expand too far',
+    FLO_ERR_CACHE_KEY_INVALID: 'a cache key cannot be a cache object name',
   },
-  FLO_ERR_CACHE_KEY_INVALID: { status: 400, summary: 'a cache key cannot be a cache object name' },
-  FLO_ERR_FORBIDDEN: { status: 403, summary: 'the token may not do this' },
-  FLO_ERR_NOT_FOUND: { status: 404, summary: 'no such resource' },
-  FLO_ERR_CONFLICT: { status: 409, summary: 'the resource is in a state that forbids this' },
-  FLO_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is over the limit' },
-  FLO_ERR_RANGE_MISMATCH: { status: 416, summary: 'a trace chunk does not start at the stored size' },
-  FLO_ERR_UNPROCESSABLE: { status: 422, summary: 'the request is well-formed but cannot be applied' },
-  FLO_ERR_DISK_FULL: {
-    status: 507,
-    summary: "the coordinator's disk (database, repositories, artifacts) is full",
+  401: { FLO_ERR_UNAUTHORIZED: 'no valid token was given' },
+  403: { FLO_ERR_FORBIDDEN: 'the token may not do this' },
+  404: { FLO_ERR_NOT_FOUND: 'no such resource' },
+  409: { FLO_ERR_CONFLICT: 'the resource is in a state that forbids this' },
+  413: { FLO_ERR_PAYLOAD_TOO_LARGE: 'the request body is over the limit' },
+  416: { FLO_ERR_RANGE_MISMATCH: 'a trace chunk does not start at the stored size' },
+  422: { FLO_ERR_UNPROCESSABLE: 'the request is well-formed but cannot be applied' },
+  500: { FLO_ERR_GIT: 'a git command failed', FLO_ERR_INTERNAL: 'an unexpected internal error' },
+  502: {
+    FLO_ERR_COORDINATOR_UNREACHABLE: 'the runner cannot reach its coordinator',
+    FLO_ERR_ENGINE_DISCONNECTED: 'a Docker Engine closed the connection before it answered',
+    FLO_ERR_HELPER_STOPPED: "a docker job's helper container stopped while the job still needed it",
   },
-  FLO_ERR_GIT: { status: 500, summary: 'a git command failed' },
-  FLO_ERR_COORDINATOR_UNREACHABLE: { status: 502, summary: 'the runner cannot reach its coordinator' },
-  FLO_ERR_ENGINE_DISCONNECTED: {
-    status: 502,
-    summary: 'a Docker Engine closed the connection before it answered',
+  503: {
+    FLO_ERR_STORE_UNAVAILABLE:
+      "the coordinator's database cannot be reached (restarting, or the connection was lost)",
+    FLO_ERR_MACHINE_LOST: 'an autoscaled machine stopped answering under a job',
   },
-  FLO_ERR_HELPER_STOPPED: {
-    status: 502,
-    summary: "a docker job's helper container stopped while the job still needed it",
-  },
-  FLO_ERR_STORE_UNAVAILABLE: {
-    status: 503,
-    summary: "the coordinator's database cannot be reached (restarting, or the connection was lost)",
-  },
-  FLO_ERR_MACHINE_LOST: { status: 503, summary: 'an autoscaled machine stopped answering under a job' },
-  FLO_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
+  507: { FLO_ERR_DISK_FULL: "the coordinator's disk (database, repositories, artifacts) is full" },
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+type CodesByStatus = typeof CODES_BY_STATUS;
+
+export type ErrorCode = { [S in keyof CodesByStatus]: keyof CodesByStatus[S] }[keyof CodesByStatus];
+
+export interface ErrorCodeInfo {
+  /** The HTTP status of an API answer that carries the code. */
+  status: number;
+  summary: string;
+}
+
+/** Every code with its status and summary (`CODES_BY_STATUS` flattened). */
+export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.fromEntries(
+  Object.entries(CODES_BY_STATUS).flatMap(([status, codes]) =>
+    Object.entries(codes).map(([code, summary]): [string, ErrorCodeInfo] => [
+      code,
+      { status: Number(status), summary },
+    ]),
+  ),
+) as Record<ErrorCode, ErrorCodeInfo>;
 
 export interface FlotillaErrorOptions {
   cause?: unknown;

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestCoordinator, type TestCoordinator } from '../../harness/in-process-coordinator.js';
+import { gitlabImage, gitlabService } from '../kits/api/gitlab-images.js';
 
 const exec = promisify(execFile);
 let c: TestCoordinator;
@@ -346,34 +347,10 @@ describe('Runner API payloads', () => {
         `build:\n  tags: [${tag}]\n  image: alpine:3\n  services:\n    - postgres:16\n    - name: redis:7\n      alias: cache\n  script: [echo hi]\n`,
     );
     const payload = await claim(s);
-    expect(payload.image).toStrictEqual({
-      name: 'alpine:3',
-      entrypoint: null,
-      ports: [],
-      executor_opts: {},
-      pull_policy: null,
-    });
+    expect(payload.image).toStrictEqual(gitlabImage('alpine:3'));
     expect(payload.services).toStrictEqual([
-      {
-        name: 'postgres:16',
-        entrypoint: null,
-        ports: [],
-        executor_opts: {},
-        pull_policy: null,
-        alias: null,
-        command: null,
-        variables: [],
-      },
-      {
-        name: 'redis:7',
-        entrypoint: null,
-        ports: [],
-        executor_opts: {},
-        pull_policy: null,
-        alias: 'cache',
-        command: null,
-        variables: [],
-      },
+      gitlabService('postgres:16'),
+      gitlabService('redis:7', { alias: 'cache' }),
     ]);
     expect(payload.hooks).toEqual([]);
     expect(payload.job_info).toMatchObject({ project_id: s.projectId, user_id: 1 });

@@ -8,16 +8,13 @@ import { baseUrl, parsePage, setPaginationHeaders } from './http-helpers.js';
 import { commitParams, commitThroughApi, parseActions } from './repository-commit-write.js';
 import {
   commitOr404,
-  dateParam,
-  flag,
   notFound,
-  optional,
   repoRequest,
-  required,
   resolveCommitish,
   setOpenPaginationHeaders,
   type RepoRequest,
 } from './repository-helpers.js';
+import * as param from './repository-params.js';
 import { presentCommit, presentDiff, presentStats } from './repository-presenters.js';
 
 /** `ref_name` as GitLab takes it: a ref or sha, or a range `a..b` / `a...b`. */
@@ -38,11 +35,13 @@ async function revisions(ctx: CoordinatorContext, r: RepoRequest, refName: strin
 async function listCommits(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
   const page = parsePage(r.params);
-  const all = flag(r.params, 'all') === true;
-  const revs = all ? [] : await revisions(ctx, r, optional(r.params, 'ref_name') ?? r.project.defaultBranch);
-  const path = optional(r.params, 'path');
-  const since = dateParam(r.params, 'since');
-  const until = dateParam(r.params, 'until');
+  const all = param.flag(r.params, 'all') === true;
+  const revs = all
+    ? []
+    : await revisions(ctx, r, param.optional(r.params, 'ref_name') ?? r.project.defaultBranch);
+  const path = param.optional(r.params, 'path');
+  const since = param.date(r.params, 'since');
+  const until = param.date(r.params, 'until');
   const list =
     revs === null
       ? []
@@ -54,10 +53,10 @@ async function listCommits(ctx: CoordinatorContext, request: FastifyRequest, rep
           ...(path !== undefined ? { path } : {}),
           ...(since ? { since } : {}),
           ...(until ? { until } : {}),
-          ...(flag(r.params, 'first_parent') ? { firstParent: true } : {}),
+          ...(param.flag(r.params, 'first_parent') ? { firstParent: true } : {}),
         });
   setOpenPaginationHeaders(request, reply, ctx, page, list.length > page.perPage);
-  const withStats = flag(r.params, 'with_stats') === true;
+  const withStats = param.flag(r.params, 'with_stats') === true;
   return Promise.all(
     list.slice(0, page.perPage).map(async (c) => ({
       ...presentCommit(c, r.web),
@@ -114,7 +113,7 @@ async function createCommit(ctx: CoordinatorContext, request: FastifyRequest, re
     ctx,
     r,
     result.commit,
-    flag(r.params, 'stats') !== false,
+    param.flag(r.params, 'stats') !== false,
     result.pipelines[0],
   );
   return reply.code(201).send(detail);
@@ -122,11 +121,11 @@ async function createCommit(ctx: CoordinatorContext, request: FastifyRequest, re
 
 async function compare(ctx: CoordinatorContext, request: FastifyRequest) {
   const r = await repoRequest(ctx, request);
-  const fromRef = required(r.params, 'from');
-  const toRef = required(r.params, 'to');
+  const fromRef = param.required(r.params, 'from');
+  const toRef = param.required(r.params, 'to');
   const [from, to] = await Promise.all([resolveCommitish(ctx, r, fromRef), resolveCommitish(ctx, r, toRef)]);
   if (from === null || to === null) throw notFound('Ref');
-  const straight = flag(r.params, 'straight') === true;
+  const straight = param.flag(r.params, 'straight') === true;
   const base = straight ? from : ((await ctx.git.mergeBase(r.fullPath, from, to)) ?? from);
   const commits = await ctx.git.commitsBetween(r.fullPath, base, to, 10_000);
   const diffs = from === to ? [] : await ctx.git.diff(r.fullPath, base, to);
@@ -148,7 +147,7 @@ export function registerRepositoryCommitRoutes(app: FastifyInstance, ctx: Coordi
   app.get(`${base}/:sha`, async (request) => {
     const r = await repoRequest(ctx, request);
     const commit = await commitOr404(ctx, r, r.path['sha'] ?? '');
-    return commitDetail(ctx, r, commit, flag(r.params, 'stats') !== false);
+    return commitDetail(ctx, r, commit, param.flag(r.params, 'stats') !== false);
   });
   app.get(`${base}/:sha/diff`, async (request, reply) => {
     const r = await repoRequest(ctx, request);

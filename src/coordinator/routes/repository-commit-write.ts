@@ -6,16 +6,8 @@ import type { CoordinatorContext } from '../context.js';
 import type { CommitAction, CommitDetails } from '../git/repository-api.js';
 import type { PipelineRecord } from '../store/store.js';
 import type { Body } from './http-helpers.js';
-import {
-  afterWrite,
-  authorOf,
-  badRequest,
-  committerOf,
-  flag,
-  optional,
-  required,
-  type RepoRequest,
-} from './repository-helpers.js';
+import { afterWrite, badRequest, committerOf, type RepoRequest } from './repository-helpers.js';
+import * as param from './repository-params.js';
 
 export interface ApiCommit {
   branch: string;
@@ -51,18 +43,18 @@ function parseAction(raw: unknown, i: number): CommitAction {
   const at = `actions[${i}]`;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest(`${at} is invalid`, 'actions');
   const a = raw as Body;
-  const action = required(a, 'action') as (typeof ACTIONS)[number];
+  const action = param.required(a, 'action') as (typeof ACTIONS)[number];
   if (!ACTIONS.includes(action)) throw badRequest(`${at}[action] does not have a valid value`, 'actions');
-  const filePath = optional(a, 'file_path');
+  const filePath = param.optional(a, 'file_path');
   if (filePath === undefined) throw badRequest(`${at}[file_path] is missing`, 'actions');
-  const lastCommitId = optional(a, 'last_commit_id');
+  const lastCommitId = param.optional(a, 'last_commit_id');
   const last = lastCommitId === undefined ? {} : { lastCommitId };
   const content = (): Buffer => {
     const c = a['content'];
     if (typeof c !== 'string') throw badRequest(`${at}[content] is missing`, 'actions');
-    return decodeContent(c, optional(a, 'encoding'), `${at}[content]`);
+    return decodeContent(c, param.optional(a, 'encoding'), `${at}[content]`);
   };
-  const execute = flag(a, 'execute_filemode');
+  const execute = param.flag(a, 'execute_filemode');
   switch (action) {
     case 'create':
     case 'update':
@@ -79,7 +71,7 @@ function parseAction(raw: unknown, i: number): CommitAction {
       if (execute === undefined) throw badRequest(`${at}[execute_filemode] is missing`, 'actions');
       return { action, filePath, executeFilemode: execute };
     case 'move': {
-      const previousPath = optional(a, 'previous_path');
+      const previousPath = param.optional(a, 'previous_path');
       if (previousPath === undefined) throw badRequest(`${at}[previous_path] is missing`, 'actions');
       return {
         action,
@@ -143,7 +135,7 @@ export async function commitThroughApi(
     expectedOld: current,
     actions: input.actions,
     message: input.message,
-    author: authorOf(r.params, committer),
+    author: param.author(r.params, committer),
     committer,
     date: ctx.clock.now(),
   });
@@ -155,14 +147,14 @@ export async function commitThroughApi(
 
 /** The common parameters of a write: branch, commit_message, start_branch, start_sha, force. */
 export function commitParams(params: Body, actions: () => CommitAction[]): ApiCommit {
-  const branch = required(params, 'branch');
-  const message = required(params, 'commit_message');
+  const branch = param.required(params, 'branch');
+  const message = param.required(params, 'commit_message');
   return {
     branch,
     message,
     actions: actions(),
-    startBranch: optional(params, 'start_branch'),
-    startSha: optional(params, 'start_sha'),
-    force: flag(params, 'force'),
+    startBranch: param.optional(params, 'start_branch'),
+    startSha: param.optional(params, 'start_sha'),
+    force: param.flag(params, 'force'),
   };
 }

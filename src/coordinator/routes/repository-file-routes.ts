@@ -10,14 +10,12 @@ import { baseUrl, parsePage, setPaginationHeaders } from './http-helpers.js';
 import { commitParams, commitThroughApi, decodeContent } from './repository-commit-write.js';
 import {
   badRequest,
-  flag,
   notFound,
-  optional,
   repoRequest,
-  required,
   resolveCommitish,
   type RepoRequest,
 } from './repository-helpers.js';
+import * as param from './repository-params.js';
 import { fileHeaders, fileMetadata, presentTreeEntry } from './repository-presenters.js';
 
 async function readFile(ctx: CoordinatorContext, r: RepoRequest, ref: string) {
@@ -41,7 +39,7 @@ function sendHeaders(reply: FastifyReply, meta: ReturnType<typeof fileMetadata>)
 
 async function getFile(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const { blob, meta } = await readFile(ctx, r, required(r.params, 'ref'));
+  const { blob, meta } = await readFile(ctx, r, param.required(r.params, 'ref'));
   sendHeaders(reply, meta);
   if (request.method === 'HEAD') return reply.code(200).send();
   return { ...meta, content: blob.content.toString('base64') };
@@ -49,23 +47,23 @@ async function getFile(ctx: CoordinatorContext, request: FastifyRequest, reply: 
 
 async function getRaw(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const { blob, meta } = await readFile(ctx, r, optional(r.params, 'ref') ?? 'HEAD');
+  const { blob, meta } = await readFile(ctx, r, param.optional(r.params, 'ref') ?? 'HEAD');
   sendHeaders(reply, meta);
   return reply.type('text/plain; charset=utf-8').send(blob.content);
 }
 
 function fileAction(r: RepoRequest, kind: 'create' | 'update' | 'delete'): CommitAction {
   const filePath = actionPath(r.path['file_path'] ?? '');
-  const lastCommitId = optional(r.params, 'last_commit_id');
+  const lastCommitId = param.optional(r.params, 'last_commit_id');
   const last = kind !== 'create' && lastCommitId !== undefined ? { lastCommitId } : {};
   if (kind === 'delete') return { action: 'delete', filePath, ...last };
   const raw = r.params['content'];
   if (typeof raw !== 'string') throw badRequest('content is missing', 'content');
-  const execute = flag(r.params, 'execute_filemode');
+  const execute = param.flag(r.params, 'execute_filemode');
   return {
     action: kind,
     filePath,
-    content: decodeContent(raw, optional(r.params, 'encoding'), 'content'),
+    content: decodeContent(raw, param.optional(r.params, 'encoding'), 'content'),
     ...last,
     ...(execute === undefined ? {} : { executeFilemode: execute }),
   };
@@ -87,11 +85,13 @@ async function writeFile(
 
 async function listTree(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const rawPath = optional(r.params, 'path');
+  const rawPath = param.optional(r.params, 'path');
   const path = rawPath === undefined || rawPath.replace(/\/+$/, '') === '' ? '' : actionPath(rawPath, 'path');
-  const sha = await resolveCommitish(ctx, r, optional(r.params, 'ref') ?? 'HEAD');
+  const sha = await resolveCommitish(ctx, r, param.optional(r.params, 'ref') ?? 'HEAD');
   const entries =
-    sha === null ? null : await ctx.git.listTree(r.fullPath, sha, path, flag(r.params, 'recursive') === true);
+    sha === null
+      ? null
+      : await ctx.git.listTree(r.fullPath, sha, path, param.flag(r.params, 'recursive') === true);
   if (entries === null) throw notFound('Tree');
   const page = parsePage(r.params);
   const items = entries.slice((page.page - 1) * page.perPage, page.page * page.perPage);

@@ -1,4 +1,4 @@
-/** Shared plumbing of the repository API routes: project + auth, params, refs, identities, writes. */
+/** Shared plumbing of the repository API routes: project + auth, errors, refs, the committer, writes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { FlotillaError } from '../../shared/errors.js';
@@ -7,7 +7,7 @@ import type { CoordinatorContext } from '../context.js';
 import type { CommitDetails, Identity } from '../git/repository-api.js';
 import type { RefUpdate } from '../git/git-host.js';
 import type { PipelineRecord, ProjectRecord } from '../store/store.js';
-import { baseUrl, bodyOf, parseBoolean, setPageLinks, type Body } from './http-helpers.js';
+import { baseUrl, bodyOf, setPageLinks, type Body } from './http-helpers.js';
 import { auth, resolveProject } from './project-routes.js';
 import { onRefsUpdated } from './push-pipelines.js';
 import { projectUrl } from './repository-presenters.js';
@@ -45,36 +45,6 @@ export function badRequest(message: string, field?: string): FlotillaError {
   return new FlotillaError('FLO_ERR_BAD_REQUEST', message, field ? { details: { field } } : {});
 }
 
-/** A required string parameter; GitLab's "<name> is missing" when absent or empty. */
-export function required(params: Body, name: string): string {
-  const v = params[name];
-  if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string' || v === '') throw badRequest(`${name} is missing`, name);
-  return v;
-}
-
-export function optional(params: Body, name: string): string | undefined {
-  const v = params[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'string' || typeof v === 'number') return String(v);
-  throw badRequest(`${name} is invalid`, name);
-}
-
-export function flag(params: Body, name: string): boolean | undefined {
-  const parsed = parseBoolean(params[name]);
-  if (parsed !== null) return parsed;
-  throw badRequest(`${name} is invalid: use true or false`, name);
-}
-
-export function dateParam(params: Body, name: string): Date | undefined {
-  const v = optional(params, name);
-  if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime()))
-    throw badRequest(`${name} is invalid: use ISO 8601, e.g. 2024-06-01T00:00:00Z`, name);
-  return d;
-}
-
 /** The commit a branch, tag or sha names (`HEAD`: the default branch), or null. */
 export async function resolveCommitish(
   ctx: CoordinatorContext,
@@ -105,21 +75,6 @@ export function committerOf(ctx: CoordinatorContext, principal: Principal): Iden
   return { name: user.name || user.username, email: `${user.id}-${user.username}@users.noreply.${host}` };
 }
 
-/** `author_name` / `author_email` if given, else the committer. */
-export function authorOf(params: Body, committer: Identity): Identity {
-  const name = optional(params, 'author_name') ?? committer.name;
-  const email = optional(params, 'author_email') ?? committer.email;
-  for (const [field, value] of [
-    ['author_name', name],
-    ['author_email', email],
-  ] as const) {
-    if (/[<>\n\r\0]/.test(value) || value.trim() === '') {
-      throw badRequest(`${field} is invalid: it must not be empty or contain <, > or line breaks`, field);
-    }
-  }
-  return { name, email };
-}
-
 /** After an API write: the same handling as a push (pipelines), by the acting user. */
 export function afterWrite(
   ctx: CoordinatorContext,
@@ -140,11 +95,4 @@ export function setOpenPaginationHeaders(
   reply.header('X-Page', String(page.page));
   reply.header('X-Per-Page', String(page.perPage));
   setPageLinks(request, reply, baseUrl(ctx), page, { hasNext });
-}
-
-/** Branch or tag name from the URL (fastify has decoded `%2F`), checked for safety. */
-export function refParam(r: RepoRequest, key: string): string {
-  const v = r.path[key] ?? '';
-  if (v === '') throw badRequest(`${key} is missing`, key);
-  return v;
 }

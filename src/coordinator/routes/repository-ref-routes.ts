@@ -12,13 +12,11 @@ import {
   commitOr404,
   committerOf,
   notFound,
-  optional,
-  refParam,
   repoRequest,
-  required,
   resolveCommitish,
   type RepoRequest,
 } from './repository-helpers.js';
+import * as param from './repository-params.js';
 import { presentBranch, presentTag } from './repository-presenters.js';
 
 /** GitLab's `search`: substring, `^term` prefix or `term$` suffix, case-insensitive. */
@@ -31,8 +29,8 @@ export function matchesSearch(name: string, search: string): boolean {
 }
 
 function filterRefs<T extends RefHead>(refs: T[], r: RepoRequest): T[] {
-  const search = optional(r.params, 'search');
-  const regex = optional(r.params, 'regex');
+  const search = param.optional(r.params, 'search');
+  const regex = param.optional(r.params, 'regex');
   if (search !== undefined && regex !== undefined)
     throw badRequest('search, regex are mutually exclusive', 'regex');
   if (search !== undefined) return refs.filter((b) => matchesSearch(b.name, search));
@@ -83,7 +81,7 @@ async function findBranch(ctx: CoordinatorContext, r: RepoRequest, name: string)
 
 async function listBranches(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const sort = optional(r.params, 'sort') ?? 'name_asc';
+  const sort = param.optional(r.params, 'sort') ?? 'name_asc';
   const order = {
     name_asc: ['name', 'asc'],
     updated_asc: ['updated', 'asc'],
@@ -100,8 +98,8 @@ async function listBranches(ctx: CoordinatorContext, request: FastifyRequest, re
 
 async function createBranch(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const branch = required(r.params, 'branch');
-  const ref = required(r.params, 'ref');
+  const branch = param.required(r.params, 'branch');
+  const ref = param.required(r.params, 'ref');
   if (!(await ctx.git.isValidRefName(`refs/heads/${branch}`)))
     throw badRequest('Branch name is invalid', 'branch');
   if (await findBranch(ctx, r, branch)) throw badRequest('Branch already exists', 'branch');
@@ -120,17 +118,17 @@ function registerBranchRoutes(app: FastifyInstance, ctx: CoordinatorContext): vo
   app.post(base, (request, reply) => createBranch(ctx, request, reply));
   app.head(`${base}/:branch`, async (request, reply) => {
     const r = await repoRequest(ctx, request);
-    return reply.code((await findBranch(ctx, r, refParam(r, 'branch'))) ? 204 : 404).send();
+    return reply.code((await findBranch(ctx, r, param.ref(r, 'branch'))) ? 204 : 404).send();
   });
   app.get(`${base}/:branch`, async (request) => {
     const r = await repoRequest(ctx, request);
-    const head = await findBranch(ctx, r, refParam(r, 'branch'));
+    const head = await findBranch(ctx, r, param.ref(r, 'branch'));
     if (!head) throw notFound('Branch');
     return presentBranchOf(ctx, r, head, await mergedBranches(ctx, r));
   });
   app.delete(`${base}/:branch`, async (request, reply) => {
     const r = await repoRequest(ctx, request);
-    const head = await findBranch(ctx, r, refParam(r, 'branch'));
+    const head = await findBranch(ctx, r, param.ref(r, 'branch'));
     if (!head) throw notFound('Branch');
     if (head.name === r.project.defaultBranch) {
       throw badRequest('The default branch of a project cannot be deleted.', 'branch');
@@ -151,11 +149,11 @@ async function presentTagOf(ctx: CoordinatorContext, r: RepoRequest, tag: TagDet
 
 async function listTags(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const sort = optional(r.params, 'sort') ?? 'desc';
+  const sort = param.optional(r.params, 'sort') ?? 'desc';
   if (sort !== 'asc' && sort !== 'desc') throw badRequest('sort does not have a valid value', 'sort');
   const tags = sortRefs(
     filterRefs(await ctx.git.listTags(r.fullPath), r),
-    optional(r.params, 'order_by') ?? 'updated',
+    param.optional(r.params, 'order_by') ?? 'updated',
     sort,
   );
   const page = parsePage(r.params);
@@ -166,9 +164,9 @@ async function listTags(ctx: CoordinatorContext, request: FastifyRequest, reply:
 
 async function createTag(ctx: CoordinatorContext, request: FastifyRequest, reply: FastifyReply) {
   const r = await repoRequest(ctx, request);
-  const name = required(r.params, 'tag_name');
-  const ref = required(r.params, 'ref');
-  const message = optional(r.params, 'message');
+  const name = param.required(r.params, 'tag_name');
+  const ref = param.required(r.params, 'ref');
+  const message = param.optional(r.params, 'message');
   if (!(await ctx.git.isValidRefName(`refs/tags/${name}`))) throw badRequest('Tag name invalid', 'tag_name');
   if (await findTag(ctx, r, name)) throw badRequest(`Tag ${name} already exists`, 'tag_name');
   const sha = await resolveCommitish(ctx, r, ref);
@@ -194,13 +192,13 @@ function registerTagRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
   app.post(base, (request, reply) => createTag(ctx, request, reply));
   app.get(`${base}/:tag_name`, async (request) => {
     const r = await repoRequest(ctx, request);
-    const tag = await findTag(ctx, r, refParam(r, 'tag_name'));
+    const tag = await findTag(ctx, r, param.ref(r, 'tag_name'));
     if (!tag) throw notFound('Tag');
     return presentTagOf(ctx, r, tag);
   });
   app.delete(`${base}/:tag_name`, async (request, reply) => {
     const r = await repoRequest(ctx, request);
-    const tag = await findTag(ctx, r, refParam(r, 'tag_name'));
+    const tag = await findTag(ctx, r, param.ref(r, 'tag_name'));
     if (!tag) throw notFound('Tag');
     await afterWrite(ctx, r, await ctx.git.deleteTag(r.fullPath, tag.name, tag.target));
     return reply.code(204).send();

@@ -11,6 +11,7 @@ import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
 import { claimJob, returnUnanswered, type ClaimedJob } from './queue/claim.js';
+import { FirstClaims } from './queue/first-claims.js';
 import { createPipeline, type CreatePipelineInput } from './pipelines/create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
 import { recordEnvironmentStart, syncEnvironmentJobs } from './environments/environment-jobs.js';
@@ -56,6 +57,8 @@ export class Scheduler {
   readonly #locks = new Map<number, Promise<void>>();
   /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
   readonly #markedRunning = new MarkedRunning();
+  /** Claims of a pipeline not yet marked running read it after the first one's write (first-claims.ts). */
+  readonly #firstClaims: FirstClaims;
   /** Pipelines known to have no environment job: their processing skips the environment sync. */
   readonly #withoutEnvironments = new Set<number>();
   /** What the job definitions of pipelines listed here say about finishes (see quiet-finish.ts). */
@@ -66,6 +69,10 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
+    this.#firstClaims = new FirstClaims(
+      (id) => deps.store.getPipeline(id),
+      (id) => this.#markedRunning.has(id),
+    );
   }
 
   /**
@@ -115,8 +122,18 @@ export class Scheduler {
   }
 
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
-    const claimed = await claimJob(this.deps, runner, systemId);
-    if (!claimed) return null;
+    const ticket = this.#firstClaims.ticket();
+    try {
+      const claimed = await claimJob(this.deps, runner, systemId, (id) => ticket.readPipeline(id));
+      if (!claimed) return null;
+      await this.#processAfterClaim(claimed);
+      return claimed;
+    } finally {
+      ticket.done();
+    }
+  }
+
+  async #processAfterClaim(claimed: ClaimedJob): Promise<void> {
     try {
       await recordEnvironmentStart(this.deps, claimed);
       if (needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed);
@@ -128,7 +145,6 @@ export class Scheduler {
       }).catch(() => undefined);
       throw err;
     }
-    return claimed;
   }
 
   /** A job with an environment needs the full processing (its deployment); others one write. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { executorJob, jobPayload } from '../../../test/kits/executors/job-fixture.js';
+import { gitlabService } from '../../../test/kits/api/gitlab-images.js';
 import { dockerConfigSchema, type DockerConfigInput } from './docker-config.js';
 import {
   buildContainerSpec,
@@ -121,16 +122,7 @@ describe('container bodies', () => {
   });
 
   it("takes a service in GitLab's full shape, with null fields", () => {
-    const service = {
-      name: 'postgres:16',
-      entrypoint: null,
-      ports: [],
-      executor_opts: {},
-      pull_policy: null,
-      alias: null,
-      command: null,
-      variables: null,
-    };
+    const service = gitlabService('postgres:16', { variables: null });
     const spec = serviceContainerSpec(input(), service, 0);
     expect(spec.Entrypoint).toBeUndefined();
     expect(spec.Cmd).toBeUndefined();

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { dockerEnv, dockerFactory, dockerPayload, runDockerJob } from './harness.js';
+import { gitlabImage, gitlabService } from '../../kits/api/gitlab-images.js';
 
 beforeAll(() => {
   dockerEnv();
@@ -34,11 +35,10 @@ describe('docker executor: services', () => {
   });
 
   it("runs a payload whose image and services have GitLab's full shapes (null and empty fields)", async () => {
-    const full = { entrypoint: null, ports: [], executor_opts: {}, pull_policy: null };
     const payload = dockerPayload(['wget -qO- http://web/', 'wget -qO- http://flotilla-test-web/'], {
-      services: [{ name: 'flotilla-test/web:latest', ...full, alias: 'web', command: null, variables: [] }],
+      services: [gitlabService('flotilla-test/web:latest', { alias: 'web' })],
     });
-    payload.image = payload.image ? { ...payload.image, ...full } : null;
+    payload.image = payload.image ? { ...payload.image, ...gitlabImage(payload.image.name) } : null;
     const run = await runDockerJob(dockerFactory({ pull_policy: 'if-not-present' }), payload);
     expect(run.outcome.state, run.log).toBe('success');
     expect(run.log.match(/hello from the web service/g)?.length).toBe(2);

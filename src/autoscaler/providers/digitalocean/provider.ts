@@ -6,15 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { cloudGroupName, createUpTo, removeLocated, usedBeforeInit } from '../batch.js';
-import { machineIndex } from '../machine-index.js';
-import {
-  engineMachineCalls,
-  initCloudProvider,
-  machineEngineAnswers,
-  machineUserData,
-  parseEngineProviderConfig,
-} from '../machine-engine.js';
+import * as kit from '../cloud-kit.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import {
@@ -50,7 +42,7 @@ async function dropletReport(
   if (deleting) return { ...base, state: 'deleting' };
   if (d.status !== 'new' && d.status !== 'active') return { ...base, state: 'timeout' };
   const a = d.status === 'active' ? dropletAddress(d, config.use_private_ip) : null;
-  if (a && (await machineEngineAnswers(a, config))) return { ...base, state: 'running' };
+  if (a && (await kit.machineEngineAnswers(a, config))) return { ...base, state: 'running' };
   // still `new`, or active without an engine yet: creating until boot_timeout
   const age = (now().getTime() - createdAt.getTime()) / 1000;
   return { ...base, state: age < config.boot_timeout ? 'creating' : 'timeout' };
@@ -58,7 +50,7 @@ async function dropletReport(
 
 /** The group's droplets by name: their ids and addresses, learnt from the listings by tag. */
 function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: () => DigitaloceanApi) {
-  return machineIndex<number, Droplet>({
+  return kit.machineIndex<number, Droplet>({
     list: async () => (await client().listByTag(tag)).filter((d) => d.tags.includes(tag)),
     name: (d) => d.name,
     where: (d) => d.id,
@@ -70,7 +62,7 @@ function dropletIndex(config: DigitaloceanProviderConfig, tag: string, client: (
 
 export function createDigitaloceanProvider(options: DigitaloceanProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = cloudGroupName(config.name, options.runnerName);
+  const group = kit.cloudGroupName(config.name, options.runnerName);
   const tag = groupTag(group);
   let api: DigitaloceanApi | null = null;
   let logger: Logger = silentLogger();
@@ -78,7 +70,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
   const cloud = { provider: 'digitalocean', group, config, api: createDigitaloceanApi };
   const deleting = new Set<string>();
 
-  const client = (): DigitaloceanApi => api ?? usedBeforeInit('digitalocean');
+  const client = (): DigitaloceanApi => api ?? kit.usedBeforeInit('digitalocean');
   const index = dropletIndex(config, tag, client);
   const { listAll, address, forget } = index;
 
@@ -86,7 +78,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
   async function createOne(): Promise<string> {
     const name = `flotilla-${group}-${randomBytes(4).toString('hex')}`;
     // a droplet's public and private IPv4 addresses are on its interfaces: no metadata lookup
-    const userData = await machineUserData(config, name, config.user_data);
+    const userData = await kit.machineUserData(config, name, config.user_data);
     try {
       const d = await client().create(dropletBody(config, name, group, userData));
       index.where.set(name, d.id);
@@ -106,7 +98,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
 
   return {
     async init(deps) {
-      ({ logger, now, api } = await initCloudProvider(deps, cloud));
+      ({ logger, now, api } = await kit.initCloudProvider(deps, cloud));
       return { id: `digitalocean/${config.region}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -116,7 +108,7 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
       for (const s of states) report(s);
     },
     increase: (count) =>
-      createUpTo(
+      kit.createUpTo(
         count,
         config.max_size,
         group,
@@ -124,8 +116,8 @@ export function createDigitaloceanProvider(options: DigitaloceanProviderOptions)
         createOne,
         (err) => logger.warn({ err }, 'droplet creation failed'),
       ),
-    decrease: (ids) => removeLocated(ids, deletion, logger, 'droplet deletion failed'),
-    ...engineMachineCalls(config, address, 'droplet', () => config.region),
+    decrease: (ids) => kit.removeLocated(ids, deletion, logger, 'droplet deletion failed'),
+    ...kit.engineMachineCalls(config, address, 'droplet', () => config.region),
     async shutdown() {},
   };
 }
@@ -137,7 +129,7 @@ export const digitaloceanProviderFactory = {
     intro:
       'DigitalOcean droplets. See `docs/providers/digitalocean.md` (token scopes, user data, a complete config).',
   },
-  parseConfig: parseEngineProviderConfig(
+  parseConfig: kit.parseEngineProviderConfig(
     'digitalocean',
     digitaloceanProviderConfigSchema,
     'user_data',

@@ -7,15 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { cloudGroupName, createUpTo, removeLocated, usedBeforeInit } from '../batch.js';
-import { machineIndex } from '../machine-index.js';
-import {
-  engineMachineCalls,
-  initCloudProvider,
-  machineEngineAnswers,
-  machineUserData,
-  parseEngineProviderConfig,
-} from '../machine-engine.js';
+import * as kit from '../cloud-kit.js';
 import type { Logger } from '../../../shared/logger.js';
 import { silentLogger } from '../../../shared/logger.js';
 import {
@@ -37,7 +29,7 @@ export const GCE_PUBLIC_IP =
 /** The instance's metadata: `metadata`, its startup script with the engine's TLS boot lines when `tls`. */
 async function instanceMetadata(config: GceProviderConfig, name: string): Promise<Record<string, string>> {
   const publicIp = config.use_internal_ip ? undefined : GCE_PUBLIC_IP;
-  const script = await machineUserData(config, name, config.metadata['startup-script'], publicIp);
+  const script = await kit.machineUserData(config, name, config.metadata['startup-script'], publicIp);
   return script ? { ...config.metadata, 'startup-script': script } : config.metadata;
 }
 
@@ -72,7 +64,7 @@ async function instanceReport(
   if (i.status === 'PROVISIONING' || i.status === 'STAGING') return { ...base, state: 'creating' };
   if (i.status !== 'RUNNING') return { ...base, state: 'timeout' };
   const address = instanceAddress(i, config.use_internal_ip);
-  if (address && (await machineEngineAnswers(address, config))) return { ...base, state: 'running' };
+  if (address && (await kit.machineEngineAnswers(address, config))) return { ...base, state: 'running' };
   const age = createdAt ? (now().getTime() - createdAt.getTime()) / 1000 : Infinity;
   const st: InstanceState = age < config.boot_timeout ? 'creating' : 'timeout';
   return { ...base, state: st };
@@ -102,7 +94,7 @@ function zoneRotation(config: GceProviderConfig, now: () => Date) {
 /** The group's instances by name: their zones and addresses, learnt from the listings by label. */
 function instanceIndex(config: GceProviderConfig, group: string, client: () => GceApi) {
   const filter = `labels.${GROUP_LABEL}=${group}`;
-  const index = machineIndex<string, GceInstance>({
+  const index = kit.machineIndex<string, GceInstance>({
     list: async () => (await listZones()).instances,
     name: (i) => i.name,
     where: (i) => zoneName(i.zone),
@@ -173,7 +165,7 @@ function lastReportsByZone(zoneOf: ReadonlyMap<string, string>) {
 
 export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   const { config } = options;
-  const group = cloudGroupName(config.name, options.runnerName);
+  const group = kit.cloudGroupName(config.name, options.runnerName);
   let api: GceApi | null = null;
   let logger: Logger = silentLogger();
   let now = (): Date => new Date();
@@ -181,7 +173,7 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
   const deleting = new Set<string>();
   const zones = zoneRotation(config, () => now());
 
-  const client = (): GceApi => api ?? usedBeforeInit('gce');
+  const client = (): GceApi => api ?? kit.usedBeforeInit('gce');
   const { zoneOf, listZones, listAll, locate, address, forget } = instanceIndex(config, group, client);
   const lastReports = lastReportsByZone(zoneOf);
 
@@ -216,7 +208,7 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
 
   return {
     async init(deps) {
-      ({ logger, now, api } = await initCloudProvider(deps, cloud));
+      ({ logger, now, api } = await kit.initCloudProvider(deps, cloud));
       return { id: `gce/${config.project}/${group}`, maxSize: config.max_size, version: '1' };
     },
     async update(report) {
@@ -232,9 +224,9 @@ export function createGceProvider(options: GceProviderOptions): InstanceGroup {
       for (const s of states) report(s);
     },
     increase: (count) =>
-      createUpTo(count, config.max_size, group, async () => (await listAll()).length, createOne),
-    decrease: (ids) => removeLocated(ids, deletion, logger, 'instance deletion failed'),
-    ...engineMachineCalls(config, address, 'instance', (id) => zoneOf.get(id)),
+      kit.createUpTo(count, config.max_size, group, async () => (await listAll()).length, createOne),
+    decrease: (ids) => kit.removeLocated(ids, deletion, logger, 'instance deletion failed'),
+    ...kit.engineMachineCalls(config, address, 'instance', (id) => zoneOf.get(id)),
     async shutdown() {},
   };
 }
@@ -246,7 +238,7 @@ export const gceProviderFactory = {
     intro:
       'Compute Engine. See `docs/providers/gce.md` (IAM permissions, startup script, a complete config).',
   },
-  parseConfig: parseEngineProviderConfig(
+  parseConfig: kit.parseEngineProviderConfig(
     'gce',
     gceProviderConfigSchema,
     'metadata.startup-script',

@@ -30,6 +30,11 @@ export interface DockerdSpec {
   tlsDir?: string;
 }
 
+/** `flag path` pairs, in order, for files named relative to `dir`. PURE. */
+function pathFlags(dir: string, files: Record<string, string>): string[] {
+  return Object.entries(files).flatMap(([flag, name]) => [flag, join(dir, name)]);
+}
+
 /** The dockerd command line of a machine. PURE. */
 export function dockerdArgs(spec: DockerdSpec): string[] {
   const args = [
@@ -37,12 +42,8 @@ export function dockerdArgs(spec: DockerdSpec): string[] {
     'dockerd',
     '--host',
     `tcp://${spec.address}:${spec.port}`,
-    '--data-root',
-    join(spec.dir, 'data'),
-    '--exec-root',
-    join(spec.runDir, 'exec'),
-    '--pidfile',
-    join(spec.runDir, 'dockerd.pid'),
+    ...pathFlags(spec.dir, { '--data-root': 'data' }),
+    ...pathFlags(spec.runDir, { '--exec-root': 'exec', '--pidfile': 'dockerd.pid' }),
     '--containerd-namespace',
     spec.namespace,
     '--containerd-plugins-namespace',
@@ -60,15 +61,8 @@ export function dockerdArgs(spec: DockerdSpec): string[] {
   for (const m of spec.registryMirrors) args.push('--registry-mirror', m);
   for (const r of spec.insecureRegistries) args.push('--insecure-registry', r);
   if (spec.tlsDir) {
-    args.push(
-      '--tlsverify',
-      '--tlscacert',
-      join(spec.tlsDir, 'ca.pem'),
-      '--tlscert',
-      join(spec.tlsDir, 'server-cert.pem'),
-      '--tlskey',
-      join(spec.tlsDir, 'server-key.pem'),
-    );
+    const files = { '--tlscacert': 'ca.pem', '--tlscert': 'server-cert.pem', '--tlskey': 'server-key.pem' };
+    args.push('--tlsverify', ...pathFlags(spec.tlsDir, files));
   } else {
     args.push('--tls=false');
   }

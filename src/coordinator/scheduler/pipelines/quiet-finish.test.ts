@@ -2,40 +2,28 @@
  * finishMovesNothing on a real (in-memory SQLite) store: when a finish may skip the listing, and
  * every case where it must not.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestStore } from '../../store/create-store.js';
+import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../../api/job-status.js';
-import type { JobRecord, NewJob, Store } from '../../store/store.js';
-import type { SchedulerDeps } from '../deps.js';
+import type { JobRecord, NewJob } from '../../store/store.js';
 import { processPipeline } from './process-pipeline.js';
 import { finishMovesNothing, PipelineShapes, shapeOf } from './quiet-finish.js';
 import {
   testJob,
   testPipeline,
   testProject,
-  testSchedulerDeps,
+  useSchedulerTestBed,
 } from '../../../../test/kits/coordinator/scheduler/pipeline-fixtures.js';
 
-let store: Store;
-let deps: SchedulerDeps;
-
-beforeEach(async () => {
-  store = await createTestStore();
-  deps = testSchedulerDeps(store);
-});
-
-afterEach(async () => {
-  await store.close();
-});
+const bed = useSchedulerTestBed();
 
 const job = testJob;
 
 async function pipeline(jobs: NewJob[]): Promise<JobRecord[]> {
-  return (await testPipeline(store, await testProject(store), jobs, 'running')).jobs;
+  return (await testPipeline(bed.store, await testProject(bed.store), jobs, 'running')).jobs;
 }
 
 async function set(job: JobRecord | undefined, status: JobStatus): Promise<JobRecord> {
-  const updated = await store.updateJob(job?.id ?? -1, { status });
+  const updated = await bed.store.updateJob(job?.id ?? -1, { status });
   if (!updated) throw new Error('no job');
   return updated;
 }
@@ -55,16 +43,16 @@ async function twoRunning(
 describe('finishMovesNothing', () => {
   it('skips when another job of the stage still runs, and processing would indeed write nothing', async () => {
     const { jobs, finished } = await twoRunning('success');
-    expect(await finishMovesNothing(deps, finished, shapeOf(jobs))).toBe(true);
-    await processPipeline(deps, finished.pipelineId);
-    expect(await store.getJob(jobs[2]?.id ?? -1)).toMatchObject({ status: 'created' });
-    expect(await store.getPipeline(finished.pipelineId)).toMatchObject({ status: 'running' });
+    expect(await finishMovesNothing(bed.deps, finished, shapeOf(jobs))).toBe(true);
+    await processPipeline(bed.deps, finished.pipelineId);
+    expect(await bed.store.getJob(jobs[2]?.id ?? -1)).toMatchObject({ status: 'created' });
+    expect(await bed.store.getPipeline(finished.pipelineId)).toMatchObject({ status: 'running' });
   });
 
   it('does not skip for the last running job of the stage', async () => {
     const { jobs, finished } = await twoRunning('success');
     const last = await set(jobs[1], 'success');
-    expect(await finishMovesNothing(deps, last, shapeOf(jobs))).toBe(false);
+    expect(await finishMovesNothing(bed.deps, last, shapeOf(jobs))).toBe(false);
     expect(finished.status).toBe('success');
   });
 
@@ -73,19 +61,19 @@ describe('finishMovesNothing', () => {
     await set(jobs[0], 'running');
     await set(jobs[1], 'running');
     const finished = await set(jobs[0], 'success');
-    expect(await finishMovesNothing(deps, finished, shapeOf(jobs))).toBe(false);
+    expect(await finishMovesNothing(bed.deps, finished, shapeOf(jobs))).toBe(false);
   });
 
   it('does not skip a failure or a cancel (retries, when: on_failure / always)', async () => {
     for (const end of ['failed', 'canceled'] as const) {
       const { jobs, finished } = await twoRunning(end);
-      expect(await finishMovesNothing(deps, finished, shapeOf(jobs))).toBe(false);
+      expect(await finishMovesNothing(bed.deps, finished, shapeOf(jobs))).toBe(false);
     }
   });
 
   it('does not skip when a job needs the finished one', async () => {
     const { jobs, finished } = await twoRunning('success', [job('n', { stage: 1, needs: ['a'] })]);
-    expect(await finishMovesNothing(deps, finished, shapeOf(jobs))).toBe(false);
+    expect(await finishMovesNothing(bed.deps, finished, shapeOf(jobs))).toBe(false);
   });
 
   it('does not skip in a pipeline with a resource group or a bridge', async () => {
@@ -94,13 +82,13 @@ describe('finishMovesNothing', () => {
       job('t', { stage: 1, trigger: true }),
     ]) {
       const { jobs, finished } = await twoRunning('success', [extra]);
-      expect(await finishMovesNothing(deps, finished, shapeOf(jobs))).toBe(false);
+      expect(await finishMovesNothing(bed.deps, finished, shapeOf(jobs))).toBe(false);
     }
   });
 
   it('does not skip without a known shape', async () => {
     const { finished } = await twoRunning('success');
-    expect(await finishMovesNothing(deps, finished, undefined)).toBe(false);
+    expect(await finishMovesNothing(bed.deps, finished, undefined)).toBe(false);
   });
 
   it('keeps the first shape of a pipeline, bounded', () => {

@@ -77,10 +77,14 @@ export interface ClaimedJob {
   pipeline?: PipelineRecord;
 }
 
+/** How a claim's answer reads its pipeline (the store, or the scheduler's first-claims gate). */
+export type PipelineRead = (pipelineId: number) => Promise<PipelineRecord | null>;
+
 export async function claimJob(
   deps: SchedulerDeps,
   runner: RunnerRecord,
   systemId: string | null,
+  readPipeline: PipelineRead = (id) => deps.store.getPipeline(id),
 ): Promise<ClaimedJob | null> {
   const token = newToken(JOB_TOKEN_PREFIX);
   const now = deps.clock.now();
@@ -105,7 +109,7 @@ export async function claimJob(
   if (!claimed) return null;
   deps.onJobStatus?.('running', 'pending');
   try {
-    return await answerClaim(deps, claimed, runner, token);
+    return await answerClaim(deps, claimed, runner, token, readPipeline);
   } catch (err) {
     await returnUnanswered(deps, claimed, err);
     throw err;
@@ -134,10 +138,11 @@ async function answerClaim(
   job: JobRecord,
   runner: RunnerRecord,
   token: string,
+  readPipeline: PipelineRead,
 ): Promise<ClaimedJob | null> {
   const timeoutSeconds = job.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
   const [pipeline, project, dependencies] = await Promise.all([
-    deps.store.getPipeline(job.pipelineId),
+    readPipeline(job.pipelineId),
     deps.store.getProject(job.projectId),
     dependenciesOf(deps, job),
   ]);

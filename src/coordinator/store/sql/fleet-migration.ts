@@ -5,29 +5,48 @@
 import type { Kysely, Migration } from 'kysely';
 
 import type { SqlFlavor } from './flavor.js';
+import { createTableFromSpec, type TableSpec } from './table-spec.js';
+
+const FLEET_TABLES: readonly TableSpec[] = [
+  {
+    name: 'runner_fleet_reports',
+    columns: [
+      'runner_id integer!',
+      'system_id text!',
+      'runner_name text',
+      'report text!',
+      'reported_at date!',
+    ],
+    primaryKey: { runner_fleet_reports_pk: ['runner_id', 'system_id'] },
+  },
+  {
+    name: 'runner_provider_wants',
+    columns: [
+      'runner_id integer!',
+      'provider text!',
+      'manual text!',
+      'requested_at date!',
+      'user_id integer!',
+    ],
+    primaryKey: { runner_provider_wants_pk: ['runner_id', 'provider'] },
+  },
+];
+
+const FLEET_SAMPLES_TABLE: TableSpec = {
+  name: 'fleet_samples',
+  columns: [
+    'slot integer pk',
+    'at date!',
+    'pending integer!',
+    'oldest_wait_seconds integer!',
+    'machines integer!',
+  ],
+};
 
 export function runnerFleets(flavor: SqlFlavor): Migration {
-  const date = flavor.columnTypes.date;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema
-        .createTable('runner_fleet_reports')
-        .addColumn('runner_id', 'integer', (c) => c.notNull())
-        .addColumn('system_id', 'text', (c) => c.notNull())
-        .addColumn('runner_name', 'text')
-        .addColumn('report', 'text', (c) => c.notNull())
-        .addColumn('reported_at', date, (c) => c.notNull())
-        .addPrimaryKeyConstraint('runner_fleet_reports_pk', ['runner_id', 'system_id'])
-        .execute();
-      await db.schema
-        .createTable('runner_provider_wants')
-        .addColumn('runner_id', 'integer', (c) => c.notNull())
-        .addColumn('provider', 'text', (c) => c.notNull())
-        .addColumn('manual', 'text', (c) => c.notNull())
-        .addColumn('requested_at', date, (c) => c.notNull())
-        .addColumn('user_id', 'integer', (c) => c.notNull())
-        .addPrimaryKeyConstraint('runner_provider_wants_pk', ['runner_id', 'provider'])
-        .execute();
+      for (const spec of FLEET_TABLES) await createTableFromSpec(db, flavor, spec).execute();
     },
   };
 }
@@ -35,14 +54,7 @@ export function runnerFleets(flavor: SqlFlavor): Migration {
 export function fleetSamples(flavor: SqlFlavor): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema
-        .createTable('fleet_samples')
-        .addColumn('slot', 'integer', (c) => c.primaryKey())
-        .addColumn('at', flavor.columnTypes.date, (c) => c.notNull())
-        .addColumn('pending', 'integer', (c) => c.notNull())
-        .addColumn('oldest_wait_seconds', 'integer', (c) => c.notNull())
-        .addColumn('machines', 'integer', (c) => c.notNull())
-        .execute();
+      await createTableFromSpec(db, flavor, FLEET_SAMPLES_TABLE).execute();
     },
   };
 }

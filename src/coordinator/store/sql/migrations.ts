@@ -4,168 +4,186 @@
  * numbered one. The Migrator records applied names and serialises concurrent openers with a lock.
  */
 import { Migrator } from 'kysely';
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { Logger } from '../../../shared/logger.js';
 import { fleetSamples, runnerFleets } from './fleet-migration.js';
 import type { SqlFlavor } from './flavor.js';
 import type { Database } from './schema.js';
+import { createTableFromSpec, type TableSpec } from './table-spec.js';
 
-type Table = CreateTableBuilder<string, string>;
-type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+/** Migration 0001's tables, in creation order (column specs: see table-spec.ts). */
+const INITIAL_TABLES: readonly TableSpec[] = [
+  {
+    name: 'users',
+    columns: ['id', 'username text! unique', 'name text!', 'admin bool!', 'created_at date!'],
+  },
+  {
+    name: 'access_tokens',
+    columns: [
+      'id',
+      'user_id integer! -> users.id cascade',
+      'name text!',
+      'token_hash text! unique',
+      'scopes text!',
+      'created_at date!',
+      'expires_at date',
+      'revoked bool!',
+    ],
+  },
+  {
+    name: 'projects',
+    columns: [
+      'id',
+      'name text!',
+      'path text!',
+      'namespace_path text!',
+      'description text',
+      'default_branch text!',
+      'visibility text!',
+      'ci_config_path text',
+      'protected_branches text!',
+      'creator_id integer!',
+      'created_at date!',
+      'last_activity_at date!',
+    ],
+    unique: { projects_namespace_path_path_key: ['namespace_path', 'path'] },
+  },
+  {
+    name: 'runners',
+    columns: [
+      'id',
+      'token_hash text! unique',
+      'description text!',
+      'tag_list text!',
+      'run_untagged bool!',
+      'paused bool!',
+      'locked bool!',
+      'access_level text!',
+      'maximum_timeout integer',
+      'runner_type text!',
+      'maintenance_note text',
+      'created_at date!',
+      'contacted_at date',
+      'version text',
+      'revision text',
+      'platform text',
+      'architecture text',
+      'executor text',
+      'ip_address text',
+    ],
+  },
+  {
+    name: 'pipelines',
+    columns: [
+      'id',
+      'iid integer!',
+      'project_id integer! -> projects.id cascade',
+      'ref text!',
+      'sha text!',
+      'before_sha text!',
+      'tag bool!',
+      'source text!',
+      'status text!',
+      'yaml_errors text',
+      'name text',
+      'stages text!',
+      'yaml_variables text!',
+      'variables text!',
+      'user_id integer!',
+      'created_at date!',
+      'updated_at date!',
+      'started_at date',
+      'finished_at date',
+      'committed_at date',
+    ],
+    unique: { pipelines_project_id_iid_key: ['project_id', 'iid'] },
+  },
+  {
+    name: 'jobs',
+    columns: [
+      'id',
+      'pipeline_id integer! -> pipelines.id cascade',
+      'project_id integer! -> projects.id cascade',
+      'name text!',
+      'stage text!',
+      'stage_idx integer!',
+      'status text!',
+      'when text!',
+      'allow_failure bool!',
+      'definition text!',
+      'tag_list text!',
+      'protected bool!',
+      'runner_id integer -> runners.id set-null',
+      'runner_system_id text',
+      'token_hash text unique',
+      'retry_of_id integer -> jobs.id set-null',
+      'retried bool!',
+      'user_id integer!',
+      'created_at date!',
+      'updated_at date!',
+      'queued_at date',
+      'started_at date',
+      'finished_at date',
+      'last_seen_at date',
+      'timeout_seconds integer',
+      'failure_reason text',
+      'exit_code integer',
+      'trace_size bigint!',
+      'trace_checksum text',
+      'coverage double',
+    ],
+  },
+];
 
-const notNull: Col = (c) => c.notNull();
+/** Migration 0001's tables after the jobs' indexes, in creation order. */
+const INITIAL_LOG_TABLES: readonly TableSpec[] = [
+  {
+    name: 'trace_chunks',
+    columns: ['job_id integer! -> jobs.id cascade', 'offset bigint!', 'end_offset bigint!', 'data binary!'],
+    primaryKey: { trace_chunks_pkey: ['job_id', 'offset'] },
+  },
+  {
+    name: 'artifacts',
+    columns: [
+      'id',
+      'job_id integer! -> jobs.id cascade',
+      'file_type text!',
+      'file_format text!',
+      'filename text!',
+      'size bigint!',
+      'storage_key text!',
+      'created_at date!',
+      'expire_at date',
+    ],
+  },
+];
 
-/** Column helpers for one dialect. */
-function columns(flavor: SqlFlavor) {
-  const t = flavor.columnTypes;
-  return {
-    id: (tb: Table): Table =>
-      tb.addColumn('id', 'integer', (c) =>
-        flavor.name === 'sqlite'
-          ? c.primaryKey().autoIncrement()
-          : c.primaryKey().generatedByDefaultAsIdentity(),
-      ),
-    date: (tb: Table, name: string, required: boolean): Table =>
-      tb.addColumn(name, t.date, required ? notNull : (c) => c),
-    bool: (tb: Table, name: string): Table => tb.addColumn(name, t.bool, notNull),
-    binary: (tb: Table, name: string): Table => tb.addColumn(name, t.binary, notNull),
-  };
-}
+const VARIABLES_TABLE: TableSpec = {
+  name: 'variables',
+  columns: [
+    'project_id integer! -> projects.id cascade',
+    'key text!',
+    'value text!',
+    'variable_type text!',
+    'protected bool!',
+    'masked bool!',
+    'raw bool!',
+    'environment_scope text!',
+    'description text',
+  ],
+  primaryKey: { variables_pkey: ['project_id', 'key', 'environment_scope'] },
+};
 
 function initial(flavor: SqlFlavor): Migration {
-  const col = columns(flavor);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      for (const table of [
-        usersTable,
-        accessTokensTable,
-        projectsTable,
-        runnersTable,
-        pipelinesTable,
-        jobsTable,
-      ]) {
-        await table(db, col).execute();
-      }
+      for (const spec of INITIAL_TABLES) await createTableFromSpec(db, flavor, spec).execute();
       await createJobIndexes(db);
-      await traceChunksTable(db, col).execute();
-      await artifactsTable(db, col).execute();
+      for (const spec of INITIAL_LOG_TABLES) await createTableFromSpec(db, flavor, spec).execute();
       await db.schema.createIndex('artifacts_job_id_idx').on('artifacts').column('job_id').execute();
-      await variablesTable(db, col).execute();
+      await createTableFromSpec(db, flavor, VARIABLES_TABLE).execute();
     },
   };
-}
-
-type Columns = ReturnType<typeof columns>;
-
-function usersTable(db: Kysely<unknown>, col: Columns): Table {
-  const tb = col
-    .id(db.schema.createTable('users'))
-    .addColumn('username', 'text', (c) => c.notNull().unique())
-    .addColumn('name', 'text', notNull);
-  return col.date(col.bool(tb, 'admin'), 'created_at', true);
-}
-
-function accessTokensTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col
-    .id(db.schema.createTable('access_tokens'))
-    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
-    .addColumn('name', 'text', notNull)
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('scopes', 'text', notNull);
-  tb = col.date(col.date(tb, 'created_at', true), 'expires_at', false);
-  return col.bool(tb, 'revoked');
-}
-
-function projectsTable(db: Kysely<unknown>, col: Columns): Table {
-  const tb = col
-    .id(db.schema.createTable('projects'))
-    .addColumn('name', 'text', notNull)
-    .addColumn('path', 'text', notNull)
-    .addColumn('namespace_path', 'text', notNull)
-    .addColumn('description', 'text')
-    .addColumn('default_branch', 'text', notNull)
-    .addColumn('visibility', 'text', notNull)
-    .addColumn('ci_config_path', 'text')
-    .addColumn('protected_branches', 'text', notNull)
-    .addColumn('creator_id', 'integer', notNull)
-    .addUniqueConstraint('projects_namespace_path_path_key', ['namespace_path', 'path']);
-  return col.date(col.date(tb, 'created_at', true), 'last_activity_at', true);
-}
-
-function runnersTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col
-    .id(db.schema.createTable('runners'))
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('description', 'text', notNull)
-    .addColumn('tag_list', 'text', notNull);
-  for (const name of ['run_untagged', 'paused', 'locked']) tb = col.bool(tb, name);
-  tb = tb
-    .addColumn('access_level', 'text', notNull)
-    .addColumn('maximum_timeout', 'integer')
-    .addColumn('runner_type', 'text', notNull)
-    .addColumn('maintenance_note', 'text');
-  tb = col.date(col.date(tb, 'created_at', true), 'contacted_at', false);
-  for (const name of ['version', 'revision', 'platform', 'architecture', 'executor', 'ip_address']) {
-    tb = tb.addColumn(name, 'text');
-  }
-  return tb;
-}
-
-function pipelinesTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col
-    .id(db.schema.createTable('pipelines'))
-    .addColumn('iid', 'integer', notNull)
-    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('ref', 'text', notNull)
-    .addColumn('sha', 'text', notNull)
-    .addColumn('before_sha', 'text', notNull);
-  tb = col
-    .bool(tb, 'tag')
-    .addColumn('source', 'text', notNull)
-    .addColumn('status', 'text', notNull)
-    .addColumn('yaml_errors', 'text')
-    .addColumn('name', 'text')
-    .addColumn('stages', 'text', notNull)
-    .addColumn('yaml_variables', 'text', notNull)
-    .addColumn('variables', 'text', notNull)
-    .addColumn('user_id', 'integer', notNull)
-    .addUniqueConstraint('pipelines_project_id_iid_key', ['project_id', 'iid']);
-  tb = col.date(col.date(tb, 'created_at', true), 'updated_at', true);
-  for (const name of ['started_at', 'finished_at', 'committed_at']) tb = col.date(tb, name, false);
-  return tb;
-}
-
-function jobsTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col
-    .id(db.schema.createTable('jobs'))
-    .addColumn('pipeline_id', 'integer', (c) => c.notNull().references('pipelines.id').onDelete('cascade'))
-    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('name', 'text', notNull)
-    .addColumn('stage', 'text', notNull)
-    .addColumn('stage_idx', 'integer', notNull)
-    .addColumn('status', 'text', notNull)
-    .addColumn('when', 'text', notNull);
-  tb = col
-    .bool(tb, 'allow_failure')
-    .addColumn('definition', 'text', notNull)
-    .addColumn('tag_list', 'text', notNull);
-  tb = col
-    .bool(tb, 'protected')
-    .addColumn('runner_id', 'integer', (c) => c.references('runners.id').onDelete('set null'))
-    .addColumn('runner_system_id', 'text')
-    .addColumn('token_hash', 'text', (c) => c.unique())
-    .addColumn('retry_of_id', 'integer', (c) => c.references('jobs.id').onDelete('set null'));
-  tb = col.bool(tb, 'retried').addColumn('user_id', 'integer', notNull);
-  tb = col.date(col.date(tb, 'created_at', true), 'updated_at', true);
-  for (const name of ['queued_at', 'started_at', 'finished_at', 'last_seen_at'])
-    tb = col.date(tb, name, false);
-  return tb
-    .addColumn('timeout_seconds', 'integer')
-    .addColumn('failure_reason', 'text')
-    .addColumn('exit_code', 'integer')
-    .addColumn('trace_size', 'bigint', notNull)
-    .addColumn('trace_checksum', 'text')
-    .addColumn('coverage', 'double precision');
 }
 
 async function createJobIndexes(db: Kysely<unknown>): Promise<void> {
@@ -173,42 +191,6 @@ async function createJobIndexes(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('jobs_status_id_idx').on('jobs').columns(['status', 'id']).execute();
   await db.schema.createIndex('jobs_pipeline_id_idx').on('jobs').columns(['pipeline_id', 'id']).execute();
   await db.schema.createIndex('jobs_project_id_idx').on('jobs').columns(['project_id', 'id']).execute();
-}
-
-function traceChunksTable(db: Kysely<unknown>, col: Columns): Table {
-  const tb = db.schema
-    .createTable('trace_chunks')
-    .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
-    .addColumn('offset', 'bigint', notNull)
-    .addColumn('end_offset', 'bigint', notNull)
-    .addPrimaryKeyConstraint('trace_chunks_pkey', ['job_id', 'offset']);
-  return col.binary(tb, 'data');
-}
-
-function artifactsTable(db: Kysely<unknown>, col: Columns): Table {
-  const tb = col
-    .id(db.schema.createTable('artifacts'))
-    .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
-    .addColumn('file_type', 'text', notNull)
-    .addColumn('file_format', 'text', notNull)
-    .addColumn('filename', 'text', notNull)
-    .addColumn('size', 'bigint', notNull)
-    .addColumn('storage_key', 'text', notNull);
-  return col.date(col.date(tb, 'created_at', true), 'expire_at', false);
-}
-
-function variablesTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = db.schema
-    .createTable('variables')
-    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('key', 'text', notNull)
-    .addColumn('value', 'text', notNull)
-    .addColumn('variable_type', 'text', notNull);
-  for (const name of ['protected', 'masked', 'raw']) tb = col.bool(tb, name);
-  return tb
-    .addColumn('environment_scope', 'text', notNull)
-    .addColumn('description', 'text')
-    .addPrimaryKeyConstraint('variables_pkey', ['project_id', 'key', 'environment_scope']);
 }
 
 /**
@@ -238,11 +220,10 @@ function childPipelines(): Migration {
  * parsed when a report is requested.
  */
 function testReportsEnvironments(flavor: SqlFlavor): Migration {
-  const col = columns(flavor);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await environmentsTable(db, col).execute();
-      await deploymentsTable(db, col).execute();
+      await createTableFromSpec(db, flavor, ENVIRONMENTS_TABLE).execute();
+      await createTableFromSpec(db, flavor, DEPLOYMENTS_TABLE).execute();
       await db.schema
         .createIndex('deployments_environment_id_idx')
         .on('deployments')
@@ -257,39 +238,43 @@ function testReportsEnvironments(flavor: SqlFlavor): Migration {
   };
 }
 
-function environmentsTable(db: Kysely<unknown>, col: Columns): Table {
-  const tb = col
-    .id(db.schema.createTable('environments'))
-    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('name', 'text', notNull)
-    .addColumn('slug', 'text', notNull)
-    .addColumn('external_url', 'text')
-    .addColumn('state', 'text', notNull)
-    .addColumn('tier', 'text', notNull)
-    .addUniqueConstraint('environments_project_id_name_key', ['project_id', 'name']);
-  return col.date(col.date(tb, 'created_at', true), 'updated_at', true);
-}
+const ENVIRONMENTS_TABLE: TableSpec = {
+  name: 'environments',
+  columns: [
+    'id',
+    'project_id integer! -> projects.id cascade',
+    'name text!',
+    'slug text!',
+    'external_url text',
+    'state text!',
+    'tier text!',
+    'created_at date!',
+    'updated_at date!',
+  ],
+  unique: { environments_project_id_name_key: ['project_id', 'name'] },
+};
 
-function deploymentsTable(db: Kysely<unknown>, col: Columns): Table {
-  let tb = col
-    .id(db.schema.createTable('deployments'))
-    .addColumn('iid', 'integer')
-    .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('environment_id', 'integer', (c) =>
-      c.notNull().references('environments.id').onDelete('cascade'),
-    )
-    .addColumn('job_id', 'integer', (c) => c.notNull().unique().references('jobs.id').onDelete('cascade'))
-    .addColumn('pipeline_id', 'integer', notNull)
-    .addColumn('action', 'text', notNull)
-    .addColumn('ref', 'text', notNull)
-    .addColumn('sha', 'text', notNull);
-  tb = col
-    .bool(tb, 'tag')
-    .addColumn('status', 'text', notNull)
-    .addColumn('user_id', 'integer', notNull)
-    .addUniqueConstraint('deployments_project_id_iid_key', ['project_id', 'iid']);
-  return col.date(col.date(col.date(tb, 'created_at', true), 'updated_at', true), 'finished_at', false);
-}
+const DEPLOYMENTS_TABLE: TableSpec = {
+  name: 'deployments',
+  columns: [
+    'id',
+    'iid integer',
+    'project_id integer! -> projects.id cascade',
+    'environment_id integer! -> environments.id cascade',
+    'job_id integer! unique -> jobs.id cascade',
+    'pipeline_id integer!',
+    'action text!',
+    'ref text!',
+    'sha text!',
+    'tag bool!',
+    'status text!',
+    'user_id integer!',
+    'created_at date!',
+    'updated_at date!',
+    'finished_at date',
+  ],
+  unique: { deployments_project_id_iid_key: ['project_id', 'iid'] },
+};
 
 /** `POST /projects/:id/jobs/:job_id/erase`: when a job's log and artifacts were erased. */
 function jobErasure(flavor: SqlFlavor): Migration {

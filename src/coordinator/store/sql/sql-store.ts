@@ -59,6 +59,7 @@ import type { TraceData } from '../port/traces.js';
 import * as trace from './tables/trace.js';
 import type { TraceFileStore } from './tables/trace.js';
 import { JobLocks, type TraceFiles } from './sqlite/trace-files.js';
+import { listProjectRows } from './paging.js';
 import * as users from './tables/users.js';
 import * as variables from './tables/variables.js';
 
@@ -179,7 +180,7 @@ export class SqlStore implements Store {
     pipelines.createPipeline(this.#ctx, pipeline, newJobs);
   getPipeline = (id: number): Promise<PipelineRecord | null> => pipelines.getPipeline(this.#ctx, id);
   listPipelines = (projectId: number, filter: PipelineFilter, page: Page): Promise<Paged<PipelineRecord>> =>
-    pipelines.listPipelines(this.#ctx, projectId, filter, page);
+    listProjectRows(this.#ctx.db, pipelines.PIPELINE_LISTING, projectId, filter, page);
   updatePipeline = (
     id: number,
     patch: PipelinePatch,
@@ -261,7 +262,8 @@ export class SqlStore implements Store {
     projectId: number,
     filter: DeploymentFilter,
     page: Page,
-  ): Promise<Paged<DeploymentRecord>> => deployments.listDeployments(this.#ctx, projectId, filter, page);
+  ): Promise<Paged<DeploymentRecord>> =>
+    listProjectRows(this.#ctx.db, deployments.DEPLOYMENT_LISTING, projectId, filter, page);
 
   saveFleetReport = (input: FleetReportRecord): Promise<void> => fleets.saveFleetReport(this.#ctx, input);
   listFleetReports = (runnerId?: number): Promise<FleetReportRecord[]> =>

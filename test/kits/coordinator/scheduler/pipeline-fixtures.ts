@@ -1,7 +1,9 @@
 /**
- * Pipelines on a real (in-memory SQLite) store for the scheduler's unit tests: the scheduler's
- * dependencies, a job of a stage, a project and a pipeline of such jobs.
+ * Pipelines on a real (in-memory SQLite) store for the scheduler's unit tests: a fresh store and the
+ * scheduler's dependencies for each test, a job of a stage, a project and a pipeline of such jobs.
  */
+import { afterEach, beforeEach } from 'vitest';
+
 import type { JobDefinition } from '../../../../src/pipeline/types.js';
 import { silentLogger } from '../../../../src/shared/logger.js';
 import { systemClock } from '../../../../src/shared/clock.js';
@@ -10,6 +12,7 @@ import type { JobRecord, NewJob, PipelineRecord, Store } from '../../../../src/c
 import type { SchedulerDeps } from '../../../../src/coordinator/scheduler/deps.js';
 import type { RepositoryReader } from '../../../../src/coordinator/scheduler/repository.js';
 import { RunnerQueue } from '../../../../src/coordinator/scheduler/queue/runner-queue.js';
+import { createTestStore } from '../../../../src/coordinator/store/create-store.js';
 import { newJob, newPipeline, newProject } from '../store/conformance.js';
 
 /** The scheduler's dependencies around `store`; no bridge may run (the repository reader is empty). */
@@ -21,6 +24,40 @@ export function testSchedulerDeps(store: Store): SchedulerDeps {
     clock: systemClock,
     logger: silentLogger(),
     config: defaultCoordinatorConfig({ externalUrl: 'http://127.0.0.1:1', artifactsDir: '/nonexistent' }),
+  };
+}
+
+/** The current test's store and the scheduler's dependencies around it. */
+export interface SchedulerTestBed {
+  readonly store: Store;
+  readonly deps: SchedulerDeps;
+}
+
+/**
+ * Before each test of the calling file, a fresh in-memory store (seen through `wrap`, e.g. a
+ * recording proxy) and `testSchedulerDeps` around it; the store is closed after the test.
+ */
+export function useSchedulerTestBed(wrap: (store: Store) => Store = (store) => store): SchedulerTestBed {
+  let current: { store: Store; deps: SchedulerDeps } | undefined;
+  beforeEach(async () => {
+    const store = wrap(await createTestStore());
+    current = { store, deps: testSchedulerDeps(store) };
+  });
+  afterEach(async () => {
+    await current?.store.close();
+    current = undefined;
+  });
+  const now = (): { store: Store; deps: SchedulerDeps } => {
+    if (!current) throw new Error('the scheduler test bed is only there while a test runs');
+    return current;
+  };
+  return {
+    get store() {
+      return now().store;
+    },
+    get deps() {
+      return now().deps;
+    },
   };
 }
 

@@ -10,14 +10,12 @@ import type {
   DeploymentRecord,
   DeploymentStatus,
   NewDeployment,
-  Page,
-  Paged,
 } from '../../store.js';
 import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { toDateOrNull } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
-import { orderedPage } from '../paging.js';
+import type { ProjectListing } from '../paging.js';
 import { fromBool, fromDate, fromDateOrNull } from '../rows.js';
 import type { DeploymentsTable } from '../schema.js';
 
@@ -101,23 +99,14 @@ export async function findDeploymentByJob(ctx: SqlContext, jobId: number): Promi
   return row === undefined ? null : toDeployment(row);
 }
 
-export async function listDeployments(
-  ctx: SqlContext,
-  projectId: number,
-  filter: DeploymentFilter,
-  page: Page,
-): Promise<Paged<DeploymentRecord>> {
-  const base = ctx.db
-    .selectFrom('deployments')
-    .where('project_id', '=', projectId)
-    .$if(filter.allActions !== true, (qb) => qb.where('action', '=', DEPLOY_ACTION))
-    .$if(filter.environmentId !== undefined, (qb) =>
-      qb.where('environment_id', '=', filter.environmentId ?? 0),
-    )
-    .$if(filter.pipelineId !== undefined, (qb) => qb.where('pipeline_id', '=', filter.pipelineId ?? 0))
-    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''));
-  const column = filter.orderBy ?? 'id';
-  const direction = filter.sort ?? 'asc';
-  const { rows, total } = await orderedPage(base, column, direction, page);
-  return { items: rows.map(toDeployment), total };
-}
+export const DEPLOYMENT_LISTING: ProjectListing<'deployments', DeploymentFilter, DeploymentRecord> = {
+  table: 'deployments',
+  equalities: (filter) => ({
+    action: filter.allActions === true ? undefined : DEPLOY_ACTION,
+    environment_id: filter.environmentId,
+    pipeline_id: filter.pipelineId,
+    status: filter.status,
+  }),
+  order: (filter) => ({ column: filter.orderBy ?? 'id', direction: filter.sort ?? 'asc' }),
+  toRecord: toDeployment,
+};

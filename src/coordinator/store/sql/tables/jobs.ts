@@ -207,12 +207,13 @@ export async function updateJob(
   return row === undefined ? null : toJob(row);
 }
 
+/** Build jobs (not bridges) in `status`, the start of the watchdog's and the queue's scans. */
+function buildJobsIn(ctx: SqlContext, status: JobStatus) {
+  return ctx.db.selectFrom('jobs').selectAll().where('status', '=', status).where('kind', '=', 'build');
+}
+
 export async function listStaleRunningJobs(ctx: SqlContext, before: Date): Promise<JobRecord[]> {
-  const rows = await ctx.db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('status', '=', 'running')
-    .where('kind', '=', 'build')
+  const rows = await buildJobsIn(ctx, 'running')
     .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'started_at'), '<', ctx.flavor.toDate(before)))
     .orderBy('id')
     .execute();
@@ -220,14 +221,7 @@ export async function listStaleRunningJobs(ctx: SqlContext, before: Date): Promi
 }
 
 export async function listPendingJobs(ctx: SqlContext, limit: number): Promise<JobRecord[]> {
-  const rows = await ctx.db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('status', '=', 'pending')
-    .where('kind', '=', 'build')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const rows = await buildJobsIn(ctx, 'pending').orderBy('id').limit(limit).execute();
   return rows.map(toJob);
 }
 

@@ -5,8 +5,6 @@ import type {
   JobRecord,
   NewJob,
   NewPipeline,
-  Page,
-  Paged,
   PipelineFilter,
   PipelinePatch,
   PipelineRecord,
@@ -16,7 +14,7 @@ import type { SqlContext } from '../flavor.js';
 import { nextIid } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
-import { orderedPage } from '../paging.js';
+import type { ProjectListing } from '../paging.js';
 import { runTemplate } from '../query-template.js';
 import { toPipeline } from '../rows.js';
 import type { PipelinesTable } from '../schema.js';
@@ -50,28 +48,19 @@ export async function getPipeline(ctx: SqlContext, id: number): Promise<Pipeline
   return row === undefined ? null : toPipeline(row);
 }
 
-export async function listPipelines(
-  ctx: SqlContext,
-  projectId: number,
-  filter: PipelineFilter,
-  page: Page,
-): Promise<Paged<PipelineRecord>> {
-  const base = ctx.db
-    .selectFrom('pipelines')
-    .where('project_id', '=', projectId)
-    .$if(filter.ref !== undefined, (qb) => qb.where('ref', '=', filter.ref ?? ''))
-    .$if(filter.sha !== undefined, (qb) => qb.where('sha', '=', filter.sha ?? ''))
-    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status ?? ''))
-    .$if(filter.source !== undefined, (qb) => qb.where('source', '=', filter.source ?? ''))
-    .$if(filter.parentPipelineId !== undefined, (qb) =>
-      qb.where('parent_pipeline_id', '=', filter.parentPipelineId ?? 0),
-    )
-    .$if(filter.parentJobId !== undefined, (qb) => qb.where('parent_job_id', '=', filter.parentJobId ?? 0));
-  const column = ORDER_COLUMNS[filter.orderBy ?? 'id'];
-  const direction = filter.sort ?? 'desc';
-  const { rows, total } = await orderedPage(base, column, direction, page);
-  return { items: rows.map(toPipeline), total };
-}
+export const PIPELINE_LISTING: ProjectListing<'pipelines', PipelineFilter, PipelineRecord> = {
+  table: 'pipelines',
+  equalities: (filter) => ({
+    ref: filter.ref,
+    sha: filter.sha,
+    status: filter.status,
+    source: filter.source,
+    parent_pipeline_id: filter.parentPipelineId,
+    parent_job_id: filter.parentJobId,
+  }),
+  order: (filter) => ({ column: ORDER_COLUMNS[filter.orderBy ?? 'id'], direction: filter.sort ?? 'desc' }),
+  toRecord: toPipeline,
+};
 
 export async function updatePipeline(
   ctx: SqlContext,

@@ -1,0 +1,79 @@
+/**
+ * FirstClaims on a real (in-memory SQLite) store: the claims of a pipeline not known running read
+ * it after the first claim's work ended; a pipeline known running is read at once.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestStore } from '../../store/create-store.js';
+import type { PipelineRecord, Store } from '../../store/store.js';
+import { FirstClaims } from './first-claims.js';
+import {
+  testJob,
+  testPipeline,
+  testProject,
+} from '../../../../test/kits/coordinator/scheduler/pipeline-fixtures.js';
+
+let store: Store;
+let pipeline: PipelineRecord;
+let marked: Set<number>;
+let claims: FirstClaims;
+
+beforeEach(async () => {
+  store = await createTestStore();
+  ({ pipeline } = await testPipeline(store, await testProject(store), [testJob('a'), testJob('b')]));
+  marked = new Set();
+  claims = new FirstClaims(
+    (id) => store.getPipeline(id),
+    (id) => marked.has(id),
+  );
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+const running = (p: PipelineRecord) =>
+  store.updatePipeline(p.id, { status: 'running', startedAt: new Date() }, [p.status]);
+
+describe('FirstClaims', () => {
+  it('lets a later claim read the pipeline only after the first claim is done', async () => {
+    const first = claims.ticket();
+    const second = claims.ticket();
+    expect((await first.readPipeline(pipeline.id))?.status).toBe('created');
+    let secondRead: PipelineRecord | null | undefined;
+    const reading = second.readPipeline(pipeline.id).then((p) => (secondRead = p));
+    // A read sent after it comes back first: the store runs reads in order, so the second claim's
+    // read was not sent.
+    await store.getPipeline(pipeline.id);
+    expect(secondRead).toBeUndefined();
+    // The first claim marks the pipeline running, then ends: the second reads what it wrote.
+    await running(pipeline);
+    marked.add(pipeline.id);
+    first.done();
+    await reading;
+    expect(secondRead?.status).toBe('running');
+    second.done();
+  });
+
+  it('releases the waiting claims when the first one ends without a write', async () => {
+    const first = claims.ticket();
+    await first.readPipeline(pipeline.id);
+    const waiting = claims.ticket().readPipeline(pipeline.id);
+    first.done();
+    expect((await waiting)?.status).toBe('created');
+  });
+
+  it('reads at once a pipeline marked running here or already read running', async () => {
+    await running(pipeline);
+    const first = claims.ticket();
+    expect((await first.readPipeline(pipeline.id))?.status).toBe('running');
+    // The first ticket is not done, yet a later claim does not wait: the pipeline was read running.
+    expect((await claims.ticket().readPipeline(pipeline.id))?.status).toBe('running');
+    first.done();
+    const { pipeline: other } = await testPipeline(store, pipeline.projectId, [testJob('c')]);
+    marked.add(other.id);
+    const held = claims.ticket();
+    await held.readPipeline(other.id);
+    expect((await claims.ticket().readPipeline(other.id))?.id).toBe(other.id);
+    held.done();
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The pipeline read of a claim's answer, after the first claim of a pipeline marked it running.
+ * All jobs of a new pipeline are claimed at once; each claim's answer read the pipeline while the
+ * first claim's write of `running` had not landed, saw it `pending`, and read it once more after
+ * that write (see after-claim.ts): two reads per claim, two round trips on PostgreSQL. Here the
+ * claims of a pipeline this process has not marked running wait for the first such claim's answer
+ * (its read and its write) before they read, and then read it `running`: one read each.
+ *
+ * Only the moment of a read moves, never what decides: the read still comes after the claim and
+ * still decides whether anything is left to do, so a cancel or another coordinator's write is seen
+ * as before. A waiting claim would have waited for the first one's write anyway (the processing
+ * after a claim is serialised per pipeline), so no answer comes later than before.
+ */
+import type { PipelineRecord } from '../../store/store.js';
+
+/** Pipelines remembered as read `running` here; the bound only keeps the set small. */
+const MAX_SEEN_RUNNING = 10_000;
+
+/** The first claims in flight per pipeline, each settled once its answer's pipeline work ended. */
+export class FirstClaims {
+  readonly inFlight = new Map<number, Promise<void>>();
+  /** Pipelines a claim's read here saw `running` (marked by another process, say): no waiting. */
+  readonly #seenRunning = new Set<number>();
+
+  constructor(
+    private readonly readFromStore: (pipelineId: number) => Promise<PipelineRecord | null>,
+    private readonly markedRunning: (pipelineId: number) => boolean,
+  ) {}
+
+  /** A ticket for one claim; call `done()` once the claim's processing after the answer ended. */
+  ticket(): ClaimTicket {
+    return new ClaimTicket(this);
+  }
+
+  /** Whether claims of this pipeline read it at once (it is known to have been running). */
+  knownRunning(pipelineId: number): boolean {
+    return this.markedRunning(pipelineId) || this.#seenRunning.has(pipelineId);
+  }
+
+  async read(pipelineId: number): Promise<PipelineRecord | null> {
+    const pipeline = await this.readFromStore(pipelineId);
+    if (pipeline?.status === 'running' && !this.#seenRunning.has(pipelineId)) {
+      if (this.#seenRunning.size >= MAX_SEEN_RUNNING) this.#seenRunning.clear();
+      this.#seenRunning.add(pipelineId);
+    }
+    return pipeline;
+  }
+}
+
+export class ClaimTicket {
+  #release: (() => void) | undefined;
+
+  constructor(private readonly claims: FirstClaims) {}
+
+  /** Reads the pipeline; a pipeline not known running waits for the first claim in flight. */
+  async readPipeline(pipelineId: number): Promise<PipelineRecord | null> {
+    const { claims } = this;
+    if (claims.knownRunning(pipelineId)) return claims.read(pipelineId);
+    const first = claims.inFlight.get(pipelineId);
+    if (first !== undefined) {
+      await first;
+      return claims.read(pipelineId);
+    }
+    const settled = new Promise<void>((resolve) => {
+      this.#release = () => {
+        if (claims.inFlight.get(pipelineId) === settled) claims.inFlight.delete(pipelineId);
+        resolve();
+      };
+    });
+    claims.inFlight.set(pipelineId, settled);
+    return claims.read(pipelineId);
+  }
+
+  /** The claim's work on its pipeline ended (or failed): claims waiting on it read now. */
+  done(): void {
+    this.#release?.();
+    this.#release = undefined;
+  }
+}
