@@ -60,6 +60,16 @@ export type JobOutcome = 'success' | 'failed' | 'canceled';
 /** Where a stage's output goes: the job log. */
 export interface JobOutput {
   write(chunk: string | Uint8Array): void;
+  /**
+   * True when `write` is done with a chunk's memory once it returns (it stores or copies what it
+   * keeps): an output reader may then pass views of one buffer it reuses for every read.
+   */
+  readonly syncWrite?: boolean;
+}
+
+/** Writes `chunk`, a view of memory the caller reuses: copied first unless `output` takes it at once. */
+export function writeBorrowed(output: JobOutput, chunk: Buffer): void {
+  output.write(output.syncWrite ? chunk : Buffer.from(chunk));
 }
 
 /** The runner entry a job came from, as the executor needs it (a snapshot, never reloaded). */

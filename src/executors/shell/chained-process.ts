@@ -17,8 +17,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
-import type { JobOutput } from '../executor.js';
+import { writeBorrowed, type JobOutput } from '../executor.js';
 import { bashQuote } from './bash-script.js';
+import { readPipe } from './pipe-reader.js';
 import { exitCodeOf, killGroup } from './process.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -173,7 +174,7 @@ class Chain implements ChainedProcess {
       this.#listen(signal);
       this.#splitter = markerSplitter(
         Buffer.from(`${this.#marker}\n`),
-        (b) => output.write(b),
+        (b) => writeBorrowed(output, b),
         (rest) => this.#markerSeen(rest),
       );
       this.#spawn();
@@ -215,11 +216,12 @@ class Chain implements ChainedProcess {
     this.#child = child;
     child.stdin.on('error', () => undefined);
     child.stdin.write(`${this.#switchCommands}\0`);
-    child.stdout.on('data', (chunk: Buffer) => {
+    // views of one reused read buffer: copied by whatever keeps them (see #write)
+    readPipe(child.stdout, (chunk) => {
       if (this.#splitter?.push(chunk)) return;
       this.#write(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => this.#write(chunk));
+    readPipe(child.stderr, (chunk) => this.#write(chunk));
     child.on('exit', (code, sig) => {
       this.#exitCode = exitCodeOf(code, sig);
       killGroup(child.pid, 'SIGKILL');
@@ -236,8 +238,8 @@ class Chain implements ChainedProcess {
 
   /** Output while no stage listens (between the marker and `continue`) is held for the script. */
   #write(chunk: Buffer): void {
-    if (this.#phase) this.#phase.output.write(chunk);
-    else this.#held.push(chunk);
+    if (this.#phase) writeBorrowed(this.#phase.output, chunk);
+    else this.#held.push(Buffer.from(chunk));
   }
 
   #markerSeen(rest: Buffer): void {

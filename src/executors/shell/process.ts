@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 import type { JobOutput } from '../executor.js';
+import { readPipe } from './pipe-reader.js';
 
 export interface RunProcessOptions {
   command: string;
@@ -59,8 +60,12 @@ export function runProcess(options: RunProcessOptions): Promise<number> {
       );
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.write(chunk));
+    // an output that is done with each chunk at once gets views of one reused read buffer
+    const write = (chunk: Buffer): void => output.write(chunk);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (output.syncWrite) readPipe(stream, write);
+      else stream.on('data', write);
+    }
     child.on('exit', (code, sig) => {
       exitCode = exitCodeOf(code, sig);
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');

@@ -75,6 +75,8 @@ export function createJobTrace(options: JobTraceOptions): JobTrace {
   }
 
   return {
+    // every byte is masked and stored (or held back as a copy) before write returns
+    syncWrite: true,
     write(chunk) {
       // once the output limit is reached nothing more is kept, so there is nothing left to mask
       if (finished || limiter.truncated) return;

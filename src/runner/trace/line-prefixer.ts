@@ -18,9 +18,11 @@ export const HOLD_BYTES = 8 * 1024;
 const NL = 0x0a;
 const CR = 0x0d;
 const NEWLINE = Buffer.from('\n');
+/** The length of gitlab-runner's timestamp header (`2023-11-14T22:13:20.123000Z 00O `). */
+const HEADER_BYTES = 32;
 
 export interface LinePrefixer {
-  /** Returns the bytes ready to be stored (possibly empty). */
+  /** Returns the bytes ready to be stored (possibly empty), possibly a view of the prefixer's own buffer valid until the next call. */
   write(chunk: Buffer): Buffer;
   /** Returns the held-back line, ended by a newline (empty when nothing is held). */
   close(): Buffer;
@@ -35,11 +37,11 @@ export interface LinePrefixerOptions {
   type?: StreamType;
 }
 
-/** Where the `\n`s of `chunk` are. */
-function newlines(chunk: Buffer): number[] {
-  const at: number[] = [];
-  for (let i = chunk.indexOf(NL); i !== -1; i = chunk.indexOf(NL, i + 1)) at.push(i);
-  return at;
+/** How many `\n`s `chunk` holds. */
+function countNewlines(chunk: Buffer): number {
+  let n = 0;
+  for (let i = chunk.indexOf(NL); i !== -1; i = chunk.indexOf(NL, i + 1)) n++;
+  return n;
 }
 
 /** Each whole line of `text` after a header; an unfinished last line is left as it is. */
@@ -47,6 +49,44 @@ function stampLines(text: string, header: () => string): Buffer {
   const lines = text.split('\n');
   const last = lines.pop() ?? '';
   return Buffer.from(lines.map((line) => `${header()}${line}\n`).join('') + last);
+}
+
+/** Copies chunk[0..last] into `out` at `o`, `shared` before every line but the first; returns the end. */
+function copyLines(chunk: Buffer, last: number, shared: Buffer, out: Buffer, o: number): number {
+  let at = o;
+  for (let pos = 0; pos <= last;) {
+    if (pos > 0) at += shared.copy(out, at);
+    const nl = chunk.indexOf(NL, pos);
+    at += chunk.copy(out, at, pos, nl + 1);
+    pos = nl + 1;
+  }
+  return at;
+}
+
+/** Copies `parts` one after the other into `out` at `o`; returns the end. */
+function copyAll(parts: Buffer[], out: Buffer, o: number): number {
+  let at = o;
+  for (const part of parts) at += part.copy(out, at);
+  return at;
+}
+
+/** The buffer a prefixer's output lands in: grown, never shrunk, so a write allocates nothing. */
+function createScratch() {
+  let buffer = Buffer.alloc(0);
+  return {
+    /** The buffer with room for `bytes` (its content is not kept). */
+    room(bytes: number): Buffer {
+      if (buffer.length < bytes) buffer = Buffer.allocUnsafeSlow(Math.max(bytes, buffer.length * 2));
+      return buffer;
+    },
+    /** A larger buffer that keeps the first `used` bytes (a header longer than reserved). */
+    grown(used: number, bytes: number): Buffer {
+      const bigger = Buffer.allocUnsafeSlow(bytes);
+      buffer.copy(bigger, 0, 0, used);
+      buffer = bigger;
+      return bigger;
+    },
+  };
 }
 
 export function createLinePrefixer(options: LinePrefixerOptions): LinePrefixer {
@@ -79,51 +119,62 @@ export function createLinePrefixer(options: LinePrefixerOptions): LinePrefixer {
   }
 
   /** The rest of a write after its last `\n`: sent as a continued entry, or held back. */
-  function unfinished(rest: Buffer, out: Buffer[]): void {
+  function unfinished(rest: Buffer, out: Buffer[]): Buffer[] {
     if (rest.includes(CR) || heldBytes + rest.length > HOLD_BYTES) {
       if (heldBytes > 0) release(out);
       else out.push(header());
       out.push(rest, NEWLINE);
       append = true;
-      return;
+      return out;
     }
     if (heldBytes === 0) hold(header(), true);
     hold(Buffer.from(rest), false);
-  }
-
-  /**
-   * The whole lines of one write, in one buffer: the held line first, then each line after one
-   * header (the lines of one write arrived at the same moment, so they share its time).
-   */
-  function wholeLines(chunk: Buffer, at: number[]): Buffer {
-    const last = at[at.length - 1] ?? -1;
-    const stamp = heldBytes > 0 ? null : header();
-    const shared = Buffer.from(timestampHeader(clock.now(), streamId, type, false));
-    const headers = at.length - (stamp ? 0 : 1);
-    const out = Buffer.allocUnsafe(heldLength + shared.length * headers + last + 1);
-    let o = 0;
-    for (const part of held) o += part.copy(out, o);
-    held = [];
-    heldBytes = 0;
-    heldLength = 0;
-    let pos = 0;
-    for (const nl of at) {
-      const h = pos === 0 ? stamp : shared;
-      if (h) o += h.copy(out, o);
-      o += chunk.copy(out, o, pos, nl + 1);
-      pos = nl + 1;
-    }
     return out;
   }
 
+  const scratch = createScratch();
+
+  /**
+   * The whole lines of one write (up to its last `\n`, at `last`), with `tail` more bytes of room
+   * after them: the held line first, then each line after one header (the lines of one write arrived
+   * at the same moment, so they share its time). Returns the buffer and the bytes written.
+   */
+  function wholeLines(chunk: Buffer, last: number, tail: number): { out: Buffer; o: number } {
+    const stamp = heldBytes > 0 ? null : header();
+    const shared = Buffer.from(timestampHeader(clock.now(), streamId, type, false));
+    // a header before every line but the first, which has `stamp` or continues the held line
+    const headers = countNewlines(chunk.subarray(0, last + 1)) - 1;
+    const out = scratch.room(heldLength + (stamp?.length ?? 0) + shared.length * headers + last + 1 + tail);
+    const o = copyAll(stamp ? [...held, stamp] : held, out, 0);
+    held = [];
+    heldBytes = 0;
+    heldLength = 0;
+    return { out, o: copyLines(chunk, last, shared, out, o) };
+  }
+
+  /**
+   * The bytes ready after `chunk`. After a `\n` they are a view of `scratch`, valid until the next
+   * call (the trace stores or copies them at once): no buffer is allocated per write.
+   */
   function write(chunk: Buffer): Buffer {
-    const at = newlines(chunk);
-    const lines = at.length > 0 ? wholeLines(chunk, at) : null;
-    const pos = (at[at.length - 1] ?? -1) + 1;
-    if (pos >= chunk.length) return lines ?? Buffer.alloc(0);
-    const out: Buffer[] = lines ? [lines] : [];
-    unfinished(chunk.subarray(pos), out);
-    return Buffer.concat(out);
+    const last = chunk.lastIndexOf(NL);
+    if (last === -1) return Buffer.concat(unfinished(chunk, []));
+    const rest = chunk.subarray(last + 1);
+    // after the whole lines nothing is held, so the rest is either sent now (as `unfinished` does) or held
+    const sendRest = rest.length > 0 && (rest.includes(CR) || rest.length > HOLD_BYTES);
+    // room for the rest's header, which has the length of every header
+    const extra = sendRest ? rest.length + NEWLINE.length : 0;
+    let { out, o } = wholeLines(chunk, last, sendRest ? HEADER_BYTES + extra : 0);
+    if (sendRest) {
+      const h = header();
+      if (out.length < o + h.length + extra) out = scratch.grown(o, o + h.length + extra);
+      o = copyAll([h, rest, NEWLINE], out, o);
+      append = true;
+    } else if (rest.length > 0) {
+      hold(header(), true);
+      hold(Buffer.from(rest), false);
+    }
+    return out.subarray(0, o);
   }
 
   return {

@@ -45,7 +45,10 @@ export interface MaskerOptions {
 }
 
 export interface Masker {
-  /** Returns what can be emitted now (possibly empty). */
+  /**
+   * Returns what can be emitted now (possibly empty): a view of `chunk` or of the masker's own
+   * buffer, valid until the next call (store or copy it at once).
+   */
   write(chunk: Uint8Array): Buffer;
   /** Returns everything still held back, masked. */
   flush(): Buffer;
@@ -108,6 +111,22 @@ function buildNeedles(options: MaskerOptions): Needle[] {
   return [...secrets, ...prefixes];
 }
 
+/**
+ * Joins the held-back tail and the next chunk in one buffer that is grown, never shrunk: no
+ * allocation per write once it is large enough. The result is valid until the next join.
+ */
+function createJoiner(): (head: Buffer, chunk: Uint8Array) => Buffer {
+  let joinBuffer = Buffer.alloc(0);
+  return (head, chunk) => {
+    const length = head.length + chunk.byteLength;
+    if (joinBuffer.length < length)
+      joinBuffer = Buffer.allocUnsafeSlow(Math.max(length, joinBuffer.length * 2));
+    head.copy(joinBuffer, 0);
+    joinBuffer.set(chunk, head.length);
+    return joinBuffer.subarray(0, length);
+  };
+}
+
 export function createMasker(options: MaskerOptions): Masker {
   const needles = buildNeedles(options);
   const stats = createByteStats();
@@ -120,6 +139,7 @@ export function createMasker(options: MaskerOptions): Masker {
   const longest = Math.max(0, ...needles.map((n) => n.bytes.length));
   const mask = Buffer.from(MASK);
   let pending = Buffer.alloc(0);
+  const join = createJoiner();
 
   /** The earliest full needle match at or after `pos`, reusing each group's last search. */
   function nextMatch(data: Buffer, pos: number, cache: (Match | null | undefined)[]): Match | null {
@@ -179,7 +199,7 @@ export function createMasker(options: MaskerOptions): Masker {
 
   return {
     write(chunk) {
-      const data = pending.length ? Buffer.concat([pending, chunk]) : asBuffer(chunk);
+      const data = pending.length ? join(pending, chunk) : asBuffer(chunk);
       if (stats.observe(data)) groups = stats.plan(needles);
       return process(data, false);
     },

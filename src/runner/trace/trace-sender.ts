@@ -141,12 +141,28 @@ function adoptPatchLimit(s: SenderState, result: PatchResult, sentBytes: number)
   return false;
 }
 
+/**
+ * Read buffers of finished jobs (TRACE_PATCH_LIMIT_MAX bytes each), for the next jobs: a job does not
+ * leave its 4 MiB buffer to the garbage collector while the next one allocates another. As many as
+ * jobs ran at once, at most; only the pages a PATCH body used are resident.
+ */
+const spareScratch: Buffer[] = [];
+
+function takeScratch(): Buffer {
+  return spareScratch.pop() ?? Buffer.allocUnsafeSlow(TRACE_PATCH_LIMIT_MAX);
+}
+
+/** Gives the sender's read buffer back once no PATCH can use it any more. */
+function releaseScratch(s: SenderState): void {
+  if (s.scratch?.length === TRACE_PATCH_LIMIT_MAX) spareScratch.push(s.scratch);
+  s.scratch = undefined;
+}
+
 /** The next PATCH body: up to `patchLimit` bytes from the last acknowledged offset. */
 function nextChunk(s: SenderState): Buffer {
   const { trace } = s.o;
   const length = Math.min(trace.size - s.sent, s.patchLimit);
-  if (s.scratch === undefined || s.scratch.length < length)
-    s.scratch = Buffer.allocUnsafe(Math.max(length, TRACE_PATCH_LIMIT));
+  s.scratch ??= takeScratch();
   return trace.slice(s.sent, s.sent + length, s.scratch);
 }
 
@@ -299,6 +315,8 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
           { jobId: options.jobId, sent: s.sent, size: options.trace.size },
           'trace not fully accepted; sending the final state',
         );
+      // every PATCH is answered: the read buffer is free for the next job
+      releaseScratch(s);
       return sendFinal(s, final);
     },
     stop() {

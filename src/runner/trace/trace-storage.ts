@@ -39,7 +39,8 @@ export function createTraceStorage(options: TraceStorageOptions = {}): TraceStor
     const file = path.join(options.dir ?? tmpdir(), `flotilla-trace-${randomBytes(8).toString('hex')}`);
     const opened = openSync(file, 'wx+', 0o600);
     unlinkSync(file);
-    if (memory.size > 0) writeAll(opened, memory.read(0, memory.size));
+    // chunk by chunk: no copy of the whole memory part
+    for (const chunk of memory.chunks()) writeAll(opened, chunk);
     memory.clear();
     return opened;
   }
@@ -121,6 +122,7 @@ function createMemoryChunks() {
       }
       return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     },
+    chunks: (): readonly Buffer[] => chunks,
     clear(): void {
       chunks = [];
       starts = [];
