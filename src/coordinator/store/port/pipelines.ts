@@ -226,6 +226,13 @@ export interface PipelineStore {
    */
   updateJob(id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null>;
   /**
+   * `updateJob` of several jobs with the same patch in ONE statement (one commit): each job is
+   * written only when its current status is one of `expectStatuses` (compare-and-set per row).
+   * Returns the jobs written, by id; a missing id was not written (missing, or the expectation
+   * failed). A pipeline's jobs moving to `pending` together take one commit instead of one each.
+   */
+  updateJobs(ids: readonly number[], patch: JobPatch, expectStatuses: JobStatus[]): Promise<JobRecord[]>;
+  /**
    * Atomically takes the oldest `pending` build (never a bridge) this runner may run (tags ⊆
    * runner tags; untagged only when runUntagged; protected-only runners take protected jobs only),
    * sets it `running` with the claim's fields, and returns it; null when none matches.

@@ -202,6 +202,8 @@ export class SqlStore implements Store {
     jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>
     jobs.updateJob(this.#ctx, id, patch, expectStatuses);
+  updateJobs = (ids: readonly number[], patch: JobPatch, expectStatuses: JobStatus[]): Promise<JobRecord[]> =>
+    jobs.updateJobs(this.#ctx, ids, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
     claimPendingJob(this.#ctx, match, claim);
   eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> => {

@@ -594,6 +594,31 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect([x, y].filter((r) => r !== null)).toHaveLength(1);
       });
 
+      it('updateJobs writes several jobs in one compare-and-set, row by row', async () => {
+        const { jobs } = await pipelineWith([
+          newJob('a', { status: 'created' }),
+          newJob('b', { status: 'created' }),
+          newJob('c', { status: 'running' }),
+        ]);
+        const [a, b, c] = jobs as [JobRecord, JobRecord, JobRecord];
+        const queuedAt = new Date('2024-05-01T12:00:00.000Z');
+        const ids = [c.id, b.id, a.id, a.id + 1000];
+        const written = await store.updateJobs(ids, { status: 'pending', queuedAt }, ['created']);
+        expect(written.map((j) => [j.id, j.status, j.queuedAt])).toEqual([
+          [a.id, 'pending', queuedAt],
+          [b.id, 'pending', queuedAt],
+        ]);
+        expect((await store.getJob(c.id))?.status).toBe('running');
+        expect(await store.updateJobs([a.id, b.id], { status: 'skipped' }, ['created'])).toEqual([]);
+        expect(await store.updateJobs([], { status: 'skipped' }, ['pending'])).toEqual([]);
+        expect(await store.updateJobs([a.id], { status: 'skipped' }, [])).toEqual([]);
+        const [x, y] = await Promise.all([
+          store.updateJobs([a.id, b.id], { status: 'success' }, ['pending']),
+          store.updateJobs([b.id, a.id], { status: 'canceled' }, ['pending']),
+        ]);
+        expect([...x, ...y].map((j) => j.id).sort((m, n) => m - n)).toEqual([a.id, b.id]);
+      });
+
       it('stores coverage, checksum, token hash and clears with null', async () => {
         const job = await pendingJob();
         const updated = await store.updateJob(job.id, {
