@@ -128,15 +128,17 @@ function lazyPipeline(deps: SchedulerDeps, pipelineId: number): () => Promise<Pi
 /**
  * Processes one pipeline; returns the ids of OTHER pipelines to process in turn: those whose jobs
  * changed (a resource group freed here queued a job there), child pipelines created here, and the
- * parent pipeline when this child's status changed. `onListed` sees each listing of its jobs.
+ * parent pipeline when this child's status changed. `onListed` sees each listing of its jobs;
+ * `listed` is the pipeline's visible jobs when the caller has just read them (not listed again).
  */
 export async function processPipeline(
   deps: SchedulerDeps,
   pipelineId: number,
   onListed?: (jobs: readonly JobRecord[]) => void,
+  listed?: readonly JobRecord[],
 ): Promise<number[]> {
   const others: number[] = [];
-  const view = new PipelineJobs(deps.store, pipelineId, onListed);
+  const view = new PipelineJobs(deps.store, pipelineId, onListed, listed);
   // A pipeline with YAML errors has no jobs, and its status is not written (setPipelineStatus).
   const pipeline = lazyPipeline(deps, pipelineId);
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {

@@ -219,6 +219,12 @@ export interface PipelineStore {
    * is `running`: one indexed read of one column, for a finish that may leave the pipeline as it is.
    */
   hasRunningJob(pipelineId: number, maxStageIdx: number): Promise<boolean>;
+  /**
+   * The pipeline's visible jobs by id, as `listJobs({ pipelineId })`, unless a visible job in stage
+   * `maxStageIdx` or an earlier one is `running`: then none (an empty list). One statement, one
+   * snapshot: `hasRunningJob` and the listing that follows it when it is false, in one round trip.
+   */
+  listJobsUnlessRunning(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
   /**
    * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them

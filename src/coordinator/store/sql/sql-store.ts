@@ -198,6 +198,8 @@ export class SqlStore implements Store {
     jobs.listJobs(this.#ctx, filter, page);
   hasRunningJob = (pipelineId: number, maxStageIdx: number): Promise<boolean> =>
     jobs.hasRunningJob(this.#ctx, pipelineId, maxStageIdx);
+  listJobsUnlessRunning = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
+    jobs.listJobsUnlessRunning(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>
     jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>

@@ -93,6 +93,37 @@ export async function hasRunningJob(
   return rows.length > 0;
 }
 
+/** See `PipelineStore.listJobsUnlessRunning`: one SELECT with NOT EXISTS, from a compiled template. */
+export async function listJobsUnlessRunning(
+  ctx: SqlContext,
+  pipelineId: number,
+  maxStageIdx: number,
+): Promise<JobRecord[]> {
+  const values = [pipelineId, ctx.flavor.toBool(false), 'running', maxStageIdx];
+  const rows = await runTemplate<Selectable<JobsTable>>(ctx, 'listJobsUnlessRunning', values, (slot) =>
+    ctx.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('pipeline_id', '=', slot(0))
+      .where('retried', '=', slot(1))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('jobs as r')
+              .select('r.id')
+              .where('r.pipeline_id', '=', slot(0))
+              .where('r.status', '=', slot(2))
+              .where('r.retried', '=', slot(1))
+              .where('r.stage_idx', '<=', slot(3)),
+          ),
+        ),
+      )
+      .orderBy('id'),
+  );
+  return rows.map(toJob);
+}
+
 export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
   const row = await ctx.db
     .selectFrom('jobs')
