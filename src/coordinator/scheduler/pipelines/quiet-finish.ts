@@ -76,8 +76,7 @@ export async function finishMovesNothing(
   finished: JobRecord,
   shape: PipelineShape | undefined,
 ): Promise<boolean> {
-  if (!mayBeQuiet(finished, shape)) return false;
-  return deps.store.hasRunningJob(finished.pipelineId, finished.stageIdx);
+  return (await finishListing(deps, finished, shape)) === 'quiet';
 }
 
 /**
