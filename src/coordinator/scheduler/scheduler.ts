@@ -18,7 +18,7 @@ import { recordEnvironmentStart, syncEnvironmentJobs } from './environments/envi
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './jobs/job-actions.js';
 import { JobHeartbeats } from './watchdog/heartbeats.js';
 import { processPipeline } from './pipelines/process-pipeline.js';
-import { finishMovesNothing, PipelineShapes } from './pipelines/quiet-finish.js';
+import { finishListing, PipelineShapes } from './pipelines/quiet-finish.js';
 import { runWatchdog } from './watchdog/watchdog.js';
 
 const RETRYABLE = new Set(['failed', 'canceled']);
@@ -105,8 +105,8 @@ export class Scheduler {
   }
 
   /** Processes the pipeline, keeping what its job definitions say about finishes. */
-  #processPipeline(pipelineId: number): Promise<number[]> {
-    return processPipeline(this.deps, pipelineId, (jobs) => this.#shapes.record(pipelineId, jobs));
+  #processPipeline(pipelineId: number, listed?: readonly JobRecord[]): Promise<number[]> {
+    return processPipeline(this.deps, pipelineId, (jobs) => this.#shapes.record(pipelineId, jobs), listed);
   }
 
   async createPipeline(input: CreatePipelineInput): Promise<PipelineRecord> {
@@ -169,8 +169,10 @@ export class Scheduler {
       if (updated) this.heartbeats.forget(job.id);
       if (updated) await afterFinish(this.deps, updated);
       const shape = this.#shapes.get(job.pipelineId);
-      if (updated && (await finishMovesNothing(this.deps, updated, shape))) return [];
-      return this.#processPipeline(job.pipelineId);
+      // One read after the finish's commit: quiet, or the listing the processing starts from.
+      const listed = updated ? await finishListing(this.deps, updated, shape) : undefined;
+      if (listed === 'quiet') return [];
+      return this.#processPipeline(job.pipelineId, listed);
     });
     return updated;
   }

@@ -97,6 +97,22 @@ export function jobOverrides(store: Store, jobs: JobTokenTable, changed: Changed
         if (updated) jobs.put(updated);
       }
     },
+    updateJobs: async (ids, patch, expect) => {
+      let updated: JobRecord[] | null = null;
+      try {
+        updated = await store.updateJobs(ids, patch, expect);
+        return updated;
+      } finally {
+        // As updateJob, per id: a job not written (or a failed call) is dropped or announced.
+        const byId = new Map((updated ?? []).map((job) => [job.id, job]));
+        for (const id of ids) {
+          const job = byId.get(id) ?? null;
+          if (seenElsewhere(patch, job)) changed('job', id);
+          else if (job === null) jobs.dropId(id);
+          if (job) jobs.put(job);
+        }
+      }
+    },
     appendTrace: async (jobId, offset, data) => {
       const result = await store.appendTrace(jobId, offset, data);
       jobs.setTraceSize(jobId, result.size);

@@ -15,11 +15,23 @@ export class PipelineJobs {
   readonly #onListed: ((jobs: readonly JobRecord[]) => void) | undefined;
   #jobs: JobRecord[] | null = null;
 
-  /** `onListed` sees each listing (the scheduler keeps what the definitions say, quiet-finish.ts). */
-  constructor(store: PipelineStore, pipelineId: number, onListed?: (jobs: readonly JobRecord[]) => void) {
+  /**
+   * `onListed` sees each listing (the scheduler keeps what the definitions say, quiet-finish.ts);
+   * `listed`, the pipeline's visible jobs read just before by the caller, is the first listing.
+   */
+  constructor(
+    store: PipelineStore,
+    pipelineId: number,
+    onListed?: (jobs: readonly JobRecord[]) => void,
+    listed?: readonly JobRecord[],
+  ) {
     this.#store = store;
     this.pipelineId = pipelineId;
     this.#onListed = onListed;
+    if (listed !== undefined) {
+      this.#jobs = [...listed];
+      onListed?.(listed);
+    }
   }
 
   /** The pipeline's visible jobs (retried ones hidden), by id; lists them when stale. */

@@ -27,23 +27,56 @@ function patchFor(job: JobRecord, to: JobStatus, now: Date): JobPatch {
   return patch;
 }
 
+/** The round's writes grouped by patch: jobs with the same patch are written in one statement. */
+function groupByPatch(
+  jobs: readonly JobRecord[],
+  transitions: readonly { jobId: number; to: JobStatus }[],
+  now: Date,
+): { ids: number[]; patch: JobPatch }[] {
+  const groups = new Map<string, { ids: number[]; patch: JobPatch }>();
+  for (const t of transitions) {
+    const job = jobs.find((j) => j.id === t.jobId);
+    if (!job) continue;
+    const patch = patchFor(job, t.to, now);
+    const key = `${t.to}:${patch.queuedAt?.getTime() ?? '-'}`;
+    const group = groups.get(key);
+    if (group) group.ids.push(job.id);
+    else groups.set(key, { ids: [job.id], patch });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Applies the planned transitions round by round. The jobs of a round that get the same patch
+ * (e.g. every job of a new pipeline's first stage moving to `pending`) are written in one
+ * set-based compare-and-set statement, one commit, rather than one statement each.
+ */
 async function applyTransitions(deps: SchedulerDeps, view: PipelineJobs): Promise<JobRecord[]> {
   const queued: JobRecord[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const jobs = [...(await view.jobs())];
     const transitions = planTransitions(jobs);
     if (transitions.length === 0) break;
-    const now = deps.clock.now();
-    for (const t of transitions) {
-      const job = jobs.find((j) => j.id === t.jobId);
-      if (!job) continue;
-      const updated = await deps.store.updateJob(t.jobId, patchFor(job, t.to, now), ['created']);
-      view.apply(updated);
-      if (updated) deps.onJobStatus?.(t.to, 'created');
-      if (updated?.status === 'pending') queued.push(updated);
+    for (const { ids, patch } of groupByPatch(jobs, transitions, deps.clock.now())) {
+      const written = await writeGroup(deps, ids, patch);
+      for (const updated of written) {
+        view.apply(updated);
+        deps.onJobStatus?.(updated.status, 'created');
+        if (updated.status === 'pending') queued.push(updated);
+      }
+      if (written.length < ids.length) view.apply(null);
     }
   }
   return queued;
+}
+
+/** One job: `updateJob` (its compiled template); several: one `updateJobs` statement. */
+async function writeGroup(deps: SchedulerDeps, ids: number[], patch: JobPatch): Promise<JobRecord[]> {
+  if (ids.length === 1) {
+    const updated = await deps.store.updateJob(ids[0] as number, patch, ['created']);
+    return updated ? [updated] : [];
+  }
+  return deps.store.updateJobs(ids, patch, ['created']);
 }
 
 /** Triggers pending bridges and syncs dependent ones; returns whether any changed and the new children. */
@@ -95,15 +128,17 @@ function lazyPipeline(deps: SchedulerDeps, pipelineId: number): () => Promise<Pi
 /**
  * Processes one pipeline; returns the ids of OTHER pipelines to process in turn: those whose jobs
  * changed (a resource group freed here queued a job there), child pipelines created here, and the
- * parent pipeline when this child's status changed. `onListed` sees each listing of its jobs.
+ * parent pipeline when this child's status changed. `onListed` sees each listing of its jobs;
+ * `listed` is the pipeline's visible jobs when the caller has just read them (not listed again).
  */
 export async function processPipeline(
   deps: SchedulerDeps,
   pipelineId: number,
   onListed?: (jobs: readonly JobRecord[]) => void,
+  listed?: readonly JobRecord[],
 ): Promise<number[]> {
   const others: number[] = [];
-  const view = new PipelineJobs(deps.store, pipelineId, onListed);
+  const view = new PipelineJobs(deps.store, pipelineId, onListed, listed);
   // A pipeline with YAML errors has no jobs, and its status is not written (setPipelineStatus).
   const pipeline = lazyPipeline(deps, pipelineId);
   for (let round = 0; round < MAX_BRIDGE_ROUNDS; round++) {

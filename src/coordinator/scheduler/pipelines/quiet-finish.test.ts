@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../../api/job-status.js';
 import type { JobRecord, NewJob } from '../../store/store.js';
 import { processPipeline } from './process-pipeline.js';
-import { finishMovesNothing, PipelineShapes, shapeOf } from './quiet-finish.js';
+import { finishListing, finishMovesNothing, PipelineShapes, shapeOf } from './quiet-finish.js';
 import {
   testJob,
   testPipeline,
@@ -98,5 +98,27 @@ describe('finishMovesNothing', () => {
     shapes.record(2, []);
     expect(shapes.get(1)).toBeUndefined();
     expect(shapes.get(2)).toBeDefined();
+  });
+});
+
+describe('finishListing', () => {
+  it('is quiet when another job of the stage still runs', async () => {
+    const { jobs, finished } = await twoRunning('success');
+    expect(await finishListing(bed.deps, finished, shapeOf(jobs))).toBe('quiet');
+  });
+
+  it("gives the pipeline's jobs, as listJobs does, for the last running job of the stage", async () => {
+    const { jobs } = await twoRunning('success');
+    const last = await set(jobs[1], 'success');
+    const listed = await finishListing(bed.deps, last, shapeOf(jobs));
+    const { items } = await bed.store.listJobs({ pipelineId: last.pipelineId });
+    expect(listed).toEqual(items);
+    await processPipeline(bed.deps, last.pipelineId, undefined, listed === 'quiet' ? undefined : listed);
+    expect(await bed.store.getJob(jobs[2]?.id ?? -1)).toMatchObject({ status: 'pending' });
+  });
+
+  it('reads nothing when the definitions call for the full processing', async () => {
+    const { finished } = await twoRunning('failed');
+    expect(await finishListing(bed.deps, finished, undefined)).toBeUndefined();
   });
 });

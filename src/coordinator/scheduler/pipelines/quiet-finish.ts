@@ -62,15 +62,36 @@ function namedInNeeds(job: JobRecord, shape: PipelineShape): boolean {
   return shape.needed.has(job.name) || (base !== undefined && base !== null && shape.needed.has(base));
 }
 
+/** Whether the definitions alone let the finish that wrote `finished` be quiet (the first three facts). */
+function mayBeQuiet(finished: JobRecord, shape: PipelineShape | undefined): boolean {
+  if (shape === undefined || shape.alwaysProcess) return false;
+  if (finished.status !== 'success' || finished.retried) return false;
+  if (finished.definition.trigger || finished.definition.resourceGroup) return false;
+  return !namedInNeeds(finished, shape);
+}
+
 /** Whether the finish that wrote `finished` leaves the pipeline as it is (see above). */
 export async function finishMovesNothing(
   deps: SchedulerDeps,
   finished: JobRecord,
   shape: PipelineShape | undefined,
 ): Promise<boolean> {
-  if (shape === undefined || shape.alwaysProcess) return false;
-  if (finished.status !== 'success' || finished.retried) return false;
-  if (finished.definition.trigger || finished.definition.resourceGroup) return false;
-  if (namedInNeeds(finished, shape)) return false;
-  return deps.store.hasRunningJob(finished.pipelineId, finished.stageIdx);
+  return (await finishListing(deps, finished, shape)) === 'quiet';
+}
+
+/**
+ * `finishMovesNothing` and, when it is false, the listing the full processing starts from, in one
+ * read: `'quiet'` when the finish leaves the pipeline as it is; the pipeline's jobs when the running
+ * job check was made and found none (the processing need not list them again); undefined when the
+ * definitions alone call for the full processing (it lists the jobs itself). The read is its own
+ * statement after the finish's commit, as `hasRunningJob` was (see above).
+ */
+export async function finishListing(
+  deps: SchedulerDeps,
+  finished: JobRecord,
+  shape: PipelineShape | undefined,
+): Promise<'quiet' | readonly JobRecord[] | undefined> {
+  if (!mayBeQuiet(finished, shape)) return undefined;
+  const jobs = await deps.store.listJobsUnlessRunning(finished.pipelineId, finished.stageIdx);
+  return jobs.length === 0 ? 'quiet' : jobs;
 }

@@ -219,12 +219,25 @@ export interface PipelineStore {
    * is `running`: one indexed read of one column, for a finish that may leave the pipeline as it is.
    */
   hasRunningJob(pipelineId: number, maxStageIdx: number): Promise<boolean>;
+  /**
+   * The pipeline's visible jobs by id, as `listJobs({ pipelineId })`, unless a visible job in stage
+   * `maxStageIdx` or an earlier one is `running`: then none (an empty list). One statement, one
+   * snapshot: `hasRunningJob` and the listing that follows it when it is false, in one round trip.
+   */
+  listJobsUnlessRunning(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
   /**
    * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them
    * (compare-and-set). Returns the updated job, or null when missing or the expectation failed.
    */
   updateJob(id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null>;
+  /**
+   * `updateJob` of several jobs with the same patch in ONE statement (one commit): each job is
+   * written only when its current status is one of `expectStatuses` (compare-and-set per row).
+   * Returns the jobs written, by id; a missing id was not written (missing, or the expectation
+   * failed). A pipeline's jobs moving to `pending` together take one commit instead of one each.
+   */
+  updateJobs(ids: readonly number[], patch: JobPatch, expectStatuses: JobStatus[]): Promise<JobRecord[]>;
   /**
    * Atomically takes the oldest `pending` build (never a bridge) this runner may run (tags ⊆
    * runner tags; untagged only when runUntagged; protected-only runners take protected jobs only),

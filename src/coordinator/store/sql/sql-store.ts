@@ -198,10 +198,14 @@ export class SqlStore implements Store {
     jobs.listJobs(this.#ctx, filter, page);
   hasRunningJob = (pipelineId: number, maxStageIdx: number): Promise<boolean> =>
     jobs.hasRunningJob(this.#ctx, pipelineId, maxStageIdx);
+  listJobsUnlessRunning = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
+    jobs.listJobsUnlessRunning(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>
     jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>
     jobs.updateJob(this.#ctx, id, patch, expectStatuses);
+  updateJobs = (ids: readonly number[], patch: JobPatch, expectStatuses: JobStatus[]): Promise<JobRecord[]> =>
+    jobs.updateJobs(this.#ctx, ids, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
     claimPendingJob(this.#ctx, match, claim);
   eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> => {

@@ -594,6 +594,56 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect([x, y].filter((r) => r !== null)).toHaveLength(1);
       });
 
+      it('listJobsUnlessRunning lists the visible jobs unless one of stage <= max runs', async () => {
+        const { jobs } = await pipelineWith([
+          newJob('a', { stageIdx: 0 }),
+          newJob('b', { stageIdx: 1 }),
+          newJob('c', { stageIdx: 2 }),
+        ]);
+        const [a, b, c] = jobs as [JobRecord, JobRecord, JobRecord];
+        const pipelineId = a.pipelineId;
+        const ids = async (max: number) =>
+          (await store.listJobsUnlessRunning(pipelineId, max)).map((j) => j.id);
+        expect(await ids(2)).toEqual([a.id, b.id, c.id]);
+        await store.updateJob(b.id, { status: 'running' });
+        expect(await ids(0)).toEqual([a.id, b.id, c.id]);
+        expect(await ids(1)).toEqual([]);
+        await store.updateJob(b.id, { status: 'failed', retried: true });
+        const [retry] = await store.createJobs(pipelineId, a.projectId, [
+          newJob('b', { stageIdx: 1, retryOfId: b.id }),
+        ]);
+        expect(await ids(2)).toEqual([a.id, c.id, (retry as JobRecord).id]);
+        expect(await store.listJobsUnlessRunning(pipelineId, 2)).toEqual(
+          (await store.listJobs({ pipelineId })).items,
+        );
+        expect(await store.listJobsUnlessRunning(pipelineId + 1000, 2)).toEqual([]);
+      });
+
+      it('updateJobs writes several jobs in one compare-and-set, row by row', async () => {
+        const { jobs } = await pipelineWith([
+          newJob('a', { status: 'created' }),
+          newJob('b', { status: 'created' }),
+          newJob('c', { status: 'running' }),
+        ]);
+        const [a, b, c] = jobs as [JobRecord, JobRecord, JobRecord];
+        const queuedAt = new Date('2024-05-01T12:00:00.000Z');
+        const ids = [c.id, b.id, a.id, a.id + 1000];
+        const written = await store.updateJobs(ids, { status: 'pending', queuedAt }, ['created']);
+        expect(written.map((j) => [j.id, j.status, j.queuedAt])).toEqual([
+          [a.id, 'pending', queuedAt],
+          [b.id, 'pending', queuedAt],
+        ]);
+        expect((await store.getJob(c.id))?.status).toBe('running');
+        expect(await store.updateJobs([a.id, b.id], { status: 'skipped' }, ['created'])).toEqual([]);
+        expect(await store.updateJobs([], { status: 'skipped' }, ['pending'])).toEqual([]);
+        expect(await store.updateJobs([a.id], { status: 'skipped' }, [])).toEqual([]);
+        const [x, y] = await Promise.all([
+          store.updateJobs([a.id, b.id], { status: 'success' }, ['pending']),
+          store.updateJobs([b.id, a.id], { status: 'canceled' }, ['pending']),
+        ]);
+        expect([...x, ...y].map((j) => j.id).sort((m, n) => m - n)).toEqual([a.id, b.id]);
+      });
+
       it('stores coverage, checksum, token hash and clears with null', async () => {
         const job = await pendingJob();
         const updated = await store.updateJob(job.id, {

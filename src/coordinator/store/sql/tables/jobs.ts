@@ -93,6 +93,37 @@ export async function hasRunningJob(
   return rows.length > 0;
 }
 
+/** See `PipelineStore.listJobsUnlessRunning`: one SELECT with NOT EXISTS, from a compiled template. */
+export async function listJobsUnlessRunning(
+  ctx: SqlContext,
+  pipelineId: number,
+  maxStageIdx: number,
+): Promise<JobRecord[]> {
+  const values = [pipelineId, ctx.flavor.toBool(false), 'running', maxStageIdx];
+  const rows = await runTemplate<Selectable<JobsTable>>(ctx, 'listJobsUnlessRunning', values, (slot) =>
+    ctx.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('pipeline_id', '=', slot(0))
+      .where('retried', '=', slot(1))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('jobs as r')
+              .select('r.id')
+              .where('r.pipeline_id', '=', slot(0))
+              .where('r.status', '=', slot(2))
+              .where('r.retried', '=', slot(1))
+              .where('r.stage_idx', '<=', slot(3)),
+          ),
+        ),
+      )
+      .orderBy('id'),
+  );
+  return rows.map(toJob);
+}
+
 export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
   const row = await ctx.db
     .selectFrom('jobs')
@@ -205,6 +236,41 @@ export async function updateJob(
     ),
   );
   return row === undefined ? null : toJob(row);
+}
+
+/** Ids per set-based UPDATE, well under both dialects' bound-parameter limits. */
+const UPDATE_BATCH = 500;
+
+/**
+ * See `PipelineStore.updateJobs`: `UPDATE jobs SET … WHERE id IN (…) AND status IN (…) RETURNING *`,
+ * one statement (one commit) per 500 ids. Each row is compared and set on its own, as `updateJob`
+ * would; ids that were not written are simply not returned.
+ */
+export async function updateJobs(
+  ctx: SqlContext,
+  ids: readonly number[],
+  patch: JobPatch,
+  expectStatuses: JobStatus[],
+): Promise<JobRecord[]> {
+  if (ids.length === 0 || expectStatuses.length === 0) return [];
+  const set = {
+    ...toRow(ctx.flavor, JOB_COLUMNS, patch),
+    updated_at: ctx.flavor.toDate(ctx.now()),
+  } as Updateable<JobsTable>;
+  const written: JobRecord[] = [];
+  for (let i = 0; i < ids.length; i += UPDATE_BATCH) {
+    const rows = await translateConstraints('a job with this token exists', () =>
+      ctx.db
+        .updateTable('jobs')
+        .set(set)
+        .where('id', 'in', ids.slice(i, i + UPDATE_BATCH))
+        .where('status', 'in', expectStatuses)
+        .returningAll()
+        .execute(),
+    );
+    written.push(...rows.map(toJob));
+  }
+  return written.sort((a, b) => a.id - b.id);
 }
 
 /** Build jobs (not bridges) in `status`, the start of the watchdog's and the queue's scans. */
