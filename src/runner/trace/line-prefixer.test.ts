@@ -46,6 +46,14 @@ describe('line prefixer', () => {
     expect(p.text()).toBe(`${at(0)}one\n${at(0)}two\n${at(1500)}three\n`);
   });
 
+  it('ignores an empty write: the next line gets one header', () => {
+    const p = prefixer();
+    p.write('');
+    p.clock.advance(1500);
+    p.write('one\n');
+    expect(p.text()).toBe(`${at(1500)}one\n`);
+  });
+
   it('sends a write with a carriage return at once and marks the next entry as its continuation', () => {
     const p = prefixer();
     p.write('progress 10%\r');

@@ -157,6 +157,7 @@ export function createLinePrefixer(options: LinePrefixerOptions): LinePrefixer {
    * call (the trace stores or copies them at once): no buffer is allocated per write.
    */
   function write(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return chunk;
     const last = chunk.lastIndexOf(NL);
     if (last === -1) return Buffer.concat(unfinished(chunk, []));
     const rest = chunk.subarray(last + 1);
