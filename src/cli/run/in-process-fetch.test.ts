@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 
 import Fastify from 'fastify';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { inProcessFetch } from './in-process-fetch.js';
 
@@ -92,6 +92,22 @@ describe('inProcessFetch', () => {
     const none = await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST' });
     expect(none.status).toBe(204);
     expect(await none.text()).toBe('');
+  });
+
+  it("ends the route's stream when the consumer cancels a streamed answer", async () => {
+    const server = Fastify();
+    const source = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024, 1));
+      },
+    });
+    server.get('/api/v4/jobs/:id/artifacts', async (_request, reply) => reply.send(source));
+    const doFetch = inProcessFetch(server, 'http://127.0.0.1:4567', fetch, { streamAnswers: true });
+    const res = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/artifacts');
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await vi.waitFor(() => expect(source.destroyed).toBe(true));
   });
 
   it('leaves other URLs to the fallback', async () => {

@@ -89,7 +89,20 @@ function answerOf(res: LightResponse, streamed: boolean): Response {
     return new Response(null, init);
   }
   if (!streamed) return bufferedResponse(res.rawPayload, init);
-  return new Response(Readable.toWeb(res.stream()) as ReadableStream<Uint8Array>, init);
+  return new Response(Readable.toWeb(streamedBody(res)) as ReadableStream<Uint8Array>, init);
+}
+
+/**
+ * The answer's body as a stream. When the consumer stops reading it before its end (a cancel, or
+ * a failed write downstream), the route's side is destroyed too, as a closed socket would: inject
+ * has no way back to the route, whose source (an artifact's file stream) would otherwise stay open.
+ */
+function streamedBody(res: LightResponse): Readable {
+  const body = res.stream();
+  body.once('close', () => {
+    if (!body.readableEnded) res.raw.res.destroy();
+  });
+  return body;
 }
 
 /**
