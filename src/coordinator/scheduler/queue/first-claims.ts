@@ -9,7 +9,10 @@
  * Only the moment of a read moves, never what decides: the read still comes after the claim and
  * still decides whether anything is left to do, so a cancel or another coordinator's write is seen
  * as before. A waiting claim would have waited for the first one's write anyway (the processing
- * after a claim is serialised per pipeline), so no answer comes later than before.
+ * after a claim is serialised per pipeline). It may now also wait for what the first claim does
+ * outside that lock: a child pipeline's parent processing, or the full processing of a job with
+ * an environment. That delays the answer of such a claim, never its outcome; every ticket is
+ * settled in the claim's `finally`, so no claim waits on one that threw or found no job.
  */
 import type { PipelineRecord } from '../../store/store.js';
 
