@@ -84,7 +84,7 @@ export async function finishMovesNothing(
  * read: `'quiet'` when the finish leaves the pipeline as it is; the pipeline's jobs when the running
  * job check was made and found none (the processing need not list them again); undefined when the
  * definitions alone call for the full processing (it lists the jobs itself). The read is its own
- * statement after the finish's commit, as `hasRunningJob` was (see above).
+ * statement after the finish's commit (see above).
  */
 export async function finishListing(
   deps: SchedulerDeps,

@@ -215,14 +215,10 @@ export interface PipelineStore {
   getJob(id: number): Promise<JobRecord | null>;
   listJobs(filter: JobFilter, page?: Page): Promise<Paged<JobRecord>>;
   /**
-   * Whether a visible (not retried) job of the pipeline in stage `maxStageIdx` or an earlier one
-   * is `running`: one indexed read of one column, for a finish that may leave the pipeline as it is.
-   */
-  hasRunningJob(pipelineId: number, maxStageIdx: number): Promise<boolean>;
-  /**
    * The pipeline's visible jobs by id, as `listJobs({ pipelineId })`, unless a visible job in stage
    * `maxStageIdx` or an earlier one is `running`: then none (an empty list). One statement, one
-   * snapshot: `hasRunningJob` and the listing that follows it when it is false, in one round trip.
+   * snapshot: the running-job check and the listing that follows it when none runs, in one round
+   * trip (a visible job is one not retried).
    */
   listJobsUnlessRunning(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;

@@ -196,8 +196,6 @@ export class SqlStore implements Store {
   getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
   listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> =>
     jobs.listJobs(this.#ctx, filter, page);
-  hasRunningJob = (pipelineId: number, maxStageIdx: number): Promise<boolean> =>
-    jobs.hasRunningJob(this.#ctx, pipelineId, maxStageIdx);
   listJobsUnlessRunning = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
     jobs.listJobsUnlessRunning(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>

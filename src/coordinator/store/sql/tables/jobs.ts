@@ -73,26 +73,6 @@ export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | n
   return row === undefined ? null : toJob(row);
 }
 
-/** See `PipelineStore.hasRunningJob`: one id at most, from a compiled template. */
-export async function hasRunningJob(
-  ctx: SqlContext,
-  pipelineId: number,
-  maxStageIdx: number,
-): Promise<boolean> {
-  const values = [pipelineId, 'running', ctx.flavor.toBool(false), maxStageIdx];
-  const rows = await runTemplate<{ id: number }>(ctx, 'hasRunningJob', values, (slot) =>
-    ctx.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('pipeline_id', '=', slot(0))
-      .where('status', '=', slot(1))
-      .where('retried', '=', slot(2))
-      .where('stage_idx', '<=', slot(3))
-      .limit(1),
-  );
-  return rows.length > 0;
-}
-
 /** See `PipelineStore.listJobsUnlessRunning`: one SELECT with NOT EXISTS, from a compiled template. */
 export async function listJobsUnlessRunning(
   ctx: SqlContext,
