@@ -7,7 +7,7 @@
 import { hashToken } from '../shared/hash.js';
 
 /** Tokens remembered; the oldest is dropped first (1,000 clients on 50 runners, 1,000 jobs running). */
-export const TOKEN_HASHES_KEPT = 4_096;
+const TOKEN_HASHES_KEPT = 4_096;
 
 /**
  * Longer tokens are hashed but not remembered: the memo is filled before a token is checked, so an

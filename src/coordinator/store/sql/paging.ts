@@ -51,7 +51,7 @@ export type EqualityFilter<T extends keyof Database> = {
 };
 
 /** `base` with `column = value` for each value of `filter` that is given, in `filter`'s order. */
-export function whereEquals<T extends keyof Database, O>(
+function whereEquals<T extends keyof Database, O>(
   base: SelectQueryBuilder<Database, T, O>,
   filter: EqualityFilter<T>,
 ): SelectQueryBuilder<Database, T, O> {
