@@ -200,8 +200,16 @@ async function linkAndCheckout(
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
   const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
   const request = { sha: gitInfo.sha, cleanArgs, env: gitEnv(), output, signal: options.signal };
-  const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
-  if (code !== 0) return code;
+  // A slot folder left exactly at this commit by the last checkout there needs no git process.
+  const workTrees = shared.workTrees;
+  if (!workTrees.unchanged(options.projectDir, request)) {
+    const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
+    if (code !== 0) {
+      workTrees.forget(options.projectDir);
+      return code;
+    }
+    await workTrees.record(options.projectDir, gitInfo.sha);
+  }
   say(output, 'Skipping Git submodules setup');
   return 0;
 }
