@@ -148,7 +148,7 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   say(output, depth > 0 ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
   const init = await initRepository(options);
   if (init.code !== 0) return init.code;
-  if (options.shared) return linkAndCheckout(options, options.shared, depth);
+  if (options.shared) return linkAndCheckout(options, options.shared, depth, init.fresh);
   if (
     !init.created &&
     (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0
@@ -173,11 +173,15 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   return checkoutAndClean(options, init.fresh);
 }
 
-/** The shared-store path: one fetch per sha into the store, then checkout and clean in one process. */
+/**
+ * The shared-store path: one fetch per sha into the store, then checkout and clean in one process.
+ * `fresh`: the folder was empty before `git init`, so `git clean` would find nothing to remove.
+ */
 async function linkAndCheckout(
   options: GetSourcesOptions,
   shared: SharedSourceStore,
   depth: number,
+  fresh: boolean,
 ): Promise<number> {
   const { gitInfo, output, variables } = options;
   const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
@@ -198,7 +202,7 @@ async function linkAndCheckout(
   }
   say(output, `Checking out ${gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${gitInfo.ref})...`);
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
-  const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
+  const cleanArgs = flags === 'none' || fresh ? [] : flags.split(/\s+/).filter(Boolean);
   const request = { sha: gitInfo.sha, cleanArgs, env: gitEnv(), output, signal: options.signal };
   // A slot folder left exactly at this commit by the last checkout there needs no git process.
   const workTrees = shared.workTrees;
