@@ -12,6 +12,7 @@ import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
 import { runProcess } from './process.js';
 import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
+import { removeUntracked } from './unchanged-work-tree.js';
 import { inheritedEnv } from './inherited-env.js';
 
 const GREEN = '\x1b[32;1m';
@@ -204,9 +205,11 @@ async function linkAndCheckout(
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
   const cleanArgs = flags === 'none' || fresh ? [] : flags.split(/\s+/).filter(Boolean);
   const request = { sha: gitInfo.sha, cleanArgs, env: gitEnv(), output, signal: options.signal };
-  // A slot folder left exactly at this commit by the last checkout there needs no git process.
+  // A slot folder left at this commit by the last checkout there, with at most untracked paths
+  // added, needs no git process: what git clean would remove is removed here, with its output.
   const workTrees = shared.workTrees;
-  if (!workTrees.unchanged(options.projectDir, request)) {
+  const untracked = workTrees.untrackedOnly(options.projectDir, request);
+  if (untracked === null || !(await removeUntracked(options.projectDir, untracked, output))) {
     const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
     if (code !== 0) {
       workTrees.forget(options.projectDir);

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { parseIndex, UnchangedWorkTrees } from './unchanged-work-tree.js';
+import { parseIndex, removeUntracked, UnchangedWorkTrees } from './unchanged-work-tree.js';
 
 const ENV = {
   ...process.env,
@@ -112,5 +112,46 @@ describe('UnchangedWorkTrees', () => {
     expect(new UnchangedWorkTrees().unchanged(dir, { sha, ...clean })).toBe(false);
     trees.forget(dir);
     expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+
+  it('removes untracked and ignored paths as git clean -ffdx does, with its output', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    await mkdir(join(dir, 'ignored', 'deep'), { recursive: true });
+    await mkdir(join(dir, 'sub', 'deep', 'new'), { recursive: true });
+    await mkdir(join(dir, 'empty'));
+    for (const f of [
+      'ignored/deep/x',
+      'sub/deep/new/y',
+      'sub/z.txt',
+      'a-b',
+      'a.zzz',
+      'Z',
+      '.hidden',
+      'sp ace',
+    ])
+      await writeFile(join(dir, f), f);
+    const copy = await mkdtemp(join(tmpdir(), 'flo-unchanged-copy-'));
+    await cp(dir, copy, { recursive: true });
+    const paths = trees.untrackedOnly(dir, { sha, ...clean });
+    expect(paths).not.toBeNull();
+    const lines: string[] = [];
+    expect(await removeUntracked(dir, paths ?? [], { write: (t) => void lines.push(t) })).toBe(true);
+    const gitSays = execFileSync('git', ['clean', '-ffdx'], { cwd: copy, env: ENV, encoding: 'utf8' });
+    expect(lines.join('')).toBe(gitSays);
+    const list = (root: string) =>
+      execFileSync('find', ['.', '-path', './.git', '-prune', '-o', '-print'], {
+        cwd: root,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .sort();
+    expect(list(dir)).toEqual(list(copy));
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+  });
+
+  it('leaves names git would quote to git', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    await writeFile(join(dir, 'caf\u00e9'), 'x');
+    expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
   });
 });

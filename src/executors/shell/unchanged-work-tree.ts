@@ -1,7 +1,7 @@
 /**
  * `git checkout -f -q SHA` then `git clean -ffdx` in a work tree that is already at SHA and holds
- * exactly SHA's files changes nothing: no file, no ref, no reflog entry (HEAD does not move), no
- * output. With shared sources (`flotilla run`) the same slot folders are checked out at the same
+ * SHA's files unchanged does nothing but remove the untracked paths: no file written, no ref, no
+ * reflog entry (HEAD does not move), no output but git clean's `Removing PATH` lines. With shared sources (`flotilla run`) the same slot folders are checked out at the same
  * commit job after job, so most of these two git processes (and the subshell around them) do
  * nothing but cost CPU. This module tells, without git, when that is so; whenever it cannot be
  * sure it answers no and git runs as before.
@@ -17,8 +17,10 @@
  * - every entry is a plain stage-0 file or symlink of index version 2 whose file type and
  *   executable bit match, and whose stat data matches the index (as git compares it) and is not
  *   racy; otherwise its content is hashed as a blob and compared with the entry's object id;
- * - nothing in the work tree (outside `.git`) is absent from the index: `git clean -ffdx` would
- *   remove it, so any such path, ignored or not, means git must run.
+ * - what the work tree holds (outside `.git`) beyond the index, ignored or not, is what
+ *   `git clean -ffdx` would remove: those paths are listed as git names them (top-most folders
+ *   with a trailing `/`, byte order), removed here and printed as git prints them (`Removing
+ *   PATH`); a name git would quote leaves the whole work to git.
  *
  * Large work trees are left to git, which compares them faster.
  */
@@ -32,7 +34,7 @@ import {
   statSync,
   type BigIntStats,
 } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,8 +147,20 @@ function entryClean(entry: IndexEntry, file: string, indexMtimeNs: bigint): bool
   }
 }
 
-/** Whether the work tree holds anything outside `.git` that the index does not list. */
-function hasUntracked(root: string, files: ReadonlySet<string>, dirs: ReadonlySet<string>): boolean {
+/** A path git prints as it is (core.quotePath would quote anything else). */
+const PLAIN_PATH = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * The top-most paths outside `.git` that the index does not list, as `git clean -ffdx` names them
+ * (folders with a trailing `/`, in git's order: byte order of those names), or null when one of
+ * them is a name git would quote.
+ */
+function untrackedPaths(
+  root: string,
+  files: ReadonlySet<string>,
+  dirs: ReadonlySet<string>,
+): string[] | null {
+  const found: string[] = [];
   const pending: string[] = [''];
   while (pending.length > 0) {
     const rel = pending.pop() ?? '';
@@ -154,12 +168,13 @@ function hasUntracked(root: string, files: ReadonlySet<string>, dirs: ReadonlySe
       const path = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
       if (path === '.git') continue;
       if (dirent.isDirectory()) {
-        if (!dirs.has(path)) return true;
-        pending.push(path);
-      } else if (!files.has(path)) return true;
+        if (dirs.has(path)) pending.push(path);
+        else found.push(`${path}/`);
+      } else if (!files.has(path)) found.push(path);
     }
   }
-  return false;
+  if (!found.every((path) => PLAIN_PATH.test(path))) return null;
+  return found.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
 function readText(file: string): string {
@@ -206,37 +221,67 @@ export class UnchangedWorkTrees {
     this.#recorded.delete(projectDir);
   }
 
-  /** True only when checking out and cleaning `request.sha` in `projectDir` would change nothing. */
-  unchanged(projectDir: string, request: CheckoutRequest): boolean {
+  /**
+   * What checking out and cleaning `request.sha` in `projectDir` would do, when it would do no
+   * more than remove untracked paths: those paths (top-most, as `git clean` names them, in its
+   * order; empty when nothing would change). Null when git must run.
+   */
+  untrackedOnly(projectDir: string, request: CheckoutRequest): string[] | null {
     const recorded = this.#recorded.get(projectDir);
-    if (!recorded || recorded.sha !== request.sha) return false;
-    if (request.cleanArgs.join(' ') !== DEFAULT_CLEAN.join(' ')) return false;
+    if (!recorded || recorded.sha !== request.sha) return null;
+    if (request.cleanArgs.join(' ') !== DEFAULT_CLEAN.join(' ')) return null;
     if (Object.keys(request.env).some((key) => key.startsWith('GIT_') && !HARMLESS_GIT_ENV.test(key)))
-      return false;
-    if (!userConfigIsSafe(request.env)) return false;
+      return null;
+    if (!userConfigIsSafe(request.env)) return null;
     const gitDir = join(projectDir, '.git');
     try {
-      if (readText(join(gitDir, 'HEAD')) !== `${request.sha}\n`) return false;
-      if (RISKY_CONFIG.test(readText(join(gitDir, 'config')))) return false;
+      if (readText(join(gitDir, 'HEAD')) !== `${request.sha}\n`) return null;
+      if (RISKY_CONFIG.test(readText(join(gitDir, 'config')))) return null;
       if (existsSync(join(gitDir, 'index.lock')) || existsSync(join(gitDir, 'hooks', 'post-checkout')))
-        return false;
+        return null;
       const indexFile = join(gitDir, 'index');
       const index = readFileSync(indexFile);
-      if (!index.equals(recorded.index)) return false;
+      if (!index.equals(recorded.index)) return null;
       const entries = parseIndex(index);
-      if (!entries) return false;
+      if (!entries) return null;
       const indexMtimeNs = statSync(indexFile, { bigint: true }).mtimeNs;
       const files = new Set<string>();
       const dirs = new Set<string>();
       for (const entry of entries) {
-        if (!entryClean(entry, join(projectDir, entry.path), indexMtimeNs)) return false;
+        if (!entryClean(entry, join(projectDir, entry.path), indexMtimeNs)) return null;
         files.add(entry.path);
         for (let slash = entry.path.indexOf('/'); slash > 0; slash = entry.path.indexOf('/', slash + 1))
           dirs.add(entry.path.slice(0, slash));
       }
-      return !hasUntracked(projectDir, files, dirs);
+      return untrackedPaths(projectDir, files, dirs);
+    } catch {
+      return null;
+    }
+  }
+
+  /** True only when checking out and cleaning `request.sha` in `projectDir` would change nothing. */
+  unchanged(projectDir: string, request: CheckoutRequest): boolean {
+    return this.untrackedOnly(projectDir, request)?.length === 0;
+  }
+}
+
+/**
+ * Removes `paths` (from `untrackedOnly`) under `projectDir` in order, printing `Removing PATH` for
+ * each as `git clean` does once it removed it. False at the first one that cannot be removed:
+ * git then runs and does the rest (its own output for what is left).
+ */
+export async function removeUntracked(
+  projectDir: string,
+  paths: readonly string[],
+  output: { write(chunk: string): void },
+): Promise<boolean> {
+  for (const path of paths) {
+    try {
+      await rm(join(projectDir, path), { recursive: true });
     } catch {
       return false;
     }
+    output.write(`Removing ${path}\n`);
   }
+  return true;
 }
