@@ -81,6 +81,8 @@ export interface PgSample {
   walRecords: number;
   walSyncs: number;
   walWrites: number;
+  walBytes: number;
+  walFpi: number;
   commits: number;
 }
 
@@ -106,9 +108,13 @@ export async function samplePg(coordinatorPid: number, port = 5432): Promise<PgS
         const s = cpuSeconds(pid);
         if (s !== null) all.set(pid, s);
       }
-      const wal = await c.query<{ wal_records: string; wal_sync: string; wal_write: string }>(
-        'select wal_records, wal_sync, wal_write from pg_stat_wal',
-      );
+      const wal = await c.query<{
+        wal_records: string;
+        wal_sync: string;
+        wal_write: string;
+        wal_bytes: string;
+        wal_fpi: string;
+      }>('select wal_records, wal_sync, wal_write, wal_bytes, wal_fpi from pg_stat_wal');
       const db = await c.query<{ commits: string }>(
         'select sum(xact_commit) as commits from pg_stat_database',
       );
@@ -119,6 +125,8 @@ export async function samplePg(coordinatorPid: number, port = 5432): Promise<PgS
         walRecords: Number(w?.wal_records ?? 0),
         walSyncs: Number(w?.wal_sync ?? 0),
         walWrites: Number(w?.wal_write ?? 0),
+        walBytes: Number(w?.wal_bytes ?? 0),
+        walFpi: Number(w?.wal_fpi ?? 0),
         commits: Number(db.rows[0]?.commits ?? 0),
       };
     });
@@ -148,6 +156,8 @@ export function pgPerJob(
     pg_all_cpu_ms_per_job: per(cpuBetween(before.all, after.all), 1000),
     wal_syncs_per_job: per(after.walSyncs - before.walSyncs),
     wal_records_per_job: per(after.walRecords - before.walRecords),
+    wal_kib_per_job: per(after.walBytes - before.walBytes, 1 / 1024),
+    wal_fpi_per_job: per(after.walFpi - before.walFpi),
     commits_per_job: per(after.commits - before.commits),
   };
 }
