@@ -4,7 +4,9 @@
  * first claim's write of `running` had not landed, saw it `pending`, and read it once more after
  * that write (see after-claim.ts): two reads per claim, two round trips on PostgreSQL. Here the
  * claims of a pipeline this process has not marked running wait for the first such claim's answer
- * (its read and its write) before they read, and then read it `running`: one read each.
+ * (its read and its write) before they read, and then read it `running`: one read each. A waiting
+ * claim that asked before the first claim's compare-and-set to `running` was sent takes the row
+ * that write returned instead (see FirstWrite): no read of its own.
  *
  * Only the moment of a read moves, never what decides: the read still comes after the claim and
  * still decides whether anything is left to do, so a cancel or another coordinator's write is seen
