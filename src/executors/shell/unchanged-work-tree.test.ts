@@ -154,4 +154,18 @@ describe('UnchangedWorkTrees', () => {
     await writeFile(join(dir, 'caf\u00e9'), 'x');
     expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
   });
+
+  it('looks at the names in git config, not the values (a project path may say sparse)', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, 'remote', 'add', 'origin', 'https://x/group/sparse-include-app.git');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+    gitIn(dir, 'config', 'core.sparseCheckout', 'false');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+
+  it('runs git with an include in the repository config', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, 'config', 'include.path', '/dev/null');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
 });

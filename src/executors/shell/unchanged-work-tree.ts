@@ -41,7 +41,24 @@ import { join } from 'node:path';
 /** Past this many index entries git's own (threaded) comparison is left to do the work. */
 const MAX_ENTRIES = 2000;
 /** Settings that could make a checkout of the same commit do something. */
-const RISKY_CONFIG = /hookspath|\[\s*include|sparse|objectformat|worktreeconfig|fsmonitor/i;
+const RISKY_CONFIG = /hookspath|^include|sparse|objectformat|worktreeconfig|fsmonitor/i;
+
+/**
+ * Whether a git config file names a section or key that RISKY_CONFIG matches. Only the names are
+ * looked at, not the values (a remote URL holds the project's path, which may be `…/sparse-app`).
+ */
+function riskyConfig(text: string): boolean {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const section = /^\[\s*([^\]]*)\]/.exec(line);
+    const name = section ? (section[1] ?? '') : (line.split('=')[0] ?? '');
+    if (RISKY_CONFIG.test(name.trim())) return true;
+    // a key after a section header on the same line (`[core] hooksPath = x`)
+    if (section && RISKY_CONFIG.test((line.slice(section[0].length).split('=')[0] ?? '').trim())) return true;
+  }
+  return false;
+}
 /**
  * `GIT_*` variables of git's environment that do not bear on a checkout of the commit HEAD is at
  * (transport, credentials, identity); any other (GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_*, GIT_TRACE,
@@ -193,7 +210,7 @@ function userConfigIsSafe(env: NodeJS.ProcessEnv): boolean {
   const home = env['HOME'] ?? homedir();
   const xdg = env['XDG_CONFIG_HOME'] || join(home, '.config');
   const files = [join(xdg, 'git', 'config'), join(home, '.gitconfig'), '/etc/gitconfig'];
-  userConfigSafe = files.every((file) => !RISKY_CONFIG.test(readText(file)));
+  userConfigSafe = files.every((file) => !riskyConfig(readText(file)));
   return userConfigSafe;
 }
 
@@ -236,7 +253,7 @@ export class UnchangedWorkTrees {
     const gitDir = join(projectDir, '.git');
     try {
       if (readText(join(gitDir, 'HEAD')) !== `${request.sha}\n`) return null;
-      if (RISKY_CONFIG.test(readText(join(gitDir, 'config')))) return null;
+      if (riskyConfig(readText(join(gitDir, 'config')))) return null;
       if (existsSync(join(gitDir, 'index.lock')) || existsSync(join(gitDir, 'hooks', 'post-checkout')))
         return null;
       const indexFile = join(gitDir, 'index');
