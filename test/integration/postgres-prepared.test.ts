@@ -1,71 +1,143 @@
 /**
  * On PostgreSQL the store's compiled templates run as named prepared statements: parsed and planned
  * once per connection, then only bound and executed. Checked on one connection (pool of one), in a
- * schema of its own. A statement whose tables changed under it (another process migrated) fails
- * once and is prepared again under a new name on the next call.
+ * schema of its own. A statement whose tables changed under it (another process migrated) is
+ * prepared again under a new name and the call retried; a server that lost the connection's
+ * statements (a pooler between) turns the pool to unnamed statements; `preparedStatements: false`
+ * never names one.
  */
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { silentLogger, type Logger } from '../../src/shared/logger.js';
 import { openPostgres, postgresFlavor } from '../../src/coordinator/store/sql/postgres/dialect.js';
-import { runTemplate } from '../../src/coordinator/store/sql/query-template.js';
+import { runTemplate, statementNameOf } from '../../src/coordinator/store/sql/query-template.js';
 import type { Database } from '../../src/coordinator/store/sql/schema.js';
 
 const PG_BASE_URL = process.env.FLOTILLA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+type Things = Kysely<{ things: { id: number; name: string } }>;
+
 describe('postgres: named prepared statements', () => {
   const schema = `flotilla_test_prep_${randomBytes(4).toString('hex')}`;
-  let db: Kysely<Database>;
+  /** A second connection: another process of the fleet (migrating, or holding statement names). */
+  let other: pg.Client;
+  let dbs: Kysely<Database>[] = [];
+
+  async function open(options: { preparedStatements?: boolean; logger?: Logger } = {}) {
+    const db = await openPostgres({
+      connectionString: PG_BASE_URL,
+      schema,
+      poolSize: 1,
+      logger: options.logger,
+      ...(options.preparedStatements === undefined ? {} : { preparedStatements: options.preparedStatements }),
+    });
+    dbs.push(db);
+    return db;
+  }
 
   beforeAll(async () => {
-    db = await openPostgres({ connectionString: PG_BASE_URL, schema, poolSize: 1, logger: undefined });
-    await sql`create table ${sql.id(schema, 'things')} (id integer primary key, name text not null)`.execute(
-      db,
+    other = new pg.Client({ connectionString: PG_BASE_URL });
+    await other.connect();
+    await other.query(`create schema "${schema}"`);
+    await other.query(`create table "${schema}".things (id integer primary key, name text not null)`);
+    await other.query(`insert into "${schema}".things values (1, 'one')`);
+  });
+
+  afterEach(async () => {
+    await Promise.all(dbs.map((db) => db.destroy()));
+    dbs = [];
+    await other.query(
+      `alter table "${schema}".things drop column if exists extra, drop column if exists inside`,
     );
-    await sql`insert into ${sql.id(schema, 'things')} values (1, 'one')`.execute(db);
   });
 
   afterAll(async () => {
-    await db.destroy();
-    const admin = new pg.Client({ connectionString: PG_BASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
+    await other.query(`drop schema if exists "${schema}" cascade`);
+    await other.end();
   });
 
-  const ctx = () => ({ db, flavor: postgresFlavor });
-  const read = (key: string, id: number) =>
-    runTemplate<Record<string, unknown>>(ctx(), key, [id], (slot) =>
-      (db as unknown as Kysely<{ things: { id: number; name: string } }>)
-        .selectFrom('things')
-        .selectAll()
-        .where('id', '=', slot(0)),
+  const build = (db: Kysely<Database>) => (slot: (i: number) => unknown) =>
+    (db as unknown as Things)
+      .selectFrom('things')
+      .selectAll()
+      .where('id', '=', slot(0) as number);
+  const read = (db: Kysely<Database>, id = 1) =>
+    runTemplate<Record<string, unknown>>(
+      { db, flavor: postgresFlavor },
+      'prepared-test:things',
+      [id],
+      build(db),
     );
 
-  async function prepared(): Promise<string[]> {
+  async function prepared(db: Kysely<Database>): Promise<string[]> {
     const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(
       db,
     );
-    return rows.map((r) => r.statement);
+    return rows.map((r) => r.statement).filter((s) => s.includes('"things"'));
   }
 
   it('runs a template as a prepared statement of its connection, prepared once', async () => {
-    expect(await read('prepared-test:things', 1)).toEqual([{ id: 1, name: 'one' }]);
-    expect(await read('prepared-test:things', 1)).toEqual([{ id: 1, name: 'one' }]);
-    const statements = (await prepared()).filter((s) => s.includes('"things"'));
-    expect(statements).toHaveLength(1);
+    const db = await open();
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await prepared(db)).toHaveLength(1);
   });
 
-  it('prepares a statement again under a new name after its table changed', async () => {
-    await read('prepared-test:things', 1);
-    await sql`alter table ${sql.id(schema, 'things')} add column extra text`.execute(db);
-    // PostgreSQL refuses the old plan once (its result type changed) ...
-    await read('prepared-test:things', 1).then(
-      () => undefined,
-      (err: unknown) => expect((err as { code?: string }).code).toBe('0A000'),
-    );
-    // ... and the next call prepares it again.
-    expect(await read('prepared-test:things', 1)).toEqual([{ id: 1, name: 'one', extra: null }]);
+  it('prepares a statement again and retries the call after another process changed its table', async () => {
+    const db = await open();
+    await read(db);
+    await other.query(`alter table "${schema}".things add column extra text`);
+    // PostgreSQL refuses the old plan (its result type changed); the call does not see it.
+    expect(await read(db)).toEqual([{ id: 1, name: 'one', extra: null }]);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one', extra: null }]);
+  });
+
+  it('fails the statement inside a transaction, and prepares it again for the next call', async () => {
+    const db = await open();
+    await read(db);
+    await other.query(`alter table "${schema}".things add column inside text`);
+    const failed = await db
+      .transaction()
+      .execute((trx) => read(trx))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect((failed as { code?: string }).code).toBe('0A000');
+    expect(await read(db)).toEqual([{ id: 1, name: 'one', inside: null }]);
+    await db.transaction().execute(async (trx) => {
+      expect(await read(trx)).toEqual([{ id: 1, name: 'one', inside: null }]);
+    });
+  });
+
+  it('turns to unnamed statements, warning once, when the server lost them (DEALLOCATE ALL by a pooler)', async () => {
+    const logger = silentLogger();
+    const warn = vi.spyOn(logger, 'warn');
+    const db = await open({ logger });
+    await read(db);
+    await sql`deallocate all`.execute(db);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await prepared(db)).toEqual([]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[1])).toMatch(/prepared_statements=false/);
+  });
+
+  it('turns to unnamed statements when the server holds another statement of that name', async () => {
+    const db = await open();
+    const name = statementNameOf(build(db)(() => 1).compile().sql);
+    expect(name).toBeDefined();
+    // The name taken on this server connection before the store prepares it (a pooler's other client).
+    await sql.raw(`prepare ${name ?? ''} as select 1`).execute(db);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+  });
+
+  it('sends every statement unnamed with preparedStatements: false', async () => {
+    const db = await open({ preparedStatements: false });
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await prepared(db)).toEqual([]);
   });
 });

@@ -30,10 +30,19 @@ describe('parseStoreUrl', () => {
       connectionString: 'postgres://u:p@db:5432/ci?sslmode=disable',
       schema: 'flo_1',
       poolSize: 20,
+      preparedStatements: true,
     });
     expect(parseStoreUrl('postgres://db/ci?pool_size=50')).toMatchObject({
       connectionString: 'postgres://db/ci',
       poolSize: 50,
+    });
+    expect(parseStoreUrl('postgres://db/ci?prepared_statements=false&sslmode=disable')).toMatchObject({
+      connectionString: 'postgres://db/ci?sslmode=disable',
+      preparedStatements: false,
+    });
+    expect(parseStoreUrl('postgres://db/ci?prepared_statements=true')).toMatchObject({
+      connectionString: 'postgres://db/ci',
+      preparedStatements: true,
     });
     expect(parseStoreUrl('postgresql://db/ci')).toMatchObject({ dialect: 'postgres', schema: undefined });
   });
@@ -47,6 +56,7 @@ describe('parseStoreUrl', () => {
     'postgres://db/ci?schema=a;drop',
     'postgres://db/ci?pool_size=0',
     'postgres://db/ci?pool_size=ten',
+    'postgres://db/ci?prepared_statements=no',
     'http://x',
   ])('rejects %j with FLO_ERR_CONFIG_INVALID naming the accepted forms', (url) => {
     let thrown: unknown;

@@ -4,8 +4,9 @@
  * Accepted URLs:
  * - `sqlite:///abs/path.db`, `sqlite:relative/path.db`, a bare file path, `:memory:` → SQLite;
  * - `postgres://…` or `postgresql://…` → PostgreSQL, with an optional `?schema=NAME` that puts the
- *   tables in that schema (created when missing) and `?pool_size=N` (connections per coordinator,
- *   default 20); other query parameters go to the driver.
+ *   tables in that schema (created when missing), `?pool_size=N` (connections per coordinator,
+ *   default 20) and `?prepared_statements=false` (hot statements sent unnamed, for a pooler that
+ *   does not keep prepared statements; default true); other query parameters go to the driver.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -44,7 +45,14 @@ export interface CreateStoreOptions {
 
 export type StoreLocation =
   | { dialect: 'sqlite'; filename: string }
-  | { dialect: 'postgres'; connectionString: string; schema: string | undefined; poolSize: number };
+  | {
+      dialect: 'postgres';
+      connectionString: string;
+      schema: string | undefined;
+      poolSize: number;
+      /** False: no named prepared statements (see PostgresOptions.preparedStatements). */
+      preparedStatements: boolean;
+    };
 
 /**
  * Connections per coordinator. pg's default of 10 was the queue at 100 and 1,000 runner clients
@@ -57,7 +65,7 @@ const MAX_POOL_SIZE = 1000;
 const MEMORY = ':memory:';
 const ACCEPTED =
   'use sqlite:///absolute/path.db, sqlite:relative/path.db, a file path, :memory:, ' +
-  'or postgres://user@host:5432/database (postgresql:// too, optional ?schema=name&pool_size=N)';
+  'or postgres://user@host:5432/database (postgresql:// too, optional ?schema=name&pool_size=N&prepared_statements=false)';
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function invalid(url: string, why: string): FlotillaError {
@@ -104,7 +112,18 @@ function parsePostgres(url: string): StoreLocation {
     throw invalid(url, `pool_size must be a whole number from 1 to ${MAX_POOL_SIZE}`);
   }
   parsed.searchParams.delete('pool_size');
-  return { dialect: 'postgres', connectionString: parsed.toString(), schema, poolSize };
+  const prepared = parsed.searchParams.get('prepared_statements');
+  if (prepared !== null && prepared !== 'true' && prepared !== 'false') {
+    throw invalid(url, 'prepared_statements must be true or false');
+  }
+  parsed.searchParams.delete('prepared_statements');
+  return {
+    dialect: 'postgres',
+    connectionString: parsed.toString(),
+    schema,
+    poolSize,
+    preparedStatements: prepared !== 'false',
+  };
 }
 
 export function parseStoreUrl(url: string): StoreLocation {
@@ -163,6 +182,7 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
     connectionString: location.connectionString,
     schema: location.schema,
     poolSize: location.poolSize,
+    preparedStatements: location.preparedStatements,
     logger,
   });
   try {

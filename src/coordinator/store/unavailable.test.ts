@@ -15,6 +15,7 @@ describe('isStoreUnavailable', () => {
     ['a connection cut under a query', new Error('Connection terminated unexpectedly')],
     ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
     ['a wrapped cause', new Error('query failed', { cause: withCode('reset', 'ECONNRESET') })],
+    ['a stale prepared plan', withCode('cached plan must not change result type', '0A000')],
     ['an aggregate of refusals', new AggregateError([withCode('refused', 'ECONNREFUSED')], 'connect failed')],
   ])('is true for %s', (_what, err) => {
     expect(isStoreUnavailable(err)).toBe(true);
@@ -23,6 +24,7 @@ describe('isStoreUnavailable', () => {
   it.each([
     ['a unique violation', withCode('duplicate key', '23505')],
     ['a syntax error', withCode('syntax error at or near', '42601')],
+    ['another unsupported feature', withCode('FOR UPDATE is not allowed with GROUP BY clause', '0A000')],
     ['a plain error', new Error('boom')],
     ['not an error', 'ECONNREFUSED'],
     ['nothing', undefined],

@@ -33,6 +33,12 @@ export interface PostgresOptions {
   /** Connections in the pool at most. */
   poolSize: number;
   logger: Logger | undefined;
+  /**
+   * False: every statement is sent unnamed (`?prepared_statements=false` in the store URL), for a
+   * pooler that does not keep a connection's prepared statements (PgBouncer in transaction or
+   * statement pooling without `max_prepared_statements`). Default true.
+   */
+  preparedStatements?: boolean;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
@@ -49,9 +55,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   // next query gets a new connection (or fails with FLO_ERR_STORE_UNAVAILABLE while the server is down).
   const lost = (err: Error): void => options.logger?.warn({ err: err.message }, 'store connection lost');
   pool.on('error', lost);
+  const named: NamedStatements = { on: options.preparedStatements !== false, logger: options.logger };
   pool.on('connect', (client) => {
     client.on('error', lost);
-    runNamed(client);
+    runNamed(client, named);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.schema !== undefined) {
@@ -65,6 +72,36 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   return db;
 }
 
+/** Whether the pool's connections still run the hot statements named (shared by all of them). */
+interface NamedStatements {
+  on: boolean;
+  logger: Logger | undefined;
+}
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose tables changed under it (another process
+ * migrated the schema: a column added to a `returning *` or `selectAll` statement's table) when
+ * the result's columns would change. 0A000 alone is any "feature not supported".
+ */
+function isStalePlan(err: unknown): boolean {
+  return (
+    (err as { code?: unknown }).code === '0A000' &&
+    err instanceof Error &&
+    /cached plan must not change result type/i.test(err.message)
+  );
+}
+
+/**
+ * The server does not hold the statements this connection prepared (26000: it does not exist;
+ * 42P05: another client's statement of that name does): a pooler hands the connection's
+ * statements to other server connections (PgBouncer in transaction or statement pooling) or
+ * runs `DISCARD ALL` / `DEALLOCATE ALL` between them.
+ */
+function isLostStatement(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '26000' || code === '42P05';
+}
+
 /**
  * Runs the store's hot statements (the compiled templates of `query-template.ts`: the claim, the
  * log append, the finish's compare-and-set, the pipeline read, ...) as named prepared statements on
@@ -73,27 +110,56 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
  * planned it again. Any other SQL (rare statements, migrations, `BEGIN`/`COMMIT`) is sent as
  * before. A named statement lives as long as its connection; the pool's connections are the
  * store's own, so no other user of the server sees the names.
+ *
+ * Two failures of a named statement are the statement's, not the call's:
+ * - its plan went stale (`isStalePlan`): it is prepared again under a new name on this connection;
+ * - the server lost it (`isLostStatement`): every connection of the pool sends its statements
+ *   unnamed from then on, and a warning says so once.
+ * Either way a call made outside a transaction is retried once, transparently. Inside one, the
+ * failed statement has aborted the transaction: the call fails as any store error would, and the
+ * next call (after the rollback) runs under the new name or unnamed.
  */
-function runNamed(client: pg.PoolClient): void {
+function runNamed(client: pg.PoolClient, named: NamedStatements): void {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  /** Statements re-prepared under a new name on this connection (see below), by name. */
+  /** Statements re-prepared under a new name on this connection, by their first name. */
   const renamed = new Map<string, string>();
+  let renames = 0;
   (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
     if (typeof config === 'string' && Array.isArray(values) && callback === undefined) {
-      const named = statementNameOf(config);
-      if (named !== undefined) {
-        const name = renamed.get(named) ?? named;
-        return query({ name, text: config, values }).catch((err: unknown) => {
-          // The tables changed under the prepared statement (another process migrated the schema):
-          // PostgreSQL refuses a plan whose result type changed. This call fails as any store error
-          // would; the next one prepares the statement again under a new name.
-          if ((err as { code?: unknown }).code === '0A000') renamed.set(named, `${name}_`);
-          throw err;
-        });
+      const first = statementNameOf(config);
+      if (first !== undefined && named.on) {
+        // 'I': no transaction open on this connection (kysely sends BEGIN/COMMIT as plain queries
+        // on the connection it holds, so no other query of ours runs in between).
+        const retriable = client.getTransactionStatus() === 'I';
+        const run = (retry: boolean): Promise<unknown> => {
+          if (!named.on) return query(config, values);
+          const name = renamed.get(first) ?? first;
+          return query({ name, text: config, values }).catch((err: unknown) => {
+            if (isStalePlan(err)) renamed.set(first, `${first}_${++renames}`);
+            else if (isLostStatement(err)) stopNaming(named, err);
+            else throw err;
+            if (retriable && !retry) return run(true);
+            throw err;
+          });
+        };
+        return run(false);
       }
     }
     return query(config, values, callback);
   };
+}
+
+function stopNaming(named: NamedStatements, err: unknown): void {
+  if (!named.on) return;
+  named.on = false;
+  named.logger?.warn(
+    { code: (err as { code?: unknown }).code, err: err instanceof Error ? err.message : String(err) },
+    'store: the PostgreSQL server lost a prepared statement of this connection, so a pooler runs ' +
+      'between (PgBouncer in transaction or statement pooling, or DISCARD ALL); every statement ' +
+      'is sent unnamed from now on (each parsed and planned on every call). Add ' +
+      'prepared_statements=false to the store URL to start that way without this warning, or ' +
+      'let the pooler keep prepared statements (PgBouncer 1.21+: max_prepared_statements)',
+  );
 }
 
 async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {
