@@ -11,6 +11,7 @@ import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
 import { claimJob, returnUnanswered, type ClaimedJob } from './queue/claim.js';
+import { ClaimGate } from './queue/claim-gate.js';
 import { FirstClaims } from './queue/first-claims.js';
 import { createPipeline, type CreatePipelineInput } from './pipelines/create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
@@ -54,6 +55,8 @@ export class Scheduler {
   readonly deps: SchedulerDeps;
   /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
   readonly heartbeats: JobHeartbeats;
+  /** Job requests' claims start here, after the updates of running jobs read meanwhile (claim-gate.ts). */
+  readonly claimGate: ClaimGate;
   readonly #locks = new Map<number, Promise<void>>();
   /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
   readonly #markedRunning = new MarkedRunning();
@@ -69,6 +72,7 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
+    this.claimGate = new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),
