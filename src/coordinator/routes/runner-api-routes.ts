@@ -130,9 +130,11 @@ async function claimFor(
   const runner_type = runner.runnerType;
   // Read before the claim: a job queued while the claim runs changes the version, so a request
   // that found nothing is not held on a version that already counts that job.
-  const version = queue.version(runner.id, match);
-  // Another request of this runner found nothing while this one waited for its turn.
-  if (queue.knownEmpty(runner.id)) {
+  const before = queue.beforeClaim(runner.id, match);
+  const { version } = before;
+  // Another request (of this runner, or of one that may take the same jobs) found nothing while
+  // this one waited for its turn.
+  if (queue.knownEmpty(runner.id, match)) {
     reply.header(HEADER_LAST_UPDATE, version);
     return answered(reply.code(204).send());
   }
@@ -152,7 +154,7 @@ async function claimFor(
     queue.wakeOne(runner.id);
     return answered(reply.code(201).type('application/json').send(JSON.stringify(claimed.payload)));
   }
-  queue.foundNothing(runner.id, version);
+  queue.foundNothing(runner.id, before, match);
   reply.header(HEADER_LAST_UPDATE, version);
   return answered(reply.code(204).send());
 }
@@ -172,7 +174,7 @@ async function requestJob(
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
     if (clientGone(request, reply)) return answered(reply.code(204).send());
-    if (queue.knownEmpty(runner.id)) {
+    if (queue.knownEmpty(runner.id, match)) {
       reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
       return answered(reply.code(204).send());
     }
