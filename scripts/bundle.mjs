@@ -3,8 +3,9 @@
  * code cache, so that starting `flotilla` neither resolves ~900 modules (kysely alone is ~265; that
  * was most of `flotilla run`'s start) nor compiles the same code again on every start. Code that
  * only some commands need (docker, autoscaler, PostgreSQL) is in the file but runs only when
- * imported (esbuild keeps dynamic imports lazy). Packages with native addons stay external and load
- * from node_modules.
+ * imported (esbuild keeps dynamic imports lazy). Packages with native addons, and the cloud SDKs,
+ * stay external and load from node_modules; Fastify's router is bundled with the replacements of
+ * `router-patches.mjs` (no `new Function` per route).
  *
  *   node scripts/bundle.mjs ENTRY.js OUTDIR
  *
@@ -22,6 +23,8 @@ import process from 'node:process';
 
 import { build } from 'esbuild';
 
+import { routerPatches } from './router-patches.mjs';
+
 const [entry, outdir] = process.argv.slice(2);
 if (!entry || !outdir) {
   process.stderr.write('usage: node scripts/bundle.mjs ENTRY.js OUTDIR\n');
@@ -32,10 +35,25 @@ const name = path.basename(entry).replace(/\.[cm]?js$/, '');
 /** The commands that run a coordinator, a runner or both (most of the code). */
 const HEAVY_COMMANDS = ['run', 'up', 'coordinator', 'runner', 'fleet'];
 /**
- * Native addons (and the packages that load them) cannot be bundled; the EC2 client is 2.1 MB of
- * code that only an `aws` provider loads (when it starts), kept out so no other start reads it.
+ * Native addons (and the packages that load them) cannot be bundled. The cloud SDKs are loaded
+ * from node_modules when first used, kept out so that no start reads or declares them: the EC2
+ * client (2.1 MB) only an `aws` provider loads, the S3 client and URL presigner (with the AWS
+ * SDK's core, ~1.3 MB) only a job with a `[runners.cache.s3]` cache, Google's auth library
+ * (~0.6 MB with its fetch and stream polyfills) only a `gce` provider. Every command that starts
+ * services declared their ~2 MB of functions at each start before (the bundle's top level,
+ * code-cache deserialisation), though none of them imports an SDK before it is needed.
  */
-const EXTERNAL = ['better-sqlite3', 'dockerode', 'ssh2', 'cpu-features', 'pg-native', '@aws-sdk/client-ec2'];
+const EXTERNAL = [
+  'better-sqlite3',
+  'dockerode',
+  'ssh2',
+  'cpu-features',
+  'pg-native',
+  '@aws-sdk/client-ec2',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/s3-request-presigner',
+  'google-auth-library',
+];
 
 /**
  * The loader compiles the .cjs file as this function expression and calls it. Code compiled by
@@ -116,6 +134,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
+  plugins: [routerPatches],
   // The sources are ES modules: import.meta.url is the bundle's own file URL.
   define: { 'import.meta.url': '__flotillaImportMetaUrl' },
   // The file is the body of a CommonJS wrapper function (see CJS_WRAPPER): the loader compiles it
@@ -140,6 +159,7 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   external: EXTERNAL,
+  plugins: [routerPatches],
   // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __flotillaRequire } from 'node:module'; const require = __flotillaRequire(import.meta.url);",

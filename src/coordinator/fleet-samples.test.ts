@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../shared/logger.js';
 import { createFleetSampler, type FleetSamplerOptions } from './fleet-samples.js';
-import { createTestStore } from './store/create-store.js';
+import { createMemoryStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 
 const stores: Store[] = [];
@@ -16,7 +16,7 @@ function clockAt(t: { ms: number }): FleetSamplerOptions['clock'] {
 
 describe('fleet sampler', () => {
   it('keeps the samples of the retention window in the store, oldest first, and skips a failed one', async () => {
-    const store = await createTestStore();
+    const store = await createMemoryStore();
     stores.push(store);
     const t = { ms: Date.parse('2026-01-01T00:00:00Z') };
     let n = 0;
@@ -46,7 +46,7 @@ describe('fleet sampler', () => {
   });
 
   it('keeps one sample per interval when two replicas sample the same store', async () => {
-    const store = await createTestStore();
+    const store = await createMemoryStore();
     stores.push(store);
     const t = { ms: Date.parse('2026-01-01T00:00:00Z') };
     const replica = (machines: number) =>

@@ -153,12 +153,15 @@ function runnerApiTransport(options: CoordinatorClientOptions, baseUrl: string) 
     endpoint: ApiEndpoint,
     method: string,
     path: string,
-    init: RequestInit,
+    init: Omit<RequestInit, 'headers'> & { headers: Record<string, string> },
     send: (url: string, init: RequestInit) => Promise<Response> = doFetch,
   ): Promise<Response | null> {
-    const headers = new Headers(init.headers);
-    headers.set('user-agent', options.userAgent);
-    headers.set('x-request-id', randomUUID().replace(/-/g, ''));
+    // A record with names in lower case, as a Headers would have them: no Headers object, whose
+    // first use makes Node 20 load undici (a local run's in-process calls never need it).
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(init.headers)) headers[name.toLowerCase()] = value;
+    headers['user-agent'] = options.userAgent;
+    headers['x-request-id'] = randomUUID().replace(/-/g, '');
     const started = now();
     const seconds = (): number => (now() - started) / 1000;
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { bufferedResponse } from './buffered-response.js';
+import { AnswerHeaders, bufferedResponse } from './buffered-response.js';
 
 const init = { status: 201, statusText: 'Created', headers: { 'content-type': 'application/json' } };
 
@@ -29,5 +29,51 @@ describe('bufferedResponse', () => {
     const copy = original.clone();
     expect(await copy.text()).toBe('twice');
     expect(await original.text()).toBe('twice');
+  });
+});
+
+describe('AnswerHeaders', () => {
+  const raw: [string, string][] = [
+    ['Content-Type', 'application/json'],
+    ['set-cookie', 'a=1'],
+    ['X-Many', 'one'],
+    ['Set-Cookie', 'b=2'],
+    ['x-many', ' two\t'],
+    ['ETag', '"7"'],
+  ];
+
+  it('answers as Headers does: get, has, getSetCookie, iteration in name order', () => {
+    const ours = new AnswerHeaders(raw);
+    const theirs = new Headers(raw);
+    for (const name of ['content-type', 'CONTENT-TYPE', 'x-many', 'set-cookie', 'etag', 'missing']) {
+      expect(ours.get(name)).toBe(theirs.get(name));
+      expect(ours.has(name)).toBe(theirs.has(name));
+    }
+    expect(ours.getSetCookie()).toEqual(theirs.getSetCookie());
+    expect([...ours]).toEqual([...theirs]);
+    expect([...ours.keys()]).toEqual([...theirs.keys()]);
+    expect([...ours.values()]).toEqual([...theirs.values()]);
+    const seen: string[] = [];
+    ours.forEach((value, key) => seen.push(`${key}=${value}`));
+    const expected: string[] = [];
+    theirs.forEach((value, key) => expected.push(`${key}=${value}`));
+    expect(seen).toEqual(expected);
+  });
+
+  it('takes a record, pairs or a Headers, and a real Response takes it', async () => {
+    expect([...new AnswerHeaders({ A: 'x', b: ['1', '2'] })]).toEqual([
+      ['a', 'x'],
+      ['b', '1, 2'],
+    ]);
+    expect([...new AnswerHeaders(new Headers(raw))]).toEqual([...new Headers(raw)]);
+    const res = bufferedResponse(Buffer.from('x'), { status: 200, headers: new AnswerHeaders(raw) });
+    expect(res.clone().headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+  });
+
+  it('gives a bodiless answer a null body', async () => {
+    const res = bufferedResponse(null, { status: 204 });
+    expect(res.ok).toBe(true);
+    expect(res.body).toBeNull();
+    expect(await res.text()).toBe('');
   });
 });

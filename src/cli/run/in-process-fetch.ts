@@ -9,12 +9,12 @@ import type { ReadableStream } from 'node:stream/web';
 
 import type { FastifyInstance, LightMyRequestResponse as LightResponse } from 'fastify';
 
-import { bufferedResponse } from './buffered-response.js';
+import { AnswerHeaders, bufferedResponse, type AnswerHeadersInit } from './buffered-response.js';
 
 type Fetch = typeof fetch;
 type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
-/** Statuses whose answer has no body (the Response constructor refuses one). */
+/** Statuses whose answer has no body (the Response constructor refuses one; here its body is null). */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
 function requestUrl(input: Parameters<Fetch>[0]): string {
@@ -23,9 +23,10 @@ function requestUrl(input: Parameters<Fetch>[0]): string {
   return input.url;
 }
 
+/** The request's headers as inject takes them (names in lower case), without loading undici. */
 function headersOf(init: RequestInit | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  new Headers(init?.headers).forEach((value, key) => {
+  new AnswerHeaders(init?.headers as AnswerHeadersInit | undefined).forEach((value, key) => {
     out[key] = value;
   });
   return out;
@@ -43,8 +44,8 @@ function payloadOf(body: RequestInit['body']): string | Buffer | FormData | unde
   throw new TypeError('in-process fetch: unsupported request body type');
 }
 
-function responseHeaders(raw: Record<string, string | string[] | number | undefined>): Headers {
-  const headers = new Headers();
+function responseHeaders(raw: Record<string, string | string[] | number | undefined>): AnswerHeaders {
+  const headers = new AnswerHeaders();
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(key, String(one));
@@ -86,10 +87,13 @@ function answerOf(res: LightResponse, streamed: boolean): Response {
   };
   if (NO_BODY.has(res.statusCode)) {
     if (streamed) res.stream().resume();
-    return new Response(null, init);
+    return bufferedResponse(null, init);
   }
   if (!streamed) return bufferedResponse(res.rawPayload, init);
-  return new Response(Readable.toWeb(streamedBody(res)) as ReadableStream<Uint8Array>, init);
+  return new Response(Readable.toWeb(streamedBody(res)) as ReadableStream<Uint8Array>, {
+    ...init,
+    headers: [...init.headers],
+  });
 }
 
 /**

@@ -13,12 +13,12 @@ import { buildCoordinator } from '../app.js';
 import { defaultCoordinatorConfig } from '../config.js';
 import { createGitHost } from '../git/create-git-host.js';
 import type { RouteEntry } from '../routes/gitlab-http.js';
-import { createTestStore } from '../store/create-store.js';
+import { createMemoryStore } from '../store/create-store.js';
 import { renderApiDocs } from './render.js';
 
 export async function coordinatorRoutes(): Promise<RouteEntry[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'flotilla-routes-'));
-  const store = await createTestStore();
+  const store = await createMemoryStore();
   const logger = silentLogger();
   try {
     const coordinator = await buildCoordinator({

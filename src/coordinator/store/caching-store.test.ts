@@ -9,7 +9,7 @@ import {
   newProject,
   newRunner,
 } from '../../../test/kits/coordinator/store/conformance.js';
-import { createTestStore } from './create-store.js';
+import { createMemoryStore } from './create-store.js';
 import type { Store } from './store.js';
 
 /** Counts the calls that reach the real store. */
@@ -46,7 +46,7 @@ describe('cachingStore', () => {
   });
 
   async function setup(now = () => 0) {
-    const raw = await createTestStore();
+    const raw = await createMemoryStore();
     stores.push(raw);
     const { store, calls } = counted(raw);
     const bus = memoryBus();

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobDefinition } from '../../pipeline/types.js';
 import { isFlotillaError } from '../../shared/errors.js';
 import { sql } from 'kysely';
-import { createStore, createTestStore, parseStoreUrl, redactUrl } from './create-store.js';
+import { createStore, createMemoryStore, parseStoreUrl, redactUrl } from './create-store.js';
 import { newProject } from '../../../test/kits/coordinator/store/conformance.js';
 import { openSqlite } from './sql/sqlite/dialect.js';
 import type { NewJob } from './store.js';
@@ -151,7 +151,7 @@ describe('createStore (SQLite file)', () => {
 
   it('uses the injected clock for the timestamps it sets', async () => {
     const at = new Date('2020-02-02T02:02:02.002Z');
-    const store = await createTestStore({ clock: { now: () => at } });
+    const store = await createMemoryStore({ clock: { now: () => at } });
     expect((await store.ensureRootUser()).createdAt).toEqual(at);
     await store.close();
   });

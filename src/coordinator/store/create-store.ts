@@ -204,8 +204,8 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   }
 }
 
-/** A fresh, migrated in-memory SQLite store, for unit tests. */
-export function createTestStore(options: CreateStoreOptions = {}): Promise<Store> {
+/** A fresh, migrated in-memory SQLite store (unit tests, and the API docs' route table, which needs a store to wire the routes). */
+export function createMemoryStore(options: CreateStoreOptions = {}): Promise<Store> {
   return createStore(MEMORY, options);
 }
 

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createTestStore } from './create-store.js';
+import { createMemoryStore } from './create-store.js';
 import type { Store } from './store.js';
 import { DB_DURATION_METRIC, timedStore } from './timed-store.js';
 
@@ -26,7 +26,7 @@ describe('timedStore', () => {
 
   it('times every store call of a real SQLite store by operation, failed calls included', async () => {
     const registry = new Registry();
-    store = await createTestStore({ registry });
+    store = await createMemoryStore({ registry });
     await store.ensureRootUser();
     await store.getProject(1);
     await store.getProject(2);

@@ -7,7 +7,7 @@ import { newProject, newRunner } from '../../../../test/kits/coordinator/store/c
 import { systemClock } from '../../../shared/clock.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { defaultCoordinatorConfig } from '../../config.js';
-import { createTestStore } from '../../store/create-store.js';
+import { createMemoryStore } from '../../store/create-store.js';
 import type { JobFilter, ProjectRecord, Store } from '../../store/store.js';
 import { RunnerQueue } from '../queue/runner-queue.js';
 import type { RepositoryReader } from '../repository.js';
@@ -21,7 +21,7 @@ let scheduler: Scheduler;
 let project: ProjectRecord;
 
 beforeEach(async () => {
-  real = await createTestStore();
+  real = await createMemoryStore();
   listed = [];
   const store = new Proxy(real, {
     get(target, key, receiver) {

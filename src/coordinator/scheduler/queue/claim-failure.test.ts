@@ -15,7 +15,7 @@ import {
 import { systemClock } from '../../../shared/clock.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { defaultCoordinatorConfig } from '../../config.js';
-import { createTestStore } from '../../store/create-store.js';
+import { createMemoryStore } from '../../store/create-store.js';
 import type { JobRecord, RunnerRecord, Store } from '../../store/store.js';
 import type { RepositoryReader } from '../repository.js';
 import { RunnerQueue } from './runner-queue.js';
@@ -29,7 +29,7 @@ let failing: Set<string>;
 let scheduler: Scheduler;
 
 beforeEach(async () => {
-  real = await createTestStore();
+  real = await createMemoryStore();
   failing = new Set();
   const store = new Proxy(real, {
     get(target, key, receiver) {

@@ -3,7 +3,7 @@
  * it after the first claim's work ended; a pipeline known running is read at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestStore } from '../../store/create-store.js';
+import { createMemoryStore } from '../../store/create-store.js';
 import type { PipelineRecord, Store } from '../../store/store.js';
 import { FirstClaims } from './first-claims.js';
 import {
@@ -18,7 +18,7 @@ let marked: Set<number>;
 let claims: FirstClaims;
 
 beforeEach(async () => {
-  store = await createTestStore();
+  store = await createMemoryStore();
   ({ pipeline } = await testPipeline(store, await testProject(store), [testJob('a'), testJob('b')]));
   marked = new Set();
   claims = new FirstClaims(

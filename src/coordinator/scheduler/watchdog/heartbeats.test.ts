@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../../shared/logger.js';
 import { newJob, newPipeline, newProject } from '../../../../test/kits/coordinator/store/conformance.js';
-import { createTestStore } from '../../store/create-store.js';
+import { createMemoryStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store.js';
 import { JobHeartbeats } from './heartbeats.js';
 
@@ -13,7 +13,7 @@ describe('JobHeartbeats', () => {
   });
 
   it('writes the heartbeats of many calls in one store call, running jobs only', async () => {
-    store = await createTestStore();
+    store = await createMemoryStore();
     const project = await store.createProject(newProject());
     const { jobs } = await store.createPipeline(newPipeline(project.id), [
       newJob('a', { status: 'running' }),

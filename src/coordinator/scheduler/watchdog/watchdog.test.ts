@@ -8,7 +8,7 @@ import type { Clock } from '../../../shared/clock.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { defaultCoordinatorConfig } from '../../config.js';
 import { newJob, newPipeline, newProject } from '../../../../test/kits/coordinator/store/conformance.js';
-import { createTestStore } from '../../store/create-store.js';
+import { createMemoryStore } from '../../store/create-store.js';
 import type { JobRecord, Store } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
 import type { RepositoryReader } from '../repository.js';
@@ -27,7 +27,7 @@ const clock: Clock = {
 };
 
 beforeEach(async () => {
-  store = await createTestStore();
+  store = await createMemoryStore();
   now = T0;
   deps = {
     store,

@@ -12,7 +12,7 @@ import type { JobRecord, NewJob, PipelineRecord, Store } from '../../../../src/c
 import type { SchedulerDeps } from '../../../../src/coordinator/scheduler/deps.js';
 import type { RepositoryReader } from '../../../../src/coordinator/scheduler/repository.js';
 import { RunnerQueue } from '../../../../src/coordinator/scheduler/queue/runner-queue.js';
-import { createTestStore } from '../../../../src/coordinator/store/create-store.js';
+import { createMemoryStore } from '../../../../src/coordinator/store/create-store.js';
 import { newJob, newPipeline, newProject } from '../store/conformance.js';
 
 /** The scheduler's dependencies around `store`; no bridge may run (the repository reader is empty). */
@@ -40,7 +40,7 @@ export interface SchedulerTestBed {
 export function useSchedulerTestBed(wrap: (store: Store) => Store = (store) => store): SchedulerTestBed {
   let current: { store: Store; deps: SchedulerDeps } | undefined;
   beforeEach(async () => {
-    const store = wrap(await createTestStore());
+    const store = wrap(await createMemoryStore());
     current = { store, deps: testSchedulerDeps(store) };
   });
   afterEach(async () => {
