@@ -25,29 +25,42 @@ function manualGate(perTurn: number, inFlight: number) {
 }
 
 describe('ClaimGate', () => {
-  it('starts no claim in the turn it was asked for: the updates read meanwhile go first', async () => {
+  it('starts a claim at once when no other claim waits or runs', async () => {
     const g = manualGate(4, 4);
     g.enter(1);
     await new Promise((r) => setImmediate(r));
-    expect(g.started).toEqual([]);
+    expect(g.started).toEqual([1]);
+    expect(g.turns).toHaveLength(0);
+    g.releases.get(1)?.();
+    g.enter(2);
+    await new Promise((r) => setImmediate(r));
+    expect(g.started).toEqual([1, 2]);
+  });
+
+  it('starts no other claim in the turn it was asked for: the updates read meanwhile go first', async () => {
+    const g = manualGate(4, 4);
+    g.enter(1);
+    g.enter(2);
+    await new Promise((r) => setImmediate(r));
+    expect(g.started).toEqual([1]);
     expect(g.gate.waiting).toBe(1);
     expect(g.turns).toHaveLength(1);
     await g.turn();
-    expect(g.started).toEqual([1]);
-    expect(g.gate.running).toBe(1);
+    expect(g.started).toEqual([1, 2]);
+    expect(g.gate.running).toBe(2);
   });
 
   it('starts at most perTurn claims per turn, in arrival order', async () => {
     const g = manualGate(2, 10);
-    for (let n = 1; n <= 5; n++) g.enter(n);
+    for (let n = 0; n <= 5; n++) g.enter(n);
     await g.turn();
-    expect(g.started).toEqual([1, 2]);
+    expect(g.started).toEqual([0, 1, 2]);
     // The rest gets the next turns without any release (the in-flight bound is not reached).
     expect(g.turns).toHaveLength(1);
     await g.turn();
-    expect(g.started).toEqual([1, 2, 3, 4]);
+    expect(g.started).toEqual([0, 1, 2, 3, 4]);
     await g.turn();
-    expect(g.started).toEqual([1, 2, 3, 4, 5]);
+    expect(g.started).toEqual([0, 1, 2, 3, 4, 5]);
     expect(g.turns).toHaveLength(0);
     expect(g.gate.waiting).toBe(0);
   });
@@ -72,7 +85,9 @@ describe('ClaimGate', () => {
     g.enter(1);
     g.enter(2);
     g.enter(3);
-    await g.turn();
+    await new Promise((r) => setImmediate(r));
+    expect(g.started).toEqual([1]);
+    expect(g.turns).toHaveLength(0);
     const release = g.releases.get(1);
     release?.();
     release?.();
@@ -85,24 +100,25 @@ describe('ClaimGate', () => {
 
   it('schedules one turn however many claims wait', async () => {
     const g = manualGate(4, 4);
-    for (let n = 1; n <= 100; n++) g.enter(n);
+    for (let n = 0; n <= 100; n++) g.enter(n);
     expect(g.turns).toHaveLength(1);
     await g.turn();
-    expect(g.started).toEqual([1, 2, 3, 4]);
+    expect(g.started).toEqual([0, 1, 2, 3]);
     expect(g.turns).toHaveLength(0);
-    for (let n = 1; n <= 4; n++) g.releases.get(n)?.();
+    for (let n = 0; n <= 3; n++) g.releases.get(n)?.();
     expect(g.turns).toHaveLength(1);
   });
 
   it('serves every waiting claim in order through many turns and releases', async () => {
     const g = manualGate(3, 3);
     for (let n = 1; n <= 2000; n++) g.enter(n);
-    while (g.turns.length > 0) {
-      await g.turn();
+    await new Promise((r) => setImmediate(r));
+    while (g.turns.length > 0 || g.releases.size > 0) {
       for (const [n, release] of g.releases) {
         release();
         g.releases.delete(n);
       }
+      if (g.turns.length > 0) await g.turn();
     }
     expect(g.started).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
     expect(g.gate.waiting).toBe(0);
@@ -111,9 +127,12 @@ describe('ClaimGate', () => {
 
   it('runs its turns on setImmediate by default', async () => {
     const gate = new ClaimGate();
-    const release = await gate.enter();
-    expect(gate.running).toBe(1);
-    release();
+    const first = await gate.enter();
+    const second = gate.enter();
+    expect(gate.waiting).toBe(1);
+    first();
+    (await second)();
     expect(gate.running).toBe(0);
+    expect(gate.waiting).toBe(0);
   });
 });

@@ -6,8 +6,8 @@
  * and completion are delayed by work that only hands out more jobs. GitLab keeps the two apart too
  * (job requests are long polls that runners expect to wait; updates are not).
  *
- * So a job request does not claim when it is read: it takes a place in this gate, which starts
- * claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
+ * So a job request does not claim when it is read (unless the gate is idle): it takes a place in
+ * this gate, which starts claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
  * handlers of every request that had arrived, updates included), at most `perTurn` of them per
  * turn of the event loop and at most `inFlight` at once (on PostgreSQL a claim's queries then
  * leave most of the pool's connections to the updates instead of queueing ahead of them). Claims
@@ -63,10 +63,13 @@ export class ClaimGate {
   }
 
   /**
-   * Resolves with a release once this claim may start (never in the same turn it was asked for:
-   * the updates read meanwhile go first). Release it once the claim ended, whatever its outcome.
+   * Resolves with a release once this claim may start. An idle gate (no claim waiting or running)
+   * starts it at once, as before the gate: a lone runner's pickup does not wait for a turn, and a
+   * burst gets one claim ahead of the updates at most. Otherwise the claim waits for a later turn
+   * (the updates read meanwhile go first). Release it once the claim ended, whatever its outcome.
    */
   enter(): Promise<ClaimRelease> {
+    if (this.#running === 0 && this.waiting === 0) return Promise.resolve(this.#place());
     return new Promise<ClaimRelease>((resolve) => {
       this.#waiting.push(() => resolve(this.#place()));
       this.#plan();
