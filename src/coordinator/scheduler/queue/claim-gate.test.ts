@@ -25,19 +25,7 @@ function manualGate(perTurn: number, inFlight: number) {
 }
 
 describe('ClaimGate', () => {
-  it('starts a claim at once when no other claim waits or runs', async () => {
-    const g = manualGate(4, 4);
-    g.enter(1);
-    await new Promise((r) => setImmediate(r));
-    expect(g.started).toEqual([1]);
-    expect(g.turns).toHaveLength(0);
-    g.releases.get(1)?.();
-    g.enter(2);
-    await new Promise((r) => setImmediate(r));
-    expect(g.started).toEqual([1, 2]);
-  });
-
-  it('starts no other claim in the turn it was asked for: the updates read meanwhile go first', async () => {
+  it('starts the first claim of a turn at once when none waits, the next one in a later turn', async () => {
     const g = manualGate(4, 4);
     g.enter(1);
     g.enter(2);
@@ -48,6 +36,39 @@ describe('ClaimGate', () => {
     await g.turn();
     expect(g.started).toEqual([1, 2]);
     expect(g.gate.running).toBe(2);
+    // A new turn: the first claim asked for starts at once again.
+    g.enter(3);
+    await new Promise((r) => setImmediate(r));
+    expect(g.started).toEqual([1, 2, 3]);
+  });
+
+  it('starts a claim at once in every turn, not only the first', async () => {
+    const g = manualGate(4, 4);
+    for (let n = 1; n <= 3; n++) {
+      g.enter(n);
+      await new Promise((r) => setImmediate(r));
+      expect(g.started).toHaveLength(n);
+      g.releases.get(n)?.();
+      await g.turn();
+    }
+    expect(g.turns).toHaveLength(0);
+    expect(g.gate.running).toBe(0);
+  });
+
+  it('starts no claim at once while others wait: arrival order holds', async () => {
+    const g = manualGate(1, 4);
+    g.enter(1);
+    g.enter(2);
+    g.enter(3);
+    await g.turn();
+    expect(g.started).toEqual([1, 2]);
+    // 3 still waits: a claim asked for now queues behind it, even in a new turn.
+    g.enter(4);
+    await new Promise((r) => setImmediate(r));
+    expect(g.started).toEqual([1, 2]);
+    await g.turn();
+    await g.turn();
+    expect(g.started).toEqual([1, 2, 3, 4]);
   });
 
   it('starts at most perTurn claims per turn, in arrival order', async () => {
@@ -87,7 +108,8 @@ describe('ClaimGate', () => {
     g.enter(3);
     await new Promise((r) => setImmediate(r));
     expect(g.started).toEqual([1]);
-    expect(g.turns).toHaveLength(0);
+    await g.turn();
+    expect(g.started).toEqual([1]);
     const release = g.releases.get(1);
     release?.();
     release?.();

@@ -6,8 +6,8 @@
  * and completion are delayed by work that only hands out more jobs. GitLab keeps the two apart too
  * (job requests are long polls that runners expect to wait; updates are not).
  *
- * So a job request does not claim when it is read (unless the gate is idle): it takes a place in
- * this gate, which starts claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
+ * So a job request does not claim when it is read (but for one per turn when none waits): it
+ * takes a place in this gate, which starts claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
  * handlers of every request that had arrived, updates included), at most `perTurn` of them per
  * turn of the event loop and at most `inFlight` at once (on PostgreSQL a claim's queries then
  * leave most of the pool's connections to the updates instead of queueing ahead of them). Claims
@@ -45,6 +45,8 @@ export class ClaimGate {
   #head = 0;
   #running = 0;
   #scheduled = false;
+  /** A claim started at once in this turn (see enter). */
+  #startedAtOnce = false;
 
   constructor(options: ClaimGateOptions = { perTurn: CLAIMS_PER_TURN, inFlight: CLAIMS_IN_FLIGHT }) {
     this.#perTurn = Math.max(1, options.perTurn);
@@ -63,13 +65,24 @@ export class ClaimGate {
   }
 
   /**
-   * Resolves with a release once this claim may start. An idle gate (no claim waiting or running)
-   * starts it at once, as before the gate: a lone runner's pickup does not wait for a turn, and a
-   * burst gets one claim ahead of the updates at most. Otherwise the claim waits for a later turn
-   * (the updates read meanwhile go first). Release it once the claim ended, whatever its outcome.
+   * Resolves with a release once this claim may start. When no claim waits, the first claim asked
+   * for in a turn of the event loop starts at once, as before the gate (a lone runner's pickup waits
+   * for no turn); the others wait for a later turn (the updates read meanwhile go first). On SQLite
+   * a claim ends within the callback that started it, so "nothing running" would let every claim
+   * of a burst through: one per turn is the bound. Release it once the claim ended, whatever its
+   * outcome.
    */
   enter(): Promise<ClaimRelease> {
-    if (this.#running === 0 && this.waiting === 0) return Promise.resolve(this.#place());
+    if (!this.#startedAtOnce && this.waiting === 0 && this.#running < this.#inFlight) {
+      this.#startedAtOnce = true;
+      const release = this.#place();
+      // The next turn allows the next claim at once.
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#schedule(() => this.#turn());
+      }
+      return Promise.resolve(release);
+    }
     return new Promise<ClaimRelease>((resolve) => {
       this.#waiting.push(() => resolve(this.#place()));
       this.#plan();
@@ -95,6 +108,7 @@ export class ClaimGate {
 
   #turn(): void {
     this.#scheduled = false;
+    this.#startedAtOnce = false;
     let started = 0;
     while (started < this.#perTurn && this.#running < this.#inFlight && this.waiting > 0) {
       const start = this.#waiting[this.#head];
