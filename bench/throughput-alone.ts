@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 
 import { perJob, scrapeDbStats, totalPerJob } from './lib/db-stats.js';
 import { startStoreTarget, type StoreTarget } from './lib/fleet.js';
+import { pgPerJob, samplePg, type PgSample } from './lib/pg-server.js';
 import { percentile, round } from './lib/stats.js';
 import { half } from './parts/throughput.js';
 
@@ -32,11 +33,14 @@ async function main(): Promise<void> {
     const pid = target.coordinator.proc.pid;
     let before = await scrapeDbStats(target.coordinator.url);
     let writesBefore = 0;
+    let pgBefore: PgSample | null = null;
     const h = await half(target.coordinator, target.projectId, clients, 1000, 'alone', async () => {
       before = await scrapeDbStats(target.coordinator.url);
+      if (kind === 'postgres') pgBefore = await samplePg(pid);
       writesBefore = writeSyscalls(pid);
     });
     const writes = writeSyscalls(pid) - writesBefore;
+    const pgAfter = kind === 'postgres' ? await samplePg(pid) : null;
     const after = await scrapeDbStats(target.coordinator.url);
     const loadAfter = loadavg()[0] ?? 0;
     const figures = {
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
       store_calls_per_job: round(totalPerJob(before, after, h.jobs), 2),
       // write/writev system calls of the coordinator: HTTP answers, and on PostgreSQL one per statement sent
       write_syscalls_per_job: round(writes / Math.max(1, h.jobs), 2),
+      // PostgreSQL's side: its backends' CPU for this coordinator, all its processes' CPU, WAL syncs
+      ...pgPerJob(pgBefore, pgAfter, h.jobs),
     };
     console.log(JSON.stringify(figures));
     console.log(perJob(before, after, h.jobs, 12).join('\n'));

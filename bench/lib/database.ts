@@ -26,7 +26,7 @@ export function parseDatabaseOption(value: string | undefined): DatabaseOption |
   return value as DatabaseOption;
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {

@@ -19,15 +19,26 @@ export async function presentJobs(
 ): Promise<JobResponse[]> {
   const base = baseUrl(ctx);
   const pipelines = new Map<number, Awaited<ReturnType<typeof ctx.store.getPipeline>>>();
+  // One read per user and runner for the whole list (a pipeline's jobs share a few of each).
+  const users = new Map<number, ReturnType<typeof ctx.store.getUser>>();
+  const runners = new Map<number, ReturnType<typeof ctx.store.getRunner>>();
+  const once = <T>(cache: Map<number, T>, id: number, read: () => T): T => {
+    const known = cache.get(id);
+    if (known !== undefined) return known;
+    const value = read();
+    cache.set(id, value);
+    return value;
+  };
   const out: JobResponse[] = [];
   for (const job of jobs) {
     if (!pipelines.has(job.pipelineId))
       pipelines.set(job.pipelineId, await ctx.store.getPipeline(job.pipelineId));
     const pipeline = pipelines.get(job.pipelineId);
     if (!pipeline) continue;
+    const { userId, runnerId } = job;
     const [user, runner, artifacts] = await Promise.all([
-      ctx.store.getUser(job.userId),
-      job.runnerId ? ctx.store.getRunner(job.runnerId) : Promise.resolve(null),
+      once(users, userId, () => ctx.store.getUser(userId)),
+      runnerId ? once(runners, runnerId, () => ctx.store.getRunner(runnerId)) : Promise.resolve(null),
       ctx.store.listArtifacts(job.id),
     ]);
     out.push(presentJob(job, { pipeline, project, user, runner, artifacts, base }));

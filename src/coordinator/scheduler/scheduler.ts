@@ -7,7 +7,7 @@
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
 import { FlotillaError } from '../../shared/errors.js';
-import { afterClaim, MarkedRunning } from './queue/after-claim.js';
+import { afterClaim, MarkedRunning, type WriteWitness } from './queue/after-claim.js';
 import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
@@ -131,17 +131,17 @@ export class Scheduler {
     try {
       const claimed = await claimJob(this.deps, runner, systemId, (id) => ticket.readPipeline(id));
       if (!claimed) return null;
-      await this.#processAfterClaim(claimed);
+      await this.#processAfterClaim(claimed, ticket);
       return claimed;
     } finally {
       ticket.done();
     }
   }
 
-  async #processAfterClaim(claimed: ClaimedJob): Promise<void> {
+  async #processAfterClaim(claimed: ClaimedJob, witness?: WriteWitness): Promise<void> {
     try {
       await recordEnvironmentStart(this.deps, claimed);
-      if (needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed);
+      if (needsProcessingAfterClaim(claimed)) await this.#afterClaim(claimed, witness);
     } catch (err) {
       // The runner gets the error, not the job: it goes back to pending (see returnUnanswered).
       await this.#serial(claimed.job.pipelineId, async () => {
@@ -153,10 +153,10 @@ export class Scheduler {
   }
 
   /** A job with an environment needs the full processing (its deployment); others one write. */
-  async #afterClaim(claimed: ClaimedJob): Promise<void> {
+  async #afterClaim(claimed: ClaimedJob, witness?: WriteWitness): Promise<void> {
     const { pipeline, job } = claimed;
     if (!pipeline || job.definition.environment) return this.process(job.pipelineId);
-    await this.#serial(pipeline.id, () => afterClaim(this.deps, pipeline, this.#markedRunning));
+    await this.#serial(pipeline.id, () => afterClaim(this.deps, pipeline, this.#markedRunning, witness));
   }
 
   /** Returns a claimed job whose runner never got the answer to the queue. */

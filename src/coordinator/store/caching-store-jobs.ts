@@ -84,6 +84,11 @@ export function jobOverrides(store: Store, jobs: JobTokenTable, changed: Changed
       if (job) jobs.put(job);
       return job;
     },
+    claimPendingJobWithPipeline: async (match, claim) => {
+      const claimed = await store.claimPendingJobWithPipeline(match, claim);
+      if (claimed) jobs.put(claimed.job);
+      return claimed;
+    },
     updateJob: async (id, patch, expect) => {
       let updated: JobRecord | null = null;
       try {

@@ -1,13 +1,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import { afterEach, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 
 import { buildZip } from '../../../test/kits/shared/zip-builder.js';
+import { walkZip } from '../../shared/zip-entries.js';
 import { jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
 import { collectArtifactFiles } from './collect.js';
 import { globToRegExp, matchesAny } from './glob.js';
@@ -74,6 +77,46 @@ describe('artifact archives', () => {
     const dest = await mkdtemp(join(tmpdir(), 'flo-dest-'));
     expect(await extractZip(join(dir, 'stored.zip'), dest)).toEqual(['out/a.txt', 'out/b.txt']);
     expect(await readFile(join(dest, 'out/a.txt'), 'utf8')).toBe(text);
+  });
+
+  it('writes stored archives with the entries yazl writes (names, modes, times, data)', async () => {
+    const root = await tree({ 'out/a.txt': 'A'.repeat(70_000), 'out/sub/é.txt': 'é', 'empty.txt': '' });
+    await chmod(join(root, 'out/a.txt'), 0o755);
+    const files = ['empty.txt', 'out/a.txt', 'out/sub/é.txt'];
+    const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+    await writeZip(root, files, join(dir, 'fast.zip'), { compress: false });
+    const reference = new yazl.ZipFile();
+    for (const f of files) reference.addFile(join(root, f), f, { compress: false });
+    reference.end();
+    await pipeline(reference.outputStream, createWriteStream(join(dir, 'yazl.zip')));
+    const entries = async (file: string) => {
+      const out: unknown[] = [];
+      await walkZip(join(dir, file), async (e) => {
+        const data = await e.readStored(1 << 20);
+        out.push({ name: e.name, mode: e.mode, size: e.uncompressedSize, data: data?.toString('utf8') });
+      });
+      return out;
+    };
+    expect(await entries('fast.zip')).toEqual(await entries('yazl.zip'));
+    const header = (await readFile(join(dir, 'fast.zip'))).subarray(0, 30);
+    const yazlHeader = (await readFile(join(dir, 'yazl.zip'))).subarray(0, 30);
+    // the same local header but for the sizes and CRC, known up front (no data descriptor)
+    expect(header.readUInt16LE(4)).toBe(yazlHeader.readUInt16LE(4));
+    expect(header.readUInt16LE(6)).toBe(yazlHeader.readUInt16LE(6) & ~(1 << 3));
+    expect(header.subarray(8, 14)).toEqual(yazlHeader.subarray(8, 14));
+    const dest = await mkdtemp(join(tmpdir(), 'flo-dest-'));
+    expect(await extractZip(join(dir, 'fast.zip'), dest)).toEqual(files);
+    expect(((await stat(join(dest, 'out/a.txt'))).mode & 0o777).toString(8)).toBe('755');
+    expect(await readFile(join(dest, 'out/sub/é.txt'), 'utf8')).toBe('é');
+  });
+
+  it('refuses to store what is not a regular file, as yazl does', async () => {
+    const root = await tree({ 'a.txt': 'A' });
+    await mkdir(join(root, 'dir'));
+    const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+    await expect(writeZip(root, ['a.txt', 'dir'], join(dir, 'x.zip'), { compress: false })).rejects.toThrow(
+      /not a file/,
+    );
   });
 
   it.each(['../evil.txt', '/etc/evil', 'a/../../evil', 'C:/evil'])('refuses the entry path %s', (name) => {

@@ -12,6 +12,7 @@ import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
 import { runProcess } from './process.js';
 import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
+import { removeUntracked } from './unchanged-work-tree.js';
 import { inheritedEnv } from './inherited-env.js';
 
 const GREEN = '\x1b[32;1m';
@@ -148,7 +149,7 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   say(output, depth > 0 ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
   const init = await initRepository(options);
   if (init.code !== 0) return init.code;
-  if (options.shared) return linkAndCheckout(options, options.shared, depth);
+  if (options.shared) return linkAndCheckout(options, options.shared, depth, init.fresh);
   if (
     !init.created &&
     (await git(options, ['remote', 'set-url', 'origin', gitInfo.repo_url], discard)) !== 0
@@ -173,11 +174,15 @@ async function fetchAndCheckout(options: GetSourcesOptions): Promise<number> {
   return checkoutAndClean(options, init.fresh);
 }
 
-/** The shared-store path: one fetch per sha into the store, then checkout and clean in one process. */
+/**
+ * The shared-store path: one fetch per sha into the store, then checkout and clean in one process.
+ * `fresh`: the folder was empty before `git init`, so `git clean` would find nothing to remove.
+ */
 async function linkAndCheckout(
   options: GetSourcesOptions,
   shared: SharedSourceStore,
   depth: number,
+  fresh: boolean,
 ): Promise<number> {
   const { gitInfo, output, variables } = options;
   const refspecs = gitInfo.refspecs.length > 0 ? gitInfo.refspecs : DEFAULT_REFSPECS;
@@ -198,10 +203,20 @@ async function linkAndCheckout(
   }
   say(output, `Checking out ${gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${gitInfo.ref})...`);
   const flags = variableValue(variables, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
-  const cleanArgs = flags === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
+  const cleanArgs = flags === 'none' || fresh ? [] : flags.split(/\s+/).filter(Boolean);
   const request = { sha: gitInfo.sha, cleanArgs, env: gitEnv(), output, signal: options.signal };
-  const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
-  if (code !== 0) return code;
+  // A slot folder left at this commit by the last checkout there, with at most untracked paths
+  // added, needs no git process: what git clean would remove is removed here, with its output.
+  const workTrees = shared.workTrees;
+  const untracked = workTrees.untrackedOnly(options.projectDir, request);
+  if (untracked === null || !(await removeUntracked(options.projectDir, untracked, output))) {
+    const code = (await options.checkout?.(request)) ?? (await checkoutProcess(options.projectDir, request));
+    if (code !== 0) {
+      workTrees.forget(options.projectDir);
+      return code;
+    }
+    await workTrees.record(options.projectDir, gitInfo.sha);
+  }
   say(output, 'Skipping Git submodules setup');
   return 0;
 }

@@ -170,6 +170,31 @@ describe('shared sources (shell executor)', () => {
   });
 });
 
+describe('shared sources: a slot folder taken as the last checkout left it', () => {
+  it('runs no git for the next job of the commit, removing what git clean would, with its output', async () => {
+    const { bare, sha } = await origin();
+    const builds = await mkdtemp(join(tmpdir(), 'flo-shared-builds-'));
+    const factory = createShellExecutorFactory({ sharedSources: true });
+    const first = await getSources(builds, factory, gitInfo(`file://${bare}`, sha, 2), 0);
+    expect(first.code).toBe(0);
+    const before = view(first.dir);
+    await writeFile(join(first.dir, 'junk.txt'), 'x');
+    // no git on the PATH: the next job of the commit in this slot must not need one
+    const path = process.env['PATH'];
+    process.env['PATH'] = await mkdtemp(join(tmpdir(), 'flo-no-git-'));
+    let again: Awaited<ReturnType<typeof getSources>>;
+    try {
+      again = await getSources(builds, factory, gitInfo(`file://${bare}`, sha, 2), 0);
+    } finally {
+      process.env['PATH'] = path;
+    }
+    expect(again.code).toBe(0);
+    expect(again.log).toContain('Removing junk.txt\n');
+    expect(existsSync(join(again.dir, 'junk.txt'))).toBe(false);
+    expect(view(again.dir)).toEqual(before);
+  });
+});
+
 describe('refsForJob', () => {
   const store = new Map([
     ['refs/pipelines/9', 'a'.repeat(40)],

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 
 import type { JobOutput } from '../executor.js';
 import { runProcess } from './process.js';
+import { UnchangedWorkTrees } from './unchanged-work-tree.js';
 
 /** The store's refs and shallow list right after a fetch. */
 export interface StoreSnapshot {
@@ -72,6 +73,8 @@ function parseRefs(text: string): Map<string, string> {
 
 /** One bare store repository per project, shared by every job of the runner. */
 export class SharedSourceStore {
+  /** The work trees a checkout left at a commit, which the next job there may take as they are. */
+  readonly workTrees = new UnchangedWorkTrees();
   readonly #root: string;
   readonly #stores = new Map<string, StoreState>();
   readonly #localRepository: LocalRepositoryFor;

@@ -19,14 +19,17 @@ import { processPipeline } from '../pipelines/process-pipeline.js';
 export async function markRunningAfterClaim(
   deps: SchedulerDeps,
   pipeline: PipelineRecord,
+  witness?: WriteWitness,
 ): Promise<number[] | null> {
   const now = deps.clock.now();
+  const sentAt = witness?.sending();
   const updated = await deps.store.updatePipeline(
     pipeline.id,
     { status: 'running', startedAt: pipeline.startedAt ?? now, finishedAt: null },
     [pipeline.status],
   );
   if (!updated) return null;
+  if (witness && sentAt !== undefined) witness.wrote(updated, sentAt);
   deps.logger.info(
     { pipelineId: pipeline.id, status: 'running', previous: pipeline.status },
     'pipeline status changed',
@@ -55,11 +58,18 @@ export class MarkedRunning {
   }
 }
 
+/** Who hears of the compare-and-set to `running` (the claim's first-claims ticket, first-claims.ts). */
+export interface WriteWitness {
+  sending(): number;
+  wrote(pipeline: PipelineRecord, sentAt: number): void;
+}
+
 /** The pipelines to process after the claim's write (see above), reading the pipeline once more only when the write did not apply. */
 export async function afterClaim(
   deps: SchedulerDeps,
   pipeline: PipelineRecord,
   marked?: MarkedRunning,
+  witness?: WriteWitness,
 ): Promise<number[]> {
   if (pipeline.status !== 'running' && marked?.has(pipeline.id)) {
     const current = await deps.store.getPipeline(pipeline.id);
@@ -68,7 +78,7 @@ export async function afterClaim(
     // as when the compare-and-set below does not apply.
     if (current?.status !== pipeline.status) return processPipeline(deps, pipeline.id);
   }
-  const moved = await markRunningAfterClaim(deps, pipeline);
+  const moved = await markRunningAfterClaim(deps, pipeline, witness);
   if (moved) {
     marked?.add(pipeline.id);
     return moved;

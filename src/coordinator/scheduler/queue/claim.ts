@@ -88,7 +88,7 @@ export async function claimJob(
 ): Promise<ClaimedJob | null> {
   const token = newToken(JOB_TOKEN_PREFIX);
   const now = deps.clock.now();
-  const claimed = await deps.store.claimPendingJob(
+  const withPipeline = await deps.store.claimPendingJobWithPipeline(
     {
       runnerId: runner.id,
       tagList: runner.tagList,
@@ -106,10 +106,17 @@ export async function claimJob(
       lastSeenAt: now,
     },
   );
-  if (!claimed) return null;
+  if (!withPipeline) return null;
+  const { job: claimed, pipeline: readWithClaim } = withPipeline;
   deps.onJobStatus?.('running', 'pending');
+  // A pipeline the claim's statement read `running` (PostgreSQL) needs no read of its own: a claim
+  // changes nothing else in it (after-claim.ts). Any other status is read again as before, after
+  // the claim (through the first-claims gate): the statement's snapshot may predate another
+  // claim's `running`, and that read decides what is left to do.
+  const read: PipelineRead =
+    readWithClaim?.status === 'running' ? () => Promise.resolve(readWithClaim) : readPipeline;
   try {
-    return await answerClaim(deps, claimed, runner, token, readPipeline);
+    return await answerClaim(deps, claimed, runner, token, read);
   } catch (err) {
     await returnUnanswered(deps, claimed, err);
     throw err;

@@ -16,13 +16,18 @@ let store: Store;
 let pipeline: PipelineRecord;
 let marked: Set<number>;
 let claims: FirstClaims;
+let reads: number;
 
 beforeEach(async () => {
   store = await createMemoryStore();
   ({ pipeline } = await testPipeline(store, await testProject(store), [testJob('a'), testJob('b')]));
   marked = new Set();
+  reads = 0;
   claims = new FirstClaims(
-    (id) => store.getPipeline(id),
+    (id) => {
+      reads += 1;
+      return store.getPipeline(id);
+    },
     (id) => marked.has(id),
   );
 });
@@ -75,5 +80,35 @@ describe('FirstClaims', () => {
     await held.readPipeline(other.id);
     expect((await claims.ticket().readPipeline(other.id))?.id).toBe(other.id);
     held.done();
+  });
+
+  it('gives a waiting claim the row the first claim wrote when the write was sent after it asked', async () => {
+    const first = claims.ticket();
+    await first.readPipeline(pipeline.id);
+    const second = claims.ticket();
+    const waiting = second.readPipeline(pipeline.id);
+    const sentAt = first.sending();
+    const written = await running(pipeline);
+    if (written === null) throw new Error('the compare-and-set did not apply');
+    first.wrote(written, sentAt);
+    first.done();
+    expect(await waiting).toBe(written);
+    expect(reads).toBe(1);
+    second.done();
+  });
+
+  it("reads for a waiting claim that asked after the first claim's write was sent", async () => {
+    const first = claims.ticket();
+    await first.readPipeline(pipeline.id);
+    const sentAt = first.sending();
+    const second = claims.ticket();
+    const waiting = second.readPipeline(pipeline.id);
+    const written = await running(pipeline);
+    if (written === null) throw new Error('the compare-and-set did not apply');
+    first.wrote(written, sentAt);
+    first.done();
+    expect((await waiting)?.status).toBe('running');
+    expect(reads).toBe(2);
+    second.done();
   });
 });

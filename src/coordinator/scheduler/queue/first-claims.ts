@@ -4,7 +4,9 @@
  * first claim's write of `running` had not landed, saw it `pending`, and read it once more after
  * that write (see after-claim.ts): two reads per claim, two round trips on PostgreSQL. Here the
  * claims of a pipeline this process has not marked running wait for the first such claim's answer
- * (its read and its write) before they read, and then read it `running`: one read each.
+ * (its read and its write) before they read, and then read it `running`: one read each. A waiting
+ * claim that asked before the first claim's compare-and-set to `running` was sent takes the row
+ * that write returned instead (see FirstWrite): no read of its own.
  *
  * Only the moment of a read moves, never what decides: the read still comes after the claim and
  * still decides whether anything is left to do, so a cancel or another coordinator's write is seen
@@ -16,12 +18,24 @@
  */
 import type { PipelineRecord } from '../../store/store.js';
 
+/**
+ * The first claim's compare-and-set of the pipeline to `running`: the row as written, and when the
+ * write was sent (`FirstClaims.tick`). A waiting claim that asked for its read before that write was
+ * sent had its own claim answered before it, so the written row is the pipeline's state after its
+ * claim, as a read would be, and it takes that row instead of a read of its own.
+ */
+export interface FirstWrite {
+  pipeline: PipelineRecord;
+  sentAt: number;
+}
+
 /** Pipelines remembered as read `running` here; the bound only keeps the set small. */
 const MAX_SEEN_RUNNING = 10_000;
 
 /** The first claims in flight per pipeline, each settled once its answer's pipeline work ended. */
 export class FirstClaims {
-  readonly inFlight = new Map<number, Promise<void>>();
+  readonly inFlight = new Map<number, Promise<FirstWrite | undefined>>();
+  #clock = 0;
   /** Pipelines a claim's read here saw `running` (marked by another process, say): no waiting. */
   readonly #seenRunning = new Set<number>();
 
@@ -33,6 +47,12 @@ export class FirstClaims {
   /** A ticket for one claim; call `done()` once the claim's processing after the answer ended. */
   ticket(): ClaimTicket {
     return new ClaimTicket(this);
+  }
+
+  /** A number larger than every one given before: orders asks for reads and writes sent. */
+  tick(): number {
+    this.#clock += 1;
+    return this.#clock;
   }
 
   /** Whether claims of this pipeline read it at once (it is known to have been running). */
@@ -51,7 +71,8 @@ export class FirstClaims {
 }
 
 export class ClaimTicket {
-  #release: (() => void) | undefined;
+  #release: ((written: FirstWrite | undefined) => void) | undefined;
+  #written: FirstWrite | undefined;
 
   constructor(private readonly claims: FirstClaims) {}
 
@@ -61,22 +82,36 @@ export class ClaimTicket {
     if (claims.knownRunning(pipelineId)) return claims.read(pipelineId);
     const first = claims.inFlight.get(pipelineId);
     if (first !== undefined) {
-      await first;
+      // Asked after this claim's own claim was answered: see FirstWrite.
+      const askedAt = claims.tick();
+      const written = await first;
+      if (written !== undefined && written.pipeline.id === pipelineId && askedAt < written.sentAt)
+        return written.pipeline;
       return claims.read(pipelineId);
     }
-    const settled = new Promise<void>((resolve) => {
-      this.#release = () => {
+    const settled = new Promise<FirstWrite | undefined>((resolve) => {
+      this.#release = (written) => {
         if (claims.inFlight.get(pipelineId) === settled) claims.inFlight.delete(pipelineId);
-        resolve();
+        resolve(written);
       };
     });
     claims.inFlight.set(pipelineId, settled);
     return claims.read(pipelineId);
   }
 
+  /** Call right before sending this claim's compare-and-set of its pipeline to `running`. */
+  sending(): number {
+    return this.claims.tick();
+  }
+
+  /** This claim's compare-and-set applied: `pipeline` as written, sent at `sentAt` (`sending`). */
+  wrote(pipeline: PipelineRecord, sentAt: number): void {
+    this.#written = { pipeline, sentAt };
+  }
+
   /** The claim's work on its pipeline ended (or failed): claims waiting on it read now. */
   done(): void {
-    this.#release?.();
+    this.#release?.(this.#written);
     this.#release = undefined;
   }
 }

@@ -241,6 +241,17 @@ export interface PipelineStore {
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
   /**
+   * `claimPendingJob`, and the claimed job's pipeline as the claim's statement read it, where that
+   * read costs no round trip of its own (PostgreSQL: one statement). The pipeline is read from the
+   * statement's snapshot, so it may lag a write committed while the claim ran (another claim's
+   * `running`, a cancel); `pipeline` is undefined when the store does not read it with the claim
+   * (SQLite, whose reads cost no round trip) or the pipeline is gone.
+   */
+  claimPendingJobWithPipeline(
+    match: RunnerMatch,
+    claim: JobClaim,
+  ): Promise<{ job: JobRecord; pipeline: PipelineRecord | undefined } | null>;
+  /**
    * Erases a job: drops its log and artifact records, sets `traceSize` 0 and `erasedAt`, atomically;
    * returns it with the artifact records it had (the caller removes their files), or null.
    */

@@ -33,12 +33,34 @@ export type SlotOf = (index: number) => never;
 
 const slotOf: SlotOf = (index) => new Slot(index) as never;
 
+/**
+ * The SQL texts of the templates, each with a statement name of its own. PostgreSQL's connections
+ * run these as named prepared statements (see `postgres/dialect.ts`): the server parses and plans a
+ * template's SQL once per connection instead of on every call. The names are as bounded as the
+ * templates (one per SQL text, never reused for another text).
+ */
+const statementNames = new Map<string, string>();
+
+/** The statement name of a template's SQL, or undefined for SQL that is not a template's. */
+export function statementNameOf(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
+/** Names `sql` as a statement run on every job (a template's, or a hand-written hot statement). */
+export function nameStatement(sql: string): void {
+  if (!statementNames.has(sql) && statementNames.size < MAX_TEMPLATES)
+    statementNames.set(sql, `flotilla_${statementNames.size + 1}`);
+}
+
 function compiled(key: string, build: () => Compilable<unknown>): Compiled {
   const found = templates.get(key);
   if (found !== undefined) return found;
   const query = build().compile();
   const entry = { sql: query.sql, parameters: query.parameters };
-  if (templates.size < MAX_TEMPLATES) templates.set(key, entry);
+  if (templates.size < MAX_TEMPLATES) {
+    templates.set(key, entry);
+    nameStatement(entry.sql);
+  }
   return entry;
 }
 

@@ -44,7 +44,7 @@ import type {
 } from '../store.js';
 import type { FleetReportRecord, FleetSampleRecord, ProviderWantRecord } from '../port/runners.js';
 import * as artifacts from './tables/artifacts.js';
-import { claimPendingJob } from './tables/claim.js';
+import { claimPendingJob, claimPendingJobWithPipeline } from './tables/claim.js';
 import * as deployments from './tables/deployments.js';
 import * as environments from './tables/environments.js';
 import * as fleetSamples from './tables/fleet-samples.js';
@@ -206,6 +206,11 @@ export class SqlStore implements Store {
     jobs.updateJobs(this.#ctx, ids, patch, expectStatuses);
   claimPendingJob = (match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null> =>
     claimPendingJob(this.#ctx, match, claim);
+  claimPendingJobWithPipeline = (
+    match: RunnerMatch,
+    claim: JobClaim,
+  ): Promise<{ job: JobRecord; pipeline: PipelineRecord | undefined } | null> =>
+    claimPendingJobWithPipeline(this.#ctx, match, claim);
   eraseJob = (id: number, at: Date): Promise<{ job: JobRecord; artifacts: ArtifactRecord[] } | null> => {
     const traces = this.#traces;
     if (traces === undefined) return jobs.eraseJob(this.#ctx, id, at);

@@ -724,6 +724,31 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(await store.findJobByTokenHash('tok1')).toEqual(claimed);
       });
 
+      it("claimPendingJobWithPipeline: the same claim, with the claimed job's pipeline where the store reads it with the claim", async () => {
+        const runner = await store.createRunner(newRunner('r'));
+        const { pipeline, jobs } = await pipelineWith([
+          newJob('first', { status: 'pending' }),
+          newJob('second', { status: 'pending' }),
+        ]);
+        const claimed = await store.claimPendingJobWithPipeline(
+          matchOf({ runnerId: runner.id }),
+          claimOf('tok1'),
+        );
+        expect(claimed?.job).toMatchObject({ id: jobs[0]?.id, status: 'running', tokenHash: 'tok1' });
+        expect(claimed?.job).toEqual(await store.findJobByTokenHash('tok1'));
+        // Where it is read with the claim (PostgreSQL: the same statement), it is the pipeline as stored.
+        if (name === 'postgres') expect(claimed?.pipeline).toBeDefined();
+        if (claimed?.pipeline !== undefined)
+          expect(claimed.pipeline).toEqual(await store.getPipeline(pipeline.id));
+        expect(
+          (await store.claimPendingJobWithPipeline(matchOf({ runnerId: runner.id }), claimOf('tok2')))?.job
+            .name,
+        ).toBe('second');
+        expect(
+          await store.claimPendingJobWithPipeline(matchOf({ runnerId: runner.id }), claimOf('tok3')),
+        ).toBeNull();
+      });
+
       it('takes the timeout from the definition, capped at the maximum, with lastSeenAt, in the claim', async () => {
         const runner = await store.createRunner(newRunner('r'));
         const seen = new Date(T0.getTime() + 1000);

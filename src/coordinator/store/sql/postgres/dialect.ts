@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Expression, SqlBool } from 'kysely';
 import type { Logger } from '../../../../shared/logger.js';
 import type { SqlFlavor } from '../flavor.js';
+import { statementNameOf } from '../query-template.js';
 import type { Database } from '../schema.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -48,7 +49,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   // next query gets a new connection (or fails with FLO_ERR_STORE_UNAVAILABLE while the server is down).
   const lost = (err: Error): void => options.logger?.warn({ err: err.message }, 'store connection lost');
   pool.on('error', lost);
-  pool.on('connect', (client) => client.on('error', lost));
+  pool.on('connect', (client) => {
+    client.on('error', lost);
+    runNamed(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.schema !== undefined) {
     try {
@@ -59,6 +63,37 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
     }
   }
   return db;
+}
+
+/**
+ * Runs the store's hot statements (the compiled templates of `query-template.ts`: the claim, the
+ * log append, the finish's compare-and-set, the pipeline read, ...) as named prepared statements on
+ * this connection: the first call parses and plans it on the server, later calls only bind and
+ * execute. Without a name, every call sent the SQL text and PostgreSQL parsed, analysed and
+ * planned it again. Any other SQL (rare statements, migrations, `BEGIN`/`COMMIT`) is sent as
+ * before. A named statement lives as long as its connection; the pool's connections are the
+ * store's own, so no other user of the server sees the names.
+ */
+function runNamed(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  /** Statements re-prepared under a new name on this connection (see below), by name. */
+  const renamed = new Map<string, string>();
+  (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config === 'string' && Array.isArray(values) && callback === undefined) {
+      const named = statementNameOf(config);
+      if (named !== undefined) {
+        const name = renamed.get(named) ?? named;
+        return query({ name, text: config, values }).catch((err: unknown) => {
+          // The tables changed under the prepared statement (another process migrated the schema):
+          // PostgreSQL refuses a plan whose result type changed. This call fails as any store error
+          // would; the next one prepares the statement again under a new name.
+          if ((err as { code?: unknown }).code === '0A000') renamed.set(named, `${name}_`);
+          throw err;
+        });
+      }
+    }
+    return query(config, values, callback);
+  };
 }
 
 async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {

@@ -4,6 +4,9 @@ import type { SqlContext } from '../flavor.js';
 import type { ArtifactRecord, NewArtifact } from '../../store.js';
 import { translateConstraints } from '../errors.js';
 import { toArtifact } from '../rows.js';
+import { runTemplate } from '../query-template.js';
+import type { ArtifactsTable } from '../schema.js';
+import type { Selectable } from 'kysely';
 
 export async function addArtifact(ctx: SqlContext, input: NewArtifact): Promise<ArtifactRecord> {
   const { db, flavor } = ctx;
@@ -27,11 +30,8 @@ export async function addArtifact(ctx: SqlContext, input: NewArtifact): Promise<
 }
 
 export async function listArtifacts(ctx: SqlContext, jobId: number): Promise<ArtifactRecord[]> {
-  const rows = await ctx.db
-    .selectFrom('artifacts')
-    .selectAll()
-    .where('job_id', '=', jobId)
-    .orderBy('id')
-    .execute();
+  const rows = await runTemplate<Selectable<ArtifactsTable>>(ctx, 'listArtifacts', [jobId], (slot) =>
+    ctx.db.selectFrom('artifacts').selectAll().where('job_id', '=', slot(0)).orderBy('id'),
+  );
   return rows.map(toArtifact);
 }

@@ -14,23 +14,19 @@
  * COMMIT), three for the many claims that find nothing.
  */
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
-import type { JobClaim, JobRecord, RunnerMatch } from '../../store.js';
+import type { JobClaim, JobRecord, PipelineRecord, RunnerMatch } from '../../store.js';
 import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
 import { runTemplate, type SlotOf } from '../query-template.js';
-import { toJob } from '../rows.js';
-import type { Database, JobsTable } from '../schema.js';
+import { toJob, toPipeline } from '../rows.js';
+import type { Database, JobsTable, PipelinesTable } from '../schema.js';
 
 const UNTAGGED = JSON.stringify([]);
 /** Where the runner's tags (as `tagParameters` binds them) start among a claim's values. */
 const TAGS_AT = 8;
 
-export async function claimPendingJob(
-  ctx: SqlContext,
-  match: RunnerMatch,
-  claim: JobClaim,
-): Promise<JobRecord | null> {
-  if (match.tagList.length === 0 && !match.runUntagged) return null;
+/** The claim's bound values and the shape of its statement (see `claimQuery`). */
+function claimInputs(ctx: SqlContext, match: RunnerMatch, claim: JobClaim) {
   const { flavor } = ctx;
   const tags = match.tagList.length === 0 ? [] : flavor.tagParameters([...new Set(match.tagList)]);
   const values = [
@@ -44,7 +40,7 @@ export async function claimPendingJob(
     flavor.toDate(ctx.now()),
     ...tags,
   ];
-  const shape = {
+  const shape: ClaimShape = {
     fromDefinition: claim.timeoutFromDefinition === true,
     capped: claim.timeoutFromDefinition === true && Boolean(claim.maximumTimeoutSeconds),
     seen: claim.lastSeenAt !== undefined,
@@ -52,12 +48,85 @@ export async function claimPendingJob(
     tags: tags.length,
     untagged: match.runUntagged,
   };
+  return { values, shape };
+}
+
+export async function claimPendingJob(
+  ctx: SqlContext,
+  match: RunnerMatch,
+  claim: JobClaim,
+): Promise<JobRecord | null> {
+  if (match.tagList.length === 0 && !match.runUntagged) return null;
+  const { values, shape } = claimInputs(ctx, match, claim);
   const [row] = await translateConstraints('a job with this token exists', () =>
     runTemplate<Selectable<JobsTable>>(ctx, `claim:${JSON.stringify(shape)}`, values, (slot) =>
       claimQuery(ctx, shape, slot),
     ),
   );
   return row === undefined ? null : toJob(row);
+}
+
+/** Every column of a pipeline row (the compiler checks the list against the table's type). */
+const PIPELINE_ROW: Record<keyof PipelinesTable, true> = {
+  id: true,
+  iid: true,
+  project_id: true,
+  ref: true,
+  sha: true,
+  before_sha: true,
+  tag: true,
+  source: true,
+  status: true,
+  yaml_errors: true,
+  name: true,
+  stages: true,
+  yaml_variables: true,
+  variables: true,
+  user_id: true,
+  created_at: true,
+  updated_at: true,
+  started_at: true,
+  finished_at: true,
+  committed_at: true,
+  parent_pipeline_id: true,
+  parent_job_id: true,
+};
+const PIPELINE_COLUMNS = Object.keys(PIPELINE_ROW) as (keyof PipelinesTable)[];
+/** The prefix of the pipeline's columns in a claim's row (no job column starts with it). */
+const PIPELINE_PREFIX = 'pipeline__';
+
+/**
+ * See `PipelineStore.claimPendingJobWithPipeline`. PostgreSQL: the claim is a data-modifying CTE
+ * and the same statement joins the claimed row's pipeline (one round trip instead of two: the claim
+ * and the read of its answer). SQLite: the claim alone; the caller reads the pipeline.
+ */
+export async function claimPendingJobWithPipeline(
+  ctx: SqlContext,
+  match: RunnerMatch,
+  claim: JobClaim,
+): Promise<{ job: JobRecord; pipeline: PipelineRecord | undefined } | null> {
+  if (ctx.flavor.name !== 'postgres') {
+    const job = await claimPendingJob(ctx, match, claim);
+    return job === null ? null : { job, pipeline: undefined };
+  }
+  if (match.tagList.length === 0 && !match.runUntagged) return null;
+  const { values, shape } = claimInputs(ctx, match, claim);
+  const [row] = await translateConstraints('a job with this token exists', () =>
+    runTemplate<Record<string, unknown>>(ctx, `claimWithPipeline:${JSON.stringify(shape)}`, values, (slot) =>
+      ctx.db
+        .with('claimed', () => claimQuery(ctx, shape, slot))
+        .selectFrom('claimed')
+        .leftJoin('pipelines', 'pipelines.id', 'claimed.pipeline_id')
+        .selectAll('claimed')
+        .select(PIPELINE_COLUMNS.map((c) => sql.ref(`pipelines.${c}`).as(`${PIPELINE_PREFIX}${c}`))),
+    ),
+  );
+  if (row === undefined) return null;
+  const job = toJob(row as unknown as Selectable<JobsTable>);
+  if (row[`${PIPELINE_PREFIX}id`] === null || row[`${PIPELINE_PREFIX}id`] === undefined)
+    return { job, pipeline: undefined };
+  const pipelineRow = Object.fromEntries(PIPELINE_COLUMNS.map((c) => [c, row[`${PIPELINE_PREFIX}${c}`]]));
+  return { job, pipeline: toPipeline(pipelineRow as unknown as Selectable<PipelinesTable>) };
 }
 
 interface ClaimShape {

@@ -69,7 +69,9 @@ export function createJobs(
 }
 
 export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | null> {
-  const row = await ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await runTemplate<Selectable<JobsTable>>(ctx, 'getJob', [id], (slot) =>
+    ctx.db.selectFrom('jobs').selectAll().where('id', '=', slot(0)),
+  );
   return row === undefined ? null : toJob(row);
 }
 

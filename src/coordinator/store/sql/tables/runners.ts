@@ -1,5 +1,5 @@
 /** Runners. Whether a paused runner may take jobs is the domain's call, not the store's. */
-import type { Insertable, Updateable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { NewRunner, Page, Paged, RunnerPatch, RunnerRecord } from '../../store.js';
 import { RUNNER_COLUMNS, toRow } from '../columns.js';
 import type { SqlContext } from '../flavor.js';
@@ -7,6 +7,7 @@ import { translateConstraints } from '../errors.js';
 import { pageBounds, totalOf } from '../paging.js';
 import { toRunner } from '../rows.js';
 import type { RunnersTable } from '../schema.js';
+import { runTemplate } from '../query-template.js';
 
 const DUPLICATE = 'a runner with this token exists';
 
@@ -22,7 +23,9 @@ export async function createRunner(ctx: SqlContext, input: NewRunner): Promise<R
 }
 
 export async function getRunner(ctx: SqlContext, id: number): Promise<RunnerRecord | null> {
-  const row = await ctx.db.selectFrom('runners').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await runTemplate<Selectable<RunnersTable>>(ctx, 'getRunner', [id], (slot) =>
+    ctx.db.selectFrom('runners').selectAll().where('id', '=', slot(0)),
+  );
   return row === undefined ? null : toRunner(row);
 }
 

@@ -12,6 +12,7 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { SqlContext } from '../flavor.js';
+import { nameStatement } from '../query-template.js';
 import { fromBigint } from '../rows.js';
 
 const APPEND = `with moved as (
@@ -21,6 +22,7 @@ const APPEND = `with moved as (
   select id, $2::bigint, $3::bigint, $4::bytea from moved returning job_id
 )
 select count(*) as appended from chunk`;
+nameStatement(APPEND);
 
 /** Whether this store appends in one statement (PostgreSQL: data-modifying CTEs). */
 export function appendsInOneStatement(ctx: Pick<SqlContext, 'flavor'>): boolean {

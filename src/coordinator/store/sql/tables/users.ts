@@ -1,11 +1,13 @@
 /** Users and personal access tokens. */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AccessTokenRecord, Page, Paged, UserFilter, UserRecord } from '../../store.js';
 import { toDateOrNull } from '../flavor.js';
 import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
 import { pageBounds, totalOf } from '../paging.js';
 import { toAccessToken, toUser } from '../rows.js';
+import { runTemplate } from '../query-template.js';
+import type { AccessTokensTable } from '../schema.js';
 
 const ROOT_USER_ID = 1;
 
@@ -85,11 +87,12 @@ export async function findAccessTokenByHash(
   ctx: SqlContext,
   tokenHash: string,
 ): Promise<AccessTokenRecord | null> {
-  const row = await ctx.db
-    .selectFrom('access_tokens')
-    .selectAll()
-    .where('token_hash', '=', tokenHash)
-    .executeTakeFirst();
+  const [row] = await runTemplate<Selectable<AccessTokensTable>>(
+    ctx,
+    'findAccessTokenByHash',
+    [tokenHash],
+    (slot) => ctx.db.selectFrom('access_tokens').selectAll().where('token_hash', '=', slot(0)),
+  );
   return row === undefined ? null : toAccessToken(row);
 }
 

@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { parseIndex, removeUntracked, UnchangedWorkTrees } from './unchanged-work-tree.js';
+
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@x',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@x',
+};
+
+function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8' }).trim();
+}
+
+const clean = { cleanArgs: ['-ffdx'], env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } };
+
+/** A work tree checked out and cleaned at its commit as get_sources leaves it, and recorded. */
+async function checkedOut(): Promise<{ dir: string; sha: string; trees: UnchangedWorkTrees }> {
+  const dir = await mkdtemp(join(tmpdir(), 'flo-unchanged-'));
+  gitIn(dir, 'init', '-q', '-b', 'main');
+  await writeFile(join(dir, 'a.txt'), 'v1');
+  await mkdir(join(dir, 'sub', 'deep'), { recursive: true });
+  await writeFile(join(dir, 'sub', 'deep', 'run.sh'), 'echo hi\n', { mode: 0o755 });
+  await symlink('a.txt', join(dir, 'link'));
+  await writeFile(join(dir, '.gitignore'), 'ignored/\n');
+  gitIn(dir, 'add', '-A');
+  gitIn(dir, 'commit', '-q', '-m', 'c1');
+  const sha = gitIn(dir, 'rev-parse', 'HEAD');
+  gitIn(dir, 'checkout', '-f', '-q', sha);
+  gitIn(dir, 'clean', '-ffdx');
+  const trees = new UnchangedWorkTrees();
+  await trees.record(dir, sha);
+  return { dir, sha, trees };
+}
+
+describe('UnchangedWorkTrees', () => {
+  it('parses the index git writes', async () => {
+    const { dir } = await checkedOut();
+    const { readFileSync } = await import('node:fs');
+    const entries = parseIndex(readFileSync(join(dir, '.git', 'index')));
+    expect(entries?.map((e) => [e.path, e.mode.toString(8)])).toEqual([
+      ['.gitignore', '100644'],
+      ['a.txt', '100644'],
+      ['link', '120000'],
+      ['sub/deep/run.sh', '100755'],
+    ]);
+  });
+
+  it('takes a work tree left as the checkout left it, even with new timestamps', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+    await utimes(join(dir, 'a.txt'), new Date(2020, 1, 1), new Date(2020, 1, 1));
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+    // what git would see the same way: nothing for checkout or clean to do
+    expect(gitIn(dir, 'status', '--porcelain', '--ignored')).toBe('');
+  });
+
+  const changes: [string, (dir: string, sha: string) => Promise<unknown>][] = [
+    ['a tracked file with other content of the same size', (dir) => writeFile(join(dir, 'a.txt'), 'v2')],
+    ['a tracked file removed', (dir) => rm(join(dir, 'sub', 'deep', 'run.sh'))],
+    ['an executable bit', (dir) => chmod(join(dir, 'a.txt'), 0o755)],
+    [
+      'a symlink pointing elsewhere',
+      async (dir) => {
+        await rm(join(dir, 'link'));
+        await symlink('b.txt', join(dir, 'link'));
+      },
+    ],
+    ['an untracked file', (dir) => writeFile(join(dir, 'sub', 'new.txt'), 'x')],
+    ['an ignored folder', (dir) => mkdir(join(dir, 'ignored'))],
+    ['an empty untracked folder', (dir) => mkdir(join(dir, 'sub', 'empty'))],
+    [
+      'a staged change',
+      async (dir) => {
+        await writeFile(join(dir, 'a.txt'), 'v2');
+        gitIn(dir, 'add', 'a.txt');
+        await writeFile(join(dir, 'a.txt'), 'v1');
+      },
+    ],
+    ['HEAD on a branch', (dir) => Promise.resolve(gitIn(dir, 'checkout', '-q', 'main'))],
+    [
+      'a post-checkout hook',
+      (dir) => writeFile(join(dir, '.git', 'hooks', 'post-checkout'), '#!/bin/sh\n', { mode: 0o755 }),
+    ],
+    [
+      'a hooks path in the repository',
+      (dir) => Promise.resolve(gitIn(dir, 'config', 'core.hooksPath', '/tmp')),
+    ],
+    ['an index lock', (dir) => writeFile(join(dir, '.git', 'index.lock'), '')],
+  ];
+  for (const [what, change] of changes) {
+    it(`runs git after ${what}`, async () => {
+      const { dir, sha, trees } = await checkedOut();
+      await change(dir, sha);
+      expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+    });
+  }
+
+  it('runs git for another commit, other clean flags, git variables, or a folder never recorded', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    expect(trees.unchanged(dir, { ...clean, sha: 'f'.repeat(40) })).toBe(false);
+    expect(trees.unchanged(dir, { ...clean, sha, cleanArgs: ['-ffdx', '-e', 'keep'] })).toBe(false);
+    expect(trees.unchanged(dir, { ...clean, sha, env: { ...clean.env, GIT_DIR: '/x' } })).toBe(false);
+    expect(trees.unchanged(dir, { ...clean, sha, env: { ...clean.env, GIT_SSL_CAINFO: '/x' } })).toBe(true);
+    expect(new UnchangedWorkTrees().unchanged(dir, { sha, ...clean })).toBe(false);
+    trees.forget(dir);
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+
+  it('removes untracked and ignored paths as git clean -ffdx does, with its output', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    await mkdir(join(dir, 'ignored', 'deep'), { recursive: true });
+    await mkdir(join(dir, 'sub', 'deep', 'new'), { recursive: true });
+    await mkdir(join(dir, 'empty'));
+    for (const f of [
+      'ignored/deep/x',
+      'sub/deep/new/y',
+      'sub/z.txt',
+      'a-b',
+      'a.zzz',
+      'Z',
+      '.hidden',
+      'sp ace',
+    ])
+      await writeFile(join(dir, f), f);
+    const copy = await mkdtemp(join(tmpdir(), 'flo-unchanged-copy-'));
+    await cp(dir, copy, { recursive: true });
+    const paths = trees.untrackedOnly(dir, { sha, ...clean });
+    expect(paths).not.toBeNull();
+    const lines: string[] = [];
+    expect(await removeUntracked(dir, paths ?? [], { write: (t) => void lines.push(t) })).toBe(true);
+    const gitSays = execFileSync('git', ['clean', '-ffdx'], { cwd: copy, env: ENV, encoding: 'utf8' });
+    expect(lines.join('')).toBe(gitSays);
+    const list = (root: string) =>
+      execFileSync('find', ['.', '-path', './.git', '-prune', '-o', '-print'], {
+        cwd: root,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .sort();
+    expect(list(dir)).toEqual(list(copy));
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+  });
+
+  it('leaves names git would quote to git', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    await writeFile(join(dir, 'caf\u00e9'), 'x');
+    expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
+  });
+
+  it('looks at the names in git config, not the values (a project path may say sparse)', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, 'remote', 'add', 'origin', 'https://x/group/sparse-include-app.git');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+    gitIn(dir, 'config', 'core.sparseCheckout', 'false');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+
+  it('runs git with an include in the repository config', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, 'config', 'include.path', '/dev/null');
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+});
