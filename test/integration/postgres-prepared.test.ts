@@ -45,12 +45,12 @@ describe('postgres: named prepared statements', () => {
     await other.query(`insert into "${schema}".things values (1, 'one')`);
   });
 
+  // The tests add columns and never drop one: a store opened meanwhile by another test file in the
+  // same database lists every schema's columns while migrating (kysely's introspection), and a
+  // column dropped under that listing fails it.
   afterEach(async () => {
     await Promise.all(dbs.map((db) => db.destroy()));
     dbs = [];
-    await other.query(
-      `alter table "${schema}".things drop column if exists extra, drop column if exists inside`,
-    );
   });
 
   afterAll(async () => {
@@ -106,9 +106,9 @@ describe('postgres: named prepared statements', () => {
         (err: unknown) => err,
       );
     expect((failed as { code?: string }).code).toBe('0A000');
-    expect(await read(db)).toEqual([{ id: 1, name: 'one', inside: null }]);
+    expect(await read(db)).toEqual([{ id: 1, name: 'one', extra: null, inside: null }]);
     await db.transaction().execute(async (trx) => {
-      expect(await read(trx)).toEqual([{ id: 1, name: 'one', inside: null }]);
+      expect(await read(trx)).toEqual([{ id: 1, name: 'one', extra: null, inside: null }]);
     });
   });
 
@@ -118,8 +118,8 @@ describe('postgres: named prepared statements', () => {
     const db = await open({ logger });
     await read(db);
     await sql`deallocate all`.execute(db);
-    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
-    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toMatchObject([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toMatchObject([{ id: 1, name: 'one' }]);
     expect(await prepared(db)).toEqual([]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]?.[1])).toMatch(/prepared_statements=false/);
@@ -131,13 +131,13 @@ describe('postgres: named prepared statements', () => {
     expect(name).toBeDefined();
     // The name taken on this server connection before the store prepares it (a pooler's other client).
     await sql.raw(`prepare ${name ?? ''} as select 1`).execute(db);
-    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toMatchObject([{ id: 1, name: 'one' }]);
   });
 
   it('sends every statement unnamed with preparedStatements: false', async () => {
     const db = await open({ preparedStatements: false });
-    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
-    expect(await read(db)).toEqual([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toMatchObject([{ id: 1, name: 'one' }]);
+    expect(await read(db)).toMatchObject([{ id: 1, name: 'one' }]);
     expect(await prepared(db)).toEqual([]);
   });
 });
