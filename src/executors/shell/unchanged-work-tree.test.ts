@@ -288,16 +288,16 @@ describe('UnchangedWorkTrees', () => {
     return `${bin}:${process.env['PATH'] ?? ''}`;
   }
 
-  it('asks the git on the job PATH for its system configuration, wherever that file is', async () => {
-    const { dir, sha, trees } = await checkedOut();
-    const withPath = async (system: string | null) => ({
-      sha,
-      ...clean,
-      env: { ...clean.env, PATH: await gitWithSystemConfig(system) },
-    });
-    expect(trees.unchanged(dir, await withPath('[core]\n\thooksPath = /somewhere\n'))).toBe(false);
-    expect(trees.unchanged(dir, await withPath('[include]\n\tpath = /somewhere\n'))).toBe(false);
-    expect(trees.unchanged(dir, await withPath('[user]\n\tname = sparse\n'))).toBe(true);
-    expect(trees.unchanged(dir, await withPath(null))).toBe(true);
+  it('asks the git that made the checkout for its system configuration, wherever that file is', async () => {
+    const { dir, sha } = await checkedOut();
+    const judged = async (system: string | null) => {
+      const trees = new UnchangedWorkTrees();
+      await trees.record(dir, sha, { PATH: await gitWithSystemConfig(system) });
+      return trees.unchanged(dir, { sha, ...clean });
+    };
+    expect(await judged('[core]\n\thooksPath = /somewhere\n')).toBe(false);
+    expect(await judged('[include]\n\tpath = /somewhere\n')).toBe(false);
+    expect(await judged('[user]\n\tname = sparse\n')).toBe(true);
+    expect(await judged(null)).toBe(true);
   });
 });

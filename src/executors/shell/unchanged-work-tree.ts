@@ -29,7 +29,7 @@
  *
  * Large work trees are left to git, which compares them faster.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -43,6 +43,9 @@ import {
 import { readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /** Past this many index entries git's own (threaded) comparison is left to do the work. */
 const MAX_ENTRIES = 2000;
@@ -241,21 +244,20 @@ function riskyName(name: string): boolean {
 /**
  * Whether git's system configuration sets nothing RISKY_CONFIG names. Its file is where git was
  * built to look (`$prefix/etc/gitconfig`, `/etc/gitconfig` only for a `/usr` prefix, or relative
- * to the binary with a runtime prefix), so git itself is asked which names it reads there: one
- * `git config --list --show-scope` per process and `PATH` (which git a job runs), not per job. A
- * missing system file is no error there; a git that cannot answer (older than 2.26, broken
- * configuration) leaves every checkout to git.
+ * to the binary with a runtime prefix), so the git on `path` is asked which names it reads there
+ * (`git config --list --show-scope`): once per `UnchangedWorkTrees` (per process), right after
+ * the first checkout it records, not per job. A missing system file is no error there; a git that
+ * cannot answer (older than 2.26, broken configuration) leaves every checkout to git.
  */
-function systemConfigIsSafe(path: string | undefined): boolean {
+async function systemConfigIsSafe(path: string | undefined): Promise<boolean> {
   try {
-    const out = execFileSync('git', ['config', '--list', '--show-scope', '--name-only', '-z'], {
+    const { stdout } = await execFileAsync('git', ['config', '--list', '--show-scope', '--name-only', '-z'], {
       cwd: tmpdir(),
       env: { PATH: path ?? '', LC_ALL: 'C', GIT_CONFIG_GLOBAL: '/dev/null' },
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 10_000,
     });
-    const fields = out.split('\0');
+    const fields = stdout.split('\0');
     for (let i = 0; i + 1 < fields.length; i += 2)
       if (fields[i] === 'system' && riskyName(fields[i + 1] ?? '')) return false;
     return true;
@@ -264,23 +266,18 @@ function systemConfigIsSafe(path: string | undefined): boolean {
   }
 }
 
-const configSafe = new Map<string, boolean>();
+const userConfigSafe = new Map<string, boolean>();
 
-/**
- * The user's and the system's git configuration set nothing that RISKY_CONFIG names (judged once
- * per process for each HOME, XDG_CONFIG_HOME and PATH).
- */
+/** The user's git configuration sets nothing that RISKY_CONFIG names (read once per HOME and XDG_CONFIG_HOME). */
 function userConfigIsSafe(env: NodeJS.ProcessEnv): boolean {
   const home = env['HOME'] ?? homedir();
   const xdg = env['XDG_CONFIG_HOME'] || join(home, '.config');
-  const key = `${home}\0${xdg}\0${env['PATH'] ?? process.env['PATH'] ?? ''}`;
-  const known = configSafe.get(key);
+  const key = `${home}\0${xdg}`;
+  const known = userConfigSafe.get(key);
   if (known !== undefined) return known;
   const files = [join(xdg, 'git', 'config'), join(home, '.gitconfig')];
-  const safe =
-    files.every((file) => !riskyConfig(readText(file))) &&
-    systemConfigIsSafe(env['PATH'] ?? process.env['PATH']);
-  configSafe.set(key, safe);
+  const safe = files.every((file) => !riskyConfig(readText(file)));
+  userConfigSafe.set(key, safe);
   return safe;
 }
 
@@ -296,9 +293,15 @@ export interface CheckoutRequest {
  */
 export class UnchangedWorkTrees {
   readonly #recorded = new Map<string, { sha: string; index: Buffer }>();
+  /** Whether the system configuration of the git that made the first recorded checkout is safe. */
+  #systemConfigSafe: boolean | undefined;
 
-  /** Call right after `git checkout -f -q SHA` and `git clean` succeeded in `projectDir`, before anything else runs there. */
-  async record(projectDir: string, sha: string): Promise<void> {
+  /**
+   * Call right after `git checkout -f -q SHA` and `git clean` succeeded in `projectDir`, with
+   * git's environment, before anything else runs there.
+   */
+  async record(projectDir: string, sha: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    this.#systemConfigSafe ??= await systemConfigIsSafe(env['PATH']);
     const index = await readFile(join(projectDir, '.git', 'index')).catch(() => null);
     if (index) this.#recorded.set(projectDir, { sha, index });
     else this.#recorded.delete(projectDir);
@@ -319,7 +322,9 @@ export class UnchangedWorkTrees {
     if (request.cleanArgs.join(' ') !== DEFAULT_CLEAN.join(' ')) return null;
     if (Object.keys(request.env).some((key) => key.startsWith('GIT_') && !HARMLESS_GIT_ENV.test(key)))
       return null;
-    if (!userConfigIsSafe(request.env)) return null;
+    // the system configuration as the git that made the recorded checkouts reads it (every job's
+    // git comes from the same inherited PATH)
+    if (this.#systemConfigSafe !== true || !userConfigIsSafe(request.env)) return null;
     const gitDir = join(projectDir, '.git');
     try {
       if (readText(join(gitDir, 'HEAD')) !== `${request.sha}\n`) return null;
