@@ -15,6 +15,7 @@ export interface CoordinatorMetrics {
   jobsByStatus: Counter<'status'>;
   queueDuration: Histogram<'runner_type'>;
   longPollWaiters: Gauge;
+  claimsWaiting: Gauge;
   traceBytes: Counter;
   pipelinesCreated: Counter<'source' | 'status'>;
   /** GitLab's `gitlab_ci_queue_retrieval_duration_seconds`: time to find (claim) a job for a runner. */
@@ -53,6 +54,11 @@ export function createCoordinatorMetrics(registry: Registry): CoordinatorMetrics
     longPollWaiters: new Gauge({
       name: 'flotilla_coordinator_long_poll_waiters',
       help: 'POST /jobs/request calls currently held open',
+      registers,
+    }),
+    claimsWaiting: new Gauge({
+      name: 'flotilla_coordinator_claims_waiting',
+      help: 'POST /jobs/request calls waiting for their claim to start (updates of running jobs go first)',
       registers,
     }),
     traceBytes: new Counter({

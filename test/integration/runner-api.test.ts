@@ -202,6 +202,34 @@ describe('Runner API', () => {
     expect(after.headers.get('job-status')).toBe('canceled');
   });
 
+  it('hands each job out once when many requests claim at once, and answers updates meanwhile', async () => {
+    const burst = await c.api.createRunner({ description: 'burst', tag_list: 'burst' });
+    const project = await c.api.createProject('runner-api-burst');
+    const burstWork = await tempDir();
+    try {
+      await createWorkRepo(burstWork.dir, {
+        '.gitlab-ci.yml': 'job:\n  tags: [burst]\n  parallel: 12\n  script: [echo hi]\n',
+      });
+      await pushTo(burstWork.dir, c.running.url, project.path_with_namespace, c.running.rootToken);
+    } finally {
+      await burstWork.remove();
+    }
+    const first = await requestJob(burst.token);
+    expect(first.status).toBe(201);
+    // Claims of the other requests wait in the claim gate while this job's update is answered.
+    const requests = Array.from({ length: 30 }, () => requestJob(burst.token));
+    const update = await c.api.call('PUT', `/jobs/${first.body.id}`, {
+      token: first.body.token,
+      state: 'success',
+    });
+    expect(update.status).toBe(200);
+    const answers = await Promise.all(requests);
+    const jobs = answers.filter((a) => a.status === 201).map((a) => a.body.id as number);
+    expect(answers.every((a) => a.status === 201 || a.status === 204)).toBe(true);
+    expect(jobs).toHaveLength(11);
+    expect(new Set([first.body.id, ...jobs]).size).toBe(12);
+  });
+
   it('gives paused runners nothing', async () => {
     const paused = await c.api.createRunner({ description: 'paused', paused: true });
     const res = await requestJob(paused.token);

@@ -116,6 +116,49 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
   return reply.raw.destroyed || request.raw.socket.destroyed;
 }
 
+/** The claim of a job request whose turn came (see requestJob): 201 with the job, or 204. */
+async function claimFor(
+  ctx: CoordinatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  runner: RunnerRecord,
+  systemId: string | null,
+): Promise<undefined> {
+  const match = { tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel };
+  const queue = ctx.scheduler.deps.queue;
+  if (clientGone(request, reply)) return answered(reply.code(204).send());
+  const runner_type = runner.runnerType;
+  // Read before the claim: a job queued while the claim runs changes the version, so a request
+  // that found nothing is not held on a version that already counts that job.
+  const before = queue.beforeClaim(runner.id, match);
+  const { version } = before;
+  // Another request (of this runner, or of one that may take the same jobs) found nothing while
+  // this one waited for its turn.
+  if (queue.knownEmpty(runner.id, match)) {
+    reply.header(HEADER_LAST_UPDATE, version);
+    return answered(reply.code(204).send());
+  }
+  const retrieving = ctx.clock.monotonic();
+  const claimed = await ctx.scheduler.claim(runner, systemId);
+  ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
+  if (claimed && clientGone(request, reply)) {
+    await ctx.scheduler.requeue(claimed.job);
+    return undefined;
+  }
+  if (claimed) {
+    const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
+    ctx.metrics.queueDuration.observe({ runner_type }, Math.max(0, waited) / 1000);
+    // More jobs may be pending for this runner: its next request looks for one at once. A claim
+    // queues nothing, so the runner's other held requests are not woken (one is, see wakeOne).
+    reply.header(HEADER_LAST_UPDATE, queue.afterClaim(version));
+    queue.wakeOne(runner.id);
+    return answered(reply.code(201).type('application/json').send(JSON.stringify(claimed.payload)));
+  }
+  queue.foundNothing(runner.id, before, match);
+  reply.header(HEADER_LAST_UPDATE, version);
+  return answered(reply.code(204).send());
+}
+
 async function requestJob(
   ctx: CoordinatorContext,
   request: FastifyRequest,
@@ -131,33 +174,19 @@ async function requestJob(
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
     if (clientGone(request, reply)) return answered(reply.code(204).send());
-    const runner_type = runner.runnerType;
-    // Read before the claim: a job queued while the claim runs changes the version, so a request
-    // that found nothing is not held on a version that already counts that job.
-    const version = queue.version(runner.id, match);
-    if (queue.knownEmpty(runner.id)) {
-      reply.header(HEADER_LAST_UPDATE, version);
+    if (queue.knownEmpty(runner.id, match)) {
+      reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
       return answered(reply.code(204).send());
     }
-    const retrieving = ctx.clock.monotonic();
-    const claimed = await ctx.scheduler.claim(runner, body.system_id ?? null);
-    ctx.metrics.queueRetrieval.observe({ runner_type }, (ctx.clock.monotonic() - retrieving) / 1000);
-    if (claimed && clientGone(request, reply)) {
-      await ctx.scheduler.requeue(claimed.job);
-      return undefined;
+    // The claim waits for its turn: updates of running jobs read meanwhile go first (claim-gate.ts).
+    ctx.metrics.claimsWaiting.inc();
+    const release = await ctx.scheduler.claimGate.enter(); // never rejects
+    ctx.metrics.claimsWaiting.dec();
+    try {
+      return await claimFor(ctx, request, reply, runner, body.system_id ?? null);
+    } finally {
+      release();
     }
-    if (claimed) {
-      const waited = (claimed.job.startedAt?.getTime() ?? 0) - (claimed.job.queuedAt?.getTime() ?? 0);
-      ctx.metrics.queueDuration.observe({ runner_type }, Math.max(0, waited) / 1000);
-      // More jobs may be pending for this runner: its next request looks for one at once. A claim
-      // queues nothing, so the runner's other held requests are not woken (one is, see wakeOne).
-      reply.header(HEADER_LAST_UPDATE, queue.afterClaim(version));
-      queue.wakeOne(runner.id);
-      return answered(reply.code(201).type('application/json').send(JSON.stringify(claimed.payload)));
-    }
-    queue.foundNothing(runner.id, version);
-    reply.header(HEADER_LAST_UPDATE, version);
-    return answered(reply.code(204).send());
   }
   reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
   return answered(reply.code(204).send());

@@ -1,7 +1,8 @@
 /**
  * The coordinator's domain facade: pipeline creation and processing, job claims and actions,
- * the watchdog. Pipeline processing is serialised per pipeline inside this process; the store's
- * compare-and-set updates keep several coordinators on one database correct.
+ * the watchdog. Pipeline processing is serialised per pipeline inside this process (a quiet
+ * success is written and checked outside that lock, as another coordinator's would be, see
+ * finish); the store's compare-and-set updates keep several coordinators on one database correct.
  */
 import type { JobRecord, PipelineRecord, RunnerRecord } from '../store/store.js';
 import { isCompleted } from '../../api/job-status.js';
@@ -11,6 +12,7 @@ import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
 import { claimJob, returnUnanswered, type ClaimedJob } from './queue/claim.js';
+import { ClaimGate } from './queue/claim-gate.js';
 import { FirstClaims } from './queue/first-claims.js';
 import { createPipeline, type CreatePipelineInput } from './pipelines/create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
@@ -18,7 +20,7 @@ import { recordEnvironmentStart, syncEnvironmentJobs } from './environments/envi
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './jobs/job-actions.js';
 import { JobHeartbeats } from './watchdog/heartbeats.js';
 import { processPipeline } from './pipelines/process-pipeline.js';
-import { finishListing, PipelineShapes } from './pipelines/quiet-finish.js';
+import { finishListing, mayBeQuiet, PipelineShapes } from './pipelines/quiet-finish.js';
 import { runWatchdog } from './watchdog/watchdog.js';
 
 const RETRYABLE = new Set(['failed', 'canceled']);
@@ -54,6 +56,8 @@ export class Scheduler {
   readonly deps: SchedulerDeps;
   /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
   readonly heartbeats: JobHeartbeats;
+  /** Job requests' claims start here, after the updates of running jobs read meanwhile (claim-gate.ts). */
+  readonly claimGate: ClaimGate;
   readonly #locks = new Map<number, Promise<void>>();
   /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
   readonly #markedRunning = new MarkedRunning();
@@ -69,6 +73,7 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
+    this.claimGate = new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),
@@ -163,6 +168,7 @@ export class Scheduler {
   }
 
   async finish(job: JobRecord, result: JobResult): Promise<JobRecord | null> {
+    if (this.#mayFinishUnserialised(job, result)) return this.#finishUnserialised(job, result);
     let updated: JobRecord | null = null;
     await this.#serial(job.pipelineId, async () => {
       updated = await finishJob(this.deps, job, result);
@@ -174,6 +180,35 @@ export class Scheduler {
       if (listed === 'quiet') return [];
       return this.#processPipeline(job.pipelineId, listed);
     });
+    return updated;
+  }
+
+  /**
+   * Whether the finish may be written and checked outside the pipeline's lock: a success that the
+   * definitions let be quiet (see quiet-finish.ts), of a pipeline known to have no environment job
+   * (whose sync runs after every locked step). Such a finish is what two coordinators do at once
+   * anyway: each writes its finish, then reads whether a job of its stage or an earlier one still
+   * runs, so of two finishes at once at least one sees the other and processes the pipeline in full
+   * (under the lock). Unserialised, the many jobs of a stage that end at once no longer wait for
+   * each other's write and read (on PostgreSQL, two round trips each, one job after the other).
+   */
+  #mayFinishUnserialised(job: JobRecord, result: JobResult): boolean {
+    if (job.status !== 'running' || result.state !== 'success') return false;
+    if (!this.#withoutEnvironments.has(job.pipelineId)) return false;
+    return mayBeQuiet({ ...job, status: 'success' }, this.#shapes.get(job.pipelineId));
+  }
+
+  async #finishUnserialised(job: JobRecord, result: JobResult): Promise<JobRecord | null> {
+    const updated = await finishJob(this.deps, job, result);
+    if (updated) {
+      this.heartbeats.forget(job.id);
+      // A success retries nothing: this records its coverage only.
+      await afterFinish(this.deps, updated);
+      const listed = await finishListing(this.deps, updated, this.#shapes.get(job.pipelineId));
+      if (listed === 'quiet') return updated;
+    }
+    // Not quiet (or the job had moved): the full processing, under the lock, from its own listing.
+    await this.process(job.pipelineId);
     return updated;
   }
 

@@ -120,6 +120,48 @@ describe('artifact archives', () => {
     );
   });
 
+  it('names stored entries as yazl does: backslashes become slashes', async () => {
+    const root = await tree({ 'a\\b.txt': 'B', 'ok.txt': 'O' });
+    const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+    const names = async (compress: boolean) => {
+      const file = join(dir, `${compress}.zip`);
+      await writeZip(root, ['ok.txt', 'a\\b.txt'], file, { compress });
+      const out: string[] = [];
+      await walkZip(file, async (e) => void out.push(e.name));
+      return out;
+    };
+    expect(await names(false)).toEqual(['ok.txt', 'a/b.txt']);
+    expect(await names(true)).toEqual(['ok.txt', 'a/b.txt']);
+  });
+
+  it.each(['../outside.txt', 'sub/../../outside.txt', 'C:outside.txt', '', 'sub/'])(
+    'refuses to name an entry %j, stored or deflated, as yazl does',
+    async (name) => {
+      const parent = await tree({ 'outside.txt': 'X', 'root/C:outside.txt': 'C', 'root/sub/f': 'F' });
+      const root = join(parent, 'root');
+      const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+      const deflated = writeZip(root, ['sub/f', name], join(dir, 'd.zip'));
+      const stored = writeZip(root, ['sub/f', name], join(dir, 's.zip'), { compress: false });
+      const reason = await deflated.then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      expect(reason).not.toBeNull();
+      await expect(stored).rejects.toThrow(reason ?? '');
+    },
+  );
+
+  it('refuses an absolute entry name, stored or deflated', async () => {
+    const outside = await tree({ 'x.txt': 'X' });
+    const root = await tree({});
+    const dir = await mkdtemp(join(tmpdir(), 'flo-zip-'));
+    const name = join(outside, 'x.txt');
+    await expect(writeZip(root, [name], join(dir, 'd.zip'))).rejects.toThrow(/absolute path/);
+    await expect(writeZip(root, [name], join(dir, 's.zip'), { compress: false })).rejects.toThrow(
+      /absolute path/,
+    );
+  });
+
   it.each(['../evil.txt', '/etc/evil', 'a/../../evil', 'C:/evil'])('refuses the entry path %s', (name) => {
     expect(safeEntryPath('/tmp/root', name)).toBeNull();
   });

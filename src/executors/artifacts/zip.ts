@@ -33,11 +33,27 @@ export async function writeZip(
   options: WriteZipOptions = {},
 ): Promise<void> {
   const compress = options.compress !== false;
-  if (!compress && (await writeStoredZip(root, files, destination))) return;
+  if (!compress && files.every(yazlKeepsName) && (await writeStoredZip(root, files, destination))) return;
   const zip = new yazl.ZipFile();
   for (const file of files) zip.addFile(join(root, file), file, { compress });
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(destination));
+}
+
+/**
+ * Whether yazl's `addFile` takes `name` as the entry's name unchanged (its `validateMetadataPath`):
+ * not empty, no `\\` (yazl turns it into `/`), not absolute (`/…`, `C:…`), no `..` segment, no
+ * trailing `/`. Any other name goes through yazl, which rewrites or refuses it.
+ */
+function yazlKeepsName(name: string): boolean {
+  return (
+    name !== '' &&
+    !name.includes('\\') &&
+    !/^[a-zA-Z]:/.test(name) &&
+    !name.startsWith('/') &&
+    !name.endsWith('/') &&
+    !name.split('/').includes('..')
+  );
 }
 
 /** Past these, stored archives are written by yazl's streams (zip64, and no file held whole). */
@@ -64,7 +80,8 @@ function dosDateTime(when: Date): { date: number; time: number } {
  * CRC-32 in JavaScript: the same entries (name, UTF-8 flag, DOS time, Unix mode, the central
  * directory's extended timestamp), except that sizes and CRC go in the local headers (as yazl does
  * when it knows them) rather than in data descriptors. False (nothing written) when the files are
- * too many or too large for this path, or this Node has no `zlib.crc32`.
+ * too many or too large for this path, or this Node has no `zlib.crc32`. Only for names that
+ * `yazlKeepsName` accepts (`writeZip` checks).
  */
 async function writeStoredZip(root: string, files: readonly string[], destination: string): Promise<boolean> {
   const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;

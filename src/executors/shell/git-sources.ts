@@ -215,7 +215,7 @@ async function linkAndCheckout(
       workTrees.forget(options.projectDir);
       return code;
     }
-    await workTrees.record(options.projectDir, gitInfo.sha);
+    await workTrees.record(options.projectDir, gitInfo.sha, request.env);
   }
   say(output, 'Skipping Git submodules setup');
   return 0;

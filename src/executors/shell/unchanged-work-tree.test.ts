@@ -53,6 +53,26 @@ describe('UnchangedWorkTrees', () => {
     ]);
   });
 
+  it('leaves an index with an extension other than TREE, UNTR, EOIE or IEOT to git', async () => {
+    const { dir } = await checkedOut();
+    const { readFileSync } = await import('node:fs');
+    const index = readFileSync(join(dir, '.git', 'index'));
+    const body = index.subarray(0, index.length - 20);
+    const extension = (signature: string, size = 4) => {
+      const header = Buffer.alloc(8);
+      header.write(signature, 0, 'latin1');
+      header.writeUInt32BE(size, 4);
+      return Buffer.concat([header, Buffer.alloc(size)]);
+    };
+    const withExtension = (ext: Buffer) => Buffer.concat([body, ext, Buffer.alloc(20)]);
+    expect(parseIndex(withExtension(extension('UNTR')))?.length).toBe(4);
+    for (const signature of ['link', 'sdir', 'REUC', 'FSMN', 'ZZZZ'])
+      expect(parseIndex(withExtension(extension(signature)))).toBeNull();
+    // an extension running past the checksum, or bytes that are no extension
+    expect(parseIndex(withExtension(extension('TREE', 4).subarray(0, 10)))).toBeNull();
+    expect(parseIndex(Buffer.concat([body, Buffer.alloc(3), Buffer.alloc(20)]))).toBeNull();
+  });
+
   it('takes a work tree left as the checkout left it, even with new timestamps', async () => {
     const { dir, sha, trees } = await checkedOut();
     expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
@@ -167,5 +187,117 @@ describe('UnchangedWorkTrees', () => {
     const { dir, sha, trees } = await checkedOut();
     gitIn(dir, 'config', 'include.path', '/dev/null');
     expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+  });
+
+  /** What `git checkout -f -q SHA` and `git clean -ffdx` leave in a copy of `dir`, as a listing. */
+  async function gitLeaves(dir: string, sha: string): Promise<string[]> {
+    const copy = await mkdtemp(join(tmpdir(), 'flo-unchanged-git-'));
+    await cp(dir, copy, { recursive: true, verbatimSymlinks: true });
+    gitIn(copy, 'checkout', '-f', '-q', sha);
+    gitIn(copy, 'clean', '-ffdx');
+    return listing(copy);
+  }
+  function listing(root: string): string[] {
+    return execFileSync('find', ['.', '-path', './.git', '-prune', '-o', '-printf', '%y %p\n'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .sort();
+  }
+
+  it('runs git when a tracked folder was replaced by a symlink to the same content', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    const elsewhere = await mkdtemp(join(tmpdir(), 'flo-unchanged-elsewhere-'));
+    await cp(join(dir, 'sub'), join(elsewhere, 'sub'), { recursive: true });
+    await rm(join(dir, 'sub'), { recursive: true });
+    await symlink(join(elsewhere, 'sub'), join(dir, 'sub'));
+    const before = listing(dir);
+    // git restores the folder (and leaves the copy elsewhere alone)
+    const gitSays = await gitLeaves(dir, sha);
+    expect(gitSays).toContain('d ./sub');
+    expect(gitSays).toContain('f ./sub/deep/run.sh');
+    expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
+    expect(listing(dir)).toEqual(before);
+  });
+
+  it('runs git when a tracked folder deeper down was replaced by a symlink', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    const elsewhere = await mkdtemp(join(tmpdir(), 'flo-unchanged-elsewhere-'));
+    await cp(join(dir, 'sub', 'deep'), join(elsewhere, 'deep'), { recursive: true });
+    await rm(join(dir, 'sub', 'deep'), { recursive: true });
+    await symlink(join(elsewhere, 'deep'), join(dir, 'sub', 'deep'));
+    expect(await gitLeaves(dir, sha)).toContain('d ./sub/deep');
+    expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
+  });
+
+  it('runs git for a split index (its entries live in another file)', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, '-c', 'core.splitIndex=true', 'checkout', '-f', '-q', sha);
+    gitIn(dir, 'update-index', '--split-index');
+    gitIn(dir, 'clean', '-ffdx');
+    await trees.record(dir, sha);
+    const { readFileSync } = await import('node:fs');
+    expect(parseIndex(readFileSync(join(dir, '.git', 'index')))).toBeNull();
+    expect(trees.untrackedOnly(dir, { sha, ...clean })).toBeNull();
+    expect(await gitLeaves(dir, sha)).toContain('f ./a.txt');
+  });
+
+  it('takes an index with a cache tree, an untracked cache and an end-of-entries table', async () => {
+    const { dir, sha, trees } = await checkedOut();
+    gitIn(dir, 'config', 'core.untrackedCache', 'true');
+    gitIn(dir, 'config', 'index.threads', '2');
+    gitIn(dir, 'config', 'index.recordOffsetTable', 'true');
+    gitIn(dir, 'config', 'index.recordEndOfIndexEntries', 'true');
+    gitIn(dir, 'read-tree', sha);
+    gitIn(dir, 'checkout', '-f', '-q', sha);
+    gitIn(dir, 'update-index', '--untracked-cache');
+    gitIn(dir, 'status', '--porcelain');
+    gitIn(dir, 'clean', '-ffdx');
+    await trees.record(dir, sha);
+    const { readFileSync } = await import('node:fs');
+    const index = readFileSync(join(dir, '.git', 'index'));
+    expect(index.includes('TREE')).toBe(true);
+    expect(index.includes('UNTR')).toBe(true);
+    expect(index.includes('EOIE')).toBe(true);
+    expect(parseIndex(index)?.map((e) => e.path)).toEqual(['.gitignore', 'a.txt', 'link', 'sub/deep/run.sh']);
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+  });
+
+  it.each(['core.splitIndex', 'splitIndex.maxPercentChange', 'core.ignoreCase', 'core.precomposeUnicode'])(
+    'runs git with %s in the repository config',
+    async (key) => {
+      const { dir, sha, trees } = await checkedOut();
+      gitIn(dir, 'config', key, key.startsWith('splitIndex') ? '20' : 'true');
+      expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+    },
+  );
+
+  /** A `git` on PATH that reads `system` as its system configuration (as a git built elsewhere would). */
+  async function gitWithSystemConfig(system: string | null): Promise<string> {
+    const bin = await mkdtemp(join(tmpdir(), 'flo-unchanged-bin-'));
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    let file = join(bin, 'missing-gitconfig');
+    if (system !== null) {
+      file = join(bin, 'gitconfig');
+      await writeFile(file, system);
+    }
+    await writeFile(join(bin, 'git'), `#!/bin/sh\nGIT_CONFIG_SYSTEM='${file}' exec '${real}' "$@"\n`, {
+      mode: 0o755,
+    });
+    return `${bin}:${process.env['PATH'] ?? ''}`;
+  }
+
+  it('asks the git that made the checkout for its system configuration, wherever that file is', async () => {
+    const { dir, sha } = await checkedOut();
+    const judged = async (system: string | null) => {
+      const trees = new UnchangedWorkTrees();
+      await trees.record(dir, sha, { PATH: await gitWithSystemConfig(system) });
+      return trees.unchanged(dir, { sha, ...clean });
+    };
+    expect(await judged('[core]\n\thooksPath = /somewhere\n')).toBe(false);
+    expect(await judged('[include]\n\tpath = /somewhere\n')).toBe(false);
+    expect(await judged('[user]\n\tname = sparse\n')).toBe(true);
+    expect(await judged(null)).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `git checkout -f -q SHA` then `git clean -ffdx` in a work tree that is already at SHA and holds
  * SHA's files unchanged does nothing but remove the untracked paths: no file written, no ref, no
- * reflog entry (HEAD does not move), no output but git clean's `Removing PATH` lines. With shared sources (`flotilla run`) the same slot folders are checked out at the same
- * commit job after job, so most of these two git processes (and the subshell around them) do
+ * reflog entry (HEAD does not move), no output but git clean's `Removing PATH` lines. With shared
+ * sources (`flotilla run`) the same slot folders are checked out at the same commit job after job, so most of these two git processes (and the subshell around them) do
  * nothing but cost CPU. This module tells, without git, when that is so; whenever it cannot be
  * sure it answers no and git runs as before.
  *
@@ -11,12 +11,17 @@
  * - the index file is byte for byte the one git left right after the last checkout and clean at
  *   that commit in this folder (`record`), so its entries are the commit's tree;
  * - HEAD is detached at the commit, there is no `index.lock`, no `post-checkout` hook, and no
- *   setting that could change what checkout does (hooks path, includes, sparse checkout, another
- *   object format) in the repository's or the user's git configuration, nor any `GIT_*`
- *   variable in git's environment that could change what git does there;
- * - every entry is a plain stage-0 file or symlink of index version 2 whose file type and
- *   executable bit match, and whose stat data matches the index (as git compares it) and is not
- *   racy; otherwise its content is hashed as a blob and compared with the entry's object id;
+ *   setting that could change what checkout does (hooks path, includes, sparse checkout, split
+ *   index, another object format, a case-insensitive or Unicode-precomposing file system) in the
+ *   repository's, the user's or the system's git configuration (the system file as the job's git
+ *   reads it), nor any `GIT_*` variable in git's environment that could change what git does there;
+ * - the index is version 2 with no extension beyond the cache tree, the untracked cache and the
+ *   entry-offset tables (a split or sparse index holds its entries elsewhere); every entry is a
+ *   plain stage-0 file or symlink whose file type and executable bit match, and whose stat data
+ *   matches the index (as git compares it) and is not racy; otherwise its content is hashed as a
+ *   blob and compared with the entry's object id;
+ * - every folder of the index is a folder in the work tree, not a symlink (through which the
+ *   entries below would look clean while git sees them missing and puts the folder back);
  * - what the work tree holds (outside `.git`) beyond the index, ignored or not, is what
  *   `git clean -ffdx` would remove: those paths are listed as git names them (top-most folders
  *   with a trailing `/`, byte order), removed here and printed as git prints them (`Removing
@@ -24,6 +29,7 @@
  *
  * Large work trees are left to git, which compares them faster.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -35,13 +41,17 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /** Past this many index entries git's own (threaded) comparison is left to do the work. */
 const MAX_ENTRIES = 2000;
 /** Settings that could make a checkout of the same commit do something. */
-const RISKY_CONFIG = /hookspath|^include|sparse|objectformat|worktreeconfig|fsmonitor/i;
+const RISKY_CONFIG =
+  /hookspath|^include|sparse|objectformat|worktreeconfig|fsmonitor|splitindex|ignorecase|precomposeunicode/i;
 
 /**
  * Whether a git config file names a section or key that RISKY_CONFIG matches. Only the names are
@@ -86,7 +96,17 @@ interface IndexEntry {
   oid: Buffer;
 }
 
-/** The entries of a version-2 index without conflicts or special flags, or null. */
+/**
+ * Index extensions that do not change which entries the index has: the cache tree, the untracked
+ * cache, and the end-of-entries and entry-offset tables (threaded loading). Any other (`link`, a
+ * split index whose entries live in a shared index; `sdir`, a sparse index; `REUC`, resolve-undo
+ * data a checkout drops; `FSMN`; anything newer) leaves the work to git.
+ */
+const KNOWN_EXTENSIONS = new Set(['TREE', 'UNTR', 'EOIE', 'IEOT']);
+/** The size of the index's trailing checksum (SHA-1; SHA-256 repositories are left to git). */
+const INDEX_HASH_BYTES = 20;
+
+/** The entries of a version-2 index without conflicts, special flags or unknown extensions, or null. */
 export function parseIndex(data: Buffer): IndexEntry[] | null {
   if (data.length < 12 + 20 || data.toString('latin1', 0, 4) !== 'DIRC') return null;
   if (data.readUInt32BE(4) !== 2) return null;
@@ -118,6 +138,14 @@ export function parseIndex(data: Buffer): IndexEntry[] | null {
     // 62 bytes, the path, then 1 to 8 NULs up to a multiple of 8
     at += (62 + (end - (at + 62)) + 8) & ~7;
   }
+  // extensions (4-byte signature, 4-byte size, data) up to the checksum
+  const extensionsEnd = data.length - INDEX_HASH_BYTES;
+  while (at < extensionsEnd) {
+    if (at + 8 > extensionsEnd) return null;
+    if (!KNOWN_EXTENSIONS.has(data.toString('latin1', at, at + 4))) return null;
+    at += 8 + data.readUInt32BE(at + 4);
+  }
+  if (at !== extensionsEnd) return null;
   return entries;
 }
 
@@ -187,6 +215,10 @@ function untrackedPaths(
       if (dirent.isDirectory()) {
         if (dirs.has(path)) pending.push(path);
         else found.push(`${path}/`);
+      } else if (dirs.has(path)) {
+        // a tracked folder replaced by a symlink (or a file): the entries below it were looked at
+        // through the link, git sees them as missing and puts the folder back
+        return null;
       } else if (!files.has(path)) found.push(path);
     }
   }
@@ -202,16 +234,51 @@ function readText(file: string): string {
   }
 }
 
-let userConfigSafe: boolean | undefined;
+/** Whether a `section.subsection.key` name from `git config --list` is one RISKY_CONFIG names. */
+function riskyName(name: string): boolean {
+  const section = name.slice(0, name.indexOf('.'));
+  const key = name.slice(name.lastIndexOf('.') + 1);
+  return RISKY_CONFIG.test(section) || RISKY_CONFIG.test(key);
+}
 
-/** The user's and the system's git configuration set nothing that RISKY_CONFIG names (read once). */
+/**
+ * Whether git's system configuration sets nothing RISKY_CONFIG names. Its file is where git was
+ * built to look (`$prefix/etc/gitconfig`, `/etc/gitconfig` only for a `/usr` prefix, or relative
+ * to the binary with a runtime prefix), so the git on `path` is asked which names it reads there
+ * (`git config --list --show-scope`): once per `UnchangedWorkTrees` (per process), right after
+ * the first checkout it records, not per job. A missing system file is no error there; a git that
+ * cannot answer (older than 2.26, broken configuration) leaves every checkout to git.
+ */
+async function systemConfigIsSafe(path: string | undefined): Promise<boolean> {
+  try {
+    const { stdout } = await execFileAsync('git', ['config', '--list', '--show-scope', '--name-only', '-z'], {
+      cwd: tmpdir(),
+      env: { PATH: path ?? '', LC_ALL: 'C', GIT_CONFIG_GLOBAL: '/dev/null' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const fields = stdout.split('\0');
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      if (fields[i] === 'system' && riskyName(fields[i + 1] ?? '')) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const userConfigSafe = new Map<string, boolean>();
+
+/** The user's git configuration sets nothing that RISKY_CONFIG names (read once per HOME and XDG_CONFIG_HOME). */
 function userConfigIsSafe(env: NodeJS.ProcessEnv): boolean {
-  if (userConfigSafe !== undefined) return userConfigSafe;
   const home = env['HOME'] ?? homedir();
   const xdg = env['XDG_CONFIG_HOME'] || join(home, '.config');
-  const files = [join(xdg, 'git', 'config'), join(home, '.gitconfig'), '/etc/gitconfig'];
-  userConfigSafe = files.every((file) => !riskyConfig(readText(file)));
-  return userConfigSafe;
+  const key = `${home}\0${xdg}`;
+  const known = userConfigSafe.get(key);
+  if (known !== undefined) return known;
+  const files = [join(xdg, 'git', 'config'), join(home, '.gitconfig')];
+  const safe = files.every((file) => !riskyConfig(readText(file)));
+  userConfigSafe.set(key, safe);
+  return safe;
 }
 
 export interface CheckoutRequest {
@@ -226,9 +293,15 @@ export interface CheckoutRequest {
  */
 export class UnchangedWorkTrees {
   readonly #recorded = new Map<string, { sha: string; index: Buffer }>();
+  /** Whether the system configuration of the git that made the first recorded checkout is safe. */
+  #systemConfigSafe: boolean | undefined;
 
-  /** Call right after `git checkout -f -q SHA` and `git clean` succeeded in `projectDir`, before anything else runs there. */
-  async record(projectDir: string, sha: string): Promise<void> {
+  /**
+   * Call right after `git checkout -f -q SHA` and `git clean` succeeded in `projectDir`, with
+   * git's environment, before anything else runs there.
+   */
+  async record(projectDir: string, sha: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    this.#systemConfigSafe ??= await systemConfigIsSafe(env['PATH']);
     const index = await readFile(join(projectDir, '.git', 'index')).catch(() => null);
     if (index) this.#recorded.set(projectDir, { sha, index });
     else this.#recorded.delete(projectDir);
@@ -249,7 +322,9 @@ export class UnchangedWorkTrees {
     if (request.cleanArgs.join(' ') !== DEFAULT_CLEAN.join(' ')) return null;
     if (Object.keys(request.env).some((key) => key.startsWith('GIT_') && !HARMLESS_GIT_ENV.test(key)))
       return null;
-    if (!userConfigIsSafe(request.env)) return null;
+    // the system configuration as the git that made the recorded checkouts reads it (every job's
+    // git comes from the same inherited PATH)
+    if (this.#systemConfigSafe !== true || !userConfigIsSafe(request.env)) return null;
     const gitDir = join(projectDir, '.git');
     try {
       if (readText(join(gitDir, 'HEAD')) !== `${request.sha}\n`) return null;

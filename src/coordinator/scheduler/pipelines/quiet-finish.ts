@@ -63,7 +63,7 @@ function namedInNeeds(job: JobRecord, shape: PipelineShape): boolean {
 }
 
 /** Whether the definitions alone let the finish that wrote `finished` be quiet (the first three facts). */
-function mayBeQuiet(finished: JobRecord, shape: PipelineShape | undefined): boolean {
+export function mayBeQuiet(finished: JobRecord, shape: PipelineShape | undefined): boolean {
   if (shape === undefined || shape.alwaysProcess) return false;
   if (finished.status !== 'success' || finished.retried) return false;
   if (finished.definition.trigger || finished.definition.resourceGroup) return false;

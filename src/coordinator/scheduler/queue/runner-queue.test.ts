@@ -44,22 +44,55 @@ describe('RunnerQueue after a claim', () => {
   it('remembers an empty claim for the version it was made at, briefly', () => {
     let now = 0;
     const queue = new RunnerQueue(undefined, () => now);
-    const version = queue.version(1, untagged);
-    queue.foundNothing(1, version);
+    const before = queue.beforeClaim(1, untagged);
+    queue.foundNothing(1, before);
     expect(queue.knownEmpty(1)).toBe(true);
     expect(queue.knownEmpty(2)).toBe(false);
     now = EMPTY_FOR_MS;
     expect(queue.knownEmpty(1)).toBe(false);
 
-    queue.foundNothing(1, version);
+    queue.foundNothing(1, before);
     queue.jobsQueued([{ tagList: [], protected: false }]);
     expect(queue.knownEmpty(1)).toBe(false);
     // A claim made before a job was queued says nothing about the version after it.
-    queue.foundNothing(1, version);
+    queue.foundNothing(1, before);
     expect(queue.knownEmpty(1)).toBe(false);
 
-    queue.foundNothing(1, queue.version(1, untagged));
+    queue.foundNothing(1, queue.beforeClaim(1, untagged));
     queue.wakeOne(1);
     expect(queue.knownEmpty(1)).toBe(false);
+  });
+
+  it('lets an empty claim answer for the runners that may take exactly the same jobs', () => {
+    let now = 0;
+    const queue = new RunnerQueue(undefined, () => now);
+    const gpu = { tagList: ['gpu', 'linux'], runUntagged: false, accessLevel: 'not_protected' as const };
+    const gpuAgain = { ...gpu, tagList: ['linux', 'gpu', 'gpu'] };
+    const protectedGpu = { ...gpu, accessLevel: 'ref_protected' as const };
+    queue.version(2, gpuAgain);
+    queue.version(3, protectedGpu);
+    queue.foundNothing(1, queue.beforeClaim(1, gpu), gpu);
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(true);
+    expect(queue.knownEmpty(3, protectedGpu)).toBe(false);
+    expect(queue.knownEmpty(4, untagged)).toBe(false);
+    now = EMPTY_FOR_MS;
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(false);
+
+    // Any job queued (whatever runner it is for, here or on another coordinator) ends the mark.
+    queue.foundNothing(1, queue.beforeClaim(1, gpu), gpu);
+    queue.jobsQueued([{ tagList: ['other'], protected: false }]);
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(false);
+    // So does any runner's version change, and a claim that found a job.
+    queue.foundNothing(1, queue.beforeClaim(1, gpu), gpu);
+    queue.bump(7);
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(false);
+    queue.foundNothing(1, queue.beforeClaim(1, gpu), gpu);
+    queue.wakeOne(5);
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(false);
+    // A claim read before a job was queued marks nothing.
+    const stale = queue.beforeClaim(1, gpu);
+    queue.jobsQueued([{ tagList: ['gpu'], protected: false }]);
+    queue.foundNothing(1, stale, gpu);
+    expect(queue.knownEmpty(2, gpuAgain)).toBe(false);
   });
 });

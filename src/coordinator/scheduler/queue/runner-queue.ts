@@ -50,6 +50,12 @@ export function jobMatchesRunner(job: QueuedJobInfo, runner: QueueMatch): boolea
   return job.tagList.every((t) => runner.tagList.includes(t));
 }
 
+/** What a claim matches on, as one key: runners with the same key may take the same jobs. */
+function matchKey(match: QueueMatch): string {
+  const tags = [...new Set(match.tagList)].sort();
+  return JSON.stringify([match.accessLevel, match.runUntagged, tags]);
+}
+
 /**
  * How long a claim that found nothing answers for the runner's other requests at the same version.
  * Short, so that a lost bus notification (another coordinator queued a job) delays a claim by at
@@ -64,6 +70,13 @@ export class RunnerQueue {
   readonly #waiters = new Map<number, Set<Waiter>>();
   /** Runners whose claim found nothing at this version, and when. */
   readonly #empty = new Map<number, { version: string; at: number }>();
+  /**
+   * Changes whenever any runner's version does and whenever jobs are queued (here or, through the
+   * bus, elsewhere): nothing became claimable while it stayed the same.
+   */
+  #epoch = 0;
+  /** What runners may take (see matchKey) for which a claim found nothing at this epoch, and when. */
+  readonly #emptyMatches = new Map<string, { epoch: number; at: number }>();
   readonly #bus: QueueBus | undefined;
   readonly #now: () => number;
 
@@ -82,12 +95,14 @@ export class RunnerQueue {
   }
 
   #jobsQueuedHere(jobs: QueuedJobInfo[]): void {
+    if (jobs.length > 0) this.#epoch++;
     for (const [runnerId, match] of this.#runners) {
       if (jobs.some((j) => jobMatchesRunner(j, match))) this.#bumpHere(runnerId);
     }
   }
 
   #bumpHere(runnerId: number): void {
+    this.#epoch++;
     this.#versions.set(runnerId, (this.#versions.get(runnerId) ?? 0) + 1);
     const set = this.#waiters.get(runnerId);
     if (!set) return;
@@ -105,9 +120,25 @@ export class RunnerQueue {
     return `${this.#boot}-${this.#versions.get(runnerId) ?? 0}`;
   }
 
-  /** A claim for this runner found nothing; `version` was read before it. */
-  foundNothing(runnerId: number, version: string): void {
-    if (version === this.#current(runnerId)) this.#empty.set(runnerId, { version, at: this.#now() });
+  /** What to read before a claim: the runner's version and the queue's epoch (see foundNothing). */
+  beforeClaim(runnerId: number, match: QueueMatch): { version: string; epoch: number } {
+    return { version: this.version(runnerId, match), epoch: this.#epoch };
+  }
+
+  /**
+   * A claim for this runner found nothing; `before` was read before it. Other runners that may take
+   * exactly what this one may (the claim matches on nothing else) would find nothing too, until
+   * the epoch changes: after a job is queued, the many runners it wakes cost one empty claim per
+   * kind of runner instead of one each.
+   */
+  foundNothing(runnerId: number, before: { version: string; epoch: number }, match?: QueueMatch): void {
+    const at = this.#now();
+    if (before.version === this.#current(runnerId))
+      this.#empty.set(runnerId, { version: before.version, at });
+    if (match !== undefined && before.epoch === this.#epoch) {
+      if (this.#emptyMatches.size >= 1000) this.#emptyMatches.clear();
+      this.#emptyMatches.set(matchKey(match), { epoch: before.epoch, at });
+    }
   }
 
   /**
@@ -115,11 +146,18 @@ export class RunnerQueue {
    * may take has been queued since (that changes the version), so another claim would find
    * nothing too. The runner's many clients then cost one empty claim per version, not one each.
    */
-  knownEmpty(runnerId: number): boolean {
+  knownEmpty(runnerId: number, match?: QueueMatch): boolean {
     const mark = this.#empty.get(runnerId);
-    if (mark === undefined) return false;
-    if (mark.version === this.#current(runnerId) && this.#now() - mark.at < EMPTY_FOR_MS) return true;
-    this.#empty.delete(runnerId);
+    if (mark !== undefined) {
+      if (mark.version === this.#current(runnerId) && this.#now() - mark.at < EMPTY_FOR_MS) return true;
+      this.#empty.delete(runnerId);
+    }
+    if (match === undefined) return false;
+    const key = matchKey(match);
+    const shared = this.#emptyMatches.get(key);
+    if (shared === undefined) return false;
+    if (shared.epoch === this.#epoch && this.#now() - shared.at < EMPTY_FOR_MS) return true;
+    this.#emptyMatches.delete(key);
     return false;
   }
 
@@ -162,6 +200,7 @@ export class RunnerQueue {
   wakeOne(runnerId: number): void {
     // A claim succeeded: whatever an earlier empty claim said (a lost race) no longer holds.
     this.#empty.delete(runnerId);
+    this.#emptyMatches.clear();
     const set = this.#waiters.get(runnerId);
     const first = set?.values().next();
     if (first && first.done !== true) first.value.wake();

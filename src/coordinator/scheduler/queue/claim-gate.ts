@@ -1,0 +1,125 @@
+/**
+ * Updates of running jobs before new work. A job request's claim (the compare-and-set, the
+ * payload, the pipeline's move) is the heaviest thing a runner asks for, and on SQLite all of it
+ * runs synchronously on the event loop: when a thousand runners ask at once, every trace PATCH and
+ * job PUT that arrives meanwhile waits behind the claims read before it, and a running job's log
+ * and completion are delayed by work that only hands out more jobs. GitLab keeps the two apart too
+ * (job requests are long polls that runners expect to wait; updates are not).
+ *
+ * So a job request does not claim when it is read (but for one per turn when none waits): it
+ * takes a place in this gate, which starts claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
+ * handlers of every request that had arrived, updates included), at most `perTurn` of them per
+ * turn of the event loop and at most `inFlight` at once (on PostgreSQL a claim's queries then
+ * leave most of the pool's connections to the updates instead of queueing ahead of them). Claims
+ * start in arrival order.
+ *
+ * Only the moment a claim starts moves, never what it does: the claim is the same compare-and-set,
+ * and a request answered with a job is answered with the job its claim took. Every place is
+ * released by its holder (in a `finally`), so a claim that fails does not hold the others.
+ */
+
+/** Gives back a place in the gate; calling it again does nothing. */
+export type ClaimRelease = () => void;
+
+export interface ClaimGateOptions {
+  /** Claims started per turn of the event loop at most. */
+  perTurn: number;
+  /** Claims started and not yet released at most. */
+  inFlight: number;
+  /** Runs the gate's next turn; `setImmediate` unless a test drives the turns itself. */
+  schedule?: (turn: () => void) => void;
+}
+
+/** Claims started per turn of the event loop: a few milliseconds of claim work between two polls. */
+export const CLAIMS_PER_TURN = 4;
+/** Claims in flight at once (see above): a fifth of PostgreSQL's default pool of 20. */
+export const CLAIMS_IN_FLIGHT = 4;
+
+const STARTED = (): void => undefined;
+
+export class ClaimGate {
+  readonly #perTurn: number;
+  readonly #inFlight: number;
+  readonly #schedule: (turn: () => void) => void;
+  #waiting: (() => void)[] = [];
+  #head = 0;
+  #running = 0;
+  #scheduled = false;
+  /** A claim started at once in this turn (see enter). */
+  #startedAtOnce = false;
+
+  constructor(options: ClaimGateOptions = { perTurn: CLAIMS_PER_TURN, inFlight: CLAIMS_IN_FLIGHT }) {
+    this.#perTurn = Math.max(1, options.perTurn);
+    this.#inFlight = Math.max(1, options.inFlight);
+    this.#schedule = options.schedule ?? ((turn) => void setImmediate(turn));
+  }
+
+  /** Claims waiting for a place. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  /** Claims holding a place. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /**
+   * Resolves with a release once this claim may start. When no claim waits, the first claim asked
+   * for in a turn of the event loop starts at once, as before the gate (a lone runner's pickup waits
+   * for no turn); the others wait for a later turn (the updates read meanwhile go first). On SQLite
+   * a claim ends within the callback that started it, so "nothing running" would let every claim
+   * of a burst through: one per turn is the bound. Release it once the claim ended, whatever its
+   * outcome.
+   */
+  enter(): Promise<ClaimRelease> {
+    if (!this.#startedAtOnce && this.waiting === 0 && this.#running < this.#inFlight) {
+      this.#startedAtOnce = true;
+      const release = this.#place();
+      // The next turn allows the next claim at once.
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#schedule(() => this.#turn());
+      }
+      return Promise.resolve(release);
+    }
+    return new Promise<ClaimRelease>((resolve) => {
+      this.#waiting.push(() => resolve(this.#place()));
+      this.#plan();
+    });
+  }
+
+  #place(): ClaimRelease {
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#plan();
+    };
+  }
+
+  #plan(): void {
+    if (this.#scheduled || this.waiting === 0 || this.#running >= this.#inFlight) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.#turn());
+  }
+
+  #turn(): void {
+    this.#scheduled = false;
+    this.#startedAtOnce = false;
+    let started = 0;
+    while (started < this.#perTurn && this.#running < this.#inFlight && this.waiting > 0) {
+      const start = this.#waiting[this.#head];
+      this.#waiting[this.#head++] = STARTED;
+      started++;
+      start?.();
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#plan();
+  }
+}
