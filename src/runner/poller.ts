@@ -107,7 +107,7 @@ export async function runPollWorker(options: PollWorkerOptions): Promise<void> {
       slots.release(target, id);
       return;
     }
-    if (result.kind === 'job') options.onJob(result.payload, id);
+    if (result.kind === 'job') options.onJob(result.payload, slots.settle(target, id));
     else slots.release(target, id);
     observe(target, result, logger, clock);
     const wait = nextWait(result, clock.monotonic() - started, options.checkIntervalMs(), backoffMs, random);

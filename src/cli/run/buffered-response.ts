@@ -12,6 +12,11 @@
  * never loads it. The fallback above still makes a real `Response` when a caller wants a stream.
  */
 
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
+import { NODE_BODY } from '../../shared/node-body.js';
+
 const decoder = new TextDecoder();
 
 /** What a caller may pass as the answer's headers: a record, pairs, or anything with `forEach`. */
@@ -145,6 +150,70 @@ export function bufferedResponse(bytes: Buffer | null, init: AnswerInit): Respon
     arrayBuffer: async (): Promise<ArrayBuffer> => {
       const own = take();
       if (!own) return complete().arrayBuffer();
+      return own.buffer.slice(own.byteOffset, own.byteOffset + own.byteLength) as ArrayBuffer;
+    },
+    blob: () => complete().blob(),
+    formData: () => complete().formData(),
+    clone: () => complete().clone(),
+    get [Symbol.toStringTag]() {
+      return 'Response';
+    },
+  };
+  return answer as unknown as Response;
+}
+
+/**
+ * The answer, as `fetch` gives it, for a body that arrives as a Node stream (artifact downloads):
+ * `body` is a web stream over it and the Node stream itself is there as `NODE_BODY`, so a caller
+ * writing it to disk goes through no web stream; `text()`, `json()` and `arrayBuffer()` collect
+ * it. No `Response` unless `blob()`, `formData()` or `clone()` is called.
+ */
+export function streamedResponse(source: Readable, init: AnswerInit): Response {
+  const status = init.status ?? 200;
+  const statusText = init.statusText ?? '';
+  const headers = init.headers instanceof AnswerHeaders ? init.headers : new AnswerHeaders(init.headers);
+  let used = false;
+  let web: WebReadableStream<Uint8Array> | null = null;
+  let full: Response | null = null;
+  const take = (): Readable => {
+    if (used || web || full) throw new TypeError('Body is unusable: Body has already been read');
+    used = true;
+    return source;
+  };
+  const collect = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of take()) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const webBody = (): WebReadableStream<Uint8Array> =>
+    (web ??= Readable.toWeb(take()) as WebReadableStream<Uint8Array>);
+  const complete = (): Response =>
+    (full ??= new Response(webBody() as unknown as ReadableStream<Uint8Array>, {
+      status,
+      statusText,
+      headers: [...headers],
+    }));
+  const answer = {
+    type: 'default',
+    url: '',
+    redirected: false,
+    status,
+    statusText,
+    ok: status >= 200 && status <= 299,
+    headers,
+    get body() {
+      return full ? full.body : webBody();
+    },
+    get bodyUsed() {
+      return used || (full?.bodyUsed ?? false) || (web?.locked ?? false);
+    },
+    get [NODE_BODY]() {
+      return take();
+    },
+    text: async (): Promise<string> => decoder.decode(await collect()),
+    json: async (): Promise<unknown> => JSON.parse(decoder.decode(await collect())),
+    arrayBuffer: async (): Promise<ArrayBuffer> => {
+      const own = await collect();
       return own.buffer.slice(own.byteOffset, own.byteOffset + own.byteLength) as ArrayBuffer;
     },
     blob: () => complete().blob(),

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
 
+import { nodeBodyOf } from '../../shared/node-body.js';
 import { inProcessFetch } from './in-process-fetch.js';
 
 function app() {
@@ -35,6 +36,11 @@ function app() {
   );
   server.get('/api/v4/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 2000)));
   return server;
+}
+
+/** An answer of the real Response class, as the global fetch gives. */
+async function fetchOther(): Promise<Response> {
+  return new Response('x');
 }
 
 describe('inProcessFetch', () => {
@@ -92,6 +98,24 @@ describe('inProcessFetch', () => {
     const none = await doFetch('http://127.0.0.1:4567/api/v4/jobs/request', { method: 'POST' });
     expect(none.status).toBe(204);
     expect(await none.text()).toBe('');
+  });
+
+  it('hands a streamed answer over as a Node stream, once', async () => {
+    const doFetch = inProcessFetch(app(), 'http://127.0.0.1:4567', fetch, { streamAnswers: true });
+    const res = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/artifacts');
+    const own = nodeBodyOf(res);
+    expect(own).toBeInstanceOf(Readable);
+    const chunks: Buffer[] = [];
+    for await (const c of own!) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).length).toBe(70_002);
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.arrayBuffer()).rejects.toThrow(TypeError);
+    const viaWeb = await doFetch('http://127.0.0.1:4567/api/v4/jobs/7/artifacts');
+    const reader = viaWeb.body!.getReader();
+    let length = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) length += r.value.length;
+    expect(length).toBe(70_002);
+    expect(nodeBodyOf(await fetchOther())).toBeUndefined();
   });
 
   it("ends the route's stream when the consumer cancels a streamed answer", async () => {

@@ -4,12 +4,16 @@
  * its Fastify routes (`inject`: same routing, hooks, validation, status codes and headers as over
  * HTTP) without a socket, an HTTP parser or undici at either end. Other URLs use `fallback`.
  */
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 
 import type { FastifyInstance, LightMyRequestResponse as LightResponse } from 'fastify';
 
-import { AnswerHeaders, bufferedResponse, type AnswerHeadersInit } from './buffered-response.js';
+import {
+  AnswerHeaders,
+  bufferedResponse,
+  streamedResponse,
+  type AnswerHeadersInit,
+} from './buffered-response.js';
 
 type Fetch = typeof fetch;
 type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -90,10 +94,7 @@ function answerOf(res: LightResponse, streamed: boolean): Response {
     return bufferedResponse(null, init);
   }
   if (!streamed) return bufferedResponse(res.rawPayload, init);
-  return new Response(Readable.toWeb(streamedBody(res)) as ReadableStream<Uint8Array>, {
-    ...init,
-    headers: [...init.headers],
-  });
+  return streamedResponse(streamedBody(res), init);
 }
 
 /**

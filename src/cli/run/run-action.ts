@@ -112,9 +112,11 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
       path.join(scratch, 'coordinator', 'repositories'),
     ),
     // Archives go to the coordinator of this process, on this host, and are thrown away with the
-    // run: stored undeflated (still zip files), moved without a socket, downloads streamed.
+    // run: stored undeflated (still zip files), moved without a socket, downloads streamed, each
+    // upload's multipart body built in one buffer (no FormData, so no undici).
     artifacts: {
       compress: false,
+      bufferUploads: true,
       fetch: inProcessFetch(coordinator.coordinator.app, coordinator.url, fetch, { streamAnswers: true }),
     },
     // When the runner is idle the pipeline may be complete: look at once rather than at the next poll.

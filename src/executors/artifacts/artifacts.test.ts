@@ -12,6 +12,7 @@ import yazl from 'yazl';
 import { buildZip } from '../../../test/kits/shared/zip-builder.js';
 import { walkZip } from '../../shared/zip-entries.js';
 import { jobPayload, memoryOutput } from '../../../test/kits/executors/job-fixture.js';
+import { multipartFileBody } from './client.js';
 import { collectArtifactFiles } from './collect.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { downloadDependencies, uploadArtifacts } from './stages.js';
@@ -308,5 +309,51 @@ describe('artifact stages over HTTP', () => {
     expect(upload?.body.toString('latin1')).toContain('name="file"; filename="artifacts.zip"');
     expect(await uploadArtifacts(options, 'failed')).toBe(0);
     expect(coordinator.uploads).toHaveLength(1);
+  });
+
+  it('sends the same multipart bytes with bufferUploads as FormData does', async () => {
+    const source = await tree({ 'dist/app.js': 'js', 'dist/b"q\nx.txt': 'odd name' });
+    const coordinator = await fakeCoordinator(Buffer.alloc(0));
+    const spec = {
+      name: 'my "art"',
+      untracked: false,
+      paths: ['dist/'],
+      exclude: [],
+      when: 'on_success' as const,
+      expire_in: null,
+      artifact_type: 'archive',
+      artifact_format: 'zip' as const,
+    };
+    const payload = jobPayload({ artifacts: [spec] });
+    const tmpDir = await mkdtemp(join(tmpdir(), 'flo-tmp-'));
+    const base = {
+      payload,
+      baseUrl: coordinator.baseUrl,
+      projectDir: source,
+      tmpDir,
+      output: memoryOutput(),
+    };
+    expect(await uploadArtifacts({ ...base, compress: false }, 'success')).toBe(0);
+    expect(await uploadArtifacts({ ...base, compress: false, bufferUploads: true }, 'success')).toBe(0);
+    const [streamed, buffered] = coordinator.uploads;
+    expect(buffered?.url).toBe(streamed?.url);
+    expect(buffered?.token).toBe(streamed?.token);
+    const boundary = (u: typeof streamed): string => /boundary=(.+)$/.exec(u?.contentType ?? '')?.[1] ?? '';
+    const normal = (u: typeof streamed): string => u!.body.toString('latin1').split(boundary(u)).join('B');
+    expect(normal(buffered).replace(/\r\n\r\n[^]*\r\n--B--/, '')).toBe(
+      normal(streamed).replace(/\r\n\r\n[^]*\r\n--B--/, ''),
+    );
+    expect(normal(buffered)).toContain('filename="my %22art%22.zip"');
+  });
+
+  it('builds a multipart body byte for byte as FormData encodes it', async () => {
+    for (const name of ['artifacts.zip', 'a"b\r\nc.zip', 'é ü.zip']) {
+      const content = Buffer.from([0, 1, 2, 13, 10, 45, 45, 255]);
+      const form = new FormData();
+      form.append('file', new Blob([content]), name);
+      const req = new Request('http://x/', { method: 'POST', body: form });
+      const boundary = /boundary=(.+)$/.exec(req.headers.get('content-type') ?? '')?.[1] ?? '';
+      expect(multipartFileBody(boundary, name, content)).toEqual(Buffer.from(await req.arrayBuffer()));
+    }
   });
 });

@@ -30,6 +30,8 @@ export interface ArtifactStageOptions {
    * run`'s in-process one; a download's body is streamed to disk, so it should stream answers.
    */
   fetch?: typeof fetch;
+  /** Upload each archive's multipart body as one buffer (see UploadArtifactOptions.bufferBody). */
+  bufferUploads?: boolean;
 }
 
 /** The entries of `artifacts:` that apply for a job ending with `outcome`. */
@@ -100,6 +102,7 @@ async function uploadOne(options: ArtifactStageOptions, spec: JobArtifactSpec): 
       artifactFormat: 'zip',
       expireIn: spec.expire_in,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.bufferUploads === true ? { bufferBody: true } : {}),
     });
     output.write(
       `Uploading artifacts to coordinator... ${result.status} ${result.statusText}  id=${payload.id} responseStatus=${result.status} ${result.statusText}\n`,

@@ -58,9 +58,9 @@ export interface ShellExecutorOptions {
   /**
    * How artifacts travel: `compress: false` stores archive entries undeflated, for a coordinator
    * on this host whose storage is throwaway (`flotilla run`); `fetch` is the client of uploads
-   * and downloads (see ArtifactStageOptions).
+   * and downloads, `bufferUploads` builds each upload's body in memory (see ArtifactStageOptions).
    */
-  artifacts?: { compress?: boolean; fetch?: typeof fetch };
+  artifacts?: { compress?: boolean; fetch?: typeof fetch; bufferUploads?: boolean };
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -124,6 +124,7 @@ function artifactOptions(
     output: ctx.output,
     ...(transfer.compress === false ? { compress: false } : {}),
     ...(transfer.fetch ? { fetch: transfer.fetch } : {}),
+    ...(transfer.bufferUploads === true ? { bufferUploads: true } : {}),
   };
 }
 
