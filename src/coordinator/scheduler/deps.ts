@@ -18,4 +18,10 @@ export interface SchedulerDeps {
   artifacts?: ArtifactStorage;
   /** Called after job statuses change, for metrics. */
   onJobStatus?: (status: string, previous: string) => void;
+  /**
+   * Updates of running jobs before new work (claim-gate.ts) and quiet successes finished outside
+   * the pipeline's lock; default true. The coordinator turns both off on PostgreSQL, where they
+   * cut the p99 of updates but cost jobs/s at 1,000 clients (docs/benchmarks.md §3h).
+   */
+  prioritiseUpdates?: boolean;
 }

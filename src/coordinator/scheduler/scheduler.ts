@@ -73,7 +73,7 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
-    this.claimGate = new ClaimGate();
+    this.claimGate = deps.prioritiseUpdates === false ? ClaimGate.open() : new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),
@@ -193,6 +193,7 @@ export class Scheduler {
    * each other's write and read (on PostgreSQL, two round trips each, one job after the other).
    */
   #mayFinishUnserialised(job: JobRecord, result: JobResult): boolean {
+    if (this.deps.prioritiseUpdates === false) return false;
     if (job.status !== 'running' || result.state !== 'success') return false;
     if (!this.#withoutEnvironments.has(job.pipelineId)) return false;
     return mayBeQuiet({ ...job, status: 'success' }, this.#shapes.get(job.pipelineId));

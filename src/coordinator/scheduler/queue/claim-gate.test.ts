@@ -157,4 +157,13 @@ describe('ClaimGate', () => {
     expect(gate.running).toBe(0);
     expect(gate.waiting).toBe(0);
   });
+
+  it('open(): every claim starts when asked for, in the same turn, and is counted until released', async () => {
+    const gate = ClaimGate.open();
+    const releases = await Promise.all(Array.from({ length: 50 }, () => gate.enter()));
+    expect(gate.running).toBe(50);
+    expect(gate.waiting).toBe(0);
+    for (const release of releases) release();
+    expect(gate.running).toBe(0);
+  });
 });

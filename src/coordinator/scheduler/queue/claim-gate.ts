@@ -28,6 +28,8 @@ export interface ClaimGateOptions {
   inFlight: number;
   /** Runs the gate's next turn; `setImmediate` unless a test drives the turns itself. */
   schedule?: (turn: () => void) => void;
+  /** Every claim starts when asked for (the gate only counts them). */
+  atOnce?: boolean;
 }
 
 /** Claims started per turn of the event loop: a few milliseconds of claim work between two polls. */
@@ -41,6 +43,7 @@ export class ClaimGate {
   readonly #perTurn: number;
   readonly #inFlight: number;
   readonly #schedule: (turn: () => void) => void;
+  readonly #atOnce: boolean;
   #waiting: (() => void)[] = [];
   #head = 0;
   #running = 0;
@@ -52,6 +55,16 @@ export class ClaimGate {
     this.#perTurn = Math.max(1, options.perTurn);
     this.#inFlight = Math.max(1, options.inFlight);
     this.#schedule = options.schedule ?? ((turn) => void setImmediate(turn));
+    this.#atOnce = options.atOnce ?? false;
+  }
+
+  /** A gate that starts every claim at once (no priority for updates). */
+  static open(): ClaimGate {
+    return new ClaimGate({
+      perTurn: Number.MAX_SAFE_INTEGER,
+      inFlight: Number.MAX_SAFE_INTEGER,
+      atOnce: true,
+    });
   }
 
   /** Claims waiting for a place. */
@@ -73,6 +86,7 @@ export class ClaimGate {
    * outcome.
    */
   enter(): Promise<ClaimRelease> {
+    if (this.#atOnce) return Promise.resolve(this.#place());
     if (!this.#startedAtOnce && this.waiting === 0 && this.#running < this.#inFlight) {
       this.#startedAtOnce = true;
       const release = this.#place();
