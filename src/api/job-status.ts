@@ -53,6 +53,8 @@ export const FAILURE_REASONS = [
   'runner_interrupted',
   'trace_size_exceeded',
   'job_token_expired',
+  // Set by the coordinator: a claimed job whose project was deleted meanwhile (as GitLab).
+  'project_deleted',
   // Bridges (trigger jobs), set by the coordinator.
   'downstream_pipeline_creation_failed',
   'reached_max_descendant_pipelines_depth',

@@ -26,11 +26,14 @@ const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
 
 let real: Store;
 let failing: Set<string>;
+/** Store reads that answer "no such row" (a project or pipeline deleted meanwhile). */
+let missing: Set<string>;
 let scheduler: Scheduler;
 
 beforeEach(async () => {
   real = await createMemoryStore();
   failing = new Set();
+  missing = new Set();
   const store = new Proxy(real, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
@@ -39,6 +42,7 @@ beforeEach(async () => {
       if (typeof key !== 'string') return fn;
       return (...args: unknown[]) => {
         if (failing.delete(key)) return Promise.reject(new Error(POOL_TIMEOUT));
+        if (missing.delete(key)) return Promise.resolve(null);
         return fn(...args);
       };
     },
@@ -90,5 +94,36 @@ describe('a job request that fails after its claim', () => {
     const again = await scheduler.claim(runner, 's_1');
     expect(again?.job.id).toBe(job.id);
     expect((await real.getPipeline(job.pipelineId))?.status).toBe('running');
+  });
+});
+
+/**
+ * A claimed job whose project or pipeline was deleted meanwhile: the claim answered `null`, which
+ * the route takes for "nothing pending" (recorded for every runner with the same settings) while
+ * the job stayed `running` with no runner until the watchdog. Now it fails (as GitLab drops it)
+ * and the claim looks again.
+ */
+describe('a claimed job whose project or pipeline is gone', () => {
+  it('fails the job (project_deleted) and answers nothing when no other job is pending', async () => {
+    const { job, runner } = await onePendingJob('running');
+    missing.add('getProject');
+    expect(await scheduler.claim(runner, 's_1')).toBeNull();
+    const after = await real.getJob(job.id);
+    expect(after?.status).toBe('failed');
+    expect(after?.failureReason).toBe('project_deleted');
+    expect(after?.tokenHash).toBeNull();
+  });
+
+  it('fails the job (data_integrity_failure) and claims the next pending job', async () => {
+    const { job, runner } = await onePendingJob('running');
+    const { jobs } = await real.createPipeline(newPipeline(job.projectId, { status: 'running' }), [
+      newJob('test', { status: 'pending', stageIdx: 0, stage: 'build' }),
+    ]);
+    missing.add('getPipeline');
+    const claimed = await scheduler.claim(runner, 's_1');
+    expect(claimed?.job.id).toBe(jobs[0]?.id);
+    const after = await real.getJob(job.id);
+    expect(after?.status).toBe('failed');
+    expect(after?.failureReason).toBe('data_integrity_failure');
   });
 });

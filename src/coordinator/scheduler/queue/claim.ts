@@ -1,12 +1,12 @@
 /** Hands the oldest matching pending job to a runner: token, timeout, payload. */
-import type { PipelineStatus } from '../../../api/job-status.js';
+import type { FailureReason, PipelineStatus } from '../../../api/job-status.js';
 import type { JobPayload } from '../../../api/runner-api.js';
 import { hashToken, newToken } from '../../../shared/hash.js';
 import { JOB_TOKEN_PREFIX } from '../../../api/runner-api.js';
 import { firstFileOfZip, parseDotenv } from '../../artifacts/dotenv.js';
 import type { ArtifactRecord, JobRecord, PipelineRecord, RunnerRecord } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
-import { requeueJob } from '../jobs/job-actions.js';
+import { failJob, requeueJob } from '../jobs/job-actions.js';
 import { buildPayload } from './payload.js';
 
 function dependencyNames(job: JobRecord, all: JobRecord[]): string[] {
@@ -86,6 +86,25 @@ export async function claimJob(
   systemId: string | null,
   readPipeline: PipelineRead = (id) => deps.store.getPipeline(id),
 ): Promise<ClaimedJob | null> {
+  // A claimed job whose pipeline or project is gone (deleted meanwhile) must not run: it is
+  // failed and the claim looks again, so that the answer `null` always means "nothing to take"
+  // (the route then records it for every runner with the same settings, runner-queue.ts). Each
+  // round takes one more pending job out of the queue, so this ends.
+  for (;;) {
+    const outcome = await claimOnce(deps, runner, systemId, readPipeline);
+    if (outcome !== ORPHAN) return outcome;
+  }
+}
+
+/** What claimOnce answers when the job it claimed has no pipeline or project any more. */
+const ORPHAN = Symbol('orphan');
+
+async function claimOnce(
+  deps: SchedulerDeps,
+  runner: RunnerRecord,
+  systemId: string | null,
+  readPipeline: PipelineRead,
+): Promise<ClaimedJob | null | typeof ORPHAN> {
   const token = newToken(JOB_TOKEN_PREFIX);
   const now = deps.clock.now();
   const withPipeline = await deps.store.claimPendingJobWithPipeline(
@@ -140,20 +159,36 @@ export async function returnUnanswered(deps: SchedulerDeps, job: JobRecord, caus
   }
 }
 
+/**
+ * A claimed job whose project (or pipeline) was deleted meanwhile: GitLab drops such a job
+ * (`project_deleted`) rather than run it. Failed here, not left `running` with no runner until
+ * the watchdog.
+ */
+async function dropOrphan(deps: SchedulerDeps, job: JobRecord, reason: FailureReason): Promise<void> {
+  deps.logger.warn(
+    { jobId: job.id, pipelineId: job.pipelineId, projectId: job.projectId, reason },
+    'claimed job has no pipeline or project any more; not run',
+  );
+  await failJob(deps, job, reason);
+}
+
 async function answerClaim(
   deps: SchedulerDeps,
   job: JobRecord,
   runner: RunnerRecord,
   token: string,
   readPipeline: PipelineRead,
-): Promise<ClaimedJob | null> {
+): Promise<ClaimedJob | typeof ORPHAN> {
   const timeoutSeconds = job.timeoutSeconds ?? deps.config.defaultJobTimeoutSeconds;
   const [pipeline, project, dependencies] = await Promise.all([
     readPipeline(job.pipelineId),
     deps.store.getProject(job.projectId),
     dependenciesOf(deps, job),
   ]);
-  if (!pipeline || !project) return null;
+  if (!pipeline || !project) {
+    await dropOrphan(deps, job, project ? 'data_integrity_failure' : 'project_deleted');
+    return ORPHAN;
+  }
   const payload = await buildPayload(deps, {
     job,
     pipeline,
