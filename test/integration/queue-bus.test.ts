@@ -3,10 +3,15 @@
  * NOTIFY on the schema's channel) pass queue messages to each other, never back to the sender, and
  * not to a bus of another schema. Needs the test PostgreSQL (scripts/test-env.sh); never skipped.
  */
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../../src/shared/logger.js';
-import type { QueueMessage } from '../../src/coordinator/scheduler/queue/runner-queue.js';
+import {
+  RunnerQueue,
+  type QueueMatch,
+  type QueueMessage,
+} from '../../src/coordinator/scheduler/queue/runner-queue.js';
 import {
   channelName,
   createPostgresQueueBus,
@@ -64,6 +69,30 @@ describe('PostgreSQL queue bus', () => {
     a.bus.publish({ kind: 'jobs', jobs });
     await until('the message', () => b.got.length === 1);
     expect(b.got).toEqual([{ kind: 'all' }]);
+  });
+
+  it('tells its own coordinator "all" once it listens again after a lost connection', async () => {
+    const schema = `qbus_lost_${process.pid}`;
+    const a = await bus(schema);
+    const queue = new RunnerQueue(a.bus);
+    const match: QueueMatch = { tagList: [], runUntagged: true, accessLevel: 'not_protected' };
+    const before = queue.version(1, match);
+    // The listening connection dies (a PostgreSQL restart, a failover, a pooler's cut): what was
+    // notified meanwhile is lost, so every runner's version must change once it listens again.
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()',
+        [`LISTEN ${channelName(schema)}`],
+      );
+      expect(rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    await until('the bus to listen again', () => a.got.length === 1);
+    expect(a.got).toEqual([{ kind: 'all' }]);
+    expect(queue.version(1, match)).not.toBe(before);
   });
 
   it('names one channel per schema, as a plain identifier', () => {

@@ -28,7 +28,10 @@ function counted(store: Store): { store: Store; calls: Map<string, number> } {
   return { store: proxy, calls };
 }
 
-function memoryBus(): CacheBus & { sent: CacheMessage[]; deliver(m: CacheMessage): void } {
+function memoryBus(): CacheBus & {
+  sent: CacheMessage[];
+  deliver(m: CacheMessage | { kind: string }): void;
+} {
   const handlers: ((m: CacheMessage | { kind: string }) => void)[] = [];
   const sent: CacheMessage[] = [];
   return {
@@ -79,6 +82,17 @@ describe('cachingStore', () => {
     clock = 1000;
     expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(false);
     expect(calls.get('findRunnerByTokenHash')).toBe(3);
+  });
+
+  it('drops every entry when the bus says messages may have been missed (kind "all")', async () => {
+    const { raw, cached, calls, bus } = await setup();
+    const runner = await raw.createRunner(newRunner('r'));
+    await cached.findRunnerByTokenHash(runner.tokenHash);
+    await raw.updateRunner(runner.id, { paused: true });
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(false);
+    bus.deliver({ kind: 'all' });
+    expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.paused).toBe(true);
+    expect(calls.get('findRunnerByTokenHash')).toBe(2);
   });
 
   it('does not cache a read that was in flight while its kind was invalidated', async () => {

@@ -32,7 +32,10 @@ export interface CacheMessage {
 
 export interface CacheBus {
   publish(message: CacheMessage): void;
-  /** The channel may carry other messages too (the runner queue's); they are ignored. */
+  /**
+   * The channel may carry other messages too (the runner queue's); they are ignored, except
+   * `{ kind: 'all' }` (messages may have been missed): every cached entry is dropped.
+   */
   subscribe(handler: (message: CacheMessage | { kind: string }) => void): void;
 }
 
@@ -177,6 +180,15 @@ class Caches {
     this.jobs = new JobTokenTable(new Table<string, JobRecord>(ttl, max, now), max);
   }
 
+  /** Every entry (the bus may have missed invalidations). */
+  dropAll(): void {
+    this.runners.invalidate();
+    this.projects.invalidate();
+    this.variables.invalidate();
+    this.users.invalidate();
+    this.jobs.dropAll();
+  }
+
   drop(entity: CachedEntity, id: number): void {
     if (entity === 'runner') this.runners.invalidate((_hash, runner) => runner === null || runner.id === id);
     else if (entity === 'project') this.projects.invalidate((key) => key === id);
@@ -193,6 +205,7 @@ export function cachingStore(store: Store, options: CachingStoreOptions = {}): S
   const bus = options.bus;
   bus?.subscribe((message) => {
     if (isCacheMessage(message)) caches.drop(message.entity, message.id);
+    else if (message.kind === 'all') caches.dropAll();
   });
   const changed = (entity: CachedEntity, id: number): void => {
     caches.drop(entity, id);

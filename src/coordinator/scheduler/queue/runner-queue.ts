@@ -57,9 +57,12 @@ function matchKey(match: QueueMatch): string {
 }
 
 /**
- * How long a claim that found nothing answers for the runner's other requests at the same version.
- * Short, so that a lost bus notification (another coordinator queued a job) delays a claim by at
- * most this long rather than to the next version change.
+ * How long a claim that found nothing answers for the runner's other requests at the same version
+ * (and for other runners with the same settings). Short, so that a request arriving later claims
+ * again. It does not bound what a lost bus notification (another coordinator queued a job) costs:
+ * the 204 carries the current version, so the runner's next long poll is held until the version
+ * changes or its poll window ends. The bus limits that: once it listens again after a lost
+ * connection it delivers `{ kind: 'all' }` locally (every version changes; queue-bus.ts).
  */
 export const EMPTY_FOR_MS = 2000;
 

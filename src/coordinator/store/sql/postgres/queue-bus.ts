@@ -5,7 +5,9 @@
  *
  * Best effort by design: a lost notification only delays a pickup to the end of a poll window (the
  * claim itself is always decided by the database), so errors are logged and the connection is
- * opened again; they never fail a request. A payload over PostgreSQL's 8000-byte limit is replaced
+ * opened again; they never fail a request. Once listening again after a lost connection, the bus
+ * tells this coordinator `{ kind: 'all' }` (what was missed is unknown): every runner's version
+ * changes, so held long polls claim again, and the store's caches are emptied. A payload over PostgreSQL's 8000-byte limit is replaced
  * by `{ kind: 'all' }` (every runner's version changes).
  */
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,14 @@ export function channelName(schema: string | undefined): string {
   return suffix ? `flotilla_queue_${suffix}`.slice(0, 63) : 'flotilla_queue';
 }
 
+function parseEnvelope(payload: string | undefined): Envelope | null {
+  try {
+    return JSON.parse(payload ?? '') as Envelope;
+  } catch {
+    return null;
+  }
+}
+
 export function createPostgresQueueBus(options: {
   connectionString: string;
   schema: string | undefined;
@@ -47,16 +57,12 @@ export function createPostgresQueueBus(options: {
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
+  /** Notifications may have been missed since the connection was lost (or never opened). */
+  let missed = false;
 
   function deliver(payload: string | undefined): void {
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(payload ?? '') as Envelope;
-    } catch {
-      return;
-    }
-    if (envelope.o === origin) return;
-    for (const h of handlers) h(envelope.m);
+    const envelope = parseEnvelope(payload);
+    if (envelope && envelope.o !== origin) for (const h of handlers) h(envelope.m);
   }
 
   async function connect(): Promise<void> {
@@ -74,6 +80,12 @@ export function createPostgresQueueBus(options: {
       await next.connect();
       await next.query(`LISTEN ${channel}`);
       client = next;
+      if (missed) {
+        missed = false;
+        options.logger.info({ channel }, 'queue notifications back; every runner looks for jobs again');
+        // What was notified meanwhile is unknown: every runner's version changes, caches empty.
+        for (const h of handlers) h({ kind: 'all' });
+      }
     } catch (err) {
       options.logger.warn(
         { err: (err as Error).message, channel },
@@ -84,6 +96,7 @@ export function createPostgresQueueBus(options: {
   }
 
   function scheduleReconnect(broken: pg.Client): void {
+    missed = true;
     if (client === broken) client = null;
     void broken.end().catch(() => undefined);
     if (closed || retry) return;
