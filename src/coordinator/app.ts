@@ -199,8 +199,8 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     logger: deps.logger,
     config: deps.config,
     onJobStatus: (status) => metrics.jobsByStatus.inc({ status }),
-    // SQLite only (a bus means PostgreSQL): see SchedulerDeps.prioritiseUpdates.
-    prioritiseUpdates: deps.queueBus === undefined,
+    // SQLite only: see SchedulerDeps.prioritiseUpdates.
+    prioritiseUpdates: deps.store.dialect === 'sqlite',
   });
   const context: CoordinatorContext = {
     ...deps,

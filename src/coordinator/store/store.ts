@@ -36,6 +36,8 @@ export type * from './port/traces.js';
 
 /** The store as a whole: its lifetime and durability. */
 export interface StoreLifecycle {
+  /** The database behind the store: SQLite (one process owns the file) or PostgreSQL. */
+  readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
   /**
    * Resolves once every write this store has committed so far is on stable storage. Call it

@@ -113,7 +113,7 @@ export class SqlStore implements Store {
     await traces.files.remove(jobIds);
   }
 
-  /** Which dialect this store speaks, for logs and diagnostics. */
+  /** Which dialect this store speaks (the coordinator's choices per dialect, logs). */
   get dialect(): SqlFlavor['name'] {
     return this.#ctx.flavor.name;
   }
