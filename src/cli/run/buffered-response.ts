@@ -112,6 +112,29 @@ export class AnswerHeaders {
   }
 }
 
+/** The members of an answer that do not depend on its body. */
+function answerHead(status: number, statusText: string, headers: AnswerHeaders) {
+  return {
+    type: 'default',
+    url: '',
+    redirected: false,
+    status,
+    statusText,
+    ok: status >= 200 && status <= 299,
+    headers,
+  } as const;
+}
+
+/** The members a real `Response` answers (made on first use): blob, formData, clone. */
+function fromComplete(complete: () => Response) {
+  return {
+    blob: () => complete().blob(),
+    formData: () => complete().formData(),
+    clone: () => complete().clone(),
+    [Symbol.toStringTag]: 'Response',
+  };
+}
+
 /** The answer, as `fetch` gives it; `bytes` null for a status without a body. */
 export function bufferedResponse(bytes: Buffer | null, init: AnswerInit): Response {
   const status = init.status ?? 200;
@@ -132,13 +155,7 @@ export function bufferedResponse(bytes: Buffer | null, init: AnswerInit): Respon
     return own ? decoder.decode(own) : complete().text();
   };
   const answer = {
-    type: 'default',
-    url: '',
-    redirected: false,
-    status,
-    statusText,
-    ok: status >= 200 && status <= 299,
-    headers,
+    ...answerHead(status, statusText, headers),
     get body() {
       return bytes === null && !full ? null : complete().body;
     },
@@ -152,12 +169,7 @@ export function bufferedResponse(bytes: Buffer | null, init: AnswerInit): Respon
       if (!own) return complete().arrayBuffer();
       return own.buffer.slice(own.byteOffset, own.byteOffset + own.byteLength) as ArrayBuffer;
     },
-    blob: () => complete().blob(),
-    formData: () => complete().formData(),
-    clone: () => complete().clone(),
-    get [Symbol.toStringTag]() {
-      return 'Response';
-    },
+    ...fromComplete(complete),
   };
   return answer as unknown as Response;
 }
@@ -194,13 +206,7 @@ export function streamedResponse(source: Readable, init: AnswerInit): Response {
       headers: [...headers],
     }));
   const answer = {
-    type: 'default',
-    url: '',
-    redirected: false,
-    status,
-    statusText,
-    ok: status >= 200 && status <= 299,
-    headers,
+    ...answerHead(status, statusText, headers),
     get body() {
       return full ? full.body : webBody();
     },
@@ -216,12 +222,7 @@ export function streamedResponse(source: Readable, init: AnswerInit): Response {
       const own = await collect();
       return own.buffer.slice(own.byteOffset, own.byteOffset + own.byteLength) as ArrayBuffer;
     },
-    blob: () => complete().blob(),
-    formData: () => complete().formData(),
-    clone: () => complete().clone(),
-    get [Symbol.toStringTag]() {
-      return 'Response';
-    },
+    ...fromComplete(complete),
   };
   return answer as unknown as Response;
 }

@@ -74,6 +74,30 @@ function dosDateTime(when: Date): { date: number; time: number } {
   };
 }
 
+interface EntryFields {
+  time: number;
+  date: number;
+  crc: number;
+  size: number;
+  nameLength: number;
+}
+
+/**
+ * The fields a stored entry's local header (from byte 6) and its central record (from byte 8)
+ * share, in the same order: flags (UTF-8 names), method 0 (stored), time, date, CRC-32,
+ * compressed and uncompressed size (equal when stored), name length.
+ */
+function writeEntryFields(header: Buffer, at: number, e: EntryFields): void {
+  header.writeUInt16LE(UTF8_NAMES, at);
+  header.writeUInt16LE(0, at + 2);
+  header.writeUInt16LE(e.time, at + 4);
+  header.writeUInt16LE(e.date, at + 6);
+  header.writeUInt32LE(e.crc, at + 8);
+  header.writeUInt32LE(e.size, at + 12);
+  header.writeUInt32LE(e.size, at + 16);
+  header.writeUInt16LE(e.nameLength, at + 20);
+}
+
 /**
  * The stored (undeflated) archive yazl writes for `addFile(path, name, { compress: false })`, made
  * from each file read whole with its CRC-32 computed natively, instead of a stream per file and a
@@ -102,27 +126,14 @@ async function writeStoredZip(root: string, files: readonly string[], destinatio
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(NEEDED, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(0, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    const entry: EntryFields = { time, date, crc, size: data.length, nameLength: name.length };
+    writeEntryFields(local, 6, entry);
     local.writeUInt16LE(0, 28);
     const record = Buffer.alloc(46);
     record.writeUInt32LE(0x02014b50, 0);
     record.writeUInt16LE(MADE_BY, 4);
     record.writeUInt16LE(NEEDED, 6);
-    record.writeUInt16LE(UTF8_NAMES, 8);
-    record.writeUInt16LE(0, 10);
-    record.writeUInt16LE(time, 12);
-    record.writeUInt16LE(date, 14);
-    record.writeUInt32LE(crc, 16);
-    record.writeUInt32LE(data.length, 20);
-    record.writeUInt32LE(data.length, 24);
-    record.writeUInt16LE(name.length, 28);
+    writeEntryFields(record, 8, entry);
     record.writeUInt16LE(9, 30);
     record.writeUInt32LE(((info.mode & 0xffff) << 16) >>> 0, 38);
     record.writeUInt32LE(offset, 42);
