@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
+import { gitIn } from '../../../test/kits/executors/git-in.js';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import type { StageContext } from '../executor.js';
@@ -33,14 +33,6 @@ describe('envSwitch', () => {
     },
   );
 });
-
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x' };
-const gitIn = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, {
-    cwd,
-    env: { ...ENV, GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' },
-    encoding: 'utf8',
-  }).trim();
 
 async function origin(): Promise<{ bare: string; sha: string }> {
   const root = await mkdtemp(join(tmpdir(), 'flo-chain-'));

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
+import { gitIn } from '../../../test/kits/executors/git-in.js';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { StageContext } from '../executor.js';
@@ -16,18 +16,6 @@ import {
 } from '../../../test/kits/executors/job-fixture.js';
 import { refsForJob, withOriginUrl } from './shared-sources.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
-
-const ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@x',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@x',
-};
-
-function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8' }).trim();
-}
 
 /** A bare repository with three commits on main, a tag and a pipeline ref. */
 async function origin(): Promise<{ root: string; bare: string; sha: string }> {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import {
   memoryOutput,
 } from '../../../test/kits/executors/job-fixture.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
+import { gitIn } from '../../../test/kits/executors/git-in.js';
 import { isGone } from '../../../test/kits/executors/processes.js';
 
 const executors: Executor[] = [];
@@ -126,17 +126,6 @@ describe('shell executor scripts', () => {
     await executor.cleanup();
   });
 });
-
-function gitIn(cwd: string, ...args: string[]): string {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@x',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@x',
-  };
-  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
-}
 
 async function bareRepo(): Promise<{
   url: string;

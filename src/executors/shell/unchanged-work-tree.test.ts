@@ -4,20 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
+import { GIT_TEST_ENV, gitIn } from '../../../test/kits/executors/git-in.js';
 
 import { parseIndex, removeUntracked, UnchangedWorkTrees } from './unchanged-work-tree.js';
-
-const ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@x',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@x',
-};
-
-function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8' }).trim();
-}
 
 const clean = { cleanArgs: ['-ffdx'], env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } };
 
@@ -156,7 +145,11 @@ describe('UnchangedWorkTrees', () => {
     expect(paths).not.toBeNull();
     const lines: string[] = [];
     expect(await removeUntracked(dir, paths ?? [], { write: (t) => void lines.push(t) })).toBe(true);
-    const gitSays = execFileSync('git', ['clean', '-ffdx'], { cwd: copy, env: ENV, encoding: 'utf8' });
+    const gitSays = execFileSync('git', ['clean', '-ffdx'], {
+      cwd: copy,
+      env: GIT_TEST_ENV,
+      encoding: 'utf8',
+    });
     expect(lines.join('')).toBe(gitSays);
     const list = (root: string) =>
       execFileSync('find', ['.', '-path', './.git', '-prune', '-o', '-print'], {
