@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import type { JobRecord } from '../store/store.js';
+import type { JobRecord, Store } from '../store/store.js';
 import { Scheduler } from './scheduler.js';
 import {
   testJob,
@@ -94,4 +94,56 @@ describe('Scheduler.finish of many jobs of a stage at once', () => {
     expect(await scheduler.finish(job, { state: 'success' })).toBeNull();
     expect((await statusOf(job.pipelineId)).jobs).toContain('next:created');
   });
+
+  it("processes the stage's last finish from the listing its check read: no second listing", async () => {
+    const calls = new Map<string, number>();
+    const scheduler = new Scheduler({ ...bed.deps, store: counting(bed.store, calls) });
+    const [job] = await runningStage(scheduler, 1);
+    calls.clear();
+    await scheduler.finish(job as JobRecord, { state: 'success' });
+    const after = await statusOf(job?.pipelineId ?? -1);
+    expect(after.jobs).toContain('next:pending');
+    expect(after.pipeline).toBe('running');
+    expect(calls.get('listJobsUnlessRunning')).toBe(1);
+    expect(calls.get('listJobs')).toBeUndefined();
+  });
+
+  it('lists the jobs again when locked work on the pipeline ran while the check was read', async () => {
+    const calls = new Map<string, number>();
+    const holder: { scheduler?: Scheduler } = {};
+    let during: Promise<void> | undefined;
+    const store = counting(bed.store, calls, (method, pipelineId) => {
+      if (method === 'listJobsUnlessRunning') during = holder.scheduler?.process(pipelineId);
+    });
+    const scheduler = new Scheduler({ ...bed.deps, store });
+    holder.scheduler = scheduler;
+    const [job] = await runningStage(scheduler, 1);
+    calls.clear();
+    await scheduler.finish(job as JobRecord, { state: 'success' });
+    await during;
+    // The processing run meanwhile listed once; the finish's own processing listed again.
+    expect(calls.get('listJobs')).toBe(2);
+    const after = await statusOf(job?.pipelineId ?? -1);
+    expect(after.jobs.filter((j) => j === 'next:pending')).toHaveLength(1);
+    expect(after.pipeline).toBe('running');
+  });
 });
+
+/** `store`, counting the calls by method; `before` sees each call (with its first argument) first. */
+function counting(
+  store: Store,
+  calls: Map<string, number>,
+  before?: (method: string, first: number) => void,
+): Store {
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        before?.(key, args[0] as number);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

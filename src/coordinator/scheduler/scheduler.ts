@@ -20,6 +20,7 @@ import { recordEnvironmentStart, syncEnvironmentJobs } from './environments/envi
 import { cancelJob, finishJob, playJob, requeueJob, retryJobs, type JobResult } from './jobs/job-actions.js';
 import { JobHeartbeats } from './watchdog/heartbeats.js';
 import { processPipeline } from './pipelines/process-pipeline.js';
+import { LockedRuns } from './pipelines/locked-runs.js';
 import { finishListing, mayBeQuiet, PipelineShapes } from './pipelines/quiet-finish.js';
 import { runWatchdog } from './watchdog/watchdog.js';
 
@@ -67,6 +68,8 @@ export class Scheduler {
   readonly #withoutEnvironments = new Set<number>();
   /** What the job definitions of pipelines listed here say about finishes (see quiet-finish.ts). */
   readonly #shapes = new PipelineShapes();
+  /** Locked runs started so far, and the number of the last one per pipeline (see #finishUnserialised). */
+  readonly #runs = new LockedRuns(MAX_REMEMBERED);
   #timer: NodeJS.Timeout | undefined;
   #watchdogRunning = false;
 
@@ -88,6 +91,7 @@ export class Scheduler {
     const previous = this.#locks.get(pipelineId) ?? Promise.resolve();
     let others: number[] = [];
     const run = async (): Promise<void> => {
+      this.#runs.started(pipelineId);
       others = (await fn()) ?? [];
       if (this.#withoutEnvironments.has(pipelineId)) return;
       if (await syncEnvironmentJobs(this.deps, pipelineId)) return;
@@ -129,7 +133,9 @@ export class Scheduler {
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {
     const ticket = this.#firstClaims.ticket();
     try {
-      const claimed = await claimJob(this.deps, runner, systemId, (id) => ticket.readPipeline(id));
+      const claimed = await claimJob(this.deps, runner, systemId, (id, withClaim) =>
+        ticket.readPipeline(id, withClaim),
+      );
       if (!claimed) return null;
       await this.#processAfterClaim(claimed, ticket);
       return claimed;
@@ -201,15 +207,25 @@ export class Scheduler {
 
   async #finishUnserialised(job: JobRecord, result: JobResult): Promise<JobRecord | null> {
     const updated = await finishJob(this.deps, job, result);
-    if (updated) {
-      this.heartbeats.forget(job.id);
-      // A success retries nothing: this records its coverage only.
-      await afterFinish(this.deps, updated);
-      const listed = await finishListing(this.deps, updated, this.#shapes.get(job.pipelineId));
-      if (listed === 'quiet') return updated;
+    if (!updated) {
+      await this.process(job.pipelineId);
+      return updated;
     }
-    // Not quiet (or the job had moved): the full processing, under the lock, from its own listing.
-    await this.process(job.pipelineId);
+    this.heartbeats.forget(job.id);
+    // A success retries nothing: this records its coverage only.
+    await afterFinish(this.deps, updated);
+    const mark = this.#runs.mark(job.pipelineId, this.#locks.has(job.pipelineId));
+    const listed = await finishListing(this.deps, updated, this.#shapes.get(job.pipelineId));
+    if (listed === 'quiet') return updated;
+    // Not quiet: the full processing, under the lock. It starts from the listing just read when no
+    // locked work on the pipeline ran or waited since that listing was sent, and none waits now:
+    // the listing is then what the processing would read first under the lock (the finish's commit
+    // came before it; claims and other unserialised finishes run outside the lock either way), and
+    // one store call is saved. Otherwise it lists the jobs itself.
+    const fresh = listed !== undefined && this.#runs.noneSince(mark) && !this.#locks.has(job.pipelineId);
+    await this.#serial(job.pipelineId, () =>
+      this.#processPipeline(job.pipelineId, fresh ? listed : undefined),
+    );
     return updated;
   }
 

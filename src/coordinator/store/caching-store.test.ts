@@ -84,6 +84,18 @@ describe('cachingStore', () => {
     expect(calls.get('findRunnerByTokenHash')).toBe(3);
   });
 
+  it('keeps a found user past the expiry (users never change), and never caches a user not found', async () => {
+    let clock = 0;
+    const { raw, cached, calls } = await setup(() => clock);
+    const root = await raw.ensureRootUser();
+    expect(await cached.getUser(root.id)).toEqual(root);
+    clock = 1_000_000;
+    expect(await cached.getUser(root.id)).toEqual(root);
+    expect(await cached.getUser(4242)).toBeNull();
+    expect(await cached.getUser(4242)).toBeNull();
+    expect(calls.get('getUser')).toBe(3);
+  });
+
   it('drops every entry when the bus says messages may have been missed (kind "all")', async () => {
     const { raw, cached, calls, bus } = await setup();
     const runner = await raw.createRunner(newRunner('r'));

@@ -13,7 +13,11 @@
  * - a read that was in flight while its entry was invalidated is not cached (it may have read the
  *   old row).
  *
- * Users have no update path in the store, so a found user is cached until it expires.
+ * Users have no update or delete path in the store: a found user never changes, so it is cached
+ * without expiry (bounded like the other kinds; a user not found is never cached). Every job handed
+ * out reads its pipeline's user: with the 10 s expiry, a job now and then read it again (a store
+ * call on its request, one round trip on PostgreSQL). A store method that changes or deletes users
+ * must drop the entry here, as the other kinds' writes do.
  */
 import { JobTokenTable, jobOverrides } from './caching-store-jobs.js';
 import type { JobRecord, ProjectRecord, RunnerRecord, Store, UserRecord, VariableRecord } from './store.js';
@@ -176,7 +180,8 @@ class Caches {
     this.runners = new Table(ttl, max, now);
     this.projects = new Table(ttl, max, now);
     this.variables = new Table(ttl, max, now);
-    this.users = new Table(ttl, max, now);
+    // Users never change (see above): no expiry.
+    this.users = new Table(Number.POSITIVE_INFINITY, max, now);
     this.jobs = new JobTokenTable(new Table<string, JobRecord>(ttl, max, now), max);
   }
 

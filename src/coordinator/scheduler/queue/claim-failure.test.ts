@@ -28,12 +28,21 @@ let real: Store;
 let failing: Set<string>;
 /** Store reads that answer "no such row" (a project or pipeline deleted meanwhile). */
 let missing: Set<string>;
+/**
+ * The claim's store call answers no pipeline read with it (its read failed, or the pipeline was
+ * gone): the claim's answer reads it itself, through `getPipeline`, which the tests above inject.
+ */
+let withoutPipeline: boolean;
+/** Calls that reached the store, by method. */
+let calls: Map<string, number>;
 let scheduler: Scheduler;
 
 beforeEach(async () => {
   real = await createMemoryStore();
   failing = new Set();
   missing = new Set();
+  withoutPipeline = false;
+  calls = new Map();
   const store = new Proxy(real, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
@@ -41,8 +50,13 @@ beforeEach(async () => {
       const fn = (value as (...a: unknown[]) => unknown).bind(target);
       if (typeof key !== 'string') return fn;
       return (...args: unknown[]) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1);
         if (failing.delete(key)) return Promise.reject(new Error(POOL_TIMEOUT));
         if (missing.delete(key)) return Promise.resolve(null);
+        if (key === 'claimPendingJobWithPipeline' && withoutPipeline)
+          return (fn(...args) as Promise<{ job: JobRecord } | null>).then((r) =>
+            r === null ? null : { job: r.job, pipeline: undefined },
+          );
         return fn(...args);
       };
     },
@@ -76,6 +90,7 @@ async function onePendingJob(
 describe('a job request that fails after its claim', () => {
   it('puts the job back to pending when reading its pipeline fails', async () => {
     const { job, runner } = await onePendingJob('running');
+    withoutPipeline = true;
     failing.add('getPipeline');
     await expect(scheduler.claim(runner, 's_1')).rejects.toThrow(POOL_TIMEOUT);
     const after = await real.getJob(job.id);
@@ -84,6 +99,15 @@ describe('a job request that fails after its claim', () => {
     expect(after?.tokenHash).toBeNull();
     const again = await scheduler.claim(runner, 's_1');
     expect(again?.job.id).toBe(job.id);
+  });
+
+  it("reads the pipeline with the claim: no read of its own for a pending pipeline's first claim", async () => {
+    const { job, runner } = await onePendingJob('pending');
+    const claimed = await scheduler.claim(runner, 's_1');
+    expect(claimed?.job.id).toBe(job.id);
+    expect(calls.get('getPipeline')).toBeUndefined();
+    expect(calls.get('updatePipeline')).toBe(1);
+    expect((await real.getPipeline(job.pipelineId))?.status).toBe('running');
   });
 
   it('puts the job back to pending when marking its pipeline running fails', async () => {
@@ -119,6 +143,7 @@ describe('a claimed job whose project or pipeline is gone', () => {
     const { jobs } = await real.createPipeline(newPipeline(job.projectId, { status: 'running' }), [
       newJob('test', { status: 'pending', stageIdx: 0, stage: 'build' }),
     ]);
+    withoutPipeline = true;
     missing.add('getPipeline');
     const claimed = await scheduler.claim(runner, 's_1');
     expect(claimed?.job.id).toBe(jobs[0]?.id);

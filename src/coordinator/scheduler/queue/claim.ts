@@ -77,8 +77,15 @@ export interface ClaimedJob {
   pipeline?: PipelineRecord;
 }
 
-/** How a claim's answer reads its pipeline (the store, or the scheduler's first-claims gate). */
-export type PipelineRead = (pipelineId: number) => Promise<PipelineRecord | null>;
+/**
+ * How a claim's answer reads its pipeline (the store, or the scheduler's first-claims gate).
+ * `readWithClaim` is the pipeline the claim's store call read with it, when it did: the reader may
+ * answer it instead of a read of its own (see ClaimTicket.readPipeline).
+ */
+export type PipelineRead = (
+  pipelineId: number,
+  readWithClaim?: PipelineRecord,
+) => Promise<PipelineRecord | null>;
 
 export async function claimJob(
   deps: SchedulerDeps,
@@ -128,12 +135,15 @@ async function claimOnce(
   if (!withPipeline) return null;
   const { job: claimed, pipeline: readWithClaim } = withPipeline;
   deps.onJobStatus?.('running', 'pending');
-  // A pipeline the claim's statement read `running` (PostgreSQL) needs no read of its own: a claim
-  // changes nothing else in it (after-claim.ts). Any other status is read again as before, after
-  // the claim (through the first-claims gate): the statement's snapshot may predate another
-  // claim's `running`, and that read decides what is left to do.
+  // A pipeline the claim's store call read `running` needs no read of its own: a claim changes
+  // nothing else in it (after-claim.ts). Any other status goes through `readPipeline` (the
+  // first-claims gate) with the row read with the claim: the gate reads again when the row may
+  // predate another claim's `running` of this process, and answers the row otherwise (it then
+  // decides what is left to do; the compare-and-set after the claim catches any later write).
   const read: PipelineRead =
-    readWithClaim?.status === 'running' ? () => Promise.resolve(readWithClaim) : readPipeline;
+    readWithClaim?.status === 'running'
+      ? () => Promise.resolve(readWithClaim)
+      : (id) => readPipeline(id, readWithClaim);
   try {
     return await answerClaim(deps, claimed, runner, token, read);
   } catch (err) {

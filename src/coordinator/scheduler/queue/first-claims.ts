@@ -76,8 +76,16 @@ export class ClaimTicket {
 
   constructor(private readonly claims: FirstClaims) {}
 
-  /** Reads the pipeline; a pipeline not known running waits for the first claim in flight. */
-  async readPipeline(pipelineId: number): Promise<PipelineRecord | null> {
+  /**
+   * Reads the pipeline; a pipeline not known running waits for the first claim in flight. The
+   * first claim of a pipeline (none in flight, not known running) answers `readWithClaim`, the
+   * row its claim's store call read with it, when there is one: no claim of this process marked
+   * the pipeline running while that row was read (such a claim is still in flight, or it marked
+   * the pipeline, which is then known running), so a read now would see what it saw, up to
+   * another process's write, which the compare-and-set after the claim catches as it would after
+   * a read (after-claim.ts).
+   */
+  async readPipeline(pipelineId: number, readWithClaim?: PipelineRecord): Promise<PipelineRecord | null> {
     const { claims } = this;
     if (claims.knownRunning(pipelineId)) return claims.read(pipelineId);
     const first = claims.inFlight.get(pipelineId);
@@ -96,7 +104,7 @@ export class ClaimTicket {
       };
     });
     claims.inFlight.set(pipelineId, settled);
-    return claims.read(pipelineId);
+    return readWithClaim?.id === pipelineId ? readWithClaim : claims.read(pipelineId);
   }
 
   /** Call right before sending this claim's compare-and-set of its pipeline to `running`. */

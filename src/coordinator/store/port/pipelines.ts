@@ -241,11 +241,12 @@ export interface PipelineStore {
    */
   claimPendingJob(match: RunnerMatch, claim: JobClaim): Promise<JobRecord | null>;
   /**
-   * `claimPendingJob`, and the claimed job's pipeline as the claim's statement read it, where that
-   * read costs no round trip of its own (PostgreSQL: one statement). The pipeline is read from the
-   * statement's snapshot, so it may lag a write committed while the claim ran (another claim's
-   * `running`, a cancel); `pipeline` is undefined when the store does not read it with the claim
-   * (SQLite, whose reads cost no round trip) or the pipeline is gone.
+   * `claimPendingJob`, and the claimed job's pipeline read with the claim, in one store call
+   * (PostgreSQL: one statement; SQLite: the claim and a read right after it on the connection held
+   * for both). On PostgreSQL the pipeline is read from the statement's snapshot, so it may lag a
+   * write committed while the claim ran (another claim's `running`, a cancel); on SQLite it is read
+   * after the claim's commit. `pipeline` is undefined when the store does not read it with the
+   * claim or the pipeline is gone.
    */
   claimPendingJobWithPipeline(
     match: RunnerMatch,

@@ -19,6 +19,7 @@ import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
 import { runTemplate, type SlotOf } from '../query-template.js';
 import { toJob, toPipeline } from '../rows.js';
+import { getPipeline } from './pipelines.js';
 import type { Database, JobsTable, PipelinesTable } from '../schema.js';
 
 const UNTAGGED = JSON.stringify([]);
@@ -98,17 +99,14 @@ const PIPELINE_PREFIX = 'pipeline__';
 /**
  * See `PipelineStore.claimPendingJobWithPipeline`. PostgreSQL: the claim is a data-modifying CTE
  * and the same statement joins the claimed row's pipeline (one round trip instead of two: the claim
- * and the read of its answer). SQLite: the claim alone; the caller reads the pipeline.
+ * and the read of its answer). SQLite: see `claimThenReadPipeline`.
  */
 export async function claimPendingJobWithPipeline(
   ctx: SqlContext,
   match: RunnerMatch,
   claim: JobClaim,
 ): Promise<{ job: JobRecord; pipeline: PipelineRecord | undefined } | null> {
-  if (ctx.flavor.name !== 'postgres') {
-    const job = await claimPendingJob(ctx, match, claim);
-    return job === null ? null : { job, pipeline: undefined };
-  }
+  if (ctx.flavor.name !== 'postgres') return claimThenReadPipeline(ctx, match, claim);
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   const { values, shape } = claimInputs(ctx, match, claim);
   const [row] = await translateConstraints('a job with this token exists', () =>
@@ -127,6 +125,33 @@ export async function claimPendingJobWithPipeline(
     return { job, pipeline: undefined };
   const pipelineRow = Object.fromEntries(PIPELINE_COLUMNS.map((c) => [c, row[`${PIPELINE_PREFIX}${c}`]]));
   return { job, pipeline: toPipeline(pipelineRow as unknown as Selectable<PipelinesTable>) };
+}
+
+/**
+ * SQLite: the claim (`UPDATE … RETURNING`), then the read of its pipeline, on the one connection
+ * held for both (no other statement of this process runs between them), in one store call instead
+ * of two. The claim commits on its own, as `claimPendingJob` does (no transaction: the read needs
+ * no atomicity with it, only to come after it), so the read sees the claim and every write
+ * committed before it: it is the read the caller would otherwise make right after the claim, only
+ * earlier. Durability is unchanged: the claim's commit is acknowledged to the runner only after
+ * the group commit's WAL sync, as before; the read writes nothing. A read that fails leaves the
+ * claim committed: the call still answers the job (without the pipeline, which the caller then
+ * reads itself), so that a failure after the claim puts the job back to pending as before
+ * (scheduler/queue/claim.ts) instead of leaving it claimed by nobody.
+ */
+async function claimThenReadPipeline(
+  ctx: SqlContext,
+  match: RunnerMatch,
+  claim: JobClaim,
+): Promise<{ job: JobRecord; pipeline: PipelineRecord | undefined } | null> {
+  if (match.tagList.length === 0 && !match.runUntagged) return null;
+  return ctx.db.connection().execute(async (db) => {
+    const held: SqlContext = { db, flavor: ctx.flavor, now: () => ctx.now() };
+    const job = await claimPendingJob(held, match, claim);
+    if (job === null) return null;
+    const pipeline = await getPipeline(held, job.pipelineId).catch(() => null);
+    return { job, pipeline: pipeline ?? undefined };
+  });
 }
 
 interface ClaimShape {
