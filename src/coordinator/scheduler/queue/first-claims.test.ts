@@ -40,6 +40,40 @@ const running = (p: PipelineRecord) =>
   store.updatePipeline(p.id, { status: 'running', startedAt: new Date() }, [p.status]);
 
 describe('FirstClaims', () => {
+  it("takes the row read with the claim for a pipeline's first claim when no other claim is in progress", async () => {
+    const alone = claims.ticket();
+    const withClaim = { ...pipeline, status: 'pending' as const };
+    expect(await alone.readPipeline(pipeline.id, withClaim)).toBe(withClaim);
+    expect(reads).toBe(0);
+    // A later claim of the pipeline still waits for it, as for a first claim that read.
+    let later: PipelineRecord | null | undefined;
+    const waiting = claims
+      .ticket()
+      .readPipeline(pipeline.id, withClaim)
+      .then((p) => (later = p));
+    await store.getPipeline(pipeline.id);
+    expect(later).toBeUndefined();
+    alone.done();
+    await waiting;
+    expect(reads).toBe(1);
+  });
+
+  it('reads the pipeline as before when other claims are in progress (they may wait on this one)', async () => {
+    const other = claims.ticket();
+    const first = claims.ticket();
+    const withClaim = { ...pipeline, status: 'pending' as const };
+    expect((await first.readPipeline(pipeline.id, withClaim))?.status).toBe('created');
+    expect(reads).toBe(1);
+    first.done();
+    other.done();
+    // Done twice counts once: the next claim is alone again.
+    first.done();
+    const next = claims.ticket();
+    const { pipeline: fresh } = await testPipeline(store, pipeline.projectId, [testJob('c')]);
+    expect(await next.readPipeline(fresh.id, fresh)).toBe(fresh);
+    next.done();
+  });
+
   it('lets a later claim read the pipeline only after the first claim is done', async () => {
     const first = claims.ticket();
     const second = claims.ticket();

@@ -36,6 +36,8 @@ const MAX_SEEN_RUNNING = 10_000;
 export class FirstClaims {
   readonly inFlight = new Map<number, Promise<FirstWrite | undefined>>();
   #clock = 0;
+  /** Tickets not done yet: the claims in progress in this process. */
+  #open = 0;
   /** Pipelines a claim's read here saw `running` (marked by another process, say): no waiting. */
   readonly #seenRunning = new Set<number>();
 
@@ -46,7 +48,15 @@ export class FirstClaims {
 
   /** A ticket for one claim; call `done()` once the claim's processing after the answer ended. */
   ticket(): ClaimTicket {
-    return new ClaimTicket(this);
+    this.#open += 1;
+    return new ClaimTicket(this, () => {
+      this.#open -= 1;
+    });
+  }
+
+  /** Whether the asking claim is the only one in progress in this process. */
+  alone(): boolean {
+    return this.#open <= 1;
   }
 
   /** A number larger than every one given before: orders asks for reads and writes sent. */
@@ -73,17 +83,25 @@ export class FirstClaims {
 export class ClaimTicket {
   #release: ((written: FirstWrite | undefined) => void) | undefined;
   #written: FirstWrite | undefined;
+  #closed = false;
 
-  constructor(private readonly claims: FirstClaims) {}
+  constructor(
+    private readonly claims: FirstClaims,
+    private readonly onDone: () => void = () => undefined,
+  ) {}
 
   /**
    * Reads the pipeline; a pipeline not known running waits for the first claim in flight. The
    * first claim of a pipeline (none in flight, not known running) answers `readWithClaim`, the
-   * row its claim's store call read with it, when there is one: no claim of this process marked
-   * the pipeline running while that row was read (such a claim is still in flight, or it marked
-   * the pipeline, which is then known running), so a read now would see what it saw, up to
-   * another process's write, which the compare-and-set after the claim catches as it would after
-   * a read (after-claim.ts).
+   * row its claim's store call read with it, when there is one and no other claim is in progress
+   * here: no claim of this process marked the pipeline running while that row was read (such a
+   * claim is still in flight, or it marked the pipeline, which is then known running), so a read
+   * now would see what it saw, up to another process's write, which the compare-and-set after the
+   * claim catches as it would after a read (after-claim.ts). With other claims in progress it
+   * reads as before: they may be claims of the same pipeline about to wait on this one, and the
+   * longer its write takes to be sent, the more of them take the row it wrote instead of a read
+   * (FirstWrite); answering at once made most of a 20-job pipeline's claims read on PostgreSQL
+   * (0.66 pipeline reads per job instead of 0.11 under 1,000 clients).
    */
   async readPipeline(pipelineId: number, readWithClaim?: PipelineRecord): Promise<PipelineRecord | null> {
     const { claims } = this;
@@ -104,7 +122,7 @@ export class ClaimTicket {
       };
     });
     claims.inFlight.set(pipelineId, settled);
-    return readWithClaim?.id === pipelineId ? readWithClaim : claims.read(pipelineId);
+    return readWithClaim?.id === pipelineId && claims.alone() ? readWithClaim : claims.read(pipelineId);
   }
 
   /** Call right before sending this claim's compare-and-set of its pipeline to `running`. */
@@ -121,5 +139,7 @@ export class ClaimTicket {
   done(): void {
     this.#release?.(this.#written);
     this.#release = undefined;
+    if (!this.#closed) this.onDone();
+    this.#closed = true;
   }
 }
