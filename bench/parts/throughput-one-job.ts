@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ClientStats } from '../clients/client-stats.js';
 
 import { createRunners } from '../lib/clients.js';
-import { perJob, scrapeDbStats, totalPerJob } from '../lib/db-stats.js';
+import { perJob, scrapeDbStats, totalPerJob, type DbStats } from '../lib/db-stats.js';
 import { createPipeline, createProjectWith, type BenchCoordinator } from '../lib/fleet.js';
 import { OUT } from '../lib/paths.js';
 import { nodeProcess } from '../lib/proc.js';
@@ -25,19 +25,32 @@ export interface OneJobCalls {
   requestToSuccessByOperation: string[];
 }
 
+async function scrapesInARow(url: string, n: number): Promise<DbStats[]> {
+  const scrapes: DbStats[] = [];
+  for (let i = 0; i < n; i++) scrapes.push(await scrapeDbStats(url));
+  return scrapes;
+}
+
+/**
+ * A scrape's own store calls: the smallest difference between scrapes in a row. Work still running
+ * from the project's creation (its push starts a pipeline that the push does not await) adds its
+ * calls to a difference, and a scrape's calls depend on the state it reads (pending jobs, runners),
+ * so the PostgreSQL figure moved by a few calls between runs when one difference was taken. The
+ * smallest subtracts the least: the job's figure can only go up from it.
+ */
+function scrapeCost(scrapes: DbStats[]): number {
+  const costs = scrapes.slice(1).map((s, i) => totalPerJob(scrapes[i] ?? s, s, 1) ?? 0);
+  return Math.min(...costs);
+}
+
 export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<OneJobCalls> {
   // Tagged, so that no pending job left by the throughput halves is taken instead.
   const project = await createProjectWith(coordinator, 'one-job', { '.gitlab-ci.yml': ONE_JOB });
   const tokens = await createRunners(coordinator.api, 1, ['one-job']);
   // Scrapes in a row: what a scrape itself costs (the /metrics queue gauges read the store),
-  // subtracted from the job's figure below. The smallest of three differences: work still running
-  // from the project's creation (its push starts a pipeline, not awaited by the push) adds its
-  // calls to a difference, and a scrape's own calls never vary (PostgreSQL's figure moved by a few
-  // calls between runs with one difference). The smallest is the conservative choice: it
-  // subtracts the least from the job's figure.
-  const scrapes = [await scrapeDbStats(coordinator.url)];
-  for (let i = 0; i < 3; i++) scrapes.push(await scrapeDbStats(coordinator.url));
-  const scrape = Math.min(...scrapes.slice(1).map((s, i) => totalPerJob(scrapes[i] ?? s, s, 1) ?? 0));
+  // subtracted from the figures below (see scrapeCost).
+  const scrapes = await scrapesInARow(coordinator.url, 4);
+  const scrapeBefore = scrapeCost(scrapes);
   const a = scrapes[scrapes.length - 1] ?? new Map();
   await createPipeline(coordinator.api, project.id);
   const b = await scrapeDbStats(coordinator.url);
@@ -61,9 +74,12 @@ export async function oneJobStoreCalls(coordinator: BenchCoordinator): Promise<O
     await proc.stop('SIGTERM');
   }
   const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ClientStats;
-  const c = await scrapeDbStats(coordinator.url);
+  const after = await scrapesInARow(coordinator.url, 3);
+  const c = after[0] ?? new Map();
+  // The job's window holds one scrape, in the state before or after the job: the smaller cost.
+  const scrape = Math.min(scrapeBefore, scrapeCost(after));
   return {
-    creation: (totalPerJob(a, b, 1) ?? 0) - scrape,
+    creation: (totalPerJob(a, b, 1) ?? 0) - scrapeBefore,
     requestToSuccess: stats.completed === 1 ? (totalPerJob(b, c, 1) ?? 0) - scrape : null,
     scrapeCalls: scrape,
     requestToSuccessByOperation: perJob(b, c, 1, 20).filter((x) => !x.startsWith('durable ')),
