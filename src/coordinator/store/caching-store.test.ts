@@ -57,8 +57,9 @@ describe('cachingStore', () => {
   }
 
   it('reads a runner by token once, and keeps the row an update here wrote', async () => {
-    const { cached, calls, bus } = await setup();
-    const runner = await cached.createRunner(newRunner('r'));
+    const { raw, cached, calls, bus } = await setup();
+    // Created elsewhere (another coordinator): read once here.
+    const runner = await raw.createRunner(newRunner('r'));
     expect((await cached.findRunnerByTokenHash(runner.tokenHash))?.id).toBe(runner.id);
     await cached.findRunnerByTokenHash(runner.tokenHash);
     expect(calls.get('findRunnerByTokenHash')).toBe(1);
@@ -140,12 +141,15 @@ describe('cachingStore', () => {
     expect(calls.get('findRunnerByTokenHash')).toBe(2);
   });
 
-  it('forgets an unknown token once a runner with it is created', async () => {
-    const { cached } = await setup();
+  it('forgets an unknown token once a runner with it is created, and keeps the row it created', async () => {
+    const { cached, calls, bus } = await setup();
     const input = newRunner('r');
     expect(await cached.findRunnerByTokenHash(input.tokenHash)).toBeNull();
     const runner = await cached.createRunner(input);
-    expect((await cached.findRunnerByTokenHash(input.tokenHash))?.id).toBe(runner.id);
+    expect(await cached.findRunnerByTokenHash(input.tokenHash)).toEqual(runner);
+    expect(calls.get('findRunnerByTokenHash')).toBe(1);
+    // Other coordinators are told to drop what they cached for it (an unknown token).
+    expect(bus.sent).toContainEqual({ kind: 'cache', entity: 'runner', id: runner.id });
   });
 
   it('caches variables per project until one of them changes', async () => {

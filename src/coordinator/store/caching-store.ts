@@ -229,6 +229,9 @@ export function cachingStore(store: Store, options: CachingStoreOptions = {}): S
       const runner = await store.createRunner(input);
       // A token looked up before it existed was cached as unknown (here or on another coordinator).
       changed('runner', runner.id);
+      // The row as written, as after an update: a runner's first request (it usually follows its
+      // registration at once) needs no read here. Other coordinators read it on their first miss.
+      caches.runners.set(runner.tokenHash, runner, caches.runners.epoch);
       return runner;
     },
     updateRunner: async (id, patch) => {
