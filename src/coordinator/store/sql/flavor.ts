@@ -46,6 +46,11 @@ export interface SqlFlavor {
 /** What every query module gets. */
 export interface SqlContext {
   readonly db: Kysely<Database>;
+  /**
+   * The job queue's claim statement runs here: PostgreSQL's lane that yields connections to every
+   * other statement (`postgres/lane-pool.ts`). Undefined: `db` (SQLite has one connection).
+   */
+  readonly claimDb?: Kysely<Database> | undefined;
   readonly flavor: SqlFlavor;
   now(): Date;
 }

@@ -81,8 +81,9 @@ export class SqlStore implements Store {
     now: () => Date,
     durability?: Durability,
     traceFiles?: TraceFiles,
+    claimDb?: Kysely<Database>,
   ) {
-    this.#ctx = { db, flavor, now };
+    this.#ctx = { db, claimDb, flavor, now };
     this.#durability = durability;
     this.#traces = traceFiles && { files: traceFiles, locks: new JobLocks() };
   }
