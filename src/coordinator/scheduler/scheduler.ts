@@ -12,7 +12,7 @@ import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
 import { claimJob, returnUnanswered, type ClaimedJob } from './queue/claim.js';
-import { ClaimGate } from './queue/claim-gate.js';
+import { BOUNDED_CLAIMS_IN_FLIGHT, ClaimGate } from './queue/claim-gate.js';
 import { FirstClaims } from './queue/first-claims.js';
 import { createPipeline, type CreatePipelineInput } from './pipelines/create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
@@ -73,7 +73,8 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
-    this.claimGate = deps.prioritiseUpdates === false ? ClaimGate.open() : new ClaimGate();
+    this.claimGate =
+      deps.prioritiseUpdates === false ? ClaimGate.bounded(BOUNDED_CLAIMS_IN_FLIGHT) : new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),
@@ -193,7 +194,7 @@ export class Scheduler {
    * each other's write and read (on PostgreSQL, two round trips each, one job after the other).
    */
   #mayFinishUnserialised(job: JobRecord, result: JobResult): boolean {
-    if (this.deps.prioritiseUpdates === false) return false;
+    if (this.deps.finishQuietly === false) return false;
     if (job.status !== 'running' || result.state !== 'success') return false;
     if (!this.#withoutEnvironments.has(job.pipelineId)) return false;
     return mayBeQuiet({ ...job, status: 'success' }, this.#shapes.get(job.pipelineId));

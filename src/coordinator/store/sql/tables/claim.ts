@@ -117,13 +117,17 @@ export async function claimPendingJobWithPipeline(
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   const { values, shape } = claimInputs(ctx, match, claim);
   const [row] = await translateConstraints('a job with this token exists', () =>
-    runTemplate<Record<string, unknown>>(claiming(ctx), `claimWithPipeline:${JSON.stringify(shape)}`, values, (slot) =>
-      ctx.db
-        .with('claimed', () => claimQuery(ctx, shape, slot))
-        .selectFrom('claimed')
-        .leftJoin('pipelines', 'pipelines.id', 'claimed.pipeline_id')
-        .selectAll('claimed')
-        .select(PIPELINE_COLUMNS.map((c) => sql.ref(`pipelines.${c}`).as(`${PIPELINE_PREFIX}${c}`))),
+    runTemplate<Record<string, unknown>>(
+      claiming(ctx),
+      `claimWithPipeline:${JSON.stringify(shape)}`,
+      values,
+      (slot) =>
+        ctx.db
+          .with('claimed', () => claimQuery(ctx, shape, slot))
+          .selectFrom('claimed')
+          .leftJoin('pipelines', 'pipelines.id', 'claimed.pipeline_id')
+          .selectAll('claimed')
+          .select(PIPELINE_COLUMNS.map((c) => sql.ref(`pipelines.${c}`).as(`${PIPELINE_PREFIX}${c}`))),
     ),
   );
   if (row === undefined) return null;
