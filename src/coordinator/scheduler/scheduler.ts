@@ -59,6 +59,8 @@ export class Scheduler {
   /** Job requests' claims start here, after the updates of running jobs read meanwhile (claim-gate.ts). */
   readonly claimGate: ClaimGate;
   readonly #locks = new Map<number, Promise<void>>();
+  /** Processings asked for and not yet started, by pipeline (see `process`). */
+  readonly #queuedProcessing = new Map<number, Promise<void>>();
   /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
   readonly #markedRunning = new MarkedRunning();
   /** Claims of a pipeline not yet marked running read it after the first one's write (first-claims.ts). */
@@ -106,8 +108,21 @@ export class Scheduler {
     for (const id of others) await this.process(id);
   }
 
+  /**
+   * Processes the pipeline after the work already queued on it. A processing asked for while
+   * another one of the same pipeline waits for its turn joins that one: it has not read anything
+   * yet, so it sees every write made before either was asked for (the jobs of a stage that end
+   * together, each finding that the stage may have ended, cost two processings, not one each).
+   */
   process(pipelineId: number): Promise<void> {
-    return this.#serial(pipelineId, () => this.#processPipeline(pipelineId));
+    const queued = this.#queuedProcessing.get(pipelineId);
+    if (queued !== undefined) return queued;
+    const processing: Promise<void> = this.#serial(pipelineId, () => {
+      if (this.#queuedProcessing.get(pipelineId) === processing) this.#queuedProcessing.delete(pipelineId);
+      return this.#processPipeline(pipelineId);
+    });
+    this.#queuedProcessing.set(pipelineId, processing);
+    return processing;
   }
 
   /** Processes the pipeline, keeping what its job definitions say about finishes. */
