@@ -1,7 +1,8 @@
 /**
- * Whether the scheduler lets updates of running jobs go before claims (the claim gate, the quiet
- * finish: SchedulerDeps.prioritiseUpdates) follows the store's dialect: on for SQLite, off for
- * PostgreSQL. It was decided by the queue bus's presence, so a SQLite coordinator given a bus (or
+ * How the scheduler lets updates of running jobs go before claims follows the store's dialect
+ * (SchedulerDeps.prioritiseUpdates): the claim gate's turns on SQLite; on PostgreSQL the store's
+ * connection lanes do it and the gate only bounds the claims in flight. The quiet finish is on for
+ * both. It was decided by the queue bus's presence, so a SQLite coordinator given a bus (or
  * a PostgreSQL one without) got the other dialect's setting.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -54,6 +55,7 @@ async function prioritised(options: {
     queueBus: options.bus ? bus : undefined,
   });
   cleanups.push(() => coordinator.close());
+  expect(coordinator.scheduler.deps.finishQuietly).not.toBe(false);
   return coordinator.scheduler.deps.prioritiseUpdates;
 }
 

@@ -199,7 +199,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     logger: deps.logger,
     config: deps.config,
     onJobStatus: (status) => metrics.jobsByStatus.inc({ status }),
-    // SQLite only: see SchedulerDeps.prioritiseUpdates.
+    // The gate's turns on SQLite only; PostgreSQL's store orders its connections (SchedulerDeps.prioritiseUpdates).
     prioritiseUpdates: deps.store.dialect === 'sqlite',
   });
   const context: CoordinatorContext = {

@@ -26,7 +26,7 @@ describe('postgres: named prepared statements', () => {
   let dbs: Kysely<Database>[] = [];
 
   async function open(options: { preparedStatements?: boolean; logger?: Logger } = {}) {
-    const db = await openPostgres({
+    const { db } = await openPostgres({
       connectionString: PG_BASE_URL,
       schema,
       poolSize: 1,

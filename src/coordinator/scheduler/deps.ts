@@ -19,9 +19,11 @@ export interface SchedulerDeps {
   /** Called after job statuses change, for metrics. */
   onJobStatus?: (status: string, previous: string) => void;
   /**
-   * Updates of running jobs before new work (claim-gate.ts) and quiet successes finished outside
-   * the pipeline's lock; default true. The coordinator turns both off on PostgreSQL, where they
-   * cut the p99 of updates but cost jobs/s at 1,000 clients (docs/benchmarks.md §3h).
+   * Updates of running jobs before new work (claim-gate.ts); default true. The coordinator turns
+   * it off on PostgreSQL, where the store's connection lanes give updates the same priority
+   * without holding claims back (postgres/lane-pool.ts, docs/benchmarks.md §3h, §3j).
    */
   prioritiseUpdates?: boolean;
+  /** Quiet successes finished outside the pipeline's lock (scheduler.ts); default true. */
+  finishQuietly?: boolean;
 }

@@ -3,7 +3,7 @@
  * outside the pipeline's lock (see Scheduler.finish), and the stage's last finish still moves the
  * pipeline on, exactly once, whatever the order the finishes land in.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import type { JobRecord, Store } from '../store/store.js';
 import { Scheduler } from './scheduler.js';
@@ -126,6 +126,27 @@ describe('Scheduler.finish of many jobs of a stage at once', () => {
     const after = await statusOf(job?.pipelineId ?? -1);
     expect(after.jobs.filter((j) => j === 'next:pending')).toHaveLength(1);
     expect(after.pipeline).toBe('running');
+  });
+
+  it('joins processings of a pipeline asked for while one waits for its turn', async () => {
+    const scheduler = new Scheduler(bed.deps);
+    const running = await runningStage(scheduler, 2);
+    const pipelineId = running[0]?.pipelineId ?? -1;
+    const listJobs = vi.spyOn(bed.deps.store, 'listJobs');
+    await scheduler.process(pipelineId);
+    const one = listJobs.mock.calls.length;
+    expect(one).toBeGreaterThan(0);
+    listJobs.mockClear();
+    // Five asked for before the first started to read: one processing.
+    await Promise.all(Array.from({ length: 5 }, () => scheduler.process(pipelineId)));
+    expect(listJobs.mock.calls.length).toBe(one);
+    // Asked for once the queued one started: a processing of its own, after it.
+    listJobs.mockClear();
+    const first = scheduler.process(pipelineId);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await Promise.all([first, scheduler.process(pipelineId)]);
+    expect(listJobs.mock.calls.length).toBe(2 * one);
+    listJobs.mockRestore();
   });
 });
 

@@ -12,7 +12,7 @@ import { afterFinish } from './jobs/after-finish.js';
 import { isBridge } from './bridges/bridges.js';
 import { cancelRedundant } from './pipelines/auto-cancel.js';
 import { claimJob, returnUnanswered, type ClaimedJob } from './queue/claim.js';
-import { ClaimGate } from './queue/claim-gate.js';
+import { BOUNDED_CLAIMS_IN_FLIGHT, ClaimGate } from './queue/claim-gate.js';
 import { FirstClaims } from './queue/first-claims.js';
 import { createPipeline, type CreatePipelineInput } from './pipelines/create-pipeline.js';
 import type { SchedulerDeps } from './deps.js';
@@ -60,6 +60,8 @@ export class Scheduler {
   /** Job requests' claims start here, after the updates of running jobs read meanwhile (claim-gate.ts). */
   readonly claimGate: ClaimGate;
   readonly #locks = new Map<number, Promise<void>>();
+  /** Processings asked for and not yet started, by pipeline (see `process`). */
+  readonly #queuedProcessing = new Map<number, Promise<void>>();
   /** Pipelines this process marked running after a claim (a hint, see after-claim.ts). */
   readonly #markedRunning = new MarkedRunning();
   /** Claims of a pipeline not yet marked running read it after the first one's write (first-claims.ts). */
@@ -76,7 +78,8 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
-    this.claimGate = deps.prioritiseUpdates === false ? ClaimGate.open() : new ClaimGate();
+    this.claimGate =
+      deps.prioritiseUpdates === false ? ClaimGate.bounded(BOUNDED_CLAIMS_IN_FLIGHT) : new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),
@@ -109,8 +112,21 @@ export class Scheduler {
     for (const id of others) await this.process(id);
   }
 
+  /**
+   * Processes the pipeline after the work already queued on it. A processing asked for while
+   * another one of the same pipeline waits for its turn joins that one: it has not read anything
+   * yet, so it sees every write made before either was asked for (the jobs of a stage that end
+   * together, each finding that the stage may have ended, cost two processings, not one each).
+   */
   process(pipelineId: number): Promise<void> {
-    return this.#serial(pipelineId, () => this.#processPipeline(pipelineId));
+    const queued = this.#queuedProcessing.get(pipelineId);
+    if (queued !== undefined) return queued;
+    const processing: Promise<void> = this.#serial(pipelineId, () => {
+      if (this.#queuedProcessing.get(pipelineId) === processing) this.#queuedProcessing.delete(pipelineId);
+      return this.#processPipeline(pipelineId);
+    });
+    this.#queuedProcessing.set(pipelineId, processing);
+    return processing;
   }
 
   /** Processes the pipeline, keeping what its job definitions say about finishes. */
@@ -199,7 +215,7 @@ export class Scheduler {
    * each other's write and read (on PostgreSQL, two round trips each, one job after the other).
    */
   #mayFinishUnserialised(job: JobRecord, result: JobResult): boolean {
-    if (this.deps.prioritiseUpdates === false) return false;
+    if (this.deps.finishQuietly === false) return false;
     if (job.status !== 'running' || result.state !== 'success') return false;
     if (!this.#withoutEnvironments.has(job.pipelineId)) return false;
     return mayBeQuiet({ ...job, status: 'success' }, this.#shapes.get(job.pipelineId));
@@ -221,11 +237,11 @@ export class Scheduler {
     // locked work on the pipeline ran or waited since that listing was sent, and none waits now:
     // the listing is then what the processing would read first under the lock (the finish's commit
     // came before it; claims and other unserialised finishes run outside the lock either way), and
-    // one store call is saved. Otherwise it lists the jobs itself.
+    // one store call is saved. Otherwise it lists the jobs itself, as a processing that joins one
+    // already waiting for its turn (see `process`).
     const fresh = listed !== undefined && this.#runs.noneSince(mark) && !this.#locks.has(job.pipelineId);
-    await this.#serial(job.pipelineId, () =>
-      this.#processPipeline(job.pipelineId, fresh ? listed : undefined),
-    );
+    if (fresh) await this.#serial(job.pipelineId, () => this.#processPipeline(job.pipelineId, listed));
+    else await this.process(job.pipelineId);
     return updated;
   }
 

@@ -139,6 +139,8 @@ export function parseStoreUrl(url: string): StoreLocation {
 
 interface Opened {
   db: Kysely<Database>;
+  /** PostgreSQL: the claim's lane of the same pool (see SqlContext.claimDb). */
+  claimDb?: Kysely<Database> | undefined;
   flavor: SqlFlavor;
   /** PostgreSQL: where the tables live, told to the Migrator (see MigrateOptions.schema). */
   schema: string | undefined;
@@ -178,7 +180,7 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
     };
   }
   const { currentSchema, openPostgres, postgresFlavor } = await import('./sql/postgres/dialect.js');
-  const db = await openPostgres({
+  const { db, claimDb } = await openPostgres({
     connectionString: location.connectionString,
     schema: location.schema,
     poolSize: location.poolSize,
@@ -186,7 +188,7 @@ async function open(location: StoreLocation, options: CreateStoreOptions): Promi
     logger,
   });
   try {
-    return { db, flavor: postgresFlavor, schema: location.schema ?? (await currentSchema(db)) };
+    return { db, claimDb, flavor: postgresFlavor, schema: location.schema ?? (await currentSchema(db)) };
   } catch (err) {
     await db.destroy();
     throw err;
@@ -200,7 +202,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   try {
     const opened = await open(location, options);
     db = opened.db;
-    const { flavor, schema, durability, traceFiles, createFresh } = opened;
+    const { flavor, schema, durability, traceFiles, createFresh, claimDb } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger, createFresh });
     const clock = options.clock;
     const store = new SqlStore(
@@ -209,6 +211,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
       clock === undefined ? () => new Date() : () => clock.now(),
       durability,
       traceFiles,
+      claimDb,
     );
     return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { ClaimGate, type ClaimRelease } from './claim-gate.js';
 
@@ -164,6 +164,41 @@ describe('ClaimGate', () => {
     expect(gate.running).toBe(50);
     expect(gate.waiting).toBe(0);
     for (const release of releases) release();
+    expect(gate.running).toBe(0);
+  });
+
+  it('bounded(): starts claims at once up to the bound, then one per release, in arrival order', async () => {
+    const schedule = vi.fn();
+    const gate = new ClaimGate({ perTurn: 1, inFlight: 2, atOnce: true, schedule });
+    const [a, b] = await Promise.all([gate.enter(), gate.enter()]);
+    const order: string[] = [];
+    const c = gate.enter().then((r) => (order.push('c'), r));
+    const d = gate.enter().then((r) => (order.push('d'), r));
+    expect(gate.running).toBe(2);
+    expect(gate.waiting).toBe(2);
+    a?.();
+    a?.(); // a second release gives nothing back
+    expect(gate.running).toBe(2);
+    expect(gate.waiting).toBe(1);
+    b?.();
+    const [rc, rd] = await Promise.all([c, d]);
+    expect(order).toEqual(['c', 'd']);
+    rc();
+    rd();
+    expect(gate.running).toBe(0);
+    // No turn of the event loop is ever scheduled.
+    expect(schedule).not.toHaveBeenCalled();
+  });
+
+  it('bounded(): a claim asked for while others wait queues behind them even if a place is free', async () => {
+    const gate = ClaimGate.bounded(1);
+    const first = await gate.enter();
+    const second = gate.enter();
+    first();
+    const third = gate.enter();
+    expect(gate.waiting).toBe(1);
+    (await second)();
+    (await third)();
     expect(gate.running).toBe(0);
   });
 });

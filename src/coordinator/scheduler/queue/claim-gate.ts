@@ -28,7 +28,11 @@ export interface ClaimGateOptions {
   inFlight: number;
   /** Runs the gate's next turn; `setImmediate` unless a test drives the turns itself. */
   schedule?: (turn: () => void) => void;
-  /** Every claim starts when asked for (the gate only counts them). */
+  /**
+   * A claim starts when asked for while fewer than `inFlight` run, else as soon as one is
+   * released: no turn of the event loop is waited for (`perTurn` does not apply). With
+   * `inFlight` unbounded the gate only counts claims.
+   */
   atOnce?: boolean;
 }
 
@@ -36,6 +40,12 @@ export interface ClaimGateOptions {
 export const CLAIMS_PER_TURN = 4;
 /** Claims in flight at once (see above): a fifth of PostgreSQL's default pool of 20. */
 export const CLAIMS_IN_FLIGHT = 4;
+
+/**
+ * Claims in flight at once in a bounded gate (PostgreSQL): the store's default pool size, so that
+ * the claims that wait, wait here (see `bounded`) and the pool's wait queue holds updates.
+ */
+export const BOUNDED_CLAIMS_IN_FLIGHT = 20;
 
 const STARTED = (): void => undefined;
 
@@ -60,11 +70,18 @@ export class ClaimGate {
 
   /** A gate that starts every claim at once (no priority for updates). */
   static open(): ClaimGate {
-    return new ClaimGate({
-      perTurn: Number.MAX_SAFE_INTEGER,
-      inFlight: Number.MAX_SAFE_INTEGER,
-      atOnce: true,
-    });
+    return ClaimGate.bounded(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * A gate that starts claims at once up to `inFlight` running, and holds the others until one
+   * ends. PostgreSQL: the store lets updates go first for its connections (postgres/lane-pool.ts),
+   * so claims need no turn of their own; the bound keeps the claims that wait here rather than in
+   * the pool, where a request that lost its client or whose runner's kind found nothing meanwhile
+   * is answered without running its claim (runner-api-routes.ts checks again once it enters).
+   */
+  static bounded(inFlight: number): ClaimGate {
+    return new ClaimGate({ perTurn: Number.MAX_SAFE_INTEGER, inFlight, atOnce: true });
   }
 
   /** Claims waiting for a place. */
@@ -86,7 +103,10 @@ export class ClaimGate {
    * outcome.
    */
   enter(): Promise<ClaimRelease> {
-    if (this.#atOnce) return Promise.resolve(this.#place());
+    if (this.#atOnce) {
+      if (this.waiting === 0 && this.#running < this.#inFlight) return Promise.resolve(this.#place());
+      return new Promise<ClaimRelease>((resolve) => this.#waiting.push(() => resolve(this.#place())));
+    }
     if (!this.#startedAtOnce && this.waiting === 0 && this.#running < this.#inFlight) {
       this.#startedAtOnce = true;
       const release = this.#place();
@@ -110,8 +130,25 @@ export class ClaimGate {
       if (released) return;
       released = true;
       this.#running--;
-      this.#plan();
+      if (this.#atOnce) this.#startNext();
+      else this.#plan();
     };
+  }
+
+  /** Bounded gate (`atOnce`): the oldest waiting claim takes the place just released. */
+  #startNext(): void {
+    if (this.waiting === 0 || this.#running >= this.#inFlight) return;
+    const start = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = STARTED;
+    this.#compact();
+    start?.();
+  }
+
+  #compact(): void {
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #plan(): void {
@@ -130,10 +167,7 @@ export class ClaimGate {
       started++;
       start?.();
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#compact();
     this.#plan();
   }
 }

@@ -6,6 +6,7 @@
  * LISTEN/NOTIFY queue bus).
  */
 import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { AppendBatch } from './append-batch.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -46,6 +47,13 @@ export interface SqlFlavor {
 /** What every query module gets. */
 export interface SqlContext {
   readonly db: Kysely<Database>;
+  /**
+   * The job queue's claim statement runs here: PostgreSQL's lane that yields connections to every
+   * other statement (`postgres/lane-pool.ts`). Undefined: `db` (SQLite has one connection).
+   */
+  readonly claimDb?: Kysely<Database> | undefined;
+  /** PostgreSQL: log appends of many jobs share a statement (`append-batch.ts`). */
+  readonly appends?: AppendBatch | undefined;
   readonly flavor: SqlFlavor;
   now(): Date;
 }

@@ -57,6 +57,8 @@ import * as runners from './tables/runners.js';
 import type { Database } from './schema.js';
 import type { TraceData } from '../port/traces.js';
 import * as trace from './tables/trace.js';
+import { appendIfAt, appendManyIfAt, appendsInOneStatement } from './tables/trace-append-one-statement.js';
+import { AppendBatch } from './append-batch.js';
 import type { TraceFileStore } from './tables/trace.js';
 import { JobLocks, type TraceFiles } from './sqlite/trace-files.js';
 import { listProjectRows } from './paging.js';
@@ -67,6 +69,14 @@ import * as variables from './tables/variables.js';
 export interface Durability {
   durable(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Log appends of many jobs in one statement, each one's compare-and-set kept (PostgreSQL). */
+function batchedAppends(ctx: SqlContext): AppendBatch {
+  return new AppendBatch({
+    one: (append) => appendIfAt(ctx, append.jobId, append.offset, append.data),
+    many: (appends) => appendManyIfAt(ctx, appends),
+  });
 }
 
 export class SqlStore implements Store {
@@ -81,8 +91,10 @@ export class SqlStore implements Store {
     now: () => Date,
     durability?: Durability,
     traceFiles?: TraceFiles,
+    claimDb?: Kysely<Database>,
   ) {
-    this.#ctx = { db, flavor, now };
+    const ctx: SqlContext = { db, claimDb, flavor, now };
+    this.#ctx = appendsInOneStatement(ctx) ? { ...ctx, appends: batchedAppends(ctx) } : ctx;
     this.#durability = durability;
     this.#traces = traceFiles && { files: traceFiles, locks: new JobLocks() };
   }

@@ -901,6 +901,33 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect((await store.readTrace(job.id)).length).toBe(size);
       });
 
+      it('answers many jobs’ concurrent appends each by its own offset (PostgreSQL batches them)', async () => {
+        const jobs = await Promise.all(Array.from({ length: 24 }, () => pendingJob()));
+        // Every job gets its first bytes; then, all at once: a right offset, a stale one, a gap,
+        // binary bytes, an append to a missing job, and a second append of a job in the same burst.
+        await Promise.all(jobs.map((job, i) => store.appendTrace(job.id, 0, Buffer.from(`job ${i}\n`))));
+        const sizes = jobs.map((_, i) => Buffer.byteLength(`job ${i}\n`));
+        const binary = Buffer.from([0, 255, 1, 254, 92, 120, 39]);
+        const burst = jobs.map((job, i) => {
+          const size = sizes[i] ?? 0;
+          if (i % 4 === 1) return store.appendTrace(job.id, 0, Buffer.from('stale'));
+          if (i % 4 === 2) return store.appendTrace(job.id, size + 3, Buffer.from('gap'));
+          return store.appendTrace(job.id, size, i % 4 === 3 ? binary : Buffer.from('more\n'));
+        });
+        const missing = expectCode(store.appendTrace(999_999, 0, Buffer.from('x')), 'FLO_ERR_NOT_FOUND');
+        const results = await Promise.all(burst);
+        await missing;
+        for (const [i, job] of jobs.entries()) {
+          const size = sizes[i] ?? 0;
+          const added = i % 4 === 0 ? Buffer.from('more\n') : i % 4 === 3 ? binary : Buffer.alloc(0);
+          const ok = i % 4 === 0 || i % 4 === 3;
+          expect(results[i], `job ${i}`).toEqual({ ok, size: size + added.length });
+          const want = Buffer.concat([Buffer.from(`job ${i}\n`), added]);
+          expect((await store.readTrace(job.id)).equals(want), `job ${i}'s log`).toBe(true);
+          expect((await store.getJob(job.id))?.traceSize).toBe(want.length);
+        }
+      });
+
       it('reads byte ranges across chunk boundaries, binary-safe', async () => {
         const job = await pendingJob();
         const parts = [Buffer.from([0, 1, 2, 255]), Buffer.from('é✓'), Buffer.from('\x1b[31mred\x1b[0m\n')];

@@ -6,6 +6,7 @@ import type { Logger } from '../../../../shared/logger.js';
 import type { SqlFlavor } from '../flavor.js';
 import { statementNameOf } from '../query-template.js';
 import type { Database } from '../schema.js';
+import { LanePool } from './lane-pool.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -41,7 +42,15 @@ export interface PostgresOptions {
   preparedStatements?: boolean;
 }
 
-export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
+/** The store's two handles on one pool (see `lane-pool.ts`). */
+export interface PostgresDatabases {
+  /** Every statement but the claim; served first when connections are short. */
+  db: Kysely<Database>;
+  /** The job queue's claim; waits while any other statement waits for a connection. */
+  claimDb: Kysely<Database>;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<PostgresDatabases> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     // Fail an unreachable server in seconds rather than after the OS's TCP timeout.
@@ -60,7 +69,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
     client.on('error', lost);
     runNamed(client, named);
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const lanes = new LanePool(pool, options.poolSize);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('update') }) });
+  // Destroying `db` ends the shared pool; `claimDb` holds nothing else to release.
+  const claimDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('claim') }) });
   if (options.schema !== undefined) {
     try {
       await createSchema(db, options.schema);
@@ -69,7 +81,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
       throw err;
     }
   }
-  return db;
+  return { db, claimDb };
 }
 
 /** Whether the pool's connections still run the hot statements named (shared by all of them). */

@@ -52,6 +52,11 @@ function claimInputs(ctx: SqlContext, match: RunnerMatch, claim: JobClaim) {
   return { values, shape };
 }
 
+/** Where a claim runs: the connection lane that lets every other statement go first (PostgreSQL). */
+function claiming(ctx: SqlContext): Pick<SqlContext, 'db' | 'flavor'> {
+  return ctx.claimDb === undefined ? ctx : { db: ctx.claimDb, flavor: ctx.flavor };
+}
+
 export async function claimPendingJob(
   ctx: SqlContext,
   match: RunnerMatch,
@@ -60,7 +65,7 @@ export async function claimPendingJob(
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   const { values, shape } = claimInputs(ctx, match, claim);
   const [row] = await translateConstraints('a job with this token exists', () =>
-    runTemplate<Selectable<JobsTable>>(ctx, `claim:${JSON.stringify(shape)}`, values, (slot) =>
+    runTemplate<Selectable<JobsTable>>(claiming(ctx), `claim:${JSON.stringify(shape)}`, values, (slot) =>
       claimQuery(ctx, shape, slot),
     ),
   );
@@ -110,13 +115,17 @@ export async function claimPendingJobWithPipeline(
   if (match.tagList.length === 0 && !match.runUntagged) return null;
   const { values, shape } = claimInputs(ctx, match, claim);
   const [row] = await translateConstraints('a job with this token exists', () =>
-    runTemplate<Record<string, unknown>>(ctx, `claimWithPipeline:${JSON.stringify(shape)}`, values, (slot) =>
-      ctx.db
-        .with('claimed', () => claimQuery(ctx, shape, slot))
-        .selectFrom('claimed')
-        .leftJoin('pipelines', 'pipelines.id', 'claimed.pipeline_id')
-        .selectAll('claimed')
-        .select(PIPELINE_COLUMNS.map((c) => sql.ref(`pipelines.${c}`).as(`${PIPELINE_PREFIX}${c}`))),
+    runTemplate<Record<string, unknown>>(
+      claiming(ctx),
+      `claimWithPipeline:${JSON.stringify(shape)}`,
+      values,
+      (slot) =>
+        ctx.db
+          .with('claimed', () => claimQuery(ctx, shape, slot))
+          .selectFrom('claimed')
+          .leftJoin('pipelines', 'pipelines.id', 'claimed.pipeline_id')
+          .selectAll('claimed')
+          .select(PIPELINE_COLUMNS.map((c) => sql.ref(`pipelines.${c}`).as(`${PIPELINE_PREFIX}${c}`))),
     ),
   );
   if (row === undefined) return null;

@@ -24,6 +24,26 @@ const APPEND = `with moved as (
 select count(*) as appended from chunk`;
 nameStatement(APPEND);
 
+/**
+ * Appends of several distinct jobs in one statement (see `append-batch.ts`): the same
+ * compare-and-set per job, joined from the arrays of the batch.
+ */
+const APPEND_MANY = `with input as (
+  select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) as i(job_id, start_offset, end_offset, data)
+), moved as (
+  update jobs set trace_size = input.end_offset from input
+  where jobs.id = input.job_id and jobs.trace_size = input.start_offset returning jobs.id
+), chunk as (
+  insert into trace_chunks (job_id, "offset", end_offset, data)
+  select input.job_id, input.start_offset, input.end_offset, input.data from input join moved on moved.id = input.job_id
+  returning job_id
+)
+select job_id from chunk`;
+nameStatement(APPEND_MANY);
+
+/** Appends larger than this go alone (a batch's bytes travel hex-encoded in an array literal). */
+export const BATCHED_APPEND_MAX_BYTES = 64 * 1024;
+
 /** Whether this store appends in one statement (PostgreSQL: data-modifying CTEs). */
 export function appendsInOneStatement(ctx: Pick<SqlContext, 'flavor'>): boolean {
   return ctx.flavor.name === 'postgres';
@@ -40,4 +60,20 @@ export async function appendIfAt(
     CompiledQuery.raw(APPEND, [jobId, offset, offset + data.length, data]),
   );
   return fromBigint(result.rows[0]?.appended ?? 0) === 1;
+}
+
+/** Appends each of `appends` (distinct jobs) if its job's stored size is its offset; the jobs appended. */
+export async function appendManyIfAt(
+  ctx: Pick<SqlContext, 'db'>,
+  appends: readonly { jobId: number; offset: number; data: Buffer }[],
+): Promise<Set<number>> {
+  const result = await ctx.db.executeQuery<{ job_id: number | string | bigint }>(
+    CompiledQuery.raw(APPEND_MANY, [
+      appends.map((a) => a.jobId),
+      appends.map((a) => a.offset),
+      appends.map((a) => a.offset + a.data.length),
+      appends.map((a) => a.data),
+    ]),
+  );
+  return new Set(result.rows.map((row) => fromBigint(row.job_id)));
 }

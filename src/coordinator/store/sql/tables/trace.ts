@@ -22,7 +22,7 @@ import { runTemplate } from '../query-template.js';
 import { fromBigint } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { JobLocks, TraceFiles } from '../sqlite/trace-files.js';
-import { appendIfAt, appendsInOneStatement } from './trace-append-one-statement.js';
+import { appendIfAt, appendsInOneStatement, BATCHED_APPEND_MAX_BYTES } from './trace-append-one-statement.js';
 
 /** The trace files of a store that has them, and the per-job serialisation of their appends. */
 export interface TraceFileStore {
@@ -80,7 +80,11 @@ async function appendChunk(
   const length = traceDataLength(pieces);
   if (length > 0 && fileThreshold === Infinity && appendsInOneStatement(ctx)) {
     const data = Buffer.isBuffer(pieces) ? pieces : Buffer.concat(pieces);
-    if (await appendIfAt(ctx, jobId, offset, data)) return { ok: true, size: offset + length };
+    const appended =
+      ctx.appends !== undefined && length <= BATCHED_APPEND_MAX_BYTES
+        ? await ctx.appends.append(jobId, offset, data)
+        : await appendIfAt(ctx, jobId, offset, data);
+    if (appended) return { ok: true, size: offset + length };
   }
   return flavor.transaction(ctx.db, async (trx) => {
     const size = await sizeForAppend(ctx, trx, jobId);
