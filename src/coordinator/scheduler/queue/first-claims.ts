@@ -20,9 +20,14 @@ import type { PipelineRecord } from '../../store/store.js';
 
 /**
  * The first claim's compare-and-set of the pipeline to `running`: the row as written, and when the
- * write was sent (`FirstClaims.tick`). A waiting claim that asked for its read before that write was
- * sent had its own claim answered before it, so the written row is the pipeline's state after its
- * claim, as a read would be, and it takes that row instead of a read of its own.
+ * write was sent (`FirstClaims.tick`). A waiting claim takes that row instead of a read of its own.
+ * When it asked for its read before that write was sent, its own claim was answered before it,
+ * and the row is the pipeline's state after its claim, as a read would be. When it asked after,
+ * its claim and the write are unordered, but a claim changes nothing in the pipeline (after-claim.ts),
+ * so the row is still the state after the claim: what a read could add is only a later write of
+ * another process (a cancel), which a read sent a moment earlier would miss as well, and which
+ * reaches the job on its next update (`Job-Status`). Before, such a claim read the pipeline: under
+ * 1,000 clients on PostgreSQL with claims bounded in flight, 0.27 reads per job of 0.43.
  */
 export interface FirstWrite {
   pipeline: PipelineRecord;
@@ -109,10 +114,8 @@ export class ClaimTicket {
     const first = claims.inFlight.get(pipelineId);
     if (first !== undefined) {
       // Asked after this claim's own claim was answered: see FirstWrite.
-      const askedAt = claims.tick();
       const written = await first;
-      if (written !== undefined && written.pipeline.id === pipelineId && askedAt < written.sentAt)
-        return written.pipeline;
+      if (written !== undefined && written.pipeline.id === pipelineId) return written.pipeline;
       return claims.read(pipelineId);
     }
     const settled = new Promise<FirstWrite | undefined>((resolve) => {
