@@ -201,6 +201,7 @@ export async function buildCoordinator(deps: CoordinatorDeps): Promise<Coordinat
     onJobStatus: (status) => metrics.jobsByStatus.inc({ status }),
     // The gate's turns on SQLite only; PostgreSQL's store orders its connections (SchedulerDeps.prioritiseUpdates).
     prioritiseUpdates: deps.store.dialect === 'sqlite',
+    claimsInFlight: deps.store.connections,
   });
   const context: CoordinatorContext = {
     ...deps,

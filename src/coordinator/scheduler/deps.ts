@@ -24,6 +24,11 @@ export interface SchedulerDeps {
    * without holding claims back (postgres/lane-pool.ts, docs/benchmarks.md §3h, §3j).
    */
   prioritiseUpdates?: boolean;
+  /**
+   * Claims in flight at most when `prioritiseUpdates` is false (ClaimGate.bounded): the store's
+   * connections (PostgreSQL's pool size); default BOUNDED_CLAIMS_IN_FLIGHT.
+   */
+  claimsInFlight?: number | undefined;
   /** Quiet successes finished outside the pipeline's lock (scheduler.ts); default true. */
   finishQuietly?: boolean;
 }

@@ -57,7 +57,10 @@ export class Scheduler {
   readonly deps: SchedulerDeps;
   /** lastSeenAt of running jobs, written in batches (see heartbeats.ts). */
   readonly heartbeats: JobHeartbeats;
-  /** Job requests' claims start here, after the updates of running jobs read meanwhile (claim-gate.ts). */
+  /**
+   * Job requests' claims start here: on SQLite after the updates of running jobs read meanwhile,
+   * on PostgreSQL at most the store's connections at once (claim-gate.ts).
+   */
   readonly claimGate: ClaimGate;
   readonly #locks = new Map<number, Promise<void>>();
   /** Processings asked for and not yet started, by pipeline (see `process`). */
@@ -79,7 +82,9 @@ export class Scheduler {
     this.deps = deps;
     this.heartbeats = new JobHeartbeats(deps.store, deps.logger);
     this.claimGate =
-      deps.prioritiseUpdates === false ? ClaimGate.bounded(BOUNDED_CLAIMS_IN_FLIGHT) : new ClaimGate();
+      deps.prioritiseUpdates === false
+        ? ClaimGate.bounded(deps.claimsInFlight ?? BOUNDED_CLAIMS_IN_FLIGHT)
+        : new ClaimGate();
     this.#firstClaims = new FirstClaims(
       (id) => deps.store.getPipeline(id),
       (id) => this.#markedRunning.has(id),

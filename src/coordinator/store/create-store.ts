@@ -205,14 +205,12 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
     const { flavor, schema, durability, traceFiles, createFresh, claimDb } = opened;
     await migrateToLatest(db, flavor, { schema, logger: options.logger, createFresh });
     const clock = options.clock;
-    const store = new SqlStore(
-      db,
-      flavor,
-      clock === undefined ? () => new Date() : () => clock.now(),
+    const store = new SqlStore(db, flavor, clock === undefined ? () => new Date() : () => clock.now(), {
       durability,
       traceFiles,
       claimDb,
-    );
+      connections: location.dialect === 'postgres' ? location.poolSize : undefined,
+    });
     return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {
     await db?.destroy().catch(() => undefined);

@@ -38,6 +38,8 @@ export type * from './port/traces.js';
 export interface StoreLifecycle {
   /** The database behind the store: SQLite (one process owns the file) or PostgreSQL. */
   readonly dialect: 'sqlite' | 'postgres';
+  /** Connections the store uses at once at most (PostgreSQL's pool); undefined for SQLite's one. */
+  readonly connections?: number | undefined;
   close(): Promise<void>;
   /**
    * Resolves once every write this store has committed so far is on stable storage. Call it

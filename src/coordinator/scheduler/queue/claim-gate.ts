@@ -6,12 +6,15 @@
  * and completion are delayed by work that only hands out more jobs. GitLab keeps the two apart too
  * (job requests are long polls that runners expect to wait; updates are not).
  *
- * So a job request does not claim when it is read (but for one per turn when none waits): it
- * takes a place in this gate, which starts claims only from a `setImmediate` callback (libuv's check phase, after the poll phase has run the
- * handlers of every request that had arrived, updates included), at most `perTurn` of them per
- * turn of the event loop and at most `inFlight` at once (on PostgreSQL a claim's queries then
- * leave most of the pool's connections to the updates instead of queueing ahead of them). Claims
- * start in arrival order.
+ * So on SQLite a job request does not claim when it is read (but for one per turn when none
+ * waits): it takes a place in this gate, which starts claims only from a `setImmediate` callback
+ * (libuv's check phase, after the poll phase has run the handlers of every request that had
+ * arrived, updates included), at most `perTurn` of them per turn of the event loop and at most
+ * `inFlight` at once. Claims start in arrival order.
+ *
+ * On PostgreSQL a claim's work is mostly the server's, and the store already lets every other
+ * statement go first for its connections (postgres/lane-pool.ts): the gate is `bounded`, with no
+ * turns, and only keeps the claims in flight to the pool's size (see `bounded`).
  *
  * Only the moment a claim starts moves, never what it does: the claim is the same compare-and-set,
  * and a request answered with a job is answered with the job its claim took. Every place is
@@ -38,7 +41,7 @@ export interface ClaimGateOptions {
 
 /** Claims started per turn of the event loop: a few milliseconds of claim work between two polls. */
 export const CLAIMS_PER_TURN = 4;
-/** Claims in flight at once (see above): a fifth of PostgreSQL's default pool of 20. */
+/** Claims in flight at once in the turn-based gate (SQLite: each ends within its turn anyway). */
 export const CLAIMS_IN_FLIGHT = 4;
 
 /**
@@ -68,11 +71,6 @@ export class ClaimGate {
     this.#atOnce = options.atOnce ?? false;
   }
 
-  /** A gate that starts every claim at once (no priority for updates). */
-  static open(): ClaimGate {
-    return ClaimGate.bounded(Number.MAX_SAFE_INTEGER);
-  }
-
   /**
    * A gate that starts claims at once up to `inFlight` running, and holds the others until one
    * ends. PostgreSQL: the store lets updates go first for its connections (postgres/lane-pool.ts),
@@ -82,6 +80,11 @@ export class ClaimGate {
    */
   static bounded(inFlight: number): ClaimGate {
     return new ClaimGate({ perTurn: Number.MAX_SAFE_INTEGER, inFlight, atOnce: true });
+  }
+
+  /** Claims that may hold a place at once. */
+  get bound(): number {
+    return this.#inFlight;
   }
 
   /** Claims waiting for a place. */

@@ -79,24 +79,32 @@ function batchedAppends(ctx: SqlContext): AppendBatch {
   });
 }
 
+/** What a dialect's connection adds to the store (see create-store.ts). */
+export interface SqlStoreOptions {
+  /** SQLite with a WAL: the group commit that `durable` waits for. */
+  durability?: Durability | undefined;
+  traceFiles?: TraceFiles | undefined;
+  /** PostgreSQL: the claim's lane of the pool (SqlContext.claimDb). */
+  claimDb?: Kysely<Database> | undefined;
+  /** PostgreSQL: the pool's size (Store.connections). */
+  connections?: number | undefined;
+}
+
 export class SqlStore implements Store {
   readonly #ctx: SqlContext;
   readonly #durability: Durability | undefined;
   readonly #traces: TraceFileStore | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(
-    db: Kysely<Database>,
-    flavor: SqlFlavor,
-    now: () => Date,
-    durability?: Durability,
-    traceFiles?: TraceFiles,
-    claimDb?: Kysely<Database>,
-  ) {
-    const ctx: SqlContext = { db, claimDb, flavor, now };
+  readonly connections: number | undefined;
+
+  constructor(db: Kysely<Database>, flavor: SqlFlavor, now: () => Date, options: SqlStoreOptions = {}) {
+    const ctx: SqlContext = { db, claimDb: options.claimDb, flavor, now };
     this.#ctx = appendsInOneStatement(ctx) ? { ...ctx, appends: batchedAppends(ctx) } : ctx;
-    this.#durability = durability;
+    this.#durability = options.durability;
+    const traceFiles = options.traceFiles;
     this.#traces = traceFiles && { files: traceFiles, locks: new JobLocks() };
+    this.connections = options.connections;
   }
 
   /**
