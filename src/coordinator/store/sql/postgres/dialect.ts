@@ -69,7 +69,8 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
     client.on('error', lost);
     runNamed(client, named);
   });
-  const lanes = new LanePool(pool, options.poolSize);
+  // A statement waits for a connection as long as pg's pool let it wait before (then 503).
+  const lanes = new LanePool(pool, options.poolSize, CONNECT_TIMEOUT_MS);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('update') }) });
   // Destroying `db` ends the shared pool; `claimDb` holds nothing else to release.
   const claimDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('claim') }) });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PostgresPoolClient } from 'kysely';
 import { LanePool, type InnerPool } from './lane-pool.js';
 
@@ -36,7 +36,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe('LanePool', () => {
   it('hands out connections at once while permits last, in either lane', async () => {
     const { inner, state } = fakeInner();
-    const pool = new LanePool(inner, 2);
+    const pool = new LanePool(inner, 2, 10_000);
     await pool.connect('claim');
     await pool.connect('update');
     expect(state.checkouts).toBe(2);
@@ -45,7 +45,7 @@ describe('LanePool', () => {
 
   it('serves a waiting update before claims that waited longer', async () => {
     const { inner } = fakeInner();
-    const pool = new LanePool(inner, 1);
+    const pool = new LanePool(inner, 1, 10_000);
     const holder = await pool.connect('claim');
     const order: string[] = [];
     const claims = [1, 2].map((n) => pool.connect('claim').then((c) => (order.push(`claim${n}`), c)));
@@ -63,7 +63,7 @@ describe('LanePool', () => {
 
   it('gives a permit back once however often a client is released, and passes destroy on', async () => {
     const { inner, released } = fakeInner();
-    const pool = new LanePool(inner, 1);
+    const pool = new LanePool(inner, 1, 10_000);
     const client = await pool.connect('update');
     const waiting = [pool.connect('claim'), pool.connect('claim')];
     await settle();
@@ -78,7 +78,7 @@ describe('LanePool', () => {
 
   it('gives the permit back when opening a connection fails', async () => {
     const { inner, state } = fakeInner();
-    const pool = new LanePool(inner, 1);
+    const pool = new LanePool(inner, 1, 10_000);
     state.failNext = true;
     await expect(pool.connect('update')).rejects.toThrow('ECONNREFUSED');
     const client = await pool.connect('claim');
@@ -88,8 +88,52 @@ describe('LanePool', () => {
 
   it('ends the shared pool once from either lane', async () => {
     const { inner, state } = fakeInner();
-    const pool = new LanePool(inner, 4);
+    const pool = new LanePool(inner, 4, 10_000);
     await Promise.all([pool.lane('update').end(), pool.lane('claim').end()]);
     expect(state.ended).toBe(1);
+  });
+
+  describe('waiting', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('fails a request that waited too long, as pg did, and the next one still gets the connection', async () => {
+      vi.useFakeTimers();
+      const { inner } = fakeInner();
+      const pool = new LanePool(inner, 1, 5_000);
+      const holder = await pool.connect('update');
+      const late = pool.connect('claim');
+      const settled = late.then(
+        () => 'connected',
+        (err: unknown) => (err as Error).message,
+      );
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(await settled).toMatch(/^timeout exceeded when trying to connect/);
+      expect(pool.waiting('claim')).toBe(0);
+      const next = pool.connect('update');
+      holder.release();
+      await next;
+      expect(pool.waiting('update')).toBe(0);
+    });
+
+    it('gives the permit back even when the inner release throws', async () => {
+      const broken = {
+        query: () => Promise.reject(new Error('not used')),
+        release: () => {
+          throw new Error('broken');
+        },
+      };
+      const inner: InnerPool = {
+        connect: () => Promise.resolve(broken as unknown as PostgresPoolClient),
+        end: () => Promise.resolve(),
+      };
+      const pool = new LanePool(inner, 1, 10_000);
+      const client = await pool.connect('claim');
+      expect(() => client.release()).toThrow('broken');
+      // The one permit came back: the next request connects at once.
+      await pool.connect('update');
+      expect(pool.waiting('update')).toBe(0);
+    });
   });
 });

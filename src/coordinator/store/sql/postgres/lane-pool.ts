@@ -8,13 +8,16 @@
  * though it is what finishes work and runners expect a job request, not an update, to wait.
  *
  * So the pool's connections are handed out by priority: `connect()` of the `update` lane (every
- * statement but the claim) is served before any waiting `claim`. Nothing is throttled: with no
- * update waiting, claims use every connection, as before. An update waits at most for the next
- * connection released. Claims wait among themselves in arrival order, and cannot starve: updates
- * come from running jobs only, and each job sends a bounded few.
+ * statement but the claim: updates, their follow-up reads, the REST API, the watchdog) is served
+ * before any waiting `claim`. Nothing is throttled: with no update waiting, claims use every
+ * connection, as before. Each lane is served in arrival order. A claim waits while updates wait;
+ * under a steady stream of updates with every connection busy it waits until the stream thins,
+ * and at most `waitMs`, as any statement does: then it fails as the pool's own wait did
+ * ("timeout exceeded when trying to connect", answered 503 with Retry-After, unavailable.ts).
  *
  * The permits match the inner pool's `max`, so the inner `pg.Pool` never queues a request itself
- * (it only opens connections when none is idle).
+ * (it only opens connections when none is idle), and its own connection timeout applies to
+ * opening a connection only.
  */
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 
@@ -26,16 +29,23 @@ export interface InnerPool {
   end(): Promise<void>;
 }
 
+interface Waiter {
+  start(): void;
+  timer: NodeJS.Timeout;
+}
+
 export class LanePool {
   readonly #inner: InnerPool;
+  readonly #waitMs: number;
   #free: number;
-  readonly #waiting: Record<PoolLane, (() => void)[]> = { update: [], claim: [] };
+  readonly #waiting: Record<PoolLane, Waiter[]> = { update: [], claim: [] };
   #ended: Promise<void> | undefined;
 
-  /** `size` must be the inner pool's `max`. */
-  constructor(inner: InnerPool, size: number) {
+  /** `size` must be the inner pool's `max`; a request waits `waitMs` at most for a connection. */
+  constructor(inner: InnerPool, size: number, waitMs: number) {
     this.#inner = inner;
     this.#free = Math.max(1, size);
+    this.#waitMs = waitMs;
   }
 
   /** A pool for kysely whose connections are taken in `lane`; `end` ends the shared pool. */
@@ -63,8 +73,11 @@ export class LanePool {
     client.release = (destroy?: boolean | Error) => {
       if (released) return;
       released = true;
-      release(destroy as boolean | undefined);
-      this.#give();
+      try {
+        release(destroy as boolean | undefined);
+      } finally {
+        this.#give();
+      }
     };
     return client;
   }
@@ -79,13 +92,31 @@ export class LanePool {
       this.#free--;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => this.#waiting[lane].push(resolve));
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.#waiting[lane];
+      const waiter: Waiter = {
+        start: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          const at = queue.indexOf(waiter);
+          if (at >= 0) queue.splice(at, 1);
+          reject(
+            new Error(
+              `timeout exceeded when trying to connect: no store connection was free within ${this.#waitMs} ms`,
+            ),
+          );
+        }, this.#waitMs),
+      };
+      queue.push(waiter);
+    });
   }
 
   /** A permit comes back: the oldest waiting update takes it, else the oldest claim. */
   #give(): void {
     const next = this.#waiting.update.shift() ?? this.#waiting.claim.shift();
     if (next === undefined) this.#free++;
-    else next();
+    else next.start();
   }
 }
