@@ -3,10 +3,14 @@ import { AppendBatch, type Append } from './append-batch.js';
 
 /** Statements the batch sent, answered when the test says so; sizes kept per job like the store's. */
 function fakeStore(
-  options: { failMany?: (appends: readonly Append[]) => boolean; maxInFlight?: number } = {},
+  options: {
+    failMany?: (appends: readonly Append[]) => boolean;
+    maxInFlight?: number;
+    maxBytes?: number;
+  } = {},
 ) {
   const sizes = new Map<number, number>();
-  const sent: { kind: 'one' | 'many'; jobs: number[]; finish: () => void }[] = [];
+  const sent: { kind: 'one' | 'many'; jobs: number[]; finish: () => void; fail: (err: Error) => void }[] = [];
   const write = (append: Append): boolean => {
     if ((sizes.get(append.jobId) ?? 0) !== append.offset) return false;
     sizes.set(append.jobId, append.offset + append.data.length);
@@ -24,6 +28,7 @@ function fakeStore(
             reject(err);
           }
         },
+        fail: (err) => reject(err),
       });
     });
   const batch = new AppendBatch({
@@ -43,6 +48,7 @@ function fakeStore(
       ),
     maxInFlight: options.maxInFlight ?? 1,
     maxBatch: 3,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
   });
   return { batch, sent, sizes };
 }
@@ -131,5 +137,49 @@ describe('AppendBatch', () => {
     for (const s of sent.slice(2)) s.finish();
     expect(await good).toBe(true);
     expect(await badSettled).toBe('bad append');
+  });
+
+  it('fails every append of a batch at once when the database is unreachable', async () => {
+    const { batch, sent } = fakeStore();
+    const first = batch.append(1, 0, bytes('a'));
+    const outcome = (p: Promise<boolean>) =>
+      p.then(
+        () => 'ok',
+        (err: unknown) => (err as Error).message,
+      );
+    const waiting = [outcome(batch.append(2, 0, bytes('b'))), outcome(batch.append(3, 0, bytes('c')))];
+    sent[0]?.finish();
+    await first;
+    await settle();
+    sent[1]?.fail(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    expect(await Promise.all(waiting)).toEqual([
+      'connect ECONNREFUSED 127.0.0.1:5432',
+      'connect ECONNREFUSED 127.0.0.1:5432',
+    ]);
+    // No append was sent again one by one.
+    expect(sent).toHaveLength(2);
+  });
+
+  it('keeps a batch within its bytes, but sends a larger append alone', async () => {
+    const { batch, sent } = fakeStore({ maxBytes: 4 });
+    const first = batch.append(1, 0, bytes('a'));
+    const rest = [
+      batch.append(2, 0, bytes('bb')),
+      batch.append(3, 0, bytes('cc')),
+      batch.append(4, 0, bytes('d')), // over 4 bytes with 2 and 3: the next batch
+      batch.append(5, 0, bytes('eeeeee')), // larger than a batch: alone
+    ];
+    sent[0]?.finish();
+    await first;
+    await settle();
+    expect(sent[1]).toMatchObject({ kind: 'many', jobs: [2, 3] });
+    sent[1]?.finish();
+    await settle();
+    expect(sent[2]).toMatchObject({ kind: 'one', jobs: [4] });
+    sent[2]?.finish();
+    await settle();
+    expect(sent[3]).toMatchObject({ kind: 'one', jobs: [5] });
+    sent[3]?.finish();
+    expect(await Promise.all(rest)).toEqual([true, true, true, true]);
   });
 });

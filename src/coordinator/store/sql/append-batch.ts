@@ -10,9 +10,12 @@
  * offset), so a batch changes no answer, only how many appends share a commit. Every caller is
  * answered after the statement that wrote its bytes committed: nothing is acknowledged before it
  * is durable. A job appears once per batch (a second append of the same job waits for the next
- * one, in order). When a batch statement fails, its appends are written one by one, so one bad
- * append cannot fail the others.
+ * one, in order). A batch carries `maxBytes` of logs at most (its bytes travel hex-encoded in
+ * the statement). When a batch statement fails, its appends are written one by one, so one bad
+ * append cannot fail the others; when it failed because the database is unreachable, every
+ * append of the batch fails with that error at once (each would).
  */
+import { isStoreUnavailable } from '../unavailable.js';
 
 export interface Append {
   jobId: number;
@@ -29,6 +32,8 @@ export interface AppendBatchOptions {
   maxInFlight?: number;
   /** Appends in one batch at most. */
   maxBatch?: number;
+  /** Bytes of logs in one batch at most (a larger single append still goes, alone). */
+  maxBytes?: number;
 }
 
 interface Waiting extends Append {
@@ -41,6 +46,7 @@ export class AppendBatch {
   readonly #many: AppendBatchOptions['many'];
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
+  readonly #maxBytes: number;
   #queue: Waiting[] = [];
   #inFlight = 0;
   /** Jobs with an append in a batch being written: their next append waits for it. */
@@ -51,6 +57,7 @@ export class AppendBatch {
     this.#many = options.many;
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this.#maxBatch = Math.max(1, options.maxBatch ?? 200);
+    this.#maxBytes = Math.max(1, options.maxBytes ?? 1024 * 1024);
   }
 
   /** Appends waiting for a batch. */
@@ -88,9 +95,13 @@ export class AppendBatch {
     const batch: Waiting[] = [];
     const rest: Waiting[] = [];
     const jobs = new Set<number>();
+    let bytes = 0;
     for (const item of this.#queue) {
-      if (batch.length < this.#maxBatch && !jobs.has(item.jobId) && !this.#writing.has(item.jobId)) {
+      const fits =
+        batch.length === 0 || (batch.length < this.#maxBatch && bytes + item.data.length <= this.#maxBytes);
+      if (fits && !jobs.has(item.jobId) && !this.#writing.has(item.jobId)) {
         jobs.add(item.jobId);
+        bytes += item.data.length;
         batch.push(item);
       } else rest.push(item);
     }
@@ -104,7 +115,11 @@ export class AppendBatch {
     let written: ReadonlySet<number>;
     try {
       written = await this.#many(batch);
-    } catch {
+    } catch (err) {
+      if (isStoreUnavailable(err)) {
+        for (const item of batch) item.reject(err);
+        return;
+      }
       // One append may be what failed the statement: each is written (and answered) alone.
       await Promise.all(batch.map((item) => this.#writeOne(item)));
       return;

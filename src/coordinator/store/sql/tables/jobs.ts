@@ -1,5 +1,5 @@
 /** Jobs: creation (with a pipeline or as retries), queries and compare-and-set updates. */
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { JobStatus } from '../../../../api/job-status.js';
 import {
   jobKindOf,
@@ -296,13 +296,32 @@ export async function eraseJob(
 /** Rows per heartbeat UPDATE, well under both dialects' bound-parameter limits. */
 const TOUCH_BATCH = 500;
 
+/**
+ * PostgreSQL: the heartbeat's rows locked first in id order, as the batched log append locks them
+ * (trace-append-one-statement.ts): two statements locking several of the same rows in one order
+ * cannot deadlock.
+ */
+const TOUCH_IN_ORDER = `with locked as materialized (
+  select id from jobs where id = any($1::bigint[]) and status in ('running', 'canceling') order by id for update
+)
+update jobs set last_seen_at = $2 from locked where jobs.id = locked.id`;
+
 export async function touchJobs(ctx: SqlContext, ids: number[], at: Date): Promise<number> {
+  const sorted = [...ids].sort((a, b) => a - b);
   let updated = 0;
-  for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
+  for (let i = 0; i < sorted.length; i += TOUCH_BATCH) {
+    const slice = sorted.slice(i, i + TOUCH_BATCH);
+    if (ctx.flavor.rowLocks) {
+      const result = await ctx.db.executeQuery(
+        CompiledQuery.raw(TOUCH_IN_ORDER, [slice, ctx.flavor.toDate(at)]),
+      );
+      updated += Number(result.numAffectedRows ?? 0);
+      continue;
+    }
     const result = await ctx.db
       .updateTable('jobs')
       .set({ last_seen_at: ctx.flavor.toDate(at) })
-      .where('id', 'in', ids.slice(i, i + TOUCH_BATCH))
+      .where('id', 'in', slice)
       .where('status', 'in', ['running', 'canceling'])
       .executeTakeFirst();
     updated += Number(result.numUpdatedRows);

@@ -26,12 +26,16 @@ nameStatement(APPEND);
 
 /**
  * Appends of several distinct jobs in one statement (see `append-batch.ts`): the same
- * compare-and-set per job, joined from the arrays of the batch.
+ * compare-and-set per job, joined from the arrays of the batch. The jobs' rows are locked first,
+ * in id order (`locked`, materialised before the update reads it), as `touchJobs` locks them too:
+ * two statements that lock several of the same rows in one order cannot deadlock.
  */
 const APPEND_MANY = `with input as (
   select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) as i(job_id, start_offset, end_offset, data)
+), locked as materialized (
+  select id from jobs where id = any($1::bigint[]) order by id for update
 ), moved as (
-  update jobs set trace_size = input.end_offset from input
+  update jobs set trace_size = input.end_offset from input join locked on locked.id = input.job_id
   where jobs.id = input.job_id and jobs.trace_size = input.start_offset returning jobs.id
 ), chunk as (
   insert into trace_chunks (job_id, "offset", end_offset, data)
