@@ -22,14 +22,13 @@ export async function markRunningAfterClaim(
   witness?: WriteWitness,
 ): Promise<number[] | null> {
   const now = deps.clock.now();
-  const sentAt = witness?.sending();
   const updated = await deps.store.updatePipeline(
     pipeline.id,
     { status: 'running', startedAt: pipeline.startedAt ?? now, finishedAt: null },
     [pipeline.status],
   );
   if (!updated) return null;
-  if (witness && sentAt !== undefined) witness.wrote(updated, sentAt);
+  witness?.wrote(updated);
   deps.logger.info(
     { pipelineId: pipeline.id, status: 'running', previous: pipeline.status },
     'pipeline status changed',
@@ -60,8 +59,7 @@ export class MarkedRunning {
 
 /** Who hears of the compare-and-set to `running` (the claim's first-claims ticket, first-claims.ts). */
 export interface WriteWitness {
-  sending(): number;
-  wrote(pipeline: PipelineRecord, sentAt: number): void;
+  wrote(pipeline: PipelineRecord): void;
 }
 
 /** The pipelines to process after the claim's write (see above), reading the pipeline once more only when the write did not apply. */

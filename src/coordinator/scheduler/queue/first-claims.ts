@@ -4,9 +4,9 @@
  * first claim's write of `running` had not landed, saw it `pending`, and read it once more after
  * that write (see after-claim.ts): two reads per claim, two round trips on PostgreSQL. Here the
  * claims of a pipeline this process has not marked running wait for the first such claim's answer
- * (its read and its write) before they read, and then read it `running`: one read each. A waiting
- * claim that asked before the first claim's compare-and-set to `running` was sent takes the row
- * that write returned instead (see FirstWrite): no read of its own.
+ * (its read and its write): a waiting claim takes the row that the first claim's compare-and-set
+ * to `running` returned (see FirstWrite), and reads only when there is none (the first claim wrote
+ * nothing).
  *
  * Only the moment of a read moves, never what decides: the read still comes after the claim and
  * still decides whether anything is left to do, so a cancel or another coordinator's write is seen
@@ -19,19 +19,17 @@
 import type { PipelineRecord } from '../../store/store.js';
 
 /**
- * The first claim's compare-and-set of the pipeline to `running`: the row as written, and when the
- * write was sent (`FirstClaims.tick`). A waiting claim takes that row instead of a read of its own.
- * When it asked for its read before that write was sent, its own claim was answered before it,
- * and the row is the pipeline's state after its claim, as a read would be. When it asked after,
- * its claim and the write are unordered, but a claim changes nothing in the pipeline (after-claim.ts),
- * so the row is still the state after the claim: what a read could add is only a later write of
- * another process (a cancel), which a read sent a moment earlier would miss as well, and which
- * reaches the job on its next update (`Job-Status`). Before, such a claim read the pipeline: under
- * 1,000 clients on PostgreSQL with claims bounded in flight, 0.27 reads per job of 0.43.
+ * The first claim's compare-and-set of the pipeline to `running`: the row as written. A waiting
+ * claim takes that row instead of a read of its own. Its own claim was answered before it asked,
+ * and a claim changes nothing in the pipeline (after-claim.ts), so whether the write came before
+ * or after that claim the row is the state after it: what a read could add is only a later write
+ * of another process (a cancel), which a read sent a moment earlier would miss as well, and which
+ * reaches the job on its next update (`Job-Status`). (Before, a claim that asked after the write
+ * was sent read the pipeline: under 1,000 clients on PostgreSQL with claims bounded in flight,
+ * 0.27 of 0.43 reads per job.)
  */
 export interface FirstWrite {
   pipeline: PipelineRecord;
-  sentAt: number;
 }
 
 /** Pipelines remembered as read `running` here; the bound only keeps the set small. */
@@ -40,7 +38,6 @@ const MAX_SEEN_RUNNING = 10_000;
 /** The first claims in flight per pipeline, each settled once its answer's pipeline work ended. */
 export class FirstClaims {
   readonly inFlight = new Map<number, Promise<FirstWrite | undefined>>();
-  #clock = 0;
   /** Tickets not done yet: the claims in progress in this process. */
   #open = 0;
   /** Pipelines a claim's read here saw `running` (marked by another process, say): no waiting. */
@@ -62,12 +59,6 @@ export class FirstClaims {
   /** Whether the asking claim is the only one in progress in this process. */
   alone(): boolean {
     return this.#open <= 1;
-  }
-
-  /** A number larger than every one given before: orders asks for reads and writes sent. */
-  tick(): number {
-    this.#clock += 1;
-    return this.#clock;
   }
 
   /** Whether claims of this pipeline read it at once (it is known to have been running). */
@@ -128,14 +119,9 @@ export class ClaimTicket {
     return readWithClaim?.id === pipelineId && claims.alone() ? readWithClaim : claims.read(pipelineId);
   }
 
-  /** Call right before sending this claim's compare-and-set of its pipeline to `running`. */
-  sending(): number {
-    return this.claims.tick();
-  }
-
-  /** This claim's compare-and-set applied: `pipeline` as written, sent at `sentAt` (`sending`). */
-  wrote(pipeline: PipelineRecord, sentAt: number): void {
-    this.#written = { pipeline, sentAt };
+  /** This claim's compare-and-set applied: `pipeline` as written. */
+  wrote(pipeline: PipelineRecord): void {
+    this.#written = { pipeline };
   }
 
   /** The claim's work on its pipeline ended (or failed): claims waiting on it read now. */
