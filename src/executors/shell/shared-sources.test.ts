@@ -194,6 +194,8 @@ describe('shared sources: a slot folder taken as the last checkout left it', () 
     const factory = createShellExecutorFactory({ sharedSources: true });
     const first = await getSources(builds, factory, gitInfo(`file://${bare}`, sha, 2), 0);
     expect(first.code).toBe(0);
+    // A second checkout (another slot) has the runner ask git about its system configuration.
+    expect((await getSources(builds, factory, gitInfo(`file://${bare}`, sha, 2), 1)).code).toBe(0);
     const before = view(first.dir);
     await writeFile(join(first.dir, 'junk.txt'), 'x');
     // no git on the PATH: the next job of the commit in this slot must not need one

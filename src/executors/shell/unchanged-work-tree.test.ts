@@ -26,6 +26,7 @@ async function checkedOut(): Promise<{ dir: string; sha: string; trees: Unchange
   gitIn(dir, 'clean', '-ffdx');
   const trees = new UnchangedWorkTrees();
   await trees.record(dir, sha);
+  await trees.settled();
   return { dir, sha, trees };
 }
 
@@ -266,6 +267,16 @@ describe('UnchangedWorkTrees', () => {
     },
   );
 
+  it('asks git about its system configuration only from the second recorded checkout on', async () => {
+    const { dir, sha } = await checkedOut();
+    const trees = new UnchangedWorkTrees();
+    // One recorded checkout (a one-job run): no question asked, so git must run.
+    await trees.record(dir, sha);
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(false);
+    await trees.record(dir, sha);
+    expect(trees.unchanged(dir, { sha, ...clean })).toBe(true);
+  });
+
   /** A `git` on PATH that reads `system` as its system configuration (as a git built elsewhere would). */
   async function gitWithSystemConfig(system: string | null): Promise<string> {
     const bin = await mkdtemp(join(tmpdir(), 'flo-unchanged-bin-'));
@@ -286,6 +297,7 @@ describe('UnchangedWorkTrees', () => {
     const judged = async (system: string | null) => {
       const trees = new UnchangedWorkTrees();
       await trees.record(dir, sha, { PATH: await gitWithSystemConfig(system) });
+      await trees.settled();
       return trees.unchanged(dir, { sha, ...clean });
     };
     expect(await judged('[core]\n\thooksPath = /somewhere\n')).toBe(false);

@@ -293,15 +293,24 @@ export interface CheckoutRequest {
  */
 export class UnchangedWorkTrees {
   readonly #recorded = new Map<string, { sha: string; index: Buffer }>();
-  /** Whether the system configuration of the git that made the first recorded checkout is safe. */
+  /** The PATH of the git that made the first recorded checkout (every job's git comes from it). */
+  #gitPath: string | undefined;
+  /**
+   * Whether that git's system configuration is safe. Asked (one git process) at the second
+   * recorded checkout: a run with one checkout (a one-job pipeline) never takes a folder as it is,
+   * so it asks nothing. Until the answer is in, git runs.
+   */
   #systemConfigSafe: boolean | undefined;
+  #systemConfigAnswer: Promise<void> | undefined;
+  #records = 0;
 
   /**
    * Call right after `git checkout -f -q SHA` and `git clean` succeeded in `projectDir`, with
    * git's environment, before anything else runs there.
    */
   async record(projectDir: string, sha: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    this.#systemConfigSafe ??= await systemConfigIsSafe(env['PATH']);
+    this.#gitPath ??= env['PATH'];
+    if (this.#records++ > 0) await this.settled();
     const index = await readFile(join(projectDir, '.git', 'index')).catch(() => null);
     if (index) this.#recorded.set(projectDir, { sha, index });
     else this.#recorded.delete(projectDir);
@@ -349,6 +358,14 @@ export class UnchangedWorkTrees {
     } catch {
       return null;
     }
+  }
+
+  /** Asks about git's system configuration (once; see `#systemConfigSafe`); resolves once answered. */
+  settled(): Promise<void> {
+    this.#systemConfigAnswer ??= systemConfigIsSafe(this.#gitPath).then((safe) => {
+      this.#systemConfigSafe = safe;
+    });
+    return this.#systemConfigAnswer;
   }
 
   /** True only when checking out and cleaning `request.sha` in `projectDir` would change nothing. */
