@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { FlotillaError } from '../../shared/errors.js';
-import { snapshotWorkTree, type Snapshot } from './snapshot.js';
+import { inspectSource, snapshotWorkTree, type Snapshot } from './snapshot.js';
 
 const exec = promisify(execFile);
 
@@ -20,15 +20,6 @@ export interface PreparedSource {
   snapshot: Snapshot;
   /** Name for the project on the coordinator. */
   projectName: string;
-}
-
-async function gitTop(dir: string): Promise<string | null> {
-  try {
-    const { stdout } = await exec('git', ['rev-parse', '--show-toplevel'], { cwd: dir });
-    return await realpath(stdout.trim());
-  } catch {
-    return null;
-  }
 }
 
 async function trackedAndUntracked(dir: string): Promise<string[]> {
@@ -68,11 +59,12 @@ export async function prepareSource(dirInput: string, scratchDir: string): Promi
     );
   }
   const projectName = path.basename(dir);
-  const top = await gitTop(dir);
-  if (top === dir) return { repoDir: dir, snapshot: await snapshotWorkTree(dir), projectName };
+  // One process finds the work tree's top and, when it is this directory, takes the snapshot.
+  const inspected = await inspectSource(dir);
+  if (inspected.kind === 'top') return { repoDir: dir, snapshot: inspected.snapshot, projectName };
   const repoDir = path.join(scratchDir, 'source');
   await mkdir(repoDir, { recursive: true });
-  await copyInto(dir, repoDir, top !== null);
+  await copyInto(dir, repoDir, inspected.kind === 'outside');
   await exec('git', ['init', '-q', '-b', 'main'], { cwd: repoDir });
   return { repoDir, snapshot: await snapshotWorkTree(repoDir), projectName };
 }

@@ -45,57 +45,91 @@ async function git(
   return stdout.trim();
 }
 
-/** Checks `dir` is the top of a git work tree; the error says what to do otherwise. */
-export async function repositoryRoot(dir: string): Promise<string> {
-  try {
-    return await git(dir, ['rev-parse', '--show-toplevel']);
-  } catch {
-    throw new FlotillaError(
-      'FLO_ERR_CONFIG_INVALID',
-      `${dir} is not inside a git repository; run "git init" there first, or pass the repository's directory`,
-    );
-  }
-}
-
 /**
- * The snapshot as one shell script: one process from Node instead of seven (each spawn from a large
- * Node process costs more than the git command it runs). Prints the sha, the branch, clean|dirty,
- * the repository's absolute objects directory and whether it is shallow, one per line.
+ * The snapshot as one shell script: one process from Node (each spawn from a large Node process
+ * costs more than the git command it runs), and two git commands when the work tree is clean:
+ * - `rev-parse` gives the work tree's top, whether it is shallow and its objects directory; a
+ *   directory that is not the top stops here (the caller copies it instead);
+ * - `status` (porcelain v2, every untracked file, submodules compared in full, without refreshing
+ *   the user's index) gives HEAD, the branch, and whether `add -A` would change anything;
+ * - only then (or without a HEAD): a temporary index gets HEAD's tree plus every change `git add -A`
+ *   would stage (ignored files stay out), and `git commit-tree` records it on top of HEAD.
+ * Prints `top`, `none` or `outside` first; after `top`, the sha, the branch, clean|dirty, the
+ * absolute objects directory and whether the repository is shallow, one per line.
  */
 const SNAPSHOT_SCRIPT = `set -e
-branch=$(git symbolic-ref --quiet --short HEAD 2>/dev/null) || branch=
+info=$(git rev-parse --show-toplevel --is-shallow-repository --git-path objects 2>/dev/null) || {
+  echo none; exit 0; }
+{ read -r top; read -r shallow; read -r objects; } <<EOF
+$info
+EOF
+if [ "$(cd "$top" && pwd -P)" != "$(pwd -P)" ]; then printf 'outside\\n%s\\n' "$top"; exit 0; fi
+objects=$(cd "$objects" && pwd -P)
+status=$(git --no-optional-locks status --porcelain=v2 --branch --untracked-files=all --ignore-submodules=none)
+head= branch= changed=
+while IFS= read -r line; do
+  case $line in
+    '# branch.oid '*) head=\${line#'# branch.oid '} ;;
+    '# branch.head '*) branch=\${line#'# branch.head '} ;;
+    '#'*|'') ;;
+    *) changed=1 ;;
+  esac
+done <<EOF
+$status
+EOF
+[ "$head" != '(initial)' ] || head=
+[ "$branch" != '(detached)' ] || branch=
 [ -n "$branch" ] || branch=main
-head=$(git rev-parse --verify --quiet 'HEAD^{commit}' 2>/dev/null) || head=
-[ -z "$head" ] || git read-tree "$head"
-git add -A
-tree=$(git write-tree)
-objects=$(cd "$(git rev-parse --git-path objects)" && pwd -P)
-shallow=$(git rev-parse --is-shallow-repository)
-if [ -n "$head" ] && [ "$tree" = "$(git rev-parse "$head^{tree}")" ]; then
-  sha=$head state=clean
-else
-  state=dirty
-  if [ -n "$head" ]; then sha=$(git commit-tree "$tree" -p "$head" -m "$1")
-  else sha=$(git commit-tree "$tree" -m "$1"); fi
+state=clean sha=$head
+if [ -n "$changed" ] || [ -z "$head" ]; then
+  export GIT_INDEX_FILE="$2"
+  [ -z "$head" ] || git read-tree "$head"
+  git add -A
+  tree=$(git write-tree)
+  if [ -z "$head" ] || [ "$tree" != "$(git rev-parse "$head^{tree}")" ]; then
+    state=dirty
+    if [ -n "$head" ]; then sha=$(git commit-tree "$tree" -p "$head" -m "$1")
+    else sha=$(git commit-tree "$tree" -m "$1"); fi
+  fi
 fi
-printf '%s\\n%s\\n%s\\n%s\\n%s\\n' "$sha" "$branch" "$state" "$objects" "$shallow"`;
+printf 'top\\n%s\\n%s\\n%s\\n%s\\n%s\\n' "$sha" "$branch" "$state" "$objects" "$shallow"`;
 
-export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
+/** Where a directory stands: outside any work tree, below a work tree's top, or its top. */
+export type SourceInspection =
+  { kind: 'none' } | { kind: 'outside'; top: string } | { kind: 'top'; snapshot: Snapshot };
+
+/**
+ * Snapshots `dir` when it is the top of a git work tree (uncommitted changes included; the user's
+ * index, HEAD and branches untouched); otherwise says where it stands.
+ */
+export async function inspectSource(dir: string): Promise<SourceInspection> {
   const index = path.join(tmpdir(), `flotilla-index-${process.pid}-${Date.now()}`);
   try {
     const out = await git(
       dir,
-      ['-c', SNAPSHOT_SCRIPT, 'sh', 'flotilla run: working tree snapshot'],
-      {
-        GIT_INDEX_FILE: index,
-      },
+      ['-c', SNAPSHOT_SCRIPT, 'sh', 'flotilla run: working tree snapshot', index],
+      {},
       'sh',
     );
-    const [sha = '', branch = 'main', state, objectsDir = '', shallow] = out.split('\n');
-    return { sha, branch, dirty: state === 'dirty', objectsDir, shallow: shallow !== 'false' };
+    const [kind, ...rest] = out.split('\n');
+    if (kind === 'none') return { kind: 'none' };
+    if (kind === 'outside') return { kind: 'outside', top: rest[0] ?? '' };
+    const [sha = '', branch = 'main', state, objectsDir = '', shallow] = rest;
+    return {
+      kind: 'top',
+      snapshot: { sha, branch, dirty: state === 'dirty', objectsDir, shallow: shallow !== 'false' },
+    };
   } finally {
     await rm(index, { force: true });
   }
+}
+
+/** The snapshot of `dir`, which must be the top of a git work tree. */
+export async function snapshotWorkTree(dir: string): Promise<Snapshot> {
+  const inspected = await inspectSource(dir);
+  if (inspected.kind === 'top') return inspected.snapshot;
+  const where = inspected.kind === 'outside' ? ` (its top is ${inspected.top})` : '';
+  throw new FlotillaError('FLO_ERR_GIT', `${dir} is not the top of a git work tree${where}`);
 }
 
 /** Pushes the snapshot to `refs/heads/<branch>` of the coordinator's project (force, it is a throwaway copy). */

@@ -50,6 +50,27 @@ describe('receiveLocal (a push from a repository on this host)', () => {
     expect(await git(tmp, join(tmp, 'clone'), ['rev-parse', 'HEAD'])).toBe(first);
   });
 
+  it('reads a commit of a second source repository pushed after the first (new alternates)', async () => {
+    await host.createRepository('group/two', 'main');
+    const first = await host.receiveLocal('group/two', {
+      objectsDir: objects(),
+      ref: 'refs/heads/main',
+      sha: shas[1] ?? '',
+    });
+    expect(first.after).toBe(shas[1]);
+    const other = join(tmp, 'other');
+    await git(tmp, tmp, ['init', '-q', '-b', 'main', other]);
+    await git(tmp, other, ['commit', '-q', '--allow-empty', '-m', 'elsewhere']);
+    const sha = await git(tmp, other, ['rev-parse', 'HEAD']);
+    const moved = await host.receiveLocal('group/two', {
+      objectsDir: join(other, '.git', 'objects'),
+      ref: 'refs/heads/main',
+      sha,
+    });
+    expect(moved).toEqual({ ref: 'refs/heads/main', before: shas[1], after: sha });
+    expect(await host.listBranches('group/two')).toEqual([{ name: 'main', sha }]);
+  });
+
   it('refuses a commit it cannot read, pipeline refs, relative paths and bad repository paths', async () => {
     await host.createRepository('group/other', 'main');
     const push = (over: Partial<{ objectsDir: string; ref: string; sha: string }>, path = 'group/other') =>

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../../shared/errors.js';
-import { isPlainRefName, repositoryDir, treePath, validateFullPath, validatePathInfo } from './repo-paths.js';
+import { execFileSync } from 'node:child_process';
+
+import {
+  isPlainRefName,
+  isValidBranchName,
+  repositoryDir,
+  treePath,
+  validateFullPath,
+  validatePathInfo,
+} from './repo-paths.js';
 
 describe('validateFullPath', () => {
   it.each(['group/project', 'a/b/c', 'My_Group/my-project.v2', 'g1/p'])('accepts %s', (path) => {
@@ -74,5 +83,25 @@ describe('treePath', () => {
     expect(treePath('a/../b')).toBeNull();
     expect(treePath('')).toBeNull();
     expect(treePath('a\nb')).toBeNull();
+  });
+});
+
+describe('isValidBranchName', () => {
+  const gitAccepts = (name: string): boolean => {
+    try {
+      execFileSync('git', ['check-ref-format', `refs/heads/${name}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const names = [
+    ...['main', 'feature/x', 'v1.0.0', 'release-1_2', 'a+b@c', 'a/b/c', 'x.y/z', 'lock', 'a.locked'],
+    ...['.x', 'a/.b', 'a.lock/b', 'a/b.lock', 'x.lock', 'a.', 'a/.', '..', 'a..b', '@', 'a/@', 'a@{b'],
+    ...['-x', '/x', 'x/', 'a//b', 'a b', 'a:b', 'a~1', 'a^', 'a?', 'a*', 'a[b', 'a\\b', '', 'ä'],
+  ];
+
+  it.each(names)('agrees with git check-ref-format on top of the plain check: %j', (name) => {
+    expect(isValidBranchName(name)).toBe(isPlainRefName(name) && gitAccepts(name));
   });
 });

@@ -92,6 +92,17 @@ export function isPlainRefName(name: string): boolean {
   );
 }
 
+/**
+ * A branch name that `isPlainRefName` accepts and `git check-ref-format refs/heads/<name>` would:
+ * on top of the plain check, git refuses a path component that starts with `.` or ends with
+ * `.lock` (its rules 1; the others are already outside the plain names). No git process.
+ */
+export function isValidBranchName(name: string): boolean {
+  return (
+    isPlainRefName(name) && name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'))
+  );
+}
+
 /** Normalises a file path inside a tree (`./a//b` → `a/b`); null if it leaves the tree or is empty. */
 export function treePath(path: string): string | null {
   if (/[\0\n\r]/.test(path)) return null;

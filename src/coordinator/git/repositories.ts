@@ -7,7 +7,7 @@ import { existingRepositoryDir, isBareRepository } from './context.js';
 import type { BranchInfo } from './git-host.js';
 import { peelToCommit } from './objects.js';
 import { parseRefList } from './ref-updates.js';
-import { isPlainRefName, repositoryDir, validateObjectId } from './repo-paths.js';
+import { isValidBranchName, repositoryDir, validateObjectId } from './repo-paths.js';
 import { runGit } from './run-git.js';
 
 /** Refs only the coordinator writes; receive-pack hides them, so a push can never touch them. */
@@ -36,7 +36,7 @@ export async function createRepository(
   defaultBranch: string,
 ): Promise<void> {
   const dir = repositoryDir(ctx.root, fullPath);
-  await validateBranchName(ctx, defaultBranch);
+  validateBranchName(defaultBranch);
   if (!(await isBareRepository(dir))) {
     await runGit(ctx.git, null, [
       'init',
@@ -120,12 +120,8 @@ function pipelineRefName(pipelineId: number): string {
   return `${PIPELINE_REFS}${pipelineId}`;
 }
 
-async function validateBranchName(ctx: GitHostContext, name: string): Promise<void> {
-  const ok =
-    isPlainRefName(name) &&
-    (await runGit(ctx.git, null, ['check-ref-format', `refs/heads/${name}`], { okExitCodes: [1] }))
-      .exitCode === 0;
-  if (!ok) {
+function validateBranchName(name: string): void {
+  if (!isValidBranchName(name)) {
     throw new FlotillaError('FLO_ERR_BAD_REQUEST', `"${name}" is not a valid branch name`, {
       details: { defaultBranch: name },
     });

@@ -17,8 +17,8 @@ import {
 import { refsForJob, withOriginUrl } from './shared-sources.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 
-/** A bare repository with three commits on main, a tag and a pipeline ref. */
-async function origin(): Promise<{ root: string; bare: string; sha: string }> {
+/** A bare repository with three commits on main, a tag (unless not asked for) and a pipeline ref. */
+async function origin(withTag = true): Promise<{ root: string; bare: string; sha: string }> {
   const root = await mkdtemp(join(tmpdir(), 'flo-shared-'));
   gitIn(root, 'init', '-q', '--bare', '-b', 'main', 'repo.git');
   gitIn(root, 'init', '-q', '-b', 'main', 'work');
@@ -27,11 +27,11 @@ async function origin(): Promise<{ root: string; bare: string; sha: string }> {
     await writeFile(join(work, 'a.txt'), `v${n}`);
     gitIn(work, 'add', '.');
     gitIn(work, 'commit', '-q', '-m', `c${n}`);
-    if (n === 1) gitIn(work, 'tag', 'v1');
+    if (n === 1 && withTag) gitIn(work, 'tag', 'v1');
   }
   const sha = gitIn(work, 'rev-parse', 'HEAD');
   const bare = join(root, 'repo.git');
-  gitIn(work, 'push', '-q', bare, 'main', 'v1', `${sha}:refs/pipelines/9`);
+  gitIn(work, 'push', '-q', bare, 'main', ...(withTag ? ['v1'] : []), `${sha}:refs/pipelines/9`);
   return { root, bare, sha };
 }
 
@@ -134,6 +134,35 @@ describe('shared sources (shell executor)', () => {
     expect(view(shared.dir).origin).toBe(url);
     expect(gitIn(shared.dir, 'fsck', '--no-progress')).toBe('');
   });
+
+  // Three commits, no tag: with depth 0 or 4 a fetch copies the repository as it is, so its
+  // objects are borrowed where they are; depth 2 and 3 draw a shallow boundary (git marks the
+  // root at depth 3 shallow too), so the store fetches.
+  for (const [depth, borrowed] of [
+    [0, true],
+    [4, true],
+    [3, false],
+    [2, false],
+  ] as const) {
+    it(`leaves the same repository when a local repository's objects ${borrowed ? 'are borrowed' : 'are fetched'} (depth ${depth})`, async () => {
+      const { bare, sha } = await origin(false);
+      const plain = await getSources(
+        await mkdtemp(join(tmpdir(), 'flo-plain-')),
+        createShellExecutorFactory(),
+        gitInfo(`file://${bare}`, sha, depth),
+        0,
+      );
+      const url = 'http://gitlab-ci-token:secret@127.0.0.1:9/root/repo.git';
+      const builds = await mkdtemp(join(tmpdir(), 'flo-shared-builds-'));
+      const factory = createShellExecutorFactory({ sharedSources: true, localRepositoryFor: () => bare });
+      const shared = await getSources(builds, factory, gitInfo(url, sha, depth), 0);
+      expect(shared.code).toBe(0);
+      expect({ ...view(shared.dir), origin: '' }).toEqual({ ...view(plain.dir), origin: '' });
+      expect(gitIn(shared.dir, 'fsck', '--no-progress')).toBe('');
+      const alternates = await readFile(join(shared.dir, '.git', 'objects', 'info', 'alternates'), 'utf8');
+      expect(alternates.trim() === join(bare, 'objects')).toBe(borrowed);
+    });
+  }
 
   it('fetches a commit once for every job and slot, and cleans each work tree', async () => {
     const { root, bare, sha } = await origin();

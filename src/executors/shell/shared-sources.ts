@@ -1,7 +1,9 @@
 /**
  * Shared sources for a shell runner whose jobs all run on this host (`flotilla run`): a project's
  * objects are fetched once per (sha, refspecs, depth) into a bare store repository under the builds
- * directory, over the job's own `repo_url`, with exactly the refspecs and depth the job asks for.
+ * directory, over the job's own `repo_url`, with exactly the refspecs and depth the job asks for
+ * (or, from a repository on this host that such a fetch would copy as it is, borrowed from it
+ * directly: see borrowed-sources.ts).
  * Each job's project directory stays a real git work tree: its objects come from the store through
  * git alternates, and its refs (the refspecs' destinations, the tags), shallow list and `origin`
  * URL are written as the job's own `git fetch` would have left them. Only `git checkout` and
@@ -13,6 +15,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { JobOutput } from '../executor.js';
+import { borrowRepository } from './borrowed-sources.js';
 import { runProcess } from './process.js';
 import { UnchangedWorkTrees } from './unchanged-work-tree.js';
 
@@ -122,11 +125,14 @@ export class SharedSourceStore {
   }
 
   async #fetchInto(dir: string, request: StoreFetch): Promise<StoreSnapshot | { exitCode: number }> {
+    const local = this.#localRepository(request.repoUrl);
+    const borrowed = local === undefined ? null : await borrowRepository(local, request);
+    if (borrowed) return borrowed;
     await mkdir(dir, { recursive: true });
     const init = await this.#git(dir, request, ['init', '-q', '--bare']);
     if (init !== 0) return { exitCode: init };
     const args = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', 'fetch', '--no-recurse-submodules'];
-    const from = this.#localRepository(request.repoUrl) ?? request.repoUrl;
+    const from = local ?? request.repoUrl;
     args.push('--prune', '--quiet', from, ...request.refspecs);
     if (request.depth > 0) args.push('--depth', String(request.depth));
     const fetched = await this.#git(dir, request, args);
