@@ -85,13 +85,14 @@ describe.each(fleets)('%s on a simulated clock and provider', (_name, simulate) 
 describe('provider outage (primary out of capacity)', () => {
   const outage = (toSeconds: number) => ({ outages: [{ fromSeconds: 0, toSeconds }] });
 
-  it('Flotilla fails over to the backup provider after failover_after, and back once the primary creates again', async () => {
+  it('Flotilla fails over to the backup provider at the first "no capacity", and back once the primary creates again', async () => {
     const s = { ...settings({}, outage(300)), backup: settings().provider };
     const r = await simulateTaskscaler([...burst(1, 0, 60), ...burst(1, 1000, 60)], s);
     expect(r.waits).toHaveLength(2);
-    // failover_after (1 min by default) + one boot on the backup.
-    expect(r.waits[0]).toBeGreaterThanOrEqual(60 + 60);
-    expect(r.waits[0]).toBeLessThan(60 + 60 + 30);
+    // failover_on_capacity (default): the backup is asked in the same call, so one boot on the
+    // backup, not failover_after (1 min) + one boot.
+    expect(r.waits[0]).toBeGreaterThanOrEqual(60);
+    expect(r.waits[0]).toBeLessThan(60 + 30);
     expect(r.provider.outageErrors).toBeGreaterThan(0);
     expect(r.backup?.created).toBe(1);
     // After the outage the primary creates again and the backup is paused: the second job's machine.

@@ -77,6 +77,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
       ...(backup ? [{ name: 'backup', group: backup, backup: true }] : []),
     ],
     failoverAfterMs: config.failover_after * 1000,
+    failoverOnCapacity: config.failover_on_capacity,
     throttle: {
       limit: config.scale_throttle.limit === 0 ? 100 : config.scale_throttle.limit,
       burst: config.scale_throttle.burst || config.max_instances || 10,

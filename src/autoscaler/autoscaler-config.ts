@@ -166,6 +166,12 @@ export const autoscalerConfigSchema = z
     failover_after: duration('1m').describe(
       'How long the primaries must fail (errors or no capacity) before a backup is unpaused.',
     ),
+    failover_on_capacity: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A primary that answers "no capacity" counts as failed at once (not after failover_after): the machines it could not create are asked of the backups in the same call; the primary is tried again after its backoff (1 s doubling to 1 min).',
+      ),
     capacity_per_instance: z.number().int().min(1).default(1).describe('Jobs one machine runs at a time.'),
     max_use_count: z
       .number()

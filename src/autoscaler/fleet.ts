@@ -73,6 +73,7 @@ export function buildGroup(
   return createProviderGroup({
     members,
     failoverAfterMs: c.failover_after * 1000,
+    failoverOnCapacity: c.failover_on_capacity,
     throttle: {
       limit: c.scale_throttle.limit === 0 ? 100 : c.scale_throttle.limit,
       burst: c.scale_throttle.burst || c.max_instances || 10,

@@ -4,8 +4,10 @@
  * backoff, so one provider's quota trouble never stops the others or the manager.
  *
  * Failover: when every primary has failed (errors, or no capacity) for `failoverAfterMs`, the
- * backups are unpaused; once a primary creates again they are paused again (their machines keep
- * serving until removed by the idle policy). `setManual(name, paused)` overrides either way
+ * backups are unpaused; with `failoverOnCapacity`, a primary whose last creation found no capacity
+ * counts as failed at once, and what it could not create is asked of the backups in the same call.
+ * Once a primary creates again (tried after its backoff) the backups are paused again (their
+ * machines keep serving until removed by the idle policy). `setManual(name, paused)` overrides either way
  * (`flotilla fleet pause|unpause`).
  */
 import type { Clock } from '../shared/clock.js';
@@ -28,6 +30,11 @@ export interface GroupMember {
 export interface GroupOptions {
   members: GroupMember[];
   failoverAfterMs: number;
+  /**
+   * A primary that answers "no capacity" (`capacity`) counts as failed at once, without waiting
+   * for `failoverAfterMs`: the creations it could not make go to the backups in the same call.
+   */
+  failoverOnCapacity?: boolean;
   /** Creations per second per provider (-1 = unlimited) and burst. */
   throttle: { limit: number; burst: number };
   clock: Clock;
@@ -39,6 +46,8 @@ interface Member extends GroupMember {
   bucket: TokenBucket;
   backoff: Backoff;
   failingSinceMs: number | null;
+  /** Its last creation failed for lack of capacity (cleared by a success). */
+  noCapacity: boolean;
   manual: boolean | null;
 }
 
@@ -79,6 +88,7 @@ function memberHealth(options: GroupOptions, members: readonly Member[]) {
     const kind = providerErrorKind(err);
     const delay = m.backoff.failure(nowMs(), err instanceof ProviderError ? err.retryAfterMs : undefined);
     m.failingSinceMs ??= nowMs();
+    if (kind === 'capacity' && operation === 'increase') m.noCapacity = true;
     options.onError?.(m.name, operation, kind);
     logger.warn(
       { provider: m.name, operation, kind, err, backoffMs: delay },
@@ -86,17 +96,21 @@ function memberHealth(options: GroupOptions, members: readonly Member[]) {
     );
   }
 
+  function down(m: Member): boolean {
+    if (options.failoverOnCapacity && m.noCapacity) return true;
+    return m.failingSinceMs !== null && nowMs() - m.failingSinceMs >= options.failoverAfterMs;
+  }
+
   function updateFailover(): void {
     const primaries = members.filter((m) => !m.backup && m.manual !== true);
-    const allFailing =
-      primaries.length === 0 ||
-      primaries.every(
-        (m) => m.failingSinceMs !== null && nowMs() - m.failingSinceMs >= options.failoverAfterMs,
-      );
+    const allFailing = primaries.length === 0 || primaries.every(down);
     if (allFailing && !failedOver && members.some((m) => m.backup)) {
       failedOver = true;
+      const reason = primaries.every((m) => options.failoverOnCapacity && m.noCapacity)
+        ? 'no_capacity'
+        : 'failover_after';
       logger.warn(
-        { providers: members.filter((m) => m.backup).map((m) => m.name) },
+        { providers: members.filter((m) => m.backup).map((m) => m.name), reason },
         'primary providers failing: backups unpaused',
       );
     }
@@ -105,6 +119,7 @@ function memberHealth(options: GroupOptions, members: readonly Member[]) {
   function recovered(m: Member): void {
     m.backoff.success();
     m.failingSinceMs = null;
+    m.noCapacity = false;
     if (!m.backup && failedOver) {
       failedOver = false;
       logger.info({ provider: m.name }, 'primary provider recovered: backups paused again');
@@ -186,6 +201,7 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
     bucket: tokenBucket(options.throttle.limit, options.throttle.burst),
     backoff: exponentialBackoff(),
     failingSinceMs: null,
+    noCapacity: false,
     manual: null,
   }));
   const health = memberHealth(options, members);
@@ -209,6 +225,7 @@ export function createProviderGroup(options: GroupOptions): ProviderGroup {
       const out: string[] = [];
       for (const m of members) {
         if (out.length >= count) break;
+        updateFailover();
         if (paused(m) || m.backoff.blocked(nowMs())) {
           if (!m.backup && m.manual === true) m.failingSinceMs ??= nowMs();
           continue;
