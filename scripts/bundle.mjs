@@ -7,12 +7,12 @@
  * stay external and load from node_modules; Fastify's router is bundled with the replacements of
  * `router-patches.mjs` (no `new Function` per route).
  *
- *   node scripts/bundle.mjs ENTRY.js OUTDIR
+ *   node scripts/bundle.mjs ENTRY.js OUTDIR [LAUNCHER]
  *
  * writes OUTDIR/<name>.cjs (the code) and OUTDIR/<name>.mjs (the loader, which re-exports the
  * entry's `main`). The loader keeps one cache per command (`OUTDIR/.code-cache/<command>.bin`),
- * written at the first exit of a process running that command, and only next to the bundle
- * itself: a code cache is code, so it never goes to a directory other users can write. Node 20
+ * written at the first exit of a process running that command (for `run`, at build time:
+ * warm-code-cache.mjs), and only next to the bundle itself: a code cache is code, so it never goes to a directory other users can write. Node 20
  * has no `module.enableCompileCache` (22.1+), which would do the same for ES modules; V8 rejects a
  * cache that does not match the file (another build, another Node), and the loader then writes it
  * again.
@@ -24,10 +24,13 @@ import process from 'node:process';
 import { build } from 'esbuild';
 
 import { routerPatches } from './router-patches.mjs';
+import { warmCodeCache } from './warm-code-cache.mjs';
 
-const [entry, outdir] = process.argv.slice(2);
+// LAUNCHER: the script that runs the CLI from this bundle (bin/flotilla.js for dist/bundle); by
+// default the loader itself, for an entry that calls its own main (the bench's).
+const [entry, outdir, launcher] = process.argv.slice(2);
 if (!entry || !outdir) {
-  process.stderr.write('usage: node scripts/bundle.mjs ENTRY.js OUTDIR\n');
+  process.stderr.write('usage: node scripts/bundle.mjs ENTRY.js OUTDIR [LAUNCHER]\n');
   process.exit(2);
 }
 
@@ -169,6 +172,8 @@ await build({
 await asciiOnly(path.join(outdir, `${name}.cjs`));
 await mkdir(outdir, { recursive: true });
 await writeFile(path.join(outdir, `${name}.mjs`), LOADER);
+// The code cache of `run`, from a pipeline that reaches most of its code (see there).
+await warmCodeCache(path.resolve(launcher ?? path.join(outdir, `${name}.mjs`)));
 process.stdout.write(
   `bundled ${path.relative(process.cwd(), entry)} into ${path.relative(process.cwd(), outdir)}\n`,
 );

@@ -3,7 +3,7 @@
  * parts graph is the one generated from the code. The build carries no test code.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -101,6 +101,13 @@ describe('the build', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('writes the code cache of `flotilla run` at build time, from a pipeline that reaches most of its code', async () => {
+    const cache = join(ROOT, 'dist', 'bundle', '.code-cache', 'main-run.bin');
+    expect(existsSync(cache), `${cache}: run \`npm run build\` first`).toBe(true);
+    // The top level alone (a process that loaded the bundle and ran nothing) caches about 0.8 MB.
+    expect((await stat(cache)).size).toBeGreaterThan(2 * 1024 * 1024);
   });
 
   it('bundles (dist/bundle, what bin/flotilla.js runs) only compiled production modules and packages', async () => {
