@@ -72,27 +72,18 @@ describe('failover on no capacity', () => {
     expect(backup.calls).toEqual([2]);
   });
 
-  it('waits failover_after when the setting is off', async () => {
+  it.each([
+    { when: 'no capacity, with the setting off', setting: false, error: 'capacity' as const },
+    { when: 'errors other than no capacity', setting: true, error: 'api' as const },
+  ])('waits failover_after (1 min) for $when', async ({ setting, error }) => {
     const clock = createFakeClock();
-    const { group, primary, backup } = await pair(clock, false);
-    primary.failing = 'capacity';
+    const { group, primary, backup } = await pair(clock, setting);
+    primary.failing = error;
     expect(await group.increase(2)).toEqual([]);
     clock.advance(59_000);
     expect(await group.increase(2)).toEqual([]);
     expect(backup.calls).toEqual([]);
     clock.advance(2_000);
-    expect(providers(await group.increase(2))).toEqual(['backup', 'backup']);
-  });
-
-  it('still waits failover_after for errors other than no capacity', async () => {
-    const clock = createFakeClock();
-    const { group, primary, backup } = await pair(clock, true);
-    primary.failing = 'api';
-    expect(await group.increase(2)).toEqual([]);
-    clock.advance(30_000);
-    expect(await group.increase(2)).toEqual([]);
-    expect(backup.calls).toEqual([]);
-    clock.advance(31_000);
     expect(providers(await group.increase(2))).toEqual(['backup', 'backup']);
   });
 
