@@ -14,8 +14,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { JobOutput } from '../executor.js';
-import { runProcess } from './process.js';
+import { collectOutput, runProcess } from './process.js';
 
 export interface BorrowRequest {
   depth: number;
@@ -77,27 +76,22 @@ depth=$1; shift
 echo ---
 exec git rev-list --count --max-count=$depth "$@" --`;
 
-function collector(): JobOutput & { text(): string } {
-  const chunks: Buffer[] = [];
-  return {
-    write: (chunk) => void chunks.push(Buffer.from(chunk)),
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
+/** `<object id> <ref name>` lines (what `for-each-ref --format='%(objectname) %(refname)'` prints). */
+export function parseRefs(text: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{40,64}) (refs\/\S+)$/.exec(line.trim());
+    if (m?.[1] && m[2]) refs.set(m[2], m[1]);
+  }
+  return refs;
 }
 
+/** The refs, then (after a `---` line) the count of commits, as SCRIPT prints them. */
 function parseListing(text: string): { refs: Map<string, string>; count: number | null } {
-  const refs = new Map<string, string>();
-  let count: number | null = null;
-  let counting = false;
-  for (const line of text.split('\n')) {
-    if (line === '---') counting = true;
-    else if (counting && /^\d+$/.test(line)) count = Number(line);
-    else {
-      const m = /^([0-9a-f]{40,64}) (refs\/\S+)$/.exec(line);
-      if (m?.[1] && m[2]) refs.set(m[2], m[1]);
-    }
-  }
-  return { refs, count };
+  const at = text.search(/^---$/m);
+  if (at < 0) return { refs: parseRefs(text), count: null };
+  const count = /^\s*(\d+)\s*$/.exec(text.slice(at + 3))?.[1];
+  return { refs: parseRefs(text.slice(0, at)), count: count === undefined ? null : Number(count) };
 }
 
 /** See the file's comment; `gitDir` is the repository's (bare) directory. */
@@ -111,7 +105,7 @@ export async function borrowRepository(gitDir: string, request: BorrowRequest): 
   );
   if (shallow) return null;
   const sources = parsed.map(({ src }) => (src.includes('*') ? `--glob=${src}` : src));
-  const out = collector();
+  const out = collectOutput();
   const code = await runProcess({
     command: 'sh',
     args: ['-c', SCRIPT, 'sh', String(request.depth), ...sources],

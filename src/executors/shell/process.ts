@@ -21,6 +21,15 @@ export interface RunProcessOptions {
   killGraceMs?: number;
 }
 
+/** An output that keeps what a process wrote, for its text afterwards. */
+export function collectOutput(): JobOutput & { text(): string } {
+  const chunks: Buffer[] = [];
+  return {
+    write: (chunk) => void chunks.push(Buffer.from(chunk)),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
 /** Sends `sig` to the process group led by `pid` (no-op when there is none or it is gone). */
 export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (pid === undefined) return;

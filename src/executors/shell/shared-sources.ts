@@ -15,8 +15,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { JobOutput } from '../executor.js';
-import { borrowRepository } from './borrowed-sources.js';
-import { runProcess } from './process.js';
+import { borrowRepository, parseRefs } from './borrowed-sources.js';
+import { collectOutput, runProcess } from './process.js';
 import { UnchangedWorkTrees } from './unchanged-work-tree.js';
 
 /** The store's refs and shallow list right after a fetch. */
@@ -55,23 +55,6 @@ export function storeKeyOf(repoUrl: string): string {
   } catch {
     return repoUrl;
   }
-}
-
-function collector(): JobOutput & { text(): string } {
-  const chunks: Buffer[] = [];
-  return {
-    write: (chunk) => void chunks.push(Buffer.from(chunk)),
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
-}
-
-function parseRefs(text: string): Map<string, string> {
-  const refs = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]{40,64}) (refs\/\S+)$/.exec(line.trim());
-    if (m?.[1] && m[2]) refs.set(m[2], m[1]);
-  }
-  return refs;
 }
 
 /** One bare store repository per project, shared by every job of the runner. */
@@ -137,7 +120,7 @@ export class SharedSourceStore {
     if (request.depth > 0) args.push('--depth', String(request.depth));
     const fetched = await this.#git(dir, request, args);
     if (fetched !== 0) return { exitCode: fetched };
-    const list = collector();
+    const list = collectOutput();
     const listed = await this.#git(dir, request, ['for-each-ref', '--format=%(objectname) %(refname)'], list);
     if (listed !== 0) return { exitCode: listed };
     const shallow = await readFile(join(dir, 'shallow'), 'utf8').catch(() => null);
