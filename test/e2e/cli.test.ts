@@ -3,7 +3,7 @@
  * coordinator and runner), failures and bad input, and `flotilla lint` on deliberately broken files.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -96,11 +96,16 @@ describe('flotilla run', () => {
     expect(out).toContain('words counted correctly');
   });
 
-  it('says what to fix for a directory without .gitlab-ci.yml', async () => {
+  it('says what to fix for a directory without .gitlab-ci.yml, or one that does not exist, and nothing else', async () => {
     const { code, out } = await flotilla(['run', tmp.dir]);
     expect(code).toBe(1);
-    expect(out).toContain('has no .gitlab-ci.yml');
-    expect(out).toContain('FLO_ERR_CONFIG_INVALID');
+    expect(out.trim()).toBe(
+      `flotilla: ${await realpath(tmp.dir)} has no .gitlab-ci.yml; create one there or pass the directory that has it [FLO_ERR_CONFIG_INVALID]`,
+    );
+    const missing = path.join(tmp.dir, 'no-such-dir');
+    const gone = await flotilla(['run', missing]);
+    expect(gone.code).toBe(1);
+    expect(gone.out.trim()).toBe(`flotilla: directory ${missing} does not exist [FLO_ERR_CONFIG_INVALID]`);
   });
 
   it('reports an invalid .gitlab-ci.yml as a failed pipeline with positioned errors', async () => {

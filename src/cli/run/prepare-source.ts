@@ -44,7 +44,11 @@ async function copyInto(dir: string, target: string, insideRepo: boolean): Promi
   }
 }
 
-export async function prepareSource(dirInput: string, scratchDir: string): Promise<PreparedSource> {
+/**
+ * The directory to run, as a real path: it must exist and hold a `.gitlab-ci.yml` (checked before
+ * any service starts, so a mistyped path ends with this error alone).
+ */
+export async function sourceDirectory(dirInput: string): Promise<string> {
   const dir = await realpath(path.resolve(dirInput)).catch(() => {
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `directory ${dirInput} does not exist`);
   });
@@ -58,6 +62,11 @@ export async function prepareSource(dirInput: string, scratchDir: string): Promi
       `${dir} has no .gitlab-ci.yml; create one there or pass the directory that has it`,
     );
   }
+  return dir;
+}
+
+/** What to push for `dir` (a `sourceDirectory` answer). */
+export async function prepareSource(dir: string, scratchDir: string): Promise<PreparedSource> {
   const projectName = path.basename(dir);
   // One process finds the work tree's top and, when it is this directory, takes the snapshot.
   const inspected = await inspectSource(dir);

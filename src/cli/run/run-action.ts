@@ -24,7 +24,7 @@ import { inProcessFetch } from './in-process-fetch.js';
 import { chooseExecutor } from './choose-executor.js';
 import { removeRunDockerObjects, runDockerConfig } from './docker-runner.js';
 import { canPushLocally, localRepositoryFor, pushLocally } from './local-push.js';
-import { prepareSource, type PreparedSource } from './prepare-source.js';
+import { prepareSource, sourceDirectory, type PreparedSource } from './prepare-source.js';
 import { pushSnapshot } from './snapshot.js';
 import { PipelineWatcher, summaryLines } from './watch-pipeline.js';
 
@@ -209,11 +209,12 @@ async function runPipeline(
 
 /** The action of `flotilla run`, loaded only when that command runs. */
 export async function runCommand(dirArg: string | undefined, flags: RunFlags): Promise<void> {
+  const dir = await sourceDirectory(dirArg ?? '.');
   const scratch = await mkdtemp(path.join(tmpdir(), 'flotilla-run-'));
   const level: LogLevel = flags.verbose ? 'info' : 'warn';
   let target: Target | null = null;
   // The snapshot (git, in other processes) runs while the coordinator and runner start.
-  const prepared = prepareSource(dirArg ?? '.', scratch);
+  const prepared = prepareSource(dir, scratch);
   prepared.catch(() => undefined);
   try {
     target = flags.url ? await remoteTarget(flags) : await embeddedTarget(scratch, flags, level);
