@@ -28,9 +28,7 @@ import type { PipelineRecord } from '../../store/store.js';
  * was sent read the pipeline: under 1,000 clients on PostgreSQL with claims bounded in flight,
  * 0.27 of 0.43 reads per job.)
  */
-export interface FirstWrite {
-  pipeline: PipelineRecord;
-}
+export type FirstWrite = PipelineRecord;
 
 /** Pipelines remembered as read `running` here; the bound only keeps the set small. */
 const MAX_SEEN_RUNNING = 10_000;
@@ -106,7 +104,7 @@ export class ClaimTicket {
     if (first !== undefined) {
       // Asked after this claim's own claim was answered: see FirstWrite.
       const written = await first;
-      if (written !== undefined && written.pipeline.id === pipelineId) return written.pipeline;
+      if (written !== undefined && written.id === pipelineId) return written;
       return claims.read(pipelineId);
     }
     const settled = new Promise<FirstWrite | undefined>((resolve) => {
@@ -121,7 +119,7 @@ export class ClaimTicket {
 
   /** This claim's compare-and-set applied: `pipeline` as written. */
   wrote(pipeline: PipelineRecord): void {
-    this.#written = { pipeline };
+    this.#written = pipeline;
   }
 
   /** The claim's work on its pipeline ended (or failed): claims waiting on it read now. */
