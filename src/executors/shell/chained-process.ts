@@ -207,7 +207,17 @@ class Chain implements ChainedProcess {
     const { sha, scriptFile, cleanArgs, cwd, env } = this.#checkout;
     const child = (this.#checkout.launcher ?? directLauncher).launch({
       command: 'bash',
-      args: ['--noprofile', '--norc', '-c', CHAIN_SCRIPT, 'bash', sha, scriptFile, this.#marker, ...cleanArgs],
+      args: [
+        '--noprofile',
+        '--norc',
+        '-c',
+        CHAIN_SCRIPT,
+        'bash',
+        sha,
+        scriptFile,
+        this.#marker,
+        ...cleanArgs,
+      ],
       cwd,
       env,
       stdin: 'pipe',
