@@ -170,6 +170,11 @@ describe('the zygote launcher', () => {
     expect(pid).toBeDefined();
     process.kill(pid ?? 0, 'SIGKILL');
     await waitFor(() => isGone(pid ?? 0));
+    // sent before this process saw the zygote's end: it fails (it may have been read, so it is
+    // never started twice); after that, launches start directly
+    const racing = await run(zygote, 'echo "ppid $PPID"').ended.catch((err: Error) => err);
+    if (racing instanceof Error) expect(racing.message).toContain('stopped before bash started');
+    else expect(racing.output).toBe(`ppid ${process.pid}\n`);
     const after = await run(zygote, 'echo "ppid $PPID"').ended;
     expect(after.output).toBe(`ppid ${process.pid}\n`);
   });
@@ -182,5 +187,14 @@ describe('the zygote launcher', () => {
     await waitFor(() => readdirSync(join(root, 'zygote')).length === 0);
     zygote.close();
     expect(existsSync(join(root, 'zygote'))).toBe(false);
+  });
+});
+
+describe('the zygote launcher under load', () => {
+  it('reports every one of 200 short processes with its own exit code and output', async () => {
+    const zygote = await newZygote();
+    const runs = Array.from({ length: 200 }, (_, i) => run(zygote, `echo ${i}; exit ${i % 256}`));
+    const results = await Promise.all(runs.map((r) => r.ended));
+    results.forEach((result, i) => expect(result).toEqual({ code: i % 256, output: `${i}\n` }));
   });
 });

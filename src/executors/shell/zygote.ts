@@ -8,26 +8,24 @@
  * The protocol, per launch:
  * - this process writes a request file (mode 0600 in a private directory: it holds the
  *   environment, which never goes into an argv) and its id on the zygote's stdin;
- * - the zygote sources the file in a forked subshell (the wrapper), which connects to this
- *   process's loopback listener, sends the run's secret token and the id, then starts the command
- *   in a process group of its own with stdin, stdout and stderr on the connection;
- * - the wrapper prints `pid ID PGID` on the zygote's stdout, waits for the command, prints
- *   `exit ID CODE` (128 + N for signal N, as a shell says it) and kills what is left in the
- *   group, as the direct launcher's callers do after an exit.
+ * - the zygote sources the file: it connects to this process's loopback listener, sends the run's
+ *   secret token and the id, and forks the command (one fork per launch) in a process group of its
+ *   own, with stdin, stdout and stderr on the connection; it prints `pid ID PGID` on its stdout;
+ * - when the command ends the zygote prints `exit ID CODE` (128 + N for signal N, as a shell says
+ *   it) and kills what is left in the group, as the direct launcher's callers do after an exit.
  *
- * When the wrapper cannot connect (a bash built without /dev/tcp) it prints `fail ID` before it
+ * When the zygote cannot connect (a bash built without /dev/tcp) it prints `fail ID` before it
  * starts anything, and the launch and every later one go to the direct launcher. The zygote ends
  * when this process does (end of its stdin); processes it started live on as detached children do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync, unlink, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, unlink, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
-import { bashQuote } from './bash-script.js';
 import {
   directLauncher,
   killGroup,
@@ -36,62 +34,11 @@ import {
   type Launcher,
   type LaunchRequest,
 } from './launcher.js';
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Names bash will not export as they are (read-only, or changing how the wrapper runs). */
-const NOT_EXPORTABLE = new Set(['SHELLOPTS', 'BASHOPTS', 'UID', 'EUID', 'PPID', 'GROUPS', 'IFS']);
-
-/** Variables the zygote's bash exports of its own (its environment is empty). */
-const ZYGOTE_EXPORTS = 'PWD SHLVL OLDPWD';
-
-/** Reads ids on stdin; each request is sourced in a forked subshell (the wrapper). */
-const ZYGOTE_SCRIPT = ['while IFS= read -r id; do', '  ( . "$1/$id" ) &', 'done'].join('\n');
-
-/** The environment as bash `export` commands, or null when bash cannot reproduce it exactly. */
-export function exportCommands(env: NodeJS.ProcessEnv): string | null {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || key === '_') continue;
-    if (!IDENTIFIER.test(key) || key.startsWith('BASH') || NOT_EXPORTABLE.has(key)) return null;
-    if (value.includes('\0')) return null;
-    parts.push(`${key}=${bashQuote(value)}`);
-  }
-  return parts.length > 0 ? `export ${parts.join(' ')}` : ':';
-}
-
-/** The wrapper's script for one launch (see the protocol above). */
-export function wrapperScript(
-  id: number,
-  address: string,
-  token: string,
-  request: LaunchRequest,
-  exports: string,
-): string {
-  const command = [request.command, ...request.args].map(bashQuote).join(' ');
-  const stdin = request.stdin === 'pipe' ? '<&3' : '</dev/null';
-  const cwd = bashQuote(request.cwd);
-  return [
-    `[ -d ${cwd} ] || { printf 'nocwd %s\\n' ${id}; exit 0; }`,
-    `exec 3<>/dev/tcp/${address} 2>/dev/null || { printf 'fail %s\\n' ${id}; exit 0; }`,
-    `printf '%s %s\\n' ${token} ${id} >&3`,
-    // job control: the command's subshell leads a process group of its own
-    'set -m',
-    // only the command's process is in its directory (the wrapper stays where the zygote is)
-    `( cd -- ${cwd} || exit 127; unset ${ZYGOTE_EXPORTS}; ${exports}; exec -- ${command} ) ${stdin} >&3 2>&3 &`,
-    'pid=$!',
-    `printf 'pid %s %s\\n' ${id} "$pid"`,
-    'exec 3>&-',
-    'wait "$pid"; rc=$?',
-    `printf 'exit %s %s\\n' ${id} "$rc"`,
-    'kill -9 -"$pid" 2>/dev/null',
-    '',
-  ].join('\n');
-}
+import { exportCommands, requestScript, ZYGOTE_SCRIPT } from './zygote-scripts.js';
 
 export interface ZygoteOptions {
   /**
-   * The address the wrappers connect to (default 127.0.0.1, where the listener is). Tests give
+   * The address the zygote connects to (default 127.0.0.1, where the listener is). Tests give
    * another to see a failed connection go to the direct launcher.
    */
   connectHost?: string;
@@ -99,7 +46,7 @@ export interface ZygoteOptions {
 
 type State = 'waiting' | 'started' | 'exited' | 'closed' | 'failed';
 
-/** A process the zygote started: its output comes on the wrapper's connection. */
+/** A process the zygote started: its output comes on its own connection. */
 class ZygoteProcess implements LaunchedProcess {
   readonly stdin: PassThrough | null;
   readonly stdout = new PassThrough();
@@ -114,10 +61,16 @@ class ZygoteProcess implements LaunchedProcess {
 
   readonly #closed: () => void;
 
-  /** `closed`: called when the process is closed or failed (the launcher forgets it). */
-  constructor(stdin: 'pipe' | 'ignore', closed: () => void) {
+  readonly #outputEnded: () => void;
+
+  /**
+   * `closed`: called when the process is closed or failed (the launcher forgets it);
+   * `outputEnded`: when its connection ends (it has most likely exited).
+   */
+  constructor(stdin: 'pipe' | 'ignore', closed: () => void, outputEnded: () => void) {
     this.stdin = stdin === 'pipe' ? new PassThrough() : null;
     this.#closed = closed;
+    this.#outputEnded = outputEnded;
   }
 
   killGroup(signal: NodeJS.Signals): void {
@@ -138,7 +91,7 @@ class ZygoteProcess implements LaunchedProcess {
     this.#events.on('error', listener);
   }
 
-  /** The wrapper's connection: output to stdout, stdin to it. */
+  /** The process's connection: output to stdout, stdin to it. */
   attach(socket: net.Socket, rest: Buffer): void {
     if (rest.length > 0) this.stdout.write(rest);
     socket.pipe(this.stdout, { end: false });
@@ -146,6 +99,7 @@ class ZygoteProcess implements LaunchedProcess {
     const done = (): void => {
       if (this.#socketDone) return;
       this.#socketDone = true;
+      if (this.#state === 'started') this.#outputEnded();
       this.#maybeClose();
     };
     socket.on('end', done);
@@ -223,9 +177,11 @@ function onLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void):
 class ZygoteLauncher implements Zygote {
   readonly #token = randomBytes(16).toString('hex');
   readonly #dir: string;
-  readonly #processes = new Map<number, { process: ZygoteProcess; request: LaunchRequest }>();
+  readonly #processes = new Map<number, { process: ZygoteProcess; request: LaunchRequest; sent: boolean }>();
   readonly #server: net.Server;
-  readonly #port: Promise<number | null>;
+  /** The listener's port once the zygote said it is ready; null when it cannot be used. */
+  readonly #ready: Promise<number | null>;
+  #zygoteReady: (ready: boolean) => void = () => undefined;
   #bash: ChildProcess | null = null;
   readonly #host: string;
   #usable = true;
@@ -237,13 +193,15 @@ class ZygoteLauncher implements Zygote {
     mkdirSync(dir, { mode: 0o700 });
     this.#server = net.createServer((socket) => this.#accept(socket));
     this.#server.on('error', () => this.#stop());
-    this.#port = new Promise((resolve) => {
+    const port = new Promise<number | null>((resolve) => {
       this.#server.listen(0, '127.0.0.1', () => {
         const address = this.#server.address();
         resolve(typeof address === 'object' && address ? address.port : null);
       });
       this.#server.once('error', () => resolve(null));
     });
+    const ready = new Promise<boolean>((resolve) => (this.#zygoteReady = resolve));
+    this.#ready = Promise.all([port, ready]).then(([p, r]) => (r ? p : null));
     this.#server.unref();
     this.#bash = this.#spawnBash();
   }
@@ -256,9 +214,13 @@ class ZygoteLauncher implements Zygote {
     const exports = this.#usable ? exportCommands(request.env) : null;
     if (exports === null) return directLauncher.launch(request);
     const id = this.#nextId++;
-    const process = new ZygoteProcess(request.stdin, () => this.#processes.delete(id));
-    this.#processes.set(id, { process, request });
-    void this.#port.then((port) => this.#request(id, port, request, exports));
+    const process = new ZygoteProcess(
+      request.stdin,
+      () => this.#processes.delete(id),
+      () => this.#wake(),
+    );
+    this.#processes.set(id, { process, request, sent: false });
+    void this.#ready.then((port) => this.#request(id, port, request, exports));
     return process;
   }
 
@@ -278,13 +240,12 @@ class ZygoteLauncher implements Zygote {
       this.#processes.delete(id);
       return entry.process.redirect(request);
     }
-    writeFileSync(
-      join(this.#dir, String(id)),
-      wrapperScript(id, `${this.#host}/${port}`, this.#token, request, exports),
-      {
-        mode: 0o600,
-      },
-    );
+    // written whole under another name, then renamed: the zygote never sources half a file
+    const partial = join(this.#dir, `.${id}`);
+    const script = requestScript(id, `${this.#host}/${port}`, this.#token, request, exports);
+    writeFileSync(partial, script, { mode: 0o600 });
+    renameSync(partial, this.#requestFile(id));
+    entry.sent = true;
     stdin.write(`${id}\n`);
   }
 
@@ -301,6 +262,7 @@ class ZygoteLauncher implements Zygote {
       (bash.stdout as unknown as { unref?: () => void }).unref?.();
       onLines(bash.stdout, (line) => this.#line(line));
     }
+    // before `ready` (an older bash, or none): nothing was sent, launches go to the direct launcher
     bash.on('error', () => this.#lost());
     bash.on('exit', () => this.#lost());
     return bash;
@@ -317,11 +279,13 @@ class ZygoteLauncher implements Zygote {
    */
   #lost(): void {
     this.#stop();
-    for (const { process, request } of [...this.#processes.values()])
-      process.failed(new Error(`the process launcher stopped before ${request.command} started`));
+    this.#zygoteReady(false);
+    for (const { process, request, sent } of [...this.#processes.values()])
+      if (sent) process.failed(new Error(`the process launcher stopped before ${request.command} started`));
   }
 
   #line(line: string): void {
+    if (line === 'ready') return this.#zygoteReady(true);
     const [kind, idText, value] = line.split(' ');
     const id = Number(idText);
     const entry = this.#processes.get(id);
@@ -345,11 +309,21 @@ class ZygoteLauncher implements Zygote {
     }
   }
 
-  #forget(id: number): void {
-    unlink(join(this.#dir, String(id)), () => undefined);
+  /** Has the zygote look for ended commands now. */
+  #wake(): void {
+    const stdin = this.#bash?.stdin;
+    if (stdin && !stdin.destroyed) stdin.write('\n');
   }
 
-  /** A connection from a wrapper: `TOKEN ID\n`, then the process's output. */
+  #forget(id: number): void {
+    unlink(this.#requestFile(id), () => undefined);
+  }
+
+  #requestFile(id: number): string {
+    return join(this.#dir, `${id}.req`);
+  }
+
+  /** A connection for a launch: `TOKEN ID\n`, then the process's output. */
   #accept(socket: net.Socket): void {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {

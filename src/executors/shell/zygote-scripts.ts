@@ -1,0 +1,94 @@
+/**
+ * The bash code of the zygote (zygote.ts): its loop, and what it sources for one launch.
+ */
+import { bashQuote } from './bash-script.js';
+import type { LaunchRequest } from './launcher.js';
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Names bash will not export as they are (read-only, or changing how the zygote's commands run). */
+const NOT_EXPORTABLE = new Set(['SHELLOPTS', 'BASHOPTS', 'UID', 'EUID', 'PPID', 'GROUPS', 'IFS']);
+
+/** Variables the zygote's bash exports of its own (its environment is empty). */
+const ZYGOTE_EXPORTS = 'PWD SHLVL OLDPWD';
+
+/**
+ * The zygote (bash 4 or later). Each line on stdin wakes it; the line's text does not matter: it
+ * sources the request files it has not seen yet (a file appears whole: it is renamed into place),
+ * each launch one fork of the zygote, and with job control (`set -m`) each command leads a process
+ * group of its own. Then it reports each command that has ended: one that bash has reaped already
+ * is no longer there for `kill -0`, and `wait` gives its stored status; what it left in its group
+ * is killed. A command's end does not wake a `read` (bash runs no trap there), so while commands
+ * run the zygote also wakes every 10 ms; this process wakes it at once when a command's output
+ * ends, which is mostly when it exits. The end of stdin (this process is gone or closed it) ends
+ * the zygote.
+ */
+export const ZYGOTE_SCRIPT = [
+  '(( BASH_VERSINFO[0] >= 4 )) || exit 3',
+  'set -m',
+  'declare -A seen ids',
+  'launch() {',
+  '  local f id',
+  '  for f in "$1"/*.req; do',
+  '    id=${f##*/}; id=${id%.req}',
+  '    [ -n "${seen[$id]}" ] || [ ! -f "$f" ] && continue',
+  '    seen[$id]=1',
+  '    . "$f"',
+  '  done',
+  '}',
+  'reap() {',
+  '  local p rc',
+  '  for p in "${!ids[@]}"; do',
+  '    kill -0 "$p" 2>/dev/null && continue',
+  '    wait "$p"; rc=$?',
+  `    printf 'exit %s %s\\n' "\${ids[$p]}" "$rc"`,
+  `    unset 'ids[$p]'`,
+  '    kill -9 -"$p" 2>/dev/null',
+  '  done',
+  '}',
+  `printf 'ready\\n'`,
+  'while :; do',
+  '  if ((${#ids[@]})); then read -r -t 0.01 _; else read -r _; fi',
+  '  st=$?',
+  '  ((st == 0 || st > 128)) || break',
+  '  launch "$1"',
+  '  reap',
+  'done',
+].join('\n');
+
+/** The environment as bash `export` commands, or null when bash cannot reproduce it exactly. */
+export function exportCommands(env: NodeJS.ProcessEnv): string | null {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || key === '_') continue;
+    if (!IDENTIFIER.test(key) || key.startsWith('BASH') || NOT_EXPORTABLE.has(key)) return null;
+    if (value.includes('\0')) return null;
+    parts.push(`${key}=${bashQuote(value)}`);
+  }
+  return parts.length > 0 ? `export ${parts.join(' ')}` : ':';
+}
+
+/** The zygote's commands for one launch (see the protocol above). */
+export function requestScript(
+  id: number,
+  address: string,
+  token: string,
+  request: LaunchRequest,
+  exports: string,
+): string {
+  const command = [request.command, ...request.args].map(bashQuote).join(' ');
+  const stdin = request.stdin === 'pipe' ? '<&3' : '</dev/null';
+  const cwd = bashQuote(request.cwd);
+  return [
+    `if [ ! -d ${cwd} ]; then printf 'nocwd %s\\n' ${id}`,
+    `elif ! exec 3<>/dev/tcp/${address}; then printf 'fail %s\\n' ${id}`,
+    'else',
+    `  printf '%s %s\\n' ${token} ${id} >&3`,
+    `  ( cd -- ${cwd} || exit 127; unset ${ZYGOTE_EXPORTS}; ${exports}; exec -- ${command} ) ${stdin} >&3 2>&3 3>&- &`,
+    `  ids[$!]=${id}`,
+    `  printf 'pid %s %s\\n' ${id} $!`,
+    '  exec 3>&-',
+    'fi',
+    '',
+  ].join('\n');
+}
