@@ -18,10 +18,12 @@ const ZYGOTE_EXPORTS = 'PWD SHLVL OLDPWD';
  * each launch one fork of the zygote, and with job control (`set -m`) each command leads a process
  * group of its own. Then it reports each command that has ended: one that bash has reaped already
  * is no longer there for `kill -0`, and `wait` gives its stored status; what it left in its group
- * is killed. A command's end does not wake a `read` (bash runs no trap there), so while commands
- * run the zygote also wakes every 10 ms; this process wakes it at once when a command's output
- * ends, which is mostly when it exits. The end of stdin (this process is gone or closed it) ends
- * the zygote.
+ * is killed. A command's end does not wake a `read` (bash runs no trap there): this process
+ * wakes the zygote with an empty line when a command's output ends, which is mostly when it exits
+ * (then it looks again 5, 10 and 15 ms later, for an exit bash has not reaped yet), and while
+ * commands run it also wakes every 250 ms (a command whose background children keep its output
+ * open). Request lines carry their id (a partial line read at a timeout only makes it look for new
+ * files once more). The end of stdin (this process is gone or closed it) ends the zygote.
  */
 export const ZYGOTE_SCRIPT = [
   '(( BASH_VERSINFO[0] >= 4 )) || exit 3',
@@ -47,11 +49,15 @@ export const ZYGOTE_SCRIPT = [
   '  done',
   '}',
   `printf 'ready\\n'`,
+  'fast=0',
   'while :; do',
-  '  if ((${#ids[@]})); then read -r -t 0.01 _; else read -r _; fi',
+  '  if ((${#ids[@]} == 0)); then read -r line',
+  '  elif ((fast > 0)); then ((fast--)); read -r -t 0.005 line',
+  '  else read -r -t 0.25 line; fi',
   '  st=$?',
   '  ((st == 0 || st > 128)) || break',
-  '  launch "$1"',
+  '  if ((st == 0)) && [ -z "$line" ]; then fast=3',
+  '  elif [ -n "$line" ]; then launch "$1"; fi',
   '  reap',
   'done',
 ].join('\n');
