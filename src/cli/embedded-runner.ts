@@ -35,6 +35,8 @@ export interface EmbeddedRunnerOptions {
   fetch?: typeof fetch;
   /** Shell executor: how artifacts are uploaded (see ShellExecutorOptions.artifacts). */
   artifacts?: ShellExecutorOptions['artifacts'];
+  /** Shell executor: what starts the stages' processes (see ShellExecutorOptions.launcher). */
+  launcher?: ShellExecutorOptions['launcher'];
   /** Called when a job has ended (see RunnerManagerOptions.onJobEnded). */
   onJobEnded?: (jobId: number) => void;
 }
@@ -48,6 +50,7 @@ async function executorsFor(options: EmbeddedRunnerOptions): Promise<Executors> 
       sharedSources: options.sharedSources === true,
       ...(options.localRepositoryFor ? { localRepositoryFor: options.localRepositoryFor } : {}),
       ...(options.artifacts ? { artifacts: options.artifacts } : {}),
+      ...(options.launcher ? { launcher: options.launcher } : {}),
     });
     return { registry: new Registry(), executorFactories: [shell] };
   }

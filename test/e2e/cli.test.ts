@@ -88,6 +88,24 @@ describe('flotilla run', () => {
     expect(out).toContain('exit code 4');
   });
 
+  it('starts the shell jobs’ processes from a zygote, not from its own Node process', async () => {
+    const repo = path.join(tmp.dir, 'zygote');
+    await mkdir(repo, { recursive: true });
+    await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    // the first step runs in the checkout's process (exec'd), the after_script in its own
+    const job = (name: string) =>
+      `${name}:\n  script: ['echo "${name} parent=$(cat /proc/$PPID/comm)"']\n` +
+      `  after_script: ['echo "${name} after parent=$(cat /proc/$PPID/comm)"']\n`;
+    await writeFile(path.join(repo, '.gitlab-ci.yml'), job('one') + job('two'));
+    const { code, out } = await flotilla(['run', repo, '--no-color', '--executor', 'shell']);
+    expect(code, out).toBe(0);
+    for (const name of ['one', 'two']) {
+      expect(out).toContain(`${name} parent=bash`);
+      expect(out).toContain(`${name} after parent=bash`);
+    }
+    expect(out).not.toMatch(/parent=node/);
+  });
+
   it('uses the docker executor when an engine and the helper image are available, and says so', async () => {
     const { code, out } = await flotilla(['run', 'examples/hello-pipeline', '--no-color']);
     expect(code, out).toBe(0);

@@ -22,6 +22,7 @@ import { startCoordinator, type RunningCoordinator } from '../start-coordinator.
 import { ChangeNotice } from './change-notice.js';
 import { inProcessFetch } from './in-process-fetch.js';
 import { chooseExecutor } from './choose-executor.js';
+import { startZygote, type Zygote } from '../../executors/shell/zygote.js';
 import { removeRunDockerObjects, runDockerConfig } from './docker-runner.js';
 import { canPushLocally, localRepositoryFor, pushLocally } from './local-push.js';
 import { prepareSource, sourceDirectory, type PreparedSource } from './prepare-source.js';
@@ -51,6 +52,8 @@ interface Target {
   changes: ChangeNotice | null;
   /** The HTTP client of the CLI's own calls: in-process for the embedded coordinator. */
   fetch: typeof fetch;
+  /** What starts the embedded shell runner's processes. */
+  zygote: Zygote | null;
 }
 
 /**
@@ -63,6 +66,9 @@ const EMBEDDED_TRACE_UPDATE_S = 1;
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
   const changes = new ChangeNotice();
+  // Started before the coordinator when the executor is known: this process is smaller to fork.
+  const zygoteDir = path.join(scratch, 'zygote');
+  let zygote = flags.executor === 'shell' ? startZygote(zygoteDir) : null;
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
   const coordinator = await startCoordinator({
     listen: '127.0.0.1:0',
@@ -90,6 +96,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
   }
   const choice = await chooseExecutor(flags.executor);
   say(`Executor: ${choice.executor} (${choice.reason})`);
+  if (choice.executor === 'shell') zygote ??= startZygote(zygoteDir);
   let runner: RunnerManager | null = null;
   runner = await startEmbeddedRunner({
     url: coordinator.url,
@@ -107,6 +114,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     // The builds directory is thrown away with the run: jobs share one fetch per commit, made
     // from the coordinator's repository on this host (no smart HTTP).
     sharedSources: true,
+    ...(zygote ? { launcher: zygote } : {}),
     localRepositoryFor: localRepositoryFor(
       coordinator.url,
       path.join(scratch, 'coordinator', 'repositories'),
@@ -133,6 +141,7 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     runnerToken: created.token,
     changes,
     fetch: direct,
+    zygote,
   };
 }
 
@@ -152,6 +161,7 @@ async function remoteTarget(flags: RunFlags): Promise<Target> {
     runnerToken: null,
     changes: null,
     fetch,
+    zygote: null,
   };
 }
 
@@ -222,6 +232,7 @@ export async function runCommand(dirArg: string | undefined, flags: RunFlags): P
     if (!ok) process.exitCode = 1;
   } finally {
     await target?.runner?.stop({ graceful: false });
+    target?.zygote?.close();
     if (target?.executor === 'docker' && target.runnerToken) await removeRunDockerObjects(target.runnerToken);
     await target?.coordinator?.close();
     if (flags.keep) warn(`kept the run's data in ${scratch}`);

@@ -14,13 +14,13 @@
  *
  * The process is its own process group, killed as a whole on abort like `runProcess`' processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
 import { writeBorrowed, type JobOutput } from '../executor.js';
 import { bashQuote } from './bash-script.js';
+import { directLauncher, type LaunchedProcess, type Launcher } from './launcher.js';
 import { readPipe } from './pipe-reader.js';
-import { exitCodeOf, killGroup } from './process.js';
+import { exitCodeOf } from './process.js';
 
 type Env = NodeJS.ProcessEnv;
 
@@ -96,6 +96,8 @@ export interface ChainedCheckout {
   gitEnv: Env;
   /** Time between SIGTERM and SIGKILL on abort. */
   killGraceMs?: number;
+  /** What starts the process (default: a detached child of this process). */
+  launcher?: Launcher;
 }
 
 export interface ChainedProcess {
@@ -154,7 +156,7 @@ class Chain implements ChainedProcess {
   readonly #checkout: ChainedCheckout;
   readonly #switchCommands: string;
   readonly #marker = `FLOTILLA-CHAIN-${randomUUID()}`;
-  #child: ChildProcess | null = null;
+  #child: LaunchedProcess | null = null;
   #phase: Phase | null = null;
   #held: Buffer[] = [];
   #exitCode = -1;
@@ -198,36 +200,43 @@ class Chain implements ChainedProcess {
   dismiss(): void {
     if (this.#closed || !this.#child) return;
     this.#child.stdin?.end();
-    killGroup(this.#child.pid, 'SIGKILL');
+    this.#child.killGroup('SIGKILL');
   }
 
   #spawn(): void {
     const { sha, scriptFile, cleanArgs, cwd, env } = this.#checkout;
-    const child = spawn(
-      'bash',
-      ['--noprofile', '--norc', '-c', CHAIN_SCRIPT, 'bash', sha, scriptFile, this.#marker, ...cleanArgs],
-      {
-        cwd,
-        env,
-        detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = (this.#checkout.launcher ?? directLauncher).launch({
+      command: 'bash',
+      args: [
+        '--noprofile',
+        '--norc',
+        '-c',
+        CHAIN_SCRIPT,
+        'bash',
+        sha,
+        scriptFile,
+        this.#marker,
+        ...cleanArgs,
+      ],
+      cwd,
+      env,
+      stdin: 'pipe',
+    });
     this.#child = child;
-    child.stdin.on('error', () => undefined);
-    child.stdin.write(`${this.#switchCommands}\0`);
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.write(`${this.#switchCommands}\0`);
     // views of one reused read buffer: copied by whatever keeps them (see #write)
     readPipe(child.stdout, (chunk) => {
       if (this.#splitter?.push(chunk)) return;
       this.#write(chunk);
     });
-    readPipe(child.stderr, (chunk) => this.#write(chunk));
-    child.on('exit', (code, sig) => {
+    if (child.stderr) readPipe(child.stderr, (chunk) => this.#write(chunk));
+    child.onExit((code, sig) => {
       this.#exitCode = exitCodeOf(code, sig);
-      killGroup(child.pid, 'SIGKILL');
+      child.killGroup('SIGKILL');
     });
-    child.on('error', (err) => this.#settle(() => this.#phase?.reject(err)));
-    child.on('close', () => {
+    child.onError((err) => this.#settle(() => this.#phase?.reject(err)));
+    child.onClose(() => {
       this.#closed = true;
       this.#splitter?.flush();
       this.#settle((phase) =>
@@ -257,9 +266,9 @@ class Chain implements ChainedProcess {
   }
 
   readonly #onAbort = (): void => {
-    const pid = this.#child?.pid;
-    killGroup(pid, 'SIGTERM');
-    this.#killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.#checkout.killGraceMs ?? 5000);
+    const child = this.#child;
+    child?.killGroup('SIGTERM');
+    this.#killTimer = setTimeout(() => child?.killGroup('SIGKILL'), this.#checkout.killGraceMs ?? 5000);
   };
 
   #listen(signal: AbortSignal): void {

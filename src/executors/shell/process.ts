@@ -4,10 +4,10 @@
  * exits, anything it left behind in its group is killed too: a stage's processes never outlive it
  * (a lingering background child would otherwise hold the output pipe open and hang the job).
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 import type { JobOutput } from '../executor.js';
+import { directLauncher, type Launcher } from './launcher.js';
 import { readPipe } from './pipe-reader.js';
 
 export interface RunProcessOptions {
@@ -19,6 +19,8 @@ export interface RunProcessOptions {
   signal: AbortSignal;
   /** Time between SIGTERM and SIGKILL on abort. */
   killGraceMs?: number;
+  /** What starts the process (default: a detached child of this process). */
+  launcher?: Launcher;
 }
 
 /** An output that keeps what a process wrote, for its text afterwards. */
@@ -30,15 +32,7 @@ export function collectOutput(): JobOutput & { text(): string } {
   };
 }
 
-/** Sends `sig` to the process group led by `pid` (no-op when there is none or it is gone). */
-export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // the group is gone already
-  }
-}
+export { killGroup } from './launcher.js';
 
 /** A process's exit code as a shell reports it: 128 + the signal's number when killed. */
 export function exitCodeOf(code: number | null, sig: NodeJS.Signals | null): number {
@@ -52,39 +46,37 @@ export function runProcess(options: RunProcessOptions): Promise<number> {
   const { signal, output } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(options.command, [...options.args], {
+    const child = (options.launcher ?? directLauncher).launch({
+      command: options.command,
+      args: options.args,
       cwd: options.cwd,
       env: options.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdin: 'ignore',
     });
     let exitCode = -1;
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      if (child.pid === undefined) return;
-      killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(
-        () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
-        options.killGraceMs ?? 5000,
-      );
+      child.killGroup('SIGTERM');
+      killTimer = setTimeout(() => child.killGroup('SIGKILL'), options.killGraceMs ?? 5000);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     // an output that is done with each chunk at once gets views of one reused read buffer
     const write = (chunk: Buffer): void => output.write(chunk);
     for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       if (output.syncWrite) readPipe(stream, write);
       else stream.on('data', write);
     }
-    child.on('exit', (code, sig) => {
+    child.onExit((code, sig) => {
       exitCode = exitCodeOf(code, sig);
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      child.killGroup('SIGKILL');
     });
-    child.on('error', (err) => {
+    child.onError((err) => {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
       reject(err);
     });
-    child.on('close', () => {
+    child.onClose(() => {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
       if (signal.aborted) reject(signal.reason);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { JobPayload } from '../../api/runner-api.js';
 import type { Executor, StageContext } from '../executor.js';
@@ -13,7 +13,9 @@ import {
   mainBranchGitInfo,
   memoryOutput,
 } from '../../../test/kits/executors/job-fixture.js';
+import type { Launcher } from './launcher.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
+import { startZygote, type Zygote } from './zygote.js';
 import { gitIn } from '../../../test/kits/executors/git-in.js';
 import { isGone } from '../../../test/kits/executors/processes.js';
 
@@ -22,10 +24,15 @@ afterEach(async () => {
   await Promise.all(executors.splice(0).map((e) => e.cleanup()));
 });
 
+/** The launcher of the describe block running (undefined: the direct launcher). */
+let launcher: Launcher | undefined;
+
 async function setup(overrides: Partial<JobPayload>) {
   const buildsDir = await mkdtemp(join(tmpdir(), 'flo-shell-'));
   const job = executorJob(buildsDir, jobPayload(overrides));
-  const executor = createShellExecutorFactory({ killGraceMs: 200 }).create(job);
+  const executor = createShellExecutorFactory({ killGraceMs: 200, ...(launcher ? { launcher } : {}) }).create(
+    job,
+  );
   executors.push(executor);
   const output = memoryOutput();
   const ctx = (
@@ -60,7 +67,17 @@ async function waitForFile(path: string): Promise<string> {
   }
 }
 
-describe('shell executor scripts', () => {
+describe.each([['direct launcher'], ['zygote']])('shell executor scripts (%s)', (kind) => {
+  let zygote: Zygote | undefined;
+  beforeAll(async () => {
+    if (kind === 'zygote') zygote = startZygote(join(await mkdtemp(join(tmpdir(), 'flo-shell-z-')), 'z'));
+    launcher = zygote;
+  });
+  afterAll(() => {
+    zygote?.close();
+    launcher = undefined;
+  });
+
   it('runs before_script+script in one bash, echoing commands in green', async () => {
     const variables = [
       { key: 'GREETING', value: 'hello world', public: true, masked: false },

@@ -26,6 +26,7 @@ import { expandVariables } from '../variables.js';
 import { buildBashScript } from './bash-script.js';
 import { startChainedCheckout, type ChainedProcess } from './chained-process.js';
 import { getSources, type CheckoutRunner } from './git-sources.js';
+import type { Launcher } from './launcher.js';
 import { runProcess } from './process.js';
 import { SharedSourceStore, type LocalRepositoryFor } from './shared-sources.js';
 import { inheritedEnv } from './inherited-env.js';
@@ -61,6 +62,11 @@ export interface ShellExecutorOptions {
    * and downloads, `bufferUploads` builds each upload's body in memory (see ArtifactStageOptions).
    */
   artifacts?: { compress?: boolean; fetch?: typeof fetch; bufferUploads?: boolean };
+  /**
+   * What starts the script stages' processes (default: detached children of this process). A
+   * zygote (zygote.ts) saves this process a fork per stage.
+   */
+  launcher?: Launcher;
 }
 
 function safeProjectPath(fullPath: string, projectId: number): string {
@@ -153,7 +159,8 @@ function scriptFollowsSources(job: ExecutorJob): boolean {
 }
 
 /** Runs script steps as bash processes in the project folder, each from its own script file. */
-function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: number | undefined) {
+function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, options: ShellExecutorOptions) {
+  const { killGraceMs, launcher } = options;
   let scriptCounter = 0;
   // The checkout's process, waiting to run the first script step (see chained-process.ts).
   let chain: ChainedProcess | null = null;
@@ -180,6 +187,7 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: num
       output: ctx.output,
       signal: ctx.signal,
       killGraceMs,
+      ...(launcher ? { launcher } : {}),
     });
   }
 
@@ -195,6 +203,7 @@ function scriptRunner(f: ShellJobFiles, env: NodeJS.ProcessEnv, killGraceMs: num
       env: { ...env },
       gitEnv: request.env,
       ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+      ...(launcher ? { launcher } : {}),
     });
     if (!started) return null;
     chain = started;
@@ -238,7 +247,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
   const env = inheritedEnv();
   const files: ShellJobFiles = { job, projectDir, tmpDir, variables };
 
-  const scripts = scriptRunner(files, env, options.killGraceMs);
+  const scripts = scriptRunner(files, env, options);
 
   async function run(stage: Exclude<BuildStage, 'prepare_executor'>, ctx: StageContext): Promise<number> {
     switch (stage) {
