@@ -82,6 +82,24 @@ describe.each(fleets)('%s on a simulated clock and provider', (_name, simulate) 
   });
 });
 
+describe('Flotilla’s decisions and ready slots, as the simulation records them', () => {
+  it('counts decisions per hour of the day and marks the jobs that found no ready idle slot', async () => {
+    // Two idle machines (idle_count 2) from the start; a pipeline of 3 at 30 min takes both and
+    // waits for one machine; one job at 90 min finds a ready slot again.
+    const jobs = [...burst(3, 1800, 60), ...burst(1, 5400, 60)];
+    const r = await simulateTaskscaler(jobs, settings({ idleCount: 2, daySeconds: 7200 }));
+    expect(r.waits).toHaveLength(4);
+    expect(r.noReadySlot?.filter(Boolean)).toHaveLength(1);
+    expect(r.noReadySlot?.[3]).toBe(false);
+    expect(r.decisionsByHour).toHaveLength(2);
+    // Hour 0: the 2 idle machines, then 1 for the third job and 2 to refill the pool.
+    expect(r.decisionsByHour?.[0]).toMatchObject({ 'create:idle_count': 4, 'create:waiting_jobs': 1 });
+    // The hours add up to the day's decisions.
+    const total = (key: string) => (r.decisionsByHour ?? []).reduce((a, h) => a + (h[key] ?? 0), 0);
+    for (const [key, n] of Object.entries(r.decisions ?? {})) expect(total(key)).toBe(n);
+  });
+});
+
 describe('provider outage (primary out of capacity)', () => {
   const outage = (toSeconds: number) => ({ outages: [{ fromSeconds: 0, toSeconds }] });
 

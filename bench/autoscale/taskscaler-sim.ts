@@ -29,6 +29,13 @@ export interface FleetRun extends SimResult {
   providerErrors: Record<string, number>;
   /** flotilla_autoscaler_decisions_total of the measured day, by `action:reason` (Flotilla only). */
   decisions?: Record<string, number>;
+  /** The same per hour of the measured day (index = hour; Flotilla only). */
+  decisionsByHour?: Record<string, number>[];
+  /**
+   * Per job of `waits` (same order): no ready idle slot was left for it when it arrived (the jobs
+   * waiting before it, or arriving with it ahead of it, had taken them all). Flotilla only.
+   */
+  noReadySlot?: boolean[];
 }
 
 async function decisionsOf(registry: Registry): Promise<Record<string, number>> {
@@ -51,6 +58,13 @@ function minus<T extends object>(now: T, before: T): T {
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Ready idle slots (machines ready, not lost, without a job; one slot each as in the bench). */
+function readySlots(scaler: {
+  machines(): readonly { state: string; busy: number; lost: boolean }[];
+}): number {
+  return scaler.machines().filter((m) => m.state === 'ready' && m.busy === 0 && !m.lost).length;
+}
 
 export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetSettings): Promise<FleetRun> {
   const day = s.daySeconds ?? DAY_SECONDS;
@@ -119,6 +133,8 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
   ];
   let next = 0;
   let open = all.length;
+  const noReadySlot: boolean[] = [];
+  const hourly: Record<string, number>[] = [];
   let before = {
     provider: { ...cloud.stats },
     backup: { ...(backup?.stats ?? cloud.stats) },
@@ -133,18 +149,25 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         errors: { ...providerErrors },
         decisions: await decisionsOf(registry),
       };
+    if (t > 0 && t <= day && (t % 3600 === 0 || t === day)) hourly.push(await decisionsOf(registry));
     for (const l of finishing.get(t) ?? []) {
       busy.delete(splitKey(l.key).id);
       l.release();
       open--;
     }
     finishing.delete(t);
+    let ahead = scaler.waiting();
+    const ready = next < all.length && (all[next]?.arrival ?? Infinity) <= t ? readySlots(scaler) : 0;
     for (; next < all.length && (all[next]?.arrival ?? Infinity) <= t; next++) {
       const job = all[next]!;
+      const slotless = ahead++ >= ready;
       scaler.acquire(`job-${next}`).then(
         (lease) => {
           const now = Math.round(clock.seconds());
-          if (job.measured) acc.wait(now - job.arrival, job.arrival);
+          if (job.measured) {
+            acc.wait(now - job.arrival, job.arrival);
+            noReadySlot.push(slotless);
+          }
           lease.started();
           busy.add(splitKey(lease.key).id);
           const end = now + job.duration;
@@ -161,8 +184,13 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     if (t >= 0 && t < day) acc.sample([...cloud.view(), ...(backup?.view() ?? [])], busy, t);
     clock.advance(1000);
   }
+  // The day's last hour when no job ran on past the day (the loop stopped before t = day).
+  if (hourly.length < Math.ceil(day / 3600)) hourly.push(await decisionsOf(registry));
+  const byHour = [before.decisions, ...hourly].slice(0, -1).map((b, h) => minus(hourly[h] ?? b, b));
   return {
     ...acc.result(),
+    decisionsByHour: byHour,
+    noReadySlot,
     provider: minus(cloud.stats, before.provider),
     ...(backup ? { backup: minus(backup.stats, before.backup) } : {}),
     providerErrors: minus(providerErrors, before.errors),

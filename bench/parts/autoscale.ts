@@ -60,15 +60,18 @@ const BASELINE_SETTINGS: [number, number][] = [
 
 /**
  * Flotilla's one setting for every day: the predictive pool (`[runners.autoscaler.predictive]`)
- * with its defaults, above a floor of gitlab-runner's keys (idle_count 3, idle_time 1 min), and
- * the provider listed every second while machines boot or jobs wait
- * (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a second sooner).
+ * with its defaults but two opt-in keys (every job waiting for a boot is hedged,
+ * `boot_hedge_over = "waiting"`, and machines still booting beyond the kept slots go whenever no
+ * job waits, `cancel_surplus_boots_at_once = true`), above a floor of gitlab-runner's keys
+ * (idle_count 3, idle_time 1 min), and the provider listed every second while machines boot or
+ * jobs wait (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a
+ * second sooner).
  */
 const FLOTILLA = {
   idleCount: 3,
   idleTimeSeconds: 60,
   listExpectingSeconds: 1,
-  predictive: { enabled: true },
+  predictive: { enabled: true, boot_hedge_over: 'waiting' as const, cancel_surplus_boots_at_once: true },
 };
 
 interface Day {
@@ -163,6 +166,30 @@ export function longWaitsByHour(r: Pick<FleetRun, 'waits' | 'arrivals'>, limit =
   return hours;
 }
 
+/** Decisions of one action (`create`, `remove`) per hour, all reasons summed. PURE. */
+export function actionsByHour(byHour: readonly Record<string, number>[], action: string): number[] {
+  return byHour.map((h) =>
+    Object.entries(h)
+      .filter(([k]) => k.startsWith(`${action}:`))
+      .reduce((a, [, v]) => a + v, 0),
+  );
+}
+
+/** Jobs that found no ready idle slot on arrival, and of those the ones that waited > `limit` s. PURE. */
+export function withoutReadySlot(
+  r: Pick<FleetRun, 'waits' | 'noReadySlot'>,
+  limit: number,
+): [number, number] {
+  let jobs = 0;
+  let late = 0;
+  r.noReadySlot?.forEach((none, i) => {
+    if (!none) return;
+    jobs++;
+    if ((r.waits[i] ?? 0) > limit) late++;
+  });
+  return [jobs, late];
+}
+
 function figuresOf(r: FleetRun, wallSeconds: number) {
   const money = dayCost(r.lifetimes);
   return {
@@ -193,6 +220,11 @@ function figuresOf(r: FleetRun, wallSeconds: number) {
       .join(', '),
     /** Jobs that waited longer than 56 s (the normal day's best baseline p95), by arrival hour. */
     long_waits_by_hour: longWaitsByHour(r).join(' '),
+    /** Machines created / removed per hour (Flotilla: every reason of flotilla_autoscaler_decisions_total). */
+    created_by_hour: r.decisionsByHour ? actionsByHour(r.decisionsByHour, 'create').join(' ') : null,
+    removed_by_hour: r.decisionsByHour ? actionsByHour(r.decisionsByHour, 'remove').join(' ') : null,
+    /** Jobs that found no ready idle slot on arrival, and of those the ones that waited > 56 s. */
+    jobs_without_ready_slot: r.noReadySlot ? withoutReadySlot(r, 56).join(' late ') : null,
     provider_errors_seen: Object.entries(r.providerErrors)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${v}`)
@@ -248,7 +280,7 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
   console.log(
-    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool, idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
+    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool (boot_hedge_over ${FLOTILLA.predictive.boot_hedge_over}, cancel_surplus_boots_at_once ${FLOTILLA.predictive.cancel_surplus_boots_at_once}), idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
   );
   const out: BenchResult[] = [];
   const offset = options.providerSeedOffset ?? 0;
@@ -279,6 +311,11 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
     console.log(`  ${line('Flotilla predictive', ours)}`);
     console.log(`     Flotilla decisions: ${ours.decisions}`);
     console.log(`     jobs waiting > 56 s by arrival hour, Flotilla: ${ours.long_waits_by_hour}`);
+    console.log(`     machines created by hour, Flotilla: ${ours.created_by_hour}`);
+    console.log(`     machines removed by hour, Flotilla: ${ours.removed_by_hour}`);
+    console.log(
+      `     jobs that found no ready idle slot on arrival, Flotilla: ${ours.jobs_without_ready_slot}`,
+    );
     const best = bestOf(baselines);
     const b = baselines[best]!.figures;
     const saved = 1 - ours.total_machine_min! / b.total_machine_min!;

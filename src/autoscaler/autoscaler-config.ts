@@ -112,6 +112,12 @@ export const predictiveSchema = z
       .describe(
         'Once no job waits and none arrived for one boot time, remove machines still booting beyond the kept slots (off by default, see docs/benchmarks.md).',
       ),
+    cancel_surplus_boots_at_once: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Remove machines still booting beyond the kept slots whenever no job waits, not only once a burst is over (off by default, see docs/benchmarks.md); a booting machine whose paid time left is longer than one boot and billing_minimum (an hourly bill) is kept.',
+      ),
     ...durations({
       scale_in_delay: [
         '5m',
@@ -133,6 +139,12 @@ export const predictiveSchema = z
       .default(0.5)
       .describe(
         'Extra machines created for jobs that wait for a boot, as a share of them: the jobs take the first machines ready (cutting the slow tail of boot times), the others join the idle pool.',
+      ),
+    boot_hedge_over: z
+      .enum(['uncovered', 'waiting'])
+      .default('uncovered')
+      .describe(
+        'Which jobs boot_hedge counts: "uncovered" (no ready or booting machine covers them) or "waiting" (every job waiting for a slot, also those a booting machine covers).',
       ),
     max_idle: z
       .number()

@@ -6,6 +6,7 @@ import {
   idleTarget,
   instancesToCreate,
   instancesToRemove,
+  machinesFor,
   type FleetSnapshot,
   type Limits,
 } from './policy.js';
@@ -26,6 +27,19 @@ describe('capacity policy', () => {
     expect(instancesToCreate(snap({ waiting: 3 }), none, limits)).toBe(3);
     expect(instancesToCreate(snap({ waiting: 3, creating: 2, total: 2 }), none, limits)).toBe(1);
     expect(instancesToCreate(snap({ waiting: 3, creating: 3, total: 3 }), none, limits)).toBe(0);
+  });
+
+  it('boot hedge: the jobs no machine covers, or with hedgeOver "waiting" every job no ready slot serves', () => {
+    // 4 jobs wait, 1 ready slot and 3 machines booting: every job is covered, so no hedge...
+    const s = snap({ waiting: 4, free: 1, creating: 3, total: 4 });
+    expect(machinesFor(s, 0, limits, 0.5)).toBe(0);
+    expect(machinesFor(s, 0, limits, 0.5, 'uncovered')).toBe(0);
+    // ...but 3 of them wait for a boot: half of them, rounded up, is 2 more machines.
+    expect(machinesFor(s, 0, limits, 0.5, 'waiting')).toBe(2);
+    // The idle goal comes on top: 4 jobs + 2 idle + 2 hedged = 8 slots against 4.
+    expect(machinesFor(s, 2, limits, 0.5, 'waiting')).toBe(4);
+    // No job waits: nothing to hedge either way.
+    expect(machinesFor(snap({ free: 1, creating: 1, total: 1 }), 2, limits, 0.5, 'waiting')).toBe(0);
   });
 
   it('caps at max_instances, counting every machine', () => {

@@ -86,13 +86,21 @@ export function instancesToCreate(s: FleetSnapshot, policy: ActivePolicy, limits
 
 /**
  * Machines to create so waiting jobs plus `idleSlots` idle slots are covered; `hedge` adds that
- * share of the jobs no slot covers yet (they take the first machines ready, the rest stay idle).
+ * share of the jobs no slot covers yet (they take the first machines ready, the rest stay idle),
+ * or with `hedgeOver = 'waiting'` of every job no ready slot serves (booting machines too slow
+ * for them are hedged as well).
  */
-export function machinesFor(s: FleetSnapshot, idleSlots: number, limits: Limits, hedge = 0): number {
+export function machinesFor(
+  s: FleetSnapshot,
+  idleSlots: number,
+  limits: Limits,
+  hedge = 0,
+  hedgeOver: 'uncovered' | 'waiting' = 'uncovered',
+): number {
   const per = slotsPerNewInstance(limits);
   const supply = s.free + s.creating * per;
-  const uncovered = Math.max(0, s.waiting - supply);
-  const demand = s.waiting + idleSlots + Math.ceil(uncovered * hedge);
+  const hedged = Math.max(0, s.waiting - (hedgeOver === 'waiting' ? s.free : supply));
+  const demand = s.waiting + idleSlots + Math.ceil(hedged * hedge);
   if (demand <= supply || per === 0) return 0;
   const wanted = Math.ceil((demand - supply) / per);
   const room = limits.maxInstances > 0 ? Math.max(0, limits.maxInstances - s.total) : wanted;

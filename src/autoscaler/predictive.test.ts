@@ -34,6 +34,8 @@ const policy: PredictiveSettings = {
   maxIdle: 0,
   bootHedge: 0,
   cancelSurplusBoots: false,
+  cancelSurplusBootsAtOnce: false,
+  bootHedgeOver: 'uncovered',
 };
 
 /** A forecast over one hour with the given burst positions. */

@@ -44,6 +44,10 @@ export interface PredictiveSettings {
   bootHedge: number;
   /** Remove booting machines beyond the kept slots once a burst is over. */
   cancelSurplusBoots: boolean;
+  /** The same whenever no job waits (not only once the burst is over). */
+  cancelSurplusBootsAtOnce: boolean;
+  /** The jobs the hedge counts: those no machine covers yet, or every waiting job. */
+  bootHedgeOver: 'uncovered' | 'waiting';
 }
 
 export interface IdleGoal {
@@ -229,6 +233,8 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       maxIdle: c.max_idle,
       bootHedge: c.boot_hedge,
       cancelSurplusBoots: c.cancel_surplus_boots,
+      cancelSurplusBootsAtOnce: c.cancel_surplus_boots_at_once,
+      bootHedgeOver: c.boot_hedge_over,
     },
   };
 }

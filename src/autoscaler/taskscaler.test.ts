@@ -239,4 +239,25 @@ describe('taskscaler', () => {
     // Off (the default): the machine boots on.
     expect((await run(false)).states).toEqual(['creating']);
   });
+
+  it('predictive cancel_surplus_boots_at_once: a booting machine no job needs goes at once, unless its paid time is long', async () => {
+    const run = async (predictive: Record<string, unknown>): Promise<string[]> => {
+      const s = await setup({
+        // One boot is taken as 30 s: cancel_surplus_boots alone waits that long after the last job.
+        predictive: { enabled: true, boot_hedge: 0, initial_boot_time: '30s', ...predictive },
+      });
+      const abort = new AbortController();
+      s.scaler.acquire('gone', { signal: abort.signal }).catch(() => undefined);
+      await ticks(s, 2);
+      expect(s.scaler.machines().map((m) => m.state)).toEqual(['creating']);
+      abort.abort();
+      await ticks(s, 3);
+      return s.scaler.machines().map((m) => m.state);
+    };
+    expect(await run({ cancel_surplus_boots_at_once: true })).toEqual([]);
+    // Only after the burst (cancel_surplus_boots): 3 s after the last job is too soon.
+    expect(await run({ cancel_surplus_boots: true })).toEqual(['creating']);
+    // An hourly bill: the machine's paid hour is longer than one boot, so it boots on.
+    expect(await run({ cancel_surplus_boots_at_once: true, billing_increment: '1h' })).toEqual(['creating']);
+  });
 });

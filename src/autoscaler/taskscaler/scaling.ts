@@ -6,7 +6,7 @@
 import { idleCandidates, snapshot, usedUp, type Machine } from '../machines.js';
 import { newMachine } from '../machines.js';
 import { activePolicy, idleTarget, instancesToRemove, machinesFor, slotsPerNewInstance } from '../policy.js';
-import { predictiveRemovals, surplusBooting } from '../predictive.js';
+import { predictiveRemovals, surplusBooting, unusedPaidMs, type Planner } from '../predictive.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
@@ -57,12 +57,13 @@ function created(
 export async function scaleUp(c: ScalerCore): Promise<void> {
   const { limits } = c.o;
   const hedgeBoots = c.planner?.settings.bootHedge ?? 0;
+  const over = c.planner?.settings.bootHedgeOver ?? 'uncovered';
   const s = snapshot(c.machines.values(), limits, c.waiters.length, 0);
   const goal = idleGoal(c, s.inUse);
-  const n = machinesFor(s, goal.slots, limits, hedgeBoots);
+  const n = machinesFor(s, goal.slots, limits, hedgeBoots, over);
   if (n <= 0) return;
   const forJobs = Math.min(n, machinesFor(s, 0, limits));
-  const hedged = Math.min(n, machinesFor(s, 0, limits, hedgeBoots)) - forJobs;
+  const hedged = Math.min(n, machinesFor(s, 0, limits, hedgeBoots, over)) - forJobs;
   c.pending = n;
   await c.persist();
   const t = c.now();
@@ -102,7 +103,8 @@ export function scaleDown(c: ScalerCore): void {
   }
   const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(c.now())) + s.waiting;
   const quiet = s.waiting === 0 && c.now() - c.lastArrivalMs >= planner.bootMs();
-  if (planner.settings.cancelSurplusBoots && quiet) cancelSurplus(c, free, keep);
+  if (planner.settings.cancelSurplusBootsAtOnce && s.waiting === 0) cancelSurplus(c, free, keep, true);
+  else if (planner.settings.cancelSurplusBoots && quiet) cancelSurplus(c, free, keep, false);
   const removals = predictiveRemovals(
     candidates.filter((x) => !x.usedUp),
     free,
@@ -119,15 +121,25 @@ export function scaleDown(c: ScalerCore): void {
 }
 
 /**
- * Once no job waits and none arrived for one boot time (the burst is over), machines still
- * booting beyond the kept slots go: running jobs freed the slots they were created for, or a
- * boot hedge has served its jobs.
+ * Once no job waits and none arrived for one boot time (the burst is over), or with
+ * cancel_surplus_boots_at_once whenever no job waits, machines still booting beyond the kept
+ * slots go: running jobs freed the slots they were created for, or a boot hedge has served its
+ * jobs. `paidOnly`: a machine whose paid time left is longer than one boot and the billing minimum
+ * is kept (an hourly bill: it would serve that time for nothing).
  */
-function cancelSurplus(c: ScalerCore, free: number, keep: number): void {
+function cancelSurplus(c: ScalerCore, free: number, keep: number, paidOnly: boolean): void {
   const booting: Machine[] = [...c.machines.values()].filter((m) => m.state === 'creating');
   const per = slotsPerNewInstance(c.o.limits);
-  for (const r of surplusBooting(booting, free + booting.length * per, keep, per)) {
+  const planner = c.planner;
+  const cancellable = planner && paidOnly ? booting.filter((m) => paidLeftIsShort(c, planner, m)) : booting;
+  for (const r of surplusBooting(cancellable, free + booting.length * per, keep, per)) {
     const m = c.machines.get(r.key);
     if (m) remove(c, m, `booting above the kept ${keep} free slots`, r.reason);
   }
+}
+
+/** Paid time left of a booting machine within one boot or the billing minimum: cancelling wastes none. */
+function paidLeftIsShort(c: ScalerCore, planner: Planner, m: Machine): boolean {
+  const left = unusedPaidMs(m.createdAtMs, c.now(), planner.settings);
+  return left <= Math.max(planner.bootMs(), planner.settings.billingMinimumMs);
 }
