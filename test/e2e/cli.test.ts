@@ -92,11 +92,13 @@ describe('flotilla run', () => {
     const repo = path.join(tmp.dir, 'zygote');
     await mkdir(repo, { recursive: true });
     await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-    // the first step runs in the checkout's process (exec'd), the after_script in its own
+    // the first step runs in the checkout's process (exec'd), the after_script in its own; the
+    // first stage's process starts the zygote and is forked by this process
     const job = (name: string) =>
-      `${name}:\n  script: ['echo "${name} parent=$(cat /proc/$PPID/comm)"']\n` +
+      `${name}:\n  stage: test\n  script: ['echo "${name} parent=$(cat /proc/$PPID/comm)"']\n` +
       `  after_script: ['echo "${name} after parent=$(cat /proc/$PPID/comm)"']\n`;
-    await writeFile(path.join(repo, '.gitlab-ci.yml'), job('one') + job('two'));
+    const first = `first:\n  stage: build\n  script: ['echo first']\n`;
+    await writeFile(path.join(repo, '.gitlab-ci.yml'), first + job('one') + job('two'));
     const { code, out } = await flotilla(['run', repo, '--no-color', '--executor', 'shell']);
     expect(code, out).toBe(0);
     for (const name of ['one', 'two']) {

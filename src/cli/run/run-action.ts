@@ -66,9 +66,6 @@ const EMBEDDED_TRACE_UPDATE_S = 1;
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
   const changes = new ChangeNotice();
-  // Started before the coordinator when the executor is known: this process is smaller to fork.
-  const zygoteDir = path.join(scratch, 'zygote');
-  let zygote = flags.executor === 'shell' ? startZygote(zygoteDir) : null;
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
   const coordinator = await startCoordinator({
     listen: '127.0.0.1:0',
@@ -96,7 +93,9 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
   }
   const choice = await chooseExecutor(flags.executor);
   say(`Executor: ${choice.executor} (${choice.reason})`);
-  if (choice.executor === 'shell') zygote ??= startZygote(zygoteDir);
+  // The shell jobs' processes are forked by a zygote, started with the first of them.
+  const zygote =
+    choice.executor === 'shell' ? startZygote(path.join(scratch, 'zygote'), { lazy: true }) : null;
   let runner: RunnerManager | null = null;
   runner = await startEmbeddedRunner({
     url: coordinator.url,

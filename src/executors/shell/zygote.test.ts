@@ -190,6 +190,20 @@ describe('the zygote launcher', () => {
   });
 });
 
+describe('a lazy zygote', () => {
+  it('starts with the first launch, which this process forks itself', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'flo-zygote-lazy-')), 'zygote');
+    const zygote = startZygote(dir, { lazy: true });
+    zygotes.push(zygote);
+    expect(zygote.pid).toBeUndefined();
+    const first = await run(zygote, 'echo "ppid $PPID"').ended;
+    expect(first.output).toBe(`ppid ${process.pid}\n`);
+    const second = await run(zygote, 'echo "ppid $PPID"').ended;
+    expect(zygote.pid).toBeDefined();
+    expect(second.output).toBe(`ppid ${zygote.pid}\n`);
+  });
+});
+
 describe('the zygote launcher under load', () => {
   it('reports every one of 200 short processes with its own exit code and output', async () => {
     const zygote = await newZygote();

@@ -38,6 +38,11 @@ import { exportCommands, requestScript, ZYGOTE_SCRIPT } from './zygote-scripts.j
 
 export interface ZygoteOptions {
   /**
+   * Start the zygote's bash at the first launch, which goes to the direct launcher (default:
+   * at once). A run of one process then forks this process once, as without a zygote.
+   */
+  lazy?: boolean;
+  /**
    * The address the zygote connects to (default 127.0.0.1, where the listener is). Tests give
    * another to see a failed connection go to the direct launcher.
    */
@@ -203,7 +208,7 @@ class ZygoteLauncher implements Zygote {
     const ready = new Promise<boolean>((resolve) => (this.#zygoteReady = resolve));
     this.#ready = Promise.all([port, ready]).then(([p, r]) => (r ? p : null));
     this.#server.unref();
-    this.#bash = this.#spawnBash();
+    if (!options.lazy) this.#bash = this.#spawnBash();
   }
 
   get pid(): number | undefined {
@@ -213,6 +218,11 @@ class ZygoteLauncher implements Zygote {
   launch(request: LaunchRequest): LaunchedProcess {
     const exports = this.#usable ? exportCommands(request.env) : null;
     if (exports === null) return directLauncher.launch(request);
+    if (!this.#bash) {
+      // lazy: this launch costs the one fork of this process either way; the next ones do not
+      this.#bash = this.#spawnBash();
+      return directLauncher.launch(request);
+    }
     const id = this.#nextId++;
     const process = new ZygoteProcess(
       request.stdin,
