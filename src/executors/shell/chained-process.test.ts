@@ -16,7 +16,7 @@ import {
 } from '../../../test/kits/executors/job-fixture.js';
 import { envSwitch } from './chained-process.js';
 import type { Launcher } from './launcher.js';
-import { startZygote, type Zygote } from './zygote.js';
+import { LAUNCHERS, useLauncher } from '../../../test/kits/executors/launchers.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
 import { isGone } from '../../../test/kits/executors/processes.js';
 
@@ -90,143 +90,138 @@ function scriptEnv(projectDir: string): Map<string, string> {
   return new Map(entries.filter(([k]) => !['_', 'PWD', 'OLDPWD', 'SHLVL'].includes(k)));
 }
 
-describe.each([['direct launcher'], ['zygote']])(
-  'checkout and first script step in one process (%s)',
-  (kind) => {
-    let zygote: Zygote | undefined;
-    beforeAll(async () => {
-      if (kind === 'zygote') zygote = startZygote(join(await mkdtemp(join(tmpdir(), 'flo-chain-z-')), 'z'));
-      launcher = zygote;
-    });
-    afterAll(() => {
-      zygote?.close();
-      launcher = undefined;
-    });
+describe.each(LAUNCHERS)('checkout and first script step in one process (%s)', (kind) => {
+  const block = useLauncher(kind);
+  beforeAll(() => {
+    launcher = block.current();
+  });
+  afterAll(() => {
+    launcher = undefined;
+  });
 
-    it('checks out with git’s environment, then runs the script with the job’s own', async () => {
-      const vars = [
-        variable('GIT_DIR', '/nonexistent'),
-        variable('LC_ALL', 'POSIX'),
-        variable('X', 'a b'),
-        // The names the chain's own shell code could have used.
-        ...['sha', 'script', 'marker', 'go', '_x'].map((name) => variable(name, `job ${name}`)),
-      ];
-      const commands = ['env -0 > env.bin', 'cat a.txt'];
-      const chained = await chainedJob(vars, commands);
-      const plain = await chainedJob(vars, commands, {
-        cache: [
-          {
-            key: 'k',
-            paths: ['x'],
-            policy: 'pull-push',
-            untracked: false,
-            when: 'on_success',
-            fallback_keys: [],
-          },
-        ],
-      });
-      for (const run of [chained, plain]) {
-        expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
-        expect(run.sources.text()).toContain('Skipping Git submodules setup');
-        expect(run.sources.text()).not.toContain('v1');
-        expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
-        expect(run.script.text().endsWith('v1')).toBe(true);
-        await run.executor.cleanup();
-      }
-      const env = scriptEnv(chained.projectDir);
-      expect(env.get('GIT_DIR')).toBe('/nonexistent');
-      expect(env.get('LC_ALL')).toBe('POSIX');
-      expect(env.get('X')).toBe('a b');
-      for (const name of ['sha', 'script', 'marker', 'go']) expect(env.get(name)).toBe(`job ${name}`);
-      expect(env.has('GIT_TERMINAL_PROMPT')).toBe(process.env['GIT_TERMINAL_PROMPT'] !== undefined);
-      const differing = [...env].filter(
-        ([k, v]) =>
-          !/^(CI_PROJECT_DIR|RUNNER_TEMP_PROJECT_DIR|CI_BUILDS_DIR)$/.test(k) &&
-          scriptEnv(plain.projectDir).get(k) !== v,
-      );
-      expect(differing).toEqual([]);
-    });
-
-    it('keeps the environments it switches between out of the process’s command line', async () => {
-      process.env['CHAIN_TEST_HOST_SECRET'] = 'host-secret-value';
-      try {
-        const run = await chainedJob([variable('CHAIN_TEST_HOST_SECRET', 'job value')], ['true']);
-        expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
-        const chains = readdirSync('/proc')
-          .filter((entry) => /^\d+$/.test(entry))
-          .map((pid) => {
-            try {
-              return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-            } catch {
-              return '';
-            }
-          })
-          .filter((cmdline) => cmdline.includes(run.sha) && cmdline.includes('FLOTILLA-CHAIN-'));
-        expect(chains.length).toBeGreaterThan(0);
-        for (const cmdline of chains) expect(cmdline).not.toContain('host-secret-value');
-        expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
-        await run.executor.cleanup();
-      } finally {
-        delete process.env['CHAIN_TEST_HOST_SECRET'];
-      }
-    });
-
-    it('returns the script’s exit code and keeps the checkout’s failure in get_sources', async () => {
-      const failing = await chainedJob([], ['echo before', 'exit 7', 'echo never']);
-      expect((await failing.executor.runStage('get_sources', failing.ctx(failing.sources))).exitCode).toBe(0);
-      expect((await failing.executor.runStage('step_script', failing.ctx(failing.script))).exitCode).toBe(7);
-      expect(failing.script.text()).toContain('before');
-      expect(failing.script.text()).not.toContain('\nnever');
-      await failing.executor.cleanup();
-    });
-
-    it('fails get_sources on a bad checkout and never runs the script', async () => {
-      const { bare } = await origin();
-      // a sha the store does not have: its fetch succeeds (the refspec), the checkout fails
-      const wrong = await chainedJob([], ['touch ran.txt'], {
-        git_info: {
-          ...jobPayload().git_info,
-          repo_url: `file://${bare}`,
-          sha: 'f'.repeat(40),
-          refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
+  it('checks out with git’s environment, then runs the script with the job’s own', async () => {
+    const vars = [
+      variable('GIT_DIR', '/nonexistent'),
+      variable('LC_ALL', 'POSIX'),
+      variable('X', 'a b'),
+      // The names the chain's own shell code could have used.
+      ...['sha', 'script', 'marker', 'go', '_x'].map((name) => variable(name, `job ${name}`)),
+    ];
+    const commands = ['env -0 > env.bin', 'cat a.txt'];
+    const chained = await chainedJob(vars, commands);
+    const plain = await chainedJob(vars, commands, {
+      cache: [
+        {
+          key: 'k',
+          paths: ['x'],
+          policy: 'pull-push',
+          untracked: false,
+          when: 'on_success',
+          fallback_keys: [],
         },
-      });
-      expect((await wrong.executor.runStage('get_sources', wrong.ctx(wrong.sources))).exitCode).not.toBe(0);
-      await wrong.executor.cleanup();
-      expect(wrong.sources.text()).not.toContain('Skipping Git submodules setup');
-      expect(existsSync(join(wrong.projectDir, 'ran.txt'))).toBe(false);
+      ],
     });
-
-    it('kills the process group when the script stage is aborted, and ends a waiting process on cleanup', async () => {
-      const pidFile = join(await mkdtemp(join(tmpdir(), 'flo-chain-pid-')), 'pid');
-      const run = await chainedJob([], [`sleep 300 & echo $! > ${pidFile}`, 'sleep 300']);
+    for (const run of [chained, plain]) {
       expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
-      const controller = new AbortController();
-      const running = run.executor.runStage('step_script', run.ctx(run.script, controller.signal));
-      while (!existsSync(pidFile) || (await readFile(pidFile, 'utf8')).trim() === '')
-        await new Promise((r) => setTimeout(r, 20));
-      const pid = Number((await readFile(pidFile, 'utf8')).trim());
-      controller.abort(new Error('canceled by test'));
-      await expect(running).rejects.toThrow('canceled by test');
-      while (!isGone(pid)) await new Promise((r) => setTimeout(r, 20));
-
-      const waiting = await chainedJob([], ['touch ran.txt']);
-      expect((await waiting.executor.runStage('get_sources', waiting.ctx(waiting.sources))).exitCode).toBe(0);
-      expect(processesIn(waiting.projectDir)).toHaveLength(1);
-      await waiting.executor.cleanup();
-      while (processesIn(waiting.projectDir).length > 0) await new Promise((r) => setTimeout(r, 20));
-      expect(existsSync(join(waiting.projectDir, 'ran.txt'))).toBe(false);
-    });
-
-    it('keeps two processes when the environment has a variable bash treats specially', async () => {
-      const run = await chainedJob([variable('TMOUT', '1')], ['sleep 1.5', 'echo "tmout=$TMOUT"']);
-      expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
+      expect(run.sources.text()).toContain('Skipping Git submodules setup');
+      expect(run.sources.text()).not.toContain('v1');
       expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
-      expect(run.script.text()).toContain('tmout=1');
+      expect(run.script.text().endsWith('v1')).toBe(true);
       await run.executor.cleanup();
+    }
+    const env = scriptEnv(chained.projectDir);
+    expect(env.get('GIT_DIR')).toBe('/nonexistent');
+    expect(env.get('LC_ALL')).toBe('POSIX');
+    expect(env.get('X')).toBe('a b');
+    for (const name of ['sha', 'script', 'marker', 'go']) expect(env.get(name)).toBe(`job ${name}`);
+    expect(env.has('GIT_TERMINAL_PROMPT')).toBe(process.env['GIT_TERMINAL_PROMPT'] !== undefined);
+    const differing = [...env].filter(
+      ([k, v]) =>
+        !/^(CI_PROJECT_DIR|RUNNER_TEMP_PROJECT_DIR|CI_BUILDS_DIR)$/.test(k) &&
+        scriptEnv(plain.projectDir).get(k) !== v,
+    );
+    expect(differing).toEqual([]);
+  });
+
+  it('keeps the environments it switches between out of the process’s command line', async () => {
+    process.env['CHAIN_TEST_HOST_SECRET'] = 'host-secret-value';
+    try {
+      const run = await chainedJob([variable('CHAIN_TEST_HOST_SECRET', 'job value')], ['true']);
+      expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
+      const chains = readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .map((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        })
+        .filter((cmdline) => cmdline.includes(run.sha) && cmdline.includes('FLOTILLA-CHAIN-'));
+      expect(chains.length).toBeGreaterThan(0);
+      for (const cmdline of chains) expect(cmdline).not.toContain('host-secret-value');
+      expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
+      await run.executor.cleanup();
+    } finally {
+      delete process.env['CHAIN_TEST_HOST_SECRET'];
+    }
+  });
+
+  it('returns the script’s exit code and keeps the checkout’s failure in get_sources', async () => {
+    const failing = await chainedJob([], ['echo before', 'exit 7', 'echo never']);
+    expect((await failing.executor.runStage('get_sources', failing.ctx(failing.sources))).exitCode).toBe(0);
+    expect((await failing.executor.runStage('step_script', failing.ctx(failing.script))).exitCode).toBe(7);
+    expect(failing.script.text()).toContain('before');
+    expect(failing.script.text()).not.toContain('\nnever');
+    await failing.executor.cleanup();
+  });
+
+  it('fails get_sources on a bad checkout and never runs the script', async () => {
+    const { bare } = await origin();
+    // a sha the store does not have: its fetch succeeds (the refspec), the checkout fails
+    const wrong = await chainedJob([], ['touch ran.txt'], {
+      git_info: {
+        ...jobPayload().git_info,
+        repo_url: `file://${bare}`,
+        sha: 'f'.repeat(40),
+        refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
+      },
     });
-  },
-);
+    expect((await wrong.executor.runStage('get_sources', wrong.ctx(wrong.sources))).exitCode).not.toBe(0);
+    await wrong.executor.cleanup();
+    expect(wrong.sources.text()).not.toContain('Skipping Git submodules setup');
+    expect(existsSync(join(wrong.projectDir, 'ran.txt'))).toBe(false);
+  });
+
+  it('kills the process group when the script stage is aborted, and ends a waiting process on cleanup', async () => {
+    const pidFile = join(await mkdtemp(join(tmpdir(), 'flo-chain-pid-')), 'pid');
+    const run = await chainedJob([], [`sleep 300 & echo $! > ${pidFile}`, 'sleep 300']);
+    expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
+    const controller = new AbortController();
+    const running = run.executor.runStage('step_script', run.ctx(run.script, controller.signal));
+    while (!existsSync(pidFile) || (await readFile(pidFile, 'utf8')).trim() === '')
+      await new Promise((r) => setTimeout(r, 20));
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    controller.abort(new Error('canceled by test'));
+    await expect(running).rejects.toThrow('canceled by test');
+    while (!isGone(pid)) await new Promise((r) => setTimeout(r, 20));
+
+    const waiting = await chainedJob([], ['touch ran.txt']);
+    expect((await waiting.executor.runStage('get_sources', waiting.ctx(waiting.sources))).exitCode).toBe(0);
+    expect(processesIn(waiting.projectDir)).toHaveLength(1);
+    await waiting.executor.cleanup();
+    while (processesIn(waiting.projectDir).length > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(join(waiting.projectDir, 'ran.txt'))).toBe(false);
+  });
+
+  it('keeps two processes when the environment has a variable bash treats specially', async () => {
+    const run = await chainedJob([variable('TMOUT', '1')], ['sleep 1.5', 'echo "tmout=$TMOUT"']);
+    expect((await run.executor.runStage('get_sources', run.ctx(run.sources))).exitCode).toBe(0);
+    expect((await run.executor.runStage('step_script', run.ctx(run.script))).exitCode).toBe(0);
+    expect(run.script.text()).toContain('tmout=1');
+    await run.executor.cleanup();
+  });
+});
 
 /** Live processes whose working directory is `dir`. */
 function processesIn(dir: string): number[] {

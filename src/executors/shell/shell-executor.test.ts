@@ -14,8 +14,8 @@ import {
   memoryOutput,
 } from '../../../test/kits/executors/job-fixture.js';
 import type { Launcher } from './launcher.js';
+import { LAUNCHERS, useLauncher } from '../../../test/kits/executors/launchers.js';
 import { createShellExecutorFactory, projectDirFor } from './shell-executor.js';
-import { startZygote, type Zygote } from './zygote.js';
 import { gitIn } from '../../../test/kits/executors/git-in.js';
 import { isGone } from '../../../test/kits/executors/processes.js';
 
@@ -67,14 +67,12 @@ async function waitForFile(path: string): Promise<string> {
   }
 }
 
-describe.each([['direct launcher'], ['zygote']])('shell executor scripts (%s)', (kind) => {
-  let zygote: Zygote | undefined;
-  beforeAll(async () => {
-    if (kind === 'zygote') zygote = startZygote(join(await mkdtemp(join(tmpdir(), 'flo-shell-z-')), 'z'));
-    launcher = zygote;
+describe.each(LAUNCHERS)('shell executor scripts (%s)', (kind) => {
+  const block = useLauncher(kind);
+  beforeAll(() => {
+    launcher = block.current();
   });
   afterAll(() => {
-    zygote?.close();
     launcher = undefined;
   });
 
