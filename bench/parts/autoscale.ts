@@ -258,7 +258,7 @@ const usd = (f: Figs, provider: string): number => Number((f as Record<string, u
 
 function line(who: string, f: Figs): string {
   const money = MONEY.map((m) => `${m} $${usd(f, m)}`).join(', ');
-  return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}`;
+  return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}; created ${f.machines_created}`;
 }
 
 /** Regenerates the committed workload file (`--regenerate-workload`). */
