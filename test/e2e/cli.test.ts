@@ -2,8 +2,9 @@
  * End to end through the CLI as a user runs it: `flotilla run` on the examples (embedded
  * coordinator and runner), failures and bad input, and `flotilla lint` on deliberately broken files.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI } from '../helpers/processes.js';
+import { isGone } from '../kits/executors/processes.js';
 import { tempDir } from '../../harness/temp-dir.js';
 
 const exec = promisify(execFile);
@@ -106,6 +108,39 @@ describe('flotilla run', () => {
       expect(out).toContain(`${name} after parent=bash`);
     }
     expect(out).not.toMatch(/parent=node/);
+  });
+
+  it('stops the running jobs’ processes on Ctrl-C and exits 130', async () => {
+    const repo = path.join(tmp.dir, 'interrupted');
+    await mkdir(repo, { recursive: true });
+    await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    const pids = path.join(repo, 'pids');
+    // the second stage's job runs in the zygote's process; both its processes must go
+    const yaml =
+      'a:\n  stage: build\n  script: [echo a]\n' +
+      `b:\n  stage: test\n  script: ['sleep 300 & echo $! > ${pids}; echo $$ >> ${pids}; wait']\n`;
+    await writeFile(path.join(repo, '.gitlab-ci.yml'), yaml);
+    const child = spawn(process.execPath, [CLI, 'run', repo, '--no-color', '--executor', 'shell'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let running: number[] = [];
+    while (running.length < 2) {
+      await new Promise((r) => setTimeout(r, 50));
+      running = existsSync(pids)
+        ? (await readFile(pids, 'utf8')).split('\n').filter(Boolean).map(Number)
+        : [];
+    }
+    child.kill('SIGINT');
+    expect(await exited, out).toBe(130);
+    expect(out).toContain('SIGINT: stopping the running jobs');
+    for (const pid of running) {
+      while (!isGone(pid)) await new Promise((r) => setTimeout(r, 20));
+    }
   });
 
   it('uses the docker executor when an engine and the helper image are available, and says so', async () => {

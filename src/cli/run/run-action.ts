@@ -20,6 +20,7 @@ import { say, warn } from '../output.js';
 import { RestClient } from '../rest-client.js';
 import { startCoordinator, type RunningCoordinator } from '../start-coordinator.js';
 import { ChangeNotice } from './change-notice.js';
+import { watchInterrupts } from './interrupt.js';
 import { inProcessFetch } from './in-process-fetch.js';
 import { chooseExecutor } from './choose-executor.js';
 import { startZygote, type Zygote } from '../../executors/shell/zygote.js';
@@ -225,10 +226,17 @@ export async function runCommand(dirArg: string | undefined, flags: RunFlags): P
   // The snapshot (git, in other processes) runs while the coordinator and runner start.
   const prepared = prepareSource(dir, scratch);
   prepared.catch(() => undefined);
+  const interruption = watchInterrupts();
+  let interrupted: 'SIGINT' | 'SIGTERM' | null = null;
   try {
     target = flags.url ? await remoteTarget(flags) : await embeddedTarget(scratch, flags, level);
-    const ok = await runPipeline(target, prepared, flags);
-    if (!ok) process.exitCode = 1;
+    const pipeline = runPipeline(target, prepared, flags);
+    pipeline.catch(() => undefined);
+    const outcome = await Promise.race([pipeline, interruption.signal]);
+    if (typeof outcome === 'string') {
+      interrupted = outcome;
+      warn(`${outcome}: stopping the running jobs`);
+    } else if (!outcome) process.exitCode = 1;
   } finally {
     await target?.runner?.stop({ graceful: false });
     target?.zygote?.close();
@@ -236,5 +244,8 @@ export async function runCommand(dirArg: string | undefined, flags: RunFlags): P
     await target?.coordinator?.close();
     if (flags.keep) warn(`kept the run's data in ${scratch}`);
     else await rm(scratch, { recursive: true, force: true });
+    interruption.dispose();
   }
+  // the log follower may still be waiting on the closed coordinator: nothing is left to do
+  if (interrupted) process.exit(interruption.exitCode(interrupted));
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import type { JobPayload, JobVariable } from '../../api/runner-api.js';
 import { variableValue, type JobOutput } from '../executor.js';
+import type { Launcher } from './launcher.js';
 import { runProcess } from './process.js';
 import { linkWorkTree, type SharedSourceStore } from './shared-sources.js';
 import { removeUntracked } from './unchanged-work-tree.js';
@@ -27,6 +28,8 @@ export interface GetSourcesOptions {
   signal: AbortSignal;
   /** Fetch into this store once and link each work tree to it (see shared-sources.ts). */
   shared?: SharedSourceStore;
+  /** What starts the git processes (default: detached children of this process). */
+  launcher?: Launcher;
   /**
    * With `shared`: runs the checkout and clean in a process of the executor's choosing (see
    * chained-process.ts); null leaves them to get_sources' own process.
@@ -76,6 +79,7 @@ function git(
     env: gitEnv(),
     output,
     signal: options.signal,
+    ...(options.launcher ? { launcher: options.launcher } : {}),
   });
 }
 

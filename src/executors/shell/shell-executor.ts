@@ -263,6 +263,7 @@ function createShellExecutor(job: ExecutorJob, options: ShellExecutorOptions, st
           signal: ctx.signal,
           shared: storeFor(job),
           checkout: scripts.checkout,
+          ...(options.launcher ? { launcher: options.launcher } : {}),
         });
       case 'download_artifacts':
         return downloadDependencies(artifactOptions(files, ctx, options.artifacts));

@@ -69,7 +69,8 @@ export function exportCommands(env: NodeJS.ProcessEnv): string | null {
     if (value === undefined || key === '_') continue;
     if (!IDENTIFIER.test(key) || key.startsWith('BASH') || NOT_EXPORTABLE.has(key)) return null;
     if (value.includes('\0')) return null;
-    parts.push(`${key}=${bashQuote(value)}`);
+    // single quotes keep every byte but their own as it is (the common case, without a loop)
+    parts.push(`${key}=${value.includes("'") ? bashQuote(value) : `'${value}'`}`);
   }
   return parts.length > 0 ? `export ${parts.join(' ')}` : ':';
 }

@@ -41,6 +41,16 @@ describe('RunnerQueue after a claim', () => {
     expect(queue.waiting).toBe(0);
   });
 
+  it('holds no request once every request was woken for the shutdown', async () => {
+    const queue = new RunnerQueue();
+    queue.version(1, untagged);
+    queue.wakeAll();
+    const late = held(queue, 1);
+    await Promise.resolve();
+    expect(late.woken).toBe(false);
+    expect(queue.waiting).toBe(0);
+  });
+
   it('remembers an empty claim for the version it was made at, briefly', () => {
     let now = 0;
     const queue = new RunnerQueue(undefined, () => now);

@@ -71,6 +71,8 @@ export class RunnerQueue {
   readonly #versions = new Map<number, number>();
   readonly #runners = new Map<number, QueueMatch>();
   readonly #waiters = new Map<number, Set<Waiter>>();
+  /** Shut down (`wakeAll`): a request that comes to wait afterwards is answered at once. */
+  #shutDown = false;
   /** Runners whose claim found nothing at this version, and when. */
   readonly #empty = new Map<number, { version: string; at: number }>();
   /**
@@ -237,7 +239,7 @@ export class RunnerQueue {
       const waiter: Waiter = { wake: () => done(true) };
       const onAbort = (): void => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
-      if (signal.aborted) {
+      if (signal.aborted || this.#shutDown) {
         done(false);
         return;
       }
@@ -246,8 +248,12 @@ export class RunnerQueue {
     });
   }
 
-  /** Wakes every held request of this coordinator (shutdown). */
+  /**
+   * Wakes every held request of this coordinator and holds no later one (shutdown: a request that
+   * reaches its wait while the server closes would otherwise keep the close waiting a whole poll).
+   */
   wakeAll(): void {
+    this.#shutDown = true;
     for (const runnerId of [...this.#waiters.keys()]) this.#bumpHere(runnerId);
   }
 }
