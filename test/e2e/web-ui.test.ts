@@ -43,9 +43,18 @@ afterAll(async () => {
 
 async function signedInPage(token = fleet.api.token): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(fleet.coordinator.url, WAIT);
-  // WAIT, not the 30 s default: the fleet test signs in while its manager boots local machines.
-  await page.getByLabel('Personal access token').fill(token, WAIT);
+  // The fleet test signs in while its manager boots local machines, whose network namespaces and
+  // links make Chromium cancel the page's loads (net::ERR_NETWORK_CHANGED, an empty page): a load
+  // that shows no sign-in form is made again.
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(fleet.coordinator.url, WAIT);
+    try {
+      await page.getByLabel('Personal access token').fill(token, { timeout: 20_000 });
+      break;
+    } catch (err) {
+      if (attempt === 4) throw err;
+    }
+  }
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
   return page;
