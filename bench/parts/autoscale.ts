@@ -60,9 +60,10 @@ const BASELINE_SETTINGS: [number, number][] = [
 
 /**
  * Flotilla's one setting for every day: the predictive pool (`[runners.autoscaler.predictive]`)
- * with its defaults but two opt-in keys (every job waiting for a boot is hedged,
- * `boot_hedge_over = "waiting"`, and machines still booting beyond the kept slots go whenever no
- * job waits, `cancel_surplus_boots_at_once = true`), above a floor of gitlab-runner's keys
+ * with its defaults but three opt-in keys (every job waiting for a boot is hedged,
+ * `boot_hedge_over = "waiting"`; machines still booting beyond the kept slots go whenever no
+ * job waits, `cancel_surplus_boots_at_once = true`; idle machines above the idle_count floor go
+ * without idle_time while the pool kept is the floor, `remove_surplus_at_floor = true`), above a floor of gitlab-runner's keys
  * (idle_count 3, idle_time 1 min), and the provider listed every second while machines boot or
  * jobs wait (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a
  * second sooner).
@@ -71,7 +72,12 @@ const FLOTILLA = {
   idleCount: 3,
   idleTimeSeconds: 60,
   listExpectingSeconds: 1,
-  predictive: { enabled: true, boot_hedge_over: 'waiting' as const, cancel_surplus_boots_at_once: true },
+  predictive: {
+    enabled: true,
+    boot_hedge_over: 'waiting' as const,
+    cancel_surplus_boots_at_once: true,
+    remove_surplus_at_floor: true,
+  },
 };
 
 interface Day {
@@ -258,7 +264,7 @@ const usd = (f: Figs, provider: string): number => Number((f as Record<string, u
 
 function line(who: string, f: Figs): string {
   const money = MONEY.map((m) => `${m} $${usd(f, m)}`).join(', ');
-  return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}`;
+  return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}; created ${f.machines_created}`;
 }
 
 /** Regenerates the committed workload file (`--regenerate-workload`). */
@@ -280,7 +286,7 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
   console.log(
-    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool (boot_hedge_over ${FLOTILLA.predictive.boot_hedge_over}, cancel_surplus_boots_at_once ${FLOTILLA.predictive.cancel_surplus_boots_at_once}), idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
+    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool (boot_hedge_over ${FLOTILLA.predictive.boot_hedge_over}, cancel_surplus_boots_at_once ${FLOTILLA.predictive.cancel_surplus_boots_at_once}, remove_surplus_at_floor ${FLOTILLA.predictive.remove_surplus_at_floor}), idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
   );
   const out: BenchResult[] = [];
   const offset = options.providerSeedOffset ?? 0;

@@ -106,6 +106,12 @@ export const predictiveSchema = z
     trend_window: duration('0s').describe(
       'Burst detection (off by default, see docs/benchmarks.md): when the jobs of this last span (e.g. "10m") exceed what the measured rate expects by more than one large burst, the pool follows the recent rate (up to 4×); 0 = off.',
     ),
+    remove_surplus_at_floor: z
+      .boolean()
+      .default(false)
+      .describe(
+        'While the pool kept is no larger than the idle_count floor (the forecast asks for no more, e.g. at night), idle machines above the floor go without waiting idle_time, once their billing_minimum is used (off by default, see docs/benchmarks.md).',
+      ),
     cancel_surplus_boots: z
       .boolean()
       .default(false)

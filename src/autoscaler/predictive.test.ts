@@ -36,6 +36,7 @@ const policy: PredictiveSettings = {
   cancelSurplusBoots: false,
   cancelSurplusBootsAtOnce: false,
   bootHedgeOver: 'uncovered',
+  removeSurplusAtFloor: false,
 };
 
 /** A forecast over one hour with the given burst positions. */

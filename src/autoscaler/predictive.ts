@@ -48,6 +48,8 @@ export interface PredictiveSettings {
   cancelSurplusBootsAtOnce: boolean;
   /** The jobs the hedge counts: those no machine covers yet, or every waiting job. */
   bootHedgeOver: 'uncovered' | 'waiting';
+  /** Idle machines above the idle_count floor go without idle_time while the kept pool is the floor. */
+  removeSurplusAtFloor: boolean;
 }
 
 export interface IdleGoal {
@@ -235,6 +237,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       cancelSurplusBoots: c.cancel_surplus_boots,
       cancelSurplusBootsAtOnce: c.cancel_surplus_boots_at_once,
       bootHedgeOver: c.boot_hedge_over,
+      removeSurplusAtFloor: c.remove_surplus_at_floor,
     },
   };
 }

@@ -260,4 +260,29 @@ describe('taskscaler', () => {
     // An hourly bill: the machine's paid hour is longer than one boot, so it boots on.
     expect(await run({ cancel_surplus_boots_at_once: true, billing_increment: '1h' })).toEqual(['creating']);
   });
+
+  it('predictive remove_surplus_at_floor: a job machine back above the idle_count floor goes without idle_time', async () => {
+    /** Floor of 3, idle_time 1 min: one job takes a floor machine (refilled at once) and runs 30 s. */
+    const run = async (on: boolean): Promise<number[]> => {
+      const s = await setup({
+        idleCount: 3,
+        idleTime: '1m',
+        predictive: { enabled: true, boot_hedge: 0, remove_surplus_at_floor: on },
+      });
+      await ticks(s, 30);
+      const leases: Lease[] = [];
+      collect(s.scaler.acquire('job'), leases);
+      await ticks(s, 30);
+      const during = s.scaler.machines().length;
+      for (const l of leases) l.release();
+      await ticks(s, 5);
+      const after = s.scaler.machines().filter((m) => m.state !== 'removing').length;
+      await ticks(s, 60);
+      return [during, after, s.scaler.machines().length];
+    };
+    // On: 4 machines while the job runs (the refill), back to the floor of 3 within seconds.
+    expect(await run(true)).toEqual([4, 3, 3]);
+    // Off: the surplus machine (the refill, idle since it booted 20 s ago) waits out idle_time first.
+    expect(await run(false)).toEqual([4, 4, 3]);
+  });
 });

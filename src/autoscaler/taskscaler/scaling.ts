@@ -5,7 +5,14 @@
  */
 import { idleCandidates, snapshot, usedUp, type Machine } from '../machines.js';
 import { newMachine } from '../machines.js';
-import { activePolicy, idleTarget, instancesToRemove, machinesFor, slotsPerNewInstance } from '../policy.js';
+import {
+  activePolicy,
+  idleTarget,
+  type ActivePolicy,
+  instancesToRemove,
+  machinesFor,
+  slotsPerNewInstance,
+} from '../policy.js';
 import { predictiveRemovals, surplusBooting, unusedPaidMs, type Planner } from '../predictive.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
@@ -109,7 +116,7 @@ export function scaleDown(c: ScalerCore): void {
     candidates.filter((x) => !x.usedUp),
     free,
     keep,
-    policy.idleTimeMs,
+    surplusIdleTimeMs(planner, policy, keep - s.waiting, s.inUse),
     c.now(),
     planner.demandLikely(),
     planner.settings,
@@ -118,6 +125,15 @@ export function scaleDown(c: ScalerCore): void {
     const m = c.machines.get(r.key);
     if (m) remove(c, m, `idle above the predicted demand (keeping ${keep} free slots)`, r.reason);
   }
+}
+
+/**
+ * The idle time before an idle machine above the kept slots goes: idle_time, or none with
+ * remove_surplus_at_floor while the kept pool is no larger than the idle_count floor (a returning
+ * job's machine above the floor at night would only wait out idle_time to go).
+ */
+function surplusIdleTimeMs(planner: Planner, policy: ActivePolicy, kept: number, inUse: number): number {
+  return planner.settings.removeSurplusAtFloor && kept <= idleTarget(policy, inUse) ? 0 : policy.idleTimeMs;
 }
 
 /**
