@@ -179,6 +179,17 @@ describe('the zygote launcher', () => {
     expect(after.output).toBe(`ppid ${process.pid}\n`);
   });
 
+  it('fails a running process once its output ends when the zygote died meanwhile', async () => {
+    const zygote = await newZygote();
+    await run(zygote, 'true').ended;
+    const { child, ended: done } = run(zygote, 'echo started; sleep 0.5');
+    let started = false;
+    child.stdout.on('data', () => (started = true));
+    await waitFor(() => started);
+    process.kill(zygote.pid ?? 0, 'SIGKILL');
+    await expect(done).rejects.toThrow('its exit status is unknown');
+  });
+
   it('removes its request files, which hold the environment', async () => {
     const root = await mkdtemp(join(tmpdir(), 'flo-zygote-files-'));
     const zygote = startZygote(join(root, 'zygote'));

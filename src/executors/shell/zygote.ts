@@ -63,6 +63,8 @@ class ZygoteProcess implements LaunchedProcess {
   #socketDone = false;
   /** When the launch moved to the direct launcher. */
   #direct: LaunchedProcess | null = null;
+  /** Set when the zygote died while this process ran: its status will never come. */
+  #orphaned: Error | null = null;
 
   readonly #closed: () => void;
 
@@ -106,6 +108,7 @@ class ZygoteProcess implements LaunchedProcess {
       this.#socketDone = true;
       if (this.#state === 'started') this.#outputEnded();
       this.#maybeClose();
+      this.#maybeOrphanEnd();
     };
     socket.on('end', done);
     socket.on('close', done);
@@ -151,6 +154,21 @@ class ZygoteProcess implements LaunchedProcess {
       this.#events.emit('close');
     });
     if (this.#pendingSignal) direct.killGroup(this.#pendingSignal);
+  }
+
+  /** The zygote died: a started process ends, once its output has, as an error (no status). */
+  orphaned(err: Error): void {
+    if (this.#state !== 'started') return;
+    this.#orphaned = err;
+    this.#maybeOrphanEnd();
+  }
+
+  #maybeOrphanEnd(): void {
+    if (!this.#orphaned || !this.#socketDone || this.#state !== 'started') return;
+    this.#state = 'failed';
+    this.#closed();
+    this.stdout.end();
+    this.#events.emit('error', this.#orphaned);
   }
 
   #maybeClose(): void {
@@ -290,8 +308,13 @@ class ZygoteLauncher implements Zygote {
   #lost(): void {
     this.#stop();
     this.#zygoteReady(false);
-    for (const { process, request, sent } of [...this.#processes.values()])
-      if (sent) process.failed(new Error(`the process launcher stopped before ${request.command} started`));
+    for (const { process, request, sent } of [...this.#processes.values()]) {
+      if (!sent) continue;
+      process.failed(new Error(`the process launcher stopped before ${request.command} started`));
+      process.orphaned(
+        new Error(`the process launcher stopped while ${request.command} ran: its exit status is unknown`),
+      );
+    }
   }
 
   #line(line: string): void {
