@@ -6,6 +6,36 @@
 const GREEN = '\x1b[32;1m';
 const RESET = '\x1b[0;m';
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Variables that change how bash starts, reads or runs (`BASH_ENV` would be sourced twice, `TMOUT`
+ * would end a wait, `CDPATH` would move a `cd`), or that bash ignores or refuses (read-only).
+ */
+const SHELL_SENSITIVE = new Set([
+  'ENV',
+  'SHELLOPTS',
+  'POSIXLY_CORRECT',
+  'TMOUT',
+  'IFS',
+  'PS4',
+  'CDPATH',
+  'GLOBIGNORE',
+  'UID',
+  'EUID',
+  'PPID',
+  'GROUPS',
+]);
+
+/**
+ * Whether a bash process can set `key` by `export`, and pass it on, with the same effect as a
+ * process started with it in its environment (the chained checkout's switch of environments, the
+ * zygote's launches); a process whose environment has another name is started as it is.
+ */
+export function bashSettable(key: string): boolean {
+  return IDENTIFIER.test(key) && !key.startsWith('BASH') && !SHELL_SENSITIVE.has(key);
+}
+
 /** Quotes any text as a bash ANSI-C string ($'...') that `echo` prints verbatim. */
 export function bashQuote(text: string): string {
   let out = "$'";

@@ -17,54 +17,28 @@
 import { randomUUID } from 'node:crypto';
 
 import { writeBorrowed, type JobOutput } from '../executor.js';
-import { bashQuote } from './bash-script.js';
+import { bashQuote, bashSettable } from './bash-script.js';
 import { directLauncher, type LaunchedProcess, type Launcher } from './launcher.js';
 import { readPipe } from './pipe-reader.js';
 import { exitCodeOf } from './process.js';
 
 type Env = NodeJS.ProcessEnv;
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Variables that change how bash starts, reads or runs (`BASH_ENV` would be sourced twice, `TMOUT`
- * would end the wait, bash ignores or refuses the read-only ones): with any of them in the script's
- * environment the two stages keep their own processes.
- */
-const SHELL_SENSITIVE = new Set([
-  'ENV',
-  'SHELLOPTS',
-  'POSIXLY_CORRECT',
-  'TMOUT',
-  'IFS',
-  'PS4',
-  'CDPATH',
-  'GLOBIGNORE',
-  'UID',
-  'EUID',
-  'PPID',
-  'GROUPS',
-]);
-
-function chainable(key: string): boolean {
-  return IDENTIFIER.test(key) && !key.startsWith('BASH') && !SHELL_SENSITIVE.has(key);
-}
-
 /**
  * The bash commands that turn environment `from` into `to` (`unset` and `export`), or null when
- * `from` holds a variable that makes one process unfaithful (see SHELL_SENSITIVE) or a name bash
+ * `from` holds a variable that makes one process unfaithful (see bashSettable) or a name bash
  * cannot handle.
  */
 export function envSwitch(from: Env, to: Env): string | null {
   const commands: string[] = [];
   for (const [key, value] of Object.entries(from)) {
     if (value === undefined) continue;
-    if (!chainable(key)) return null;
+    if (!bashSettable(key)) return null;
     if (to[key] === undefined) commands.push(`unset ${key}`);
   }
   for (const [key, value] of Object.entries(to)) {
     if (value === undefined || from[key] === value) continue;
-    if (!chainable(key)) return null;
+    if (!bashSettable(key)) return null;
     commands.push(`export ${key}=${bashQuote(value)}`);
   }
   return commands.join('; ');

@@ -1,13 +1,8 @@
 /**
  * The bash code of the zygote (zygote.ts): its loop, and what it sources for one launch.
  */
-import { bashQuote } from './bash-script.js';
+import { bashQuote, bashSettable } from './bash-script.js';
 import type { LaunchRequest } from './launcher.js';
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Names bash will not export as they are (read-only, or changing how the zygote's commands run). */
-const NOT_EXPORTABLE = new Set(['SHELLOPTS', 'BASHOPTS', 'UID', 'EUID', 'PPID', 'GROUPS', 'IFS']);
 
 /** Variables the zygote's bash exports of its own (its environment is empty). */
 const ZYGOTE_EXPORTS = 'PWD SHLVL OLDPWD';
@@ -67,7 +62,7 @@ export function exportCommands(env: NodeJS.ProcessEnv): string | null {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || key === '_') continue;
-    if (!IDENTIFIER.test(key) || key.startsWith('BASH') || NOT_EXPORTABLE.has(key)) return null;
+    if (!bashSettable(key)) return null;
     if (value.includes('\0')) return null;
     // single quotes keep every byte but their own as it is (the common case, without a loop)
     parts.push(`${key}=${value.includes("'") ? bashQuote(value) : `'${value}'`}`);
