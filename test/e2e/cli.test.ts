@@ -163,6 +163,19 @@ describe('flotilla run', () => {
     expect(gone.out.trim()).toBe(`flotilla: directory ${missing} does not exist [FLO_ERR_CONFIG_INVALID]`);
   });
 
+  it('says what to fix for a bad --concurrent and exits (nothing left running)', async () => {
+    const { code, out } = await flotilla([
+      'run',
+      'examples/hello-pipeline',
+      '--executor',
+      'shell',
+      '--concurrent',
+      '0',
+    ]);
+    expect(code).toBe(1);
+    expect(out).toContain('--concurrent must be a positive integer, got "0"');
+  });
+
   it('reports an invalid .gitlab-ci.yml as a failed pipeline with positioned errors', async () => {
     const dir = path.join(tmp.dir, 'invalid');
     await mkdir(dir, { recursive: true });

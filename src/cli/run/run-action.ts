@@ -65,7 +65,20 @@ interface Target {
  */
 const EMBEDDED_TRACE_UPDATE_S = 1;
 
+/** `--concurrent`, checked before anything starts (a service left running would keep the process). */
+function concurrentJobs(flags: RunFlags): number {
+  const concurrent = Number(flags.concurrent);
+  if (!Number.isInteger(concurrent) || concurrent < 1) {
+    throw new FlotillaError(
+      'FLO_ERR_CONFIG_INVALID',
+      `--concurrent must be a positive integer, got "${flags.concurrent}"`,
+    );
+  }
+  return concurrent;
+}
+
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
+  const concurrent = concurrentJobs(flags);
   const changes = new ChangeNotice();
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
   const coordinator = await startCoordinator({
@@ -85,13 +98,6 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
   const direct = inProcessFetch(coordinator.coordinator.app, coordinator.url);
   const client = new RestClient(coordinator.url, coordinator.rootToken, direct);
   const created = await client.createRunner('flotilla run');
-  const concurrent = Number(flags.concurrent);
-  if (!Number.isInteger(concurrent) || concurrent < 1) {
-    throw new FlotillaError(
-      'FLO_ERR_CONFIG_INVALID',
-      `--concurrent must be a positive integer, got "${flags.concurrent}"`,
-    );
-  }
   const choice = await chooseExecutor(flags.executor);
   say(`Executor: ${choice.executor} (${choice.reason})`);
   // The shell jobs' processes are forked by a zygote, started with the first of them.
