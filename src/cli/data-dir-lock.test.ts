@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { isFlotillaError } from '../shared/errors.js';
-import { LOCK_FILE, lockDataDir, processAlive } from './data-dir-lock.js';
+import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 
 let dir: string;
 
@@ -48,12 +48,5 @@ describe('lockDataDir', () => {
     await writeFile(path.join(dir, LOCK_FILE), '200\n');
     await lock.release();
     expect(await readFile(path.join(dir, LOCK_FILE), 'utf8')).toBe('200\n');
-  });
-});
-
-describe('processAlive', () => {
-  it('is true for this process and false for an id no process has', () => {
-    expect(processAlive(process.pid)).toBe(true);
-    expect(processAlive(2 ** 22 + 17)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FlotillaError } from '../shared/errors.js';
+import { processAlive } from '../shared/process-alive.js';
 
 export const LOCK_FILE = 'coordinator.pid';
 
@@ -26,16 +27,6 @@ export interface LockDeps {
   pid: number;
   /** Whether a process with this id runs (on this host). */
   alive(pid: number): boolean;
-}
-
-/** `kill(pid, 0)`: delivered or refused for permissions means the process exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const SYSTEM: LockDeps = { pid: process.pid, alive: processAlive };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { processAlive } from '../shared/process-alive.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import { ANSI } from './job/sections.js';
 
@@ -33,15 +34,6 @@ export interface JobJournalOptions {
   pid?: number;
   /** Whether a process with this pid exists (tests inject one). */
   isAlive?: (pid: number) => boolean;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface JobJournal {
@@ -67,7 +59,7 @@ export function createJobJournal(stateDir: string, options: JobJournalOptions = 
   const dir = join(stateDir, '.runner_jobs');
   const file = (id: number): string => join(dir, `${id}.json`);
   const pid = options.pid ?? process.pid;
-  const isAlive = options.isAlive ?? processExists;
+  const isAlive = options.isAlive ?? processAlive;
   const journal: JobJournal = {
     dir,
     async record(entry) {

@@ -14,4 +14,10 @@ describe('processAlive', () => {
     await once(child, 'exit');
     expect(processAlive(pid)).toBe(false);
   });
+
+  it('is true for a process of another user (the signal is refused, the process exists)', () => {
+    // pid 1 belongs to root; as root the signal is simply delivered: true either way.
+    expect(processAlive(1)).toBe(true);
+    expect(processAlive(2 ** 22 + 17)).toBe(false);
+  });
 });
