@@ -47,8 +47,9 @@ export interface Forecast {
   /** The recent span, in ms (0 = no burst detection). */
   trendMs: number;
   /**
-   * The largest burst count of the jobs of the last `lastUseWithinMs` and of earlier days' coming
-   * bucket: the highest slot a burst reached lately (0 when not measured).
+   * The highest slot a burst reached lately (0 when not measured): the largest burst count of the
+   * jobs of the last `lastUseWithinMs`, or, when higher, the one that at least half of the earlier
+   * days reached in their coming bucket (one day's largest burst is not what a day brings).
    */
   recentLargestBurst: number;
 }
@@ -92,6 +93,16 @@ function firstAfter(times: readonly number[], t: number, inclusive = false): num
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * The largest value that at least half of `perDay` reach (the ceil(n/2)-th largest; 0 when empty):
+ * with one earlier day its value, with seven the median. PURE.
+ */
+export function onHalfTheDays(perDay: readonly number[]): number {
+  if (perDay.length === 0) return 0;
+  const sorted = [...perDay].sort((a, b) => b - a);
+  return sorted[Math.ceil(sorted.length / 2) - 1] ?? 0;
 }
 
 /** The largest of `xs`, 0 when empty. */
@@ -151,7 +162,9 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       const boot = bootMs();
       const lastUse = s.lastUseWithinMs;
       const bursts = burstsIn(nowMs - s.historyMs, nowMs + 1, boot);
-      let recentLargestBurst = lastUse > 0 ? largest(burstsIn(nowMs - lastUse, nowMs + 1, boot)) : 0;
+      const lately = lastUse > 0 ? largest(burstsIn(nowMs - lastUse, nowMs + 1, boot)) : 0;
+      /** Per earlier day, the largest burst of its coming bucket. */
+      const earlierLargest: number[] = [];
       const first = firstMs ?? nowMs;
       // The manager watched the whole history span, jobs or not (a quiet start is not a short one).
       let spanMs = s.historyMs;
@@ -161,10 +174,11 @@ export function createDemandModel(s: DemandSettings): DemandModel {
         if (from < first) break;
         const earlier = burstsIn(from, from + s.bucketMs, boot);
         bursts.push(...earlier);
-        if (lastUse > 0) recentLargestBurst = Math.max(recentLargestBurst, largest(earlier));
+        earlierLargest.push(largest(earlier));
         spanMs += s.bucketMs;
       }
       bursts.sort((a, b) => a - b);
+      const recentLargestBurst = lastUse > 0 ? Math.max(lately, onHalfTheDays(earlierLargest)) : 0;
       const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
       const recentJobs =
         s.trendMs > 0 ? firstAfter(arrivals, nowMs) - firstAfter(arrivals, nowMs - s.trendMs) : 0;

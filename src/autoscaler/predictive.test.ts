@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { predictiveSchema } from './autoscaler-config.js';
-import { burstCounts, createDemandModel, quantile, type DemandSettings, type Forecast } from './demand.js';
+import {
+  burstCounts,
+  createDemandModel,
+  onHalfTheDays,
+  quantile,
+  type DemandSettings,
+  type Forecast,
+} from './demand.js';
 import {
   createHysteresis,
   createPlanner,
@@ -121,6 +128,16 @@ describe('measured demand', () => {
     const off = createDemandModel(demandSettings);
     bursts(off, 1, 3, 0, 0);
     expect(off.forecast(MIN).recentLargestBurst).toBe(0);
+  });
+
+  it('takes from earlier days the largest burst that at least half of them reached', () => {
+    expect([[], [5], [4, 7], [2, 9, 6]].map(onHalfTheDays)).toEqual([0, 5, 7, 6]);
+    const m = createDemandModel({ ...demandSettings, lastUseWithinMs: 30 * MIN });
+    // Three earlier days with a burst of 2, 6 and 9 at 10:10; one job at midnight before them.
+    m.arrival(0);
+    [2, 6, 9].forEach((size, d) => bursts(m, 1, size, 0, d * 24 * HOUR + 10 * HOUR + 10 * MIN));
+    // At 10:00 of the fourth day: two of the three days reached slot 6, one reached slot 9.
+    expect(m.forecast(3 * 24 * HOUR + 10 * HOUR).recentLargestBurst).toBe(6);
   });
 });
 
