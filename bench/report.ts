@@ -143,6 +143,7 @@ async function main(): Promise<void> {
         'Peak RSS (MiB)',
         'Errors',
         'Jobs/s ratio PG ÷ SQLite',
+        'Ceiling jobs/s (server answering from memory)',
       ],
       (x) => [
         x.params['clients'],
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
         x.figures['coordinator_peak_rss_mib'],
         x.figures['errors'],
         x.ratio?.['jobs_per_s'],
+        x.figures['ceiling_jobs_per_s'],
       ],
       (x) => Number(x.params['clients']),
     ),

@@ -16,6 +16,7 @@ import { readCpuSeconds, readRss, RssSampler, type BenchProcess } from '../lib/p
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
+import { measureCeiling, type Ceiling } from './throughput-ceiling.js';
 import { oneJobStoreCalls, type OneJobCalls } from './throughput-one-job.js';
 
 const SETTINGS = [10, 100, 1000];
@@ -187,12 +188,36 @@ function figuresOf(hs: Half[], idleRssMiB: number) {
 
 const sum = (hs: Half[], f: (h: Half) => number): number => hs.reduce((a, h) => a + f(h), 0);
 
+/** The clients of the setting the ceiling is measured at (the targets' setting). */
+const CEILING_CLIENTS = 1000;
+
+async function ceilingRun(jobs: number): Promise<Ceiling> {
+  const c = await measureCeiling(CEILING_CLIENTS, jobs, Math.min(CEILING_CLIENTS, MAX_TOKENS));
+  console.log(
+    `    ceiling (same clients, a server answering from memory), ${CEILING_CLIENTS} clients: ${c.jobs} jobs, ${c.jobsPerS} jobs/s, server CPU ${c.serverCpuMsPerJob} ms/job, clients ${c.clientCpuMsPerJob} ms/job`,
+  );
+  return c;
+}
+
+/** The run with the median jobs/s (the lower of two), or null when none ran. */
+function medianCeiling(runs: Ceiling[]): Ceiling | null {
+  const sorted = [...runs].sort((a, b) => (a.jobsPerS ?? 0) - (b.jobsPerS ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
+
+function ceilingShare(jobsPerS: number | null, ceiling: Ceiling | null): string | null {
+  if (!ceiling?.jobsPerS || jobsPerS === null) return null;
+  const share = Math.round((100 * jobsPerS) / ceiling.jobsPerS);
+  return `${share} % of this machine's ceiling for these clients (${ceiling.jobsPerS} jobs/s against a server answering from memory: server ${ceiling.serverCpuMsPerJob} ms, clients ${ceiling.clientCpuMsPerJob} ms of CPU per job)`;
+}
+
 export async function runThroughput(options: BenchOptions): Promise<BenchResult[]> {
   const stores = await storesFor(options.database);
   const targets: Target[] = [];
   try {
     for (const kind of stores) targets.push(await startTarget(kind, options.cpuProfDir));
     const halves = new Map<string, Half[]>();
+    const ceilings: Ceiling[] = [];
     const key = (kind: StoreKind, c: number): string => `${kind}:${c}`;
     const orders = options.quick ? [SETTINGS] : [SETTINGS, [...SETTINGS].reverse()];
     // At least one job per client: with fewer, 1,000 clients measure one job's latency, not a rate.
@@ -206,8 +231,10 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
           );
           halves.set(key(t.kind, c), [...(halves.get(key(t.kind, c)) ?? []), h]);
         }
+        if (c === CEILING_CLIENTS) ceilings.push(await ceilingRun(backlogOf(c)));
       }
     }
+    const ceiling = medianCeiling(ceilings);
     const dbAfter = new Map<StoreKind, DbStats>();
     for (const t of targets) dbAfter.set(t.kind, await scrapeDbStats(t.coordinator.url));
     const oneJob = new Map<StoreKind, OneJobCalls>();
@@ -246,6 +273,8 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
         console.log(
           `  ${storeLabel(t.kind)}, ${c} clients: ${jobsPerS} jobs/s, p99 PATCH/PUT ${p99} ms, p99 201 job request ${figures.p99_job_request_201_ms} ms, peak RSS ${figures.coordinator_peak_rss_mib} MiB, coordinator CPU ${figures.coordinator_cpu_ms_per_job} ms/job${target ? ` (${target.jobsPerS} jobs/s on one core needs ≤ ${round(1000 / target.jobsPerS, 1)})` : ''}, ${figures.coordinator_cpu_ms_per_pipeline_created} ms per ${JOBS_PER_PIPELINE}-job pipeline created`,
         );
+        const ofCeiling = c === CEILING_CLIENTS ? ceilingShare(figures.jobs_per_s, ceiling) : null;
+        if (ofCeiling) console.log(`    ${ofCeiling}`);
         return result(
           'throughput',
           `coordinator throughput, ${c} concurrent Runner-API clients, ${storeLabel(t.kind)}`,
@@ -263,6 +292,13 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
             one_job_pipeline_store_calls_creation: round(one?.creation ?? null, 0),
             one_job_pipeline_store_calls_request_to_success: round(one?.requestToSuccess ?? null, 0),
             ...(target ? { target_jobs_per_s: target.jobsPerS, target_p99_patch_put_ms: target.p99Ms } : {}),
+            ...(c === CEILING_CLIENTS && ceiling
+              ? {
+                  ceiling_jobs_per_s: ceiling.jobsPerS,
+                  ceiling_server_cpu_ms_per_job: ceiling.serverCpuMsPerJob,
+                  ceiling_client_cpu_ms_per_job: ceiling.clientCpuMsPerJob,
+                }
+              : {}),
             target_one_job_store_calls: ONE_JOB_CALLS_TARGET,
           },
           {
@@ -284,6 +320,11 @@ export async function runThroughput(options: BenchOptions): Promise<BenchResult[
               `store calls per completed job over the whole part (pipeline creation and empty polls included): ${callsPerJob} in all; busiest first: ${dbPerJob.join('; ')}`,
               'one-job pipeline: store calls of POST /pipeline, then of one runner from its job request to its success PUT (2 trace PATCHes); the SQLite group-commit wait (durable) is not a store call',
               'p99 PATCH/PUT: trace and status requests; 201 job request: requests that returned a job (may include time held in the long poll)',
+              ...(c === CEILING_CLIENTS
+                ? [
+                    "ceiling: the same client process and settings against a server that answers the three routes from memory (no store, no scheduling): what the clients and Node's HTTP alone reach on this machine; median of one run per order",
+                  ]
+                : []),
             ],
           },
         );

@@ -11,12 +11,13 @@ import { ACCESS_TOKEN_PREFIX } from '../api/runner-api.js';
 import { buildCoordinator, type Coordinator } from '../coordinator/app.js';
 import { defaultCoordinatorConfig, type CoordinatorConfig } from '../coordinator/config.js';
 import { createGitHost, type GitHost } from '../coordinator/git/index.js';
-import { createQueueBus, createStore } from '../coordinator/store/create-store.js';
+import { createQueueBus, createStore, parseStoreUrl } from '../coordinator/store/create-store.js';
 import type { Store } from '../coordinator/store/store.js';
 import { systemClock } from '../shared/clock.js';
 import { FlotillaError } from '../shared/errors.js';
 import { hashToken, newToken } from '../shared/hash.js';
 import type { Logger } from '../shared/logger.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 
 export interface StartCoordinatorOptions {
   /** `HOST:PORT`; port 0 picks a free one. */
@@ -104,12 +105,35 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   await mkdir(dataDir, { recursive: true });
   const registry = new Registry();
   const storeUrl = options.databaseUrl ?? path.join(dataDir, 'flotilla.db');
+  // A SQLite store has one owning process (data-dir-lock.ts); a throwaway one is this run's alone.
+  const lock =
+    parseStoreUrl(storeUrl).dialect === 'sqlite' && options.throwaway !== true
+      ? await lockDataDir(dataDir)
+      : null;
   const store = await createStore(storeUrl, {
     logger: options.logger,
     registry,
     throwaway: options.throwaway === true,
     traceFiles: { dir: path.join(dataDir, 'traces') },
+  }).catch(async (err: unknown) => {
+    await lock?.release();
+    throw err;
   });
+  return serve(options, { host, port, dataDir, registry, storeUrl, store, lock });
+}
+
+interface Opened {
+  host: string;
+  port: number;
+  dataDir: string;
+  registry: Registry;
+  storeUrl: string;
+  store: Store;
+  lock: DataDirLock | null;
+}
+
+async function serve(options: StartCoordinatorOptions, opened: Opened): Promise<RunningCoordinator> {
+  const { host, port, dataDir, registry, storeUrl, store, lock } = opened;
   let queueBus: Awaited<ReturnType<typeof createQueueBus>>;
   try {
     queueBus = await createQueueBus(storeUrl, options.logger);
@@ -149,11 +173,13 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
         git.close();
         await queueBus?.close();
         await store.close();
+        await lock?.release();
       },
     };
   } catch (err) {
     await queueBus?.close();
     await store.close();
+    await lock?.release();
     throw err;
   }
 }

@@ -14,7 +14,10 @@ const CODES_BY_STATUS = {
   401: { FLO_ERR_UNAUTHORIZED: 'no valid token was given' },
   403: { FLO_ERR_FORBIDDEN: 'the token may not do this' },
   404: { FLO_ERR_NOT_FOUND: 'no such resource' },
-  409: { FLO_ERR_CONFLICT: 'the resource is in a state that forbids this' },
+  409: {
+    FLO_ERR_CONFLICT: 'the resource is in a state that forbids this',
+    FLO_ERR_DATA_DIR_IN_USE: "another coordinator holds the SQLite store's data directory",
+  },
   413: { FLO_ERR_PAYLOAD_TOO_LARGE: 'the request body is over the limit' },
   416: { FLO_ERR_RANGE_MISMATCH: 'a trace chunk does not start at the stored size' },
   422: { FLO_ERR_UNPROCESSABLE: 'the request is well-formed but cannot be applied' },

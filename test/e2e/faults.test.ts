@@ -5,7 +5,8 @@
  *   10 minutes; its log keeps what was sent before the kill and says why; it is not run again;
  * - the coordinator SIGKILLed or SIGTERMed mid-job and restarted on the same data and address: the
  *   running job finishes, its log is complete and in order (the runner resends what was not
- *   acknowledged), and no job is handed out twice.
+ *   acknowledged), and no job is handed out twice;
+ * - a second coordinator started on the first one's data directory: refused, the first unharmed.
  */
 import path from 'node:path';
 
@@ -104,4 +105,21 @@ steady:
       expect(jobs.map((j: { id: number }) => j.id)).toEqual([job.id]);
     },
   );
+});
+
+describe('a second coordinator on the same data directory', () => {
+  it('is refused with what to do, and the first one keeps serving', async () => {
+    const dataDir = path.join(fleet.dir, 'coordinator');
+    const second = new FlotillaProcess(['coordinator', '--listen', '127.0.0.1:0', '--data-dir', dataDir]);
+    expect(await second.exited).toBe(1);
+    expect(second.output).toContain(`the data directory ${dataDir} is in use by another coordinator`);
+    expect(second.output).toContain('[FLO_ERR_DATA_DIR_IN_USE]');
+    expect(second.output).not.toContain('listening on');
+    const { projectId, pipelineId } = await fleet.pushPipeline({
+      '.gitlab-ci.yml': 'noop:\n  tags: [nobody]\n  script: ["echo hi"]\n',
+    });
+    expect((await fleet.api.jobs(projectId, pipelineId)).map((j: { name: string }) => j.name)).toEqual([
+      'noop',
+    ]);
+  });
 });

@@ -14,7 +14,7 @@ import type { ProjectResponse } from '../../api/rest-api.js';
 import type { RunnerManager } from '../../runner/manager.js';
 import { systemClock } from '../../shared/clock.js';
 import { FlotillaError } from '../../shared/errors.js';
-import { createLogger, type LogLevel } from '../../shared/logger.js';
+import { createLogger, type LogLevel, type Logger } from '../../shared/logger.js';
 import { startEmbeddedRunner } from '../embedded-runner.js';
 import { say, warn } from '../output.js';
 import { RestClient } from '../rest-client.js';
@@ -79,7 +79,6 @@ function concurrentJobs(flags: RunFlags): number {
 
 async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel): Promise<Target> {
   const concurrent = concurrentJobs(flags);
-  const changes = new ChangeNotice();
   const logger = createLogger({ level, format: 'text', name: 'flotilla' });
   const coordinator = await startCoordinator({
     listen: '127.0.0.1:0',
@@ -94,6 +93,24 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
       watchdogIntervalSeconds: 1,
     },
   });
+  try {
+    return await embeddedParts(coordinator, scratch, flags, concurrent, logger);
+  } catch (err) {
+    // A failure after the coordinator is up (a refused runner registration, no executor) must
+    // not leave it open: its listener would keep the process running after the error.
+    await coordinator.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function embeddedParts(
+  coordinator: RunningCoordinator,
+  scratch: string,
+  flags: RunFlags,
+  concurrent: number,
+  logger: Logger,
+): Promise<Target> {
+  const changes = new ChangeNotice();
   // The runner and the log follower call the coordinator of this process without sockets.
   const direct = inProcessFetch(coordinator.coordinator.app, coordinator.url);
   const client = new RestClient(coordinator.url, coordinator.rootToken, direct);
@@ -137,6 +154,9 @@ async function embeddedTarget(scratch: string, flags: RunFlags, level: LogLevel)
     onJobEnded: () => {
       if (runner?.runningJobs().length === 0) changes.notify();
     },
+  }).catch((err: unknown) => {
+    zygote?.close();
+    throw err;
   });
   return {
     url: coordinator.url,

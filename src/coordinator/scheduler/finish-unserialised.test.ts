@@ -104,8 +104,31 @@ describe('Scheduler.finish of many jobs of a stage at once', () => {
     const after = await statusOf(job?.pipelineId ?? -1);
     expect(after.jobs).toContain('next:pending');
     expect(after.pipeline).toBe('running');
-    expect(calls.get('listJobsUnlessRunning')).toBe(1);
+    expect(calls.get('listJobsUnlessUnderway')).toBe(1);
     expect(calls.get('listJobs')).toBeUndefined();
+  });
+
+  it('lets a finish be quiet while a job of its stage still waits for a runner (one runner, one job at a time)', async () => {
+    const calls = new Map<string, number>();
+    const scheduler = new Scheduler({ ...bed.deps, store: counting(bed.store, calls) });
+    const [first] = await runningStage(scheduler, 1);
+    const pipelineId = first?.pipelineId ?? -1;
+    // A second job of the stage, still pending: the runner takes it after the first.
+    const template = first as JobRecord;
+    const [second] = await bed.store.createJobs(pipelineId, template.projectId, [
+      { ...template, status: 'pending', name: 'j1', retryOfId: null },
+    ]);
+    calls.clear();
+    await scheduler.finish(first as JobRecord, { state: 'success' });
+    // Nothing moves: no listing, no status write; the next stage waits for the pending job.
+    expect(calls.get('listJobs')).toBeUndefined();
+    expect(calls.get('setPipelineStatus')).toBeUndefined();
+    expect((await statusOf(pipelineId)).jobs).toContain('next:created');
+    const started = await bed.store.updateJob(second?.id ?? -1, { status: 'running' }, ['pending']);
+    await scheduler.finish(started as JobRecord, { state: 'success' });
+    const after = await statusOf(pipelineId);
+    expect(after.jobs).toContain('next:pending');
+    expect(after.pipeline).toBe('running');
   });
 
   it('lists the jobs again when locked work on the pipeline ran while the check was read', async () => {
@@ -113,7 +136,7 @@ describe('Scheduler.finish of many jobs of a stage at once', () => {
     const holder: { scheduler?: Scheduler } = {};
     let during: Promise<void> | undefined;
     const store = counting(bed.store, calls, (method, pipelineId) => {
-      if (method === 'listJobsUnlessRunning') during = holder.scheduler?.process(pipelineId);
+      if (method === 'listJobsUnlessUnderway') during = holder.scheduler?.process(pipelineId);
     });
     const scheduler = new Scheduler({ ...bed.deps, store });
     holder.scheduler = scheduler;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { isStoreUnavailable } from './unavailable.js';
+import { isConnectionLost, isStoreUnavailable } from './unavailable.js';
 
 function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -30,5 +30,21 @@ describe('isStoreUnavailable', () => {
     ['nothing', undefined],
   ])('is false for %s', (_what, err) => {
     expect(isStoreUnavailable(err)).toBe(false);
+  });
+});
+
+describe('isConnectionLost', () => {
+  it('is true for a killed backend, a cut connection and a reset socket', () => {
+    expect(isConnectionLost(withCode('terminating connection due to administrator command', '57P01'))).toBe(
+      true,
+    );
+    expect(isConnectionLost(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isConnectionLost(withCode('read ECONNRESET', 'ECONNRESET'))).toBe(true);
+  });
+
+  it('is false for a stale plan (the connection stays usable) and for query errors', () => {
+    expect(isConnectionLost(withCode('cached plan must not change result type', '0A000'))).toBe(false);
+    expect(isConnectionLost(withCode('duplicate key', '23505'))).toBe(false);
+    expect(isConnectionLost(undefined)).toBe(false);
   });
 });

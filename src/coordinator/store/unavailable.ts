@@ -49,3 +49,13 @@ export function isStoreUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * True when `err` says the connection it came from is gone (the server closed it, the socket
+ * broke): unlike a stale plan, which leaves the connection usable, such a connection must not run
+ * another statement.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code !== '0A000' && isStoreUnavailable(err);
+}

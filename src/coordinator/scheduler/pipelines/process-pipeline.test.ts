@@ -182,6 +182,23 @@ describe('processPipeline', () => {
     expect(await markRunningAfterClaim(bed.deps, read!)).toBeNull();
   });
 
+  it('after a claim that read the pipeline created while its processing wrote pending, marks it running in one write', async () => {
+    const p = await pipeline(await project(), [job('a', 0), job('test', 1)]);
+    // The claim was woken by the queueing and read the pipeline before its status was written.
+    const read = await bed.store.getPipeline(p.id);
+    expect(read?.status).toBe('created');
+    await processPipeline(bed.deps, p.id);
+    const [a] = p.jobs as [JobRecord];
+    await bed.store.updateJob(a.id, { status: 'running', startedAt: new Date() }, ['pending']);
+    expect((await bed.store.getPipeline(p.id))?.status).toBe('pending');
+    listed = [];
+    writes = [];
+    expect(await afterClaim(bed.deps, read!)).toEqual([]);
+    expect(writes).toEqual(['updatePipeline']);
+    expect(listed).toEqual([]);
+    expect((await bed.store.getPipeline(p.id))?.status).toBe('running');
+  });
+
   it('after two claims that read the pipeline pending, the second write does not apply and no job list follows', async () => {
     const p = await pipeline(await project(), [job('a', 0), job('b', 0)]);
     await processPipeline(bed.deps, p.id);

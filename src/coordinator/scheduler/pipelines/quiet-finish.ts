@@ -7,16 +7,19 @@
  * - no job of the pipeline names it in `needs` (a job of a later stage without `needs` waits for
  *   every earlier stage instead);
  * - the pipeline has no bridge and no resource group (their moves follow other rules);
- * - the store still has a job `running` in the finished job's stage or an earlier one. That job
- *   holds back every later job without `needs` (a prerequisite that runs gives no status to move
- *   on), and a pipeline with a running job is `running` (see compositeStatus), as it was while the
- *   finished job ran. Jobs with `needs` on other jobs see the same prerequisites as before.
+ * - the store still has a job `running` or `pending` in the finished job's stage or an earlier
+ *   one. That job holds back every later job without `needs` (a prerequisite that runs or waits
+ *   for a runner gives no status to move on), and a pipeline with a running or pending job beside a
+ *   successful one is `running` (see compositeStatus), as it was while the finished job ran. Jobs
+ *   with `needs` on other jobs see the same prerequisites as before. (A pending job as the holder:
+ *   one runner taking a stage's jobs one after the other, or a stage with more jobs than runners.)
  *
  * The first three facts come from the job definitions, which never change once a pipeline exists
  * (a retry adds a copy of a job, with its name and definition), so they are kept per pipeline in a
  * bounded map: right for every replica. The last is read from the store after the finish was
  * written, so of two jobs finishing at once on two coordinators, at least one sees the other
- * finished and processes the pipeline in full; the last running job's finish always does.
+ * finished and processes the pipeline in full; the last job under way always does (a pending
+ * holder is claimed and finished before it is done, and its own finish reads after its write).
  */
 import type { JobRecord } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
@@ -92,6 +95,6 @@ export async function finishListing(
   shape: PipelineShape | undefined,
 ): Promise<'quiet' | readonly JobRecord[] | undefined> {
   if (!mayBeQuiet(finished, shape)) return undefined;
-  const jobs = await deps.store.listJobsUnlessRunning(finished.pipelineId, finished.stageIdx);
+  const jobs = await deps.store.listJobsUnlessUnderway(finished.pipelineId, finished.stageIdx);
   return jobs.length === 0 ? 'quiet' : jobs;
 }

@@ -8,13 +8,27 @@
  * wrote `running` first (many jobs of a pipeline start at once), and then nothing is left to do;
  * otherwise (a cancel, another coordinator) the pipeline is processed in full.
  */
+import type { PipelineStatus } from '../../../api/job-status.js';
 import type { PipelineRecord } from '../../store/store.js';
 import type { SchedulerDeps } from '../deps.js';
 import { processPipeline } from '../pipelines/process-pipeline.js';
 
 /**
- * Marks the pipeline `running` if it still has the status it was read with; returns the pipelines
- * to process next (its parent, whose status follows it), or null when the write did not apply.
+ * The statuses the compare-and-set to `running` accepts for a pipeline the claim read with
+ * `status`. A pipeline not started yet is `created` until its creation's processing writes
+ * `pending`, and that write comes right after the jobs are queued, so the first claim, woken by the
+ * queueing, usually read `created` and found `pending`. Either way no job had started and a job now
+ * runs, so `running` is right for both (compositeStatus): accepting both saves that claim a failed
+ * write, a read and a full processing before its 201. Any other status must be the one read.
+ */
+function startableFrom(status: PipelineStatus): PipelineStatus[] {
+  return status === 'created' || status === 'pending' ? ['created', 'pending'] : [status];
+}
+
+/**
+ * Marks the pipeline `running` if it still has the status it was read with (see `startableFrom`);
+ * returns the pipelines to process next (its parent, whose status follows it), or null when the
+ * write did not apply.
  */
 export async function markRunningAfterClaim(
   deps: SchedulerDeps,
@@ -25,7 +39,7 @@ export async function markRunningAfterClaim(
   const updated = await deps.store.updatePipeline(
     pipeline.id,
     { status: 'running', startedAt: pipeline.startedAt ?? now, finishedAt: null },
-    [pipeline.status],
+    startableFrom(pipeline.status),
   );
   if (!updated) return null;
   witness?.wrote(updated);

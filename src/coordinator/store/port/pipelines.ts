@@ -216,11 +216,11 @@ export interface PipelineStore {
   listJobs(filter: JobFilter, page?: Page): Promise<Paged<JobRecord>>;
   /**
    * The pipeline's visible jobs by id, as `listJobs({ pipelineId })`, unless a visible job in stage
-   * `maxStageIdx` or an earlier one is `running`: then none (an empty list). One statement, one
-   * snapshot: the running-job check and the listing that follows it when none runs, in one round
-   * trip (a visible job is one not retried).
+   * `maxStageIdx` or an earlier one is `running` or `pending` (under way, not done): then none (an
+   * empty list). One statement, one snapshot: the check and the listing that follows it when no
+   * such job is left, in one round trip (a visible job is one not retried).
    */
-  listJobsUnlessRunning(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
+  listJobsUnlessUnderway(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
   /**
    * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them

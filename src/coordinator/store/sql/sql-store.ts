@@ -216,8 +216,8 @@ export class SqlStore implements Store {
   getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
   listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> =>
     jobs.listJobs(this.#ctx, filter, page);
-  listJobsUnlessRunning = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
-    jobs.listJobsUnlessRunning(this.#ctx, pipelineId, maxStageIdx);
+  listJobsUnlessUnderway = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
+    jobs.listJobsUnlessUnderway(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>
     jobs.findJobByTokenHash(this.#ctx, tokenHash);
   updateJob = (id: number, patch: JobPatch, expectStatuses?: JobStatus[]): Promise<JobRecord | null> =>

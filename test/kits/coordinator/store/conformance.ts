@@ -594,7 +594,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect([x, y].filter((r) => r !== null)).toHaveLength(1);
       });
 
-      it('listJobsUnlessRunning lists the visible jobs unless one of stage <= max runs', async () => {
+      it('listJobsUnlessUnderway lists the visible jobs unless one of stage <= max runs or is pending', async () => {
         const { jobs } = await pipelineWith([
           newJob('a', { stageIdx: 0 }),
           newJob('b', { stageIdx: 1 }),
@@ -603,20 +603,26 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         const [a, b, c] = jobs as [JobRecord, JobRecord, JobRecord];
         const pipelineId = a.pipelineId;
         const ids = async (max: number) =>
-          (await store.listJobsUnlessRunning(pipelineId, max)).map((j) => j.id);
+          (await store.listJobsUnlessUnderway(pipelineId, max)).map((j) => j.id);
         expect(await ids(2)).toEqual([a.id, b.id, c.id]);
         await store.updateJob(b.id, { status: 'running' });
         expect(await ids(0)).toEqual([a.id, b.id, c.id]);
         expect(await ids(1)).toEqual([]);
+        // A job waiting for a runner is under way too; a created one is not.
+        await store.updateJob(b.id, { status: 'pending' });
+        expect(await ids(1)).toEqual([]);
+        await store.updateJob(b.id, { status: 'created' });
+        expect(await ids(1)).toEqual([a.id, b.id, c.id]);
+        await store.updateJob(b.id, { status: 'running' });
         await store.updateJob(b.id, { status: 'failed', retried: true });
         const [retry] = await store.createJobs(pipelineId, a.projectId, [
           newJob('b', { stageIdx: 1, retryOfId: b.id }),
         ]);
         expect(await ids(2)).toEqual([a.id, c.id, (retry as JobRecord).id]);
-        expect(await store.listJobsUnlessRunning(pipelineId, 2)).toEqual(
+        expect(await store.listJobsUnlessUnderway(pipelineId, 2)).toEqual(
           (await store.listJobs({ pipelineId })).items,
         );
-        expect(await store.listJobsUnlessRunning(pipelineId + 1000, 2)).toEqual([]);
+        expect(await store.listJobsUnlessUnderway(pipelineId + 1000, 2)).toEqual([]);
       });
 
       it('updateJobs writes several jobs in one compare-and-set, row by row', async () => {

@@ -6,6 +6,7 @@ import type { Logger } from '../../../../shared/logger.js';
 import type { SqlFlavor } from '../flavor.js';
 import { statementNameOf } from '../query-template.js';
 import type { Database } from '../schema.js';
+import { isConnectionLost } from '../../unavailable.js';
 import { LanePool } from './lane-pool.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -65,12 +66,14 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
   const lost = (err: Error): void => options.logger?.warn({ err: err.message }, 'store connection lost');
   pool.on('error', lost);
   const named: NamedStatements = { on: options.preparedStatements !== false, logger: options.logger };
+  const broken = new WeakSet<object>();
   pool.on('connect', (client) => {
     client.on('error', lost);
+    markLostConnections(client, broken);
     runNamed(client, named);
   });
   // A statement waits for a connection as long as pg's pool let it wait before (then 503).
-  const lanes = new LanePool(pool, options.poolSize, CONNECT_TIMEOUT_MS);
+  const lanes = new LanePool(pool, options.poolSize, CONNECT_TIMEOUT_MS, (client) => broken.has(client));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('update') }) });
   // Destroying `db` ends the shared pool; `claimDb` holds nothing else to release.
   const claimDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lanes.lane('claim') }) });
@@ -83,6 +86,26 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
     }
   }
   return { db, claimDb };
+}
+
+/**
+ * Marks `client` broken when one of its statements fails because its connection is gone. A killed
+ * backend (`pg_terminate_backend`, a failover) answers the running statement with an error first
+ * and closes the socket right after: released in between, the client looked healthy, went back to
+ * the idle set, and the next statement (often the caller's retry) failed on it too. Marked, it is
+ * destroyed on release (lane-pool.ts) and the next statement gets a new connection.
+ */
+function markLostConnections(client: pg.PoolClient, broken: WeakSet<object>): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (isConnectionLost(err)) broken.add(client);
+      });
+    }
+    return result;
+  };
 }
 
 /** Whether the pool's connections still run the hot statements named (shared by all of them). */

@@ -34,6 +34,19 @@ function fakeInner() {
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('LanePool', () => {
+  it('destroys a client reported broken on release, and gives its permit back', async () => {
+    const { inner, released, state } = fakeInner();
+    const broken = new Set<unknown>();
+    const pool = new LanePool(inner, 1, 10_000, (client) => broken.has(client));
+    const first = await pool.connect('update');
+    broken.add(first);
+    first.release();
+    const second = await pool.connect('claim');
+    second.release();
+    expect(released).toEqual([true, undefined]);
+    expect(state.checkouts).toBe(2);
+  });
+
   it('hands out connections at once while permits last, in either lane', async () => {
     const { inner, state } = fakeInner();
     const pool = new LanePool(inner, 2, 10_000);

@@ -29,6 +29,9 @@ export interface InnerPool {
   end(): Promise<void>;
 }
 
+/** Whether a checked-out client's connection was lost: it goes back destroyed, not to the idle set. */
+export type BrokenCheck = (client: PostgresPoolClient) => boolean;
+
 interface Waiter {
   start(): void;
   timer: NodeJS.Timeout;
@@ -37,15 +40,21 @@ interface Waiter {
 export class LanePool {
   readonly #inner: InnerPool;
   readonly #waitMs: number;
+  readonly #broken: BrokenCheck;
   #free: number;
   readonly #waiting: Record<PoolLane, Waiter[]> = { update: [], claim: [] };
   #ended: Promise<void> | undefined;
 
-  /** `size` must be the inner pool's `max`; a request waits `waitMs` at most for a connection. */
-  constructor(inner: InnerPool, size: number, waitMs: number) {
+  /**
+   * `size` must be the inner pool's `max`; a request waits `waitMs` at most for a connection. A
+   * client that `broken` reports is released with `destroy`, so that the next statement does not
+   * get a connection the server already closed (see dialect.ts).
+   */
+  constructor(inner: InnerPool, size: number, waitMs: number, broken: BrokenCheck = () => false) {
     this.#inner = inner;
     this.#free = Math.max(1, size);
     this.#waitMs = waitMs;
+    this.#broken = broken;
   }
 
   /** A pool for kysely whose connections are taken in `lane`; `end` ends the shared pool. */
@@ -74,7 +83,7 @@ export class LanePool {
       if (released) return;
       released = true;
       try {
-        release(destroy as boolean | undefined);
+        release((destroy ?? false) || this.#broken(client) ? true : undefined);
       } finally {
         this.#give();
       }

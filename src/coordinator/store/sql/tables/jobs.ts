@@ -75,14 +75,14 @@ export async function getJob(ctx: SqlContext, id: number): Promise<JobRecord | n
   return row === undefined ? null : toJob(row);
 }
 
-/** See `PipelineStore.listJobsUnlessRunning`: one SELECT with NOT EXISTS, from a compiled template. */
-export async function listJobsUnlessRunning(
+/** See `PipelineStore.listJobsUnlessUnderway`: one SELECT with NOT EXISTS, from a compiled template. */
+export async function listJobsUnlessUnderway(
   ctx: SqlContext,
   pipelineId: number,
   maxStageIdx: number,
 ): Promise<JobRecord[]> {
-  const values = [pipelineId, ctx.flavor.toBool(false), 'running', maxStageIdx];
-  const rows = await runTemplate<Selectable<JobsTable>>(ctx, 'listJobsUnlessRunning', values, (slot) =>
+  const values = [pipelineId, ctx.flavor.toBool(false), 'running', 'pending', maxStageIdx];
+  const rows = await runTemplate<Selectable<JobsTable>>(ctx, 'listJobsUnlessUnderway', values, (slot) =>
     ctx.db
       .selectFrom('jobs')
       .selectAll()
@@ -95,9 +95,9 @@ export async function listJobsUnlessRunning(
               .selectFrom('jobs as r')
               .select('r.id')
               .where('r.pipeline_id', '=', slot(0))
-              .where('r.status', '=', slot(2))
+              .where('r.status', 'in', [slot(2), slot(3)])
               .where('r.retried', '=', slot(1))
-              .where('r.stage_idx', '<=', slot(3)),
+              .where('r.stage_idx', '<=', slot(4)),
           ),
         ),
       )
