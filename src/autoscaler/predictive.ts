@@ -11,8 +11,8 @@
  *   - slot k is expected to be used within `use_within`: the measured rate of jobs whose burst
  *     count reaches k is at least one per `use_within` (a slot that bursts rarely reach is not
  *     paid for all day);
- *   - with `last_use_within`, a burst reached slot k within that last span (or in the coming
- *     time-of-day bucket of earlier days): the rate measured over the history says how often a
+ *   - with `last_use_within`, a burst reached slot k within that last span (or, on at least half
+ *     of the earlier days, in their coming time-of-day bucket): the rate measured over the history says how often a
  *     slot is used, the last use says whether that rate still holds (after a spike, its slots go
  *     once no burst has reached them for that long, not when the spike leaves the history);
  * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
@@ -55,8 +55,8 @@ export interface PredictiveSettings {
   /** Idle machines above the idle_count floor go without idle_time while the kept pool is the floor. */
   removeSurplusAtFloor: boolean;
   /**
-   * A slot is held only if a burst reached it within this last span or in the coming time-of-day
-   * bucket of earlier days (0 = no such bound): `Forecast.recentLargestBurst`.
+   * A slot is held only if a burst reached it within this last span or, on at least half of the
+   * earlier days, in their coming time-of-day bucket (0 = no such bound): `Forecast.recentLargestBurst`.
    */
   lastUseWithinMs: number;
 }
