@@ -63,7 +63,8 @@ const BASELINE_SETTINGS: [number, number][] = [
  * with its defaults but three opt-in keys (every job waiting for a boot is hedged,
  * `boot_hedge_over = "waiting"`; machines still booting beyond the kept slots go whenever no
  * job waits, `cancel_surplus_boots_at_once = true`; idle machines above the idle_count floor go
- * without idle_time while the pool kept is the floor, `remove_surplus_at_floor = true`), above a floor of gitlab-runner's keys
+ * without idle_time while the pool kept is the floor, `remove_surplus_at_floor = true`; a slot is
+ * held only if a burst reached it within the last 30 min, `last_use_within = "30m"`), above a floor of gitlab-runner's keys
  * (idle_count 3, idle_time 1 min), and the provider listed every second while machines boot or
  * jobs wait (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a
  * second sooner).
@@ -77,6 +78,7 @@ const FLOTILLA = {
     boot_hedge_over: 'waiting' as const,
     cancel_surplus_boots_at_once: true,
     remove_surplus_at_floor: true,
+    last_use_within: '30m',
   },
 };
 
@@ -286,7 +288,7 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
   const jobs = fromCsv(text);
   const reproducible = toCsv(generateWorkload(WORKLOAD_SEED)) === text;
   console.log(
-    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool (boot_hedge_over ${FLOTILLA.predictive.boot_hedge_over}, cancel_surplus_boots_at_once ${FLOTILLA.predictive.cancel_surplus_boots_at_once}, remove_surplus_at_floor ${FLOTILLA.predictive.remove_surplus_at_floor}), idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
+    `  normal workload: ${jobs.length} jobs, seed ${WORKLOAD_SEED}, file ${reproducible ? 'matches' : 'DIFFERS FROM'} the generator; Flotilla: predictive pool (boot_hedge_over ${FLOTILLA.predictive.boot_hedge_over}, cancel_surplus_boots_at_once ${FLOTILLA.predictive.cancel_surplus_boots_at_once}, remove_surplus_at_floor ${FLOTILLA.predictive.remove_surplus_at_floor}, last_use_within ${FLOTILLA.predictive.last_use_within}), idle_count ${FLOTILLA.idleCount}, idle_time ${FLOTILLA.idleTimeSeconds} s, update_interval_when_expecting ${FLOTILLA.listExpectingSeconds} s`,
   );
   const out: BenchResult[] = [];
   const offset = options.providerSeedOffset ?? 0;

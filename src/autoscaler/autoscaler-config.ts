@@ -106,6 +106,9 @@ export const predictiveSchema = z
     trend_window: duration('0s').describe(
       'Burst detection (off by default, see docs/benchmarks.md): when the jobs of this last span (e.g. "10m") exceed what the measured rate expects by more than one large burst, the pool follows the recent rate (up to 4×); 0 = off.',
     ),
+    last_use_within: duration('0s').describe(
+      'A slot is held only if a burst reached it within this last span, or on at least half of the earlier days in their coming time_of_day_bucket (e.g. "30m", as use_within): after a spike, its slots go once no burst has reached them for this long, not when the spike leaves history; 0 = off (off by default, see docs/benchmarks.md).',
+    ),
     remove_surplus_at_floor: z
       .boolean()
       .default(false)

@@ -23,6 +23,8 @@ export interface DemandSettings {
   bootQuantile: number;
   /** The recent span compared with the history to detect a change of rate (0 = none). */
   trendMs: number;
+  /** The span whose largest burst count `Forecast.recentLargestBurst` reports (0 = not measured). */
+  lastUseWithinMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -44,6 +46,12 @@ export interface Forecast {
   recentJobs: number;
   /** The recent span, in ms (0 = no burst detection). */
   trendMs: number;
+  /**
+   * The highest slot a burst reached lately (0 when not measured): the largest burst count of the
+   * jobs of the last `lastUseWithinMs`, or, when higher, the one that at least half of the earlier
+   * days reached in their coming bucket (one day's largest burst is not what a day brings).
+   */
+  recentLargestBurst: number;
 }
 
 export interface DemandModel {
@@ -85,6 +93,23 @@ function firstAfter(times: readonly number[], t: number, inclusive = false): num
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * The largest value that at least half of `perDay` reach (the ceil(n/2)-th largest; 0 when empty):
+ * with one earlier day its value, with seven the median. PURE.
+ */
+export function onHalfTheDays(perDay: readonly number[]): number {
+  if (perDay.length === 0) return 0;
+  const sorted = [...perDay].sort((a, b) => b - a);
+  return sorted[Math.ceil(sorted.length / 2) - 1] ?? 0;
+}
+
+/** The largest of `xs`, 0 when empty. */
+function largest(xs: readonly number[]): number {
+  let m = 0;
+  for (const x of xs) if (x > m) m = x;
+  return m;
 }
 
 export function createDemandModel(s: DemandSettings): DemandModel {
@@ -135,7 +160,11 @@ export function createDemandModel(s: DemandSettings): DemandModel {
     },
     forecast(nowMs) {
       const boot = bootMs();
+      const lastUse = s.lastUseWithinMs;
       const bursts = burstsIn(nowMs - s.historyMs, nowMs + 1, boot);
+      const lately = lastUse > 0 ? largest(burstsIn(nowMs - lastUse, nowMs + 1, boot)) : 0;
+      /** Per earlier day, the largest burst of its coming bucket. */
+      const earlierLargest: number[] = [];
       const first = firstMs ?? nowMs;
       // The manager watched the whole history span, jobs or not (a quiet start is not a short one).
       let spanMs = s.historyMs;
@@ -143,14 +172,26 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       for (let d = 1; d <= s.days; d++) {
         const from = nowMs - d * DAY_MS;
         if (from < first) break;
-        bursts.push(...burstsIn(from, from + s.bucketMs, boot));
+        const earlier = burstsIn(from, from + s.bucketMs, boot);
+        bursts.push(...earlier);
+        earlierLargest.push(largest(earlier));
         spanMs += s.bucketMs;
       }
       bursts.sort((a, b) => a - b);
+      const recentLargestBurst = lastUse > 0 ? Math.max(lately, onHalfTheDays(earlierLargest)) : 0;
       const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
       const recentJobs =
         s.trendMs > 0 ? firstAfter(arrivals, nowMs) - firstAfter(arrivals, nowMs - s.trendMs) : 0;
-      return { bootMs: boot, jobs: bursts.length, bursts, spanMs, meanJobMs, recentJobs, trendMs: s.trendMs };
+      return {
+        bootMs: boot,
+        jobs: bursts.length,
+        bursts,
+        spanMs,
+        meanJobMs,
+        recentJobs,
+        trendMs: s.trendMs,
+        recentLargestBurst,
+      };
     },
   };
 }

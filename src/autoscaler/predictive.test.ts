@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { predictiveSchema } from './autoscaler-config.js';
-import { burstCounts, createDemandModel, quantile, type DemandSettings, type Forecast } from './demand.js';
+import {
+  burstCounts,
+  createDemandModel,
+  onHalfTheDays,
+  quantile,
+  type DemandSettings,
+  type Forecast,
+} from './demand.js';
 import {
   createHysteresis,
   createPlanner,
@@ -23,6 +30,7 @@ const demandSettings: DemandSettings = {
   initialBootMs: MIN,
   bootQuantile: 0.9,
   trendMs: 0,
+  lastUseWithinMs: 0,
 };
 
 const policy: PredictiveSettings = {
@@ -37,6 +45,7 @@ const policy: PredictiveSettings = {
   cancelSurplusBootsAtOnce: false,
   bootHedgeOver: 'uncovered',
   removeSurplusAtFloor: false,
+  lastUseWithinMs: 0,
 };
 
 /** A forecast over one hour with the given burst positions. */
@@ -48,6 +57,7 @@ const forecast = (bursts: number[], over: Partial<Forecast> = {}): Forecast => (
   meanJobMs: 0,
   recentJobs: 0,
   trendMs: 0,
+  recentLargestBurst: 0,
   ...over,
 });
 
@@ -97,6 +107,37 @@ describe('measured demand', () => {
     m.arrival(0);
     m.arrival(49 * HOUR);
     expect(m.forecast(49 * HOUR).jobs).toBe(1);
+  });
+
+  it("reports the largest burst of the last last_use_within and of earlier days' coming bucket", () => {
+    const m = createDemandModel({ ...demandSettings, lastUseWithinMs: 30 * MIN });
+    // Yesterday: one job at 09:00, then a burst of 5 at 10:10.
+    m.arrival(9 * HOUR);
+    bursts(m, 1, 5, 0, 10 * HOUR + 10 * MIN);
+    const today10 = 34 * HOUR;
+    // Nothing today yet; yesterday's 10:00–10:30 bucket holds the burst of 5.
+    expect(m.forecast(today10).recentLargestBurst).toBe(5);
+    // At 10:45 yesterday's coming bucket is quiet and nothing arrived in the last 30 min.
+    expect(m.forecast(today10 + 45 * MIN).recentLargestBurst).toBe(0);
+    // A burst of 3 today at 10:40 is the largest of the last 30 min until 11:10.
+    bursts(m, 1, 3, 0, today10 + 40 * MIN);
+    expect(m.forecast(today10 + 45 * MIN).recentLargestBurst).toBe(3);
+    expect(m.forecast(today10 + 70 * MIN).recentLargestBurst).toBe(3);
+    expect(m.forecast(today10 + 71 * MIN).recentLargestBurst).toBe(0);
+    // Not measured without the key.
+    const off = createDemandModel(demandSettings);
+    bursts(off, 1, 3, 0, 0);
+    expect(off.forecast(MIN).recentLargestBurst).toBe(0);
+  });
+
+  it('takes from earlier days the largest burst that at least half of them reached', () => {
+    expect([[], [5], [4, 7], [2, 9, 6]].map(onHalfTheDays)).toEqual([0, 5, 7, 6]);
+    const m = createDemandModel({ ...demandSettings, lastUseWithinMs: 30 * MIN });
+    // Three earlier days with a burst of 2, 6 and 9 at 10:10; one job at midnight before them.
+    m.arrival(0);
+    [2, 6, 9].forEach((size, d) => bursts(m, 1, size, 0, d * 24 * HOUR + 10 * HOUR + 10 * MIN));
+    // At 10:00 of the fourth day: two of the three days reached slot 6, one reached slot 9.
+    expect(m.forecast(3 * 24 * HOUR + 10 * HOUR).recentLargestBurst).toBe(6);
   });
 });
 
@@ -157,6 +198,34 @@ describe('predictive idle pool', () => {
     const spike = predictedIdle(forecast(b, { trendMs: 10 * MIN, recentJobs: 30 }), policy, 0);
     expect(spike.detail.trend).toBe(4);
     expect(spike.slots).toBe(10);
+  });
+
+  it('holds only slots a burst reached within last_use_within', () => {
+    // Three bursts of 8 in the measured hour: slots 1–8 are used 3 times, more than once per
+    // use_within, so all 8 are held ...
+    const b = Array.from({ length: 3 }, () => [1, 2, 3, 4, 5, 6, 7, 8]).flat();
+    expect(predictedIdle(forecast(b, { recentLargestBurst: 2 }), policy, 0).slots).toBe(8);
+    // ... unless the largest burst of the last span reached only slot 2, or none came.
+    const lately = { ...policy, lastUseWithinMs: 30 * MIN };
+    expect(predictedIdle(forecast(b, { recentLargestBurst: 2 }), lately, 0).slots).toBe(2);
+    expect(predictedIdle(forecast(b, { recentLargestBurst: 0 }), lately, 0).slots).toBe(0);
+    // The bound never raises the pool above what the rates hold.
+    expect(predictedIdle(forecast(b, { recentLargestBurst: 20 }), lately, 0).slots).toBe(8);
+  });
+
+  it("lets a spike's slots go last_use_within after its last burst, not when it leaves history", () => {
+    const plan = (extra: object) => {
+      const planner = createPlanner(predictiveSchema.parse({ enabled: true, ...extra }));
+      // Bursts of 8 at 0, 5 and 10 min, then a burst of 2 at 25 min (boot 1 min: no overlap).
+      for (const at of [0, 5, 10]) bursts(planner.demand, 1, 8, 0, at * MIN);
+      bursts(planner.demand, 1, 2, 0, 25 * MIN);
+      return [35, 41, 56].map((at) => planner.goal(at * MIN, 0).slots);
+    };
+    // The hour holds three uses of slots 1–8 (≥ 2 per hour = once per use_within) until 60 min.
+    expect(plan({})).toEqual([8, 8, 8]);
+    // With the key: the 10-min burst is within 30 min at 35 min; at 41 min only the burst of 2
+    // is; at 56 min no burst is.
+    expect(plan({ last_use_within: '30m' })).toEqual([8, 2, 0]);
   });
 
   it('caps the pool at max_idle and holds nothing without demand', () => {

@@ -11,6 +11,10 @@
  *   - slot k is expected to be used within `use_within`: the measured rate of jobs whose burst
  *     count reaches k is at least one per `use_within` (a slot that bursts rarely reach is not
  *     paid for all day);
+ *   - with `last_use_within`, a burst reached slot k within that last span (or, on at least half
+ *     of the earlier days, in their coming time-of-day bucket): the rate measured over the history says how often a
+ *     slot is used, the last use says whether that rate still holds (after a spike, its slots go
+ *     once no burst has reached them for that long, not when the spike leaves the history);
  * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
  * that takes a released slot waits no longer than it would for the machine a new slot needs).
  * gitlab-runner's idle_count / scale_factor stay a floor. Burst detection: when the jobs of the
@@ -50,6 +54,11 @@ export interface PredictiveSettings {
   bootHedgeOver: 'uncovered' | 'waiting';
   /** Idle machines above the idle_count floor go without idle_time while the kept pool is the floor. */
   removeSurplusAtFloor: boolean;
+  /**
+   * A slot is held only if a burst reached it within this last span or, on at least half of the
+   * earlier days, in their coming time-of-day bucket (0 = no such bound): `Forecast.recentLargestBurst`.
+   */
+  lastUseWithinMs: number;
 }
 
 export interface IdleGoal {
@@ -63,6 +72,8 @@ export interface IdleGoal {
     expectedReleases: number;
     /** Recent arrival rate over the measured one (burst detection; 1 = no change detected). */
     trend: number;
+    /** With last_use_within: the highest slot a burst reached lately (it bounds usedSlots). */
+    lastUsedSlot?: number;
   };
 }
 
@@ -107,6 +118,7 @@ export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number)
       (uses(f.bursts, usedSlots + 1) * trend * s.useWithinMs) / f.spanMs >= 1
     )
       usedSlots++;
+  if (s.lastUseWithinMs > 0) usedSlots = Math.min(usedSlots, f.recentLargestBurst);
   const expectedReleases = f.meanJobMs > 0 ? Math.floor(inUse * Math.min(1, f.bootMs / f.meanJobMs)) : 0;
   let slots = Math.max(0, usedSlots - expectedReleases);
   if (s.maxIdle > 0) slots = Math.min(slots, s.maxIdle);
@@ -119,6 +131,7 @@ export function predictedIdle(f: Forecast, s: PredictiveSettings, inUse: number)
       usedSlots,
       expectedReleases,
       trend: Math.round(trend * 100) / 100,
+      ...(s.lastUseWithinMs > 0 ? { lastUsedSlot: f.recentLargestBurst } : {}),
     },
   };
 }
@@ -225,6 +238,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       initialBootMs: c.initial_boot_time * 1000,
       bootQuantile: c.boot_time_percentile / 100,
       trendMs: c.trend_window * 1000,
+      lastUseWithinMs: c.last_use_within * 1000,
     },
     policy: {
       waitQuantile: c.wait_percentile / 100,
@@ -238,6 +252,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       cancelSurplusBootsAtOnce: c.cancel_surplus_boots_at_once,
       bootHedgeOver: c.boot_hedge_over,
       removeSurplusAtFloor: c.remove_surplus_at_floor,
+      lastUseWithinMs: c.last_use_within * 1000,
     },
   };
 }
