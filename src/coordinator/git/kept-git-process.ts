@@ -42,7 +42,9 @@ export abstract class KeptGitProcess<A> {
     });
     this.child.stdin.on('error', () => undefined);
     this.child.on('error', (error) => this.fail(error));
-    this.child.on('exit', () => this.fail(null));
+    // 'close', not 'exit': it comes once stderr is read to its end, so a refused request's error
+    // carries git's reason (after 'exit' the last stderr chunk can still be on its way).
+    this.child.on('close', () => this.fail(null));
     this.setIdle();
   }
 

@@ -68,6 +68,9 @@ describe('failover between providers', () => {
       async () => (await namespaces(PRIMARY)).length === 0,
     );
     await eventually('the primary out of backoff', 80, () => fleet.group.status().every((p) => !p.backoff));
+    // A backup machine still booting from the outage (a slow boot on a loaded host) would be ready
+    // and idle for the next job: wait until the backup has none, so the next one must be created.
+    await eventually('backup machines removed', 90, async () => (await namespaces(BACKUP)).length === 0);
     const third = await runDockerJob(t.factory, dockerPayload(['echo third']));
     expect(third.outcome.state, third.log).toBe('success');
     expect(third.log).toMatch(/Running on machine flotilla-e2efa-\d+/);
