@@ -5,10 +5,13 @@
  * coordinator started on the same directory (a second `flotilla up`, a service started twice) would
  * write over another's acknowledged log bytes and leave runners waiting for jobs the other queued.
  * So the coordinator holds `<data dir>/coordinator.pid` while it runs, as PostgreSQL holds
- * `postmaster.pid`: created exclusively, holding its process id; a file whose process is gone (a
- * crash, a kill -9) is taken over. PostgreSQL stores have no lock here: several coordinators
+ * `postmaster.pid`: created exclusively, holding its process id and that process's start time; a
+ * file whose process is gone (a crash, a kill -9) is taken over. The start time tells a live
+ * holder from an unrelated process that got the same id after a restart (in a container, the old
+ * coordinator was often pid 1, and pid 1 is the new container's init). PostgreSQL stores have no lock here: several coordinators
  * sharing one database is what they are for.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -27,19 +30,45 @@ export interface LockDeps {
   pid: number;
   /** Whether a process with this id runs (on this host). */
   alive(pid: number): boolean;
+  /** When the process with this id started (any stable text), or null where that cannot be read. */
+  startTime(pid: number): string | null;
 }
 
-const SYSTEM: LockDeps = { pid: process.pid, alive: processAlive };
-
-async function holderOf(file: string): Promise<number | null> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const pid = Number(text.split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-async function create(file: string, pid: number): Promise<boolean> {
+/** Linux: field 22 of /proc/<pid>/stat (clock ticks since boot), read after the command's ")". */
+export function procStartTime(pid: number): string | null {
   try {
-    await writeFile(file, `${pid}\n`, { flag: 'wx' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const SYSTEM: LockDeps = { pid: process.pid, alive: processAlive, startTime: procStartTime };
+
+interface Holder {
+  pid: number;
+  /** Empty when the file did not record it. */
+  startTime: string;
+}
+
+async function holderOf(file: string): Promise<Holder | null> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const [first = '', startTime = ''] = text.split('\n')[0]?.split(' ') ?? [];
+  const pid = Number(first);
+  return Number.isInteger(pid) && pid > 0 ? { pid, startTime } : null;
+}
+
+/** The holder's process still runs: alive, and (where both are known) started when the file says. */
+function holds(holder: Holder, deps: LockDeps): boolean {
+  if (holder.pid === deps.pid || !deps.alive(holder.pid)) return false;
+  const now = deps.startTime(holder.pid);
+  return holder.startTime === '' || now === null || now === holder.startTime;
+}
+
+async function create(file: string, deps: LockDeps): Promise<boolean> {
+  try {
+    await writeFile(file, `${deps.pid} ${deps.startTime(deps.pid) ?? ''}`.trim() + '\n', { flag: 'wx' });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -62,14 +91,14 @@ export async function lockDataDir(dataDir: string, deps: LockDeps = SYSTEM): Pro
   // Two tries: a stale file is removed once; losing the race for it to another starter reads
   // that starter's pid on the second try.
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await create(file, deps.pid)) return heldLock(file, deps.pid);
+    if (await create(file, deps)) return heldLock(file, deps.pid);
     const holder = await holderOf(file);
-    if (holder !== null && holder !== deps.pid && deps.alive(holder)) throw inUse(dataDir, file, holder);
-    // A crash left it (or it names this very process: a pid reused after a reboot).
+    if (holder !== null && holds(holder, deps)) throw inUse(dataDir, file, holder.pid);
+    // A crash left it, or its pid now names another process (this one, after a reboot).
     await rm(file, { force: true });
   }
   const holder = await holderOf(file);
-  throw inUse(dataDir, file, holder ?? 0);
+  throw inUse(dataDir, file, holder?.pid ?? 0);
 }
 
 function heldLock(file: string, pid: number): DataDirLock {
@@ -79,7 +108,7 @@ function heldLock(file: string, pid: number): DataDirLock {
     release: async () => {
       if (released) return;
       released = true;
-      if ((await holderOf(file)) === pid) await rm(file, { force: true });
+      if ((await holderOf(file))?.pid === pid) await rm(file, { force: true });
     },
   };
 }
