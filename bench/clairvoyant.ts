@@ -22,6 +22,7 @@ import {
   BASELINE_SETTINGS,
   days,
   FLOTILLA,
+  longWaitsByHour,
   MAX_MACHINES,
   selectDays,
   settingsFor,
@@ -32,6 +33,7 @@ import {
 interface Row {
   p95: number;
   late: number;
+  lateByHour: number[];
   minutes: number;
   run: FleetRun;
 }
@@ -40,6 +42,7 @@ function rowOf(run: FleetRun, limit: number): Row {
   return {
     p95: percentile(run.waits, 95) ?? Infinity,
     late: run.waits.filter((w) => w > limit).length,
+    lateByHour: longWaitsByHour(run, limit),
     minutes: run.busyMinutes + run.idleMinutes + run.bootingMinutes,
     run,
   };
@@ -76,6 +79,7 @@ function line(who: string, r: Row, base: Row, allowed: number): string {
     `timed out ${f.timedOut}`,
     met,
     `idle by hour ${f.idleByHour.map((m) => Math.round(m)).join(' ')}`,
+    `late by hour ${r.lateByHour.join(' ')}`,
   ].join(' | ');
 }
 
