@@ -103,8 +103,7 @@ export class Scheduler {
       others = (await fn()) ?? [];
       if (this.#withoutEnvironments.has(pipelineId)) return;
       if (await syncEnvironmentJobs(this.deps, pipelineId)) return;
-      if (this.#withoutEnvironments.size >= MAX_REMEMBERED) this.#withoutEnvironments.clear();
-      this.#withoutEnvironments.add(pipelineId);
+      this.#rememberWithoutEnvironments(pipelineId);
     };
     const next = previous.then(run, run);
     const settled = next.catch(() => undefined);
@@ -115,6 +114,11 @@ export class Scheduler {
       if (this.#locks.get(pipelineId) === settled) this.#locks.delete(pipelineId);
     }
     for (const id of others) await this.process(id);
+  }
+
+  #rememberWithoutEnvironments(pipelineId: number): void {
+    if (this.#withoutEnvironments.size >= MAX_REMEMBERED) this.#withoutEnvironments.clear();
+    this.#withoutEnvironments.add(pipelineId);
   }
 
   /**
@@ -140,8 +144,8 @@ export class Scheduler {
   }
 
   async createPipeline(input: CreatePipelineInput): Promise<PipelineRecord> {
-    const { pipeline, autoCancelOnNewCommit } = await createPipeline(this.deps, input);
-    await this.process(pipeline.id);
+    const { pipeline, jobs, autoCancelOnNewCommit } = await createPipeline(this.deps, input);
+    await this.#processCreated(pipeline.id, jobs);
     if (input.source === 'push' || input.source === 'api' || input.source === 'web') {
       for (const id of await cancelRedundant(this.deps, pipeline, autoCancelOnNewCommit)) {
         await this.#cancelChildren(id);
@@ -149,6 +153,20 @@ export class Scheduler {
       }
     }
     return (await this.deps.store.getPipeline(pipeline.id)) ?? pipeline;
+  }
+
+  /**
+   * A new pipeline's first processing starts from the jobs its creation stored: nothing can have
+   * moved them since but a cancel, and a cancel makes the processing's compare-and-set writes fail,
+   * so it lists the jobs again (see PipelineJobs). A pipeline whose job definitions name no
+   * environment skips the environment sync: definitions never change (a retry copies them), so
+   * the sync's listing would find none. Two store calls fewer before a new pipeline's first job
+   * can be claimed and marked running.
+   */
+  async #processCreated(pipelineId: number, jobs: readonly JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return this.process(pipelineId);
+    if (!jobs.some((j) => j.definition.environment)) this.#rememberWithoutEnvironments(pipelineId);
+    await this.#serial(pipelineId, () => this.#processPipeline(pipelineId, jobs));
   }
 
   async claim(runner: RunnerRecord, systemId: string | null): Promise<ClaimedJob | null> {

@@ -94,3 +94,44 @@ describe('stage ranks', () => {
     expect(build?.payload.dependencies).toEqual([]);
   });
 });
+
+describe('first processing of a new pipeline', () => {
+  const twoStages = 'b:\n  stage: build\n  script: [x]\nt:\n  stage: test\n  script: [x]\n';
+
+  it('starts from the jobs the creation stored: no listing, first stage pending', async () => {
+    listed = [];
+    const { pipeline, jobs } = await create(twoStages);
+    expect(listed).toEqual([]);
+    expect(pipeline.status).toBe('pending');
+    expect(jobs.map((j) => [j.name, j.status])).toEqual([
+      ['b', 'pending'],
+      ['t', 'created'],
+    ]);
+    expect(jobs[0]?.queuedAt).toBeInstanceOf(Date);
+  });
+
+  it('still syncs the deployments of a pipeline with an environment job', async () => {
+    listed = [];
+    await create('deploy:\n  stage: deploy\n  script: [x]\n  environment: production\n');
+    expect(listed.filter((f) => f.includeRetried === true)).toHaveLength(1);
+  });
+
+  it('lists the jobs again when one moved before the processing (a write that did not apply)', async () => {
+    // The creation's own jobs are stale for the processing when another writer moved one first.
+    const original = real.createPipeline.bind(real);
+    real.createPipeline = async (p, j) => {
+      const created = await original(p, j);
+      const first = created.jobs[0];
+      if (first) await real.updateJob(first.id, { status: 'canceled' }, ['created']);
+      return created;
+    };
+    listed = [];
+    const { pipeline, jobs } = await create(twoStages);
+    expect(listed.filter((f) => f.pipelineId === pipeline.id && f.includeRetried !== true)).toHaveLength(1);
+    expect(jobs.map((j) => [j.name, j.status])).toEqual([
+      ['b', 'canceled'],
+      ['t', 'skipped'],
+    ]);
+    expect(pipeline.status).toBe('canceled');
+  });
+});

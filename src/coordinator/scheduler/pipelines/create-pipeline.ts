@@ -9,6 +9,7 @@ import type { JobDefinition, PipelineContext, PipelineError } from '../../../pip
 import { FlotillaError } from '../../../shared/errors.js';
 import type { CommitInfo } from '../repository.js';
 import type {
+  JobRecord,
   NewJob,
   NewPipeline,
   PipelineRecord,
@@ -81,6 +82,8 @@ async function resolveCommit(deps: SchedulerDeps, fullPath: string, input: Creat
 
 export interface CreatedPipeline {
   pipeline: PipelineRecord;
+  /** The jobs as stored by the creation (none for a pipeline with YAML errors). */
+  jobs: JobRecord[];
   /** `workflow:auto_cancel:on_new_commit` of the new pipeline: conservative (default), interruptible or none. */
   autoCancelOnNewCommit: string;
 }
@@ -232,11 +235,11 @@ export async function createPipeline(
   }
   if (!result.ok) {
     const pipeline = await createFailedPipeline(deps, base, result.errors, now);
-    return { pipeline, autoCancelOnNewCommit: 'none' };
+    return { pipeline, jobs: [], autoCancelOnNewCommit: 'none' };
   }
   const def = result.pipeline;
   const ranks = stageRanks(def.jobs);
-  const { pipeline } = await deps.store.createPipeline(
+  const { pipeline, jobs } = await deps.store.createPipeline(
     {
       ...base,
       status: 'created',
@@ -254,7 +257,7 @@ export async function createPipeline(
     { pipelineId: pipeline.id, projectId: project.id, ref: input.ref, jobs: def.jobs.length },
     'pipeline created',
   );
-  return { pipeline, autoCancelOnNewCommit: def.autoCancel?.onNewCommit ?? 'conservative' };
+  return { pipeline, jobs, autoCancelOnNewCommit: def.autoCancel?.onNewCommit ?? 'conservative' };
 }
 
 /** A child pipeline's configuration: its files, included locally as GitLab composes it. */

@@ -11,7 +11,7 @@ import type {
 } from '../../store.js';
 import { PIPELINE_COLUMNS, toRow } from '../columns.js';
 import type { SqlContext } from '../flavor.js';
-import { nextIid } from './iids.js';
+import { lockProject, nextIidExpression } from './iids.js';
 import { translateConstraints } from '../errors.js';
 import { insertJobs } from './jobs.js';
 import type { ProjectListing } from '../paging.js';
@@ -28,10 +28,10 @@ export async function createPipeline(
 ): Promise<{ pipeline: PipelineRecord; jobs: JobRecord[] }> {
   return translateConstraints('a pipeline with this iid exists', () =>
     ctx.flavor.transaction(ctx.db, async (trx) => {
-      const iid = await nextIid(ctx, trx, 'pipelines', pipeline.projectId);
+      await lockProject(ctx, trx, pipeline.projectId);
       const values = {
         ...toRow(ctx.flavor, PIPELINE_COLUMNS, pipeline),
-        iid,
+        iid: nextIidExpression('pipelines', pipeline.projectId),
         updated_at: ctx.flavor.toDate(pipeline.createdAt),
       } as Insertable<PipelinesTable>;
       const row = await trx.insertInto('pipelines').values(values).returningAll().executeTakeFirstOrThrow();
