@@ -4,7 +4,7 @@
  * arrivals) at several leads, against the best docker+machine baseline of the same day and cloud
  * seed. One line per run: p95 wait, jobs past the baseline's p95 (late), machine-minutes, % fewer.
  * Prints only; nothing is saved.
- * `node bench/node_modules/.out/bench/clairvoyant.js [--days slow,normal] [--offsets 0,1,2,3]
+ * `npm run bench:clairvoyant -- [--days slow,normal] [--offsets 0,1,2,3]
  * [--leads 0,60,120] [--flotilla] [--blind-durations]` (`--flotilla`: Flotilla's own setting too,
  * for comparison; `--blind-durations`: the pool knows when jobs arrive but not how long any job
  * runs, so it counts no machine freed within the lead; `--rate-oracle [--windows 60,180]
