@@ -8,7 +8,9 @@
  * [--leads 0,60,120] [--flotilla] [--blind-durations]` (`--flotilla`: Flotilla's own setting too,
  * for comparison; `--blind-durations`: the pool knows when jobs arrive but not how long any job
  * runs, so it counts no machine freed within the lead; `--rate-oracle [--windows 60,180]
- * [--quantiles 0.5,0.9]`: the rate-oracle pool of bench/autoscale/rate-oracle.ts instead).
+ * [--quantiles 0.5,0.9]`: the rate-oracle pool of bench/autoscale/rate-oracle.ts instead;
+ * `--oracle-floor 120:0.9`: each clairvoyant pool at least the rate oracle's with that window and
+ * quantile).
  */
 import { readFile } from 'node:fs/promises';
 
@@ -106,7 +108,7 @@ function pools(day: Day): [string, Pool][] {
     );
   }
   const blind = process.argv.includes('--blind-durations');
-  return listArg('--leads', '0,60,120,180,240,300,360').map((lead): [string, Pool] => {
+  const leads = listArg('--leads', '0,60,120,180,240,300,360').map((lead): [string, Pool] => {
     if (!blind) return [`lead ${lead} s`, createClairvoyant(day.jobs, Number(lead))];
     const at = createClairvoyant(
       day.jobs.map((j) => ({ arrival: j.arrival, duration: Infinity })),
@@ -114,6 +116,20 @@ function pools(day: Day): [string, Pool][] {
     );
     return [`lead ${lead} s blind`, (t) => at(t, [])];
   });
+  const floor = process.argv.indexOf('--oracle-floor');
+  if (floor < 0) return leads;
+  // `--oracle-floor W:q`: the larger of the clairvoyant's pool and the rate oracle's (short foresight backed by a forecast).
+  const [w, q] = (process.argv[floor + 1] ?? '').split(':').map(Number);
+  const oracle = createRateOracle({
+    rate: RATES[day.name] ?? pipelineRate,
+    window: w ?? 0,
+    q: q ?? 0,
+    cap: MAX_MACHINES,
+  });
+  return leads.map(([name, pool]): [string, Pool] => [
+    `${name} + oracle ${w} s q ${q}`,
+    (t, busy) => Math.max(pool(t, busy), oracle(t, busy)),
+  ]);
 }
 
 async function main(): Promise<void> {
