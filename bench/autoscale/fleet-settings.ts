@@ -33,6 +33,13 @@ export interface FleetSettings {
   yesterday?: readonly WorkloadJob[];
   /** Seeds the provider's randomness (boot times, failures). */
   seed: number;
+  /**
+   * Flotilla only, bench-only policies: the idle slots (idle_count) to keep at second `t`, given
+   * when the jobs that arrived hold their machines until (running jobs: their end; jobs still
+   * waiting: t + their duration, the soonest they can end); set every second in place of
+   * `idleCount`.
+   */
+  idleSlotsAt?: (t: number, busyUntil: readonly number[]) => number;
 }
 
 /** Seconds simulated at most after the day so queued jobs finish; machine-minutes count the day only. */

@@ -82,6 +82,10 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     policy: [{ idle_count: s.idleCount, idle_time: s.idleTimeSeconds }],
     ...(s.predictive ? { predictive: s.predictive } : {}),
   });
+  let idleSlots = s.idleCount;
+  const policies = s.idleSlotsAt
+    ? () => config.policy.map((p) => ({ ...p, idle_count: idleSlots }))
+    : () => config.policy;
   const providerErrors: Record<string, number> = {};
   const registry = new Registry();
   // The same throttle mapping as the manager's fleet (src/autoscaler/fleet.ts buildGroup).
@@ -109,7 +113,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
       maxUseCount: config.max_use_count,
       maxInstances: config.max_instances,
     },
-    policies: () => config.policy,
+    policies,
     predictive: config.predictive,
     timing: {
       readyTimeoutMs: config.instance_ready_timeout * 1000,
@@ -127,6 +131,8 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
   const acc = createAccounting();
   const busy = new Set<string>();
   const finishing = new Map<number, Lease[]>();
+  /** Durations of the jobs waiting for a machine, by job index (for `idleSlotsAt`). */
+  const pending = new Map<number, number>();
   const all = [
     ...(s.yesterday ?? []).map((j) => ({ ...j, arrival: j.arrival - warmup, measured: false })),
     ...jobs.map((j) => ({ ...j, measured: true })),
@@ -160,6 +166,8 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     const ready = next < all.length && (all[next]?.arrival ?? Infinity) <= t ? readySlots(scaler) : 0;
     for (; next < all.length && (all[next]?.arrival ?? Infinity) <= t; next++) {
       const job = all[next]!;
+      const index = next;
+      pending.set(index, job.duration);
       const slotless = ahead++ >= ready;
       scaler.acquire(`job-${next}`).then(
         (lease) => {
@@ -168,6 +176,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
             acc.wait(now - job.arrival, job.arrival);
             noReadySlot.push(slotless);
           }
+          pending.delete(index);
           lease.started();
           busy.add(splitKey(lease.key).id);
           const end = now + job.duration;
@@ -175,10 +184,16 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         },
         () => {
           if (job.measured) acc.timeout();
+          pending.delete(index);
           open--;
         },
       );
     }
+    if (s.idleSlotsAt)
+      idleSlots = s.idleSlotsAt(t, [
+        ...[...finishing].flatMap(([end, leases]) => leases.map(() => end)),
+        ...[...pending.values()].map((duration) => t + duration),
+      ]);
     await scaler.tick();
     await settle();
     if (t >= 0 && t < day) acc.sample([...cloud.view(), ...(backup?.view() ?? [])], busy, t);

@@ -38,7 +38,7 @@ export const PROVIDER: SimProviderSettings = {
   listsPerMinute: 60,
   deleteSeconds: 30,
 };
-const MAX_MACHINES = 40;
+export const MAX_MACHINES = 40;
 
 /** The primary is out of capacity for an hour of the afternoon peak; a backup provider can serve. */
 const OUTAGE = { fromSeconds: 14 * 3600, toSeconds: 15 * 3600 };
@@ -50,7 +50,7 @@ const SLOW_PROVIDER: SimProviderSettings = {
 };
 
 /** docker+machine settings the baseline runs every day with (IdleCount, IdleTime s). */
-const BASELINE_SETTINGS: [number, number][] = [
+export const BASELINE_SETTINGS: [number, number][] = [
   [0, 600],
   [2, 600],
   [5, 600],
@@ -69,7 +69,7 @@ const BASELINE_SETTINGS: [number, number][] = [
  * jobs wait (`update_interval_when_expecting = "1s"`: a job waiting for a boot starts up to a
  * second sooner).
  */
-const FLOTILLA = {
+export const FLOTILLA = {
   idleCount: 3,
   idleTimeSeconds: 60,
   listExpectingSeconds: 1,
@@ -82,7 +82,7 @@ const FLOTILLA = {
   },
 };
 
-interface Day {
+export interface Day {
   name: string;
   label: string;
   jobs: WorkloadJob[];
@@ -97,7 +97,7 @@ interface Day {
   tuned: boolean;
 }
 
-function days(normal: WorkloadJob[]): Day[] {
+export function days(normal: WorkloadJob[]): Day[] {
   const outage = { ...PROVIDER, outages: [OUTAGE] };
   const base = { provider: PROVIDER, readyTimeoutSeconds: 300 };
   return [
@@ -152,7 +152,7 @@ function days(normal: WorkloadJob[]): Day[] {
   ];
 }
 
-function settingsFor(day: Day, idleCount: number, idleTimeSeconds: number): FleetSettings {
+export function settingsFor(day: Day, idleCount: number, idleTimeSeconds: number): FleetSettings {
   return {
     idleCount,
     idleTimeSeconds,
