@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createClairvoyant, slotsNeeded } from './clairvoyant.js';
+import { CALM_PROVIDER } from './calm-provider.js';
 import type { FleetSettings } from './fleet-settings.js';
 import { simulateTaskscaler } from './taskscaler-sim.js';
 
@@ -52,15 +53,7 @@ describe('the clairvoyant pool on the simulated fleet (60-s boots, no failures)'
     seed: 1,
     daySeconds: 1200,
     idleSlotsAt: createClairvoyant(jobs, lead),
-    provider: {
-      boot: { medianSeconds: 60, sigma: 0, minSeconds: 30, maxSeconds: 240 },
-      neverReadyRatio: 0,
-      createFailureRatio: 0,
-      quota: 0,
-      mutationsPerMinute: 0,
-      listsPerMinute: 0,
-      deleteSeconds: 10,
-    },
+    provider: CALM_PROVIDER,
   });
   const run = (jobs: { arrival: number; duration: number }[], lead: number) =>
     simulateTaskscaler(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { simulateDockerMachine } from './docker-machine-sim.js';
+import { CALM_PROVIDER } from './calm-provider.js';
 import type { FleetSettings } from './fleet-settings.js';
 import { simulateTaskscaler } from './taskscaler-sim.js';
 import type { WorkloadJob } from './workload.js';
@@ -14,16 +15,7 @@ const settings = (over: Partial<FleetSettings> = {}, provider: Partial<FleetSett
   seed: 1,
   daySeconds: 1200,
   ...over,
-  provider: {
-    boot: { medianSeconds: 60, sigma: 0, minSeconds: 30, maxSeconds: 240 },
-    neverReadyRatio: 0,
-    createFailureRatio: 0,
-    quota: 0,
-    mutationsPerMinute: 0,
-    listsPerMinute: 0,
-    deleteSeconds: 10,
-    ...provider,
-  },
+  provider: { ...CALM_PROVIDER, ...provider },
 });
 
 const burst = (n: number, arrival: number, duration: number): WorkloadJob[] =>

@@ -4,16 +4,9 @@ import { ProviderError } from '../../src/autoscaler/providers/provider.js';
 import { createSimClock } from './sim-clock.js';
 import { bootSeconds, createSimProvider, type SimProviderSettings } from './sim-provider.js';
 import { seededRandom } from './workload.js';
+import { CALM_PROVIDER } from './calm-provider.js';
 
-const calm: SimProviderSettings = {
-  boot: { medianSeconds: 60, sigma: 0, minSeconds: 30, maxSeconds: 240 },
-  neverReadyRatio: 0,
-  createFailureRatio: 0,
-  quota: 0,
-  mutationsPerMinute: 0,
-  listsPerMinute: 0,
-  deleteSeconds: 10,
-};
+const calm: SimProviderSettings = CALM_PROVIDER;
 
 async function states(p: ReturnType<typeof createSimProvider>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
