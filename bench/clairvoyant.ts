@@ -55,6 +55,31 @@ function listArg(name: string, fallback: string): string[] {
   return (i >= 0 ? (process.argv[i + 1] ?? '') : fallback).split(',').map((x) => x.trim());
 }
 
+/** `name`'s comma-separated numbers; each must satisfy `ok`, else an error says which and what is right. */
+function numbersArg(name: string, fallback: string, ok: (n: number) => boolean, right: string): number[] {
+  return listArg(name, fallback).map((text) => {
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || !ok(n)) {
+      throw new Error(`${name}: "${text}" is not ${right} (e.g. ${name} ${fallback})`);
+    }
+    return n;
+  });
+}
+
+const seconds = (name: string, fallback: string): number[] =>
+  numbersArg(name, fallback, (n) => n >= 0, 'a number of seconds ≥ 0');
+const quantiles = (fallback: string): number[] =>
+  numbersArg('--quantiles', fallback, (n) => n > 0 && n < 1, 'a quantile between 0 and 1');
+
+/** `--oracle-floor W:q`: the rate oracle's window (s) and quantile, checked as `--windows` / `--quantiles` are. */
+function oracleFloor(text: string | undefined): { w: number; q: number } {
+  const [w, q, ...rest] = (text ?? '').split(':').map(Number);
+  const valid = rest.length === 0 && w !== undefined && w >= 0 && q !== undefined && q > 0 && q < 1;
+  if (!valid)
+    throw new Error(`--oracle-floor: "${text ?? ''}" is not WINDOW:QUANTILE (e.g. --oracle-floor 120:0.9)`);
+  return { w, q };
+}
+
 /** The baseline setting with the lowest p95 (fewer machine-minutes on a tie), as the part picks it. */
 async function bestBaseline(day: Day): Promise<{ setting: string; row: Row }> {
   let best: { setting: string; row: Row } | null = null;
@@ -96,36 +121,51 @@ const RATES: Record<string, (h: number) => number> = {
   spiky: spikyRate(13),
 };
 
-/** The pools the command line asks for, by name: clairvoyant leads, or the rate oracle's windows × quantiles. */
-function pools(day: Day): [string, Pool][] {
-  if (process.argv.includes('--rate-oracle')) {
-    const rate = RATES[day.name] ?? pipelineRate;
-    return listArg('--windows', '60,180').flatMap((w) =>
-      listArg('--quantiles', '0.5,0.8,0.9,0.95,0.99').map((q): [string, Pool] => [
+interface PoolOptions {
+  rateOracle: boolean;
+  windows: number[];
+  quantiles: number[];
+  leads: number[];
+  blind: boolean;
+  floor: { w: number; q: number } | null;
+}
+
+/** The command line's pool options, checked before any day is simulated. */
+function poolOptions(): PoolOptions {
+  const floor = process.argv.indexOf('--oracle-floor');
+  return {
+    rateOracle: process.argv.includes('--rate-oracle'),
+    windows: seconds('--windows', '60,180'),
+    quantiles: quantiles('0.5,0.8,0.9,0.95,0.99'),
+    leads: seconds('--leads', '0,60,120,180,240,300,360'),
+    blind: process.argv.includes('--blind-durations'),
+    floor: floor < 0 ? null : oracleFloor(process.argv[floor + 1]),
+  };
+}
+
+/** The pools asked for, by name: clairvoyant leads, or the rate oracle's windows × quantiles. */
+function pools(day: Day, o: PoolOptions): [string, Pool][] {
+  const rate = RATES[day.name] ?? pipelineRate;
+  if (o.rateOracle) {
+    return o.windows.flatMap((w) =>
+      o.quantiles.map((q): [string, Pool] => [
         `oracle ${w} s q ${q}`,
-        createRateOracle({ rate, window: Number(w), q: Number(q), cap: MAX_MACHINES }),
+        createRateOracle({ rate, window: w, q, cap: MAX_MACHINES }),
       ]),
     );
   }
-  const blind = process.argv.includes('--blind-durations');
-  const leads = listArg('--leads', '0,60,120,180,240,300,360').map((lead): [string, Pool] => {
-    if (!blind) return [`lead ${lead} s`, createClairvoyant(day.jobs, Number(lead))];
+  const leads = o.leads.map((lead): [string, Pool] => {
+    if (!o.blind) return [`lead ${lead} s`, createClairvoyant(day.jobs, lead)];
     const at = createClairvoyant(
       day.jobs.map((j) => ({ arrival: j.arrival, duration: Infinity })),
-      Number(lead),
+      lead,
     );
     return [`lead ${lead} s blind`, (t) => at(t, [])];
   });
-  const floor = process.argv.indexOf('--oracle-floor');
-  if (floor < 0) return leads;
+  if (!o.floor) return leads;
   // `--oracle-floor W:q`: the larger of the clairvoyant's pool and the rate oracle's (short foresight backed by a forecast).
-  const [w, q] = (process.argv[floor + 1] ?? '').split(':').map(Number);
-  const oracle = createRateOracle({
-    rate: RATES[day.name] ?? pipelineRate,
-    window: w ?? 0,
-    q: q ?? 0,
-    cap: MAX_MACHINES,
-  });
+  const { w, q } = o.floor;
+  const oracle = createRateOracle({ rate, window: w, q, cap: MAX_MACHINES });
   return leads.map(([name, pool]): [string, Pool] => [
     `${name} + oracle ${w} s q ${q}`,
     (t, busy) => Math.max(pool(t, busy), oracle(t, busy)),
@@ -135,7 +175,13 @@ function pools(day: Day): [string, Pool][] {
 async function main(): Promise<void> {
   const normal = fromCsv(await readFile(WORKLOAD_FILE, 'utf8'));
   const chosen = selectDays(days(normal), listArg('--days', 'slow,normal'));
-  const offsets = listArg('--offsets', '0,1,2,3').map(Number);
+  const offsets = numbersArg(
+    '--offsets',
+    '0,1,2,3',
+    (n) => Number.isInteger(n) && n >= 0,
+    'a whole number ≥ 0',
+  );
+  const options = poolOptions();
   for (const d of chosen)
     for (const offset of offsets) {
       const day = { ...d, seed: d.seed + offset };
@@ -154,7 +200,7 @@ async function main(): Promise<void> {
         });
         console.log(line(`${tag} Flotilla`, rowOf(ours, limit), base.row, allowed));
       }
-      for (const [name, pool] of pools(day)) {
+      for (const [name, pool] of pools(day, options)) {
         const run = await simulateTaskscaler(day.jobs, {
           ...settingsFor(day, 0, 0),
           listExpectingSeconds: FLOTILLA.listExpectingSeconds,
@@ -166,4 +212,7 @@ async function main(): Promise<void> {
     }
 }
 
-void main();
+main().catch((err: unknown) => {
+  console.error(`bench:clairvoyant: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 2;
+});
