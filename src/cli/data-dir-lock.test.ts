@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { isFlotillaError } from '../shared/errors.js';
-import { LOCK_FILE, lockDataDir, procStartTime } from './data-dir-lock.js';
+import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 
 let dir: string;
 
@@ -55,11 +55,6 @@ describe('lockDataDir', () => {
     // A file without a start time (or where none can be read) trusts the pid alone.
     await writeFile(path.join(dir, LOCK_FILE), '200\n');
     expect(isFlotillaError(await lockDataDir(dir, deps(100)).catch((e: unknown) => e))).toBe(true);
-  });
-
-  it('reads this process start time from /proc', () => {
-    expect(procStartTime(process.pid)).toMatch(/^\d+$/);
-    expect(procStartTime(2 ** 22 + 17)).toBeNull();
   });
 
   it('does not remove a file another process wrote after this one lost it', async () => {

@@ -11,12 +11,11 @@
  * coordinator was often pid 1, and pid 1 is the new container's init). PostgreSQL stores have no lock here: several coordinators
  * sharing one database is what they are for.
  */
-import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FlotillaError } from '../shared/errors.js';
-import { processAlive } from '../shared/process-alive.js';
+import { recordedProcessRuns, SYSTEM_PROBE, type ProcessProbe } from '../shared/process-alive.js';
 
 export const LOCK_FILE = 'coordinator.pid';
 
@@ -26,25 +25,12 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
-export interface LockDeps {
+/** This process's id, and how other processes are looked at (tests inject both). */
+export interface LockDeps extends ProcessProbe {
   pid: number;
-  /** Whether a process with this id runs (on this host). */
-  alive(pid: number): boolean;
-  /** When the process with this id started (any stable text), or null where that cannot be read. */
-  startTime(pid: number): string | null;
 }
 
-/** Linux: field 22 of /proc/<pid>/stat (clock ticks since boot), read after the command's ")". */
-export function procStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-const SYSTEM: LockDeps = { pid: process.pid, alive: processAlive, startTime: procStartTime };
+const SYSTEM: LockDeps = { ...SYSTEM_PROBE, pid: process.pid };
 
 interface Holder {
   pid: number;
@@ -59,11 +45,9 @@ async function holderOf(file: string): Promise<Holder | null> {
   return Number.isInteger(pid) && pid > 0 ? { pid, startTime } : null;
 }
 
-/** The holder's process still runs: alive, and (where both are known) started when the file says. */
+/** The holder's process still runs (and is not this one, whose pid a reboot may have reused). */
 function holds(holder: Holder, deps: LockDeps): boolean {
-  if (holder.pid === deps.pid || !deps.alive(holder.pid)) return false;
-  const now = deps.startTime(holder.pid);
-  return holder.startTime === '' || now === null || now === holder.startTime;
+  return holder.pid !== deps.pid && recordedProcessRuns(holder.pid, holder.startTime, deps);
 }
 
 async function create(file: string, deps: LockDeps): Promise<boolean> {

@@ -20,7 +20,9 @@ describe('job journal', () => {
     expect(await journal.list()).toEqual([]);
     await journal.record(ENTRY);
     expect((await stat(join(journal.dir, '7.json'))).mode & 0o777).toBe(0o600);
-    expect(await journal.list()).toEqual([{ ...ENTRY, pid: process.pid }]);
+    expect(await journal.list()).toEqual([
+      { ...ENTRY, pid: process.pid, pidStart: expect.stringMatching(/^\d+$/) },
+    ]);
     await journal.remove(7);
     expect(await journal.list()).toEqual([]);
   });
@@ -29,7 +31,9 @@ describe('job journal', () => {
     const journal = createJobJournal(await mkdtemp(join(tmpdir(), 'flo-journal-')));
     await journal.record(ENTRY);
     await writeFile(join(journal.dir, '8.json'), '{"id": 8, "tok');
-    expect(await journal.list()).toEqual([{ ...ENTRY, pid: process.pid }]);
+    expect(await journal.list()).toEqual([
+      { ...ENTRY, pid: process.pid, pidStart: expect.stringMatching(/^\d+$/) },
+    ]);
     expect(await readdir(journal.dir)).toEqual(['7.json']);
   });
 
@@ -43,5 +47,15 @@ describe('job journal', () => {
     expect((await restarted.listOrphans()).map((e) => e.id)).toEqual([8]);
     alive.delete(100);
     expect((await restarted.listOrphans()).map((e) => e.id).sort()).toEqual([7, 8]);
+  });
+
+  it('takes the jobs of a pid that now names another process (a restarted container) for orphans', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flo-journal-'));
+    const isAlive = (): boolean => true;
+    await createJobJournal(dir, { pid: 1, isAlive, startTime: () => '500' }).record(ENTRY);
+    await createJobJournal(dir, { pid: 7, isAlive, startTime: () => '600' }).record({ ...ENTRY, id: 8 });
+    // Pid 7 runs again, but a process that started later: job 8's manager is gone. Job 7's still runs.
+    const restarted = createJobJournal(dir, { pid: 2, isAlive, startTime: (p) => (p === 7 ? '900' : '500') });
+    expect((await restarted.listOrphans()).map((e) => e.id)).toEqual([8]);
   });
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { processAlive } from '../shared/process-alive.js';
+import { processStartTime, processAlive, recordedProcessRuns } from '../shared/process-alive.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import { ANSI } from './job/sections.js';
 
@@ -27,6 +27,8 @@ export interface JournalEntry {
   startedAt: string;
   /** The manager process that runs the job (written by `record`). */
   pid?: number;
+  /** That process's start time (written by `record` where it can be read), see recordedProcessRuns. */
+  pidStart?: string;
 }
 
 export interface JobJournalOptions {
@@ -34,6 +36,8 @@ export interface JobJournalOptions {
   pid?: number;
   /** Whether a process with this pid exists (tests inject one). */
   isAlive?: (pid: number) => boolean;
+  /** When the process with this pid started, or null (tests inject one). */
+  startTime?: (pid: number) => string | null;
 }
 
 export interface JobJournal {
@@ -44,7 +48,8 @@ export interface JobJournal {
   list(): Promise<JournalEntry[]>;
   /**
    * Entries whose manager process is gone. A manager started beside a running one with the same
-   * config.toml (the graceful upgrade runbook) must not take the running one's jobs for orphans.
+   * config.toml (the graceful upgrade runbook) must not take the running one's jobs for orphans;
+   * a pid that now names another process (after a restart) does not keep them either.
    */
   listOrphans(): Promise<JournalEntry[]>;
 }
@@ -59,13 +64,14 @@ export function createJobJournal(stateDir: string, options: JobJournalOptions = 
   const dir = join(stateDir, '.runner_jobs');
   const file = (id: number): string => join(dir, `${id}.json`);
   const pid = options.pid ?? process.pid;
-  const isAlive = options.isAlive ?? processAlive;
+  const probe = { alive: options.isAlive ?? processAlive, startTime: options.startTime ?? processStartTime };
+  const pidStart = probe.startTime(pid) ?? undefined;
   const journal: JobJournal = {
     dir,
     async record(entry) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file(entry.id)}.tmp`;
-      await writeFile(tmp, JSON.stringify({ ...entry, pid }), { mode: 0o600 });
+      await writeFile(tmp, JSON.stringify({ ...entry, pid, pidStart }), { mode: 0o600 });
       await rename(tmp, file(entry.id));
     },
     async remove(jobId) {
@@ -85,7 +91,10 @@ export function createJobJournal(stateDir: string, options: JobJournalOptions = 
     },
     async listOrphans() {
       const all = await journal.list();
-      return all.filter((e) => e.pid === undefined || e.pid === pid || !isAlive(e.pid));
+      // An entry with this process's pid comes from an earlier process (entries are listed at start).
+      return all.filter(
+        (e) => e.pid === undefined || e.pid === pid || !recordedProcessRuns(e.pid, e.pidStart, probe),
+      );
     },
   };
   return journal;
