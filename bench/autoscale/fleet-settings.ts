@@ -31,6 +31,12 @@ export interface FleetSettings {
    * already running has learned (the predictive policy's time-of-day history).
    */
   yesterday?: readonly WorkloadJob[];
+  /**
+   * Flotilla only: the jobs of a later stage are acquired as announced (as a Flotilla coordinator
+   * marks a job that was `created` before it was pending): with `announced_jobs`, the demand model
+   * does not count them as burst arrivals.
+   */
+  markAnnounced?: boolean;
   /** Seeds the provider's randomness (boot times, failures). */
   seed: number;
   /**

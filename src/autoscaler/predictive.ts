@@ -59,6 +59,44 @@ export interface PredictiveSettings {
    * earlier days, in their coming time-of-day bucket (0 = no such bound): `Forecast.recentLargestBurst`.
    */
   lastUseWithinMs: number;
+  /** Idle slots held for the jobs the coordinator announced (`announcedSlots`). */
+  announcedJobs: AnnouncedMode;
+}
+
+/**
+ * Jobs the coordinator announced before they are pending (a Flotilla coordinator extension; a
+ * GitLab coordinator announces none): the jobs in state `created` of running pipelines that this
+ * runner could take. A later stage's jobs become pending once their pipeline's current stage has
+ * finished, whose jobs then free their machines.
+ */
+export interface AnnouncedJobs {
+  /** Every created job of the running pipelines. */
+  created: number;
+  /** Those of each pipeline's next stage (pending once its current stage has finished). */
+  next: number;
+  /**
+   * Per pipeline, its next stage's jobs beyond its current stage's unfinished jobs (the machines
+   * those free can take the rest), summed over the pipelines.
+   */
+  uncovered: number;
+}
+
+/** What `announced_jobs` holds idle slots for. */
+export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep';
+
+/**
+ * Free slots scale-in keeps for announced jobs, on top of the forecast pool: with `uncovered` and
+ * `keep`, the next stages' jobs that the current stages' machines will not serve (machines freed
+ * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job. PURE.
+ */
+export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+  if (!a || mode === 'off') return 0;
+  return Math.max(0, mode === 'next' ? a.next : a.uncovered);
+}
+
+/** Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`. PURE. */
+export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+  return mode === 'keep' ? 0 : announcedSlots(a, mode);
 }
 
 export interface IdleGoal {
@@ -253,6 +291,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       bootHedgeOver: c.boot_hedge_over,
       removeSurplusAtFloor: c.remove_surplus_at_floor,
       lastUseWithinMs: c.last_use_within * 1000,
+      announcedJobs: c.announced_jobs,
     },
   };
 }
