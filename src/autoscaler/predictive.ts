@@ -25,6 +25,7 @@
  * above it is removed once idle past idle_time, except while its paid time (billing minimum and
  * increment) is not used up and jobs are still arriving.
  */
+import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import type { PredictiveConfig } from './autoscaler-config.js';
 import {
   createDemandModel,
@@ -63,23 +64,8 @@ export interface PredictiveSettings {
   announcedJobs: AnnouncedMode;
 }
 
-/**
- * Jobs the coordinator announced before they are pending (a Flotilla coordinator extension; a
- * GitLab coordinator announces none): the jobs in state `created` of running pipelines that this
- * runner could take. A later stage's jobs become pending once their pipeline's current stage has
- * finished, whose jobs then free their machines.
- */
-export interface AnnouncedJobs {
-  /** Every created job of the running pipelines. */
-  created: number;
-  /** Those of each pipeline's next stage (pending once its current stage has finished). */
-  next: number;
-  /**
-   * Per pipeline, its next stage's jobs beyond its current stage's unfinished jobs (the machines
-   * those free can take the rest), summed over the pipelines.
-   */
-  uncovered: number;
-}
+/** Jobs the coordinator announced before they are pending (see src/api/announced-jobs.ts). */
+export type { AnnouncedJobs };
 
 /** What `announced_jobs` holds idle slots for. */
 export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep';

@@ -44,7 +44,11 @@ function idleGoal(c: ScalerCore, inUse: number): { slots: number; reason: string
   const g = c.planner?.goal(c.now(), inUse);
   const extra = announcedAhead(c);
   if (g && g.slots > floor)
-    return { slots: g.slots + extra, reason: 'predicted_demand', detail: { ...g.detail, announced: extra } };
+    return {
+      slots: g.slots + extra,
+      reason: 'predicted_demand',
+      detail: { ...g.detail, ...(extra > 0 ? { announced: extra } : {}) },
+    };
   if (extra > 0) return { slots: floor + extra, reason: 'announced_jobs', detail: { announced: extra } };
   return { slots: floor, reason: 'idle_count' };
 }
