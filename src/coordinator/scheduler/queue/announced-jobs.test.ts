@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { formatAnnouncedJobs, parseAnnouncedJobs } from '../../../api/announced-jobs.js';
-import { announcedFor, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
+import { createFakeClock } from '../../../../test/kits/fake-clock.js';
+import type { Store } from '../../store/store.js';
+import { announcedFor, createAnnouncer, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
 
 const job = (pipelineId: number, stageIdx: number, status: string, tagList: string[] = []): AnnounceJob =>
   ({ pipelineId, stageIdx, status, tagList, protected: false }) as AnnounceJob;
@@ -59,5 +61,34 @@ describe('announced jobs', () => {
     expect(parseAnnouncedJobs('created=5, next=4')).toBeUndefined();
     expect(parseAnnouncedJobs('created=5, next=-1, uncovered=2')).toBeUndefined();
     expect(parseAnnouncedJobs('created=x, next=4, uncovered=2')).toBeUndefined();
+  });
+
+  it('reads the store at most once per refresh span for all runners, and keeps the last figures when a read fails', async () => {
+    const clock = createFakeClock();
+    let reads = 0;
+    let fail = false;
+    let items = [job(1, 0, 'running'), job(1, 1, 'created'), job(1, 1, 'created')];
+    const store = {
+      async listJobs() {
+        reads++;
+        if (fail) throw new Error('database gone');
+        return { items, total: items.length };
+      },
+    } as unknown as Store;
+    const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
+    const gpu = { ...untagged, tagList: ['gpu'] };
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(gpu)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(reads).toBe(1);
+    items = [job(1, 0, 'running')];
+    clock.advance(5000);
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(reads).toBe(2);
+    // The next read fails: the last figures stay (not those the store would have given).
+    items = [job(2, 1, 'created')];
+    fail = true;
+    clock.advance(5000);
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(reads).toBe(3);
   });
 });

@@ -20,7 +20,9 @@ export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): A
   const pipelines = new Map<number, AnnounceJob[]>();
   for (const j of jobs) {
     if (!jobMatchesRunner({ tagList: j.tagList, protected: j.protected }, match)) continue;
-    pipelines.set(j.pipelineId, [...(pipelines.get(j.pipelineId) ?? []), j]);
+    const list = pipelines.get(j.pipelineId);
+    if (list) list.push(j);
+    else pipelines.set(j.pipelineId, [j]);
   }
   const out: AnnouncedJobs = { created: 0, next: 0, uncovered: 0 };
   for (const list of pipelines.values()) {
@@ -57,6 +59,8 @@ export const ANNOUNCE_READ_LIMIT = 5000;
 
 export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: number }): Announcer {
   let jobs: AnnounceJob[] = [];
+  /** Per match (runners alike share it), the announcement of the last read. */
+  let byMatch = new Map<string, AnnouncedJobs>();
   let readAt = -Infinity;
   let reading: Promise<void> | null = null;
   async function read(): Promise<void> {
@@ -65,15 +69,24 @@ export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: numb
       { page: 1, perPage: ANNOUNCE_READ_LIMIT },
     );
     jobs = page.items;
+    byMatch = new Map();
     readAt = o.clock.monotonic();
   }
   return {
     async forRunner(match) {
       if (o.clock.monotonic() - readAt >= o.refreshMs) {
-        reading ??= read().finally(() => (reading = null));
+        // A failed read leaves the last announcement: the job request itself does not fail for it.
+        reading ??= read()
+          .catch(() => undefined)
+          .finally(() => (reading = null));
         await reading;
       }
-      return announcedFor(jobs, match);
+      const key = JSON.stringify([match.accessLevel, match.runUntagged, [...new Set(match.tagList)].sort()]);
+      const known = byMatch.get(key);
+      if (known) return known;
+      const a = announcedFor(jobs, match);
+      byMatch.set(key, a);
+      return a;
     },
   };
 }
