@@ -171,16 +171,15 @@ function nextChunk(s: SenderState): Buffer {
   return trace.slice(s.sent, s.sent + length, s.scratch);
 }
 
-/** Whether `sendPending` goes on: while anything is unsent, or (`fullOnly`) while a full chunk is. */
-function moreToSend(s: SenderState, fullOnly: boolean): boolean {
-  const unsent = s.o.trace.size - s.sent;
-  return !s.gone && (fullOnly ? unsent >= s.patchLimit : unsent > 0);
-}
-
-/** Whether a chunk starting at `offset` goes out now (see `moreToSend`). */
+/** Whether a chunk starting at `offset` goes out now: anything unsent, or (`fullOnly`) a full chunk. */
 function chunkReady(s: SenderState, offset: number, fullOnly: boolean): boolean {
   const unsent = s.o.trace.size - offset;
   return !s.gone && (fullOnly ? unsent >= s.patchLimit : unsent > 0);
+}
+
+/** Whether `sendPending` goes on from the acknowledged offset. */
+function moreToSend(s: SenderState, fullOnly: boolean): boolean {
+  return chunkReady(s, s.sent, fullOnly);
 }
 
 interface Flight {
