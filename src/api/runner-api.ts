@@ -33,6 +33,15 @@ export const HEADER_TRACE_PATCH_LIMIT = 'x-flotilla-trace-patch-limit';
 export const TRACE_PATCH_LIMIT_MAX = 4 * 1024 * 1024;
 /** The smallest announced limit a runner adopts (a smaller value is ignored as bogus). */
 export const TRACE_PATCH_LIMIT_MIN = 64 * 1024;
+/**
+ * A Flotilla coordinator's answers to a trace PATCH also say how many PATCHes of one job a runner
+ * may keep in flight: it stores one that arrives ahead of its predecessor after that one (see
+ * `coordinator/routes/trace-arrivals.ts`), so the next chunk travels while the last one is written
+ * and synced. GitLab sends no such header, so its runners keep one.
+ */
+export const HEADER_TRACE_PATCHES_IN_FLIGHT = 'x-flotilla-trace-patches-in-flight';
+/** The most PATCHes of one job a Flotilla runner keeps in flight. */
+export const TRACE_PATCHES_IN_FLIGHT_MAX = 2;
 
 export const runnerInfoSchema = z
   .object({

@@ -19,6 +19,7 @@ import {
   HEADER_LAST_UPDATE,
   HEADER_RUNNER_TOKEN,
   HEADER_TRACE_PATCH_LIMIT,
+  HEADER_TRACE_PATCHES_IN_FLIGHT,
   HEADER_TRACE_UPDATE_INTERVAL,
   RUNNER_API_PREFIX,
   parseRangeSize,
@@ -77,11 +78,13 @@ export interface PatchResult extends RemoteState {
   rangeSize: number | null;
   /** The largest PATCH body the server says it accepts (`X-Flotilla-Trace-Patch-Limit`), when valid. */
   patchLimit?: number;
+  /** How many PATCHes of a job the server orders (`X-Flotilla-Trace-Patches-In-Flight`), when valid. */
+  patchesInFlight?: number;
 }
 
-function patchLimitOf(res: Response): number | undefined {
-  const limit = Number(res.headers.get(HEADER_TRACE_PATCH_LIMIT) ?? '');
-  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+function positiveHeader(res: Response, name: string): number | undefined {
+  const value = Number(res.headers.get(name) ?? '');
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 /** Strips a trailing slash and gitlab-runner's legacy `/ci` suffix. */
@@ -277,11 +280,13 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
       );
       await res?.arrayBuffer().catch(() => undefined);
       if (!res) return { status: 0, jobStatus: undefined, updateInterval: undefined, rangeSize: null };
-      const patchLimit = patchLimitOf(res);
+      const patchLimit = positiveHeader(res, HEADER_TRACE_PATCH_LIMIT);
+      const patchesInFlight = positiveHeader(res, HEADER_TRACE_PATCHES_IN_FLIGHT);
       return {
         ...remoteState(res),
         rangeSize: parseRangeSize(res.headers.get('range') ?? undefined),
         ...(patchLimit !== undefined ? { patchLimit } : {}),
+        ...(patchesInFlight !== undefined ? { patchesInFlight } : {}),
       };
     },
   };

@@ -2,6 +2,8 @@
  * The coordinator's Runner API v4 over real HTTP: job requests with long polling and tags,
  * status updates and Job-Status, trace appends with Content-Range and 416, auth and size errors.
  */
+import { PassThrough } from 'node:stream';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createWorkRepo, pushTo } from '../../harness/git-repo.js';
@@ -57,6 +59,7 @@ describe('Runner API', () => {
   let untagged = { id: 0, token: '' };
   let gpu = { id: 0, token: '' };
   let claimed = { id: 0, token: '' };
+  let gpuClaimed = { id: 0, token: '' };
 
   it('verifies runner tokens and refuses unknown ones with 403 JSON', async () => {
     untagged = await c.api.createRunner({ description: 'plain' });
@@ -96,6 +99,7 @@ describe('Runner API', () => {
     const gpuJob = await requestJob(gpu.token);
     expect(gpuJob.status).toBe(201);
     expect(gpuJob.body.job_info.name).toBe('tagged');
+    gpuClaimed = { id: gpuJob.body.id, token: gpuJob.body.token };
     const none = await requestJob(untagged.token);
     expect(none.status).toBe(204);
   });
@@ -125,6 +129,57 @@ describe('Runner API', () => {
     expect((await patch('a-b', 'x')).status).toBe(400);
     const trace = await c.api.get(`/projects/${projectId}/jobs/${id}/trace`);
     expect(trace.text).toBe('hello world');
+  });
+
+  it('stores a PATCH that arrives while the one before it is still arriving after that one', async () => {
+    const { id, token } = gpuClaimed;
+    // The first PATCH's body arrives in two parts; the coordinator is reading it once `read` is asked.
+    let reading = (): void => undefined;
+    const started = new Promise<void>((resolve) => (reading = resolve));
+    const body = new PassThrough();
+    const readBody = body.read.bind(body);
+    body.read = (size?: number) => {
+      reading();
+      return readBody(size) as unknown;
+    };
+    body.write('01234');
+    const first = c.running.coordinator.app.inject({
+      method: 'PATCH',
+      url: `/api/v4/jobs/${id}/trace`,
+      headers: {
+        'JOB-TOKEN': token,
+        'content-type': 'text/plain',
+        'content-range': '0-9',
+        'content-length': '10',
+      },
+      payload: body,
+    });
+    await started;
+    let secondDone = false;
+    const second = c.api
+      .call('PATCH', `/jobs/${id}/trace`, 'abcde', {
+        'JOB-TOKEN': token,
+        'content-type': 'text/plain',
+        'content-range': '10-14',
+      })
+      .finally(() => (secondDone = true));
+    // a gap with no PATCH before it in flight is refused at once, as before
+    const gap = await c.api.call('PATCH', `/jobs/${id}/trace`, 'zz', {
+      'JOB-TOKEN': token,
+      'content-type': 'text/plain',
+      'content-range': '20-21',
+    });
+    expect(gap.status).toBe(416);
+    expect(gap.headers.get('range')).toBe('0-0');
+    expect(secondDone).toBe(false);
+    body.end('56789');
+    expect((await first).statusCode).toBe(202);
+    const answer = await second;
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('range')).toBe('0-15');
+    expect(answer.headers.get('x-flotilla-trace-patches-in-flight')).toBe('2');
+    const stored = await c.api.get(`/projects/${projectId}/jobs/${id}/trace`);
+    expect(stored.text).toBe('0123456789abcde');
   });
 
   it('stores trace bodies as raw bytes whatever the Content-Type, and 400s a length unlike the range', async () => {

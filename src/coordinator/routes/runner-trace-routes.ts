@@ -14,9 +14,11 @@ import {
   HEADER_JOB_STATUS,
   HEADER_JOB_TOKEN,
   HEADER_TRACE_PATCH_LIMIT,
+  HEADER_TRACE_PATCHES_IN_FLIGHT,
   HEADER_TRACE_UPDATE_INTERVAL,
   parseContentRange,
   TRACE_PATCH_LIMIT_MAX,
+  TRACE_PATCHES_IN_FLIGHT_MAX,
 } from '../../api/runner-api.js';
 import { FlotillaError } from '../../shared/errors.js';
 import type { CoordinatorContext } from '../context.js';
@@ -24,6 +26,7 @@ import { traceDataLength } from '../store/port/traces.js';
 import { answered, answerWith } from './answer.js';
 import { headerString } from './http-helpers.js';
 import { authenticateJob } from './runner-api-routes.js';
+import { createTraceArrivals, type TraceArrivals } from './trace-arrivals.js';
 
 /** Announced on every answer (`HEADER_TRACE_PATCH_LIMIT`): a Flotilla runner then sends chunks this large. */
 const TRACE_BODY_LIMIT = TRACE_PATCH_LIMIT_MAX;
@@ -46,23 +49,41 @@ function tooLarge(): FlotillaError {
   );
 }
 
+/** The arrival of each PATCH being received or stored (see `trace-arrivals.ts`), to end it. */
+const arrivalOf = new WeakMap<FastifyRequest, () => void>();
+
+/** Registers the PATCH as it arrives, before its body, when its job and range are readable. */
+function registerArrival(arrivals: TraceArrivals, request: FastifyRequest): void {
+  const jobId = Number((request.params as { id?: string } | undefined)?.id);
+  const range = parseContentRange(headerString(request, 'content-range'));
+  if (!Number.isSafeInteger(jobId) || !range) return;
+  arrivalOf.set(request, arrivals.begin(jobId, range.start, range.end + 1));
+}
+
+function endArrival(request: FastifyRequest): void {
+  arrivalOf.get(request)?.();
+}
+
 /**
  * Keeps the body's pieces as they arrive instead of joining them into one buffer: a file-backed
  * log writes them with one `writev`, so a 1 MiB chunk is never copied in the coordinator.
  */
 function collectBody(
+  arrivals: TraceArrivals,
   request: FastifyRequest,
   payload: NodeJS.ReadableStream,
   done: (err: Error | null, body?: Buffer[]) => void,
 ): void {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > TRACE_BODY_LIMIT) return done(tooLarge());
+  registerArrival(arrivals, request);
   const pieces: Buffer[] = [];
   let size = 0;
   let finished = false;
   const finish = (err: Error | null, body?: Buffer[]): void => {
     if (finished) return;
     finished = true;
+    if (err) endArrival(request);
     done(err, body);
   };
   payload.on('data', (piece: Buffer) => {
@@ -77,8 +98,27 @@ function collectBody(
   payload.on('error', (err: Error) => finish(err));
 }
 
+/** Appends after the PATCH that this one follows, when that one is still being stored here. */
+async function appendInOrder(
+  ctx: CoordinatorContext,
+  arrivals: TraceArrivals,
+  request: FastifyRequest,
+  jobId: number,
+  start: number,
+  data: readonly Buffer[],
+) {
+  const self = arrivalOf.get(request);
+  try {
+    if (self) await arrivals.predecessor(jobId, start, self);
+    return await ctx.store.appendTrace(jobId, start, data);
+  } finally {
+    endArrival(request);
+  }
+}
+
 async function appendTrace(
   ctx: CoordinatorContext,
+  arrivals: TraceArrivals,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<undefined> {
@@ -98,9 +138,10 @@ async function appendTrace(
       'FLO_ERR_BAD_REQUEST',
       `400 Bad Request: Content-Range ${range.start}-${range.end} announces ${announced} bytes but the body has ${length} (the range is inclusive: end = start + length - 1)`,
     );
-  const result = await ctx.store.appendTrace(job.id, range.start, data);
+  const result = await appendInOrder(ctx, arrivals, request, job.id, range.start, data);
   reply.header(HEADER_JOB_STATUS, job.status);
   reply.header(HEADER_TRACE_PATCH_LIMIT, String(TRACE_BODY_LIMIT));
+  reply.header(HEADER_TRACE_PATCHES_IN_FLIGHT, String(TRACE_PATCHES_IN_FLIGHT_MAX));
   if (!result.ok) {
     reply.header('Range', `0-${result.size}`);
     return answered(reply.code(416).send('416 Range Not Satisfiable'));
@@ -113,11 +154,17 @@ async function appendTrace(
 }
 
 export function registerTraceRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const arrivals = createTraceArrivals((ms, signal) => ctx.clock.sleep(ms, signal));
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', collectBody);
+    scope.addContentTypeParser('*', (request, payload, done) =>
+      collectBody(arrivals, request, payload, done),
+    );
+    // Whatever ends a PATCH (an answer, an error, the client gone) ends its arrival.
+    scope.addHook('onResponse', async (request) => endArrival(request));
+    scope.addHook('onRequestAbort', async (request) => endArrival(request));
     scope.patch('/api/v4/jobs/:id/trace', { bodyLimit: TRACE_BODY_LIMIT }, (request, reply) =>
-      answerWith(reply, () => appendTrace(ctx, request, reply)),
+      answerWith(reply, () => appendTrace(ctx, arrivals, request, reply)),
     );
   });
 }

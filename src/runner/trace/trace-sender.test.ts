@@ -126,6 +126,62 @@ describe('trace sender against a loopback coordinator', () => {
     expect(job.trace.subarray(1024 * 1024, 3.5 * 1024 * 1024).every((b) => b === 0x62)).toBe(true);
   });
 
+  it('keeps two PATCHes in flight once the coordinator announces it orders them, in order and once each', async () => {
+    coordinator.tracePatchLimit = 4 * 1024 * 1024;
+    coordinator.tracePatchesInFlight = 2;
+    const big = Buffer.alloc(17 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >> 10)) & 0xff;
+    trace.write(big);
+    const s = sender();
+    // the first (1 MiB) chunk's answer announces both; the next answers wait until two are in
+    const gate = (): (() => void) => {
+      let open = (): void => undefined;
+      coordinator.patchGate = new Promise((resolve) => (open = resolve));
+      return open;
+    };
+    const openFirst = gate();
+    const flushed = s.flush();
+    await vi.waitFor(() => expect(coordinator.maxPatchesInFlight).toBe(1));
+    const openNext = gate();
+    openFirst();
+    await vi.waitFor(() => expect(coordinator.maxPatchesInFlight).toBe(2));
+    coordinator.patchGate = undefined;
+    openNext();
+    expect(await flushed).toBe(true);
+    expect(coordinator.maxPatchesInFlight).toBe(2);
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual([
+      '0-1048575:202',
+      '1048576-5242879:202',
+      '5242880-9437183:202',
+      '9437184-13631487:202',
+      '13631488-17825791:202',
+    ]);
+    expect(job.trace.equals(big)).toBe(true);
+    expect(s.sent).toBe(big.length);
+  });
+
+  it('goes back to one PATCH in flight after a refusal while two were, resending from the acknowledged offset', async () => {
+    coordinator.tracePatchLimit = 4 * 1024 * 1024;
+    coordinator.tracePatchesInFlight = 2;
+    const s = sender();
+    trace.write(Buffer.alloc(1024 * 1024, 'a'));
+    expect(await s.flush()).toBe(true);
+    // the next PATCH fails (a restart); the one sent after it is refused with 416 by the fake
+    coordinator.patchAnswers.push({ status: 503 });
+    trace.write(Buffer.alloc(12 * 1024 * 1024, 'b'));
+    expect(await s.flush()).toBe(true);
+    expect(coordinator.patches.map((p) => `${p.range}:${p.status}`)).toEqual([
+      '0-1048575:202',
+      '1048576-5242879:503',
+      '5242880-9437183:416',
+      '1048576-5242879:202',
+      '5242880-9437183:202',
+      '9437184-13631487:202',
+    ]);
+    expect(job.trace.length).toBe(13 * 1024 * 1024);
+    expect(job.trace.subarray(1024 * 1024).every((b) => b === 0x62)).toBe(true);
+  });
+
   it('keeps 1 MiB chunks with a coordinator that announces nothing (GitLab)', async () => {
     trace.write(Buffer.alloc(3 * 1024 * 1024, 'g'));
     expect(await sender().flush()).toBe(true);

@@ -7,8 +7,10 @@
  * interval (gitlab-runner waits 30 s; asking sooner is how a quiet job learns of a cancel within
  * seconds, and the coordinator sets the interval, so it controls the cost). A job that prints
  * fast does not wait for the interval: once a full chunk is unsent, the sender streams full chunks
- * (one PATCH in flight, the next as soon as it is answered), so the upload overlaps the job instead
- * of starting when it ends; a failed streaming PATCH falls back to the interval. The remote job
+ * (one PATCH in flight, the next as soon as it is answered; two once a Flotilla coordinator
+ * announces X-Flotilla-Trace-Patches-In-Flight, so the next chunk travels while the coordinator
+ * syncs the last one), so the upload overlaps the job instead of starting when it ends; a failed
+ * streaming PATCH falls back to the interval. The remote job
  * state seen in any answer drives cancellation: `canceling` → cancel, `canceled`/`failed`/403 → abort.
  * `finish()` flushes everything, then PUTs the final state with the trace checksum and size,
  * resending on 202 (and errors) up to 10 times with backoff.
@@ -26,6 +28,7 @@ import {
   TRACE_PATCH_LIMIT,
   TRACE_PATCH_LIMIT_MAX,
   TRACE_PATCH_LIMIT_MIN,
+  TRACE_PATCHES_IN_FLIGHT_MAX,
   type RemoteJobStatus,
   type UpdateJobRequest,
 } from '../../api/runner-api.js';
@@ -33,6 +36,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CoordinatorClient, PatchResult, RemoteState } from '../coordinator-client.js';
 import type { JobTrace } from './job-trace.js';
+import { giveBackReadBuffers, takeReadBuffer } from './read-buffers.js';
 
 export const DEFAULT_UPDATE_INTERVAL_MS = 3000;
 export const MAX_UPDATE_INTERVAL_MS = 15 * 60 * 1000;
@@ -100,12 +104,21 @@ interface SenderState {
   unsubscribe: (() => void) | undefined;
   /** The last refusal's `Retry-After`, until an answer accepts something again. */
   retryAfterMs: number;
-  /** One read buffer for every PATCH body: PATCHes go one at a time (`sending` chains them). */
+  /** The read buffer of the PATCHes sent one at a time (`sending` chains the sends). */
   scratch: Buffer | undefined;
+  /** Read buffers of PATCHes sent several at a time, once answered. */
+  spare: Buffer[];
   /** Largest PATCH body: 1 MiB, or what the coordinator announces (up to TRACE_PATCH_LIMIT_MAX). */
   patchLimit: number;
   /** A PATCH over 1 MiB was refused with 413 (a proxy's limit): 1 MiB from then on. */
   largeRefused: boolean;
+  /**
+   * PATCHes kept in flight: 1, or what a Flotilla coordinator announces (it stores a PATCH that
+   * arrives ahead of its predecessor after that one); back to 1 for the job after any answer
+   * other than 202 while more than one was in flight.
+   */
+  inFlight: number;
+  inFlightRefused: boolean;
 }
 
 function observe(s: SenderState, state: RemoteState): void {
@@ -138,43 +151,94 @@ function adoptPatchLimit(s: SenderState, result: PatchResult, sentBytes: number)
   const announced = result.patchLimit;
   if (!s.largeRefused && announced !== undefined && announced >= TRACE_PATCH_LIMIT_MIN)
     s.patchLimit = Math.min(announced, TRACE_PATCH_LIMIT_MAX);
+  if (!s.inFlightRefused && result.patchesInFlight !== undefined)
+    s.inFlight = Math.min(result.patchesInFlight, TRACE_PATCHES_IN_FLIGHT_MAX);
   return false;
 }
 
-/**
- * Read buffers of finished jobs (TRACE_PATCH_LIMIT_MAX bytes each), for the next jobs: a job does not
- * leave its 4 MiB buffer to the garbage collector while the next one allocates another. As many as
- * jobs ran at once, at most; only the pages a PATCH body used are resident.
- */
-const spareScratch: Buffer[] = [];
-
-function takeScratch(): Buffer {
-  return spareScratch.pop() ?? Buffer.allocUnsafeSlow(TRACE_PATCH_LIMIT_MAX);
-}
-
-/** Gives the sender's read buffer back once no PATCH can use it any more. */
+/** Gives the sender's read buffers back once no PATCH can use them any more. */
 function releaseScratch(s: SenderState): void {
-  if (s.scratch?.length === TRACE_PATCH_LIMIT_MAX) spareScratch.push(s.scratch);
+  giveBackReadBuffers([s.scratch, ...s.spare]);
   s.scratch = undefined;
+  s.spare = [];
 }
 
 /** The next PATCH body: up to `patchLimit` bytes from the last acknowledged offset. */
 function nextChunk(s: SenderState): Buffer {
   const { trace } = s.o;
   const length = Math.min(trace.size - s.sent, s.patchLimit);
-  s.scratch ??= takeScratch();
+  s.scratch ??= s.spare.pop() ?? takeReadBuffer();
   return trace.slice(s.sent, s.sent + length, s.scratch);
 }
 
-/** Whether `sendPending` goes on: while anything is unsent, or (`fullOnly`) while a full chunk is. */
-function moreToSend(s: SenderState, fullOnly: boolean): boolean {
-  const unsent = s.o.trace.size - s.sent;
+/** Whether a chunk starting at `offset` goes out now: anything unsent, or (`fullOnly`) a full chunk. */
+function chunkReady(s: SenderState, offset: number, fullOnly: boolean): boolean {
+  const unsent = s.o.trace.size - offset;
   return !s.gone && (fullOnly ? unsent >= s.patchLimit : unsent > 0);
+}
+
+/** Whether `sendPending` goes on from the acknowledged offset. */
+function moreToSend(s: SenderState, fullOnly: boolean): boolean {
+  return chunkReady(s, s.sent, fullOnly);
+}
+
+interface Flight {
+  offset: number;
+  length: number;
+  buffer: Buffer;
+  answer: Promise<PatchResult>;
+}
+
+function launch(s: SenderState, offset: number, fullOnly: boolean): Flight | null {
+  const { client, jobId, jobToken, trace } = s.o;
+  if (!chunkReady(s, offset, fullOnly)) return null;
+  const length = Math.min(trace.size - offset, s.patchLimit);
+  const buffer = s.spare.pop() ?? s.scratch ?? takeReadBuffer();
+  if (buffer === s.scratch) s.scratch = undefined;
+  const chunk = trace.slice(offset, offset + length, buffer);
+  return { offset, length, buffer, answer: client.patchTrace(jobId, jobToken, offset, chunk) };
+}
+
+/**
+ * Sends with up to `s.inFlight` PATCHes in flight, answers taken in the order they were sent.
+ * At the first answer other than 202 nothing more is sent and the others are awaited (a later 202
+ * still counts: its size is the server's); the caller then goes on one PATCH at a time from the
+ * acknowledged offset, where a 416 or an error gets its answer uncrossed by another PATCH.
+ */
+async function sendPipelined(s: SenderState, fullOnly: boolean): Promise<boolean> {
+  const { trace, clock } = s.o;
+  const flights: Flight[] = [];
+  let next = s.sent;
+  let ok = true;
+  for (;;) {
+    while (ok && flights.length < s.inFlight) {
+      const flight = launch(s, next, fullOnly);
+      if (!flight) break;
+      flights.push(flight);
+      next += flight.length;
+    }
+    const flight = flights.shift();
+    if (!flight) return ok;
+    const result = await flight.answer;
+    s.spare.push(flight.buffer);
+    observe(s, result);
+    adoptPatchLimit(s, result, flight.length);
+    if (result.status === 202) {
+      s.sent = Math.max(s.sent, Math.min(trace.size, result.rangeSize ?? flight.offset + flight.length));
+      s.lastContactAt = clock.monotonic();
+    } else if (ok) {
+      ok = false;
+      s.inFlight = 1;
+      s.inFlightRefused = true;
+    }
+  }
 }
 
 async function sendPending(s: SenderState, fullOnly = false): Promise<boolean> {
   const { client, jobId, jobToken, trace, clock, logger } = s.o;
   while (moreToSend(s, fullOnly)) {
+    if (s.inFlight > 1 && (await sendPipelined(s, fullOnly))) continue;
+    if (!moreToSend(s, fullOnly)) break;
     const chunk = nextChunk(s);
     const result = await client.patchTrace(jobId, jobToken, s.sent, chunk);
     observe(s, result);
@@ -298,6 +362,9 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
     scratch: undefined,
     patchLimit: TRACE_PATCH_LIMIT,
     largeRefused: false,
+    inFlight: 1,
+    inFlightRefused: false,
+    spare: [],
   };
   return {
     start() {

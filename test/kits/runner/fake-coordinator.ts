@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import {
   HEADER_TRACE_PATCH_LIMIT,
+  HEADER_TRACE_PATCHES_IN_FLIGHT,
   parseContentRange,
   type JobPayload,
   type RemoteJobStatus,
@@ -47,6 +48,12 @@ export interface FakeCoordinator {
    * does) and larger bodies get 413. Unset: no header and no limit, as GitLab.
    */
   tracePatchLimit: number | undefined;
+  /** Set: trace PATCH answers announce it (X-Flotilla-Trace-Patches-In-Flight). */
+  tracePatchesInFlight: number | undefined;
+  /** Set: every trace PATCH waits for it once its body has arrived (to see how many are in flight). */
+  patchGate: Promise<void> | undefined;
+  /** The most trace PATCHes whose bodies had arrived and that were not answered yet, at once. */
+  readonly maxPatchesInFlight: number;
   /** Job requests being held (long polls in progress). */
   readonly heldCount: number;
   /** Extra headers of a 201 that hands out a job (e.g. a Flotilla coordinator's announcement). */
@@ -93,7 +100,11 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     traceUpdateInterval: undefined as number | undefined,
     tracePatchLimit: undefined as number | undefined,
     jobAnswerHeaders: {} as Record<string, string>,
+    tracePatchesInFlight: undefined as number | undefined,
+    patchGate: undefined as Promise<void> | undefined,
+    maxPatchesInFlight: 0,
   };
+  let patchesInFlight = 0;
 
   function jobHeaders(job: FakeJob): Record<string, string> {
     const h: Record<string, string> = { 'job-status': job.status, range: `0-${job.trace.length}` };
@@ -154,6 +165,17 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     send(res, 200, jobHeaders(job), '200');
   }
 
+  async function gatedPatch(job: FakeJob, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+    patchesInFlight++;
+    fake.maxPatchesInFlight = Math.max(fake.maxPatchesInFlight, patchesInFlight);
+    try {
+      await fake.patchGate;
+      patchTrace(job, req, body, res);
+    } finally {
+      patchesInFlight--;
+    }
+  }
+
   function patchTrace(job: FakeJob, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const range = String(req.headers['content-range'] ?? '');
     const scripted = fake.patchAnswers.shift();
@@ -168,8 +190,12 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     if (limit !== undefined && body.length > limit) return (record(413), send(res, 413));
     if (job.status !== 'running' && job.status !== 'canceling')
       return (record(403), send(res, 403, jobHeaders(job)));
-    const announced: Record<string, string> =
-      limit !== undefined ? { [HEADER_TRACE_PATCH_LIMIT]: String(limit) } : {};
+    const announced: Record<string, string> = {
+      ...(limit !== undefined ? { [HEADER_TRACE_PATCH_LIMIT]: String(limit) } : {}),
+      ...(fake.tracePatchesInFlight !== undefined
+        ? { [HEADER_TRACE_PATCHES_IN_FLIGHT]: String(fake.tracePatchesInFlight) }
+        : {}),
+    };
     if (parsed.start !== job.trace.length)
       return (record(416), send(res, 416, { ...jobHeaders(job), ...announced }));
     job.trace = Buffer.concat([job.trace, body]);
@@ -196,7 +222,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     const job = m ? fake.jobs.get(Number(m[1])) : undefined;
     if (!job || req.headers['job-token'] !== job.payload.token) return send(res, 403);
     if (req.method === 'PUT' && !m?.[2]) return updateJob(job, json(), res);
-    if (req.method === 'PATCH' && m?.[2] === '/trace') return patchTrace(job, req, body, res);
+    if (req.method === 'PATCH' && m?.[2] === '/trace') return gatedPatch(job, req, body, res);
     if (req.method === 'POST' && m?.[2] === '/artifacts')
       return (job.artifacts.push(body), send(res, 201, {}, '201'));
     send(res, 404);
