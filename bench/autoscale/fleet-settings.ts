@@ -37,6 +37,12 @@ export interface FleetSettings {
    * does not count them as burst arrivals.
    */
   markAnnounced?: boolean;
+  /**
+   * Flotilla only: the announcement the taskscaler sees is refreshed every this many seconds
+   * (default 1: every simulated second), as a manager learns it only when a job request is
+   * answered (a long poll can hold one for up to its window).
+   */
+  announceEverySeconds?: number;
   /** Seeds the provider's randomness (boot times, failures). */
   seed: number;
   /**

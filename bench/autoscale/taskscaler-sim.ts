@@ -198,7 +198,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         },
       );
     }
-    announced = gate.announced();
+    if (t % (s.announceEverySeconds ?? 1) === 0) announced = gate.announced();
     if (s.idleSlotsAt)
       idleSlots = s.idleSlotsAt(t, [
         ...[...finishing].flatMap(([end, leases]) => leases.map(() => end)),
