@@ -16,6 +16,8 @@ export interface BenchOptions {
    * (printed, not saved).
    */
   providerSeedOffset?: number;
+  /** `--announced MODE`: what Flotilla's `announced_jobs` holds on the staged days (default uncovered). */
+  announced?: 'uncovered' | 'next' | 'keep';
   /** `--compile-baseline REF`: pipeline creation measured against that commit, in one process. */
   compileBaseline?: string;
 }

@@ -2,6 +2,8 @@
  * The baseline: GitLab Runner's docker+machine autoscaling (IdleCount/IdleTime, the legacy
  * executor), modelled after its algorithm (see the autoscaling reference §2.2) and driven on the
  * same simulated clock and the same simulated provider as Flotilla's taskscaler:
+ * - jobs become pending as in Flotilla's simulation (stages.ts: a staged pipeline's later stage once
+ *   its previous stage finished);
  * - every check_interval the runner asks for jobs; each attempt (Acquire) lists the machines,
  *   removes idle ones past IdleTime while more than IdleCount are available (idle + creating),
  *   creates machines up to IdleCount available (with IdleCount 0, one per waiting job, on demand),
@@ -15,11 +17,14 @@ import { DAY_SECONDS, DRAIN_SECONDS, type FleetSettings } from './fleet-settings
 import { createSimClock } from './sim-clock.js';
 import { createSimProvider } from './sim-provider.js';
 import type { FleetRun } from './taskscaler-sim.js';
+import { createStageGate } from './stages.js';
 import { seededRandom, type WorkloadJob } from './workload.js';
 
 interface Machine {
   id: string;
   state: 'creating' | 'idle' | 'busy' | 'removing';
+  /** The job it runs (index in the day's jobs) while busy. */
+  job: number;
   createdAt: number;
   idleSince: number;
   busyUntil: number;
@@ -41,8 +46,9 @@ export async function simulateDockerMachine(
   };
   const acc = createAccounting();
   const machines = new Map<string, Machine>();
-  const queue: WorkloadJob[] = [];
-  let next = 0;
+  /** Pending jobs: index in `jobs` and the second it became pending. */
+  const queue: { index: number; at: number }[] = [];
+  const gate = createStageGate(jobs);
   let done = 0;
 
   async function remove(m: Machine, t: number): Promise<void> {
@@ -87,10 +93,10 @@ export async function simulateDockerMachine(
       .filter((m) => m.state === 'idle')
       .sort((a, b) => b.createdAt - a.createdAt);
     while (queue.length > 0 && free.length > 0) {
-      const job = queue.shift()!;
-      Object.assign(free.shift()!, { state: 'busy', busyUntil: t + job.duration });
+      const { index, at } = queue.shift()!;
+      Object.assign(free.shift()!, { state: 'busy', busyUntil: t + jobs[index]!.duration, job: index });
       available--;
-      acc.wait(t - job.arrival, job.arrival);
+      acc.wait(t - at, at);
     }
     const onDemand = s.idleCount === 0 ? Math.max(0, queue.length - creating) : 0;
     const toIdle = Math.max(0, s.idleCount - available);
@@ -101,6 +107,7 @@ export async function simulateDockerMachine(
           machines.set(id, {
             id,
             state: 'creating',
+            job: -1,
             createdAt: t,
             idleSince: t,
             busyUntil: 0,
@@ -114,14 +121,16 @@ export async function simulateDockerMachine(
 
   const day = s.daySeconds ?? DAY_SECONDS;
   for (let t = 0; t < day || (done < jobs.length && t < day + DRAIN_SECONDS); t++) {
-    for (; next < jobs.length && (jobs[next]?.arrival ?? Infinity) <= t; next++) queue.push(jobs[next]!);
+    // Jobs end before the second's new pending jobs are queued: a stage that ended releases the next.
     for (const m of machines.values()) {
       if (m.state === 'busy' && m.busyUntil <= t) {
         Object.assign(m, { state: 'idle', idleSince: t });
+        gate.finished(m.job);
         done++;
       }
       if (m.state === 'removing' && m.retryRemovalAt > 0 && m.retryRemovalAt <= t) await remove(m, t);
     }
+    for (const index of gate.due(t)) queue.push({ index, at: t });
     if (t % s.checkIntervalSeconds === 0) await acquire(t);
     if (t < day) {
       const busy = new Set([...machines.values()].filter((m) => m.state === 'busy').map((m) => m.id));

@@ -31,6 +31,18 @@ export interface FleetSettings {
    * already running has learned (the predictive policy's time-of-day history).
    */
   yesterday?: readonly WorkloadJob[];
+  /**
+   * Flotilla only: the jobs of a later stage are acquired as announced (as a Flotilla coordinator
+   * marks a job that was `created` before it was pending): with `announced_jobs`, the demand model
+   * does not count them as burst arrivals.
+   */
+  markAnnounced?: boolean;
+  /**
+   * Flotilla only: the announcement the taskscaler sees is refreshed every this many seconds
+   * (default 1: every simulated second), as a manager learns it only when a job request is
+   * answered (a long poll can hold one for up to its window).
+   */
+  announceEverySeconds?: number;
   /** Seeds the provider's randomness (boot times, failures). */
   seed: number;
   /**

@@ -116,3 +116,22 @@ describe('provider outage (primary out of capacity)', () => {
     expect(r.waits[0]).toBeGreaterThanOrEqual(600 + 60);
   });
 });
+
+describe.each(fleets)('%s with a staged pipeline', (_name, simulate) => {
+  it('releases the second stage when the first has finished, and measures its wait from then', async () => {
+    const jobs: WorkloadJob[] = [
+      { arrival: 10, duration: 100, pipeline: 1, stage: 0 },
+      { arrival: 10, duration: 200, pipeline: 1, stage: 0 },
+      { arrival: 10, duration: 60, pipeline: 1, stage: 1 },
+    ];
+    const r = await simulate(jobs, settings({ idleTimeSeconds: 600 }));
+    expect(r.waits).toHaveLength(3);
+    // The first stage waits for two boots (60 s) from 10 s; its longer job ends 200 s after it starts.
+    const end = Math.max(...r.waits.slice(0, 2).map((w, i) => 10 + w + (jobs[i]?.duration ?? 0)));
+    expect(r.arrivals.slice(0, 2)).toEqual([10, 10]);
+    expect(r.arrivals[2]).toBe(end);
+    // The first stage's machines are still there (idle_time 600 s): the second stage starts at once.
+    expect(r.waits[2]).toBeLessThanOrEqual(3);
+    expect(r.provider.created).toBe(2);
+  });
+});

@@ -4,9 +4,11 @@
  * real `[runners.autoscaler]` schema defaults, on a simulated clock and a simulated provider.
  *
  * A discrete-event loop replaces the manager's timers: every simulated second it releases the
- * leases of jobs that finished, acquires a lease for each job that arrived (the runner takes the
- * job first and asks for a machine, as the docker-autoscaler executor does), runs one `tick()` (what
- * `run()` does each second), lets the promise chains settle, samples the fleet and advances the clock.
+ * leases of jobs that finished, acquires a lease for each job that became pending (the runner takes
+ * the job first and asks for a machine, as the docker-autoscaler executor does; a staged pipeline's
+ * later stage is pending once its previous stage finished, see stages.ts), gives the taskscaler what
+ * a Flotilla coordinator announces (`announced_jobs`), runs one `tick()` (what `run()` does each
+ * second), lets the promise chains settle, samples the fleet and advances the clock.
  */
 import { Registry } from 'prom-client';
 
@@ -19,6 +21,7 @@ import { createAccounting, type SimResult } from './accounting.js';
 import { DAY_SECONDS, DRAIN_SECONDS, type FleetSettings } from './fleet-settings.js';
 import { createSimClock } from './sim-clock.js';
 import { createSimProvider, type SimProviderStats } from './sim-provider.js';
+import { createStageGate } from './stages.js';
 import { seededRandom, type WorkloadJob } from './workload.js';
 
 export interface FleetRun extends SimResult {
@@ -115,6 +118,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     },
     policies,
     predictive: config.predictive,
+    announced: () => announced,
     timing: {
       readyTimeoutMs: config.instance_ready_timeout * 1000,
       acquireTimeoutMs: config.instance_acquire_timeout * 1000,
@@ -130,14 +134,16 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
 
   const acc = createAccounting();
   const busy = new Set<string>();
-  const finishing = new Map<number, Lease[]>();
+  const finishing = new Map<number, { lease: Lease; index: number }[]>();
   /** Durations of the jobs waiting for a machine, by job index (for `idleSlotsAt`). */
   const pending = new Map<number, number>();
   const all = [
     ...(s.yesterday ?? []).map((j) => ({ ...j, arrival: j.arrival - warmup, measured: false })),
     ...jobs.map((j) => ({ ...j, measured: true })),
   ];
-  let next = 0;
+  // Yesterday's pipelines apart from today's (same numbers): negative keys.
+  const gate = createStageGate(all, (j) => (j.measured ? j.pipeline : -j.pipeline));
+  let announced = gate.announced();
   let open = all.length;
   const noReadySlot: boolean[] = [];
   const hourly: Record<string, number>[] = [];
@@ -156,39 +162,43 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         decisions: await decisionsOf(registry),
       };
     if (t > 0 && t <= day && (t % 3600 === 0 || t === day)) hourly.push(await decisionsOf(registry));
-    for (const l of finishing.get(t) ?? []) {
-      busy.delete(splitKey(l.key).id);
-      l.release();
+    for (const { lease, index } of finishing.get(t) ?? []) {
+      busy.delete(splitKey(lease.key).id);
+      lease.release();
+      gate.finished(index);
       open--;
     }
     finishing.delete(t);
     let ahead = scaler.waiting();
-    const ready = next < all.length && (all[next]?.arrival ?? Infinity) <= t ? readySlots(scaler) : 0;
-    for (; next < all.length && (all[next]?.arrival ?? Infinity) <= t; next++) {
-      const job = all[next]!;
-      const index = next;
+    const due = gate.due(t);
+    const ready = due.length > 0 ? readySlots(scaler) : 0;
+    for (const index of due) {
+      const job = all[index]!;
+      const at = t;
       pending.set(index, job.duration);
       const slotless = ahead++ >= ready;
-      scaler.acquire(`job-${next}`).then(
+      scaler.acquire(`job-${index}`, s.markAnnounced && (job.stage ?? 0) > 0 ? { announced: true } : {}).then(
         (lease) => {
           const now = Math.round(clock.seconds());
           if (job.measured) {
-            acc.wait(now - job.arrival, job.arrival);
+            acc.wait(now - at, at);
             noReadySlot.push(slotless);
           }
           pending.delete(index);
           lease.started();
           busy.add(splitKey(lease.key).id);
           const end = now + job.duration;
-          finishing.set(end, [...(finishing.get(end) ?? []), lease]);
+          finishing.set(end, [...(finishing.get(end) ?? []), { lease, index }]);
         },
         () => {
           if (job.measured) acc.timeout();
+          gate.finished(index);
           pending.delete(index);
           open--;
         },
       );
     }
+    if (t % (s.announceEverySeconds ?? 1) === 0) announced = gate.announced();
     if (s.idleSlotsAt)
       idleSlots = s.idleSlotsAt(t, [
         ...[...finishing].flatMap(([end, leases]) => leases.map(() => end)),

@@ -9,6 +9,12 @@ export interface WorkloadJob {
   /** Seconds the job runs once it has a machine. */
   duration: number;
   pipeline: number;
+  /**
+   * Staged pipelines only (`stageWorkload`): the job's stage, 0 first. A job of stage k > 0 is
+   * created with its pipeline (`arrival`) but becomes pending only once every job of stage k − 1
+   * has finished; absent = pending at `arrival`.
+   */
+  stage?: number;
 }
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */
@@ -87,4 +93,35 @@ export function fromCsv(text: string): WorkloadJob[] {
       const [arrival, duration, pipeline] = line.split(',').map(Number);
       return { arrival: arrival ?? 0, duration: duration ?? 0, pipeline: pipeline ?? 0 };
     });
+}
+
+/** P(a pipeline has s stages), s = 1..4: most pipelines have 2–4 (build / test / deploy). */
+export const STAGE_COUNT_PMF: readonly number[] = [0.1, 0.3, 0.4, 0.2];
+
+/** Draws a stage count from STAGE_COUNT_PMF with `u` uniform in [0, 1). PURE. */
+export function stageCount(u: number): number {
+  let below = 0;
+  for (let s = 0; s < STAGE_COUNT_PMF.length; s++) {
+    below += STAGE_COUNT_PMF[s] ?? 0;
+    if (u < below) return s + 1;
+  }
+  return STAGE_COUNT_PMF.length;
+}
+
+/**
+ * The staged variant of a day: the same jobs (arrivals, durations, pipelines), grouped into stages.
+ * Each pipeline draws a stage count from STAGE_COUNT_PMF (at most its job count); its jobs, in
+ * arrival order, give each stage one job, and every further job goes to a stage drawn uniformly.
+ * Seeded apart from the day (same seed, same stages). Jobs whose pipeline has one stage get stage 0.
+ */
+export function stageWorkload(jobs: readonly WorkloadJob[], seed: number): WorkloadJob[] {
+  const random = seededRandom(seed * 7919 + 3);
+  const byPipeline = new Map<number, number[]>();
+  jobs.forEach((j, i) => byPipeline.set(j.pipeline, [...(byPipeline.get(j.pipeline) ?? []), i]));
+  const stages = new Array<number>(jobs.length).fill(0);
+  for (const indices of byPipeline.values()) {
+    const count = Math.min(indices.length, stageCount(random()));
+    indices.forEach((index, k) => void (stages[index] = k < count ? k : Math.floor(random() * count)));
+  }
+  return jobs.map((j, i) => ({ ...j, stage: stages[i] ?? 0 }));
 }

@@ -20,10 +20,14 @@ import {
   toCsv,
   type WorkloadJob,
 } from '../autoscale/workload.js';
+import { ANNOUNCED_DEFAULT, stagedDays } from './autoscale-staged.js';
+import { actionsByHour, longWaitsByHour, withoutReadySlot } from '../autoscale/waits.js';
 import { WORKLOADS } from '../lib/paths.js';
 import { result, type BenchResult } from '../lib/results.js';
 import { percentile, ratio, round } from '../lib/stats.js';
 import type { BenchOptions } from '../options.js';
+
+export { actionsByHour, longWaitsByHour, withoutReadySlot };
 
 export const WORKLOAD_FILE = path.join(WORKLOADS, 'day-bursty.csv');
 export const WORKLOAD_SEED = 7;
@@ -95,6 +99,8 @@ export interface Day {
   seed: number;
   /** Days the target was set on (the others were not tuned on). */
   tuned: boolean;
+  /** Staged pipelines (`stageWorkload`): Flotilla also runs with `announced_jobs`. */
+  staged?: boolean;
 }
 
 export function days(normal: WorkloadJob[]): Day[] {
@@ -162,40 +168,6 @@ export function settingsFor(day: Day, idleCount: number, idleTimeSeconds: number
     provider: day.provider,
     seed: day.seed,
   };
-}
-
-/** Jobs that waited more than `limit` s, by the hour they arrived. PURE. */
-export function longWaitsByHour(r: Pick<FleetRun, 'waits' | 'arrivals'>, limit = 56): number[] {
-  const hours = new Array<number>(24).fill(0);
-  r.waits.forEach((w, i) => {
-    const h = Math.floor((r.arrivals[i] ?? 0) / 3600) % 24;
-    if (w > limit) hours[h] = (hours[h] ?? 0) + 1;
-  });
-  return hours;
-}
-
-/** Decisions of one action (`create`, `remove`) per hour, all reasons summed. PURE. */
-export function actionsByHour(byHour: readonly Record<string, number>[], action: string): number[] {
-  return byHour.map((h) =>
-    Object.entries(h)
-      .filter(([k]) => k.startsWith(`${action}:`))
-      .reduce((a, [, v]) => a + v, 0),
-  );
-}
-
-/** Jobs that found no ready idle slot on arrival, and of those the ones that waited > `limit` s. PURE. */
-export function withoutReadySlot(
-  r: Pick<FleetRun, 'waits' | 'noReadySlot'>,
-  limit: number,
-): [number, number] {
-  let jobs = 0;
-  let late = 0;
-  r.noReadySlot?.forEach((none, i) => {
-    if (!none) return;
-    jobs++;
-    if ((r.waits[i] ?? 0) > limit) late++;
-  });
-  return [jobs, late];
 }
 
 function figuresOf(r: FleetRun, wallSeconds: number) {
@@ -269,6 +241,30 @@ function line(who: string, f: Figs): string {
   return `${who.padEnd(34)} wait p50/p95 ${f.wait_p50_s}/${f.wait_p95_s} s, ${f.total_machine_min} machine-min (busy ${f.busy_machine_min}, idle ${f.idle_machine_min}, boot ${f.booting_machine_min}); ${money}; created ${f.machines_created}`;
 }
 
+/** Prints one Flotilla run of a day against its best baseline. */
+function report(
+  who: string,
+  ours: Figs,
+  baselines: { idle: [number, number]; figures: Figs }[],
+  day: Day,
+): void {
+  console.log(`  ${line(who, ours)}`);
+  console.log(`     Flotilla decisions: ${ours.decisions}`);
+  console.log(`     jobs waiting > 56 s by arrival hour, Flotilla: ${ours.long_waits_by_hour}`);
+  console.log(`     machines created by hour, Flotilla: ${ours.created_by_hour}`);
+  console.log(`     machines removed by hour, Flotilla: ${ours.removed_by_hour}`);
+  console.log(
+    `     jobs that found no ready idle slot on arrival, Flotilla: ${ours.jobs_without_ready_slot}`,
+  );
+  const best = bestOf(baselines);
+  const b = baselines[best]!.figures;
+  const saved = 1 - ours.total_machine_min! / b.total_machine_min!;
+  const met = ours.wait_p95_s! <= b.wait_p95_s! && saved >= 0.3;
+  console.log(
+    `  => vs the best baseline (${baselines[best]!.idle.join('/')} s, p95 ${b.wait_p95_s} s): p95 ${ours.wait_p95_s} s, ${(saved * 100).toFixed(1)} % fewer machine-minutes, ${MONEY.map((m) => `${m} ${(100 * (1 - usd(ours, m) / usd(b, m))).toFixed(1)} %`).join(', ')} less money: target (p95 ≤ best, ≥ 30 % fewer machine-minutes) ${met ? 'MET' : 'NOT MET'}${day.tuned ? '' : ' (day not tuned on)'}`,
+  );
+}
+
 /** Regenerates the committed workload file (`--regenerate-workload`). */
 export async function writeWorkload(): Promise<void> {
   await writeFile(WORKLOAD_FILE, toCsv(generateWorkload(WORKLOAD_SEED)));
@@ -293,7 +289,8 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
   const out: BenchResult[] = [];
   const offset = options.providerSeedOffset ?? 0;
   if (offset !== 0) console.log(`  simulated clouds seeded with each day's seed + ${offset}`);
-  const chosen = selectDays(days(jobs), options.days).map((d) => ({ ...d, seed: d.seed + offset }));
+  const all = options.days ? [...days(jobs), ...stagedDays(days(jobs))] : days(jobs);
+  const chosen = selectDays(all, options.days).map((d) => ({ ...d, seed: d.seed + offset }));
   for (const day of chosen) {
     const busy = day.jobs.reduce((a, j) => a + j.duration, 0) / 60;
     console.log(
@@ -307,30 +304,32 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
       baselines.push({ idle: [idleCount, idleTime], figures });
       console.log(`  ${line(`docker+machine ${idleCount}/${idleTime} s`, figures)}`);
     }
-    const ours = await timed(() =>
-      simulateTaskscaler(day.jobs, {
-        ...settingsFor(day, FLOTILLA.idleCount, FLOTILLA.idleTimeSeconds),
-        predictive: FLOTILLA.predictive,
-        listExpectingSeconds: FLOTILLA.listExpectingSeconds,
-        yesterday: day.yesterday,
-        ...(day.backup ? { backup: day.backup } : {}),
-      }),
-    );
-    console.log(`  ${line('Flotilla predictive', ours)}`);
-    console.log(`     Flotilla decisions: ${ours.decisions}`);
-    console.log(`     jobs waiting > 56 s by arrival hour, Flotilla: ${ours.long_waits_by_hour}`);
-    console.log(`     machines created by hour, Flotilla: ${ours.created_by_hour}`);
-    console.log(`     machines removed by hour, Flotilla: ${ours.removed_by_hour}`);
-    console.log(
-      `     jobs that found no ready idle slot on arrival, Flotilla: ${ours.jobs_without_ready_slot}`,
-    );
+    let waits: number[] = [];
+    const flotilla = (predictive: FleetSettings['predictive'], markAnnounced = false): Promise<Figs> =>
+      timed(async () => {
+        const run = await simulateTaskscaler(day.jobs, {
+          ...settingsFor(day, FLOTILLA.idleCount, FLOTILLA.idleTimeSeconds),
+          predictive,
+          listExpectingSeconds: FLOTILLA.listExpectingSeconds,
+          yesterday: day.yesterday,
+          ...(day.backup ? { backup: day.backup } : {}),
+          ...(markAnnounced ? { markAnnounced } : {}),
+        });
+        waits = run.waits;
+        return run;
+      });
+    const ours = await flotilla(FLOTILLA.predictive);
+    report('Flotilla predictive', ours, baselines, day);
     const best = bestOf(baselines);
-    const b = baselines[best]!.figures;
-    const saved = 1 - ours.total_machine_min! / b.total_machine_min!;
-    const met = ours.wait_p95_s! <= b.wait_p95_s! && saved >= 0.3;
-    console.log(
-      `  => vs the best baseline (${baselines[best]!.idle.join('/')} s, p95 ${b.wait_p95_s} s): p95 ${ours.wait_p95_s} s, ${(saved * 100).toFixed(1)} % fewer machine-minutes, ${MONEY.map((m) => `${m} ${(100 * (1 - usd(ours, m) / usd(b, m))).toFixed(1)} %`).join(', ')} less money: target (p95 ≤ best, ≥ 30 % fewer machine-minutes) ${met ? 'MET' : 'NOT MET'}${day.tuned ? '' : ' (day not tuned on)'}`,
-    );
+    const late = (): string =>
+      `     late (waited > the best baseline's p95): ${waits.filter((w) => w > baselines[best]!.figures.wait_p95_s!).length} of ${waits.length}`;
+    if (day.staged) {
+      console.log(late());
+      const mode = options.announced ?? ANNOUNCED_DEFAULT;
+      const told = await flotilla({ ...FLOTILLA.predictive, announced_jobs: mode }, true);
+      report(`Flotilla + announced_jobs ${mode}`, told, baselines, day);
+      console.log(late());
+    }
     baselines.forEach((row, i) =>
       out.push(
         result(

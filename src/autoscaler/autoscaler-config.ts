@@ -109,6 +109,12 @@ export const predictiveSchema = z
     last_use_within: duration('0s').describe(
       'A slot is held only if a burst reached it within this last span, or on at least half of the earlier days in their coming time_of_day_bucket (e.g. "30m", as use_within): after a spike, its slots go once no burst has reached them for this long, not when the spike leaves history; 0 = off (off by default, see docs/benchmarks.md).',
     ),
+    announced_jobs: z
+      .enum(['off', 'uncovered', 'next', 'keep'])
+      .default('off')
+      .describe(
+        'Idle slots held, on top of the forecast pool, for jobs the coordinator announces before they are pending (created jobs of running pipelines\' later stages; a Flotilla coordinator extension, absent from GitLab): "uncovered" = the next stages\' jobs that the machines of the current stages\' jobs will not serve, "next" = every next-stage job, "off" = none (the default; see docs/benchmarks.md).',
+      ),
     remove_surplus_at_floor: z
       .boolean()
       .default(false)

@@ -6,6 +6,7 @@ import { executorJob, jobPayload } from '../../test/kits/executors/job-fixture.j
 import { systemClock } from '../shared/clock.js';
 import { isFlotillaError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
+import { createAnnouncementBox, type AnnouncementBox } from './announcements.js';
 import { createDockerAutoscalerExecutorFactory } from './docker-autoscaler-executor.js';
 import type { ConnectInfo } from './providers/provider.js';
 import type { Lease, Taskscaler } from './taskscaler.js';
@@ -14,8 +15,9 @@ import type { Lease, Taskscaler } from './taskscaler.js';
  * Machines m1, m2, ... handed out in order; `dead` machines do not answer pings, and a stage on a
  * dead machine never settles until aborted (a killed engine whose connections never close).
  */
-function world() {
+function world(announcements?: AnnouncementBox) {
   const dead = new Set<string>();
+  const announced: boolean[] = [];
   const calls: string[] = [];
   const releases: string[] = [];
   const fronts: boolean[] = [];
@@ -23,6 +25,7 @@ function world() {
   const scaler: Pick<Taskscaler, 'acquire'> = {
     async acquire(_job, options) {
       fronts.push(options?.front === true);
+      announced.push(options?.announced === true);
       const id = `m${++n}`;
       const connect: ConnectInfo = { id, internalAddr: id, externalAddr: id, dockerHost: `tcp://${id}:2375` };
       return {
@@ -72,8 +75,9 @@ function world() {
       if (dead.has(c.id)) throw new Error('connect EHOSTUNREACH');
     },
     machineExecutors,
+    ...(announcements ? { announcements } : {}),
   });
-  return { dead, calls, releases, fronts, factory };
+  return { dead, calls, releases, fronts, announced, factory };
 }
 
 function context(signal = new AbortController().signal): StageContext & { log: () => string } {
@@ -160,5 +164,28 @@ describe('docker-autoscaler executor', () => {
     expect(w.fronts).toEqual([false]);
     expect(w.releases).toEqual(['m1']);
     expect(ctx.log()).not.toContain('Retrying');
+  });
+
+  it('a job the coordinator announced asks for its machine as announced, once (not on a retry)', async () => {
+    const box = createAnnouncementBox();
+    const w = world(box);
+    expect(w.factory.announcements).toBe(box);
+    box.jobs({ created: 4, next: 2, uncovered: 1 });
+    expect(box.latest()).toEqual({ created: 4, next: 2, uncovered: 1 });
+    box.jobAnnounced(7);
+    const ex = w.factory.create(job);
+    const ctx = context();
+    await ex.prepare(ctx);
+    await ex.runStage('step_script', ctx);
+    await ex.cleanup();
+    // m1 dies mid-script: the retry on m2 keeps its place and is not a new arrival.
+    expect(w.fronts).toEqual([false, true]);
+    expect(w.announced).toEqual([true, false]);
+    const other = w.factory.create(executorJob('/builds', jobPayload({ id: 8 })));
+    await other.prepare(context());
+    await other.cleanup();
+    expect(w.announced).toEqual([true, false, false]);
+    // Without the setting the factory asks for no announcements.
+    expect(world().factory.announcements).toBeUndefined();
   });
 });

@@ -32,6 +32,7 @@ import type {
 import { DEFAULT_LIVENESS, MachineLostError, whileAlive, type LivenessOptions } from './machine-watch.js';
 import type { ConnectInfo } from './providers/provider.js';
 import { engineAnswers } from './ready-check.js';
+import type { AnnouncementBox } from './announcements.js';
 import type { Lease, Taskscaler } from './taskscaler.js';
 
 export interface DockerAutoscalerFactoryOptions {
@@ -50,6 +51,8 @@ export interface DockerAutoscalerFactoryOptions {
   ping?: LivenessOptions['ping'];
   /** The executor factory for a machine (default: the docker executor against its engine). */
   machineExecutors?: (connect: ConnectInfo) => ExecutorFactory;
+  /** With `announced_jobs`: the entry's announced jobs (its job requests then ask for them). */
+  announcements?: AnnouncementBox;
 }
 
 const CLEANUP_TIMEOUT_MS = 60_000;
@@ -154,7 +157,13 @@ async function acquireMachine(
   ctx: StageContext,
   a: { attempts: number; log: Logger },
 ): Promise<Lease> {
-  const l = await o.scaler.acquire(`job-${job.payload.id}`, { signal: ctx.signal, front: a.attempts > 1 });
+  const front = a.attempts > 1;
+  const announced = !front && (o.announcements?.takeAnnounced(job.payload.id) ?? false);
+  const l = await o.scaler.acquire(`job-${job.payload.id}`, {
+    signal: ctx.signal,
+    front,
+    ...(announced ? { announced } : {}),
+  });
   ctx.output.write(`Running on machine ${l.connect.id} (${l.connect.dockerHost}) via docker-autoscaler...\n`);
   a.log.info({ machine: l.key, attempt: a.attempts }, 'job acquired a machine');
   return l;
@@ -261,6 +270,7 @@ export function createDockerAutoscalerExecutorFactory(o: DockerAutoscalerFactory
     name: 'docker-autoscaler',
     shell: 'bash',
     features: DOCKER_FEATURES,
+    ...(o.announcements ? { announcements: o.announcements } : {}),
     create: (job) => createJobExecutor(job, deps),
   } satisfies ExecutorFactory;
 }

@@ -3,6 +3,7 @@
  * with its persisted state (adopting machines a previous manager left), the hand-set pauses, the
  * interval cleaner and the metrics. `start()` / `stop()` are the manager's hooks.
  */
+import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -29,6 +30,8 @@ export interface FleetOptions {
   clock: Clock;
   logger: Logger;
   registry: Registry;
+  /** The jobs the coordinator announced last (`announced_jobs`); absent = none. */
+  announced?: () => AnnouncedJobs | undefined;
 }
 
 export interface Fleet {
@@ -116,6 +119,7 @@ function taskscalerOptions(
     },
     policies: parts.policies,
     predictive: c.predictive,
+    ...(o.announced ? { announced: o.announced } : {}),
     timing: {
       readyTimeoutMs: c.instance_ready_timeout * 1000,
       acquireTimeoutMs: c.instance_acquire_timeout * 1000,

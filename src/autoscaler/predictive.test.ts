@@ -13,6 +13,8 @@ import {
   createHysteresis,
   createPlanner,
   predictedIdle,
+  announcedBoots,
+  announcedSlots,
   predictiveRemovals,
   rateTrend,
   surplusBooting,
@@ -46,6 +48,7 @@ const policy: PredictiveSettings = {
   bootHedgeOver: 'uncovered',
   removeSurplusAtFloor: false,
   lastUseWithinMs: 0,
+  announcedJobs: 'off',
 };
 
 /** A forecast over one hour with the given burst positions. */
@@ -311,5 +314,30 @@ describe('predictive scale-in', () => {
     ]);
     // At the end of its paid hour it goes even while jobs arrive.
     expect(predictiveRemovals(cands, 1, 0, MIN, HOUR, true, hourly)).toHaveLength(1);
+  });
+});
+
+describe('announced jobs', () => {
+  // Two pipelines: A's next stage has 5 jobs and 2 of its current stage are unfinished (3
+  // uncovered); B's next stage has 1 job and 4 unfinished (none uncovered).
+  const a = { created: 9, next: 6, uncovered: 3 };
+
+  it('keeps free slots for the next stages’ jobs that the current stages will not cover', () => {
+    expect(announcedSlots(a, 'uncovered')).toBe(3);
+    expect(announcedSlots(a, 'keep')).toBe(3);
+    expect(announcedSlots(a, 'next')).toBe(6);
+  });
+
+  it('creates slots ahead for them, except with keep', () => {
+    expect(announcedBoots(a, 'uncovered')).toBe(3);
+    expect(announcedBoots(a, 'next')).toBe(6);
+    expect(announcedBoots(a, 'keep')).toBe(0);
+  });
+
+  it('holds nothing when off or when the coordinator announces nothing (a GitLab coordinator)', () => {
+    expect(announcedSlots(a, 'off')).toBe(0);
+    expect(announcedBoots(a, 'off')).toBe(0);
+    expect(announcedSlots(undefined, 'uncovered')).toBe(0);
+    expect(announcedBoots(undefined, 'next')).toBe(0);
   });
 });

@@ -25,6 +25,7 @@
  * above it is removed once idle past idle_time, except while its paid time (billing minimum and
  * increment) is not used up and jobs are still arriving.
  */
+import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import type { PredictiveConfig } from './autoscaler-config.js';
 import {
   createDemandModel,
@@ -59,6 +60,29 @@ export interface PredictiveSettings {
    * earlier days, in their coming time-of-day bucket (0 = no such bound): `Forecast.recentLargestBurst`.
    */
   lastUseWithinMs: number;
+  /** Idle slots held for the jobs the coordinator announced (`announcedSlots`). */
+  announcedJobs: AnnouncedMode;
+}
+
+/** Jobs the coordinator announced before they are pending (see src/api/announced-jobs.ts). */
+export type { AnnouncedJobs };
+
+/** What `announced_jobs` holds idle slots for. */
+export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep';
+
+/**
+ * Free slots scale-in keeps for announced jobs, on top of the forecast pool: with `uncovered` and
+ * `keep`, the next stages' jobs that the current stages' machines will not serve (machines freed
+ * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job. PURE.
+ */
+export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+  if (!a || mode === 'off') return 0;
+  return Math.max(0, mode === 'next' ? a.next : a.uncovered);
+}
+
+/** Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`. PURE. */
+export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+  return mode === 'keep' ? 0 : announcedSlots(a, mode);
 }
 
 export interface IdleGoal {
@@ -253,6 +277,7 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       bootHedgeOver: c.boot_hedge_over,
       removeSurplusAtFloor: c.remove_surplus_at_floor,
       lastUseWithinMs: c.last_use_within * 1000,
+      announcedJobs: c.announced_jobs,
     },
   };
 }

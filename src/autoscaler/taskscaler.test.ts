@@ -9,6 +9,7 @@ import { fakeProviderConfigSchema } from '../../test/kits/autoscaler/fake-provid
 import { testProviderGroup, testTaskscaler, tickFleet } from '../../test/kits/autoscaler/test-fleet.js';
 import type { Lease, Taskscaler } from './taskscaler.js';
 import type { FleetState } from './state-store.js';
+import type { AnnouncedJobs } from './predictive.js';
 
 interface Setup {
   clock: FakeClock;
@@ -27,6 +28,7 @@ async function setup(
     idleTime?: string;
     withBackup?: boolean;
     predictive?: Record<string, unknown>;
+    announced?: () => AnnouncedJobs | undefined;
   } = {},
 ): Promise<Setup> {
   const clock = createFakeClock();
@@ -49,6 +51,7 @@ async function setup(
       policySchema.parse({ idle_count: opts.idleCount ?? 0, idle_time: opts.idleTime ?? '0s' }),
     ],
     ...(opts.predictive ? { predictive: predictiveSchema.parse(opts.predictive) } : {}),
+    ...(opts.announced ? { announced: opts.announced } : {}),
     clock,
     metrics: autoscalerMetrics(registry),
     persist: async (s) => void saved.push(s),
@@ -284,5 +287,38 @@ describe('taskscaler', () => {
     expect(await run(true)).toEqual([4, 3, 3]);
     // Off: the surplus machine (the refill, idle since it booted 20 s ago) waits out idle_time first.
     expect(await run(false)).toEqual([4, 4, 3]);
+  });
+
+  it('predictive announced_jobs: boots ahead for uncovered announced jobs, keeps a stage’s freed machine, then lets them go', async () => {
+    const run = async (mode: string): Promise<number[]> => {
+      let announced: AnnouncedJobs | undefined = { created: 3, next: 3, uncovered: 0 };
+      const s = await setup({
+        idleTime: '0s',
+        predictive: { enabled: true, boot_hedge: 0, billing_minimum: '0s', announced_jobs: mode },
+        announced: () => announced,
+      });
+      // A pipeline's first stage: two jobs; its next stage has three (one more than the two free).
+      const leases: Lease[] = [];
+      for (let k = 0; k < 2; k++) collect(s.scaler.acquire(`build${k}`), leases);
+      announced = { created: 3, next: 3, uncovered: 1 };
+      await ticks(s, 30);
+      const whileRunning = s.scaler.machines().length;
+      // One first-stage job ends: its machine is kept for the next stage (2 uncovered now).
+      leases[0]!.release();
+      announced = { created: 3, next: 3, uncovered: 2 };
+      await ticks(s, 30);
+      const afterOne = s.scaler.machines().filter((m) => m.state !== 'removing').length;
+      // The coordinator announces nothing any more (say the pipeline was cancelled): they go.
+      leases[1]!.release();
+      announced = undefined;
+      await ticks(s, 30);
+      return [whileRunning, afterOne, s.scaler.machines().length];
+    };
+    // 2 machines for the jobs + 1 booted ahead; then 1 busy + 2 kept; then none.
+    expect(await run('uncovered')).toEqual([3, 3, 0]);
+    // keep: nothing booted ahead, but the freed machine stays.
+    expect(await run('keep')).toEqual([2, 2, 0]);
+    // off: the freed machine goes at once (idle_time 0, no pool measured).
+    expect(await run('off')).toEqual([2, 1, 0]);
   });
 });

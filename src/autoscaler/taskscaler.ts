@@ -32,7 +32,11 @@ export type { Lease } from './lease.js';
 export interface Taskscaler {
   /** Loads the state file's machines (adopted, checked again before use). */
   adopt(state: FleetState): void;
-  acquire(job: string, options?: { signal?: AbortSignal; front?: boolean }): Promise<Lease>;
+  /** `announced`: the coordinator announced the job before it was pending (see `announced_jobs`). */
+  acquire(
+    job: string,
+    options?: { signal?: AbortSignal; front?: boolean; announced?: boolean },
+  ): Promise<Lease>;
   tick(): Promise<void>;
   run(signal: AbortSignal): Promise<void>;
   /** Removes every machine (waiting until they are gone or `attempts` passes). */

@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 
+import { createAnnouncementBox } from '../autoscaler/announcements.js';
 import { createDockerAutoscalerExecutorFactory } from '../autoscaler/docker-autoscaler-executor.js';
 import { createProviderExporter } from '../autoscaler/exporter.js';
 import { createFleet, type Fleet } from '../autoscaler/fleet.js';
@@ -77,7 +78,11 @@ async function startRunningFleet(
   systemId: string,
 ): Promise<RunningFleet> {
   const fleetLogger = logger.child({ runner: shortToken(entry.token) });
+  const { predictive } = autoscaler;
+  const announcements =
+    predictive.enabled && predictive.announced_jobs !== 'off' ? createAnnouncementBox() : undefined;
   const fleet = createFleet({
+    ...(announcements ? { announced: announcements.latest } : {}),
     runnerName: entry.name,
     config: autoscaler,
     statePath: autoscaler.state_file ?? defaultStatePath(configPath, entry.name),
@@ -98,6 +103,7 @@ async function startRunningFleet(
     registry,
     clock,
     version: FLOTILLA_VERSION,
+    ...(announcements ? { announcements } : {}),
   });
   const exporter = createProviderExporter({
     runner: entry.name,

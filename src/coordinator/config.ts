@@ -25,6 +25,11 @@ export interface CoordinatorConfig {
   defaultGitDepth: number;
   /** How often the watchdog looks for stale, timed-out and scheduled jobs (seconds). */
   watchdogIntervalSeconds: number;
+  /**
+   * How old the store read behind announced jobs (`X-Flotilla-Announced-Jobs`, asked for by
+   * Flotilla runners with `announced_jobs`) may be, in seconds (default 5): one read per this span.
+   */
+  announceRefreshSeconds?: number;
   /** Seconds between two samples of the queue and fleet for the web UI's charts (default 15). */
   fleetSampleSeconds?: number;
   version: string;

@@ -26,6 +26,7 @@
  * - Everything written to `ctx.output` goes to the job log (already masked and size-limited by the
  *   caller); an executor never logs job output or secrets through the process logger.
  */
+import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import type { JobPayload, JobVariable } from '../api/runner-api.js';
 import type { CacheConfig } from './cache/cache-config.js';
 
@@ -116,9 +117,22 @@ export interface Executor {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Where a runner entry's job requests deliver a Flotilla coordinator's announced jobs (see
+ * src/api/announced-jobs.ts); an entry whose factory has one asks for them.
+ */
+export interface AnnouncementSink {
+  /** The last job request's announcement (undefined: the answer carried none, e.g. GitLab's). */
+  jobs(a: AnnouncedJobs | undefined): void;
+  /** The job just handed out was created before it became pending. */
+  jobAnnounced(jobId: number): void;
+}
+
 export interface ExecutorFactory {
   /** The config.toml `executor` value this factory serves, e.g. "shell". */
   readonly name: string;
+  /** Present when the executor uses announced jobs (docker-autoscaler with `announced_jobs`). */
+  readonly announcements?: AnnouncementSink;
   /** The shell scripts run in, reported in the runner info (`info.shell`). */
   readonly shell: string;
   /** The Runner API `info.features` this executor supports (true values). */

@@ -7,6 +7,13 @@
 import { randomUUID } from 'node:crypto';
 
 import {
+  HEADER_ANNOUNCE,
+  HEADER_ANNOUNCED_JOBS,
+  HEADER_JOB_ANNOUNCED,
+  parseAnnouncedJobs,
+  type AnnouncedJobs,
+} from '../api/announced-jobs.js';
+import {
   HEADER_JOB_STATUS,
   HEADER_JOB_TOKEN,
   HEADER_LAST_UPDATE,
@@ -39,6 +46,8 @@ export interface CoordinatorClientOptions {
   onResponse?(endpoint: ApiEndpoint, method: string, status: number, seconds: number): void;
   /** Monotonic milliseconds for request durations; default `performance.now`. */
   now?: () => number;
+  /** Job requests ask for announced jobs (`X-Flotilla-Announce`, see src/api/announced-jobs.ts). */
+  announce?: boolean;
 }
 
 export interface RemoteState {
@@ -50,9 +59,17 @@ export interface RemoteState {
   retryAfterMs?: number;
 }
 
+/** A Flotilla coordinator's announcement on a job request's answer (`announce` option). */
+export interface Announcement {
+  /** Undefined when the answer carries none (a GitLab coordinator). */
+  announced?: AnnouncedJobs;
+  /** On a job: it was created before it became pending. */
+  jobAnnounced?: boolean;
+}
+
 export type JobRequestResult =
-  | { kind: 'job'; payload: JobPayload }
-  | { kind: 'none'; queueChanged: boolean }
+  | ({ kind: 'job'; payload: JobPayload } & Announcement)
+  | ({ kind: 'none'; queueChanged: boolean } & Announcement)
   | { kind: 'unhealthy'; status: number }
   | { kind: 'retry'; status: number; retryAfterMs: number | undefined };
 
@@ -124,14 +141,18 @@ async function jobRequestAnswer(
   sent: string | undefined,
   seen: string | undefined,
 ): Promise<JobRequestResult> {
+  const announced = parseAnnouncedJobs(res.headers.get(HEADER_ANNOUNCED_JOBS));
+  const told = announced ? { announced } : {};
   if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
-    return { kind: 'job', payload: normalizeJobPayload(await res.json()) };
+    const payload = normalizeJobPayload(await res.json());
+    const jobAnnounced = res.headers.get(HEADER_JOB_ANNOUNCED) === '1';
+    return { kind: 'job', payload, ...told, ...(jobAnnounced ? { jobAnnounced } : {}) };
   }
   await res.arrayBuffer().catch(() => undefined);
   // A long poll that ends because the queue changed (GitLab Workhorse) answers 204 with a new
   // value. The first value ever seen counts too: a request without `last_update` is never held,
   // so the next one (which sends it) is the first that can wait for a job as a long poll.
-  if (res.status === 204) return { kind: 'none', queueChanged: seen !== undefined && seen !== sent };
+  if (res.status === 204) return { kind: 'none', queueChanged: seen !== undefined && seen !== sent, ...told };
   if (res.status === 403) return { kind: 'unhealthy', status: 403 };
   return {
     kind: 'retry',
@@ -231,7 +252,8 @@ export function createCoordinatorClient(options: CoordinatorClientOptions): Coor
         info: options.info,
         ...(sent ? { last_update: sent } : {}),
       };
-      const res = await json('request_job', 'POST', '/jobs/request', body, signal, runnerAuth);
+      const headers = options.announce ? { ...runnerAuth, [HEADER_ANNOUNCE]: '1' } : runnerAuth;
+      const res = await json('request_job', 'POST', '/jobs/request', body, signal, headers);
       return res ? jobRequestAnswer(res, sent, lastUpdate()) : { kind: 'unhealthy', status: 0 };
     },
     async updateJob(jobId, jobToken, body) {

@@ -4,9 +4,9 @@
  */
 import type { JobPayload } from '../api/runner-api.js';
 import type { Config, RunnerConfig } from './config/schema.js';
-import type { ExecutorFactory } from '../executors/executor.js';
+import type { AnnouncementSink, ExecutorFactory } from '../executors/executor.js';
 import { errorMessage } from '../shared/errors.js';
-import { createCoordinatorClient } from './coordinator-client.js';
+import { createCoordinatorClient, type CoordinatorClient } from './coordinator-client.js';
 import { launchJob, type EntryState } from './job-launcher.js';
 import type { ManagerState } from './manager-state.js';
 import { initEntryMetrics, statusClass } from './metrics.js';
@@ -14,10 +14,24 @@ import { runPollWorker } from './poller.js';
 import { withMetricsAddress } from './status-server.js';
 import { runnerInfo, shortToken, userAgent } from './version.js';
 
+/** The client, its job requests' announced jobs delivered to `sink`. */
+function announcing(client: CoordinatorClient, sink: AnnouncementSink): CoordinatorClient {
+  return {
+    ...client,
+    async requestJob(signal) {
+      const r = await client.requestJob(signal);
+      if (r.kind === 'job' || r.kind === 'none') sink.jobs(r.announced);
+      if (r.kind === 'job' && r.jobAnnounced) sink.jobAnnounced(r.payload.id);
+      return r;
+    },
+  };
+}
+
 function entryState(m: ManagerState, entry: RunnerConfig, factory: ExecutorFactory): EntryState {
   const { systemId, version, metrics } = m;
   const short = shortToken(entry.token);
-  const client = createCoordinatorClient({
+  const base = createCoordinatorClient({
+    announce: factory.announcements !== undefined,
     url: entry.url,
     token: entry.token,
     systemId,
@@ -36,6 +50,7 @@ function entryState(m: ManagerState, entry: RunnerConfig, factory: ExecutorFacto
         metrics.apiRequestDuration.observe({ ...labels, status_class: statusClass(status) }, seconds);
     },
   });
+  const client = factory.announcements ? announcing(base, factory.announcements) : base;
   return {
     key: `${entry.url}|${entry.token}`,
     entry,

@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import type { JobPayload } from '../api/runner-api.js';
+import type { ExecutorFactory } from '../executors/executor.js';
 import { loadConfigFile, validateConfig } from './config/load.js';
 import { createShellExecutorFactory } from '../executors/shell/shell-executor.js';
 import { jobPayload } from '../../test/kits/executors/job-fixture.js';
@@ -261,5 +263,49 @@ describe('runner manager', () => {
     coordinator.enqueue(job(2, ['true']));
     await until(() => finalState(1) === 'success' && finalState(2) === 'success');
     await until(() => m.runningJobs().length === 0);
+  });
+
+  it("delivers a Flotilla coordinator's announced jobs to an executor that asks, and which job was announced", async () => {
+    const seen: (AnnouncedJobs | undefined)[] = [];
+    const announcedIds: number[] = [];
+    const shell = createShellExecutorFactory({ killGraceMs: 200 });
+    const factory: ExecutorFactory = {
+      name: shell.name,
+      shell: shell.shell,
+      features: shell.features,
+      create: (j) => shell.create(j),
+      announcements: { jobs: (a) => void seen.push(a), jobAnnounced: (id) => void announcedIds.push(id) },
+    };
+    coordinator.requestAnswers.push(
+      { status: 204, headers: { 'x-flotilla-announced-jobs': 'created=3, next=2, uncovered=1' } },
+      { status: 204 },
+    );
+    const path = join(dir, 'config.toml');
+    await writeFile(path, tomlFor());
+    const { config } = await loadConfigFile(path);
+    manager = createRunnerManager({
+      config,
+      configPath: path,
+      systemId: 's_0123456789ab',
+      logger: silentLogger(),
+      clock: systemClock,
+      registry,
+      executorFactories: [factory],
+      configWatchIntervalMs: 60_000,
+    });
+    await manager.start();
+    await until(() => seen.length >= 2);
+    // The first answer's announcement, then none (an answer without the header, as GitLab's).
+    expect(seen.slice(0, 2)).toEqual([{ created: 3, next: 2, uncovered: 1 }, undefined]);
+    expect(announcedIds).toEqual([]);
+    // A job the coordinator marks as announced (a later stage's).
+    coordinator.jobAnswerHeaders = {
+      'x-flotilla-job-announced': '1',
+      'x-flotilla-announced-jobs': 'created=0, next=0, uncovered=0',
+    };
+    coordinator.enqueue(job(5, ['true']));
+    await until(() => announcedIds.length > 0);
+    expect(announcedIds).toEqual([5]);
+    expect(seen).toContainEqual({ created: 0, next: 0, uncovered: 0 });
   });
 });

@@ -11,7 +11,7 @@ import type { Lease } from '../lease.js';
 import { fleetStateOf, type Machine } from '../machines.js';
 import type { AutoscalerMetrics } from '../metrics.js';
 import type { Limits } from '../policy.js';
-import { createPlanner, type Planner } from '../predictive.js';
+import { createPlanner, type AnnouncedJobs, type Planner } from '../predictive.js';
 import type { ConnectInfo, InstanceGroup } from '../providers/provider.js';
 import type { FleetState, MachineRecord } from '../state-store.js';
 
@@ -36,6 +36,11 @@ export interface TaskscalerOptions {
   metrics: AutoscalerMetrics;
   /** `[runners.autoscaler.predictive]`; absent or not enabled = gitlab-runner's idle policy only. */
   predictive?: PredictiveConfig;
+  /**
+   * The jobs the coordinator announced last (`announced_jobs`); absent, or undefined, = none
+   * announced (a GitLab coordinator): the policy behaves as without the setting.
+   */
+  announced?: () => AnnouncedJobs | undefined;
   /** Persists the fleet (called after changes); absent = not persisted. */
   persist?: (state: FleetState) => Promise<void>;
 }

@@ -13,16 +13,43 @@ import {
   machinesFor,
   slotsPerNewInstance,
 } from '../policy.js';
-import { predictiveRemovals, surplusBooting, unusedPaidMs, type Planner } from '../predictive.js';
+import {
+  announcedBoots,
+  announcedSlots,
+  predictiveRemovals,
+  surplusBooting,
+  unusedPaidMs,
+  type Planner,
+} from '../predictive.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
-/** The idle slots wanted now and why: gitlab-runner's policy, or the forecast when higher. */
+/** Free slots kept for the jobs the coordinator announced (0 without the setting or the signal). */
+function announced(c: ScalerCore): number {
+  return c.planner ? announcedSlots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+}
+
+/** Idle slots created ahead for the jobs the coordinator announced. */
+function announcedAhead(c: ScalerCore): number {
+  return c.planner ? announcedBoots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+}
+
+/**
+ * The idle slots wanted now and why: gitlab-runner's policy, or the forecast when higher, plus the
+ * slots held for announced jobs.
+ */
 function idleGoal(c: ScalerCore, inUse: number): { slots: number; reason: string; detail?: object } {
   const policy = activePolicy(c.o.policies(), c.o.clock.now());
   const floor = idleTarget(policy, inUse);
   const g = c.planner?.goal(c.now(), inUse);
-  if (g && g.slots > floor) return { slots: g.slots, reason: 'predicted_demand', detail: g.detail };
+  const extra = announcedAhead(c);
+  if (g && g.slots > floor)
+    return {
+      slots: g.slots + extra,
+      reason: 'predicted_demand',
+      detail: { ...g.detail, ...(extra > 0 ? { announced: extra } : {}) },
+    };
+  if (extra > 0) return { slots: floor + extra, reason: 'announced_jobs', detail: { announced: extra } };
   return { slots: floor, reason: 'idle_count' };
 }
 
@@ -108,7 +135,7 @@ export function scaleDown(c: ScalerCore): void {
     if (m) remove(c, m, 'max_use_count reached', 'max_use_count');
     free -= x.free;
   }
-  const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(c.now())) + s.waiting;
+  const keep = Math.max(idleTarget(policy, s.inUse), planner.keep(c.now())) + announced(c) + s.waiting;
   const quiet = s.waiting === 0 && c.now() - c.lastArrivalMs >= planner.bootMs();
   if (planner.settings.cancelSurplusBootsAtOnce && s.waiting === 0) cancelSurplus(c, free, keep, true);
   else if (planner.settings.cancelSurplusBoots && quiet) cancelSurplus(c, free, keep, false);

@@ -76,7 +76,7 @@ export function dispatch(c: ScalerCore): void {
 export function acquire(
   c: ScalerCore,
   job: string,
-  options: { signal?: AbortSignal; front?: boolean },
+  options: { signal?: AbortSignal; front?: boolean; announced?: boolean },
 ): Promise<Lease> {
   const { timing } = c.o;
   return new Promise<Lease>((resolve, reject) => {
@@ -89,7 +89,9 @@ export function acquire(
     if (options.front) c.waiters.unshift(w);
     else {
       c.waiters.push(w);
-      c.planner?.demand.arrival(c.now());
+      // A job announced before it was pending is no surprise: with announced_jobs, not a burst.
+      if (!(options.announced && c.planner?.settings.announcedJobs !== 'off'))
+        c.planner?.demand.arrival(c.now());
       c.lastArrivalMs = c.now();
     }
     dispatch(c);

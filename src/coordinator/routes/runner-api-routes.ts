@@ -1,6 +1,12 @@
 /** Runner API v4: what runner managers call (verify, unregister, request jobs, update, trace, artifacts). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import {
+  formatAnnouncedJobs,
+  HEADER_ANNOUNCE,
+  HEADER_ANNOUNCED_JOBS,
+  HEADER_JOB_ANNOUNCED,
+} from '../../api/announced-jobs.js';
 import { toFailureReason } from '../../api/job-status.js';
 import {
   HEADER_JOB_STATUS,
@@ -13,6 +19,8 @@ import {
 import { FlotillaError } from '../../shared/errors.js';
 import { findActiveJob, findRunner } from '../auth.js';
 import type { CoordinatorContext } from '../context.js';
+import { createAnnouncer, wasAnnounced, type Announcer } from '../scheduler/queue/announced-jobs.js';
+import type { QueueMatch } from '../scheduler/queue/runner-queue.js';
 import type { JobRecord, RunnerRecord } from '../store/store.js';
 import { answered, answerWith } from './answer.js';
 import { registerArtifactRoutes } from './runner-artifact-routes.js';
@@ -116,6 +124,9 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
   return reply.raw.destroyed || request.raw.socket.destroyed;
 }
 
+/** How old the announced jobs' read may be by default (one store read per span, shared by all runners). */
+const ANNOUNCE_REFRESH_SECONDS = 5;
+
 /** The claim of a job request whose turn came (see requestJob): 201 with the job, or 204. */
 async function claimFor(
   ctx: CoordinatorContext,
@@ -123,6 +134,7 @@ async function claimFor(
   reply: FastifyReply,
   runner: RunnerRecord,
   systemId: string | null,
+  announce: boolean,
 ): Promise<undefined> {
   const match = { tagList: runner.tagList, runUntagged: runner.runUntagged, accessLevel: runner.accessLevel };
   const queue = ctx.scheduler.deps.queue;
@@ -151,6 +163,7 @@ async function claimFor(
     // More jobs may be pending for this runner: its next request looks for one at once. A claim
     // queues nothing, so the runner's other held requests are not woken (one is, see wakeOne).
     reply.header(HEADER_LAST_UPDATE, queue.afterClaim(version));
+    if (announce && wasAnnounced(claimed.job)) reply.header(HEADER_JOB_ANNOUNCED, '1');
     queue.wakeOne(runner.id);
     return answered(reply.code(201).type('application/json').send(JSON.stringify(claimed.payload)));
   }
@@ -159,8 +172,21 @@ async function claimFor(
   return answered(reply.code(204).send());
 }
 
+/** With `X-Flotilla-Announce: 1`, the runner's announced jobs as a header (a Flotilla extension). */
+async function announceTo(
+  announcer: Announcer,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  match: QueueMatch,
+): Promise<boolean> {
+  if (headerString(request, HEADER_ANNOUNCE) !== '1') return false;
+  reply.header(HEADER_ANNOUNCED_JOBS, formatAnnouncedJobs(await announcer.forRunner(match)));
+  return true;
+}
+
 async function requestJob(
   ctx: CoordinatorContext,
+  announcer: Announcer,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<undefined> {
@@ -174,6 +200,7 @@ async function requestJob(
   if (!runner.paused) {
     await holdLongPoll(ctx, runner, body.last_update, reply);
     if (clientGone(request, reply)) return answered(reply.code(204).send());
+    const announce = await announceTo(announcer, request, reply, match);
     if (queue.knownEmpty(runner.id, match)) {
       reply.header(HEADER_LAST_UPDATE, queue.version(runner.id, match));
       return answered(reply.code(204).send());
@@ -183,7 +210,7 @@ async function requestJob(
     const release = await ctx.scheduler.claimGate.enter(); // never rejects
     ctx.metrics.claimsWaiting.dec();
     try {
-      return await claimFor(ctx, request, reply, runner, body.system_id ?? null);
+      return await claimFor(ctx, request, reply, runner, body.system_id ?? null, announce);
     } finally {
       release();
     }
@@ -261,8 +288,13 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   };
   app.delete('/api/v4/runners', unregister);
   app.delete('/api/v4/runners/managers', unregister);
+  const announcer = createAnnouncer({
+    store: ctx.store,
+    clock: ctx.clock,
+    refreshMs: (ctx.config.announceRefreshSeconds ?? ANNOUNCE_REFRESH_SECONDS) * 1000,
+  });
   app.post('/api/v4/jobs/request', (request, reply) =>
-    answerWith(reply, () => requestJob(ctx, request, reply)),
+    answerWith(reply, () => requestJob(ctx, announcer, request, reply)),
   );
   app.put('/api/v4/jobs/:id', (request, reply) => answerWith(reply, () => updateJob(ctx, request, reply)));
   registerTraceRoute(app, ctx);

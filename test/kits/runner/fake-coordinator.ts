@@ -56,6 +56,8 @@ export interface FakeCoordinator {
   readonly maxPatchesInFlight: number;
   /** Job requests being held (long polls in progress). */
   readonly heldCount: number;
+  /** Extra headers of a 201 that hands out a job (e.g. a Flotilla coordinator's announcement). */
+  jobAnswerHeaders: Record<string, string>;
   enqueue(payload: JobPayload): void;
   setStatus(jobId: number, status: RemoteJobStatus): void;
   close(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     onHold: undefined as (() => void) | undefined,
     traceUpdateInterval: undefined as number | undefined,
     tracePatchLimit: undefined as number | undefined,
+    jobAnswerHeaders: {} as Record<string, string>,
     tracePatchesInFlight: undefined as number | undefined,
     patchGate: undefined as Promise<void> | undefined,
     maxPatchesInFlight: 0,
@@ -141,7 +144,11 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     send(
       res,
       201,
-      { 'content-type': 'application/json', 'x-gitlab-last-update': String(version) },
+      {
+        'content-type': 'application/json',
+        'x-gitlab-last-update': String(version),
+        ...fake.jobAnswerHeaders,
+      },
       JSON.stringify(payload),
     );
   }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+
+import { formatAnnouncedJobs, parseAnnouncedJobs } from '../../../api/announced-jobs.js';
+import { createFakeClock } from '../../../../test/kits/fake-clock.js';
+import type { Store } from '../../store/store.js';
+import { announcedFor, createAnnouncer, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
+
+const job = (pipelineId: number, stageIdx: number, status: string, tagList: string[] = []): AnnounceJob =>
+  ({ pipelineId, stageIdx, status, tagList, protected: false }) as AnnounceJob;
+
+const untagged = { tagList: [], runUntagged: true, accessLevel: 'not_protected' as const };
+
+describe('announced jobs', () => {
+  it('counts created jobs by pipeline: the next stage, and what its current stage will not cover', () => {
+    const jobs = [
+      // Pipeline 1: build running; test (3 jobs) and deploy (1) created: 2 tests uncovered.
+      job(1, 0, 'running'),
+      job(1, 1, 'created'),
+      job(1, 1, 'created'),
+      job(1, 1, 'created'),
+      job(1, 2, 'created'),
+      // Pipeline 2: two builds pending, one test created: covered.
+      job(2, 0, 'pending'),
+      job(2, 0, 'pending'),
+      job(2, 1, 'created'),
+      // Pipeline 3: nothing created.
+      job(3, 0, 'running'),
+      // Pipeline 4: only a gpu job created: not this runner's.
+      job(4, 0, 'running'),
+      job(4, 1, 'created', ['gpu']),
+    ];
+    expect(announcedFor(jobs, untagged)).toEqual({ created: 5, next: 4, uncovered: 2 });
+    // A gpu runner that takes untagged jobs too: pipeline 4's job is covered by its running build.
+    expect(announcedFor(jobs, { ...untagged, tagList: ['gpu'] })).toEqual({
+      created: 6,
+      next: 5,
+      uncovered: 2,
+    });
+    // A runner for tagged jobs only sees pipeline 4's, and nothing it runs covers it.
+    expect(announcedFor(jobs, { ...untagged, tagList: ['gpu'], runUntagged: false })).toEqual({
+      created: 1,
+      next: 1,
+      uncovered: 1,
+    });
+  });
+
+  it('a job was announced when it waited for an earlier stage or for its needs', () => {
+    const job = (stageIdx: number, needs: { job: string }[] | null) =>
+      ({ stageIdx, definition: { needs } }) as unknown as Parameters<typeof wasAnnounced>[0];
+    expect(wasAnnounced(job(0, null))).toBe(false);
+    expect(wasAnnounced(job(2, null))).toBe(true);
+    expect(wasAnnounced(job(2, []))).toBe(false);
+    expect(wasAnnounced(job(0, [{ job: 'a' }]))).toBe(true);
+  });
+
+  it('reads back what it writes, and ignores a malformed header', () => {
+    const a = { created: 5, next: 4, uncovered: 2 };
+    expect(formatAnnouncedJobs(a)).toBe('created=5, next=4, uncovered=2');
+    expect(parseAnnouncedJobs(formatAnnouncedJobs(a))).toEqual(a);
+    expect(parseAnnouncedJobs(undefined)).toBeUndefined();
+    expect(parseAnnouncedJobs('created=5, next=4')).toBeUndefined();
+    expect(parseAnnouncedJobs('created=5, next=-1, uncovered=2')).toBeUndefined();
+    expect(parseAnnouncedJobs('created=x, next=4, uncovered=2')).toBeUndefined();
+  });
+
+  it('reads the store at most once per refresh span for all runners, and keeps the last figures when a read fails', async () => {
+    const clock = createFakeClock();
+    let reads = 0;
+    let fail = false;
+    let items = [job(1, 0, 'running'), job(1, 1, 'created'), job(1, 1, 'created')];
+    const store = {
+      async listJobs() {
+        reads++;
+        if (fail) throw new Error('database gone');
+        return { items, total: items.length };
+      },
+    } as unknown as Store;
+    const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
+    const gpu = { ...untagged, tagList: ['gpu'] };
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(gpu)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(reads).toBe(1);
+    items = [job(1, 0, 'running')];
+    clock.advance(5000);
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(reads).toBe(2);
+    // The next read fails: the last figures stay (not those the store would have given).
+    items = [job(2, 1, 'created')];
+    fail = true;
+    clock.advance(5000);
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(reads).toBe(3);
+  });
+});

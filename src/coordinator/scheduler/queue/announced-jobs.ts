@@ -1,0 +1,92 @@
+/**
+ * What the coordinator announces to a runner that asks (`X-Flotilla-Announce`, see
+ * src/api/announced-jobs.ts): the `created` builds of running pipelines that the runner could
+ * take, by stage. Read from the store at most once per `refreshMs` (all runners share the read),
+ * so a job request costs no query of its own.
+ */
+import type { AnnouncedJobs } from '../../../api/announced-jobs.js';
+import type { Clock } from '../../../shared/clock.js';
+import type { JobRecord, Store } from '../../store/store.js';
+import { jobMatchesRunner, type QueueMatch } from './runner-queue.js';
+
+export type AnnounceJob = Pick<JobRecord, 'pipelineId' | 'stageIdx' | 'status' | 'tagList' | 'protected'>;
+
+/**
+ * Per pipeline, over the jobs `match` may take: `created` = its created jobs; its next stage = the
+ * lowest stage with created jobs; `uncovered` = that stage's jobs beyond the pending and running
+ * jobs of earlier stages (their machines take the rest). Summed over the pipelines. PURE.
+ */
+export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): AnnouncedJobs {
+  const pipelines = new Map<number, AnnounceJob[]>();
+  for (const j of jobs) {
+    if (!jobMatchesRunner({ tagList: j.tagList, protected: j.protected }, match)) continue;
+    const list = pipelines.get(j.pipelineId);
+    if (list) list.push(j);
+    else pipelines.set(j.pipelineId, [j]);
+  }
+  const out: AnnouncedJobs = { created: 0, next: 0, uncovered: 0 };
+  for (const list of pipelines.values()) {
+    const created = list.filter((j) => j.status === 'created');
+    if (created.length === 0) continue;
+    const nextStage = Math.min(...created.map((j) => j.stageIdx));
+    const next = created.filter((j) => j.stageIdx === nextStage).length;
+    const ahead = list.filter(
+      (j) => (j.status === 'pending' || j.status === 'running') && j.stageIdx < nextStage,
+    ).length;
+    out.created += created.length;
+    out.next += next;
+    out.uncovered += Math.max(0, next - ahead);
+  }
+  return out;
+}
+
+/**
+ * A job handed out was announced: it waited in `created` for other jobs (its `needs`, or without
+ * `needs` every earlier stage), so a runner asking for announcements saw it coming. PURE.
+ */
+export function wasAnnounced(job: Pick<JobRecord, 'stageIdx' | 'definition'>): boolean {
+  const needs = job.definition.needs;
+  return needs === null ? job.stageIdx > 0 : needs.length > 0;
+}
+
+export interface Announcer {
+  /** The announcement for a runner matching `match`, from a read at most `refreshMs` old. */
+  forRunner(match: QueueMatch): Promise<AnnouncedJobs>;
+}
+
+/** The most builds one read considers (the oldest first). */
+export const ANNOUNCE_READ_LIMIT = 5000;
+
+export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: number }): Announcer {
+  let jobs: AnnounceJob[] = [];
+  /** Per match (runners alike share it), the announcement of the last read. */
+  let byMatch = new Map<string, AnnouncedJobs>();
+  let readAt = -Infinity;
+  let reading: Promise<void> | null = null;
+  async function read(): Promise<void> {
+    const page = await o.store.listJobs(
+      { statuses: ['created', 'pending', 'running'], kind: 'build' },
+      { page: 1, perPage: ANNOUNCE_READ_LIMIT },
+    );
+    jobs = page.items;
+    byMatch = new Map();
+    readAt = o.clock.monotonic();
+  }
+  return {
+    async forRunner(match) {
+      if (o.clock.monotonic() - readAt >= o.refreshMs) {
+        // A failed read leaves the last announcement: the job request itself does not fail for it.
+        reading ??= read()
+          .catch(() => undefined)
+          .finally(() => (reading = null));
+        await reading;
+      }
+      const key = JSON.stringify([match.accessLevel, match.runUntagged, [...new Set(match.tagList)].sort()]);
+      const known = byMatch.get(key);
+      if (known) return known;
+      const a = announcedFor(jobs, match);
+      byMatch.set(key, a);
+      return a;
+    },
+  };
+}
