@@ -44,13 +44,16 @@ describe('announced jobs', () => {
     });
   });
 
-  it('a job was announced when it waited for an earlier stage or for its needs', () => {
-    const job = (stageIdx: number, needs: { job: string }[] | null) =>
-      ({ stageIdx, definition: { needs } }) as unknown as Parameters<typeof wasAnnounced>[0];
+  it('a job was announced when it waited for an earlier stage or for its needs, a retry never', () => {
+    const job = (stageIdx: number, needs: { job: string }[] | null, retryOfId: number | null = null) =>
+      ({ stageIdx, definition: { needs }, retryOfId }) as unknown as Parameters<typeof wasAnnounced>[0];
     expect(wasAnnounced(job(0, null))).toBe(false);
     expect(wasAnnounced(job(2, null))).toBe(true);
     expect(wasAnnounced(job(2, []))).toBe(false);
     expect(wasAnnounced(job(0, [{ job: 'a' }]))).toBe(true);
+    // a retry is created when the job before it ended, its prerequisites long done
+    expect(wasAnnounced(job(2, null, 41))).toBe(false);
+    expect(wasAnnounced(job(0, [{ job: 'a' }], 41))).toBe(false);
   });
 
   it('reads back what it writes, and ignores a malformed header', () => {

@@ -42,9 +42,12 @@ export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): A
 
 /**
  * A job handed out was announced: it waited in `created` for other jobs (its `needs`, or without
- * `needs` every earlier stage), so a runner asking for announcements saw it coming. PURE.
+ * `needs` every earlier stage), so a runner asking for announcements saw it coming. A retry was
+ * not: it is created when the job before it ends, after its prerequisites, and is pending at once.
+ * PURE.
  */
-export function wasAnnounced(job: Pick<JobRecord, 'stageIdx' | 'definition'>): boolean {
+export function wasAnnounced(job: Pick<JobRecord, 'stageIdx' | 'definition' | 'retryOfId'>): boolean {
+  if (job.retryOfId !== null) return false;
   const needs = job.definition.needs;
   return needs === null ? job.stageIdx > 0 : needs.length > 0;
 }
