@@ -86,14 +86,16 @@ describe('announced jobs', () => {
 
     // The build ends: the tests are pending, deploy is announced; the runner's client reads it all.
     await finish({ id: build.body.id, token: build.body.token });
-    const client = createCoordinatorClient({
-      url: c.running.url,
-      token: runner.token,
-      systemId: 's_announce',
-      info: { name: 'test' },
-      userAgent: 'flotilla-test',
-      announce: true,
-    });
+    const runnerClient = (systemId: string, announce: boolean) =>
+      createCoordinatorClient({
+        url: c.running.url,
+        token: runner.token,
+        systemId,
+        info: { name: 'test' },
+        userAgent: 'flotilla-test',
+        announce,
+      });
+    const client = runnerClient('s_announce', true);
     const test = await client.requestJob(new AbortController().signal);
     expect(test.kind).toBe('job');
     if (test.kind !== 'job') return;
@@ -103,13 +105,7 @@ describe('announced jobs', () => {
     expect(test.announced).toEqual({ created: 1, next: 1, uncovered: 0 });
 
     // Without asking, the client reports no announcement (as against GitLab).
-    const quiet = createCoordinatorClient({
-      url: c.running.url,
-      token: runner.token,
-      systemId: 's_quiet',
-      info: { name: 'test' },
-      userAgent: 'flotilla-test',
-    });
+    const quiet = runnerClient('s_quiet', false);
     const other = await quiet.requestJob(new AbortController().signal);
     expect(other.kind).toBe('job');
     if (other.kind !== 'job') return;
