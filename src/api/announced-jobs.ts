@@ -23,6 +23,21 @@ export interface AnnouncedJobs {
    * those free can take the rest), summed over the pipelines.
    */
   uncovered: number;
+  /**
+   * Per pipeline with a next stage, what says when that stage is due (`announced_jobs = "due"`);
+   * absent when the coordinator does not send it.
+   */
+  stages?: AnnouncedStage[];
+}
+
+/** A pipeline's next stage and the current stage it waits for. */
+export interface AnnouncedStage {
+  /** Jobs of the next stage. */
+  next: number;
+  /** Jobs of the current stage not finished yet (pending or running). */
+  unfinished: number;
+  /** How long the youngest of those has been pending or running, in ms. */
+  elapsedMs: number;
 }
 
 export function formatAnnouncedJobs(a: AnnouncedJobs): string {

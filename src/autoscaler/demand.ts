@@ -30,6 +30,8 @@ export interface DemandSettings {
 const DAY_MS = 86_400_000;
 /** Boot and job-duration samples kept per provider / in all. */
 const SAMPLES = 50;
+/** Job durations kept for the distribution announced jobs' due times are estimated from. */
+const DURATION_SAMPLES = 500;
 
 export interface Forecast {
   /** One boot time, in ms: the boot quantile of the provider that created machines last. */
@@ -59,6 +61,8 @@ export interface DemandModel {
   boot(provider: string, ms: number): void;
   jobDone(ms: number): void;
   forecast(nowMs: number): Forecast;
+  /** The last measured job durations (up to 500), ascending: their distribution. */
+  durations(): readonly number[];
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -121,6 +125,9 @@ export function createDemandModel(s: DemandSettings): DemandModel {
   const sortedBoots = new Map<string, number[]>();
   let lastBootProvider: string | null = null;
   const durations: number[] = [];
+  /** The longer record for `durations()`, in arrival order, and its sorted copy (made when asked). */
+  const record: number[] = [];
+  let sortedRecord: number[] | null = [];
 
   function bootMs(): number {
     const sorted = lastBootProvider ? sortedBoots.get(lastBootProvider) : undefined;
@@ -157,6 +164,13 @@ export function createDemandModel(s: DemandSettings): DemandModel {
     jobDone(ms) {
       durations.push(ms);
       if (durations.length > SAMPLES) durations.shift();
+      record.push(ms);
+      if (record.length > DURATION_SAMPLES) record.shift();
+      sortedRecord = null;
+    },
+    durations() {
+      sortedRecord ??= [...record].sort((a, b) => a - b);
+      return sortedRecord;
     },
     forecast(nowMs) {
       const boot = bootMs();

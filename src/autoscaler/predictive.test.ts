@@ -49,6 +49,9 @@ const policy: PredictiveSettings = {
   removeSurplusAtFloor: false,
   lastUseWithinMs: 0,
   announcedJobs: 'off',
+  dueLeadBoots: 1,
+  dueKeepBoots: 1,
+  reserveCovered: false,
 };
 
 /** A forecast over one hour with the given burst positions. */

@@ -34,6 +34,7 @@ import {
   type DemandSettings,
   type Forecast,
 } from './demand.js';
+import { uncoveredDueWithin } from './due.js';
 import type { IdleCandidate } from './policy.js';
 
 export interface PredictiveSettings {
@@ -62,27 +63,56 @@ export interface PredictiveSettings {
   lastUseWithinMs: number;
   /** Idle slots held for the jobs the coordinator announced (`announcedSlots`). */
   announcedJobs: AnnouncedMode;
+  /** With `due`: jobs due within this many boot times are booted for ahead. */
+  dueLeadBoots: number;
+  /** With `due`: a stage's freed machines are kept for jobs due within this many boot times. */
+  dueKeepBoots: number;
+  /** With announced jobs: the releases the forecast expects leave out the machines next stages take. */
+  reserveCovered: boolean;
 }
 
 /** Jobs the coordinator announced before they are pending (see src/api/announced-jobs.ts). */
 export type { AnnouncedJobs };
 
 /** What `announced_jobs` holds idle slots for. */
-export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep';
+export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep' | 'due';
+
+/** `announced_due_lead` and `announced_due_keep` when not set, in boot times (docs/benchmarks.md). */
+export const DUE_LEAD_BOOTS = 2;
+export const DUE_KEEP_BOOTS = 8;
+
+/** What `due` estimates announced jobs' due times from (see due.ts). */
+export interface DueBasis {
+  /** Measured job durations, ascending. */
+  durations: readonly number[];
+  /** Jobs due within this are booted for ahead (one boot time). */
+  bootAheadMs: number;
+  /** A stage's freed machines are kept for jobs due within this. */
+  keepMs: number;
+}
 
 /**
  * Free slots scale-in keeps for announced jobs, on top of the forecast pool: with `uncovered` and
  * `keep`, the next stages' jobs that the current stages' machines will not serve (machines freed
- * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job. PURE.
+ * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job; with
+ * `due`, the uncovered jobs expected to be pending within `basis.keepMs` (`uncovered` when the
+ * coordinator sends no stages). PURE.
  */
-export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode, basis?: DueBasis): number {
   if (!a || mode === 'off') return 0;
+  if (mode === 'due' && a.stages && basis) return uncoveredDueWithin(a.stages, basis.durations, basis.keepMs);
   return Math.max(0, mode === 'next' ? a.next : a.uncovered);
 }
 
-/** Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`. PURE. */
-export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
-  return mode === 'keep' ? 0 : announcedSlots(a, mode);
+/**
+ * Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`; with `due`,
+ * the uncovered jobs expected to be pending within one boot time (`basis.bootAheadMs`). PURE.
+ */
+export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode, basis?: DueBasis): number {
+  if (mode === 'keep') return 0;
+  if (a && mode === 'due' && a.stages && basis)
+    return uncoveredDueWithin(a.stages, basis.durations, basis.bootAheadMs);
+  return announcedSlots(a, mode, basis);
 }
 
 export interface IdleGoal {
@@ -278,6 +308,9 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       removeSurplusAtFloor: c.remove_surplus_at_floor,
       lastUseWithinMs: c.last_use_within * 1000,
       announcedJobs: c.announced_jobs,
+      dueLeadBoots: c.announced_due_lead ?? DUE_LEAD_BOOTS,
+      dueKeepBoots: c.announced_due_keep ?? DUE_KEEP_BOOTS,
+      reserveCovered: c.announced_reserve,
     },
   };
 }
@@ -294,6 +327,8 @@ export interface Planner {
   demandLikely(): boolean;
   /** One boot time as the last goal measured it, in ms. */
   bootMs(): number;
+  /** What announced jobs' due times are estimated from (`announced_jobs = "due"`). */
+  dueBasis(): DueBasis;
 }
 
 export function createPlanner(c: PredictiveConfig): Planner {
@@ -316,5 +351,10 @@ export function createPlanner(c: PredictiveConfig): Planner {
     keep: (nowMs) => hysteresis.keep(nowMs),
     demandLikely: () => likely,
     bootMs: () => bootMs,
+    dueBasis: () => ({
+      durations: demand.durations(),
+      bootAheadMs: bootMs * policy.dueLeadBoots,
+      keepMs: bootMs * policy.dueKeepBoots,
+    }),
   };
 }

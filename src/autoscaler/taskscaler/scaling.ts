@@ -21,17 +21,28 @@ import {
   unusedPaidMs,
   type Planner,
 } from '../predictive.js';
+import { coveredSlots } from '../due.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
 /** Free slots kept for the jobs the coordinator announced (0 without the setting or the signal). */
 function announced(c: ScalerCore): number {
-  return c.planner ? announcedSlots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+  const p = c.planner;
+  return p ? announcedSlots(c.o.announced?.(), p.settings.announcedJobs, p.dueBasis()) : 0;
 }
 
 /** Idle slots created ahead for the jobs the coordinator announced. */
 function announcedAhead(c: ScalerCore): number {
-  return c.planner ? announcedBoots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+  const p = c.planner;
+  return p ? announcedBoots(c.o.announced?.(), p.settings.announcedJobs, p.dueBasis()) : 0;
+}
+
+/** In-use slots whose machines announced next stages will take (`announced_reserve`). */
+function reserved(c: ScalerCore): number {
+  const p = c.planner;
+  const a = c.o.announced?.();
+  if (!p || p.settings.announcedJobs === 'off' || !p.settings.reserveCovered || !a) return 0;
+  return coveredSlots(a);
 }
 
 /**
@@ -41,7 +52,7 @@ function announcedAhead(c: ScalerCore): number {
 function idleGoal(c: ScalerCore, inUse: number): { slots: number; reason: string; detail?: object } {
   const policy = activePolicy(c.o.policies(), c.o.clock.now());
   const floor = idleTarget(policy, inUse);
-  const g = c.planner?.goal(c.now(), inUse);
+  const g = c.planner?.goal(c.now(), Math.max(0, inUse - reserved(c)));
   const extra = announcedAhead(c);
   if (g && g.slots > floor)
     return {
