@@ -202,7 +202,8 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         },
       );
     }
-    if (t % (s.announceEverySeconds ?? 1) === 0) announced = gate.announced(t);
+    if (t % (s.announceEverySeconds ?? 1) === 0)
+      announced = { ...gate.announced(t), atMs: clock.now().getTime() };
     if (s.idleSlotsAt)
       idleSlots = s.idleSlotsAt(t, [
         ...[...finishing].flatMap(([end, leases]) => leases.map(() => end)),

@@ -116,6 +116,23 @@ function largest(xs: readonly number[]): number {
   return m;
 }
 
+/** The last `max` samples, and their sorted copy (made when asked after a change). */
+function createSampleRecord(max: number): { add(x: number): void; sorted(): readonly number[] } {
+  const samples: number[] = [];
+  let sorted: number[] | null = [];
+  return {
+    add(x) {
+      samples.push(x);
+      if (samples.length > max) samples.shift();
+      sorted = null;
+    },
+    sorted() {
+      sorted ??= [...samples].sort((a, b) => a - b);
+      return sorted;
+    },
+  };
+}
+
 export function createDemandModel(s: DemandSettings): DemandModel {
   let arrivals: number[] = [];
   /** The first arrival seen: spans before it are unobserved, not empty. */
@@ -125,9 +142,7 @@ export function createDemandModel(s: DemandSettings): DemandModel {
   const sortedBoots = new Map<string, number[]>();
   let lastBootProvider: string | null = null;
   const durations: number[] = [];
-  /** The longer record for `durations()`, in arrival order, and its sorted copy (made when asked). */
-  const record: number[] = [];
-  let sortedRecord: number[] | null = [];
+  const record = createSampleRecord(DURATION_SAMPLES);
 
   function bootMs(): number {
     const sorted = lastBootProvider ? sortedBoots.get(lastBootProvider) : undefined;
@@ -164,14 +179,9 @@ export function createDemandModel(s: DemandSettings): DemandModel {
     jobDone(ms) {
       durations.push(ms);
       if (durations.length > SAMPLES) durations.shift();
-      record.push(ms);
-      if (record.length > DURATION_SAMPLES) record.shift();
-      sortedRecord = null;
+      record.add(ms);
     },
-    durations() {
-      sortedRecord ??= [...record].sort((a, b) => a - b);
-      return sortedRecord;
-    },
+    durations: () => record.sorted(),
     forecast(nowMs) {
       const boot = bootMs();
       const lastUse = s.lastUseWithinMs;

@@ -21,20 +21,20 @@ import {
   unusedPaidMs,
   type Planner,
 } from '../predictive.js';
-import { coveredSlots } from '../due.js';
+import { aged, coveredSlots } from '../due.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
 /** Free slots kept for the jobs the coordinator announced (0 without the setting or the signal). */
 function announced(c: ScalerCore): number {
   const p = c.planner;
-  return p ? announcedSlots(c.o.announced?.(), p.settings.announcedJobs, p.dueBasis()) : 0;
+  return p ? announcedSlots(aged(c.o.announced?.(), c.now()), p.settings.announcedJobs, p.dueBasis()) : 0;
 }
 
 /** Idle slots created ahead for the jobs the coordinator announced. */
 function announcedAhead(c: ScalerCore): number {
   const p = c.planner;
-  return p ? announcedBoots(c.o.announced?.(), p.settings.announcedJobs, p.dueBasis()) : 0;
+  return p ? announcedBoots(aged(c.o.announced?.(), c.now()), p.settings.announcedJobs, p.dueBasis()) : 0;
 }
 
 /** In-use slots whose machines announced next stages will take (`announced_reserve`). */
