@@ -16,7 +16,10 @@
  *     slot is used, the last use says whether that rate still holds (after a spike, its slots go
  *     once no burst has reached them for that long, not when the spike leaves the history);
  * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
- * that takes a released slot waits no longer than it would for the machine a new slot needs).
+ * that takes a released slot waits no longer than it would for the machine a new slot needs; with
+ * `announced_reserve`, not counting the machines announced next stages will take).
+ * With `announced_jobs`, slots for the jobs the coordinator announced come on top (`announcedSlots`;
+ * with `due`, only those expected soon, see due.ts).
  * gitlab-runner's idle_count / scale_factor stay a floor. Burst detection: when the jobs of the
  * last `trend_window` differ from what the measured rate expects by more than one large burst, the
  * slot use rates are scaled up by the recent rate over the measured one (up to 4×, see rateTrend).
@@ -85,9 +88,9 @@ export const DUE_KEEP_BOOTS = 8;
 export interface DueBasis {
   /** Measured job durations, ascending. */
   durations: readonly number[];
-  /** Jobs due within this are booted for ahead (one boot time). */
+  /** Jobs due within this are booted for ahead (`announced_due_lead` boot times). */
   bootAheadMs: number;
-  /** A stage's freed machines are kept for jobs due within this. */
+  /** A stage's freed machines are kept for jobs due within this (`announced_due_keep` boot times). */
   keepMs: number;
 }
 
@@ -106,7 +109,7 @@ export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode
 
 /**
  * Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`; with `due`,
- * the uncovered jobs expected to be pending within one boot time (`basis.bootAheadMs`). PURE.
+ * the uncovered jobs expected to be pending within `basis.bootAheadMs`. PURE.
  */
 export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode, basis?: DueBasis): number {
   if (mode === 'keep') return 0;
