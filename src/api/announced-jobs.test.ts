@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatAnnouncedStages, MAX_ANNOUNCED_STAGES, parseAnnouncedStages } from './announced-jobs.js';
+import { aged, formatAnnouncedStages, MAX_ANNOUNCED_STAGES, parseAnnouncedStages } from './announced-jobs.js';
+
+const S = 1000;
 
 describe('X-Flotilla-Announced-Stages', () => {
   it('lists the stages with uncovered jobs, the oldest first, in whole seconds, and reads them back', () => {
@@ -34,5 +36,19 @@ describe('X-Flotilla-Announced-Stages', () => {
     expect(parseAnnouncedStages('2/1')).toBeUndefined();
     expect(parseAnnouncedStages('2/1/-3')).toBeUndefined();
     expect(parseAnnouncedStages('2/1/3,')).toBeUndefined();
+  });
+  it('ages an announcement by the time since its stages were taken', () => {
+    const a = {
+      created: 2,
+      next: 2,
+      uncovered: 1,
+      stages: [{ next: 2, unfinished: 1, elapsedMs: 5 * S }],
+      atMs: 100 * S,
+    };
+    expect(aged(a, 130 * S)?.stages).toEqual([{ next: 2, unfinished: 1, elapsedMs: 35 * S }]);
+    expect(aged(a, 100 * S)).toBe(a);
+    const { atMs: _at, ...unstamped } = a;
+    expect(aged(unstamped, 130 * S)).toBe(unstamped);
+    expect(aged(undefined, 0)).toBeUndefined();
   });
 });

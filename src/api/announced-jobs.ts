@@ -92,3 +92,13 @@ export function parseAnnouncedStages(header: string | null | undefined): Announc
   }
   return out;
 }
+
+/**
+ * The announcement as of `nowMs`: its stages' ages grown by the time since they were taken (`atMs`;
+ * a manager learns an announcement only when a job request is answered). PURE.
+ */
+export function aged(a: AnnouncedJobs | undefined, nowMs: number): AnnouncedJobs | undefined {
+  if (!a?.stages || a.atMs === undefined || nowMs <= a.atMs) return a;
+  const since = nowMs - a.atMs;
+  return { ...a, stages: a.stages.map((s) => ({ ...s, elapsedMs: s.elapsedMs + since })), atMs: nowMs };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { aged, endsWithin, stageEndsWithin, uncoveredDueWithin, uncoveredOf } from './due.js';
+import { endsWithin, stageEndsWithin, uncoveredDueWithin, uncoveredOf } from './due.js';
 
 const S = 1000;
 /** Ten measured durations: 10 s, 20 s, …, 100 s. */
@@ -48,20 +48,5 @@ describe('due times of announced jobs', () => {
     // The current stage already over (next stage about to be pending): counted whole.
     expect(uncoveredDueWithin([{ next: 3, unfinished: 0, elapsedMs: 0 }], tens, 0)).toBe(3);
     expect(uncoveredDueWithin([], tens, 30 * S)).toBe(0);
-  });
-
-  it('ages an announcement by the time since its stages were taken', () => {
-    const a = {
-      created: 2,
-      next: 2,
-      uncovered: 1,
-      stages: [{ next: 2, unfinished: 1, elapsedMs: 5 * S }],
-      atMs: 100 * S,
-    };
-    expect(aged(a, 130 * S)?.stages).toEqual([{ next: 2, unfinished: 1, elapsedMs: 35 * S }]);
-    expect(aged(a, 100 * S)).toBe(a);
-    const { atMs: _at, ...unstamped } = a;
-    expect(aged(unstamped, 130 * S)).toBe(unstamped);
-    expect(aged(undefined, 0)).toBeUndefined();
   });
 });

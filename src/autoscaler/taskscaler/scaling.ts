@@ -21,7 +21,8 @@ import {
   unusedPaidMs,
   type Planner,
 } from '../predictive.js';
-import { aged, coveredSlots } from '../due.js';
+import { aged } from '../../api/announced-jobs.js';
+import { coveredSlots } from '../due.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
