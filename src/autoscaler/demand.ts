@@ -54,11 +54,33 @@ export interface Forecast {
   recentLargestBurst: number;
 }
 
+/** What a model has measured, in a form that outlives the process (see demand-store.ts). */
+export interface DemandSnapshot {
+  /** Arrival times (epoch ms), ascending. */
+  arrivals: number[];
+  /** The first arrival ever seen (spans before it are unobserved), or null. */
+  firstMs: number | null;
+  /** Boot samples (ms) per provider, oldest first. */
+  boots: Record<string, number[]>;
+  /** The provider that created machines last. */
+  lastBootProvider: string | null;
+  /** Job durations (ms), oldest first. */
+  durations: number[];
+}
+
 export interface DemandModel {
   arrival(atMs: number): void;
   boot(provider: string, ms: number): void;
   jobDone(ms: number): void;
   forecast(nowMs: number): Forecast;
+  /** Counts the events recorded and restored (whether a snapshot is out of date). */
+  revision(): number;
+  snapshot(): DemandSnapshot;
+  /**
+   * Adds an earlier process's measurements to this one's (a manager restarted): arrivals merged and
+   * those older than the kept span at `nowMs` dropped, samples put before this process's own.
+   */
+  restore(snapshot: DemandSnapshot, nowMs: number): void;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -112,20 +134,55 @@ function largest(xs: readonly number[]): number {
   return m;
 }
 
+/** Boot samples per provider (the last SAMPLES), and which provider booted last. */
+function createBootSamples(s: Pick<DemandSettings, 'initialBootMs' | 'bootQuantile'>) {
+  /** In arrival order, and sorted (the sorted copy is what is read). */
+  const boots = new Map<string, number[]>();
+  const sortedBoots = new Map<string, number[]>();
+  let last: string | null = null;
+  function set(provider: string, samples: number[]): void {
+    const kept = samples.slice(-SAMPLES);
+    boots.set(provider, kept);
+    sortedBoots.set(
+      provider,
+      [...kept].sort((a, b) => a - b),
+    );
+  }
+  return {
+    add(provider: string, ms: number): void {
+      set(provider, [...(boots.get(provider) ?? []), ms]);
+      last = provider;
+    },
+    /** One boot time: the boot quantile of the provider that booted last. */
+    bootMs(): number {
+      const sorted = last ? sortedBoots.get(last) : undefined;
+      if (!sorted || sorted.length === 0) return s.initialBootMs;
+      return quantile(sorted, s.bootQuantile);
+    },
+    snapshot: (): Pick<DemandSnapshot, 'boots' | 'lastBootProvider'> => ({
+      boots: Object.fromEntries([...boots].map(([provider, samples]) => [provider, [...samples]])),
+      lastBootProvider: last,
+    }),
+    /** Earlier samples go before this process's own. */
+    restore(snap: Pick<DemandSnapshot, 'boots' | 'lastBootProvider'>): void {
+      for (const [provider, samples] of Object.entries(snap.boots))
+        set(provider, [...samples, ...(boots.get(provider) ?? [])]);
+      last ??= snap.lastBootProvider;
+    },
+  };
+}
+
 export function createDemandModel(s: DemandSettings): DemandModel {
   let arrivals: number[] = [];
   /** The first arrival seen: spans before it are unobserved, not empty. */
   let firstMs: number | null = null;
-  /** Boot samples per provider, in arrival order and sorted (the sorted copy is what is read). */
-  const boots = new Map<string, number[]>();
-  const sortedBoots = new Map<string, number[]>();
-  let lastBootProvider: string | null = null;
-  const durations: number[] = [];
+  const boots = createBootSamples(s);
+  let durations: number[] = [];
+  let revision = 0;
 
-  function bootMs(): number {
-    const sorted = lastBootProvider ? sortedBoots.get(lastBootProvider) : undefined;
-    if (!sorted || sorted.length === 0) return s.initialBootMs;
-    return quantile(sorted, s.bootQuantile);
+  function dropOlderThan(atMs: number): void {
+    const keep = atMs - Math.max(s.historyMs, s.days * DAY_MS);
+    if ((arrivals[0] ?? atMs) < keep) arrivals = arrivals.filter((t) => t >= keep);
   }
 
   /** Burst counts of the jobs that arrived in [from, to) (arrivals one boot before count too). */
@@ -137,29 +194,33 @@ export function createDemandModel(s: DemandSettings): DemandModel {
 
   return {
     arrival(atMs) {
+      revision++;
       firstMs = Math.min(firstMs ?? atMs, atMs);
       arrivals.push(atMs);
       if (arrivals.length > 1 && (arrivals.at(-2) ?? 0) > atMs) arrivals.sort((a, b) => a - b);
-      const keep = atMs - Math.max(s.historyMs, s.days * DAY_MS);
-      if ((arrivals[0] ?? atMs) < keep) arrivals = arrivals.filter((t) => t >= keep);
+      dropOlderThan(atMs);
     },
     boot(provider, ms) {
-      const samples = boots.get(provider) ?? [];
-      samples.push(ms);
-      if (samples.length > SAMPLES) samples.shift();
-      boots.set(provider, samples);
-      sortedBoots.set(
-        provider,
-        [...samples].sort((a, b) => a - b),
-      );
-      lastBootProvider = provider;
+      revision++;
+      boots.add(provider, ms);
     },
     jobDone(ms) {
+      revision++;
       durations.push(ms);
       if (durations.length > SAMPLES) durations.shift();
     },
+    revision: () => revision,
+    snapshot: () => ({ arrivals: [...arrivals], firstMs, ...boots.snapshot(), durations: [...durations] }),
+    restore(snap, nowMs) {
+      revision++;
+      arrivals = [...snap.arrivals, ...arrivals].sort((a, b) => a - b);
+      dropOlderThan(nowMs);
+      if (snap.firstMs !== null) firstMs = Math.min(firstMs ?? snap.firstMs, snap.firstMs);
+      boots.restore(snap);
+      durations = [...snap.durations, ...durations].slice(-SAMPLES);
+    },
     forecast(nowMs) {
-      const boot = bootMs();
+      const boot = boots.bootMs();
       const lastUse = s.lastUseWithinMs;
       const bursts = burstsIn(nowMs - s.historyMs, nowMs + 1, boot);
       const lately = lastUse > 0 ? largest(burstsIn(nowMs - lastUse, nowMs + 1, boot)) : 0;
