@@ -90,7 +90,7 @@ export const predictiveSchema = z
       history: ['1h', 'How far back arrivals are measured.'],
       time_of_day_bucket: [
         '30m',
-        'Arrivals of earlier days from this time of day to this far ahead count too (learned while the manager runs).',
+        'Arrivals of earlier days from this time of day to this far ahead count too (learned while the manager runs, kept across restarts beside the state file).',
       ],
     }),
     history_days: z.number().int().min(0).default(7).describe('Days of time-of-day history kept.'),

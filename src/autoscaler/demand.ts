@@ -30,7 +30,7 @@ export interface DemandSettings {
 const DAY_MS = 86_400_000;
 /** Boot and job-duration samples kept per provider / in all. */
 const SAMPLES = 50;
-/** Job durations kept for the distribution announced jobs' due times are estimated from. */
+/** Job durations kept (the mean is of the last SAMPLES; announced jobs' due times use them all). */
 const DURATION_SAMPLES = 500;
 
 export interface Forecast {
@@ -56,6 +56,20 @@ export interface Forecast {
   recentLargestBurst: number;
 }
 
+/** What a model has measured, in a form that outlives the process (see demand-store.ts). */
+export interface DemandSnapshot {
+  /** Arrival times (epoch ms), ascending. */
+  arrivals: number[];
+  /** The first arrival ever seen (spans before it are unobserved), or null. */
+  firstMs: number | null;
+  /** Boot samples (ms) per provider, oldest first. */
+  boots: Record<string, number[]>;
+  /** The provider that created machines last. */
+  lastBootProvider: string | null;
+  /** Job durations (ms), oldest first. */
+  durations: number[];
+}
+
 export interface DemandModel {
   arrival(atMs: number): void;
   boot(provider: string, ms: number): void;
@@ -63,6 +77,14 @@ export interface DemandModel {
   forecast(nowMs: number): Forecast;
   /** The last measured job durations (up to 500), ascending: their distribution. */
   durations(): readonly number[];
+  /** Counts the events recorded and restored (whether a snapshot is out of date). */
+  revision(): number;
+  snapshot(): DemandSnapshot;
+  /**
+   * Adds an earlier process's measurements to this one's (a manager restarted): arrivals merged and
+   * those older than the kept span at `nowMs` dropped, samples put before this process's own.
+   */
+  restore(snapshot: DemandSnapshot, nowMs: number): void;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -116,19 +138,68 @@ function largest(xs: readonly number[]): number {
   return m;
 }
 
-/** The last `max` samples, and their sorted copy (made when asked after a change). */
-function createSampleRecord(max: number): { add(x: number): void; sorted(): readonly number[] } {
-  const samples: number[] = [];
-  let sorted: number[] | null = [];
+/** Boot samples per provider (the last SAMPLES), and which provider booted last. */
+function createBootSamples(s: Pick<DemandSettings, 'initialBootMs' | 'bootQuantile'>) {
+  /** In arrival order, and sorted (the sorted copy is what is read). */
+  const boots = new Map<string, number[]>();
+  const sortedBoots = new Map<string, number[]>();
+  let last: string | null = null;
+  function set(provider: string, samples: number[]): void {
+    const kept = samples.slice(-SAMPLES);
+    boots.set(provider, kept);
+    sortedBoots.set(
+      provider,
+      [...kept].sort((a, b) => a - b),
+    );
+  }
   return {
-    add(x) {
-      samples.push(x);
-      if (samples.length > max) samples.shift();
+    add(provider: string, ms: number): void {
+      set(provider, [...(boots.get(provider) ?? []), ms]);
+      last = provider;
+    },
+    /** One boot time: the boot quantile of the provider that booted last. */
+    bootMs(): number {
+      const sorted = last ? sortedBoots.get(last) : undefined;
+      if (!sorted || sorted.length === 0) return s.initialBootMs;
+      return quantile(sorted, s.bootQuantile);
+    },
+    snapshot: (): Pick<DemandSnapshot, 'boots' | 'lastBootProvider'> => ({
+      boots: Object.fromEntries([...boots].map(([provider, samples]) => [provider, [...samples]])),
+      lastBootProvider: last,
+    }),
+    /** Earlier samples go before this process's own. */
+    restore(snap: Pick<DemandSnapshot, 'boots' | 'lastBootProvider'>): void {
+      for (const [provider, samples] of Object.entries(snap.boots))
+        set(provider, [...samples, ...(boots.get(provider) ?? [])]);
+      last ??= snap.lastBootProvider;
+    },
+  };
+}
+
+/** Job durations (the last DURATION_SAMPLES): the mean of the last SAMPLES, and their distribution. */
+function createDurationSamples() {
+  let samples: number[] = [];
+  /** `samples` sorted, made when asked after a change. */
+  let sorted: number[] | null = null;
+  return {
+    add(ms: number): void {
+      samples.push(ms);
+      if (samples.length > DURATION_SAMPLES) samples.shift();
       sorted = null;
     },
-    sorted() {
+    mean(): number {
+      const last = samples.slice(-SAMPLES);
+      return last.length ? last.reduce((a, b) => a + b, 0) / last.length : 0;
+    },
+    sorted(): readonly number[] {
       sorted ??= [...samples].sort((a, b) => a - b);
       return sorted;
+    },
+    list: (): number[] => [...samples],
+    /** Earlier samples go before this process's own. */
+    restore(earlier: readonly number[]): void {
+      samples = [...earlier, ...samples].slice(-DURATION_SAMPLES);
+      sorted = null;
     },
   };
 }
@@ -137,17 +208,13 @@ export function createDemandModel(s: DemandSettings): DemandModel {
   let arrivals: number[] = [];
   /** The first arrival seen: spans before it are unobserved, not empty. */
   let firstMs: number | null = null;
-  /** Boot samples per provider, in arrival order and sorted (the sorted copy is what is read). */
-  const boots = new Map<string, number[]>();
-  const sortedBoots = new Map<string, number[]>();
-  let lastBootProvider: string | null = null;
-  const durations: number[] = [];
-  const record = createSampleRecord(DURATION_SAMPLES);
+  const boots = createBootSamples(s);
+  const durations = createDurationSamples();
+  let revision = 0;
 
-  function bootMs(): number {
-    const sorted = lastBootProvider ? sortedBoots.get(lastBootProvider) : undefined;
-    if (!sorted || sorted.length === 0) return s.initialBootMs;
-    return quantile(sorted, s.bootQuantile);
+  function dropOlderThan(atMs: number): void {
+    const keep = atMs - Math.max(s.historyMs, s.days * DAY_MS);
+    if ((arrivals[0] ?? atMs) < keep) arrivals = arrivals.filter((t) => t >= keep);
   }
 
   /** Burst counts of the jobs that arrived in [from, to) (arrivals one boot before count too). */
@@ -159,31 +226,33 @@ export function createDemandModel(s: DemandSettings): DemandModel {
 
   return {
     arrival(atMs) {
+      revision++;
       firstMs = Math.min(firstMs ?? atMs, atMs);
       arrivals.push(atMs);
       if (arrivals.length > 1 && (arrivals.at(-2) ?? 0) > atMs) arrivals.sort((a, b) => a - b);
-      const keep = atMs - Math.max(s.historyMs, s.days * DAY_MS);
-      if ((arrivals[0] ?? atMs) < keep) arrivals = arrivals.filter((t) => t >= keep);
+      dropOlderThan(atMs);
     },
     boot(provider, ms) {
-      const samples = boots.get(provider) ?? [];
-      samples.push(ms);
-      if (samples.length > SAMPLES) samples.shift();
-      boots.set(provider, samples);
-      sortedBoots.set(
-        provider,
-        [...samples].sort((a, b) => a - b),
-      );
-      lastBootProvider = provider;
+      revision++;
+      boots.add(provider, ms);
     },
     jobDone(ms) {
-      durations.push(ms);
-      if (durations.length > SAMPLES) durations.shift();
-      record.add(ms);
+      revision++;
+      durations.add(ms);
     },
-    durations: () => record.sorted(),
+    durations: () => durations.sorted(),
+    revision: () => revision,
+    snapshot: () => ({ arrivals: [...arrivals], firstMs, ...boots.snapshot(), durations: durations.list() }),
+    restore(snap, nowMs) {
+      revision++;
+      arrivals = [...snap.arrivals, ...arrivals].sort((a, b) => a - b);
+      dropOlderThan(nowMs);
+      if (snap.firstMs !== null) firstMs = Math.min(firstMs ?? snap.firstMs, snap.firstMs);
+      boots.restore(snap);
+      durations.restore(snap.durations);
+    },
     forecast(nowMs) {
-      const boot = bootMs();
+      const boot = boots.bootMs();
       const lastUse = s.lastUseWithinMs;
       const bursts = burstsIn(nowMs - s.historyMs, nowMs + 1, boot);
       const lately = lastUse > 0 ? largest(burstsIn(nowMs - lastUse, nowMs + 1, boot)) : 0;
@@ -203,7 +272,7 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       }
       bursts.sort((a, b) => a - b);
       const recentLargestBurst = lastUse > 0 ? Math.max(lately, onHalfTheDays(earlierLargest)) : 0;
-      const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
+      const meanJobMs = durations.mean();
       const recentJobs =
         s.trendMs > 0 ? firstAfter(arrivals, nowMs) - firstAfter(arrivals, nowMs - s.trendMs) : 0;
       return {

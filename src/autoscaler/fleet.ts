@@ -13,6 +13,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { providerEntries, type AutoscalerConfig } from './autoscaler-config.js';
 import { cleanFleet, type CleanReport } from './cleaner.js';
+import { demandHistory, demandPathFor } from './demand-store.js';
 import { autoscalerMetrics, type AutoscalerMetrics } from './metrics.js';
 import { createProviderGroup, type ProviderGroup } from './provider-group.js';
 import { providerFactory } from './providers/registry.js';
@@ -88,6 +89,9 @@ export function buildGroup(
   });
 }
 
+/** How often the predictive pool's measurements are saved (when they changed), and at stop. */
+const DEMAND_SAVE_MS = 60_000;
+
 /** Every machine key in the state files of the folder of `statePath` (all managers sharing it). */
 export async function knownKeys(statePath: string): Promise<Set<string>> {
   const dir = dirname(statePath);
@@ -135,6 +139,30 @@ function taskscalerOptions(
   };
 }
 
+/** One cleaner pass: machines of the provider that no state file knows, and old zero-id entries. */
+async function cleanOnce(
+  o: FleetOptions,
+  parts: { scaler: Taskscaler; group: ProviderGroup; log: Logger; metrics: AutoscalerMetrics },
+  options: { dryRun: boolean },
+): Promise<CleanReport> {
+  const { scaler } = parts;
+  const known = await knownKeys(o.statePath);
+  for (const m of scaler.machines()) known.add(m.key);
+  return cleanFleet({
+    runner: o.runnerName,
+    group: parts.group,
+    known,
+    zeroIds: scaler.zeroIdRecords(),
+    dropZeroIds: (drop) => scaler.forgetZeroIds((r) => !drop(r)),
+    orphanMinAgeMs: o.config.cleaner.orphan_min_age * 1000,
+    zeroIdMaxAgeMs: o.config.cleaner.zero_id_max_age * 1000,
+    nowMs: o.clock.now().getTime(),
+    dryRun: options.dryRun,
+    logger: parts.log,
+    metrics: parts.metrics,
+  });
+}
+
 export function createFleet(o: FleetOptions): Fleet {
   const c = o.config;
   let policies = c.policy;
@@ -151,6 +179,16 @@ export function createFleet(o: FleetOptions): Fleet {
       persist: (state) => writer.write(state),
     }),
   );
+  const demand = scaler.demand();
+  const history = demand
+    ? demandHistory({
+        path: demandPathFor(o.statePath),
+        runner: o.runnerName,
+        model: demand,
+        clock: o.clock,
+        logger: log,
+      })
+    : null;
   const loop = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let running: Promise<void> | null = null;
@@ -162,23 +200,8 @@ export function createFleet(o: FleetOptions): Fleet {
       metrics.providerPaused.set({ runner: o.runnerName, provider: p.name }, p.paused ? 1 : 0);
   }
 
-  async function clean(options: { dryRun: boolean }): Promise<CleanReport> {
-    const known = await knownKeys(o.statePath);
-    for (const m of scaler.machines()) known.add(m.key);
-    return cleanFleet({
-      runner: o.runnerName,
-      group,
-      known,
-      zeroIds: scaler.zeroIdRecords(),
-      dropZeroIds: (drop) => scaler.forgetZeroIds((r) => !drop(r)),
-      orphanMinAgeMs: c.cleaner.orphan_min_age * 1000,
-      zeroIdMaxAgeMs: c.cleaner.zero_id_max_age * 1000,
-      nowMs: o.clock.now().getTime(),
-      dryRun: options.dryRun,
-      logger: log,
-      metrics,
-    });
-  }
+  const clean = (options: { dryRun: boolean }): Promise<CleanReport> =>
+    cleanOnce(o, { scaler, group, log, metrics }, options);
 
   return {
     scaler,
@@ -187,9 +210,11 @@ export function createFleet(o: FleetOptions): Fleet {
     async start() {
       await group.init({ clock: o.clock, logger: log });
       scaler.adopt(await readState(o.statePath, o.runnerName));
+      await history?.restore();
       await applyControl();
       running = scaler.run(loop.signal);
       timers.push(setInterval(() => void applyControl().catch(() => undefined), 2000));
+      if (history) timers.push(setInterval(() => void history.save(), DEMAND_SAVE_MS));
       if (c.cleaner.interval > 0)
         timers.push(
           setInterval(
@@ -202,6 +227,7 @@ export function createFleet(o: FleetOptions): Fleet {
       for (const t of timers) clearInterval(t);
       loop.abort();
       await running;
+      await history?.save();
       if (options.deleteInstances ?? c.delete_instances_on_shutdown) await scaler.removeAll(60);
       else await writer.write(scaler.state());
       await group.shutdown();

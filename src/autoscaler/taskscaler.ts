@@ -17,6 +17,7 @@
  * fleet's size (`scaling.ts`). This file wires them into the `Taskscaler`.
  */
 import { fromRecord, publishFleet, type Machine } from './machines.js';
+import type { DemandModel } from './demand.js';
 import type { Lease } from './lease.js';
 import { wakeableDelay } from './throttle.js';
 import type { FleetState, MachineRecord } from './state-store.js';
@@ -47,6 +48,8 @@ export interface Taskscaler {
   forgetZeroIds(keep: (r: MachineRecord) => boolean): void;
   waiting(): number;
   state(): FleetState;
+  /** The predictive pool's measurements; null without `[runners.autoscaler.predictive]`. */
+  demand(): DemandModel | null;
 }
 
 /** One reconcile pass. */
@@ -116,5 +119,6 @@ export function createTaskscaler(o: TaskscalerOptions): Taskscaler {
     },
     waiting: () => c.waiters.filter((w) => !w.done).length,
     state: c.fleetState,
+    demand: () => c.planner?.demand ?? null,
   };
 }

@@ -27,7 +27,8 @@ export interface CoordinatorConfig {
   watchdogIntervalSeconds: number;
   /**
    * How old the store read behind announced jobs (`X-Flotilla-Announced-Jobs`, asked for by
-   * Flotilla runners with `announced_jobs`) may be, in seconds (default 5): one read per this span.
+   * Flotilla runners with `announced_jobs`) may be, in seconds (default 5): one read per this span,
+   * made in the background while requests get the last one (0: each request waits for a read).
    */
   announceRefreshSeconds?: number;
   /** Seconds between two samples of the queue and fleet for the web UI's charts (default 15). */

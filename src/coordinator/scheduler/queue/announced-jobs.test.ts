@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatAnnouncedJobs, parseAnnouncedJobs } from '../../../api/announced-jobs.js';
 import { createFakeClock } from '../../../../test/kits/fake-clock.js';
 import type { Store } from '../../store/store.js';
-import { announcedFor, createAnnouncer, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
+import { ANNOUNCE_READ_LIMIT, announcedFor, createAnnouncer, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
 
 const job = (pipelineId: number, stageIdx: number, status: string, tagList: string[] = []): AnnounceJob =>
   ({ pipelineId, stageIdx, status, tagList, protected: false }) as AnnounceJob;
@@ -72,10 +72,11 @@ describe('announced jobs', () => {
     let fail = false;
     let items = [job(1, 0, 'running'), job(1, 1, 'created'), job(1, 1, 'created')];
     const store = {
-      async listJobs() {
+      async listAnnounceableJobs(limit: number) {
+        expect(limit).toBe(ANNOUNCE_READ_LIMIT);
         reads++;
         if (fail) throw new Error('database gone');
-        return { items, total: items.length };
+        return items;
       },
     } as unknown as Store;
     const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
@@ -85,13 +86,47 @@ describe('announced jobs', () => {
     expect(reads).toBe(1);
     items = [job(1, 0, 'running')];
     clock.advance(5000);
+    // The span is over: this request gets the last read's figures and starts a new read.
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    await settle();
+    expect(reads).toBe(2);
     expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
     expect(reads).toBe(2);
     // The next read fails: the last figures stay (not those the store would have given).
     items = [job(2, 1, 'created')];
     fail = true;
     clock.advance(5000);
+    await announcer.forRunner(untagged);
+    await settle();
     expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
     expect(reads).toBe(3);
   });
+
+  it('waits for the store only for the first read: later requests never wait for a slow one', async () => {
+    const clock = createFakeClock();
+    const pending: ((jobs: AnnounceJob[]) => void)[] = [];
+    const store = {
+      listAnnounceableJobs: () => new Promise<AnnounceJob[]>((resolve) => pending.push(resolve)),
+    } as unknown as Store;
+    const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
+    const firstAnswer = announcer.forRunner(untagged);
+    const alsoFirst = announcer.forRunner(untagged);
+    expect(pending).toHaveLength(1);
+    pending[0]?.([job(1, 0, 'running'), job(1, 1, 'created')]);
+    expect(await firstAnswer).toEqual({ created: 1, next: 1, uncovered: 0 });
+    expect(await alsoFirst).toEqual({ created: 1, next: 1, uncovered: 0 });
+    clock.advance(5000);
+    // The second read hangs: requests meanwhile are answered from the first, and start no other read.
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 1, next: 1, uncovered: 0 });
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 1, next: 1, uncovered: 0 });
+    expect(pending).toHaveLength(2);
+    pending[1]?.([job(1, 1, 'running'), job(1, 2, 'created'), job(1, 2, 'created')]);
+    await settle();
+    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+  });
 });
+
+/** Lets a read started in the background finish (the fake stores answer within microtasks). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

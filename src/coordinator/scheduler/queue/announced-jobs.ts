@@ -6,10 +6,10 @@
  */
 import type { AnnouncedJobs } from '../../../api/announced-jobs.js';
 import type { Clock } from '../../../shared/clock.js';
-import type { JobRecord, Store } from '../../store/store.js';
+import type { AnnounceableJob, JobRecord, Store } from '../../store/store.js';
 import { jobMatchesRunner, type QueueMatch } from './runner-queue.js';
 
-export type AnnounceJob = Pick<JobRecord, 'pipelineId' | 'stageIdx' | 'status' | 'tagList' | 'protected'>;
+export type AnnounceJob = Pick<AnnounceableJob, 'pipelineId' | 'stageIdx' | 'status' | 'tagList' | 'protected'>;
 
 /**
  * Per pipeline, over the jobs `match` may take: `created` = its created jobs; its next stage = the
@@ -53,37 +53,48 @@ export function wasAnnounced(job: Pick<JobRecord, 'stageIdx' | 'definition' | 'r
 }
 
 export interface Announcer {
-  /** The announcement for a runner matching `match`, from a read at most `refreshMs` old. */
+  /**
+   * The announcement for a runner matching `match`. The first call waits for the first read; later
+   * ones answer from the last read at once and start a new one when it is `refreshMs` old, so a
+   * job request never waits for the store on its account (with `refreshMs` 0, every call waits for
+   * a read of its own, or the one under way).
+   */
   forRunner(match: QueueMatch): Promise<AnnouncedJobs>;
 }
 
-/** The most builds one read considers (the oldest first). */
+/** The most created builds one read starts from (the oldest first), with their pipelines' other builds. */
 export const ANNOUNCE_READ_LIMIT = 5000;
 
 export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: number }): Announcer {
-  let jobs: AnnounceJob[] = [];
+  let jobs: readonly AnnounceJob[] = [];
   /** Per match (runners alike share it), the announcement of the last read. */
   let byMatch = new Map<string, AnnouncedJobs>();
   let readAt = -Infinity;
+  let first: Promise<void> | null = null;
   let reading: Promise<void> | null = null;
   async function read(): Promise<void> {
-    const page = await o.store.listJobs(
-      { statuses: ['created', 'pending', 'running'], kind: 'build' },
-      { page: 1, perPage: ANNOUNCE_READ_LIMIT },
-    );
-    jobs = page.items;
+    jobs = await o.store.listAnnounceableJobs(ANNOUNCE_READ_LIMIT);
     byMatch = new Map();
     readAt = o.clock.monotonic();
   }
+  /**
+   * One read at a time. A failed read leaves the last announcement (the job request does not fail
+   * for it) and is tried again after a span, not on every request.
+   */
+  function refresh(): Promise<void> {
+    reading ??= read()
+      .catch(() => {
+        readAt = o.clock.monotonic();
+      })
+      .finally(() => (reading = null));
+    return reading;
+  }
   return {
     async forRunner(match) {
-      if (o.clock.monotonic() - readAt >= o.refreshMs) {
-        // A failed read leaves the last announcement: the job request itself does not fail for it.
-        reading ??= read()
-          .catch(() => undefined)
-          .finally(() => (reading = null));
-        await reading;
-      }
+      first ??= refresh();
+      await first;
+      if (o.refreshMs <= 0) await refresh();
+      else if (o.clock.monotonic() - readAt >= o.refreshMs) void refresh();
       const key = JSON.stringify([match.accessLevel, match.runUntagged, [...new Set(match.tagList)].sort()]);
       const known = byMatch.get(key);
       if (known) return known;

@@ -109,6 +109,12 @@ export interface JobRecord {
   erasedAt: Date | null;
 }
 
+/** A job as the announcer reads it (see `PipelineStore.listAnnounceableJobs`): no definition, no log fields. */
+export type AnnounceableJob = Pick<
+  JobRecord,
+  'id' | 'pipelineId' | 'name' | 'stageIdx' | 'status' | 'tagList' | 'protected' | 'startedAt'
+>;
+
 export type NewJob = Pick<
   JobRecord,
   | 'name'
@@ -221,6 +227,12 @@ export interface PipelineStore {
    * such job is left, in one round trip (a visible job is one not retried).
    */
   listJobsUnlessUnderway(pipelineId: number, maxStageIdx: number): Promise<JobRecord[]>;
+  /**
+   * What announced jobs are computed from: the visible (not retried) builds `created`, `pending`
+   * or `running` of the pipelines that have one of the oldest `limit` created builds, by id. One
+   * statement that reads neither definitions nor the rest of the backlog.
+   */
+  listAnnounceableJobs(limit: number): Promise<AnnounceableJob[]>;
   findJobByTokenHash(tokenHash: string): Promise<JobRecord | null>;
   /**
    * Applies `patch`; with `expectStatuses`, only when the job's current status is one of them

@@ -4,6 +4,7 @@ import type { FailureReason, JobStatus, PipelineStatus } from '../../../api/job-
 import type {
   AccessLevel,
   AccessTokenRecord,
+  AnnounceableJob,
   ArtifactRecord,
   JobRecord,
   PipelineRecord,
@@ -134,6 +135,24 @@ export function toPipeline(row: Selectable<PipelinesTable>): PipelineRecord {
     committedAt: fromDateOrNull(row.committed_at),
     parentPipelineId: row.parent_pipeline_id,
     parentJobId: row.parent_job_id,
+  };
+}
+
+export type AnnounceRow = Pick<
+  Selectable<JobsTable>,
+  'id' | 'pipeline_id' | 'name' | 'stage_idx' | 'status' | 'tag_list' | 'protected' | 'started_at'
+>;
+
+export function toAnnounceableJob(row: AnnounceRow): AnnounceableJob {
+  return {
+    id: row.id,
+    pipelineId: row.pipeline_id,
+    name: row.name,
+    stageIdx: row.stage_idx,
+    status: row.status as JobStatus,
+    tagList: json<string[]>(row.tag_list),
+    protected: fromBool(row.protected),
+    startedAt: fromDateOrNull(row.started_at),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { JobStatus, PipelineStatus } from '../../../api/job-status.js';
 import type {
   AccessTokenRecord,
+  AnnounceableJob,
   ArtifactRecord,
   DeploymentFilter,
   DeploymentPatch,
@@ -216,6 +217,7 @@ export class SqlStore implements Store {
   getJob = (id: number): Promise<JobRecord | null> => jobs.getJob(this.#ctx, id);
   listJobs = (filter: JobFilter, page?: Page): Promise<Paged<JobRecord>> =>
     jobs.listJobs(this.#ctx, filter, page);
+  listAnnounceableJobs = (limit: number): Promise<AnnounceableJob[]> => jobs.listAnnounceableJobs(this.#ctx, limit);
   listJobsUnlessUnderway = (pipelineId: number, maxStageIdx: number): Promise<JobRecord[]> =>
     jobs.listJobsUnlessUnderway(this.#ctx, pipelineId, maxStageIdx);
   findJobByTokenHash = (tokenHash: string): Promise<JobRecord | null> =>

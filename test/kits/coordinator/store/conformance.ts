@@ -625,6 +625,54 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         expect(await store.listJobsUnlessUnderway(pipelineId + 1000, 2)).toEqual([]);
       });
 
+      it('listAnnounceableJobs reads the open builds of pipelines with created builds, oldest first', async () => {
+        const startedAt = new Date('2024-05-01T11:00:00.000Z');
+        const bridge = (name: string): NewJob =>
+          newJob(name, {
+            stageIdx: 1,
+            definition: {
+              ...definition(name),
+              trigger: { include: ['c.yml'], strategy: null, forward: { yamlVariables: true, pipelineVariables: false } },
+            },
+          });
+        const one = await pipelineWith([
+          newJob('build', { stageIdx: 0, status: 'running' }),
+          newJob('lint', { stageIdx: 0, status: 'success' }),
+          newJob('test', { stageIdx: 1, tagList: ['gpu'], protected: true }),
+          bridge('child'),
+        ]);
+        await pipelineWith([newJob('only', { stageIdx: 0, status: 'pending' })]);
+        const three = await pipelineWith([
+          newJob('flaky', { stageIdx: 0, status: 'failed' }),
+          newJob('deploy', { stageIdx: 1 }),
+        ]);
+        const [build, , test] = one.jobs as [JobRecord, JobRecord, JobRecord];
+        await store.updateJob(build.id, { startedAt });
+        const [flaky, deploy] = three.jobs as [JobRecord, JobRecord];
+        await store.updateJob(flaky.id, { retried: true });
+        const [retry] = await store.createJobs(three.pipeline.id, flaky.projectId, [
+          newJob('flaky', { stageIdx: 0, status: 'pending', retryOfId: flaky.id }),
+        ]);
+        const row = (j: JobRecord, status: string, started: Date | null = null) => ({
+          id: j.id,
+          pipelineId: j.pipelineId,
+          name: j.name,
+          stageIdx: j.stageIdx,
+          status,
+          tagList: j.tagList,
+          protected: j.protected,
+          startedAt: started,
+        });
+        const p1 = [row(build, 'running', startedAt), row(test, 'created')];
+        expect(await store.listAnnounceableJobs(100)).toEqual([
+          ...p1,
+          row(deploy, 'created'),
+          row(retry as JobRecord, 'pending'),
+        ]);
+        expect(await store.listAnnounceableJobs(1)).toEqual(p1);
+        expect(await store.listAnnounceableJobs(0)).toEqual([]);
+      });
+
       it('updateJobs writes several jobs in one compare-and-set, row by row', async () => {
         const { jobs } = await pipelineWith([
           newJob('a', { status: 'created' }),

@@ -3,6 +3,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Selectable, type Upda
 import type { JobStatus } from '../../../../api/job-status.js';
 import {
   jobKindOf,
+  type AnnounceableJob,
   type ArtifactRecord,
   type JobFilter,
   type JobPatch,
@@ -16,7 +17,7 @@ import type { SqlContext } from '../flavor.js';
 import { translateConstraints } from '../errors.js';
 import { pageBounds, totalOf } from '../paging.js';
 import { runTemplate } from '../query-template.js';
-import { toArtifact, toJob } from '../rows.js';
+import { toAnnounceableJob, toArtifact, toJob, type AnnounceRow } from '../rows.js';
 import type { Database, JobsTable } from '../schema.js';
 
 /** Rows per INSERT, well under both dialects' bound-parameter limits. */
@@ -104,6 +105,32 @@ export async function listJobsUnlessUnderway(
       .orderBy('id'),
   );
   return rows.map(toJob);
+}
+
+/** See `PipelineStore.listAnnounceableJobs`: one SELECT of eight columns, from a compiled template. */
+export async function listAnnounceableJobs(ctx: SqlContext, limit: number): Promise<AnnounceableJob[]> {
+  const no = ctx.flavor.toBool(false);
+  const values = ['build', no, 'created', 'pending', 'running', Math.max(0, Math.floor(limit))];
+  const rows = await runTemplate<AnnounceRow>(ctx, 'listAnnounceableJobs', values, (slot) =>
+    ctx.db
+      .selectFrom('jobs')
+      .select(['id', 'pipeline_id', 'name', 'stage_idx', 'status', 'tag_list', 'protected', 'started_at'])
+      .where('kind', '=', slot(0))
+      .where('retried', '=', slot(1))
+      .where('status', 'in', [slot(2), slot(3), slot(4)])
+      .where('pipeline_id', 'in', (eb) =>
+        eb
+          .selectFrom('jobs as c')
+          .select('c.pipeline_id')
+          .where('c.status', '=', slot(2))
+          .where('c.kind', '=', slot(0))
+          .where('c.retried', '=', slot(1))
+          .orderBy('c.id')
+          .limit(slot(5)),
+      )
+      .orderBy('id'),
+  );
+  return rows.map(toAnnounceableJob);
 }
 
 export async function findJobByTokenHash(ctx: SqlContext, tokenHash: string): Promise<JobRecord | null> {
