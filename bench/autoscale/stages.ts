@@ -32,7 +32,8 @@ export interface StageGate {
   /**
    * What the coordinator announces at second `t`: the created jobs of the pipelines that have
    * started, and per such pipeline its next stage's jobs, its current stage's unfinished jobs and
-   * how long the youngest of those has been pending (`stages`; a job not pending yet: 0).
+   * how long the youngest of those has been pending (`stages`; a job not pending yet: 0): what a
+   * coordinator reports as running, as the runner takes a job at once and then waits for a machine.
    */
   announced(t?: number): AnnouncedJobs;
 }

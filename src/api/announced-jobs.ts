@@ -15,7 +15,7 @@ export const HEADER_JOB_ANNOUNCED = 'x-flotilla-job-announced';
 /**
  * With the announced jobs, per pipeline whose next stage has uncovered jobs: `next/unfinished/age`
  * (its next stage's jobs, its current stage's unfinished jobs, seconds the youngest of those has
- * been pending or running), comma-separated, at most MAX_ANNOUNCED_STAGES of them.
+ * been running, 0 while one is pending), comma-separated, at most MAX_ANNOUNCED_STAGES of them.
  */
 export const HEADER_ANNOUNCED_STAGES = 'x-flotilla-announced-stages';
 /** The most pipelines `X-Flotilla-Announced-Stages` lists (the oldest stages first: due soonest). */
@@ -46,7 +46,7 @@ export interface AnnouncedStage {
   next: number;
   /** Jobs of the current stage not finished yet (pending or running). */
   unfinished: number;
-  /** How long the youngest of those has been pending or running, in ms. */
+  /** How long the youngest of those has been running, in ms (one still pending: 0). */
   elapsedMs: number;
 }
 

@@ -31,7 +31,9 @@ describe('[runners.autoscaler.predictive] announced jobs', () => {
   });
 
   it('refuses an unknown mode and a lead that is not positive, naming the key', () => {
-    expect(issues({ announced_jobs: 'soon' })[0]).toMatch(/^ {2}predictive\.announced_jobs: .*'due'.* \(got "soon"\)$/);
+    expect(issues({ announced_jobs: 'soon' })[0]).toMatch(
+      /^ {2}predictive\.announced_jobs: .*'due'.* \(got "soon"\)$/,
+    );
     expect(issues({ announced_jobs: 'due', announced_due_lead: 0 })[0]).toMatch(
       /^ {2}predictive\.announced_due_lead: /,
     );
