@@ -2,10 +2,10 @@
  * When announced jobs are due (`announced_jobs = "due"`): a pipeline's next stage becomes pending
  * once every unfinished job of its current stage has finished. The coordinator says, per pipeline,
  * how many jobs its next stage has, how many of its current stage are unfinished and how long the
- * youngest of those has been pending (`AnnouncedStage`); the manager knows the durations of the
- * jobs it ran. A job pending for `e` ms whose duration follows the measured ones ends within the
- * next `h` ms with probability P(D ≤ e + h | D > e); the stage ends when all its unfinished jobs
- * did (taken as independent, each as old as the youngest). PURE functions, no clock.
+ * youngest of those has run (`AnnouncedStage`; one still pending: 0); the manager knows the
+ * durations of the jobs it ran. A job that has run for `e` ms, whose duration follows the measured
+ * ones, ends within the next `h` ms with probability P(D ≤ e + h | D > e); the stage ends when all
+ * its unfinished jobs did (taken as independent, each as old as the youngest). PURE, no clock.
  */
 import type { AnnouncedJobs, AnnouncedStage } from '../api/announced-jobs.js';
 
@@ -22,7 +22,7 @@ function firstAbove(sorted: readonly number[], x: number): number {
 }
 
 /**
- * P(a job pending for `elapsedMs` ends within the next `horizonMs`), from measured durations
+ * P(a job that has run for `elapsedMs` ends within the next `horizonMs`), from measured durations
  * (ascending): the share of the durations longer than `elapsedMs` that end by `elapsedMs +
  * horizonMs`. With no duration measured, or none longer than `elapsedMs` (the job runs longer than
  * any seen), 1: the job may end any time. PURE.
