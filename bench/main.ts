@@ -5,7 +5,7 @@
  * [--compile-baseline REF] (pipeline creation against commit REF, interleaved in one process)
  * [--days normal,outage] (the autoscale part's simulated days to run, for iterating: not saved;
  * staged-normal, staged-flat, staged-spiky, staged-slow are the staged-pipeline variants, run only
- * when named) [--announced uncovered|next|keep] (Flotilla's announced_jobs on staged days)
+ * when named) [--announced uncovered|next|keep|due] (Flotilla's announced_jobs on staged days)
  * [--provider-seed-offset N] (the autoscale part's simulated clouds with other seeds: not saved).
  * The pickup and throughput parts measure both stores when PostgreSQL answers.
  * Prints figures as it goes and merges them into bench/results/latest.json. Nothing here asserts
@@ -62,8 +62,9 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
     throw new Error('--provider-seed-offset takes an integer');
   const announcedIndex = argv.indexOf('--announced');
   const announced = announcedIndex >= 0 ? argv[announcedIndex + 1] : undefined;
-  if (announced !== undefined && announced !== 'uncovered' && announced !== 'next' && announced !== 'keep')
-    throw new Error('--announced takes uncovered, next or keep (e.g. --announced uncovered)');
+  const modes = ['uncovered', 'next', 'keep', 'due'] as const;
+  if (announced !== undefined && !modes.includes(announced as (typeof modes)[number]))
+    throw new Error('--announced takes uncovered, next, keep or due (e.g. --announced due)');
   const baselineIndex = argv.indexOf('--compile-baseline');
   const compileBaseline = baselineIndex >= 0 ? argv[baselineIndex + 1] : undefined;
   return {
@@ -73,7 +74,7 @@ function parseArgs(argv: string[]): { parts: string[]; options: BenchOptions } {
       ...(compileBaseline ? { compileBaseline } : {}),
       ...(days ? { days } : {}),
       ...(providerSeedOffset !== undefined ? { providerSeedOffset } : {}),
-      ...(announced ? { announced } : {}),
+      ...(announced ? { announced: announced as (typeof modes)[number] } : {}),
       ...(database ? { database } : {}),
       ...(cpuProfDir ? { cpuProfDir } : {}),
     },

@@ -17,7 +17,7 @@ export interface BenchOptions {
    */
   providerSeedOffset?: number;
   /** `--announced MODE`: what Flotilla's `announced_jobs` holds on the staged days (default uncovered). */
-  announced?: 'uncovered' | 'next' | 'keep';
+  announced?: 'uncovered' | 'next' | 'keep' | 'due';
   /** `--compile-baseline REF`: pipeline creation measured against that commit, in one process. */
   compileBaseline?: string;
 }

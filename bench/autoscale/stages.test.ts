@@ -54,6 +54,29 @@ describe('stage gate', () => {
     expect(gate.announced()).toEqual({ created: 0, next: 0, uncovered: 0 });
   });
 
+  it('says per started pipeline when its next stage may come: unfinished jobs and the youngest one’s age', () => {
+    const gate = createStageGate(pipeline);
+    gate.due(0);
+    // Job 3 (stage 0) is not pending yet: the youngest unfinished job is 0 s old.
+    expect(gate.announced(0).stages).toEqual([{ next: 2, unfinished: 2, elapsedMs: 0 }]);
+    gate.due(1);
+    gate.finished(0);
+    // Jobs 0 (pending at 0, finished) and 3 (pending at 1): job 3 is 49 s old at 50.
+    expect(gate.announced(50)).toEqual({
+      created: 3,
+      next: 2,
+      uncovered: 1,
+      stages: [{ next: 2, unfinished: 1, elapsedMs: 49_000 }],
+    });
+    gate.finished(3);
+    gate.due(81);
+    expect(gate.announced(100).stages).toEqual([{ next: 1, unfinished: 2, elapsedMs: 19_000 }]);
+    gate.finished(1);
+    gate.finished(2);
+    gate.due(142);
+    expect(gate.announced(142).stages).toEqual([]);
+  });
+
   it('an unstaged day is pending at its arrivals, in order, and announces nothing', () => {
     const day = generateWorkload(3).slice(0, 200);
     const gate = createStageGate(day);

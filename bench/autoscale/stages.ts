@@ -29,8 +29,13 @@ export interface StageGate {
   finished(index: number): void;
   /** Second job `index` became pending (undefined before). */
   pendingAt(index: number): number | undefined;
-  /** What the coordinator announces now: the created jobs of the pipelines that have started. */
-  announced(): AnnouncedJobs;
+  /**
+   * What the coordinator announces at second `t`: the created jobs of the pipelines that have
+   * started, and per such pipeline its next stage's jobs, its current stage's unfinished jobs and
+   * how long the youngest of those has been pending (`stages`; a job not pending yet: 0): what a
+   * coordinator reports as running, as the runner takes a job at once and then waits for a machine.
+   */
+  announced(t?: number): AnnouncedJobs;
 }
 
 /**
@@ -43,6 +48,10 @@ export function createStageGate<J extends WorkloadJob>(
 ): StageGate {
   const pipelines = new Map<number, Pipeline>();
   const pending = new Array<number | undefined>(jobs.length);
+  const ended = new Array<boolean>(jobs.length).fill(false);
+  /** Seconds the youngest unfinished job of `stage` has been pending at `t` (0 if one is not yet). */
+  const youngest = (stage: Stage, t: number): number =>
+    stage.jobs.reduce((m, i) => (ended[i] ? m : Math.min(m, t - (pending[i] ?? t))), Infinity);
   jobs.forEach((j, i) => {
     const key = pipelineOf(j);
     const p = pipelines.get(key) ?? { stages: [], released: 0 };
@@ -71,6 +80,7 @@ export function createStageGate<J extends WorkloadJob>(
       return [...out, ...later];
     },
     finished(index) {
+      ended[index] = true;
       const key = pipelineOf(jobs[index]!);
       const p = pipelines.get(key)!;
       const s = p.stages[jobs[index]!.stage ?? 0]!;
@@ -83,17 +93,25 @@ export function createStageGate<J extends WorkloadJob>(
       released.push(...following.jobs);
     },
     pendingAt: (index) => pending[index],
-    announced() {
+    announced(t) {
       const a: AnnouncedJobs = { created: 0, next: 0, uncovered: 0 };
+      const stages: NonNullable<AnnouncedJobs['stages']> = [];
       for (const key of open) {
         const p = pipelines.get(key)!;
         const current = p.stages[p.released]!;
         const nextJobs = p.stages[p.released + 1]?.jobs.length ?? 0;
+        const unfinished = current.jobs.length - current.finished;
         a.created += p.stages.slice(p.released + 1).reduce((n, s) => n + s.jobs.length, 0);
         a.next += nextJobs;
-        a.uncovered += Math.max(0, nextJobs - (current.jobs.length - current.finished));
+        a.uncovered += Math.max(0, nextJobs - unfinished);
+        if (t !== undefined)
+          stages.push({
+            next: nextJobs,
+            unfinished,
+            elapsedMs: unfinished > 0 ? youngest(current, t) * 1000 : 0,
+          });
       }
-      return a;
+      return t === undefined ? a : { ...a, stages };
     },
   };
 }

@@ -39,6 +39,8 @@ export interface FleetRun extends SimResult {
    * waiting before it, or arriving with it ahead of it, had taken them all). Flotilla only.
    */
   noReadySlot?: boolean[];
+  /** Per job of `waits` (same order): its stage (0 unstaged). Flotilla only. */
+  waitStages?: number[];
 }
 
 async function decisionsOf(registry: Registry): Promise<Record<string, number>> {
@@ -143,9 +145,10 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
   ];
   // Yesterday's pipelines apart from today's (same numbers): negative keys.
   const gate = createStageGate(all, (j) => (j.measured ? j.pipeline : -j.pipeline));
-  let announced = gate.announced();
+  let announced = gate.announced(-warmup);
   let open = all.length;
   const noReadySlot: boolean[] = [];
+  const waitStages: number[] = [];
   const hourly: Record<string, number>[] = [];
   let before = {
     provider: { ...cloud.stats },
@@ -183,6 +186,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
           if (job.measured) {
             acc.wait(now - at, at);
             noReadySlot.push(slotless);
+            waitStages.push(job.stage ?? 0);
           }
           pending.delete(index);
           lease.started();
@@ -198,7 +202,8 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
         },
       );
     }
-    if (t % (s.announceEverySeconds ?? 1) === 0) announced = gate.announced();
+    if (t % (s.announceEverySeconds ?? 1) === 0)
+      announced = { ...gate.announced(t), atMs: clock.now().getTime() };
     if (s.idleSlotsAt)
       idleSlots = s.idleSlotsAt(t, [
         ...[...finishing].flatMap(([end, leases]) => leases.map(() => end)),
@@ -216,6 +221,7 @@ export async function simulateTaskscaler(jobs: readonly WorkloadJob[], s: FleetS
     ...acc.result(),
     decisionsByHour: byHour,
     noReadySlot,
+    waitStages,
     provider: minus(cloud.stats, before.provider),
     ...(backup ? { backup: minus(backup.stats, before.backup) } : {}),
     providerErrors: minus(providerErrors, before.errors),

@@ -26,3 +26,15 @@ export function stagedDays(unstaged: readonly Day[]): Day[] {
 
 /** What Flotilla's announced_jobs holds slots for on the staged days (`--announced MODE`). */
 export const ANNOUNCED_DEFAULT: AnnouncedMode = 'uncovered';
+
+/**
+ * The `[runners.autoscaler.predictive]` keys a mode runs with on the staged days: `due` with
+ * `announced_reserve` (the forecast leaves out the releases next stages take), its due lead and
+ * keep at their defaults. PURE.
+ */
+export function announcedSetting(mode: AnnouncedMode): {
+  announced_jobs: AnnouncedMode;
+  announced_reserve?: boolean;
+} {
+  return mode === 'due' ? { announced_jobs: mode, announced_reserve: true } : { announced_jobs: mode };
+}

@@ -20,7 +20,7 @@ import {
   toCsv,
   type WorkloadJob,
 } from '../autoscale/workload.js';
-import { ANNOUNCED_DEFAULT, stagedDays } from './autoscale-staged.js';
+import { ANNOUNCED_DEFAULT, announcedSetting, stagedDays } from './autoscale-staged.js';
 import { actionsByHour, longWaitsByHour, withoutReadySlot } from '../autoscale/waits.js';
 import { WORKLOADS } from '../lib/paths.js';
 import { result, type BenchResult } from '../lib/results.js';
@@ -326,8 +326,8 @@ export async function runAutoscale(options: BenchOptions): Promise<BenchResult[]
     if (day.staged) {
       console.log(late());
       const mode = options.announced ?? ANNOUNCED_DEFAULT;
-      const told = await flotilla({ ...FLOTILLA.predictive, announced_jobs: mode }, true);
-      report(`Flotilla + announced_jobs ${mode}`, told, baselines, day);
+      const told = await flotilla({ ...FLOTILLA.predictive, ...announcedSetting(mode) }, true);
+      report(`Flotilla + announced_jobs ${mode}${mode === 'due' ? ' (reserve)' : ''}`, told, baselines, day);
       console.log(late());
     }
     baselines.forEach((row, i) =>

@@ -12,6 +12,14 @@
 export const HEADER_ANNOUNCE = 'x-flotilla-announce';
 export const HEADER_ANNOUNCED_JOBS = 'x-flotilla-announced-jobs';
 export const HEADER_JOB_ANNOUNCED = 'x-flotilla-job-announced';
+/**
+ * With the announced jobs, per pipeline whose next stage has uncovered jobs: `next/unfinished/age`
+ * (its next stage's jobs, its current stage's unfinished jobs, seconds the youngest of those has
+ * been running, 0 while one is pending), comma-separated, at most MAX_ANNOUNCED_STAGES of them.
+ */
+export const HEADER_ANNOUNCED_STAGES = 'x-flotilla-announced-stages';
+/** The most pipelines `X-Flotilla-Announced-Stages` lists (the oldest stages first: due soonest). */
+export const MAX_ANNOUNCED_STAGES = 200;
 
 export interface AnnouncedJobs {
   /** Every created job of the running pipelines. */
@@ -23,6 +31,23 @@ export interface AnnouncedJobs {
    * those free can take the rest), summed over the pipelines.
    */
   uncovered: number;
+  /**
+   * Per pipeline with a next stage, what says when that stage is due (`announced_jobs = "due"`);
+   * absent when the coordinator does not send it.
+   */
+  stages?: AnnouncedStage[];
+  /** When the stages' ages were taken, on the reader's clock (ms; absent = now). */
+  atMs?: number;
+}
+
+/** A pipeline's next stage and the current stage it waits for. */
+export interface AnnouncedStage {
+  /** Jobs of the next stage. */
+  next: number;
+  /** Jobs of the current stage not finished yet (pending or running). */
+  unfinished: number;
+  /** How long the youngest of those has been running, in ms (one still pending: 0). */
+  elapsedMs: number;
 }
 
 export function formatAnnouncedJobs(a: AnnouncedJobs): string {
@@ -43,4 +68,37 @@ export function parseAnnouncedJobs(header: string | null | undefined): Announced
   const uncovered = counts.get('uncovered');
   if (created === undefined || next === undefined || uncovered === undefined) return undefined;
   return { created, next, uncovered };
+}
+
+/** The stages header's value: those with uncovered jobs, the oldest first, at most the maximum. PURE. */
+export function formatAnnouncedStages(stages: readonly AnnouncedStage[]): string {
+  return stages
+    .filter((s) => s.next > s.unfinished)
+    .sort((a, b) => b.elapsedMs - a.elapsedMs)
+    .slice(0, MAX_ANNOUNCED_STAGES)
+    .map((s) => `${s.next}/${s.unfinished}/${Math.max(0, Math.floor(s.elapsedMs / 1000))}`)
+    .join(', ');
+}
+
+/** The stages header's value (an empty value: none), or undefined when absent or malformed. PURE. */
+export function parseAnnouncedStages(header: string | null | undefined): AnnouncedStage[] | undefined {
+  if (header === null || header === undefined) return undefined;
+  const out: AnnouncedStage[] = [];
+  for (const part of header.split(',')) {
+    if (part.trim() === '' && header.trim() === '') break;
+    const m = /^\s*(\d+)\/(\d+)\/(\d+)\s*$/.exec(part);
+    if (!m) return undefined;
+    out.push({ next: Number(m[1]), unfinished: Number(m[2]), elapsedMs: Number(m[3]) * 1000 });
+  }
+  return out;
+}
+
+/**
+ * The announcement as of `nowMs`: its stages' ages grown by the time since they were taken (`atMs`;
+ * a manager learns an announcement only when a job request is answered). PURE.
+ */
+export function aged(a: AnnouncedJobs | undefined, nowMs: number): AnnouncedJobs | undefined {
+  if (!a?.stages || a.atMs === undefined || nowMs <= a.atMs) return a;
+  const since = nowMs - a.atMs;
+  return { ...a, stages: a.stages.map((s) => ({ ...s, elapsedMs: s.elapsedMs + since })), atMs: nowMs };
 }

@@ -6,6 +6,7 @@
  */
 import type { AnnouncedJobs } from '../api/announced-jobs.js';
 import type { AnnouncementSink } from '../executors/executor.js';
+import type { Clock } from '../shared/clock.js';
 
 export interface AnnouncementBox extends AnnouncementSink {
   latest(): AnnouncedJobs | undefined;
@@ -16,12 +17,13 @@ export interface AnnouncementBox extends AnnouncementSink {
 /** Job ids remembered at most (a job that never asks for a machine is forgotten in time). */
 const REMEMBERED = 1000;
 
-export function createAnnouncementBox(): AnnouncementBox {
+/** `clock` stamps when an announcement with stages came (their ages grow from then on). */
+export function createAnnouncementBox(clock?: Clock): AnnouncementBox {
   let latest: AnnouncedJobs | undefined;
   const announced = new Set<number>();
   return {
     jobs(a) {
-      latest = a;
+      latest = a?.stages && clock ? { ...a, atMs: clock.now().getTime() } : a;
     },
     jobAnnounced(jobId) {
       announced.add(jobId);

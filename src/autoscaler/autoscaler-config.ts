@@ -110,10 +110,30 @@ export const predictiveSchema = z
       'A slot is held only if a burst reached it within this last span, or on at least half of the earlier days in their coming time_of_day_bucket (e.g. "30m", as use_within): after a spike, its slots go once no burst has reached them for this long, not when the spike leaves history; 0 = off (off by default, see docs/benchmarks.md).',
     ),
     announced_jobs: z
-      .enum(['off', 'uncovered', 'next', 'keep'])
+      .enum(['off', 'uncovered', 'next', 'keep', 'due'])
       .default('off')
       .describe(
-        'Idle slots held, on top of the forecast pool, for jobs the coordinator announces before they are pending (created jobs of running pipelines\' later stages; a Flotilla coordinator extension, absent from GitLab): "uncovered" = the next stages\' jobs that the machines of the current stages\' jobs will not serve, "next" = every next-stage job, "off" = none (the default; see docs/benchmarks.md).',
+        'Idle slots held, on top of the forecast pool, for jobs the coordinator announces before they are pending (created jobs of running pipelines\' later stages; a Flotilla coordinator extension, absent from GitLab): "uncovered" = the next stages\' jobs that the machines of the current stages\' jobs will not serve, "due" = those expected to be pending soon (estimated from how long the current stage\'s jobs have run and the measured job durations; see announced_due_lead and announced_due_keep), "keep" = only keep a stage\'s freed machines for them, "next" = every next-stage job, "off" = none (the default; see docs/benchmarks.md).',
+      ),
+    announced_due_lead: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'With announced_jobs = "due": machines are booted ahead for the uncovered announced jobs expected to be pending within this many boot times (default 2; see docs/benchmarks.md).',
+      ),
+    announced_due_keep: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'With announced_jobs = "due": a machine freed by a stage\'s early job is kept for the uncovered jobs of its next stage expected within this many boot times (default 8).',
+      ),
+    announced_reserve: z
+      .boolean()
+      .default(false)
+      .describe(
+        "With announced_jobs: the slots the forecast expects running jobs to free within a boot leave out the machines their pipelines' next stages will take (off by default, see docs/benchmarks.md).",
       ),
     remove_surplus_at_floor: z
       .boolean()
@@ -169,6 +189,23 @@ export const predictiveSchema = z
       .describe('The most idle slots the forecast may ask for; 0 = no limit.'),
   })
   .strict();
+
+/** Keys of `announced_jobs` that its mode must use, named in the error. */
+function checkAnnounced(p: z.output<typeof predictiveSchema>, ctx: z.RefinementCtx): void {
+  for (const key of ['announced_due_lead', 'announced_due_keep'] as const)
+    if (p[key] !== undefined && p.announced_jobs !== 'due')
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['predictive', key],
+        message: `${key} needs announced_jobs = "due" (announced_jobs is "${p.announced_jobs}")`,
+      });
+  if (p.announced_reserve && p.announced_jobs === 'off')
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['predictive', 'announced_reserve'],
+      message: 'announced_reserve needs announced_jobs (it is "off")',
+    });
+}
 
 export const providerEntrySchema = z
   .object({
@@ -266,6 +303,7 @@ export const autoscalerConfigSchema = z
         code: z.ZodIssueCode.custom,
         message: 'set plugin, or list [[runners.autoscaler.providers]]',
       });
+    checkAnnounced(c.predictive, ctx);
   })
   .describe('[runners.autoscaler]: machines for the docker-autoscaler executor.');
 

@@ -30,6 +30,8 @@ export interface DemandSettings {
 const DAY_MS = 86_400_000;
 /** Boot and job-duration samples kept per provider / in all. */
 const SAMPLES = 50;
+/** Job durations kept (the mean is of the last SAMPLES; announced jobs' due times use them all). */
+const DURATION_SAMPLES = 500;
 
 export interface Forecast {
   /** One boot time, in ms: the boot quantile of the provider that created machines last. */
@@ -73,6 +75,8 @@ export interface DemandModel {
   boot(provider: string, ms: number): void;
   jobDone(ms: number): void;
   forecast(nowMs: number): Forecast;
+  /** The last measured job durations (up to 500), ascending: their distribution. */
+  durations(): readonly number[];
   /** Counts the events recorded and restored (whether a snapshot is out of date). */
   revision(): number;
   snapshot(): DemandSnapshot;
@@ -172,12 +176,40 @@ function createBootSamples(s: Pick<DemandSettings, 'initialBootMs' | 'bootQuanti
   };
 }
 
+/** Job durations (the last DURATION_SAMPLES): the mean of the last SAMPLES, and their distribution. */
+function createDurationSamples() {
+  let samples: number[] = [];
+  /** `samples` sorted, made when asked after a change. */
+  let sorted: number[] | null = null;
+  return {
+    add(ms: number): void {
+      samples.push(ms);
+      if (samples.length > DURATION_SAMPLES) samples.shift();
+      sorted = null;
+    },
+    mean(): number {
+      const last = samples.slice(-SAMPLES);
+      return last.length ? last.reduce((a, b) => a + b, 0) / last.length : 0;
+    },
+    sorted(): readonly number[] {
+      sorted ??= [...samples].sort((a, b) => a - b);
+      return sorted;
+    },
+    list: (): number[] => [...samples],
+    /** Earlier samples go before this process's own. */
+    restore(earlier: readonly number[]): void {
+      samples = [...earlier, ...samples].slice(-DURATION_SAMPLES);
+      sorted = null;
+    },
+  };
+}
+
 export function createDemandModel(s: DemandSettings): DemandModel {
   let arrivals: number[] = [];
   /** The first arrival seen: spans before it are unobserved, not empty. */
   let firstMs: number | null = null;
   const boots = createBootSamples(s);
-  let durations: number[] = [];
+  const durations = createDurationSamples();
   let revision = 0;
 
   function dropOlderThan(atMs: number): void {
@@ -206,18 +238,18 @@ export function createDemandModel(s: DemandSettings): DemandModel {
     },
     jobDone(ms) {
       revision++;
-      durations.push(ms);
-      if (durations.length > SAMPLES) durations.shift();
+      durations.add(ms);
     },
+    durations: () => durations.sorted(),
     revision: () => revision,
-    snapshot: () => ({ arrivals: [...arrivals], firstMs, ...boots.snapshot(), durations: [...durations] }),
+    snapshot: () => ({ arrivals: [...arrivals], firstMs, ...boots.snapshot(), durations: durations.list() }),
     restore(snap, nowMs) {
       revision++;
       arrivals = [...snap.arrivals, ...arrivals].sort((a, b) => a - b);
       dropOlderThan(nowMs);
       if (snap.firstMs !== null) firstMs = Math.min(firstMs ?? snap.firstMs, snap.firstMs);
       boots.restore(snap);
-      durations = [...snap.durations, ...durations].slice(-SAMPLES);
+      durations.restore(snap.durations);
     },
     forecast(nowMs) {
       const boot = boots.bootMs();
@@ -240,7 +272,7 @@ export function createDemandModel(s: DemandSettings): DemandModel {
       }
       bursts.sort((a, b) => a - b);
       const recentLargestBurst = lastUse > 0 ? Math.max(lately, onHalfTheDays(earlierLargest)) : 0;
-      const meanJobMs = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
+      const meanJobMs = durations.mean();
       const recentJobs =
         s.trendMs > 0 ? firstAfter(arrivals, nowMs) - firstAfter(arrivals, nowMs - s.trendMs) : 0;
       return {

@@ -9,6 +9,7 @@ import {
   type DemandSettings,
   type Forecast,
 } from './demand.js';
+import { coveredSlots } from './due.js';
 import {
   createHysteresis,
   createPlanner,
@@ -49,6 +50,9 @@ const policy: PredictiveSettings = {
   removeSurplusAtFloor: false,
   lastUseWithinMs: 0,
   announcedJobs: 'off',
+  dueLeadBoots: 1,
+  dueKeepBoots: 1,
+  reserveCovered: false,
 };
 
 /** A forecast over one hour with the given burst positions. */
@@ -76,6 +80,16 @@ function bursts(
 }
 
 describe('measured demand', () => {
+  it('keeps the last 500 job durations, ascending, for due times', () => {
+    const model = createDemandModel(demandSettings);
+    for (let i = 0; i < 600; i++) model.jobDone(600 - i);
+    const d = model.durations();
+    expect(d).toHaveLength(500);
+    expect([d[0], d.at(-1)]).toEqual([1, 500]);
+    model.jobDone(1000);
+    expect(model.durations().at(-1)).toBe(1000);
+  });
+
   it('gives each job its position among the arrivals of one boot time before it', () => {
     // Three at once, one 30 s later (inside a 60 s boot), one 2 min later (alone).
     expect(burstCounts([0, 0, 0, 30_000, 150_000], MIN)).toEqual([1, 2, 3, 4, 1]);
@@ -339,5 +353,45 @@ describe('announced jobs', () => {
     expect(announcedBoots(a, 'off')).toBe(0);
     expect(announcedSlots(undefined, 'uncovered')).toBe(0);
     expect(announcedBoots(undefined, 'next')).toBe(0);
+  });
+
+  describe('with due (due times estimated)', () => {
+    const S = 1000;
+    /** Measured durations: 60 s ×5 and 120 s ×5. */
+    const durations = [60, 60, 60, 60, 60, 120, 120, 120, 120, 120].map((x) => x * S);
+    // A: 3 uncovered, one job of its current stage pending for 50 s; B: 2 uncovered, two jobs
+    // just pending; C: covered (its 2 unfinished jobs' machines take its one next-stage job).
+    const told = {
+      created: 8,
+      next: 7,
+      uncovered: 5,
+      stages: [
+        { next: 4, unfinished: 1, elapsedMs: 50 * S },
+        { next: 2, unfinished: 0, elapsedMs: 0 },
+        { next: 1, unfinished: 2, elapsedMs: 0 },
+      ],
+    };
+    const basis = (bootAheadMs: number, keepMs: number) => ({ durations, bootAheadMs, keepMs });
+
+    it('boots ahead for the uncovered jobs expected within one boot, keeps for those expected later', () => {
+      // Within 20 s: A's job (50 s old) ends by 70 s with P 1/2 (60 s of 60/120 s): 1.5 jobs; B's
+      // stage is over: 2 jobs. 3.5 → 4 slots.
+      expect(announcedBoots(told, 'due', basis(20 * S, 80 * S))).toBe(4);
+      // Within 80 s: A's job ends by 130 s for sure: 3 + 2.
+      expect(announcedSlots(told, 'due', basis(20 * S, 80 * S))).toBe(5);
+      // Within 5 s: A's job cannot end (none of the durations lies in 50–55 s): B's 2.
+      expect(announcedBoots(told, 'due', basis(5 * S, 5 * S))).toBe(2);
+    });
+
+    it('without stages from the coordinator, or without a basis, holds the uncovered jobs', () => {
+      const { stages: _s, ...counts } = told;
+      expect(announcedBoots(counts, 'due', basis(5 * S, 5 * S))).toBe(5);
+      expect(announcedSlots(told, 'due')).toBe(5);
+      expect(announcedSlots(undefined, 'due', basis(5 * S, 5 * S))).toBe(0);
+    });
+
+    it('the covered jobs are next less uncovered', () => {
+      expect(coveredSlots(told)).toBe(2);
+    });
   });
 });

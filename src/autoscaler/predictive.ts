@@ -16,7 +16,10 @@
  *     slot is used, the last use says whether that rate still holds (after a spike, its slots go
  *     once no burst has reached them for that long, not when the spike leaves the history);
  * minus the slots running jobs are expected to free within one boot time (reuse before boot: a job
- * that takes a released slot waits no longer than it would for the machine a new slot needs).
+ * that takes a released slot waits no longer than it would for the machine a new slot needs; with
+ * `announced_reserve`, not counting the machines announced next stages will take).
+ * With `announced_jobs`, slots for the jobs the coordinator announced come on top (`announcedSlots`;
+ * with `due`, only those expected soon, see due.ts).
  * gitlab-runner's idle_count / scale_factor stay a floor. Burst detection: when the jobs of the
  * last `trend_window` differ from what the measured rate expects by more than one large burst, the
  * slot use rates are scaled up by the recent rate over the measured one (up to 4×, see rateTrend).
@@ -34,6 +37,7 @@ import {
   type DemandSettings,
   type Forecast,
 } from './demand.js';
+import { uncoveredDueWithin } from './due.js';
 import type { IdleCandidate } from './policy.js';
 
 export interface PredictiveSettings {
@@ -62,27 +66,56 @@ export interface PredictiveSettings {
   lastUseWithinMs: number;
   /** Idle slots held for the jobs the coordinator announced (`announcedSlots`). */
   announcedJobs: AnnouncedMode;
+  /** With `due`: jobs due within this many boot times are booted for ahead. */
+  dueLeadBoots: number;
+  /** With `due`: a stage's freed machines are kept for jobs due within this many boot times. */
+  dueKeepBoots: number;
+  /** With announced jobs: the releases the forecast expects leave out the machines next stages take. */
+  reserveCovered: boolean;
 }
 
 /** Jobs the coordinator announced before they are pending (see src/api/announced-jobs.ts). */
 export type { AnnouncedJobs };
 
 /** What `announced_jobs` holds idle slots for. */
-export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep';
+export type AnnouncedMode = 'off' | 'uncovered' | 'next' | 'keep' | 'due';
+
+/** `announced_due_lead` and `announced_due_keep` when not set, in boot times (docs/benchmarks.md). */
+export const DUE_LEAD_BOOTS = 2;
+export const DUE_KEEP_BOOTS = 8;
+
+/** What `due` estimates announced jobs' due times from (see due.ts). */
+export interface DueBasis {
+  /** Measured job durations, ascending. */
+  durations: readonly number[];
+  /** Jobs due within this are booted for ahead (`announced_due_lead` boot times). */
+  bootAheadMs: number;
+  /** A stage's freed machines are kept for jobs due within this (`announced_due_keep` boot times). */
+  keepMs: number;
+}
 
 /**
  * Free slots scale-in keeps for announced jobs, on top of the forecast pool: with `uncovered` and
  * `keep`, the next stages' jobs that the current stages' machines will not serve (machines freed
- * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job. PURE.
+ * by a stage's early jobs are kept for its next stage); with `next`, every next-stage job; with
+ * `due`, the uncovered jobs expected to be pending within `basis.keepMs` (`uncovered` when the
+ * coordinator sends no stages). PURE.
  */
-export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
+export function announcedSlots(a: AnnouncedJobs | undefined, mode: AnnouncedMode, basis?: DueBasis): number {
   if (!a || mode === 'off') return 0;
+  if (mode === 'due' && a.stages && basis) return uncoveredDueWithin(a.stages, basis.durations, basis.keepMs);
   return Math.max(0, mode === 'next' ? a.next : a.uncovered);
 }
 
-/** Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`. PURE. */
-export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode): number {
-  return mode === 'keep' ? 0 : announcedSlots(a, mode);
+/**
+ * Idle slots created ahead for announced jobs: as `announcedSlots`, none with `keep`; with `due`,
+ * the uncovered jobs expected to be pending within `basis.bootAheadMs`. PURE.
+ */
+export function announcedBoots(a: AnnouncedJobs | undefined, mode: AnnouncedMode, basis?: DueBasis): number {
+  if (mode === 'keep') return 0;
+  if (a && mode === 'due' && a.stages && basis)
+    return uncoveredDueWithin(a.stages, basis.durations, basis.bootAheadMs);
+  return announcedSlots(a, mode, basis);
 }
 
 export interface IdleGoal {
@@ -278,6 +311,9 @@ export function predictiveSettingsOf(c: PredictiveConfig): {
       removeSurplusAtFloor: c.remove_surplus_at_floor,
       lastUseWithinMs: c.last_use_within * 1000,
       announcedJobs: c.announced_jobs,
+      dueLeadBoots: c.announced_due_lead ?? DUE_LEAD_BOOTS,
+      dueKeepBoots: c.announced_due_keep ?? DUE_KEEP_BOOTS,
+      reserveCovered: c.announced_reserve,
     },
   };
 }
@@ -294,6 +330,8 @@ export interface Planner {
   demandLikely(): boolean;
   /** One boot time as the last goal measured it, in ms. */
   bootMs(): number;
+  /** What announced jobs' due times are estimated from (`announced_jobs = "due"`). */
+  dueBasis(): DueBasis;
 }
 
 export function createPlanner(c: PredictiveConfig): Planner {
@@ -316,5 +354,10 @@ export function createPlanner(c: PredictiveConfig): Planner {
     keep: (nowMs) => hysteresis.keep(nowMs),
     demandLikely: () => likely,
     bootMs: () => bootMs,
+    dueBasis: () => ({
+      durations: demand.durations(),
+      bootAheadMs: bootMs * policy.dueLeadBoots,
+      keepMs: bootMs * policy.dueKeepBoots,
+    }),
   };
 }

@@ -321,4 +321,43 @@ describe('taskscaler', () => {
     // off: the freed machine goes at once (idle_time 0, no pool measured).
     expect(await run('off')).toEqual([2, 1, 0]);
   });
+
+  it('predictive announced_jobs = "due": boots ahead for an announced stage only once it is due within two boots', async () => {
+    const run = async (mode: string): Promise<number[]> => {
+      let announced: AnnouncedJobs | undefined;
+      const s = await setup({
+        idleTime: '0s',
+        predictive: { enabled: true, boot_hedge: 0, billing_minimum: '0s', announced_jobs: mode },
+        announced: () => announced,
+      });
+      // Measured first: boots of 10 s, and two jobs of 60 s each (announced: no burst counted).
+      const first: Lease[] = [];
+      for (let k = 0; k < 2; k++) collect(s.scaler.acquire(`warm${k}`, { announced: true }), first);
+      await ticks(s, 30, () => first.length === 2);
+      await ticks(s, 60);
+      for (const l of first) l.release();
+      await ticks(s, 30);
+      const idle = s.scaler.machines().length;
+      // A pipeline's current stage: one job; its next stage: three (two uncovered).
+      const at = s.clock.now().getTime();
+      const stage = () => ({ next: 3, unfinished: 1, elapsedMs: s.clock.now().getTime() - at });
+      announced = { created: 3, next: 3, uncovered: 2, stages: [stage()] };
+      const leases: Lease[] = [];
+      collect(s.scaler.acquire('build', { announced: true }), leases);
+      await ticks(s, 20, () => leases.length === 1);
+      announced = { created: 3, next: 3, uncovered: 2, stages: [stage()] };
+      await ticks(s, 5);
+      // Not due yet: the job runs 60 s, its stage ends in about 45 s, two boots are 20 s.
+      const early = s.scaler.machines().length;
+      await ticks(s, 30, () => {
+        announced = { created: 3, next: 3, uncovered: 2, stages: [stage()] };
+        return false;
+      });
+      return [idle, early, s.scaler.machines().length];
+    };
+    // due: nothing booted for the next stage until it is due within 20 s (1 machine, then 3).
+    expect(await run('due')).toEqual([0, 1, 3]);
+    // uncovered: both booted as soon as announced.
+    expect(await run('uncovered')).toEqual([0, 3, 3]);
+  });
 });

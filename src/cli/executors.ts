@@ -80,7 +80,7 @@ async function startRunningFleet(
   const fleetLogger = logger.child({ runner: shortToken(entry.token) });
   const { predictive } = autoscaler;
   const announcements =
-    predictive.enabled && predictive.announced_jobs !== 'off' ? createAnnouncementBox() : undefined;
+    predictive.enabled && predictive.announced_jobs !== 'off' ? createAnnouncementBox(clock) : undefined;
   const fleet = createFleet({
     ...(announcements ? { announced: announcements.latest } : {}),
     runnerName: entry.name,

@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import {
   HEADER_ANNOUNCE,
   HEADER_ANNOUNCED_JOBS,
+  HEADER_ANNOUNCED_STAGES,
   HEADER_JOB_ANNOUNCED,
   parseAnnouncedJobs,
+  parseAnnouncedStages,
   type AnnouncedJobs,
 } from '../api/announced-jobs.js';
 import {
@@ -135,13 +137,20 @@ async function verifyAnswer(res: Response): Promise<VerifyRunnerResponse | null>
   return null;
 }
 
+/** The announced jobs of an answer, with the stages when the coordinator sent them. */
+function announcedOf(headers: Headers): AnnouncedJobs | undefined {
+  const announced = parseAnnouncedJobs(headers.get(HEADER_ANNOUNCED_JOBS));
+  const stages = parseAnnouncedStages(headers.get(HEADER_ANNOUNCED_STAGES));
+  return announced && stages ? { ...announced, stages } : announced;
+}
+
 /** What a `POST /jobs/request` answer means; `sent` and `seen` are the last update sent and the one seen since. */
 async function jobRequestAnswer(
   res: Response,
   sent: string | undefined,
   seen: string | undefined,
 ): Promise<JobRequestResult> {
-  const announced = parseAnnouncedJobs(res.headers.get(HEADER_ANNOUNCED_JOBS));
+  const announced = announcedOf(res.headers);
   const told = announced ? { announced } : {};
   if (res.status === 201 && (res.headers.get('content-type') ?? '').includes('application/json')) {
     const payload = normalizeJobPayload(await res.json());

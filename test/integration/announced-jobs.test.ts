@@ -77,12 +77,20 @@ describe('announced jobs', () => {
     // Read before the claim: build pending; test-a, test-b and deploy created (test-gpu is not this
     // runner's); the build's machine serves one of the two tests.
     expect(build.headers.get('x-flotilla-announced-jobs')).toBe('created=3, next=2, uncovered=1');
+    // Per pipeline with uncovered jobs: next stage's jobs / jobs ahead / the youngest's age (pending: 0).
+    expect(build.headers.get('x-flotilla-announced-stages')).toBe('2/1/0');
     expect(build.headers.get('x-flotilla-job-announced')).toBeNull();
+
+    // The build runs: its age in whole seconds (the manager estimates when the tests are due).
+    const running = await requestJob(runner.token, true);
+    expect(running.status).toBe(204);
+    expect(running.headers.get('x-flotilla-announced-stages')).toMatch(/^2\/1\/\d+$/);
 
     // gitlab-runner (no X-Flotilla-Announce) gets no announcement.
     const plain = await requestJob(runner.token, false);
     expect(plain.status).toBe(204);
     expect(plain.headers.get('x-flotilla-announced-jobs')).toBeNull();
+    expect(plain.headers.get('x-flotilla-announced-stages')).toBeNull();
 
     // The build ends: the tests are pending, deploy is announced; the runner's client reads it all.
     await finish({ id: build.body.id, token: build.body.token });
@@ -101,8 +109,8 @@ describe('announced jobs', () => {
     if (test.kind !== 'job') return;
     expect(test.payload.job_info.name).toMatch(/^test-[ab]$/);
     expect(test.jobAnnounced).toBe(true);
-    // Two tests pending (read before the claim): deploy is covered.
-    expect(test.announced).toEqual({ created: 1, next: 1, uncovered: 0 });
+    // Two tests pending (read before the claim): deploy is covered, so no stage is listed.
+    expect(test.announced).toEqual({ created: 1, next: 1, uncovered: 0, stages: [] });
 
     // Without asking, the client reports no announcement (as against GitLab).
     const quiet = runnerClient('s_quiet', false);

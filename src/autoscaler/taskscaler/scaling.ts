@@ -21,17 +21,29 @@ import {
   unusedPaidMs,
   type Planner,
 } from '../predictive.js';
+import { aged } from '../../api/announced-jobs.js';
+import { coveredSlots } from '../due.js';
 import type { ScalerCore } from './core.js';
 import { remove } from './removal.js';
 
 /** Free slots kept for the jobs the coordinator announced (0 without the setting or the signal). */
 function announced(c: ScalerCore): number {
-  return c.planner ? announcedSlots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+  const p = c.planner;
+  return p ? announcedSlots(aged(c.o.announced?.(), c.now()), p.settings.announcedJobs, p.dueBasis()) : 0;
 }
 
 /** Idle slots created ahead for the jobs the coordinator announced. */
 function announcedAhead(c: ScalerCore): number {
-  return c.planner ? announcedBoots(c.o.announced?.(), c.planner.settings.announcedJobs) : 0;
+  const p = c.planner;
+  return p ? announcedBoots(aged(c.o.announced?.(), c.now()), p.settings.announcedJobs, p.dueBasis()) : 0;
+}
+
+/** In-use slots whose machines announced next stages will take (`announced_reserve`). */
+function reserved(c: ScalerCore): number {
+  const p = c.planner;
+  const a = c.o.announced?.();
+  if (!p || p.settings.announcedJobs === 'off' || !p.settings.reserveCovered || !a) return 0;
+  return coveredSlots(a);
 }
 
 /**
@@ -41,7 +53,7 @@ function announcedAhead(c: ScalerCore): number {
 function idleGoal(c: ScalerCore, inUse: number): { slots: number; reason: string; detail?: object } {
   const policy = activePolicy(c.o.policies(), c.o.clock.now());
   const floor = idleTarget(policy, inUse);
-  const g = c.planner?.goal(c.now(), inUse);
+  const g = c.planner?.goal(c.now(), Math.max(0, inUse - reserved(c)));
   const extra = announcedAhead(c);
   if (g && g.slots > floor)
     return {

@@ -3,8 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import {
   formatAnnouncedJobs,
+  formatAnnouncedStages,
   HEADER_ANNOUNCE,
   HEADER_ANNOUNCED_JOBS,
+  HEADER_ANNOUNCED_STAGES,
   HEADER_JOB_ANNOUNCED,
 } from '../../api/announced-jobs.js';
 import { toFailureReason } from '../../api/job-status.js';
@@ -180,7 +182,9 @@ async function announceTo(
   match: QueueMatch,
 ): Promise<boolean> {
   if (headerString(request, HEADER_ANNOUNCE) !== '1') return false;
-  reply.header(HEADER_ANNOUNCED_JOBS, formatAnnouncedJobs(await announcer.forRunner(match)));
+  const a = await announcer.forRunner(match);
+  reply.header(HEADER_ANNOUNCED_JOBS, formatAnnouncedJobs(a));
+  reply.header(HEADER_ANNOUNCED_STAGES, formatAnnouncedStages(a.stages ?? []));
   return true;
 }
 

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { formatAnnouncedJobs, parseAnnouncedJobs } from '../../../api/announced-jobs.js';
 import { createFakeClock } from '../../../../test/kits/fake-clock.js';
 import type { Store } from '../../store/store.js';
-import { ANNOUNCE_READ_LIMIT, announcedFor, createAnnouncer, wasAnnounced, type AnnounceJob } from './announced-jobs.js';
+import {
+  ANNOUNCE_READ_LIMIT,
+  announcedFor,
+  createAnnouncer,
+  wasAnnounced,
+  type AnnounceJob,
+} from './announced-jobs.js';
 
 const job = (pipelineId: number, stageIdx: number, status: string, tagList: string[] = []): AnnounceJob =>
   ({ pipelineId, stageIdx, status, tagList, protected: false }) as AnnounceJob;
@@ -44,6 +50,57 @@ describe('announced jobs', () => {
     });
   });
 
+  it('with the time, says per pipeline its next stage, the jobs ahead of it and the youngest one’s age', () => {
+    const now = 1_000_000;
+    const started = (pipelineId: number, stageIdx: number, secondsAgo: number): AnnounceJob => ({
+      ...job(pipelineId, stageIdx, 'running'),
+      startedAt: new Date(now - secondsAgo * 1000),
+    });
+    const jobs = [
+      // Pipeline 1: two builds running for 90 s and 30 s; three tests created.
+      started(1, 0, 90),
+      started(1, 0, 30),
+      job(1, 1, 'created'),
+      job(1, 1, 'created'),
+      job(1, 1, 'created'),
+      // Pipeline 2: a build running for 50 s and one pending (age 0); a test created.
+      started(2, 0, 50),
+      job(2, 0, 'pending'),
+      job(2, 1, 'created'),
+      // Pipeline 3: nothing ahead of its created deploy (its stage just ended).
+      job(3, 2, 'created'),
+    ];
+    expect(announcedFor(jobs, untagged, now)).toEqual({
+      created: 5,
+      next: 5,
+      uncovered: 2,
+      stages: [
+        { next: 3, unfinished: 2, elapsedMs: 30_000 },
+        { next: 1, unfinished: 2, elapsedMs: 0 },
+        { next: 1, unfinished: 0, elapsedMs: 0 },
+      ],
+      atMs: now,
+    });
+  });
+
+  it('gives the stages’ ages as of the request, not of the read', async () => {
+    const clock = createFakeClock();
+    const items = [
+      { ...job(1, 0, 'running'), startedAt: new Date(clock.now().getTime() - 10_000) },
+      job(1, 1, 'created'),
+      job(1, 1, 'created'),
+    ];
+    const store = { listAnnounceableJobs: async () => items } as unknown as Store;
+    const announcer = createAnnouncer({ store, clock, refreshMs: 60_000 });
+    expect((await announcer.forRunner(untagged)).stages).toEqual([
+      { next: 2, unfinished: 1, elapsedMs: 10_000 },
+    ]);
+    clock.advance(4000);
+    expect((await announcer.forRunner(untagged)).stages).toEqual([
+      { next: 2, unfinished: 1, elapsedMs: 14_000 },
+    ]);
+  });
+
   it('a job was announced when it waited for an earlier stage or for its needs, a retry never', () => {
     const job = (stageIdx: number, needs: { job: string }[] | null, retryOfId: number | null = null) =>
       ({ stageIdx, definition: { needs }, retryOfId }) as unknown as Parameters<typeof wasAnnounced>[0];
@@ -81,16 +138,16 @@ describe('announced jobs', () => {
     } as unknown as Store;
     const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
     const gpu = { ...untagged, tagList: ['gpu'] };
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
-    expect(await announcer.forRunner(gpu)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(gpu)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
     expect(reads).toBe(1);
     items = [job(1, 0, 'running')];
     clock.advance(5000);
     // The span is over: this request gets the last read's figures and starts a new read.
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
     await settle();
     expect(reads).toBe(2);
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 0, next: 0, uncovered: 0 });
     expect(reads).toBe(2);
     // The next read fails: the last figures stay (not those the store would have given).
     items = [job(2, 1, 'created')];
@@ -98,7 +155,7 @@ describe('announced jobs', () => {
     clock.advance(5000);
     await announcer.forRunner(untagged);
     await settle();
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 0, next: 0, uncovered: 0 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 0, next: 0, uncovered: 0 });
     expect(reads).toBe(3);
   });
 
@@ -113,16 +170,16 @@ describe('announced jobs', () => {
     const alsoFirst = announcer.forRunner(untagged);
     expect(pending).toHaveLength(1);
     pending[0]?.([job(1, 0, 'running'), job(1, 1, 'created')]);
-    expect(await firstAnswer).toEqual({ created: 1, next: 1, uncovered: 0 });
-    expect(await alsoFirst).toEqual({ created: 1, next: 1, uncovered: 0 });
+    expect(await firstAnswer).toMatchObject({ created: 1, next: 1, uncovered: 0 });
+    expect(await alsoFirst).toMatchObject({ created: 1, next: 1, uncovered: 0 });
     clock.advance(5000);
     // The second read hangs: requests meanwhile are answered from the first, and start no other read.
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 1, next: 1, uncovered: 0 });
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 1, next: 1, uncovered: 0 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 1, next: 1, uncovered: 0 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 1, next: 1, uncovered: 0 });
     expect(pending).toHaveLength(2);
     pending[1]?.([job(1, 1, 'running'), job(1, 2, 'created'), job(1, 2, 'created')]);
     await settle();
-    expect(await announcer.forRunner(untagged)).toEqual({ created: 2, next: 2, uncovered: 1 });
+    expect(await announcer.forRunner(untagged)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
   });
 });
 

@@ -4,19 +4,33 @@
  * take, by stage. Read from the store at most once per `refreshMs` (all runners share the read),
  * so a job request costs no query of its own.
  */
-import type { AnnouncedJobs } from '../../../api/announced-jobs.js';
+import { aged, type AnnouncedJobs, type AnnouncedStage } from '../../../api/announced-jobs.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { AnnounceableJob, JobRecord, Store } from '../../store/store.js';
 import { jobMatchesRunner, type QueueMatch } from './runner-queue.js';
 
-export type AnnounceJob = Pick<AnnounceableJob, 'pipelineId' | 'stageIdx' | 'status' | 'tagList' | 'protected'>;
+export type AnnounceJob = Pick<
+  AnnounceableJob,
+  'pipelineId' | 'stageIdx' | 'status' | 'tagList' | 'protected' | 'startedAt'
+>;
+
+/**
+ * A pipeline's next stage as `stages` lists it: the pending and running jobs ahead of it, and how
+ * long the youngest of them has been running at `nowMs` (a pending one: 0). PURE.
+ */
+function stageOf(next: number, ahead: readonly AnnounceJob[], nowMs: number): AnnouncedStage {
+  const ages = ahead.map((j) => (j.status === 'running' && j.startedAt ? nowMs - j.startedAt.getTime() : 0));
+  const youngest = ages.length > 0 ? Math.min(...ages) : 0;
+  return { next, unfinished: ahead.length, elapsedMs: Math.max(0, youngest) };
+}
 
 /**
  * Per pipeline, over the jobs `match` may take: `created` = its created jobs; its next stage = the
  * lowest stage with created jobs; `uncovered` = that stage's jobs beyond the pending and running
- * jobs of earlier stages (their machines take the rest). Summed over the pipelines. PURE.
+ * jobs of earlier stages (their machines take the rest). Summed over the pipelines. With `nowMs`,
+ * also `stages`: per pipeline, its next stage and the jobs ahead of it (`stageOf`). PURE.
  */
-export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): AnnouncedJobs {
+export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch, nowMs?: number): AnnouncedJobs {
   const pipelines = new Map<number, AnnounceJob[]>();
   for (const j of jobs) {
     if (!jobMatchesRunner({ tagList: j.tagList, protected: j.protected }, match)) continue;
@@ -25,6 +39,7 @@ export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): A
     else pipelines.set(j.pipelineId, [j]);
   }
   const out: AnnouncedJobs = { created: 0, next: 0, uncovered: 0 };
+  const stages: AnnouncedStage[] = [];
   for (const list of pipelines.values()) {
     const created = list.filter((j) => j.status === 'created');
     if (created.length === 0) continue;
@@ -32,12 +47,13 @@ export function announcedFor(jobs: readonly AnnounceJob[], match: QueueMatch): A
     const next = created.filter((j) => j.stageIdx === nextStage).length;
     const ahead = list.filter(
       (j) => (j.status === 'pending' || j.status === 'running') && j.stageIdx < nextStage,
-    ).length;
+    );
     out.created += created.length;
     out.next += next;
-    out.uncovered += Math.max(0, next - ahead);
+    out.uncovered += Math.max(0, next - ahead.length);
+    if (nowMs !== undefined) stages.push(stageOf(next, ahead, nowMs));
   }
-  return out;
+  return nowMs === undefined ? out : { ...out, stages, atMs: nowMs };
 }
 
 /**
@@ -96,9 +112,11 @@ export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: numb
       if (o.refreshMs <= 0) await refresh();
       else if (o.clock.monotonic() - readAt >= o.refreshMs) void refresh();
       const key = JSON.stringify([match.accessLevel, match.runUntagged, [...new Set(match.tagList)].sort()]);
+      const nowMs = o.clock.now().getTime();
       const known = byMatch.get(key);
-      if (known) return known;
-      const a = announcedFor(jobs, match);
+      // The stages' ages as of now, not of the read (it may be refreshMs old).
+      if (known) return aged(known, nowMs) ?? known;
+      const a = announcedFor(jobs, match, nowMs);
       byMatch.set(key, a);
       return a;
     },
