@@ -295,6 +295,7 @@ export function registerRunnerApiRoutes(app: FastifyInstance, ctx: CoordinatorCo
   const announcer = createAnnouncer({
     store: ctx.store,
     clock: ctx.clock,
+    logger: ctx.logger,
     refreshMs: (ctx.config.announceRefreshSeconds ?? ANNOUNCE_REFRESH_SECONDS) * 1000,
   });
   app.post('/api/v4/jobs/request', (request, reply) =>

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { formatAnnouncedJobs, parseAnnouncedJobs } from '../../../api/announced-jobs.js';
+import { captureLogger } from '../../../../test/kits/coordinator/git/git-test-kit.js';
 import { createFakeClock } from '../../../../test/kits/fake-clock.js';
+import { silentLogger } from '../../../shared/logger.js';
 import type { Store } from '../../store/store.js';
 import {
   ANNOUNCE_READ_LIMIT,
@@ -91,7 +93,7 @@ describe('announced jobs', () => {
       job(1, 1, 'created'),
     ];
     const store = { listAnnounceableJobs: async () => items } as unknown as Store;
-    const announcer = createAnnouncer({ store, clock, refreshMs: 60_000 });
+    const announcer = createAnnouncer({ store, clock, logger: silentLogger(), refreshMs: 60_000 });
     expect((await announcer.forRunner(untagged)).stages).toEqual([
       { next: 2, unfinished: 1, elapsedMs: 10_000 },
     ]);
@@ -136,7 +138,8 @@ describe('announced jobs', () => {
         return items;
       },
     } as unknown as Store;
-    const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
+    const { logger, records } = captureLogger();
+    const announcer = createAnnouncer({ store, clock, logger, refreshMs: 5000 });
     const gpu = { ...untagged, tagList: ['gpu'] };
     expect(await announcer.forRunner(untagged)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
     expect(await announcer.forRunner(gpu)).toMatchObject({ created: 2, next: 2, uncovered: 1 });
@@ -157,6 +160,32 @@ describe('announced jobs', () => {
     await settle();
     expect(await announcer.forRunner(untagged)).toMatchObject({ created: 0, next: 0, uncovered: 0 });
     expect(reads).toBe(3);
+    // The failure is logged once, with its cause.
+    const warned = records.filter((r) => r.level === 'warn');
+    expect(warned.map((r) => r.msg)).toEqual([
+      'reading the announced jobs failed; runners get the last announcement',
+    ]);
+    expect(JSON.stringify(warned[0]?.err)).toContain('database gone');
+  });
+
+  it('with a refresh span of 0, reads once per request, the first one included', async () => {
+    let reads = 0;
+    const store = {
+      listAnnounceableJobs: async () => {
+        reads++;
+        return [job(1, 0, 'running'), job(1, 1, 'created')];
+      },
+    } as unknown as Store;
+    const announcer = createAnnouncer({
+      store,
+      clock: createFakeClock(),
+      logger: silentLogger(),
+      refreshMs: 0,
+    });
+    await announcer.forRunner(untagged);
+    expect(reads).toBe(1);
+    await announcer.forRunner(untagged);
+    expect(reads).toBe(2);
   });
 
   it('waits for the store only for the first read: later requests never wait for a slow one', async () => {
@@ -165,7 +194,7 @@ describe('announced jobs', () => {
     const store = {
       listAnnounceableJobs: () => new Promise<AnnounceJob[]>((resolve) => pending.push(resolve)),
     } as unknown as Store;
-    const announcer = createAnnouncer({ store, clock, refreshMs: 5000 });
+    const announcer = createAnnouncer({ store, clock, logger: silentLogger(), refreshMs: 5000 });
     const firstAnswer = announcer.forRunner(untagged);
     const alsoFirst = announcer.forRunner(untagged);
     expect(pending).toHaveLength(1);

@@ -6,6 +6,7 @@
  */
 import { aged, type AnnouncedJobs, type AnnouncedStage } from '../../../api/announced-jobs.js';
 import type { Clock } from '../../../shared/clock.js';
+import type { Logger } from '../../../shared/logger.js';
 import type { AnnounceableJob, JobRecord, Store } from '../../store/store.js';
 import { jobMatchesRunner, type QueueMatch } from './runner-queue.js';
 
@@ -81,7 +82,12 @@ export interface Announcer {
 /** The most created builds one read starts from (the oldest first), with their pipelines' other builds. */
 export const ANNOUNCE_READ_LIMIT = 5000;
 
-export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: number }): Announcer {
+export function createAnnouncer(o: {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  refreshMs: number;
+}): Announcer {
   let jobs: readonly AnnounceJob[] = [];
   /** Per match (runners alike share it), the announcement of the last read. */
   let byMatch = new Map<string, AnnouncedJobs>();
@@ -94,23 +100,26 @@ export function createAnnouncer(o: { store: Store; clock: Clock; refreshMs: numb
     readAt = o.clock.monotonic();
   }
   /**
-   * One read at a time. A failed read leaves the last announcement (the job request does not fail
-   * for it) and is tried again after a span, not on every request.
+   * One read at a time. A failed read is logged and leaves the last announcement (the job request
+   * does not fail for it); it is tried again after a span, not on every request.
    */
   function refresh(): Promise<void> {
     reading ??= read()
-      .catch(() => {
+      .catch((err: unknown) => {
         readAt = o.clock.monotonic();
+        o.logger.warn({ err }, 'reading the announced jobs failed; runners get the last announcement');
       })
       .finally(() => (reading = null));
     return reading;
   }
   return {
     async forRunner(match) {
-      first ??= refresh();
-      await first;
-      if (o.refreshMs <= 0) await refresh();
-      else if (o.clock.monotonic() - readAt >= o.refreshMs) void refresh();
+      if (first === null) await (first = refresh());
+      else if (o.refreshMs <= 0) await refresh();
+      else {
+        await first;
+        if (o.clock.monotonic() - readAt >= o.refreshMs) void refresh();
+      }
       const key = JSON.stringify([match.accessLevel, match.runUntagged, [...new Set(match.tagList)].sort()]);
       const nowMs = o.clock.now().getTime();
       const known = byMatch.get(key);
