@@ -7,10 +7,16 @@
  * Kysely decides per statement whether to read rows (`reader`: `all`/`iterate`) or `run` it; that
  * property belongs to the statement, so a cached one answers exactly as a fresh one would. A
  * statement still iterating (`busy`, a stream not yet drained) is never handed out again: a fresh
- * one is prepared for that call and not cached.
+ * one is prepared for that call and not cached. Reader statements build their rows in one shape
+ * (`shaped-statement.ts`); a schema statement (create, alter, drop) drops every cached statement,
+ * since the columns of those it changed may be others now.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import type { SqliteDatabase } from 'kysely';
+
+import { ShapedStatement, type StatementObserver } from './shaped-statement.js';
+
+export type { StatementObserver } from './shaped-statement.js';
 
 /** Distinct SQL texts kept; the store issues a few hundred shapes at most. */
 export const DEFAULT_STATEMENT_CACHE_SIZE = 500;
@@ -21,15 +27,14 @@ export interface StatementCacheStats {
   size: number;
 }
 
-/** Told after each statement ran: whether it may have written, and whether a transaction is open. */
-export type StatementObserver = (wrote: boolean, inTransaction: boolean) => void;
+const SCHEMA_STATEMENT = /^\s*(?:create|alter|drop)\s/i;
 
 export class CachingSqliteDatabase implements SqliteDatabase {
   readonly #db: BetterSqlite3.Database;
   readonly #max: number;
   readonly #observer: StatementObserver | undefined;
   /** Insertion order is recency order: the first key is the least recently used. */
-  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  readonly #statements = new Map<string, ShapedStatement>();
   #hits = 0;
   #misses = 0;
 
@@ -46,11 +51,7 @@ export class CachingSqliteDatabase implements SqliteDatabase {
     this.#observer = observer;
   }
 
-  prepare(sql: string): SqliteStatement {
-    return this.#observed(this.#prepare(sql));
-  }
-
-  #prepare(sql: string): BetterSqlite3.Statement {
+  prepare(sql: string): ShapedStatement {
     const cached = this.#statements.get(sql);
     if (cached !== undefined && !cached.busy) {
       this.#hits++;
@@ -59,26 +60,10 @@ export class CachingSqliteDatabase implements SqliteDatabase {
       return cached;
     }
     this.#misses++;
-    const statement = this.#db.prepare(sql);
-    if (cached === undefined) this.#remember(sql, statement);
+    const statement = new ShapedStatement(this.#db.prepare(sql), this.#db, this.#observer);
+    if (SCHEMA_STATEMENT.test(sql)) this.#statements.clear();
+    else if (cached === undefined) this.#remember(sql, statement);
     return statement;
-  }
-
-  /** The statement itself, or (with an observer) a view of it that reports each run. */
-  #observed(statement: BetterSqlite3.Statement): SqliteStatement {
-    const observer = this.#observer;
-    if (observer === undefined) return statement;
-    const db = this.#db;
-    const after = <T>(result: T): T => {
-      observer(!statement.readonly, db.inTransaction);
-      return result;
-    };
-    return {
-      reader: statement.reader,
-      all: (parameters) => after(statement.all(parameters)),
-      run: (parameters) => after(statement.run(parameters)),
-      iterate: (parameters) => after(statement.iterate(parameters)),
-    };
   }
 
   close(): void {
@@ -90,7 +75,7 @@ export class CachingSqliteDatabase implements SqliteDatabase {
     return { hits: this.#hits, misses: this.#misses, size: this.#statements.size };
   }
 
-  #remember(sql: string, statement: BetterSqlite3.Statement): void {
+  #remember(sql: string, statement: ShapedStatement): void {
     this.#statements.set(sql, statement);
     if (this.#statements.size <= this.#max) return;
     const oldest = this.#statements.keys().next();
