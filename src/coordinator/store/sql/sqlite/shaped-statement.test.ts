@@ -12,7 +12,9 @@ describe('ShapedStatement', () => {
   function open(): BetterSqlite3.Database {
     raw = new BetterSqlite3(':memory:');
     raw.exec(`create table t (id integer primary key, ${WIDE.map((c) => `${c} text`).join(', ')})`);
-    const insert = raw.prepare(`insert into t (${WIDE.join(', ')}) values (${WIDE.map(() => '?').join(', ')})`);
+    const insert = raw.prepare(
+      `insert into t (${WIDE.join(', ')}) values (${WIDE.map(() => '?').join(', ')})`,
+    );
     for (let r = 0; r < 3; r++) insert.run(WIDE.map((_, i) => (i % 4 === 0 ? null : `r${r}c${i}`)));
     return raw;
   }
