@@ -18,6 +18,7 @@
  * again.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -118,6 +119,32 @@ export const main = entry.main;
 `;
 
 /**
+ * The CommonJS bundle runs compiled by `vm.Script`, which has no `import()` on Node 20: esbuild
+ * turns a dynamic import of a package into `require`, but keeps one of a Node built-in as
+ * `import("node:…")`, which then throws "A dynamic import callback was not specified" when it runs
+ * (`flotilla up` did, on its first start). Such an import fails the build instead; a static import
+ * of a built-in costs nothing at start.
+ */
+const BUILTINS = new Set(builtinModules);
+const noBuiltinDynamicImport = {
+  name: 'no-builtin-dynamic-import',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const name = args.path.replace(/^node:/, '');
+      if (!BUILTINS.has(name) && !BUILTINS.has(name.split('/')[0])) return undefined;
+      return {
+        errors: [
+          {
+            text: `import('${args.path}') in ${path.relative(process.cwd(), args.importer)}: import Node built-ins statically (the bundle has no import() on Node 20)`,
+          },
+        ],
+      };
+    });
+  },
+};
+
+/**
  * Replaces the non-ASCII characters left in the bundle by `?`. With `charset: 'ascii'` esbuild has
  * escaped every one in code, so only comments (dependencies' JSDoc) still hold some.
  */
@@ -137,7 +164,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [routerPatches],
+  plugins: [routerPatches, noBuiltinDynamicImport],
   // The sources are ES modules: import.meta.url is the bundle's own file URL.
   define: { 'import.meta.url': '__flotillaImportMetaUrl' },
   // The file is the body of a CommonJS wrapper function (see CJS_WRAPPER): the loader compiles it

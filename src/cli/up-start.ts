@@ -4,7 +4,7 @@
  * That logger reports `error`/`fatal` lines to `sentry_dsn` of the runner's config.toml, for the
  * coordinator's errors too, and follows the DSN on live reloads.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { loadConfigFile } from '../runner/config/load.js';
@@ -74,7 +74,6 @@ async function ensureRunnerConfig(
 }
 
 async function setConcurrent(configPath: string, concurrent: number): Promise<void> {
-  const { readFile, writeFile } = await import('node:fs/promises');
   const text = await readFile(configPath, 'utf8');
   await writeFile(configPath, text.replace(/^concurrent = \d+/m, `concurrent = ${concurrent}`));
 }
