@@ -6,11 +6,9 @@
  * - `exporter [--listen ADDR]`: serves the providers' inventory on /metrics (and /-/health, /-/ready).
  * This file holds the actions; `fleet-command.ts` registers them and imports this file on demand.
  */
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 
 import { Registry } from 'prom-client';
-import { parse } from 'smol-toml';
 
 import {
   autoscalerConfigSchema,
@@ -29,6 +27,7 @@ import {
   writeControl,
   writeState,
 } from '../autoscaler/state-store.js';
+import { parseTomlText, readConfigText, validateSection } from '../runner/config/load.js';
 import { systemClock } from '../shared/clock.js';
 import { FlotillaError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
@@ -41,18 +40,19 @@ interface FleetEntry {
   statePath: string;
 }
 
-/** The docker-autoscaler entries of a config file. */
+/**
+ * The docker-autoscaler entries of a config file. Only their `[runners.autoscaler]` tables are
+ * validated (a fleet command needs no runner token); errors read as the runner's own.
+ */
 export async function fleetEntries(configPath: string, only?: string): Promise<FleetEntry[]> {
-  const raw = parse(await readFile(configPath, 'utf8')) as {
-    runners?: { name?: string; executor?: string; autoscaler?: unknown }[];
-  };
-  return (raw.runners ?? [])
-    .filter((r) => r.executor === 'docker-autoscaler' && (!only || r.name === only))
-    .map((r) => {
-      const name = r.name ?? 'runner';
-      const config = autoscalerConfigSchema.parse(r.autoscaler ?? {});
-      return { name, config, statePath: config.state_file ?? defaultStatePath(configPath, name) };
-    });
+  const raw = parseTomlText(await readConfigText(configPath), configPath) as { runners?: unknown };
+  const runners = (Array.isArray(raw.runners) ? raw.runners : []) as { name?: string; executor?: string }[];
+  return runners.flatMap((r, i) => {
+    if (r.executor !== 'docker-autoscaler' || (only && r.name !== only)) return [];
+    const name = r.name ?? 'runner';
+    const config = validateSection(autoscalerConfigSchema, raw, ['runners', i, 'autoscaler'], configPath);
+    return [{ name, config, statePath: config.state_file ?? defaultStatePath(configPath, name) }];
+  });
 }
 
 /** Refuses a provider name that no docker-autoscaler runner of the config file has (when it exists). */
@@ -61,7 +61,8 @@ async function checkProvider(configPath: string, provider: string): Promise<void
   try {
     entries = await fleetEntries(configPath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    if (cause?.code === 'ENOENT') return;
     throw err;
   }
   const known = [...new Set(entries.flatMap((e) => providerEntries(e.config).map((p) => p.name)))];

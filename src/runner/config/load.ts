@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { ZodIssue } from 'zod';
+import type { ZodIssue, ZodType, ZodTypeDef } from 'zod';
 
 import { FlotillaError } from '../../shared/errors.js';
 import {
@@ -112,11 +112,26 @@ export function validateConfig(input: unknown, source = 'config'): LoadedConfig 
   return { config: deepFreeze(result.data) as Config, warnings: unknownKeyWarnings(input) };
 }
 
-/** Parses TOML text; syntax errors carry line and column. */
-export function parseConfigText(text: string, source = 'config.toml'): LoadedConfig {
-  let raw: unknown;
+/** A section of a parsed config.toml (at `at`, e.g. `runners[1].autoscaler`) validated alone. */
+export function validateSection<T>(
+  schema: ZodType<T, ZodTypeDef, unknown>,
+  input: unknown,
+  at: readonly (string | number)[],
+  source = 'config',
+): T {
+  const result = schema.safeParse(valueAt(input, at) ?? {});
+  if (result.success) return result.data;
+  const whole = (issue: ZodIssue): ZodIssue => ({ ...issue, path: [...at, ...issue.path] });
+  throw invalid(
+    source,
+    result.error.issues.map((issue) => issueToConfigIssue(whole(issue), input)),
+  );
+}
+
+/** Parses TOML text into plain tables; syntax errors carry line and column. */
+export function parseTomlText(text: string, source = 'config.toml'): unknown {
   try {
-    raw = parseToml(text);
+    return parseToml(text);
   } catch (err) {
     if (err instanceof TomlError) {
       const message = err.message.split('\n')[0] ?? err.message;
@@ -128,15 +143,22 @@ export function parseConfigText(text: string, source = 'config.toml'): LoadedCon
     }
     throw err;
   }
-  return validateConfig(raw, source);
 }
 
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
-  let text: string;
+/** Parses and validates TOML text. */
+export function parseConfigText(text: string, source = 'config.toml'): LoadedConfig {
+  return validateConfig(parseTomlText(text, source), source);
+}
+
+/** A config file's text; a file that cannot be read is a config error (its cause kept). */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     throw new FlotillaError('FLO_ERR_CONFIG_INVALID', `cannot read ${path}`, { cause: err });
   }
-  return parseConfigText(text, path);
+}
+
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  return parseConfigText(await readConfigText(path), path);
 }
