@@ -99,6 +99,19 @@ function sessionSecretFromEnv(): { sessionSecret?: string } {
   return { sessionSecret: secret };
 }
 
+/** What to do about a listen that failed; other errors as they are. */
+export function listenError(err: unknown, listen: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use by another process: stop it, or choose another --listen',
+    EADDRNOTAVAIL: 'this machine has no such address: use 127.0.0.1, 0.0.0.0 or one of its own addresses',
+    EACCES: 'listening on this port needs privileges: choose a port above 1023',
+  };
+  const hint = code === undefined ? undefined : what[code];
+  if (hint === undefined) return err;
+  return new FlotillaError('FLO_ERR_CONFIG_INVALID', `--listen ${listen}: ${hint}`, { cause: err });
+}
+
 export async function startCoordinator(options: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const { host, port } = parseListen(options.listen);
   const dataDir = path.resolve(options.dataDir);
@@ -156,7 +169,9 @@ async function serve(options: StartCoordinatorOptions, opened: Opened): Promise<
       registry,
       queueBus,
     });
-    await coordinator.app.listen({ host, port });
+    await coordinator.app.listen({ host, port }).catch((err: unknown) => {
+      throw listenError(err, options.listen);
+    });
     const address = coordinator.app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     if (!options.externalUrl) {

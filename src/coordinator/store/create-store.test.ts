@@ -172,4 +172,21 @@ describe('createStore (SQLite file)', () => {
     expect(String((err as Error).message)).toContain('u:[MASKED]@127.0.0.1:1');
     expect(String((err as Error).message)).not.toContain('secret');
   });
+
+  it('says a database server that does not answer is unavailable, not an internal error', async () => {
+    const err = await createStore('postgres://u@127.0.0.1:1/none').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FLO_ERR_STORE_UNAVAILABLE' });
+    expect(String((err as Error).message)).toContain('is the database server running');
+  });
+
+  it('keeps an error of the store itself internal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-store-dir-'));
+    try {
+      // A directory where the database file should be: SQLite cannot open it.
+      const err = await createStore(dir).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FLO_ERR_INTERNAL' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -23,6 +23,7 @@ import { TraceFiles } from './sql/sqlite/trace-files.js';
 import type { QueueBus } from '../scheduler/queue/runner-queue.js';
 import type { Store } from './store.js';
 import { timedStore } from './timed-store.js';
+import { isStoreUnavailable } from './unavailable.js';
 
 export interface CreateStoreOptions {
   logger?: Logger;
@@ -214,9 +215,11 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
     return options.registry ? timedStore(store, options.registry) : store;
   } catch (err) {
     await db?.destroy().catch(() => undefined);
+    const unreachable = isStoreUnavailable(err);
     throw new FlotillaError(
-      'FLO_ERR_INTERNAL',
-      `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}`,
+      unreachable ? 'FLO_ERR_STORE_UNAVAILABLE' : 'FLO_ERR_INTERNAL',
+      `cannot open the store at ${redactUrl(url)}: ${errorMessage(err)}` +
+        (unreachable ? ' (is the database server running, and reachable at that address?)' : ''),
       {
         cause: err,
         details: { dialect: location.dialect },
