@@ -48,11 +48,14 @@ describe('ShapedStatement', () => {
     ]);
   });
 
-  it('answers a column named __proto__ as an own key, through better-sqlite3 itself', () => {
+  it('answers a column named __proto__ as an own key (better-sqlite3 itself drops its value)', () => {
     const db = open();
     const sql = 'select c1 as "__proto__", c2 from t where id = 1';
-    const rows = new ShapedStatement(db.prepare(sql), db, undefined).all([]);
-    expect(rows).toEqual(db.prepare(sql).all([]));
+    const [row] = new ShapedStatement(db.prepare(sql), db, undefined).all([]) as object[];
+    expect(Object.keys(row ?? {})).toEqual(['__proto__', 'c2']);
+    expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('r0c1');
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(db.prepare(sql).all([])).toEqual([{ c2: 'r0c2' }]);
   });
 
   it('reads the columns again when the schema changed under the statement', () => {

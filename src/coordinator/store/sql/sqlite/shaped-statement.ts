@@ -26,14 +26,14 @@ interface Shape {
   template: Row;
 }
 
-/** null when the names cannot be keys of a plain object built by assignment (`__proto__`). */
-function shapeOf(names: readonly string[]): Shape | null {
-  if (names.includes('__proto__')) return null;
-  const keys: Row = {};
-  for (const name of names) keys[name] = null;
-  // JSON.parse gives an object with a shared hidden class; copies of it (spread) keep that class,
-  // and assigning its existing keys does not add properties, so it never becomes a dictionary.
-  return { names, template: JSON.parse(JSON.stringify(keys)) as Row };
+function shapeOf(names: readonly string[]): Shape {
+  // Parsed from JSON text, not assigned: JSON.parse makes every key an own data property (even
+  // `__proto__`, which an assignment would take as the prototype), keeps the first position and
+  // the last value of a repeated name (as better-sqlite3 does), and gives an object with a shared
+  // hidden class; its copies (spread) keep that class, and assigning their existing keys adds no
+  // property, so a row never becomes a dictionary.
+  const text = `{${names.map((name) => `${JSON.stringify(name)}:null`).join(',')}}`;
+  return { names, template: JSON.parse(text) as Row };
 }
 
 export class ShapedStatement implements SqliteStatement {
@@ -41,6 +41,7 @@ export class ShapedStatement implements SqliteStatement {
   readonly #statement: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
   readonly #observer: StatementObserver | undefined;
+  /** The row shape of a reader statement (which runs in raw mode); null for a writer. */
   #shape: Shape | null = null;
 
   constructor(
@@ -52,7 +53,10 @@ export class ShapedStatement implements SqliteStatement {
     this.#db = db;
     this.#observer = observer;
     this.reader = statement.reader;
-    if (this.reader) this.#shape = this.#readShape();
+    if (this.reader) {
+      this.#shape = this.#readShape();
+      statement.raw(true);
+    }
   }
 
   /** True while an iteration of the statement is not finished (it cannot run again meanwhile). */
@@ -80,20 +84,14 @@ export class ShapedStatement implements SqliteStatement {
     return this.#shape ? this.#each(rows as IterableIterator<unknown[]>) : rows;
   }
 
-  /** Raw mode when the columns make a shape; the statement answers objects otherwise. */
-  #readShape(): Shape | null {
-    const shape = shapeOf(this.#statement.columns().map((column) => column.name));
-    this.#statement.raw(shape !== null);
-    return shape;
+  #readShape(): Shape {
+    return shapeOf(this.#statement.columns().map((column) => column.name));
   }
 
   #build(rows: unknown[][]): Row[] {
     const first = rows[0];
     if (first && first.length !== this.#shape?.names.length) this.#shape = this.#readShape();
-    const shape = this.#shape;
-    // Without a shape any more (a renamed column is now `__proto__`), the rows were still raw.
-    if (shape === null) return rows.map((row) => this.#slowRow(row));
-    const { names, template } = shape;
+    const { names, template } = this.#shape as Shape;
     const out = new Array<Row>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const values = rows[i] as unknown[];
@@ -106,11 +104,6 @@ export class ShapedStatement implements SqliteStatement {
 
   *#each(rows: IterableIterator<unknown[]>): IterableIterator<Row> {
     for (const row of rows) yield (this.#build([row]) as [Row])[0];
-  }
-
-  #slowRow(values: unknown[]): Row {
-    const names = this.#statement.columns().map((column) => column.name);
-    return Object.fromEntries(names.map((name, c) => [name, values[c]]));
   }
 
   #after(): void {
